@@ -1,0 +1,121 @@
+/**
+ * Configuration: read once from the process environment at start-up, validated, then passed down.
+ * No other module reads `process.env` (see docs in README "Configuration").
+ */
+import path from 'node:path';
+
+export const ENVIRONMENT_NAMES = ['sandpit', 'integration', 'live'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+export interface EnvironmentConfig {
+  name: EnvironmentName;
+  /** Issuer URL, no trailing slash (NHS login issuers have none). */
+  issuer: string;
+  /** Path prefix the issuer is mounted on ('' when routed by host at the root). */
+  mountPath: string;
+  /** Host (with port) the issuer is reached on. */
+  host: string;
+  /** True when this issuer has its own host, different from PUBLIC_URL's. */
+  hostRouted: boolean;
+}
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; url: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  database: DatabaseConfig;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  environments: EnvironmentConfig[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.variable = variable;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 3000;
+  if (!/^\d+$/.test(raw)) throw new ConfigError('PORT', `must be a whole number from 0 to 65535, got "${raw}"`);
+  const port = Number(raw);
+  if (port > 65535) throw new ConfigError('PORT', `must be a whole number from 0 to 65535, got "${raw}"`);
+  return port;
+}
+
+function parseUrl(variable: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(variable, `must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(variable, `must use http or https, got "${url.protocol}"`);
+  }
+  if (url.search || url.hash) throw new ConfigError(variable, 'must not have a query string or fragment');
+  return url;
+}
+
+function stripSlash(s: string): string {
+  return s.endsWith('/') ? s.slice(0, -1) : s;
+}
+
+function parseDatabase(raw: string | undefined, cwd: string): DatabaseConfig {
+  if (raw === undefined || raw === '') return { kind: 'sqlite', file: path.resolve(cwd, 'data', 'toolkit.db') };
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
+    }
+    return { kind: 'postgres', url: raw };
+  }
+  const m = /^(?:sqlite|file):(.+)$/.exec(raw);
+  if (m?.[1]) return { kind: 'sqlite', file: m[1] === ':memory:' ? ':memory:' : path.resolve(cwd, m[1]) };
+  throw new ConfigError('DATABASE_URL', `must start with postgres://, postgresql://, sqlite: or file:, got "${raw.split(':')[0]}:..."`);
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env, cwd = process.cwd()): Config {
+  const port = parsePort(env.PORT);
+  const host = env.HOST || '127.0.0.1';
+  const publicUrl = parseUrl('PUBLIC_URL', env.PUBLIC_URL || `http://localhost:${port}`);
+  if (publicUrl.pathname !== '/' && publicUrl.pathname !== '') {
+    throw new ConfigError('PUBLIC_URL', 'must be an origin without a path, e.g. https://toolkit.example.org');
+  }
+  const base = stripSlash(publicUrl.href);
+  const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+
+  const environments = ENVIRONMENT_NAMES.map((name): EnvironmentConfig => {
+    const variable = `${name.toUpperCase()}_ISSUER`;
+    const raw = env[variable];
+    const issuerUrl = parseUrl(variable, raw || `${base}/${name}`);
+    const issuer = stripSlash(issuerUrl.href);
+    const mountPath = stripSlash(issuerUrl.pathname);
+    return { name, issuer, mountPath, host: issuerUrl.host, hostRouted: issuerUrl.host !== publicUrl.host };
+  });
+  const seen = new Set<string>();
+  for (const e of environments) {
+    const key = `${e.host}${e.mountPath}`;
+    if (seen.has(key)) throw new ConfigError(`${e.name.toUpperCase()}_ISSUER`, `collides with another environment's issuer (${e.issuer})`);
+    seen.add(key);
+    if (!e.hostRouted && e.mountPath === '') {
+      throw new ConfigError(`${e.name.toUpperCase()}_ISSUER`, 'on the PUBLIC_URL host an issuer needs a path such as /sandpit');
+    }
+  }
+
+  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments };
+}

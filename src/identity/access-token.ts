@@ -1,0 +1,57 @@
+/**
+ * NHS login access tokens are RS512 JWTs that the userinfo endpoint accepts (interface spec §1, "signing").
+ * oidc-provider issues JWT access tokens only for resource servers and keeps userinfo tokens opaque, so the
+ * environment wraps the engine's opaque token in a signed JWT whose `jti` is the opaque handle: userinfo
+ * verifies the signature, then hands the handle to the engine, which still enforces expiry and revocation
+ * (e.g. every token of a grant is revoked when its code is replayed).
+ */
+import { importJWK, jwtVerify, SignJWT, createLocalJWKSet, type JWK, type CryptoKey } from 'jose';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { EnvironmentConfig } from '../config/index.ts';
+import { publicJwk } from './keys.ts';
+import { trustmarkUrl } from './provider.ts';
+
+export interface AccessTokenCodec {
+  wrap(ctx: KoaContextWithOIDC, body: Record<string, unknown>): Promise<void>;
+  /** The engine's opaque handle, or undefined when the JWT is not ours, is tampered with or is not a JWT. */
+  unwrap(token: string): Promise<string | undefined>;
+}
+
+export async function createAccessTokenCodec(env: EnvironmentConfig, keys: JWK[]): Promise<AccessTokenCodec> {
+  const signing = keys[0]!;
+  const key = (await importJWK(signing, 'RS512')) as CryptoKey;
+  const jwks = createLocalJWKSet({ keys: keys.map(publicJwk) });
+  return {
+    async wrap(ctx, body) {
+      const at = ctx.oidc.entities.AccessToken as unknown as { jti: string; accountId: string; clientId: string; scope?: string; exp?: number; iat?: number } | undefined;
+      const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as { acr?: string; authTime?: number } | undefined;
+      if (!at || typeof body.access_token !== 'string') return;
+      const now = Math.floor(Date.now() / 1000);
+      body.access_token = await new SignJWT({
+        client_id: at.clientId,
+        scope: at.scope,
+        vot: source?.acr,
+        vtm: trustmarkUrl(env),
+        auth_time: source?.authTime,
+        token_use: 'access',
+      })
+        .setProtectedHeader({ alg: 'RS512', typ: 'JWT', kid: signing.kid! })
+        .setIssuer(env.issuer)
+        .setSubject(at.accountId)
+        .setAudience(at.clientId)
+        .setIssuedAt(now)
+        .setExpirationTime(now + Number(body.expires_in ?? 300))
+        .setJti(body.access_token)
+        .sign(key);
+    },
+    async unwrap(token) {
+      if (token.split('.').length !== 3) return undefined;
+      try {
+        const { payload } = await jwtVerify(token, jwks, { issuer: env.issuer, algorithms: ['RS512'], typ: 'JWT' });
+        return typeof payload.jti === 'string' && payload.token_use === 'access' ? payload.jti : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * One NHS login environment (sandpit, integration or live): its OpenID Provider with the NHS profile, its
+ * keys, and the hooks that write every protocol exchange to the protocol record.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { EnvironmentConfig } from '../config/index.ts';
+import { kvGet, kvPut, type Db, type EventSink } from '../storage/index.ts';
+import { createAccessTokenCodec, type AccessTokenCodec } from './access-token.ts';
+import { loadSigningKeys } from './keys.ts';
+import { createProvider } from './provider.ts';
+import { MAX_CLIENT_USER_METADATA, setClientUserMetadata } from './client-user-metadata.ts';
+
+export interface Environment {
+  config: EnvironmentConfig;
+  provider: Provider;
+  codec: AccessTokenCodec;
+  /** Hands a request whose URL is relative to the issuer to the OpenID Provider. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+interface OidcError {
+  error?: string;
+  error_description?: string;
+  error_detail?: string;
+}
+
+/** Cookie signing keys are shared by every instance, so they live in the database. */
+async function cookieKeys(db: Db, env: string): Promise<string[]> {
+  const existing = await kvGet<string[]>(db, 'cookie-keys', env);
+  if (existing) return existing;
+  const keys = [randomBytes(32).toString('base64url')];
+  await kvPut(db, 'cookie-keys', env, keys);
+  return (await kvGet<string[]>(db, 'cookie-keys', env)) ?? keys;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) reject(new Error('body too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function bearer(ctx: KoaContextWithOIDC): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
+  return m?.[1];
+}
+
+function invalidToken(ctx: KoaContextWithOIDC, description: string) {
+  ctx.status = 401;
+  ctx.set('WWW-Authenticate', `Bearer realm="${ctx.oidc?.issuer ?? ''}", error="invalid_token", error_description="${description}"`);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error: 'invalid_token', error_description: description };
+}
+
+/** PATCH /userinfo: the relying party writes `client_user_metadata` (204 on success). */
+async function patchUserinfo(ctx: KoaContextWithOIDC, provider: Provider, env: EnvironmentConfig, db: Db, handle: string) {
+  const at = await provider.AccessToken.find(handle);
+  if (!at) return invalidToken(ctx, 'access token is invalid or expired');
+  if (!at.scope?.split(' ').includes('client_metadata')) {
+    ctx.status = 403;
+    ctx.set('WWW-Authenticate', 'Bearer error="insufficient_scope", scope="client_metadata"');
+    ctx.body = { error: 'insufficient_scope', error_description: 'the access token was not issued with the client_metadata scope' };
+    return;
+  }
+  let value: unknown;
+  try {
+    value = (JSON.parse(await readBody(ctx.req, 8 * 1024)) as { client_user_metadata?: unknown }).client_user_metadata;
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'string' || value.length > MAX_CLIENT_USER_METADATA) {
+    ctx.status = 400;
+    ctx.body = { error: 'invalid_request', error_description: `body must be JSON {"client_user_metadata": string of at most ${MAX_CLIENT_USER_METADATA} characters}` };
+    return;
+  }
+  await setClientUserMetadata(db, env.name, at.clientId!, at.accountId!, value);
+  ctx.status = 204;
+}
+
+const ROUTE_KIND: Record<string, string> = {
+  authorization: 'authorize',
+  resume: 'authorize',
+  token: 'token',
+  userinfo: 'userinfo',
+};
+
+export async function createEnvironment(
+  config: EnvironmentConfig,
+  db: Db,
+  events: EventSink,
+  renderErrorPage: (out: OidcError) => string,
+): Promise<Environment> {
+  const keys = await loadSigningKeys(db, config.name);
+  const provider = createProvider({ env: config, db, events, keys, cookieKeys: await cookieKeys(db, config.name), renderErrorPage });
+  const codec = await createAccessTokenCodec(config, keys);
+
+  for (const name of ['authorization.error', 'grant.error', 'userinfo.error', 'server_error']) {
+    (provider.on as (event: string, listener: (ctx: KoaContextWithOIDC, err: OidcError) => void) => void)(name, (ctx, err) => {
+      ctx.state.oidcError = err;
+    });
+  }
+
+  provider.use(async (koaCtx, next) => {
+    const ctx = koaCtx as KoaContextWithOIDC;
+    if (ctx.path === '/userinfo') {
+      const token = bearer(ctx);
+      const handle = token ? await codec.unwrap(token) : undefined;
+      if (token && !handle) {
+        invalidToken(ctx, 'access token signature, issuer or format is invalid');
+        recordExchange(ctx, events, config, 'userinfo', { error: 'invalid_token', error_description: 'access token signature, issuer or format is invalid' });
+        return;
+      }
+      if (handle && ctx.method === 'PATCH') return patchUserinfo(ctx, provider, config, db, handle);
+      if (handle) ctx.req.headers.authorization = `Bearer ${handle}`;
+    }
+    await next();
+    const route = ctx.oidc?.route;
+    if (route === 'token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+      await codec.wrap(ctx, ctx.body as Record<string, unknown>);
+      ctx.set('Pragma', 'no-cache');
+    }
+    const kind = route ? ROUTE_KIND[route] : undefined;
+    if (kind) recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined);
+  });
+
+  const callback = provider.callback();
+  return {
+    config,
+    provider,
+    codec,
+    handle: (req, res) => callback(req, res) as unknown as Promise<void>,
+  };
+}
+
+function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: string, err: OidcError | undefined) {
+  const params = ctx.oidc?.params ?? {};
+  const clientId = ctx.oidc?.client?.clientId ?? (typeof params.client_id === 'string' ? params.client_id : undefined);
+  const details: Record<string, unknown> = { status: ctx.status };
+  if (kind === 'authorize') {
+    for (const p of ['scope', 'vtr', 'prompt', 'redirect_uri', 'state'] as const) if (params[p] !== undefined) details[p] = params[p];
+    if (ctx.oidc?.route === 'resume') details.resume = true;
+  }
+  if (kind === 'token') details.grant_type = params.grant_type;
+  if (err?.error_detail) details.detail = err.error_detail;
+  events.record({
+    env: env.name,
+    clientId,
+    kind,
+    outcome: err ? 'error' : 'ok',
+    reason: err ? [err.error, err.error_description].filter(Boolean).join(': ') : undefined,
+    correlationId: ctx.oidc?.entities.Interaction?.uid ?? (ctx.oidc?.params?.state as string | undefined),
+    person: ctx.oidc?.session?.accountId ?? (ctx.oidc?.entities.AccessToken as { accountId?: string } | undefined)?.accountId,
+    details,
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Mounts every environment on the Fastify app: protocol endpoints go to its OpenID Provider, the journey
+ * pages, settings page and trustmark document are Fastify routes under the issuer's path (or host).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Environment } from './environment.ts';
+import { findPerson } from '../storage/index.ts';
+import { registerSignIn } from './journeys/sign-in.ts';
+import { registerOtp } from './journeys/otp.ts';
+import { registerConsent } from './journeys/consent.ts';
+import { registerRegistration } from './journeys/register.ts';
+import { registerProveIdentity } from './journeys/prove-identity.ts';
+import { page, type JourneyDeps } from './journeys/flow.ts';
+
+const PROTOCOL_PATH = /^\/(authorize(\/[\w-]+)?|token|userinfo|\.well-known\/(openid-configuration|jwks\.json))$/;
+
+function hostOf(req: FastifyRequest): string {
+  return String(req.headers.host ?? '').toLowerCase();
+}
+
+/** Finds the environment a request is for and the path relative to its issuer. */
+function matchEnvironment(envs: Environment[], host: string, url: string): { env: Environment; rest: string } | undefined {
+  for (const env of envs) {
+    const c = env.config;
+    if (c.hostRouted && host !== c.host.toLowerCase()) continue;
+    if (c.mountPath === '' || url === c.mountPath || url.startsWith(`${c.mountPath}/`) || url.startsWith(`${c.mountPath}?`)) {
+      return { env, rest: url.slice(c.mountPath.length) || '/' };
+    }
+  }
+  return undefined;
+}
+
+export function mountEnvironments(app: FastifyInstance, envs: Environment[], deps: Omit<JourneyDeps, 'env' | 'provider'>) {
+  app.addHook('onRequest', async (req, reply) => {
+    const m = matchEnvironment(envs, hostOf(req), req.url);
+    if (!m) return;
+    const c = m.env.config;
+    // The engine derives its endpoint URLs from the request; pin them to the configured issuer instead of
+    // trusting whatever Host or X-Forwarded-* a client sent.
+    req.raw.headers.host = c.host;
+    req.raw.headers['x-forwarded-proto'] = new URL(c.issuer).protocol.slice(0, -1);
+    delete req.raw.headers['x-forwarded-host'];
+    const path = m.rest.split('?')[0]!;
+    if (!PROTOCOL_PATH.test(path) || (req.method === 'POST' && path === '/authorize')) return;
+    reply.hijack();
+    (req.raw as { originalUrl?: string }).originalUrl = req.url;
+    req.raw.url = m.rest;
+    await m.env.handle(req.raw, reply.raw);
+  });
+
+  for (const env of envs) {
+    const c = env.config;
+    const journeyDeps: JourneyDeps = { ...deps, env: c, provider: env.provider };
+    app.register(
+      async (scoped) => {
+        if (c.hostRouted) scoped.addHook('onRequest', async (req, reply) => {
+          if (hostOf(req) !== c.host.toLowerCase()) return reply.callNotFound();
+        });
+        // NHS login accepts /authorize as a POSTed form too; the engine takes it as a query.
+        scoped.post<{ Body: Record<string, string> }>('/authorize', async (req, reply) => {
+          const query = new URLSearchParams(req.body ?? {}).toString();
+          return reply.redirect(`${c.mountPath}/authorize?${query}`, 303);
+        });
+        scoped.get('/trustmark/:host', async (_req, reply) =>
+          reply.header('cache-control', 'public, max-age=3600').send({
+            idp: c.issuer,
+            trustmark_provider: c.issuer,
+            P: ['P0', 'P5', 'P9'],
+            C: ['Cp', 'Cd', 'Ck', 'Cm'],
+          }),
+        );
+        scoped.get('/settings', async (req, reply) => {
+          const ctx = env.provider.createContext(req.raw, reply.raw);
+          const session = await env.provider.Session.get(ctx);
+          const person = session.accountId ? await findPerson(deps.db, c.name, session.accountId) : undefined;
+          deps.events.record({ env: c.name, kind: 'settings', outcome: person ? 'ok' : 'error', reason: person ? undefined : 'no_session', person: person?.id });
+          const levels: Record<string, string> = { P0: 'Not verified', P5: 'Partly verified (P5)', P9: 'Fully verified (P9)' };
+          return page(journeyDeps, reply, 'settings.njk', { title: 'Your NHS login', person, levelText: person ? levels[person.proofing_level] : '' });
+        });
+        registerSignIn(scoped, journeyDeps);
+        registerOtp(scoped, journeyDeps);
+        registerRegistration(scoped, journeyDeps);
+        registerProveIdentity(scoped, journeyDeps);
+        registerConsent(scoped, journeyDeps);
+      },
+      { prefix: c.mountPath },
+    );
+  }
+}

@@ -1,0 +1,35 @@
+/** The identity module: NHS login's environments (OpenID Providers, journeys, test people). */
+import type { Config } from '../config/index.ts';
+import type { Db, EventSink } from '../storage/index.ts';
+import type { Render } from '../web/views.ts';
+import { createEnvironment, type Environment } from './environment.ts';
+import { loadPeopleData, seedPeople, type PeopleData } from './people/index.ts';
+
+export { mountEnvironments } from './http.ts';
+export type { Environment } from './environment.ts';
+export { registerClient, RegistrationError, validateRegistration, type ClientRegistration } from './registration.ts';
+export { publishNextKey, switchToNextKey } from './keys.ts';
+
+export interface Identity {
+  environments: Environment[];
+  people: PeopleData;
+}
+
+export async function createIdentity(config: Config, db: Db, events: EventSink, render: Render): Promise<Identity> {
+  const people = loadPeopleData();
+  const environments: Environment[] = [];
+  for (const env of config.environments) {
+    await seedPeople(db, env.name, people);
+    environments.push(
+      await createEnvironment(env, db, events, (out) =>
+        render('error.njk', {
+          title: out.error === 'invalid_redirect_uri' || out.error === 'invalid_client' ? 'There is a problem with the service you are trying to use' : 'Sorry, there is a problem with NHS login',
+          message: 'The service you came from sent a request NHS login cannot accept. Go back to the service and try again, or contact the service.',
+          code: out.error,
+          detail: out.error_description,
+        }),
+      ),
+    );
+  }
+  return { environments, people };
+}

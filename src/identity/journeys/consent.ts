@@ -1,0 +1,73 @@
+/**
+ * The consent screen lists what will be shared, per scope. Declining asks once more ("go back" or
+ * "continue without sharing"); a confirmed decline returns access_denied + ConsentNotGiven to the service
+ * (NHS login interface spec, /authorize errors).
+ */
+import type { FastifyInstance } from 'fastify';
+import { SCOPE_DESCRIPTIONS } from '../claims.ts';
+import { matchVector } from '../vectors.ts';
+import { journeyState } from './state.ts';
+import { finishWithError, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
+
+type Req = { Params: { uid: string } };
+
+function sharedItems(j: Journey): string[] {
+  const scopes = String(j.details.params.scope ?? '').split(' ');
+  return scopes.filter((s) => SCOPE_DESCRIPTIONS[s]).map((s) => SCOPE_DESCRIPTIONS[s]!);
+}
+
+export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
+  app.get<Req>('/interaction/:uid/consent', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    if (nextStep(j) !== 'consent') return reply.redirect(`${j.base}`, 303);
+    const client = await deps.provider.Client.find(String(j.details.params.client_id));
+    return page(deps, reply, 'consent.njk', {
+      title: 'Share your NHS login information',
+      serviceName: client?.clientName ?? 'this service',
+      items: sharedItems(j),
+      action: `${j.base}/consent`,
+      declineAction: `${j.base}/decline`,
+    });
+  });
+
+  app.post<Req>('/interaction/:uid/consent', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    if (nextStep(j) !== 'consent' || !j.person) return reply.redirect(`${j.base}`, 303);
+    const { provider } = deps;
+    const clientId = String(j.details.params.client_id);
+    const grant = j.details.grantId
+      ? (await provider.Grant.find(j.details.grantId))!
+      : new provider.Grant({ accountId: j.person.id, clientId });
+    grant.addOIDCScope(String(j.details.params.scope ?? 'openid'));
+    const grantId = await grant.save();
+    const signedIn = j.state.credentials.length > 0;
+    const vot = signedIn ? matchVector(j.requested, { level: j.person.proofing_level, credentials: j.state.credentials })?.value : undefined;
+    const result = {
+      ...(signedIn ? { login: { accountId: j.person.id, acr: vot, amr: j.state.credentials, remember: true } } : {}),
+      consent: { grantId },
+    };
+    deps.events.record({ env: deps.env.name, clientId, kind: 'consent', outcome: 'ok', person: j.person.id, correlationId: j.uid, details: { scope: j.details.params.scope, vot } });
+    const url = await provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
+    await journeyState.clear(deps.db, deps.env.name, j.uid);
+    return reply.redirect(url, 303);
+  });
+
+  app.post<Req>('/interaction/:uid/decline', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    return page(deps, reply, 'decline.njk', {
+      title: 'If you do not share your information',
+      backHref: `${j.base}/consent`,
+      action: `${j.base}/decline/confirm`,
+    });
+  });
+
+  app.post<Req>('/interaction/:uid/decline/confirm', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'consent', outcome: 'error', reason: 'ConsentNotGiven', person: j.person?.id, correlationId: j.uid });
+    return finishWithError(deps, j, reply, 'access_denied', 'ConsentNotGiven');
+  });
+}

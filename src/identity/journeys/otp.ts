@@ -1,0 +1,63 @@
+/** The one-time passcode sent by text message: proves the registered device (credential `Cd`). */
+import type { FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { clearFailures, isLocked, LOCKOUT_MS, recordFailure } from './state.ts';
+import { fieldError, goToNextStep, loadJourney, page, type JourneyDeps } from './flow.ts';
+
+type Req = { Params: { uid: string }; Body: { otp?: string } };
+
+function maskPhone(phone: string | null): string {
+  return phone ? `ending ${phone.slice(-3)}` : 'on your account';
+}
+
+function sameCode(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
+  const show = (reply: Parameters<typeof page>[1], base: string, phone: string | null, ctx: Record<string, unknown> = {}, status = 200) =>
+    page(deps, reply, 'otp.njk', {
+      title: 'Enter the security code',
+      action: `${base}/otp`,
+      phone: maskPhone(phone),
+      hint: deps.env.name === 'live' ? undefined : 'Test accounts use a fixed security code: see the test account pack.',
+      ...ctx,
+    }, status);
+
+  app.get<Req>('/interaction/:uid/otp', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    if (!j.person) return reply.redirect(`${j.base}/sign-in`, 303);
+    return show(reply, j.base, j.person.phone_number);
+  });
+
+  app.post<Req>('/interaction/:uid/otp', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    if (!j.person) return reply.redirect(`${j.base}/sign-in`, 303);
+    const code = String(req.body?.otp ?? '').replace(/\s+/g, '');
+    if (!/^\d{6}$/.test(code)) {
+      return show(reply, j.base, j.person.phone_number, { errors: [fieldError('otp', 'Enter the 6 digit security code')] }, 400);
+    }
+    const lockKey = `${deps.env.name}:otp:${j.person.id}`;
+    const clientId = j.details.params.client_id as string;
+    if (await isLocked(deps.db, lockKey)) {
+      deps.events.record({ env: deps.env.name, clientId, kind: 'otp', outcome: 'error', reason: 'otp_locked', person: j.person.id, correlationId: j.uid });
+      return show(reply, j.base, j.person.phone_number, { errors: [fieldError('otp', `You have entered the wrong security code too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)] }, 429);
+    }
+    if (!sameCode(code, j.person.otp)) {
+      const left = await recordFailure(deps.db, lockKey);
+      deps.events.record({ env: deps.env.name, clientId, kind: 'otp', outcome: 'error', reason: 'wrong_otp', person: j.person.id, correlationId: j.uid });
+      const text = left === 0
+        ? `You have entered the wrong security code too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`
+        : `The security code is incorrect. You have ${left} more ${left === 1 ? 'try' : 'tries'}.`;
+      return show(reply, j.base, j.person.phone_number, { errors: [fieldError('otp', text)] }, left === 0 ? 429 : 401);
+    }
+    await clearFailures(deps.db, lockKey);
+    deps.events.record({ env: deps.env.name, clientId, kind: 'otp', outcome: 'ok', person: j.person.id, correlationId: j.uid });
+    if (!j.state.credentials.includes('Cd')) j.state.credentials.push('Cd');
+    return goToNextStep(deps, j, reply);
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * "Prove your identity": uplift to P5 by matching NHS number, name, date of birth and postcode against the
+ * environment's test PDS records, then to P9 by a simulated photo-ID check (no real documents exist here).
+ */
+import type { FastifyInstance } from 'fastify';
+import { findPerson, updatePerson } from '../../storage/index.ts';
+import { higherLevel, levelAtLeast, matchVector } from '../vectors.ts';
+import { fieldError, goToNextStep, loadJourney, page, type Journey, type JourneyDeps } from './flow.ts';
+
+type Req = { Params: { uid: string }; Body: Record<string, string | undefined> };
+
+const norm = (s: string | null | undefined) => String(s ?? '').replace(/\s+/g, '').toUpperCase();
+
+function targetLevel(j: Journey): 'P5' | 'P9' {
+  const reachable = j.requested.filter((v) => v.credentials.every((c) => j.state.credentials.includes(c)));
+  return reachable.some((v) => v.level === 'P5') ? 'P5' : 'P9';
+}
+
+export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
+  const show = (reply: Parameters<typeof page>[1], j: Journey, ctx: Record<string, unknown> = {}, status = 200) => {
+    const needP5 = !levelAtLeast(j.person!.proofing_level, 'P5');
+    return page(deps, reply, needP5 ? 'prove-identity-p5.njk' : 'prove-identity-p9.njk', {
+      title: needP5 ? 'Prove who you are' : 'Check your photo ID',
+      action: `${j.base}/prove-identity`,
+      target: targetLevel(j),
+      ...ctx,
+    }, status);
+  };
+
+  app.get<Req>('/interaction/:uid/prove-identity', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    if (!j.person) return reply.redirect(`${j.base}/sign-in`, 303);
+    return show(reply, j);
+  });
+
+  app.post<Req>('/interaction/:uid/prove-identity', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    if (!j.person) return reply.redirect(`${j.base}/sign-in`, 303);
+    const clientId = String(j.details.params.client_id);
+    const b = req.body ?? {};
+    if (!levelAtLeast(j.person.proofing_level, 'P5')) {
+      const nhsNumber = norm(b.nhs_number);
+      const birthdate = `${String(b['birthdate-year'] ?? '').trim()}-${String(b['birthdate-month'] ?? '').trim().padStart(2, '0')}-${String(b['birthdate-day'] ?? '').trim().padStart(2, '0')}`;
+      const errors = [];
+      if (!/^\d{10}$/.test(nhsNumber)) errors.push(fieldError('nhs_number', 'Enter your 10 digit NHS number'));
+      if (!norm(b.family_name)) errors.push(fieldError('family_name', 'Enter your last name'));
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(birthdate) || Number.isNaN(Date.parse(birthdate))) errors.push(fieldError('birthdate-day', 'Enter your date of birth, like 15 3 1984'));
+      if (!norm(b.postcode)) errors.push(fieldError('postcode', 'Enter your postcode'));
+      const values = { nhs_number: b.nhs_number, family_name: b.family_name, postcode: b.postcode, day: b['birthdate-day'], month: b['birthdate-month'], year: b['birthdate-year'] };
+      if (errors.length) return show(reply, j, { errors, values }, 400);
+      const pds = deps.people.pds.get(nhsNumber);
+      const matched = pds && !pds.date_of_death && norm(pds.family_name) === norm(b.family_name) && pds.birthdate === birthdate && norm(pds.postcode) === norm(b.postcode);
+      if (!matched) {
+        deps.events.record({ env: deps.env.name, clientId, kind: 'uplift', outcome: 'error', reason: 'pds_no_match', person: j.person.id, correlationId: j.uid, details: { to: 'P5' } });
+        return show(reply, j, { errors: [fieldError('nhs_number', 'We could not match your details to an NHS record. Check them and try again.')], values }, 400);
+      }
+      await updatePerson(deps.db, deps.env.name, j.person.id, {
+        proofing_level: 'P5', highest_level: higherLevel(j.person.highest_level, 'P5'),
+        nhs_number: pds.nhs_number, family_name: pds.family_name, given_name: pds.given_name, birthdate: pds.birthdate, postcode: pds.postcode, gp_ods_code: pds.gp_ods_code || null,
+      });
+      deps.events.record({ env: deps.env.name, clientId, kind: 'uplift', outcome: 'ok', person: j.person.id, correlationId: j.uid, details: { to: 'P5' } });
+    } else {
+      if (b.document !== 'passport' && b.document !== 'driving_licence') {
+        return show(reply, j, { errors: [fieldError('document', 'Select the photo ID you will use')] }, 400);
+      }
+      await updatePerson(deps.db, deps.env.name, j.person.id, { proofing_level: 'P9', highest_level: 'P9' });
+      deps.events.record({ env: deps.env.name, clientId, kind: 'uplift', outcome: 'ok', person: j.person.id, correlationId: j.uid, details: { to: 'P9', document: b.document } });
+    }
+    j.person = await findPerson(deps.db, deps.env.name, j.person.id);
+    if (!matchVector(j.requested, { level: j.person!.proofing_level, credentials: j.state.credentials }) && targetLevel(j) === 'P9') {
+      return reply.redirect(`${j.base}/prove-identity`, 303);
+    }
+    return goToNextStep(deps, j, reply);
+  });
+}

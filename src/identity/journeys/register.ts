@@ -1,0 +1,53 @@
+/** Create an NHS login: a new person at P0 (verified email and mobile, no identity proofing). */
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { findPerson, findPersonByEmail, insertPerson } from '../../storage/index.ts';
+import { hashPassword } from '../passwords.ts';
+import { fieldError, goToNextStep, loadJourney, page, type JourneyDeps } from './flow.ts';
+
+type Req = { Params: { uid: string }; Body: { email?: string; password?: string; phone?: string } };
+
+/** Test environments have no SMS gateway: new accounts get the pack's static security code. */
+const TEST_OTP = '190696';
+
+export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
+  const show = (reply: Parameters<typeof page>[1], base: string, ctx: Record<string, unknown> = {}, status = 200) =>
+    page(deps, reply, 'register.njk', { title: 'Create your NHS login', action: `${base}/register`, signInHref: `${base}/sign-in`, testOtp: TEST_OTP, ...ctx }, status);
+
+  app.get<Req>('/interaction/:uid/register', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    if (j.details.params.allow_registration === 'false') return reply.redirect(`${j.base}/sign-in`, 303);
+    return show(reply, j.base);
+  });
+
+  app.post<Req>('/interaction/:uid/register', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    if (j.details.params.allow_registration === 'false') return reply.redirect(`${j.base}/sign-in`, 303);
+    const email = String(req.body?.email ?? '').trim().toLowerCase();
+    const password = String(req.body?.password ?? '');
+    const phone = String(req.body?.phone ?? '').replace(/\s+/g, '');
+    const errors = [];
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
+    if (password.length < 8 || password.length > 128 || !/[a-z]/i.test(password) || !/\d/.test(password)) {
+      errors.push(fieldError('password', 'Enter a password of 8 to 128 characters with at least one letter and one number'));
+    }
+    if (!/^(\+44\d{10}|07\d{9})$/.test(phone)) errors.push(fieldError('phone', 'Enter a UK mobile phone number, like 07700 900 982'));
+    if (!errors.length && (await findPersonByEmail(deps.db, deps.env.name, email))) {
+      errors.push(fieldError('email', 'An NHS login already exists for this email address. Sign in instead.'));
+    }
+    if (errors.length) return show(reply, j.base, { errors, email, phone }, 400);
+
+    const id = randomUUID().replaceAll('-', '');
+    await insertPerson(deps.db, {
+      env: deps.env.name, id, email, password_hash: await hashPassword(password), otp: TEST_OTP,
+      proofing_level: 'P0', highest_level: 'P0', nhs_number: null, given_name: null, family_name: null, birthdate: null, postcode: null,
+      phone_number: phone.startsWith('07') ? `+44${phone.slice(1)}` : phone, gp_ods_code: null, im1: 0, gp_user_id: null, gp_linkage_key: null, created_at: Date.now(),
+    });
+    deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'registration', outcome: 'ok', person: id, correlationId: j.uid });
+    j.state = { personId: id, credentials: ['Cp'] };
+    j.person = await findPerson(deps.db, deps.env.name, id);
+    return goToNextStep(deps, j, reply);
+  });
+}

@@ -1,0 +1,63 @@
+/** Sign in with email and password; repeated wrong passwords lock the account for a while. */
+import type { FastifyInstance } from 'fastify';
+import { findPerson, findPersonByEmail } from '../../storage/index.ts';
+import { verifyPassword } from '../passwords.ts';
+import { clearFailures, isLocked, LOCKOUT_MS, MAX_FAILURES, recordFailure } from './state.ts';
+import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
+
+type Req = { Params: { uid: string }; Body: { email?: string; password?: string } };
+
+// Verifying a password for an unknown email still costs one hash, so response time does not reveal accounts.
+const DUMMY_HASH = 'scrypt$16384$8$5$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
+  app.get<Req>('/interaction/:uid', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    return reply.redirect(`${j.base}/${nextStep(j) === 'unsupported' ? 'sign-in' : nextStep(j)}`, 303);
+  });
+
+  const show = (reply: Parameters<typeof page>[1], base: string, allowRegistration: boolean, ctx: Record<string, unknown> = {}, status = 200) =>
+    page(deps, reply, 'sign-in.njk', { title: 'Enter your email address and password', action: `${base}/sign-in`, registerHref: allowRegistration ? `${base}/register` : undefined, ...ctx }, status);
+
+  app.get<Req>('/interaction/:uid/sign-in', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    return show(reply, j.base, j.details.params.allow_registration !== 'false');
+  });
+
+  app.post<Req>('/interaction/:uid/sign-in', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    const allowRegistration = j.details.params.allow_registration !== 'false';
+    const email = String(req.body?.email ?? '').trim().toLowerCase();
+    const password = String(req.body?.password ?? '');
+    const errors = [];
+    if (!email) errors.push(fieldError('email', 'Enter your email address'));
+    else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
+    if (!password) errors.push(fieldError('password', 'Enter your password'));
+    if (errors.length) return show(reply, j.base, allowRegistration, { errors, email }, 400);
+
+    const lockKey = `${deps.env.name}:password:${email}`;
+    const clientId = j.details.params.client_id as string;
+    if (await isLocked(deps.db, lockKey)) {
+      deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: 'account_locked', correlationId: j.uid });
+      return show(reply, j.base, allowRegistration, { errors: [fieldError('password', `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email }, 429);
+    }
+    const person = await findPersonByEmail(deps.db, deps.env.name, email);
+    const ok = await verifyPassword(password, person?.password_hash ?? DUMMY_HASH);
+    if (!person || !ok) {
+      const left = await recordFailure(deps.db, lockKey);
+      deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
+      const text = left === 0
+        ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`
+        : `Your email address or password is incorrect. You have ${left} more ${left === 1 ? 'try' : 'tries'} of ${MAX_FAILURES}.`;
+      return show(reply, j.base, allowRegistration, { errors: [fieldError('email', text)], email }, left === 0 ? 429 : 401);
+    }
+    await clearFailures(deps.db, lockKey);
+    deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'ok', person: person.id, correlationId: j.uid, details: { level: person.proofing_level } });
+    j.state = { personId: person.id, credentials: ['Cp'] };
+    j.person = await findPerson(deps.db, deps.env.name, person.id);
+    return goToNextStep(deps, j, reply);
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * Each environment's RS512 signing keys, persisted. Rotation is two steps so relying parties that cache
+ * the JWKS never see a signature they cannot verify: `publishNext` adds a key to the JWKS without signing
+ * with it; `switchToNext` makes it the signing key and keeps the old one published as retired.
+ */
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { insertSigningKey, listSigningKeys, setSigningKeyState, type Db } from '../storage/index.ts';
+
+async function newKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair('RS512', { modulusLength: 2048, extractable: true });
+  const jwk = await exportJWK(privateKey);
+  jwk.kid = await calculateJwkThumbprint(jwk);
+  jwk.alg = 'RS512';
+  jwk.use = 'sig';
+  return jwk;
+}
+
+/** The private JWKs for oidc-provider, signing key first (it signs with the first key that fits the alg). */
+export async function loadSigningKeys(db: Db, env: string): Promise<JWK[]> {
+  let rows = await listSigningKeys(db, env);
+  if (!rows.some((r) => r.state === 'current')) {
+    const jwk = await newKey();
+    await insertSigningKey(db, { env, kid: jwk.kid!, private_jwk: JSON.stringify(jwk), state: 'current', created_at: Date.now() });
+    rows = await listSigningKeys(db, env);
+  }
+  const order = { current: 0, next: 1, retired: 2 } as const;
+  return rows.sort((a, b) => order[a.state] - order[b.state]).map((r) => JSON.parse(r.private_jwk) as JWK);
+}
+
+export async function publishNextKey(db: Db, env: string): Promise<string> {
+  const existing = (await listSigningKeys(db, env)).find((r) => r.state === 'next');
+  if (existing) return existing.kid;
+  const jwk = await newKey();
+  await insertSigningKey(db, { env, kid: jwk.kid!, private_jwk: JSON.stringify(jwk), state: 'next', created_at: Date.now() });
+  return jwk.kid!;
+}
+
+export async function switchToNextKey(db: Db, env: string): Promise<string> {
+  const rows = await listSigningKeys(db, env);
+  const next = rows.find((r) => r.state === 'next');
+  if (!next) throw new Error(`no published next key in ${env}: publish one first, and wait for relying parties to refresh their JWKS cache`);
+  for (const r of rows) if (r.state === 'current') await setSigningKeyState(db, env, r.kid, 'retired');
+  await setSigningKeyState(db, env, next.kid, 'current');
+  return next.kid;
+}
+
+export function publicJwk(jwk: JWK): JWK {
+  const { kty, n, e, kid, alg, use } = jwk;
+  return { kty, n, e, kid, alg, use } as JWK;
+}

@@ -1,0 +1,223 @@
+/**
+ * One oidc-provider instance configured to NHS login's profile rather than the engine's defaults
+ * (NHS login interface spec §1). Everything environment-specific comes in through `ProviderDeps`.
+ */
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { EnvironmentConfig } from '../config/index.ts';
+import { findPerson, oidcAdapterFactory, type Db, type EventSink } from '../storage/index.ts';
+import { CLAIMS_BY_SCOPE, SCOPES, personClaims } from './claims.ts';
+import { matchVector, parseVtr, VtrError } from './vectors.ts';
+import { getClientUserMetadata } from './client-user-metadata.ts';
+
+export interface ProviderDeps {
+  env: EnvironmentConfig;
+  db: Db;
+  events: EventSink;
+  keys: JWK[];
+  cookieKeys: string[];
+  /** Renders the NHS-style error page (unknown client, unregistered redirect URI, ...). */
+  renderErrorPage(out: { error: string; error_description?: string | undefined }): string;
+}
+
+export const TTL = {
+  AuthorizationCode: 600,
+  IdToken: 3600,
+  AccessToken: 300,
+  RefreshToken: 30 * 24 * 3600,
+  Interaction: 3600,
+  Session: 12 * 3600,
+  Grant: 30 * 24 * 3600,
+};
+
+/** Parameters NHS login does not support; refused rather than silently honoured. */
+const UNSUPPORTED_PARAMS = ['max_age', 'ui_locales', 'id_token_hint', 'login_hint', 'acr_values', 'request', 'request_uri', 'claims'];
+
+export function trustmarkUrl(env: EnvironmentConfig): string {
+  return `${env.issuer}/trustmark/${env.host}`;
+}
+
+function requireParam(ctx: KoaContextWithOIDC, name: string) {
+  const v = ctx.oidc.params?.[name];
+  if (typeof v !== 'string' || v === '') throw new errors.InvalidRequest(`missing required parameter '${name}'`);
+}
+
+/**
+ * NHS profile checks on /authorize. oidc-provider runs extraParams validators after it has verified the
+ * client and the redirect_uri, so errors raised here are safely redirected back to the relying party.
+ */
+async function checkAuthorizationProfile(ctx: KoaContextWithOIDC, vtr: unknown) {
+  requireParam(ctx, 'state');
+  requireParam(ctx, 'nonce'); // iGov profile: nonce is mandatory for NHS login.
+  const p = ctx.oidc.params!;
+  const client = ctx.oidc.client!;
+  if (p.response_mode !== undefined && p.response_mode !== 'query') {
+    throw new errors.InvalidRequest('NHS login only supports response_mode=query');
+  }
+  for (const name of UNSUPPORTED_PARAMS) {
+    if (p[name] !== undefined) throw new errors.RequestNotSupported(`${name} is not supported by NHS login`);
+  }
+  const scopes = String(p.scope ?? '').split(' ');
+  if (scopes.includes('profile') && scopes.includes('basic_demographics')) {
+    throw new errors.InvalidScope('profile and basic_demographics cannot be requested together', 'profile basic_demographics');
+  }
+  if (p.display !== undefined && p.display !== 'page' && p.display !== 'touch') {
+    throw new errors.InvalidRequest('display must be page or touch');
+  }
+  if ((client as unknown as { nhs_status?: string }).nhs_status === 'suspended') {
+    throw new errors.UnauthorizedClient('this client is suspended by the NHS login team');
+  }
+  let requested;
+  try {
+    requested = parseVtr(vtr as string | undefined);
+  } catch (e) {
+    if (e instanceof VtrError) throw new errors.InvalidRequest(e.message);
+    throw e;
+  }
+  const registered: string[] = (client as unknown as { nhs_vtr?: string[] }).nhs_vtr ?? [];
+  const unregistered = requested.filter((v) => !registered.includes(v.value)).map((v) => v.value);
+  if (unregistered.length) {
+    throw new errors.InvalidRequest(`vtr ${JSON.stringify(unregistered)} is not registered for this client (registered: ${JSON.stringify(registered)})`);
+  }
+}
+
+function buildPolicy(deps: ProviderDeps) {
+  const base = interactionPolicy.base();
+  const login = base.get('login')!;
+  // prompt=none without a session is NHS login's `sso_login_required`, not OIDC's `login_required`.
+  login.checks.remove('no_session');
+  login.checks.add(
+    new interactionPolicy.Check('no_session', 'no NHS login session', 'sso_login_required', (ctx) =>
+      ctx.oidc.session!.accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
+    ),
+    0,
+  );
+  login.checks.add(
+    new interactionPolicy.Check('vtr_not_met', 'the session does not meet the requested vector of trust', 'sso_login_required', async (ctx) => {
+      const session = ctx.oidc.session!;
+      if (!session.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      const person = await findPerson(deps.db, deps.env.name, session.accountId);
+      if (!person) return interactionPolicy.Check.REQUEST_PROMPT;
+      const match = matchVector(parseVtr(ctx.oidc.params!.vtr as string | undefined), {
+        level: person.proofing_level,
+        credentials: session.amr ?? [],
+      });
+      if (!match) return interactionPolicy.Check.REQUEST_PROMPT;
+      // The session holds the last vector achieved; single sign-on for a different request re-derives it so
+      // that the code (and the ID token's `vot`) carries the vector this request asked for.
+      if (!ctx.oidc.result?.login) session.acr = match.value;
+      return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return base;
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { env, db } = deps;
+  const configuration: Configuration = {
+    adapter: oidcAdapterFactory(db, env.name) as unknown as Configuration['adapter'],
+    jwks: { keys: deps.keys as never },
+    cookies: {
+      keys: deps.cookieKeys,
+      names: { session: `_nhsl_${env.name}`, interaction: `_nhsl_${env.name}_i`, resume: `_nhsl_${env.name}_r` },
+    },
+    routes: { authorization: '/authorize', token: '/token', userinfo: '/userinfo', jwks: '/.well-known/jwks.json' },
+    scopes: [...SCOPES],
+    claims: CLAIMS_BY_SCOPE,
+    responseTypes: ['code'],
+    clientAuthMethods: ['private_key_jwt'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['RS512'],
+      idTokenSigningAlgValues: ['RS512'],
+      requestObjectSigningAlgValues: ['RS512'],
+      userinfoSigningAlgValues: ['RS512'],
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      id_token_signed_response_alg: 'RS512',
+    },
+    extraClientMetadata: { properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_from', 'nhs_status'] },
+    extraParams: {
+      vtr: checkAuthorizationProfile,
+      asserted_login_identity: null,
+      allow_registration: null,
+      fido_auth_response: null,
+    } as never,
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      revocation: { enabled: false },
+      introspection: { enabled: false },
+      registration: { enabled: false },
+      claimsParameter: { enabled: false },
+      userinfo: { enabled: true },
+      dPoP: { enabled: false },
+    },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    // PKCE: accepted (S256) when sent, never required (interface facts: "uncertain", RP-friendly choice).
+    pkce: { required: () => false },
+    issueRefreshToken: async () => true,
+    rotateRefreshToken: true,
+    conformIdTokenClaims: false,
+    clockTolerance: 5,
+    ttl: TTL,
+    // RFC 7523 §3 as profiled by NHS login: iss = sub = client_id, aud = the token endpoint URL.
+    async assertJwtClientAuthClaimsAndHeader(ctx, claims) {
+      if (claims.sub !== ctx.oidc.client!.clientId) {
+        throw new errors.InvalidClientAuth('sub (JWT subject) must be the client_id');
+      }
+      const tokenEndpoint = `${env.issuer}/token`;
+      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      if (!aud.includes(tokenEndpoint)) {
+        throw new errors.InvalidClientAuth(`client assertion aud was ${JSON.stringify(claims.aud)}, expected the token endpoint ${tokenEndpoint}`);
+      }
+    },
+    async findAccount(ctx, sub, token) {
+      const person = await findPerson(db, env.name, sub);
+      if (!person) return undefined;
+      const client = ctx.oidc.client;
+      return {
+        accountId: sub,
+        async claims(use) {
+          const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? token) as { acr?: string } | undefined;
+          const scopes = String(ctx.oidc.params?.scope ?? (token as { scope?: string } | undefined)?.scope ?? '');
+          return {
+            sub,
+            ...personClaims(use as 'id_token' | 'userinfo', {
+              env: env.name,
+              person,
+              vot: source?.acr,
+              vtm: trustmarkUrl(env),
+              clientIm1: Boolean((client as unknown as { nhs_im1?: boolean })?.nhs_im1),
+              clientUserMetadata:
+                client && use === 'userinfo' && scopes.includes('client_metadata') ? await getClientUserMetadata(db, env.name, client.clientId, sub) : undefined,
+            }),
+          };
+        },
+      };
+    },
+    interactions: {
+      url: (_ctx, interaction) => `${env.mountPath}/interaction/${interaction.uid}`,
+      policy: buildPolicy(deps),
+    },
+    discovery: {
+      fido_uaf_registration_request_endpoint: `${env.issuer}/fido/registration/request`,
+      fido_uaf_registration_response_endpoint: `${env.issuer}/fido/registration/response`,
+      fido_uaf_deregistration_endpoint: `${env.issuer}/fido/deregistration`,
+      fido_uaf_authentication_request_endpoint: `${env.issuer}/fido/authentication/request`,
+      vtr_supported: ['P0.Cp', 'P0.Cp.Cd', 'P5.Cp.Cd', 'P5.Cp.Ck', 'P9.Cp.Cd', 'P9.Cp.Ck', 'P9.Cm'],
+      trustmark: trustmarkUrl(env),
+      response_modes_supported: ['query'],
+    },
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = deps.renderErrorPage(out);
+    },
+  };
+  const provider = new Provider(env.issuer, configuration);
+  provider.proxy = true;
+  return provider;
+}

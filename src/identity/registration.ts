@@ -1,0 +1,189 @@
+/**
+ * Client registration rules (NHS login interface spec §1 "clients", "client keys", redirect URIs).
+ * The CLI, the portal and the console all register clients through `registerClient`; every rule fails
+ * with its own code and a message naming the field, so forms can show it against that field.
+ */
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import { insertClient, type ClientRecord, type Db } from '../storage/index.ts';
+import type { EnvironmentName } from '../config/index.ts';
+import { SCOPES } from './claims.ts';
+import { SUPPORTED_VECTORS } from './vectors.ts';
+
+export type RegistrationErrorCode =
+  | 'invalid_name'
+  | 'invalid_redirect_uri'
+  | 'too_many_redirect_uris'
+  | 'invalid_public_key'
+  | 'weak_public_key'
+  | 'duplicate_kid'
+  | 'invalid_jwks_uri'
+  | 'invalid_scope'
+  | 'invalid_vtr';
+
+export class RegistrationError extends Error {
+  override name = 'RegistrationError';
+  readonly code: RegistrationErrorCode;
+  readonly field: string;
+  constructor(code: RegistrationErrorCode, field: string, message: string) {
+    super(message);
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export const MAX_REDIRECT_URIS = 10;
+const MIN_RSA_BITS = 2048;
+
+export interface ClientRegistration {
+  env: EnvironmentName;
+  name: string;
+  redirectUris: string[];
+  scopes: string[];
+  vtr: string[];
+  publicKeyPem?: string | undefined;
+  jwks?: unknown;
+  jwksUri?: string | undefined;
+  im1?: boolean | undefined;
+}
+
+function isLoopback(url: URL): boolean {
+  return url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+}
+
+export function checkRedirectUri(env: EnvironmentName, raw: string, field = 'redirect_uri'): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" is not an absolute URL`);
+  }
+  if (raw.includes('*')) throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" contains a wildcard; NHS login matches redirect URIs exactly`);
+  if (url.search || raw.includes('?')) throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" has a query string; NHS login does not allow one`);
+  if (url.hash || raw.includes('#')) throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" has a fragment`);
+  if (url.protocol === 'https:') return raw;
+  if (url.protocol === 'http:' && isLoopback(url)) {
+    if (env === 'sandpit') return raw;
+    throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" uses http: only the sandpit allows http://localhost for local development`);
+  }
+  throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" must use https`);
+}
+
+function rsaBits(key: KeyObject): number {
+  return key.asymmetricKeyDetails?.modulusLength ?? 0;
+}
+
+async function rsaJwk(key: KeyObject, field: string, kid?: string): Promise<JWK> {
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new RegistrationError('invalid_public_key', field, `The key is ${key.asymmetricKeyType?.toUpperCase() ?? 'not'} an RSA key; NHS login needs an RSA public key (RS512)`);
+  }
+  const bits = rsaBits(key);
+  if (bits < MIN_RSA_BITS) throw new RegistrationError('weak_public_key', field, `The RSA key is ${bits} bits; it must be at least ${MIN_RSA_BITS} bits`);
+  const jwk = key.export({ format: 'jwk' }) as JWK;
+  if ('d' in jwk) throw new RegistrationError('invalid_public_key', field, 'That is a private key: give the public key only, and keep the private key secret');
+  return { kty: 'RSA', n: jwk.n, e: jwk.e, kid: kid ?? (await calculateJwkThumbprint(jwk)), alg: 'RS512', use: 'sig' } as JWK;
+}
+
+export async function jwkFromPem(pem: string, field = 'public_key'): Promise<JWK> {
+  if (/PRIVATE KEY/.test(pem)) throw new RegistrationError('invalid_public_key', field, 'That is a private key: give the public key only, and keep the private key secret');
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new RegistrationError('invalid_public_key', field, 'The public key could not be read: give a PEM file starting "-----BEGIN PUBLIC KEY-----" (openssl rsa -pubout)');
+  }
+  return rsaJwk(key, field);
+}
+
+export async function checkJwks(value: unknown, field = 'jwks'): Promise<{ keys: JWK[] }> {
+  const keys = (value as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) throw new RegistrationError('invalid_public_key', field, 'The JWKS must be a JSON object with a non-empty "keys" array');
+  const seen = new Set<string>();
+  const out: JWK[] = [];
+  for (const [i, k] of keys.entries()) {
+    const kid = (k as JWK)?.kid;
+    if (typeof kid !== 'string' || kid === '') throw new RegistrationError('invalid_public_key', field, `Key ${i + 1} in the JWKS has no "kid"`);
+    if (seen.has(kid)) throw new RegistrationError('duplicate_kid', field, `The JWKS has two keys with kid "${kid}"; each kid must be unique`);
+    seen.add(kid);
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: k as import('node:crypto').JsonWebKey, format: 'jwk' });
+    } catch {
+      throw new RegistrationError('invalid_public_key', field, `Key "${kid}" in the JWKS could not be read as a public key`);
+    }
+    out.push(await rsaJwk(key, field, kid));
+  }
+  return { keys: out };
+}
+
+export async function fetchJwks(env: EnvironmentName, uri: string, fetchImpl: typeof fetch = fetch): Promise<{ keys: JWK[] }> {
+  const field = 'jwks_uri';
+  try {
+    checkRedirectUri(env, uri, field);
+  } catch (e) {
+    throw new RegistrationError('invalid_jwks_uri', field, (e as Error).message.replace('Redirect URI', 'JWKS URL'));
+  }
+  let body: unknown;
+  try {
+    const res = await fetchImpl(uri, { signal: AbortSignal.timeout(5000), redirect: 'error' });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    body = await res.json();
+  } catch (e) {
+    throw new RegistrationError('invalid_jwks_uri', field, `The JWKS URL could not be fetched as JSON (${(e as Error).message})`);
+  }
+  return checkJwks(body, field);
+}
+
+export interface RegisteredClient extends ClientRecord {}
+
+export async function validateRegistration(r: ClientRegistration, fetchImpl?: typeof fetch): Promise<ClientRecord> {
+  const name = r.name.trim();
+  if (!name || name.length > 100) throw new RegistrationError('invalid_name', 'name', 'Enter a client name of 1 to 100 characters');
+  if (r.redirectUris.length === 0) throw new RegistrationError('invalid_redirect_uri', 'redirect_uri', 'Enter at least one redirect URI');
+  if (r.redirectUris.length > MAX_REDIRECT_URIS) {
+    throw new RegistrationError('too_many_redirect_uris', 'redirect_uri', `A client can have at most ${MAX_REDIRECT_URIS} redirect URIs; you gave ${r.redirectUris.length}`);
+  }
+  const redirectUris = [...new Set(r.redirectUris.map((u) => checkRedirectUri(r.env, u)))];
+
+  const scopes = [...new Set(r.scopes)];
+  if (!scopes.includes('openid')) scopes.unshift('openid');
+  for (const s of scopes) {
+    if (!(SCOPES as readonly string[]).includes(s)) throw new RegistrationError('invalid_scope', 'scope', `"${s}" is not an NHS login scope (${SCOPES.join(', ')})`);
+  }
+  if (scopes.includes('gp_integration_credentials') && !r.im1) {
+    throw new RegistrationError('invalid_scope', 'scope', 'gp_integration_credentials is only for clients approved for IM1 (GP system) access');
+  }
+  if (r.vtr.length === 0) throw new RegistrationError('invalid_vtr', 'vtr', 'Choose at least one vector of trust');
+  for (const v of r.vtr) {
+    if (!(SUPPORTED_VECTORS as readonly string[]).includes(v)) {
+      throw new RegistrationError('invalid_vtr', 'vtr', `"${v}" is not a vector of trust NHS login supports (${SUPPORTED_VECTORS.join(', ')})`);
+    }
+  }
+
+  const sources = [r.publicKeyPem, r.jwks, r.jwksUri].filter((x) => x !== undefined && x !== '');
+  if (sources.length !== 1) throw new RegistrationError('invalid_public_key', 'public_key', 'Give exactly one of: a public key (PEM), a JWKS, or a JWKS URL');
+  let jwks: { keys: JWK[] } | undefined;
+  if (r.publicKeyPem) jwks = { keys: [await jwkFromPem(r.publicKeyPem)] };
+  else if (r.jwks !== undefined) jwks = await checkJwks(r.jwks);
+  else await fetchJwks(r.env, r.jwksUri!, fetchImpl);
+
+  return {
+    env: r.env,
+    clientId: randomBytes(16).toString('hex'),
+    name,
+    redirectUris,
+    scopes,
+    vtr: [...new Set(r.vtr)],
+    ...(jwks ? { jwks: jwks as { keys: Record<string, unknown>[] } } : { jwksUri: r.jwksUri! }),
+    im1: r.im1 === true,
+    ssoFrom: [],
+    status: 'active',
+    createdAt: Date.now(),
+  };
+}
+
+export async function registerClient(db: Db, r: ClientRegistration, fetchImpl?: typeof fetch): Promise<ClientRecord> {
+  const client = await validateRegistration(r, fetchImpl);
+  await insertClient(db, client);
+  return client;
+}

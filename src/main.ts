@@ -1,0 +1,24 @@
+/** Start-up: configuration -> storage -> app -> listen. */
+import { ConfigError, loadConfig } from './config/index.ts';
+import { buildApp } from './web/app.ts';
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`Configuration error: ${e.message}`);
+    process.exit(2);
+  }
+  throw e;
+}
+
+const app = await buildApp(config);
+await app.fastify.listen({ port: config.port, host: config.host });
+for (const e of config.environments) app.fastify.log.info(`${e.name}: ${e.issuer}/.well-known/openid-configuration`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    app.close().then(() => process.exit(0), () => process.exit(1));
+  });
+}

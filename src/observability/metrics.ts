@@ -1,0 +1,59 @@
+/**
+ * Prometheus text exposition of this instance's counters. Counting is per process, as Prometheus expects
+ * (it sums across instances); the durable record of what happened is the protocol record in the database.
+ */
+import type { EventSink, ProtocolEvent } from '../storage/index.ts';
+
+type Labels = Record<string, string>;
+
+class Counter {
+  readonly name: string;
+  readonly help: string;
+  readonly values = new Map<string, number>();
+  constructor(name: string, help: string) {
+    this.name = name;
+    this.help = help;
+  }
+  inc(labels: Labels, by = 1) {
+    const key = Object.entries(labels)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
+      .join(',');
+    this.values.set(key, (this.values.get(key) ?? 0) + by);
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const [k, v] of this.values) lines.push(`${this.name}{${k}} ${v}`);
+    return lines.join('\n');
+  }
+}
+
+export class Metrics {
+  readonly requests = new Counter('toolkit_http_requests_total', 'HTTP requests by environment and status class.');
+  readonly logins = new Counter('toolkit_logins_total', 'Sign-ins (password step) by environment and outcome.');
+  readonly tokens = new Counter('toolkit_tokens_issued_total', 'Token endpoint successes by environment and grant type.');
+  readonly errors = new Counter('toolkit_protocol_errors_total', 'Protocol errors by environment, kind and OAuth error code.');
+
+  /** Counts a protocol event (the same events the protocol record stores). */
+  observe(e: ProtocolEvent) {
+    if (e.kind === 'sign_in') this.logins.inc({ env: e.env, outcome: e.outcome });
+    if (e.kind === 'token' && e.outcome === 'ok') this.tokens.inc({ env: e.env, grant_type: String(e.details?.grant_type ?? 'unknown') });
+    if (e.outcome === 'error') this.errors.inc({ env: e.env, kind: e.kind, code: (e.reason ?? 'unknown').split(':')[0]! });
+  }
+
+  render(): string {
+    return [this.requests, this.logins, this.tokens, this.errors].map((c) => c.render()).join('\n') + '\n';
+  }
+}
+
+/** Sends each event to the protocol record and to the counters. */
+export function meteredSink(sink: EventSink, metrics: Metrics): EventSink {
+  return {
+    record(e) {
+      metrics.observe(e);
+      sink.record(e);
+    },
+    flush: () => sink.flush(),
+    close: () => sink.close(),
+  };
+}

@@ -1,0 +1,111 @@
+/** Client registrations, one row per client per environment. */
+import type { Db } from './db.ts';
+import type { ClientTable } from './schema.ts';
+
+export interface ClientRecord {
+  env: string;
+  clientId: string;
+  name: string;
+  redirectUris: string[];
+  scopes: string[];
+  vtr: string[];
+  jwks?: { keys: Record<string, unknown>[] };
+  jwksUri?: string;
+  im1: boolean;
+  ssoFrom: string[];
+  status: 'active' | 'suspended';
+  createdAt: number;
+}
+
+interface StoredMetadata {
+  redirect_uris: string[];
+  scope: string;
+  jwks?: { keys: Record<string, unknown>[] };
+  jwks_uri?: string;
+}
+
+export function findClientRow(db: Db, env: string, clientId: string) {
+  return db.selectFrom('client').selectAll().where('env', '=', env).where('client_id', '=', clientId).executeTakeFirst();
+}
+
+export function toClientRecord(row: ClientTable): ClientRecord {
+  const m = JSON.parse(row.metadata) as StoredMetadata;
+  return {
+    env: row.env,
+    clientId: row.client_id,
+    name: row.name,
+    redirectUris: m.redirect_uris,
+    scopes: m.scope.split(' ').filter(Boolean),
+    vtr: JSON.parse(row.vtr) as string[],
+    ...(m.jwks ? { jwks: m.jwks } : {}),
+    ...(m.jwks_uri ? { jwksUri: m.jwks_uri } : {}),
+    im1: row.im1 === 1,
+    ssoFrom: JSON.parse(row.sso_from) as string[],
+    status: row.status,
+    createdAt: row.created_at,
+  };
+}
+
+/**
+ * The metadata oidc-provider sees. NHS login's profile is fixed here, per client, so that a stored row can
+ * never widen it: code flow only, private_key_jwt with RS512, RS512 ID tokens (NHS login interface spec §1).
+ * A suspended client is still found (so its requests fail with a clear error, not "unknown client").
+ */
+export function clientMetadata(row: ClientTable): Record<string, unknown> {
+  const m = JSON.parse(row.metadata) as StoredMetadata;
+  return {
+    client_id: row.client_id,
+    client_name: row.name,
+    redirect_uris: m.redirect_uris,
+    scope: m.scope,
+    ...(m.jwks ? { jwks: m.jwks } : {}),
+    ...(m.jwks_uri ? { jwks_uri: m.jwks_uri } : {}),
+    response_types: ['code'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'RS512',
+    id_token_signed_response_alg: 'RS512',
+    nhs_vtr: JSON.parse(row.vtr),
+    nhs_im1: row.im1 === 1,
+    nhs_sso_from: JSON.parse(row.sso_from),
+    nhs_status: row.status,
+  };
+}
+
+export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
+  const metadata: StoredMetadata = {
+    redirect_uris: c.redirectUris,
+    scope: c.scopes.join(' '),
+    ...(c.jwks ? { jwks: c.jwks } : {}),
+    ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
+  };
+  await db
+    .insertInto('client')
+    .values({
+      env: c.env,
+      client_id: c.clientId,
+      name: c.name,
+      metadata: JSON.stringify(metadata),
+      vtr: JSON.stringify(c.vtr),
+      im1: c.im1 ? 1 : 0,
+      sso_from: JSON.stringify(c.ssoFrom),
+      status: c.status,
+      created_at: c.createdAt,
+    })
+    .execute();
+}
+
+export async function listClients(db: Db, env?: string): Promise<ClientRecord[]> {
+  let q = db.selectFrom('client').selectAll().orderBy('created_at');
+  if (env) q = q.where('env', '=', env);
+  return (await q.execute()).map(toClientRecord);
+}
+
+export async function getClient(db: Db, env: string, clientId: string): Promise<ClientRecord | undefined> {
+  const row = await findClientRow(db, env, clientId);
+  return row ? toClientRecord(row) : undefined;
+}
+
+export async function setClientSsoFrom(db: Db, env: string, clientId: string, ssoFrom: string[]): Promise<void> {
+  await db.updateTable('client').set({ sso_from: JSON.stringify(ssoFrom) }).where('env', '=', env).where('client_id', '=', clientId).execute();
+}

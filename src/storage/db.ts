@@ -1,0 +1,48 @@
+/** Opens the database named by the configuration and brings its schema up to date. */
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { DatabaseConfig } from '../config/index.ts';
+import { NodeSqliteDialect } from './sqlite-dialect.ts';
+import { migrate } from './migrations.ts';
+import type { Schema } from './schema.ts';
+
+export type Db = Kysely<Schema>;
+
+export interface Database {
+  db: Db;
+  kind: DatabaseConfig['kind'];
+  /** Cheap round trip used by /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns bigint (int8) as strings; our bigints are epoch milliseconds, safely numbers.
+const INT8_OID = 20;
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  let db: Db;
+  if (config.kind === 'sqlite') {
+    if (config.file !== ':memory:') fs.mkdirSync(path.dirname(config.file), { recursive: true });
+    db = new Kysely<Schema>({ dialect: new NodeSqliteDialect(config.file) });
+  } else {
+    const pool = new pg.Pool({ connectionString: config.url, max: 10, types: pgTypes as pg.CustomTypesConfig });
+    db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  }
+  await migrate(db);
+  return {
+    db,
+    kind: config.kind,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,9 @@
+/** The storage port: one schema on SQLite or PostgreSQL, and the data-access functions over it. */
+export { openDatabase, type Database, type Db } from './db.ts';
+export { oidcAdapterFactory, purgeExpired } from './oidc-adapter.ts';
+export * from './clients.ts';
+export * from './people.ts';
+export * from './signing-keys.ts';
+export * from './kv.ts';
+export * from './events.ts';
+export type * from './schema.ts';

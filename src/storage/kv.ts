@@ -1,0 +1,39 @@
+/**
+ * Small expiring records shared by every instance: rate-limit counters, single-use replay markers,
+ * journey state, cookie keys. Values are JSON.
+ */
+import type { Db } from './db.ts';
+
+export async function kvGet<T>(db: Db, ns: string, key: string): Promise<T | undefined> {
+  const row = await db.selectFrom('kv').select(['value', 'expires_at']).where('ns', '=', ns).where('key', '=', key).executeTakeFirst();
+  if (!row || (row.expires_at !== null && row.expires_at <= Date.now())) return undefined;
+  return JSON.parse(row.value) as T;
+}
+
+export async function kvPut(db: Db, ns: string, key: string, value: unknown, ttlMs?: number): Promise<void> {
+  const row = { value: JSON.stringify(value), expires_at: ttlMs ? Date.now() + ttlMs : null };
+  await db
+    .insertInto('kv')
+    .values({ ns, key, ...row })
+    .onConflict((oc) => oc.columns(['ns', 'key']).doUpdateSet(row))
+    .execute();
+}
+
+export async function kvDelete(db: Db, ns: string, key: string): Promise<void> {
+  await db.deleteFrom('kv').where('ns', '=', ns).where('key', '=', key).execute();
+}
+
+/**
+ * Records `key` once: true the first time, false if it is already recorded and unexpired. Used for
+ * single-use tokens (asserted_login_identity jti). Atomic on both dialects via the primary key.
+ */
+export async function kvClaimOnce(db: Db, ns: string, key: string, ttlMs: number): Promise<boolean> {
+  const now = Date.now();
+  await db.deleteFrom('kv').where('ns', '=', ns).where('key', '=', key).where('expires_at', '<=', now).execute();
+  const res = await db
+    .insertInto('kv')
+    .values({ ns, key, value: '1', expires_at: now + ttlMs })
+    .onConflict((oc) => oc.columns(['ns', 'key']).doNothing())
+    .executeTakeFirst();
+  return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;
+}

@@ -1,0 +1,119 @@
+/**
+ * One migration set for both dialects. Only portable column types are used (text, integer, bigint).
+ * Append new migrations; never edit one that has shipped.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+const migrations: Record<string, Migration> = {
+  '0001_foundation': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('oidc_model')
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('grant_id', 'text')
+        .addColumn('uid', 'text')
+        .addColumn('user_code', 'text')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('consumed_at', 'bigint')
+        .addPrimaryKeyConstraint('oidc_model_pk', ['env', 'model', 'id'])
+        .execute();
+      await db.schema.createIndex('oidc_model_grant').on('oidc_model').columns(['env', 'grant_id']).execute();
+      await db.schema.createIndex('oidc_model_uid').on('oidc_model').columns(['env', 'uid']).execute();
+      await db.schema.createIndex('oidc_model_expiry').on('oidc_model').column('expires_at').execute();
+
+      await db.schema
+        .createTable('signing_key')
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('kid', 'text', (c) => c.notNull())
+        .addColumn('private_jwk', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('signing_key_pk', ['env', 'kid'])
+        .execute();
+
+      await db.schema
+        .createTable('client')
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('vtr', 'text', (c) => c.notNull())
+        .addColumn('im1', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('sso_from', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('client_pk', ['env', 'client_id'])
+        .execute();
+
+      await db.schema
+        .createTable('person')
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('otp', 'text', (c) => c.notNull())
+        .addColumn('proofing_level', 'text', (c) => c.notNull())
+        .addColumn('highest_level', 'text', (c) => c.notNull())
+        .addColumn('nhs_number', 'text')
+        .addColumn('given_name', 'text')
+        .addColumn('family_name', 'text')
+        .addColumn('birthdate', 'text')
+        .addColumn('postcode', 'text')
+        .addColumn('phone_number', 'text')
+        .addColumn('gp_ods_code', 'text')
+        .addColumn('im1', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('gp_user_id', 'text')
+        .addColumn('gp_linkage_key', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('person_pk', ['env', 'id'])
+        .execute();
+      await db.schema.createIndex('person_email').on('person').columns(['env', 'email']).unique().execute();
+
+      await db.schema
+        .createTable('protocol_event')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text')
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('correlation_id', 'text')
+        .addColumn('person', 'text')
+        .addColumn('details', 'text')
+        .execute();
+      await db.schema.createIndex('protocol_event_client').on('protocol_event').columns(['env', 'client_id', 'at']).execute();
+
+      await db.schema
+        .createTable('kv')
+        .addColumn('ns', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addPrimaryKeyConstraint('kv_pk', ['ns', 'key'])
+        .execute();
+
+      await db.schema
+        .createTable('client_user_metadata')
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('sub', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('client_user_metadata_pk', ['env', 'client_id', 'sub'])
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrate(db: Kysely<any>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, { cause: error });
+  }
+}

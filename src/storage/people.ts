@@ -1,0 +1,26 @@
+/** Test people (personas) of each environment. */
+import type { Db } from './db.ts';
+import type { PersonTable } from './schema.ts';
+
+export type PersonRow = PersonTable;
+
+export function findPersonByEmail(db: Db, env: string, email: string) {
+  return db.selectFrom('person').selectAll().where('env', '=', env).where('email', '=', email.toLowerCase()).executeTakeFirst();
+}
+
+export function findPerson(db: Db, env: string, id: string) {
+  return db.selectFrom('person').selectAll().where('env', '=', env).where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertPerson(db: Db, p: PersonRow): Promise<void> {
+  await db.insertInto('person').values({ ...p, email: p.email.toLowerCase() }).execute();
+}
+
+export async function countPeople(db: Db, env: string): Promise<number> {
+  const r = await db.selectFrom('person').select((eb) => eb.fn.countAll<number>().as('n')).where('env', '=', env).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function updatePerson(db: Db, env: string, id: string, changes: Partial<Omit<PersonRow, 'env' | 'id'>>): Promise<void> {
+  await db.updateTable('person').set(changes).where('env', '=', env).where('id', '=', id).execute();
+}

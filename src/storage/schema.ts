@@ -1,0 +1,103 @@
+/**
+ * The one schema, shared by SQLite and PostgreSQL. Times are epoch milliseconds (bigint, read back as
+ * numbers on both dialects); structured values are JSON text so both dialects store them the same way.
+ */
+export interface OidcModelTable {
+  env: string;
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface SigningKeyTable {
+  env: string;
+  kid: string;
+  /** Private JWK (JSON). */
+  private_jwk: string;
+  /** 'next' is published in the JWKS but not used to sign; 'current' signs; 'retired' is published until removed. */
+  state: 'next' | 'current' | 'retired';
+  created_at: number;
+}
+
+export interface ClientTable {
+  env: string;
+  client_id: string;
+  name: string;
+  /** oidc-provider client metadata (JSON): redirect_uris, jwks or jwks_uri, scope. */
+  metadata: string;
+  /** Vectors of trust the client is registered for (JSON array). */
+  vtr: string;
+  /** IM1 (GP system) access: may receive gp_integration_credentials. */
+  im1: number;
+  /** Client ids this client accepts asserted_login_identity from (JSON array). */
+  sso_from: string;
+  status: 'active' | 'suspended';
+  created_at: number;
+}
+
+export interface PersonTable {
+  env: string;
+  /** The stable `sub`. */
+  id: string;
+  email: string;
+  password_hash: string;
+  otp: string;
+  /** Current level: P0, P5 or P9. */
+  proofing_level: string;
+  /** Highest level ever reached (the identity_proofing_level claim). */
+  highest_level: string;
+  nhs_number: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  birthdate: string | null;
+  postcode: string | null;
+  phone_number: string | null;
+  gp_ods_code: string | null;
+  im1: number;
+  gp_user_id: string | null;
+  gp_linkage_key: string | null;
+  created_at: number;
+}
+
+export interface ProtocolEventTable {
+  id: string;
+  env: string;
+  client_id: string | null;
+  at: number;
+  kind: string;
+  outcome: 'ok' | 'error';
+  reason: string | null;
+  correlation_id: string | null;
+  person: string | null;
+  details: string | null;
+}
+
+/** Small shared state that must survive restarts and be seen by every instance: rate limits, replay caches, journey state. */
+export interface KvTable {
+  ns: string;
+  key: string;
+  value: string;
+  expires_at: number | null;
+}
+
+export interface ClientUserMetadataTable {
+  env: string;
+  client_id: string;
+  sub: string;
+  value: string;
+}
+
+export interface Schema {
+  oidc_model: OidcModelTable;
+  signing_key: SigningKeyTable;
+  client: ClientTable;
+  person: PersonTable;
+  protocol_event: ProtocolEventTable;
+  kv: KvTable;
+  client_user_metadata: ClientUserMetadataTable;
+}

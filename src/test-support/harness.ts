@@ -1,0 +1,79 @@
+/**
+ * Starts the toolkit in-process on a chosen database (a fresh SQLite file, or a fresh database on the test
+ * PostgreSQL) and talks to it with Fastify's inject: no sockets, no ports.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig, type Config } from '../config/index.ts';
+import { buildApp, type App } from '../web/app.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
+export const PUBLIC_URL = 'http://localhost:3000';
+
+async function freshDatabaseUrl(dialect: Dialect): Promise<{ url: string; drop(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-test-'));
+    return { url: `sqlite:${path.join(dir, 'toolkit.db')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+  }
+  const admin = process.env.TEST_DATABASE_URL;
+  if (!admin) throw new Error('TEST_DATABASE_URL is not set: run the tests with npm test (its global setup starts PostgreSQL)');
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    async drop() {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export interface TestApp extends App {
+  config: Config;
+  fetch: typeof fetch;
+  stop(): Promise<void>;
+}
+
+export async function startTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await freshDatabaseUrl(dialect);
+  const config = loadConfig({ PUBLIC_URL: PUBLIC_URL, DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...env });
+  const app = await buildApp(config);
+  await app.fastify.ready();
+  const injectFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const req = input instanceof Request ? input : new Request(input, init);
+    const url = new URL(req.url);
+    const body = req.body ? Buffer.from(await req.arrayBuffer()) : undefined;
+    const res = await app.fastify.inject({
+      method: req.method as 'GET',
+      url: url.pathname + url.search,
+      headers: { ...Object.fromEntries(req.headers), host: url.host },
+      ...(body ? { payload: body } : {}),
+    });
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (Array.isArray(v)) v.forEach((x) => headers.append(k, String(x)));
+      else if (v !== undefined) headers.set(k, String(v));
+    }
+    const nullBody = res.statusCode === 204 || res.statusCode === 304;
+    return new Response(nullBody ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers });
+  }) as typeof fetch;
+  return Object.assign(app, {
+    config,
+    fetch: injectFetch,
+    async stop() {
+      await app.close();
+      await db.drop();
+    },
+  });
+}

@@ -1,0 +1,72 @@
+/** Composes the faces into one Fastify app: the environments, health and metrics. */
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import type { Config } from '../config/index.ts';
+import { createEventSink, openDatabase, purgeExpired, type Database, type EventSink } from '../storage/index.ts';
+import { createIdentity, mountEnvironments, type Identity } from '../identity/index.ts';
+import { Metrics, meteredSink } from '../observability/metrics.ts';
+import { ASSET_PREFIX, createRenderer, NHSUK_DIST } from './views.ts';
+
+export interface App {
+  fastify: FastifyInstance;
+  database: Database;
+  identity: Identity;
+  events: EventSink;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+const PURGE_EVERY_MS = 60_000;
+
+export async function buildApp(config: Config, options: { database?: Database } = {}): Promise<App> {
+  const database = options.database ?? (await openDatabase(config.database));
+  const fastify = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+  });
+  const metrics = new Metrics();
+  const events = meteredSink(createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')), metrics);
+  const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views')]);
+  const identity = await createIdentity(config, database.db, events, render);
+
+  await fastify.register(formbody);
+  await fastify.register(fastifyStatic, { root: NHSUK_DIST, prefix: `${ASSET_PREFIX}/`, maxAge: '1d' });
+  fastify.addHook('onResponse', async (req, reply) => {
+    const env = config.environments.find((e) => req.url.startsWith(`${e.mountPath}/`))?.name ?? 'none';
+    metrics.requests.inc({ env, status: `${Math.floor(reply.statusCode / 100)}xx` });
+  });
+  mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
+
+  fastify.get('/healthz', async () => ({ status: 'ok' }));
+  fastify.get('/readyz', async (_req, reply) => {
+    try {
+      await database.ping();
+      return { status: 'ready', database: database.kind };
+    } catch (err) {
+      return reply.code(503).send({ status: 'not ready', database: database.kind, error: (err as Error).message });
+    }
+  });
+  fastify.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  fastify.get('/', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(render('home.njk', { title: 'NHS login integration toolkit', environments: config.environments })),
+  );
+
+  const purge = setInterval(() => purgeExpired(database.db).catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
+
+  return {
+    fastify,
+    database,
+    identity,
+    events,
+    metrics,
+    async close() {
+      clearInterval(purge);
+      await fastify.close();
+      await events.close();
+      if (!options.database) await database.close();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/** Server-rendered pages: Nunjucks with the NHS design system's own macros (nhsuk-frontend). */
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import nunjucks from 'nunjucks';
+
+const require = createRequire(import.meta.url);
+export const NHSUK_DIST = path.join(path.dirname(require.resolve('nhsuk-frontend/package.json')), 'dist');
+export const ASSET_PREFIX = '/nhsuk-frontend';
+
+export type Render = (view: string, context?: Record<string, unknown>) => string;
+
+export function createRenderer(viewDirs: string[]): Render {
+  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader([...viewDirs, path.join(import.meta.dirname, 'views'), NHSUK_DIST]), {
+    autoescape: true,
+    throwOnUndefined: false,
+  });
+  env.addGlobal('assetPrefix', ASSET_PREFIX);
+  return (view, context = {}) => env.render(view, context);
+}
