@@ -2,6 +2,7 @@
  * Scopes and the claims each returns, per proofing level (NHS login interface spec, "Scopes and claims").
  * Claims a person does not have are omitted, never null.
  */
+import { randomUUID } from 'node:crypto';
 import type { PersonRow } from '../storage/index.ts';
 import { levelAtLeast } from './vectors.ts';
 
@@ -21,7 +22,7 @@ export const SCOPES = [
 
 /** oidc-provider `claims` configuration: scope -> claims. `acr`/`amr`/`azp` are deliberately absent (not used by NHS login). */
 export const CLAIMS_BY_SCOPE: Record<string, string[]> = {
-  openid: ['sub', 'vot', 'vtm', 'auth_time'],
+  openid: ['sub', 'jti', 'vot', 'vtm', 'auth_time'],
   profile: ['nhs_number', 'family_name', 'birthdate', 'identity_proofing_level'],
   basic_demographics: ['family_name', 'birthdate', 'identity_proofing_level'],
   profile_extended: ['given_name'],
@@ -35,7 +36,7 @@ export const CLAIMS_BY_SCOPE: Record<string, string[]> = {
 };
 
 /** Conditional ID token claims besides the protocol ones; everything else is for /userinfo only. */
-const ID_TOKEN_CLAIMS = new Set(['vot', 'vtm', 'nhs_number', 'family_name', 'birthdate', 'identity_proofing_level']);
+const ID_TOKEN_CLAIMS = new Set(['jti', 'vot', 'vtm', 'nhs_number', 'family_name', 'birthdate', 'identity_proofing_level']);
 
 /** What each scope means to a person, for the consent screen. */
 export const SCOPE_DESCRIPTIONS: Record<string, string> = {
@@ -99,5 +100,7 @@ export function personClaims(use: 'id_token' | 'userinfo', c: ClaimContext): Rec
     delete all.vtm;
     return all;
   }
+  // NHS login ID tokens carry a jti (an RP passes it on as asserted_login_identity's `code`).
+  all.jti = randomUUID();
   return Object.fromEntries(Object.entries(all).filter(([k]) => ID_TOKEN_CLAIMS.has(k)));
 }

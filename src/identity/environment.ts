@@ -125,6 +125,10 @@ export async function createEnvironment(
     }
     await next();
     const route = ctx.oidc?.route;
+    if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
+      // The engine lists every response mode it implements; NHS login offers the query mode only.
+      (ctx.body as Record<string, unknown>).response_modes_supported = ['query'];
+    }
     if (route === 'token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
       await codec.wrap(ctx, ctx.body as Record<string, unknown>);
       ctx.set('Pragma', 'no-cache');

@@ -7,7 +7,7 @@ import type { JWK } from 'jose';
 import type { EnvironmentConfig } from '../config/index.ts';
 import { findPerson, oidcAdapterFactory, type Db, type EventSink } from '../storage/index.ts';
 import { CLAIMS_BY_SCOPE, SCOPES, personClaims } from './claims.ts';
-import { matchVector, parseVtr, VtrError } from './vectors.ts';
+import { DEFAULT_VTR, matchVector, parseVtr, VtrError } from './vectors.ts';
 import { getClientUserMetadata } from './client-user-metadata.ts';
 
 export interface ProviderDeps {
@@ -67,14 +67,22 @@ async function checkAuthorizationProfile(ctx: KoaContextWithOIDC, vtr: unknown) 
   if ((client as unknown as { nhs_status?: string }).nhs_status === 'suspended') {
     throw new errors.UnauthorizedClient('this client is suspended by the NHS login team');
   }
+  const registered: string[] = (client as unknown as { nhs_vtr?: string[] }).nhs_vtr ?? [];
+  if (vtr === undefined || vtr === '') {
+    // No vtr means NHS login's default array; keep the default vectors this client is registered for, and
+    // pin the result in the request so the journey and the ID token's vot use the same vectors.
+    const defaults = DEFAULT_VTR.filter((v) => registered.includes(v));
+    if (!defaults.length) throw new errors.InvalidRequest(`no vtr was sent and this client is not registered for any default vector ${JSON.stringify(DEFAULT_VTR)}`);
+    p.vtr = JSON.stringify(defaults);
+    return;
+  }
   let requested;
   try {
-    requested = parseVtr(vtr as string | undefined);
+    requested = parseVtr(vtr as string);
   } catch (e) {
     if (e instanceof VtrError) throw new errors.InvalidRequest(e.message);
     throw e;
   }
-  const registered: string[] = (client as unknown as { nhs_vtr?: string[] }).nhs_vtr ?? [];
   const unregistered = requested.filter((v) => !registered.includes(v.value)).map((v) => v.value);
   if (unregistered.length) {
     throw new errors.InvalidRequest(`vtr ${JSON.stringify(unregistered)} is not registered for this client (registered: ${JSON.stringify(registered)})`);
@@ -210,7 +218,6 @@ export function createProvider(deps: ProviderDeps): Provider {
       fido_uaf_authentication_request_endpoint: `${env.issuer}/fido/authentication/request`,
       vtr_supported: ['P0.Cp', 'P0.Cp.Cd', 'P5.Cp.Cd', 'P5.Cp.Ck', 'P9.Cp.Cd', 'P9.Cp.Ck', 'P9.Cm'],
       trustmark: trustmarkUrl(env),
-      response_modes_supported: ['query'],
     },
     async renderError(ctx, out) {
       ctx.type = 'html';

@@ -1,0 +1,179 @@
+/**
+ * The NHS login interface, end to end in-process, on both databases: discovery, the code flow per proofing
+ * level, token and ID token shape, userinfo, refresh, and the client-authentication errors.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as oidc from 'openid-client';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
+import { createRp, login, REDIRECT_URI, type TestRp } from '../test-support/rp.ts';
+
+async function tokenRequest(app: TestApp, rp: TestRp, form: Record<string, string>) {
+  const res = await app.fetch(rp.tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', ...form }).toString(),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+}
+
+for (const dialect of DIALECTS) {
+  describe(`NHS login protocol (${dialect})`, () => {
+    let app: TestApp;
+    let rp: TestRp;
+    before(async () => {
+      app = await startTestApp(dialect);
+      rp = await createRp(app, 'sandpit');
+    });
+    after(() => app.stop());
+
+    test('discovery advertises exactly the NHS login profile', async () => {
+      const res = await app.fetch(`${rp.issuer}/.well-known/openid-configuration`);
+      const d = (await res.json()) as Record<string, unknown>;
+      assert.equal(d.issuer, 'http://localhost:3000/sandpit');
+      assert.deepEqual(d.response_types_supported, ['code']);
+      assert.deepEqual(d.response_modes_supported, ['query']);
+      assert.deepEqual(d.token_endpoint_auth_methods_supported, ['private_key_jwt']);
+      assert.deepEqual(d.token_endpoint_auth_signing_alg_values_supported, ['RS512']);
+      assert.deepEqual(d.id_token_signing_alg_values_supported, ['RS512']);
+      assert.deepEqual(d.subject_types_supported, ['public']);
+      assert.equal(d.end_session_endpoint, undefined);
+      assert.equal(d.jwks_uri, 'http://localhost:3000/sandpit/.well-known/jwks.json');
+      assert.ok(String(d.fido_uaf_authentication_request_endpoint).startsWith(rp.issuer));
+      for (const s of ['openid', 'profile', 'basic_demographics', 'gp_integration_credentials', 'client_metadata']) {
+        assert.ok((d.scopes_supported as string[]).includes(s), s);
+      }
+      const jwks = (await (await app.fetch(`${rp.issuer}/.well-known/jwks.json`)).json()) as { keys: Record<string, unknown>[] };
+      assert.equal(jwks.keys[0]!.alg, 'RS512');
+      assert.equal(jwks.keys[0]!.d, undefined, 'no private parts published');
+    });
+
+    test('P9 login: RS512 ID and access tokens with the NHS claims, userinfo, no-store', async () => {
+      const r = await login(app, rp, { scope: 'openid profile email phone gp_registration_details', vtr: ['P9.Cp.Cd'] });
+      assert.deepEqual(r.steps, ['sign-in', 'otp', 'consent']);
+      const header = decodeProtectedHeader(r.tokens.id_token!);
+      assert.equal(header.alg, 'RS512');
+      const c = r.claims;
+      assert.equal(c.iss, rp.issuer);
+      assert.equal(c.aud, rp.client.clientId);
+      assert.equal(c.vot, 'P9.Cp.Cd');
+      assert.equal(c.vtm, 'http://localhost:3000/sandpit/trustmark/localhost:3000');
+      assert.equal(c.nhs_number, '9686368973');
+      assert.equal(c.family_name, 'MILLAR');
+      assert.equal(c.birthdate, '1968-02-12');
+      assert.equal(c.identity_proofing_level, 'P9');
+      assert.ok(c.jti && c.auth_time && c.nonce);
+      for (const absent of ['acr', 'amr', 'azp', 'email', 'given_name']) assert.equal(c[absent], undefined, absent);
+      assert.equal(r.tokens.expires_in, 300);
+      assert.ok(r.tokens.refresh_token);
+
+      const at = r.tokens.access_token;
+      assert.equal(decodeProtectedHeader(at).alg, 'RS512');
+      const atClaims = decodeJwt(at);
+      assert.equal(atClaims.client_id, rp.client.clientId);
+      assert.equal(atClaims.vot, 'P9.Cp.Cd');
+      assert.equal(atClaims.scope, 'openid profile email phone gp_registration_details');
+      assert.equal(atClaims.sub, c.sub);
+
+      const ui = await oidc.fetchUserInfo(rp.config, at, c.sub);
+      assert.equal(ui.sub, c.sub);
+      assert.equal(ui.email, 'testuserlive@demo.signin.nhs.uk');
+      assert.equal(ui.email_verified, true);
+      assert.equal(ui.phone_number, '+447887510887');
+      assert.deepEqual(ui.gp_registration_details, { gp_ods_code: 'C83615' });
+      assert.equal(ui.given_name, undefined, 'the sandpit has no PDS: no given_name');
+      for (const [, v] of Object.entries(ui)) assert.notEqual(v, null);
+    });
+
+    test('token response headers: Cache-Control no-store and Pragma no-cache', async () => {
+      const r = await login(app, rp, {});
+      const refreshed = await tokenRequest(app, rp, { grant_type: 'refresh_token', refresh_token: r.tokens.refresh_token!, client_assertion: await rp.assertion() });
+      assert.equal(refreshed.status, 200);
+      assert.equal(refreshed.headers.get('cache-control'), 'no-store');
+      assert.equal(refreshed.headers.get('pragma'), 'no-cache');
+    });
+
+    test('a P5 user asking for P5 gets P5 claims; userinfo sub equals ID token sub', async () => {
+      const p5 = await createRp(app, 'sandpit', { vtr: ['P5.Cp.Cd'], scopes: ['openid', 'basic_demographics'] });
+      const r = await login(app, p5, { email: 'testuserlive+9@demo.signin.nhs.uk', scope: 'openid basic_demographics', vtr: ['P5.Cp.Cd'] });
+      assert.equal(r.claims.vot, 'P5.Cp.Cd');
+      assert.equal(r.claims.nhs_number, undefined, 'basic_demographics has no NHS number');
+      assert.ok(r.claims.family_name);
+    });
+
+    test('refresh may narrow scope but never widen it', async () => {
+      const r = await login(app, rp, { scope: 'openid profile email' });
+      const narrow = await tokenRequest(app, rp, { grant_type: 'refresh_token', refresh_token: r.tokens.refresh_token!, scope: 'openid email', client_assertion: await rp.assertion() });
+      assert.equal(narrow.status, 200);
+      assert.equal(decodeJwt(String(narrow.body.access_token)).scope, 'openid email');
+      const wide = await tokenRequest(app, rp, { grant_type: 'refresh_token', refresh_token: String(narrow.body.refresh_token), scope: 'openid email phone', client_assertion: await rp.assertion() });
+      assert.equal(wide.status, 400);
+      assert.equal(wide.body.error, 'invalid_scope');
+    });
+
+    test('code replay is invalid_grant and revokes the tokens issued from the code', async () => {
+      const { signIn } = await import('../test-support/rp.ts');
+      const s = await signIn(app, rp, {});
+      const code = s.callback!.searchParams.get('code')!;
+      const first = await tokenRequest(app, rp, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion() });
+      assert.equal(first.status, 200);
+      const ok = await app.fetch(`${rp.issuer}/userinfo`, { headers: { authorization: `Bearer ${first.body.access_token}` } });
+      assert.equal(ok.status, 200);
+      const replay = await tokenRequest(app, rp, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion() });
+      assert.equal(replay.status, 400);
+      assert.equal(replay.body.error, 'invalid_grant');
+      const revoked = await app.fetch(`${rp.issuer}/userinfo`, { headers: { authorization: `Bearer ${first.body.access_token}` } });
+      assert.equal(revoked.status, 401);
+      assert.match(revoked.headers.get('www-authenticate') ?? '', /invalid_token/);
+    });
+
+    test('client authentication failures are invalid_client', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const cases: [string, () => Promise<string>][] = [
+        ['wrong aud (issuer)', () => rp.assertion({ aud: rp.issuer })],
+        ['wrong iss', () => rp.assertion({ iss: 'someone-else' })],
+        ['wrong sub', () => rp.assertion({ sub: 'someone-else' })],
+        ['expired', () => rp.assertion({ exp: now - 60 })],
+        ['wrong alg (RS256)', () => rp.assertion({ alg: 'RS256' })],
+      ];
+      for (const [name, make] of cases) {
+        const res = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await make() });
+        assert.equal(res.status, 401, name);
+        assert.equal(res.body.error, 'invalid_client', name);
+      }
+      const jti = 'replayed-jti';
+      await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion({ jti }) });
+      const replay = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion({ jti }) });
+      assert.equal(replay.body.error, 'invalid_client', 'assertion jti replay');
+      const secret = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_id: rp.client.clientId, client_secret: 'x', client_assertion_type: '' });
+      assert.equal(secret.body.error, 'invalid_client', 'client_secret_post refused');
+      const unsupported = await tokenRequest(app, rp, { grant_type: 'client_credentials', client_assertion: await rp.assertion() });
+      assert.equal(unsupported.status, 400);
+      assert.match(String(unsupported.body.error), /unsupported_grant_type|unauthorized_client/);
+    });
+
+    test('userinfo refuses a tampered or foreign access token', async () => {
+      const r = await login(app, rp, {});
+      const [h, p] = r.tokens.access_token.split('.');
+      const forged = `${h}.${p}.${'A'.repeat(342)}`;
+      const res = await app.fetch(`${rp.issuer}/userinfo`, { headers: { authorization: `Bearer ${forged}` } });
+      assert.equal(res.status, 401);
+      const none = await app.fetch(`${rp.issuer}/userinfo`);
+      assert.equal(none.status, 401, 'RFC 6750 §3.1: no token is 401');
+    });
+
+    test('PATCH /userinfo stores client_user_metadata; "" clears it', async () => {
+      const r = await login(app, rp, { scope: 'openid client_metadata' });
+      const patch = (value: unknown) =>
+        app.fetch(`${rp.issuer}/userinfo`, { method: 'PATCH', headers: { authorization: `Bearer ${r.tokens.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ client_user_metadata: value }) });
+      assert.equal((await patch('hello')).status, 204);
+      let ui = await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub);
+      assert.equal(ui.client_user_metadata, 'hello');
+      assert.equal((await patch('x'.repeat(1025))).status, 400);
+      assert.equal((await patch('')).status, 204);
+      ui = await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub);
+      assert.equal(ui.client_user_metadata, undefined);
+    });
+  });
+}
