@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { main } from './main.ts';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
+}
+
+test('keys generate, clients create/list/show through the CLI, with --json', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-cli-'));
+  const env = { DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}` };
+  let c = capture();
+  assert.equal(await main(['keys', 'generate', '--out', path.join(dir, 'keys'), '--json'], c.io, env), 0);
+  const files = JSON.parse(c.out[0]!) as { public_key: string };
+  assert.match(fs.readFileSync(files.public_key, 'utf8'), /BEGIN PUBLIC KEY/);
+  assert.equal(fs.statSync(path.join(dir, 'keys', 'private.pem')).mode & 0o777, 0o600);
+
+  c = capture();
+  const create = ['clients', 'create', '--env', 'sandpit', '--name', 'My service', '--redirect-uri', 'http://localhost:8080/callback', '--public-key', files.public_key, '--scope', 'openid', '--scope', 'profile', '--vtr', 'P9.Cp.Cd', '--vtr', 'P5.Cp.Cd'];
+  assert.equal(await main(create, c.io, env), 0);
+  const clientId = c.out[0]!;
+  assert.match(clientId, /^[0-9a-f]{32}$/);
+
+  c = capture();
+  assert.equal(await main(['clients', 'show', clientId, '--json'], c.io, env), 0);
+  const shown = JSON.parse(c.out[0]!);
+  assert.deepEqual(shown.vtr, ['P9.Cp.Cd', 'P5.Cp.Cd']);
+  assert.deepEqual(shown.scopes, ['openid', 'profile']);
+
+  c = capture();
+  assert.equal(await main(['clients', 'list', '--json'], c.io, env), 0);
+  assert.equal(JSON.parse(c.out[0]!).length, 1);
+
+  // Integration refuses http://localhost; the error names the field.
+  c = capture();
+  assert.equal(await main([...create.slice(0, 3), 'integration', ...create.slice(4), '--json'], c.io, env), 1);
+  assert.equal(JSON.parse(c.err[0]!).error, 'invalid_redirect_uri');
+
+  c = capture();
+  assert.equal(await main(['clients', 'create', '--env', 'nowhere', '--name', 'x'], c.io, env), 2);
+  assert.match(c.err[0]!, /--env must be one of sandpit, integration, live/);
+});
+
+test('the toolkit bin runs on Node 24 and prints usage', () => {
+  const out = execFileSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'toolkit.js'), '--help'], { encoding: 'utf8' });
+  assert.match(out, /toolkit clients create/);
+});

@@ -1,0 +1,71 @@
+/** `toolkit clients ...` */
+import fs from 'node:fs';
+import { getClient, listClients, type ClientRecord, type Db } from '../storage/index.ts';
+import { registerClient } from '../identity/index.ts';
+import { CliError, envOption, type Io } from './main.ts';
+import { ENVIRONMENT_NAMES } from '../config/index.ts';
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function summary(c: ClientRecord): Record<string, unknown> {
+  return {
+    env: c.env,
+    client_id: c.clientId,
+    name: c.name,
+    redirect_uris: c.redirectUris,
+    scopes: c.scopes,
+    vtr: c.vtr,
+    ...(c.jwksUri ? { jwks_uri: c.jwksUri } : { kids: c.jwks?.keys.map((k) => k.kid) }),
+    im1: c.im1,
+    status: c.status,
+    created_at: new Date(c.createdAt).toISOString(),
+  };
+}
+
+export async function clientsCreate(db: Db, v: Values, io: Io): Promise<number> {
+  const env = envOption(v.env as string | undefined)!;
+  if (!v.name) throw new CliError('--name is required');
+  const keyFile = v['public-key'] as string | undefined;
+  let pem: string | undefined;
+  if (keyFile) {
+    try {
+      pem = fs.readFileSync(keyFile, 'utf8');
+    } catch {
+      throw new CliError(`cannot read --public-key file "${keyFile}"`);
+    }
+  }
+  const client = await registerClient(db, {
+    env,
+    name: String(v.name),
+    redirectUris: (v['redirect-uri'] as string[] | undefined) ?? [],
+    scopes: (v.scope as string[] | undefined) ?? ['openid'],
+    vtr: (v.vtr as string[] | undefined) ?? ['P9.Cp.Cd'],
+    publicKeyPem: pem,
+    jwksUri: v['jwks-uri'] as string | undefined,
+    im1: Boolean(v.im1),
+  });
+  io.out(v.json ? JSON.stringify(summary(client)) : client.clientId);
+  return 0;
+}
+
+export async function clientsList(db: Db, v: Values, io: Io): Promise<number> {
+  const clients = await listClients(db, envOption(v.env as string | undefined, false));
+  if (v.json) io.out(JSON.stringify(clients.map(summary)));
+  else if (!clients.length) io.out('No clients registered.');
+  else for (const c of clients) io.out(`${c.env.padEnd(12)} ${c.clientId}  ${c.name}  [${c.vtr.join(' ')}]  ${c.status}`);
+  return 0;
+}
+
+export async function clientsShow(db: Db, clientId: string | undefined, v: Values, io: Io): Promise<number> {
+  if (!clientId) throw new CliError('give the client_id: toolkit clients show CLIENT_ID');
+  const envs = v.env ? [envOption(v.env as string)!] : ENVIRONMENT_NAMES;
+  for (const env of envs) {
+    const c = await getClient(db, env, clientId);
+    if (!c) continue;
+    const s = summary(c);
+    io.out(v.json ? JSON.stringify(s) : Object.entries(s).map(([k, x]) => `${k.padEnd(14)} ${Array.isArray(x) ? x.join(' ') : String(x)}`).join('\n'));
+    return 0;
+  }
+  io.err(`No client "${clientId}"${v.env ? ` in ${v.env}` : ''}`);
+  return 1;
+}

@@ -1,0 +1,37 @@
+/** `toolkit keys ...` */
+import fs from 'node:fs';
+import path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import type { Db } from '../storage/index.ts';
+import { publishNextKey, switchToNextKey } from '../identity/index.ts';
+import { CliError, envOption, type Io } from './main.ts';
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** An RSA 2048 key pair, the same as `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`. */
+export async function keysGenerate(v: Values, io: Io): Promise<number> {
+  const dir = path.resolve(String(v.out ?? '.'));
+  const privateFile = path.join(dir, 'private.pem');
+  const publicFile = path.join(dir, 'public.pem');
+  if (fs.existsSync(privateFile)) throw new CliError(`${privateFile} already exists; choose another --out directory`);
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(privateFile, privateKey, { mode: 0o600 });
+  fs.writeFileSync(publicFile, publicKey, { mode: 0o644 });
+  io.out(v.json ? JSON.stringify({ private_key: privateFile, public_key: publicFile }) : `Wrote ${privateFile} (keep it secret) and ${publicFile} (register it with NHS login)`);
+  return 0;
+}
+
+export async function keysRotate(db: Db, v: Values, io: Io): Promise<number> {
+  const env = envOption(v.env as string | undefined)!;
+  let kid: string;
+  if (v.step === 'publish') kid = await publishNextKey(db, env);
+  else if (v.step === 'switch') kid = await switchToNextKey(db, env);
+  else throw new CliError('--step must be publish (add the next key to the JWKS) or switch (sign with it)');
+  io.out(v.json ? JSON.stringify({ env, step: v.step, kid }) : `${env}: ${v.step === 'publish' ? 'published next key' : 'now signing with'} ${kid}. Restart the toolkit to load it.`);
+  return 0;
+}

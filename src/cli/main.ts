@@ -1,0 +1,95 @@
+/**
+ * The `toolkit` command: the same domain functions as the web routes, never a second implementation.
+ * Every command accepts --json for machine-readable output; errors exit non-zero with a specific message.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, ENVIRONMENT_NAMES, loadConfig, type EnvironmentName } from '../config/index.ts';
+import { openDatabase } from '../storage/index.ts';
+import { RegistrationError } from '../identity/index.ts';
+import { clientsCreate, clientsList, clientsShow } from './clients.ts';
+import { keysGenerate, keysRotate } from './keys.ts';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const USAGE = `Usage:
+  toolkit clients create --env sandpit --name NAME --redirect-uri URL... (--public-key FILE.pem | --jwks-uri URL)
+                         [--scope SCOPE...] [--vtr VECTOR...] [--im1] [--json]
+  toolkit clients list [--env ENV] [--json]
+  toolkit clients show CLIENT_ID [--env ENV] [--json]
+  toolkit keys generate [--out DIR] [--json]          RSA 2048 key pair as PEM, as NHS login asks partners
+  toolkit keys rotate --env ENV --step publish|switch  rotate an environment's signing key
+Environment variables: DATABASE_URL (see README).`;
+
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+export function envOption(value: string | undefined, required = true): EnvironmentName | undefined {
+  if (value === undefined) {
+    if (required) throw new CliError(`--env is required: one of ${ENVIRONMENT_NAMES.join(', ')}`);
+    return undefined;
+  }
+  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(value)) throw new CliError(`--env must be one of ${ENVIRONMENT_NAMES.join(', ')}, got "${value}"`);
+  return value as EnvironmentName;
+}
+
+export async function main(argv: string[], io: Io = { out: (t) => console.log(t), err: (t) => console.error(t) }, env = process.env): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        env: { type: 'string' },
+        name: { type: 'string' },
+        'redirect-uri': { type: 'string', multiple: true },
+        'public-key': { type: 'string' },
+        'jwks-uri': { type: 'string' },
+        scope: { type: 'string', multiple: true },
+        vtr: { type: 'string', multiple: true },
+        im1: { type: 'boolean' },
+        out: { type: 'string' },
+        step: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    io.err(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [group, command, ...rest] = positionals;
+  if (values.help || !group) {
+    io.out(USAGE);
+    return values.help ? 0 : 2;
+  }
+  try {
+    if (group === 'keys' && command === 'generate') return await keysGenerate(values, io);
+    const config = loadConfig(env);
+    const database = await openDatabase(config.database);
+    try {
+      if (group === 'clients' && command === 'create') return await clientsCreate(database.db, values, io);
+      if (group === 'clients' && command === 'list') return await clientsList(database.db, values, io);
+      if (group === 'clients' && command === 'show') return await clientsShow(database.db, rest[0], values, io);
+      if (group === 'keys' && command === 'rotate') return await keysRotate(database.db, values, io);
+    } finally {
+      await database.close();
+    }
+    io.err(`Unknown command "${positionals.join(' ')}"\n\n${USAGE}`);
+    return 2;
+  } catch (e) {
+    if (e instanceof RegistrationError) {
+      io.err(values.json ? JSON.stringify({ error: e.code, field: e.field, message: e.message }) : `Error (${e.field}): ${e.message}`);
+      return 1;
+    }
+    if (e instanceof CliError || e instanceof ConfigError) {
+      io.err(values.json ? JSON.stringify({ error: 'usage', message: e.message }) : `Error: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}

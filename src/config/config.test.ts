@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from './index.ts';
+
+test('defaults: port 3000, localhost public URL, SQLite under ./data, three issuers', () => {
+  const c = loadConfig({}, '/srv/toolkit');
+  assert.equal(c.port, 3000);
+  assert.equal(c.publicUrl, 'http://localhost:3000');
+  assert.deepEqual(c.database, { kind: 'sqlite', file: '/srv/toolkit/data/toolkit.db' });
+  assert.deepEqual(c.environments.map((e) => e.issuer), ['http://localhost:3000/sandpit', 'http://localhost:3000/integration', 'http://localhost:3000/live']);
+});
+
+test('an issuer on its own host is routed by host', () => {
+  const c = loadConfig({ SANDPIT_ISSUER: 'https://auth.sandpit.example.org', DATABASE_URL: 'postgres://u@db/toolkit' });
+  const s = c.environments[0]!;
+  assert.equal(s.issuer, 'https://auth.sandpit.example.org');
+  assert.equal(s.mountPath, '');
+  assert.equal(s.hostRouted, true);
+  assert.equal(c.database.kind, 'postgres');
+});
+
+test('bad values are refused with the variable named', () => {
+  const bad: [Record<string, string>, string][] = [
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PUBLIC_URL: 'localhost:3000' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'http://x.org/app' }, 'PUBLIC_URL'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ LIVE_ISSUER: 'http://localhost:3000/sandpit' }, 'LIVE_ISSUER'],
+  ];
+  for (const [env, variable] of bad) {
+    assert.throws(() => loadConfig(env), (e: ConfigError) => e instanceof ConfigError && e.variable === variable, variable);
+  }
+});

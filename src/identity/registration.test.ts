@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { checkJwks, jwkFromPem, RegistrationError, validateRegistration, type ClientRegistration } from './registration.ts';
+
+const pem = (o: Parameters<typeof generateKeyPairSync>[1] & object, type: 'rsa' | 'ec' = 'rsa') =>
+  generateKeyPairSync(type as 'rsa', { ...o, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as never) as unknown as { publicKey: string; privateKey: string };
+const rsa2048 = pem({ modulusLength: 2048 } as never);
+
+const base: ClientRegistration = { env: 'sandpit', name: 'Svc', redirectUris: ['https://svc.example/cb'], scopes: ['openid'], vtr: ['P9.Cp.Cd'], publicKeyPem: rsa2048.publicKey };
+
+async function code(r: Partial<ClientRegistration>): Promise<string> {
+  try {
+    await validateRegistration({ ...base, ...r });
+    return 'ok';
+  } catch (e) {
+    assert.ok(e instanceof RegistrationError);
+    return e.code;
+  }
+}
+
+test('public key checks fail with specific codes', async () => {
+  assert.equal(await code({}), 'ok');
+  assert.equal(await code({ publicKeyPem: pem({ modulusLength: 1024 } as never).publicKey }), 'weak_public_key');
+  assert.equal(await code({ publicKeyPem: 'not a key' }), 'invalid_public_key');
+  assert.equal(await code({ publicKeyPem: rsa2048.privateKey }), 'invalid_public_key');
+  assert.equal(await code({ publicKeyPem: pem({ namedCurve: 'P-256' } as never, 'ec').publicKey }), 'invalid_public_key');
+  const jwk = await jwkFromPem(rsa2048.publicKey);
+  await assert.rejects(checkJwks({ keys: [jwk, jwk] }), (e: RegistrationError) => e.code === 'duplicate_kid');
+  assert.equal((await checkJwks({ keys: [jwk] })).keys.length, 1);
+});
+
+test('redirect URI rules: exact https, loopback http in the sandpit only, at most 10', async () => {
+  assert.equal(await code({ redirectUris: ['http://localhost:8080/cb'] }), 'ok');
+  assert.equal(await code({ env: 'integration', redirectUris: ['http://localhost:8080/cb'] }), 'invalid_redirect_uri');
+  assert.equal(await code({ redirectUris: ['http://svc.example/cb'] }), 'invalid_redirect_uri');
+  assert.equal(await code({ redirectUris: ['https://svc.example/cb?x=1'] }), 'invalid_redirect_uri');
+  assert.equal(await code({ redirectUris: ['https://*.svc.example/cb'] }), 'invalid_redirect_uri');
+  assert.equal(await code({ redirectUris: Array.from({ length: 11 }, (_, i) => `https://svc.example/${i}`) }), 'too_many_redirect_uris');
+});
+
+test('scopes and vectors must be NHS login ones; IM1 scope needs IM1', async () => {
+  assert.equal(await code({ scopes: ['openid', 'made_up'] }), 'invalid_scope');
+  assert.equal(await code({ scopes: ['openid', 'gp_integration_credentials'] }), 'invalid_scope');
+  assert.equal(await code({ scopes: ['openid', 'gp_integration_credentials'], im1: true }), 'ok');
+  assert.equal(await code({ vtr: ['P7.Cp'] }), 'invalid_vtr');
+  assert.equal(await code({ vtr: [] }), 'invalid_vtr');
+});
