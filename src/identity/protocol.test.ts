@@ -96,7 +96,7 @@ for (const dialect of DIALECTS) {
 
     test('a P5 user asking for P5 gets P5 claims; userinfo sub equals ID token sub', async () => {
       const p5 = await createRp(app, 'sandpit', { vtr: ['P5.Cp.Cd'], scopes: ['openid', 'basic_demographics'] });
-      const r = await login(app, p5, { email: 'testuserlive+9@demo.signin.nhs.uk', scope: 'openid basic_demographics', vtr: ['P5.Cp.Cd'] });
+      const r = await login(app, p5, { email: 'testuserlive+p5@demo.signin.nhs.uk', scope: 'openid basic_demographics', vtr: ['P5.Cp.Cd'] });
       assert.equal(r.claims.vot, 'P5.Cp.Cd');
       assert.equal(r.claims.nhs_number, undefined, 'basic_demographics has no NHS number');
       assert.ok(r.claims.family_name);

@@ -52,6 +52,7 @@ async function checkAuthorizationProfile(ctx: KoaContextWithOIDC, vtr: unknown) 
   const p = ctx.oidc.params!;
   const client = ctx.oidc.client!;
   if (p.response_mode !== undefined && p.response_mode !== 'query') {
+    p.response_mode = undefined; // answer in the query, the only mode NHS login has
     throw new errors.InvalidRequest('NHS login only supports response_mode=query');
   }
   for (const name of UNSUPPORTED_PARAMS) {

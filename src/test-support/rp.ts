@@ -80,8 +80,10 @@ export interface LoginOptions {
   prompt?: string;
   extra?: Record<string, string>;
   browser?: Browser;
-  /** Stop before the consent step and return the browser there. */
+  /** Decline at the consent step (and confirm). */
   decline?: boolean;
+  /** Stop when this step's page is reached. */
+  stopAt?: string;
 }
 
 export function authorizationUrl(rp: TestRp, o: LoginOptions & { state: string; nonce: string }): string {
@@ -107,6 +109,7 @@ export async function signIn(app: TestApp, rp: TestRp, o: LoginOptions = {}) {
   for (let i = 0; i < 10 && page.status !== 0; i++) {
     const step = new URL(page.url).pathname.split('/').pop()!;
     steps.push(step);
+    if (step === o.stopAt) break;
     if (step === 'sign-in') page = await browser.post(page.url, { email: o.email ?? 'testuserlive@demo.signin.nhs.uk', password: o.password ?? 'Passw0rd$1' });
     else if (step === 'otp') page = await browser.post(page.url, { otp: o.otp ?? '190696' });
     else if (step === 'consent') {

@@ -1,0 +1,145 @@
+/**
+ * /authorize errors exactly as NHS login gives them, and the patient journeys (no JavaScript): SSO, decline,
+ * uplift, registration, lockout. On both databases.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS, startTestApp, type TestApp } from '../../test-support/harness.ts';
+import { Browser } from '../../test-support/browser.ts';
+import { authorizationUrl, createRp, login, signIn, REDIRECT_URI, type TestRp } from '../../test-support/rp.ts';
+
+for (const dialect of DIALECTS) {
+  describe(`authorize errors and journeys (${dialect})`, () => {
+    let app: TestApp;
+    let rp: TestRp;
+    const browser = () => new Browser(app.fetch, 'http://localhost:3000');
+    const errorOf = async (url: string) => {
+      const page = await browser().get(url);
+      assert.equal(page.status, 0, `expected a redirect to the RP, got ${page.status} at ${page.url}`);
+      const cb = new URL(page.url);
+      assert.equal(cb.origin + cb.pathname, REDIRECT_URI);
+      return Object.fromEntries(cb.searchParams);
+    };
+    before(async () => {
+      app = await startTestApp(dialect);
+      rp = await createRp(app, 'sandpit');
+    });
+    after(() => app.stop());
+
+    test('unknown client or unregistered redirect_uri: an error page, never a redirect', async () => {
+      const u = new URL(authorizationUrl(rp, { state: 's', nonce: 'n' }));
+      u.searchParams.set('client_id', 'unknown');
+      let page = await browser().get(u.href);
+      assert.equal(page.status, 400);
+      assert.match(page.text, /invalid_client/);
+      const v = new URL(authorizationUrl(rp, { state: 's', nonce: 'n' }));
+      v.searchParams.set('redirect_uri', 'https://attacker.example/cb');
+      page = await browser().get(v.href);
+      assert.equal(page.status, 400);
+      assert.match(page.text, /nhsuk-header/, 'NHS look');
+    });
+
+    test('missing state or nonce, unsupported vtr, unregistered vtr: invalid_request with state', async () => {
+      const noNonce = new URL(authorizationUrl(rp, { state: 's1', nonce: 'n' }));
+      noNonce.searchParams.delete('nonce');
+      let e = await errorOf(noNonce.href);
+      assert.equal(e.error, 'invalid_request');
+      assert.match(e.error_description!, /nonce/);
+      assert.equal(e.state, 's1');
+      const noState = new URL(authorizationUrl(rp, { state: 's1', nonce: 'n' }));
+      noState.searchParams.delete('state');
+      e = await errorOf(noState.href);
+      assert.match(e.error_description!, /state/);
+      e = await errorOf(authorizationUrl(rp, { state: 's2', nonce: 'n', vtr: ['P9.Cm'] }));
+      assert.equal(e.error, 'invalid_request');
+      assert.match(e.error_description!, /not registered for this client/);
+      e = await errorOf(authorizationUrl(rp, { state: 's3', nonce: 'n', extra: { vtr: 'P9' } }));
+      assert.equal(e.error, 'invalid_request');
+      e = await errorOf(authorizationUrl(rp, { state: 's4', nonce: 'n', extra: { max_age: '60' } }));
+      assert.equal(e.error, 'request_not_supported');
+      e = await errorOf(authorizationUrl(rp, { state: 's5', nonce: 'n', extra: { response_mode: 'fragment' } }));
+      assert.equal(e.error, 'invalid_request');
+    });
+
+    test('scopes: an unapproved scope is invalid_scope; profile with basic_demographics is refused; unknown scopes ignored', async () => {
+      let e = await errorOf(authorizationUrl(rp, { state: 's', nonce: 'n', scope: 'openid landline' }));
+      assert.equal(e.error, 'invalid_scope');
+      e = await errorOf(authorizationUrl(rp, { state: 's', nonce: 'n', scope: 'openid profile basic_demographics' }));
+      assert.equal(e.error, 'invalid_scope');
+      const r = await login(app, rp, { scope: 'openid email not_a_scope' });
+      assert.equal(r.tokens.scope, 'openid email');
+    });
+
+    test('prompt=none without a session is sso_login_required; with one it is single sign-on', async () => {
+      const e = await errorOf(authorizationUrl(rp, { state: 's', nonce: 'n', prompt: 'none' }));
+      assert.equal(e.error, 'sso_login_required');
+      const first = await login(app, rp, {});
+      const again = await login(app, rp, { browser: first.browser, prompt: 'none' });
+      assert.deepEqual(again.steps, [], 'no page shown');
+      assert.equal(again.claims.sub, first.claims.sub);
+      const forced = await signIn(app, rp, { browser: first.browser, prompt: 'login' });
+      assert.equal(forced.steps[0], 'sign-in');
+      const settings = await first.browser.get('/sandpit/settings');
+      assert.match(settings.text, /testuserlive@demo.signin.nhs.uk/);
+      assert.doesNotMatch((await browser().get('/sandpit/settings')).text, /testuserlive@/);
+    });
+
+    test('declining consent: a second chance, then access_denied + ConsentNotGiven', async () => {
+      const s = await signIn(app, rp, { stopAt: 'consent' });
+      const consent = s.page.url;
+      const b = s.browser;
+      const confirm = await b.post(consent.replace(/consent$/, 'decline'), {});
+      assert.match(confirm.text, /Go back and share your information/);
+      const decline = await signIn(app, rp, { decline: true });
+      assert.equal(decline.callback?.searchParams.get('error'), 'access_denied');
+      assert.equal(decline.callback?.searchParams.get('error_description'), 'ConsentNotGiven');
+      assert.equal(decline.callback?.searchParams.get('state'), decline.state);
+      assert.equal(decline.callback?.searchParams.get('code'), null);
+      assert.ok(consent.endsWith('/consent'));
+    });
+
+    test('a P5 user asked for P9 proves identity with photo ID; vot and identity_proofing_level follow', async () => {
+      const s = await signIn(app, rp, { email: 'testuserlive+p5@demo.signin.nhs.uk', vtr: ['P9.Cp.Cd'], stopAt: 'prove-identity' });
+      assert.deepEqual(s.steps, ['sign-in', 'otp', 'prove-identity']);
+      assert.match(s.page.text, /photo ID/);
+      const bad = await s.browser.post(s.page.url, {});
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /nhsuk-error-summary/);
+      const done = await s.browser.post(s.page.url, { document: 'passport' });
+      assert.ok(done.url.endsWith('/consent'), done.url);
+      // The person is now P9: a fresh login needs no uplift and gets vot P9 with identity_proofing_level P9.
+      const r = await login(app, rp, { email: 'testuserlive+p5@demo.signin.nhs.uk', vtr: ['P9.Cp.Cd'] });
+      assert.deepEqual(r.steps, ['sign-in', 'otp', 'consent']);
+      assert.equal(r.claims.vot, 'P9.Cp.Cd');
+      assert.equal(r.claims.identity_proofing_level, 'P9');
+    });
+
+    test('create an account (P0), then prove identity to P5 against the test PDS', async () => {
+      const b = browser();
+      let page = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n', vtr: ['P5.Cp.Cd'] }));
+      page = await b.get(page.url.replace(/sign-in$/, 'register'));
+      const bad = await b.post(page.url, { email: 'nope', password: 'x', phone: '1' });
+      assert.equal(bad.status, 400);
+      assert.equal((bad.text.match(/nhsuk-error-message/g) ?? []).length >= 3, true);
+      page = await b.post(page.url, { email: 'new.person@example.org', password: 'Secret123', phone: '07700 900123' });
+      assert.ok(page.url.endsWith('/otp'));
+      page = await b.post(page.url, { otp: '190696' });
+      assert.ok(page.url.endsWith('/prove-identity'));
+      const miss = await b.post(page.url, { nhs_number: '9686367403', family_name: 'WRONG', 'birthdate-day': '26', 'birthdate-month': '2', 'birthdate-year': '1935', postcode: 'HD4 5ET' });
+      assert.match(miss.text, /could not match your details/);
+      page = await b.post(page.url, { nhs_number: '968 636 7403', family_name: 'Case', 'birthdate-day': '26', 'birthdate-month': '2', 'birthdate-year': '1935', postcode: 'hd4 5et' });
+      assert.ok(page.url.endsWith('/consent'), page.url);
+    });
+
+    test('repeated wrong passwords lock the account with a clear message', async () => {
+      const b = browser();
+      const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
+      let page = start;
+      for (let i = 0; i < 5; i++) page = await b.post(start.url, { email: 'testuserlive+1@demo.signin.nhs.uk', password: 'wrong' });
+      assert.equal(page.status, 429);
+      page = await b.post(start.url, { email: 'testuserlive+1@demo.signin.nhs.uk', password: 'Passw0rd$1' });
+      assert.equal(page.status, 429, 'still locked with the right password');
+      assert.match(page.text, /too many times/);
+    });
+  });
+}
