@@ -1,0 +1,113 @@
+/**
+ * Browser journeys: Debian's Chromium (playwright-core) drives the reference relying party through the
+ * toolkit's sandpit over real HTTP: login, single sign-on, decline, uplift. On both databases.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { generateKeyPairSync } from 'node:crypto';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { DIALECTS, startTestApp, type TestApp } from '../../src/test-support/harness.ts';
+import { registerClient } from '../../src/identity/index.ts';
+import { createReferenceRp } from './rp.ts';
+
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function signInAs(page: Page, email: string) {
+  await page.fill('#email', email);
+  await page.fill('#password', 'Passw0rd$1');
+  await page.click('button:has-text("Continue")');
+  await page.fill('#otp', '190696');
+  await page.click('button:has-text("Continue")');
+}
+
+for (const dialect of DIALECTS) {
+  describe(`reference RP in Chromium (${dialect})`, () => {
+    let app: TestApp;
+    let browser: Browser;
+    let rpUrl: string;
+    let stopRp: () => Promise<void>;
+
+    before(async () => {
+      const [opPort, rpPort] = [await freePort(), await freePort()];
+      app = await startTestApp(dialect, { PUBLIC_URL: `http://localhost:${opPort}` });
+      await app.fastify.listen({ port: opPort, host: '127.0.0.1' });
+      rpUrl = `http://localhost:${rpPort}`;
+      const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+      const scope = 'openid profile email';
+      const client = await registerClient(app.database.db, { env: 'sandpit', name: 'Reference service', redirectUris: [`${rpUrl}/callback`], scopes: scope.split(' '), vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
+      const rp = await createReferenceRp({ issuer: `http://localhost:${opPort}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope, vtr: ['P9.Cp.Cd'], allowHttp: true });
+      await rp.listen({ port: rpPort, host: '127.0.0.1' });
+      stopRp = () => rp.close();
+      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    });
+    after(async () => {
+      await browser?.close();
+      await stopRp?.();
+      await app?.stop();
+    });
+
+    test('login with a P9 user shows the claims, then single sign-on skips the sign-in', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(rpUrl);
+      const button = page.locator('#nhs-login');
+      assert.match(await button.innerText(), /Continue to NHS login$/);
+      assert.equal(await button.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(0, 94, 184)');
+      await button.click();
+      assert.match(await page.title(), /NHS login/);
+      await signInAs(page, 'testuserlive@demo.signin.nhs.uk');
+      assert.match(await page.locator('#shared-items').innerText(), /NHS number/);
+      await page.click('button:has-text("Continue")');
+      await page.waitForURL(`${rpUrl}/`);
+      assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/);
+      assert.match(await page.locator('#claims').innerText(), /9686368973/);
+
+      await page.click('button:has-text("Sign out")');
+      await page.click('#nhs-login');
+      await page.waitForURL(`${rpUrl}/`);
+      assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/, 'signed in again without any NHS login page');
+      await context.close();
+    });
+
+    test('declining consent ends on the service\'s no-consent screen', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(rpUrl);
+      await page.click('#nhs-login');
+      await signInAs(page, 'testuserlive+1@demo.signin.nhs.uk');
+      await page.click('button:has-text("I do not agree")');
+      assert.ok(await page.locator('text=Go back and share your information').first().isVisible());
+      await page.click('button:has-text("Continue without sharing")');
+      assert.equal(await page.locator('h1').innerText(), 'You cannot continue without sharing your information');
+      assert.ok(await page.locator('a[href="tel:111"]').count());
+      await context.close();
+    });
+
+    test('a P5 user is taken through proving their identity, then returns with P9', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(rpUrl);
+      await page.click('#nhs-login');
+      await signInAs(page, 'testuserlive+p5_1@demo.signin.nhs.uk');
+      assert.equal(await page.locator('h1').innerText(), 'Check your photo ID');
+      await page.click('button:has-text("Continue")');
+      assert.match(await page.locator('.nhsuk-error-summary').innerText(), /Select the photo ID/);
+      await page.check('input[value="passport"]');
+      await page.click('button:has-text("Continue")');
+      await page.click('button:has-text("Continue")');
+      await page.waitForURL(`${rpUrl}/`);
+      assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/);
+      await context.close();
+    });
+  });
+}

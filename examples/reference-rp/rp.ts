@@ -1,0 +1,130 @@
+/**
+ * Reference relying party for NHS login, written the way we would like partners to write theirs:
+ * openid-client, private_key_jwt with RS512, state + nonce, vot checked against the request, the NHS
+ * no-consent screen after ConsentNotGiven, an error page for every other OIDC error.
+ */
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import * as oidc from 'openid-client';
+import { importPKCS8, type CryptoKey } from 'jose';
+import { page, escapeHtml, NHS_LOGIN_BUTTON, NO_CONSENT_PAGE } from './views.ts';
+
+export interface RpOptions {
+  issuer: string;
+  clientId: string;
+  privateKeyPem: string;
+  kid?: string | undefined;
+  redirectUri: string;
+  scope: string;
+  vtr: string[];
+  /** Only for talking to a local http:// sandpit. */
+  allowHttp?: boolean;
+}
+
+interface Pending {
+  state: string;
+  nonce: string;
+  vtr: string[];
+}
+
+/** Sessions are in memory to keep the example short: use your framework's session store in production. */
+const pending = new Map<string, Pending>();
+const signedIn = new Map<string, { claims: Record<string, unknown>; userinfo: Record<string, unknown> }>();
+
+function sessionId(cookie: string | undefined): string | undefined {
+  return /(?:^|;\s*)rp_session=([\w-]+)/.exec(cookie ?? '')?.[1];
+}
+
+export async function createReferenceRp(o: RpOptions): Promise<FastifyInstance> {
+  const key = (await importPKCS8(o.privateKeyPem, 'RS512')) as CryptoKey;
+  const tokenEndpoint = `${o.issuer}/token`;
+  const config = await oidc.discovery(
+    new URL(o.issuer),
+    o.clientId,
+    { id_token_signed_response_alg: 'RS512' },
+    oidc.PrivateKeyJwt({ key, ...(o.kid ? { kid: o.kid } : {}) }, {
+      // NHS login wants the client assertion's aud to be the token endpoint, not the issuer.
+      [oidc.modifyAssertion]: (_header: unknown, payload: Record<string, unknown>) => {
+        payload.aud = tokenEndpoint;
+      },
+    }),
+    o.allowHttp ? { execute: [oidc.allowInsecureRequests] } : undefined,
+  );
+
+  const app = Fastify({ logger: false });
+  // The sign-out form posts an empty urlencoded body.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.get('/', async (req, reply) => {
+    const sid = sessionId(req.headers.cookie);
+    const user = sid ? signedIn.get(sid) : undefined;
+    if (user) {
+      const rows = Object.entries({ ...user.claims, ...user.userinfo })
+        .map(([k, v]) => `<tr class="nhsuk-table__row"><th class="nhsuk-table__header">${escapeHtml(k)}</th><td class="nhsuk-table__cell"><code>${escapeHtml(JSON.stringify(v))}</code></td></tr>`)
+        .join('');
+      return reply.type('text/html').send(page('You are signed in', `<h1 class="nhsuk-heading-l">You are signed in</h1>
+        <p id="vot">Vector of trust achieved: <strong>${escapeHtml(String(user.claims.vot))}</strong></p>
+        <table class="nhsuk-table" id="claims"><tbody>${rows}</tbody></table>
+        <p><a href="${o.issuer}/settings">Manage your NHS login</a></p>
+        <form method="post" action="/logout"><button class="nhsuk-button nhsuk-button--secondary">Sign out</button></form>`));
+    }
+    return reply.type('text/html').send(page('Sign in', `<h1 class="nhsuk-heading-l">Reference service</h1>
+      <p>Access your health information with NHS login.</p>${NHS_LOGIN_BUTTON}`));
+  });
+
+  app.get('/login', async (_req, reply) => {
+    const sid = randomBytes(16).toString('hex');
+    const p: Pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), vtr: o.vtr };
+    pending.set(sid, p);
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: o.redirectUri,
+      scope: o.scope,
+      state: p.state,
+      nonce: p.nonce,
+      vtr: JSON.stringify(p.vtr),
+    });
+    return reply.header('set-cookie', `rp_session=${sid}; Path=/; HttpOnly; SameSite=Lax`).redirect(url.href, 302);
+  });
+
+  app.get('/callback', async (req, reply) => {
+    const sid = sessionId(req.headers.cookie);
+    const p = sid ? pending.get(sid) : undefined;
+    if (!sid || !p) return reply.code(400).type('text/html').send(page('Sign in again', '<h1 class="nhsuk-heading-l">Your sign-in has expired</h1><p><a href="/login">Sign in again</a></p>'));
+    pending.delete(sid);
+    const current = new URL(req.url, o.redirectUri);
+    const error = current.searchParams.get('error');
+    if (error === 'access_denied' && current.searchParams.get('error_description') === 'ConsentNotGiven') {
+      return reply.code(403).type('text/html').send(NO_CONSENT_PAGE);
+    }
+    if (error) return reply.code(400).type('text/html').send(errorPage(error, current.searchParams.get('error_description')));
+    try {
+      const tokens = await oidc.authorizationCodeGrant(config, current, { expectedState: p.state, expectedNonce: p.nonce, idTokenExpected: true });
+      const claims = tokens.claims()!;
+      // The vot must be one of the vectors we asked for (NHS login conformance: "vot matches vtr").
+      if (typeof claims.vot !== 'string' || !p.vtr.includes(claims.vot)) {
+        return reply.code(400).type('text/html').send(errorPage('vot_mismatch', `vot ${String(claims.vot)} is not one of the requested vectors`));
+      }
+      const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+      signedIn.set(sid, { claims, userinfo });
+      return reply.redirect('/', 303);
+    } catch (e) {
+      const err = e as { error?: string; message: string };
+      return reply.code(400).type('text/html').send(errorPage(err.error ?? 'invalid_response', err.message));
+    }
+  });
+
+  app.post('/logout', async (req, reply) => {
+    const sid = sessionId(req.headers.cookie);
+    if (sid) signedIn.delete(sid);
+    return reply.header('set-cookie', 'rp_session=; Path=/; Max-Age=0').redirect('/', 303);
+  });
+
+  return app;
+}
+
+function errorPage(code: string, description: string | null): string {
+  return page('Sorry, there is a problem', `<h1 class="nhsuk-heading-l">Sorry, there is a problem with signing in</h1>
+    <p>We could not sign you in with NHS login. Try again later.</p>
+    <p class="nhsuk-body-s" id="error-code">Error: ${escapeHtml(code)}${description ? ` (${escapeHtml(description)})` : ''}</p>
+    <p><a href="/login">Try again</a></p>`);
+}
