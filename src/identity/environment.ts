@@ -99,6 +99,7 @@ export async function createEnvironment(
   db: Db,
   events: EventSink,
   renderErrorPage: (out: OidcError) => string,
+  log: { error(obj: object, msg: string): void },
 ): Promise<Environment> {
   const keys = await loadSigningKeys(db, config.name);
   const provider = createProvider({ env: config, db, events, keys, cookieKeys: await cookieKeys(db, config.name), renderErrorPage });
@@ -136,6 +137,8 @@ export async function createEnvironment(
     const kind = route ? ROUTE_KIND[route] : undefined;
     if (kind) recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined);
   });
+
+  provider.on('server_error', (_ctx: unknown, err: Error) => log.error({ err, env: config.name }, 'OpenID Provider server error'));
 
   const callback = provider.callback();
   return {

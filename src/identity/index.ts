@@ -15,7 +15,7 @@ export interface Identity {
   people: PeopleData;
 }
 
-export async function createIdentity(config: Config, db: Db, events: EventSink, render: Render): Promise<Identity> {
+export async function createIdentity(config: Config, db: Db, events: EventSink, render: Render, log: { error(obj: object, msg: string): void }): Promise<Identity> {
   const people = loadPeopleData();
   const environments: Environment[] = [];
   for (const env of config.environments) {
@@ -28,6 +28,7 @@ export async function createIdentity(config: Config, db: Db, events: EventSink, 
           code: out.error,
           detail: out.error_description,
         }),
+        log,
       ),
     );
   }

@@ -41,28 +41,29 @@ function toParam(v: unknown): SQLInputValue {
 
 class SqliteConnection implements DatabaseConnection {
   readonly #db: DatabaseSync;
-  readonly #cache = new Map<string, StatementSync>();
+  readonly #cache = new Map<string, { stmt: StatementSync; reader: boolean }>();
   constructor(db: DatabaseSync) {
     this.#db = db;
   }
 
-  #prepare(sql: string): StatementSync {
-    let stmt = this.#cache.get(sql);
-    if (!stmt) {
-      stmt = this.#db.prepare(sql);
+  #prepare(sql: string): { stmt: StatementSync; reader: boolean } {
+    let entry = this.#cache.get(sql);
+    if (!entry) {
+      const stmt = this.#db.prepare(sql);
+      entry = { stmt, reader: stmt.columns().length > 0 };
       if (this.#cache.size >= STATEMENT_CACHE_SIZE) {
         const oldest = this.#cache.keys().next().value;
         if (oldest !== undefined) this.#cache.delete(oldest);
       }
-      this.#cache.set(sql, stmt);
+      this.#cache.set(sql, entry);
     }
-    return stmt;
+    return entry;
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const stmt = this.#prepare(compiled.sql);
+    const { stmt, reader } = this.#prepare(compiled.sql);
     const params = compiled.parameters.map(toParam);
-    if (stmt.columns().length > 0) {
+    if (reader) {
       return { rows: stmt.all(...params) as R[] };
     }
     const { changes, lastInsertRowid } = stmt.run(...params);
@@ -70,7 +71,7 @@ class SqliteConnection implements DatabaseConnection {
   }
 
   async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-    const stmt = this.#prepare(compiled.sql);
+    const { stmt } = this.#prepare(compiled.sql);
     for (const row of stmt.iterate(...compiled.parameters.map(toParam))) {
       yield { rows: [row as R] };
     }

@@ -37,7 +37,7 @@ export class Browser {
     }
   }
 
-  #cookieHeader(url: URL): string {
+  cookieHeader(url: URL): string {
     return this.#cookies.filter((c) => url.pathname.startsWith(c.path)).map((c) => `${c.name}=${c.value}`).join('; ');
   }
 
@@ -52,7 +52,7 @@ export class Browser {
     let body: string | undefined = init.form ? new URLSearchParams(init.form).toString() : undefined;
     for (let hops = 0; hops < 20; hops++) {
       if (current.origin !== this.#origin) return { url: current.href, status: 0, text: '' };
-      const headers: Record<string, string> = { cookie: this.#cookieHeader(current) };
+      const headers: Record<string, string> = { cookie: this.cookieHeader(current) };
       if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
       const res = await this.#fetch(current.href, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual' });
       this.#store(res.headers.getSetCookie());

@@ -30,7 +30,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   const metrics = new Metrics();
   const events = meteredSink(createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')), metrics);
   const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views')]);
-  const identity = await createIdentity(config, database.db, events, render);
+  const identity = await createIdentity(config, database.db, events, render, fastify.log);
 
   await fastify.register(formbody);
   await fastify.register(fastifyStatic, { root: NHSUK_DIST, prefix: `${ASSET_PREFIX}/`, maxAge: '1d' });

@@ -1,0 +1,119 @@
+/**
+ * The yardstick: a bare oidc-provider with its in-memory store doing the same token work as our token
+ * endpoint (authorization_code, private_key_jwt with RS512, an RS512 ID token and an RS512 JWT access
+ * token). Codes are minted out of band (GET /bench/codes?n=) so the measured phase is the token endpoint.
+ *
+ *   PORT, CLIENT_ID, CLIENT_JWK (public JWK JSON), REDIRECT_URI
+ */
+import http from 'node:http';
+import Provider from 'oidc-provider';
+import { exportJWK, generateKeyPair } from 'jose';
+
+const port = Number(process.env.PORT);
+const issuer = `http://localhost:${port}`;
+const clientId = process.env.CLIENT_ID!;
+const redirectUri = process.env.REDIRECT_URI!;
+const RESOURCE = `${issuer}/userinfo-api`;
+
+const { privateKey } = await generateKeyPair('RS512', { extractable: true });
+const signing = { ...(await exportJWK(privateKey)), alg: 'RS512', use: 'sig', kid: 'bare' };
+
+/** An unbounded in-memory store (the engine's own development adapter is an LRU that evicts codes under load). */
+const store = new Map<string, { payload: Record<string, unknown>; exp?: number }>();
+const grants = new Map<string, Set<string>>();
+class MemoryAdapter {
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
+  key(id: string) {
+    return `${this.name}:${id}`;
+  }
+  async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number) {
+    store.set(this.key(id), { payload, ...(expiresIn ? { exp: Date.now() + expiresIn * 1000 } : {}) });
+    const g = payload.grantId as string | undefined;
+    if (g) grants.set(g, (grants.get(g) ?? new Set()).add(this.key(id)));
+  }
+  async find(id: string) {
+    const e = store.get(this.key(id));
+    return e && (!e.exp || e.exp > Date.now()) ? e.payload : undefined;
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume(id: string) {
+    const e = store.get(this.key(id));
+    if (e) e.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id: string) {
+    store.delete(this.key(id));
+  }
+  async revokeByGrantId(grantId: string) {
+    for (const k of grants.get(grantId) ?? []) store.delete(k);
+    grants.delete(grantId);
+  }
+}
+
+const provider = new Provider(issuer, {
+  adapter: MemoryAdapter as never,
+  clients: [{
+    client_id: clientId,
+    redirect_uris: [redirectUri],
+    jwks: { keys: [JSON.parse(process.env.CLIENT_JWK!)] },
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'RS512',
+    id_token_signed_response_alg: 'RS512',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+  }],
+  jwks: { keys: [signing as never] },
+  clientAuthMethods: ['private_key_jwt'],
+  enabledJWA: { clientAuthSigningAlgValues: ['RS512'], idTokenSigningAlgValues: ['RS512'] },
+  features: {
+    devInteractions: { enabled: false },
+    // A JWT access token signed RS512, so that both servers make the same two signatures per response.
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => RESOURCE,
+      useGrantedResource: () => true,
+      getResourceServerInfo: () => ({ scope: 'api', accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS512' } } }),
+    },
+  },
+  scopes: ['openid', 'api'],
+  ttl: { AccessToken: 300, IdToken: 3600, AuthorizationCode: 600 },
+  findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+});
+
+async function mintCodes(n: number): Promise<string[]> {
+  const ctx = provider.createContext(new http.IncomingMessage(null as never), new http.ServerResponse(new http.IncomingMessage(null as never)));
+  void ctx;
+  const client = await provider.Client.find(clientId);
+  const codes: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const grant = new provider.Grant({ accountId: `user-${i}`, clientId });
+    grant.addOIDCScope('openid');
+    grant.addResourceScope(RESOURCE, 'api');
+    const grantId = await grant.save();
+    const code = new provider.AuthorizationCode({
+      accountId: `user-${i}`, client: client!, grantId, redirectUri, scope: 'openid api', nonce: `n${i}`, authTime: Math.floor(Date.now() / 1000), resource: RESOURCE,
+    } as never);
+    codes.push(await code.save());
+  }
+  return codes;
+}
+
+const callback = provider.callback();
+http
+  .createServer(async (req, res) => {
+    const url = new URL(req.url!, issuer);
+    if (url.pathname === '/bench/codes') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(await mintCodes(Number(url.searchParams.get('n') ?? 1))));
+      return;
+    }
+    callback(req, res);
+  })
+  .listen(port, '127.0.0.1', () => process.send?.('ready'));

@@ -1,0 +1,168 @@
+/**
+ * `npm run bench`: the toolkit in its own process on SQLite, load from a second process over HTTP, and a
+ * bare oidc-provider (in-memory store) doing the same token work as the yardstick, measured in the same run.
+ * Prints responses/s, p50/p99 latency and the server's peak RSS for each scenario.
+ *
+ *   BENCH_TOKENS (3000), BENCH_CONCURRENCY (32), BENCH_PERSONAS (200), BENCH_SESSIONS (10000)
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { openDatabase, type Db } from '../src/storage/index.ts';
+import { registerClient } from '../src/identity/index.ts';
+import { Browser } from '../src/test-support/browser.ts';
+import type { Plan, Result } from './load.ts';
+import { addSessions, cpuMs, threadCpu, threadDelta, freePort, peakRss, resetPeakRss, signedCookie, waitReady } from './support.ts';
+
+const N_TOKENS = Number(process.env.BENCH_TOKENS ?? 3000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const N_PERSONAS = Number(process.env.BENCH_PERSONAS ?? 200);
+const N_SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10000);
+const REDIRECT_URI = 'http://localhost:9/cb';
+const HERE = import.meta.dirname;
+
+function runLoad(plan: Plan): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(HERE, 'load.ts'), { stdio: 'inherit' });
+    child.once('message', (r) => resolve(r as Result));
+    child.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited ${code}`)));
+    child.send(plan);
+  });
+}
+
+async function assertions(key: CryptoKey, kid: string, clientId: string, aud: string, n: number): Promise<string[]> {
+  const now = Math.floor(Date.now() / 1000);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS512', kid }).setIssuer(clientId).setSubject(clientId).setAudience(aud)
+      .setIssuedAt(now).setExpirationTime(now + 600).setJti(randomBytes(12).toString('hex')).sign(key);
+    out.push(`grant_type=authorization_code&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=${jwt}`);
+  }
+  return out;
+}
+
+const authorizePath = (clientId: string, i: number) =>
+  `/sandpit/authorize?${new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid profile', redirect_uri: REDIRECT_URI, state: `s${i}`, nonce: `n${i}`, vtr: '["P9.Cp.Cd"]' })}`;
+
+function line(name: string, r: Result, rss?: number, extra = '') {
+  const f = (x: number | null) => (x ?? NaN).toFixed(1).padStart(8);
+  console.log(`${name.padEnd(38)} ${f(r.rps)} resp/s   p50 ${f(r.p50)} ms   p99 ${f(r.p99)} ms${rss ? `   peak RSS ${(rss / 1048576).toFixed(0)} MB` : ''}${r.errors ? `   errors ${r.errors} (${r.firstError})` : ''}${extra}`);
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-bench-'));
+  const dbFile = path.join(dir, 'toolkit.db');
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  const t0 = performance.now();
+  const server = fork(path.join(HERE, '..', 'src', 'main.ts'), {
+    env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: 'warn', MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '' },
+    stdio: 'inherit',
+  });
+  const children: ChildProcess[] = [server];
+  try {
+    await waitReady(`${origin}/readyz`);
+    const readyMs = performance.now() - t0;
+    console.log(`NHS login toolkit benchmark — ${os.cpus().length} cores, Node ${process.version}, SQLite, concurrency ${CONCURRENCY}`);
+    console.log(`ready after start: ${readyMs.toFixed(0)} ms (fresh database: migrations, keys, 28 test people hashed)\n`);
+
+    const database = await openDatabase({ kind: 'sqlite', file: dbFile });
+    const db: Db = database.db;
+    const { privateKey, publicKey } = await generateKeyPair('RS512', { extractable: true });
+    const client = await registerClient(db, { env: 'sandpit', name: 'Bench', redirectUris: [REDIRECT_URI], scopes: ['openid', 'profile'], vtr: ['P9.Cp.Cd'], publicKeyPem: await exportSPKI(publicKey) });
+    const kid = String(client.jwks!.keys[0]!.kid);
+
+    // One persona login gives the session that single sign-on reuses.
+    const browser = new Browser(fetch, origin);
+    let page = await browser.get(authorizePath(client.clientId, 0));
+    page = await browser.post(page.url, { email: 'testuserlive@demo.signin.nhs.uk', password: 'Passw0rd$1' });
+    page = await browser.post(page.url, { otp: '190696' });
+    page = await browser.post(page.url, {});
+    if (page.status !== 0) throw new Error(`warm-up login failed at ${page.url}`);
+    const cookie = browser.cookieHeader(new URL(`${origin}/sandpit/authorize`));
+
+    // (1) Token endpoint: codes minted by single sign-on before the clock starts; assertions pre-signed.
+    const codes: string[] = [];
+    for (let i = 0; i < N_TOKENS; i++) {
+      const res = await fetch(`${origin}${authorizePath(client.clientId, i)}`, { headers: { cookie }, redirect: 'manual' });
+      codes.push(new URL(res.headers.get('location')!).searchParams.get('code')!);
+    }
+    const bodies = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, N_TOKENS);
+    await resetPeakRss(server.pid!);
+    const oursCpu0 = await cpuMs(server.pid!);
+    const threads0 = await threadCpu(server.pid!);
+    const ours = await runLoad({ kind: 'requests', origin, concurrency: CONCURRENCY, expect: 200,
+      requests: codes.map((c, i) => ({ method: 'POST', path: '/sandpit/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `${bodies[i]}&code=${c}` })) });
+    const oursRss = await peakRss(server.pid!);
+    const oursCpu = ((await cpuMs(server.pid!)) - oursCpu0) / ours.count;
+    if (process.env.BENCH_THREADS) console.log(threadDelta(threads0, await threadCpu(server.pid!)));
+
+    const barePort = await freePort();
+    const bare = fork(path.join(HERE, 'bare-provider.ts'), {
+      env: { ...process.env, PORT: String(barePort), CLIENT_ID: client.clientId, REDIRECT_URI, CLIENT_JWK: JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'RS512', use: 'sig' }) },
+      stdio: 'inherit',
+    });
+    children.push(bare);
+    await new Promise((r) => bare.once('message', r));
+    const bareOrigin = `http://localhost:${barePort}`;
+    const bareCodes = (await (await fetch(`${bareOrigin}/bench/codes?n=${N_TOKENS}`)).json()) as string[];
+    const bareBodies = await assertions(privateKey, kid, client.clientId, `${bareOrigin}/token`, N_TOKENS);
+    await resetPeakRss(bare.pid!);
+    const bareCpu0 = await cpuMs(bare.pid!);
+    const yard = await runLoad({ kind: 'requests', origin: bareOrigin, concurrency: CONCURRENCY, expect: 200,
+      requests: bareCodes.map((c, i) => ({ method: 'POST', path: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `${bareBodies[i]}&code=${c}` })) });
+    const bareRss = await peakRss(bare.pid!);
+    const bareCpu = ((await cpuMs(bare.pid!)) - bareCpu0) / yard.count;
+    bare.kill();
+
+    console.log('(1) token endpoint: authorization_code + private_key_jwt + RS512 ID and access tokens');
+    line('    toolkit (SQLite)', ours, oursRss, `   server CPU ${oursCpu.toFixed(2)} ms/response`);
+    line('    bare oidc-provider (memory)', yard, bareRss, `   server CPU ${bareCpu.toFixed(2)} ms/response`);
+    console.log(`    ratio: ${(ours.rps / yard.rps).toFixed(2)}x throughput (target >= 0.9), p99 ${(ours.p99 / yard.p99).toFixed(2)}x (target <= 1.25)\n`);
+    if (process.env.BENCH_ONLY === 'token') return;
+
+    // (2) Single sign-on logins: authorize -> code -> token -> userinfo with an existing session.
+    const ssoN = Math.max(200, Math.floor(N_TOKENS / 3));
+    const ssoBodies = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, ssoN);
+    await resetPeakRss(server.pid!);
+    const sso = await runLoad({ kind: 'sso', origin, concurrency: CONCURRENCY, cookies: [cookie], tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
+      authorizePaths: Array.from({ length: ssoN }, (_, i) => authorizePath(client.clientId, 100000 + i)), tokenBodies: ssoBodies });
+    console.log('(2) single sign-on logins: authorize -> code -> token -> userinfo');
+    line('    toolkit (SQLite)', sso, await peakRss(server.pid!), `   = ${(sso.rps / ours.rps).toFixed(2)}x our token rate (target >= 0.6)`);
+
+    // (3) Complete persona logins, bounded by password hashing (scrypt, on the libuv pool).
+    const personaBodies = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, N_PERSONAS);
+    await resetPeakRss(server.pid!);
+    const persona = await runLoad({ kind: 'persona', origin, concurrency: 8, email: 'testuserlive+1@demo.signin.nhs.uk', tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
+      authorizeUrls: Array.from({ length: N_PERSONAS }, (_, i) => `${origin}${authorizePath(client.clientId, 200000 + i)}`), tokenBodies: personaBodies });
+    console.log('\n(3) persona logins: authorize -> sign in -> OTP -> consent -> token -> userinfo (concurrency 8)');
+    line('    toolkit (SQLite)', persona, await peakRss(server.pid!), '   hash: scrypt N=2^14 r=8 p=5 (OWASP minimum), off the event loop');
+
+    // Memory against live sessions: sessions live in the database, so RSS should not grow with their number.
+    console.log('\nPeak RSS under single sign-on load against many live sessions:');
+    const cookieKeys = JSON.parse((await db.selectFrom('kv').select('value').where('ns', '=', 'cookie-keys').where('key', '=', 'sandpit').executeTakeFirstOrThrow()).value) as string[];
+    let have = 0;
+    const accountId = (await db.selectFrom('person').select('id').where('email', '=', 'testuserlive@demo.signin.nhs.uk').executeTakeFirstOrThrow()).id;
+    for (const target of [1000, N_SESSIONS]) {
+      const ids = await addSessions(db, 'sandpit', accountId, client.clientId, target - have);
+      have = target;
+      const cookies = ids.map((id) => signedCookie('_nhsl_sandpit', id, cookieKeys[0]!));
+
+      const n = 1000;
+      const b2 = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, n);
+      await resetPeakRss(server.pid!);
+      const r = await runLoad({ kind: 'sso', origin, concurrency: CONCURRENCY, cookies, tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
+        authorizePaths: Array.from({ length: n }, (_, i) => authorizePath(client.clientId, 300000 + target + i)), tokenBodies: b2 });
+      line(`    ${String(target).padStart(6)} live sessions`, r, await peakRss(server.pid!));
+    }
+    await database.close();
+  } finally {
+    for (const c of children) c.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
