@@ -11,6 +11,7 @@ import { kvGet, kvPut, type Db, type EventSink } from '../storage/index.ts';
 import { createAccessTokenCodec, type AccessTokenCodec } from './access-token.ts';
 import { loadSigningKeys } from './keys.ts';
 import { createProvider } from './provider.ts';
+import { rememberIdToken } from './sso.ts';
 import { MAX_CLIENT_USER_METADATA, setClientUserMetadata } from './client-user-metadata.ts';
 
 export interface Environment {
@@ -131,7 +132,13 @@ export async function createEnvironment(
       (ctx.body as Record<string, unknown>).response_modes_supported = ['query'];
     }
     if (route === 'token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
-      await codec.wrap(ctx, ctx.body as Record<string, unknown>);
+      const body = ctx.body as Record<string, unknown>;
+      const client = ctx.oidc.client as unknown as { clientId: string; nhs_sso_to?: string[] };
+      if (client.nhs_sso_to?.length && typeof body.id_token === 'string') {
+        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as { acr?: string; amr?: string[] } | undefined;
+        await rememberIdToken(db, config.name, body.id_token, { clientId: client.clientId, ...(source?.acr ? { acr: source.acr } : {}), ...(source?.amr ? { amr: source.amr } : {}) });
+      }
+      await codec.wrap(ctx, body);
       ctx.set('Pragma', 'no-cache');
     }
     const kind = route ? ROUTE_KIND[route] : undefined;

@@ -9,6 +9,7 @@ import { findPerson, oidcAdapterFactory, type Db, type EventSink } from '../stor
 import { CLAIMS_BY_SCOPE, SCOPES, personClaims } from './claims.ts';
 import { DEFAULT_VTR, matchVector, parseVtr, VtrError } from './vectors.ts';
 import { getClientUserMetadata } from './client-user-metadata.ts';
+import { applyAssertedLoginIdentity } from './sso.ts';
 
 export interface ProviderDeps {
   env: EnvironmentConfig;
@@ -46,7 +47,7 @@ function requireParam(ctx: KoaContextWithOIDC, name: string) {
  * NHS profile checks on /authorize. oidc-provider runs extraParams validators after it has verified the
  * client and the redirect_uri, so errors raised here are safely redirected back to the relying party.
  */
-async function checkAuthorizationProfile(ctx: KoaContextWithOIDC, vtr: unknown) {
+const checkAuthorizationProfile = (deps: ProviderDeps) => async (ctx: KoaContextWithOIDC, vtr: unknown) => {
   requireParam(ctx, 'state');
   requireParam(ctx, 'nonce'); // iGov profile: nonce is mandatory for NHS login.
   const p = ctx.oidc.params!;
@@ -75,20 +76,23 @@ async function checkAuthorizationProfile(ctx: KoaContextWithOIDC, vtr: unknown) 
     const defaults = DEFAULT_VTR.filter((v) => registered.includes(v));
     if (!defaults.length) throw new errors.InvalidRequest(`no vtr was sent and this client is not registered for any default vector ${JSON.stringify(DEFAULT_VTR)}`);
     p.vtr = JSON.stringify(defaults);
-    return;
+  } else {
+    let requested;
+    try {
+      requested = parseVtr(vtr as string);
+    } catch (e) {
+      if (e instanceof VtrError) throw new errors.InvalidRequest(e.message);
+      throw e;
+    }
+    const unregistered = requested.filter((v) => !registered.includes(v.value)).map((v) => v.value);
+    if (unregistered.length) {
+      throw new errors.InvalidRequest(`vtr ${JSON.stringify(unregistered)} is not registered for this client (registered: ${JSON.stringify(registered)})`);
+    }
   }
-  let requested;
-  try {
-    requested = parseVtr(vtr as string);
-  } catch (e) {
-    if (e instanceof VtrError) throw new errors.InvalidRequest(e.message);
-    throw e;
+  if (typeof p.asserted_login_identity === 'string' && p.asserted_login_identity) {
+    await applyAssertedLoginIdentity(ctx, deps.db, deps.env, p.asserted_login_identity);
   }
-  const unregistered = requested.filter((v) => !registered.includes(v.value)).map((v) => v.value);
-  if (unregistered.length) {
-    throw new errors.InvalidRequest(`vtr ${JSON.stringify(unregistered)} is not registered for this client (registered: ${JSON.stringify(registered)})`);
-  }
-}
+};
 
 function buildPolicy(deps: ProviderDeps) {
   const base = interactionPolicy.base();
@@ -147,9 +151,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       token_endpoint_auth_method: 'private_key_jwt',
       id_token_signed_response_alg: 'RS512',
     },
-    extraClientMetadata: { properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_from', 'nhs_status'] },
+    extraClientMetadata: { properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_to', 'nhs_status'] },
     extraParams: {
-      vtr: checkAuthorizationProfile,
+      vtr: checkAuthorizationProfile(deps),
       asserted_login_identity: null,
       allow_registration: null,
       fido_auth_response: null,

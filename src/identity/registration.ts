@@ -176,7 +176,7 @@ export async function validateRegistration(r: ClientRegistration, fetchImpl?: ty
     vtr: [...new Set(r.vtr)],
     ...(jwks ? { jwks: jwks as { keys: Record<string, unknown>[] } } : { jwksUri: r.jwksUri! }),
     im1: r.im1 === true,
-    ssoFrom: [],
+    ssoTo: [],
     status: 'active',
     createdAt: Date.now(),
   };

@@ -12,7 +12,7 @@ export interface ClientRecord {
   jwks?: { keys: Record<string, unknown>[] };
   jwksUri?: string;
   im1: boolean;
-  ssoFrom: string[];
+  ssoTo: string[];
   status: 'active' | 'suspended';
   createdAt: number;
 }
@@ -40,7 +40,7 @@ export function toClientRecord(row: ClientTable): ClientRecord {
     ...(m.jwks ? { jwks: m.jwks } : {}),
     ...(m.jwks_uri ? { jwksUri: m.jwks_uri } : {}),
     im1: row.im1 === 1,
-    ssoFrom: JSON.parse(row.sso_from) as string[],
+    ssoTo: JSON.parse(row.sso_to) as string[],
     status: row.status,
     createdAt: row.created_at,
   };
@@ -67,7 +67,7 @@ export function clientMetadata(row: ClientTable): Record<string, unknown> {
     id_token_signed_response_alg: 'RS512',
     nhs_vtr: JSON.parse(row.vtr),
     nhs_im1: row.im1 === 1,
-    nhs_sso_from: JSON.parse(row.sso_from),
+    nhs_sso_to: JSON.parse(row.sso_to),
     nhs_status: row.status,
   };
 }
@@ -88,7 +88,7 @@ export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
       metadata: JSON.stringify(metadata),
       vtr: JSON.stringify(c.vtr),
       im1: c.im1 ? 1 : 0,
-      sso_from: JSON.stringify(c.ssoFrom),
+      sso_to: JSON.stringify(c.ssoTo),
       status: c.status,
       created_at: c.createdAt,
     })
@@ -106,6 +106,6 @@ export async function getClient(db: Db, env: string, clientId: string): Promise<
   return row ? toClientRecord(row) : undefined;
 }
 
-export async function setClientSsoFrom(db: Db, env: string, clientId: string, ssoFrom: string[]): Promise<void> {
-  await db.updateTable('client').set({ sso_from: JSON.stringify(ssoFrom) }).where('env', '=', env).where('client_id', '=', clientId).execute();
+export async function setClientSsoTo(db: Db, env: string, clientId: string, ssoTo: string[]): Promise<void> {
+  await db.updateTable('client').set({ sso_to: JSON.stringify(ssoTo) }).where('env', '=', env).where('client_id', '=', clientId).execute();
 }

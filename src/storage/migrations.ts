@@ -43,7 +43,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('metadata', 'text', (c) => c.notNull())
         .addColumn('vtr', 'text', (c) => c.notNull())
         .addColumn('im1', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('sso_from', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('sso_to', 'text', (c) => c.notNull().defaultTo('[]'))
         .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('client_pk', ['env', 'client_id'])

@@ -34,8 +34,8 @@ export interface ClientTable {
   vtr: string;
   /** IM1 (GP system) access: may receive gp_integration_credentials. */
   im1: number;
-  /** Client ids this client accepts asserted_login_identity from (JSON array). */
-  sso_from: string;
+  /** Client ids this client may single-sign-on into with asserted_login_identity (JSON array), as the NHS login team configures. */
+  sso_to: string;
   status: 'active' | 'suspended';
   created_at: number;
 }

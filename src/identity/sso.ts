@@ -1,0 +1,63 @@
+/**
+ * Single sign-on between services with `asserted_login_identity` (NHS login interface spec, "Single sign-on
+ * between services"): RP1 signs a JWT with its client key whose `code` is the `jti` of the ID token it got;
+ * RP2 sends it on /authorize. Only client pairs the NHS login team has configured may do this, each assertion
+ * is single use and lives at most 60 seconds.
+ */
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { EnvironmentConfig } from '../config/index.ts';
+import { getClient, kvClaimOnce, kvGet, kvPut, type Db } from '../storage/index.ts';
+
+const MAX_LIFETIME_S = 60;
+const ID_TOKEN_TTL_MS = 60 * 60 * 1000;
+
+interface IssuedIdToken {
+  sub: string;
+  clientId: string;
+  acr?: string;
+  amr?: string[];
+}
+
+/** Remembers an SSO-source client's ID token `jti` so a later assertion can name the person it was for. */
+export async function rememberIdToken(db: Db, env: string, idToken: string, t: Omit<IssuedIdToken, 'sub'>): Promise<void> {
+  const { jti, sub } = decodeJwt(idToken);
+  if (jti && sub) await kvPut(db, 'id-token', `${env}:${jti}`, { ...t, sub }, ID_TOKEN_TTL_MS);
+}
+
+function refuse(message: string): never {
+  throw new errors.InvalidRequest(`asserted_login_identity ${message}`);
+}
+
+/** Verifies the assertion for the requesting client (RP2) and signs the asserted person into the session. */
+export async function applyAssertedLoginIdentity(ctx: KoaContextWithOIDC, db: Db, env: EnvironmentConfig, assertion: string): Promise<void> {
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(assertion);
+  } catch {
+    refuse('is not a JWT');
+  }
+  const rp1Id = typeof claims.iss === 'string' ? claims.iss : refuse('has no iss (the client_id of the service that signed it)');
+  const rp1 = await getClient(db, env.name, rp1Id);
+  if (!rp1) refuse(`iss "${rp1Id}" is not a client in this environment`);
+  const rp2Id = ctx.oidc.client!.clientId;
+  if (!rp1.ssoTo.includes(rp2Id)) refuse(`from ${rp1Id} to ${rp2Id} is not a single sign-on pair the NHS login team has configured`);
+  const keys = rp1.jwks ? createLocalJWKSet(rp1.jwks as never) : createRemoteJWKSet(new URL(rp1.jwksUri!));
+  try {
+    ({ payload: claims } = await jwtVerify(assertion, keys, { algorithms: ['RS512'], requiredClaims: ['iat', 'exp', 'jti', 'code'], clockTolerance: 5 }));
+  } catch (e) {
+    refuse(`was refused: ${(e as Error).message}`);
+  }
+  if (claims.exp! - claims.iat! > MAX_LIFETIME_S) refuse(`must expire within ${MAX_LIFETIME_S} seconds of iat`);
+  if (!(await kvClaimOnce(db, 'asserted-login-identity', `${env.name}:${rp1Id}:${claims.jti}`, (MAX_LIFETIME_S + 10) * 1000))) refuse('has already been used');
+  const issued = await kvGet<IssuedIdToken>(db, 'id-token', `${env.name}:${String(claims.code)}`);
+  if (!issued || issued.clientId !== rp1Id) refuse(`code does not name an ID token issued to ${rp1Id} in the last hour`);
+
+  const session = ctx.oidc.session!;
+  if (session.accountId && session.accountId !== issued.sub) {
+    // A different person: start a fresh session rather than mixing two people's authorisations.
+    session.authorizations = {};
+    session.resetIdentifier();
+  }
+  session.loginAccount({ accountId: issued.sub, acr: issued.acr, amr: issued.amr ?? ['Cp', 'Cd'] } as never);
+}
