@@ -51,6 +51,7 @@ export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
       const values = { nhs_number: b.nhs_number, family_name: b.family_name, postcode: b.postcode, day: b['birthdate-day'], month: b['birthdate-month'], year: b['birthdate-year'] };
       if (errors.length) return show(reply, j, { errors, values }, 400);
       const pds = deps.people.pds.get(nhsNumber);
+      const link = deps.people.linkage.get(nhsNumber);
       const matched = pds && !pds.date_of_death && norm(pds.family_name) === norm(b.family_name) && pds.birthdate === birthdate && norm(pds.postcode) === norm(b.postcode);
       if (!matched) {
         deps.events.record({ env: deps.env.name, clientId, kind: 'uplift', outcome: 'error', reason: 'pds_no_match', person: j.person.id, correlationId: j.uid, details: { to: 'P5' } });
@@ -59,6 +60,8 @@ export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
       await updatePerson(deps.db, deps.env.name, j.person.id, {
         proofing_level: 'P5', highest_level: higherLevel(j.person.highest_level, 'P5'),
         nhs_number: pds.nhs_number, family_name: pds.family_name, given_name: pds.given_name, birthdate: pds.birthdate, postcode: pds.postcode, gp_ods_code: pds.gp_ods_code || null,
+        // A GP online (IM1) linkage record for this patient links the NHS login to their GP account.
+        ...(link ? { im1: 1, gp_user_id: link.gp_account_id, gp_linkage_key: link.gp_linkage_key, gp_ods_code: link.gp_ods_code } : {}),
       });
       deps.events.record({ env: deps.env.name, clientId, kind: 'uplift', outcome: 'ok', person: j.person.id, correlationId: j.uid, details: { to: 'P5' } });
     } else {
