@@ -1,6 +1,7 @@
 /** Client registrations, one row per client per environment. */
 import type { Db } from './db.ts';
 import type { ClientTable } from './schema.ts';
+import { perDatabase, prepared } from './prepared.ts';
 
 export interface ClientRecord {
   env: string;
@@ -24,8 +25,11 @@ interface StoredMetadata {
   jwks_uri?: string;
 }
 
-export function findClientRow(db: Db, env: string, clientId: string) {
-  return db.selectFrom('client').selectAll().where('env', '=', env).where('client_id', '=', clientId).executeTakeFirst();
+// Read on every token request (client authentication), so compiled once.
+const clientById = perDatabase((db) => prepared(db, (env: string, clientId: string) => db.selectFrom('client').selectAll().where('env', '=', env).where('client_id', '=', clientId), 2));
+
+export async function findClientRow(db: Db, env: string, clientId: string): Promise<ClientTable | undefined> {
+  return (await clientById(db)(env, clientId)).rows[0];
 }
 
 export function toClientRecord(row: ClientTable): ClientRecord {

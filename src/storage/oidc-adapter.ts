@@ -6,43 +6,49 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from './db.ts';
 import { findClientRow, clientMetadata } from './clients.ts';
+import { prepared } from './prepared.ts';
 
 const nowMs = () => Date.now();
 
+/** The adapter's queries, compiled once per database (see prepared.ts). */
+function modelQueries(db: Db) {
+  const select = (column: 'id' | 'uid' | 'user_code') =>
+    prepared(db, (env: string, model: string, value: string) =>
+      db.selectFrom('oidc_model').select(['payload', 'expires_at', 'consumed_at']).where('env', '=', env).where('model', '=', model).where(column, '=', value), 3);
+  return {
+    upsert: prepared(db, (env: string, model: string, id: string, payload: string, grantId: string | null, uid: string | null, userCode: string | null, expiresAt: number | null) => {
+      const row = { payload, grant_id: grantId, uid, user_code: userCode, expires_at: expiresAt, consumed_at: null };
+      return db.insertInto('oidc_model').values({ env, model, id, ...row }).onConflict((oc) => oc.columns(['env', 'model', 'id']).doUpdateSet(row));
+    }, 8),
+    byId: select('id'),
+    byUid: select('uid'),
+    byUserCode: select('user_code'),
+    consume: prepared(db, (at: number, env: string, model: string, id: string) =>
+      db.updateTable('oidc_model').set({ consumed_at: at }).where('env', '=', env).where('model', '=', model).where('id', '=', id), 4),
+    destroy: prepared(db, (env: string, model: string, id: string) =>
+      db.deleteFrom('oidc_model').where('env', '=', env).where('model', '=', model).where('id', '=', id), 3),
+    revokeGrant: prepared(db, (env: string, grantId: string) => db.deleteFrom('oidc_model').where('env', '=', env).where('grant_id', '=', grantId), 2),
+  };
+}
+type ModelQueries = ReturnType<typeof modelQueries>;
+
 class ModelAdapter implements Adapter {
-  readonly #db: Db;
+  readonly #q: ModelQueries;
   readonly #env: string;
   readonly #model: string;
-  constructor(db: Db, env: string, model: string) {
-    this.#db = db;
+  constructor(q: ModelQueries, env: string, model: string) {
+    this.#q = q;
     this.#env = env;
     this.#model = model;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-    const row = {
-      payload: JSON.stringify(payload),
-      grant_id: payload.grantId ?? null,
-      uid: payload.uid ?? null,
-      user_code: payload.userCode ?? null,
-      expires_at: expiresIn ? nowMs() + expiresIn * 1000 : null,
-      consumed_at: null,
-    };
-    await this.#db
-      .insertInto('oidc_model')
-      .values({ env: this.#env, model: this.#model, id, ...row })
-      .onConflict((oc) => oc.columns(['env', 'model', 'id']).doUpdateSet(row))
-      .execute();
+    await this.#q.upsert(this.#env, this.#model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
+      expiresIn ? nowMs() + expiresIn * 1000 : null);
   }
 
-  async #findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
-    const row = await this.#db
-      .selectFrom('oidc_model')
-      .select(['payload', 'expires_at', 'consumed_at'])
-      .where('env', '=', this.#env)
-      .where('model', '=', this.#model)
-      .where(column, '=', value)
-      .executeTakeFirst();
+  async #found(q: ModelQueries['byId'], value: string): Promise<AdapterPayload | undefined> {
+    const row = (await q(this.#env, this.#model, value)).rows[0];
     if (!row) return undefined;
     if (row.expires_at !== null && row.expires_at <= nowMs()) return undefined;
     const payload = JSON.parse(row.payload) as AdapterPayload;
@@ -51,37 +57,26 @@ class ModelAdapter implements Adapter {
   }
 
   find(id: string) {
-    return this.#findWhere('id', id);
+    return this.#found(this.#q.byId, id);
   }
   findByUid(uid: string) {
-    return this.#findWhere('uid', uid);
+    return this.#found(this.#q.byUid, uid);
   }
   findByUserCode(userCode: string) {
-    return this.#findWhere('user_code', userCode);
+    return this.#found(this.#q.byUserCode, userCode);
   }
 
   async consume(id: string): Promise<void> {
-    await this.#db
-      .updateTable('oidc_model')
-      .set({ consumed_at: nowMs() })
-      .where('env', '=', this.#env)
-      .where('model', '=', this.#model)
-      .where('id', '=', id)
-      .execute();
+    await this.#q.consume(nowMs(), this.#env, this.#model, id);
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#db
-      .deleteFrom('oidc_model')
-      .where('env', '=', this.#env)
-      .where('model', '=', this.#model)
-      .where('id', '=', id)
-      .execute();
+    await this.#q.destroy(this.#env, this.#model, id);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     // Every model of the grant (codes, access and refresh tokens), e.g. after a code is replayed (RFC 6749 §4.1.2).
-    await this.#db.deleteFrom('oidc_model').where('env', '=', this.#env).where('grant_id', '=', grantId).execute();
+    await this.#q.revokeGrant(this.#env, grantId);
   }
 }
 
@@ -112,7 +107,8 @@ class ClientAdapter implements Adapter {
 
 /** The factory oidc-provider calls once per model name. */
 export function oidcAdapterFactory(db: Db, env: string): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new ClientAdapter(db, env) : new ModelAdapter(db, env, model));
+  const q = modelQueries(db);
+  return (model) => (model === 'Client' ? new ClientAdapter(db, env) : new ModelAdapter(q, env, model));
 }
 
 /** Deletes expired rows; run periodically. */

@@ -1,6 +1,7 @@
 /** Test people (personas) of each environment. */
 import type { Db } from './db.ts';
 import type { PersonTable } from './schema.ts';
+import { perDatabase, prepared } from './prepared.ts';
 
 export type PersonRow = PersonTable;
 
@@ -8,8 +9,11 @@ export function findPersonByEmail(db: Db, env: string, email: string) {
   return db.selectFrom('person').selectAll().where('env', '=', env).where('email', '=', email.toLowerCase()).executeTakeFirst();
 }
 
-export function findPerson(db: Db, env: string, id: string) {
-  return db.selectFrom('person').selectAll().where('env', '=', env).where('id', '=', id).executeTakeFirst();
+// Read on every token and userinfo request (the account's claims), so compiled once.
+const personById = perDatabase((db) => prepared(db, (env: string, id: string) => db.selectFrom('person').selectAll().where('env', '=', env).where('id', '=', id), 2));
+
+export async function findPerson(db: Db, env: string, id: string): Promise<PersonRow | undefined> {
+  return (await personById(db)(env, id)).rows[0];
 }
 
 export async function insertPerson(db: Db, p: PersonRow): Promise<void> {
