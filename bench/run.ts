@@ -15,7 +15,7 @@ import { openDatabase, type Db } from '../src/storage/index.ts';
 import { registerClient } from '../src/identity/index.ts';
 import { Browser } from '../src/test-support/browser.ts';
 import type { Plan, Result } from './load.ts';
-import { addSessions, cpuMs, threadCpu, threadDelta, freePort, peakRss, resetPeakRss, signedCookie, waitReady } from './support.ts';
+import { addSessions, startCommand, cpuMs, threadCpu, threadDelta, freePort, peakRss, resetPeakRss, signedCookie, waitReady } from './support.ts';
 
 const N_TOKENS = Number(process.env.BENCH_TOKENS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -58,8 +58,11 @@ async function main() {
   const port = await freePort();
   const origin = `http://localhost:${port}`;
   const t0 = performance.now();
-  const server = fork(path.join(HERE, '..', 'src', 'main.ts'), {
-    env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: 'warn', MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '' },
+  // Started exactly as `npm start` starts it (same environment variables and Node flags).
+  const start = startCommand();
+  const server = fork(path.join(HERE, '..', start.script), {
+    env: { ...process.env, ...start.env, PORT: String(port), DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: 'warn', NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '' },
+    execArgv: start.flags,
     stdio: 'inherit',
   });
   const children: ChildProcess[] = [server];
@@ -67,7 +70,7 @@ async function main() {
     await waitReady(`${origin}/readyz`);
     const readyMs = performance.now() - t0;
     console.log(`NHS login toolkit benchmark — ${os.cpus().length} cores, Node ${process.version}, SQLite, concurrency ${CONCURRENCY}`);
-    console.log(`ready after start: ${readyMs.toFixed(0)} ms (fresh database: migrations, keys, 28 test people hashed)\n`);
+    console.log(`ready after start: ${readyMs.toFixed(0)} ms (fresh database: migrations, signing keys, test people seeded)\n`);
 
     const database = await openDatabase({ kind: 'sqlite', file: dbFile });
     const db: Db = database.db;
@@ -132,6 +135,7 @@ async function main() {
       authorizePaths: Array.from({ length: ssoN }, (_, i) => authorizePath(client.clientId, 100000 + i)), tokenBodies: ssoBodies });
     console.log('(2) single sign-on logins: authorize -> code -> token -> userinfo');
     line('    toolkit (SQLite)', sso, await peakRss(server.pid!), `   = ${(sso.rps / ours.rps).toFixed(2)}x our token rate (target >= 0.6)`);
+    if (process.env.BENCH_ONLY === 'sso') return;
 
     // (3) Complete persona logins, bounded by password hashing (scrypt, on the libuv pool).
     const personaBodies = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, N_PERSONAS);

@@ -5,7 +5,7 @@
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { EnvironmentConfig } from '../config/index.ts';
-import { findPerson, oidcAdapterFactory, type Db, type EventSink } from '../storage/index.ts';
+import { findPerson, oidcAdapterFactory, type Db, type EventSink, type PersonRow } from '../storage/index.ts';
 import { CLAIMS_BY_SCOPE, SCOPES, personClaims } from './claims.ts';
 import { DEFAULT_VTR, matchVector, parseVtr, VtrError } from './vectors.ts';
 import { getClientUserMetadata } from './client-user-metadata.ts';
@@ -94,6 +94,16 @@ const checkAuthorizationProfile = (deps: ProviderDeps) => async (ctx: KoaContext
   }
 };
 
+/** One read of the person per request, shared by the vtr check and the account's claims. */
+const requestPeople = new WeakMap<object, { sub: string; person: PersonRow | undefined }>();
+async function personFor(ctx: KoaContextWithOIDC, deps: ProviderDeps, sub: string): Promise<PersonRow | undefined> {
+  const cached = requestPeople.get(ctx);
+  if (cached?.sub === sub) return cached.person;
+  const person = await findPerson(deps.db, deps.env.name, sub);
+  requestPeople.set(ctx, { sub, person });
+  return person;
+}
+
 function buildPolicy(deps: ProviderDeps) {
   const base = interactionPolicy.base();
   const login = base.get('login')!;
@@ -109,7 +119,7 @@ function buildPolicy(deps: ProviderDeps) {
     new interactionPolicy.Check('vtr_not_met', 'the session does not meet the requested vector of trust', 'sso_login_required', async (ctx) => {
       const session = ctx.oidc.session!;
       if (!session.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const person = await findPerson(deps.db, deps.env.name, session.accountId);
+      const person = await personFor(ctx, deps, session.accountId);
       if (!person) return interactionPolicy.Check.REQUEST_PROMPT;
       const match = matchVector(parseVtr(ctx.oidc.params!.vtr as string | undefined), {
         level: person.proofing_level,
@@ -118,7 +128,7 @@ function buildPolicy(deps: ProviderDeps) {
       if (!match) return interactionPolicy.Check.REQUEST_PROMPT;
       // The session holds the last vector achieved; single sign-on for a different request re-derives it so
       // that the code (and the ID token's `vot`) carries the vector this request asked for.
-      if (!ctx.oidc.result?.login) session.acr = match.value;
+      if (!ctx.oidc.result?.login && session.acr !== match.value) session.acr = match.value;
       return interactionPolicy.Check.NO_NEED_TO_PROMPT;
     }),
   );
@@ -173,6 +183,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     // PKCE: accepted (S256) when sent, never required (interface facts: "uncertain", RP-friendly choice).
     pkce: { required: () => false },
     issueRefreshToken: async () => true,
+    // NHS login has no logout: the relying party owns its session, so tokens outlive the NHS login session.
+    expiresWithSession: async () => false,
     rotateRefreshToken: true,
     conformIdTokenClaims: false,
     clockTolerance: 5,
@@ -189,7 +201,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       }
     },
     async findAccount(ctx, sub, token) {
-      const person = await findPerson(db, env.name, sub);
+      const person = await personFor(ctx, deps, sub);
       if (!person) return undefined;
       const client = ctx.oidc.client;
       return {
