@@ -56,23 +56,23 @@ export function toClientRecord(row: ClientTable): ClientRecord {
  * A suspended client is still found (so its requests fail with a clear error, not "unknown client").
  */
 export function clientMetadata(row: ClientTable): Record<string, unknown> {
-  const m = JSON.parse(row.metadata) as StoredMetadata;
+  const c = toClientRecord(row);
   return {
-    client_id: row.client_id,
-    client_name: row.name,
-    redirect_uris: m.redirect_uris,
-    scope: m.scope,
-    ...(m.jwks ? { jwks: m.jwks } : {}),
-    ...(m.jwks_uri ? { jwks_uri: m.jwks_uri } : {}),
+    client_id: c.clientId,
+    client_name: c.name,
+    redirect_uris: c.redirectUris,
+    scope: c.scopes.join(' '),
+    ...(c.jwks ? { jwks: c.jwks } : {}),
+    ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
     response_types: ['code'],
     grant_types: ['authorization_code', 'refresh_token'],
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'RS512',
     id_token_signed_response_alg: 'RS512',
-    nhs_vtr: JSON.parse(row.vtr),
-    nhs_im1: row.im1 === 1,
-    nhs_sso_to: JSON.parse(row.sso_to),
-    nhs_status: row.status,
+    nhs_vtr: c.vtr,
+    nhs_im1: c.im1,
+    nhs_sso_to: c.ssoTo,
+    nhs_status: c.status,
   };
 }
 

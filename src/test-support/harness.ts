@@ -47,7 +47,18 @@ export interface TestApp extends App {
 
 export async function startTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
   const db = await freshDatabaseUrl(dialect);
-  const config = loadConfig({ PUBLIC_URL: PUBLIC_URL, DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...env });
+  const app = await bootTestApp({ DATABASE_URL: db.url, ...env });
+  return Object.assign(app, {
+    async stop() {
+      await app.close();
+      await db.drop();
+    },
+  });
+}
+
+/** Boots the app on a given database (kept on stop), e.g. to restart on the same data. */
+export async function bootTestApp(env: Record<string, string>): Promise<TestApp> {
+  const config = loadConfig({ PUBLIC_URL: PUBLIC_URL, LOG_LEVEL: 'silent', ...env });
   const app = await buildApp(config);
   await app.fastify.ready();
   const injectFetch = (async (input: string | URL | Request, init?: RequestInit) => {
@@ -68,12 +79,5 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
     const nullBody = res.statusCode === 204 || res.statusCode === 304;
     return new Response(nullBody ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers });
   }) as typeof fetch;
-  return Object.assign(app, {
-    config,
-    fetch: injectFetch,
-    async stop() {
-      await app.close();
-      await db.drop();
-    },
-  });
+  return Object.assign(app, { config, fetch: injectFetch, stop: () => app.close() });
 }

@@ -1,0 +1,38 @@
+/**
+ * Signing-key rotation without breaking relying parties: publish the next key (JWKS shows both, tokens still
+ * signed with the current one), then switch (tokens signed with the new key, the old one still published).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeProtectedHeader } from 'jose';
+import { bootTestApp, type TestApp } from '../test-support/harness.ts';
+import { createRp, login } from '../test-support/rp.ts';
+import { publishNextKey, switchToNextKey } from './keys.ts';
+
+const boot = (file: string) => bootTestApp({ DATABASE_URL: `sqlite:${file}` });
+
+test('publish next, then switch: relying parties can always verify', async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-keys-')), 'db.sqlite');
+  let app = await boot(file);
+  const kidOf = async (a: TestApp) => decodeProtectedHeader((await login(a, await createRp(a, 'sandpit'), {})).tokens.id_token!).kid;
+  const jwksKids = async (a: TestApp) => ((await (await a.fetch('http://localhost:3000/sandpit/.well-known/jwks.json')).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+  const first = await kidOf(app);
+  assert.deepEqual(await jwksKids(app), [first]);
+
+  const next = await publishNextKey(app.database.db, 'sandpit');
+  await app.stop();
+  app = await boot(file);
+  assert.deepEqual(await jwksKids(app), [first, next], 'next key published');
+  assert.equal(await kidOf(app), first, 'still signing with the current key');
+
+  await switchToNextKey(app.database.db, 'sandpit');
+  await app.stop();
+  app = await boot(file);
+  assert.equal(await kidOf(app), next, 'signing with the new key');
+  assert.deepEqual(await jwksKids(app), [next, first], 'old key still published for tokens already issued');
+  await assert.rejects(switchToNextKey(app.database.db, 'sandpit'), /no published next key/);
+  await app.stop();
+});

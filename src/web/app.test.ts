@@ -1,0 +1,42 @@
+/** Operations endpoints: health, readiness (a real database round trip) and Prometheus metrics. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
+import { createRp, login } from '../test-support/rp.ts';
+
+for (const dialect of DIALECTS) {
+  describe(`operations endpoints (${dialect})`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startTestApp(dialect);
+    });
+    after(() => app.stop());
+
+    test('healthz and readyz', async () => {
+      assert.deepEqual(await (await app.fetch('http://localhost:3000/healthz')).json(), { status: 'ok' });
+      const ready = await app.fetch('http://localhost:3000/readyz');
+      assert.equal(ready.status, 200);
+      assert.deepEqual(await ready.json(), { status: 'ready', database: dialect });
+    });
+
+    test('metrics count sign-ins, tokens and errors by code, per environment', async () => {
+      const rp = await createRp(app, 'sandpit');
+      await login(app, rp, {});
+      await app.fetch(rp.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=x' });
+      const text = await (await app.fetch('http://localhost:3000/metrics')).text();
+      assert.match(text, /^# TYPE toolkit_http_requests_total counter$/m);
+      assert.match(text, /^toolkit_logins_total\{env="sandpit",outcome="ok"\} 1$/m);
+      assert.match(text, /^toolkit_tokens_issued_total\{env="sandpit",grant_type="authorization_code"\} 1$/m);
+      assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_request",env="sandpit",kind="token"\} 1$/m);
+      assert.match(text, /^toolkit_http_requests_total\{env="sandpit",status="2xx"\} \d+$/m);
+    });
+
+    test('the protocol record holds each exchange of a login, with the reason for failures', async () => {
+      await app.events.flush();
+      const rows = await app.database.db.selectFrom('protocol_event').select(['kind', 'outcome', 'reason']).where('env', '=', 'sandpit').execute();
+      const kinds = new Set(rows.map((r) => r.kind));
+      for (const k of ['authorize', 'sign_in', 'otp', 'consent', 'token']) assert.ok(kinds.has(k), k);
+      assert.ok(rows.some((r) => r.kind === 'token' && r.outcome === 'error' && /invalid_request/.test(r.reason ?? '')));
+    });
+  });
+}
