@@ -32,6 +32,6 @@ export async function keysRotate(db: Db, v: Values, io: Io): Promise<number> {
   if (v.step === 'publish') kid = await publishNextKey(db, env);
   else if (v.step === 'switch') kid = await switchToNextKey(db, env);
   else throw new CliError('--step must be publish (add the next key to the JWKS) or switch (sign with it)');
-  io.out(v.json ? JSON.stringify({ env, step: v.step, kid }) : `${env}: ${v.step === 'publish' ? 'published next key' : 'now signing with'} ${kid}. Restart the toolkit to load it.`);
+  io.out(v.json ? JSON.stringify({ env, step: v.step, kid }) : `${env}: ${v.step === 'publish' ? 'published next key' : 'now signing with'} ${kid}. Running toolkits pick this up within 30 seconds.`);
   return 0;
 }

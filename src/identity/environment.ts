@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
 import type { EnvironmentConfig } from '../config/index.ts';
 import { kvGet, kvPut, type Db, type EventSink } from '../storage/index.ts';
 import { createAccessTokenCodec, type AccessTokenCodec } from './access-token.ts';
@@ -16,10 +17,12 @@ import { MAX_CLIENT_USER_METADATA, setClientUserMetadata } from './client-user-m
 
 export interface Environment {
   config: EnvironmentConfig;
-  provider: Provider;
-  codec: AccessTokenCodec;
+  readonly provider: Provider;
+  readonly codec: AccessTokenCodec;
   /** Hands a request whose URL is relative to the issuer to the OpenID Provider. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Loads the signing keys again; when their rotation state changed, the engine is rebuilt with them. */
+  refreshKeys(): Promise<boolean>;
 }
 
 interface OidcError {
@@ -102,17 +105,45 @@ export async function createEnvironment(
   renderErrorPage: (out: OidcError) => string,
   log: { error(obj: object, msg: string): void },
 ): Promise<Environment> {
-  const keys = await loadSigningKeys(db, config.name);
-  const provider = createProvider({ env: config, db, events, keys, cookieKeys: await cookieKeys(db, config.name), renderErrorPage });
-  const codec = await createAccessTokenCodec(config, keys);
+  const cookies = await cookieKeys(db, config.name);
 
-  for (const name of ['authorization.error', 'grant.error', 'userinfo.error', 'server_error']) {
-    (provider.on as (event: string, listener: (ctx: KoaContextWithOIDC, err: OidcError) => void) => void)(name, (ctx, err) => {
-      ctx.state.oidcError = err;
-    });
-  }
+  const assemble = async (keys: JWK[]) => {
+    const provider = createProvider({ env: config, db, events, keys, cookieKeys: cookies, renderErrorPage });
+    const codec = await createAccessTokenCodec(config, keys);
+    for (const name of ['authorization.error', 'grant.error', 'userinfo.error', 'server_error']) {
+      (provider.on as (event: string, listener: (ctx: KoaContextWithOIDC, err: OidcError) => void) => void)(name, (ctx, err) => {
+        ctx.state.oidcError = err;
+      });
+    }
+    provider.on('server_error', (_ctx: unknown, err: Error) => log.error({ err, env: config.name }, 'OpenID Provider server error'));
+    provider.use(profileMiddleware(provider, codec, config, db, events));
+    return { provider, codec, callback: provider.callback(), fingerprint: keys.map((k) => k.kid).join(' ') };
+  };
 
-  provider.use(async (koaCtx, next) => {
+  let current = await assemble(await loadSigningKeys(db, config.name));
+  return {
+    config,
+    get provider() {
+      return current.provider;
+    },
+    get codec() {
+      return current.codec;
+    },
+    handle: (req, res) => current.callback(req, res) as unknown as Promise<void>,
+    async refreshKeys() {
+      const keys = await loadSigningKeys(db, config.name);
+      if (keys.map((k) => k.kid).join(' ') === current.fingerprint) return false;
+      // Every instance picks the rotation up from the database; state lives there, so swapping the engine
+      // instance loses nothing (sessions, interactions and tokens are all stored).
+      current = await assemble(keys);
+      return true;
+    },
+  };
+}
+
+/** NHS profile around the engine: JWT access tokens, PATCH /userinfo, discovery shape, the protocol record. */
+function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: EnvironmentConfig, db: Db, events: EventSink) {
+  return async (koaCtx: unknown, next: () => Promise<void>) => {
     const ctx = koaCtx as KoaContextWithOIDC;
     if (ctx.path === '/userinfo') {
       const token = bearer(ctx);
@@ -143,16 +174,6 @@ export async function createEnvironment(
     }
     const kind = route ? ROUTE_KIND[route] : undefined;
     if (kind) recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined);
-  });
-
-  provider.on('server_error', (_ctx: unknown, err: Error) => log.error({ err, env: config.name }, 'OpenID Provider server error'));
-
-  const callback = provider.callback();
-  return {
-    config,
-    provider,
-    codec,
-    handle: (req, res) => callback(req, res) as unknown as Promise<void>,
   };
 }
 

@@ -50,7 +50,14 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
 
   for (const env of envs) {
     const c = env.config;
-    const journeyDeps: JourneyDeps = { ...deps, env: c, provider: env.provider };
+    const journeyDeps: JourneyDeps = {
+      ...deps,
+      env: c,
+      // The engine instance changes when signing keys rotate: always use the current one.
+      get provider() {
+        return env.provider;
+      },
+    };
     app.register(
       async (scoped) => {
         if (c.hostRouted) scoped.addHook('onRequest', async (req, reply) => {

@@ -23,6 +23,10 @@ test('publish next, then switch: relying parties can always verify', async () =>
   assert.deepEqual(await jwksKids(app), [first]);
 
   const next = await publishNextKey(app.database.db, 'sandpit');
+  const sandpit = app.identity.environments.find((e) => e.config.name === 'sandpit')!;
+  assert.equal(await sandpit.refreshKeys(), true, 'a running instance reloads the keys');
+  assert.equal(await sandpit.refreshKeys(), false, 'and only when they changed');
+  assert.deepEqual(await jwksKids(app), [first, next], 'next key published without a restart');
   await app.stop();
   app = await boot(file);
   assert.deepEqual(await jwksKids(app), [first, next], 'next key published');

@@ -19,6 +19,7 @@ export interface App {
 }
 
 const PURGE_EVERY_MS = 60_000;
+const KEY_REFRESH_MS = 30_000;
 
 export async function buildApp(config: Config, options: { database?: Database } = {}): Promise<App> {
   const database = options.database ?? (await openDatabase(config.database));
@@ -55,6 +56,15 @@ export async function buildApp(config: Config, options: { database?: Database } 
   );
 
   const purge = setInterval(() => purgeExpired(database.db).catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
+  // Key rotation (toolkit keys rotate) is written to the database; every instance picks it up from there.
+  const rotate = setInterval(() => {
+    for (const env of identity.environments) {
+      env.refreshKeys().then(
+        (changed) => changed && fastify.log.info({ env: env.config.name }, 'signing keys reloaded'),
+        (err) => fastify.log.error({ err, env: env.config.name }, 'signing key reload failed'),
+      );
+    }
+  }, KEY_REFRESH_MS).unref();
 
   return {
     fastify,
@@ -64,6 +74,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
     metrics,
     async close() {
       clearInterval(purge);
+      clearInterval(rotate);
       await fastify.close();
       await events.close();
       if (!options.database) await database.close();
