@@ -141,5 +141,15 @@ for (const dialect of DIALECTS) {
       assert.equal(page.status, 429, 'still locked with the right password');
       assert.match(page.text, /too many times/);
     });
+
+    test('password spraying from one address is refused after 30 failures across accounts', async () => {
+      const b = browser();
+      const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
+      let page = start;
+      for (let i = 0; i < 30; i++) page = await b.post(start.url, { email: `nobody${i}@example.org`, password: 'guess' });
+      page = await b.post(start.url, { email: 'testuserlive+4@demo.signin.nhs.uk', password: 'Passw0rd$1' });
+      assert.equal(page.status, 429);
+      assert.match(page.text, /too many failed sign-ins from your network/);
+    });
   });
 }

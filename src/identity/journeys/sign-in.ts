@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { findPerson, findPersonByEmail } from '../../storage/index.ts';
 import { verifyPassword } from '../passwords.ts';
-import { clearFailures, isLocked, LOCKOUT_MS, MAX_FAILURES, recordFailure } from './state.ts';
+import { clearFailures, isLocked, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, recordFailure } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string } };
@@ -39,7 +39,12 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     if (errors.length) return show(reply, j.base, allowRegistration, { errors, email }, 400);
 
     const lockKey = `${deps.env.name}:password:${email}`;
+    const addressKey = `${deps.env.name}:address:${req.ip}`;
     const clientId = j.details.params.client_id as string;
+    if (await isLocked(deps.db, addressKey)) {
+      deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: 'address_rate_limited', correlationId: j.uid });
+      return show(reply, j.base, allowRegistration, { errors: [fieldError('email', `There have been too many failed sign-ins from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email }, 429);
+    }
     if (await isLocked(deps.db, lockKey)) {
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: 'account_locked', correlationId: j.uid });
       return show(reply, j.base, allowRegistration, { errors: [fieldError('password', `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email }, 429);
@@ -47,6 +52,7 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     const person = await findPersonByEmail(deps.db, deps.env.name, email);
     const ok = await verifyPassword(password, person?.password_hash ?? DUMMY_HASH);
     if (!person || !ok) {
+      await recordFailure(deps.db, addressKey, MAX_FAILURES_PER_ADDRESS);
       const left = await recordFailure(deps.db, lockKey);
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
       const text = left === 0

@@ -37,13 +37,16 @@ export async function isLocked(db: Db, key: string): Promise<number | undefined>
 }
 
 /** Counts a failure; returns the failures left before lockout (0 = now locked). */
-export async function recordFailure(db: Db, key: string): Promise<number> {
+export async function recordFailure(db: Db, key: string, max = MAX_FAILURES): Promise<number> {
   const c = (await kvGet<Counter>(db, 'lockout', key)) ?? { failures: 0 };
   c.failures += 1;
-  if (c.failures >= MAX_FAILURES) c.lockedUntil = Date.now() + LOCKOUT_MS;
+  if (c.failures >= max) c.lockedUntil = Date.now() + LOCKOUT_MS;
   await kvPut(db, 'lockout', key, c, LOCKOUT_MS);
-  return Math.max(0, MAX_FAILURES - c.failures);
+  return Math.max(0, max - c.failures);
 }
+
+/** Failed sign-ins from one address across all accounts (password spraying), before it is refused. */
+export const MAX_FAILURES_PER_ADDRESS = 30;
 
 export function clearFailures(db: Db, key: string) {
   return kvDelete(db, 'lockout', key);
