@@ -1,7 +1,7 @@
 /**
  * The yardstick: a bare oidc-provider with its in-memory store doing the same token work as our token
- * endpoint (authorization_code, private_key_jwt with RS512, an RS512 ID token and an RS512 JWT access
- * token). Codes are minted out of band (GET /bench/codes?n=) so the measured phase is the token endpoint.
+ * endpoint (authorization_code, private_key_jwt with RS512, an RS512 ID token, an RS512 JWT access token
+ * and a refresh token). Codes are minted out of band (GET /bench/codes?n=) so the measured phase is the token endpoint.
  *
  *   PORT, CLIENT_ID, CLIENT_JWK (public JWK JSON), REDIRECT_URI
  */
@@ -66,7 +66,7 @@ const provider = new Provider(issuer, {
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'RS512',
     id_token_signed_response_alg: 'RS512',
-    grant_types: ['authorization_code'],
+    grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
   }],
   jwks: { keys: [signing as never] },
@@ -83,7 +83,9 @@ const provider = new Provider(issuer, {
     },
   },
   scopes: ['openid', 'api'],
-  ttl: { AccessToken: 300, IdToken: 3600, AuthorizationCode: 600 },
+  ttl: { AccessToken: 300, IdToken: 3600, AuthorizationCode: 600, RefreshToken: 30 * 24 * 3600, Grant: 30 * 24 * 3600 },
+  // The same token response as NHS login's: a refresh token with every code exchange.
+  issueRefreshToken: async () => true,
   findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
 });
 
