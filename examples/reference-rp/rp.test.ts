@@ -6,6 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DIALECTS, startTestApp, type TestApp } from '../../src/test-support/harness.ts';
 import { registerClient } from '../../src/identity/index.ts';
@@ -20,6 +22,19 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** WCAG 2.2 AA checks with axe-core on the page as shown; returns the serious and critical violations. */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
+    const r = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.count})`);
 }
 
 async function signInAs(page: Page, email: string) {
@@ -77,6 +92,28 @@ for (const dialect of DIALECTS) {
       await page.waitForURL(`${rpUrl}/`);
       assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/, 'signed in again without any NHS login page');
       await context.close();
+    });
+
+    test('the journey pages pass axe WCAG 2.2 AA checks, including with errors shown', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(rpUrl);
+      await page.click('#nhs-login');
+      const problems: Record<string, string[]> = {};
+      problems['sign-in'] = await accessibilityProblems(page);
+      await page.click('button:has-text("Continue")');
+      problems['sign-in with errors'] = await accessibilityProblems(page);
+      await page.fill('#email', 'testuserlive+5@demo.signin.nhs.uk');
+      await page.fill('#password', 'Passw0rd$1');
+      await page.click('button:has-text("Continue")');
+      problems.otp = await accessibilityProblems(page);
+      await page.fill('#otp', '190696');
+      await page.click('button:has-text("Continue")');
+      problems.consent = await accessibilityProblems(page);
+      await page.click('button:has-text("I do not agree")');
+      problems.decline = await accessibilityProblems(page);
+      await context.close();
+      assert.deepEqual(Object.fromEntries(Object.entries(problems).filter(([, v]) => v.length)), {});
     });
 
     test('declining consent ends on the service\'s no-consent screen', async () => {
