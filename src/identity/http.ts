@@ -19,7 +19,7 @@ function hostOf(req: FastifyRequest): string {
 }
 
 /** Finds the environment a request is for and the path relative to its issuer. */
-function matchEnvironment(envs: Environment[], host: string, url: string): { env: Environment; rest: string } | undefined {
+export function matchEnvironment(envs: Environment[], host: string, url: string): { env: Environment; rest: string } | undefined {
   for (const env of envs) {
     const c = env.config;
     if (c.hostRouted && host !== c.host.toLowerCase()) continue;

@@ -5,7 +5,7 @@ import type { Render } from '../web/views.ts';
 import { createEnvironment, type Environment } from './environment.ts';
 import { loadPeopleData, seedPeople, type PeopleData } from './people/index.ts';
 
-export { mountEnvironments } from './http.ts';
+export { matchEnvironment, mountEnvironments } from './http.ts';
 export type { Environment } from './environment.ts';
 export { registerClient, RegistrationError, validateRegistration, type ClientRegistration } from './registration.ts';
 export { publishNextKey, switchToNextKey } from './keys.ts';

@@ -111,8 +111,12 @@ export function oidcAdapterFactory(db: Db, env: string): (model: string) => Adap
   return (model) => (model === 'Client' ? new ClientAdapter(db, env) : new ModelAdapter(q, env, model));
 }
 
-/** Deletes expired rows; run periodically. */
+/** The protocol record keeps this long; journey evidence and traces read recent traffic only. */
+export const EVENT_RETENTION_MS = 90 * 24 * 3600 * 1000;
+
+/** Deletes expired rows and protocol events past retention; run periodically. */
 export async function purgeExpired(db: Db, now = nowMs()): Promise<void> {
   await db.deleteFrom('oidc_model').where('expires_at', '<', now).execute();
   await db.deleteFrom('kv').where('expires_at', '<', now).execute();
+  await db.deleteFrom('protocol_event').where('at', '<', now - EVENT_RETENTION_MS).execute();
 }

@@ -29,6 +29,7 @@ for (const dialect of DIALECTS) {
       assert.match(text, /^toolkit_tokens_issued_total\{env="sandpit",grant_type="authorization_code"\} 1$/m);
       assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_request",env="sandpit",kind="token"\} 1$/m);
       assert.match(text, /^toolkit_http_requests_total\{env="sandpit",status="2xx"\} \d+$/m);
+      assert.match(text, /^toolkit_http_requests_total\{env="sandpit",status="4xx"\} 1$/m, 'the refused token request, answered by the engine');
     });
 
     test('the protocol record holds each exchange of a login, with the reason for failures', async () => {

@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import type { Config } from '../config/index.ts';
 import { createEventSink, openDatabase, purgeExpired, type Database, type EventSink } from '../storage/index.ts';
-import { createIdentity, mountEnvironments, type Identity } from '../identity/index.ts';
+import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, NHSUK_DIST } from './views.ts';
 
@@ -35,9 +35,14 @@ export async function buildApp(config: Config, options: { database?: Database } 
 
   await fastify.register(formbody);
   await fastify.register(fastifyStatic, { root: NHSUK_DIST, prefix: `${ASSET_PREFIX}/`, maxAge: '1d' });
-  fastify.addHook('onResponse', async (req, reply) => {
-    const env = config.environments.find((e) => req.url.startsWith(`${e.mountPath}/`))?.name ?? 'none';
-    metrics.requests.inc({ env, status: `${Math.floor(reply.statusCode / 100)}xx` });
+  // Counted when the response finishes, so protocol requests handed to the engine (hijacked) count too.
+  fastify.addHook('onRequest', async (req, reply) => {
+    const url = req.url; // before the environment hook hands the request to the engine relative to its issuer
+    reply.raw.once('finish', () => {
+      // By now the environment hook has pinned Host to the issuer's, so host-routed environments match too.
+      const env = matchEnvironment(identity.environments, String(req.raw.headers.host ?? ''), url)?.env.config.name ?? 'none';
+      metrics.requests.inc({ env, status: `${Math.floor(reply.raw.statusCode / 100)}xx` });
+    });
   });
   mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
 

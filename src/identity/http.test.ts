@@ -1,0 +1,42 @@
+/** Mounting: issuers under PUBLIC_URL paths or on their own hosts; /authorize as a POSTed form. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestApp } from '../test-support/harness.ts';
+import { createRp, login } from '../test-support/rp.ts';
+
+test('an issuer on its own host serves discovery, journeys and tokens there', async () => {
+  const app = await startTestApp('sqlite', { SANDPIT_ISSUER: 'https://auth.sandpit.example.org' });
+  try {
+    const d = (await (await app.fetch('https://auth.sandpit.example.org/.well-known/openid-configuration')).json()) as Record<string, string>;
+    assert.equal(d.issuer, 'https://auth.sandpit.example.org');
+    assert.equal(d.token_endpoint, 'https://auth.sandpit.example.org/token');
+    assert.equal((await app.fetch('http://localhost:3000/sandpit/.well-known/openid-configuration')).status, 404);
+    const integration = (await (await app.fetch('http://localhost:3000/integration/.well-known/openid-configuration')).json()) as Record<string, string>;
+    assert.equal(integration.issuer, 'http://localhost:3000/integration');
+    // The journey runs on the issuer's host: the cookie jar follows it there.
+    const rp = await createRp(app, 'sandpit');
+    const { Browser } = await import('../test-support/browser.ts');
+    const r = await login(app, rp, { browser: new Browser(app.fetch, 'https://auth.sandpit.example.org') });
+    assert.equal(r.claims.iss, 'https://auth.sandpit.example.org');
+  } finally {
+    await app.stop();
+  }
+});
+
+test('/authorize accepts a POSTed form (NHS login allows GET or POST)', async () => {
+  const app = await startTestApp('sqlite');
+  try {
+    const rp = await createRp(app, 'sandpit');
+    const res = await app.fetch('http://localhost:3000/sandpit/authorize', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: rp.client.clientId, response_type: 'code', scope: 'openid', redirect_uri: 'https://rp.example.org/callback', state: 's', nonce: 'n' }).toString(),
+      redirect: 'manual',
+    });
+    assert.equal(res.status, 303);
+    const next = await app.fetch(new URL(res.headers.get('location')!, 'http://localhost:3000').href, { redirect: 'manual' });
+    assert.match(next.headers.get('location') ?? '', /\/sandpit\/interaction\//);
+  } finally {
+    await app.stop();
+  }
+});
