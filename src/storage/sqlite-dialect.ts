@@ -4,6 +4,7 @@
  * behind a mutex: a transaction holds it from BEGIN to COMMIT, single queries hold it for one call.
  */
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import {
   CompiledQuery,
   SqliteAdapter,
@@ -20,6 +21,22 @@ import {
 } from 'kysely';
 
 const STATEMENT_CACHE_SIZE = 200;
+const CHECKPOINT_EVERY_MS = 500;
+
+/**
+ * In WAL mode with synchronous=NORMAL a commit does not fsync; a checkpoint does. SQLite's automatic
+ * checkpoint runs inside whichever commit crosses the threshold, which would stall the event loop for an
+ * fsync in the middle of a request. A second connection on a worker thread checkpoints instead (PASSIVE:
+ * it never blocks the writer).
+ */
+const CHECKPOINTER = `
+const { DatabaseSync } = require('node:sqlite');
+const { workerData, parentPort } = require('node:worker_threads');
+const db = new DatabaseSync(workerData.file);
+db.exec('PRAGMA busy_timeout = 1000');
+const timer = setInterval(() => { try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch {} }, workerData.every);
+parentPort.on('message', () => { clearInterval(timer); try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch {} db.close(); process.exit(0); });
+`;
 
 class Mutex {
   #tail: Promise<void> = Promise.resolve();
@@ -83,6 +100,7 @@ class NodeSqliteDriver implements Driver {
   readonly #mutex = new Mutex();
   #db?: DatabaseSync;
   #connection?: SqliteConnection;
+  #checkpointer?: Worker;
   #release?: () => void;
 
   constructor(file: string) {
@@ -93,6 +111,11 @@ class NodeSqliteDriver implements Driver {
     this.#db = new DatabaseSync(this.#file);
     // WAL lets readers in other processes (the CLI) proceed while the server writes.
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+    if (this.#file !== ':memory:') {
+      this.#db.exec('PRAGMA wal_autocheckpoint = 0');
+      this.#checkpointer = new Worker(CHECKPOINTER, { eval: true, workerData: { file: this.#file, every: CHECKPOINT_EVERY_MS } });
+      this.#checkpointer.unref();
+    }
     this.#connection = new SqliteConnection(this.#db);
   }
 
@@ -116,6 +139,11 @@ class NodeSqliteDriver implements Driver {
     release?.();
   }
   async destroy(): Promise<void> {
+    if (this.#checkpointer) {
+      const exited = new Promise((resolve) => this.#checkpointer!.once('exit', resolve));
+      this.#checkpointer.postMessage('stop');
+      await exited;
+    }
     this.#db?.close();
   }
 }
