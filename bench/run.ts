@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { openDatabase, type Db } from '../src/storage/index.ts';
 import { registerClient } from '../src/identity/index.ts';
-import { hashPassword, PASSWORD_HASH_COST } from '../src/identity/passwords.ts';
+import { hashPassword, PASSWORD_HASH_COST } from '../src/security/passwords.ts';
 import { Browser } from '../src/test-support/browser.ts';
 import type { Plan, Result } from './load.ts';
 import { addSessions, startCommand, cpuMs, threadCpu, threadDelta, freePort, peakRss, resetPeakRss, signedCookie, waitReady } from './support.ts';

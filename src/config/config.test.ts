@@ -27,6 +27,7 @@ test('bad values are refused with the variable named', () => {
     [{ PUBLIC_URL: 'http://x.org/app' }, 'PUBLIC_URL'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ SMTP_URL: 'mail.example.org:25' }, 'SMTP_URL'],
     [{ LIVE_ISSUER: 'http://localhost:3000/sandpit' }, 'LIVE_ISSUER'],
   ];
   for (const [env, variable] of bad) {

@@ -30,6 +30,9 @@ export interface Config {
   database: DatabaseConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   environments: EnvironmentConfig[];
+  /** SMTP server for outgoing mail; without one, mail waits in the database outbox. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
 }
 
 export class ConfigError extends Error {
@@ -117,5 +120,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     }
   }
 
-  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments };
+  let smtpUrl: string | undefined;
+  if (env.SMTP_URL) {
+    if (!/^smtps?:\/\//.test(env.SMTP_URL)) throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://, e.g. smtp://user:pass@mail.example.org:587');
+    smtpUrl = env.SMTP_URL;
+  }
+  const mailFrom = env.MAIL_FROM || `NHS login integration toolkit <no-reply@${publicUrl.hostname}>`;
+
+  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom };
 }

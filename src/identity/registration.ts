@@ -45,6 +45,8 @@ export interface ClientRegistration {
   jwks?: unknown;
   jwksUri?: string | undefined;
   im1?: boolean | undefined;
+  /** The partner organisation registering it (the portal); absent from the CLI. */
+  organisationId?: string | undefined;
 }
 
 function isLoopback(url: URL): boolean {
@@ -179,6 +181,7 @@ export async function validateRegistration(r: ClientRegistration, fetchImpl?: ty
     ssoTo: [],
     status: 'active',
     createdAt: Date.now(),
+    organisationId: r.organisationId ?? null,
   };
 }
 

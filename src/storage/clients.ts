@@ -16,6 +16,7 @@ export interface ClientRecord {
   ssoTo: string[];
   status: 'active' | 'suspended';
   createdAt: number;
+  organisationId: string | null;
 }
 
 interface StoredMetadata {
@@ -47,6 +48,7 @@ export function toClientRecord(row: ClientTable): ClientRecord {
     ssoTo: JSON.parse(row.sso_to) as string[],
     status: row.status,
     createdAt: row.created_at,
+    organisationId: row.organisation_id,
   };
 }
 
@@ -95,13 +97,15 @@ export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
       sso_to: JSON.stringify(c.ssoTo),
       status: c.status,
       created_at: c.createdAt,
+      organisation_id: c.organisationId,
     })
     .execute();
 }
 
-export async function listClients(db: Db, env?: string): Promise<ClientRecord[]> {
+export async function listClients(db: Db, env?: string, organisationId?: string): Promise<ClientRecord[]> {
   let q = db.selectFrom('client').selectAll().orderBy('created_at');
   if (env) q = q.where('env', '=', env);
+  if (organisationId) q = q.where('organisation_id', '=', organisationId);
   return (await q.execute()).map(toClientRecord);
 }
 

@@ -7,3 +7,4 @@ export * from './signing-keys.ts';
 export * from './kv.ts';
 export * from './events.ts';
 export type * from './schema.ts';
+export * from './lockout.ts';

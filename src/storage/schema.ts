@@ -38,6 +38,8 @@ export interface ClientTable {
   sso_to: string;
   status: 'active' | 'suspended';
   created_at: number;
+  /** The partner organisation that owns the client (null for clients made with the CLI). */
+  organisation_id: string | null;
 }
 
 export interface PersonTable {
@@ -92,7 +94,56 @@ export interface ClientUserMetadataTable {
   value: string;
 }
 
+export interface PartnerUserTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  email_confirmed_at: number | null;
+  created_at: number;
+}
+
+export interface OrganisationTable {
+  id: string;
+  name: string;
+  ods_code: string | null;
+  created_at: number;
+}
+
+export interface MembershipTable {
+  organisation_id: string;
+  user_id: string;
+  role: 'partner_admin' | 'developer';
+  created_at: number;
+}
+
+/** Signed-in browser sessions (portal; the console later). Only a hash of the cookie value is stored. */
+export interface WebSessionTable {
+  id_hash: string;
+  kind: 'portal' | 'console';
+  user_id: string;
+  csrf: string;
+  created_at: number;
+  last_seen_at: number;
+}
+
+/** Every email the toolkit sends, kept whether or not an SMTP server took it. */
+export interface OutboxTable {
+  id: string;
+  to_address: string;
+  subject: string;
+  body: string;
+  created_at: number;
+  sent_at: number | null;
+  error: string | null;
+}
+
 export interface Schema {
+  partner_user: PartnerUserTable;
+  organisation: OrganisationTable;
+  membership: MembershipTable;
+  web_session: WebSessionTable;
+  outbox: OutboxTable;
   oidc_model: OidcModelTable;
   signing_key: SigningKeyTable;
   client: ClientTable;

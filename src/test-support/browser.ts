@@ -46,7 +46,7 @@ export class Browser {
   }
 
   /** Requests `url`, following redirects while they stay on the toolkit; returns the last page or external URL. */
-  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Page> {
+  async request(url: string, init: { method?: string; form?: Record<string, string> | URLSearchParams } = {}): Promise<Page> {
     let current = new URL(url, this.#origin);
     let method = init.method ?? (init.form ? 'POST' : 'GET');
     let body: string | undefined = init.form ? new URLSearchParams(init.form).toString() : undefined;
@@ -71,7 +71,7 @@ export class Browser {
   get(url: string) {
     return this.request(url);
   }
-  post(url: string, form: Record<string, string>) {
+  post(url: string, form: Record<string, string> | URLSearchParams) {
     return this.request(url, { form });
   }
 }

@@ -2,12 +2,15 @@
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
+import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { Config } from '../config/index.ts';
 import { createEventSink, openDatabase, purgeExpired, type Database, type EventSink } from '../storage/index.ts';
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, NHSUK_DIST } from './views.ts';
+import { createMailer } from '../onboarding/index.ts';
+import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 
 export interface App {
   fastify: FastifyInstance;
@@ -30,10 +33,11 @@ export async function buildApp(config: Config, options: { database?: Database } 
   });
   const metrics = new Metrics();
   const events = meteredSink(createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')), metrics);
-  const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views')]);
+  const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), PORTAL_VIEWS]);
   const identity = await createIdentity(config, database.db, events, render, fastify.log);
 
   await fastify.register(formbody);
+  await fastify.register(cookie);
   await fastify.register(fastifyStatic, { root: NHSUK_DIST, prefix: `${ASSET_PREFIX}/`, maxAge: '1d' });
   // Counted when the response finishes, so protocol requests handed to the engine (hijacked) count too.
   fastify.addHook('onRequest', async (req, reply) => {
@@ -45,6 +49,9 @@ export async function buildApp(config: Config, options: { database?: Database } 
     });
   });
   mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
+
+  const mailer = createMailer(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom });
+  await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, mailer, render }), { prefix: '/portal' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (_req, reply) => {

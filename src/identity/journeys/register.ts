@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { findPerson, findPersonByEmail, insertPerson } from '../../storage/index.ts';
-import { hashPassword } from '../passwords.ts';
+import { hashPassword } from '../../security/passwords.ts';
 import { fieldError, goToNextStep, loadJourney, page, type JourneyDeps } from './flow.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string; phone?: string } };

@@ -1,7 +1,7 @@
 /** Sign in with email and password; repeated wrong passwords lock the account for a while. */
 import type { FastifyInstance } from 'fastify';
 import { findPerson, findPersonByEmail } from '../../storage/index.ts';
-import { verifyPassword } from '../passwords.ts';
+import { verifyPassword } from '../../security/passwords.ts';
 import { clearFailures, isLocked, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, recordFailure } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
 

@@ -22,32 +22,7 @@ export const journeyState = {
   },
 };
 
-/** Lockout after repeated failures (passwords per account, passcodes per account). */
-export const MAX_FAILURES = 5;
-export const LOCKOUT_MS = 15 * 60 * 1000;
-
-interface Counter {
-  failures: number;
-  lockedUntil?: number;
-}
-
-export async function isLocked(db: Db, key: string): Promise<number | undefined> {
-  const c = await kvGet<Counter>(db, 'lockout', key);
-  return c?.lockedUntil && c.lockedUntil > Date.now() ? c.lockedUntil : undefined;
-}
-
-/** Counts a failure; returns the failures left before lockout (0 = now locked). */
-export async function recordFailure(db: Db, key: string, max = MAX_FAILURES): Promise<number> {
-  const c = (await kvGet<Counter>(db, 'lockout', key)) ?? { failures: 0 };
-  c.failures += 1;
-  if (c.failures >= max) c.lockedUntil = Date.now() + LOCKOUT_MS;
-  await kvPut(db, 'lockout', key, c, LOCKOUT_MS);
-  return Math.max(0, max - c.failures);
-}
+export { clearFailures, isLocked, LOCKOUT_MS, MAX_FAILURES, recordFailure } from '../../storage/index.ts';
 
 /** Failed sign-ins from one address across all accounts (password spraying), before it is refused. */
 export const MAX_FAILURES_PER_ADDRESS = 30;
-
-export function clearFailures(db: Db, key: string) {
-  return kvDelete(db, 'lockout', key);
-}

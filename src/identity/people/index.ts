@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { countPeople, insertPerson, type Db, type PersonRow } from '../../storage/index.ts';
-import { hashPassword } from '../passwords.ts';
+import { hashPassword } from '../../security/passwords.ts';
 import { readCsv } from './csv.ts';
 
 const DATA = path.join(import.meta.dirname, 'data');

@@ -1,0 +1,24 @@
+/** The onboarding domain's errors: a closed set of codes, each tied to the form field it is about. */
+export type OnboardingErrorCode =
+  | 'invalid_email'
+  | 'weak_password'
+  | 'invalid_name'
+  | 'email_taken'
+  | 'bad_credentials'
+  | 'email_not_confirmed'
+  | 'locked_out'
+  | 'invalid_link'
+  | 'invalid_ods_code'
+  | 'not_a_member'
+  | 'not_found';
+
+export class OnboardingError extends Error {
+  override name = 'OnboardingError';
+  readonly code: OnboardingErrorCode;
+  readonly field: string | undefined;
+  constructor(code: OnboardingErrorCode, message: string, field?: string) {
+    super(message);
+    this.code = code;
+    this.field = field;
+  }
+}

@@ -1,0 +1,39 @@
+/** Partner organisations and their members. Every tenant-scoped read goes through `requireMembership`. */
+import { randomUUID } from 'node:crypto';
+import type { Db, MembershipTable, OrganisationTable } from '../storage/index.ts';
+import { OnboardingError } from './errors.ts';
+
+export type Organisation = OrganisationTable & { role: MembershipTable['role'] };
+
+/** ODS codes: 3 to 10 letters and digits (e.g. RXX, A12345, 8HK45). */
+const ODS_CODE = /^[A-Z0-9]{3,10}$/;
+
+export async function createOrganisation(db: Db, userId: string, input: { name: string; odsCode?: string | undefined }): Promise<OrganisationTable> {
+  const name = input.name.trim();
+  if (!name || name.length > 160) throw new OnboardingError('invalid_name', 'Enter your organisation\'s name', 'name');
+  const ods = input.odsCode?.trim().toUpperCase() || null;
+  if (ods && !ODS_CODE.test(ods)) throw new OnboardingError('invalid_ods_code', 'Enter an ODS code of 3 to 10 letters and numbers, like 8HK45, or leave it empty', 'ods_code');
+  const org: OrganisationTable = { id: randomUUID(), name, ods_code: ods, created_at: Date.now() };
+  await db.transaction().execute(async (tx) => {
+    await tx.insertInto('organisation').values(org).execute();
+    await tx.insertInto('membership').values({ organisation_id: org.id, user_id: userId, role: 'partner_admin', created_at: org.created_at }).execute();
+  });
+  return org;
+}
+
+export function organisationsOf(db: Db, userId: string): Promise<Organisation[]> {
+  return db
+    .selectFrom('membership')
+    .innerJoin('organisation', 'organisation.id', 'membership.organisation_id')
+    .select(['organisation.id', 'organisation.name', 'organisation.ods_code', 'organisation.created_at', 'membership.role'])
+    .where('membership.user_id', '=', userId)
+    .orderBy('organisation.created_at')
+    .execute();
+}
+
+/** The organisation, if the user is a member; otherwise "not found", so ids of other tenants reveal nothing. */
+export async function requireMembership(db: Db, userId: string, organisationId: string): Promise<Organisation> {
+  const org = (await organisationsOf(db, userId)).find((o) => o.id === organisationId);
+  if (!org) throw new OnboardingError('not_found', 'There is no such organisation in your account');
+  return org;
+}

@@ -1,0 +1,97 @@
+/**
+ * Sandpit clients, self-service: register one (every rule of the environments applies, each error against
+ * its field) and the page that gives everything needed to connect.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { getClient, type ClientRecord } from '../storage/index.ts';
+import { registerClient, RegistrationError } from '../identity/index.ts';
+import { SCOPES } from '../identity/claims.ts';
+import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
+import { OnboardingError, requireMembership } from '../onboarding/index.ts';
+import { csrfOk, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { connectionSnippets } from './snippets.ts';
+
+type Params = { Params: { orgId: string; clientId?: string } };
+type Form = Params & { Body: Record<string, string | string[] | undefined> };
+
+/** IM1's scope needs the NHS login team's approval, so partners cannot pick it themselves. */
+const SELF_SERVICE_SCOPES = SCOPES.filter((s) => s !== 'gp_integration_credentials');
+const FIELD_FOR: Record<string, string> = { name: 'name', redirect_uri: 'redirect_uris', public_key: 'public_key', jwks: 'public_key', jwks_uri: 'jwks_uri', scope: 'scopes', vtr: 'vtr' };
+
+const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
+
+async function member(d: PortalDeps, signed: Signed, orgId: string, reply: FastifyReply) {
+  try {
+    return await requireMembership(d.db, signed.user.id, orgId);
+  } catch (e) {
+    if (!(e instanceof OnboardingError)) throw e;
+    page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
+    return undefined;
+  }
+}
+
+export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
+  const form = (reply: FastifyReply, signed: Signed, orgId: string, ctx: Record<string, unknown> = {}, status = 200) =>
+    page(d, reply, 'portal/client-new.njk', {
+      title: 'Register a sandpit client', user: signed.user, csrf: signed.session.csrf, action: `/portal/organisations/${orgId}/clients/new`,
+      vectors: SUPPORTED_VECTORS, scopes: SELF_SERVICE_SCOPES, values: { vtr: ['P9.Cp.Cd'], scopes: ['openid'] }, ...ctx,
+    }, status);
+
+  app.get<Params>('/organisations/:orgId/clients/new', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return reply.redirect('/portal/sign-in', 303);
+    if (!(await member(d, signed, req.params.orgId, reply))) return;
+    return form(reply, signed, req.params.orgId);
+  });
+
+  app.post<Form>('/organisations/:orgId/clients/new', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return reply.redirect('/portal/sign-in', 303);
+    if (!csrfOk(req, signed)) return forbidden(d, reply);
+    const org = await member(d, signed, req.params.orgId, reply);
+    if (!org) return;
+    const b = req.body ?? {};
+    const values = {
+      name: String(b.name ?? ''),
+      redirect_uris: String(b.redirect_uris ?? ''),
+      vtr: list(b.vtr),
+      scopes: ['openid', ...list(b.scopes).filter((s) => s !== 'openid')],
+      public_key: String(b.public_key ?? ''),
+      jwks_uri: String(b.jwks_uri ?? ''),
+    };
+    try {
+      const client = await registerClient(d.db, {
+        env: 'sandpit',
+        organisationId: org.id,
+        name: values.name,
+        redirectUris: values.redirect_uris.split(/\s+/).filter(Boolean),
+        scopes: values.scopes,
+        vtr: values.vtr,
+        publicKeyPem: values.public_key.trim() || undefined,
+        jwksUri: values.jwks_uri.trim() || undefined,
+      });
+      return reply.redirect(`/portal/organisations/${org.id}/clients/${client.clientId}`, 303);
+    } catch (e) {
+      if (!(e instanceof RegistrationError)) throw e;
+      const field = FIELD_FOR[e.field] ?? 'name';
+      return form(reply, signed, org.id, { errors: [{ href: `#${field}`, text: e.message, field }], values }, 400);
+    }
+  });
+
+  app.get<Params>('/organisations/:orgId/clients/:clientId', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return reply.redirect('/portal/sign-in', 303);
+    const org = await member(d, signed, req.params.orgId, reply);
+    if (!org) return;
+    const client = await getClient(d.db, 'sandpit', req.params.clientId!);
+    if (!client || client.organisationId !== org.id) {
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
+    }
+    return page(d, reply, 'portal/client.njk', { title: client.name, user: signed.user, csrf: signed.session.csrf, org, client, ...connection(d, client) });
+  });
+}
+
+function connection(d: PortalDeps, client: ClientRecord) {
+  const issuer = d.config.environments.find((e) => e.name === client.env)!.issuer;
+  return { issuer, discovery: `${issuer}/.well-known/openid-configuration`, snippets: connectionSnippets(issuer, client) };
+}

@@ -1,0 +1,68 @@
+/** What every portal route needs: the domain's dependencies, the signed-in partner, CSRF and rendering. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/index.ts';
+import type { Db } from '../storage/index.ts';
+import type { Render } from '../web/views.ts';
+import { csrfMatches, findSession, OnboardingError, type AccountDeps, type Mailer, type WebSession } from '../onboarding/index.ts';
+import { newSecret } from '../security/tokens.ts';
+
+export const SESSION_COOKIE = 'toolkit_portal';
+const ANON_CSRF_COOKIE = 'toolkit_csrf';
+
+export interface PortalDeps {
+  config: Config;
+  db: Db;
+  mailer: Mailer;
+  render: Render;
+}
+
+export function accountDeps(d: PortalDeps): AccountDeps {
+  return { db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl };
+}
+
+export function cookieOptions(d: PortalDeps, maxAgeS?: number) {
+  return { path: '/portal', httpOnly: true, sameSite: 'lax' as const, secure: d.config.publicUrl.startsWith('https:'), ...(maxAgeS ? { maxAge: maxAgeS } : {}) };
+}
+
+export interface Signed {
+  session: WebSession;
+  user: { id: string; name: string; email: string };
+}
+
+export async function signedIn(d: PortalDeps, req: FastifyRequest): Promise<Signed | undefined> {
+  const session = await findSession(d.db, 'portal', req.cookies[SESSION_COOKIE]);
+  if (!session) return undefined;
+  const user = await d.db.selectFrom('partner_user').select(['id', 'name', 'email']).where('id', '=', session.userId).executeTakeFirst();
+  return user ? { session, user } : undefined;
+}
+
+/** The CSRF token for a form: the session's when signed in, else a double-submit cookie. */
+export function csrfFor(d: PortalDeps, req: FastifyRequest, reply: FastifyReply, signed?: Signed): string {
+  if (signed) return signed.session.csrf;
+  let token = req.cookies[ANON_CSRF_COOKIE];
+  if (!token) {
+    token = newSecret(24);
+    reply.setCookie(ANON_CSRF_COOKIE, token, { ...cookieOptions(d), sameSite: 'strict' });
+  }
+  return token;
+}
+
+export function csrfOk(req: FastifyRequest, signed?: Signed): boolean {
+  const sent = (req.body as Record<string, unknown> | undefined)?._csrf;
+  if (signed) return csrfMatches(signed.session, sent);
+  const cookie = req.cookies[ANON_CSRF_COOKIE];
+  return typeof cookie === 'string' && cookie.length > 0 && csrfMatches({ userId: '', csrf: cookie }, sent);
+}
+
+export function page(d: PortalDeps, reply: FastifyReply, view: string, ctx: Record<string, unknown>, status = 200) {
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(d.render(view, { serviceName: 'NHS login integration toolkit', ...ctx }));
+}
+
+/** An error summary entry for a domain error, pointing at its field. */
+export function errorItem(e: OnboardingError | { field?: string | undefined; message: string }) {
+  return { href: `#${e.field ?? 'main'}`, text: e.message, field: e.field };
+}
+
+export function forbidden(d: PortalDeps, reply: FastifyReply) {
+  return page(d, reply, 'error.njk', { title: 'This form has expired', message: 'Go back, refresh the page and try again.', code: 'csrf' }, 403);
+}

@@ -1,0 +1,34 @@
+/** The partner's home page and creating an organisation. */
+import type { FastifyInstance } from 'fastify';
+import { createOrganisation, OnboardingError, organisationsOf } from '../onboarding/index.ts';
+import { listClients } from '../storage/index.ts';
+import { csrfOk, errorItem, forbidden, page, signedIn, type PortalDeps } from './context.ts';
+
+export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) {
+  app.get('/', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return page(d, reply, 'portal/landing.njk', { title: 'Integrate with NHS login at your own pace' });
+    const orgs = await organisationsOf(d.db, signed.user.id);
+    const withClients = await Promise.all(orgs.map(async (o) => ({ ...o, clients: await listClients(d.db, undefined, o.id) })));
+    return page(d, reply, 'portal/home.njk', { title: 'Your integration', user: signed.user, csrf: signed.session.csrf, organisations: withClients });
+  });
+
+  app.get('/organisations/new', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return reply.redirect('/portal/sign-in', 303);
+    return page(d, reply, 'portal/organisation-new.njk', { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf });
+  });
+
+  app.post<{ Body: Record<string, string | undefined> }>('/organisations/new', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return reply.redirect('/portal/sign-in', 303);
+    if (!csrfOk(req, signed)) return forbidden(d, reply);
+    try {
+      const org = await createOrganisation(d.db, signed.user.id, { name: req.body?.name ?? '', odsCode: req.body?.ods_code });
+      return reply.redirect(`/portal/organisations/${org.id}/clients/new`, 303);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return page(d, reply, 'portal/organisation-new.njk', { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf, errors: [errorItem(e)], values: req.body }, 400);
+    }
+  });
+}

@@ -1,0 +1,185 @@
+/**
+ * The partner portal without JavaScript, on both databases: sign-up to a working sandpit client, every form's
+ * errors, CSRF, tenancy, password reset, and mail through a real SMTP server on loopback.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { SMTPServer } from 'smtp-server';
+import * as oidc from 'openid-client';
+import { importPKCS8 } from 'jose';
+import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
+import { Browser, type Page } from '../test-support/browser.ts';
+import { getClient } from '../storage/index.ts';
+import { outbox } from '../onboarding/index.ts';
+
+const ORIGIN = 'http://localhost:3000';
+const csrfOf = (p: Page) => /name="_csrf" value="([^"]+)"/.exec(p.text)?.[1] ?? '';
+const decode = (s: string) => s.replaceAll('&#92;', '\\').replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+
+async function submit(b: Browser, url: string, form: Record<string, string | string[]>) {
+  const page = await b.get(url);
+  const body = new URLSearchParams({ _csrf: csrfOf(page) });
+  for (const [k, v] of Object.entries(form)) for (const x of [v].flat()) body.append(k, x);
+  return b.post(url, body);
+}
+
+function keyPair() {
+  return generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+}
+
+/** Signs up, confirms through the emailed link, signs in and adds an organisation. */
+async function partner(app: TestApp, email: string) {
+  const b = new Browser(app.fetch, ORIGIN);
+  const done = await submit(b, '/portal/sign-up', { name: 'Dev Eloper', email, password: 'correct horse battery' });
+  assert.match(done.text, /Check your email/);
+  const mail = (await outbox(app.database.db, email))[0]!;
+  const link = /http:\/\/localhost:3000(\/portal\/confirm\/\S+)/.exec(mail.body)![1]!;
+  assert.match((await b.get(link)).text, /Email address confirmed/);
+  const home = await submit(b, '/portal/sign-in', { email, password: 'correct horse battery' });
+  assert.ok(home.url.endsWith('/portal'), home.url);
+  const form = await submit(b, '/portal/organisations/new', { name: `Org of ${email}`, ods_code: '8hk45' });
+  const orgId = /organisations\/([\w-]+)\/clients\/new/.exec(form.url)![1]!;
+  return { b, orgId };
+}
+
+for (const dialect of DIALECTS) {
+  describe(`partner portal (${dialect})`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startTestApp(dialect);
+    });
+    after(() => app.stop());
+
+    test('sign-up errors are shown against their fields', async () => {
+      const b = new Browser(app.fetch, ORIGIN);
+      const page = await submit(b, '/portal/sign-up', { name: '', email: 'not-an-email', password: 'short' });
+      assert.equal(page.status, 400);
+      assert.match(page.text, /nhsuk-error-summary/);
+      assert.match(page.text, /Enter your full name/);
+      const weak = await submit(b, '/portal/sign-up', { name: 'A', email: 'a@example.org', password: 'password1234' });
+      assert.match(weak.text, /harder to guess/);
+    });
+
+    test('a form posted without its CSRF token is refused', async () => {
+      const b = new Browser(app.fetch, ORIGIN);
+      const page = await b.post('/portal/sign-up', { name: 'A', email: 'csrf@example.org', password: 'correct horse battery' });
+      assert.equal(page.status, 403);
+      assert.equal((await outbox(app.database.db, 'csrf@example.org')).length, 0);
+    });
+
+    test('sign-up -> confirm -> organisation -> sandpit client -> P9 login with it', async () => {
+      const { b, orgId } = await partner(app, 'first@example.org');
+      const keys = keyPair();
+      const url = `/portal/organisations/${orgId}/clients/new`;
+      let page = await submit(b, url, { name: 'My service', redirect_uris: 'http://example.org/cb', vtr: 'P9.Cp.Cd', public_key: keys.publicKey });
+      assert.equal(page.status, 400);
+      assert.match(page.text, /must use https/);
+      assert.match(page.text, /href="#redirect_uris"/);
+      page = await submit(b, url, { name: 'My service', redirect_uris: 'https://svc.example.org/cb', vtr: 'P9.Cp.Cd', public_key: keyPair().privateKey });
+      assert.match(page.text, /That is a private key/);
+      page = await submit(b, url, { name: 'My service', redirect_uris: 'https://svc.example.org/cb', public_key: keys.publicKey });
+      assert.match(page.text, /Choose at least one vector of trust/);
+      page = await submit(b, url, { name: 'My service', redirect_uris: 'https://svc.example.org/cb\nhttp://localhost:8080/cb', vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'], scopes: ['profile', 'email'], public_key: keys.publicKey });
+      assert.equal(page.status, 200, page.text.slice(0, 400));
+      const clientId = /id="client-id">([0-9a-f]+)</.exec(page.text)![1]!;
+      assert.match(page.text, /http:\/\/localhost:3000\/sandpit\/.well-known\/openid-configuration/);
+      const client = (await getClient(app.database.db, 'sandpit', clientId))!;
+      assert.deepEqual(client.scopes, ['openid', 'profile', 'email']);
+      assert.equal(client.organisationId, orgId);
+
+      // The shell snippet, run as shown, builds an assertion the token endpoint accepts (the bogus code then fails).
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snippet-'));
+      fs.writeFileSync(path.join(dir, 'private.pem'), keys.privateKey);
+      const shell = decode(/id="snippet-shell"><code>([\s\S]*?)<\/code>/.exec(page.text)![1]!).split('\ncurl')[0] + '\necho "$ASSERTION"';
+      const assertion = execFileSync('bash', ['-c', shell], { cwd: dir, encoding: 'utf8' }).trim();
+      const res = await app.fetch(`${ORIGIN}/sandpit/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: 'bogus', redirect_uri: 'https://svc.example.org/cb', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString(),
+      });
+      const answer = (await res.json()) as { error: string; error_description: string };
+      assert.equal(answer.error, 'invalid_grant', `client authenticated; only the code is wrong (${JSON.stringify(answer)} for ${assertion})`);
+
+      // And a relying party with this client completes a P9 login in the sandpit.
+      const key = await importPKCS8(keys.privateKey, 'RS512');
+      const config = await oidc.discovery(new URL(`${ORIGIN}/sandpit`), clientId, { id_token_signed_response_alg: 'RS512' },
+        oidc.PrivateKeyJwt(key, { [oidc.modifyAssertion]: (_h: unknown, p: Record<string, unknown>) => { p.aud = `${ORIGIN}/sandpit/token`; } }),
+        { execute: [oidc.allowInsecureRequests], [oidc.customFetch]: app.fetch as never });
+      config[oidc.customFetch] = app.fetch as never;
+      const { signIn } = await import('../test-support/rp.ts');
+      const s = await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, { vtr: ['P9.Cp.Cd'], scope: 'openid profile', extra: { redirect_uri: 'https://svc.example.org/cb' } });
+      const tokens = await oidc.authorizationCodeGrant(config, s.callback!, { expectedState: s.state, expectedNonce: s.nonce });
+      assert.equal(tokens.claims()!.vot, 'P9.Cp.Cd');
+    });
+
+    test('tenancy: another partner cannot see or use the first one\'s organisation or clients', async () => {
+      const first = await partner(app, 'owner@example.org');
+      const keys = keyPair();
+      const created = await submit(first.b, `/portal/organisations/${first.orgId}/clients/new`, { name: 'Owned', redirect_uris: 'https://o.example.org/cb', vtr: 'P9.Cp.Cd', public_key: keys.publicKey });
+      const clientPath = new URL(created.url).pathname;
+      const other = await partner(app, 'other@example.org');
+      assert.equal((await other.b.get(clientPath)).status, 404);
+      assert.equal((await other.b.get(`/portal/organisations/${first.orgId}/clients/new`)).status, 404);
+      const post = await submit(other.b, `/portal/organisations/${other.orgId}/clients/new`, {});
+      assert.equal(post.status, 400, 'own organisation works');
+      const sneaky = await other.b.request(`/portal/organisations/${first.orgId}/clients/new`, { method: 'POST', form: { _csrf: csrfOf(await other.b.get(`/portal/organisations/${other.orgId}/clients/new`)), name: 'x' } });
+      assert.equal(sneaky.status, 404);
+      assert.doesNotMatch((await other.b.get('/portal')).text, /Owned/);
+    });
+
+    test('signing in: unconfirmed email, wrong password, lockout; password reset ends sessions', async () => {
+      const b = new Browser(app.fetch, ORIGIN);
+      await submit(b, '/portal/sign-up', { name: 'R', email: 'reset@example.org', password: 'correct horse battery' });
+      let page = await submit(b, '/portal/sign-in', { email: 'reset@example.org', password: 'correct horse battery' });
+      assert.match(page.text, /Confirm your email address first/);
+      page = await submit(b, '/portal/sign-in', { email: 'reset@example.org', password: 'wrong password here' });
+      assert.equal(page.status, 401);
+      await submit(b, '/portal/forgot-password', { email: 'reset@example.org' });
+      const mail = (await outbox(app.database.db, 'reset@example.org')).find((m) => /Reset/.test(m.subject))!;
+      const link = /http:\/\/localhost:3000(\/portal\/reset-password\/\S+)/.exec(mail.body)![1]!;
+      page = await submit(b, link, { password: 'short' });
+      assert.match(page.text, /at least 12 characters/);
+      page = await submit(b, link, { password: 'a new long passphrase' });
+      assert.match(page.text, /Password changed/);
+      page = await submit(b, '/portal/sign-in', { email: 'reset@example.org', password: 'a new long passphrase' });
+      assert.ok(page.url.endsWith('/portal'));
+      for (let i = 0; i < 5; i++) page = await submit(new Browser(app.fetch, ORIGIN), '/portal/sign-in', { email: 'first@example.org', password: 'not the password' });
+      assert.equal(page.status, 429);
+    });
+  });
+}
+
+test('mail goes through a real SMTP server when SMTP_URL is set, and stays in the outbox', async () => {
+  const received: string[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, _session, callback) {
+      let data = '';
+      stream.on('data', (c: Buffer) => (data += c.toString()));
+      stream.on('end', () => {
+        received.push(data);
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.server.address() as { port: number }).port;
+  const app = await startTestApp('sqlite', { SMTP_URL: `smtp://127.0.0.1:${port}` });
+  try {
+    await submit(new Browser(app.fetch, ORIGIN), '/portal/sign-up', { name: 'Mail', email: 'mail@example.org', password: 'correct horse battery' });
+    assert.equal(received.length, 1);
+    assert.match(received[0]!, /Subject: Confirm your email address/);
+    assert.match(received[0]!.replace(/=\r?\n/g, ''), /\/portal\/confirm\//);
+    const [row] = await outbox(app.database.db, 'mail@example.org');
+    assert.ok(row?.sent_at, 'marked sent');
+  } finally {
+    await app.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
