@@ -185,7 +185,13 @@ function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: Environ
     for (const p of ['scope', 'vtr', 'prompt', 'redirect_uri', 'state'] as const) if (params[p] !== undefined) details[p] = params[p];
     if (ctx.oidc?.route === 'resume') details.resume = true;
   }
-  if (kind === 'token') details.grant_type = params.grant_type;
+  if (kind === 'authorize' && ctx.state.vtrDefaulted) details.vtr_defaulted = true;
+  if (kind === 'token') {
+    details.grant_type = params.grant_type;
+    const source = (ctx.oidc?.entities.AuthorizationCode ?? ctx.oidc?.entities.RefreshToken) as { acr?: string } | undefined;
+    if (source?.acr) details.vot = source.acr;
+    if (typeof params.scope === 'string') details.scope = params.scope;
+  }
   if (err?.error_detail) details.detail = err.error_detail;
   events.record({
     env: env.name,

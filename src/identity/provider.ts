@@ -76,6 +76,7 @@ const checkAuthorizationProfile = (deps: ProviderDeps) => async (ctx: KoaContext
     const defaults = DEFAULT_VTR.filter((v) => registered.includes(v));
     if (!defaults.length) throw new errors.InvalidRequest(`no vtr was sent and this client is not registered for any default vector ${JSON.stringify(DEFAULT_VTR)}`);
     p.vtr = JSON.stringify(defaults);
+    ctx.state.vtrDefaulted = true; // for the protocol record: the relying party sent no vtr
   } else {
     let requested;
     try {

@@ -4,3 +4,5 @@ export * from './mailer.ts';
 export * from './accounts.ts';
 export * from './sessions.ts';
 export * from './organisations.ts';
+export * from './evidence.ts';
+export * from './trace.ts';

@@ -7,7 +7,7 @@ import { getClient, type ClientRecord } from '../storage/index.ts';
 import { registerClient, RegistrationError } from '../identity/index.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
-import { OnboardingError, requireMembership } from '../onboarding/index.ts';
+import { journeyChecklist, OnboardingError, requestTrace, requireMembership } from '../onboarding/index.ts';
 import { csrfOk, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 
@@ -87,7 +87,28 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     if (!client || client.organisationId !== org.id) {
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
     }
-    return page(d, reply, 'portal/client.njk', { title: client.name, user: signed.user, csrf: signed.session.csrf, org, client, ...connection(d, client) });
+    await d.events.flush(); // show the exchanges that just happened
+    const [checklist, trace] = await Promise.all([journeyChecklist(d.db, client), requestTrace(d.db, client.env, client.clientId)]);
+    return page(d, reply, 'portal/client.njk', {
+      title: client.name, user: signed.user, csrf: signed.session.csrf, org, client, ...connection(d, client),
+      checklist, done: checklist.filter((i) => i.done).length, trace, base: `/portal/organisations/${org.id}/clients/${client.clientId}`,
+    });
+  });
+
+  app.get<{ Params: { orgId: string; clientId: string; eventId: string } }>('/organisations/:orgId/clients/:clientId/events/:eventId', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return reply.redirect('/portal/sign-in', 303);
+    const org = await member(d, signed, req.params.orgId, reply);
+    if (!org) return;
+    const client = await getClient(d.db, 'sandpit', req.params.clientId);
+    const event = client?.organisationId === org.id
+      ? await d.db.selectFrom('protocol_event').selectAll().where('id', '=', req.params.eventId).where('env', '=', client.env).executeTakeFirst()
+      : undefined;
+    // Settings visits carry no client: they belong to the client's evidence through the person it signed in.
+    if (!client || !event || (event.client_id !== client.clientId && event.kind !== 'settings')) {
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such event for this client.' }, 404);
+    }
+    return page(d, reply, 'portal/event.njk', { title: `${event.kind} (${event.outcome})`, user: signed.user, org, client, event, details: event.details ? JSON.stringify(JSON.parse(event.details), null, 2) : '' });
   });
 }
 

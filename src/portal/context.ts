@@ -1,7 +1,7 @@
 /** What every portal route needs: the domain's dependencies, the signed-in partner, CSRF and rendering. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.ts';
-import type { Db } from '../storage/index.ts';
+import type { Db, EventSink } from '../storage/index.ts';
 import type { Render } from '../web/views.ts';
 import { csrfMatches, findSession, OnboardingError, type AccountDeps, type Mailer, type WebSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
@@ -12,6 +12,7 @@ const ANON_CSRF_COOKIE = 'toolkit_csrf';
 export interface PortalDeps {
   config: Config;
   db: Db;
+  events: EventSink;
   mailer: Mailer;
   render: Render;
 }

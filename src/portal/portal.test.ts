@@ -87,6 +87,7 @@ for (const dialect of DIALECTS) {
       page = await submit(b, url, { name: 'My service', redirect_uris: 'https://svc.example.org/cb\nhttp://localhost:8080/cb', vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'], scopes: ['profile', 'email'], public_key: keys.publicKey });
       assert.equal(page.status, 200, page.text.slice(0, 400));
       const clientId = /id="client-id">([0-9a-f]+)</.exec(page.text)![1]!;
+      const created = (p: Page) => p.url;
       assert.match(page.text, /http:\/\/localhost:3000\/sandpit\/.well-known\/openid-configuration/);
       const client = (await getClient(app.database.db, 'sandpit', clientId))!;
       assert.deepEqual(client.scopes, ['openid', 'profile', 'email']);
@@ -115,6 +116,27 @@ for (const dialect of DIALECTS) {
       const s = await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, { vtr: ['P9.Cp.Cd'], scope: 'openid profile', extra: { redirect_uri: 'https://svc.example.org/cb' } });
       const tokens = await oidc.authorizationCodeGrant(config, s.callback!, { expectedState: s.state, expectedNonce: s.nonce });
       assert.equal(tokens.claims()!.vot, 'P9.Cp.Cd');
+
+      // Journey evidence comes from that traffic alone.
+      const clientPage = new URL(created(page)).pathname;
+      let evidence = await b.get(clientPage);
+      const done = (id: string) => new RegExp(`data-item="${id}" data-done="yes"`).test(evidence.text);
+      assert.ok(done('login-P9.Cp.Cd') && done('vtr-sent'));
+      assert.ok(!done('login-P5.Cp.Cd') && !done('userinfo') && !done('consent-declined') && !done('invalid-scope'));
+      await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+      await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, { vtr: ['P5.Cp.Cd'], decline: true, extra: { redirect_uri: 'https://svc.example.org/cb' } });
+      await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, { scope: 'openid landline', extra: { redirect_uri: 'https://svc.example.org/cb' } });
+      // A token request whose assertion names the issuer as aud: the trace says what to change.
+      await app.fetch(`${ORIGIN}/sandpit/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x', redirect_uri: 'https://svc.example.org/cb', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: execFileSync('bash', ['-c', shell.replace("TOKEN_ENDPOINT='http://localhost:3000/sandpit/token'", "TOKEN_ENDPOINT='http://localhost:3000/sandpit'")], { cwd: dir, encoding: 'utf8' }).trim() }).toString() });
+      evidence = await b.get(clientPage);
+      assert.ok(done('userinfo') && done('consent-declined') && done('invalid-scope'));
+      assert.ok(!done('refresh') && !done('settings') && !done('uplift-P9'));
+      assert.match(evidence.text, /client assertion aud was &quot;http:\/\/localhost:3000\/sandpit&quot;/);
+      assert.match(evidence.text, /What to change: Set the client assertion&#39;s aud to the token endpoint URL exactly/);
+      const eventLink = /href="(\/portal\/organisations\/[^"]+\/events\/[^"]+)"/.exec(evidence.text)![1]!;
+      assert.equal((await b.get(eventLink)).status, 200);
     });
 
     test('tenancy: another partner cannot see or use the first one\'s organisation or clients', async () => {

@@ -51,7 +51,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
 
   const mailer = createMailer(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom });
-  await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, mailer, render }), { prefix: '/portal' });
+  await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render }), { prefix: '/portal' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (_req, reply) => {

@@ -15,5 +15,6 @@ export function createRenderer(viewDirs: string[]): Render {
     throwOnUndefined: false,
   });
   env.addGlobal('assetPrefix', ASSET_PREFIX);
+  env.addFilter('date', (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
   return (view, context = {}) => env.render(view, context);
 }
