@@ -1,5 +1,6 @@
 /** The partner portal: thin routes over the onboarding domain (and identity for client registration). */
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { registerAccountRoutes } from './account-routes.ts';
 import { registerOrganisationRoutes } from './organisation-routes.ts';
@@ -9,7 +10,10 @@ import type { PortalDeps } from './context.ts';
 export type { PortalDeps } from './context.ts';
 export const PORTAL_VIEWS = path.join(import.meta.dirname, 'views');
 
+const KEYGEN_JS = readFileSync(path.join(import.meta.dirname, 'assets', 'keygen.js'));
+
 export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
+  app.get('/assets/keygen.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(KEYGEN_JS));
   registerAccountRoutes(app, d);
   registerOrganisationRoutes(app, d);
   registerClientRoutes(app, d);
