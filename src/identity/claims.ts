@@ -35,6 +35,21 @@ export const CLAIMS_BY_SCOPE: Record<string, string[]> = {
   nhs_app_credentials: [],
 };
 
+/** The proofing levels each scope's claims are returned for (interface spec table); tested against personClaims. */
+export const SCOPE_LEVELS: Record<string, string> = {
+  openid: 'P0, P5, P9',
+  profile: 'P5, P9',
+  basic_demographics: 'P5, P9',
+  profile_extended: 'P5, P9 (not in the sandpit, which has no PDS)',
+  email: 'P0, P5, P9',
+  phone: 'P0, P5, P9',
+  landline: 'P0, P5, P9 (when the person has one)',
+  gp_registration_details: 'P5, P9',
+  gp_integration_credentials: 'P9, IM1 clients only, people with a GP online linkage',
+  client_metadata: 'P0, P5, P9, clients agreed for it',
+  nhs_app_credentials: 'NHS App only',
+};
+
 /** Conditional ID token claims besides the protocol ones; everything else is for /userinfo only. */
 const ID_TOKEN_CLAIMS = new Set(['jti', 'vot', 'vtm', 'nhs_number', 'family_name', 'birthdate', 'identity_proofing_level']);
 

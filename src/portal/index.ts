@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { registerAccountRoutes } from './account-routes.ts';
 import { registerOrganisationRoutes } from './organisation-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
+import { registerGuidanceRoutes } from './guidance-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
@@ -17,4 +18,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerAccountRoutes(app, d);
   registerOrganisationRoutes(app, d);
   registerClientRoutes(app, d);
+  registerGuidanceRoutes(app, d);
 }

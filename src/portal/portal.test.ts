@@ -205,3 +205,20 @@ test('mail goes through a real SMTP server when SMTP_URL is set, and stays in th
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test('public guidance and an interface reference generated from the running environment', async () => {
+  const app = await startTestApp('sqlite', { SANDPIT_ISSUER: 'https://auth.sandpit.example.org' });
+  try {
+    const b = new Browser(app.fetch, ORIGIN);
+    assert.match((await b.get('/portal/guidance')).text, /free at the point of use/);
+    const ref = await b.get('/portal/reference/sandpit');
+    assert.equal(ref.status, 200);
+    assert.match(ref.text, /<code>https:\/\/auth.sandpit.example.org\/token<\/code>/, 'the live token endpoint, from its own discovery document');
+    assert.match(ref.text, /private_key_jwt with RS512/);
+    assert.match(ref.text, /<td class="nhsuk-table__cell">300 seconds<\/td>/);
+    assert.match(ref.text, /sso_login_required/);
+    assert.equal((await b.get('/portal/reference/nowhere')).status, 404);
+  } finally {
+    await app.stop();
+  }
+});

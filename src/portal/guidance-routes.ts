@@ -1,0 +1,35 @@
+/**
+ * Public pages, readable before sign-up: what happens at each stage, how to connect, the journeys to try,
+ * and each environment's interface reference generated from its live configuration.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ENVIRONMENT_NAMES } from '../config/index.ts';
+import { interfaceFacts } from '../identity/reference.ts';
+import { page, signedIn, type PortalDeps } from './context.ts';
+
+export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
+  app.get('/guidance', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    return page(d, reply, 'portal/guidance.njk', { title: 'How integrating with NHS login works', user: signed?.user, environments: d.config.environments });
+  });
+
+  app.get<{ Params: { env: string } }>('/reference/:env', async (req, reply) => {
+    const env = d.config.environments.find((e) => e.name === req.params.env);
+    if (!env || !(ENVIRONMENT_NAMES as readonly string[]).includes(req.params.env)) {
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such environment.' }, 404);
+    }
+    // The environment's own discovery document, asked of it in-process: the reference shows what it serves.
+    const res = await app.inject({ method: 'GET', url: `${env.mountPath}/.well-known/openid-configuration`, headers: { host: env.host } });
+    const discovery = res.json() as Record<string, unknown>;
+    const signed = await signedIn(d, req);
+    return page(d, reply, 'portal/reference.njk', {
+      title: `${env.name[0]!.toUpperCase()}${env.name.slice(1)} interface reference`,
+      user: signed?.user,
+      env,
+      discovery,
+      discoveryJson: JSON.stringify(discovery, null, 2),
+      facts: interfaceFacts(),
+      environments: d.config.environments,
+    });
+  });
+}
