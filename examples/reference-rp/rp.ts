@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import * as oidc from 'openid-client';
-import { importPKCS8, type CryptoKey } from 'jose';
+import { createRemoteJWKSet, importPKCS8, jwtVerify, type CryptoKey } from 'jose';
 import { page, escapeHtml, NHS_LOGIN_BUTTON, NO_CONSENT_PAGE } from './views.ts';
 
 export interface RpOptions {
@@ -51,6 +51,7 @@ export async function createReferenceRp(o: RpOptions): Promise<FastifyInstance> 
     o.allowHttp ? { execute: [oidc.allowInsecureRequests] } : undefined,
   );
 
+  const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
   const app = Fastify({ logger: false });
   // The sign-out form posts an empty urlencoded body.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -100,6 +101,10 @@ export async function createReferenceRp(o: RpOptions): Promise<FastifyInstance> 
     try {
       const tokens = await oidc.authorizationCodeGrant(config, current, { expectedState: p.state, expectedNonce: p.nonce, idTokenExpected: true });
       const claims = tokens.claims()!;
+      // openid-client does not check the signature of an ID token that came from the token endpoint (OIDC Core
+      // 3.1.3.7 allows that over TLS). NHS login conformance expects a badly signed one to be refused: verify it.
+      await jwtVerify(tokens.id_token!, jwks, { issuer: o.issuer, audience: o.clientId, algorithms: ['RS512'] });
+      if (typeof claims.iat !== 'number' || claims.iat > Date.now() / 1000 + 60) throw Object.assign(new Error('ID token issued in the future'), { error: 'invalid_id_token' });
       // The vot must be one of the vectors we asked for (NHS login conformance: "vot matches vtr").
       if (typeof claims.vot !== 'string' || !p.vtr.includes(claims.vot)) {
         return reply.code(400).type('text/html').send(errorPage('vot_mismatch', `vot ${String(claims.vot)} is not one of the requested vectors`));

@@ -8,11 +8,12 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { EnvironmentConfig } from '../config/index.ts';
-import { kvGet, kvPut, type Db, type EventSink } from '../storage/index.ts';
+import { kvGet, kvPut, takeClientFault, type Db, type EventSink } from '../storage/index.ts';
 import { createAccessTokenCodec, type AccessTokenCodec } from './access-token.ts';
 import { loadSigningKeys } from './keys.ts';
 import { createProvider } from './provider.ts';
 import { rememberIdToken } from './sso.ts';
+import { isFaultKind, spoilIdToken } from './faults.ts';
 import { MAX_CLIENT_USER_METADATA, setClientUserMetadata } from './client-user-metadata.ts';
 
 export interface Environment {
@@ -116,7 +117,7 @@ export async function createEnvironment(
       });
     }
     provider.on('server_error', (_ctx: unknown, err: Error) => log.error({ err, env: config.name }, 'OpenID Provider server error'));
-    provider.use(profileMiddleware(provider, codec, config, db, events));
+    provider.use(profileMiddleware(provider, codec, config, db, events, keys[0]!));
     return { provider, codec, callback: provider.callback(), fingerprint: keys.map((k) => k.kid).join(' ') };
   };
 
@@ -142,7 +143,7 @@ export async function createEnvironment(
 }
 
 /** NHS profile around the engine: JWT access tokens, PATCH /userinfo, discovery shape, the protocol record. */
-function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: EnvironmentConfig, db: Db, events: EventSink) {
+function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
   return async (koaCtx: unknown, next: () => Promise<void>) => {
     const ctx = koaCtx as KoaContextWithOIDC;
     if (ctx.path === '/userinfo') {
@@ -172,9 +173,33 @@ function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: 
       await codec.wrap(ctx, body);
       ctx.set('Pragma', 'no-cache');
     }
+    if ((route === 'token' || route === 'userinfo') && ctx.status === 200) await applyFault(ctx, route, provider, config, db, events, signingKey);
     const kind = route ? ROUTE_KIND[route] : undefined;
     if (kind) recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined);
   };
+}
+
+/** Spoils this response if a fault that fits it is armed for the client (never in live). */
+async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', provider: Provider, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
+  const client = ctx.oidc.client as unknown as { clientId: string; nhs_fault?: string | null } | undefined;
+  const armed = client?.nhs_fault;
+  if (config.name === 'live' || !client || !isFaultKind(armed)) return;
+  const fits = route === 'userinfo' ? armed === 'userinfo_sub_mismatch' : armed !== 'userinfo_sub_mismatch';
+  if (!fits) return;
+  const kind = await takeClientFault(db, config.name, client.clientId);
+  if (!isFaultKind(kind)) return;
+  const body = ctx.body as Record<string, unknown>;
+  if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
+  else if (kind === 'token_temporarily_unavailable' || kind === 'token_server_error') {
+    // The tokens were issued but never delivered: revoke them with their grant.
+    const grantId = (ctx.oidc.entities.AccessToken as { grantId?: string } | undefined)?.grantId;
+    if (grantId) await provider.AccessToken.adapter.revokeByGrantId(grantId);
+    const error = kind === 'token_server_error' ? 'server_error' : 'temporarily_unavailable';
+    ctx.status = error === 'server_error' ? 500 : 503;
+    ctx.body = { error, error_description: 'injected fault (toolkit fault injection)' };
+    ctx.state.oidcError = { error, error_description: 'injected fault' };
+  } else if (typeof body.id_token === 'string') body.id_token = await spoilIdToken(kind, body.id_token, signingKey);
+  events.record({ env: config.name, clientId: client.clientId, kind: 'fault', outcome: 'ok', reason: kind, details: { route } });
 }
 
 function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: string, err: OidcError | undefined) {

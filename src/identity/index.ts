@@ -9,6 +9,7 @@ export { matchEnvironment, mountEnvironments } from './http.ts';
 export type { Environment } from './environment.ts';
 export { registerClient, RegistrationError, validateRegistration, type ClientRegistration } from './registration.ts';
 export { publishNextKey, switchToNextKey } from './keys.ts';
+export { armFault, clearFault, FAULTS, FaultError, type FaultKind } from './faults.ts';
 
 export interface Identity {
   environments: Environment[];

@@ -182,6 +182,7 @@ export async function validateRegistration(r: ClientRegistration, fetchImpl?: ty
     status: 'active',
     createdAt: Date.now(),
     organisationId: r.organisationId ?? null,
+    fault: null,
   };
 }
 

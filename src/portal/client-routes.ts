@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { getClient, type ClientRecord } from '../storage/index.ts';
-import { registerClient, RegistrationError } from '../identity/index.ts';
+import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { journeyChecklist, OnboardingError, requestTrace, requireMembership } from '../onboarding/index.ts';
@@ -92,7 +92,31 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     return page(d, reply, 'portal/client.njk', {
       title: client.name, user: signed.user, csrf: signed.session.csrf, org, client, ...connection(d, client),
       checklist, done: checklist.filter((i) => i.done).length, trace, base: `/portal/organisations/${org.id}/clients/${client.clientId}`,
+      faults: Object.entries(FAULTS).map(([value, text]) => ({ value, text })), armedFault: client.fault ? { ...client.fault, text: FAULTS[client.fault.kind as keyof typeof FAULTS] } : undefined,
     });
+  });
+
+  app.post<{ Params: { orgId: string; clientId: string }; Body: Record<string, string | undefined> }>('/organisations/:orgId/clients/:clientId/fault', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return reply.redirect('/portal/sign-in', 303);
+    if (!csrfOk(req, signed)) return forbidden(d, reply);
+    const org = await member(d, signed, req.params.orgId, reply);
+    if (!org) return;
+    const client = await getClient(d.db, 'sandpit', req.params.clientId);
+    if (!client || client.organisationId !== org.id) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
+    const back = `/portal/organisations/${org.id}/clients/${client.clientId}`;
+    if (req.body?.action === 'clear') {
+      await clearFault(d.db, client.env, client.clientId);
+      return reply.redirect(`${back}#faults`, 303);
+    }
+    const count = req.body?.count?.trim() ? Number(req.body.count) : null;
+    try {
+      await armFault(d.db, client.env, client.clientId, req.body?.fault, count);
+      return reply.redirect(`${back}#faults`, 303);
+    } catch (e) {
+      if (!(e instanceof FaultError)) throw e;
+      return page(d, reply, 'error.njk', { title: 'There is a problem', message: e.message, detail: 'Go back and choose again.' }, 400);
+    }
   });
 
   app.get<{ Params: { orgId: string; clientId: string; eventId: string } }>('/organisations/:orgId/clients/:clientId/events/:eventId', async (req, reply) => {

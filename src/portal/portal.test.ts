@@ -137,6 +137,16 @@ for (const dialect of DIALECTS) {
       assert.match(evidence.text, /What to change: Set the client assertion&#39;s aud to the token endpoint URL exactly/);
       const eventLink = /href="(\/portal\/organisations\/[^"]+\/events\/[^"]+)"/.exec(evidence.text)![1]!;
       assert.equal((await b.get(eventLink)).status, 200);
+
+      // Fault injection from the client page: the next response is spoiled, then it is clean again.
+      let faulted = await b.get(clientPage);
+      faulted = await b.post(`${clientPage}/fault`, new URLSearchParams({ _csrf: csrfOf(faulted), action: 'arm', fault: 'id_token_wrong_nonce', count: '1' }));
+      assert.match(faulted.text, /id="armed-fault"/);
+      const bad = await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, { scope: 'openid profile', extra: { redirect_uri: 'https://svc.example.org/cb' } });
+      await assert.rejects(oidc.authorizationCodeGrant(config, bad.callback!, { expectedState: bad.state, expectedNonce: bad.nonce }));
+      assert.doesNotMatch((await b.get(clientPage)).text, /id="armed-fault"/, 'used up');
+      const bogus = await b.post(`${clientPage}/fault`, new URLSearchParams({ _csrf: csrfOf(faulted), action: 'arm', fault: 'nope' }));
+      assert.equal(bogus.status, 400);
     });
 
     test('tenancy: another partner cannot see or use the first one\'s organisation or clients', async () => {

@@ -17,6 +17,14 @@ export interface ClientRecord {
   status: 'active' | 'suspended';
   createdAt: number;
   organisationId: string | null;
+  fault: ArmedFault | null;
+}
+
+export interface ArmedFault {
+  kind: string;
+  /** Requests left to spoil; null = until cleared. */
+  remaining: number | null;
+  armedAt: number;
 }
 
 interface StoredMetadata {
@@ -49,6 +57,7 @@ export function toClientRecord(row: ClientTable): ClientRecord {
     status: row.status,
     createdAt: row.created_at,
     organisationId: row.organisation_id,
+    fault: row.fault ? (JSON.parse(row.fault) as ArmedFault) : null,
   };
 }
 
@@ -75,6 +84,8 @@ export function clientMetadata(row: ClientTable): Record<string, unknown> {
     nhs_im1: c.im1,
     nhs_sso_to: c.ssoTo,
     nhs_status: c.status,
+    // Only whether a fault is armed: the hot path reads the fault row just for those clients.
+    nhs_fault: c.fault ? c.fault.kind : null,
   };
 }
 
@@ -98,6 +109,7 @@ export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
       status: c.status,
       created_at: c.createdAt,
       organisation_id: c.organisationId,
+      fault: null,
     })
     .execute();
 }
@@ -116,4 +128,21 @@ export async function getClient(db: Db, env: string, clientId: string): Promise<
 
 export async function setClientSsoTo(db: Db, env: string, clientId: string, ssoTo: string[]): Promise<void> {
   await db.updateTable('client').set({ sso_to: JSON.stringify(ssoTo) }).where('env', '=', env).where('client_id', '=', clientId).execute();
+}
+
+export async function setClientFault(db: Db, env: string, clientId: string, fault: ArmedFault | null): Promise<void> {
+  await db.updateTable('client').set({ fault: fault ? JSON.stringify(fault) : null }).where('env', '=', env).where('client_id', '=', clientId).execute();
+}
+
+/** Uses up one application of the client's armed fault; returns its kind, or undefined when none is left. */
+export async function takeClientFault(db: Db, env: string, clientId: string): Promise<string | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const row = await tx.selectFrom('client').select('fault').where('env', '=', env).where('client_id', '=', clientId).executeTakeFirst();
+    if (!row?.fault) return undefined;
+    const fault = JSON.parse(row.fault) as ArmedFault;
+    const remaining = fault.remaining === null ? null : fault.remaining - 1;
+    const next = remaining === null || remaining > 0 ? JSON.stringify({ ...fault, remaining }) : null;
+    await tx.updateTable('client').set({ fault: next }).where('env', '=', env).where('client_id', '=', clientId).execute();
+    return fault.kind;
+  });
 }

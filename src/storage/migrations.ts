@@ -157,6 +157,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('client_organisation').on('client').column('organisation_id').execute();
     },
   },
+  '0003_faults': {
+    async up(db: Kysely<any>) {
+      // The fault armed for a client (sandpit and integration only), as JSON {kind, remaining, until}.
+      await db.schema.alterTable('client').addColumn('fault', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -40,6 +40,8 @@ export interface ClientTable {
   created_at: number;
   /** The partner organisation that owns the client (null for clients made with the CLI). */
   organisation_id: string | null;
+  /** An armed fault, JSON {kind, remaining, until}; see identity/faults.ts. */
+  fault: string | null;
 }
 
 export interface PersonTable {

@@ -1,0 +1,84 @@
+/**
+ * Fault injection, scoped to one client of the sandpit or integration environment (never live): the next N
+ * responses to that client, or all until cleared, are spoiled in one chosen way, so a partner can see whether
+ * its relying party refuses what it must refuse. Other clients are never touched.
+ */
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { randomBytes } from 'node:crypto';
+import { setClientFault, type Db } from '../storage/index.ts';
+
+export const FAULTS = {
+  id_token_invalid_signature: 'ID token with an invalid signature',
+  id_token_wrong_iss: 'ID token with the wrong issuer (iss)',
+  id_token_wrong_aud: 'ID token for another audience (aud)',
+  id_token_expired: 'ID token that has expired (exp in the past)',
+  id_token_future_iat: 'ID token issued in the future (iat)',
+  id_token_wrong_nonce: 'ID token with the wrong nonce',
+  id_token_alg_none: 'ID token with alg "none" and no signature',
+  id_token_wrong_vot: 'ID token whose vot is not a requested vector',
+  id_token_unknown_kid: 'ID token signed with an unknown key (kid)',
+  userinfo_sub_mismatch: 'Userinfo whose sub differs from the ID token\'s',
+  token_temporarily_unavailable: 'Token endpoint answers temporarily_unavailable (503)',
+  token_server_error: 'Token endpoint answers server_error (500)',
+} as const;
+export type FaultKind = keyof typeof FAULTS;
+
+export function isFaultKind(v: unknown): v is FaultKind {
+  return typeof v === 'string' && v in FAULTS;
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64url');
+
+/** Rewrites an ID token as the fault says, signing with the environment's key unless the fault is the signature. */
+export async function spoilIdToken(kind: FaultKind, idToken: string, signingKey: JWK): Promise<string> {
+  const header = decodeProtectedHeader(idToken) as Record<string, unknown>;
+  const claims = decodeJwt(idToken) as Record<string, unknown>;
+  const now = Math.floor(Date.now() / 1000);
+  const sign = async (h: Record<string, unknown>, c: Record<string, unknown>, key?: CryptoKey) =>
+    new SignJWT(c).setProtectedHeader({ ...h, alg: 'RS512' } as never).sign(key ?? ((await importJWK(signingKey, 'RS512')) as CryptoKey));
+  switch (kind) {
+    case 'id_token_invalid_signature': {
+      const [h, p, sig] = idToken.split('.');
+      const bytes = Buffer.from(sig!, 'base64url');
+      bytes[0] = bytes[0]! ^ 0xff;
+      return `${h}.${p}.${bytes.toString('base64url')}`;
+    }
+    case 'id_token_wrong_iss':
+      return sign(header, { ...claims, iss: `${String(claims.iss)}/not-nhs-login` });
+    case 'id_token_wrong_aud':
+      return sign(header, { ...claims, aud: 'another-client' });
+    case 'id_token_expired':
+      return sign(header, { ...claims, iat: now - 7200, exp: now - 3600 });
+    case 'id_token_future_iat':
+      return sign(header, { ...claims, iat: now + 3600, exp: now + 7200 });
+    case 'id_token_wrong_nonce':
+      return sign(header, { ...claims, nonce: randomBytes(12).toString('base64url') });
+    case 'id_token_wrong_vot':
+      return sign(header, { ...claims, vot: claims.vot === 'P0.Cp' ? 'P9.Cm' : 'P0.Cp' });
+    case 'id_token_alg_none':
+      return `${b64(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64(JSON.stringify(claims))}.`;
+    case 'id_token_unknown_kid': {
+      const { privateKey } = await generateKeyPair('RS512', { extractable: true });
+      const kid = `unknown-${(await exportJWK(privateKey)).n!.slice(0, 8)}`;
+      return sign({ ...header, kid }, claims, privateKey);
+    }
+    default:
+      return idToken;
+  }
+}
+
+export class FaultError extends Error {
+  override name = 'FaultError';
+}
+
+/** Arms a fault for a client: for the next `count` responses it fits, or until cleared when count is null. */
+export async function armFault(db: Db, env: string, clientId: string, kind: unknown, count: number | null): Promise<void> {
+  if (env === 'live') throw new FaultError('Faults can never be injected in live');
+  if (!isFaultKind(kind)) throw new FaultError('Choose a fault from the list');
+  if (count !== null && (!Number.isInteger(count) || count < 1 || count > 1000)) throw new FaultError('Enter how many responses to spoil, from 1 to 1000');
+  await setClientFault(db, env, clientId, { kind, remaining: count, armedAt: Date.now() });
+}
+
+export function clearFault(db: Db, env: string, clientId: string): Promise<void> {
+  return setClientFault(db, env, clientId, null);
+}
