@@ -6,3 +6,5 @@ export * from './sessions.ts';
 export * from './organisations.ts';
 export * from './evidence.ts';
 export * from './trace.ts';
+export * from './eligibility.ts';
+export * from './applications.ts';

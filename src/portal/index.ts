@@ -6,6 +6,7 @@ import { registerAccountRoutes } from './account-routes.ts';
 import { registerOrganisationRoutes } from './organisation-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerGuidanceRoutes } from './guidance-routes.ts';
+import { registerApplicationRoutes } from './application-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
@@ -19,4 +20,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerOrganisationRoutes(app, d);
   registerClientRoutes(app, d);
   registerGuidanceRoutes(app, d);
+  registerApplicationRoutes(app, d);
 }

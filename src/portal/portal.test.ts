@@ -164,6 +164,37 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch((await other.b.get('/portal')).text, /Owned/);
     });
 
+    test('the application: eligibility outcome, draft, all problems at once, submit once, tenancy', async () => {
+      const { b, orgId } = await partner(app, 'applicant@example.org');
+      const url = `/portal/organisations/${orgId}/application`;
+      const yes = { 'eligibility-england': 'yes', 'eligibility-patient_facing': 'yes', 'eligibility-benefit': 'yes', 'eligibility-free': 'yes' };
+      let page = await submit(b, url, { ...yes, 'eligibility-commissioned': 'no', product_name: 'Care Diary', action: 'save' });
+      assert.match(page.text, /id="saved"/);
+      assert.match(page.text, /being on a framework is not enough/);
+      page = await submit(b, url, { ...yes, 'eligibility-commissioned': 'yes', product_name: 'Care Diary', scopes: ['profile'], action: 'submit' });
+      assert.equal(page.status, 400);
+      for (const field of ['description', 'sponsor', 'vectors', 'reason-profile', 'contact_name', 'contact_email', 'safety_officer_email']) assert.match(page.text, new RegExp(`href="#${field}"`), field);
+      assert.match(page.text, /value="Care Diary"/, 'what was typed is kept');
+      const complete = { ...yes, 'eligibility-commissioned': 'yes', product_name: 'Care Diary', description: 'A diary for carers of people living with dementia, used at home.', sponsor: 'NHS Example ICB',
+        vectors: ['P9.Cp.Cd'], scopes: ['profile', 'email'], 'reason-profile': 'To match records', 'reason-email': 'To contact users', contact_name: 'A Person', contact_email: 'a@example.org', safety_officer_email: 'cso@example.org', action: 'submit' };
+      page = await submit(b, url, complete);
+      assert.match(page.text, /id="submitted"/);
+      const again = await b.post(url, new URLSearchParams({ _csrf: csrfOf(await b.get(`/portal/organisations/${orgId}/clients/new`)), action: 'save' }));
+      assert.equal(again.status, 409);
+      const other = await partner(app, 'nosy@example.org');
+      assert.equal((await other.b.get(url)).status, 404);
+    });
+
+    test('public eligibility check: an honest "not eligible because"', async () => {
+      const b = new Browser(app.fetch, ORIGIN);
+      let page = await submit(b, '/portal/eligibility', { 'eligibility-england': 'yes' });
+      assert.equal(page.status, 400);
+      page = await submit(b, '/portal/eligibility', { 'eligibility-england': 'yes', 'eligibility-patient_facing': 'no', 'eligibility-benefit': 'yes', 'eligibility-commissioned': 'yes', 'eligibility-free': 'no' });
+      assert.match(page.text, /not eligible for NHS login because/);
+      assert.match(page.text, /not for clinicians or staff/);
+      assert.match(page.text, /free at the point of use/);
+    });
+
     test('signing in: unconfirmed email, wrong password, lockout; password reset ends sessions', async () => {
       const b = new Browser(app.fetch, ORIGIN);
       await submit(b, '/portal/sign-up', { name: 'R', email: 'reset@example.org', password: 'correct horse battery' });

@@ -163,6 +163,19 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('client').addColumn('fault', 'text').execute();
     },
   },
+  '0004_applications': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('application')
+        .addColumn('organisation_id', 'text', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('answers', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('submitted_at', 'bigint')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -140,7 +140,19 @@ export interface OutboxTable {
   error: string | null;
 }
 
+/** A partner organisation's application to integrate (one per organisation). */
+export interface ApplicationTable {
+  organisation_id: string;
+  status: 'draft' | 'submitted';
+  /** The form's answers (JSON); see onboarding/applications.ts. */
+  answers: string;
+  created_at: number;
+  updated_at: number;
+  submitted_at: number | null;
+}
+
 export interface Schema {
+  application: ApplicationTable;
   partner_user: PartnerUserTable;
   organisation: OrganisationTable;
   membership: MembershipTable;

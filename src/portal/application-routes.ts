@@ -1,0 +1,95 @@
+/** The application to integrate (draft, then submit) and the public eligibility check. */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { SCOPES } from '../identity/claims.ts';
+import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
+import {
+  ApplicationInvalid, CRITERIA, eligibility, getApplication, OnboardingError, requireMembership, saveDraft, submitApplication,
+  type ApplicationAnswers, type Organisation,
+} from '../onboarding/index.ts';
+import { csrfFor, csrfOk, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+
+type Body = Record<string, string | string[] | undefined>;
+const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+const APPLY_SCOPES = SCOPES.filter((s) => s !== 'openid');
+
+function answersFrom(b: Body): ApplicationAnswers {
+  return {
+    eligibility: Object.fromEntries(CRITERIA.map((c) => [c.id, one(b[`eligibility-${c.id}`]) ?? ''])),
+    product_name: one(b.product_name),
+    description: one(b.description),
+    sponsor: one(b.sponsor),
+    vectors: list(b.vectors),
+    scopes: list(b.scopes),
+    scope_reasons: Object.fromEntries(APPLY_SCOPES.map((s) => [s, one(b[`reason-${s}`]) ?? ''])),
+    contact_name: one(b.contact_name),
+    contact_email: one(b.contact_email),
+    safety_officer_email: one(b.safety_officer_email),
+  };
+}
+
+export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
+  const show = (reply: FastifyReply, signed: Signed, org: Organisation, answers: ApplicationAnswers, ctx: Record<string, unknown> = {}, status = 200) =>
+    page(d, reply, 'portal/application.njk', {
+      title: 'Apply to integrate with NHS login', user: signed.user, csrf: signed.session.csrf, org, answers, criteria: CRITERIA,
+      outcome: eligibility(answers.eligibility), vectors: SUPPORTED_VECTORS, scopes: APPLY_SCOPES, action: `/portal/organisations/${org.id}/application`, ...ctx,
+    }, status);
+
+  const load = async (req: { params: { orgId: string } }, reply: FastifyReply, signed: Signed) => {
+    try {
+      return await requireMembership(d.db, signed.user.id, req.params.orgId);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
+      return undefined;
+    }
+  };
+
+  app.get<{ Params: { orgId: string } }>('/organisations/:orgId/application', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return reply.redirect('/portal/sign-in', 303);
+    const org = await load(req, reply, signed);
+    if (!org) return;
+    const application = await getApplication(d.db, org.id);
+    if (application.status === 'submitted') return page(d, reply, 'portal/application-submitted.njk', { title: 'Your application', user: signed.user, org, application, criteria: CRITERIA });
+    return show(reply, signed, org, application.answers);
+  });
+
+  app.post<{ Params: { orgId: string }; Body: Body }>('/organisations/:orgId/application', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return reply.redirect('/portal/sign-in', 303);
+    if (!csrfOk(req, signed)) return forbidden(d, reply);
+    const org = await load(req, reply, signed);
+    if (!org) return;
+    const answers = answersFrom(req.body ?? {});
+    try {
+      if (one(req.body?.action) === 'submit') {
+        await submitApplication(d.db, org.id, answers);
+        return reply.redirect(`/portal/organisations/${org.id}/application`, 303);
+      }
+      const saved = await saveDraft(d.db, org.id, answers);
+      return show(reply, signed, org, saved.answers, { saved: true });
+    } catch (e) {
+      if (e instanceof ApplicationInvalid) {
+        const errors = e.problems.map((p) => ({ href: `#${p.field}`, text: p.message, field: p.field }));
+        return show(reply, signed, org, (await getApplication(d.db, org.id)).answers, { errors }, 400);
+      }
+      if (e instanceof OnboardingError) return page(d, reply, 'error.njk', { title: 'Already submitted', message: e.message }, 409);
+      throw e;
+    }
+  });
+
+  // Public: anyone can check eligibility before creating an account.
+  app.get('/eligibility', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    return page(d, reply, 'portal/eligibility.njk', { title: 'Check if your service is eligible', user: signed?.user, criteria: CRITERIA, answers: {}, csrf: csrfFor(d, req, reply, signed) });
+  });
+  app.post<{ Body: Body }>('/eligibility', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!csrfOk(req, signed)) return forbidden(d, reply);
+    const answers = answersFrom(req.body ?? {}).eligibility;
+    const outcome = eligibility(answers);
+    const errors = outcome.answered ? [] : CRITERIA.filter((c) => !answers[c.id]).map((c) => ({ href: `#eligibility-${c.id}`, text: `Answer: ${c.question}`, field: `eligibility-${c.id}` }));
+    return page(d, reply, 'portal/eligibility.njk', { title: 'Check if your service is eligible', user: signed?.user, criteria: CRITERIA, answers, outcome, errors, csrf: csrfFor(d, req, reply, signed) }, errors.length ? 400 : 200);
+  });
+}
