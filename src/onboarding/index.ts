@@ -8,3 +8,4 @@ export * from './evidence.ts';
 export * from './trace.ts';
 export * from './eligibility.ts';
 export * from './applications.ts';
+export * from './api-tokens.ts';

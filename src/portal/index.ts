@@ -7,6 +7,7 @@ import { registerOrganisationRoutes } from './organisation-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerGuidanceRoutes } from './guidance-routes.ts';
 import { registerApplicationRoutes } from './application-routes.ts';
+import { registerTokenRoutes } from './token-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
@@ -21,4 +22,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerClientRoutes(app, d);
   registerGuidanceRoutes(app, d);
   registerApplicationRoutes(app, d);
+  registerTokenRoutes(app, d);
 }

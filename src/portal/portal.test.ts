@@ -185,6 +185,21 @@ for (const dialect of DIALECTS) {
       assert.equal((await other.b.get(url)).status, 404);
     });
 
+    test('API tokens: created in the portal and shown once, usable, revocable', async () => {
+      const { b, orgId } = await partner(app, 'automator@example.org');
+      const url = `/portal/organisations/${orgId}/api-tokens`;
+      assert.equal((await submit(b, url, { name: '' })).status, 400);
+      const created = await submit(b, url, { name: 'CI pipeline' });
+      const token = /id="new-token">(nhslt_[\w-]+)</.exec(created.text)![1]!;
+      const api = (t: string) => app.fetch('http://localhost:3000/api/v1/organisation', { headers: { authorization: `Bearer ${t}` } });
+      assert.equal(((await (await api(token)).json()) as { id: string }).id, orgId);
+      const listed = await b.get(url);
+      assert.doesNotMatch(listed.text, new RegExp(token), 'never shown again');
+      const revoke = /action="(\/portal\/organisations\/[^"]+\/revoke)"/.exec(listed.text)![1]!;
+      await b.post(revoke, new URLSearchParams({ _csrf: csrfOf(listed) }));
+      assert.equal((await api(token)).status, 401);
+    });
+
     test('public eligibility check: an honest "not eligible because"', async () => {
       const b = new Browser(app.fetch, ORIGIN);
       let page = await submit(b, '/portal/eligibility', { 'eligibility-england': 'yes' });

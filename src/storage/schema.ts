@@ -151,7 +151,20 @@ export interface ApplicationTable {
   submitted_at: number | null;
 }
 
+/** Per-organisation API tokens for /api/v1; only a hash of the token is kept. */
+export interface ApiTokenTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  token_hash: string;
+  created_by: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface Schema {
+  api_token: ApiTokenTable;
   application: ApplicationTable;
   partner_user: PartnerUserTable;
   organisation: OrganisationTable;

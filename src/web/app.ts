@@ -11,6 +11,7 @@ import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, NHSUK_DIST } from './views.ts';
 import { createMailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
+import { apiRoutes } from '../api/routes.ts';
 
 export interface App {
   fastify: FastifyInstance;
@@ -52,6 +53,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
 
   const mailer = createMailer(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom });
   await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render }), { prefix: '/portal' });
+  await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render }), { prefix: '/api/v1' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (_req, reply) => {

@@ -1,0 +1,77 @@
+/** /api/v1 with organisation tokens, on both databases: the same self-service as the portal, and tenancy. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
+import { createApiToken, createOrganisation, revokeApiToken } from '../onboarding/index.ts';
+
+const API = 'http://localhost:3000/api/v1';
+const publicKey = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).publicKey;
+
+for (const dialect of DIALECTS) {
+  describe(`API v1 (${dialect})`, () => {
+    let app: TestApp;
+    const call = async (token: string | undefined, method: string, path: string, body?: unknown) => {
+      const res = await app.fetch(`${API}${path}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as Record<string, unknown> & unknown[] };
+    };
+    let a: { token: string; id: string; org: string };
+    let b: { token: string };
+    before(async () => {
+      app = await startTestApp(dialect);
+      const orgA = await createOrganisation(app.database.db, 'user-a', { name: 'A' });
+      const orgB = await createOrganisation(app.database.db, 'user-b', { name: 'B' });
+      a = { ...(await createApiToken(app.database.db, orgA.id, 'user-a', 'ci')), org: orgA.id };
+      b = await createApiToken(app.database.db, orgB.id, 'user-b', 'ci');
+    });
+    after(() => app.stop());
+
+    test('OpenAPI document and reference page are public', async () => {
+      const doc = (await call(undefined, 'GET', '/openapi.json')).body as unknown as { openapi: string; paths: Record<string, unknown> };
+      assert.equal(doc.openapi, '3.1.0');
+      assert.ok(doc.paths['/clients/{clientId}/checklist']);
+      assert.equal((await app.fetch(`${API}/docs`)).status, 200);
+    });
+
+    test('no token, a wrong token or a revoked token is 401 with a JSON error', async () => {
+      for (const token of [undefined, 'nhslt_nope', 'something']) {
+        const r = await call(token, 'GET', '/clients');
+        assert.equal(r.status, 401);
+        assert.equal(r.body.error, 'unauthorized');
+      }
+      const spare = await createApiToken(app.database.db, a.org, 'user-a', 'spare');
+      assert.equal((await call(spare.token, 'GET', '/organisation')).status, 200);
+      await revokeApiToken(app.database.db, a.org, spare.id);
+      assert.equal((await call(spare.token, 'GET', '/organisation')).status, 401);
+    });
+
+    test('register a client, read it back, its checklist and trace, arm and clear a fault; each rule a stable code', async () => {
+      let r = await call(a.token, 'POST', '/clients', { name: 'CI client', redirect_uris: ['http://localhost:9999/cb'], vtr: ['P9.Cp.Cd'], scopes: ['openid', 'email'], public_key_pem: publicKey });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const id = String(r.body.client_id);
+      assert.equal(r.body.discovery, 'http://localhost:3000/sandpit/.well-known/openid-configuration');
+      r = await call(a.token, 'POST', '/clients', { name: 'x', redirect_uris: ['http://example.org/cb'], vtr: ['P9.Cp.Cd'], public_key_pem: publicKey });
+      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_redirect_uri', 'redirect_uri']);
+      r = await call(a.token, 'POST', '/clients', { name: 'x' });
+      assert.deepEqual([r.status, r.body.error], [400, 'invalid_request']);
+      assert.equal(((await call(a.token, 'GET', '/clients')).body as unknown[]).length, 1);
+      assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.name, 'CI client');
+      assert.ok(Array.isArray((await call(a.token, 'GET', `/clients/${id}/checklist`)).body));
+      assert.ok(Array.isArray((await call(a.token, 'GET', `/clients/${id}/trace`)).body));
+      assert.equal((await call(a.token, 'PUT', `/clients/${id}/fault`, { kind: 'id_token_expired', count: 2 })).status, 204);
+      assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault && 'armed', 'armed');
+      assert.equal((await call(a.token, 'PUT', `/clients/${id}/fault`, { kind: 'nope' })).body.error, 'invalid_fault');
+      assert.equal((await call(a.token, 'DELETE', `/clients/${id}/fault`)).status, 204);
+      assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault, null);
+
+      // Tenancy: organisation B's token sees none of it, on every client route.
+      assert.equal(((await call(b.token, 'GET', '/clients')).body as unknown[]).length, 0);
+      for (const [method, path, body] of [['GET', `/clients/${id}`], ['GET', `/clients/${id}/checklist`], ['GET', `/clients/${id}/trace`], ['PUT', `/clients/${id}/fault`, { kind: 'id_token_expired' }], ['DELETE', `/clients/${id}/fault`]] as const) {
+        const res = await call(b.token, method, path, body);
+        assert.deepEqual([res.status, res.body?.error], [404, 'not_found'], `${method} ${path}`);
+      }
+      assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault, null, 'B could not arm a fault on A\'s client');
+      assert.equal((await call(a.token, 'GET', '/nope')).body.error, 'not_found');
+    });
+  });
+}

@@ -1,0 +1,35 @@
+/** API tokens: created and revoked by members of an organisation, shown once, stored as a hash. */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../storage/index.ts';
+import { hashSecret, newSecret } from '../security/tokens.ts';
+import { OnboardingError } from './errors.ts';
+
+export const TOKEN_PREFIX = 'nhslt_';
+
+export async function createApiToken(db: Db, organisationId: string, userId: string, nameRaw: string): Promise<{ id: string; token: string }> {
+  const name = nameRaw.trim();
+  if (!name || name.length > 80) throw new OnboardingError('invalid_name', 'Give the token a name of up to 80 characters, like "CI pipeline"', 'name');
+  const token = `${TOKEN_PREFIX}${newSecret()}`;
+  const id = randomUUID();
+  await db.insertInto('api_token').values({ id, organisation_id: organisationId, name, token_hash: hashSecret(token), created_by: userId, created_at: Date.now(), last_used_at: null, revoked_at: null }).execute();
+  return { id, token };
+}
+
+export function listApiTokens(db: Db, organisationId: string) {
+  return db.selectFrom('api_token').select(['id', 'name', 'created_at', 'last_used_at', 'revoked_at']).where('organisation_id', '=', organisationId).orderBy('created_at', 'desc').execute();
+}
+
+export async function revokeApiToken(db: Db, organisationId: string, id: string): Promise<void> {
+  await db.updateTable('api_token').set({ revoked_at: Date.now() }).where('id', '=', id).where('organisation_id', '=', organisationId).where('revoked_at', 'is', null).execute();
+}
+
+/** The organisation a bearer token acts for, or undefined for unknown or revoked tokens. */
+export async function organisationForToken(db: Db, token: string): Promise<string | undefined> {
+  if (!token.startsWith(TOKEN_PREFIX)) return undefined;
+  const hash = hashSecret(token);
+  const row = await db.selectFrom('api_token').select(['organisation_id', 'revoked_at', 'last_used_at']).where('token_hash', '=', hash).executeTakeFirst();
+  if (!row || row.revoked_at !== null) return undefined;
+  const now = Date.now();
+  if (!row.last_used_at || now - row.last_used_at > 60_000) await db.updateTable('api_token').set({ last_used_at: now }).where('token_hash', '=', hash).execute();
+  return row.organisation_id;
+}
