@@ -9,3 +9,4 @@ export * from './trace.ts';
 export * from './eligibility.ts';
 export * from './applications.ts';
 export * from './api-tokens.ts';
+export * from './members.ts';

@@ -8,6 +8,7 @@ import { registerClientRoutes } from './client-routes.ts';
 import { registerGuidanceRoutes } from './guidance-routes.ts';
 import { registerApplicationRoutes } from './application-routes.ts';
 import { registerTokenRoutes } from './token-routes.ts';
+import { registerMemberRoutes } from './member-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
@@ -23,4 +24,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerGuidanceRoutes(app, d);
   registerApplicationRoutes(app, d);
   registerTokenRoutes(app, d);
+  registerMemberRoutes(app, d);
 }

@@ -200,6 +200,31 @@ for (const dialect of DIALECTS) {
       assert.equal((await api(token)).status, 401);
     });
 
+    test('members: an admin invites a developer by email; only admins manage members; the last admin stays', async () => {
+      const admin = await partner(app, 'lead@example.org');
+      const url = `/portal/organisations/${admin.orgId}/members`;
+      assert.equal((await submit(admin.b, url, { email: 'nope', role: 'developer' })).status, 400);
+      assert.match((await submit(admin.b, url, { email: 'dev@example.org', role: 'developer' })).text, /id="invited"/);
+      const link = /http:\/\/localhost:3000(\/portal\/invitations\/\S+)/.exec((await outbox(app.database.db, 'dev@example.org'))[0]!.body)![1]!;
+      const stranger = await partner(app, 'stranger@example.org');
+      assert.match((await stranger.b.get(link)).text, /This invitation is for dev@example.org/);
+      const dev = await partner(app, 'dev@example.org');
+      await dev.b.get(link);
+      assert.match((await dev.b.get('/portal')).text, /Org of lead@example.org/);
+      assert.match((await dev.b.get(`/portal/organisations/${admin.orgId}/clients/new`)).text, /Register a sandpit client/);
+      assert.equal((await dev.b.get(link)).status, 400, 'single use');
+      assert.equal((await submit(dev.b, url, { email: 'x@example.org', role: 'developer' })).status, 403, 'developers cannot invite');
+      const members = await admin.b.get(url);
+      const devId = /"\/portal\/organisations\/[^/]+\/members\/([^/]+)\/remove"/.exec(members.text)![1]!;
+      const removed = await admin.b.post(`${url}/${devId}/remove`, new URLSearchParams({ _csrf: csrfOf(members) }));
+      assert.ok(removed.url.endsWith('/members'));
+      assert.doesNotMatch((await dev.b.get('/portal')).text, /Org of lead@example.org/, 'removed');
+      const { removeMember, requireMembership } = await import('../onboarding/index.ts');
+      const adminId = (await app.database.db.selectFrom('partner_user').select('id').where('email', '=', 'lead@example.org').executeTakeFirstOrThrow()).id;
+      await assert.rejects(removeMember(app.database.db, await requireMembership(app.database.db, adminId, admin.orgId), adminId), /at least one partner admin/);
+      assert.equal((await stranger.b.get(url)).status, 404);
+    });
+
     test('public eligibility check: an honest "not eligible because"', async () => {
       const b = new Browser(app.fetch, ORIGIN);
       let page = await submit(b, '/portal/eligibility', { 'eligibility-england': 'yes' });

@@ -163,7 +163,20 @@ export interface ApiTokenTable {
   revoked_at: number | null;
 }
 
+export interface InvitationTable {
+  id: string;
+  organisation_id: string;
+  email: string;
+  role: 'partner_admin' | 'developer';
+  token_hash: string;
+  invited_by: string;
+  created_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+}
+
 export interface Schema {
+  invitation: InvitationTable;
   api_token: ApiTokenTable;
   application: ApplicationTable;
   partner_user: PartnerUserTable;

@@ -1,0 +1,65 @@
+/** Members and invitations of an organisation. */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { acceptInvitation, invite, membersOf, OnboardingError, pendingInvitations, removeMember, requireMembership, ROLES, type Organisation } from '../onboarding/index.ts';
+import { accountDeps, csrfOk, errorItem, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+
+type Params = { Params: { orgId: string; userId?: string }; Body: Record<string, string | undefined> };
+
+export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
+  const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) =>
+    page(d, reply, 'portal/members.njk', {
+      title: 'Members', user: signed.user, csrf: signed.session.csrf, org, roles: ROLES,
+      members: await membersOf(d.db, org.id), invitations: await pendingInvitations(d.db, org.id), ...ctx,
+    }, status);
+
+  const guard = async (req: Parameters<typeof signedIn>[1] & { params: { orgId: string } }, reply: FastifyReply, post: boolean) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return void reply.redirect('/portal/sign-in', 303);
+    if (post && !csrfOk(req, signed)) return void forbidden(d, reply);
+    try {
+      return { signed, org: await requireMembership(d.db, signed.user.id, req.params.orgId) };
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return void page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
+    }
+  };
+
+  app.get<Params>('/organisations/:orgId/members', async (req, reply) => {
+    const g = await guard(req, reply, false);
+    if (g) return show(reply, g.signed, g.org);
+  });
+  app.post<Params>('/organisations/:orgId/members', async (req, reply) => {
+    const g = await guard(req, reply, true);
+    if (!g) return;
+    try {
+      await invite(accountDeps(d), g.org, g.signed.user.id, req.body?.email ?? '', req.body?.role ?? '');
+      return show(reply, g.signed, g.org, { invited: req.body?.email });
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return show(reply, g.signed, g.org, { errors: [errorItem(e.field ? e : { field: 'email', message: e.message })], values: req.body }, e.code === 'not_a_member' ? 403 : 400);
+    }
+  });
+  app.post<Params>('/organisations/:orgId/members/:userId/remove', async (req, reply) => {
+    const g = await guard(req, reply, true);
+    if (!g) return;
+    try {
+      await removeMember(d.db, g.org, req.params.userId!);
+      return reply.redirect(`/portal/organisations/${g.org.id}/members`, 303);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return show(reply, g.signed, g.org, { errors: [{ href: '#members', text: e.message, field: 'members' }] }, e.code === 'not_found' ? 404 : 403);
+    }
+  });
+
+  app.get<{ Params: { secret: string } }>('/invitations/:secret', async (req, reply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return page(d, reply, 'portal/message.njk', { title: 'Sign in to accept your invitation', message: 'Sign in, or create an account, with the email address the invitation was sent to, then open the link again.', link: { href: '/portal/sign-in', text: 'Sign in' } });
+    try {
+      await acceptInvitation(d.db, signed.user, req.params.secret);
+      return reply.redirect('/portal', 303);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return page(d, reply, 'portal/message.njk', { title: 'This invitation does not work', message: e.message, user: signed.user }, 400);
+    }
+  });
+}
