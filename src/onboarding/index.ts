@@ -10,3 +10,4 @@ export * from './eligibility.ts';
 export * from './applications.ts';
 export * from './api-tokens.ts';
 export * from './members.ts';
+export * from './test-users.ts';

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.ts';
 import type { Db, EventSink } from '../storage/index.ts';
 import type { Render } from '../web/views.ts';
+import type { PeopleData } from '../identity/people/index.ts';
 import { csrfMatches, findSession, OnboardingError, type AccountDeps, type Mailer, type WebSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 
@@ -13,6 +14,8 @@ export interface PortalDeps {
   config: Config;
   db: Db;
   events: EventSink;
+  /** The environments' test PDS and GP-linkage records (integration test users). */
+  people: PeopleData;
   mailer: Mailer;
   render: Render;
 }

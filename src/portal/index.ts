@@ -9,6 +9,7 @@ import { registerGuidanceRoutes } from './guidance-routes.ts';
 import { registerApplicationRoutes } from './application-routes.ts';
 import { registerTokenRoutes } from './token-routes.ts';
 import { registerMemberRoutes } from './member-routes.ts';
+import { registerTestUserRoutes } from './test-user-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
@@ -25,4 +26,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerApplicationRoutes(app, d);
   registerTokenRoutes(app, d);
   registerMemberRoutes(app, d);
+  registerTestUserRoutes(app, d);
 }

@@ -225,6 +225,30 @@ for (const dialect of DIALECTS) {
       assert.equal((await stranger.b.get(url)).status, 404);
     });
 
+    test('integration test users from PDS records: level and OTP switches, used in a real login; own organisation only', async () => {
+      const { b, orgId } = await partner(app, 'tester@example.org');
+      const url = `/portal/organisations/${orgId}/test-users`;
+      assert.equal((await submit(b, url, { nhs_number: '0000000000', level: 'P9' })).status, 400);
+      let page = await submit(b, url, { nhs_number: '9686368450', level: 'P5', otp_disabled: 'yes' });
+      const email = /<code>(9686368450\.[^<]+)<\/code>/.exec(page.text)![1]!;
+      const personId = /action="\/portal\/organisations\/[^/]+\/test-users\/([0-9a-f]+)"/.exec(page.text)![1]!;
+      assert.equal((await submit(b, url, { nhs_number: '9686368450', level: 'P9' })).status, 400, 'one per record');
+      page = await b.post(`${url}/${personId}`, new URLSearchParams({ _csrf: csrfOf(page), level: 'P9', otp_disabled: 'yes' }));
+      const { createRp, login } = await import('../test-support/rp.ts');
+      const rp = await createRp(app, 'integration', { im1: true, scopes: ['openid', 'profile', 'gp_integration_credentials', 'phone'], vtr: ['P9.Cp.Cd'] });
+      const r = await login(app, rp, { email, scope: 'openid profile gp_integration_credentials phone', vtr: ['P9.Cp.Cd'] });
+      assert.deepEqual(r.steps, ['sign-in', 'consent'], 'no security code asked');
+      assert.equal(r.claims.family_name, 'WEIR');
+      const ui = await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub);
+      assert.equal((ui.gp_integration_credentials as { gp_linkage_key: string }).gp_linkage_key, 'YCRPyPSEUARw5');
+      assert.equal(ui.phone_number_pds_matched, false);
+      const other = await partner(app, 'meddler@example.org');
+      const otherPage = await other.b.get(`/portal/organisations/${other.orgId}/test-users`);
+      assert.doesNotMatch(otherPage.text, /9686368450\./);
+      const meddle = await other.b.post(`/portal/organisations/${other.orgId}/test-users/${personId}`, new URLSearchParams({ _csrf: csrfOf(otherPage), level: 'P0' }));
+      assert.equal(meddle.status, 404);
+    });
+
     test('public eligibility check: an honest "not eligible because"', async () => {
       const b = new Browser(app.fetch, ORIGIN);
       let page = await submit(b, '/portal/eligibility', { 'eligibility-england': 'yes' });

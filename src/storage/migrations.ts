@@ -207,6 +207,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0007_partner_test_users': {
+    async up(db: Kysely<any>) {
+      // Integration test users a partner creates for itself, and their test-data switches.
+      await db.schema.alterTable('person').addColumn('organisation_id', 'text').execute();
+      await db.schema.alterTable('person').addColumn('otp_disabled', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('person').addColumn('phone_pds_matched', 'integer').execute();
+      await db.schema.createIndex('person_organisation').on('person').columns(['env', 'organisation_id']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

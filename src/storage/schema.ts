@@ -66,6 +66,12 @@ export interface PersonTable {
   gp_user_id: string | null;
   gp_linkage_key: string | null;
   created_at: number;
+  /** The partner organisation that created this integration test user (null for the packs' accounts). */
+  organisation_id: string | null;
+  /** Test-data switch: the one-time passcode step is skipped (the device counts as proven). */
+  otp_disabled: number;
+  /** Test-data switch: phone_number_pds_matched; null = derived from the proofing level. */
+  phone_pds_matched: number | null;
 }
 
 export interface ProtocolEventTable {

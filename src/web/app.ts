@@ -52,7 +52,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
 
   const mailer = createMailer(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom });
-  await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render }), { prefix: '/portal' });
+  await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people }), { prefix: '/portal' });
   await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render }), { prefix: '/api/v1' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));

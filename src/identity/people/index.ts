@@ -84,6 +84,9 @@ export async function seedPeople(db: Db, env: string, data: PeopleData): Promise
       gp_user_id: im1 ? (link?.gp_account_id ?? `SANDPIT-${r.nhs_number}`) : null,
       gp_linkage_key: im1 ? (link?.gp_linkage_key ?? `SANDPIT${r.nhs_number?.slice(-6)}`) : null,
       created_at: now + i,
+      organisation_id: null,
+      otp_disabled: 0,
+      phone_pds_matched: null,
     };
     await insertPerson(db, person);
   }
