@@ -11,3 +11,4 @@ export * from './applications.ts';
 export * from './api-tokens.ts';
 export * from './members.ts';
 export * from './test-users.ts';
+export * from './documents.ts';

@@ -10,6 +10,7 @@ import { registerApplicationRoutes } from './application-routes.ts';
 import { registerTokenRoutes } from './token-routes.ts';
 import { registerMemberRoutes } from './member-routes.ts';
 import { registerTestUserRoutes } from './test-user-routes.ts';
+import { registerDocumentRoutes } from './document-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
@@ -27,4 +28,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerTokenRoutes(app, d);
   registerMemberRoutes(app, d);
   registerTestUserRoutes(app, d);
+  await registerDocumentRoutes(app, d);
 }

@@ -249,6 +249,41 @@ for (const dialect of DIALECTS) {
       assert.equal(meddle.status, 404);
     });
 
+    test('documents: type checked from the content, size-limited, versioned, downloadable, own organisation only', async () => {
+      const { b, orgId } = await partner(app, 'docs@example.org');
+      const url = `${ORIGIN}/portal/organisations/${orgId}/documents`;
+      const csrf = csrfOf(await b.get(url));
+      const upload = async (kind: string, filename: string, bytes: Buffer, token = csrf, who = b) => {
+        const form = new FormData();
+        form.append('_csrf', token);
+        form.append('kind', kind);
+        form.append('file', new Blob([new Uint8Array(bytes)]), filename);
+        const res = await app.fetch(url, { method: 'POST', body: form, headers: { cookie: who.cookieHeader(new URL(url)) }, redirect: 'manual' });
+        return { status: res.status, text: await res.text() };
+      };
+      const pdf = Buffer.from('%PDF-1.4\n% a tiny test document\n%%EOF\n');
+      assert.equal((await upload('dspt', 'evidence.pdf', pdf)).status, 303);
+      assert.equal((await upload('dspt', 'evidence-v2.pdf', pdf)).status, 303);
+      let r = await upload('dspt', 'evil.pdf', Buffer.from('<script>alert(1)</script>'));
+      assert.equal(r.status, 400);
+      assert.match(r.text, /must be a PDF, Word/);
+      r = await upload('dspt', 'big.pdf', Buffer.concat([pdf, Buffer.alloc(10 * 1024 * 1024)]));
+      assert.equal(r.status, 413);
+      assert.equal((await upload('nonsense', 'x.pdf', pdf)).status, 400);
+      assert.equal((await upload('dspt', 'x.pdf', pdf, 'wrong-token')).status, 403);
+      const list = await b.get(url);
+      assert.match(list.text, /evidence-v2.pdf/);
+      assert.match(list.text, /<td class="nhsuk-table__cell">2<\/td>/);
+      const href = /href="(\/portal\/organisations\/[^"]+\/documents\/[^"]+)"/.exec(list.text)![1]!;
+      const dl = await app.fetch(`${ORIGIN}${href}`, { headers: { cookie: b.cookieHeader(new URL(url)) } });
+      assert.equal(dl.headers.get('content-type'), 'application/pdf');
+      assert.match(dl.headers.get('content-disposition') ?? '', /attachment/);
+      assert.deepEqual(Buffer.from(await dl.arrayBuffer()), pdf);
+      const other = await partner(app, 'peeker@example.org');
+      assert.equal((await other.b.get(href)).status, 404);
+      assert.equal((await upload('dspt', 'x.pdf', pdf, csrfOf(await other.b.get(`/portal/organisations/${other.orgId}/documents`)), other.b)).status, 404);
+    });
+
     test('public eligibility check: an honest "not eligible because"', async () => {
       const b = new Browser(app.fetch, ORIGIN);
       let page = await submit(b, '/portal/eligibility', { 'eligibility-england': 'yes' });

@@ -216,6 +216,26 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('person_organisation').on('person').columns(['env', 'organisation_id']).execute();
     },
   },
+  '0008_documents': {
+    async up(db: Kysely<any>) {
+      // Content as base64 text: one portable column type on both databases (documents are at most 10 MB).
+      await db.schema
+        .createTable('document')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('organisation_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('filename', 'text', (c) => c.notNull())
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('uploaded_by', 'text', (c) => c.notNull())
+        .addColumn('uploaded_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('document_version', ['organisation_id', 'kind', 'version'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

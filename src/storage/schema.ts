@@ -181,7 +181,23 @@ export interface InvitationTable {
   accepted_at: number | null;
 }
 
+export interface DocumentTable {
+  id: string;
+  organisation_id: string;
+  kind: string;
+  version: number;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  /** base64 */
+  content: string;
+  uploaded_by: string;
+  uploaded_at: number;
+}
+
 export interface Schema {
+  document: DocumentTable;
   invitation: InvitationTable;
   api_token: ApiTokenTable;
   application: ApplicationTable;

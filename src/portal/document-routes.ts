@@ -1,0 +1,71 @@
+/** Upload, list and download the organisation's documents. */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import multipart from '@fastify/multipart';
+import { csrfMatches, DOCUMENT_KINDS, getDocument, listDocuments, MAX_DOCUMENT_BYTES, OnboardingError, requireMembership, uploadDocument, type Organisation } from '../onboarding/index.ts';
+import { errorItem, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+
+type Params = { Params: { orgId: string; docId?: string } };
+
+export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps) {
+  await app.register(multipart, { limits: { fileSize: MAX_DOCUMENT_BYTES + 1, files: 1, fields: 5, fieldSize: 1024 } });
+
+  const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) =>
+    page(d, reply, 'portal/documents.njk', {
+      title: 'Documents', user: signed.user, csrf: signed.session.csrf, org, kinds: DOCUMENT_KINDS,
+      documents: await listDocuments(d.db, org.id), base: `/portal/organisations/${org.id}/documents`, ...ctx,
+    }, status);
+  const guard = async (req: Parameters<typeof signedIn>[1] & { params: { orgId: string } }, reply: FastifyReply) => {
+    const signed = await signedIn(d, req);
+    if (!signed) return void reply.redirect('/portal/sign-in', 303);
+    try {
+      return { signed, org: await requireMembership(d.db, signed.user.id, req.params.orgId) };
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return void page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
+    }
+  };
+
+  app.get<Params>('/organisations/:orgId/documents', async (req, reply) => {
+    const g = await guard(req, reply);
+    if (g) return show(reply, g.signed, g.org);
+  });
+
+  app.post<Params>('/organisations/:orgId/documents', async (req, reply) => {
+    const g = await guard(req, reply);
+    if (!g) return;
+    if (!req.isMultipart()) return show(reply, g.signed, g.org, { errors: [{ href: '#file', text: 'Choose a file to upload', field: 'file' }] }, 400);
+    const fields: Record<string, string> = {};
+    let file: { filename: string; bytes: Buffer; truncated: boolean } | undefined;
+    for await (const part of req.parts()) {
+      if (part.type === 'file') file = { filename: part.filename, bytes: await part.toBuffer().catch(() => Buffer.alloc(MAX_DOCUMENT_BYTES + 1)), truncated: part.file.truncated };
+      else fields[part.fieldname] = String(part.value);
+    }
+    // The CSRF token travels as a multipart field here.
+    if (!csrfMatches(g.signed.session, fields._csrf)) return forbidden(d, reply);
+    try {
+      if (!file || file.truncated) throw new OnboardingError('invalid_name', file ? 'The file must be smaller than 10 MB' : 'Choose a file to upload', 'file');
+      await uploadDocument(d.db, g.org.id, g.signed.user.id, fields.kind ?? '', file.filename, file.bytes);
+      return reply.redirect(`/portal/organisations/${g.org.id}/documents`, 303);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return show(reply, g.signed, g.org, { errors: [errorItem(e)] }, e.message.includes('10 MB') ? 413 : 400);
+    }
+  });
+
+  app.get<Params>('/organisations/:orgId/documents/:docId', async (req, reply) => {
+    const g = await guard(req, reply);
+    if (!g) return;
+    try {
+      const doc = await getDocument(d.db, g.org.id, req.params.docId!);
+      return reply
+        .header('content-type', doc.content_type)
+        .header('content-disposition', `attachment; filename="${doc.filename}"`)
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'private, no-store')
+        .send(doc.bytes);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, 404);
+    }
+  });
+}
