@@ -24,7 +24,7 @@ export interface ApplicationAnswers {
 
 export interface Application {
   organisationId: string;
-  status: 'draft' | 'submitted';
+  status: 'draft' | 'submitted' | 'approved' | 'changes_requested' | 'rejected';
   answers: ApplicationAnswers;
   submittedAt: number | null;
 }
@@ -86,7 +86,7 @@ export function problemsWith(a: ApplicationAnswers): FieldProblem[] {
   return p;
 }
 
-async function write(db: Db, organisationId: string, answers: ApplicationAnswers, status: 'draft' | 'submitted') {
+async function write(db: Db, organisationId: string, answers: ApplicationAnswers, status: Application['status']) {
   const now = Date.now();
   const row = { status, answers: JSON.stringify(answers), updated_at: now, submitted_at: status === 'submitted' ? now : null };
   await db
@@ -98,7 +98,7 @@ async function write(db: Db, organisationId: string, answers: ApplicationAnswers
 
 export async function saveDraft(db: Db, organisationId: string, raw: ApplicationAnswers): Promise<Application> {
   const current = await getApplication(db, organisationId);
-  if (current.status === 'submitted') throw new OnboardingError('not_found', 'This application has been submitted: the NHS login team is reviewing it');
+  if (current.status !== 'draft' && current.status !== 'changes_requested') throw new OnboardingError('not_found', 'This application has been submitted: the NHS login team is reviewing it');
   const answers = cleanAnswers(raw);
   await write(db, organisationId, answers, 'draft');
   return { ...current, answers };
@@ -106,7 +106,7 @@ export async function saveDraft(db: Db, organisationId: string, raw: Application
 
 export async function submitApplication(db: Db, organisationId: string, raw: ApplicationAnswers): Promise<Application> {
   const current = await getApplication(db, organisationId);
-  if (current.status === 'submitted') throw new OnboardingError('not_found', 'This application has already been submitted');
+  if (current.status !== 'draft' && current.status !== 'changes_requested') throw new OnboardingError('not_found', 'This application has already been submitted');
   const answers = cleanAnswers(raw);
   const problems = problemsWith(answers);
   if (problems.length) {

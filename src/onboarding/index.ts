@@ -12,3 +12,4 @@ export * from './api-tokens.ts';
 export * from './members.ts';
 export * from './test-users.ts';
 export * from './documents.ts';
+export * from './requests.ts';

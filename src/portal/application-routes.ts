@@ -51,7 +51,7 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
     const org = await load(req, reply, signed);
     if (!org) return;
     const application = await getApplication(d.db, org.id);
-    if (application.status === 'submitted') return page(d, reply, 'portal/application-submitted.njk', { title: 'Your application', user: signed.user, org, application, criteria: CRITERIA });
+    if (application.status !== 'draft' && application.status !== 'changes_requested') return page(d, reply, 'portal/application-submitted.njk', { title: 'Your application', user: signed.user, org, application, criteria: CRITERIA });
     return show(reply, signed, org, application.answers);
   });
 

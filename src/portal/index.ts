@@ -11,6 +11,7 @@ import { registerTokenRoutes } from './token-routes.ts';
 import { registerMemberRoutes } from './member-routes.ts';
 import { registerTestUserRoutes } from './test-user-routes.ts';
 import { registerDocumentRoutes } from './document-routes.ts';
+import { registerRequestRoutes } from './request-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
@@ -29,4 +30,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerMemberRoutes(app, d);
   registerTestUserRoutes(app, d);
   await registerDocumentRoutes(app, d);
+  registerRequestRoutes(app, d);
 }

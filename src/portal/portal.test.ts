@@ -284,6 +284,22 @@ for (const dialect of DIALECTS) {
       assert.equal((await upload('dspt', 'x.pdf', pdf, csrfOf(await other.b.get(`/portal/organisations/${other.orgId}/documents`)), other.b)).status, 404);
     });
 
+    test('requesting integration: the page says exactly what is missing; the request is refused until all is met', async () => {
+      const { b, orgId } = await partner(app, 'eager@example.org');
+      const url = `/portal/organisations/${orgId}/request-integration`;
+      const page = await b.get(url);
+      const met = (id: string) => new RegExp(`data-criterion="${id}" data-met="yes"`).test(page.text);
+      assert.ok(met('ods_code'), 'the organisation was created with an ODS code');
+      assert.ok(!met('application') && !met('dspt') && !met('sandpit'));
+      assert.match(page.text, /Complete and submit your application/);
+      assert.match(page.text, /Register a sandpit client/);
+      const refused = await b.post(url, new URLSearchParams({ _csrf: csrfOf(await b.get(`/portal/organisations/${orgId}/documents`)) }));
+      assert.equal(refused.status, 400);
+      assert.match(refused.text, /Not yet: your application is approved/);
+      const rows = await app.database.db.selectFrom('environment_request').selectAll().where('organisation_id', '=', orgId).execute();
+      assert.equal(rows.length, 0);
+    });
+
     test('public eligibility check: an honest "not eligible because"', async () => {
       const b = new Browser(app.fetch, ORIGIN);
       let page = await submit(b, '/portal/eligibility', { 'eligibility-england': 'yes' });

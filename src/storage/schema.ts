@@ -149,7 +149,8 @@ export interface OutboxTable {
 /** A partner organisation's application to integrate (one per organisation). */
 export interface ApplicationTable {
   organisation_id: string;
-  status: 'draft' | 'submitted';
+  /** draft -> submitted -> approved | changes_requested | rejected (the decisions are the team console's). */
+  status: 'draft' | 'submitted' | 'approved' | 'changes_requested' | 'rejected';
   /** The form's answers (JSON); see onboarding/applications.ts. */
   answers: string;
   created_at: number;
@@ -196,7 +197,19 @@ export interface DocumentTable {
   uploaded_at: number;
 }
 
+/** A partner's request for the next environment (integration, then live), decided by the team. */
+export interface EnvironmentRequestTable {
+  id: string;
+  organisation_id: string;
+  env: 'integration' | 'live';
+  status: 'pending' | 'approved' | 'rejected';
+  requested_by: string;
+  created_at: number;
+  decided_at: number | null;
+}
+
 export interface Schema {
+  environment_request: EnvironmentRequestTable;
   document: DocumentTable;
   invitation: InvitationTable;
   api_token: ApiTokenTable;
