@@ -3,10 +3,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import {
-  ApplicationInvalid, CRITERIA, eligibility, getApplication, OnboardingError, requireMembership, saveDraft, submitApplication,
+  ApplicationInvalid, CRITERIA, eligibility, getApplication, OnboardingError, saveDraft, submitApplication,
   type ApplicationAnswers, type Organisation,
 } from '../onboarding/index.ts';
-import { csrfFor, csrfOk, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { csrfFor, csrfOk, forbidden, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
 
 type Body = Record<string, string | string[] | undefined>;
 const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
@@ -35,32 +35,20 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
       outcome: eligibility(answers.eligibility), vectors: SUPPORTED_VECTORS, scopes: APPLY_SCOPES, action: `/portal/organisations/${org.id}/application`, ...ctx,
     }, status);
 
-  const load = async (req: { params: { orgId: string } }, reply: FastifyReply, signed: Signed) => {
-    try {
-      return await requireMembership(d.db, signed.user.id, req.params.orgId);
-    } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
-      return undefined;
-    }
-  };
 
   app.get<{ Params: { orgId: string } }>('/organisations/:orgId/application', async (req, reply) => {
-    const signed = await signedIn(d, req);
-    if (!signed) return reply.redirect('/portal/sign-in', 303);
-    const org = await load(req, reply, signed);
-    if (!org) return;
+    const g = await orgGuard(d, req, reply, { csrf: false });
+    if (!g) return;
+    const { signed, org } = g;
     const application = await getApplication(d.db, org.id);
     if (application.status !== 'draft' && application.status !== 'changes_requested') return page(d, reply, 'portal/application-submitted.njk', { title: 'Your application', user: signed.user, org, application, criteria: CRITERIA });
     return show(reply, signed, org, application.answers);
   });
 
   app.post<{ Params: { orgId: string }; Body: Body }>('/organisations/:orgId/application', async (req, reply) => {
-    const signed = await signedIn(d, req);
-    if (!signed) return reply.redirect('/portal/sign-in', 303);
-    if (!csrfOk(req, signed)) return forbidden(d, reply);
-    const org = await load(req, reply, signed);
-    if (!org) return;
+    const g = await orgGuard(d, req, reply, { csrf: true });
+    if (!g) return;
+    const { signed, org } = g;
     const answers = answersFrom(req.body ?? {});
     try {
       if (one(req.body?.action) === 'submit') {

@@ -7,8 +7,8 @@ import { getClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
-import { journeyChecklist, OnboardingError, requestTrace, requireMembership } from '../onboarding/index.ts';
-import { csrfOk, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { journeyChecklist, requestTrace } from '../onboarding/index.ts';
+import { orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 
 type Params = { Params: { orgId: string; clientId?: string } };
@@ -20,15 +20,6 @@ const FIELD_FOR: Record<string, string> = { name: 'name', redirect_uri: 'redirec
 
 const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
 
-async function member(d: PortalDeps, signed: Signed, orgId: string, reply: FastifyReply) {
-  try {
-    return await requireMembership(d.db, signed.user.id, orgId);
-  } catch (e) {
-    if (!(e instanceof OnboardingError)) throw e;
-    page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
-    return undefined;
-  }
-}
 
 export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   const form = (reply: FastifyReply, signed: Signed, orgId: string, ctx: Record<string, unknown> = {}, status = 200) =>
@@ -38,18 +29,14 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     }, status);
 
   app.get<Params>('/organisations/:orgId/clients/new', async (req, reply) => {
-    const signed = await signedIn(d, req);
-    if (!signed) return reply.redirect('/portal/sign-in', 303);
-    if (!(await member(d, signed, req.params.orgId, reply))) return;
-    return form(reply, signed, req.params.orgId);
+    const g = await orgGuard(d, req, reply, { csrf: false });
+    if (g) return form(reply, g.signed, g.org.id);
   });
 
   app.post<Form>('/organisations/:orgId/clients/new', async (req, reply) => {
-    const signed = await signedIn(d, req);
-    if (!signed) return reply.redirect('/portal/sign-in', 303);
-    if (!csrfOk(req, signed)) return forbidden(d, reply);
-    const org = await member(d, signed, req.params.orgId, reply);
-    if (!org) return;
+    const g = await orgGuard(d, req, reply, { csrf: true });
+    if (!g) return;
+    const { signed, org } = g;
     const b = req.body ?? {};
     const values = {
       name: String(b.name ?? ''),
@@ -79,10 +66,9 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   });
 
   app.get<Params>('/organisations/:orgId/clients/:clientId', async (req, reply) => {
-    const signed = await signedIn(d, req);
-    if (!signed) return reply.redirect('/portal/sign-in', 303);
-    const org = await member(d, signed, req.params.orgId, reply);
-    if (!org) return;
+    const g = await orgGuard(d, req, reply, { csrf: false });
+    if (!g) return;
+    const { signed, org } = g;
     const client = await getClient(d.db, 'sandpit', req.params.clientId!);
     if (!client || client.organisationId !== org.id) {
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
@@ -97,11 +83,9 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   });
 
   app.post<{ Params: { orgId: string; clientId: string }; Body: Record<string, string | undefined> }>('/organisations/:orgId/clients/:clientId/fault', async (req, reply) => {
-    const signed = await signedIn(d, req);
-    if (!signed) return reply.redirect('/portal/sign-in', 303);
-    if (!csrfOk(req, signed)) return forbidden(d, reply);
-    const org = await member(d, signed, req.params.orgId, reply);
-    if (!org) return;
+    const g = await orgGuard(d, req, reply, { csrf: true });
+    if (!g) return;
+    const { signed, org } = g;
     const client = await getClient(d.db, 'sandpit', req.params.clientId);
     if (!client || client.organisationId !== org.id) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
     const back = `/portal/organisations/${org.id}/clients/${client.clientId}`;
@@ -120,10 +104,9 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   });
 
   app.get<{ Params: { orgId: string; clientId: string; eventId: string } }>('/organisations/:orgId/clients/:clientId/events/:eventId', async (req, reply) => {
-    const signed = await signedIn(d, req);
-    if (!signed) return reply.redirect('/portal/sign-in', 303);
-    const org = await member(d, signed, req.params.orgId, reply);
-    if (!org) return;
+    const g = await orgGuard(d, req, reply, { csrf: false });
+    if (!g) return;
+    const { signed, org } = g;
     const client = await getClient(d.db, 'sandpit', req.params.clientId);
     const event = client?.organisationId === org.id
       ? await d.db.selectFrom('protocol_event').selectAll().where('id', '=', req.params.eventId).where('env', '=', client.env).executeTakeFirst()

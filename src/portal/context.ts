@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import type { Db, EventSink } from '../storage/index.ts';
 import type { Render } from '../web/views.ts';
 import type { PeopleData } from '../identity/people/index.ts';
-import { csrfMatches, findSession, OnboardingError, type AccountDeps, type Mailer, type WebSession } from '../onboarding/index.ts';
+import { csrfMatches, findSession, OnboardingError, requireMembership, type AccountDeps, type Mailer, type Organisation, type WebSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 
 export const SESSION_COOKIE = 'toolkit_portal';
@@ -69,4 +69,25 @@ export function errorItem(e: OnboardingError | { field?: string | undefined; mes
 
 export function forbidden(d: PortalDeps, reply: FastifyReply) {
   return page(d, reply, 'error.njk', { title: 'This form has expired', message: 'Go back, refresh the page and try again.', code: 'csrf' }, 403);
+}
+
+/**
+ * The one gate in front of every organisation page: signed in (else to sign-in), CSRF on POSTs (multipart
+ * forms check theirs themselves), and membership (else "not found", so other tenants' ids reveal nothing).
+ */
+export async function orgGuard(
+  d: PortalDeps,
+  req: FastifyRequest<{ Params: { orgId: string } }>,
+  reply: FastifyReply,
+  options: { csrf: boolean },
+): Promise<{ signed: Signed; org: Organisation } | undefined> {
+  const signed = await signedIn(d, req);
+  if (!signed) return void reply.redirect('/portal/sign-in', 303);
+  if (options.csrf && !csrfOk(req, signed)) return void forbidden(d, reply);
+  try {
+    return { signed, org: await requireMembership(d.db, signed.user.id, req.params.orgId) };
+  } catch (e) {
+    if (!(e instanceof OnboardingError)) throw e;
+    return void page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
+  }
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
 import { csrfMatches, DOCUMENT_KINDS, getDocument, listDocuments, MAX_DOCUMENT_BYTES, OnboardingError, requireMembership, uploadDocument, type Organisation } from '../onboarding/index.ts';
-import { errorItem, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { errorItem, forbidden, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 
 type Params = { Params: { orgId: string; docId?: string } };
 
@@ -14,24 +14,14 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
       title: 'Documents', user: signed.user, csrf: signed.session.csrf, org, kinds: DOCUMENT_KINDS,
       documents: await listDocuments(d.db, org.id), base: `/portal/organisations/${org.id}/documents`, ...ctx,
     }, status);
-  const guard = async (req: Parameters<typeof signedIn>[1] & { params: { orgId: string } }, reply: FastifyReply) => {
-    const signed = await signedIn(d, req);
-    if (!signed) return void reply.redirect('/portal/sign-in', 303);
-    try {
-      return { signed, org: await requireMembership(d.db, signed.user.id, req.params.orgId) };
-    } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      return void page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
-    }
-  };
 
   app.get<Params>('/organisations/:orgId/documents', async (req, reply) => {
-    const g = await guard(req, reply);
+    const g = await orgGuard(d, req, reply, { csrf: false });
     if (g) return show(reply, g.signed, g.org);
   });
 
   app.post<Params>('/organisations/:orgId/documents', async (req, reply) => {
-    const g = await guard(req, reply);
+    const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
     if (!req.isMultipart()) return show(reply, g.signed, g.org, { errors: [{ href: '#file', text: 'Choose a file to upload', field: 'file' }] }, 400);
     const fields: Record<string, string> = {};
@@ -53,7 +43,7 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
   });
 
   app.get<Params>('/organisations/:orgId/documents/:docId', async (req, reply) => {
-    const g = await guard(req, reply);
+    const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
     try {
       const doc = await getDocument(d.db, g.org.id, req.params.docId!);

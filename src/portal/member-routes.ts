@@ -1,7 +1,7 @@
 /** Members and invitations of an organisation. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { acceptInvitation, invite, membersOf, OnboardingError, pendingInvitations, removeMember, requireMembership, ROLES, type Organisation } from '../onboarding/index.ts';
-import { accountDeps, csrfOk, errorItem, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { acceptInvitation, invite, membersOf, OnboardingError, pendingInvitations, removeMember, ROLES, type Organisation } from '../onboarding/index.ts';
+import { accountDeps, errorItem, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
 
 type Params = { Params: { orgId: string; userId?: string }; Body: Record<string, string | undefined> };
 
@@ -12,24 +12,13 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
       members: await membersOf(d.db, org.id), invitations: await pendingInvitations(d.db, org.id), ...ctx,
     }, status);
 
-  const guard = async (req: Parameters<typeof signedIn>[1] & { params: { orgId: string } }, reply: FastifyReply, post: boolean) => {
-    const signed = await signedIn(d, req);
-    if (!signed) return void reply.redirect('/portal/sign-in', 303);
-    if (post && !csrfOk(req, signed)) return void forbidden(d, reply);
-    try {
-      return { signed, org: await requireMembership(d.db, signed.user.id, req.params.orgId) };
-    } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      return void page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
-    }
-  };
 
   app.get<Params>('/organisations/:orgId/members', async (req, reply) => {
-    const g = await guard(req, reply, false);
+    const g = await orgGuard(d, req, reply, { csrf: false });
     if (g) return show(reply, g.signed, g.org);
   });
   app.post<Params>('/organisations/:orgId/members', async (req, reply) => {
-    const g = await guard(req, reply, true);
+    const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     try {
       await invite(accountDeps(d), g.org, g.signed.user.id, req.body?.email ?? '', req.body?.role ?? '');
@@ -40,7 +29,7 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
     }
   });
   app.post<Params>('/organisations/:orgId/members/:userId/remove', async (req, reply) => {
-    const g = await guard(req, reply, true);
+    const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     try {
       await removeMember(d.db, g.org, req.params.userId!);

@@ -6,22 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { freePort, launchChromium } from '../test-support/chromium.ts';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
 import { outbox } from '../onboarding/index.ts';
 import { createReferenceRp } from '../../examples/reference-rp/rp.ts';
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 for (const dialect of DIALECTS) {
   describe(`portal in Chromium (${dialect})`, () => {
@@ -33,7 +23,7 @@ for (const dialect of DIALECTS) {
       origin = `http://localhost:${port}`;
       app = await startTestApp(dialect, { PUBLIC_URL: origin });
       await app.fastify.listen({ port, host: '127.0.0.1' });
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+      browser = await launchChromium();
     });
     after(async () => {
       await browser?.close();

@@ -1,7 +1,7 @@
 /** Requesting the integration environment: what is met, what is missing, and the request once all is met. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { integrationReadiness, OnboardingError, requestIntegration, requireMembership, type Organisation } from '../onboarding/index.ts';
-import { csrfOk, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { integrationReadiness, OnboardingError, requestIntegration, type Organisation } from '../onboarding/index.ts';
+import { page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 
 type Params = { Params: { orgId: string } };
 
@@ -12,23 +12,12 @@ export function registerRequestRoutes(app: FastifyInstance, d: PortalDeps) {
     const request = await d.db.selectFrom('environment_request').selectAll().where('organisation_id', '=', org.id).where('env', '=', 'integration').orderBy('created_at', 'desc').executeTakeFirst();
     return page(d, reply, 'portal/request-integration.njk', { title: 'Request the integration environment', user: signed.user, csrf: signed.session.csrf, org, criteria, ready: criteria.every((c) => c.met), request, ...ctx }, status);
   };
-  const guard = async (req: Parameters<typeof signedIn>[1] & { params: { orgId: string } }, reply: FastifyReply, post: boolean) => {
-    const signed = await signedIn(d, req);
-    if (!signed) return void reply.redirect('/portal/sign-in', 303);
-    if (post && !csrfOk(req, signed)) return void forbidden(d, reply);
-    try {
-      return { signed, org: await requireMembership(d.db, signed.user.id, req.params.orgId) };
-    } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      return void page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
-    }
-  };
   app.get<Params>('/organisations/:orgId/request-integration', async (req, reply) => {
-    const g = await guard(req, reply, false);
+    const g = await orgGuard(d, req, reply, { csrf: false });
     if (g) return show(reply, g.signed, g.org);
   });
   app.post<Params>('/organisations/:orgId/request-integration', async (req, reply) => {
-    const g = await guard(req, reply, true);
+    const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     try {
       await requestIntegration(d.db, g.org.id, g.signed.user.id);

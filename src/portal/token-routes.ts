@@ -1,7 +1,7 @@
 /** API tokens for an organisation: create (shown once), list, revoke. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { createApiToken, listApiTokens, OnboardingError, requireMembership, revokeApiToken, type Organisation } from '../onboarding/index.ts';
-import { csrfOk, errorItem, forbidden, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { createApiToken, listApiTokens, OnboardingError, revokeApiToken, type Organisation } from '../onboarding/index.ts';
+import { errorItem, page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 
 type Params = { Params: { orgId: string; tokenId?: string }; Body: Record<string, string | undefined> };
 
@@ -9,31 +9,13 @@ export function registerTokenRoutes(app: FastifyInstance, d: PortalDeps) {
   const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) =>
     page(d, reply, 'portal/api-tokens.njk', { title: 'API tokens', user: signed.user, csrf: signed.session.csrf, org, tokens: await listApiTokens(d.db, org.id), publicUrl: d.config.publicUrl, ...ctx }, status);
 
-  const guard = async (req: Parameters<typeof signedIn>[1] & { params: { orgId: string } }, reply: FastifyReply, post: boolean) => {
-    const signed = await signedIn(d, req);
-    if (!signed) {
-      reply.redirect('/portal/sign-in', 303);
-      return undefined;
-    }
-    if (post && !csrfOk(req, signed)) {
-      forbidden(d, reply);
-      return undefined;
-    }
-    try {
-      return { signed, org: await requireMembership(d.db, signed.user.id, req.params.orgId) };
-    } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
-      return undefined;
-    }
-  };
 
   app.get<Params>('/organisations/:orgId/api-tokens', async (req, reply) => {
-    const g = await guard(req, reply, false);
+    const g = await orgGuard(d, req, reply, { csrf: false });
     if (g) return show(reply, g.signed, g.org);
   });
   app.post<Params>('/organisations/:orgId/api-tokens', async (req, reply) => {
-    const g = await guard(req, reply, true);
+    const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     try {
       const { token } = await createApiToken(d.db, g.org.id, g.signed.user.id, req.body?.name ?? '');
@@ -44,7 +26,7 @@ export function registerTokenRoutes(app: FastifyInstance, d: PortalDeps) {
     }
   });
   app.post<Params>('/organisations/:orgId/api-tokens/:tokenId/revoke', async (req, reply) => {
-    const g = await guard(req, reply, true);
+    const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     await revokeApiToken(d.db, g.org.id, req.params.tokenId!);
     return reply.redirect(`/portal/organisations/${g.org.id}/api-tokens`, 303);
