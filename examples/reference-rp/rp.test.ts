@@ -5,27 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, launchChromium } from '../../src/test-support/chromium.ts';
+import { accessibilityProblems, freePort, launchChromium } from '../../src/test-support/chromium.ts';
 import { DIALECTS, startTestApp, type TestApp } from '../../src/test-support/harness.ts';
 import { registerClient } from '../../src/identity/index.ts';
 import { createReferenceRp } from './rp.ts';
 
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** WCAG 2.2 AA checks with axe-core on the page as shown; returns the serious and critical violations. */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
-    const r = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.count})`);
-}
 
 async function signInAs(page: Page, email: string) {
   await page.fill('#email', email);

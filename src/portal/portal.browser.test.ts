@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { freePort, launchChromium } from '../test-support/chromium.ts';
+import { accessibilityProblems, freePort, launchChromium } from '../test-support/chromium.ts';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
 import { outbox } from '../onboarding/index.ts';
 import { createReferenceRp } from '../../examples/reference-rp/rp.ts';
@@ -85,6 +85,17 @@ for (const dialect of DIALECTS) {
         await page.goto(clientPage);
         assert.equal(await page.locator('[data-item="login-P9.Cp.Cd"]').getAttribute('data-done'), 'yes');
         assert.equal(await page.locator('[data-item="userinfo"]').getAttribute('data-done'), 'yes');
+        const problems: Record<string, string[]> = { client: await accessibilityProblems(page) };
+        const orgBase = clientPage.replace(/\/clients\/.*$/, '');
+        for (const path of ['/application', '/members', '/documents', '/test-users', '/api-tokens', '/request-integration', '/clients/new']) {
+          await page.goto(`${orgBase}${path}`);
+          problems[path] = await accessibilityProblems(page);
+        }
+        for (const path of ['/portal', '/portal/guidance', '/portal/eligibility', '/portal/reference/sandpit']) {
+          await page.goto(`${origin}${path}`);
+          problems[path] = await accessibilityProblems(page);
+        }
+        assert.deepEqual(Object.fromEntries(Object.entries(problems).filter(([, v]) => v.length)), {});
       } finally {
         await rp.close();
         await context.close();

@@ -34,6 +34,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     db = new Kysely<Schema>({ dialect: new NodeSqliteDialect(config.file) });
   } else {
     const pool = new pg.Pool({ connectionString: config.url, max: 10, types: pgTypes as pg.CustomTypesConfig });
+    // An idle connection the server ends (restart, failover, admin) must not crash the process: the pool
+    // drops that client and opens a new one for the next query; queries in flight still get their error.
+    pool.on('error', () => undefined);
     db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   }
   await migrate(db);
