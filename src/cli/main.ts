@@ -8,6 +8,8 @@ import { openDatabase } from '../storage/index.ts';
 import { RegistrationError } from '../identity/index.ts';
 import { clientsCreate, clientsList, clientsShow } from './clients.ts';
 import { keysGenerate, keysRotate } from './keys.ts';
+import { auditExport, auditVerify, teamCreateAdmin } from './team.ts';
+import { OnboardingError } from '../onboarding/index.ts';
 
 export interface Io {
   out(text: string): void;
@@ -21,6 +23,9 @@ const USAGE = `Usage:
   toolkit clients show CLIENT_ID [--env ENV] [--json]
   toolkit keys generate [--out DIR] [--json]          RSA 2048 key pair as PEM, as NHS login asks partners
   toolkit keys rotate --env ENV --step publish|switch  rotate an environment's signing key
+  toolkit team create-admin --email EMAIL             a console admin, with a one-time set-up link
+  toolkit audit verify [--json]                       check the audit trail's hash chain (exit 1 if broken)
+  toolkit audit export                                the whole audit trail as JSON
 Environment variables: DATABASE_URL (see README).`;
 
 export class CliError extends Error {
@@ -53,6 +58,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         im1: { type: 'boolean' },
         out: { type: 'string' },
         step: { type: 'string' },
+        email: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -76,12 +82,19 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       if (group === 'clients' && command === 'list') return await clientsList(database.db, values, io);
       if (group === 'clients' && command === 'show') return await clientsShow(database.db, rest[0], values, io);
       if (group === 'keys' && command === 'rotate') return await keysRotate(database.db, values, io);
+      if (group === 'team' && command === 'create-admin') return await teamCreateAdmin(database.db, config, values, io);
+      if (group === 'audit' && command === 'verify') return await auditVerify(database.db, values, io);
+      if (group === 'audit' && command === 'export') return await auditExport(database.db, io);
     } finally {
       await database.close();
     }
     io.err(`Unknown command "${positionals.join(' ')}"\n\n${USAGE}`);
     return 2;
   } catch (e) {
+    if (e instanceof OnboardingError) {
+      io.err(values.json ? JSON.stringify({ error: e.code, field: e.field, message: e.message }) : `Error: ${e.message}`);
+      return 1;
+    }
     if (e instanceof RegistrationError) {
       io.err(values.json ? JSON.stringify({ error: e.code, field: e.field, message: e.message }) : `Error (${e.field}): ${e.message}`);
       return 1;

@@ -13,3 +13,5 @@ export * from './members.ts';
 export * from './test-users.ts';
 export * from './documents.ts';
 export * from './requests.ts';
+export * from './audit.ts';
+export * from './team.ts';

@@ -8,6 +8,11 @@ import { hashSecret, newSecret } from '../security/tokens.ts';
 
 export const IDLE_MS = 2 * 60 * 60 * 1000;
 export const ABSOLUTE_MS = 12 * 60 * 60 * 1000;
+/** The console guards every partner's data: shorter idle and absolute timeouts. */
+const TIMEOUTS: Record<WebSessionTable['kind'], { idle: number; absolute: number }> = {
+  portal: { idle: IDLE_MS, absolute: ABSOLUTE_MS },
+  console: { idle: 15 * 60 * 1000, absolute: 8 * 60 * 60 * 1000 },
+};
 
 export interface WebSession {
   userId: string;
@@ -28,7 +33,8 @@ export async function findSession(db: Db, kind: WebSessionTable['kind'], cookie:
   const row = await db.selectFrom('web_session').selectAll().where('id_hash', '=', idHash).where('kind', '=', kind).executeTakeFirst();
   if (!row) return undefined;
   const now = Date.now();
-  if (now - row.last_seen_at > IDLE_MS || now - row.created_at > ABSOLUTE_MS) {
+  const limits = TIMEOUTS[kind];
+  if (now - row.last_seen_at > limits.idle || now - row.created_at > limits.absolute) {
     await db.deleteFrom('web_session').where('id_hash', '=', idHash).execute();
     return undefined;
   }

@@ -208,7 +208,33 @@ export interface EnvironmentRequestTable {
   decided_at: number | null;
 }
 
+/** NHS login team members (console). Password and TOTP are set through a one-time set-up link. */
+export interface TeamUserTable {
+  id: string;
+  email: string;
+  role: 'team_admin' | 'delivery_manager';
+  password_hash: string | null;
+  totp_secret: string | null;
+  /** The last TOTP time step accepted (RFC 6238 §5.2: a code is used at most once). */
+  totp_last_step: number | null;
+  created_at: number;
+}
+
+/** The append-only audit trail; each entry's hash covers the previous entry's hash. */
+export interface AuditTable {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  subject: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface Schema {
+  team_user: TeamUserTable;
+  audit: AuditTable;
   environment_request: EnvironmentRequestTable;
   document: DocumentTable;
   invitation: InvitationTable;

@@ -12,6 +12,7 @@ import { ASSET_PREFIX, createRenderer, NHSUK_DIST } from './views.ts';
 import { createMailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
+import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
 
 export interface App {
   fastify: FastifyInstance;
@@ -34,7 +35,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   });
   const metrics = new Metrics();
   const events = meteredSink(createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')), metrics);
-  const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), PORTAL_VIEWS]);
+  const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), PORTAL_VIEWS, CONSOLE_VIEWS]);
   const identity = await createIdentity(config, database.db, events, render, fastify.log);
 
   await fastify.register(formbody);
@@ -54,6 +55,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   const mailer = createMailer(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom });
   await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people }), { prefix: '/portal' });
   await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render }), { prefix: '/api/v1' });
+  await fastify.register((scoped) => consoleRoutes(scoped, { config, db: database.db, render }), { prefix: '/console' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (_req, reply) => {

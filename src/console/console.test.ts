@@ -1,0 +1,86 @@
+/** The console's front door and first pages, on both databases: set-up link, password + TOTP, pipeline, audit chain. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generate } from 'otplib';
+import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
+import { Browser, type Page } from '../test-support/browser.ts';
+import { createOrganisation, createTeamAdmin, submitApplication, verifyAudit } from '../onboarding/index.ts';
+import { main } from '../cli/main.ts';
+
+const ORIGIN = 'http://localhost:3000';
+const csrfOf = (p: Page) => /name="_csrf" value="([^"]+)"/.exec(p.text)?.[1] ?? '';
+
+for (const dialect of DIALECTS) {
+  describe(`team console (${dialect})`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startTestApp(dialect);
+    });
+    after(() => app.stop());
+
+    test('set-up link, then password + TOTP sign-in (codes single use), pipeline and an intact audit chain', async () => {
+      const b = new Browser(app.fetch, ORIGIN);
+      assert.ok((await b.get('/console')).url.endsWith('/console/sign-in'), 'signed out goes to sign-in');
+      const { setupSecret } = await createTeamAdmin(app.database.db, 'dm@nhs.example');
+      const setup = await b.get(`/console/setup/${setupSecret}`);
+      const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.text)![1]!;
+      let page = await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'short', code: await generate({ secret }) }));
+      assert.equal(page.status, 400);
+      assert.match(page.text, /at least 12 characters/);
+      const firstCode = await generate({ secret });
+      page = await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: firstCode }));
+      assert.ok(page.url.endsWith('/console/sign-in'));
+      assert.equal((await b.get(`/console/setup/${setupSecret}`)).status, 400, 'the set-up link works once');
+
+      const signIn = async (password: string, code: string) => {
+        const form = await b.get('/console/sign-in');
+        return b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'dm@nhs.example', password, code }));
+      };
+      assert.equal((await signIn('team console passphrase', firstCode)).status, 401, 'a code already used is refused');
+      assert.equal((await signIn('wrong password here', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }))).status, 401);
+      const org = await createOrganisation(app.database.db, 'someone', { name: 'Waiting Health', odsCode: 'ABC12' });
+      await submitApplication(app.database.db, org.id, { eligibility: {} }).catch(() => undefined);
+      page = await signIn('team console passphrase', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
+      assert.ok(page.url.endsWith('/console'), page.url);
+      assert.match(page.text, /Waiting Health/);
+      assert.match(page.text, /Application in draft/);
+
+      const audit = await b.get('/console/audit');
+      assert.match(audit.text, /The chain of \d+ entries is intact/);
+      for (const action of ['team.create_admin', 'team.setup_complete', 'console.sign_in_failed', 'console.sign_in']) assert.match(audit.text, new RegExp(action.replace('.', '\\.')));
+      const csv = await app.fetch(`${ORIGIN}/console/audit?format=csv`, { headers: { cookie: b.cookieHeader(new URL(`${ORIGIN}/console/audit`)) } });
+      assert.match(await csv.text(), /^seq,at,actor,action/);
+    });
+
+    test('tampering with any entry is detected, by the console and by toolkit audit verify', async () => {
+      assert.equal((await verifyAudit(app.database.db)).ok, true);
+      await app.database.db.updateTable('audit').set({ actor: 'someone-else' }).where('seq', '=', 2).execute();
+      const verdict = await verifyAudit(app.database.db);
+      assert.deepEqual([verdict.ok, verdict.brokenAt], [false, 2]);
+      if (dialect === 'sqlite') {
+        const out: string[] = [];
+        const file = (app.config.database as { file: string }).file;
+        const code = await main(['audit', 'verify'], { out: (t) => out.push(t), err: (t) => out.push(t) }, { DATABASE_URL: `sqlite:${file}` });
+        assert.equal(code, 1);
+        assert.match(out[0]!, /AUDIT TRAIL BROKEN at entry 2/);
+      }
+    });
+  });
+}
+
+test('toolkit team create-admin prints a one-time set-up link and no password', async () => {
+  const app = await startTestApp('sqlite');
+  try {
+    const out: string[] = [];
+    const file = (app.config.database as { file: string }).file;
+    const code = await main(['team', 'create-admin', '--email', 'admin@nhs.example', '--json'], { out: (t) => out.push(t), err: (t) => out.push(t) }, { DATABASE_URL: `sqlite:${file}` });
+    assert.equal(code, 0);
+    const printed = JSON.parse(out[0]!) as { setup_link: string; role: string };
+    assert.equal(printed.role, 'team_admin');
+    assert.match(printed.setup_link, /^http:\/\/localhost:3000\/console\/setup\/[\w-]{40,}$/);
+    const row = await app.database.db.selectFrom('team_user').selectAll().where('email', '=', 'admin@nhs.example').executeTakeFirstOrThrow();
+    assert.equal(row.password_hash, null);
+  } finally {
+    await app.stop();
+  }
+});

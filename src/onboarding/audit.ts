@@ -1,0 +1,62 @@
+/**
+ * The audit trail: append-only, each entry hash-chained to the one before (SHA-256 over the previous hash and
+ * the entry's fields), so editing, deleting or reordering any entry is detectable by `verifyAudit`.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditTable, Db } from '../storage/index.ts';
+
+const GENESIS = '0'.repeat(64);
+
+export interface AuditInput {
+  actor: string;
+  action: string;
+  subject: string;
+  details?: Record<string, unknown>;
+}
+
+function entryHash(prev: string, e: Omit<AuditTable, 'hash' | 'prev_hash'>): string {
+  return createHash('sha256').update(JSON.stringify([prev, e.seq, e.at, e.actor, e.action, e.subject, e.details])).digest('hex');
+}
+
+/** Appends one entry. Concurrent appenders race on the primary key; the loser retries on the new tail. */
+export async function appendAudit(db: Db, input: AuditInput): Promise<AuditTable> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.transaction().execute(async (tx) => {
+        const tail = await tx.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+        const base = { seq: (tail?.seq ?? 0) + 1, at: Date.now(), actor: input.actor, action: input.action, subject: input.subject, details: JSON.stringify(input.details ?? {}) };
+        const prev = tail?.hash ?? GENESIS;
+        const row: AuditTable = { ...base, prev_hash: prev, hash: entryHash(prev, base) };
+        await tx.insertInto('audit').values(row).execute();
+        return row;
+      });
+    } catch (e) {
+      if (attempt >= 5) throw e;
+    }
+  }
+}
+
+export interface AuditVerdict {
+  ok: boolean;
+  entries: number;
+  /** The first entry whose hash or link does not match, when not ok. */
+  brokenAt?: number;
+  problem?: string;
+}
+
+export async function verifyAudit(db: Db): Promise<AuditVerdict> {
+  const rows = await db.selectFrom('audit').selectAll().orderBy('seq').execute();
+  let prev = GENESIS;
+  for (const [i, r] of rows.entries()) {
+    if (r.seq !== i + 1) return { ok: false, entries: rows.length, brokenAt: r.seq, problem: `entry ${i + 1} is missing` };
+    if (r.prev_hash !== prev) return { ok: false, entries: rows.length, brokenAt: r.seq, problem: 'does not link to the entry before it' };
+    const { hash, prev_hash: _p, ...base } = r;
+    if (entryHash(prev, base) !== hash) return { ok: false, entries: rows.length, brokenAt: r.seq, problem: 'its contents were changed' };
+    prev = hash;
+  }
+  return { ok: true, entries: rows.length };
+}
+
+export function auditEntries(db: Db, limit = 1000) {
+  return db.selectFrom('audit').selectAll().orderBy('seq', 'desc').limit(limit).execute();
+}

@@ -1,0 +1,79 @@
+/**
+ * NHS login team accounts for the console: created from the command line with a one-time set-up link (no
+ * default password anywhere), then password plus a TOTP second factor (RFC 6238) at every sign-in.
+ */
+import { randomUUID } from 'node:crypto';
+import { generateSecret, generateURI, verify } from 'otplib';
+import { clearFailures, isLocked, kvDelete, kvGet, kvPut, LOCKOUT_MS, recordFailure, type Db, type TeamUserTable } from '../storage/index.ts';
+import { hashPassword, verifyPassword } from '../security/passwords.ts';
+import { hashSecret, newSecret } from '../security/tokens.ts';
+import { checkPassword, normaliseEmail } from './accounts.ts';
+import { appendAudit } from './audit.ts';
+import { OnboardingError } from './errors.ts';
+
+const SETUP_TTL_MS = 24 * 60 * 60 * 1000;
+const DUMMY_HASH = 'scrypt$16384$8$5$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+export type TeamUser = TeamUserTable;
+
+/** Creates a team admin and returns the one-time set-up secret (for the link the CLI prints). */
+export async function createTeamAdmin(db: Db, emailRaw: string): Promise<{ user: TeamUser; setupSecret: string }> {
+  const email = normaliseEmail(emailRaw);
+  if (await db.selectFrom('team_user').select('id').where('email', '=', email).executeTakeFirst()) {
+    throw new OnboardingError('email_taken', `${email} is already a team member`, 'email');
+  }
+  const user: TeamUser = { id: randomUUID(), email, role: 'team_admin', password_hash: null, totp_secret: null, totp_last_step: null, created_at: Date.now() };
+  await db.insertInto('team_user').values(user).execute();
+  const setupSecret = newSecret();
+  await kvPut(db, 'team-setup', hashSecret(setupSecret), { userId: user.id, totpSecret: generateSecret() }, SETUP_TTL_MS);
+  await appendAudit(db, { actor: 'cli', action: 'team.create_admin', subject: email });
+  return { user, setupSecret };
+}
+
+export async function setupDetails(db: Db, secret: string): Promise<{ email: string; totpSecret: string; otpauth: string }> {
+  const found = await kvGet<{ userId: string; totpSecret: string }>(db, 'team-setup', hashSecret(secret));
+  if (!found) throw new OnboardingError('invalid_link', 'This set-up link has expired or has been used. Ask a team admin for a new one.');
+  const user = await db.selectFrom('team_user').select('email').where('id', '=', found.userId).executeTakeFirstOrThrow();
+  return { email: user.email, totpSecret: found.totpSecret, otpauth: generateURI({ secret: found.totpSecret, label: user.email, issuer: 'NHS login integration toolkit' }) };
+}
+
+async function acceptCode(db: Db, user: { id: string; totp_secret: string | null; totp_last_step: number | null }, secret: string, code: string): Promise<boolean> {
+  if (!/^\d{6}$/.test(code)) return false;
+  const result = (await verify({ secret, token: code, epochTolerance: 30 })) as { valid: boolean; timeStep?: number };
+  if (!result.valid || result.timeStep === undefined) return false;
+  if (user.totp_last_step !== null && result.timeStep <= user.totp_last_step) return false; // each code once
+  await db.updateTable('team_user').set({ totp_last_step: result.timeStep }).where('id', '=', user.id).execute();
+  return true;
+}
+
+export async function completeSetup(db: Db, secret: string, password: string, code: string): Promise<TeamUser> {
+  const key = hashSecret(secret);
+  const found = await kvGet<{ userId: string; totpSecret: string }>(db, 'team-setup', key);
+  if (!found) throw new OnboardingError('invalid_link', 'This set-up link has expired or has been used. Ask a team admin for a new one.');
+  checkPassword(password);
+  const user = await db.selectFrom('team_user').selectAll().where('id', '=', found.userId).executeTakeFirstOrThrow();
+  if (!(await acceptCode(db, { ...user, totp_secret: found.totpSecret }, found.totpSecret, code.trim()))) {
+    throw new OnboardingError('bad_credentials', 'Enter the 6-digit code your authenticator app shows now', 'code');
+  }
+  await db.updateTable('team_user').set({ password_hash: await hashPassword(password), totp_secret: found.totpSecret }).where('id', '=', user.id).execute();
+  await kvDelete(db, 'team-setup', key);
+  await appendAudit(db, { actor: user.email, action: 'team.setup_complete', subject: user.email });
+  return (await db.selectFrom('team_user').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow());
+}
+
+/** Both factors at once: the password and the current code; every attempt is audited. */
+export async function authenticateTeam(db: Db, emailRaw: string, password: string, code: string): Promise<TeamUser> {
+  const email = normaliseEmail(emailRaw);
+  const lockKey = `console:${email}`;
+  const refuse = async (message: string, field: string) => {
+    const left = await recordFailure(db, lockKey);
+    await appendAudit(db, { actor: email, action: 'console.sign_in_failed', subject: email, details: { reason: field } });
+    throw new OnboardingError(left === 0 ? 'locked_out' : 'bad_credentials', left === 0 ? `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.` : message, field);
+  };
+  if (await isLocked(db, lockKey)) throw new OnboardingError('locked_out', `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.`, 'email');
+  const user = await db.selectFrom('team_user').selectAll().where('email', '=', email).executeTakeFirst();
+  if (!(await verifyPassword(password, user?.password_hash ?? DUMMY_HASH)) || !user?.totp_secret) return refuse('The email address, password or code is not right', 'email');
+  if (!(await acceptCode(db, user, user.totp_secret, code.trim()))) return refuse('The code is not right or has been used: enter the one your app shows now', 'code');
+  await clearFailures(db, lockKey);
+  await appendAudit(db, { actor: email, action: 'console.sign_in', subject: email });
+  return user;
+}
