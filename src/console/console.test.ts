@@ -45,6 +45,9 @@ for (const dialect of DIALECTS) {
       assert.match(page.text, /Waiting Health/);
       assert.match(page.text, /Application in draft/);
 
+      const mail = await b.get('/console/outbox');
+      assert.match(mail.text, /No SMTP server is configured/);
+
       const audit = await b.get('/console/audit');
       assert.match(audit.text, /The chain of \d+ entries is intact/);
       for (const action of ['team.create_admin', 'team.setup_complete', 'console.sign_in_failed', 'console.sign_in']) assert.match(audit.text, new RegExp(action.replace('.', '\\.')));

@@ -8,7 +8,7 @@ import type { Config } from '../config/index.ts';
 import type { Db } from '../storage/index.ts';
 import type { Render } from '../web/views.ts';
 import {
-  auditEntries, authenticateTeam, completeSetup, csrfMatches, endSession, findSession, OnboardingError, setupDetails, startSession, verifyAudit, type WebSession,
+  auditEntries, authenticateTeam, outbox, completeSetup, csrfMatches, endSession, findSession, OnboardingError, setupDetails, startSession, verifyAudit, type WebSession,
 } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 import { pipeline } from './pipeline.ts';
@@ -88,6 +88,13 @@ export async function consoleRoutes(app: FastifyInstance, d: ConsoleDeps) {
     const t = await team(req, reply);
     if (!t) return;
     return page(reply, 'console/pipeline.njk', { title: 'Partners', team: t, csrf: t.csrf, rows: await pipeline(d.db), now: Date.now() });
+  });
+
+  // Mail kept in the outbox (always; and the only copy when no SMTP server is configured).
+  app.get('/outbox', async (req, reply) => {
+    const t = await team(req, reply);
+    if (!t) return;
+    return page(reply, 'console/outbox.njk', { title: 'Outbox', team: t, csrf: t.csrf, mail: await outbox(d.db), smtp: Boolean(d.config.smtpUrl) });
   });
 
   app.get<{ Querystring: { format?: string } }>('/audit', async (req, reply) => {
