@@ -55,6 +55,38 @@ for (const dialect of DIALECTS) {
       assert.match(await csv.text(), /^seq,at,actor,action/);
     });
 
+    test('application gate: a reasoned decision, audited, the partner told, the portal unblocked', async () => {
+      const b = new Browser(app.fetch, ORIGIN);
+      const { setupSecret } = await createTeamAdmin(app.database.db, 'pib@nhs.example');
+      const setup = await b.get(`/console/setup/${setupSecret}`);
+      const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.text)![1]!;
+      await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }));
+      const form = await b.get('/console/sign-in');
+      await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'pib@nhs.example', password: 'team console passphrase', code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) }));
+
+      const { signUp, createOrganisation: newOrg, integrationReadiness, outbox } = await import('../onboarding/index.ts');
+      const mailer = { send: async () => undefined };
+      const partnerUser = await signUp({ db: app.database.db, mailer, publicUrl: ORIGIN }, { name: 'P', email: 'partner@example.org', password: 'correct horse battery' });
+      const org = await newOrg(app.database.db, partnerUser.id, { name: 'Gate Health', odsCode: 'GH123' });
+      await submitApplication(app.database.db, org.id, {
+        eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' }, product_name: 'Gate', description: 'A service for patients to book and manage their appointments online.',
+        sponsor: 'NHS Example ICB', vectors: ['P9.Cp.Cd'], scopes: [], contact_name: 'P', contact_email: 'p@example.org', safety_officer_email: 'cso@example.org',
+      });
+      let page = await b.get(`/console/partners/${org.id}`);
+      assert.match(page.text, /id="application-status">submitted</);
+      const decide = (fields: Record<string, string>) => b.post(`/console/partners/${org.id}/application-decision`, new URLSearchParams({ _csrf: csrfOf(page), ...fields }));
+      assert.equal((await decide({ decision: 'approve', reason: '' })).status, 400, 'a reason is required');
+      page = await decide({ decision: 'approve', reason: 'Eligible, sponsored by the ICB; proceed to discovery.' });
+      assert.match(page.text, /id="application-status">approved</);
+      assert.match(page.text, /application\.approve/);
+      const mail = (await outbox(app.database.db, 'partner@example.org')).find((m) => /has been approved/.test(m.subject));
+      assert.ok(mail && /Eligible, sponsored by the ICB/.test(mail.body), 'the partner is told, with the reason');
+      const readiness = await integrationReadiness(app.database.db, org.id);
+      assert.equal(readiness.find((c) => c.id === 'application')!.met, true);
+      assert.equal((await verifyAudit(app.database.db)).ok, true);
+      assert.equal((await decide({ decision: 'reject', reason: 'again' })).status, 400, 'only a submitted application can be decided');
+    });
+
     test('tampering with any entry is detected, by the console and by toolkit audit verify', async () => {
       assert.equal((await verifyAudit(app.database.db)).ok, true);
       await app.database.db.updateTable('audit').set({ actor: 'someone-else' }).where('seq', '=', 2).execute();

@@ -8,7 +8,7 @@ import type { Config } from '../config/index.ts';
 import type { Db } from '../storage/index.ts';
 import type { Render } from '../web/views.ts';
 import {
-  auditEntries, authenticateTeam, outbox, completeSetup, csrfMatches, endSession, findSession, OnboardingError, setupDetails, startSession, verifyAudit, type WebSession,
+  auditEntries, authenticateTeam, outbox, decideApplication, getApplication, CRITERIA, type Mailer, completeSetup, csrfMatches, endSession, findSession, OnboardingError, setupDetails, startSession, verifyAudit, type WebSession,
 } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 import { pipeline } from './pipeline.ts';
@@ -20,6 +20,7 @@ const PRE_CSRF = 'toolkit_console_csrf';
 export interface ConsoleDeps {
   config: Config;
   db: Db;
+  mailer: Mailer;
   render: Render;
 }
 
@@ -89,6 +90,35 @@ export async function consoleRoutes(app: FastifyInstance, d: ConsoleDeps) {
     if (!t) return;
     return page(reply, 'console/pipeline.njk', { title: 'Partners', team: t, csrf: t.csrf, rows: await pipeline(d.db), now: Date.now() });
   });
+
+  app.get<{ Params: { orgId: string } }>('/partners/:orgId', async (req, reply) => {
+    const t = await team(req, reply);
+    if (!t) return;
+    return partnerPage(reply, t, req.params.orgId);
+  });
+
+  app.post<Body & { Params: { orgId: string } }>('/partners/:orgId/application-decision', async (req, reply) => {
+    const t = await team(req, reply);
+    if (!t) return;
+    if (!csrfMatches(t, req.body?._csrf)) return page(reply, 'error.njk', { title: 'This form has expired', message: 'Refresh the page and try again.' }, 403);
+    try {
+      await decideApplication({ db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl }, t, req.params.orgId, req.body?.decision ?? '', req.body?.reason ?? '');
+      return reply.redirect(`/console/partners/${req.params.orgId}`, 303);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return partnerPage(reply, t, req.params.orgId, [{ href: `#${e.field ?? 'decision'}`, text: e.message, field: e.field }], 400);
+    }
+  });
+
+  async function partnerPage(reply: FastifyReply, t: WebSession & { email: string }, orgId: string, errors?: unknown[], status = 200) {
+    const org = await d.db.selectFrom('organisation').selectAll().where('id', '=', orgId).executeTakeFirst();
+    if (!org) return page(reply, 'error.njk', { title: 'Page not found', message: 'There is no such partner.', team: t }, 404);
+    const [application, history] = await Promise.all([
+      getApplication(d.db, orgId),
+      d.db.selectFrom('audit').selectAll().where('subject', '=', orgId).orderBy('seq', 'desc').execute(),
+    ]);
+    return page(reply, 'console/partner.njk', { title: org.name, team: t, csrf: t.csrf, org, application, history, criteria: CRITERIA, errors }, status);
+  }
 
   // Mail kept in the outbox (always; and the only copy when no SMTP server is configured).
   app.get('/outbox', async (req, reply) => {

@@ -15,3 +15,4 @@ export * from './documents.ts';
 export * from './requests.ts';
 export * from './audit.ts';
 export * from './team.ts';
+export * from './gates.ts';
