@@ -2,18 +2,11 @@
 import fs from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
+import { freePort } from '../src/test-support/ports.ts';
+export { freePort };
 import { createHmac, randomBytes } from 'node:crypto';
 import { oidcAdapterFactory, type Db } from '../src/storage/index.ts';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function waitReady(url: string, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { accessibilityProblems, freePort, launchChromium } from '../../src/test-support/chromium.ts';
-import { DIALECTS, startTestApp, type TestApp } from '../../src/test-support/harness.ts';
+import { DIALECTS, startListeningApp, type TestApp } from '../../src/test-support/harness.ts';
 import { registerClient } from '../../src/identity/index.ts';
 import { createReferenceRp } from './rp.ts';
 
@@ -22,20 +22,19 @@ async function signInAs(page: Page, email: string) {
 
 for (const dialect of DIALECTS) {
   describe(`reference RP in Chromium (${dialect})`, () => {
-    let app: TestApp;
+    let app: TestApp & { origin: string };
     let browser: Browser;
     let rpUrl: string;
     let stopRp: () => Promise<void>;
 
     before(async () => {
-      const [opPort, rpPort] = [await freePort(), await freePort()];
-      app = await startTestApp(dialect, { PUBLIC_URL: `http://localhost:${opPort}` });
-      await app.fastify.listen({ port: opPort, host: '127.0.0.1' });
+      app = await startListeningApp(dialect);
+      const rpPort = await freePort();
       rpUrl = `http://localhost:${rpPort}`;
       const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
       const scope = 'openid profile email';
       const client = await registerClient(app.database.db, { env: 'sandpit', name: 'Reference service', redirectUris: [`${rpUrl}/callback`], scopes: scope.split(' '), vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
-      const rp = await createReferenceRp({ issuer: `http://localhost:${opPort}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope, vtr: ['P9.Cp.Cd'], allowHttp: true });
+      const rp = await createReferenceRp({ issuer: `${app.origin}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope, vtr: ['P9.Cp.Cd'], allowHttp: true });
       await rp.listen({ port: rpPort, host: '127.0.0.1' });
       stopRp = () => rp.close();
       browser = await launchChromium();

@@ -3,18 +3,16 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import type { Browser } from 'playwright-core';
-import { startTestApp, type TestApp } from '../test-support/harness.ts';
-import { accessibilityProblems, freePort, launchChromium } from '../test-support/chromium.ts';
+import { startListeningApp, type TestApp } from '../test-support/harness.ts';
+import { accessibilityProblems, launchChromium } from '../test-support/chromium.ts';
 import { createTeamAdmin } from '../onboarding/index.ts';
 
-let app: TestApp;
+let app: TestApp & { origin: string };
 let browser: Browser;
 let origin: string;
 before(async () => {
-  const port = await freePort();
-  origin = `http://localhost:${port}`;
-  app = await startTestApp('sqlite', { PUBLIC_URL: origin });
-  await app.fastify.listen({ port, host: '127.0.0.1' });
+  app = await startListeningApp('sqlite');
+  origin = app.origin;
   browser = await launchChromium();
 });
 after(async () => {

@@ -3,12 +3,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
-import { Browser, type Page } from '../test-support/browser.ts';
+import { Browser, csrfOf, type Page } from '../test-support/browser.ts';
 import { createOrganisation, createTeamAdmin, submitApplication, verifyAudit } from '../onboarding/index.ts';
 import { main } from '../cli/main.ts';
 
 const ORIGIN = 'http://localhost:3000';
-const csrfOf = (p: Page) => /name="_csrf" value="([^"]+)"/.exec(p.text)?.[1] ?? '';
 
 for (const dialect of DIALECTS) {
   describe(`team console (${dialect})`, () => {

@@ -11,7 +11,6 @@ import type { Mailer } from './mailer.ts';
 
 const CONFIRM_TTL_MS = 24 * 60 * 60 * 1000;
 const RESET_TTL_MS = 60 * 60 * 1000;
-const DUMMY_HASH = 'scrypt$16384$8$5$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export type PartnerUser = PartnerUserTable;
 
@@ -78,7 +77,7 @@ export async function authenticate(d: AccountDeps, emailRaw: string, password: s
     throw new OnboardingError('locked_out', `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.`, 'password');
   }
   const user = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
-  if (!(await verifyPassword(password, user?.password_hash ?? DUMMY_HASH)) || !user) {
+  if (!(await verifyPassword(password, user?.password_hash)) || !user) {
     const left = await recordFailure(d.db, lockKey);
     throw new OnboardingError(left === 0 ? 'locked_out' : 'bad_credentials', left === 0
       ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.`

@@ -12,7 +12,6 @@ import { appendAudit } from './audit.ts';
 import { OnboardingError } from './errors.ts';
 
 const SETUP_TTL_MS = 24 * 60 * 60 * 1000;
-const DUMMY_HASH = 'scrypt$16384$8$5$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 export type TeamUser = TeamUserTable;
 
 /** Creates a team admin and returns the one-time set-up secret (for the link the CLI prints). */
@@ -71,7 +70,7 @@ export async function authenticateTeam(db: Db, emailRaw: string, password: strin
   };
   if (await isLocked(db, lockKey)) throw new OnboardingError('locked_out', `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.`, 'email');
   const user = await db.selectFrom('team_user').selectAll().where('email', '=', email).executeTakeFirst();
-  if (!(await verifyPassword(password, user?.password_hash ?? DUMMY_HASH)) || !user?.totp_secret) return refuse('The email address, password or code is not right', 'email');
+  if (!(await verifyPassword(password, user?.password_hash)) || !user?.totp_secret) return refuse('The email address, password or code is not right', 'email');
   if (!(await acceptCode(db, user, user.totp_secret, code.trim()))) return refuse('The code is not right or has been used: enter the one your app shows now', 'code');
   await clearFailures(db, lockKey);
   await appendAudit(db, { actor: email, action: 'console.sign_in', subject: email });

@@ -8,21 +8,19 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { accessibilityProblems, freePort, launchChromium } from '../test-support/chromium.ts';
-import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
+import { DIALECTS, startListeningApp, type TestApp } from '../test-support/harness.ts';
 import { outbox } from '../onboarding/index.ts';
 import { createReferenceRp } from '../../examples/reference-rp/rp.ts';
 
 
 for (const dialect of DIALECTS) {
   describe(`portal in Chromium (${dialect})`, () => {
-    let app: TestApp;
+    let app: TestApp & { origin: string };
     let browser: Browser;
     let origin: string;
     before(async () => {
-      const port = await freePort();
-      origin = `http://localhost:${port}`;
-      app = await startTestApp(dialect, { PUBLIC_URL: origin });
-      await app.fastify.listen({ port, host: '127.0.0.1' });
+      app = await startListeningApp(dialect);
+      origin = app.origin;
       browser = await launchChromium();
     });
     after(async () => {

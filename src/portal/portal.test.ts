@@ -13,12 +13,11 @@ import { SMTPServer } from 'smtp-server';
 import * as oidc from 'openid-client';
 import { importPKCS8 } from 'jose';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
-import { Browser, type Page } from '../test-support/browser.ts';
+import { Browser, csrfOf, type Page } from '../test-support/browser.ts';
 import { getClient } from '../storage/index.ts';
 import { outbox } from '../onboarding/index.ts';
 
 const ORIGIN = 'http://localhost:3000';
-const csrfOf = (p: Page) => /name="_csrf" value="([^"]+)"/.exec(p.text)?.[1] ?? '';
 const decode = (s: string) => s.replaceAll('&#92;', '\\').replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
 
 async function submit(b: Browser, url: string, form: Record<string, string | string[]>) {

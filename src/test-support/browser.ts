@@ -75,3 +75,6 @@ export class Browser {
     return this.request(url, { form });
   }
 }
+
+/** The CSRF token of the first form on a page. */
+export const csrfOf = (p: Page) => /name="_csrf" value="([^"]+)"/.exec(p.text)?.[1] ?? '';

@@ -43,6 +43,8 @@ export interface TestApp extends App {
   config: Config;
   fetch: typeof fetch;
   stop(): Promise<void>;
+  /** Set when the app listens on a real port (startListeningApp). */
+  origin?: string;
 }
 
 export async function startTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
@@ -80,4 +82,14 @@ export async function bootTestApp(env: Record<string, string>): Promise<TestApp>
     return new Response(nullBody ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers });
   }) as typeof fetch;
   return Object.assign(app, { config, fetch: injectFetch, stop: () => app.close() });
+}
+
+/** The app on a real loopback port (for Chromium and for relying parties that use their own HTTP client). */
+export async function startListeningApp(dialect: Dialect): Promise<TestApp & { origin: string }> {
+  const { freePort } = await import('./ports.ts');
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  const app = await startTestApp(dialect, { PUBLIC_URL: origin });
+  await app.fastify.listen({ port, host: '127.0.0.1' });
+  return Object.assign(app, { origin });
 }

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
+import { freePort } from './ports.ts';
 
 function findBin(name: string): string {
   const base = '/usr/lib/postgresql';
@@ -18,16 +18,6 @@ function findBin(name: string): string {
   throw new Error(`PostgreSQL's ${name} was not found under ${base}: install Debian's postgresql package (apt-get install -y postgresql) or set TEST_DATABASE_URL`);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 export interface Cluster {
   url: string;

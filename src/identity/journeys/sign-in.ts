@@ -7,8 +7,6 @@ import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string } };
 
-// Verifying a password for an unknown email still costs one hash, so response time does not reveal accounts.
-const DUMMY_HASH = 'scrypt$16384$8$5$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
   app.get<Req>('/interaction/:uid', async (req, reply) => {
@@ -50,7 +48,7 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
       return show(reply, j.base, allowRegistration, { errors: [fieldError('password', `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email }, 429);
     }
     const person = await findPersonByEmail(deps.db, deps.env.name, email);
-    const ok = await verifyPassword(password, person?.password_hash ?? DUMMY_HASH);
+    const ok = await verifyPassword(password, person?.password_hash);
     if (!person || !ok) {
       await recordFailure(deps.db, addressKey, MAX_FAILURES_PER_ADDRESS);
       const left = await recordFailure(deps.db, lockKey);
