@@ -3,7 +3,7 @@
  * reset a forgotten password. Links carry random secrets; only their hashes are stored, and they expire.
  */
 import { randomUUID } from 'node:crypto';
-import { clearFailures, isLocked, kvDelete, kvGet, kvPut, LOCKOUT_MS, recordFailure, type Db, type PartnerUserTable } from '../storage/index.ts';
+import { clearFailures, kvDelete, kvGet, kvPut, LOCKOUT_MS, takeAttempt, type Db, type PartnerUserTable } from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { OnboardingError } from './errors.ts';
@@ -73,12 +73,13 @@ export async function confirmEmail(d: AccountDeps, secret: string): Promise<Part
 export async function authenticate(d: AccountDeps, emailRaw: string, password: string): Promise<PartnerUser> {
   const email = normaliseEmail(emailRaw);
   const lockKey = `portal:password:${email}`;
-  if (await isLocked(d.db, lockKey)) {
+  const attempt = await takeAttempt(d.db, lockKey); // reserved before checking: no parallel guessing
+  if (!attempt.allowed) {
     throw new OnboardingError('locked_out', `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.`, 'password');
   }
   const user = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
   if (!(await verifyPassword(password, user?.password_hash)) || !user) {
-    const left = await recordFailure(d.db, lockKey);
+    const left = attempt.left;
     throw new OnboardingError(left === 0 ? 'locked_out' : 'bad_credentials', left === 0
       ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.`
       : 'The email address or password is not right', 'email');

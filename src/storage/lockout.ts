@@ -1,34 +1,59 @@
 /**
- * Lockout counters after repeated failures (passwords, passcodes, sign-ins), kept in the kv table so that
- * every instance sees the same count.
+ * Attempt counters for lockout and rate limits (passwords, passcodes, sign-ins from one address), shared by
+ * every instance. An attempt is reserved atomically *before* the slow check it guards, so a burst of
+ * parallel guesses cannot get more tries than the limit: each one takes a numbered slot in one
+ * `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement, and slots beyond the limit are refused unchecked.
  */
+import { sql } from 'kysely';
 import type { Db } from './db.ts';
-import { kvDelete, kvGet, kvPut } from './kv.ts';
 
 /** Lockout after repeated failures (passwords per account, passcodes per account). */
 export const MAX_FAILURES = 5;
 export const LOCKOUT_MS = 15 * 60 * 1000;
 
-interface Counter {
-  failures: number;
-  lockedUntil?: number;
+export interface Attempt {
+  /** False when the limit was already reached: refuse without checking. */
+  allowed: boolean;
+  /** Tries left if this attempt fails (0 = this failure locks). */
+  left: number;
 }
 
-export async function isLocked(db: Db, key: string): Promise<number | undefined> {
-  const c = await kvGet<Counter>(db, 'lockout', key);
-  return c?.lockedUntil && c.lockedUntil > Date.now() ? c.lockedUntil : undefined;
+/**
+ * Reserves one attempt under `key`. The window slides: each counted attempt keeps the counter for
+ * LOCKOUT_MS more; once `max` attempts are counted, further ones are refused until the window ends.
+ */
+export async function takeAttempt(db: Db, key: string, max = MAX_FAILURES): Promise<Attempt> {
+  const now = Date.now();
+  const until = now + LOCKOUT_MS;
+  // The count stops at max + 1, which marks an attempt refused unchecked; the window is not extended by
+  // refused attempts, so a lockout ends LOCKOUT_MS after the attempt that caused it.
+  const live = sql<boolean>`attempt_counter.expires_at > ${now}`;
+  const row = await db
+    .insertInto('attempt_counter')
+    .values({ key, count: 1, expires_at: until })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet({
+        count: sql<number>`case when not (${live}) then 1 when attempt_counter.count > ${max} then attempt_counter.count else attempt_counter.count + 1 end`,
+        expires_at: sql<number>`case when ${live} and attempt_counter.count >= ${max} then attempt_counter.expires_at else ${until} end`,
+      }),
+    )
+    .returning(['count'])
+    .executeTakeFirstOrThrow();
+  const count = Number(row.count);
+  return count > max ? { allowed: false, left: 0 } : { allowed: true, left: max - count };
 }
 
-/** Counts a failure; returns the failures left before lockout (0 = now locked). */
-export async function recordFailure(db: Db, key: string, max = MAX_FAILURES): Promise<number> {
-  const c = (await kvGet<Counter>(db, 'lockout', key)) ?? { failures: 0 };
-  c.failures += 1;
-  if (c.failures >= max) c.lockedUntil = Date.now() + LOCKOUT_MS;
-  await kvPut(db, 'lockout', key, c, LOCKOUT_MS);
-  return Math.max(0, max - c.failures);
+/** Whether `key` is at its limit now (for pages that only show the state). */
+export async function isLocked(db: Db, key: string, max = MAX_FAILURES): Promise<boolean> {
+  const row = await db.selectFrom('attempt_counter').select(['count', 'expires_at']).where('key', '=', key).executeTakeFirst();
+  return Boolean(row && Number(row.expires_at) > Date.now() && Number(row.count) >= max);
 }
 
+/** Gives back an attempt that succeeded, for counters of failures only (e.g. per address). */
+export async function releaseAttempt(db: Db, key: string): Promise<void> {
+  await db.updateTable('attempt_counter').set({ count: sql<number>`count - 1` }).where('key', '=', key).where('count', '>', 0).execute();
+}
 
-export function clearFailures(db: Db, key: string) {
-  return kvDelete(db, 'lockout', key);
+export async function clearFailures(db: Db, key: string): Promise<void> {
+  await db.deleteFrom('attempt_counter').where('key', '=', key).execute();
 }

@@ -275,6 +275,19 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011_attempt_counters': {
+    async up(db: Kysely<any>) {
+      // Lockout counters move out of kv into a table with an integer count, so an attempt can be reserved
+      // by one atomic upsert (storage/lockout.ts). Old kv counters are dropped: at worst a lockout ends early.
+      await db.schema
+        .createTable('attempt_counter')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.deleteFrom('kv').where('ns', '=', 'lockout').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

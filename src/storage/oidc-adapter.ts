@@ -118,5 +118,6 @@ export const EVENT_RETENTION_MS = 90 * 24 * 3600 * 1000;
 export async function purgeExpired(db: Db, now = nowMs()): Promise<void> {
   await db.deleteFrom('oidc_model').where('expires_at', '<', now).execute();
   await db.deleteFrom('kv').where('expires_at', '<', now).execute();
+  await db.deleteFrom('attempt_counter').where('expires_at', '<', now).execute();
   await db.deleteFrom('protocol_event').where('at', '<', now - EVENT_RETENTION_MS).execute();
 }

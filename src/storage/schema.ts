@@ -95,6 +95,13 @@ export interface KvTable {
   expires_at: number | null;
 }
 
+/** Lockout and rate-limit counters (storage/lockout.ts). */
+export interface AttemptCounterTable {
+  key: string;
+  count: number;
+  expires_at: number;
+}
+
 export interface ClientUserMetadataTable {
   env: string;
   client_id: string;
@@ -251,5 +258,6 @@ export interface Schema {
   person: PersonTable;
   protocol_event: ProtocolEventTable;
   kv: KvTable;
+  attempt_counter: AttemptCounterTable;
   client_user_metadata: ClientUserMetadataTable;
 }

@@ -142,6 +142,40 @@ for (const dialect of DIALECTS) {
       assert.match(page.text, /too many times/);
     });
 
+    test('parallel wrong passwords get no more than five checks between them', async () => {
+      const b = browser();
+      const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
+      const pages = await Promise.all(Array.from({ length: 12 }, () => b.post(start.url, { email: 'testuserlive+21@demo.signin.nhs.uk', password: 'wrong' })));
+      assert.equal(pages.filter((p) => p.status === 401).length, 4, 'four failures that leave tries');
+      assert.equal(pages.filter((p) => p.status === 429).length, 8, 'the fifth locks, the rest are refused');
+      await app.events.flush();
+      const checked = await app.database.db.selectFrom('protocol_event').select('reason').where('correlation_id', '=', start.url.split('/').at(-2)!).execute();
+      assert.equal(checked.filter((e) => e.reason === 'wrong_password').length, 5, 'only five passwords were checked');
+      assert.equal(checked.filter((e) => e.reason === 'account_locked').length, 7, 'the rest were refused unchecked');
+      const right = await b.post(start.url, { email: 'testuserlive+21@demo.signin.nhs.uk', password: 'Passw0rd$1' });
+      assert.equal(right.status, 429, 'the account stays locked');
+    });
+
+    test('repeated wrong security codes lock with a clear message, in parallel too', async () => {
+      const b = browser();
+      let page = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
+      page = await b.post(page.url, { email: 'testuserlive+22@demo.signin.nhs.uk', password: 'Passw0rd$1' });
+      assert.ok(page.url.endsWith('/otp'), page.url);
+      const otpUrl = page.url;
+      const first = await b.post(otpUrl, { otp: '000000' });
+      assert.equal(first.status, 401);
+      assert.match(first.text, /4 more tries/);
+      const pages = await Promise.all(Array.from({ length: 8 }, () => b.post(otpUrl, { otp: '000001' })));
+      assert.equal(pages.filter((p) => p.status === 401).length, 3);
+      assert.equal(pages.filter((p) => p.status === 429).length, 5);
+      await app.events.flush();
+      const checked = await app.database.db.selectFrom('protocol_event').select('reason').where('correlation_id', '=', otpUrl.split('/').at(-2)!).execute();
+      assert.equal(checked.filter((e) => e.reason === 'wrong_otp').length, 5, 'only five codes were checked');
+      const right = await b.post(otpUrl, { otp: '190696' });
+      assert.equal(right.status, 429, 'the right code is refused while locked');
+      assert.match(right.text, /wrong security code too many times/);
+    });
+
     test('password spraying from one address is refused after 30 failures across accounts', async () => {
       const b = browser();
       const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));

@@ -1,7 +1,7 @@
 /** The one-time passcode sent by text message: proves the registered device (credential `Cd`). */
 import type { FastifyInstance } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import { clearFailures, isLocked, LOCKOUT_MS, recordFailure } from './state.ts';
+import { clearFailures, LOCKOUT_MS, takeAttempt } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, page, type JourneyDeps } from './flow.ts';
 
 type Req = { Params: { uid: string }; Body: { otp?: string } };
@@ -43,12 +43,13 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     }
     const lockKey = `${deps.env.name}:otp:${j.person.id}`;
     const clientId = j.details.params.client_id as string;
-    if (await isLocked(deps.db, lockKey)) {
+    const attempt = await takeAttempt(deps.db, lockKey); // reserved before checking: no parallel guessing
+    if (!attempt.allowed) {
       deps.events.record({ env: deps.env.name, clientId, kind: 'otp', outcome: 'error', reason: 'otp_locked', person: j.person.id, correlationId: j.uid });
       return show(reply, j.base, j.person.phone_number, { errors: [fieldError('otp', `You have entered the wrong security code too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)] }, 429);
     }
     if (!sameCode(code, j.person.otp)) {
-      const left = await recordFailure(deps.db, lockKey);
+      const left = attempt.left;
       deps.events.record({ env: deps.env.name, clientId, kind: 'otp', outcome: 'error', reason: 'wrong_otp', person: j.person.id, correlationId: j.uid });
       const text = left === 0
         ? `You have entered the wrong security code too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`

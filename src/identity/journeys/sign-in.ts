@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { findPerson, findPersonByEmail } from '../../storage/index.ts';
 import { verifyPassword } from '../../security/passwords.ts';
-import { clearFailures, isLocked, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, recordFailure } from './state.ts';
+import { clearFailures, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, releaseAttempt, takeAttempt } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string } };
@@ -39,26 +39,30 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     const lockKey = `${deps.env.name}:password:${email}`;
     const addressKey = `${deps.env.name}:address:${req.ip}`;
     const clientId = j.details.params.client_id as string;
-    if (await isLocked(deps.db, addressKey)) {
+    // Both attempts are reserved before the password is checked (storage/lockout.ts), so parallel guesses
+    // cannot exceed the limits.
+    const fromAddress = await takeAttempt(deps.db, addressKey, MAX_FAILURES_PER_ADDRESS);
+    if (!fromAddress.allowed) {
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: 'address_rate_limited', correlationId: j.uid });
       return show(reply, j.base, allowRegistration, { errors: [fieldError('email', `There have been too many failed sign-ins from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email }, 429);
     }
-    if (await isLocked(deps.db, lockKey)) {
+    const attempt = await takeAttempt(deps.db, lockKey);
+    if (!attempt.allowed) {
+      await releaseAttempt(deps.db, addressKey); // not a guess: the account was not tried
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: 'account_locked', correlationId: j.uid });
       return show(reply, j.base, allowRegistration, { errors: [fieldError('password', `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email }, 429);
     }
     const person = await findPersonByEmail(deps.db, deps.env.name, email);
     const ok = await verifyPassword(password, person?.password_hash);
     if (!person || !ok) {
-      await recordFailure(deps.db, addressKey, MAX_FAILURES_PER_ADDRESS);
-      const left = await recordFailure(deps.db, lockKey);
+      const left = attempt.left;
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
       const text = left === 0
         ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`
         : `Your email address or password is incorrect. You have ${left} more ${left === 1 ? 'try' : 'tries'} of ${MAX_FAILURES}.`;
       return show(reply, j.base, allowRegistration, { errors: [fieldError('email', text)], email }, left === 0 ? 429 : 401);
     }
-    await clearFailures(deps.db, lockKey);
+    await Promise.all([clearFailures(deps.db, lockKey), releaseAttempt(deps.db, addressKey)]);
     deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'ok', person: person.id, correlationId: j.uid, details: { level: person.proofing_level } });
     j.state = { personId: person.id, credentials: ['Cp'] };
     j.person = await findPerson(deps.db, deps.env.name, person.id);

@@ -22,7 +22,7 @@ export const journeyState = {
   },
 };
 
-export { clearFailures, isLocked, LOCKOUT_MS, MAX_FAILURES, recordFailure } from '../../storage/index.ts';
+export { clearFailures, LOCKOUT_MS, MAX_FAILURES, releaseAttempt, takeAttempt } from '../../storage/index.ts';
 
 /** Failed sign-ins from one address across all accounts (password spraying), before it is refused. */
 export const MAX_FAILURES_PER_ADDRESS = 30;
