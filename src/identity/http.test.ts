@@ -23,6 +23,28 @@ test('an issuer on its own host serves discovery, journeys and tokens there', as
   }
 });
 
+test('all three issuers on their own hosts: each serves its own discovery, journeys and settings', async () => {
+  const hosts = { sandpit: 'auth.sandpit.example.org', integration: 'auth.aos.example.org', live: 'auth.login.example.org' } as const;
+  const app = await startTestApp('sqlite', { SANDPIT_ISSUER: `https://${hosts.sandpit}`, INTEGRATION_ISSUER: `https://${hosts.integration}`, LIVE_ISSUER: `https://${hosts.live}` });
+  try {
+    for (const [env, host] of Object.entries(hosts)) {
+      const d = (await (await app.fetch(`https://${host}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+      assert.equal(d.issuer, `https://${host}`, env);
+      const settings = await app.fetch(`https://${host.toUpperCase()}/settings`);
+      assert.equal(settings.status, 200, `${env} settings page on its host (any case)`);
+      const trustmark = (await (await app.fetch(`https://${host}/trustmark/${host}`)).json()) as Record<string, string>;
+      assert.equal(trustmark.idp, `https://${host}`);
+    }
+    assert.equal((await app.fetch('https://elsewhere.example.org/settings')).status, 404);
+    const rp = await createRp(app, 'integration');
+    const { Browser } = await import('../test-support/browser.ts');
+    const r = await login(app, rp, { browser: new Browser(app.fetch, `https://${hosts.integration}`), email: 'testuserlive+1@demo.signin.nhs.uk' });
+    assert.equal(r.claims.iss, `https://${hosts.integration}`);
+  } finally {
+    await app.stop();
+  }
+});
+
 test('/authorize accepts a POSTed form (NHS login allows GET or POST)', async () => {
   const app = await startTestApp('sqlite');
   try {

@@ -60,9 +60,14 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
     };
     app.register(
       async (scoped) => {
-        if (c.hostRouted) scoped.addHook('onRequest', async (req, reply) => {
-          if (hostOf(req) !== c.host.toLowerCase()) return reply.callNotFound();
-        });
+        // An environment on its own host: its routes match that Host only (Fastify route constraints), so
+        // several environments can each have their own host with the same paths.
+        if (c.hostRouted) {
+          const host = new RegExp(`^${c.host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i');
+          scoped.addHook('onRoute', (route) => {
+            route.constraints = { ...route.constraints, host };
+          });
+        }
         // NHS login accepts /authorize as a POSTed form too; the engine takes it as a query.
         scoped.post<{ Body: Record<string, string> }>('/authorize', async (req, reply) => {
           const query = new URLSearchParams(req.body ?? {}).toString();
