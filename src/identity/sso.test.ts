@@ -15,8 +15,8 @@ for (const dialect of DIALECTS) {
     let rp2: TestRp;
     let idTokenJti: string;
     let sub: string;
-    const assertion = (o: { code?: string; lifetime?: number; iss?: string; key?: TestRp } = {}) => {
-      const now = Math.floor(Date.now() / 1000);
+    const assertion = (o: { code?: string; lifetime?: number; iss?: string; key?: TestRp; skew?: number } = {}) => {
+      const now = Math.floor(Date.now() / 1000) + (o.skew ?? 0);
       const signer = o.key ?? rp1;
       return new SignJWT({ code: o.code ?? idTokenJti })
         .setProtectedHeader({ alg: 'RS512', kid: signer.kid })
@@ -56,7 +56,7 @@ for (const dialect of DIALECTS) {
       assert.ok(again.callback?.searchParams.get('code'));
     });
 
-    test('refused: unconfigured pair, long-lived, unknown code, wrong signer', async () => {
+    test('refused: unconfigured pair, long-lived, unknown code, wrong signer, dated in the future', async () => {
       let e = await errorFor(rp1, await assertion({ iss: rp2.client.clientId, key: rp2 }));
       assert.match(e.get('error_description')!, /not a single sign-on pair/);
       e = await errorFor(rp2, await assertion({ lifetime: 300 }));
@@ -65,6 +65,10 @@ for (const dialect of DIALECTS) {
       assert.match(e.get('error_description')!, /does not name an ID token/);
       e = await errorFor(rp2, await assertion({ key: rp2 }));
       assert.match(e.get('error_description')!, /was refused/);
+      assert.equal(e.get('error'), 'invalid_request');
+      // Dated 50 minutes ahead with a 60 s lifetime: it would outlive its single-use marker.
+      e = await errorFor(rp2, await assertion({ skew: 3000 }));
+      assert.match(e.get('error_description')!, /in the future|was refused/);
       assert.equal(e.get('error'), 'invalid_request');
     });
   });

@@ -10,6 +10,7 @@ import type { EnvironmentConfig } from '../config/index.ts';
 import { getClient, kvClaimOnce, kvGet, kvPut, type Db } from '../storage/index.ts';
 
 const MAX_LIFETIME_S = 60;
+const CLOCK_TOLERANCE_S = 5;
 const ID_TOKEN_TTL_MS = 60 * 60 * 1000;
 
 interface IssuedIdToken {
@@ -44,12 +45,17 @@ export async function applyAssertedLoginIdentity(ctx: KoaContextWithOIDC, db: Db
   if (!rp1.ssoTo.includes(rp2Id)) refuse(`from ${rp1Id} to ${rp2Id} is not a single sign-on pair the NHS login team has configured`);
   const keys = rp1.jwks ? createLocalJWKSet(rp1.jwks as never) : createRemoteJWKSet(new URL(rp1.jwksUri!));
   try {
-    ({ payload: claims } = await jwtVerify(assertion, keys, { algorithms: ['RS512'], requiredClaims: ['iat', 'exp', 'jti', 'code'], clockTolerance: 5 }));
+    ({ payload: claims } = await jwtVerify(assertion, keys, { algorithms: ['RS512'], requiredClaims: ['iat', 'exp', 'jti', 'code'], clockTolerance: CLOCK_TOLERANCE_S }));
   } catch (e) {
     refuse(`was refused: ${(e as Error).message}`);
   }
-  if (claims.exp! - claims.iat! > MAX_LIFETIME_S) refuse(`must expire within ${MAX_LIFETIME_S} seconds of iat`);
-  if (!(await kvClaimOnce(db, 'asserted-login-identity', `${env.name}:${rp1Id}:${claims.jti}`, (MAX_LIFETIME_S + 10) * 1000))) refuse('has already been used');
+  // At most 60 s of life, counted from now as well as from iat: an assertion dated in the future would
+  // otherwise outlive the single-use marker below and could be replayed.
+  const now = Math.floor(Date.now() / 1000);
+  if (claims.iat! > now + CLOCK_TOLERANCE_S) refuse('iat is in the future');
+  if (claims.exp! - claims.iat! > MAX_LIFETIME_S || claims.exp! > now + MAX_LIFETIME_S + CLOCK_TOLERANCE_S) refuse(`must expire within ${MAX_LIFETIME_S} seconds`);
+  // The marker outlives every assertion that can still pass the checks above (exp <= now + 65 s).
+  if (!(await kvClaimOnce(db, 'asserted-login-identity', `${env.name}:${rp1Id}:${claims.jti}`, (MAX_LIFETIME_S + 2 * CLOCK_TOLERANCE_S) * 1000))) refuse('has already been used');
   const issued = await kvGet<IssuedIdToken>(db, 'id-token', `${env.name}:${String(claims.code)}`);
   if (!issued || issued.clientId !== rp1Id) refuse(`code does not name an ID token issued to ${rp1Id} in the last hour`);
 
