@@ -47,6 +47,42 @@ test('keys generate, clients create/list/show through the CLI, with --json', asy
   assert.match(c.err[0]!, /--env must be one of sandpit, integration, live/);
 });
 
+test('clients sso sets the pairs (audited); keys rotate publishes then switches, and says when it cannot', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-cli-'));
+  const env = { DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}` };
+  let c = capture();
+  await main(['keys', 'generate', '--out', path.join(dir, 'keys'), '--json'], c.io, env);
+  const pub = path.join(dir, 'keys', 'public.pem');
+  const ids: string[] = [];
+  for (const name of ['First', 'Second']) {
+    c = capture();
+    assert.equal(await main(['clients', 'create', '--env', 'sandpit', '--name', name, '--redirect-uri', 'https://rp.example.org/cb', '--public-key', pub], c.io, env), 0);
+    ids.push(c.out[0]!);
+  }
+  c = capture();
+  assert.equal(await main(['clients', 'sso', ids[0]!, '--env', 'sandpit', '--to', ids[1]!, '--json'], c.io, env), 0);
+  assert.deepEqual(JSON.parse(c.out[0]!).sso_to, [ids[1]]);
+  c = capture();
+  assert.equal(await main(['clients', 'sso', ids[0]!, '--env', 'sandpit', '--to', 'nobody', '--json'], c.io, env), 1);
+  assert.match(JSON.parse(c.err[0]!).message, /no client "nobody"/);
+  c = capture();
+  await main(['clients', 'show', ids[0]!, '--json'], c.io, env);
+  assert.deepEqual(JSON.parse(c.out[0]!).sso_to, [ids[1]], 'the refused change left the pairs as they were');
+  c = capture();
+  await main(['audit', 'export'], c.io, env);
+  assert.match(c.out.join(''), /client\.sso_pairs/);
+
+  c = capture();
+  assert.equal(await main(['keys', 'rotate', '--env', 'sandpit', '--step', 'switch', '--json'], c.io, env), 1);
+  assert.equal(JSON.parse(c.err[0]!).error, 'no_next_key');
+  c = capture();
+  assert.equal(await main(['keys', 'rotate', '--env', 'sandpit', '--step', 'publish', '--json'], c.io, env), 0);
+  const { kid } = JSON.parse(c.out[0]!) as { kid: string };
+  c = capture();
+  assert.equal(await main(['keys', 'rotate', '--env', 'sandpit', '--step', 'switch', '--json'], c.io, env), 0);
+  assert.equal(JSON.parse(c.out[0]!).kid, kid);
+});
+
 test('the toolkit bin runs on Node 24 and prints usage', () => {
   const out = execFileSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'toolkit.js'), '--help'], { encoding: 'utf8' });
   assert.match(out, /toolkit clients create/);

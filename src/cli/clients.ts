@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { getClient, listClients, type ClientRecord, type Db } from '../storage/index.ts';
 import { registerClient } from '../identity/index.ts';
+import { setSsoPairs } from '../onboarding/index.ts';
 import { CliError, envOption, type Io } from './main.ts';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
 
@@ -17,6 +18,7 @@ function summary(c: ClientRecord): Record<string, unknown> {
     vtr: c.vtr,
     ...(c.jwksUri ? { jwks_uri: c.jwksUri } : { kids: c.jwks?.keys.map((k) => k.kid) }),
     im1: c.im1,
+    sso_to: c.ssoTo,
     status: c.status,
     created_at: new Date(c.createdAt).toISOString(),
   };
@@ -68,4 +70,13 @@ export async function clientsShow(db: Db, clientId: string | undefined, v: Value
   }
   io.err(`No client "${clientId}"${v.env ? ` in ${v.env}` : ''}`);
   return 1;
+}
+
+/** The clients this client may single sign-on into with asserted_login_identity (a team decision). */
+export async function clientsSso(db: Db, clientId: string | undefined, v: Values, io: Io): Promise<number> {
+  if (!clientId) throw new CliError('give the client_id: toolkit clients sso CLIENT_ID --env ENV --to OTHER_CLIENT_ID');
+  const env = envOption(v.env as string | undefined)!;
+  const to = await setSsoPairs(db, 'cli', env, clientId, (v.to as string[] | undefined) ?? []);
+  io.out(v.json ? JSON.stringify({ env, client_id: clientId, sso_to: to }) : to.length ? `${clientId} may single sign-on into ${to.join(', ')}` : `${clientId} may not single sign-on into any client`);
+  return 0;
 }

@@ -5,8 +5,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, ENVIRONMENT_NAMES, loadConfig, type EnvironmentName } from '../config/index.ts';
 import { openDatabase } from '../storage/index.ts';
-import { RegistrationError } from '../identity/index.ts';
-import { clientsCreate, clientsList, clientsShow } from './clients.ts';
+import { KeyRotationError, RegistrationError } from '../identity/index.ts';
+import { clientsCreate, clientsList, clientsShow, clientsSso } from './clients.ts';
 import { keysGenerate, keysRotate } from './keys.ts';
 import { auditExport, auditVerify, teamCreateAdmin } from './team.ts';
 import { OnboardingError } from '../onboarding/index.ts';
@@ -21,6 +21,8 @@ const USAGE = `Usage:
                          [--scope SCOPE...] [--vtr VECTOR...] [--im1] [--json]
   toolkit clients list [--env ENV] [--json]
   toolkit clients show CLIENT_ID [--env ENV] [--json]
+  toolkit clients sso CLIENT_ID --env ENV [--to CLIENT_ID...] [--json]
+                                                      the clients it may single sign-on into (none: clears)
   toolkit keys generate [--out DIR] [--json]          RSA 2048 key pair as PEM, as NHS login asks partners
   toolkit keys rotate --env ENV --step publish|switch  rotate an environment's signing key
   toolkit team create-admin --email EMAIL             a console admin, with a one-time set-up link
@@ -59,6 +61,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         out: { type: 'string' },
         step: { type: 'string' },
         email: { type: 'string' },
+        to: { type: 'string', multiple: true },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -81,6 +84,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       if (group === 'clients' && command === 'create') return await clientsCreate(database.db, values, io);
       if (group === 'clients' && command === 'list') return await clientsList(database.db, values, io);
       if (group === 'clients' && command === 'show') return await clientsShow(database.db, rest[0], values, io);
+      if (group === 'clients' && command === 'sso') return await clientsSso(database.db, rest[0], values, io);
       if (group === 'keys' && command === 'rotate') return await keysRotate(database.db, values, io);
       if (group === 'team' && command === 'create-admin') return await teamCreateAdmin(database.db, config, values, io);
       if (group === 'audit' && command === 'verify') return await auditVerify(database.db, values, io);
@@ -97,6 +101,10 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
     }
     if (e instanceof RegistrationError) {
       io.err(values.json ? JSON.stringify({ error: e.code, field: e.field, message: e.message }) : `Error (${e.field}): ${e.message}`);
+      return 1;
+    }
+    if (e instanceof KeyRotationError) {
+      io.err(values.json ? JSON.stringify({ error: 'no_next_key', message: e.message }) : `Error: ${e.message}`);
       return 1;
     }
     if (e instanceof CliError || e instanceof ConfigError) {

@@ -35,10 +35,14 @@ export async function publishNextKey(db: Db, env: string): Promise<string> {
   return jwk.kid!;
 }
 
+export class KeyRotationError extends Error {
+  override name = 'KeyRotationError';
+}
+
 export async function switchToNextKey(db: Db, env: string): Promise<string> {
   const rows = await listSigningKeys(db, env);
   const next = rows.find((r) => r.state === 'next');
-  if (!next) throw new Error(`no published next key in ${env}: publish one first, and wait for relying parties to refresh their JWKS cache`);
+  if (!next) throw new KeyRotationError(`no published next key in ${env}: publish one first, and wait for relying parties to refresh their JWKS cache`);
   for (const r of rows) if (r.state === 'current') await setSigningKeyState(db, env, r.kid, 'retired');
   await setSigningKeyState(db, env, next.kid, 'current');
   return next.kid;

@@ -16,3 +16,4 @@ export * from './requests.ts';
 export * from './audit.ts';
 export * from './team.ts';
 export * from './gates.ts';
+export * from './client-admin.ts';
