@@ -71,6 +71,8 @@ function invalidToken(ctx: KoaContextWithOIDC, description: string) {
 async function patchUserinfo(ctx: KoaContextWithOIDC, provider: Provider, env: EnvironmentConfig, db: Db, handle: string) {
   const at = await provider.AccessToken.find(handle);
   if (!at) return invalidToken(ctx, 'access token is invalid or expired');
+  ctx.state.patchClientId = at.clientId;
+  ctx.state.patchSub = at.accountId;
   if (!at.scope?.split(' ').includes('client_metadata')) {
     ctx.status = 403;
     ctx.set('WWW-Authenticate', 'Bearer error="insufficient_scope", scope="client_metadata"');
@@ -154,7 +156,13 @@ function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: 
         recordExchange(ctx, events, config, 'userinfo', { error: 'invalid_token', error_description: 'access token signature, issuer or format is invalid' });
         return;
       }
-      if (handle && ctx.method === 'PATCH') return patchUserinfo(ctx, provider, config, db, handle);
+      if (ctx.method === 'PATCH') {
+        if (!handle) invalidToken(ctx, 'no access token: send Authorization: Bearer <access token>');
+        else await patchUserinfo(ctx, provider, config, db, handle);
+        const failed = ctx.status >= 400 ? (ctx.body as OidcError) : undefined;
+        events.record({ env: config.name, clientId: ctx.state.patchClientId, kind: 'userinfo_patch', outcome: failed ? 'error' : 'ok', reason: failed ? [failed.error, failed.error_description].filter(Boolean).join(': ') : undefined, person: ctx.state.patchSub, details: { status: ctx.status } });
+        return;
+      }
       if (handle) ctx.req.headers.authorization = `Bearer ${handle}`;
     }
     await next();
@@ -171,6 +179,10 @@ function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: 
         await rememberIdToken(db, config.name, body.id_token, { clientId: client.clientId, ...(source?.acr ? { acr: source.acr } : {}), ...(source?.amr ? { amr: source.amr } : {}) });
       }
       await codec.wrap(ctx, body);
+    }
+    // Token responses, errors included, must not be cached (RFC 6749 §5.1, §5.2; NHS login interface spec).
+    if (route === 'token') {
+      ctx.set('Cache-Control', 'no-store');
       ctx.set('Pragma', 'no-cache');
     }
     if ((route === 'token' || route === 'userinfo') && ctx.status === 200) await applyFault(ctx, route, provider, config, db, events, signingKey);

@@ -135,7 +135,11 @@ for (const dialect of DIALECTS) {
         ['wrong iss', () => rp.assertion({ iss: 'someone-else' })],
         ['wrong sub', () => rp.assertion({ sub: 'someone-else' })],
         ['expired', () => rp.assertion({ exp: now - 60 })],
-        ['wrong alg (RS256)', () => rp.assertion({ alg: 'RS256' })],
+        ['signed by another key', () => rp.assertion({ otherKey: true })],
+        ['RS256 with the registered key', () => rp.assertion({ alg: 'RS256' })],
+        ['PS512 with the registered key', () => rp.assertion({ alg: 'PS512' })],
+        ['HS512 (a shared secret)', () => rp.assertion({ alg: 'HS512' })],
+        ['alg none', () => rp.assertion({ alg: 'none' })],
       ];
       for (const [name, make] of cases) {
         const res = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await make() });
@@ -148,6 +152,17 @@ for (const dialect of DIALECTS) {
       assert.equal(replay.body.error, 'invalid_client', 'assertion jti replay');
       const secret = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_id: rp.client.clientId, client_secret: 'x', client_assertion_type: '' });
       assert.equal(secret.body.error, 'invalid_client', 'client_secret_post refused');
+      const basic = await app.fetch(rp.tokenEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${rp.client.clientId}:secret`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI }).toString(),
+      });
+      assert.equal(basic.status, 401, 'client_secret_basic refused');
+      assert.equal(((await basic.json()) as { error: string }).error, 'invalid_client');
+      const noAuth = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_id: rp.client.clientId, client_assertion_type: '' });
+      assert.equal(noAuth.body.error, 'invalid_client', 'token_endpoint_auth_method none refused');
+      assert.equal(noAuth.headers.get('pragma'), 'no-cache', 'errors are not cached either');
+      assert.equal(noAuth.headers.get('cache-control'), 'no-store');
       const unsupported = await tokenRequest(app, rp, { grant_type: 'client_credentials', client_assertion: await rp.assertion() });
       assert.equal(unsupported.status, 400);
       assert.match(String(unsupported.body.error), /unsupported_grant_type|unauthorized_client/);
@@ -174,6 +189,20 @@ for (const dialect of DIALECTS) {
       assert.equal((await patch('')).status, 204);
       ui = await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub);
       assert.equal(ui.client_user_metadata, undefined);
+      assert.equal((await patch('auto')).status, 204);
+      ui = await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub);
+      assert.match(String(ui.client_user_metadata), /^[\w-]{32}$/, '"auto" stores a generated value');
+      const noToken = await app.fetch(`${rp.issuer}/userinfo`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"client_user_metadata":"x"}' });
+      assert.equal(noToken.status, 401);
+      assert.match(noToken.headers.get('www-authenticate') ?? '', /invalid_token/);
+      const other = await login(app, rp, { scope: 'openid profile' });
+      const narrow = await app.fetch(`${rp.issuer}/userinfo`, { method: 'PATCH', headers: { authorization: `Bearer ${other.tokens.access_token}`, 'content-type': 'application/json' }, body: '{"client_user_metadata":"x"}' });
+      assert.equal(narrow.status, 403);
+      assert.match(narrow.headers.get('www-authenticate') ?? '', /insufficient_scope/);
+      await app.events.flush();
+      const patches = await app.database.db.selectFrom('protocol_event').select(['outcome', 'reason']).where('kind', '=', 'userinfo_patch').where('client_id', '=', rp.client.clientId).execute();
+      assert.equal(patches.filter((e) => e.outcome === 'ok').length, 3, 'each PATCH is in the protocol record');
+      assert.ok(patches.some((e) => e.reason?.startsWith('insufficient_scope')));
     });
   });
 }

@@ -1,6 +1,6 @@
 /** A test relying party: a registered client with its own RSA key, driving openid-client against the app. */
 import * as oidc from 'openid-client';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { registerClient, type ClientRegistration } from '../identity/index.ts';
 import type { ClientRecord } from '../storage/index.ts';
@@ -18,7 +18,7 @@ export interface TestRp {
   tokenEndpoint: string;
   config: oidc.Configuration;
   /** Signs a client assertion, with optional changes to test the token endpoint's checks. */
-  assertion(changes?: { aud?: string; iss?: string; sub?: string; exp?: number; jti?: string; alg?: 'RS512' | 'RS256' }): Promise<string>;
+  assertion(changes?: { aud?: string; iss?: string; sub?: string; exp?: number; jti?: string; alg?: 'RS512' | 'RS256' | 'PS512' | 'HS512' | 'none'; otherKey?: boolean }): Promise<string>;
 }
 
 export async function createRp(app: TestApp, env: EnvironmentName, reg: Partial<ClientRegistration> = {}): Promise<TestRp> {
@@ -56,10 +56,22 @@ export async function createRp(app: TestApp, env: EnvironmentName, reg: Partial<
     tokenEndpoint,
     config,
     async assertion(c = {}) {
-      const key = c.alg === 'RS256' ? (await generateKeyPair('RS256')).privateKey : privateKey;
+      const alg = c.alg ?? 'RS512';
       const now = Math.floor(Date.now() / 1000);
+      const claims = { iss: c.iss ?? client.clientId, sub: c.sub ?? client.clientId, aud: c.aud ?? tokenEndpoint, iat: now, exp: c.exp ?? now + 60, jti: c.jti ?? randomBytes(12).toString('hex') };
+      if (alg === 'none') {
+        const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+        return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
+      }
+      // The client's own registered key under another algorithm (or another key altogether), so that only
+      // the algorithm (or only the key) is wrong.
+      const key: CryptoKey | Uint8Array = c.otherKey
+        ? (await generateKeyPair('RS512')).privateKey
+        : alg === 'HS512' ? new TextEncoder().encode(client.clientId.repeat(4))
+        : alg === 'RS512' ? privateKey
+        : await importPKCS8(await exportPKCS8(privateKey), alg);
       return new SignJWT({})
-        .setProtectedHeader({ alg: c.alg ?? 'RS512', kid })
+        .setProtectedHeader({ alg, kid })
         .setIssuer(c.iss ?? client.clientId)
         .setSubject(c.sub ?? client.clientId)
         .setAudience(c.aud ?? tokenEndpoint)
