@@ -29,8 +29,18 @@ test('bad values are refused with the variable named', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ SMTP_URL: 'mail.example.org:25' }, 'SMTP_URL'],
     [{ LIVE_ISSUER: 'http://localhost:3000/sandpit' }, 'LIVE_ISSUER'],
+    [{ TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '0' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '10.0.0.1, proxy.example.org' }, 'TRUST_PROXY'],
   ];
   for (const [env, variable] of bad) {
     assert.throws(() => loadConfig(env), (e: ConfigError) => e instanceof ConfigError && e.variable === variable, variable);
   }
+});
+
+test('TRUST_PROXY: off by default; true, a hop count or a list of proxies', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+  assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1' }).trustProxy, ['10.0.0.0/8', '::1']);
 });

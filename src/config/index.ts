@@ -33,6 +33,8 @@ export interface Config {
   /** SMTP server for outgoing mail; without one, mail waits in the database outbox. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Which proxies to believe about the client address (X-Forwarded-For): Fastify's `trustProxy`. */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {
@@ -87,6 +89,25 @@ function parseDatabase(raw: string | undefined, cwd: string): DatabaseConfig {
   throw new ConfigError('DATABASE_URL', `must start with postgres://, postgresql://, sqlite: or file:, got "${raw.split(':')[0]}:..."`);
 }
 
+/**
+ * TRUST_PROXY: unset or "false" (use the socket address), "true" (any proxy), a hop count, or a comma list of
+ * proxy addresses/CIDRs. Rate limits per address depend on it: behind a proxy without it, every visitor
+ * shares the proxy's address.
+ */
+function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 10) throw new ConfigError('TRUST_PROXY', `a hop count must be from 1 to 10, got ${raw}`);
+    return hops;
+  }
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((a) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(a));
+  if (bad !== undefined || !list.length) throw new ConfigError('TRUST_PROXY', `must be true, false, a hop count or a comma list of IP addresses/CIDRs, got "${bad ?? raw}"`);
+  return list;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
@@ -127,5 +148,6 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   }
   const mailFrom = env.MAIL_FROM || `NHS login integration toolkit <no-reply@${publicUrl.hostname}>`;
 
-  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom };
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom, trustProxy };
 }

@@ -19,6 +19,14 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await ready.json(), { status: 'ready', database: dialect });
     });
 
+    test('unknown pages and client errors: NHS-style pages', async () => {
+      const missing = await app.fetch('http://localhost:3000/no/such/page');
+      assert.equal(missing.status, 404);
+      assert.match(await missing.text(), /Page not found[\s\S]*nhsuk-header|nhsuk-header[\s\S]*Page not found/);
+      const big = await app.fetch('http://localhost:3000/portal/sign-in', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x='.padEnd(2 * 1024 * 1024, 'a') });
+      assert.equal(big.status, 413, 'a client error keeps its status');
+    });
+
     test('metrics count sign-ins, tokens and errors by code, per environment', async () => {
       const rp = await createRp(app, 'sandpit');
       await login(app, rp, {});
@@ -41,3 +49,18 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+test('an unexpected failure (the database loses a table mid-flight) is an NHS-style 500 page that reveals no internals', async () => {
+  const app = await startTestApp('sqlite');
+  try {
+    await app.database.db.schema.dropTable('web_session').execute();
+    const res = await app.fetch('http://localhost:3000/console/', { headers: { cookie: 'toolkit_console=some-session' } });
+    assert.equal(res.status, 500);
+    const text = await res.text();
+    assert.match(text, /there is a problem with the service/i);
+    assert.match(text, /nhsuk-header/);
+    assert.doesNotMatch(text, /web_session|no such table/);
+  } finally {
+    await app.stop();
+  }
+});

@@ -30,13 +30,28 @@ export async function buildApp(config: Config, options: { database?: Database } 
   const database = options.database ?? (await openDatabase(config.database));
   const fastify = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
-    trustProxy: false,
+    trustProxy: config.trustProxy as boolean | string[], // a hop count works too (Fastify docs); its types omit it
     bodyLimit: 1024 * 1024,
   });
   const metrics = new Metrics();
   const events = meteredSink(createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')), metrics);
   const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), PORTAL_VIEWS, CONSOLE_VIEWS]);
   const identity = await createIdentity(config, database.db, events, render, fastify.log);
+
+  // Set before any plugin is registered: plugins inherit the handlers in force when they load.
+  // Anything unexpected: logged in full, answered without internals — JSON under /api/v1, an NHS-style page
+  // elsewhere. Client errors Fastify raises itself (a body too large, bad content type) keep their status.
+  fastify.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err }, 'unhandled error');
+    const message = status === 500 ? 'Something went wrong on our side. Try again; if it keeps happening, tell the NHS login team.' : err.message;
+    if (req.url.startsWith('/api/')) return reply.code(status).send({ error: status === 500 ? 'server_error' : 'invalid_request', message });
+    return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
+      .send(render('error.njk', { title: status === 500 ? 'Sorry, there is a problem with the service' : 'There is a problem with the request', message }));
+  });
+  fastify.setNotFoundHandler((_req, reply) =>
+    reply.code(404).type('text/html; charset=utf-8').send(render('error.njk', { title: 'Page not found', message: 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.' })),
+  );
 
   await fastify.register(formbody);
   await fastify.register(cookie);
@@ -63,7 +78,9 @@ export async function buildApp(config: Config, options: { database?: Database } 
       await database.ping();
       return { status: 'ready', database: database.kind };
     } catch (err) {
-      return reply.code(503).send({ status: 'not ready', database: database.kind, error: (err as Error).message });
+      // The reason goes to the log, not to whoever asks: it can name hosts and users.
+      fastify.log.error({ err }, 'readiness check failed: the database does not answer');
+      return reply.code(503).send({ status: 'not ready', database: database.kind, error: 'the database does not answer (see the server log)' });
     }
   });
   fastify.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
