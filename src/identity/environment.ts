@@ -170,7 +170,10 @@ function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: 
     if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
       // The engine lists every response mode it implements; NHS login offers the query mode only.
       (ctx.body as Record<string, unknown>).response_modes_supported = ['query'];
+      // NHS login sends no `iss` in authorization responses (RFC 9207), so it does not advertise it either.
+      delete (ctx.body as Record<string, unknown>).authorization_response_iss_parameter_supported;
     }
+    if ((route === 'authorization' || route === 'resume') && ctx.status >= 300 && ctx.status < 400) stripIss(ctx);
     if (route === 'token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
       const body = ctx.body as Record<string, unknown>;
       const client = ctx.oidc.client as unknown as { clientId: string; nhs_sso_to?: string[] };
@@ -189,6 +192,16 @@ function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: 
     const kind = route ? ROUTE_KIND[route] : undefined;
     if (kind) recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined);
   };
+}
+
+/** Removes the engine's RFC 9207 `iss` from a redirect back to the relying party, as NHS login sends none. */
+function stripIss(ctx: KoaContextWithOIDC) {
+  const location = ctx.response.get('location');
+  if (!location || !location.includes('iss=')) return;
+  const url = new URL(location);
+  if (url.searchParams.get('iss') !== ctx.oidc.issuer) return;
+  url.searchParams.delete('iss');
+  ctx.redirect(url.href);
 }
 
 /** Spoils this response if a fault that fits it is armed for the client (never in live). */

@@ -39,6 +39,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(d.id_token_signing_alg_values_supported, ['RS512']);
       assert.deepEqual(d.subject_types_supported, ['public']);
       assert.equal(d.end_session_endpoint, undefined);
+      assert.equal(d.authorization_response_iss_parameter_supported, undefined, 'NHS login sends no iss on redirects');
       assert.equal(d.jwks_uri, 'http://localhost:3000/sandpit/.well-known/jwks.json');
       assert.ok(String(d.fido_uaf_authentication_request_endpoint).startsWith(rp.issuer));
       for (const s of ['openid', 'profile', 'basic_demographics', 'gp_integration_credentials', 'client_metadata']) {
@@ -52,6 +53,7 @@ for (const dialect of DIALECTS) {
     test('P9 login: RS512 ID and access tokens with the NHS claims, userinfo, no-store', async () => {
       const r = await login(app, rp, { scope: 'openid profile email phone gp_registration_details', vtr: ['P9.Cp.Cd'] });
       assert.deepEqual(r.steps, ['sign-in', 'otp', 'consent']);
+      assert.equal(r.callback!.searchParams.get('iss'), null, 'no RFC 9207 iss in the redirect');
       const header = decodeProtectedHeader(r.tokens.id_token!);
       assert.equal(header.alg, 'RS512');
       const c = r.claims;

@@ -57,7 +57,8 @@ const checkAuthorizationProfile = (deps: ProviderDeps) => async (ctx: KoaContext
     throw new errors.InvalidRequest('NHS login only supports response_mode=query');
   }
   for (const name of UNSUPPORTED_PARAMS) {
-    if (p[name] !== undefined) throw new errors.RequestNotSupported(`${name} is not supported by NHS login`);
+    // The engine drops parameters of features that are off (e.g. `claims`) before this runs: look at the query too.
+    if (p[name] !== undefined || ctx.query?.[name] !== undefined) throw new errors.RequestNotSupported(`${name} is not supported by NHS login`);
   }
   const scopes = String(p.scope ?? '').split(' ');
   if (scopes.includes('profile') && scopes.includes('basic_demographics')) {

@@ -57,6 +57,9 @@ for (const dialect of DIALECTS) {
       assert.equal(e.error, 'invalid_request');
       e = await errorOf(authorizationUrl(rp, { state: 's4', nonce: 'n', extra: { max_age: '60' } }));
       assert.equal(e.error, 'request_not_supported');
+      assert.equal(e.iss, undefined, 'no RFC 9207 iss on error redirects either');
+      e = await errorOf(authorizationUrl(rp, { state: 's4', nonce: 'n', extra: { claims: '{"userinfo":{"email":null}}' } }));
+      assert.equal(e.error, 'request_not_supported', 'the claims parameter is refused, not ignored');
       e = await errorOf(authorizationUrl(rp, { state: 's5', nonce: 'n', extra: { response_mode: 'fragment' } }));
       assert.equal(e.error, 'invalid_request');
     });
