@@ -57,6 +57,7 @@ export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
   app.post<Req>('/interaction/:uid/decline', async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
+    if (nextStep(j) !== 'consent') return reply.redirect(`${j.base}`, 303); // only from the consent screen
     return page(deps, reply, 'decline.njk', {
       title: 'If you do not share your information',
       backHref: `${j.base}/consent`,
@@ -67,6 +68,7 @@ export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
   app.post<Req>('/interaction/:uid/decline/confirm', async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
+    if (nextStep(j) !== 'consent') return reply.redirect(`${j.base}`, 303);
     deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'consent', outcome: 'error', reason: 'ConsentNotGiven', person: j.person?.id, correlationId: j.uid });
     return finishWithError(deps, j, reply, 'access_denied', 'ConsentNotGiven');
   });

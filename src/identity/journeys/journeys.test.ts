@@ -134,6 +134,25 @@ for (const dialect of DIALECTS) {
       assert.ok(page.url.endsWith('/consent'), page.url);
     });
 
+    test('steps cannot be skipped: no uplift, decline or security code before the password', async () => {
+      const b = browser();
+      const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
+      assert.ok(start.url.endsWith('/sign-in'));
+      const base = start.url.replace(/\/sign-in$/, '');
+      for (const step of ['prove-identity', 'decline', 'decline/confirm', 'otp', 'consent']) {
+        const page = await b.post(`${base}/${step}`, { document: 'passport', otp: '190696' });
+        assert.ok(page.url.endsWith('/sign-in'), `${step} sends the person back to sign in, got ${page.url}`);
+      }
+      // Signed in with password only: still no uplift and no consent before the security code.
+      const otp = await b.post(start.url, { email: 'testuserlive+p5@demo.signin.nhs.uk', password: 'Passw0rd$1' });
+      assert.ok(otp.url.endsWith('/otp'));
+      const early = await b.post(`${base}/prove-identity`, { document: 'passport' });
+      assert.ok(early.url.endsWith('/otp'), early.url);
+      await app.events.flush();
+      const uplifts = await app.database.db.selectFrom('protocol_event').select('id').where('kind', '=', 'uplift').where('correlation_id', '=', base.split('/').at(-1)!).execute();
+      assert.equal(uplifts.length, 0, 'no uplift happened');
+    });
+
     test('repeated wrong passwords lock the account with a clear message', async () => {
       const b = browser();
       const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));

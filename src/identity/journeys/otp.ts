@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { clearFailures, LOCKOUT_MS, takeAttempt } from './state.ts';
-import { fieldError, goToNextStep, loadJourney, page, type JourneyDeps } from './flow.ts';
+import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
 
 type Req = { Params: { uid: string }; Body: { otp?: string } };
 
@@ -29,14 +29,14 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
   app.get<Req>('/interaction/:uid/otp', async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
-    if (!j.person) return reply.redirect(`${j.base}/sign-in`, 303);
+    if (nextStep(j) !== 'otp' || !j.person) return reply.redirect(`${j.base}`, 303); // only after the password
     return show(reply, j.base, j.person.phone_number);
   });
 
   app.post<Req>('/interaction/:uid/otp', async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
-    if (!j.person) return reply.redirect(`${j.base}/sign-in`, 303);
+    if (nextStep(j) !== 'otp' || !j.person) return reply.redirect(`${j.base}`, 303); // only after the password
     const code = String(req.body?.otp ?? '').replace(/\s+/g, '');
     if (!/^\d{6}$/.test(code)) {
       return show(reply, j.base, j.person.phone_number, { errors: [fieldError('otp', 'Enter the 6 digit security code')] }, 400);

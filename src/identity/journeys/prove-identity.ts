@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { findPerson, updatePerson } from '../../storage/index.ts';
 import { higherLevel, levelAtLeast, matchVector } from '../vectors.ts';
-import { fieldError, goToNextStep, loadJourney, page, type Journey, type JourneyDeps } from './flow.ts';
+import { fieldError, goToNextStep, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
 
 type Req = { Params: { uid: string }; Body: Record<string, string | undefined> };
 
@@ -30,14 +30,16 @@ export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
   app.get<Req>('/interaction/:uid/prove-identity', async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
-    if (!j.person) return reply.redirect(`${j.base}/sign-in`, 303);
+    // Only at this step: not before the password and security code, not after the level is met.
+    if (nextStep(j) !== 'prove-identity' || !j.person) return reply.redirect(`${j.base}`, 303);
     return show(reply, j);
   });
 
   app.post<Req>('/interaction/:uid/prove-identity', async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
-    if (!j.person) return reply.redirect(`${j.base}/sign-in`, 303);
+    // Only at this step: not before the password and security code, not after the level is met.
+    if (nextStep(j) !== 'prove-identity' || !j.person) return reply.redirect(`${j.base}`, 303);
     const clientId = String(j.details.params.client_id);
     const b = req.body ?? {};
     if (!levelAtLeast(j.person.proofing_level, 'P5')) {
