@@ -130,6 +130,31 @@ for (const dialect of DIALECTS) {
       assert.match(revoked.headers.get('www-authenticate') ?? '', /invalid_token/);
     });
 
+    test('a code redeemed twice at once: one token response at most, and its tokens revoked', async () => {
+      const { signIn } = await import('../test-support/rp.ts');
+      const s = await signIn(app, rp, {});
+      const code = s.callback!.searchParams.get('code')!;
+      const results = await Promise.all(Array.from({ length: 4 }, async () =>
+        tokenRequest(app, rp, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion() })));
+      const won = results.filter((r) => r.status === 200);
+      assert.ok(won.length <= 1, `at most one redemption succeeds, got ${won.length}`);
+      assert.ok(results.filter((r) => r.body.error === 'invalid_grant').length >= 3);
+      for (const w of won) {
+        const ui = await app.fetch(`${rp.issuer}/userinfo`, { headers: { authorization: `Bearer ${w.body.access_token}` } });
+        assert.equal(ui.status, 401, 'the replay revoked the tokens the code gave');
+      }
+    });
+
+    test('one client assertion sent twice at once authenticates at most once', async () => {
+      const jti = `concurrent-${Date.now()}`;
+      const assertion = await rp.assertion({ jti });
+      const results = await Promise.all(Array.from({ length: 4 }, () =>
+        tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: REDIRECT_URI, client_assertion: assertion })));
+      const authenticated = results.filter((r) => r.body.error !== 'invalid_client');
+      assert.equal(authenticated.length, 1, `exactly one got past client authentication: ${JSON.stringify(results.map((r) => r.body.error))}`);
+      assert.equal(authenticated[0]!.body.error, 'invalid_grant');
+    });
+
     test('client authentication failures are invalid_client', async () => {
       const now = Math.floor(Date.now() / 1000);
       const cases: [string, () => Promise<string>][] = [

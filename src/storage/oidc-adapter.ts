@@ -3,7 +3,7 @@
  * grants, replay detection) lives in `oidc_model`, scoped by environment, so several instances on one
  * PostgreSQL behave as one. Clients come from the `client` table.
  */
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from './db.ts';
 import { findClientRow, clientMetadata } from './clients.ts';
 import { prepared } from './prepared.ts';
@@ -23,8 +23,15 @@ function modelQueries(db: Db) {
     byId: select('id'),
     byUid: select('uid'),
     byUserCode: select('user_code'),
+    // Compare-and-set: only the first of two concurrent redemptions marks the row.
     consume: prepared(db, (at: number, env: string, model: string, id: string) =>
-      db.updateTable('oidc_model').set({ consumed_at: at }).where('env', '=', env).where('model', '=', model).where('id', '=', id), 4),
+      db.updateTable('oidc_model').set({ consumed_at: at }).where('env', '=', env).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null), 4),
+    grantOf: prepared(db, (env: string, model: string, id: string) =>
+      db.selectFrom('oidc_model').select('grant_id').where('env', '=', env).where('model', '=', model).where('id', '=', id), 3),
+    // Claims a replay marker: inserted by exactly one caller; the others see the existing row.
+    claim: prepared(db, (env: string, model: string, id: string, expiresAt: number) =>
+      db.insertInto('oidc_model').values({ env, model, id, payload: '{}', grant_id: null, uid: null, user_code: null, expires_at: expiresAt, consumed_at: null })
+        .onConflict((oc) => oc.columns(['env', 'model', 'id']).doNothing()), 4),
     destroy: prepared(db, (env: string, model: string, id: string) =>
       db.deleteFrom('oidc_model').where('env', '=', env).where('model', '=', model).where('id', '=', id), 3),
     revokeGrant: prepared(db, (env: string, grantId: string) => db.deleteFrom('oidc_model').where('env', '=', env).where('grant_id', '=', grantId), 2),
@@ -67,7 +74,13 @@ class ModelAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.#q.consume(nowMs(), this.#env, this.#model, id);
+    const res = await this.#q.consume(nowMs(), this.#env, this.#model, id);
+    if (Number(res.numAffectedRows ?? 0n) === 1) return;
+    // Redeemed concurrently by another request, which won: treat this one as a replay (RFC 6749 §4.1.2), so
+    // the grant's tokens are revoked and this request gets invalid_grant rather than a second set of tokens.
+    const grantId = (await this.#q.grantOf(this.#env, this.#model, id)).rows[0]?.grant_id;
+    if (grantId) await this.#q.revokeGrant(this.#env, grantId);
+    throw new errors.InvalidGrant(`${this.#model === 'RefreshToken' ? 'refresh token' : 'authorization code'} already consumed`);
   }
 
   async destroy(id: string): Promise<void> {
@@ -79,6 +92,29 @@ class ModelAdapter implements Adapter {
     await this.#q.revokeGrant(this.#env, grantId);
   }
 }
+
+/**
+ * Replay detection (client assertion `jti`s): the engine asks `find` and then saves a marker, which two
+ * concurrent requests with the same `jti` could both pass. Here `find` claims the marker atomically, so only
+ * one of them sees "not found"; the engine's save that follows then sets the marker's real expiry.
+ */
+class ReplayDetectionAdapter extends ModelAdapter {
+  readonly #claim: ModelQueries['claim'];
+  readonly #env: string;
+  constructor(q: ModelQueries, env: string) {
+    super(q, env, 'ReplayDetection');
+    this.#claim = q.claim;
+    this.#env = env;
+  }
+  override async find(id: string): Promise<AdapterPayload | undefined> {
+    const existing = await super.find(id);
+    if (existing) return existing;
+    const res = await this.#claim(this.#env, 'ReplayDetection', id, nowMs() + CLAIM_MS);
+    return Number(res.numAffectedRows ?? 0n) === 1 ? undefined : { jti: id };
+  }
+}
+/** Until the engine's own save sets the marker's expiry from the assertion's `exp`. */
+const CLAIM_MS = 10 * 60 * 1000;
 
 class ClientAdapter implements Adapter {
   readonly #db: Db;
@@ -108,7 +144,7 @@ class ClientAdapter implements Adapter {
 /** The factory oidc-provider calls once per model name. */
 export function oidcAdapterFactory(db: Db, env: string): (model: string) => Adapter {
   const q = modelQueries(db);
-  return (model) => (model === 'Client' ? new ClientAdapter(db, env) : new ModelAdapter(q, env, model));
+  return (model) => (model === 'Client' ? new ClientAdapter(db, env) : model === 'ReplayDetection' ? new ReplayDetectionAdapter(q, env) : new ModelAdapter(q, env, model));
 }
 
 /** The protocol record keeps this long; journey evidence and traces read recent traffic only. */
