@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, type Config } from '../config/index.ts';
 import { buildApp, type App } from '../web/app.ts';
+import { openDatabase, type Database } from '../storage/index.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
@@ -37,6 +38,13 @@ async function freshDatabaseUrl(dialect: Dialect): Promise<{ url: string; drop()
       await c.end();
     },
   };
+}
+
+/** A fresh, migrated database on its own (storage tests), dropped on close. */
+export async function openTestDatabase(dialect: Dialect): Promise<Database & { close(): Promise<void> }> {
+  const fresh = await freshDatabaseUrl(dialect);
+  const database = await openDatabase(loadConfig({ DATABASE_URL: fresh.url }).database);
+  return { ...database, async close() { await database.close(); await fresh.drop(); } };
 }
 
 export interface TestApp extends App {

@@ -1,0 +1,103 @@
+/**
+ * The storage port on both databases: the oidc-provider adapter (expiry, lookups, consume, grant revocation,
+ * replay markers), expiring kv records and single-use claims, attempt counters, purging, and the node:sqlite
+ * dialect's transactions.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS, openTestDatabase } from '../test-support/harness.ts';
+import { clearFailures, isLocked, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, releaseAttempt, takeAttempt, type Database } from './index.ts';
+
+for (const dialect of DIALECTS) {
+  describe(`storage (${dialect})`, () => {
+    let database: Database;
+    before(async () => {
+      database = await openTestDatabase(dialect);
+    });
+    after(() => database.close());
+
+    test('adapter: upsert, find, findByUid, expiry and destroy, scoped by environment', async () => {
+      const adapter = oidcAdapterFactory(database.db, 'sandpit');
+      const other = oidcAdapterFactory(database.db, 'integration');
+      const sessions = adapter('Session');
+      await sessions.upsert('s1', { uid: 'u1', accountId: 'p1' } as never, 60);
+      assert.equal((await sessions.find('s1'))?.accountId, 'p1');
+      assert.equal((await sessions.findByUid('u1'))?.accountId, 'p1');
+      assert.equal(await other('Session').find('s1'), undefined, 'another environment does not see it');
+      await sessions.upsert('s1', { uid: 'u1', accountId: 'p2' } as never, 60);
+      assert.equal((await sessions.find('s1'))?.accountId, 'p2', 'upsert replaces');
+      await sessions.upsert('gone', { uid: 'u2' } as never, -1);
+      assert.equal(await sessions.find('gone'), undefined, 'expired rows are not found');
+      await sessions.destroy('s1');
+      assert.equal(await sessions.find('s1'), undefined);
+    });
+
+    test('adapter: consume marks once; a second consume is invalid_grant and revokes the grant', async () => {
+      const adapter = oidcAdapterFactory(database.db, 'sandpit');
+      const codes = adapter('AuthorizationCode');
+      const tokens = adapter('AccessToken');
+      await codes.upsert('c1', { grantId: 'g1' } as never, 600);
+      await tokens.upsert('a1', { grantId: 'g1' } as never, 300);
+      await tokens.upsert('a2', { grantId: 'g2' } as never, 300);
+      await codes.consume('c1');
+      assert.ok((await codes.find('c1'))?.consumed, 'consumed is reported in seconds');
+      await assert.rejects(codes.consume('c1'), (e: Error & { error?: string }) => e.error === 'invalid_grant');
+      assert.equal(await tokens.find('a1'), undefined, 'the grant was revoked');
+      assert.ok(await tokens.find('a2'), 'other grants are untouched');
+      await tokens.revokeByGrantId('g2');
+      assert.equal(await tokens.find('a2'), undefined);
+    });
+
+    test('adapter: a replay marker is claimed by exactly one of many concurrent finders', async () => {
+      const replay = oidcAdapterFactory(database.db, 'sandpit')('ReplayDetection');
+      const found = await Promise.all(Array.from({ length: 8 }, () => replay.find('jti-1')));
+      assert.equal(found.filter((f) => f === undefined).length, 1);
+    });
+
+    test('kv: expiring records and single-use claims', async () => {
+      await kvPut(database.db, 'ns', 'k', { a: 1 }, 60_000);
+      assert.deepEqual(await kvGet(database.db, 'ns', 'k'), { a: 1 });
+      await kvPut(database.db, 'ns', 'old', 1, 1);
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(await kvGet(database.db, 'ns', 'old'), undefined);
+      const claims = await Promise.all(Array.from({ length: 6 }, () => kvClaimOnce(database.db, 'once', 'x', 60_000)));
+      assert.equal(claims.filter(Boolean).length, 1);
+    });
+
+    test('attempt counters: atomic under concurrency, locked at the limit, released and cleared', async () => {
+      const results = await Promise.all(Array.from({ length: 9 }, () => takeAttempt(database.db, 'k1', 5)));
+      assert.equal(results.filter((r) => r.allowed).length, 5);
+      assert.deepEqual(results.filter((r) => r.allowed).map((r) => r.left).sort(), [0, 1, 2, 3, 4]);
+      assert.ok(await isLocked(database.db, 'k1', 5));
+      await clearFailures(database.db, 'k1');
+      assert.equal(await isLocked(database.db, 'k1', 5), false);
+      await takeAttempt(database.db, 'k2', 2);
+      await releaseAttempt(database.db, 'k2');
+      assert.equal((await takeAttempt(database.db, 'k2', 2)).left, 1, 'a released attempt is given back');
+    });
+
+    test('purgeExpired removes expired rows only', async () => {
+      const sessions = oidcAdapterFactory(database.db, 'live')('Session');
+      await sessions.upsert('keep', { uid: 'k' } as never, 600);
+      await sessions.upsert('drop', { uid: 'd' } as never, 1);
+      await kvPut(database.db, 'p', 'drop', 1, 1);
+      await new Promise((r) => setTimeout(r, 1100));
+      await purgeExpired(database.db);
+      const left = await database.db.selectFrom('oidc_model').select('id').where('env', '=', 'live').execute();
+      assert.deepEqual(left.map((r) => r.id), ['keep']);
+      assert.equal((await database.db.selectFrom('kv').select('key').where('ns', '=', 'p').execute()).length, 0);
+    });
+
+    test('transactions commit together or not at all', async () => {
+      await assert.rejects(database.db.transaction().execute(async (tx) => {
+        await tx.insertInto('kv').values({ ns: 'tx', key: 'a', value: '1', expires_at: null }).execute();
+        throw new Error('abort');
+      }));
+      assert.equal(await kvGet(database.db, 'tx', 'a'), undefined, 'rolled back');
+      await database.db.transaction().execute(async (tx) => {
+        await tx.insertInto('kv').values({ ns: 'tx', key: 'b', value: '2', expires_at: null }).execute();
+      });
+      assert.equal(await kvGet(database.db, 'tx', 'b'), 2);
+    });
+  });
+}
