@@ -46,3 +46,38 @@ test('scopes and vectors must be NHS login ones; IM1 scope needs IM1', async () 
   assert.equal(await code({ vtr: ['P7.Cp'] }), 'invalid_vtr');
   assert.equal(await code({ vtr: [] }), 'invalid_vtr');
 });
+
+test('JWKS URL: fetched and checked; localhost, private networks and metadata addresses are refused', async () => {
+  const jwk = await jwkFromPem(rsa2048.publicKey);
+  const served = { keys: [{ ...jwk, kid: 'k1' }] };
+  const client = await validateRegistration({ ...base, publicKeyPem: undefined, jwksUri: 'https://keys.svc.example/jwks.json' }, async () => served);
+  assert.equal(client.jwksUri, 'https://keys.svc.example/jwks.json');
+  const dup = await validateRegistration({ ...base, publicKeyPem: undefined, jwksUri: 'https://keys.svc.example/jwks.json' }, async () => ({ keys: [jwk, jwk] })).catch((e: RegistrationError) => e.code);
+  assert.equal(dup, 'duplicate_kid');
+  // The real fetch, aimed at the toolkit's own network: refused before any request leaves.
+  const { createServer } = await import('node:http');
+  let hits = 0;
+  const server = createServer((_q, s) => {
+    hits++;
+    s.end(JSON.stringify(served));
+  }).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  try {
+    for (const uri of [`http://localhost:${port}/jwks`, `http://127.0.0.1:${port}/jwks`, 'http://[::1]/jwks', 'https://10.1.2.3/jwks', 'https://169.254.169.254/latest', 'https://[::ffff:127.0.0.1]/jwks']) {
+      const err = await validateRegistration({ ...base, publicKeyPem: undefined, jwksUri: uri }).catch((e: RegistrationError) => e);
+      assert.ok(err instanceof RegistrationError, uri);
+      assert.equal(err.code, 'invalid_jwks_uri', uri);
+      assert.match(err.message, /not a public internet address|https/, uri);
+    }
+    assert.equal(hits, 0, 'nothing reached the local server');
+  } finally {
+    server.close();
+  }
+});
+
+test('public address check', async () => {
+  const { isPublicAddress } = await import('../security/outbound.ts');
+  for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '::1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1', '0.0.0.0', 'localhost']) assert.equal(isPublicAddress(a), false, a);
+  for (const a of ['8.8.8.8', '151.101.1.1', '2a00:1450:4009:81f::200e']) assert.equal(isPublicAddress(a), true, a);
+});

@@ -3,6 +3,7 @@
  * The CLI, the portal and the console all register clients through `registerClient`; every rule fails
  * with its own code and a message naming the field, so forms can show it against that field.
  */
+import { fetchPublicJson, OutboundError } from '../security/outbound.ts';
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { insertClient, type ClientRecord, type Db } from '../storage/index.ts';
@@ -118,7 +119,10 @@ export async function checkJwks(value: unknown, field = 'jwks'): Promise<{ keys:
   return { keys: out };
 }
 
-export async function fetchJwks(env: EnvironmentName, uri: string, fetchImpl: typeof fetch = fetch): Promise<{ keys: JWK[] }> {
+/** How a JWKS URL is read: the real one refuses non-public addresses (security/outbound.ts). */
+export type FetchJson = (url: string) => Promise<unknown>;
+
+export async function fetchJwks(env: EnvironmentName, uri: string, fetchJson: FetchJson = fetchPublicJson): Promise<{ keys: JWK[] }> {
   const field = 'jwks_uri';
   try {
     checkRedirectUri(env, uri, field);
@@ -127,18 +131,17 @@ export async function fetchJwks(env: EnvironmentName, uri: string, fetchImpl: ty
   }
   let body: unknown;
   try {
-    const res = await fetchImpl(uri, { signal: AbortSignal.timeout(5000), redirect: 'error' });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    body = await res.json();
+    body = await fetchJson(uri);
   } catch (e) {
-    throw new RegistrationError('invalid_jwks_uri', field, `The JWKS URL could not be fetched as JSON (${(e as Error).message})`);
+    if (!(e instanceof OutboundError)) throw e;
+    throw new RegistrationError('invalid_jwks_uri', field, `The JWKS URL could not be used: ${e.message}`);
   }
   return checkJwks(body, field);
 }
 
 export interface RegisteredClient extends ClientRecord {}
 
-export async function validateRegistration(r: ClientRegistration, fetchImpl?: typeof fetch): Promise<ClientRecord> {
+export async function validateRegistration(r: ClientRegistration, fetchJson?: FetchJson): Promise<ClientRecord> {
   const name = r.name.trim();
   if (!name || name.length > 100) throw new RegistrationError('invalid_name', 'name', 'Enter a client name of 1 to 100 characters');
   if (r.redirectUris.length === 0) throw new RegistrationError('invalid_redirect_uri', 'redirect_uri', 'Enter at least one redirect URI');
@@ -167,7 +170,7 @@ export async function validateRegistration(r: ClientRegistration, fetchImpl?: ty
   let jwks: { keys: JWK[] } | undefined;
   if (r.publicKeyPem) jwks = { keys: [await jwkFromPem(r.publicKeyPem)] };
   else if (r.jwks !== undefined) jwks = await checkJwks(r.jwks);
-  else await fetchJwks(r.env, r.jwksUri!, fetchImpl);
+  else await fetchJwks(r.env, r.jwksUri!, fetchJson);
 
   return {
     env: r.env,
@@ -186,8 +189,8 @@ export async function validateRegistration(r: ClientRegistration, fetchImpl?: ty
   };
 }
 
-export async function registerClient(db: Db, r: ClientRegistration, fetchImpl?: typeof fetch): Promise<ClientRecord> {
-  const client = await validateRegistration(r, fetchImpl);
+export async function registerClient(db: Db, r: ClientRegistration, fetchJson?: FetchJson): Promise<ClientRecord> {
+  const client = await validateRegistration(r, fetchJson);
   await insertClient(db, client);
   return client;
 }
