@@ -26,6 +26,7 @@ for (const dialect of DIALECTS) {
     let browser: Browser;
     let rpUrl: string;
     let stopRp: () => Promise<void>;
+    let clockOffset = 0;
 
     before(async () => {
       app = await startListeningApp(dialect);
@@ -34,7 +35,7 @@ for (const dialect of DIALECTS) {
       const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
       const scope = 'openid profile email';
       const client = await registerClient(app.database.db, { env: 'sandpit', name: 'Reference service', redirectUris: [`${rpUrl}/callback`], scopes: scope.split(' '), vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
-      const rp = await createReferenceRp({ issuer: `${app.origin}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope, vtr: ['P9.Cp.Cd'], allowHttp: true });
+      const rp = await createReferenceRp({ issuer: `${app.origin}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope, vtr: ['P9.Cp.Cd'], allowHttp: true }, () => Date.now() + clockOffset);
       await rp.listen({ port: rpPort, host: '127.0.0.1' });
       stopRp = () => rp.close();
       browser = await launchChromium();
@@ -65,6 +66,25 @@ for (const dialect of DIALECTS) {
       await page.click('#nhs-login');
       await page.waitForURL(`${rpUrl}/`);
       assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/, 'signed in again without any NHS login page');
+      await context.close();
+    });
+
+    test('the service signs the person in again after 30 minutes idle (its own session, not NHS login\'s)', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(rpUrl);
+      await page.click('#nhs-login');
+      await signInAs(page, 'testuserlive+6@demo.signin.nhs.uk');
+      await page.click('button:has-text("Continue")');
+      await page.waitForURL(`${rpUrl}/`);
+      clockOffset = 29 * 60 * 1000;
+      await page.reload();
+      assert.ok(await page.locator('#vot').count(), 'still signed in after 29 minutes');
+      clockOffset += 31 * 60 * 1000;
+      await page.reload();
+      assert.equal(await page.locator('#vot').count(), 0, 'signed out after 31 idle minutes');
+      assert.ok(await page.locator('#nhs-login').isVisible());
+      clockOffset = 0;
       await context.close();
     });
 

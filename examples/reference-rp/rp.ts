@@ -25,17 +25,50 @@ interface Pending {
   state: string;
   nonce: string;
   vtr: string[];
+  at: number;
 }
 
-/** Sessions are in memory to keep the example short: use your framework's session store in production. */
-const pending = new Map<string, Pending>();
-const signedIn = new Map<string, { claims: Record<string, unknown>; userinfo: Record<string, unknown> }>();
+interface SignedIn {
+  claims: Record<string, unknown>;
+  userinfo: Record<string, unknown>;
+  since: number;
+  lastSeen: number;
+}
+
+/**
+ * NHS login leaves the session to the service: web services must sign people in again after 30 minutes
+ * without activity or 12 hours in all (NHS login interface spec, "What an RP must do").
+ */
+export const IDLE_LIMIT_MS = 30 * 60 * 1000;
+export const ABSOLUTE_LIMIT_MS = 12 * 60 * 60 * 1000;
+/** A sign-in that has not come back from NHS login within this time is forgotten. */
+const PENDING_LIMIT_MS = 10 * 60 * 1000;
 
 function sessionId(cookie: string | undefined): string | undefined {
   return /(?:^|;\s*)rp_session=([\w-]+)/.exec(cookie ?? '')?.[1];
 }
 
-export async function createReferenceRp(o: RpOptions): Promise<FastifyInstance> {
+export async function createReferenceRp(o: RpOptions, clock: () => number = Date.now): Promise<FastifyInstance> {
+  // Sessions are in memory to keep the example short: use your framework's session store in production.
+  const pending = new Map<string, Pending>();
+  const signedIn = new Map<string, SignedIn>();
+  const active = (sid: string | undefined): SignedIn | undefined => {
+    const user = sid ? signedIn.get(sid) : undefined;
+    if (!user) return undefined;
+    const now = clock();
+    if (now - user.lastSeen > IDLE_LIMIT_MS || now - user.since > ABSOLUTE_LIMIT_MS) {
+      signedIn.delete(sid!);
+      return undefined;
+    }
+    user.lastSeen = now;
+    return user;
+  };
+  const sweep = setInterval(() => {
+    const now = clock();
+    for (const [sid, p] of pending) if (now - p.at > PENDING_LIMIT_MS) pending.delete(sid);
+    for (const [sid, u] of signedIn) if (now - u.lastSeen > IDLE_LIMIT_MS || now - u.since > ABSOLUTE_LIMIT_MS) signedIn.delete(sid);
+  }, 60_000).unref();
+
   const key = (await importPKCS8(o.privateKeyPem, 'RS512')) as CryptoKey;
   const tokenEndpoint = `${o.issuer}/token`;
   const config = await oidc.discovery(
@@ -53,12 +86,13 @@ export async function createReferenceRp(o: RpOptions): Promise<FastifyInstance> 
 
   const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
   const app = Fastify({ logger: false });
+  app.addHook('onClose', async () => clearInterval(sweep));
   // The sign-out form posts an empty urlencoded body.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.get('/', async (req, reply) => {
     const sid = sessionId(req.headers.cookie);
-    const user = sid ? signedIn.get(sid) : undefined;
+    const user = active(sid);
     if (user) {
       const rows = Object.entries({ ...user.claims, ...user.userinfo })
         .map(([k, v]) => `<tr class="nhsuk-table__row"><th class="nhsuk-table__header">${escapeHtml(k)}</th><td class="nhsuk-table__cell"><code>${escapeHtml(JSON.stringify(v))}</code></td></tr>`)
@@ -75,7 +109,7 @@ export async function createReferenceRp(o: RpOptions): Promise<FastifyInstance> 
 
   app.get('/login', async (_req, reply) => {
     const sid = randomBytes(16).toString('hex');
-    const p: Pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), vtr: o.vtr };
+    const p: Pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), vtr: o.vtr, at: clock() };
     pending.set(sid, p);
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: o.redirectUri,
@@ -90,7 +124,7 @@ export async function createReferenceRp(o: RpOptions): Promise<FastifyInstance> 
   app.get('/callback', async (req, reply) => {
     const sid = sessionId(req.headers.cookie);
     const p = sid ? pending.get(sid) : undefined;
-    if (!sid || !p) return reply.code(400).type('text/html').send(page('Sign in again', '<h1 class="nhsuk-heading-l">Your sign-in has expired</h1><p><a href="/login">Sign in again</a></p>'));
+    if (!sid || !p || clock() - p.at > PENDING_LIMIT_MS) return reply.code(400).type('text/html').send(page('Sign in again', '<h1 class="nhsuk-heading-l">Your sign-in has expired</h1><p><a href="/login">Sign in again</a></p>'));
     pending.delete(sid);
     const current = new URL(req.url, o.redirectUri);
     const error = current.searchParams.get('error');
@@ -110,7 +144,7 @@ export async function createReferenceRp(o: RpOptions): Promise<FastifyInstance> 
         return reply.code(400).type('text/html').send(errorPage('vot_mismatch', `vot ${String(claims.vot)} is not one of the requested vectors`));
       }
       const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-      signedIn.set(sid, { claims, userinfo });
+      signedIn.set(sid, { claims, userinfo, since: clock(), lastSeen: clock() });
       return reply.redirect('/', 303);
     } catch (e) {
       const err = e as { error?: string; message: string };
