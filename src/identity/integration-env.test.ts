@@ -47,6 +47,25 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(ui.gp_integration_credentials, { gp_user_id: '9422353604', gp_linkage_key: 'YCRPyPSEUARw5', gp_ods_code: 'B85036' });
     });
 
+    test('the fixed P5 and P0 accounts: claims by level, absent claims omitted, P0 cannot meet P5', async () => {
+      const p0rp = await createRp(app, 'integration', { scopes: ['openid', 'profile', 'email', 'phone'], vtr: ['P0.Cp.Cd', 'P5.Cp.Cd'] });
+      const p5 = await login(app, p0rp, { email: 'testuserlive+2@demo.signin.nhs.uk', scope: 'openid profile email', vtr: ['P5.Cp.Cd'] });
+      assert.equal(p5.claims.vot, 'P5.Cp.Cd');
+      assert.equal(p5.claims.identity_proofing_level, 'P5');
+      assert.equal(p5.claims.nhs_number, '9661034524');
+      const p0 = await login(app, p0rp, { email: 'testuserlive+3@demo.signin.nhs.uk', scope: 'openid profile email phone', vtr: ['P0.Cp.Cd'] });
+      assert.equal(p0.claims.vot, 'P0.Cp.Cd');
+      for (const c of ['nhs_number', 'family_name', 'birthdate', 'identity_proofing_level']) assert.equal(c in p0.claims, false, `P0 has no ${c}`);
+      const ui = await oidc.fetchUserInfo(p0rp.config, p0.tokens.access_token, p0.claims.sub);
+      assert.equal(ui.email, 'testuserlive+3@demo.signin.nhs.uk');
+      assert.equal(ui.email_verified, true);
+      for (const v of Object.values(ui)) assert.notEqual(v, null, 'never null');
+      // Asked for P5, the P0 account is taken to prove its identity.
+      const { signIn } = await import('../test-support/rp.ts');
+      const uplift = await signIn(app, p0rp, { email: 'testuserlive+3@demo.signin.nhs.uk', scope: 'openid profile', vtr: ['P5.Cp.Cd'] });
+      assert.equal(uplift.steps.at(-1), 'prove-identity');
+    });
+
     test('http://localhost redirect URIs are refused outside the sandpit', async () => {
       await assert.rejects(createRp(app, 'integration', { redirectUris: ['http://localhost:8080/cb'] }), /only the sandpit allows http:\/\/localhost/);
     });

@@ -37,9 +37,9 @@ export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
     if (nextStep(j) !== 'consent' || !j.person) return reply.redirect(`${j.base}`, 303);
     const { provider } = deps;
     const clientId = String(j.details.params.client_id);
-    const grant = j.details.grantId
-      ? (await provider.Grant.find(j.details.grantId))!
-      : new provider.Grant({ accountId: j.person.id, clientId });
+    // The session's grant belongs to whoever the session was for; a different person gets a grant of their own.
+    const existing = j.details.grantId ? await provider.Grant.find(j.details.grantId) : undefined;
+    const grant = existing?.accountId === j.person.id ? existing : new provider.Grant({ accountId: j.person.id, clientId });
     grant.addOIDCScope(String(j.details.params.scope ?? 'openid'));
     const grantId = await grant.save();
     const signedIn = j.state.credentials.length > 0;
@@ -50,6 +50,17 @@ export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
     };
     deps.events.record({ env: deps.env.name, clientId, kind: 'consent', outcome: 'ok', person: j.person.id, correlationId: j.uid, details: { scope: j.details.params.scope, vot } });
     const url = await provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
+    if (signedIn && j.details.session?.accountId && j.details.session.accountId !== j.person.id) {
+      // Another person signed in over an existing session: that person's session ends here (after the
+      // result is saved: the engine refuses a result once the session's person has changed). Left to the
+      // engine, it would hand the browser to its end-session endpoint, which NHS login does not have.
+      const session = await provider.Session.find(j.details.session.cookie);
+      if (session) {
+        session.accountId = undefined as never;
+        session.authorizations = {};
+        await session.save(Math.max(1, (session.exp ?? 0) - Math.floor(Date.now() / 1000)));
+      }
+    }
     await journeyState.clear(deps.db, deps.env.name, j.uid);
     return reply.redirect(url, 303);
   });

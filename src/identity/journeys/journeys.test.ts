@@ -87,6 +87,38 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch((await browser().get('/sandpit/settings')).text, /testuserlive@/);
     });
 
+    test('prompt=none with a session below the requested level is sso_login_required, not an uplift', async () => {
+      const first = await login(app, rp, { email: 'testuserlive+p5@demo.signin.nhs.uk', vtr: ['P5.Cp.Cd'], scope: 'openid email' });
+      assert.equal(first.claims.vot, 'P5.Cp.Cd');
+      const p9 = await signIn(app, rp, { browser: first.browser, prompt: 'none', vtr: ['P9.Cp.Cd'], scope: 'openid email' });
+      assert.equal(p9.callback?.searchParams.get('error'), 'sso_login_required');
+      const interactive = await signIn(app, rp, { browser: first.browser, email: 'testuserlive+p5@demo.signin.nhs.uk', vtr: ['P9.Cp.Cd'], scope: 'openid email', stopAt: 'prove-identity' });
+      assert.equal(interactive.steps.at(-1), 'prove-identity', 'without prompt=none the person is asked to prove their identity');
+      // Someone else signs in on the same browser: their session replaces the first person's.
+      const other = await login(app, rp, { browser: first.browser, email: 'testuserlive+7@demo.signin.nhs.uk', vtr: ['P9.Cp.Cd'], scope: 'openid email', prompt: 'login' });
+      assert.notEqual(other.claims.sub, first.claims.sub);
+      const sso = await login(app, rp, { browser: first.browser, vtr: ['P9.Cp.Cd'], scope: 'openid email' });
+      assert.deepEqual(sso.steps, [], 'single sign-on as the second person');
+      assert.equal(sso.claims.sub, other.claims.sub);
+    });
+
+    test('allow_registration=false hides the create-account links', async () => {
+      const shown = await browser().get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
+      assert.match(shown.text, /\/register"/);
+      const hidden = await browser().get(authorizationUrl(rp, { state: 's', nonce: 'n', extra: { allow_registration: 'false' } }));
+      assert.ok(hidden.url.endsWith('/sign-in'));
+      assert.doesNotMatch(hidden.text, /\/register"/);
+    });
+
+    test('identity_proofing_level is the highest level ever reached, even when the current one is lower', async () => {
+      const { updatePerson, findPersonByEmail } = await import('../../storage/index.ts');
+      const person = (await findPersonByEmail(app.database.db, 'sandpit', 'testuserlive+23@demo.signin.nhs.uk'))!;
+      await updatePerson(app.database.db, 'sandpit', person.id, { proofing_level: 'P5', highest_level: 'P9' });
+      const r = await login(app, rp, { email: 'testuserlive+23@demo.signin.nhs.uk', vtr: ['P5.Cp.Cd'], scope: 'openid profile' });
+      assert.equal(r.claims.vot, 'P5.Cp.Cd');
+      assert.equal(r.claims.identity_proofing_level, 'P9');
+    });
+
     test('declining consent: a second chance, then access_denied + ConsentNotGiven', async () => {
       const s = await signIn(app, rp, { stopAt: 'consent' });
       const consent = s.page.url;
