@@ -81,6 +81,15 @@ test('clients sso sets the pairs (audited); keys rotate publishes then switches,
   c = capture();
   assert.equal(await main(['keys', 'rotate', '--env', 'sandpit', '--step', 'switch', '--json'], c.io, env), 0);
   assert.equal(JSON.parse(c.out[0]!).kid, kid);
+  c = capture();
+  assert.equal(await main(['keys', 'rotate', '--env', 'sandpit', '--step', 'retire', '--json'], c.io, env), 1, 'too early: tokens it signed may be valid');
+  assert.match(JSON.parse(c.err[0]!).message, /may still be valid: remove it after/);
+  const { openDatabase } = await import('../storage/index.ts');
+  const database = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'db.sqlite') });
+  await database.db.updateTable('signing_key').set({ changed_at: Date.now() - 61 * 60 * 1000 }).where('state', '=', 'retired').execute();
+  await database.close();
+  c = capture();
+  assert.equal(await main(['keys', 'rotate', '--env', 'sandpit', '--step', 'retire', '--json'], c.io, env), 0);
 });
 
 test('the toolkit bin runs on Node 24 and prints usage', () => {

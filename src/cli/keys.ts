@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Db } from '../storage/index.ts';
-import { publishNextKey, switchToNextKey } from '../identity/index.ts';
+import { publishNextKey, removeRetiredKeys, switchToNextKey } from '../identity/index.ts';
 import { CliError, envOption, type Io } from './main.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -31,7 +31,8 @@ export async function keysRotate(db: Db, v: Values, io: Io): Promise<number> {
   let kid: string;
   if (v.step === 'publish') kid = await publishNextKey(db, env);
   else if (v.step === 'switch') kid = await switchToNextKey(db, env);
-  else throw new CliError('--step must be publish (add the next key to the JWKS) or switch (sign with it)');
-  io.out(v.json ? JSON.stringify({ env, step: v.step, kid }) : `${env}: ${v.step === 'publish' ? 'published next key' : 'now signing with'} ${kid}. Running toolkits pick this up within 30 seconds.`);
+  else if (v.step === 'retire') kid = (await removeRetiredKeys(db, env)).join(' ');
+  else throw new CliError('--step must be publish (add the next key to the JWKS), switch (sign with it) or retire (remove retired keys from the JWKS)');
+  io.out(v.json ? JSON.stringify({ env, step: v.step, kid }) : `${env}: ${{ publish: 'published next key', switch: 'now signing with', retire: 'removed retired key(s)' }[String(v.step)]} ${kid}. Running toolkits pick this up within 30 seconds.`);
   return 0;
 }

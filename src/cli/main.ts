@@ -24,7 +24,8 @@ const USAGE = `Usage:
   toolkit clients sso CLIENT_ID --env ENV [--to CLIENT_ID...] [--json]
                                                       the clients it may single sign-on into (none: clears)
   toolkit keys generate [--out DIR] [--json]          RSA 2048 key pair as PEM, as NHS login asks partners
-  toolkit keys rotate --env ENV --step publish|switch  rotate an environment's signing key
+  toolkit keys rotate --env ENV --step publish|switch|retire
+                                                      rotate an environment's signing key (three steps)
   toolkit team create-admin --email EMAIL             a console admin, with a one-time set-up link
   toolkit audit verify [--json]                       check the audit trail's hash chain (exit 1 if broken)
   toolkit audit export                                the whole audit trail as JSON

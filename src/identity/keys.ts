@@ -4,7 +4,7 @@
  * with it; `switchToNext` makes it the signing key and keeps the old one published as retired.
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { insertSigningKey, listSigningKeys, setSigningKeyState, type Db } from '../storage/index.ts';
+import { deleteSigningKey, insertSigningKey, listSigningKeys, setSigningKeyState, type Db } from '../storage/index.ts';
 
 async function newKey(): Promise<JWK> {
   const { privateKey } = await generateKeyPair('RS512', { modulusLength: 2048, extractable: true });
@@ -20,7 +20,7 @@ export async function loadSigningKeys(db: Db, env: string): Promise<JWK[]> {
   let rows = await listSigningKeys(db, env);
   if (!rows.some((r) => r.state === 'current')) {
     const jwk = await newKey();
-    await insertSigningKey(db, { env, kid: jwk.kid!, private_jwk: JSON.stringify(jwk), state: 'current', created_at: Date.now() });
+    await insertSigningKey(db, { env, kid: jwk.kid!, private_jwk: JSON.stringify(jwk), state: 'current', created_at: Date.now(), changed_at: null });
     rows = await listSigningKeys(db, env);
   }
   const order = { current: 0, next: 1, retired: 2 } as const;
@@ -28,10 +28,11 @@ export async function loadSigningKeys(db: Db, env: string): Promise<JWK[]> {
 }
 
 export async function publishNextKey(db: Db, env: string): Promise<string> {
+  await loadSigningKeys(db, env); // makes the current key first if the server has never started on this database
   const existing = (await listSigningKeys(db, env)).find((r) => r.state === 'next');
   if (existing) return existing.kid;
   const jwk = await newKey();
-  await insertSigningKey(db, { env, kid: jwk.kid!, private_jwk: JSON.stringify(jwk), state: 'next', created_at: Date.now() });
+  await insertSigningKey(db, { env, kid: jwk.kid!, private_jwk: JSON.stringify(jwk), state: 'next', created_at: Date.now(), changed_at: null });
   return jwk.kid!;
 }
 
@@ -46,6 +47,22 @@ export async function switchToNextKey(db: Db, env: string): Promise<string> {
   for (const r of rows) if (r.state === 'current') await setSigningKeyState(db, env, r.kid, 'retired');
   await setSigningKeyState(db, env, next.kid, 'current');
   return next.kid;
+}
+
+/** A retired key stays published while ID tokens it signed can still be valid (their lifetime, 60 minutes). */
+export const RETIRED_KEY_KEPT_MS = 60 * 60 * 1000;
+
+/** Third step: removes retired keys from the JWKS once no unexpired token can carry their signature. */
+export async function removeRetiredKeys(db: Db, env: string, now = Date.now()): Promise<string[]> {
+  const retired = (await listSigningKeys(db, env)).filter((r) => r.state === 'retired');
+  if (!retired.length) throw new KeyRotationError(`${env} has no retired keys to remove`);
+  const early = retired.filter((r) => r.changed_at !== null && now - r.changed_at < RETIRED_KEY_KEPT_MS);
+  if (early.length) {
+    const at = new Date(Math.max(...early.map((r) => r.changed_at!)) + RETIRED_KEY_KEPT_MS).toISOString();
+    throw new KeyRotationError(`ID tokens signed by ${early.map((r) => r.kid).join(', ')} may still be valid: remove ${early.length === 1 ? 'it' : 'them'} after ${at}`);
+  }
+  for (const r of retired) await deleteSigningKey(db, env, r.kid);
+  return retired.map((r) => r.kid);
 }
 
 export function publicJwk(jwk: JWK): JWK {

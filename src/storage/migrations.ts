@@ -288,6 +288,12 @@ const migrations: Record<string, Migration> = {
       await db.deleteFrom('kv').where('ns', '=', 'lockout').execute();
     },
   },
+  '0012_signing_key_changed_at': {
+    async up(db: Kysely<any>) {
+      // When a key last changed state: a retired key stays published until the tokens it signed have expired.
+      await db.schema.alterTable('signing_key').addColumn('changed_at', 'bigint').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -35,6 +35,9 @@ function modelQueries(db: Db) {
     destroy: prepared(db, (env: string, model: string, id: string) =>
       db.deleteFrom('oidc_model').where('env', '=', env).where('model', '=', model).where('id', '=', id), 3),
     revokeGrant: prepared(db, (env: string, grantId: string) => db.deleteFrom('oidc_model').where('env', '=', env).where('grant_id', '=', grantId), 2),
+    // The grant itself too: tokens the winner of a concurrent redemption saves after this are then refused.
+    revokeGrantEntirely: prepared(db, (env: string, grantId: string) =>
+      db.deleteFrom('oidc_model').where('env', '=', env).where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])])), 2),
   };
 }
 type ModelQueries = ReturnType<typeof modelQueries>;
@@ -79,7 +82,7 @@ class ModelAdapter implements Adapter {
     // Redeemed concurrently by another request, which won: treat this one as a replay (RFC 6749 §4.1.2), so
     // the grant's tokens are revoked and this request gets invalid_grant rather than a second set of tokens.
     const grantId = (await this.#q.grantOf(this.#env, this.#model, id)).rows[0]?.grant_id;
-    if (grantId) await this.#q.revokeGrant(this.#env, grantId);
+    if (grantId) await this.#q.revokeGrantEntirely(this.#env, grantId);
     throw new errors.InvalidGrant(`${this.#model === 'RefreshToken' ? 'refresh token' : 'authorization code'} already consumed`);
   }
 

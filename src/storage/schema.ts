@@ -22,6 +22,8 @@ export interface SigningKeyTable {
   /** 'next' is published in the JWKS but not used to sign; 'current' signs; 'retired' is published until removed. */
   state: 'next' | 'current' | 'retired';
   created_at: number;
+  /** When the state last changed (null before it first did). */
+  changed_at: number | null;
 }
 
 export interface ClientTable {

@@ -11,5 +11,9 @@ export async function insertSigningKey(db: Db, row: SigningKeyTable): Promise<vo
 }
 
 export async function setSigningKeyState(db: Db, env: string, kid: string, state: SigningKeyTable['state']): Promise<void> {
-  await db.updateTable('signing_key').set({ state }).where('env', '=', env).where('kid', '=', kid).execute();
+  await db.updateTable('signing_key').set({ state, changed_at: Date.now() }).where('env', '=', env).where('kid', '=', kid).execute();
+}
+
+export async function deleteSigningKey(db: Db, env: string, kid: string): Promise<void> {
+  await db.deleteFrom('signing_key').where('env', '=', env).where('kid', '=', kid).where('state', '=', 'retired').execute();
 }
