@@ -28,10 +28,10 @@ function modelQueries(db: Db) {
       db.updateTable('oidc_model').set({ consumed_at: at }).where('env', '=', env).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null), 4),
     grantOf: prepared(db, (env: string, model: string, id: string) =>
       db.selectFrom('oidc_model').select('grant_id').where('env', '=', env).where('model', '=', model).where('id', '=', id), 3),
-    // Claims a replay marker: inserted by exactly one caller; the others see the existing row.
-    claim: prepared(db, (env: string, model: string, id: string, expiresAt: number) =>
+    // Claims a replay marker: inserted (or an expired one revived) by exactly one caller; the others change nothing.
+    claim: prepared(db, (env: string, model: string, id: string, expiresAt: number, now: number) =>
       db.insertInto('oidc_model').values({ env, model, id, payload: '{}', grant_id: null, uid: null, user_code: null, expires_at: expiresAt, consumed_at: null })
-        .onConflict((oc) => oc.columns(['env', 'model', 'id']).doNothing()), 4),
+        .onConflict((oc) => oc.columns(['env', 'model', 'id']).doUpdateSet({ expires_at: expiresAt }).where('oidc_model.expires_at', '<=', now)), 5),
     destroy: prepared(db, (env: string, model: string, id: string) =>
       db.deleteFrom('oidc_model').where('env', '=', env).where('model', '=', model).where('id', '=', id), 3),
     revokeGrant: prepared(db, (env: string, grantId: string) => db.deleteFrom('oidc_model').where('env', '=', env).where('grant_id', '=', grantId), 2),
@@ -98,8 +98,9 @@ class ModelAdapter implements Adapter {
 
 /**
  * Replay detection (client assertion `jti`s): the engine asks `find` and then saves a marker, which two
- * concurrent requests with the same `jti` could both pass. Here `find` claims the marker atomically, so only
- * one of them sees "not found"; the engine's save that follows then sets the marker's real expiry.
+ * concurrent requests with the same `jti` could both pass. Here `find` claims the marker atomically (one
+ * write, no read), so only one of them sees "not found". The engine's save that follows only needs to
+ * write when the assertion outlives the claim.
  */
 class ReplayDetectionAdapter extends ModelAdapter {
   readonly #claim: ModelQueries['claim'];
@@ -110,13 +111,16 @@ class ReplayDetectionAdapter extends ModelAdapter {
     this.#env = env;
   }
   override async find(id: string): Promise<AdapterPayload | undefined> {
-    const existing = await super.find(id);
-    if (existing) return existing;
-    const res = await this.#claim(this.#env, 'ReplayDetection', id, nowMs() + CLAIM_MS);
+    const now = nowMs();
+    const res = await this.#claim(this.#env, 'ReplayDetection', id, now + CLAIM_MS, now);
     return Number(res.numAffectedRows ?? 0n) === 1 ? undefined : { jti: id };
   }
+  override async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    if (expiresIn && expiresIn * 1000 <= CLAIM_MS) return; // the claim already outlives the assertion
+    await super.upsert(id, payload, expiresIn);
+  }
 }
-/** Until the engine's own save sets the marker's expiry from the assertion's `exp`. */
+/** How long a claimed marker lasts before the engine's save (if the assertion lives longer, the save extends it). */
 const CLAIM_MS = 10 * 60 * 1000;
 
 class ClientAdapter implements Adapter {
