@@ -2,7 +2,7 @@
  * One NHS login environment (sandpit, integration or live): its OpenID Provider with the NHS profile, its
  * keys, and the hooks that write every protocol exchange to the protocol record.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
@@ -227,6 +227,10 @@ async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', 
   events.record({ env: config.name, clientId: client.clientId, kind: 'fault', outcome: 'ok', reason: kind, details: { route } });
 }
 
+export function codeRef(code: string): string {
+  return createHash('sha256').update(code).digest('base64url').slice(0, 16);
+}
+
 function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: string, err: OidcError | undefined) {
   const params = ctx.oidc?.params ?? {};
   const clientId = ctx.oidc?.client?.clientId ?? (typeof params.client_id === 'string' ? params.client_id : undefined);
@@ -236,6 +240,14 @@ function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: Environ
     if (ctx.oidc?.route === 'resume') details.resume = true;
   }
   if (kind === 'authorize' && ctx.state.vtrDefaulted) details.vtr_defaulted = true;
+  // A reference to the code links the authorize that issued it to the token request that redeemed it
+  // (journey evidence: "the vot received matches the vtr sent"), without recording the code itself.
+  const code = ctx.oidc?.entities.AuthorizationCode as { jti?: string } | undefined;
+  if ((kind === 'authorize' || kind === 'token') && code?.jti) details.code_ref = codeRef(code.jti);
+  if (kind === 'userinfo' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+    details.claims = Object.keys(ctx.body as object).sort();
+    details.scope = (ctx.oidc?.entities.AccessToken as { scope?: string } | undefined)?.scope;
+  }
   if (kind === 'token') {
     details.grant_type = params.grant_type;
     const source = (ctx.oidc?.entities.AuthorizationCode ?? ctx.oidc?.entities.RefreshToken) as { acr?: string } | undefined;

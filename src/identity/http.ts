@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Environment } from './environment.ts';
-import { findPerson } from '../storage/index.ts';
+import { findPerson, getClient, type Db } from '../storage/index.ts';
 import { registerSignIn } from './journeys/sign-in.ts';
 import { registerOtp } from './journeys/otp.ts';
 import { registerConsent } from './journeys/consent.ts';
@@ -28,6 +28,23 @@ export function matchEnvironment(envs: Environment[], host: string, url: string)
     }
   }
   return undefined;
+}
+
+/**
+ * Which service sent the person to the settings page: among the clients this session signed in to, the one
+ * whose redirect URI is on the referring page's origin; with no usable Referer, the only such client.
+ */
+async function settingsReferrer(db: Db, env: string, sessionClients: string[], referer: string | undefined): Promise<string | undefined> {
+  let origin: string | undefined;
+  try {
+    origin = referer ? new URL(referer).origin : undefined;
+  } catch {
+    origin = undefined;
+  }
+  const clients = (await Promise.all(sessionClients.map((id) => getClient(db, env, id)))).filter((c) => c !== undefined);
+  const fromReferer = origin ? clients.filter((c) => c.redirectUris.some((u) => new URL(u).origin === origin)) : [];
+  if (fromReferer.length === 1) return fromReferer[0]!.clientId;
+  return !origin && clients.length === 1 ? clients[0]!.clientId : undefined;
 }
 
 export function mountEnvironments(app: FastifyInstance, envs: Environment[], deps: Omit<JourneyDeps, 'env' | 'provider'>) {
@@ -85,7 +102,8 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
           const ctx = env.provider.createContext(req.raw, reply.raw);
           const session = await env.provider.Session.get(ctx);
           const person = session.accountId ? await findPerson(deps.db, c.name, session.accountId) : undefined;
-          deps.events.record({ env: c.name, kind: 'settings', outcome: person ? 'ok' : 'error', reason: person ? undefined : 'no_session', person: person?.id });
+          const clientId = person ? await settingsReferrer(deps.db, c.name, Object.keys(session.authorizations ?? {}), req.headers.referer) : undefined;
+          deps.events.record({ env: c.name, clientId, kind: 'settings', outcome: person ? 'ok' : 'error', reason: person ? undefined : 'no_session', person: person?.id });
           const levels: Record<string, string> = { P0: 'Not verified', P5: 'Partly verified (P5)', P9: 'Fully verified (P9)' };
           return page(journeyDeps, reply, 'settings.njk', { title: 'Your NHS login', person, levelText: person ? levels[person.proofing_level] : '' });
         });

@@ -1,6 +1,10 @@
 /**
  * Journey evidence: the NHS technical-conformance scenarios as a checklist per client, each item ticked only by
  * matching events in the sandpit's own protocol record (never by a form the partner ticks), with links to them.
+ *
+ * A login counts when the relying party finished it: the journey's events (sign-in, uplift, consent, sharing
+ * the interaction's correlation id) lead to an authorize that issued a code (`code_ref`), and a token request
+ * of this client redeemed that code.
  */
 import type { Db, ProtocolEventTable } from '../storage/index.ts';
 
@@ -17,46 +21,84 @@ interface ClientLike {
   env: string;
   clientId: string;
   vtr: string[];
+  im1?: boolean;
 }
 
-const details = (e: ProtocolEventTable): Record<string, unknown> => (e.details ? (JSON.parse(e.details) as Record<string, unknown>) : {});
+type Event = ProtocolEventTable & { d: Record<string, unknown> };
 
-/** Every event of the client (and the settings visits of people it signed in), newest first, bounded. */
-async function eventsFor(db: Db, c: ClientLike): Promise<ProtocolEventTable[]> {
-  const own = await db.selectFrom('protocol_event').selectAll().where('env', '=', c.env).where('client_id', '=', c.clientId).orderBy('at', 'desc').limit(5000).execute();
-  const people = [...new Set(own.filter((e) => e.kind === 'token' && e.outcome === 'ok' && e.person).map((e) => e.person!))];
-  const settings = people.length
-    ? await db.selectFrom('protocol_event').selectAll().where('env', '=', c.env).where('kind', '=', 'settings').where('outcome', '=', 'ok').where('person', 'in', people).orderBy('at', 'desc').limit(50).execute()
-    : [];
-  return [...own, ...settings].sort((a, b) => b.at - a.at);
+const LEVELS = ['P0', 'P5', 'P9'] as const;
+const rank = (level: string) => LEVELS.indexOf(level as (typeof LEVELS)[number]);
+
+/** Every event of the client, newest first, bounded. */
+async function eventsFor(db: Db, c: ClientLike): Promise<Event[]> {
+  const rows = await db.selectFrom('protocol_event').selectAll().where('env', '=', c.env).where('client_id', '=', c.clientId).orderBy('at', 'desc').limit(5000).execute();
+  return rows.map((e) => ({ ...e, d: e.details ? (JSON.parse(e.details) as Record<string, unknown>) : {} }));
+}
+
+/** Completed logins: each journey that ended in a code this client redeemed, with the events that show it. */
+function completedJourneys(events: Event[]) {
+  const redeemed = new Map<string, Event>();
+  for (const e of events) if (e.kind === 'token' && e.outcome === 'ok' && e.d.grant_type === 'authorization_code' && typeof e.d.code_ref === 'string') redeemed.set(e.d.code_ref, e);
+  const journeys: { steps: Event[]; token: Event; authorize: Event }[] = [];
+  for (const a of events) {
+    if (a.kind !== 'authorize' || a.outcome !== 'ok' || typeof a.d.code_ref !== 'string') continue;
+    const token = redeemed.get(a.d.code_ref);
+    if (!token) continue;
+    const steps = a.correlation_id ? events.filter((e) => e.correlation_id === a.correlation_id && e.kind !== 'authorize') : [];
+    journeys.push({ steps, token, authorize: a });
+  }
+  return journeys;
 }
 
 export async function journeyChecklist(db: Db, c: ClientLike): Promise<ChecklistItem[]> {
   const events = await eventsFor(db, c);
-  const item = (id: string, title: string, why: string, match: (e: ProtocolEventTable) => boolean): ChecklistItem => {
-    const evidence = events.filter(match).slice(0, 3);
-    return { id, title, why, done: evidence.length > 0, evidence };
-  };
-  const ok = (kind: string) => (e: ProtocolEventTable) => e.kind === kind && e.outcome === 'ok';
-  const codeToken = (e: ProtocolEventTable) => ok('token')(e) && details(e).grant_type === 'authorization_code';
+  const journeys = completedJourneys(events);
+  const item = (id: string, title: string, why: string, evidence: Event[]): ChecklistItem =>
+    ({ id, title, why, done: evidence.length > 0, evidence: evidence.slice(0, 3).map(({ d: _d, ...e }) => e as ProtocolEventTable) });
+  const ok = (kind: string) => (e: Event) => e.kind === kind && e.outcome === 'ok';
+  const first = <T>(xs: T[]) => (xs.length ? [xs[0]!] : []);
 
   const items: ChecklistItem[] = [];
   for (const v of c.vtr) {
-    items.push(item(`login-${v}`, `A login completed with vector ${v}`, 'Login with users at each level you support (NHS login conformance: P0, P5, P9 logins).', (e) => codeToken(e) && details(e).vot === v));
+    const done = journeys.filter((j) => j.token.d.vot === v);
+    items.push(item(`login-${v}`, `A login completed with vector ${v}`, 'Your service exchanged the code for tokens carrying this vot.', first(done).map((j) => j.token)));
   }
-  for (const level of ['P5', 'P9'] as const) {
-    if (c.vtr.some((v) => v.startsWith(level))) {
-      items.push(item(`uplift-${level}`, `A user below ${level} proved their identity and returned to your service`, 'A user below the level is asked to uplift, then returns to the service.', (e) => ok('uplift')(e) && details(e).to === level));
-    }
+  // Logins by users at each level; a user below every vector you support proves their identity first.
+  const lowest = Math.min(...c.vtr.map((v) => rank(v.slice(0, 2))));
+  for (const level of LEVELS) {
+    const uplift = rank(level) < lowest;
+    const done = journeys.find((j) => j.steps.some((e) => (ok('sign_in')(e) && e.d.level === level) || (level === 'P0' && ok('registration')(e))) && (!uplift || j.steps.some(ok('uplift'))));
+    items.push(item(`user-${level}`, uplift ? `A ${level} user proved their identity and returned to your service` : `A ${level} user signed in to your service`,
+      uplift ? 'NHS login conformance: a user below the level is asked to uplift, then returns to the service.' : 'NHS login conformance: logins with users at P0, P5 and P9.',
+      done ? [...done.steps.filter((e) => ok('sign_in')(e) || ok('registration')(e) || ok('uplift')(e)), done.token] : []));
   }
+  const registered = journeys.find((j) => j.steps.some(ok('registration')));
   items.push(
-    item('registration', 'A new user created an NHS login from your service', 'Registration of a new user at your level.', ok('registration')),
-    item('consent-declined', 'A user declined consent (access_denied, ConsentNotGiven)', 'Your service must show its own no-consent screen.', (e) => e.kind === 'consent' && e.outcome === 'error' && e.reason === 'ConsentNotGiven'),
-    item('invalid-scope', 'A request with a scope your client may not use was answered invalid_scope', 'Your service must handle invalid_scope with a suitable error.', (e) => e.kind === 'authorize' && e.outcome === 'error' && (e.reason ?? '').startsWith('invalid_scope')),
-    item('vtr-sent', 'Your service sent an explicit vtr and received the matching vot', 'The vot in the ID token must match a vector in the vtr you sent.', (e) => e.kind === 'authorize' && e.outcome === 'ok' && typeof details(e).vtr === 'string' && !details(e).vtr_defaulted),
-    item('userinfo', 'Your service fetched /userinfo with an access token', 'Claims beyond the ID token come from /userinfo.', ok('userinfo')),
-    item('refresh', 'Your service used a refresh token', 'Refresh tokens last 30 days; a refresh may narrow scope, never widen it.', (e) => ok('token')(e) && details(e).grant_type === 'refresh_token'),
-    item('settings', 'A user signed in through your service reached the NHS login settings page', 'Services must link to the settings page without a new sign-in.', ok('settings')),
+    item('registration', 'A new user created an NHS login from your service and returned with tokens', 'NHS login conformance: registration of a new user at your level.', registered ? [...registered.steps.filter(ok('registration')), registered.token] : []),
+    item('consent-declined', 'A user declined consent (access_denied, ConsentNotGiven)', 'Your service must show its own no-consent screen.', events.filter((e) => e.kind === 'consent' && e.outcome === 'error' && e.reason === 'ConsentNotGiven')),
+    item('invalid-scope', 'A request with a scope your client may not use was answered invalid_scope', 'Your service must handle invalid_scope with a suitable error.', events.filter((e) => e.kind === 'authorize' && e.outcome === 'error' && (e.reason ?? '').startsWith('invalid_scope'))),
+    item('vot-matches', 'Your service sent an explicit vtr and redeemed a code whose vot is one of its vectors', 'The vot in the ID token must match a vector in the vtr you sent.',
+      first(journeys.filter((j) => typeof j.authorize.d.vtr === 'string' && !j.authorize.d.vtr_defaulted && vectorsOf(j.authorize.d.vtr).includes(String(j.token.d.vot)))).flatMap((j) => [j.authorize, j.token])),
+    item('userinfo', 'Your service fetched /userinfo with an access token', 'Claims beyond the ID token come from /userinfo.', events.filter(ok('userinfo'))),
+    item('refresh', 'Your service used a refresh token', 'Refresh tokens last 30 days; a refresh may narrow scope, never widen it.', events.filter((e) => ok('token')(e) && e.d.grant_type === 'refresh_token')),
+    item('settings', 'A user reached the NHS login settings page from your service', 'Services must link to the settings page without a new sign-in.', events.filter(ok('settings'))),
   );
+  if (c.im1) {
+    const im1 = events.filter((e) => ok('userinfo')(e) && String(e.d.scope ?? '').split(' ').includes('gp_integration_credentials'));
+    const has = (e: Event) => Array.isArray(e.d.claims) && e.d.claims.includes('gp_integration_credentials');
+    items.push(
+      item('im1-linked', 'A user linked to their GP account received gp_integration_credentials', 'NHS login conformance (IM1): the user is linked to the GP account.', im1.filter(has)),
+      item('im1-unlinked', 'A user without GP linkage signed in and got no gp_integration_credentials', 'NHS login conformance (IM1): a user with invalid IM1 details cannot reach GP online services.', im1.filter((e) => !has(e))),
+    );
+  }
   return items;
+}
+
+function vectorsOf(vtr: unknown): string[] {
+  try {
+    const v = JSON.parse(String(vtr)) as unknown;
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
 }

@@ -111,8 +111,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     const event = client?.organisationId === org.id
       ? await d.db.selectFrom('protocol_event').selectAll().where('id', '=', req.params.eventId).where('env', '=', client.env).executeTakeFirst()
       : undefined;
-    // Settings visits carry no client: they belong to the client's evidence through the person it signed in.
-    if (!client || !event || (event.client_id !== client.clientId && event.kind !== 'settings')) {
+    if (!client || !event || event.client_id !== client.clientId) {
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such event for this client.' }, 404);
     }
     return page(d, reply, 'portal/event.njk', { title: `${event.kind} (${event.outcome})`, user: signed.user, org, client, event, details: event.details ? JSON.stringify(JSON.parse(event.details), null, 2) : '' });

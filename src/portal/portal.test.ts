@@ -120,8 +120,8 @@ for (const dialect of DIALECTS) {
       const clientPage = new URL(created(page)).pathname;
       let evidence = await b.get(clientPage);
       const done = (id: string) => new RegExp(`data-item="${id}" data-done="yes"`).test(evidence.text);
-      assert.ok(done('login-P9.Cp.Cd') && done('vtr-sent'));
-      assert.ok(!done('login-P5.Cp.Cd') && !done('userinfo') && !done('consent-declined') && !done('invalid-scope'));
+      assert.ok(done('login-P9.Cp.Cd') && done('vot-matches') && done('user-P9'));
+      assert.ok(!done('login-P5.Cp.Cd') && !done('userinfo') && !done('consent-declined') && !done('invalid-scope') && !done('user-P5') && !done('user-P0'));
       await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
       await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, { vtr: ['P5.Cp.Cd'], decline: true, extra: { redirect_uri: 'https://svc.example.org/cb' } });
       await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, { scope: 'openid landline', extra: { redirect_uri: 'https://svc.example.org/cb' } });
@@ -131,7 +131,7 @@ for (const dialect of DIALECTS) {
           client_assertion: execFileSync('bash', ['-c', shell.replace("TOKEN_ENDPOINT='http://localhost:3000/sandpit/token'", "TOKEN_ENDPOINT='http://localhost:3000/sandpit'")], { cwd: dir, encoding: 'utf8' }).trim() }).toString() });
       evidence = await b.get(clientPage);
       assert.ok(done('userinfo') && done('consent-declined') && done('invalid-scope'));
-      assert.ok(!done('refresh') && !done('settings') && !done('uplift-P9'));
+      assert.ok(!done('refresh') && !done('settings') && !done('registration'));
       assert.match(evidence.text, /client assertion aud was &quot;http:\/\/localhost:3000\/sandpit&quot;/);
       assert.match(evidence.text, /What to change: Set the client assertion&#39;s aud to the token endpoint URL exactly/);
       const eventLink = /href="(\/portal\/organisations\/[^"]+\/events\/[^"]+)"/.exec(evidence.text)![1]!;

@@ -1,0 +1,87 @@
+/**
+ * Journey evidence ticks only from matching traffic: logins count when the service redeemed the code; users
+ * by level (with uplift below the client's vectors); settings visits attributed to the service that sent the
+ * person; IM1 linkage both ways. On both databases.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as oidc from 'openid-client';
+import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
+import { Browser } from '../test-support/browser.ts';
+import { createRp, login, signIn, REDIRECT_URI, type TestRp } from '../test-support/rp.ts';
+import { journeyChecklist } from './evidence.ts';
+
+for (const dialect of DIALECTS) {
+  describe(`journey evidence (${dialect})`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startTestApp(dialect);
+    });
+    after(() => app.stop());
+    const ticks = async (rp: TestRp) => {
+      await app.events.flush();
+      const items = await journeyChecklist(app.database.db, rp.client);
+      return Object.fromEntries(items.map((i) => [i.id, i.done]));
+    };
+
+    test('a login counts only once the service redeemed the code; users by level, uplift below the vectors', async () => {
+      const rp = await createRp(app, 'sandpit', { vtr: ['P9.Cp.Cd'] });
+      const unredeemed = await signIn(app, rp, { vtr: ['P9.Cp.Cd'] });
+      assert.ok(unredeemed.callback?.searchParams.get('code'));
+      let t = await ticks(rp);
+      assert.equal(t['login-P9.Cp.Cd'], false, 'a code never exchanged proves nothing');
+      assert.equal(t['user-P9'], false);
+
+      await login(app, rp, { vtr: ['P9.Cp.Cd'], email: 'testuserlive+8@demo.signin.nhs.uk' });
+      t = await ticks(rp);
+      assert.equal(t['login-P9.Cp.Cd'], true);
+      assert.equal(t['user-P9'], true);
+      assert.equal(t['vot-matches'], true);
+      assert.equal(t['user-P5'], false);
+
+      // A P5 user asking for P9 proves their identity, then the service redeems the code.
+      const b = new Browser(app.fetch, 'http://localhost:3000');
+      const s = await signIn(app, rp, { browser: b, vtr: ['P9.Cp.Cd'], email: 'testuserlive+p5-1@demo.signin.nhs.uk', stopAt: 'prove-identity' });
+      let page = await b.post(s.page.url, { document: 'passport' });
+      page = await b.post(page.url, {});
+      await oidc.authorizationCodeGrant(rp.config, new URL(page.url), { expectedState: s.state, expectedNonce: s.nonce });
+      t = await ticks(rp);
+      assert.equal(t['user-P5'], true, 'a P5 user uplifted and returned');
+      assert.equal(t['user-P0'], false);
+      assert.equal(t.registration, false);
+    });
+
+    test('settings visits count for the service that sent the person there, not for others', async () => {
+      const mine = await createRp(app, 'sandpit', { redirectUris: [REDIRECT_URI] });
+      const theirs = await createRp(app, 'sandpit', { redirectUris: ['https://other.example.net/cb'] });
+      const r = await login(app, mine, { email: 'testuserlive+9@demo.signin.nhs.uk' });
+      await login(app, theirs, { browser: r.browser, email: 'testuserlive+9@demo.signin.nhs.uk', extra: { redirect_uri: 'https://other.example.net/cb' } });
+      const settings = new URL('http://localhost:3000/sandpit/settings');
+      const res = await app.fetch(settings.href, { headers: { cookie: r.browser.cookieHeader(settings), referer: 'https://rp.example.org/account' } });
+      assert.equal(res.status, 200);
+      assert.equal((await ticks(mine)).settings, true);
+      assert.equal((await ticks(theirs)).settings, false, 'the other service did not send them');
+      // Refresh, for completeness of the generic items.
+      assert.equal((await ticks(mine)).refresh, false);
+      const tokens = await oidc.refreshTokenGrant(mine.config, r.tokens.refresh_token!);
+      assert.ok(tokens.access_token);
+      assert.equal((await ticks(mine)).refresh, true);
+    });
+
+    test('IM1 clients: GP linkage received, and a user without linkage gets none', async () => {
+      const rp = await createRp(app, 'integration', { im1: true, scopes: ['openid', 'profile', 'gp_integration_credentials'], vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'] });
+      let t = await ticks(rp);
+      assert.equal(t['im1-linked'], false);
+      const linked = await login(app, rp, { email: 'testuserlive+1@demo.signin.nhs.uk', scope: 'openid gp_integration_credentials', vtr: ['P9.Cp.Cd'] });
+      const ui = await oidc.fetchUserInfo(rp.config, linked.tokens.access_token, linked.claims.sub);
+      assert.ok(ui.gp_integration_credentials, 'the fixed P9 account is linked');
+      const unlinked = await login(app, rp, { email: 'testuserlive+2@demo.signin.nhs.uk', scope: 'openid gp_integration_credentials', vtr: ['P5.Cp.Cd'] });
+      await oidc.fetchUserInfo(rp.config, unlinked.tokens.access_token, unlinked.claims.sub);
+      t = await ticks(rp);
+      assert.equal(t['im1-linked'], true);
+      assert.equal(t['im1-unlinked'], true);
+      const sandpit = await createRp(app, 'sandpit');
+      assert.equal('im1-linked' in (await ticks(sandpit)), false, 'only IM1 clients have the IM1 items');
+    });
+  });
+}
