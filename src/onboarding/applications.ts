@@ -100,7 +100,7 @@ export async function saveDraft(db: Db, organisationId: string, raw: Application
   const current = await getApplication(db, organisationId);
   if (current.status !== 'draft' && current.status !== 'changes_requested') throw new OnboardingError('not_found', 'This application has been submitted: the NHS login team is reviewing it');
   const answers = cleanAnswers(raw);
-  await write(db, organisationId, answers, 'draft');
+  await write(db, organisationId, answers, current.status); // a "changes requested" application stays so until resubmitted
   return { ...current, answers };
 }
 
@@ -110,7 +110,7 @@ export async function submitApplication(db: Db, organisationId: string, raw: App
   const answers = cleanAnswers(raw);
   const problems = problemsWith(answers);
   if (problems.length) {
-    await write(db, organisationId, answers, 'draft'); // keep what they typed
+    await write(db, organisationId, answers, current.status); // keep what they typed
     throw new ApplicationInvalid(problems);
   }
   await write(db, organisationId, answers, 'submitted');

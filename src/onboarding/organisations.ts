@@ -8,11 +8,24 @@ export type Organisation = OrganisationTable & { role: MembershipTable['role'] }
 /** ODS codes: 3 to 10 letters and digits (e.g. RXX, A12345, 8HK45). */
 const ODS_CODE = /^[A-Z0-9]{3,10}$/;
 
-export async function createOrganisation(db: Db, userId: string, input: { name: string; odsCode?: string | undefined }): Promise<OrganisationTable> {
+function checkDetails(input: { name: string; odsCode?: string | undefined }): { name: string; ods: string | null } {
   const name = input.name.trim();
   if (!name || name.length > 160) throw new OnboardingError('invalid_name', 'Enter your organisation\'s name', 'name');
   const ods = input.odsCode?.trim().toUpperCase() || null;
   if (ods && !ODS_CODE.test(ods)) throw new OnboardingError('invalid_ods_code', 'Enter an ODS code of 3 to 10 letters and numbers, like 8HK45, or leave it empty', 'ods_code');
+  return { name, ods };
+}
+
+/** Partner admins change the organisation's name and ODS code (needed before integration). */
+export async function updateOrganisation(db: Db, userId: string, organisationId: string, input: { name: string; odsCode?: string | undefined }): Promise<void> {
+  const org = await requireMembership(db, userId, organisationId);
+  if (org.role !== 'partner_admin') throw new OnboardingError('not_a_member', 'Only partner admins can change the organisation\'s details');
+  const { name, ods } = checkDetails(input);
+  await db.updateTable('organisation').set({ name, ods_code: ods }).where('id', '=', organisationId).execute();
+}
+
+export async function createOrganisation(db: Db, userId: string, input: { name: string; odsCode?: string | undefined }): Promise<OrganisationTable> {
+  const { name, ods } = checkDetails(input);
   const org: OrganisationTable = { id: randomUUID(), name, ods_code: ods, created_at: Date.now() };
   await db.transaction().execute(async (tx) => {
     await tx.insertInto('organisation').values(org).execute();

@@ -1,8 +1,8 @@
 /** The partner's home page and creating an organisation. */
 import type { FastifyInstance } from 'fastify';
-import { createOrganisation, OnboardingError, organisationsOf } from '../onboarding/index.ts';
+import { createOrganisation, OnboardingError, organisationsOf, updateOrganisation } from '../onboarding/index.ts';
 import { listClients } from '../storage/index.ts';
-import { csrfOk, errorItem, forbidden, page, signedIn, type PortalDeps } from './context.ts';
+import { csrfOk, errorItem, forbidden, orgGuard, page, signedIn, type PortalDeps } from './context.ts';
 
 export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) {
   app.get('/', async (req, reply) => {
@@ -29,6 +29,25 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
       return page(d, reply, 'portal/organisation-new.njk', { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf, errors: [errorItem(e)], values: req.body }, 400);
+    }
+  });
+
+  type OrgReq = { Params: { orgId: string }; Body: Record<string, string | undefined> };
+  const editPage = 'portal/organisation-new.njk';
+  app.get<OrgReq>('/organisations/:orgId/edit', async (req, reply) => {
+    const g = await orgGuard(d, req, reply, { csrf: false });
+    if (!g) return;
+    return page(d, reply, editPage, { title: 'Your organisation\'s details', user: g.signed.user, csrf: g.signed.session.csrf, action: `/portal/organisations/${g.org.id}/edit`, values: { name: g.org.name, ods_code: g.org.ods_code ?? '' } });
+  });
+  app.post<OrgReq>('/organisations/:orgId/edit', async (req, reply) => {
+    const g = await orgGuard(d, req, reply, { csrf: true });
+    if (!g) return;
+    try {
+      await updateOrganisation(d.db, g.signed.user.id, g.org.id, { name: req.body?.name ?? '', odsCode: req.body?.ods_code });
+      return reply.redirect('/portal', 303);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return page(d, reply, editPage, { title: 'Your organisation\'s details', user: g.signed.user, csrf: g.signed.session.csrf, action: `/portal/organisations/${g.org.id}/edit`, errors: [errorItem(e)], values: req.body }, e.code === 'not_a_member' ? 403 : 400);
     }
   });
 }

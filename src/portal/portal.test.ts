@@ -299,6 +299,25 @@ for (const dialect of DIALECTS) {
       assert.equal(rows.length, 0);
     });
 
+    test('organisation details: a partner admin adds the ODS code later; errors per field; another organisation cannot', async () => {
+      const { b, orgId } = await partner(app, 'later-ods@example.org');
+      const url = `/portal/organisations/${orgId}/edit`;
+      let page = await b.get(url);
+      assert.match(page.text, /value="8HK45"/);
+      page = await submit(b, url, { name: '', ods_code: 'not an ods code!' });
+      assert.equal(page.status, 400);
+      assert.match(page.text, /nhsuk-error-summary/);
+      page = await submit(b, url, { name: 'Renamed Ltd', ods_code: 'a1b2c' });
+      assert.ok(page.url.endsWith('/portal'));
+      const org = await app.database.db.selectFrom('organisation').selectAll().where('id', '=', orgId).executeTakeFirstOrThrow();
+      assert.deepEqual([org.name, org.ods_code], ['Renamed Ltd', 'A1B2C']);
+      const other = await partner(app, 'nosy-ods@example.org');
+      assert.equal((await other.b.get(url)).status, 404, 'another organisation cannot see it');
+      const refused = await other.b.post(url, new URLSearchParams({ _csrf: csrfOf(await other.b.get(`/portal/organisations/${other.orgId}/edit`)), name: 'Taken over', ods_code: '' }));
+      assert.equal(refused.status, 404);
+      assert.equal((await app.database.db.selectFrom('organisation').select('name').where('id', '=', orgId).executeTakeFirstOrThrow()).name, 'Renamed Ltd');
+    });
+
     test('public eligibility check: an honest "not eligible because"', async () => {
       const b = new Browser(app.fetch, ORIGIN);
       let page = await submit(b, '/portal/eligibility', { 'eligibility-england': 'yes' });
