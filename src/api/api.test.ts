@@ -73,5 +73,74 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault, null, 'B could not arm a fault on A\'s client');
       assert.equal((await call(a.token, 'GET', '/nope')).body.error, 'not_found');
     });
+
+    test('the organisation, application, documents, test users and environment requests through the API', async () => {
+      let r = await call(a.token, 'PATCH', '/organisation', { ods_code: 'bad code!' });
+      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_ods_code', 'ods_code']);
+      assert.equal((await call(a.token, 'PATCH', '/organisation', { ods_code: 'a1b2c' })).status, 204);
+      assert.equal((await call(a.token, 'GET', '/organisation')).body.ods_code, 'A1B2C');
+
+      r = await call(a.token, 'POST', '/application/submit', { product_name: 'Clinic app', vectors: 'P9.Cp.Cd', scopes: { x: 1 } });
+      assert.equal(r.status, 400);
+      assert.equal(r.body.error, 'application_incomplete');
+      assert.ok((r.body.problems as unknown as { field: string }[]).some((p) => p.field === 'description'), 'every problem at once, by field');
+      const full = {
+        eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' },
+        product_name: 'Clinic app', description: 'Patients book and manage appointments with their local clinic online.', sponsor: 'NHS Example ICB',
+        vectors: ['P9.Cp.Cd'], scopes: ['profile'], scope_reasons: { profile: 'To match the patient record' }, contact_name: 'Ada', contact_email: 'ada@example.org', safety_officer_email: 'cso@example.org',
+      };
+      assert.equal((await call(a.token, 'PUT', '/application', full)).status, 200);
+      r = await call(a.token, 'POST', '/application/submit', full);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal((await call(a.token, 'GET', '/application')).body.status, 'submitted');
+      assert.equal((await call(a.token, 'PUT', '/application', full)).body.error, 'already_submitted');
+
+      const pdf = Buffer.from('%PDF-1.4\n%test\n').toString('base64');
+      r = await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'dspt.pdf', content_base64: pdf });
+      assert.equal(r.status, 201);
+      const docId = String(r.body.id);
+      assert.equal((await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'x.exe', content_base64: Buffer.from('MZ...').toString('base64') })).body.field, 'file');
+      assert.equal((await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'x.pdf', content_base64: '%%%' })).body.error, 'invalid_request');
+      const download = await app.fetch(`${API}/documents/${docId}`, { headers: { authorization: `Bearer ${a.token}` } });
+      assert.equal(download.headers.get('content-type'), 'application/pdf');
+      assert.match(Buffer.from(await download.arrayBuffer()).toString('latin1'), /^%PDF-1\.4/);
+
+      r = await call(a.token, 'POST', '/test-users', { nhs_number: '9686368450', level: 'P5', otp_disabled: true });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const userId = String(r.body.id);
+      assert.equal((await call(a.token, 'PATCH', `/test-users/${userId}`, { level: 'P9' })).status, 204);
+      assert.equal(((await call(a.token, 'GET', '/test-users')).body as unknown as { level: string }[])[0]!.level, 'P9');
+      assert.equal((await call(a.token, 'POST', '/test-users', { nhs_number: '0000000000', level: 'P5' })).body.field, 'nhs_number');
+
+      r = await call(a.token, 'GET', '/environment-requests');
+      assert.ok((r.body.integration_readiness as unknown as { id: string; met: boolean }[]).some((c) => c.id === 'application' && !c.met));
+      r = await call(a.token, 'POST', '/environment-requests', { env: 'integration' });
+      assert.deepEqual([r.status, r.body.error], [409, 'not_ready']);
+      assert.match(String(r.body.message), /application is approved/);
+
+      // Tenancy across every organisation route: B's token never reaches A's data.
+      for (const [method, path, body] of [['GET', `/documents/${docId}`], ['PATCH', `/test-users/${userId}`, { level: 'P0' }], ['DELETE', '/members/user-a']] as const) {
+        const res = await call(b.token, method, path, body);
+        assert.ok([403, 404].includes(res.status), `${method} ${path}: ${res.status}`);
+      }
+      assert.equal(((await call(b.token, 'GET', '/documents')).body as unknown as unknown[]).length, 0);
+      assert.equal(((await call(b.token, 'GET', '/test-users')).body as unknown as unknown[]).length, 0);
+      assert.equal((await call(b.token, 'GET', '/application')).body.status, 'draft');
+      assert.equal(((await call(a.token, 'GET', '/test-users')).body as unknown as { level: string }[])[0]!.level, 'P9', 'unchanged by B');
+    });
+
+    test('bad JSON is a JSON error; a token stops working when its maker leaves the organisation', async () => {
+      const res = await app.fetch(`${API}/clients`, { method: 'POST', headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' }, body: '{"name": ' });
+      assert.equal(res.status, 400);
+      assert.equal(((await res.json()) as { error: string }).error, 'invalid_json');
+      const { createOrganisation: create } = await import('../onboarding/index.ts');
+      const org = await create(app.database.db, 'boss', { name: 'C' });
+      await app.database.db.insertInto('membership').values({ organisation_id: org.id, user_id: 'leaver', role: 'developer', created_at: Date.now() }).execute();
+      const t = await createApiToken(app.database.db, org.id, 'leaver', 'leaver ci');
+      assert.equal((await call(t.token, 'GET', '/organisation')).body.your_role, 'developer');
+      assert.equal((await call(t.token, 'POST', '/invitations', { email: 'x@example.org', role: 'developer' })).status, 403, 'a developer\'s token has a developer\'s rights');
+      await app.database.db.deleteFrom('membership').where('user_id', '=', 'leaver').execute();
+      assert.equal((await call(t.token, 'GET', '/organisation')).status, 401);
+    });
   });
 }

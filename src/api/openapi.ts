@@ -2,11 +2,16 @@
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { FAULTS } from '../identity/faults.ts';
+import { DOCUMENT_KINDS } from '../onboarding/documents.ts';
 
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
 const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 const clientId = { name: 'clientId', in: 'path', required: true, schema: { type: 'string' } };
+const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+const body = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
+const done = { 204: { description: 'Done' } };
+const obj = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', properties, ...(required.length ? { required } : {}) });
 
 export function openApiDocument(publicUrl: string) {
   return {
@@ -21,7 +26,7 @@ export function openApiDocument(publicUrl: string) {
         Client: {
           type: 'object',
           properties: {
-            client_id: { type: 'string' }, env: { type: 'string', enum: ['sandpit'] }, name: { type: 'string' },
+            client_id: { type: 'string' }, env: { type: 'string', enum: ['sandpit', 'integration', 'live'] }, name: { type: 'string' },
             redirect_uris: { type: 'array', items: { type: 'string' } }, scopes: { type: 'array', items: { type: 'string' } },
             vtr: { type: 'array', items: { type: 'string' } }, discovery: { type: 'string' }, fault: { type: ['object', 'null'] },
           },
@@ -39,11 +44,44 @@ export function openApiDocument(publicUrl: string) {
         },
         ChecklistItem: { type: 'object', properties: { id: { type: 'string' }, title: { type: 'string' }, done: { type: 'boolean' }, evidence: { type: 'array', items: { type: 'object' } } } },
         TraceRow: { type: 'object', properties: { at: { type: 'integer' }, kind: { type: 'string' }, outcome: { type: 'string' }, reason: { type: ['string', 'null'] }, detail: { type: ['string', 'null'] }, fix: { type: ['string', 'null'] } } },
+        Application: obj({
+          eligibility: { type: 'object', additionalProperties: { type: 'string', enum: ['yes', 'no'] }, description: 'One answer per eligibility criterion' },
+          product_name: { type: 'string' }, description: { type: 'string' }, sponsor: { type: 'string', description: 'Commissioning or sponsoring NHS body or local authority' },
+          vectors: { type: 'array', items: { type: 'string', enum: [...SUPPORTED_VECTORS] } }, scopes: { type: 'array', items: { type: 'string', enum: SCOPES.filter((x) => x !== 'openid') } },
+          scope_reasons: { type: 'object', additionalProperties: { type: 'string' } }, contact_name: { type: 'string' }, contact_email: { type: 'string' }, safety_officer_email: { type: 'string' },
+        }),
+        Document: obj({ kind: { type: 'string', enum: Object.keys(DOCUMENT_KINDS) }, filename: { type: 'string' }, content_base64: { type: 'string', description: 'PDF, .docx, .xlsx, .odt or .ods; at most 10 MB' } }, ['kind', 'filename', 'content_base64']),
+        TestUser: obj({ nhs_number: { type: 'string', description: 'A test PDS record (see the portal)' }, level: { type: 'string', enum: ['P0', 'P5', 'P9'] }, otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' } }, ['level']),
         Fault: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: Object.keys(FAULTS) }, count: { type: ['integer', 'null'], minimum: 1, maximum: 1000, description: 'null = until cleared' } } },
       },
     },
     paths: {
-      '/organisation': { get: { summary: 'The organisation this token acts for', responses: { 200: json({ type: 'object' }), 401: errorResponse('No valid token') } } },
+      '/organisation': {
+        get: { summary: 'The organisation this token acts for, and your role in it', responses: { 200: json({ type: 'object' }), 401: errorResponse('No valid token') } },
+        patch: { summary: 'Change its name or ODS code (partner admins)', requestBody: body(obj({ name: { type: 'string' }, ods_code: { type: 'string' } })), responses: { ...done, 400: errorResponse('A value is not valid'), 403: errorResponse('Partner admins only') } },
+      },
+      '/members': { get: { summary: 'Members and pending invitations', responses: { 200: json({ type: 'object' }) } } },
+      '/invitations': { post: { summary: 'Invite someone by email (partner admins)', requestBody: body(obj({ email: { type: 'string' }, role: { type: 'string', enum: ['partner_admin', 'developer'] } }, ['email', 'role'])), responses: { ...done, 403: errorResponse('Partner admins only'), 409: errorResponse('Already a member') } } },
+      '/members/{userId}': { delete: { summary: 'Remove a member (partner admins; the last admin stays)', parameters: [pathParam('userId')], responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') } } },
+      '/application': {
+        get: { summary: 'Your application to integrate and its status', responses: { 200: json({ type: 'object' }) } },
+        put: { summary: 'Save the application as a draft', requestBody: body({ $ref: '#/components/schemas/Application' }), responses: { 200: json({ type: 'object' }), 409: errorResponse('already_submitted') } },
+      },
+      '/application/submit': { post: { summary: 'Submit the application for the team\'s review (every problem is listed at once)', requestBody: body({ $ref: '#/components/schemas/Application' }), responses: { 200: json({ type: 'object' }), 400: errorResponse('application_incomplete, with problems[] by field') } } },
+      '/documents': {
+        get: { summary: 'Your documents, every version', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
+        post: { summary: 'Upload a document (a new version of its kind)', requestBody: body({ $ref: '#/components/schemas/Document' }), responses: { 201: json({ type: 'object' }, 'Stored'), 400: errorResponse('Wrong type, empty or too large') } },
+      },
+      '/documents/{id}': { get: { summary: 'Download one document version', parameters: [pathParam('id')], responses: { 200: { description: 'The file' }, 404: errorResponse('No such document') } } },
+      '/test-users': {
+        get: { summary: 'Your integration test users', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
+        post: { summary: 'Create an integration test user from a test PDS record', requestBody: body({ $ref: '#/components/schemas/TestUser' }), responses: { 201: json({ type: 'object' }, 'Created'), 400: errorResponse('Not a test PDS record or level') } },
+      },
+      '/test-users/{id}': { patch: { summary: 'Change a test user\'s level and switches', parameters: [pathParam('id')], requestBody: body(obj({ level: { type: 'string' }, otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' } }, ['level'])), responses: { ...done, 404: errorResponse('No such test user') } } },
+      '/environment-requests': {
+        get: { summary: 'Your requests for the next environment, and what integration still needs', responses: { 200: json({ type: 'object' }) } },
+        post: { summary: 'Request the integration environment', requestBody: body(obj({ env: { type: 'string', enum: ['integration'] } }, ['env'])), responses: { 201: json({ type: 'object' }, 'Requested'), 409: errorResponse('not_ready: the message lists what is missing') } },
+      },
       '/clients': {
         get: { summary: 'List your sandpit clients', responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/Client' } }), 401: errorResponse('No valid token') } },
         post: {
@@ -55,6 +93,7 @@ export function openApiDocument(publicUrl: string) {
       '/clients/{clientId}': { get: { summary: 'One client', parameters: [clientId], responses: { 200: json({ $ref: '#/components/schemas/Client' }), 404: errorResponse('No such client in your organisation') } } },
       '/clients/{clientId}/checklist': { get: { summary: 'The journey checklist, ticked by your sandpit traffic', parameters: [clientId], responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/ChecklistItem' } }) } } },
       '/clients/{clientId}/trace': { get: { summary: 'The latest protocol exchanges, with what to change for failures', parameters: [clientId], responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/TraceRow' } }) } } },
+      '/clients/{clientId}/events/{eventId}': { get: { summary: 'One protocol event of the client, with its details', parameters: [clientId, pathParam('eventId')], responses: { 200: json({ type: 'object' }), 404: errorResponse('No such event for this client') } } },
       '/clients/{clientId}/fault': {
         put: { summary: 'Arm a fault for this client', parameters: [clientId], requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Fault' } } } }, responses: { 204: { description: 'Armed' }, 400: errorResponse('Unknown fault or count') } },
         delete: { summary: 'Clear the armed fault', parameters: [clientId], responses: { 204: { description: 'Cleared' } } },

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/index.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { OnboardingError } from './errors.ts';
+import { organisationsOf, type Organisation } from './organisations.ts';
 
 export const TOKEN_PREFIX = 'nhslt_';
 
@@ -23,13 +24,18 @@ export async function revokeApiToken(db: Db, organisationId: string, id: string)
   await db.updateTable('api_token').set({ revoked_at: Date.now() }).where('id', '=', id).where('organisation_id', '=', organisationId).where('revoked_at', 'is', null).execute();
 }
 
-/** The organisation a bearer token acts for, or undefined for unknown or revoked tokens. */
-export async function organisationForToken(db: Db, token: string): Promise<string | undefined> {
+/**
+ * Who a bearer token acts for: its organisation, with the rights of the member who created it as they are
+ * now. Unknown or revoked tokens, and tokens of people no longer members, act for no one.
+ */
+export async function actorForToken(db: Db, token: string): Promise<{ organisation: Organisation; userId: string } | undefined> {
   if (!token.startsWith(TOKEN_PREFIX)) return undefined;
   const hash = hashSecret(token);
-  const row = await db.selectFrom('api_token').select(['organisation_id', 'revoked_at', 'last_used_at']).where('token_hash', '=', hash).executeTakeFirst();
+  const row = await db.selectFrom('api_token').select(['organisation_id', 'created_by', 'revoked_at', 'last_used_at']).where('token_hash', '=', hash).executeTakeFirst();
   if (!row || row.revoked_at !== null) return undefined;
+  const organisation = (await organisationsOf(db, row.created_by)).find((o) => o.id === row.organisation_id);
+  if (!organisation) return undefined;
   const now = Date.now();
   if (!row.last_used_at || now - row.last_used_at > 60_000) await db.updateTable('api_token').set({ last_used_at: now }).where('token_hash', '=', hash).execute();
-  return row.organisation_id;
+  return { organisation, userId: row.created_by };
 }

@@ -55,15 +55,17 @@ export async function getApplication(db: Db, organisationId: string): Promise<Ap
 /** Keeps only known fields of the right shape, so nothing hostile is stored. */
 export function cleanAnswers(raw: ApplicationAnswers): ApplicationAnswers {
   const text = (v: unknown, max: number) => (typeof v === 'string' ? v.trim().slice(0, max) : undefined);
-  const scopes = (raw.scopes ?? []).filter((s) => (SCOPES as readonly string[]).includes(s) && s !== 'openid');
+  // Input can be hostile JSON (the API): anything of the wrong shape counts as unanswered.
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const scopes = [...new Set(list(raw.scopes))].filter((s) => (SCOPES as readonly string[]).includes(s) && s !== 'openid');
   return {
     eligibility: Object.fromEntries(CRITERIA.map((c) => [c.id, raw.eligibility?.[c.id] === 'yes' ? 'yes' : raw.eligibility?.[c.id] === 'no' ? 'no' : ''])),
     product_name: text(raw.product_name, LIMITS.product_name!),
     description: text(raw.description, LIMITS.description!),
     sponsor: text(raw.sponsor, LIMITS.sponsor!),
-    vectors: (raw.vectors ?? []).filter((v) => (SUPPORTED_VECTORS as readonly string[]).includes(v)),
+    vectors: [...new Set(list(raw.vectors))].filter((v) => (SUPPORTED_VECTORS as readonly string[]).includes(v)),
     scopes,
-    scope_reasons: Object.fromEntries(scopes.map((s) => [s, text(raw.scope_reasons?.[s], 500) ?? ''])),
+    scope_reasons: Object.fromEntries(scopes.map((s) => [s, text((raw.scope_reasons as Record<string, unknown> | undefined)?.[s], 500) ?? ''])),
     contact_name: text(raw.contact_name, LIMITS.contact_name!),
     contact_email: text(raw.contact_email, 254),
     safety_officer_email: text(raw.safety_officer_email, 254),
@@ -98,7 +100,7 @@ async function write(db: Db, organisationId: string, answers: ApplicationAnswers
 
 export async function saveDraft(db: Db, organisationId: string, raw: ApplicationAnswers): Promise<Application> {
   const current = await getApplication(db, organisationId);
-  if (current.status !== 'draft' && current.status !== 'changes_requested') throw new OnboardingError('not_found', 'This application has been submitted: the NHS login team is reviewing it');
+  if (current.status !== 'draft' && current.status !== 'changes_requested') throw new OnboardingError('already_submitted', 'This application has been submitted: the NHS login team is reviewing it');
   const answers = cleanAnswers(raw);
   await write(db, organisationId, answers, current.status); // a "changes requested" application stays so until resubmitted
   return { ...current, answers };
@@ -106,7 +108,7 @@ export async function saveDraft(db: Db, organisationId: string, raw: Application
 
 export async function submitApplication(db: Db, organisationId: string, raw: ApplicationAnswers): Promise<Application> {
   const current = await getApplication(db, organisationId);
-  if (current.status !== 'draft' && current.status !== 'changes_requested') throw new OnboardingError('not_found', 'This application has already been submitted');
+  if (current.status !== 'draft' && current.status !== 'changes_requested') throw new OnboardingError('already_submitted', 'This application has already been submitted');
   const answers = cleanAnswers(raw);
   const problems = problemsWith(answers);
   if (problems.length) {

@@ -10,7 +10,9 @@ export type OnboardingErrorCode =
   | 'invalid_link'
   | 'invalid_ods_code'
   | 'not_a_member'
-  | 'not_found';
+  | 'not_found'
+  | 'not_ready'
+  | 'already_submitted';
 
 export class OnboardingError extends Error {
   override name = 'OnboardingError';

@@ -38,7 +38,7 @@ export async function integrationReadiness(db: Db, organisationId: string): Prom
 
 export async function requestIntegration(db: Db, organisationId: string, userId: string): Promise<string> {
   const missing = (await integrationReadiness(db, organisationId)).filter((c) => !c.met);
-  if (missing.length) throw new OnboardingError('not_found', `Not yet: ${missing.map((m) => m.label.toLowerCase()).join('; ')}`);
+  if (missing.length) throw new OnboardingError('not_ready', `Not yet: ${missing.map((m) => m.label.toLowerCase()).join('; ')}`);
   const pending = await db.selectFrom('environment_request').select('id').where('organisation_id', '=', organisationId).where('env', '=', 'integration').where('status', '=', 'pending').executeTakeFirst();
   if (pending) return pending.id;
   const id = randomUUID();

@@ -69,7 +69,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
 
   const mailer = createMailer(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom });
   await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people }), { prefix: '/portal' });
-  await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render }), { prefix: '/api/v1' });
+  await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render, mailer, people: identity.people }), { prefix: '/api/v1' });
   await fastify.register((scoped) => consoleRoutes(scoped, { config, db: database.db, mailer, render }), { prefix: '/console' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));

@@ -1,0 +1,87 @@
+/** /api/v1/clients: register sandpit clients, read them, their checklist, trace and events; arm faults. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { getClient, listClients, type ClientRecord } from '../storage/index.ts';
+import { armFault, clearFault, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
+import { journeyChecklist, requestTrace } from '../onboarding/index.ts';
+import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
+
+type ClientReq = FastifyRequest<{ Params: { clientId: string } }>;
+
+export function clientView(d: ApiDeps, c: ClientRecord) {
+  const issuer = d.config.environments.find((e) => e.name === c.env)!.issuer;
+  return { client_id: c.clientId, env: c.env, name: c.name, redirect_uris: c.redirectUris, scopes: c.scopes, vtr: c.vtr, discovery: `${issuer}/.well-known/openid-configuration`, fault: c.fault };
+}
+
+export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
+  /** One of the organisation's clients in any environment; any other is "not found". */
+  const ownClient = async (req: ClientReq, reply: FastifyReply) => {
+    const org = actorOf(req).organisation.id;
+    const c = (await listClients(d.db, undefined, org)).find((x) => x.clientId === req.params.clientId);
+    if (!c) return void fail(reply, 404, 'not_found', 'There is no such client in your organisation');
+    return (await getClient(d.db, c.env, c.clientId))!;
+  };
+
+  app.get('/clients', async (req) => (await listClients(d.db, undefined, actorOf(req).organisation.id)).map((c) => clientView(d, c)));
+  app.post<{ Body: unknown }>('/clients', async (req, reply) => {
+    const b = req.body;
+    const name = str(b, 'name');
+    const redirectUris = strings(b, 'redirect_uris');
+    const vtr = strings(b, 'vtr');
+    const scopes = strings(b, 'scopes');
+    if (name === undefined || !redirectUris || !vtr || ((b as Record<string, unknown>)?.scopes !== undefined && !scopes)) {
+      return fail(reply, 400, 'invalid_request', 'Send JSON with name (string), redirect_uris, vtr and optionally scopes (arrays of strings), and public_key_pem or jwks_uri');
+    }
+    try {
+      const c = await registerClient(d.db, {
+        env: 'sandpit', organisationId: actorOf(req).organisation.id, name, redirectUris, vtr, scopes: scopes ?? ['openid'],
+        publicKeyPem: str(b, 'public_key_pem'), jwksUri: str(b, 'jwks_uri'),
+      });
+      return reply.code(201).send(clientView(d, c));
+    } catch (e) {
+      if (e instanceof RegistrationError) return fail(reply, 400, e.code, e.message, e.field);
+      throw e;
+    }
+  });
+  app.get<{ Params: { clientId: string } }>('/clients/:clientId', async (req, reply) => {
+    const c = await ownClient(req, reply);
+    return c && clientView(d, c);
+  });
+  app.get<{ Params: { clientId: string } }>('/clients/:clientId/checklist', async (req, reply) => {
+    const c = await ownClient(req, reply);
+    if (!c) return;
+    await d.events.flush();
+    return journeyChecklist(d.db, c);
+  });
+  app.get<{ Params: { clientId: string } }>('/clients/:clientId/trace', async (req, reply) => {
+    const c = await ownClient(req, reply);
+    if (!c) return;
+    await d.events.flush();
+    return requestTrace(d.db, c.env, c.clientId);
+  });
+  app.get<{ Params: { clientId: string; eventId: string } }>('/clients/:clientId/events/:eventId', async (req, reply) => {
+    const c = await ownClient(req, reply);
+    if (!c) return;
+    await d.events.flush();
+    const e = await d.db.selectFrom('protocol_event').selectAll().where('id', '=', req.params.eventId).where('env', '=', c.env).where('client_id', '=', c.clientId).executeTakeFirst();
+    if (!e) return fail(reply, 404, 'not_found', 'There is no such event for this client');
+    return { ...e, details: e.details ? (JSON.parse(e.details) as unknown) : null };
+  });
+  app.put<{ Params: { clientId: string }; Body: { kind?: unknown; count?: unknown } }>('/clients/:clientId/fault', async (req, reply) => {
+    const c = await ownClient(req, reply);
+    if (!c) return;
+    const count = req.body?.count === undefined || req.body.count === null ? null : Number(req.body.count);
+    try {
+      await armFault(d.db, c.env, c.clientId, req.body?.kind, count);
+      return reply.code(204).send();
+    } catch (e) {
+      if (e instanceof FaultError) return fail(reply, 400, 'invalid_fault', e.message, 'kind');
+      throw e;
+    }
+  });
+  app.delete<{ Params: { clientId: string } }>('/clients/:clientId/fault', async (req, reply) => {
+    const c = await ownClient(req, reply);
+    if (!c) return;
+    await clearFault(d.db, c.env, c.clientId);
+    return reply.code(204).send();
+  });
+}
