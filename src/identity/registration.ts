@@ -26,6 +26,8 @@ export class RegistrationError extends Error {
   override name = 'RegistrationError';
   readonly code: RegistrationErrorCode;
   readonly field: string;
+  /** Every problem found in one registration (this one first), so a form can show them all at once. */
+  problems: RegistrationError[] = [this];
   constructor(code: RegistrationErrorCode, field: string, message: string) {
     super(message);
     this.code = code;
@@ -142,41 +144,64 @@ export async function fetchJwks(env: EnvironmentName, uri: string, fetchJson: Fe
 export interface RegisteredClient extends ClientRecord {}
 
 export async function validateRegistration(r: ClientRegistration, fetchJson?: FetchJson): Promise<ClientRecord> {
+  // Each field is checked independently and every problem reported together (the first is the error's own).
+  const problems: RegistrationError[] = [];
+  const check = async <T>(run: () => T | Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (e) {
+      if (!(e instanceof RegistrationError)) throw e;
+      problems.push(e);
+      return undefined;
+    }
+  };
   const name = r.name.trim();
-  if (!name || name.length > 100) throw new RegistrationError('invalid_name', 'name', 'Enter a client name of 1 to 100 characters');
-  if (r.redirectUris.length === 0) throw new RegistrationError('invalid_redirect_uri', 'redirect_uri', 'Enter at least one redirect URI');
-  if (r.redirectUris.length > MAX_REDIRECT_URIS) {
-    throw new RegistrationError('too_many_redirect_uris', 'redirect_uri', `A client can have at most ${MAX_REDIRECT_URIS} redirect URIs; you gave ${r.redirectUris.length}`);
-  }
-  const redirectUris = [...new Set(r.redirectUris.map((u) => checkRedirectUri(r.env, u)))];
-
+  await check(() => {
+    if (!name || name.length > 100) throw new RegistrationError('invalid_name', 'name', 'Enter a client name of 1 to 100 characters');
+  });
+  const redirectUris = await check(() => {
+    if (r.redirectUris.length === 0) throw new RegistrationError('invalid_redirect_uri', 'redirect_uri', 'Enter at least one redirect URI');
+    if (r.redirectUris.length > MAX_REDIRECT_URIS) {
+      throw new RegistrationError('too_many_redirect_uris', 'redirect_uri', `A client can have at most ${MAX_REDIRECT_URIS} redirect URIs; you gave ${r.redirectUris.length}`);
+    }
+    return [...new Set(r.redirectUris.map((u) => checkRedirectUri(r.env, u)))];
+  });
   const scopes = [...new Set(r.scopes)];
   if (!scopes.includes('openid')) scopes.unshift('openid');
-  for (const s of scopes) {
-    if (!(SCOPES as readonly string[]).includes(s)) throw new RegistrationError('invalid_scope', 'scope', `"${s}" is not an NHS login scope (${SCOPES.join(', ')})`);
-  }
-  if (scopes.includes('gp_integration_credentials') && !r.im1) {
-    throw new RegistrationError('invalid_scope', 'scope', 'gp_integration_credentials is only for clients approved for IM1 (GP system) access');
-  }
-  if (r.vtr.length === 0) throw new RegistrationError('invalid_vtr', 'vtr', 'Choose at least one vector of trust');
-  for (const v of r.vtr) {
-    if (!(SUPPORTED_VECTORS as readonly string[]).includes(v)) {
-      throw new RegistrationError('invalid_vtr', 'vtr', `"${v}" is not a vector of trust NHS login supports (${SUPPORTED_VECTORS.join(', ')})`);
+  await check(() => {
+    for (const s of scopes) {
+      if (!(SCOPES as readonly string[]).includes(s)) throw new RegistrationError('invalid_scope', 'scope', `"${s}" is not an NHS login scope (${SCOPES.join(', ')})`);
     }
+    if (scopes.includes('gp_integration_credentials') && !r.im1) {
+      throw new RegistrationError('invalid_scope', 'scope', 'gp_integration_credentials is only for clients approved for IM1 (GP system) access');
+    }
+  });
+  await check(() => {
+    if (r.vtr.length === 0) throw new RegistrationError('invalid_vtr', 'vtr', 'Choose at least one vector of trust');
+    for (const v of r.vtr) {
+      if (!(SUPPORTED_VECTORS as readonly string[]).includes(v)) {
+        throw new RegistrationError('invalid_vtr', 'vtr', `"${v}" is not a vector of trust NHS login supports (${SUPPORTED_VECTORS.join(', ')})`);
+      }
+    }
+  });
+  const jwks = await check(async () => {
+    const sources = [r.publicKeyPem, r.jwks, r.jwksUri].filter((x) => x !== undefined && x !== '');
+    if (sources.length !== 1) throw new RegistrationError('invalid_public_key', 'public_key', 'Give exactly one of: a public key (PEM), a JWKS, or a JWKS URL');
+    if (r.publicKeyPem) return { keys: [await jwkFromPem(r.publicKeyPem)] };
+    if (r.jwks !== undefined) return checkJwks(r.jwks);
+    await fetchJwks(r.env, r.jwksUri!, fetchJson);
+    return null;
+  });
+  if (problems.length) {
+    problems[0]!.problems = problems;
+    throw problems[0]!;
   }
-
-  const sources = [r.publicKeyPem, r.jwks, r.jwksUri].filter((x) => x !== undefined && x !== '');
-  if (sources.length !== 1) throw new RegistrationError('invalid_public_key', 'public_key', 'Give exactly one of: a public key (PEM), a JWKS, or a JWKS URL');
-  let jwks: { keys: JWK[] } | undefined;
-  if (r.publicKeyPem) jwks = { keys: [await jwkFromPem(r.publicKeyPem)] };
-  else if (r.jwks !== undefined) jwks = await checkJwks(r.jwks);
-  else await fetchJwks(r.env, r.jwksUri!, fetchJson);
 
   return {
     env: r.env,
     clientId: randomBytes(16).toString('hex'),
     name,
-    redirectUris,
+    redirectUris: redirectUris!,
     scopes,
     vtr: [...new Set(r.vtr)],
     ...(jwks ? { jwks: jwks as { keys: Record<string, unknown>[] } } : { jwksUri: r.jwksUri! }),

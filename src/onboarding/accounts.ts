@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { clearFailures, kvDelete, kvGet, kvPut, LOCKOUT_MS, takeAttempt, type Db, type PartnerUserTable } from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
-import { OnboardingError } from './errors.ts';
+import { FormProblems, OnboardingError } from './errors.ts';
 import type { Mailer } from './mailer.ts';
 
 const CONFIRM_TTL_MS = 24 * 60 * 60 * 1000;
@@ -38,13 +38,25 @@ export function checkPassword(password: string, field = 'password'): void {
 }
 
 export async function signUp(d: AccountDeps, input: { name: string; email: string; password: string }): Promise<PartnerUser> {
+  const problems: OnboardingError[] = [];
+  const attempt = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      problems.push(e);
+      return undefined;
+    }
+  };
   const name = input.name.trim();
-  if (!name || name.length > 100) throw new OnboardingError('invalid_name', 'Enter your full name', 'name');
-  const email = normaliseEmail(input.email);
-  checkPassword(input.password);
-  if (await d.db.selectFrom('partner_user').select('id').where('email', '=', email).executeTakeFirst()) {
-    throw new OnboardingError('email_taken', 'An account already exists for this email address: sign in, or reset your password', 'email');
+  if (!name || name.length > 100) problems.push(new OnboardingError('invalid_name', 'Enter your full name', 'name'));
+  const email = attempt(() => normaliseEmail(input.email));
+  attempt(() => checkPassword(input.password));
+  if (email && (await d.db.selectFrom('partner_user').select('id').where('email', '=', email).executeTakeFirst())) {
+    problems.push(new OnboardingError('email_taken', 'An account already exists for this email address: sign in, or reset your password', 'email'));
   }
+  if (problems.length === 1) throw problems[0]!;
+  if (problems.length || !email) throw new FormProblems(problems);
   const user: PartnerUser = { id: randomUUID(), email, name, password_hash: await hashPassword(input.password), email_confirmed_at: null, created_at: Date.now() };
   await d.db.insertInto('partner_user').values(user).execute();
   await sendConfirmation(d, user);
@@ -97,6 +109,8 @@ export async function requestPasswordReset(d: AccountDeps, emailRaw: string): Pr
   const email = normaliseEmail(emailRaw);
   const user = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
   if (!user) return;
+  // At most three reset emails per address per 15 minutes, whoever asks: no flooding someone's inbox.
+  if (!(await takeAttempt(d.db, `portal:reset-mail:${email}`, 3)).allowed) return;
   const secret = newSecret();
   await kvPut(d.db, 'reset-password', hashSecret(secret), { userId: user.id }, RESET_TTL_MS);
   await d.mailer.send({

@@ -14,6 +14,16 @@ export type OnboardingErrorCode =
   | 'not_ready'
   | 'already_submitted';
 
+/** Several field problems found at once (a form shows them all in its error summary). */
+export class FormProblems extends Error {
+  override name = 'FormProblems';
+  readonly problems: OnboardingError[];
+  constructor(problems: OnboardingError[]) {
+    super(problems.map((p) => p.message).join('; '));
+    this.problems = problems;
+  }
+}
+
 export class OnboardingError extends Error {
   override name = 'OnboardingError';
   readonly code: OnboardingErrorCode;

@@ -1,22 +1,35 @@
 /** Partner sign-up, email confirmation, sign-in and out, forgotten password. */
 import type { FastifyInstance } from 'fastify';
-import { authenticate, confirmEmail, endSession, OnboardingError, requestPasswordReset, resetPassword, signUp, startSession } from '../onboarding/index.ts';
+import { authenticate, confirmEmail, endSession, FormProblems, OnboardingError, requestPasswordReset, resetPassword, signUp, startSession } from '../onboarding/index.ts';
+import { releaseAttempt, takeAttempt } from '../storage/index.ts';
 import { accountDeps, cookieOptions, csrfFor, csrfOk, errorItem, forbidden, page, SESSION_COOKIE, signedIn, type PortalDeps } from './context.ts';
 import { ABSOLUTE_MS } from '../onboarding/sessions.ts';
 
 type Form = { Body: Record<string, string | undefined> };
 
+/**
+ * Per-address limits on the account forms (15-minute windows): sign-in failures (password spraying),
+ * sign-ups and password-reset emails (mail flooding). Behind a proxy, set TRUST_PROXY so the address is the visitor's.
+ */
+const LIMITS = { sign_in: 30, sign_up: 50, forgot_password: 10 } as const;
+const limitKey = (action: keyof typeof LIMITS, ip: string) => `portal:${action}:${ip}`;
+
 export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   app.get('/sign-up', async (req, reply) => page(d, reply, 'portal/sign-up.njk', { title: 'Create an account', csrf: csrfFor(d, req, reply) }));
+  const tooMany = (view: string, title: string, req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, field: string) =>
+    page(d, reply, view, { title, csrf: csrfFor(d, req, reply), errors: [{ href: `#${field}`, text: 'There have been too many attempts from your network. Try again in 15 minutes.', field }] }, 429);
+
   app.post<Form>('/sign-up', async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
     const b = req.body ?? {};
+    if (!(await takeAttempt(d.db, limitKey('sign_up', req.ip), LIMITS.sign_up)).allowed) return tooMany('portal/sign-up.njk', 'Create an account', req, reply, 'name');
     try {
       const user = await signUp(accountDeps(d), { name: b.name ?? '', email: b.email ?? '', password: b.password ?? '' });
       return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: `We have sent a link to ${user.email}. Open it to confirm your email address, then sign in.` });
     } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/sign-up.njk', { title: 'Create an account', csrf: csrfFor(d, req, reply), errors: [errorItem(e)], values: { name: b.name, email: b.email } }, 400);
+      if (!(e instanceof OnboardingError) && !(e instanceof FormProblems)) throw e;
+      const errors = (e instanceof FormProblems ? e.problems : [e]).map(errorItem);
+      return page(d, reply, 'portal/sign-up.njk', { title: 'Create an account', csrf: csrfFor(d, req, reply), errors, values: { name: b.name, email: b.email } }, 400);
     }
   });
 
@@ -34,8 +47,11 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   app.post<Form>('/sign-in', async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
     const b = req.body ?? {};
+    const address = limitKey('sign_in', req.ip);
+    if (!(await takeAttempt(d.db, address, LIMITS.sign_in)).allowed) return tooMany('portal/sign-in.njk', 'Sign in', req, reply, 'email');
     try {
       const user = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '');
+      await releaseAttempt(d.db, address); // only failures count against the address
       const { cookie } = await startSession(d.db, 'portal', user.id);
       reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(d, ABSOLUTE_MS / 1000));
       return reply.redirect('/portal', 303);
@@ -62,6 +78,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   app.get('/forgot-password', async (req, reply) => page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply) }));
   app.post<Form>('/forgot-password', async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
+    if (!(await takeAttempt(d.db, limitKey('forgot_password', req.ip), LIMITS.forgot_password)).allowed) return tooMany('portal/forgot-password.njk', 'Reset your password', req, reply, 'email');
     try {
       await requestPasswordReset(accountDeps(d), req.body?.email ?? '');
     } catch (e) {

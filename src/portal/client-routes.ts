@@ -60,8 +60,11 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect(`/portal/organisations/${org.id}/clients/${client.clientId}`, 303);
     } catch (e) {
       if (!(e instanceof RegistrationError)) throw e;
-      const field = FIELD_FOR[e.field] ?? 'name';
-      return form(reply, signed, org.id, { errors: [{ href: `#${field}`, text: e.message, field }], values }, 400);
+      const errors = e.problems.map((p) => {
+        const field = FIELD_FOR[p.field] ?? 'name';
+        return { href: `#${field}`, text: p.message, field };
+      });
+      return form(reply, signed, org.id, { errors, values }, 400);
     }
   });
 

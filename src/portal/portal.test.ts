@@ -60,8 +60,33 @@ for (const dialect of DIALECTS) {
       assert.equal(page.status, 400);
       assert.match(page.text, /nhsuk-error-summary/);
       assert.match(page.text, /Enter your full name/);
+      assert.match(page.text, /Enter an email address in the correct format/, 'every problem at once');
+      assert.match(page.text, /at least 12 characters/);
       const weak = await submit(b, '/portal/sign-up', { name: 'A', email: 'a@example.org', password: 'password1234' });
       assert.match(weak.text, /harder to guess/);
+    });
+
+    test('per-address limits on sign-in, sign-up and reset emails; at most three reset emails per account', async () => {
+      const b = new Browser(app.fetch, ORIGIN);
+      const db = app.database.db;
+      const until = Date.now() + 60_000;
+      for (const [action, limit] of [['sign_in', 30], ['sign_up', 50]] as const) {
+        await db.insertInto('attempt_counter').values({ key: `portal:${action}:127.0.0.1`, count: limit, expires_at: until })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ count: limit, expires_at: until })).execute();
+      }
+      let page = await submit(b, '/portal/sign-up', { name: 'Flood', email: 'flood@example.org', password: 'correct horse battery' });
+      assert.equal(page.status, 429);
+      assert.match(page.text, /too many attempts from your network/);
+      page = await submit(b, '/portal/sign-in', { email: 'someone@example.org', password: 'whatever it is' });
+      assert.equal(page.status, 429);
+      await db.deleteFrom('attempt_counter').where('key', 'like', 'portal:%').execute();
+      await partner(app, 'forgetful@example.org');
+      const before = (await outbox(db, 'forgetful@example.org')).length;
+      for (let i = 0; i < 5; i++) await submit(b, '/portal/forgot-password', { email: 'forgetful@example.org' });
+      assert.equal((await outbox(db, 'forgetful@example.org')).length - before, 3, 'three reset emails, then no more');
+      for (let i = 0; i < 6; i++) page = await submit(b, '/portal/forgot-password', { email: `nobody${i}@example.org` });
+      assert.equal(page.status, 429, 'ten reset requests from one address in 15 minutes, then refused');
+      await db.deleteFrom('attempt_counter').where('key', 'like', 'portal:%').execute();
     });
 
     test('a form posted without its CSRF token is refused', async () => {
@@ -83,6 +108,8 @@ for (const dialect of DIALECTS) {
       assert.match(page.text, /That is a private key/);
       page = await submit(b, url, { name: 'My service', redirect_uris: 'https://svc.example.org/cb', public_key: keys.publicKey });
       assert.match(page.text, /Choose at least one vector of trust/);
+      page = await submit(b, url, { name: '', redirect_uris: 'ftp://svc.example.org/cb', public_key: 'not a key' });
+      for (const href of ['#name', '#redirect_uris', '#vtr', '#public_key']) assert.match(page.text, new RegExp(`href="${href}"`), `every problem at once: ${href}`);
       page = await submit(b, url, { name: 'My service', redirect_uris: 'https://svc.example.org/cb\nhttp://localhost:8080/cb', vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'], scopes: ['profile', 'email'], public_key: keys.publicKey });
       assert.equal(page.status, 200, page.text.slice(0, 400));
       const clientId = /id="client-id">([0-9a-f]+)</.exec(page.text)![1]!;
