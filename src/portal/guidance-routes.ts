@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
 import { interfaceFacts } from '../identity/reference.ts';
 import { page, signedIn, type PortalDeps } from './context.ts';
+import { TEST_OTP, TEST_PASSWORD } from '../onboarding/index.ts';
 
 export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
   app.get('/guidance', async (req, reply) => {
@@ -22,7 +23,11 @@ export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
     const res = await app.inject({ method: 'GET', url: `${env.mountPath}/.well-known/openid-configuration`, headers: { host: env.host } });
     const discovery = res.json() as Record<string, unknown>;
     const signed = await signedIn(d, req);
+    // The environment's own prepared accounts, read from its data (never live's people).
+    const accounts = env.name === 'live' ? [] : await d.db.selectFrom('person').select(['email', 'proofing_level', 'nhs_number', 'im1'])
+      .where('env', '=', env.name).where('organisation_id', 'is', null).where('email', 'like', '%@demo.signin.nhs.uk').orderBy('email').execute();
     return page(d, reply, 'portal/reference.njk', {
+      accounts, testPassword: TEST_PASSWORD, testOtp: TEST_OTP,
       title: `${env.name[0]!.toUpperCase()}${env.name.slice(1)} interface reference`,
       user: signed?.user,
       env,

@@ -161,6 +161,7 @@ for (const dialect of DIALECTS) {
       assert.ok(!done('refresh') && !done('settings') && !done('registration'));
       assert.match(evidence.text, /client assertion aud was &quot;http:\/\/localhost:3000\/sandpit&quot;/);
       assert.match(evidence.text, /What to change: Set the client assertion&#39;s aud to the token endpoint URL exactly/);
+      assert.match(evidence.text, /href="\/portal\/reference\/sandpit#errors"/, 'with a link to the part of the interface');
       const eventLink = /href="(\/portal\/organisations\/[^"]+\/events\/[^"]+)"/.exec(evidence.text)![1]!;
       assert.equal((await b.get(eventLink)).status, 200);
 
@@ -418,6 +419,10 @@ test('public guidance and an interface reference generated from the running envi
     assert.match(ref.text, /private_key_jwt with RS512/);
     assert.match(ref.text, /<td class="nhsuk-table__cell">300 seconds<\/td>/);
     assert.match(ref.text, /sso_login_required/);
+    assert.equal((ref.text.match(/@demo\.signin\.nhs\.uk<\/code>/g) ?? []).length, 25, 'the sandpit pack, read from the environment');
+    const integration = await b.get('/portal/reference/integration');
+    assert.equal((integration.text.match(/@demo\.signin\.nhs\.uk<\/code>/g) ?? []).length, 3, 'its three fixed accounts');
+    assert.doesNotMatch((await b.get('/portal/reference/live')).text, /@demo\.signin/, 'never live\'s people');
     assert.equal((await b.get('/portal/reference/nowhere')).status, 404);
   } finally {
     await app.stop();
