@@ -7,8 +7,8 @@ import { getClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
-import { journeyChecklist, requestTrace } from '../onboarding/index.ts';
-import { orgGuard, page, type PortalDeps, type Signed } from './context.ts';
+import { csrfMatches, journeyChecklist, requestTrace } from '../onboarding/index.ts';
+import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 
 type Params = { Params: { orgId: string; clientId?: string } };
@@ -34,18 +34,23 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   });
 
   app.post<Form>('/organisations/:orgId/clients/new', async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: true });
+    // The form is multipart (a PEM file may be uploaded), so its CSRF token is checked here.
+    const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
     const { signed, org } = g;
-    const b = req.body ?? {};
+    const { fields: b, tooLarge } = await formFields(req);
+    if (!csrfMatches(signed.session, b._csrf)) return forbidden(d, reply);
+    const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+    const uploaded = one(b.public_key_file)?.trim();
     const values = {
-      name: String(b.name ?? ''),
-      redirect_uris: String(b.redirect_uris ?? ''),
+      name: String(one(b.name) ?? ''),
+      redirect_uris: String(one(b.redirect_uris) ?? ''),
       vtr: list(b.vtr),
       scopes: ['openid', ...list(b.scopes).filter((s) => s !== 'openid')],
-      public_key: String(b.public_key ?? ''),
-      jwks_uri: String(b.jwks_uri ?? ''),
+      public_key: uploaded || String(one(b.public_key) ?? ''),
+      jwks_uri: String(one(b.jwks_uri) ?? ''),
     };
+    if (tooLarge.length) return form(reply, signed, org.id, { errors: [{ href: '#public_key_file', text: 'A public key file is a few kilobytes: choose the .pem file with your public key', field: 'public_key_file' }], values }, 400);
     try {
       const client = await registerClient(d.db, {
         env: 'sandpit',

@@ -91,3 +91,29 @@ export async function orgGuard(
     return void page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);
   }
 }
+
+/**
+ * The fields of a form posted either way: urlencoded, or multipart with small text files (a PEM) read as
+ * text into the field of their name. Repeated fields (checkboxes) become arrays. Files over `maxFileBytes`
+ * are read as empty and reported in `tooLarge`.
+ */
+export async function formFields(req: FastifyRequest, maxFileBytes = 16 * 1024): Promise<{ fields: Record<string, string | string[]>; tooLarge: string[] }> {
+  if (!req.isMultipart()) return { fields: (req.body ?? {}) as Record<string, string | string[]>, tooLarge: [] };
+  const fields: Record<string, string | string[]> = {};
+  const tooLarge: string[] = [];
+  const add = (name: string, value: string) => {
+    const prev = fields[name];
+    fields[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  };
+  // throwFileSizeLimit: report an oversized file as truncated rather than fail the request (the plugin
+  // reads it per call; its types list it only for registration).
+  const options = { limits: { fileSize: maxFileBytes, files: 2, fields: 40, fieldSize: 64 * 1024 }, throwFileSizeLimit: false };
+  for await (const part of req.parts(options as Parameters<FastifyRequest['parts']>[0])) {
+    if (part.type === 'file') {
+      const bytes = await part.toBuffer().catch(() => Buffer.alloc(0));
+      if (part.file.truncated) tooLarge.push(part.fieldname);
+      else if (bytes.length) add(part.fieldname, bytes.toString('utf8'));
+    } else add(part.fieldname, String(part.value));
+  }
+  return { fields, tooLarge };
+}

@@ -108,6 +108,24 @@ for (const dialect of DIALECTS) {
       assert.match(page.text, /That is a private key/);
       page = await submit(b, url, { name: 'My service', redirect_uris: 'https://svc.example.org/cb', public_key: keys.publicKey });
       assert.match(page.text, /Choose at least one vector of trust/);
+      // The public key as an uploaded .pem file (multipart), as a browser without JavaScript sends it.
+      const upload = async (pem: string) => {
+        const fd = new FormData();
+        fd.set('_csrf', csrfOf(await b.get(url)));
+        fd.set('name', 'Uploaded key service');
+        fd.set('redirect_uris', 'https://upload.example.org/cb');
+        fd.append('vtr', 'P9.Cp.Cd');
+        fd.append('vtr', 'P5.Cp.Cd');
+        fd.set('public_key_file', new Blob([pem]), 'public.pem');
+        return app.fetch(`${ORIGIN}${url}`, { method: 'POST', headers: { cookie: b.cookieHeader(new URL(`${ORIGIN}${url}`)) }, body: fd, redirect: 'manual' });
+      };
+      const uploaded = await upload(keyPair().publicKey);
+      assert.equal(uploaded.status, 303);
+      const uploadedId = /clients\/([0-9a-f]+)$/.exec(uploaded.headers.get('location') ?? '')![1]!;
+      assert.deepEqual((await getClient(app.database.db, 'sandpit', uploadedId))!.vtr, ['P9.Cp.Cd', 'P5.Cp.Cd']);
+      const big = await upload('x'.repeat(40_000));
+      assert.equal(big.status, 400);
+      assert.match(await big.text(), /choose the .pem file with your public key/);
       page = await submit(b, url, { name: '', redirect_uris: 'ftp://svc.example.org/cb', public_key: 'not a key' });
       for (const href of ['#name', '#redirect_uris', '#vtr', '#public_key']) assert.match(page.text, new RegExp(`href="${href}"`), `every problem at once: ${href}`);
       page = await submit(b, url, { name: 'My service', redirect_uris: 'https://svc.example.org/cb\nhttp://localhost:8080/cb', vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'], scopes: ['profile', 'email'], public_key: keys.publicKey });
