@@ -62,7 +62,11 @@ export function openApiDocument(publicUrl: string) {
       },
       '/members': { get: { summary: 'Members and pending invitations', responses: { 200: json({ type: 'object' }) } } },
       '/invitations': { post: { summary: 'Invite someone by email (partner admins)', requestBody: body(obj({ email: { type: 'string' }, role: { type: 'string', enum: ['partner_admin', 'developer'] } }, ['email', 'role'])), responses: { ...done, 403: errorResponse('Partner admins only'), 409: errorResponse('Already a member') } } },
-      '/members/{userId}': { delete: { summary: 'Remove a member (partner admins; the last admin stays)', parameters: [pathParam('userId')], responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') } } },
+      '/members/{userId}': {
+        delete: { summary: 'Remove a member (partner admins; the last admin stays)', parameters: [pathParam('userId')], responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') } },
+        patch: { summary: 'Change a member\'s role (partner admins; the last admin stays)', parameters: [pathParam('userId')], requestBody: body(obj({ role: { type: 'string', enum: ['partner_admin', 'developer'] } }, ['role'])), responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') } },
+      },
+      '/invitations/{id}': { delete: { summary: 'Withdraw a pending invitation (partner admins)', parameters: [pathParam('id')], responses: { ...done, 404: errorResponse('No such pending invitation') } } },
       '/application': {
         get: { summary: 'Your application to integrate and its status', responses: { 200: json({ type: 'object' }) } },
         put: { summary: 'Save the application as a draft', requestBody: body({ $ref: '#/components/schemas/Application' }), responses: { 200: json({ type: 'object' }), 409: errorResponse('already_submitted') } },

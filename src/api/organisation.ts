@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   ApplicationInvalid, createTestUser, DOCUMENT_KINDS, getApplication, getDocument, integrationReadiness, invite, listDocuments, listTestUsers,
-  membersOf, OnboardingError, pendingInvitations, removeMember, requestIntegration, saveDraft, submitApplication, updateOrganisation,
+  changeRole, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, requestIntegration, saveDraft, submitApplication, updateOrganisation,
   updateTestUser, uploadDocument, type ApplicationAnswers,
 } from '../onboarding/index.ts';
 import { actorOf, fail, failWith, str, type ApiDeps } from './context.ts';
@@ -40,6 +40,14 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   }));
   app.delete<{ Params: { userId: string } }>('/members/:userId', async (req, reply) => guarded(reply, async () => {
     await removeMember(d.db, actorOf(req).organisation, req.params.userId);
+    return reply.code(204).send();
+  }));
+  app.patch<{ Params: { userId: string }; Body: unknown }>('/members/:userId', async (req, reply) => guarded(reply, async () => {
+    await changeRole(d.db, actorOf(req).organisation, req.params.userId, str(req.body, 'role') ?? '');
+    return reply.code(204).send();
+  }));
+  app.delete<{ Params: { id: string } }>('/invitations/:id', async (req, reply) => guarded(reply, async () => {
+    await revokeInvitation(d.db, actorOf(req).organisation, req.params.id);
     return reply.code(204).send();
   }));
 

@@ -72,4 +72,24 @@ export async function removeMember(db: Db, org: Organisation, userId: string): P
   await db.deleteFrom('membership').where('organisation_id', '=', org.id).where('user_id', '=', userId).execute();
 }
 
+/** Makes a member an admin or a developer; the organisation keeps at least one admin. */
+export async function changeRole(db: Db, org: Organisation, userId: string, role: string): Promise<void> {
+  requireAdmin(org);
+  if (role !== 'partner_admin' && role !== 'developer') throw new OnboardingError('invalid_name', 'Choose a role', 'role');
+  const members = await membersOf(db, org.id);
+  const target = members.find((m) => m.id === userId);
+  if (!target) throw new OnboardingError('not_found', 'There is no such member');
+  if (target.role === 'partner_admin' && role !== 'partner_admin' && members.filter((m) => m.role === 'partner_admin').length === 1) {
+    throw new OnboardingError('not_a_member', 'An organisation needs at least one partner admin: make someone else an admin first');
+  }
+  await db.updateTable('membership').set({ role }).where('organisation_id', '=', org.id).where('user_id', '=', userId).execute();
+}
+
+/** Withdraws a pending invitation: its link stops working. */
+export async function revokeInvitation(db: Db, org: Organisation, invitationId: string): Promise<void> {
+  requireAdmin(org);
+  const res = await db.deleteFrom('invitation').where('id', '=', invitationId).where('organisation_id', '=', org.id).where('accepted_at', 'is', null).executeTakeFirst();
+  if (Number(res.numDeletedRows) === 0) throw new OnboardingError('not_found', 'There is no such pending invitation');
+}
+
 export type Role = MembershipTable['role'];

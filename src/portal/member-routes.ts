@@ -1,9 +1,9 @@
 /** Members and invitations of an organisation. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { acceptInvitation, invite, membersOf, OnboardingError, pendingInvitations, removeMember, ROLES, type Organisation } from '../onboarding/index.ts';
+import { acceptInvitation, changeRole, invite, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, ROLES, type Organisation } from '../onboarding/index.ts';
 import { accountDeps, errorItem, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
 
-type Params = { Params: { orgId: string; userId?: string }; Body: Record<string, string | undefined> };
+type Params = { Params: { orgId: string; userId?: string; invitationId?: string }; Body: Record<string, string | undefined> };
 
 export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
   const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) =>
@@ -28,17 +28,22 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
       return show(reply, g.signed, g.org, { errors: [errorItem(e.field ? e : { field: 'email', message: e.message })], values: req.body }, e.code === 'not_a_member' ? 403 : 400);
     }
   });
-  app.post<Params>('/organisations/:orgId/members/:userId/remove', async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: true });
-    if (!g) return;
-    try {
-      await removeMember(d.db, g.org, req.params.userId!);
-      return reply.redirect(`/portal/organisations/${g.org.id}/members`, 303);
-    } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      return show(reply, g.signed, g.org, { errors: [{ href: '#members', text: e.message, field: 'members' }] }, e.code === 'not_found' ? 404 : 403);
-    }
-  });
+  // Remove a member, change a member's role, withdraw an invitation: admins only, one shape.
+  const action = (path: string, run: (org: Organisation, req: import('fastify').FastifyRequest<Params>) => Promise<void>) =>
+    app.post<Params>(path, async (req, reply) => {
+      const g = await orgGuard(d, req, reply, { csrf: true });
+      if (!g) return;
+      try {
+        await run(g.org, req);
+        return reply.redirect(`/portal/organisations/${g.org.id}/members`, 303);
+      } catch (e) {
+        if (!(e instanceof OnboardingError)) throw e;
+        return show(reply, g.signed, g.org, { errors: [{ href: '#members', text: e.message, field: 'members' }] }, e.code === 'not_found' ? 404 : e.code === 'invalid_name' ? 400 : 403);
+      }
+    });
+  action('/organisations/:orgId/members/:userId/remove', (org, req) => removeMember(d.db, org, req.params.userId!));
+  action('/organisations/:orgId/members/:userId/role', (org, req) => changeRole(d.db, org, req.params.userId!, req.body?.role ?? ''));
+  action('/organisations/:orgId/invitations/:invitationId/revoke', (org, req) => revokeInvitation(d.db, org, req.params.invitationId!));
 
   app.get<{ Params: { secret: string } }>('/invitations/:secret', async (req, reply) => {
     const signed = await signedIn(d, req);

@@ -259,8 +259,21 @@ for (const dialect of DIALECTS) {
       assert.match((await dev.b.get(`/portal/organisations/${admin.orgId}/clients/new`)).text, /Register a sandpit client/);
       assert.equal((await dev.b.get(link)).status, 400, 'single use');
       assert.equal((await submit(dev.b, url, { email: 'x@example.org', role: 'developer' })).status, 403, 'developers cannot invite');
-      const members = await admin.b.get(url);
+      let members = await admin.b.get(url);
       const devId = /"\/portal\/organisations\/[^/]+\/members\/([^/]+)\/remove"/.exec(members.text)![1]!;
+      // Roles change both ways; an invitation can be withdrawn and its link then fails.
+      await admin.b.post(`${url}/${devId}/role`, new URLSearchParams({ _csrf: csrfOf(members), role: 'partner_admin' }));
+      assert.equal((await submit(dev.b, url, { email: 'x@example.org', role: 'developer' })).status, 200, 'now an admin, so may invite');
+      members = await admin.b.get(url);
+      await admin.b.post(`${url}/${devId}/role`, new URLSearchParams({ _csrf: csrfOf(members), role: 'developer' }));
+      assert.equal((await submit(dev.b, url, { email: 'y@example.org', role: 'developer' })).status, 403, 'a developer again');
+      members = await admin.b.get(url);
+      const invitationId = /"\/portal\/organisations\/[^/]+\/invitations\/([^/]+)\/revoke"/.exec(members.text)![1]!;
+      const xLink = /http:\/\/localhost:3000(\/portal\/invitations\/\S+)/.exec((await outbox(app.database.db, 'x@example.org'))[0]!.body)![1]!;
+      await admin.b.post(`${url.replace('/members', '')}/invitations/${invitationId}/revoke`, new URLSearchParams({ _csrf: csrfOf(members) }));
+      const x = await partner(app, 'x@example.org');
+      assert.match((await x.b.get(xLink)).text, /expired or has already been used/, 'a withdrawn invitation does not work');
+      members = await admin.b.get(url);
       const removed = await admin.b.post(`${url}/${devId}/remove`, new URLSearchParams({ _csrf: csrfOf(members) }));
       assert.ok(removed.url.endsWith('/members'));
       assert.doesNotMatch((await dev.b.get('/portal')).text, /Org of lead@example.org/, 'removed');
