@@ -51,7 +51,7 @@ export function openApiDocument(publicUrl: string) {
           scope_reasons: { type: 'object', additionalProperties: { type: 'string' } }, contact_name: { type: 'string' }, contact_email: { type: 'string' }, safety_officer_email: { type: 'string' },
         }),
         Document: obj({ kind: { type: 'string', enum: Object.keys(DOCUMENT_KINDS) }, filename: { type: 'string' }, content_base64: { type: 'string', description: 'PDF, .docx, .xlsx, .odt or .ods; at most 10 MB' } }, ['kind', 'filename', 'content_base64']),
-        TestUser: obj({ nhs_number: { type: 'string', description: 'A test PDS record (see the portal)' }, level: { type: 'string', enum: ['P0', 'P5', 'P9'] }, otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' } }, ['level']),
+        TestUser: obj({ nhs_number: { type: 'string', description: 'A test PDS record (see the portal)' }, level: { type: 'string', enum: ['P0', 'P5', 'P9'] }, otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' }, pds_trace_fails: { type: 'boolean' } }, ['level']),
         Fault: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: Object.keys(FAULTS) }, count: { type: ['integer', 'null'], minimum: 1, maximum: 1000, description: 'null = until cleared' } } },
       },
     },
@@ -81,7 +81,7 @@ export function openApiDocument(publicUrl: string) {
         get: { summary: 'Your integration test users', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
         post: { summary: 'Create an integration test user from a test PDS record', requestBody: body({ $ref: '#/components/schemas/TestUser' }), responses: { 201: json({ type: 'object' }, 'Created'), 400: errorResponse('Not a test PDS record or level') } },
       },
-      '/test-users/{id}': { patch: { summary: 'Change a test user\'s level and switches', parameters: [pathParam('id')], requestBody: body(obj({ level: { type: 'string' }, otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' } }, ['level'])), responses: { ...done, 404: errorResponse('No such test user') } } },
+      '/test-users/{id}': { patch: { summary: 'Change a test user\'s level and switches', parameters: [pathParam('id')], requestBody: body(obj({ level: { type: 'string' }, otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' }, pds_trace_fails: { type: 'boolean' } }, ['level'])), responses: { ...done, 404: errorResponse('No such test user') } } },
       '/environment-requests': {
         get: { summary: 'Your requests for the next environment, and what integration still needs', responses: { 200: json({ type: 'object' }) } },
         post: { summary: 'Request the integration environment', requestBody: body(obj({ env: { type: 'string', enum: ['integration'] } }, ['env'])), responses: { 201: json({ type: 'object' }, 'Requested'), 409: errorResponse('not_ready: the message lists what is missing') } },

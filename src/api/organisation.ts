@@ -98,9 +98,9 @@ function answers(body: unknown): ApplicationAnswers {
 
 function flags(body: unknown) {
   const b = (body ?? {}) as Record<string, unknown>;
-  return { level: typeof b.level === 'string' ? b.level : '', otpDisabled: b.otp_disabled === true, phonePdsMatched: b.phone_pds_matched === true };
+  return { level: typeof b.level === 'string' ? b.level : '', otpDisabled: b.otp_disabled === true, phonePdsMatched: b.phone_pds_matched === true, pdsTraceFails: b.pds_trace_fails === true };
 }
 
-function testUserView(p: { id: string; email: string; nhs_number: string | null; proofing_level: string; otp_disabled: number; phone_pds_matched: number | null; im1: number }) {
-  return { id: p.id, email: p.email, nhs_number: p.nhs_number, level: p.proofing_level, otp_disabled: p.otp_disabled === 1, phone_pds_matched: p.phone_pds_matched === 1, gp_linked: p.im1 === 1 };
+function testUserView(p: { id: string; email: string; nhs_number: string | null; proofing_level: string; otp_disabled: number; phone_pds_matched: number | null; pds_trace_fails: number; im1: number }) {
+  return { id: p.id, email: p.email, nhs_number: p.nhs_number, level: p.proofing_level, otp_disabled: p.otp_disabled === 1, phone_pds_matched: p.phone_pds_matched === 1, pds_trace_fails: p.pds_trace_fails === 1, gp_linked: p.im1 === 1 };
 }

@@ -18,6 +18,8 @@ export interface TestUserInput {
   level: string;
   otpDisabled: boolean;
   phonePdsMatched: boolean;
+  /** "Prove your identity" finds no PDS match (to try the uplift failure journey). */
+  pdsTraceFails?: boolean;
 }
 
 function check(level: string) {
@@ -43,7 +45,7 @@ export async function createTestUser(db: Db, people: PeopleData, organisationId:
     nhs_number: pds.nhs_number, given_name: pds.given_name, family_name: pds.family_name, birthdate: pds.birthdate, postcode: pds.postcode,
     phone_number: '+447700900123', gp_ods_code: link?.gp_ods_code ?? pds.gp_ods_code ?? null,
     im1: link ? 1 : 0, gp_user_id: link?.gp_account_id ?? null, gp_linkage_key: link?.gp_linkage_key ?? null, created_at: Date.now(),
-    organisation_id: organisationId, otp_disabled: input.otpDisabled ? 1 : 0, phone_pds_matched: input.phonePdsMatched ? 1 : 0,
+    organisation_id: organisationId, otp_disabled: input.otpDisabled ? 1 : 0, phone_pds_matched: input.phonePdsMatched ? 1 : 0, pds_trace_fails: input.pdsTraceFails ? 1 : 0,
   };
   await insertPerson(db, person);
   return person;
@@ -55,5 +57,5 @@ export async function updateTestUser(db: Db, organisationId: string, id: string,
   const person = await findPerson(db, 'integration', id);
   if (!person || person.organisation_id !== organisationId) throw new OnboardingError('not_found', 'There is no such test user in your organisation');
   const highest = LEVELS.indexOf(input.level) > LEVELS.indexOf(person.highest_level) ? input.level : person.highest_level;
-  await updatePerson(db, 'integration', id, { proofing_level: input.level, highest_level: highest, otp_disabled: input.otpDisabled ? 1 : 0, phone_pds_matched: input.phonePdsMatched ? 1 : 0 });
+  await updatePerson(db, 'integration', id, { proofing_level: input.level, highest_level: highest, otp_disabled: input.otpDisabled ? 1 : 0, phone_pds_matched: input.phonePdsMatched ? 1 : 0, pds_trace_fails: input.pdsTraceFails ? 1 : 0 });
 }

@@ -305,6 +305,14 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(otherPage.text, /9686368450\./);
       const meddle = await other.b.post(`/portal/organisations/${other.orgId}/test-users/${personId}`, new URLSearchParams({ _csrf: csrfOf(otherPage), level: 'P0' }));
       assert.equal(meddle.status, 404);
+
+      // The PDS trace switch: at P0 asked for P9, their own details find no match, so the uplift fails.
+      page = await b.post(`${url}/${personId}`, new URLSearchParams({ _csrf: csrfOf(await b.get(url)), level: 'P0', otp_disabled: 'yes', pds_trace_fails: 'yes' }));
+      const { signIn } = await import('../test-support/rp.ts');
+      const s = await signIn(app, rp, { email, scope: 'openid profile', vtr: ['P9.Cp.Cd'], stopAt: 'prove-identity' });
+      const miss = await s.browser.post(s.page.url, { nhs_number: '9686368450', family_name: 'Weir', 'birthdate-day': '14', 'birthdate-month': '6', 'birthdate-year': '1954', postcode: 'HD1 4JP' });
+      assert.equal(miss.status, 400);
+      assert.match(miss.text, /could not match your details/);
     });
 
     test('documents: type checked from the content, size-limited, versioned, downloadable, own organisation only', async () => {

@@ -12,7 +12,7 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
       title: 'Integration test users', user: signed.user, csrf: signed.session.csrf, org, records, password: TEST_PASSWORD, otp: TEST_OTP,
       users: await listTestUsers(d.db, org.id), base: `/portal/organisations/${org.id}/test-users`, ...ctx,
     }, status);
-  const flags = (b: Record<string, string | undefined>) => ({ level: b.level ?? '', otpDisabled: b.otp_disabled === 'yes', phonePdsMatched: b.phone_pds_matched === 'yes' });
+  const flags = (b: Record<string, string | undefined>) => ({ level: b.level ?? '', otpDisabled: b.otp_disabled === 'yes', phonePdsMatched: b.phone_pds_matched === 'yes', pdsTraceFails: b.pds_trace_fails === 'yes' });
 
   app.get<Params>('/organisations/:orgId/test-users', async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });

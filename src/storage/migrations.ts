@@ -294,6 +294,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('signing_key').addColumn('changed_at', 'bigint').execute();
     },
   },
+  '0013_pds_trace_switch': {
+    async up(db: Kysely<any>) {
+      // Test-data switch: "prove your identity" finds no PDS match for this person (uplift failure journeys).
+      await db.schema.alterTable('person').addColumn('pds_trace_fails', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -74,6 +74,8 @@ export interface PersonTable {
   otp_disabled: number;
   /** Test-data switch: phone_number_pds_matched; null = derived from the proofing level. */
   phone_pds_matched: number | null;
+  /** Test-data switch: the PDS trace in "prove your identity" finds no match. */
+  pds_trace_fails: number;
 }
 
 export interface ProtocolEventTable {

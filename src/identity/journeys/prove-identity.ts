@@ -54,7 +54,8 @@ export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
       if (errors.length) return show(reply, j, { errors, values }, 400);
       const pds = deps.people.pds.get(nhsNumber);
       const link = deps.people.linkage.get(nhsNumber);
-      const matched = pds && !pds.date_of_death && norm(pds.family_name) === norm(b.family_name) && pds.birthdate === birthdate && norm(pds.postcode) === norm(b.postcode);
+      // Test-data switch: this person's PDS trace finds nothing, whatever they enter.
+      const matched = pds && !pds.date_of_death && j.person.pds_trace_fails !== 1 && norm(pds.family_name) === norm(b.family_name) && pds.birthdate === birthdate && norm(pds.postcode) === norm(b.postcode);
       if (!matched) {
         deps.events.record({ env: deps.env.name, clientId, kind: 'uplift', outcome: 'error', reason: 'pds_no_match', person: j.person.id, correlationId: j.uid, details: { to: 'P5' } });
         return show(reply, j, { errors: [fieldError('nhs_number', 'We could not match your details to an NHS record. Check them and try again.')], values }, 400);

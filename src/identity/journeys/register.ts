@@ -43,7 +43,7 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
     await insertPerson(deps.db, {
       env: deps.env.name, id, email, password_hash: await hashPassword(password), otp: TEST_OTP,
       proofing_level: 'P0', highest_level: 'P0', nhs_number: null, given_name: null, family_name: null, birthdate: null, postcode: null,
-      phone_number: phone.startsWith('07') ? `+44${phone.slice(1)}` : phone, gp_ods_code: null, im1: 0, gp_user_id: null, gp_linkage_key: null, created_at: Date.now(), organisation_id: null, otp_disabled: 0, phone_pds_matched: null,
+      phone_number: phone.startsWith('07') ? `+44${phone.slice(1)}` : phone, gp_ods_code: null, im1: 0, gp_user_id: null, gp_linkage_key: null, created_at: Date.now(), organisation_id: null, otp_disabled: 0, phone_pds_matched: null, pds_trace_fails: 0,
     });
     deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'registration', outcome: 'ok', person: id, correlationId: j.uid });
     j.state = { personId: id, credentials: ['Cp'] };

@@ -87,6 +87,7 @@ export async function seedPeople(db: Db, env: string, data: PeopleData): Promise
       organisation_id: null,
       otp_disabled: 0,
       phone_pds_matched: null,
+      pds_trace_fails: 0,
     };
     await insertPerson(db, person);
   }
