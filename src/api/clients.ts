@@ -1,8 +1,8 @@
 /** /api/v1/clients: register sandpit clients, read them, their checklist, trace and events; arm faults. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { getClient, listClients, type ClientRecord } from '../storage/index.ts';
+import { findOrganisationClient, listClients, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
-import { journeyChecklist, requestTrace } from '../onboarding/index.ts';
+import { evidenceEvent, journeyChecklist, requestTrace } from '../onboarding/index.ts';
 import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
 
 type ClientReq = FastifyRequest<{ Params: { clientId: string } }>;
@@ -15,10 +15,9 @@ export function clientView(d: ApiDeps, c: ClientRecord) {
 export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
   /** One of the organisation's clients in any environment; any other is "not found". */
   const ownClient = async (req: ClientReq, reply: FastifyReply) => {
-    const org = actorOf(req).organisation.id;
-    const c = (await listClients(d.db, undefined, org)).find((x) => x.clientId === req.params.clientId);
+    const c = await findOrganisationClient(d.db, actorOf(req).organisation.id, req.params.clientId);
     if (!c) return void fail(reply, 404, 'not_found', 'There is no such client in your organisation');
-    return (await getClient(d.db, c.env, c.clientId))!;
+    return c;
   };
 
   app.get('/clients', async (req) => (await listClients(d.db, undefined, actorOf(req).organisation.id)).map((c) => clientView(d, c)));
@@ -62,7 +61,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     const c = await ownClient(req, reply);
     if (!c) return;
     await d.events.flush();
-    const e = await d.db.selectFrom('protocol_event').selectAll().where('id', '=', req.params.eventId).where('env', '=', c.env).where('client_id', '=', c.clientId).executeTakeFirst();
+    const e = await evidenceEvent(d.db, c, req.params.eventId);
     if (!e) return fail(reply, 404, 'not_found', 'There is no such event for this client');
     return { ...e, details: e.details ? (JSON.parse(e.details) as unknown) : null };
   });

@@ -83,5 +83,23 @@ for (const dialect of DIALECTS) {
       const sandpit = await createRp(app, 'sandpit');
       assert.equal('im1-linked' in (await ticks(sandpit)), false, 'only IM1 clients have the IM1 items');
     });
+
+    test('ticks outlive the protocol record: once ticked, kept with a copy of their evidence', async () => {
+      const rp = await createRp(app, 'sandpit', { vtr: ['P9.Cp.Cd'] });
+      await login(app, rp, { vtr: ['P9.Cp.Cd'], email: 'testuserlive+11@demo.signin.nhs.uk' });
+      await app.events.flush();
+      const before = await journeyChecklist(app.database.db, rp.client);
+      const login9 = before.find((i) => i.id === 'login-P9.Cp.Cd')!;
+      assert.ok(login9.done);
+      // Retention removes the events (as purgeExpired does after 90 days).
+      await app.database.db.deleteFrom('protocol_event').where('client_id', '=', rp.client.clientId).execute();
+      const after = await journeyChecklist(app.database.db, rp.client);
+      const kept = after.find((i) => i.id === 'login-P9.Cp.Cd')!;
+      assert.ok(kept.done, 'still ticked');
+      assert.equal(kept.evidence[0]!.id, login9.evidence[0]!.id, 'with the same evidence');
+      const { evidenceEvent } = await import('./evidence.ts');
+      assert.equal((await evidenceEvent(app.database.db, rp.client, kept.evidence[0]!.id))?.kind, 'token', 'its event still opens');
+      assert.equal(await evidenceEvent(app.database.db, { env: 'sandpit', clientId: 'someone-else' }, kept.evidence[0]!.id), undefined, 'but not for another client');
+    });
   });
 }

@@ -50,7 +50,40 @@ function completedJourneys(events: Event[]) {
   return journeys;
 }
 
+/**
+ * The checklist as it stands: items ticked by the traffic now on record, and items ticked before (kept with
+ * a copy of their evidence), so ticks survive the protocol record's retention. New ticks are remembered.
+ */
 export async function journeyChecklist(db: Db, c: ClientLike): Promise<ChecklistItem[]> {
+  const [items, stored] = await Promise.all([
+    checklistFromRecord(db, c),
+    db.selectFrom('evidence_tick').selectAll().where('env', '=', c.env).where('client_id', '=', c.clientId).execute(),
+  ]);
+  const kept = new Map(stored.map((t) => [t.item_id, t]));
+  const fresh = items.filter((i) => i.done && !kept.has(i.id));
+  if (fresh.length) {
+    await db.insertInto('evidence_tick')
+      .values(fresh.map((i) => ({ env: c.env, client_id: c.clientId, item_id: i.id, ticked_at: Date.now(), evidence: JSON.stringify(i.evidence) })))
+      .onConflict((oc) => oc.columns(['env', 'client_id', 'item_id']).doNothing()).execute();
+  }
+  return items.map((i) => {
+    const tick = kept.get(i.id);
+    return i.done || !tick ? i : { ...i, done: true, evidence: JSON.parse(tick.evidence) as ProtocolEventTable[] };
+  });
+}
+
+/** An evidence event by id: from the protocol record, or from a kept tick once the record has let it go. */
+export async function evidenceEvent(db: Db, c: { env: string; clientId: string }, eventId: string): Promise<ProtocolEventTable | undefined> {
+  const live = await db.selectFrom('protocol_event').selectAll().where('id', '=', eventId).where('env', '=', c.env).where('client_id', '=', c.clientId).executeTakeFirst();
+  if (live) return live;
+  for (const t of await db.selectFrom('evidence_tick').select('evidence').where('env', '=', c.env).where('client_id', '=', c.clientId).execute()) {
+    const found = (JSON.parse(t.evidence) as ProtocolEventTable[]).find((e) => e.id === eventId && e.client_id === c.clientId);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem[]> {
   const events = await eventsFor(db, c);
   const journeys = completedJourneys(events);
   const item = (id: string, title: string, why: string, evidence: Event[]): ChecklistItem =>

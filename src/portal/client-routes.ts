@@ -3,11 +3,11 @@
  * its field) and the page that gives everything needed to connect.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { getClient, type ClientRecord } from '../storage/index.ts';
+import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
-import { csrfMatches, journeyChecklist, requestTrace } from '../onboarding/index.ts';
+import { csrfMatches, evidenceEvent, journeyChecklist, requestTrace } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 
@@ -77,8 +77,8 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
     const { signed, org } = g;
-    const client = await getClient(d.db, 'sandpit', req.params.clientId!);
-    if (!client || client.organisationId !== org.id) {
+    const client = await findOrganisationClient(d.db, org.id, req.params.clientId!);
+    if (!client) {
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
     }
     await d.events.flush(); // show the exchanges that just happened
@@ -94,8 +94,8 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     const { signed, org } = g;
-    const client = await getClient(d.db, 'sandpit', req.params.clientId);
-    if (!client || client.organisationId !== org.id) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
+    const client = await findOrganisationClient(d.db, org.id, req.params.clientId);
+    if (!client) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
     const back = `/portal/organisations/${org.id}/clients/${client.clientId}`;
     if (req.body?.action === 'clear') {
       await clearFault(d.db, client.env, client.clientId);
@@ -115,11 +115,9 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
     const { signed, org } = g;
-    const client = await getClient(d.db, 'sandpit', req.params.clientId);
-    const event = client?.organisationId === org.id
-      ? await d.db.selectFrom('protocol_event').selectAll().where('id', '=', req.params.eventId).where('env', '=', client.env).executeTakeFirst()
-      : undefined;
-    if (!client || !event || event.client_id !== client.clientId) {
+    const client = await findOrganisationClient(d.db, org.id, req.params.clientId);
+    const event = client ? await evidenceEvent(d.db, client, req.params.eventId) : undefined;
+    if (!client || !event) {
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such event for this client.' }, 404);
     }
     return page(d, reply, 'portal/event.njk', { title: `${event.kind} (${event.outcome})`, user: signed.user, org, client, event, details: event.details ? JSON.stringify(JSON.parse(event.details), null, 2) : '' });

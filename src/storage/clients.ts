@@ -121,6 +121,12 @@ export async function listClients(db: Db, env?: string, organisationId?: string)
   return (await q.execute()).map(toClientRecord);
 }
 
+/** An organisation's client in whichever environment it is registered; another organisation's is undefined. */
+export async function findOrganisationClient(db: Db, organisationId: string, clientId: string): Promise<ClientRecord | undefined> {
+  const row = await db.selectFrom('client').selectAll().where('organisation_id', '=', organisationId).where('client_id', '=', clientId).executeTakeFirst();
+  return row ? toClientRecord(row) : undefined;
+}
+
 export async function getClient(db: Db, env: string, clientId: string): Promise<ClientRecord | undefined> {
   const row = await findClientRow(db, env, clientId);
   return row ? toClientRecord(row) : undefined;

@@ -300,6 +300,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('person').addColumn('pds_trace_fails', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
+  '0014_evidence_ticks': {
+    async up(db: Kysely<any>) {
+      // A checklist item once ticked stays ticked, with a copy of the events that ticked it, after the
+      // protocol record's retention has removed them.
+      await db.schema
+        .createTable('evidence_tick')
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('item_id', 'text', (c) => c.notNull())
+        .addColumn('ticked_at', 'bigint', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('evidence_tick_pk', ['env', 'client_id', 'item_id'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -99,6 +99,15 @@ export interface KvTable {
   expires_at: number | null;
 }
 
+/** A journey checklist item as first ticked, with a copy of its evidence events (JSON array). */
+export interface EvidenceTickTable {
+  env: string;
+  client_id: string;
+  item_id: string;
+  ticked_at: number;
+  evidence: string;
+}
+
 /** Lockout and rate-limit counters (storage/lockout.ts). */
 export interface AttemptCounterTable {
   key: string;
@@ -263,5 +272,6 @@ export interface Schema {
   protocol_event: ProtocolEventTable;
   kv: KvTable;
   attempt_counter: AttemptCounterTable;
+  evidence_tick: EvidenceTickTable;
   client_user_metadata: ClientUserMetadataTable;
 }
