@@ -1,20 +1,18 @@
 /**
  * One NHS login environment (sandpit, integration or live): its OpenID Provider with the NHS profile, its
- * keys, and the hooks that write every protocol exchange to the protocol record.
+ * keys, and the profile middleware (profile.ts) that writes every protocol exchange to the protocol record.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { EnvironmentConfig } from '../config/index.ts';
-import { kvGet, kvPut, takeClientFault, type Db, type EventSink } from '../storage/index.ts';
+import { kvGet, kvPut, type Db, type EventSink } from '../storage/index.ts';
 import { createAccessTokenCodec, type AccessTokenCodec } from './access-token.ts';
 import { loadSigningKeys } from './keys.ts';
 import { createProvider } from './provider.ts';
-import { rememberIdToken } from './sso.ts';
-import { isFaultKind, spoilIdToken } from './faults.ts';
-import { MAX_CLIENT_USER_METADATA, setClientUserMetadata } from './client-user-metadata.ts';
+import { profileMiddleware, type OidcError } from './profile.ts';
 
 export interface Environment {
   config: EnvironmentConfig;
@@ -26,12 +24,6 @@ export interface Environment {
   refreshKeys(): Promise<boolean>;
 }
 
-interface OidcError {
-  error?: string;
-  error_description?: string;
-  error_detail?: string;
-}
-
 /** Cookie signing keys are shared by every instance, so they live in the database. */
 async function cookieKeys(db: Db, env: string): Promise<string[]> {
   const existing = await kvGet<string[]>(db, 'cookie-keys', env);
@@ -41,65 +33,6 @@ async function cookieKeys(db: Db, env: string): Promise<string[]> {
   return (await kvGet<string[]>(db, 'cookie-keys', env)) ?? keys;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) reject(new Error('body too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function bearer(ctx: KoaContextWithOIDC): string | undefined {
-  const m = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
-  return m?.[1];
-}
-
-function invalidToken(ctx: KoaContextWithOIDC, description: string) {
-  ctx.status = 401;
-  ctx.set('WWW-Authenticate', `Bearer realm="${ctx.oidc?.issuer ?? ''}", error="invalid_token", error_description="${description}"`);
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = { error: 'invalid_token', error_description: description };
-}
-
-/** PATCH /userinfo: the relying party writes `client_user_metadata` (204 on success). */
-async function patchUserinfo(ctx: KoaContextWithOIDC, provider: Provider, env: EnvironmentConfig, db: Db, handle: string) {
-  const at = await provider.AccessToken.find(handle);
-  if (!at) return invalidToken(ctx, 'access token is invalid or expired');
-  ctx.state.patchClientId = at.clientId;
-  ctx.state.patchSub = at.accountId;
-  if (!at.scope?.split(' ').includes('client_metadata')) {
-    ctx.status = 403;
-    ctx.set('WWW-Authenticate', 'Bearer error="insufficient_scope", scope="client_metadata"');
-    ctx.body = { error: 'insufficient_scope', error_description: 'the access token was not issued with the client_metadata scope' };
-    return;
-  }
-  let value: unknown;
-  try {
-    value = (JSON.parse(await readBody(ctx.req, 8 * 1024)) as { client_user_metadata?: unknown }).client_user_metadata;
-  } catch {
-    value = undefined;
-  }
-  if (typeof value !== 'string' || value.length > MAX_CLIENT_USER_METADATA) {
-    ctx.status = 400;
-    ctx.body = { error: 'invalid_request', error_description: `body must be JSON {"client_user_metadata": string of at most ${MAX_CLIENT_USER_METADATA} characters}` };
-    return;
-  }
-  await setClientUserMetadata(db, env.name, at.clientId!, at.accountId!, value);
-  ctx.status = 204;
-}
-
-const ROUTE_KIND: Record<string, string> = {
-  authorization: 'authorize',
-  resume: 'authorize',
-  token: 'token',
-  userinfo: 'userinfo',
-};
 
 export async function createEnvironment(
   config: EnvironmentConfig,
@@ -144,125 +77,3 @@ export async function createEnvironment(
   };
 }
 
-/** NHS profile around the engine: JWT access tokens, PATCH /userinfo, discovery shape, the protocol record. */
-function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
-  return async (koaCtx: unknown, next: () => Promise<void>) => {
-    const ctx = koaCtx as KoaContextWithOIDC;
-    if (ctx.path === '/userinfo') {
-      const token = bearer(ctx);
-      const handle = token ? await codec.unwrap(token) : undefined;
-      if (token && !handle) {
-        invalidToken(ctx, 'access token signature, issuer or format is invalid');
-        recordExchange(ctx, events, config, 'userinfo', { error: 'invalid_token', error_description: 'access token signature, issuer or format is invalid' });
-        return;
-      }
-      if (ctx.method === 'PATCH') {
-        if (!handle) invalidToken(ctx, 'no access token: send Authorization: Bearer <access token>');
-        else await patchUserinfo(ctx, provider, config, db, handle);
-        const failed = ctx.status >= 400 ? (ctx.body as OidcError) : undefined;
-        events.record({ env: config.name, clientId: ctx.state.patchClientId, kind: 'userinfo_patch', outcome: failed ? 'error' : 'ok', reason: failed ? [failed.error, failed.error_description].filter(Boolean).join(': ') : undefined, person: ctx.state.patchSub, details: { status: ctx.status } });
-        return;
-      }
-      if (handle) ctx.req.headers.authorization = `Bearer ${handle}`;
-    }
-    await next();
-    const route = ctx.oidc?.route;
-    if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
-      // The engine lists every response mode it implements; NHS login offers the query mode only.
-      (ctx.body as Record<string, unknown>).response_modes_supported = ['query'];
-      // NHS login sends no `iss` in authorization responses (RFC 9207), so it does not advertise it either.
-      delete (ctx.body as Record<string, unknown>).authorization_response_iss_parameter_supported;
-    }
-    if ((route === 'authorization' || route === 'resume') && ctx.status >= 300 && ctx.status < 400) stripIss(ctx);
-    if (route === 'token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
-      const body = ctx.body as Record<string, unknown>;
-      const client = ctx.oidc.client as unknown as { clientId: string; nhs_sso_to?: string[] };
-      if (client.nhs_sso_to?.length && typeof body.id_token === 'string') {
-        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as { acr?: string; amr?: string[] } | undefined;
-        await rememberIdToken(db, config.name, body.id_token, { clientId: client.clientId, ...(source?.acr ? { acr: source.acr } : {}), ...(source?.amr ? { amr: source.amr } : {}) });
-      }
-      await codec.wrap(ctx, body);
-    }
-    // Token responses, errors included, must not be cached (RFC 6749 §5.1, §5.2; NHS login interface spec).
-    if (route === 'token') {
-      ctx.set('Cache-Control', 'no-store');
-      ctx.set('Pragma', 'no-cache');
-    }
-    if ((route === 'token' || route === 'userinfo') && ctx.status === 200) await applyFault(ctx, route, provider, config, db, events, signingKey);
-    const kind = route ? ROUTE_KIND[route] : undefined;
-    if (kind) recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined);
-  };
-}
-
-/** Removes the engine's RFC 9207 `iss` from a redirect back to the relying party, as NHS login sends none. */
-function stripIss(ctx: KoaContextWithOIDC) {
-  const location = ctx.response.get('location');
-  if (!location || !location.includes('iss=')) return;
-  const url = new URL(location);
-  if (url.searchParams.get('iss') !== ctx.oidc.issuer) return;
-  url.searchParams.delete('iss');
-  ctx.redirect(url.href);
-}
-
-/** Spoils this response if a fault that fits it is armed for the client (never in live). */
-async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', provider: Provider, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
-  const client = ctx.oidc.client as unknown as { clientId: string; nhs_fault?: string | null } | undefined;
-  const armed = client?.nhs_fault;
-  if (config.name === 'live' || !client || !isFaultKind(armed)) return;
-  const fits = route === 'userinfo' ? armed === 'userinfo_sub_mismatch' : armed !== 'userinfo_sub_mismatch';
-  if (!fits) return;
-  const kind = await takeClientFault(db, config.name, client.clientId);
-  if (!isFaultKind(kind)) return;
-  const body = ctx.body as Record<string, unknown>;
-  if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
-  else if (kind === 'token_temporarily_unavailable' || kind === 'token_server_error') {
-    // The tokens were issued but never delivered: revoke them with their grant.
-    const grantId = (ctx.oidc.entities.AccessToken as { grantId?: string } | undefined)?.grantId;
-    if (grantId) await provider.AccessToken.adapter.revokeByGrantId(grantId);
-    const error = kind === 'token_server_error' ? 'server_error' : 'temporarily_unavailable';
-    ctx.status = error === 'server_error' ? 500 : 503;
-    ctx.body = { error, error_description: 'injected fault (toolkit fault injection)' };
-    ctx.state.oidcError = { error, error_description: 'injected fault' };
-  } else if (typeof body.id_token === 'string') body.id_token = await spoilIdToken(kind, body.id_token, signingKey);
-  events.record({ env: config.name, clientId: client.clientId, kind: 'fault', outcome: 'ok', reason: kind, details: { route } });
-}
-
-export function codeRef(code: string): string {
-  return createHash('sha256').update(code).digest('base64url').slice(0, 16);
-}
-
-function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: string, err: OidcError | undefined) {
-  const params = ctx.oidc?.params ?? {};
-  const clientId = ctx.oidc?.client?.clientId ?? (typeof params.client_id === 'string' ? params.client_id : undefined);
-  const details: Record<string, unknown> = { status: ctx.status };
-  if (kind === 'authorize') {
-    for (const p of ['scope', 'vtr', 'prompt', 'redirect_uri', 'state'] as const) if (params[p] !== undefined) details[p] = params[p];
-    if (ctx.oidc?.route === 'resume') details.resume = true;
-  }
-  if (kind === 'authorize' && ctx.state.vtrDefaulted) details.vtr_defaulted = true;
-  // A reference to the code links the authorize that issued it to the token request that redeemed it
-  // (journey evidence: "the vot received matches the vtr sent"), without recording the code itself.
-  const code = ctx.oidc?.entities.AuthorizationCode as { jti?: string } | undefined;
-  if ((kind === 'authorize' || kind === 'token') && code?.jti) details.code_ref = codeRef(code.jti);
-  if (kind === 'userinfo' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
-    details.claims = Object.keys(ctx.body as object).sort();
-    details.scope = (ctx.oidc?.entities.AccessToken as { scope?: string } | undefined)?.scope;
-  }
-  if (kind === 'token') {
-    details.grant_type = params.grant_type;
-    const source = (ctx.oidc?.entities.AuthorizationCode ?? ctx.oidc?.entities.RefreshToken) as { acr?: string } | undefined;
-    if (source?.acr) details.vot = source.acr;
-    if (typeof params.scope === 'string') details.scope = params.scope;
-  }
-  if (err?.error_detail) details.detail = err.error_detail;
-  events.record({
-    env: env.name,
-    clientId,
-    kind,
-    outcome: err ? 'error' : 'ok',
-    reason: err ? [err.error, err.error_description].filter(Boolean).join(': ') : undefined,
-    correlationId: ctx.oidc?.entities.Interaction?.uid ?? (ctx.oidc?.params?.state as string | undefined),
-    person: ctx.oidc?.session?.accountId ?? (ctx.oidc?.entities.AccessToken as { accountId?: string } | undefined)?.accountId,
-    details,
-  });
-}
