@@ -23,6 +23,14 @@ export const FAULTS = {
 } as const;
 export type FaultKind = keyof typeof FAULTS;
 
+/** Faults only a conformance run applies, to its own requests (identity/run-marks.ts). */
+export const RUN_FAULTS = {
+  authorize_invalid_scope: 'Authorization answered invalid_scope (a scope the service may not use)',
+  id_token_no_aud: 'ID token without an aud',
+  id_token_new_key: 'ID token signed with a new key, just published in the JWKS (key rotation)',
+} as const;
+export type AnyFault = FaultKind | keyof typeof RUN_FAULTS;
+
 export function isFaultKind(v: unknown): v is FaultKind {
   return typeof v === 'string' && v in FAULTS;
 }
@@ -30,7 +38,7 @@ export function isFaultKind(v: unknown): v is FaultKind {
 const b64 = (s: string) => Buffer.from(s).toString('base64url');
 
 /** Rewrites an ID token as the fault says, signing with the environment's key unless the fault is the signature. */
-export async function spoilIdToken(kind: FaultKind, idToken: string, signingKey: JWK): Promise<string> {
+export async function spoilIdToken(kind: AnyFault, idToken: string, signingKey: JWK, runKey?: JWK): Promise<string> {
   const header = decodeProtectedHeader(idToken) as Record<string, unknown>;
   const claims = decodeJwt(idToken) as Record<string, unknown>;
   const now = Math.floor(Date.now() / 1000);
@@ -47,6 +55,13 @@ export async function spoilIdToken(kind: FaultKind, idToken: string, signingKey:
       return sign(header, { ...claims, iss: `${String(claims.iss)}/not-nhs-login` });
     case 'id_token_wrong_aud':
       return sign(header, { ...claims, aud: 'another-client' });
+    case 'id_token_no_aud': {
+      const { aud: _aud, ...rest } = claims;
+      return sign(header, rest);
+    }
+    case 'id_token_new_key':
+      if (!runKey) return idToken;
+      return sign({ ...header, kid: runKey.kid }, claims, (await importJWK(runKey, 'RS512')) as CryptoKey);
     case 'id_token_expired':
       return sign(header, { ...claims, iat: now - 7200, exp: now - 3600 });
     case 'id_token_future_iat':

@@ -11,7 +11,8 @@ import type { EnvironmentConfig } from '../config/index.ts';
 import { takeClientFault, type Db, type EventSink } from '../storage/index.ts';
 import type { AccessTokenCodec } from './access-token.ts';
 import { rememberIdToken } from './sso.ts';
-import { isFaultKind, spoilIdToken } from './faults.ts';
+import { isFaultKind, spoilIdToken, type AnyFault } from './faults.ts';
+import { linkAccessToken, linkCode, MARK_COOKIE, markForAccessToken, markForCode, markOf, publishedRunKeys, runSigningKey, type RunMark } from './run-marks.ts';
 import { MAX_CLIENT_USER_METADATA, setClientUserMetadata } from './client-user-metadata.ts';
 
 export interface OidcError {
@@ -99,9 +100,16 @@ export function profileMiddleware(provider: Provider, codec: AccessTokenCodec, c
         return;
       }
       if (handle) ctx.req.headers.authorization = `Bearer ${handle}`;
+      ctx.state.userinfoHandle = handle;
     }
     await next();
     const route = ctx.oidc?.route;
+    // Conformance runs: only requests that carry a run's mark (or redeem what it issued) are tagged or spoiled.
+    if (ctx.cookies.get(MARK_COOKIE, { signed: false }) || route === 'token' || route === 'userinfo') await trackRun(ctx, config, db, ctx.state.userinfoHandle as string | undefined);
+    if (route === 'jwks' && ctx.body && typeof ctx.body === 'object' && config.name !== 'live') {
+      const extra = await publishedRunKeys(db, config.name);
+      if (extra.length) (ctx.body as { keys: JWK[] }).keys.push(...extra);
+    }
     if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
       // The engine lists every response mode it implements; NHS login offers the query mode only.
       (ctx.body as Record<string, unknown>).response_modes_supported = ['query'];
@@ -123,7 +131,10 @@ export function profileMiddleware(provider: Provider, codec: AccessTokenCodec, c
       ctx.set('Cache-Control', 'no-store');
       ctx.set('Pragma', 'no-cache');
     }
-    if ((route === 'token' || route === 'userinfo') && ctx.status === 200) await applyFault(ctx, route, provider, config, db, events, signingKey);
+    if ((route === 'token' || route === 'userinfo') && ctx.status === 200) {
+      const fault = await faultFor(ctx, route, config, db);
+      if (fault) await applyFault(ctx, route, fault, provider, config, db, events, signingKey);
+    }
     const kind = route ? ROUTE_KIND[route] : undefined;
     if (kind) recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined);
   };
@@ -139,15 +150,25 @@ function stripIss(ctx: KoaContextWithOIDC) {
   ctx.redirect(url.href);
 }
 
-/** Spoils this response if a fault that fits it is armed for the client (never in live). */
-async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', provider: Provider, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
+const fits = (route: 'token' | 'userinfo', kind: string) => (route === 'userinfo' ? kind === 'userinfo_sub_mismatch' : kind.startsWith('id_token_') || kind.startsWith('token_'));
+
+/**
+ * The fault for this response, if any (never in live): a conformance run's own fault for its requests, else
+ * one armed for the client by its partner. A run's requests never use up the client's armed fault.
+ */
+async function faultFor(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', config: EnvironmentConfig, db: Db): Promise<AnyFault | undefined> {
+  if (config.name === 'live') return undefined;
+  const mark = ctx.state.runMark as RunMark | undefined;
+  if (mark) return mark.fault && fits(route, mark.fault) ? mark.fault : undefined;
   const client = ctx.oidc.client as unknown as { clientId: string; nhs_fault?: string | null } | undefined;
   const armed = client?.nhs_fault;
-  if (config.name === 'live' || !client || !isFaultKind(armed)) return;
-  const fits = route === 'userinfo' ? armed === 'userinfo_sub_mismatch' : armed !== 'userinfo_sub_mismatch';
-  if (!fits) return;
+  if (!client || !isFaultKind(armed) || !fits(route, armed)) return undefined;
   const kind = await takeClientFault(db, config.name, client.clientId);
-  if (!isFaultKind(kind)) return;
+  return isFaultKind(kind) ? kind : undefined;
+}
+
+/** Spoils this response as the fault says. */
+async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', kind: AnyFault, provider: Provider, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
   const body = ctx.body as Record<string, unknown>;
   if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
   else if (kind === 'token_temporarily_unavailable' || kind === 'token_server_error') {
@@ -158,8 +179,32 @@ async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', 
     ctx.status = error === 'server_error' ? 500 : 503;
     ctx.body = { error, error_description: 'injected fault (toolkit fault injection)' };
     ctx.state.oidcError = { error, error_description: 'injected fault' };
-  } else if (typeof body.id_token === 'string') body.id_token = await spoilIdToken(kind, body.id_token, signingKey);
-  events.record({ env: config.name, clientId: client.clientId, kind: 'fault', outcome: 'ok', reason: kind, details: { route } });
+  } else if (typeof body.id_token === 'string') {
+    const mark = ctx.state.runMark as RunMark | undefined;
+    const runKey = kind === 'id_token_new_key' && mark ? await runSigningKey(db, config.name, mark.runId) : undefined;
+    body.id_token = await spoilIdToken(kind, body.id_token, signingKey, runKey);
+  }
+  const mark = ctx.state.runMark as RunMark | undefined;
+  events.record({ env: config.name, clientId: ctx.oidc.client?.clientId, kind: 'fault', outcome: 'ok', reason: kind, details: { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}) } });
+}
+
+/** Finds the conformance run a request belongs to (browser mark, redeemed code or access token) and links what it issues. */
+async function trackRun(ctx: KoaContextWithOIDC, config: EnvironmentConfig, db: Db, userinfoHandle: string | undefined) {
+  const route = ctx.oidc?.route;
+  if (config.name === 'live' || !route) return;
+  const code = ctx.oidc.entities.AuthorizationCode as { jti?: string } | undefined;
+  let mark: RunMark | undefined;
+  if (route === 'authorization' || route === 'resume') {
+    mark = await markOf(db, config.name, ctx.cookies.get(MARK_COOKIE, { signed: false }));
+    if (mark && code?.jti) await linkCode(db, config.name, codeRef(code.jti), mark);
+  } else if (route === 'token') {
+    mark = code?.jti ? await markForCode(db, config.name, codeRef(code.jti)) : undefined;
+    const at = ctx.oidc.entities.AccessToken as { jti?: string } | undefined;
+    if (mark && at?.jti) await linkAccessToken(db, config.name, codeRef(at.jti), mark);
+  } else if (route === 'userinfo') {
+    mark = userinfoHandle ? await markForAccessToken(db, config.name, codeRef(userinfoHandle)) : undefined;
+  }
+  if (mark) ctx.state.runMark = mark;
 }
 
 export function codeRef(code: string): string {
@@ -190,6 +235,8 @@ function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: Environ
     if (typeof params.scope === 'string') details.scope = params.scope;
   }
   if (err?.error_detail) details.detail = err.error_detail;
+  const mark = ctx.state.runMark as RunMark | undefined;
+  if (mark) Object.assign(details, { run: mark.runId, test: mark.testId });
   events.record({
     env: env.name,
     clientId,

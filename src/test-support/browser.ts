@@ -41,6 +41,10 @@ export class Browser {
     return this.#cookies.filter((c) => url.pathname.startsWith(c.path)).map((c) => `${c.name}=${c.value}`).join('; ');
   }
 
+  addCookie(name: string, value: string, path = '/'): void {
+    this.#store([`${name}=${value}; Path=${path}`]);
+  }
+
   hasCookie(name: string): boolean {
     return this.#cookies.some((c) => c.name === name);
   }

@@ -1,0 +1,76 @@
+/**
+ * The fault registry for conformance runs: faults scoped to one run's own requests, so that runs for
+ * different clients (and normal traffic of the same client) are never affected.
+ *
+ * The conformance driver's browser carries a mark cookie (an unguessable id) on the environment's host. An
+ * authorization made with it is tagged with the run and test; the code it issues is linked to the mark, the
+ * token request that redeems that code is tagged (and spoiled if the test says so), and so is the access
+ * token it returns, for userinfo. All of it lives in the database (kv), so every instance sees the same.
+ */
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { kvGet, kvPut, type Db } from '../storage/index.ts';
+import { newSecret } from '../security/tokens.ts';
+import type { AnyFault } from './faults.ts';
+
+export const MARK_COOKIE = 'toolkit_conformance';
+/** Long enough for one test's journey and the relying party's calls after it. */
+const MARK_TTL_MS = 15 * 60 * 1000;
+
+export interface RunMark {
+  runId: string;
+  testId: string;
+  /** The fault this test applies to its own responses, if any. */
+  fault?: AnyFault | undefined;
+}
+
+/** Makes a mark for one test of a run; returns the cookie value the driver's browser carries. */
+export async function createRunMark(db: Db, env: string, mark: RunMark): Promise<string> {
+  const value = newSecret();
+  await kvPut(db, 'run-mark', `${env}:${value}`, mark, MARK_TTL_MS);
+  return value;
+}
+
+export function markOf(db: Db, env: string, cookie: string | undefined): Promise<RunMark | undefined> {
+  return cookie ? kvGet<RunMark>(db, 'run-mark', `${env}:${cookie}`) : Promise.resolve(undefined);
+}
+
+/** Links an issued code (by its reference) to the mark of the browser that got it. */
+export function linkCode(db: Db, env: string, ref: string, mark: RunMark): Promise<void> {
+  return kvPut(db, 'run-code', `${env}:${ref}`, mark, MARK_TTL_MS);
+}
+
+export function markForCode(db: Db, env: string, ref: string | undefined): Promise<RunMark | undefined> {
+  return ref ? kvGet<RunMark>(db, 'run-code', `${env}:${ref}`) : Promise.resolve(undefined);
+}
+
+/** Links an access token (by its reference) to the mark, so userinfo calls with it are known and can be spoiled. */
+export function linkAccessToken(db: Db, env: string, ref: string, mark: RunMark): Promise<void> {
+  return kvPut(db, 'run-token', `${env}:${ref}`, mark, MARK_TTL_MS);
+}
+
+export function markForAccessToken(db: Db, env: string, ref: string | undefined): Promise<RunMark | undefined> {
+  return ref ? kvGet<RunMark>(db, 'run-token', `${env}:${ref}`) : Promise.resolve(undefined);
+}
+
+/**
+ * A signing key published in the environment's JWKS for one run (the key-rotation test): the relying party
+ * must fetch it when it meets its kid. Published for the mark's lifetime; it signs nothing but that test's
+ * ID tokens.
+ */
+export async function runSigningKey(db: Db, env: string, runId: string): Promise<JWK> {
+  const existing = await kvGet<JWK>(db, 'run-key', `${env}:${runId}`);
+  if (existing) return existing;
+  const { privateKey } = await generateKeyPair('RS512', { modulusLength: 2048, extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: `rotation-${runId.slice(0, 8)}`, alg: 'RS512', use: 'sig' };
+  await kvPut(db, 'run-key', `${env}:${runId}`, jwk, MARK_TTL_MS);
+  return jwk;
+}
+
+/** The public parts of the run keys now published in an environment's JWKS. */
+export async function publishedRunKeys(db: Db, env: string): Promise<JWK[]> {
+  const rows = await db.selectFrom('kv').select('value').where('ns', '=', 'run-key').where('key', 'like', `${env}:%`).where('expires_at', '>', Date.now()).execute();
+  return rows.map((r) => {
+    const { kty, n, e, kid, alg, use } = JSON.parse(r.value) as JWK;
+    return { kty, n, e, kid, alg, use } as JWK;
+  });
+}
