@@ -35,6 +35,8 @@ export interface Config {
   mailFrom: string;
   /** Which proxies to believe about the client address (X-Forwarded-For): Fastify's `trustProxy`. */
   trustProxy: boolean | number | string[];
+  /** The Chromium the conformance suite drives (Debian's by default; never a downloaded browser). */
+  chromiumPath: string;
 }
 
 export class ConfigError extends Error {
@@ -149,5 +151,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const mailFrom = env.MAIL_FROM || `NHS login integration toolkit <no-reply@${publicUrl.hostname}>`;
 
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
-  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom, trustProxy };
+  const chromiumPath = env.CHROMIUM_PATH || '/usr/bin/chromium';
+  if (!path.isAbsolute(chromiumPath)) throw new ConfigError('CHROMIUM_PATH', `must be an absolute path to a Chromium binary, got "${chromiumPath}"`);
+  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath };
 }

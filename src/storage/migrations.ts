@@ -315,6 +315,38 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0015_conformance': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('conformance_run')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('organisation_id', 'text')
+        .addColumn('start_url', 'text', (c) => c.notNull())
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .addColumn('report', 'text')
+        .execute();
+      await db.schema.createIndex('conformance_run_client').on('conformance_run').columns(['env', 'client_id', 'created_at']).execute();
+      await db.schema
+        .createTable('conformance_result')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('test_id', 'text', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .addColumn('evidence', 'text')
+        .addColumn('screenshot', 'text')
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addPrimaryKeyConstraint('conformance_result_pk', ['run_id', 'test_id'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

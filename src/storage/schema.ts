@@ -108,6 +108,37 @@ export interface EvidenceTickTable {
   evidence: string;
 }
 
+/** A conformance run of a partner's relying party (conformance/). */
+export interface ConformanceRunTable {
+  id: string;
+  env: string;
+  client_id: string;
+  organisation_id: string | null;
+  start_url: string;
+  /** JSON: the plan's test ids and how to drive the service (button selector, signed-in text). */
+  options: string;
+  status: 'running' | 'passed' | 'failed' | 'error';
+  created_by: string;
+  created_at: number;
+  finished_at: number | null;
+  /** The signed report (compact JWS) once the run has finished. */
+  report: string | null;
+}
+
+export interface ConformanceResultTable {
+  run_id: string;
+  test_id: string;
+  position: number;
+  status: 'pending' | 'running' | 'pass' | 'fail' | 'could_not_run';
+  detail: string | null;
+  /** JSON: protocol events seen, final URL and status, what was judged. */
+  evidence: string | null;
+  /** PNG, base64. */
+  screenshot: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
 /** Lockout and rate-limit counters (storage/lockout.ts). */
 export interface AttemptCounterTable {
   key: string;
@@ -273,5 +304,7 @@ export interface Schema {
   kv: KvTable;
   attempt_counter: AttemptCounterTable;
   evidence_tick: EvidenceTickTable;
+  conformance_run: ConformanceRunTable;
+  conformance_result: ConformanceResultTable;
   client_user_metadata: ClientUserMetadataTable;
 }

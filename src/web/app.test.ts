@@ -64,3 +64,14 @@ test('an unexpected failure (the database loses a table mid-flight) is an NHS-st
     await app.stop();
   }
 });
+
+test('forms show error messages only for fields that have errors', async () => {
+  const { createRenderer } = await import('./views.ts');
+  const path = await import('node:path');
+  const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), path.join(import.meta.dirname, '..', 'portal', 'views')]);
+  const count = (html: string) => (html.match(/nhsuk-error-message/g) ?? []).length;
+  assert.equal(count(render('portal/sign-up.njk', { title: 't', csrf: 'c' })), 0, 'a fresh form has none');
+  assert.equal(count(render('prove-identity-p5.njk', { title: 't', action: '/x' })), 0);
+  assert.equal(count(render('portal/sign-up.njk', { title: 't', csrf: 'c', errors: [{ href: '#email', text: 'Enter an email address', field: 'email' }] })), 1);
+  assert.equal(count(render('prove-identity-p5.njk', { title: 't', action: '/x', errors: [{ href: '#postcode', text: 'Enter your postcode' }] })), 1);
+});

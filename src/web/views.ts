@@ -15,6 +15,10 @@ export function createRenderer(viewDirs: string[]): Render {
     throwOnUndefined: false,
   });
   env.addGlobal('assetPrefix', ASSET_PREFIX);
+  // A plain string, '' when the field has no error: a macro would return markup, which is truthy even when
+  // empty, and every field would then show an (empty) error message.
+  env.addGlobal('errorFor', (errors: { field?: string; href?: string; text: string }[] | undefined, field: string) =>
+    (errors ?? []).find((e) => e.field === field || e.href === `#${field}`)?.text ?? '');
   env.addFilter('date', (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
   return (view, context = {}) => env.render(view, context);
 }

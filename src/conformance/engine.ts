@@ -1,0 +1,188 @@
+/**
+ * The conformance engine: one run drives a real browser through each test of a client's plan, judges it from
+ * the browser and from the environment's protocol record, and stores results as they complete, then the signed
+ * report. The portal, the CLI and the API all start runs here.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Browser } from 'playwright-core';
+import type { Config } from '../config/index.ts';
+import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
+import { getClient, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink } from '../storage/index.ts';
+import { drive, followSettings, launchChromium, personaFor, type DriveOptions, type Observation } from './driver.ts';
+import { judge, judgeSettings, signedIn, type RunEvent, type SignedInRule, type Verdict } from './judge.ts';
+import { planFor, type TestSpec } from './plan.ts';
+import { buildReport, signReport } from './report.ts';
+
+export interface EngineDeps {
+  config: Config;
+  db: Db;
+  events: EventSink;
+}
+
+export interface RunInput {
+  env: string;
+  clientId: string;
+  startUrl: string;
+  organisationId?: string | null | undefined;
+  createdBy: string;
+  only?: string[] | undefined;
+  buttonSelector?: string | undefined;
+  signedInText?: string | undefined;
+}
+
+export class RunRefused extends Error {
+  override name = 'RunRefused';
+  readonly field: string;
+  constructor(message: string, field: string) {
+    super(message);
+    this.field = field;
+  }
+}
+
+/** Tests run this many at a time (each in its own browser context, each with its own mark). */
+const CONCURRENCY = 3;
+/** A relying party may wait this long before fetching a JWKS again (jose's default cool-down is 30 s). */
+const JWKS_COOLDOWN_MS = 31_000;
+
+/** Checks the input and records a run with every test pending; the run itself is `executeRun`. */
+export async function createRun(d: EngineDeps, input: RunInput): Promise<string> {
+  if (input.env === 'live') throw new RunRefused('Conformance runs are for sandpit and integration clients, never live', 'env');
+  const client = await getClient(d.db, input.env, input.clientId);
+  if (!client || (input.organisationId && client.organisationId !== input.organisationId)) throw new RunRefused(`There is no client ${input.clientId} in ${input.env}`, 'client_id');
+  let start: URL;
+  try {
+    start = new URL(input.startUrl);
+  } catch {
+    throw new RunRefused('Give the start URL of your service, like https://your-service.example/', 'start_url');
+  }
+  if (start.protocol !== 'https:' && !(input.env === 'sandpit' && ['localhost', '127.0.0.1'].includes(start.hostname))) {
+    throw new RunRefused('The start URL must use https (http://localhost is allowed for sandpit clients)', 'start_url');
+  }
+  const busy = await d.db.selectFrom('conformance_run').select('id').where('env', '=', input.env).where('client_id', '=', input.clientId).where('status', '=', 'running').executeTakeFirst();
+  if (busy) throw new RunRefused('A run for this client is in progress: wait for it to finish', 'client_id');
+  const plan = planFor(client, input.only);
+  const id = randomUUID();
+  const options = { tests: plan.map((t) => t.id), buttonSelector: input.buttonSelector || undefined, signedInText: input.signedInText || undefined };
+  await d.db.transaction().execute(async (tx) => {
+    await tx.insertInto('conformance_run').values({ id, env: input.env, client_id: client.clientId, organisation_id: client.organisationId, start_url: start.href, options: JSON.stringify(options), status: 'running', created_by: input.createdBy, created_at: Date.now(), finished_at: null, report: null }).execute();
+    await tx.insertInto('conformance_result').values(plan.map((t, position) => ({ run_id: id, test_id: t.id, position, status: 'pending' as const, detail: null, evidence: null, screenshot: null, started_at: null, finished_at: null }))).execute();
+  });
+  return id;
+}
+
+export async function getRun(db: Db, id: string): Promise<{ run: ConformanceRunTable; results: ConformanceResultTable[] } | undefined> {
+  const run = await db.selectFrom('conformance_run').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!run) return undefined;
+  const results = await db.selectFrom('conformance_result').selectAll().where('run_id', '=', id).orderBy('position').execute();
+  return { run, results };
+}
+
+/** Runs every pending test of a run, storing each result as it completes; `onResult` reports progress. */
+export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { testId: string } & Verdict) => void): Promise<ConformanceRunTable['status']> {
+  const found = await getRun(d.db, runId);
+  if (!found) throw new Error(`no conformance run ${runId}`);
+  const { run } = found;
+  const options = JSON.parse(run.options) as { tests: string[]; buttonSelector?: string; signedInText?: string };
+  const client = (await getClient(d.db, run.env, run.client_id))!;
+  const plan = planFor(client, options.tests);
+  const issuer = d.config.environments.find((e) => e.name === run.env)!.issuer;
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium(d.config.chromiumPath);
+    const ctx: RunContext = { d, run, issuer, browser, options, rule: { text: options.signedInText } };
+    // Calibration: without the service's signed-in text, a plain P9 login shows what "signed in" looks like.
+    const first = plan.find((t) => t.id === 'login-p9');
+    if (!ctx.rule.text) {
+      if (first) {
+        const r = await runTest(ctx, first, onResult);
+        if (r.verdict.status === 'pass') ctx.rule.calibration = { url: r.observation.finalUrl };
+      } else {
+        const c = await observe(ctx, { id: 'calibration', group: 'scenario', persona: 'P9', expect: 'signed_in', title: '', requirement: '', reference: '' });
+        if (c.events.some((e) => e.kind === 'token' && e.outcome === 'ok') && c.observation.status > 0 && c.observation.status < 400 && !c.observation.loginButton) ctx.rule.calibration = { url: c.observation.finalUrl };
+      }
+    }
+    const queue = plan.filter((t) => t !== first || ctx.rule.text);
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      for (let t = queue.shift(); t; t = queue.shift()) await runTest(ctx, t, onResult);
+    }));
+    return await finish(d, runId, undefined);
+  } catch (e) {
+    await finish(d, runId, (e as Error).message);
+    throw e;
+  } finally {
+    await browser?.close();
+  }
+}
+
+interface RunContext {
+  d: EngineDeps;
+  run: ConformanceRunTable;
+  issuer: string;
+  browser: Browser;
+  options: { buttonSelector?: string; signedInText?: string };
+  rule: SignedInRule;
+}
+
+/** Drives one journey with its own mark and collects what the environment saw of it. */
+async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ observation: Observation; events: RunEvent[]; settings?: { status: number; text: string } | undefined; persona: string }> {
+  const { d, run } = ctx;
+  const testId = attempt > 1 ? `${spec.id}#${attempt}` : spec.id;
+  const value = await createRunMark(d.db, run.env, { runId: run.id, testId, fault: spec.fault });
+  const persona = personaFor(run.env, spec.persona);
+  const o: DriveOptions = { startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.options.buttonSelector, mark: { name: MARK_COOKIE, value } };
+  const since = Date.now();
+  let observation: Observation;
+  let settings: { status: number; text: string } | undefined;
+  if (spec.expect === 'settings_reachable') ({ observation, settings } = await followSettings(ctx.browser, o, `${ctx.issuer}/settings`));
+  else observation = await drive(ctx.browser, o);
+  await d.events.flush();
+  const rows = await d.db.selectFrom('protocol_event').select(['id', 'kind', 'outcome', 'reason', 'at', 'details'])
+    .where('env', '=', run.env).where('client_id', '=', run.client_id).where('at', '>=', since - 1000).orderBy('at').execute();
+  const events = rows.map((r) => ({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : {} }))
+    .filter((e) => e.details.run === run.id && e.details.test === testId);
+  return { observation, events, settings, persona: persona.email };
+}
+
+async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId: string } & Verdict) => void) {
+  const { db } = ctx.d;
+  const started = Date.now();
+  await db.updateTable('conformance_result').set({ status: 'running', started_at: started }).where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).execute();
+  let seen = await observe(ctx, spec);
+  let verdict = spec.expect === 'settings_reachable' ? judgeSettings(seen.observation, seen.settings, seen.persona, ctx.issuer) : judge(spec, seen.observation, seen.events, ctx.rule, ctx.issuer);
+  if (spec.id === 'key-rotation' && verdict.status === 'fail') {
+    // A relying party may not fetch its JWKS again within a short cool-down: try once more after it.
+    await new Promise((r) => setTimeout(r, JWKS_COOLDOWN_MS));
+    seen = await observe(ctx, spec, 2);
+    verdict = judge(spec, seen.observation, seen.events, ctx.rule, ctx.issuer);
+    if (verdict.status === 'pass') verdict.detail += ' (on the second attempt, after a JWKS cool-down)';
+  }
+  const o = seen.observation;
+  const evidence = {
+    final_url: o.finalUrl, status: o.status, steps: o.steps, signed_in: signedIn(o, ctx.rule) ?? null,
+    events: seen.events.map((e) => ({ id: e.id, kind: e.kind, outcome: e.outcome, reason: e.reason, at: new Date(e.at).toISOString() })),
+  };
+  await db.updateTable('conformance_result').set({ status: verdict.status, detail: verdict.detail, evidence: JSON.stringify(evidence), screenshot: o.screenshot || null, finished_at: Date.now() })
+    .where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).execute();
+  onResult?.({ testId: spec.id, ...verdict, ms: Date.now() - started } as never);
+  return { ...seen, verdict };
+}
+
+async function finish(d: EngineDeps, runId: string, error: string | undefined): Promise<ConformanceRunTable['status']> {
+  const found = (await getRun(d.db, runId))!;
+  if (error) {
+    await d.db.updateTable('conformance_result').set({ status: 'could_not_run', detail: `The run stopped: ${error}`, finished_at: Date.now() })
+      .where('run_id', '=', runId).where('status', 'in', ['pending', 'running']).execute();
+  }
+  const results = (await getRun(d.db, runId))!.results;
+  const status: ConformanceRunTable['status'] = error ? 'error' : results.every((r) => r.status === 'pass') ? 'passed' : 'failed';
+  const run = { ...found.run, status, finished_at: Date.now() };
+  const report = await signReport(d.db, buildReport(run, results));
+  await d.db.updateTable('conformance_run').set({ status, finished_at: run.finished_at, report }).where('id', '=', runId).execute();
+  return status;
+}
+
+/** Runs left "running" by a process that stopped are ended as errors (at start-up). */
+export async function endAbandonedRuns(d: EngineDeps, olderThanMs = 10 * 60 * 1000): Promise<void> {
+  const stale = await d.db.selectFrom('conformance_run').select('id').where('status', '=', 'running').where('created_at', '<', Date.now() - olderThanMs).execute();
+  for (const r of stale) await finish(d, r.id, 'the toolkit stopped while it was running');
+}

@@ -1,0 +1,5 @@
+/** The conformance suite: plans, the browser driver, judging, runs and signed reports. */
+export { CATALOGUE, planFor, PlanError, type TestSpec } from './plan.ts';
+export { createRun, executeRun, getRun, endAbandonedRuns, RunRefused, type EngineDeps, type RunInput } from './engine.ts';
+export { buildReport, junitXml, reportKeys, ReportInvalid, verifyReport, type Report } from './report.ts';
+export { launchChromium, CHROMIUM_FLAGS } from './driver.ts';

@@ -1,0 +1,105 @@
+/**
+ * Judging one test: what the browser saw (the service's final page) and what the environment saw (the calls
+ * the service made, with which token, from the protocol record). A test passes only on both.
+ */
+import type { Observation } from './driver.ts';
+import type { TestSpec } from './plan.ts';
+
+export interface RunEvent {
+  id: string;
+  kind: string;
+  outcome: 'ok' | 'error';
+  reason: string | null;
+  at: number;
+  details: Record<string, unknown>;
+}
+
+export interface Verdict {
+  status: 'pass' | 'fail' | 'could_not_run';
+  detail: string;
+}
+
+/** What "signed in" looks like for this service: its own text, or the calibration login's final page. */
+export interface SignedInRule {
+  text?: string | undefined;
+  calibration?: { url: string } | undefined;
+}
+
+const path = (u: string) => {
+  const url = new URL(u);
+  return `${url.origin}${url.pathname}`;
+};
+
+export function signedIn(o: Observation, rule: SignedInRule): boolean | undefined {
+  if (o.problem) return false;
+  if (rule.text) return o.text.includes(rule.text);
+  if (!rule.calibration) return undefined;
+  return path(o.finalUrl) === path(rule.calibration.url) && o.status > 0 && o.status < 400 && !o.loginButton;
+}
+
+const NO_CONSENT_HEADING = 'You cannot continue without sharing your information';
+
+export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: SignedInRule, issuer: string): Verdict {
+  const tokens = events.filter((e) => e.kind === 'token' && e.outcome === 'ok');
+  const userinfo = events.filter((e) => e.kind === 'userinfo');
+  const authorize = events.filter((e) => e.kind === 'authorize');
+  const fault = events.find((e) => e.kind === 'fault');
+  const isIn = signedIn(o, rule);
+  const pass = (detail: string): Verdict => ({ status: 'pass', detail });
+  const fail = (detail: string): Verdict => ({ status: 'fail', detail });
+
+  if (o.problem && spec.expect !== 'refused') return { status: o.problem.includes('button') || o.problem.includes('start URL') ? 'could_not_run' : 'fail', detail: o.problem };
+  switch (spec.expect) {
+    case 'signed_in': {
+      if (!tokens.length) return fail('The service did not redeem the code at the token endpoint.');
+      if (spec.id === 'vot-matches') {
+        const sent = authorize.find((e) => typeof e.details.vtr === 'string' && !e.details.vtr_defaulted);
+        if (!sent) return fail('The service sent no vtr: NHS login then uses its default vectors. Send the vectors you need explicitly.');
+        const vot = String(tokens[0]!.details.vot ?? '');
+        if (!String(sent.details.vtr).includes(`"${vot}"`)) return fail(`The vot ${vot} is not in the vtr sent (${String(sent.details.vtr)}).`);
+      }
+      if (isIn === false) return fail(`The service did not show its signed-in page: it ended at ${o.finalUrl} (HTTP ${o.status}).`);
+      if (isIn === undefined && (o.status >= 400 || o.loginButton)) return fail(`The service ended at ${o.finalUrl} (HTTP ${o.status}), which does not look signed in.`);
+      return pass(`Signed in at ${o.finalUrl}; the service redeemed its code${userinfo.length ? ' and fetched userinfo' : ''}.`);
+    }
+    case 'no_consent_screen': {
+      if (tokens.length) return fail('A token was issued, but declining consent gives no code.');
+      if (o.status >= 500) return fail(`The service failed (HTTP ${o.status}) on access_denied / ConsentNotGiven.`);
+      const missing = [
+        !o.text.toLowerCase().includes(NO_CONSENT_HEADING.toLowerCase()) && `the heading "${NO_CONSENT_HEADING}"`,
+        !o.links.some((l) => l.startsWith('https://111.nhs.uk')) && 'a link to https://111.nhs.uk',
+        !o.links.includes('tel:111') && 'a tel:111 link',
+        !o.links.includes('tel:999') && 'a tel:999 link',
+      ].filter(Boolean);
+      if (missing.length) return fail(`The no-consent screen lacks ${missing.join(', ')} (at ${o.finalUrl}).`);
+      if (isIn) return fail('The person appears signed in after declining.');
+      return pass('The no-consent screen, with the 111 and 999 links, and no session.');
+    }
+    case 'error_not_crash': {
+      if (!authorize.some((e) => e.outcome === 'error' && (e.reason ?? '').startsWith('invalid_scope'))) return { status: 'could_not_run', detail: 'The environment did not see the run\'s authorization request.' };
+      if (o.status === 0 || o.status >= 500) return fail(`The service did not handle invalid_scope: HTTP ${o.status} at ${o.finalUrl}.`);
+      if (!o.text.trim()) return fail('The service showed an empty page for invalid_scope.');
+      if (isIn) return fail('The person appears signed in after an invalid_scope error.');
+      return pass(`An error page (HTTP ${o.status}) at ${o.finalUrl}.`);
+    }
+    case 'completes':
+      if (o.status === 0 || o.status >= 500) return fail(`The service failed: HTTP ${o.status} at ${o.finalUrl}.`);
+      return pass(`Back at the service (HTTP ${o.status}) at ${o.finalUrl}.`);
+    case 'refused': {
+      if (!fault) return { status: 'could_not_run', detail: 'The journey did not reach the token exchange, so the fault was never applied.' + (o.problem ? ` ${o.problem}` : '') };
+      if (isIn === undefined) return { status: 'could_not_run', detail: 'Could not tell what "signed in" looks like for this service: the calibration login failed. Give the signed-in text.' };
+      if (isIn) return fail(`The service signed the person in despite: ${fault.reason}.`);
+      if (spec.fault !== 'userinfo_sub_mismatch' && userinfo.length) return fail(`The service called /userinfo with the access token that came with a bad ID token (${fault.reason}).`);
+      return pass(`Refused (ended at ${o.finalUrl}, HTTP ${o.status}); no further call with the token.`);
+    }
+    case 'settings_reachable':
+      return fail('Judged by the settings check.');
+  }
+}
+
+export function judgeSettings(o: Observation, settings: { status: number; text: string } | undefined, email: string, issuer: string): Verdict {
+  if (o.problem) return { status: 'fail', detail: o.problem };
+  if (!settings) return { status: 'fail', detail: `The page after signing in (${o.finalUrl}) has no link to ${issuer}/settings.` };
+  if (settings.status !== 200 || !settings.text.includes(email)) return { status: 'fail', detail: `The settings link did not reach the settings page with the person signed in (HTTP ${settings.status}).` };
+  return { status: 'pass', detail: 'The settings page opened from the service without signing in again.' };
+}
