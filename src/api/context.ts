@@ -6,6 +6,7 @@ import type { Db, EventSink } from '../storage/index.ts';
 import type { Mailer, Organisation } from '../onboarding/index.ts';
 import { OnboardingError } from '../onboarding/index.ts';
 import type { Render } from '../web/views.ts';
+import type { RunScheduler } from '../conformance/index.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -14,6 +15,7 @@ export interface ApiDeps {
   render: Render;
   mailer: Mailer;
   people: PeopleData;
+  conformance: RunScheduler;
 }
 
 /** The organisation a request acts for, with the rights of the member whose token it is. */

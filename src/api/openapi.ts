@@ -98,6 +98,18 @@ export function openApiDocument(publicUrl: string) {
       '/clients/{clientId}/checklist': { get: { summary: 'The journey checklist, ticked by your sandpit traffic', parameters: [clientId], responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/ChecklistItem' } }) } } },
       '/clients/{clientId}/trace': { get: { summary: 'The latest protocol exchanges, with what to change for failures', parameters: [clientId], responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/TraceRow' } }) } } },
       '/clients/{clientId}/events/{eventId}': { get: { summary: 'One protocol event of the client, with its details', parameters: [clientId, pathParam('eventId')], responses: { 200: json({ type: 'object' }), 404: errorResponse('No such event for this client') } } },
+      '/clients/{clientId}/conformance-runs': {
+        post: {
+          summary: 'Start a conformance run: a real browser tests your service against the NHS scenarios and negative cases',
+          parameters: [clientId],
+          requestBody: body(obj({ start_url: { type: 'string', format: 'uri', description: 'The page with your NHS login button' }, only: { type: 'array', items: { type: 'string' } }, button_selector: { type: 'string' }, signed_in_text: { type: 'string' } }, ['start_url'])),
+          responses: { 202: json({ type: 'object' }, 'Started: poll the run'), 400: errorResponse('invalid_start_url, unknown_test or live_not_allowed'), 409: errorResponse('A run is in progress') },
+        },
+      },
+      '/conformance-runs/{id}': { get: { summary: 'A run\'s status and results (tests stream in as they complete)', parameters: [pathParam('id')], responses: { 200: json({ type: 'object' }), 404: errorResponse('No such run') } } },
+      '/conformance-runs/{id}/report.jws': { get: { summary: 'The signed report (compact JWS over the JSON report; verify with /conformance/jwks.json)', parameters: [pathParam('id')], responses: { 200: { description: 'application/jose' }, 404: errorResponse('Not finished') } } },
+      '/conformance-runs/{id}/report.xml': { get: { summary: 'The report as JUnit XML, for CI systems', parameters: [pathParam('id')], responses: { 200: { description: 'application/xml' }, 404: errorResponse('Not finished') } } },
+      '/conformance/jwks.json': { get: { summary: 'The public keys that verify conformance reports', security: [], responses: { 200: json({ type: 'object' }) } } },
       '/clients/{clientId}/fault': {
         put: { summary: 'Arm a fault for this client', parameters: [clientId], requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Fault' } } } }, responses: { 204: { description: 'Armed' }, 400: errorResponse('Unknown fault or count') } },
         delete: { summary: 'Clear the armed fault', parameters: [clientId], responses: { 204: { description: 'Cleared' } } },

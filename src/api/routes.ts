@@ -8,6 +8,8 @@ import { actorForToken } from '../onboarding/index.ts';
 import { openApiDocument } from './openapi.ts';
 import { clientRoutes } from './clients.ts';
 import { organisationRoutes } from './organisation.ts';
+import { conformanceRoutes } from './conformance.ts';
+import { reportKeys } from '../conformance/index.ts';
 import { fail, type ApiDeps } from './context.ts';
 
 export type { ApiDeps } from './context.ts';
@@ -24,6 +26,8 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
     return fail(reply, 500, 'server_error', 'Something went wrong on our side; try again');
   });
   app.get('/openapi.json', async () => openApiDocument(d.config.publicUrl));
+  // Public: anyone holding a report can check its signature against these keys.
+  app.get('/conformance/jwks.json', async () => reportKeys(d.db));
   app.get('/docs', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(d.render('api-docs.njk', { title: 'API reference', serviceName: 'NHS login integration toolkit', doc: openApiDocument(d.config.publicUrl) })));
 
@@ -38,6 +42,7 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
     });
     clientRoutes(authed, d);
     organisationRoutes(authed, d);
+    conformanceRoutes(authed, d);
   });
 
   app.setNotFoundHandler((_req, reply) => fail(reply, 404, 'not_found', 'No such API route: see /api/v1/openapi.json'));

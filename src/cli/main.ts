@@ -9,6 +9,7 @@ import { KeyRotationError, RegistrationError } from '../identity/index.ts';
 import { clientsCreate, clientsList, clientsShow, clientsSso } from './clients.ts';
 import { keysGenerate, keysRotate } from './keys.ts';
 import { auditExport, auditVerify, teamCreateAdmin } from './team.ts';
+import { conformanceRun, conformanceVerify } from './conformance.ts';
 import { OnboardingError } from '../onboarding/index.ts';
 
 export interface Io {
@@ -29,6 +30,11 @@ const USAGE = `Usage:
   toolkit team create-admin --email EMAIL             a console admin, with a one-time set-up link
   toolkit audit verify [--json]                       check the audit trail's hash chain (exit 1 if broken)
   toolkit audit export                                the whole audit trail as JSON
+  toolkit conformance run --client ID --start-url URL [--env sandpit|integration] [--only TEST...]
+                          [--button SELECTOR] [--signed-in-text TEXT] [--junit FILE] [--report FILE] [--json]
+                                                      test your service in a real browser (exit 1 unless all pass);
+                                                      the toolkit must be running on the same database
+  toolkit conformance verify REPORT                   check a signed conformance report
 Environment variables: DATABASE_URL (see README).`;
 
 export class CliError extends Error {
@@ -63,6 +69,13 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         step: { type: 'string' },
         email: { type: 'string' },
         to: { type: 'string', multiple: true },
+        client: { type: 'string' },
+        'start-url': { type: 'string' },
+        only: { type: 'string', multiple: true },
+        button: { type: 'string' },
+        'signed-in-text': { type: 'string' },
+        junit: { type: 'string' },
+        report: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -90,6 +103,8 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       if (group === 'team' && command === 'create-admin') return await teamCreateAdmin(database.db, config, values, io);
       if (group === 'audit' && command === 'verify') return await auditVerify(database.db, values, io);
       if (group === 'audit' && command === 'export') return await auditExport(database.db, io);
+      if (group === 'conformance' && command === 'run') return await conformanceRun(database.db, config, values, io);
+      if (group === 'conformance' && command === 'verify') return await conformanceVerify(database.db, rest[0], values, io);
     } finally {
       await database.close();
     }

@@ -91,7 +91,7 @@ async function journey(context: BrowserContext, o: DriveOptions, issuer: URL): P
   });
   const steps: string[] = [];
   const observe = async (problem?: string): Promise<Observation> => {
-    await page.waitForLoadState('load').catch(() => undefined);
+    await page.waitForLoadState('load', { timeout: 2000 }).catch(() => undefined); // styles, for the screenshot
     const text = await page.locator('body').innerText().catch(() => '');
     const links = await page.locator('a[href]').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href)).catch(() => [] as string[]);
     const loginButton = (await (await findButton(page, o.buttonSelector)).count().catch(() => 0)) > 0;
@@ -100,7 +100,7 @@ async function journey(context: BrowserContext, o: DriveOptions, issuer: URL): P
   };
 
   try {
-    await page.goto(o.startUrl, { waitUntil: 'load' });
+    await page.goto(o.startUrl, { waitUntil: 'domcontentloaded' });
   } catch (e) {
     return observe(`the start URL ${o.startUrl} could not be opened (${(e as Error).message.split('\n')[0]})`);
   }
@@ -110,7 +110,7 @@ async function journey(context: BrowserContext, o: DriveOptions, issuer: URL): P
   page.on('request', (r) => {
     if (r.url().startsWith(o.issuer)) toIssuer = true;
   });
-  await Promise.all([page.waitForEvent('load', { timeout: 10_000 }).catch(() => undefined), button.click()]);
+  await Promise.all([page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 10_000 }).then(() => page.waitForLoadState('domcontentloaded')).catch(() => undefined), button.click()]);
   if (!toIssuer) return observe('pressing the NHS login button did not lead to NHS login');
 
   const p = o.persona;
@@ -118,8 +118,10 @@ async function journey(context: BrowserContext, o: DriveOptions, issuer: URL): P
   for (let i = 0; i < 12 && new URL(page.url()).origin === issuer.origin; i++) {
     const step = new URL(page.url()).pathname.split('/').pop() ?? '';
     steps.push(step);
-    // Each form posts and the next page (on the toolkit, or back at the service) loads.
-    const next = () => page.waitForEvent('load', { timeout: 10_000 }).catch(() => undefined);
+    // Each form posts and the next document (on the toolkit, or back at the service) commits. (Waiting for
+    // the 'load' event instead costs seconds: it also waits for the favicon and module scripts.)
+    const next = () => page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 10_000 })
+      .then(() => page.waitForLoadState('domcontentloaded')).catch(() => undefined);
     if (step === 'sign-in' && p.register && !steps.includes('register')) {
       await Promise.all([next(), page.locator('a[href$="/register"]').first().click()]);
     } else if (step === 'sign-in') {
@@ -156,8 +158,10 @@ async function journey(context: BrowserContext, o: DriveOptions, issuer: URL): P
     }
   }
   if (new URL(page.url()).origin === issuer.origin) return observe(`the journey did not return to the service (steps: ${steps.join(' > ')})`);
-  // The service may redirect again after its callback (to its signed-in page): let it settle.
-  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => undefined);
+  // The service's callback may redirect again (to its signed-in page): HTTP redirects end in one load;
+  // a brief pause lets a script-driven redirect start before the page is judged.
+  await page.waitForTimeout(100);
+  await page.waitForLoadState('domcontentloaded').catch(() => undefined);
   return observe();
 }
 

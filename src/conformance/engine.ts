@@ -16,7 +16,8 @@ import { buildReport, signReport } from './report.ts';
 export interface EngineDeps {
   config: Config;
   db: Db;
-  events: EventSink;
+  /** The environments' event sink when they run in this process; absent (the CLI), their server's record is awaited. */
+  events?: EventSink | undefined;
 }
 
 export interface RunInput {
@@ -43,6 +44,8 @@ export class RunRefused extends Error {
 const CONCURRENCY = 3;
 /** A relying party may wait this long before fetching a JWKS again (jose's default cool-down is 30 s). */
 const JWKS_COOLDOWN_MS = 31_000;
+/** Longer than the protocol record's batching interval (storage/events.ts). */
+const EVENT_SETTLE_MS = 250;
 
 /** Checks the input and records a run with every test pending; the run itself is `executeRun`. */
 export async function createRun(d: EngineDeps, input: RunInput): Promise<string> {
@@ -101,7 +104,8 @@ export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { 
         if (c.events.some((e) => e.kind === 'token' && e.outcome === 'ok') && c.observation.status > 0 && c.observation.status < 400 && !c.observation.loginButton) ctx.rule.calibration = { url: c.observation.finalUrl };
       }
     }
-    const queue = plan.filter((t) => t !== first || ctx.rule.text);
+    // Key rotation first: if the service's JWKS cool-down makes it retry, the wait overlaps the other tests.
+    const queue = plan.filter((t) => t !== first || ctx.rule.text).sort((a, b) => Number(b.id === 'key-rotation') - Number(a.id === 'key-rotation'));
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       for (let t = queue.shift(); t; t = queue.shift()) await runTest(ctx, t, onResult);
     }));
@@ -135,11 +139,26 @@ async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ 
   let settings: { status: number; text: string } | undefined;
   if (spec.expect === 'settings_reachable') ({ observation, settings } = await followSettings(ctx.browser, o, `${ctx.issuer}/settings`));
   else observation = await drive(ctx.browser, o);
-  await d.events.flush();
-  const rows = await d.db.selectFrom('protocol_event').select(['id', 'kind', 'outcome', 'reason', 'at', 'details'])
-    .where('env', '=', run.env).where('client_id', '=', run.client_id).where('at', '>=', since - 1000).orderBy('at').execute();
-  const events = rows.map((r) => ({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : {} }))
-    .filter((e) => e.details.run === run.id && e.details.test === testId);
+  const read = async () => {
+    const rows = await d.db.selectFrom('protocol_event').select(['id', 'kind', 'outcome', 'reason', 'at', 'details'])
+      .where('env', '=', run.env).where('client_id', '=', run.client_id).where('at', '>=', since - 1000).orderBy('at').execute();
+    return rows.map((r) => ({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : {} }))
+      .filter((e) => e.details.run === run.id && e.details.test === testId);
+  };
+  let events: RunEvent[];
+  if (d.events) {
+    await d.events.flush();
+    events = await read();
+  } else {
+    // Another process writes the record in batches: read until it stops growing.
+    events = await read();
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, EVENT_SETTLE_MS));
+      const again = await read();
+      if (again.length === events.length) break;
+      events = again;
+    }
+  }
   return { observation, events, settings, persona: persona.email };
 }
 

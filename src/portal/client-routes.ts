@@ -82,10 +82,16 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
     }
     await d.events.flush(); // show the exchanges that just happened
-    const [checklist, trace] = await Promise.all([journeyChecklist(d.db, client), requestTrace(d.db, client.env, client.clientId)]);
+    const [checklist, trace, runs] = await Promise.all([
+      journeyChecklist(d.db, client), requestTrace(d.db, client.env, client.clientId),
+      d.db.selectFrom('conformance_run').select(['id', 'status', 'start_url', 'created_at']).where('env', '=', client.env).where('client_id', '=', client.clientId).orderBy('created_at', 'desc').limit(5).execute(),
+    ]);
+    const q = req.query as { conformance_error?: string; field?: string };
+    const conformanceErrors = q.conformance_error ? [{ href: `#${q.field === 'start_url' ? 'start_url' : 'conformance'}`, text: q.conformance_error.slice(0, 300), field: q.field === 'start_url' ? 'start_url' : 'conformance' }] : undefined;
     return page(d, reply, 'portal/client.njk', {
       title: client.name, user: signed.user, csrf: signed.session.csrf, org, client, ...connection(d, client),
       checklist, done: checklist.filter((i) => i.done).length, trace, base: `/portal/organisations/${org.id}/clients/${client.clientId}`,
+      runs, conformanceErrors, errors: conformanceErrors, liveClient: client.env === 'live',
       faults: Object.entries(FAULTS).map(([value, text]) => ({ value, text })), armedFault: client.fault ? { ...client.fault, text: FAULTS[client.fault.kind as keyof typeof FAULTS] } : undefined,
     });
   });

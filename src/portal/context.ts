@@ -6,6 +6,7 @@ import type { Render } from '../web/views.ts';
 import type { PeopleData } from '../identity/people/index.ts';
 import { csrfMatches, findSession, OnboardingError, requireMembership, type AccountDeps, type Mailer, type Organisation, type WebSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
+import type { RunScheduler } from '../conformance/index.ts';
 
 export const SESSION_COOKIE = 'toolkit_portal';
 const ANON_CSRF_COOKIE = 'toolkit_csrf';
@@ -18,6 +19,8 @@ export interface PortalDeps {
   people: PeopleData;
   mailer: Mailer;
   render: Render;
+  /** Starts conformance runs in the background of this server. */
+  conformance: RunScheduler;
 }
 
 export function accountDeps(d: PortalDeps): AccountDeps {

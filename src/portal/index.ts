@@ -12,6 +12,7 @@ import { registerMemberRoutes } from './member-routes.ts';
 import { registerTestUserRoutes } from './test-user-routes.ts';
 import { registerDocumentRoutes } from './document-routes.ts';
 import { registerRequestRoutes } from './request-routes.ts';
+import { registerConformanceRoutes } from './conformance-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
@@ -31,4 +32,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerTestUserRoutes(app, d);
   await registerDocumentRoutes(app, d);
   registerRequestRoutes(app, d);
+  registerConformanceRoutes(app, d);
 }

@@ -13,6 +13,7 @@ import { createMailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
+import { CONFORMANCE_VIEWS, createRunScheduler, endAbandonedRuns, type RunScheduler } from '../conformance/index.ts';
 
 export interface App {
   fastify: FastifyInstance;
@@ -20,6 +21,7 @@ export interface App {
   identity: Identity;
   events: EventSink;
   metrics: Metrics;
+  conformance: RunScheduler;
   close(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   });
   const metrics = new Metrics();
   const events = meteredSink(createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')), metrics);
-  const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), PORTAL_VIEWS, CONSOLE_VIEWS]);
+  const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), PORTAL_VIEWS, CONSOLE_VIEWS, CONFORMANCE_VIEWS]);
   const identity = await createIdentity(config, database.db, events, render, fastify.log);
 
   // Set before any plugin is registered: plugins inherit the handlers in force when they load.
@@ -68,8 +70,10 @@ export async function buildApp(config: Config, options: { database?: Database } 
   mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
 
   const mailer = createMailer(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom });
-  await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people }), { prefix: '/portal' });
-  await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render, mailer, people: identity.people }), { prefix: '/api/v1' });
+  const conformance = createRunScheduler({ config, db: database.db, events }, fastify.log);
+  await endAbandonedRuns({ config, db: database.db, events });
+  await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people, conformance }), { prefix: '/portal' });
+  await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render, mailer, people: identity.people, conformance }), { prefix: '/api/v1' });
   await fastify.register((scoped) => consoleRoutes(scoped, { config, db: database.db, mailer, render }), { prefix: '/console' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
@@ -105,9 +109,11 @@ export async function buildApp(config: Config, options: { database?: Database } 
     identity,
     events,
     metrics,
+    conformance,
     async close() {
       clearInterval(purge);
       clearInterval(rotate);
+      await conformance.idle();
       await fastify.close();
       await events.close();
       if (!options.database) await database.close();

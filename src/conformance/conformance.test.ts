@@ -1,0 +1,115 @@
+/**
+ * Proof that the conformance suite works: the reference relying party passes every test; a deliberately broken
+ * one fails exactly the tests that match each of its defects, switched on alone, and passes the rest; runs for
+ * different clients at once do not affect each other or normal traffic; reports are signed and checkable.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { startListeningApp, type TestApp } from '../test-support/harness.ts';
+import { freePort } from '../test-support/ports.ts';
+import { registerClient } from '../identity/index.ts';
+import { createRp, login } from '../test-support/rp.ts';
+import { createReferenceRp } from '../../examples/reference-rp/rp.ts';
+import { createBrokenRp, DEFECTS, type Defect } from './fixtures/broken-rp.ts';
+import { buildReport, CATALOGUE, createRun, executeRun, getRun, junitXml, verifyReport, type EngineDeps } from './index.ts';
+
+const keyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+
+/** A relying party on its own port with its own sandpit client. */
+async function service(app: TestApp, make: (o: { issuer: string; clientId: string; privateKeyPem: string; redirectUri: string }) => Promise<FastifyInstance>) {
+  const port = await freePort();
+  const url = `http://localhost:${port}`;
+  const keys = keyPair();
+  const client = await registerClient(app.database.db, { env: 'sandpit', name: 'Service under test', redirectUris: [`${url}/callback`], scopes: ['openid', 'profile', 'email'], vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
+  const rp = await make({ issuer: `${app.origin}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey, redirectUri: `${url}/callback` });
+  await rp.listen({ port, host: '127.0.0.1' });
+  return { url, client, rp };
+}
+
+/** Every test except the slow ones no defect concerns (uplift journeys, the JWKS cool-down, the settings link). */
+const DEFECT_PLAN = CATALOGUE.filter((t) => !['login-p5', 'login-p0', 'key-rotation', 'settings-link', 'vot-matches'].includes(t.id) && !t.id.startsWith('im1-')).map((t) => t.id);
+
+describe('conformance suite (sqlite)', () => {
+  let app: TestApp;
+  let deps: EngineDeps;
+  const run = async (clientId: string, startUrl: string, only?: string[]) => {
+    const id = await createRun(deps, { env: 'sandpit', clientId, startUrl, createdBy: 'test', only });
+    const status = await executeRun(deps, id);
+    const found = (await getRun(app.database.db, id))!;
+    return { id, status, ...found, byStatus: (s: string) => found.results.filter((r) => r.status === s).map((r) => r.test_id).sort() };
+  };
+  before(async () => {
+    app = await startListeningApp('sqlite');
+    deps = { config: app.config, db: app.database.db, events: app.events };
+  });
+  after(() => app.stop());
+
+  test('the reference relying party passes every test of the full plan; the report is signed, checkable and in JUnit', async (t) => {
+    const ref = await service(app, (o) => createReferenceRp({ ...o, scope: 'openid profile email', vtr: ['P9.Cp.Cd'], allowHttp: true }));
+    try {
+      const started = Date.now();
+      const r = await run(ref.client.clientId, ref.url);
+      t.diagnostic(`full plan (${r.results.length} tests) for one client: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      assert.deepEqual(r.results.filter((x) => x.status !== 'pass').map((x) => `${x.test_id}: ${x.status} ${x.detail}`), []);
+      assert.equal(r.status, 'passed');
+      assert.equal(r.results.length, CATALOGUE.filter((c) => !c.id.startsWith('im1-')).length);
+      const report = await verifyReport(app.database.db, r.run.report!);
+      assert.equal(report.run.client_id, ref.client.clientId);
+      assert.equal(report.summary.passed, r.results.length);
+      const [h, p, s] = r.run.report!.split('.');
+      const edited = Buffer.from(p!, 'base64url').toString().replace('"passed"', '"failed"');
+      await assert.rejects(verifyReport(app.database.db, `${h}.${Buffer.from(edited).toString('base64url')}.${s}`), /changed/);
+      const junit = junitXml(buildReport(r.run, r.results), r.results);
+      assert.match(junit, new RegExp(`<testsuite [^>]*tests="${r.results.length}" failures="0"`));
+      assert.ok(r.results.every((x) => x.screenshot && Buffer.from(x.screenshot, 'base64').subarray(1, 4).toString() === 'PNG'), 'a screenshot per test');
+    } finally {
+      await ref.rp.close();
+    }
+  });
+
+  for (const defect of Object.keys(DEFECTS) as Defect[]) {
+    test(`broken relying party, ${defect} alone: fails exactly ${DEFECTS[defect].join(', ')} and passes the rest`, async () => {
+      const broken = await service(app, (o) => createBrokenRp({ ...o, defects: [defect] }));
+      try {
+        const r = await run(broken.client.clientId, broken.url, DEFECT_PLAN);
+        assert.deepEqual(r.byStatus('fail'), [...DEFECTS[defect]].filter((id) => DEFECT_PLAN.includes(id)).sort());
+        assert.deepEqual(r.byStatus('could_not_run'), []);
+        assert.equal(r.status, 'failed');
+      } finally {
+        await broken.rp.close();
+      }
+    });
+  }
+
+  test('runs for two clients at once, and the same client\'s normal logins meanwhile, do not affect each other', async () => {
+    const a = await service(app, (o) => createBrokenRp({ ...o, defects: [] }));
+    const b = await service(app, (o) => createBrokenRp({ ...o, defects: ['skips_nonce_check'] }));
+    try {
+      const bystander = await createRp(app, 'sandpit');
+      const plan = ['login-p9', 'wrong-nonce', 'expired', 'userinfo-sub'];
+      const [ra, rb] = await Promise.all([run(a.client.clientId, a.url, plan), run(b.client.clientId, b.url, plan),
+        (async () => { for (let i = 0; i < 3; i++) await login(app, bystander, {}); })()]);
+      assert.equal(ra.status, 'passed', JSON.stringify(ra.results.map((x) => [x.test_id, x.status, x.detail])));
+      assert.deepEqual(rb.byStatus('fail'), ['wrong-nonce']);
+      await app.events.flush();
+      const faults = await app.database.db.selectFrom('protocol_event').select(['client_id', 'details']).where('kind', '=', 'fault').execute();
+      assert.ok(faults.every((f) => f.client_id !== bystander.client.clientId), 'no fault ever touched normal traffic');
+    } finally {
+      await a.rp.close();
+      await b.rp.close();
+    }
+  });
+
+  test('refused: live clients, bad start URLs, unknown tests, a second run while one is in progress', async () => {
+    const live = await createRp(app, 'live');
+    await assert.rejects(createRun(deps, { env: 'live', clientId: live.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't' }), /never live/);
+    const sandpit = await createRp(app, 'sandpit');
+    await assert.rejects(createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'http://svc.example.org/', createdBy: 't' }), /https/);
+    await assert.rejects(createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'not a url', createdBy: 't' }), /start URL/);
+    await assert.rejects(createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't', only: ['nope'] }), /Unknown test nope/);
+    await createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't', only: ['login-p9'] });
+    await assert.rejects(createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't' }), /in progress/);
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * Runs started from the web (portal, API) execute in the background of the server that received them. Each
+ * run launches its own Chromium, so a server runs a bounded number at a time and refuses more with a clear
+ * message rather than exhausting the machine. Made once at start-up and passed down.
+ */
+import { createRun, executeRun, RunRefused, type EngineDeps, type RunInput } from './engine.ts';
+
+export interface RunScheduler {
+  /** Records the run and starts it; resolves with its id as soon as it is recorded. */
+  start(input: RunInput): Promise<string>;
+  /** Resolves when every run started here has finished (for shutdown and tests). */
+  idle(): Promise<void>;
+}
+
+export function createRunScheduler(d: EngineDeps, log: { error(obj: object, msg: string): void }, maxActive = 2): RunScheduler {
+  const active = new Set<Promise<unknown>>();
+  return {
+    async start(input) {
+      if (active.size >= maxActive) throw new RunRefused(`The toolkit is already running ${active.size} conformance runs: try again in a minute`, 'client_id');
+      const id = await createRun(d, input);
+      const run: Promise<unknown> = executeRun(d, id)
+        .catch((err: unknown) => log.error({ err, runId: id }, 'conformance run failed'))
+        .finally(() => active.delete(run));
+      active.add(run);
+      return id;
+    },
+    async idle() {
+      await Promise.all([...active]);
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/** Conformance runs from the client page: start one, watch results arrive, read and download the report. */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
+import { getRun, PlanError, reportFile, RunRefused, runPage } from '../conformance/index.ts';
+import { orgGuard, page, type PortalDeps } from './context.ts';
+
+type Params = { Params: { orgId: string; clientId: string; runId?: string; file?: string; testId?: string }; Body: Record<string, string | undefined> };
+
+export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
+  const clientBase = (orgId: string, c: ClientRecord) => `/portal/organisations/${orgId}/clients/${c.clientId}`;
+  const notFound = (reply: FastifyReply) => page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such conformance run for this client.' }, 404);
+  /** The run, only if it is of this organisation's client. */
+  const ownRun = async (orgId: string, clientId: string, runId: string | undefined) => {
+    const client = await findOrganisationClient(d.db, orgId, clientId);
+    const found = client && runId ? await getRun(d.db, runId) : undefined;
+    return client && found && found.run.client_id === client.clientId && found.run.env === client.env ? { client, ...found } : undefined;
+  };
+
+  app.post<Params>('/organisations/:orgId/clients/:clientId/conformance', async (req, reply) => {
+    const g = await orgGuard(d, req, reply, { csrf: true });
+    if (!g) return;
+    const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId);
+    if (!client) return notFound(reply);
+    try {
+      const id = await d.conformance.start({
+        env: client.env, clientId: client.clientId, organisationId: g.org.id, createdBy: g.signed.user.email, startUrl: req.body?.start_url ?? '',
+        buttonSelector: req.body?.button_selector?.trim() || undefined, signedInText: req.body?.signed_in_text?.trim() || undefined,
+      });
+      return reply.redirect(`${clientBase(g.org.id, client)}/conformance/${id}`, 303);
+    } catch (e) {
+      if (!(e instanceof RunRefused) && !(e instanceof PlanError)) throw e;
+      const field = e instanceof RunRefused && e.field === 'start_url' ? 'start_url' : 'conformance';
+      return reply.redirect(`${clientBase(g.org.id, client)}?conformance_error=${encodeURIComponent(e.message)}&field=${field}#conformance`, 303);
+    }
+  });
+
+  app.get<Params>('/organisations/:orgId/clients/:clientId/conformance/:runId', async (req, reply) => {
+    const g = await orgGuard(d, req, reply, { csrf: false });
+    if (!g) return;
+    const found = await ownRun(g.org.id, req.params.clientId, req.params.runId);
+    if (!found) return notFound(reply);
+    return page(d, reply, 'conformance/run.njk', {
+      layoutName: 'portal/layout.njk', title: 'Conformance run', user: g.signed.user, client: found.client,
+      base: `${clientBase(g.org.id, found.client)}/conformance/${found.run.id}`, ...runPage(found.run, found.results),
+    });
+  });
+
+  app.get<Params>('/organisations/:orgId/clients/:clientId/conformance/:runId/:file', async (req, reply) => {
+    const g = await orgGuard(d, req, reply, { csrf: false });
+    if (!g) return;
+    const found = await ownRun(g.org.id, req.params.clientId, req.params.runId);
+    const file = found && reportFile(found.run, found.results, req.params.file ?? '');
+    if (!found || !file) return notFound(reply);
+    return reply.type(file.type).header('content-disposition', `attachment; filename="conformance-${found.run.id}-${req.params.file}"`).send(file.body);
+  });
+
+  app.get<Params>('/organisations/:orgId/clients/:clientId/conformance/:runId/screenshots/:testId', async (req, reply) => {
+    const g = await orgGuard(d, req, reply, { csrf: false });
+    if (!g) return;
+    const found = await ownRun(g.org.id, req.params.clientId, req.params.runId);
+    const shot = found?.results.find((r) => `${r.test_id}.png` === req.params.testId)?.screenshot;
+    if (!shot) return notFound(reply);
+    return reply.type('image/png').header('x-content-type-options', 'nosniff').send(Buffer.from(shot, 'base64'));
+  });
+}
