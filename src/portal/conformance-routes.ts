@@ -25,6 +25,7 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
       const id = await d.conformance.start({
         env: client.env, clientId: client.clientId, organisationId: g.org.id, createdBy: g.signed.user.email, startUrl: req.body?.start_url ?? '',
         buttonSelector: req.body?.button_selector?.trim() || undefined, signedInText: req.body?.signed_in_text?.trim() || undefined,
+        only: req.body?.only?.split(/[\s,]+/).filter(Boolean),
       });
       return reply.redirect(`${clientBase(g.org.id, client)}/conformance/${id}`, 303);
     } catch (e) {

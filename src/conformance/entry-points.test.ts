@@ -1,0 +1,110 @@
+/**
+ * The three entry points over one engine: the CLI (progress, exit code, JUnit and signed report files, verify),
+ * the portal (start from the client page, watch, download) and the API (start, poll, report), each with a
+ * short plan against the reference relying party. Tenancy: another organisation sees none of it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { startListeningApp, type TestApp } from '../test-support/harness.ts';
+import { freePort } from '../test-support/ports.ts';
+import { Browser, csrfOf } from '../test-support/browser.ts';
+import { registerClient } from '../identity/index.ts';
+import { createApiToken, createOrganisation } from '../onboarding/index.ts';
+import { createReferenceRp } from '../../examples/reference-rp/rp.ts';
+import { main } from '../cli/main.ts';
+
+const PLAN = ['login-p9', 'wrong-nonce'];
+
+describe('conformance entry points (sqlite)', () => {
+  let app: TestApp & { origin: string };
+  let rp: FastifyInstance;
+  let rpUrl: string;
+  let clientId: string;
+  let orgId: string;
+  before(async () => {
+    app = await startListeningApp('sqlite');
+    const port = await freePort();
+    rpUrl = `http://localhost:${port}`;
+    const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    orgId = (await createOrganisation(app.database.db, 'owner', { name: 'Owner Ltd' })).id;
+    const client = await registerClient(app.database.db, { env: 'sandpit', organisationId: orgId, name: 'Reference', redirectUris: [`${rpUrl}/callback`], scopes: ['openid', 'profile'], vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
+    clientId = client.clientId;
+    rp = await createReferenceRp({ issuer: `${app.origin}/sandpit`, clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope: 'openid profile', vtr: ['P9.Cp.Cd'], allowHttp: true });
+    await rp.listen({ port, host: '127.0.0.1' });
+  });
+  after(async () => {
+    await rp.close();
+    await app.stop();
+  });
+
+  test('CLI: progress on the terminal, exit 0 when all pass, JUnit and signed report files, verify', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conformance-cli-'));
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    // The CLI is another process in real use: it shares only the database and the server's public URL.
+    const env = { DATABASE_URL: `sqlite:${(app.config.database as { file: string }).file}`, PUBLIC_URL: app.origin, LOG_LEVEL: 'silent' };
+    const args = ['conformance', 'run', '--client', clientId, '--start-url', rpUrl, '--junit', path.join(dir, 'junit.xml'), '--report', path.join(dir, 'report.jws')];
+    const code = await main([...args, ...PLAN.flatMap((t) => ['--only', t])], io, env);
+    assert.equal(code, 0, out.join('\n'));
+    assert.ok(out.some((l) => /PASS {2}wrong-nonce/.test(l)), out.join('\n'));
+    assert.match(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8'), /tests="2" failures="0"/);
+    out.length = 0;
+    assert.equal(await main(['conformance', 'verify', path.join(dir, 'report.jws')], io, env), 0, out.join('\n'));
+    fs.writeFileSync(path.join(dir, 'forged.jws'), fs.readFileSync(path.join(dir, 'report.jws'), 'utf8').replace(/\.[^.]+$/, '.AAAA'));
+    assert.equal(await main(['conformance', 'verify', path.join(dir, 'forged.jws')], io, env), 1);
+    assert.equal(await main(['conformance', 'run', '--client', clientId, '--start-url', rpUrl, '--only', 'nope'], io, env), 2, 'an unknown test is a usage error');
+  });
+
+  test('API: start a run, poll it, fetch the signed report and JUnit; another organisation sees nothing', async () => {
+    const { token } = await createApiToken(app.database.db, orgId, 'owner', 'ci');
+    const other = await createApiToken(app.database.db, (await createOrganisation(app.database.db, 'other', { name: 'Other' })).id, 'other', 'ci');
+    const call = async (t: string, method: string, p: string, body?: unknown) => {
+      const res = await app.fetch(`${app.origin}/api/v1${p}`, { method, headers: { authorization: `Bearer ${t}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+    };
+    assert.equal((await call(token, 'POST', `/clients/${clientId}/conformance-runs`, { start_url: 'ftp://nowhere' })).status, 400);
+    assert.equal((await call(other.token, 'POST', `/clients/${clientId}/conformance-runs`, { start_url: rpUrl })).status, 404, 'not another organisation\'s client');
+    const started = await call(token, 'POST', `/clients/${clientId}/conformance-runs`, { start_url: rpUrl, only: PLAN });
+    assert.equal(started.status, 202, started.text);
+    const { id } = JSON.parse(started.text) as { id: string };
+    await app.conformance.idle();
+    const run = JSON.parse((await call(token, 'GET', `/conformance-runs/${id}`)).text) as { status: string; summary: { passed: number } };
+    assert.deepEqual([run.status, run.summary.passed], ['passed', 2]);
+    const jws = await call(token, 'GET', `/conformance-runs/${id}/report.jws`);
+    assert.match(jws.type, /application\/jose/);
+    const keys = JSON.parse((await app.fetch(`${app.origin}/api/v1/conformance/jwks.json`).then((r) => r.text()))) as { keys: unknown[] };
+    const { compactVerify, createLocalJWKSet } = await import('jose');
+    const { payload } = await compactVerify(jws.text, createLocalJWKSet(keys as never));
+    assert.equal(JSON.parse(new TextDecoder().decode(payload)).run.id, id, 'verifiable with the published keys');
+    assert.match((await call(token, 'GET', `/conformance-runs/${id}/report.xml`)).text, /<testsuites/);
+    assert.equal((await call(other.token, 'GET', `/conformance-runs/${id}`)).status, 404);
+    assert.equal((await call(other.token, 'GET', `/conformance-runs/${id}/report.jws`)).status, 404);
+  });
+
+  test('portal: start from the client page, watch the run, download the report; tenancy', async () => {
+    const { partnerIn } = await import('../test-support/partner.ts');
+    const b = await partnerIn(app, orgId, 'owner-dev@example.org');
+    const clientPage = `/portal/organisations/${orgId}/clients/${clientId}`;
+    let page = await b.get(clientPage);
+    assert.match(page.text, /Run the conformance tests/);
+    page = await b.post(`${clientPage}/conformance`, new URLSearchParams({ _csrf: csrfOf(page), start_url: 'not a url' }));
+    assert.match(page.text, /Give the start URL of your service/);
+    page = await b.post(`${clientPage}/conformance`, new URLSearchParams({ _csrf: csrfOf(await b.get(clientPage)), start_url: rpUrl, only: PLAN.join(' ') }));
+    const runPath = new URL(page.url).pathname;
+    assert.match(runPath, /\/conformance\/[\w-]+$/);
+    assert.match(page.text, /http-equiv="refresh"/, 'refreshes itself while running (no JavaScript needed)');
+    await app.conformance.idle();
+    page = await b.get(runPath);
+    assert.match(page.text, /data-status="(passed|failed)"/);
+    assert.doesNotMatch(page.text, /http-equiv="refresh"/);
+    assert.equal((await b.get(`${runPath}/report.jws`)).status, 200);
+    assert.equal((await b.get(`${runPath}/screenshots/login-p9.png`)).status, 200);
+    const stranger = new Browser(app.fetch, app.origin);
+    assert.ok((await stranger.get(runPath)).url.endsWith('/portal/sign-in'), 'signed-out visitors are sent to sign in');
+  });
+});
