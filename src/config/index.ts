@@ -37,6 +37,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** The Chromium the conformance suite drives (Debian's by default; never a downloaded browser). */
   chromiumPath: string;
+  /** A Slack-compatible webhook for the team's notifications (optional). */
+  chatWebhookUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -153,5 +155,6 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   const chromiumPath = env.CHROMIUM_PATH || '/usr/bin/chromium';
   if (!path.isAbsolute(chromiumPath)) throw new ConfigError('CHROMIUM_PATH', `must be an absolute path to a Chromium binary, got "${chromiumPath}"`);
-  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath };
+  const chatWebhookUrl = env.CHAT_WEBHOOK_URL ? parseUrl('CHAT_WEBHOOK_URL', env.CHAT_WEBHOOK_URL).href : undefined;
+  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl };
 }

@@ -64,7 +64,7 @@ for (const dialect of DIALECTS) {
       await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'pib@nhs.example', password: 'team console passphrase', code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) }));
 
       const { signUp, createOrganisation: newOrg, integrationReadiness, outbox } = await import('../onboarding/index.ts');
-      const mailer = { send: async () => undefined };
+      const mailer = { send: async () => undefined, retry: async () => 0 };
       const partnerUser = await signUp({ db: app.database.db, mailer, publicUrl: ORIGIN }, { name: 'P', email: 'partner@example.org', password: 'correct horse battery' });
       const org = await newOrg(app.database.db, partnerUser.id, { name: 'Gate Health', odsCode: 'GH123' });
       await submitApplication(app.database.db, org.id, {
@@ -73,11 +73,16 @@ for (const dialect of DIALECTS) {
       });
       let page = await b.get(`/console/partners/${org.id}`);
       assert.match(page.text, /id="application-status">submitted</);
-      const decide = (fields: Record<string, string>) => b.post(`/console/partners/${org.id}/application-decision`, new URLSearchParams({ _csrf: csrfOf(page), ...fields }));
+      const decide = (fields: Record<string, string>) => b.post(`/console/partners/${org.id}/gates/application/decision`, new URLSearchParams({ _csrf: csrfOf(page), ...fields }));
       assert.equal((await decide({ decision: 'approve', reason: '' })).status, 400, 'a reason is required');
       page = await decide({ decision: 'approve', reason: 'Eligible, sponsored by the ICB; proceed to discovery.' });
+      assert.equal(page.status, 400, 'the board review must be recorded first');
+      assert.match(page.text, /Record first: application review call held/);
+      page = await b.post(`/console/partners/${org.id}/gates/application/criteria/pib_review`, new URLSearchParams({ _csrf: csrfOf(page), met: 'yes', note: 'PIB 12 March: proceed' }));
+      assert.match(page.text, /data-criterion="pib_review" data-met="yes"/);
+      page = await decide({ decision: 'approve', reason: 'Eligible, sponsored by the ICB; proceed to discovery.' });
       assert.match(page.text, /id="application-status">approved</);
-      assert.match(page.text, /application\.approve/);
+      assert.match(page.text, /gate\.application\.approve/);
       const mail = (await outbox(app.database.db, 'partner@example.org')).find((m) => /has been approved/.test(m.subject));
       assert.ok(mail && /Eligible, sponsored by the ICB/.test(mail.body), 'the partner is told, with the reason');
       const readiness = await integrationReadiness(app.database.db, org.id);

@@ -1,39 +1,118 @@
 /**
- * The application gate (Partner Integration Board review): a delivery manager or team admin approves,
- * rejects or requests changes, always with a reason; the decision is audited and the partner is told.
+ * The gates the NHS login team controls: the application (Partner Integration Board), access to the
+ * integration environment, and go-live. Each has criteria — computed from data (readiness.ts) or recorded by
+ * a delivery manager — and a decision: approve, reject or request changes, always with a reason. Approving
+ * with a computed criterion unmet needs a written justification for it. Everything is audited and the partner
+ * (and the team) told.
  */
 import type { Db } from '../storage/index.ts';
 import { appendAudit } from './audit.ts';
-import { getApplication } from './applications.ts';
 import { OnboardingError } from './errors.ts';
-import type { Mailer } from './mailer.ts';
-import { membersOf } from './members.ts';
+import { notify, type NotifyDeps } from './notify.ts';
+import { GATES, readiness, RECORDED, type Criterion, type Gate } from './readiness.ts';
 
 export const DECISIONS = { approve: 'approved', reject: 'rejected', request_changes: 'changes_requested' } as const;
 export type Decision = keyof typeof DECISIONS;
 
-export async function decideApplication(
-  d: { db: Db; mailer: Mailer; publicUrl: string },
-  decider: { email: string },
-  organisationId: string,
-  decision: string,
-  reasonRaw: string,
-): Promise<void> {
-  if (!(decision in DECISIONS)) throw new OnboardingError('invalid_name', 'Choose approve, reject or request changes', 'decision');
+const ENV_OF = { integration: 'integration', go_live: 'live' } as const;
+
+export interface RecordedCriterion {
+  id: string;
+  label: string;
+  met: boolean;
+  note: string | null;
+  recordedBy: string | null;
+  recordedAt: number | null;
+}
+
+export interface GateView {
+  gate: Gate;
+  title: string;
+  /** The status of what the gate decides on (the application, or the environment request); null if none yet. */
+  status: string | null;
+  /** Waiting for the team's decision. */
+  awaiting: boolean;
+  computed: Criterion[];
+  recorded: RecordedCriterion[];
+}
+
+export function isGate(v: unknown): v is Gate {
+  return typeof v === 'string' && v in GATES;
+}
+
+async function subjectStatus(db: Db, orgId: string, gate: Gate): Promise<string | null> {
+  if (gate === 'application') return (await db.selectFrom('application').select('status').where('organisation_id', '=', orgId).executeTakeFirst())?.status ?? null;
+  const r = await db.selectFrom('environment_request').select('status').where('organisation_id', '=', orgId).where('env', '=', ENV_OF[gate]).orderBy('created_at', 'desc').executeTakeFirst();
+  return r?.status ?? null;
+}
+
+export async function gateView(db: Db, orgId: string, gate: Gate): Promise<GateView> {
+  const [status, computed, rows] = await Promise.all([
+    subjectStatus(db, orgId, gate),
+    readiness(db, orgId, gate),
+    db.selectFrom('gate_criterion').selectAll().where('organisation_id', '=', orgId).where('gate', '=', gate).execute(),
+  ]);
+  const recorded = RECORDED[gate].map((c) => {
+    const r = rows.find((x) => x.criterion === c.id);
+    return { ...c, met: r?.met === 1, note: r?.note ?? null, recordedBy: r?.recorded_by ?? null, recordedAt: r?.recorded_at ?? null };
+  });
+  return { gate, title: GATES[gate], status, awaiting: status === (gate === 'application' ? 'submitted' : 'pending'), computed, recorded };
+}
+
+/** A delivery manager records a criterion data cannot decide (met or not, with a note). */
+export async function recordCriterion(db: Db, actor: { email: string }, orgId: string, gate: unknown, criterion: string, met: boolean, noteRaw: string): Promise<void> {
+  if (!isGate(gate)) throw new OnboardingError('not_found', 'There is no such gate');
+  if (!RECORDED[gate].some((c) => c.id === criterion)) throw new OnboardingError('not_found', 'There is no such criterion at this gate', 'criterion');
+  const note = noteRaw.trim();
+  if (note.length > 1000) throw new OnboardingError('invalid_name', 'Keep the note under 1000 characters', 'note');
+  const row = { met: met ? 1 : 0, note, recorded_by: actor.email, recorded_at: Date.now() };
+  await db.insertInto('gate_criterion').values({ organisation_id: orgId, gate, criterion, ...row })
+    .onConflict((oc) => oc.columns(['organisation_id', 'gate', 'criterion']).doUpdateSet(row)).execute();
+  await appendAudit(db, { actor: actor.email, action: 'gate.criterion', subject: orgId, details: { gate, criterion, met, note } });
+}
+
+const WORDS: Record<Gate, Record<Decision, string>> = {
+  application: { approve: 'Your NHS login application has been approved', reject: 'Your NHS login application has not been approved', request_changes: 'Your NHS login application needs changes' },
+  integration: { approve: 'You can now use the NHS login integration environment', reject: 'Your request for the integration environment was not approved', request_changes: 'Your request for the integration environment needs changes' },
+  go_live: { approve: 'You can now go live with NHS login', reject: 'Your go-live request was not approved', request_changes: 'Your go-live request needs changes' },
+};
+
+/**
+ * Decides a gate. `overrides` maps unmet computed criteria to the written justification for approving anyway;
+ * recorded criteria must be recorded as met before approval.
+ */
+export async function decideGate(d: NotifyDeps, decider: { email: string }, orgId: string, gate: unknown, decisionRaw: string, reasonRaw: string, overrides: Record<string, string> = {}): Promise<void> {
+  if (!isGate(gate)) throw new OnboardingError('not_found', 'There is no such gate');
+  if (!(decisionRaw in DECISIONS)) throw new OnboardingError('invalid_name', 'Choose approve, reject or request changes', 'decision');
+  const decision = decisionRaw as Decision;
   const reason = reasonRaw.trim();
   if (!reason || reason.length > 2000) throw new OnboardingError('invalid_name', 'Give the reason for the decision (the partner will see it)', 'reason');
-  const application = await getApplication(d.db, organisationId);
-  if (application.status !== 'submitted') throw new OnboardingError('not_found', 'Only a submitted application can be decided');
-  const status = DECISIONS[decision as Decision];
-  await d.db.updateTable('application').set({ status, updated_at: Date.now() }).where('organisation_id', '=', organisationId).where('status', '=', 'submitted').execute();
-  await appendAudit(d.db, { actor: decider.email, action: `application.${decision}`, subject: organisationId, details: { reason } });
-  const org = await d.db.selectFrom('organisation').select('name').where('id', '=', organisationId).executeTakeFirstOrThrow();
-  const words = { approve: 'has been approved', reject: 'has not been approved', request_changes: 'needs changes' }[decision as Decision];
-  for (const m of await membersOf(d.db, organisationId)) {
-    await d.mailer.send({
-      to: m.email,
-      subject: `Your NHS login application ${words}`,
-      body: `The NHS login team's decision on ${org.name}'s application: it ${words}.\n\nReason: ${reason}\n\nSee it in the portal: ${d.publicUrl}/portal/organisations/${organisationId}/application\n`,
-    });
+  const view = await gateView(d.db, orgId, gate);
+  if (!view.awaiting) throw new OnboardingError('not_ready', gate === 'application' ? 'Only a submitted application can be decided' : 'There is no request waiting for a decision at this gate');
+  const justified: Record<string, string> = {};
+  if (decision === 'approve') {
+    for (const c of view.computed.filter((x) => !x.met)) {
+      const why = (overrides[c.id] ?? '').trim();
+      if (!why) throw new OnboardingError('not_ready', `"${c.label}" is not met: write why you approve anyway, or do not approve yet`, `override-${c.id}`);
+      justified[c.id] = why.slice(0, 2000);
+    }
+    const unrecorded = view.recorded.filter((c) => !c.met);
+    if (unrecorded.length) throw new OnboardingError('not_ready', `Record first: ${unrecorded.map((c) => c.label.toLowerCase()).join('; ')}`, `criterion-${unrecorded[0]!.id}`);
   }
+  const status = DECISIONS[decision];
+  const now = Date.now();
+  if (gate === 'application') {
+    await d.db.updateTable('application').set({ status, updated_at: now }).where('organisation_id', '=', orgId).where('status', '=', 'submitted').execute();
+  } else {
+    await d.db.updateTable('environment_request').set({ status, decided_at: now, reason }).where('organisation_id', '=', orgId).where('env', '=', ENV_OF[gate]).where('status', '=', 'pending').execute();
+  }
+  for (const [criterion, justification] of Object.entries(justified)) {
+    await appendAudit(d.db, { actor: decider.email, action: 'gate.override', subject: orgId, details: { gate, criterion, justification } });
+  }
+  await appendAudit(d.db, { actor: decider.email, action: `gate.${gate}.${decision}`, subject: orgId, details: { reason, ...(Object.keys(justified).length ? { overrides: justified } : {}) } });
+  const next = { application: 'application', integration: 'request-integration', go_live: 'request-go-live' }[gate];
+  await notify(d, {
+    organisationId: orgId, to: 'both', subject: WORDS[gate][decision],
+    body: `${WORDS[gate][decision]}.\n\nReason: ${reason}\n\nSee it in the portal: ${d.publicUrl}/portal/organisations/${orgId}/${next}\n`,
+  });
 }

@@ -26,7 +26,7 @@ export async function updateOrganisation(db: Db, userId: string, organisationId:
 
 export async function createOrganisation(db: Db, userId: string, input: { name: string; odsCode?: string | undefined }): Promise<OrganisationTable> {
   const { name, ods } = checkDetails(input);
-  const org: OrganisationTable = { id: randomUUID(), name, ods_code: ods, created_at: Date.now() };
+  const org: OrganisationTable = { id: randomUUID(), name, ods_code: ods, created_at: Date.now(), delivery_manager: null };
   await db.transaction().execute(async (tx) => {
     await tx.insertInto('organisation').values(org).execute();
     await tx.insertInto('membership').values({ organisation_id: org.id, user_id: userId, role: 'partner_admin', created_at: org.created_at }).execute();
@@ -38,7 +38,7 @@ export function organisationsOf(db: Db, userId: string): Promise<Organisation[]>
   return db
     .selectFrom('membership')
     .innerJoin('organisation', 'organisation.id', 'membership.organisation_id')
-    .select(['organisation.id', 'organisation.name', 'organisation.ods_code', 'organisation.created_at', 'membership.role'])
+    .select(['organisation.id', 'organisation.name', 'organisation.ods_code', 'organisation.created_at', 'organisation.delivery_manager', 'membership.role'])
     .where('membership.user_id', '=', userId)
     .orderBy('organisation.created_at')
     .execute();

@@ -1,47 +1,43 @@
 /**
- * Requests for the next environment. The integration request needs an approved application, an ODS code,
- * DSPT evidence and a complete sandpit journey checklist; the form says exactly which of these is missing.
+ * Requests for the next environment: integration (after discovery) and live (go-live). Each needs its gate's
+ * computed criteria met; the form says exactly which are missing. The team decides (gates.ts); once a request
+ * is approved the partner registers clients in that environment — live clients only through an approved request.
  */
 import { randomUUID } from 'node:crypto';
-import { listClients, type Db } from '../storage/index.ts';
-import { getApplication } from './applications.ts';
-import { hasDocument } from './documents.ts';
-import { journeyChecklist } from './evidence.ts';
+import type { Db } from '../storage/index.ts';
 import { OnboardingError } from './errors.ts';
+import { readiness, type Criterion } from './readiness.ts';
 
-export interface Criterion {
-  id: string;
-  label: string;
-  met: boolean;
-  how: string;
+export type RequestedEnv = 'integration' | 'live';
+
+const GATE_OF = { integration: 'integration', live: 'go_live' } as const;
+
+export function environmentReadiness(db: Db, organisationId: string, env: RequestedEnv): Promise<Criterion[]> {
+  return readiness(db, organisationId, GATE_OF[env]);
 }
 
-export async function integrationReadiness(db: Db, organisationId: string): Promise<Criterion[]> {
-  const [application, org, dspt, clients] = await Promise.all([
-    getApplication(db, organisationId),
-    db.selectFrom('organisation').select('ods_code').where('id', '=', organisationId).executeTakeFirstOrThrow(),
-    hasDocument(db, organisationId, 'dspt'),
-    listClients(db, 'sandpit', organisationId),
-  ]);
-  const checklists = await Promise.all(clients.map(async (c) => ({ c, items: await journeyChecklist(db, c) })));
-  const complete = checklists.find((x) => x.items.length > 0 && x.items.every((i) => i.done));
-  const best = checklists.map((x) => ({ name: x.c.name, left: x.items.filter((i) => !i.done).length })).sort((a, b) => a.left - b.left)[0];
-  return [
-    { id: 'application', label: 'Your application is approved by the NHS login team', met: application.status === 'approved',
-      how: application.status === 'draft' ? 'Complete and submit your application.' : application.status === 'submitted' ? 'The team is reviewing your application.' : application.status === 'changes_requested' ? 'Make the changes the team asked for and submit again.' : application.status === 'rejected' ? 'Your application was not approved.' : '' },
-    { id: 'ods_code', label: 'Your organisation has an ODS code', met: Boolean(org.ods_code), how: 'Add your ODS code to your organisation.' },
-    { id: 'dspt', label: 'Your Data Security and Protection Toolkit (DSPT) evidence is uploaded', met: dspt, how: 'Upload your DSPT evidence in Documents.' },
-    { id: 'sandpit', label: 'A sandpit client has completed every journey on its checklist', met: Boolean(complete),
-      how: best ? `Closest: ${best.name}, with ${best.left} ${best.left === 1 ? 'journey' : 'journeys'} to go.` : 'Register a sandpit client and work through its journey checklist.' },
-  ];
-}
+/** Kept for the callers of the integration request. */
+export const integrationReadiness = (db: Db, organisationId: string) => environmentReadiness(db, organisationId, 'integration');
 
-export async function requestIntegration(db: Db, organisationId: string, userId: string): Promise<string> {
-  const missing = (await integrationReadiness(db, organisationId)).filter((c) => !c.met);
+export async function requestEnvironment(db: Db, organisationId: string, userId: string, env: RequestedEnv): Promise<string> {
+  const missing = (await environmentReadiness(db, organisationId, env)).filter((c) => !c.met);
   if (missing.length) throw new OnboardingError('not_ready', `Not yet: ${missing.map((m) => m.label.toLowerCase()).join('; ')}`);
-  const pending = await db.selectFrom('environment_request').select('id').where('organisation_id', '=', organisationId).where('env', '=', 'integration').where('status', '=', 'pending').executeTakeFirst();
-  if (pending) return pending.id;
+  // One open request at a time: a pending or approved one stands; after changes or a rejection, ask again.
+  const open = await db.selectFrom('environment_request').select(['id', 'status']).where('organisation_id', '=', organisationId).where('env', '=', env).where('status', 'in', ['pending', 'approved']).executeTakeFirst();
+  if (open) return open.id;
   const id = randomUUID();
-  await db.insertInto('environment_request').values({ id, organisation_id: organisationId, env: 'integration', status: 'pending', requested_by: userId, created_at: Date.now(), decided_at: null }).execute();
+  await db.insertInto('environment_request').values({ id, organisation_id: organisationId, env, status: 'pending', requested_by: userId, created_at: Date.now(), decided_at: null }).execute();
   return id;
+}
+
+export const requestIntegration = (db: Db, organisationId: string, userId: string) => requestEnvironment(db, organisationId, userId, 'integration');
+
+/** Whether the organisation may register clients in `env`: always in the sandpit, else by an approved request. */
+export async function mayRegisterIn(db: Db, organisationId: string, env: string): Promise<boolean> {
+  if (env === 'sandpit') return true;
+  return Boolean(await db.selectFrom('environment_request').select('id').where('organisation_id', '=', organisationId).where('env', '=', env as RequestedEnv).where('status', '=', 'approved').executeTakeFirst());
+}
+
+export function latestRequest(db: Db, organisationId: string, env: RequestedEnv) {
+  return db.selectFrom('environment_request').selectAll().where('organisation_id', '=', organisationId).where('env', '=', env).orderBy('created_at', 'desc').executeTakeFirst();
 }

@@ -16,16 +16,45 @@ export type TeamUser = TeamUserTable;
 
 /** Creates a team admin and returns the one-time set-up secret (for the link the CLI prints). */
 export async function createTeamAdmin(db: Db, emailRaw: string): Promise<{ user: TeamUser; setupSecret: string }> {
+  return addTeamMember(db, { email: 'cli' }, emailRaw, 'team_admin');
+}
+
+/** A new team member with a one-time set-up link (24 hours) where they choose a password and enrol TOTP. */
+export async function addTeamMember(db: Db, by: { email: string }, emailRaw: string, role: string): Promise<{ user: TeamUser; setupSecret: string }> {
   const email = normaliseEmail(emailRaw);
+  if (role !== 'team_admin' && role !== 'delivery_manager') throw new OnboardingError('invalid_name', 'Choose a role: team admin or delivery manager', 'role');
   if (await db.selectFrom('team_user').select('id').where('email', '=', email).executeTakeFirst()) {
     throw new OnboardingError('email_taken', `${email} is already a team member`, 'email');
   }
-  const user: TeamUser = { id: randomUUID(), email, role: 'team_admin', password_hash: null, totp_secret: null, totp_last_step: null, created_at: Date.now() };
+  const user: TeamUser = { id: randomUUID(), email, role, password_hash: null, totp_secret: null, totp_last_step: null, created_at: Date.now() };
   await db.insertInto('team_user').values(user).execute();
   const setupSecret = newSecret();
   await kvPut(db, 'team-setup', hashSecret(setupSecret), { userId: user.id, totpSecret: generateSecret() }, SETUP_TTL_MS);
-  await appendAudit(db, { actor: 'cli', action: 'team.create_admin', subject: email });
+  await appendAudit(db, { actor: by.email, action: role === 'team_admin' ? 'team.create_admin' : 'team.add_member', subject: email, details: { role } });
   return { user, setupSecret };
+}
+
+/** Team admins change roles and remove members; the team always keeps an admin. Audited; sessions end. */
+export async function changeTeamMember(db: Db, by: { email: string }, userId: string, change: { role?: string; remove?: boolean }): Promise<void> {
+  const members = await db.selectFrom('team_user').select(['id', 'email', 'role']).execute();
+  const target = members.find((m) => m.id === userId);
+  if (!target) throw new OnboardingError('not_found', 'There is no such team member');
+  if (change.role !== undefined && change.role !== 'team_admin' && change.role !== 'delivery_manager') throw new OnboardingError('invalid_name', 'Choose a role: team admin or delivery manager', 'role');
+  const losesAdmin = target.role === 'team_admin' && (change.remove || change.role === 'delivery_manager');
+  if (losesAdmin && members.filter((m) => m.role === 'team_admin').length === 1) throw new OnboardingError('not_a_member', 'The team needs at least one team admin: make someone else an admin first');
+  if (change.remove) {
+    await db.deleteFrom('team_user').where('id', '=', userId).execute();
+    await db.deleteFrom('web_session').where('kind', '=', 'console').where('user_id', '=', userId).execute();
+    await appendAudit(db, { actor: by.email, action: 'team.remove_member', subject: target.email });
+    return;
+  }
+  await db.updateTable('team_user').set({ role: change.role as TeamUser['role'] }).where('id', '=', userId).execute();
+  await appendAudit(db, { actor: by.email, action: 'team.change_role', subject: target.email, details: { from: target.role, to: change.role } });
+}
+
+export function teamMembers(db: Db) {
+  return db.selectFrom('team_user').select(['id', 'email', 'role', 'created_at', 'password_hash']).orderBy('email').execute()
+    .then((rows) => rows.map(({ password_hash, ...r }) => ({ ...r, setUp: password_hash !== null })));
 }
 
 export async function setupDetails(db: Db, secret: string): Promise<{ email: string; totpSecret: string; otpauth: string }> {

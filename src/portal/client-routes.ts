@@ -7,7 +7,7 @@ import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
-import { csrfMatches, evidenceEvent, journeyChecklist, requestTrace } from '../onboarding/index.ts';
+import { csrfMatches, evidenceEvent, getApplication, journeyChecklist, mayRegisterIn, requestTrace } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 
@@ -22,15 +22,30 @@ const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [
 
 
 export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
-  const form = (reply: FastifyReply, signed: Signed, orgId: string, ctx: Record<string, unknown> = {}, status = 200) =>
+  /**
+   * What a client in `env` may have: the sandpit is self-service; integration and live clients come after an
+   * approved request, with the vectors and scopes of the approved application (the team adjusts them after).
+   */
+  const allowed = async (orgId: string, env: string) => {
+    if (env === 'sandpit') return { vectors: [...SUPPORTED_VECTORS], scopes: SELF_SERVICE_SCOPES };
+    if (!(env === 'integration' || env === 'live') || !(await mayRegisterIn(d.db, orgId, env))) return undefined;
+    const a = (await getApplication(d.db, orgId)).answers;
+    return { vectors: a.vectors ?? [], scopes: ['openid', ...(a.scopes ?? []).filter((s) => s !== 'gp_integration_credentials')] };
+  };
+  const form = (reply: FastifyReply, signed: Signed, orgId: string, env: string, choice: { vectors: string[]; scopes: string[] }, ctx: Record<string, unknown> = {}, status = 200) =>
     page(d, reply, 'portal/client-new.njk', {
-      title: 'Register a sandpit client', user: signed.user, csrf: signed.session.csrf, action: `/portal/organisations/${orgId}/clients/new`,
-      vectors: SUPPORTED_VECTORS, scopes: SELF_SERVICE_SCOPES, values: { vtr: ['P9.Cp.Cd'], scopes: ['openid'] }, ...ctx,
+      title: `Register ${env === 'integration' ? 'an integration' : `a ${env}`} client`, env, user: signed.user, csrf: signed.session.csrf, action: `/portal/organisations/${orgId}/clients/new`,
+      vectors: choice.vectors, scopes: choice.scopes, values: { vtr: [choice.vectors[0]], scopes: ['openid'] }, ...ctx,
     }, status);
+  const notAllowed = (reply: FastifyReply, env: string) =>
+    page(d, reply, 'error.njk', { title: 'Not yet', message: `Clients in ${env} are registered after the NHS login team approves your request for it.` }, 403);
 
-  app.get<Params>('/organisations/:orgId/clients/new', async (req, reply) => {
+  app.get<Params & { Querystring: { env?: string } }>('/organisations/:orgId/clients/new', async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });
-    if (g) return form(reply, g.signed, g.org.id);
+    if (!g) return;
+    const env = req.query.env ?? 'sandpit';
+    const choice = await allowed(g.org.id, env);
+    return choice ? form(reply, g.signed, g.org.id, env, choice) : notAllowed(reply, env);
   });
 
   app.post<Form>('/organisations/:orgId/clients/new', async (req, reply) => {
@@ -41,6 +56,9 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     const { fields: b, tooLarge } = await formFields(req);
     if (!csrfMatches(signed.session, b._csrf)) return forbidden(d, reply);
     const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+    const env = one(b.env) ?? 'sandpit';
+    const choice = await allowed(org.id, env);
+    if (!choice) return notAllowed(reply, env);
     const uploaded = one(b.public_key_file)?.trim();
     const values = {
       name: String(one(b.name) ?? ''),
@@ -50,10 +68,12 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       public_key: uploaded || String(one(b.public_key) ?? ''),
       jwks_uri: String(one(b.jwks_uri) ?? ''),
     };
-    if (tooLarge.length) return form(reply, signed, org.id, { errors: [{ href: '#public_key_file', text: 'A public key file is a few kilobytes: choose the .pem file with your public key', field: 'public_key_file' }], values }, 400);
+    if (tooLarge.length) return form(reply, signed, org.id, env, choice, { errors: [{ href: '#public_key_file', text: 'A public key file is a few kilobytes: choose the .pem file with your public key', field: 'public_key_file' }], values }, 400);
     try {
+      const outside = [...values.vtr.filter((v) => !choice.vectors.includes(v)), ...values.scopes.filter((s) => !choice.scopes.includes(s))];
+      if (outside.length) throw new RegistrationError('invalid_scope', 'scope', `Your approved application does not include ${outside.join(', ')}: ask the NHS login team`);
       const client = await registerClient(d.db, {
-        env: 'sandpit',
+        env: env as 'sandpit' | 'integration' | 'live',
         organisationId: org.id,
         name: values.name,
         redirectUris: values.redirect_uris.split(/\s+/).filter(Boolean),
@@ -69,7 +89,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
         const field = FIELD_FOR[p.field] ?? 'name';
         return { href: `#${field}`, text: p.message, field };
       });
-      return form(reply, signed, org.id, { errors, values }, 400);
+      return form(reply, signed, org.id, env, choice, { errors, values }, 400);
     }
   });
 

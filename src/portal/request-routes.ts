@@ -1,30 +1,36 @@
-/** Requesting the integration environment: what is met, what is missing, and the request once all is met. */
+/** Requesting the next environment (integration, then live): what is met, what is missing, and the request. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { integrationReadiness, OnboardingError, requestIntegration, type Organisation } from '../onboarding/index.ts';
+import { environmentReadiness, latestRequest, OnboardingError, requestEnvironment, type Organisation, type RequestedEnv } from '../onboarding/index.ts';
 import { page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 
 type Params = { Params: { orgId: string } };
+const PAGES: Record<RequestedEnv, { path: string; title: string }> = {
+  integration: { path: 'request-integration', title: 'Request the integration environment' },
+  live: { path: 'request-go-live', title: 'Request to go live' },
+};
 
 export function registerRequestRoutes(app: FastifyInstance, d: PortalDeps) {
-  const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) => {
+  const show = async (env: RequestedEnv, reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) => {
     await d.events.flush();
-    const criteria = await integrationReadiness(d.db, org.id);
-    const request = await d.db.selectFrom('environment_request').selectAll().where('organisation_id', '=', org.id).where('env', '=', 'integration').orderBy('created_at', 'desc').executeTakeFirst();
-    return page(d, reply, 'portal/request-integration.njk', { title: 'Request the integration environment', user: signed.user, csrf: signed.session.csrf, org, criteria, ready: criteria.every((c) => c.met), request, ...ctx }, status);
+    const criteria = await environmentReadiness(d.db, org.id, env);
+    const request = await latestRequest(d.db, org.id, env);
+    return page(d, reply, 'portal/request-integration.njk', { title: PAGES[env].title, env, user: signed.user, csrf: signed.session.csrf, org, criteria, ready: criteria.every((c) => c.met), request, ...ctx }, status);
   };
-  app.get<Params>('/organisations/:orgId/request-integration', async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: false });
-    if (g) return show(reply, g.signed, g.org);
-  });
-  app.post<Params>('/organisations/:orgId/request-integration', async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: true });
-    if (!g) return;
-    try {
-      await requestIntegration(d.db, g.org.id, g.signed.user.id);
-      return reply.redirect(`/portal/organisations/${g.org.id}/request-integration`, 303);
-    } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      return show(reply, g.signed, g.org, { errors: [{ href: '#criteria', text: e.message, field: 'criteria' }] }, 400);
-    }
-  });
+  for (const env of ['integration', 'live'] as const) {
+    app.get<Params>(`/organisations/:orgId/${PAGES[env].path}`, async (req, reply) => {
+      const g = await orgGuard(d, req, reply, { csrf: false });
+      if (g) return show(env, reply, g.signed, g.org);
+    });
+    app.post<Params>(`/organisations/:orgId/${PAGES[env].path}`, async (req, reply) => {
+      const g = await orgGuard(d, req, reply, { csrf: true });
+      if (!g) return;
+      try {
+        await requestEnvironment(d.db, g.org.id, g.signed.user.id, env);
+        return reply.redirect(`/portal/organisations/${g.org.id}/${PAGES[env].path}`, 303);
+      } catch (e) {
+        if (!(e instanceof OnboardingError)) throw e;
+        return show(env, reply, g.signed, g.org, { errors: [{ href: '#criteria', text: e.message, field: 'criteria' }] }, 400);
+      }
+    });
+  }
 }

@@ -347,6 +347,49 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0016_gates_comments_notifications': {
+    async up(db: Kysely<any>) {
+      // What a delivery manager records at a gate (criteria data cannot decide).
+      await db.schema
+        .createTable('gate_criterion')
+        .addColumn('organisation_id', 'text', (c) => c.notNull())
+        .addColumn('gate', 'text', (c) => c.notNull())
+        .addColumn('criterion', 'text', (c) => c.notNull())
+        .addColumn('met', 'integer', (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull())
+        .addColumn('recorded_by', 'text', (c) => c.notNull())
+        .addColumn('recorded_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('gate_criterion_pk', ['organisation_id', 'gate', 'criterion'])
+        .execute();
+      // The thread between a partner and the team.
+      await db.schema
+        .createTable('comment')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('organisation_id', 'text', (c) => c.notNull())
+        .addColumn('author_side', 'text', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('comment_organisation').on('comment').columns(['organisation_id', 'created_at']).execute();
+      // Chat webhook deliveries, retried until sent or given up (visible in the console either way).
+      await db.schema
+        .createTable('notification')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('sent_at', 'bigint')
+        .execute();
+      await db.schema.alterTable('outbox').addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      await db.schema.alterTable('organisation').addColumn('delivery_manager', 'text').execute();
+      await db.schema.alterTable('environment_request').addColumn('reason', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

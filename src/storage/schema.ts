@@ -167,6 +167,8 @@ export interface OrganisationTable {
   name: string;
   ods_code: string | null;
   created_at: number;
+  /** The team member who looks after this partner (team_user id). */
+  delivery_manager: string | null;
 }
 
 export interface MembershipTable {
@@ -195,6 +197,8 @@ export interface OutboxTable {
   created_at: number;
   sent_at: number | null;
   error: string | null;
+  /** Delivery attempts so far (failed sends are retried). */
+  attempts: number;
 }
 
 /** A partner organisation's application to integrate (one per organisation). */
@@ -253,10 +257,43 @@ export interface EnvironmentRequestTable {
   id: string;
   organisation_id: string;
   env: 'integration' | 'live';
-  status: 'pending' | 'approved' | 'rejected';
+  status: 'pending' | 'approved' | 'rejected' | 'changes_requested';
   requested_by: string;
   created_at: number;
   decided_at: number | null;
+  /** The team's reason for its decision. */
+  reason: string | null;
+}
+
+export interface GateCriterionTable {
+  organisation_id: string;
+  gate: string;
+  criterion: string;
+  met: number;
+  note: string;
+  recorded_by: string;
+  recorded_at: number;
+}
+
+export interface CommentTable {
+  id: string;
+  organisation_id: string;
+  author_side: 'partner' | 'team';
+  author: string;
+  body: string;
+  created_at: number;
+}
+
+export interface NotificationTable {
+  id: string;
+  channel: 'webhook';
+  payload: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number;
+  created_at: number;
+  sent_at: number | null;
 }
 
 /** NHS login team members (console). Password and TOTP are set through a one-time set-up link. */
@@ -306,5 +343,8 @@ export interface Schema {
   evidence_tick: EvidenceTickTable;
   conformance_run: ConformanceRunTable;
   conformance_result: ConformanceResultTable;
+  gate_criterion: GateCriterionTable;
+  comment: CommentTable;
+  notification: NotificationTable;
   client_user_metadata: ClientUserMetadataTable;
 }

@@ -74,7 +74,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   await endAbandonedRuns({ config, db: database.db, events });
   await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people, conformance }), { prefix: '/portal' });
   await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render, mailer, people: identity.people, conformance }), { prefix: '/api/v1' });
-  await fastify.register((scoped) => consoleRoutes(scoped, { config, db: database.db, mailer, render }), { prefix: '/console' });
+  await fastify.register((scoped) => consoleRoutes(scoped, { config, db: database.db, mailer, render, events }), { prefix: '/console' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (_req, reply) => {

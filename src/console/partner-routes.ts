@@ -1,0 +1,99 @@
+/**
+ * The pipeline and each partner's page: application, documents, clients per environment with their sandpit
+ * evidence, conformance runs, the three gates (criteria, recorded checks, decisions), the comment thread, the
+ * history of decisions, and who looks after them.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { listClients } from '../storage/index.ts';
+import {
+  addComment, comments, CRITERIA, decideGate, gateView, getApplication, getDocument, journeyChecklist, listDocuments, OnboardingError, recordCriterion, teamMembers, GATES, type Gate,
+} from '../onboarding/index.ts';
+import { notifyDeps, page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
+import { pipeline, STAGES } from './pipeline.ts';
+
+type Org = { Params: { orgId: string; gate?: string; criterion?: string; docId?: string }; Body: Record<string, string | undefined> };
+
+export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/', async (req, reply) => {
+    const t = await teamGuard(d, req, reply);
+    if (!t) return;
+    const q = req.query;
+    const filter = { stage: q.stage || undefined, waitingOn: q.waiting || undefined, manager: q.manager || undefined, stuck: q.stuck === 'yes' };
+    const [rows, team] = await Promise.all([pipeline(d.db, filter), teamMembers(d.db)]);
+    const board = STAGES.map((stage) => ({ stage, rows: rows.filter((r) => r.stage === stage) }));
+    return page(d, reply, 'console/pipeline.njk', { title: 'Partners', team: t, csrf: t.csrf, rows, board, stages: STAGES, filter: q, managers: team, now: Date.now(), view: q.view === 'table' ? 'table' : 'board' });
+  });
+
+  app.get<Org>('/partners/:orgId', async (req, reply) => {
+    const t = await teamGuard(d, req, reply);
+    if (t) return partnerPage(reply, t, req.params.orgId);
+  });
+
+  /** Runs a change from the partner page, shows its errors there, and returns to the page otherwise. */
+  const change = (path: string, run: (t: Team, req: import('fastify').FastifyRequest<Org>) => Promise<unknown>, anchor = '') =>
+    app.post<Org>(path, async (req, reply) => {
+      const t = await teamGuard(d, req, reply, { csrf: true });
+      if (!t) return;
+      if (!(await d.db.selectFrom('organisation').select('id').where('id', '=', req.params.orgId).executeTakeFirst())) return notFound(reply, t);
+      try {
+        await run(t, req);
+        return reply.redirect(`/console/partners/${req.params.orgId}${anchor}`, 303);
+      } catch (e) {
+        if (!(e instanceof OnboardingError)) throw e;
+        const field = e.field ?? 'gates';
+        return partnerPage(reply, t, req.params.orgId, [{ href: `#${field}`, text: e.message, field }], e.code === 'not_found' ? 404 : 400);
+      }
+    });
+
+  change('/partners/:orgId/gates/:gate/criteria/:criterion', (t, req) =>
+    recordCriterion(d.db, t, req.params.orgId, req.params.gate, req.params.criterion!, req.body?.met === 'yes', req.body?.note ?? ''), '#gates');
+  change('/partners/:orgId/gates/:gate/decision', (t, req) => {
+    const overrides = Object.fromEntries(Object.entries(req.body ?? {}).filter(([k]) => k.startsWith('override-')).map(([k, v]) => [k.slice('override-'.length), v ?? '']));
+    return decideGate(notifyDeps(d), t, req.params.orgId, req.params.gate, req.body?.decision ?? '', req.body?.reason ?? '', overrides);
+  }, '#gates');
+  change('/partners/:orgId/comments', (t, req) => addComment(notifyDeps(d), req.params.orgId, 'team', t.email, req.body?.body ?? ''), '#comments');
+  change('/partners/:orgId/delivery-manager', async (t, req) => {
+    const id = req.body?.manager || null;
+    if (id && !(await d.db.selectFrom('team_user').select('id').where('id', '=', id).executeTakeFirst())) throw new OnboardingError('not_found', 'Choose a team member', 'manager');
+    await d.db.updateTable('organisation').set({ delivery_manager: id }).where('id', '=', req.params.orgId).execute();
+    const { appendAudit } = await import('../onboarding/index.ts');
+    await appendAudit(d.db, { actor: t.email, action: 'partner.delivery_manager', subject: req.params.orgId, details: { manager: id } });
+  });
+
+  app.get<Org>('/partners/:orgId/documents/:docId', async (req, reply) => {
+    const t = await teamGuard(d, req, reply);
+    if (!t) return;
+    try {
+      const doc = await getDocument(d.db, req.params.orgId, req.params.docId!);
+      return reply.type(doc.content_type).header('x-content-type-options', 'nosniff').header('content-disposition', `attachment; filename="${doc.filename}"`).send(doc.bytes);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return notFound(reply, t);
+    }
+  });
+
+  function notFound(reply: FastifyReply, t: Team) {
+    return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such partner.', team: t, csrf: t.csrf }, 404);
+  }
+
+  async function partnerPage(reply: FastifyReply, t: Team, orgId: string, errors?: unknown[], status = 200) {
+    const org = await d.db.selectFrom('organisation').selectAll().where('id', '=', orgId).executeTakeFirst();
+    if (!org) return notFound(reply, t);
+    await d.events.flush();
+    const [application, documents, clients, history, thread, team, runs] = await Promise.all([
+      getApplication(d.db, orgId), listDocuments(d.db, orgId), listClients(d.db, undefined, orgId),
+      d.db.selectFrom('audit').selectAll().where('subject', '=', orgId).orderBy('seq', 'desc').execute(),
+      comments(d.db, orgId), teamMembers(d.db),
+      d.db.selectFrom('conformance_run').select(['id', 'env', 'client_id', 'status', 'created_at', 'report']).where('organisation_id', '=', orgId).orderBy('created_at', 'desc').limit(20).execute(),
+    ]);
+    const gates = await Promise.all((Object.keys(GATES) as Gate[]).map((g) => gateView(d.db, orgId, g)));
+    const evidence = await Promise.all(clients.filter((c) => c.env === 'sandpit').map(async (c) => {
+      const items = await journeyChecklist(d.db, c);
+      return { client: c, done: items.filter((i) => i.done).length, total: items.length, missing: items.filter((i) => !i.done).map((i) => i.title) };
+    }));
+    return page(d, reply, 'console/partner.njk', {
+      title: org.name, team: t, csrf: t.csrf, org, application, criteria: CRITERIA, documents, clients, evidence, gates, history, thread, managers: team,
+      runs: runs.map(({ report, ...r }) => ({ ...r, signed: Boolean(report) })), errors,
+    }, status);
+  }
+}

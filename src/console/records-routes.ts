@@ -1,0 +1,27 @@
+/** The team's records: the mail outbox, chat notifications (with failures), and the hash-chained audit trail. */
+import type { FastifyInstance } from 'fastify';
+import { auditEntries, notifications, outbox, verifyAudit } from '../onboarding/index.ts';
+import { page, teamGuard, type ConsoleDeps } from './context.ts';
+
+export function registerRecordsRoutes(app: FastifyInstance, d: ConsoleDeps) {
+  // Mail kept in the outbox (always; and the only copy when no SMTP server is configured), and webhook deliveries.
+  app.get('/outbox', async (req, reply) => {
+    const t = await teamGuard(d, req, reply);
+    if (!t) return;
+    const [mail, chat] = await Promise.all([outbox(d.db), notifications(d.db)]);
+    return page(d, reply, 'console/outbox.njk', { title: 'Outbox', team: t, csrf: t.csrf, mail, chat, smtp: Boolean(d.config.smtpUrl), webhook: Boolean(d.config.chatWebhookUrl) });
+  });
+
+  app.get<{ Querystring: { format?: string } }>('/audit', async (req, reply) => {
+    const t = await teamGuard(d, req, reply);
+    if (!t) return;
+    const [verdict, entries] = await Promise.all([verifyAudit(d.db), auditEntries(d.db)]);
+    if (req.query.format === 'json') return reply.header('content-disposition', 'attachment; filename="audit.json"').send({ verdict, entries });
+    if (req.query.format === 'csv') {
+      const q = (v: unknown) => `"${String(v).replaceAll('"', '""')}"`;
+      const csv = ['seq,at,actor,action,subject,details,prev_hash,hash', ...entries.map((e) => [e.seq, new Date(e.at).toISOString(), e.actor, e.action, e.subject, e.details, e.prev_hash, e.hash].map(q).join(','))].join('\n');
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="audit.csv"').send(csv + '\n');
+    }
+    return page(d, reply, 'console/audit.njk', { title: 'Audit trail', team: t, csrf: t.csrf, verdict, entries });
+  });
+}
