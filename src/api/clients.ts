@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findOrganisationClient, listClients, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
-import { evidenceEvent, journeyChecklist, requestTrace } from '../onboarding/index.ts';
+import { clientChoices, evidenceEvent, journeyChecklist, requestTrace } from '../onboarding/index.ts';
 import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
 
 type ClientReq = FastifyRequest<{ Params: { clientId: string } }>;
@@ -30,9 +30,14 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     if (name === undefined || !redirectUris || !vtr || ((b as Record<string, unknown>)?.scopes !== undefined && !scopes)) {
       return fail(reply, 400, 'invalid_request', 'Send JSON with name (string), redirect_uris, vtr and optionally scopes (arrays of strings), and public_key_pem or jwks_uri');
     }
+    const env = str(b, 'env') ?? 'sandpit';
+    const choice = await clientChoices(d.db, actorOf(req).organisation.id, env);
+    if (!choice) return fail(reply, 403, 'env_not_approved', `Clients in ${env} are registered after the NHS login team approves your request for it`, 'env');
+    const outside = [...vtr.filter((v) => !choice.vectors.includes(v)), ...(scopes ?? []).filter((s) => !choice.scopes.includes(s))];
+    if (outside.length) return fail(reply, 400, 'invalid_scope', `Not allowed for this client: ${outside.join(', ')}`, 'scope');
     try {
       const c = await registerClient(d.db, {
-        env: 'sandpit', organisationId: actorOf(req).organisation.id, name, redirectUris, vtr, scopes: scopes ?? ['openid'],
+        env: env as 'sandpit', organisationId: actorOf(req).organisation.id, name, redirectUris, vtr, scopes: scopes ?? ['openid'],
         publicKeyPem: str(b, 'public_key_pem'), jwksUri: str(b, 'jwks_uri'),
       });
       return reply.code(201).send(clientView(d, c));

@@ -35,6 +35,7 @@ export function openApiDocument(publicUrl: string) {
           type: 'object', required: ['name', 'redirect_uris', 'vtr'],
           properties: {
             name: { type: 'string', maxLength: 100 },
+            env: { type: 'string', enum: ['sandpit', 'integration', 'live'], default: 'sandpit', description: 'integration and live after the team approves your request, within your application\'s vectors and scopes' },
             redirect_uris: { type: 'array', items: { type: 'string', format: 'uri' }, maxItems: 10 },
             scopes: { type: 'array', items: { type: 'string', enum: SCOPES.filter((s) => s !== 'gp_integration_credentials') } },
             vtr: { type: 'array', items: { type: 'string', enum: [...SUPPORTED_VECTORS] }, minItems: 1 },
@@ -67,6 +68,10 @@ export function openApiDocument(publicUrl: string) {
         patch: { summary: 'Change a member\'s role (partner admins; the last admin stays)', parameters: [pathParam('userId')], requestBody: body(obj({ role: { type: 'string', enum: ['partner_admin', 'developer'] } }, ['role'])), responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') } },
       },
       '/invitations/{id}': { delete: { summary: 'Withdraw a pending invitation (partner admins)', parameters: [pathParam('id')], responses: { ...done, 404: errorResponse('No such pending invitation') } } },
+      '/messages': {
+        get: { summary: 'The conversation with the NHS login team', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
+        post: { summary: 'Write to the NHS login team (they are emailed)', requestBody: body(obj({ body: { type: 'string', maxLength: 4000 } }, ['body'])), responses: { 204: { description: 'Sent' }, 400: errorResponse('Empty or too long') } },
+      },
       '/application': {
         get: { summary: 'Your application to integrate and its status', responses: { 200: json({ type: 'object' }) } },
         put: { summary: 'Save the application as a draft', requestBody: body({ $ref: '#/components/schemas/Application' }), responses: { 200: json({ type: 'object' }), 409: errorResponse('already_submitted') } },
@@ -84,12 +89,12 @@ export function openApiDocument(publicUrl: string) {
       '/test-users/{id}': { patch: { summary: 'Change a test user\'s level and switches', parameters: [pathParam('id')], requestBody: body(obj({ level: { type: 'string' }, otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' }, pds_trace_fails: { type: 'boolean' } }, ['level'])), responses: { ...done, 404: errorResponse('No such test user') } } },
       '/environment-requests': {
         get: { summary: 'Your requests for the next environment, and what integration still needs', responses: { 200: json({ type: 'object' }) } },
-        post: { summary: 'Request the integration environment', requestBody: body(obj({ env: { type: 'string', enum: ['integration'] } }, ['env'])), responses: { 201: json({ type: 'object' }, 'Requested'), 409: errorResponse('not_ready: the message lists what is missing') } },
+        post: { summary: 'Request the integration environment, or to go live', requestBody: body(obj({ env: { type: 'string', enum: ['integration', 'live'] } }, ['env'])), responses: { 201: json({ type: 'object' }, 'Requested'), 409: errorResponse('not_ready: the message lists what is missing') } },
       },
       '/clients': {
         get: { summary: 'List your sandpit clients', responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/Client' } }), 401: errorResponse('No valid token') } },
         post: {
-          summary: 'Register a sandpit client',
+          summary: 'Register a client (sandpit, or integration/live once approved)',
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/NewClient' } } } },
           responses: { 201: json({ $ref: '#/components/schemas/Client' }, 'Registered'), 400: errorResponse('A rule was broken: error names it, field says where'), 401: errorResponse('No valid token') },
         },

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import {
-  ApplicationInvalid, createTestUser, DOCUMENT_KINDS, getApplication, getDocument, integrationReadiness, invite, listDocuments, listTestUsers,
-  changeRole, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, requestIntegration, saveDraft, submitApplication, updateOrganisation,
+  addComment, ApplicationInvalid, comments, createTestUser, DOCUMENT_KINDS, getApplication, getDocument, environmentReadiness, invite, listDocuments, listTestUsers,
+  changeRole, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, requestEnvironment, saveDraft, submitApplication, updateOrganisation,
   updateTestUser, uploadDocument, type ApplicationAnswers,
 } from '../onboarding/index.ts';
 import { actorOf, fail, failWith, str, type ApiDeps } from './context.ts';
@@ -51,6 +51,14 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
     return reply.code(204).send();
   }));
 
+  app.get('/messages', async (req) => comments(d.db, actorOf(req).organisation.id));
+  app.post<{ Body: unknown }>('/messages', async (req, reply) => guarded(reply, async () => {
+    const { organisation, userId } = actorOf(req);
+    const author = (await d.db.selectFrom('partner_user').select('email').where('id', '=', userId).executeTakeFirst())?.email ?? 'API';
+    await addComment({ db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl, chatWebhookUrl: d.config.chatWebhookUrl }, organisation.id, 'partner', author, str(req.body, 'body') ?? '');
+    return reply.code(204).send();
+  }));
+
   app.get('/application', async (req) => getApplication(d.db, actorOf(req).organisation.id));
   app.put<{ Body: unknown }>('/application', async (req, reply) => guarded(reply, async () => saveDraft(d.db, actorOf(req).organisation.id, answers(req.body))));
   app.post<{ Body: unknown }>('/application/submit', async (req, reply) => guarded(reply, async () => submitApplication(d.db, actorOf(req).organisation.id, answers(req.body))));
@@ -81,13 +89,14 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
     const org = actorOf(req).organisation.id;
     await d.events.flush();
     const requests = await d.db.selectFrom('environment_request').select(['id', 'env', 'status', 'created_at', 'decided_at']).where('organisation_id', '=', org).orderBy('created_at', 'desc').execute();
-    return { integration_readiness: await integrationReadiness(d.db, org), requests };
+    return { integration_readiness: await environmentReadiness(d.db, org, 'integration'), go_live_readiness: await environmentReadiness(d.db, org, 'live'), requests };
   });
   app.post<{ Body: unknown }>('/environment-requests', async (req, reply) => guarded(reply, async () => {
-    if (str(req.body, 'env') !== 'integration') return fail(reply, 400, 'invalid_env', 'Request "integration" (go-live requests follow technical conformance)', 'env');
+    const env = str(req.body, 'env');
+    if (env !== 'integration' && env !== 'live') return fail(reply, 400, 'invalid_env', 'Request "integration", or "live" to go live', 'env');
     await d.events.flush();
     const { organisation, userId } = actorOf(req);
-    return reply.code(201).send({ id: await requestIntegration(d.db, organisation.id, userId) });
+    return reply.code(201).send({ id: await requestEnvironment(d.db, organisation.id, userId, env) });
   }));
 }
 

@@ -6,6 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/index.ts';
 import { OnboardingError } from './errors.ts';
+import { getApplication } from './applications.ts';
+import { SCOPES } from '../identity/claims.ts';
+import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { readiness, type Criterion } from './readiness.ts';
 
 export type RequestedEnv = 'integration' | 'live';
@@ -36,6 +39,17 @@ export const requestIntegration = (db: Db, organisationId: string, userId: strin
 export async function mayRegisterIn(db: Db, organisationId: string, env: string): Promise<boolean> {
   if (env === 'sandpit') return true;
   return Boolean(await db.selectFrom('environment_request').select('id').where('organisation_id', '=', organisationId).where('env', '=', env as RequestedEnv).where('status', '=', 'approved').executeTakeFirst());
+}
+
+/**
+ * The vectors and scopes a partner may give a client in `env`: any in the sandpit (except IM1's, which the team
+ * approves); in integration and live, once the request is approved, those of the approved application.
+ */
+export async function clientChoices(db: Db, organisationId: string, env: string): Promise<{ vectors: string[]; scopes: string[] } | undefined> {
+  if (env === 'sandpit') return { vectors: [...SUPPORTED_VECTORS], scopes: SCOPES.filter((s) => s !== 'gp_integration_credentials') };
+  if (!(env === 'integration' || env === 'live') || !(await mayRegisterIn(db, organisationId, env))) return undefined;
+  const a = (await getApplication(db, organisationId)).answers;
+  return { vectors: a.vectors ?? [], scopes: ['openid', ...(a.scopes ?? []).filter((s) => s !== 'gp_integration_credentials')] };
 }
 
 export function latestRequest(db: Db, organisationId: string, env: RequestedEnv) {

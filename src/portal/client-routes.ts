@@ -5,33 +5,20 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
-import { SCOPES } from '../identity/claims.ts';
-import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
-import { csrfMatches, evidenceEvent, getApplication, journeyChecklist, mayRegisterIn, requestTrace } from '../onboarding/index.ts';
+import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, requestTrace } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 
 type Params = { Params: { orgId: string; clientId?: string } };
 type Form = Params & { Body: Record<string, string | string[] | undefined> };
 
-/** IM1's scope needs the NHS login team's approval, so partners cannot pick it themselves. */
-const SELF_SERVICE_SCOPES = SCOPES.filter((s) => s !== 'gp_integration_credentials');
 const FIELD_FOR: Record<string, string> = { name: 'name', redirect_uri: 'redirect_uris', public_key: 'public_key', jwks: 'public_key', jwks_uri: 'jwks_uri', scope: 'scopes', vtr: 'vtr' };
 
 const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
 
 
 export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
-  /**
-   * What a client in `env` may have: the sandpit is self-service; integration and live clients come after an
-   * approved request, with the vectors and scopes of the approved application (the team adjusts them after).
-   */
-  const allowed = async (orgId: string, env: string) => {
-    if (env === 'sandpit') return { vectors: [...SUPPORTED_VECTORS], scopes: SELF_SERVICE_SCOPES };
-    if (!(env === 'integration' || env === 'live') || !(await mayRegisterIn(d.db, orgId, env))) return undefined;
-    const a = (await getApplication(d.db, orgId)).answers;
-    return { vectors: a.vectors ?? [], scopes: ['openid', ...(a.scopes ?? []).filter((s) => s !== 'gp_integration_credentials')] };
-  };
+  const allowed = (orgId: string, env: string) => clientChoices(d.db, orgId, env);
   const form = (reply: FastifyReply, signed: Signed, orgId: string, env: string, choice: { vectors: string[]; scopes: string[] }, ctx: Record<string, unknown> = {}, status = 200) =>
     page(d, reply, 'portal/client-new.njk', {
       title: `Register ${env === 'integration' ? 'an integration' : `a ${env}`} client`, env, user: signed.user, csrf: signed.session.csrf, action: `/portal/organisations/${orgId}/clients/new`,

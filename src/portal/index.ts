@@ -13,6 +13,7 @@ import { registerTestUserRoutes } from './test-user-routes.ts';
 import { registerDocumentRoutes } from './document-routes.ts';
 import { registerRequestRoutes } from './request-routes.ts';
 import { registerConformanceRoutes } from './conformance-routes.ts';
+import { registerMessageRoutes } from './message-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
@@ -33,4 +34,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   await registerDocumentRoutes(app, d);
   registerRequestRoutes(app, d);
   registerConformanceRoutes(app, d);
+  registerMessageRoutes(app, d);
 }
