@@ -1,7 +1,7 @@
 /** /api/v1/clients: register sandpit clients, read them, their checklist, trace and events; arm faults. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findOrganisationClient, listClients, type ClientRecord } from '../storage/index.ts';
-import { armFault, clearFault, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
+import { armFault, clearFault, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
 import { clientChoices, evidenceEvent, journeyChecklist, requestTrace } from '../onboarding/index.ts';
 import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
 
@@ -69,6 +69,17 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     const e = await evidenceEvent(d.db, c, req.params.eventId);
     if (!e) return fail(reply, 404, 'not_found', 'There is no such event for this client');
     return { ...e, details: e.details ? (JSON.parse(e.details) as unknown) : null };
+  });
+  app.put<{ Params: { clientId: string }; Body: unknown }>('/clients/:clientId/key', async (req, reply) => {
+    const c = await ownClient(req, reply);
+    if (!c) return;
+    try {
+      await replaceClientKey(d.db, c.env as 'sandpit', c.clientId, { publicKeyPem: str(req.body, 'public_key_pem'), jwksUri: str(req.body, 'jwks_uri') });
+      return reply.code(204).send();
+    } catch (e) {
+      if (e instanceof RegistrationError) return fail(reply, 400, e.code, e.message, e.field);
+      throw e;
+    }
   });
   app.put<{ Params: { clientId: string }; Body: { kind?: unknown; count?: unknown } }>('/clients/:clientId/fault', async (req, reply) => {
     const c = await ownClient(req, reply);

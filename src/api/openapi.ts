@@ -115,6 +115,7 @@ export function openApiDocument(publicUrl: string) {
       '/conformance-runs/{id}/report.jws': { get: { summary: 'The signed report (compact JWS over the JSON report; verify with /conformance/jwks.json)', parameters: [pathParam('id')], responses: { 200: { description: 'application/jose' }, 404: errorResponse('Not finished') } } },
       '/conformance-runs/{id}/report.xml': { get: { summary: 'The report as JUnit XML, for CI systems', parameters: [pathParam('id')], responses: { 200: { description: 'application/xml' }, 404: errorResponse('Not finished') } } },
       '/conformance/jwks.json': { get: { summary: 'The public keys that verify conformance reports', security: [], responses: { 200: json({ type: 'object' }) } } },
+      '/clients/{clientId}/key': { put: { summary: 'Replace the client\'s public key (the old one stops working at once)', parameters: [clientId], requestBody: body(obj({ public_key_pem: { type: 'string' }, jwks_uri: { type: 'string', format: 'uri' } })), responses: { 204: { description: 'Replaced' }, 400: errorResponse('The key is not usable') } } },
       '/clients/{clientId}/fault': {
         put: { summary: 'Arm a fault for this client', parameters: [clientId], requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Fault' } } } }, responses: { 204: { description: 'Armed' }, 400: errorResponse('Unknown fault or count') } },
         delete: { summary: 'Clear the armed fault', parameters: [clientId], responses: { 204: { description: 'Cleared' } } },

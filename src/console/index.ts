@@ -9,6 +9,7 @@ import { registerAuthRoutes } from './auth-routes.ts';
 import { registerPartnerRoutes } from './partner-routes.ts';
 import { registerRecordsRoutes } from './records-routes.ts';
 import { registerTeamRoutes } from './team-routes.ts';
+import { registerClientAdminRoutes } from './client-routes.ts';
 
 export type { ConsoleDeps } from './context.ts';
 export const CONSOLE_VIEWS = path.join(import.meta.dirname, 'views');
@@ -18,4 +19,5 @@ export async function consoleRoutes(app: FastifyInstance, d: ConsoleDeps) {
   registerPartnerRoutes(app, d);
   registerRecordsRoutes(app, d);
   registerTeamRoutes(app, d);
+  registerClientAdminRoutes(app, d);
 }

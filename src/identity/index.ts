@@ -7,7 +7,7 @@ import { loadPeopleData, seedPeople, type PeopleData } from './people/index.ts';
 
 export { matchEnvironment, mountEnvironments } from './http.ts';
 export type { Environment } from './environment.ts';
-export { registerClient, RegistrationError, validateRegistration, type ClientRegistration } from './registration.ts';
+export { registerClient, RegistrationError, replaceClientKey, validateRegistration, type ClientRegistration } from './registration.ts';
 export { KeyRotationError, publishNextKey, removeRetiredKeys, switchToNextKey } from './keys.ts';
 export { armFault, clearFault, FAULTS, FaultError, type FaultKind } from './faults.ts';
 

@@ -8,7 +8,8 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { EnvironmentConfig } from '../config/index.ts';
-import { takeClientFault, type Db, type EventSink } from '../storage/index.ts';
+import { findClientRow, takeClientFault, type Db, type EventSink } from '../storage/index.ts';
+import { decodeJwt } from 'jose';
 import type { AccessTokenCodec } from './access-token.ts';
 import { rememberIdToken } from './sso.ts';
 import { isFaultKind, spoilIdToken, type AnyFault } from './faults.ts';
@@ -97,6 +98,12 @@ export function profileMiddleware(provider: Provider, codec: AccessTokenCodec, c
         else await patchUserinfo(ctx, provider, config, db, handle);
         const failed = ctx.status >= 400 ? (ctx.body as OidcError) : undefined;
         events.record({ env: config.name, clientId: ctx.state.patchClientId, kind: 'userinfo_patch', outcome: failed ? 'error' : 'ok', reason: failed ? [failed.error, failed.error_description].filter(Boolean).join(': ') : undefined, person: ctx.state.patchSub, details: { status: ctx.status } });
+        return;
+      }
+      if (handle && (await findClientRow(db, config.name, String(decodeJwt(token!).client_id)))?.status === 'suspended') {
+        // A suspended client's tokens stop working at once, not only when they expire.
+        invalidToken(ctx, 'the client this token was issued to is suspended by the NHS login team');
+        recordExchange(ctx, events, config, 'userinfo', { error: 'invalid_token', error_description: 'client suspended' });
         return;
       }
       if (handle) ctx.req.headers.authorization = `Bearer ${handle}`;

@@ -199,6 +199,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     ttl: TTL,
     // RFC 7523 §3 as profiled by NHS login: iss = sub = client_id, aud = the token endpoint URL.
     async assertJwtClientAuthClaimsAndHeader(ctx, claims) {
+      // The NHS login team's client administration: a suspended client, or one asked to rotate its key, cannot
+      // get tokens (so it cannot refresh them either).
+      const status = (ctx.oidc.client as unknown as { nhs_status?: string }).nhs_status;
+      if (status === 'suspended') throw new errors.InvalidClientAuth('this client is suspended by the NHS login team');
+      if (status === 'rotate_key') throw new errors.InvalidClientAuth('the NHS login team asked you to register a new public key for this client: register it, then sign with its private key');
       if (claims.sub !== ctx.oidc.client!.clientId) {
         throw new errors.InvalidClientAuth('sub (JWT subject) must be the client_id');
       }

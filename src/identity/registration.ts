@@ -6,7 +6,7 @@
 import { fetchPublicJson, OutboundError } from '../security/outbound.ts';
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { insertClient, type ClientRecord, type Db } from '../storage/index.ts';
+import { getClient, insertClient, updateClient, type ClientRecord, type Db } from '../storage/index.ts';
 import type { EnvironmentName } from '../config/index.ts';
 import { SCOPES } from './claims.ts';
 import { SUPPORTED_VECTORS } from './vectors.ts';
@@ -218,4 +218,21 @@ export async function registerClient(db: Db, r: ClientRegistration, fetchJson?: 
   const client = await validateRegistration(r, fetchJson);
   await insertClient(db, client);
   return client;
+}
+
+/**
+ * A new public key for an existing client (the partner's own rotation, or after the team asked for one): the
+ * same checks as at registration; the old key stops working at once, and a client waiting for a new key is
+ * active again.
+ */
+export async function replaceClientKey(db: Db, env: EnvironmentName, clientId: string, key: { publicKeyPem?: string | undefined; jwksUri?: string | undefined }, fetchJson?: FetchJson): Promise<void> {
+  const client = await getClient(db, env, clientId);
+  if (!client) throw new RegistrationError('invalid_public_key', 'public_key', `There is no client ${clientId} in ${env}`);
+  if (Boolean(key.publicKeyPem) === Boolean(key.jwksUri)) throw new RegistrationError('invalid_public_key', 'public_key', 'Give exactly one of: a public key (PEM) or a JWKS URL');
+  if (key.publicKeyPem) await updateClient(db, env, clientId, { jwks: { keys: [(await jwkFromPem(key.publicKeyPem)) as Record<string, unknown>] } });
+  else {
+    await fetchJwks(env, key.jwksUri!, fetchJson);
+    await updateClient(db, env, clientId, { jwksUri: key.jwksUri! });
+  }
+  if (client.status === 'rotate_key') await updateClient(db, env, clientId, { status: 'active' });
 }

@@ -7,6 +7,7 @@
  */
 import { listClients, type Db } from '../storage/index.ts';
 import { verifyReport } from '../conformance/report.ts';
+import { planFor } from '../conformance/plan.ts';
 import { getApplication } from './applications.ts';
 import { DOCUMENT_KINDS, hasDocument, type DocumentKind } from './documents.ts';
 import { eligibility } from './eligibility.ts';
@@ -72,7 +73,7 @@ export async function readiness(db: Db, orgId: string, gate: Gate): Promise<Crit
         how: best ? `Closest: ${best.name}, with ${best.left} ${best.left === 1 ? 'journey' : 'journeys'} to go.` : 'Register a sandpit client and work through its journey checklist.' },
     ];
   }
-  // go_live: a passing conformance report, signed by this toolkit, for every vector the service applied for.
+  // go_live: a passing report of the full plan, signed by this toolkit, for every vector the service applied for.
   const wanted = application.answers.vectors ?? [];
   const runs = await db.selectFrom('conformance_run').select(['client_id', 'report']).where('organisation_id', '=', orgId).where('env', '=', 'integration').where('status', '=', 'passed').execute();
   const clients = await listClients(db, 'integration', orgId);
@@ -80,12 +81,13 @@ export async function readiness(db: Db, orgId: string, gate: Gate): Promise<Crit
   for (const r of runs) {
     const report = await verifyReport(db, r.report ?? '').catch(() => undefined);
     const client = clients.find((c) => c.clientId === r.client_id);
-    if (report?.run.status === 'passed' && client) for (const v of client.vtr) covered.add(v);
+    const full = client && report && planFor(client).every((t) => report.tests.some((x) => x.id === t.id && x.status === 'pass'));
+    if (report?.run.status === 'passed' && full) for (const v of client.vtr) covered.add(v);
   }
   const missing = wanted.filter((v) => !covered.has(v));
   return [
     { id: 'integration', label: 'Integration access was approved', met: await approved(db, orgId, 'integration'), how: 'Request the integration environment first.' },
-    { id: 'conformance', label: 'A passing conformance report for an integration client, for every vector you applied for', met: wanted.length > 0 && missing.length === 0,
+    { id: 'conformance', label: 'A passing conformance report (every test) for an integration client, for every vector you applied for', met: wanted.length > 0 && missing.length === 0,
       how: wanted.length ? `Run the conformance tests on an integration client registered for ${missing.join(', ')}.` : 'Choose your vectors of trust in the application.' },
     await has(db, orgId, 'dspt'), await has(db, orgId, 'scal'), await has(db, orgId, 'connection_agreement'), await has(db, orgId, 'dcb0129'), await has(db, orgId, 'pen_test'),
   ];

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
-import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError } from '../identity/index.ts';
+import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
 import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, requestTrace } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
@@ -94,13 +94,35 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       d.db.selectFrom('conformance_run').select(['id', 'status', 'start_url', 'created_at']).where('env', '=', client.env).where('client_id', '=', client.clientId).orderBy('created_at', 'desc').limit(5).execute(),
     ]);
     const q = req.query as { conformance_error?: string; field?: string };
+    const keyQ = req.query as { key?: string; key_error?: string };
+    const keyErrors = keyQ.key_error ? [{ href: '#public_key', text: keyQ.key_error.slice(0, 300), field: 'public_key' }] : undefined;
     const conformanceErrors = q.conformance_error ? [{ href: `#${q.field === 'start_url' ? 'start_url' : 'conformance'}`, text: q.conformance_error.slice(0, 300), field: q.field === 'start_url' ? 'start_url' : 'conformance' }] : undefined;
     return page(d, reply, 'portal/client.njk', {
       title: client.name, user: signed.user, csrf: signed.session.csrf, org, client, ...connection(d, client),
       checklist, done: checklist.filter((i) => i.done).length, trace, base: `/portal/organisations/${org.id}/clients/${client.clientId}`,
-      runs, conformanceErrors, errors: conformanceErrors, liveClient: client.env === 'live',
+      runs, conformanceErrors, keyErrors, keyReplaced: keyQ.key === 'replaced', errors: conformanceErrors ?? keyErrors, liveClient: client.env === 'live',
       faults: Object.entries(FAULTS).map(([value, text]) => ({ value, text })), armedFault: client.fault ? { ...client.fault, text: FAULTS[client.fault.kind as keyof typeof FAULTS] } : undefined,
     });
+  });
+
+  // A new public key: the partner's own rotation, or after the team asked for one (multipart: a .pem may be uploaded).
+  app.post<Params>('/organisations/:orgId/clients/:clientId/key', async (req, reply) => {
+    const g = await orgGuard(d, req, reply, { csrf: false });
+    if (!g) return;
+    const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId!);
+    const { fields, tooLarge } = await formFields(req);
+    if (!csrfMatches(g.signed.session, fields._csrf)) return forbidden(d, reply);
+    if (!client) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
+    const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim() || undefined;
+    const back = `/portal/organisations/${g.org.id}/clients/${client.clientId}`;
+    try {
+      if (tooLarge.length) throw new RegistrationError('invalid_public_key', 'public_key', 'A public key file is a few kilobytes: choose the .pem file with your public key');
+      await replaceClientKey(d.db, client.env as 'sandpit', client.clientId, { publicKeyPem: one(fields.public_key_file) ?? one(fields.public_key), jwksUri: one(fields.jwks_uri) });
+      return reply.redirect(`${back}?key=replaced#key`, 303);
+    } catch (e) {
+      if (!(e instanceof RegistrationError)) throw e;
+      return reply.redirect(`${back}?key_error=${encodeURIComponent(e.message)}#key`, 303);
+    }
   });
 
   app.post<{ Params: { orgId: string; clientId: string }; Body: Record<string, string | undefined> }>('/organisations/:orgId/clients/:clientId/fault', async (req, reply) => {

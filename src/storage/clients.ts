@@ -14,7 +14,7 @@ export interface ClientRecord {
   jwksUri?: string;
   im1: boolean;
   ssoTo: string[];
-  status: 'active' | 'suspended';
+  status: 'active' | 'suspended' | 'rotate_key';
   createdAt: number;
   organisationId: string | null;
   fault: ArmedFault | null;
@@ -112,6 +112,28 @@ export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
       fault: null,
     })
     .execute();
+}
+
+/** Changes a client's registration (approvals, keys, status); only the fields given. */
+export async function updateClient(db: Db, env: string, clientId: string, c: { scopes?: string[]; vtr?: string[]; im1?: boolean; jwks?: { keys: Record<string, unknown>[] }; jwksUri?: string; status?: ClientRecord['status'] }): Promise<void> {
+  const row = await findClientRow(db, env, clientId);
+  if (!row) return;
+  const m = JSON.parse(row.metadata) as StoredMetadata;
+  if (c.scopes) m.scope = c.scopes.join(' ');
+  if (c.jwks) {
+    m.jwks = c.jwks;
+    delete m.jwks_uri;
+  }
+  if (c.jwksUri) {
+    m.jwks_uri = c.jwksUri;
+    delete m.jwks;
+  }
+  await db.updateTable('client').set({
+    metadata: JSON.stringify(m),
+    ...(c.vtr ? { vtr: JSON.stringify(c.vtr) } : {}),
+    ...(c.im1 !== undefined ? { im1: c.im1 ? 1 : 0 } : {}),
+    ...(c.status ? { status: c.status } : {}),
+  }).where('env', '=', env).where('client_id', '=', clientId).execute();
 }
 
 export async function listClients(db: Db, env?: string, organisationId?: string): Promise<ClientRecord[]> {

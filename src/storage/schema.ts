@@ -38,7 +38,8 @@ export interface ClientTable {
   im1: number;
   /** Client ids this client may single-sign-on into with asserted_login_identity (JSON array), as the NHS login team configures. */
   sso_to: string;
-  status: 'active' | 'suspended';
+  /** rotate_key: the team asked the partner for a new key; the client cannot authenticate until it has one. */
+  status: 'active' | 'suspended' | 'rotate_key';
   created_at: number;
   /** The partner organisation that owns the client (null for clients made with the CLI). */
   organisation_id: string | null;

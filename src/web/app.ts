@@ -9,7 +9,7 @@ import { createEventSink, openDatabase, purgeExpired, type Database, type EventS
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, NHSUK_DIST } from './views.ts';
-import { createMailer } from '../onboarding/index.ts';
+import { createMailer, deliverWebhooks } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
@@ -27,6 +27,7 @@ export interface App {
 
 const PURGE_EVERY_MS = 60_000;
 const KEY_REFRESH_MS = 30_000;
+const DELIVERY_EVERY_MS = 10_000;
 
 export async function buildApp(config: Config, options: { database?: Database } = {}): Promise<App> {
   const database = options.database ?? (await openDatabase(config.database));
@@ -92,6 +93,12 @@ export async function buildApp(config: Config, options: { database?: Database } 
     reply.type('text/html; charset=utf-8').send(render('home.njk', { title: 'NHS login integration toolkit', environments: config.environments })),
   );
 
+  // Mail the SMTP server refused and chat webhook deliveries that failed are retried here, on every instance
+  // (each retry is recorded in the database first, so instances do not send the same message twice at once).
+  const deliveries = setInterval(() => {
+    Promise.all([mailer.retry(), deliverWebhooks({ db: database.db, mailer, publicUrl: config.publicUrl, chatWebhookUrl: config.chatWebhookUrl })])
+      .catch((err) => fastify.log.warn({ err }, 'notification delivery failed'));
+  }, DELIVERY_EVERY_MS).unref();
   const purge = setInterval(() => purgeExpired(database.db).catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
   // Key rotation (toolkit keys rotate) is written to the database; every instance picks it up from there.
   const rotate = setInterval(() => {
@@ -112,6 +119,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
     conformance,
     async close() {
       clearInterval(purge);
+      clearInterval(deliveries);
       clearInterval(rotate);
       await conformance.idle();
       await fastify.close();
