@@ -202,8 +202,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       // The NHS login team's client administration: a suspended client, or one asked to rotate its key, cannot
       // get tokens (so it cannot refresh them either).
       const status = (ctx.oidc.client as unknown as { nhs_status?: string }).nhs_status;
-      if (status === 'suspended') throw new errors.InvalidClientAuth('this client is suspended by the NHS login team');
-      if (status === 'rotate_key') throw new errors.InvalidClientAuth('the NHS login team asked you to register a new public key for this client: register it, then sign with its private key');
+      const refuse = (description: string) => Object.assign(new errors.InvalidClientAuth(description), { error_description: description });
+      if (status === 'suspended') throw refuse('this client is suspended by the NHS login team');
+      if (status === 'rotate_key') throw refuse('the NHS login team asked you to register a new public key for this client: register it, then sign with its private key');
       if (claims.sub !== ctx.oidc.client!.clientId) {
         throw new errors.InvalidClientAuth('sub (JWT subject) must be the client_id');
       }

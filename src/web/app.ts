@@ -9,7 +9,7 @@ import { createEventSink, openDatabase, purgeExpired, type Database, type EventS
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, NHSUK_DIST } from './views.ts';
-import { createMailer, deliverWebhooks } from '../onboarding/index.ts';
+import { createMailer, deliverWebhooks, type Mailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
@@ -21,6 +21,7 @@ export interface App {
   identity: Identity;
   events: EventSink;
   metrics: Metrics;
+  mailer: Mailer;
   conformance: RunScheduler;
   close(): Promise<void>;
 }
@@ -116,6 +117,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
     identity,
     events,
     metrics,
+    mailer,
     conformance,
     async close() {
       clearInterval(purge);
