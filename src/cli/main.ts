@@ -4,13 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, ENVIRONMENT_NAMES, loadConfig, type EnvironmentName } from '../config/index.ts';
-import { openDatabase } from '../storage/index.ts';
+import { createEventSink, openDatabase } from '../storage/index.ts';
 import { KeyRotationError, RegistrationError } from '../identity/index.ts';
 import { clientsCreate, clientsList, clientsShow, clientsSso } from './clients.ts';
 import { keysGenerate, keysRotate } from './keys.ts';
 import { auditExport, auditVerify, teamCreateAdmin } from './team.ts';
 import { conformanceRun, conformanceVerify } from './conformance.ts';
-import { OnboardingError } from '../onboarding/index.ts';
+import { OnboardingError, seedDemo } from '../onboarding/index.ts';
 
 export interface Io {
   out(text: string): void;
@@ -35,6 +35,7 @@ const USAGE = `Usage:
                                                       test your service in a real browser (exit 1 unless all pass);
                                                       the toolkit must be running on the same database
   toolkit conformance verify REPORT                   check a signed conformance report
+  toolkit demo seed                                   fill a fresh install with twelve demo partners
 Environment variables: DATABASE_URL (see README).`;
 
 export class CliError extends Error {
@@ -104,6 +105,13 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
       if (group === 'audit' && command === 'verify') return await auditVerify(database.db, values, io);
       if (group === 'audit' && command === 'export') return await auditExport(database.db, io);
       if (group === 'conformance' && command === 'run') return await conformanceRun(database.db, config, values, io);
+      if (group === 'demo' && command === 'seed') {
+        const events = createEventSink(database.db, (err) => io.err(String(err)));
+        const { partners } = await seedDemo(database.db, events);
+        await events.close();
+        io.out(values.json ? JSON.stringify({ partners }) : `Seeded ${partners} demo partners at every stage. Sign in to the console to see them (toolkit team create-admin).`);
+        return 0;
+      }
       if (group === 'conformance' && command === 'verify') return await conformanceVerify(database.db, rest[0], values, io);
     } finally {
       await database.close();

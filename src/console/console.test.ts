@@ -123,3 +123,87 @@ test('toolkit team create-admin prints a one-time set-up link and no password', 
     await app.stop();
   }
 });
+
+test('authorisation matrix: every console route refuses the signed-out and partners; delivery managers cannot do admin actions', async () => {
+  const app = await startTestApp('sqlite');
+  try {
+    const ROUTES: [string, string][] = [
+      ['GET', '/console'], ['GET', '/console/partners/x'], ['GET', '/console/partners/x/documents/y'], ['GET', '/console/outbox'], ['GET', '/console/audit'], ['GET', '/console/audit?format=csv'],
+      ['GET', '/console/team'], ['GET', '/console/clients/sandpit/x'], ['GET', '/console/conformance/x'], ['GET', '/console/conformance/x/report.jws'], ['GET', '/console/conformance/x/screenshots/a.png'],
+      ['GET', '/console/metrics'],
+      ['POST', '/console/partners/x/gates/application/decision'], ['POST', '/console/partners/x/gates/application/criteria/pib_review'], ['POST', '/console/partners/x/comments'],
+      ['POST', '/console/partners/x/delivery-manager'], ['POST', '/console/clients/sandpit/x/approvals'], ['POST', '/console/clients/sandpit/x/sso'], ['POST', '/console/clients/sandpit/x/status'],
+      ['POST', '/console/team'], ['POST', '/console/team/x/role'], ['POST', '/console/team/x/remove'], ['POST', '/console/sign-out'],
+    ];
+    // A partner signed in to the portal: their session is not a console session.
+    const { partnerIn } = await import('../test-support/partner.ts');
+    const org = await createOrganisation(app.database.db, 'p', { name: 'P' });
+    const partner = await partnerIn(app, org.id, 'partner-matrix@example.org');
+    for (const [method, path] of ROUTES) {
+      for (const [who, cookie] of [['signed out', ''], ['a partner', partner.cookieHeader(new URL(`${ORIGIN}/portal`))]] as const) {
+        const res = await app.fetch(`${ORIGIN}${path}`, { method, headers: { cookie, ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) }, ...(method === 'POST' ? { body: 'x=1' } : {}), redirect: 'manual' });
+        assert.equal(res.status, 303, `${method} ${path} for ${who}`);
+        assert.equal(res.headers.get('location'), '/console/sign-in', `${method} ${path} for ${who}`);
+      }
+    }
+    // A delivery manager: everything but team administration.
+    const { addTeamMember } = await import('../onboarding/index.ts');
+    const { setupSecret } = await addTeamMember(app.database.db, { email: 'admin' }, 'dm-matrix@nhs.example', 'delivery_manager');
+    const b = new Browser(app.fetch, ORIGIN);
+    const setup = await b.get(`/console/setup/${setupSecret}`);
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.text)![1]!;
+    await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }));
+    const form = await b.get('/console/sign-in');
+    const home = await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'dm-matrix@nhs.example', password: 'team console passphrase', code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) }));
+    assert.ok(home.url.endsWith('/console'), home.url);
+    assert.doesNotMatch(home.text, /href="\/console\/team"/, 'no team link for delivery managers');
+    assert.equal((await b.get('/console/team')).status, 403);
+    for (const path of ['/console/team', '/console/team/x/role', '/console/team/x/remove']) {
+      assert.equal((await b.post(path, new URLSearchParams({ _csrf: csrfOf(home), email: 'new@nhs.example', role: 'team_admin' }))).status, 403, path);
+    }
+    assert.equal((await app.database.db.selectFrom('team_user').select('id').where('email', '=', 'new@nhs.example').execute()).length, 0);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('toolkit demo seed fills a fresh install: the board, the table with stuck partners, and the charts are populated', async () => {
+  const app = await startTestApp('sqlite');
+  try {
+    const file = (app.config.database as { file: string }).file;
+    const out: string[] = [];
+    assert.equal(await main(['demo', 'seed', '--json'], { out: (t) => out.push(t), err: (t) => out.push(t) }, { DATABASE_URL: `sqlite:${file}` }), 0, out.join('\n'));
+    assert.equal(JSON.parse(out[0]!).partners, 12);
+    assert.equal(await main(['demo', 'seed'], { out: (t) => out.push(t), err: (t) => out.push(t) }, { DATABASE_URL: `sqlite:${file}` }), 1, 'not twice');
+    const { pipeline, onboardingMetrics, environmentMetrics } = await import('../onboarding/index.ts');
+    const rows = await pipeline(app.database.db, {}, Date.now(), { blockers: false });
+    assert.deepEqual(['Apply', 'Discovery', 'Integrate', 'Go live', 'Live'].map((s) => rows.filter((r) => r.stage === s).length), [3, 3, 2, 1, 3]);
+    assert.ok(rows.some((r) => r.stuck && r.waitingOn === 'team'), 'someone is stuck waiting on the team');
+    const m = await onboardingMetrics(app.database.db);
+    assert.equal(m.times.find((t) => t.stage === 'Application to live')!.count, 3);
+    assert.ok(m.cohorts.length >= 4, 'several monthly cohorts');
+    assert.ok(m.conversion.every((c) => c.rate !== null));
+    const sandpit = await environmentMetrics(app.database.db, 'sandpit');
+    assert.ok(sandpit.registered > 0 && sandpit.verifiedP9 > 0 && sandpit.perClient.length === 9);
+    // The pages, as a delivery manager sees them.
+    const { addTeamMember } = await import('../onboarding/index.ts');
+    const { setupSecret } = await addTeamMember(app.database.db, { email: 'cli' }, 'viewer@nhs.example', 'team_admin');
+    const b = new Browser(app.fetch, ORIGIN);
+    const setup = await b.get(`/console/setup/${setupSecret}`);
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.text)![1]!;
+    await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }));
+    const form = await b.get('/console/sign-in');
+    const board = await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'viewer@nhs.example', password: 'team console passphrase', code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) }));
+    assert.equal((board.text.match(/class="nhsuk-card /g) ?? []).length, 12, 'twelve cards on the board');
+    const stuck = await b.get('/console?view=table&stuck=yes&waiting=team');
+    assert.match(stuck.text, /Bluebell Clinics/);
+    assert.doesNotMatch(stuck.text, /Northwind Health/);
+    const charts = await b.get('/console/metrics');
+    assert.equal((charts.text.match(/<svg [^>]*aria-labelledby="t-/g) ?? []).length, 4, 'three pipeline charts and one for the sandpit (the only environment with traffic)');
+    assert.match(charts.text, /data-metric="registered-sandpit">[1-9]/);
+    const metrics = await (await app.fetch(`${ORIGIN}/metrics`)).text();
+    assert.match(metrics, /^toolkit_partners\{stage="Live"\} 3$/m);
+  } finally {
+    await app.stop();
+  }
+});

@@ -10,6 +10,7 @@ import { registerPartnerRoutes } from './partner-routes.ts';
 import { registerRecordsRoutes } from './records-routes.ts';
 import { registerTeamRoutes } from './team-routes.ts';
 import { registerClientAdminRoutes } from './client-routes.ts';
+import { registerMetricsRoutes } from './metrics-routes.ts';
 
 export type { ConsoleDeps } from './context.ts';
 export const CONSOLE_VIEWS = path.join(import.meta.dirname, 'views');
@@ -20,4 +21,5 @@ export async function consoleRoutes(app: FastifyInstance, d: ConsoleDeps) {
   registerRecordsRoutes(app, d);
   registerTeamRoutes(app, d);
   registerClientAdminRoutes(app, d);
+  registerMetricsRoutes(app, d);
 }

@@ -9,7 +9,7 @@ import {
   addComment, comments, CRITERIA, decideGate, gateView, getApplication, getDocument, journeyChecklist, listDocuments, OnboardingError, recordCriterion, teamMembers, GATES, type Gate,
 } from '../onboarding/index.ts';
 import { notifyDeps, page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
-import { pipeline, STAGES } from './pipeline.ts';
+import { pipeline, STAGES } from '../onboarding/index.ts';
 
 type Org = { Params: { orgId: string; gate?: string; criterion?: string; docId?: string }; Body: Record<string, string | undefined> };
 

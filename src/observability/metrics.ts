@@ -33,16 +33,26 @@ export class Metrics {
   readonly logins = new Counter('toolkit_logins_total', 'Sign-ins (password step) by environment and outcome.');
   readonly tokens = new Counter('toolkit_tokens_issued_total', 'Token endpoint successes by environment and grant type.');
   readonly errors = new Counter('toolkit_protocol_errors_total', 'Protocol errors by environment, kind and OAuth error code.');
+  readonly registrations = new Counter('toolkit_registrations_total', 'New NHS login accounts created in the journeys, by environment.');
+  readonly verifications = new Counter('toolkit_verifications_total', 'Identity verifications (uplift) by environment and level reached.');
+  readonly clientRequests = new Counter('toolkit_client_requests_total', 'Protocol exchanges per client, by environment, client and outcome (error rates per client).');
+  readonly clientLogins = new Counter('toolkit_client_logins_total', 'Completed logins (codes redeemed) per client, by environment and client.');
 
   /** Counts a protocol event (the same events the protocol record stores). */
   observe(e: ProtocolEvent) {
     if (e.kind === 'sign_in') this.logins.inc({ env: e.env, outcome: e.outcome });
     if (e.kind === 'token' && e.outcome === 'ok') this.tokens.inc({ env: e.env, grant_type: String(e.details?.grant_type ?? 'unknown') });
     if (e.outcome === 'error') this.errors.inc({ env: e.env, kind: e.kind, code: (e.reason ?? 'unknown').split(':')[0]! });
+    if (e.kind === 'registration' && e.outcome === 'ok') this.registrations.inc({ env: e.env });
+    if (e.kind === 'uplift' && e.outcome === 'ok') this.verifications.inc({ env: e.env, level: String(e.details?.to ?? 'unknown') });
+    if (e.clientId) this.clientRequests.inc({ env: e.env, client: e.clientId, outcome: e.outcome });
+    if (e.clientId && e.kind === 'token' && e.outcome === 'ok' && e.details?.grant_type === 'authorization_code') this.clientLogins.inc({ env: e.env, client: e.clientId });
   }
 
-  render(): string {
-    return [this.requests, this.logins, this.tokens, this.errors].map((c) => c.render()).join('\n') + '\n';
+  render(gauges: { name: string; help: string; values: { labels: Labels; value: number }[] }[] = []): string {
+    const counters = [this.requests, this.logins, this.tokens, this.errors, this.registrations, this.verifications, this.clientRequests, this.clientLogins].map((c) => c.render());
+    const rendered = gauges.map((g) => [`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, ...g.values.map((v) => `${g.name}{${Object.entries(v.labels).map(([k, x]) => `${k}="${x}"`).join(',')}} ${v.value}`)].join('\n'));
+    return [...counters, ...rendered].join('\n') + '\n';
   }
 }
 

@@ -12,6 +12,8 @@ export interface AuditInput {
   action: string;
   subject: string;
   details?: Record<string, unknown>;
+  /** When it happened, if not now (the demo seed's history); the entry is still appended at the end of the chain. */
+  at?: number;
 }
 
 function entryHash(prev: string, e: Omit<AuditTable, 'hash' | 'prev_hash'>): string {
@@ -24,7 +26,7 @@ export async function appendAudit(db: Db, input: AuditInput): Promise<AuditTable
     try {
       return await db.transaction().execute(async (tx) => {
         const tail = await tx.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-        const base = { seq: (tail?.seq ?? 0) + 1, at: Date.now(), actor: input.actor, action: input.action, subject: input.subject, details: JSON.stringify(input.details ?? {}) };
+        const base = { seq: (tail?.seq ?? 0) + 1, at: input.at ?? Date.now(), actor: input.actor, action: input.action, subject: input.subject, details: JSON.stringify(input.details ?? {}) };
         const prev = tail?.hash ?? GENESIS;
         const row: AuditTable = { ...base, prev_hash: prev, hash: entryHash(prev, base) };
         await tx.insertInto('audit').values(row).execute();

@@ -20,3 +20,6 @@ export * from './gates.ts';
 export * from './client-admin.ts';
 export * from './notify.ts';
 export * from './comments.ts';
+export * from './pipeline.ts';
+export * from './metrics.ts';
+export * from './demo.ts';

@@ -9,7 +9,7 @@ import { createEventSink, openDatabase, purgeExpired, type Database, type EventS
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, NHSUK_DIST } from './views.ts';
-import { createMailer, deliverWebhooks, type Mailer } from '../onboarding/index.ts';
+import { createMailer, deliverWebhooks, pipeline, STAGES, type Mailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
@@ -89,7 +89,12 @@ export async function buildApp(config: Config, options: { database?: Database } 
       return reply.code(503).send({ status: 'not ready', database: database.kind, error: 'the database does not answer (see the server log)' });
     }
   });
-  fastify.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  fastify.get('/metrics', async (_req, reply) => {
+    // Partners per stage, read from the database at scrape time (shared by every instance, so a gauge).
+    const rows = await pipeline(database.db, {}, Date.now(), { blockers: false });
+    const stages = STAGES.map((stage) => ({ labels: { stage }, value: rows.filter((r) => r.stage === stage).length }));
+    return reply.type('text/plain; version=0.0.4').send(metrics.render([{ name: 'toolkit_partners', help: 'Partners by stage of the NHS login process.', values: stages }]));
+  });
   fastify.get('/', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(render('home.njk', { title: 'NHS login integration toolkit', environments: config.environments })),
   );
