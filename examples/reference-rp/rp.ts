@@ -19,6 +19,8 @@ export interface RpOptions {
   vtr: string[];
   /** Only for talking to a local http:// sandpit. */
   allowHttp?: boolean;
+  /** Serve the service over https (a key and certificate in PEM), as integration and live redirect URIs must be. */
+  https?: { key: Buffer | string; cert: Buffer | string } | undefined;
 }
 
 interface Pending {
@@ -85,7 +87,7 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
   );
 
   const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
-  const app = Fastify({ logger: false });
+  const app = (o.https ? Fastify({ logger: false, https: o.https }) : Fastify({ logger: false })) as unknown as FastifyInstance;
   app.addHook('onClose', async () => clearInterval(sweep));
   // The sign-out form posts an empty urlencoded body.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));

@@ -27,6 +27,11 @@ const OTP = '190696';
 /** A test PDS record any new user may prove their identity with (integration-pds-patients.csv). */
 const PDS = { nhsNumber: '9686368450', familyName: 'Weir', birthdate: '1954-06-14', postcode: 'HD1 4JP' };
 
+/** A service on this machine may use a self-signed certificate (local development); anywhere else TLS must verify. */
+function selfSignedOk(startUrl: string): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(startUrl).hostname);
+}
+
 export function personaFor(env: string, persona: Persona): PersonaDetails {
   const pack = (n: string) => ({ email: `testuserlive${n}@demo.signin.nhs.uk`, password: PASSWORD, otp: OTP, pds: PDS });
   if (env === 'integration') return { P9: pack('+1'), P5: pack('+2'), P0: pack('+3'), 'im1-linked': pack('+1'), 'im1-unlinked': pack('+2') }[persona];
@@ -72,7 +77,7 @@ async function findButton(page: Page, selector: string | undefined) {
 
 /** One journey in a fresh browser context, so no test inherits another's cookies. */
 export async function drive(browser: Browser, o: DriveOptions): Promise<Observation> {
-  const context = await browser.newContext({ ignoreHTTPSErrors: false });
+  const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl) });
   try {
     const issuer = new URL(o.issuer);
     await context.addCookies([{ name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' }]);
@@ -167,7 +172,7 @@ async function journey(context: BrowserContext, o: DriveOptions, issuer: URL): P
 
 /** Follows a link on the service's page to the settings page, in the same browser session. */
 export async function followSettings(browser: Browser, o: DriveOptions, settingsUrl: string): Promise<{ observation: Observation; settings?: { status: number; text: string } }> {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl) });
   try {
     const issuer = new URL(o.issuer);
     await context.addCookies([{ name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' }]);

@@ -59,7 +59,7 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
     throw new RunRefused('Give the start URL of your service, like https://your-service.example/', 'start_url');
   }
   if (start.protocol !== 'https:' && !(input.env === 'sandpit' && ['localhost', '127.0.0.1'].includes(start.hostname))) {
-    throw new RunRefused('The start URL must use https (http://localhost is allowed for sandpit clients)', 'start_url');
+    throw new RunRefused('The start URL must use https (http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate)', 'start_url');
   }
   const busy = await d.db.selectFrom('conformance_run').select('id').where('env', '=', input.env).where('client_id', '=', input.clientId).where('status', '=', 'running').executeTakeFirst();
   if (busy) throw new RunRefused('A run for this client is in progress: wait for it to finish', 'client_id');

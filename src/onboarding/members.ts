@@ -7,6 +7,7 @@ import type { Db, MembershipTable } from '../storage/index.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { normaliseEmail } from './accounts.ts';
 import { OnboardingError } from './errors.ts';
+import { appendAudit } from './audit.ts';
 import type { Mailer } from './mailer.ts';
 import type { Organisation } from './organisations.ts';
 
@@ -70,6 +71,7 @@ export async function removeMember(db: Db, org: Organisation, userId: string): P
     throw new OnboardingError('not_a_member', 'An organisation needs at least one partner admin: make someone else an admin first');
   }
   await db.deleteFrom('membership').where('organisation_id', '=', org.id).where('user_id', '=', userId).execute();
+  await appendAudit(db, { actor: 'partner admin', action: 'partner.remove_member', subject: org.id, details: { member: target.email } });
 }
 
 /** Makes a member an admin or a developer; the organisation keeps at least one admin. */
@@ -83,6 +85,7 @@ export async function changeRole(db: Db, org: Organisation, userId: string, role
     throw new OnboardingError('not_a_member', 'An organisation needs at least one partner admin: make someone else an admin first');
   }
   await db.updateTable('membership').set({ role }).where('organisation_id', '=', org.id).where('user_id', '=', userId).execute();
+  await appendAudit(db, { actor: userId === target.id ? target.email : 'partner admin', action: 'partner.change_role', subject: org.id, details: { member: target.email, from: target.role, to: role } });
 }
 
 /** Withdraws a pending invitation: its link stops working. */

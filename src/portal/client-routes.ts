@@ -22,7 +22,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   const form = (reply: FastifyReply, signed: Signed, orgId: string, env: string, choice: { vectors: string[]; scopes: string[] }, ctx: Record<string, unknown> = {}, status = 200) =>
     page(d, reply, 'portal/client-new.njk', {
       title: `Register ${env === 'integration' ? 'an integration' : `a ${env}`} client`, env, user: signed.user, csrf: signed.session.csrf, action: `/portal/organisations/${orgId}/clients/new`,
-      vectors: choice.vectors, scopes: choice.scopes, values: { vtr: [choice.vectors[0]], scopes: ['openid'] }, ...ctx,
+      vectors: choice.vectors, scopes: choice.scopes, values: { vtr: [choice.vectors.includes('P9.Cp.Cd') ? 'P9.Cp.Cd' : choice.vectors[0]], scopes: ['openid'] }, ...ctx,
     }, status);
   const notAllowed = (reply: FastifyReply, env: string) =>
     page(d, reply, 'error.njk', { title: 'Not yet', message: `Clients in ${env} are registered after the NHS login team approves your request for it.` }, 403);

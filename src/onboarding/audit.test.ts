@@ -1,0 +1,50 @@
+/** The audit chain on both databases: an edited, deleted or reordered entry is detected, and where. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS, openTestDatabase } from '../test-support/harness.ts';
+import type { Database } from '../storage/index.ts';
+import { appendAudit, verifyAudit } from './audit.ts';
+
+for (const dialect of DIALECTS) {
+  describe(`audit chain (${dialect})`, () => {
+    let database: Database;
+    before(async () => {
+      database = await openTestDatabase(dialect);
+    });
+    after(() => database.close());
+    const fresh = async () => {
+      await database.db.deleteFrom('audit').execute();
+      for (let i = 1; i <= 5; i++) await appendAudit(database.db, { actor: `dm${i}`, action: 'gate.application.approve', subject: `org${i}`, details: { reason: `r${i}` } });
+      assert.equal((await verifyAudit(database.db)).ok, true);
+    };
+
+    test('appends under concurrency keep one unbroken chain', async () => {
+      await database.db.deleteFrom('audit').execute();
+      await Promise.all(Array.from({ length: 10 }, (_, i) => appendAudit(database.db, { actor: 'x', action: 'a', subject: String(i) })));
+      const v = await verifyAudit(database.db);
+      assert.deepEqual([v.ok, v.entries], [true, 10]);
+    });
+
+    test('an edited entry', async () => {
+      await fresh();
+      await database.db.updateTable('audit').set({ details: '{"reason":"changed"}' }).where('seq', '=', 3).execute();
+      assert.deepEqual(await verifyAudit(database.db), { ok: false, entries: 5, brokenAt: 3, problem: 'its contents were changed' });
+    });
+
+    test('a deleted entry', async () => {
+      await fresh();
+      await database.db.deleteFrom('audit').where('seq', '=', 2).execute();
+      const v = await verifyAudit(database.db);
+      assert.deepEqual([v.ok, v.brokenAt], [false, 3]);
+    });
+
+    test('reordered entries', async () => {
+      await fresh();
+      const [two, four] = await Promise.all([2, 4].map((s) => database.db.selectFrom('audit').selectAll().where('seq', '=', s).executeTakeFirstOrThrow()));
+      await database.db.deleteFrom('audit').where('seq', 'in', [2, 4]).execute();
+      await database.db.insertInto('audit').values([{ ...two!, seq: 4 }, { ...four!, seq: 2 }]).execute();
+      const v = await verifyAudit(database.db);
+      assert.deepEqual([v.ok, v.brokenAt], [false, 2]);
+    });
+  });
+}
