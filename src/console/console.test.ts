@@ -147,15 +147,8 @@ test('authorisation matrix: every console route refuses the signed-out and partn
       }
     }
     // A delivery manager: everything but team administration.
-    const { addTeamMember } = await import('../onboarding/index.ts');
-    const { setupSecret } = await addTeamMember(app.database.db, { email: 'admin' }, 'dm-matrix@nhs.example', 'delivery_manager');
-    const b = new Browser(app.fetch, ORIGIN);
-    const setup = await b.get(`/console/setup/${setupSecret}`);
-    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.text)![1]!;
-    await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }));
-    const form = await b.get('/console/sign-in');
-    const home = await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'dm-matrix@nhs.example', password: 'team console passphrase', code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) }));
-    assert.ok(home.url.endsWith('/console'), home.url);
+    const { signInToConsole } = await import('../test-support/team.ts');
+    const { b, home } = await signInToConsole(app, 'dm-matrix@nhs.example', 'delivery_manager');
     assert.doesNotMatch(home.text, /href="\/console\/team"/, 'no team link for delivery managers');
     assert.equal((await b.get('/console/team')).status, 403);
     for (const path of ['/console/team', '/console/team/x/role', '/console/team/x/remove']) {
@@ -185,15 +178,9 @@ test('toolkit demo seed fills a fresh install: the board, the table with stuck p
     assert.ok(m.conversion.every((c) => c.rate !== null));
     const sandpit = await environmentMetrics(app.database.db, 'sandpit');
     assert.ok(sandpit.registered > 0 && sandpit.verifiedP9 > 0 && sandpit.perClient.length === 9);
-    // The pages, as a delivery manager sees them.
-    const { addTeamMember } = await import('../onboarding/index.ts');
-    const { setupSecret } = await addTeamMember(app.database.db, { email: 'cli' }, 'viewer@nhs.example', 'team_admin');
-    const b = new Browser(app.fetch, ORIGIN);
-    const setup = await b.get(`/console/setup/${setupSecret}`);
-    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.text)![1]!;
-    await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }));
-    const form = await b.get('/console/sign-in');
-    const board = await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'viewer@nhs.example', password: 'team console passphrase', code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) }));
+    // The pages, as the team sees them.
+    const { signInToConsole } = await import('../test-support/team.ts');
+    const { b, home: board } = await signInToConsole(app, 'viewer@nhs.example', 'team_admin');
     assert.equal((board.text.match(/class="nhsuk-card /g) ?? []).length, 12, 'twelve cards on the board');
     const stuck = await b.get('/console?view=table&stuck=yes&waiting=team');
     assert.match(stuck.text, /Bluebell Clinics/);

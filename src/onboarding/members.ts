@@ -62,7 +62,7 @@ export async function acceptInvitation(db: Db, user: { id: string; email: string
   return inv.organisation_id;
 }
 
-export async function removeMember(db: Db, org: Organisation, userId: string): Promise<void> {
+export async function removeMember(db: Db, org: Organisation, userId: string, by = 'partner admin'): Promise<void> {
   requireAdmin(org);
   const members = await membersOf(db, org.id);
   const target = members.find((m) => m.id === userId);
@@ -71,11 +71,11 @@ export async function removeMember(db: Db, org: Organisation, userId: string): P
     throw new OnboardingError('not_a_member', 'An organisation needs at least one partner admin: make someone else an admin first');
   }
   await db.deleteFrom('membership').where('organisation_id', '=', org.id).where('user_id', '=', userId).execute();
-  await appendAudit(db, { actor: 'partner admin', action: 'partner.remove_member', subject: org.id, details: { member: target.email } });
+  await appendAudit(db, { actor: by, action: 'partner.remove_member', subject: org.id, details: { member: target.email } });
 }
 
 /** Makes a member an admin or a developer; the organisation keeps at least one admin. */
-export async function changeRole(db: Db, org: Organisation, userId: string, role: string): Promise<void> {
+export async function changeRole(db: Db, org: Organisation, userId: string, role: string, by = 'partner admin'): Promise<void> {
   requireAdmin(org);
   if (role !== 'partner_admin' && role !== 'developer') throw new OnboardingError('invalid_name', 'Choose a role', 'role');
   const members = await membersOf(db, org.id);
@@ -85,7 +85,7 @@ export async function changeRole(db: Db, org: Organisation, userId: string, role
     throw new OnboardingError('not_a_member', 'An organisation needs at least one partner admin: make someone else an admin first');
   }
   await db.updateTable('membership').set({ role }).where('organisation_id', '=', org.id).where('user_id', '=', userId).execute();
-  await appendAudit(db, { actor: userId === target.id ? target.email : 'partner admin', action: 'partner.change_role', subject: org.id, details: { member: target.email, from: target.role, to: role } });
+  await appendAudit(db, { actor: by, action: 'partner.change_role', subject: org.id, details: { member: target.email, from: target.role, to: role } });
 }
 
 /** Withdraws a pending invitation: its link stops working. */
