@@ -15,7 +15,7 @@ export interface Req {
 export type Plan =
   | { kind: 'requests'; origin: string; concurrency: number; requests: Req[]; expect: number }
   | { kind: 'sso'; origin: string; concurrency: number; cookies: string[]; authorizePaths: string[]; tokenBodies: string[]; tokenPath: string; userinfoPath: string }
-  | { kind: 'persona'; origin: string; concurrency: number; authorizeUrls: string[]; tokenBodies: string[]; tokenPath: string; userinfoPath: string; email: string };
+  | { kind: 'persona'; origin: string; concurrency: number; authorizeUrls: string[]; tokenBodies: string[]; tokenPath: string; userinfoPath: string; emails: string[] };
 
 export interface Result {
   count: number;
@@ -76,7 +76,8 @@ async function run(plan: Plan): Promise<Result> {
     } else {
       const b = new Browser(fetch, plan.origin);
       let page = await b.get(plan.authorizeUrls[i]!);
-      page = await b.post(page.url, { email: plan.email, password: 'Passw0rd$1' });
+      // Different people sign in at once (one account can have only a few checks under way: storage/lockout.ts).
+      page = await b.post(page.url, { email: plan.emails[i % plan.emails.length]!, password: 'Passw0rd$1' });
       page = await b.post(page.url, { otp: '190696' });
       page = await b.post(page.url, {});
       const code = page.status === 0 ? new URL(page.url).searchParams.get('code') : null;

@@ -164,7 +164,8 @@ async function main() {
     // (3) Complete persona logins, bounded by password hashing (scrypt, on the libuv pool).
     const personaBodies = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, N_PERSONAS);
     await resetPeakRss(server.pid!);
-    const persona = await runLoad({ kind: 'persona', origin, concurrency: 8, email: 'testuserlive+1@demo.signin.nhs.uk', tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
+    const emails = ['', '+1', '+3', '+4', '+5', '+6', '+7', '+8', '+9', '+11', '+12', '+13'].map((n) => `testuserlive${n}@demo.signin.nhs.uk`);
+    const persona = await runLoad({ kind: 'persona', origin, concurrency: 8, emails, tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
       authorizeUrls: Array.from({ length: N_PERSONAS }, (_, i) => `${origin}${authorizePath(client.clientId, 200000 + i)}`), tokenBodies: personaBodies });
     console.log('\n(3) persona logins: authorize -> sign in -> OTP -> consent -> token -> userinfo (concurrency 8)');
     const h0 = performance.now();

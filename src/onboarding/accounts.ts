@@ -3,7 +3,7 @@
  * reset a forgotten password. Links carry random secrets; only their hashes are stored, and they expire.
  */
 import { randomUUID } from 'node:crypto';
-import { clearFailures, kvDelete, kvGet, kvPut, LOCKOUT_MS, takeAttempt, type Db, type PartnerUserTable } from '../storage/index.ts';
+import { beginAttempt, countRequest, endAttempt, kvDelete, kvGet, kvPut, LOCKOUT_MS, type Db, type PartnerUserTable } from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { FormProblems, OnboardingError } from './errors.ts';
@@ -85,18 +85,18 @@ export async function confirmEmail(d: AccountDeps, secret: string): Promise<Part
 export async function authenticate(d: AccountDeps, emailRaw: string, password: string): Promise<PartnerUser> {
   const email = normaliseEmail(emailRaw);
   const lockKey = `portal:password:${email}`;
-  const attempt = await takeAttempt(d.db, lockKey); // reserved before checking: no parallel guessing
+  const attempt = await beginAttempt(d.db, lockKey); // begun before checking: no parallel guessing
   if (!attempt.allowed) {
-    throw new OnboardingError('locked_out', `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.`, 'password');
+    throw new OnboardingError('locked_out', attempt.locked ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.` : 'This account is signing in elsewhere at this moment: try again in a few seconds.', 'password');
   }
   const user = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
   if (!(await verifyPassword(password, user?.password_hash)) || !user) {
-    const left = attempt.left;
+    const left = await endAttempt(d.db, lockKey, 'failed');
     throw new OnboardingError(left === 0 ? 'locked_out' : 'bad_credentials', left === 0
       ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.`
       : 'The email address or password is not right', 'email');
   }
-  await clearFailures(d.db, lockKey);
+  await endAttempt(d.db, lockKey, 'succeeded');
   if (!user.email_confirmed_at) {
     await sendConfirmation(d, user);
     throw new OnboardingError('email_not_confirmed', 'Confirm your email address first: we have sent you a new link', 'email');
@@ -110,7 +110,7 @@ export async function requestPasswordReset(d: AccountDeps, emailRaw: string): Pr
   const user = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
   if (!user) return;
   // At most three reset emails per address per 15 minutes, whoever asks: no flooding someone's inbox.
-  if (!(await takeAttempt(d.db, `portal:reset-mail:${email}`, 3)).allowed) return;
+  if (!(await countRequest(d.db, `portal:reset-mail:${email}`, 3))) return;
   const secret = newSecret();
   await kvPut(d.db, 'reset-password', hashSecret(secret), { userId: user.id }, RESET_TTL_MS);
   await d.mailer.send({

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
-import { clearFailures, kvDelete, kvGet, kvPut, LOCKOUT_MS, takeAttempt, type Db, type TeamUserTable } from '../storage/index.ts';
+import { beginAttempt, endAttempt, kvDelete, kvGet, kvPut, LOCKOUT_MS, type Db, type TeamUserTable } from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { checkPassword, normaliseEmail } from './accounts.ts';
@@ -92,17 +92,17 @@ export async function completeSetup(db: Db, secret: string, password: string, co
 export async function authenticateTeam(db: Db, emailRaw: string, password: string, code: string): Promise<TeamUser> {
   const email = normaliseEmail(emailRaw);
   const lockKey = `console:${email}`;
-  const attempt = await takeAttempt(db, lockKey); // reserved before checking: no parallel guessing
+  const attempt = await beginAttempt(db, lockKey); // begun before checking: no parallel guessing
   const refuse = async (message: string, field: string) => {
-    const left = attempt.left;
+    const left = await endAttempt(db, lockKey, 'failed');
     await appendAudit(db, { actor: email, action: 'console.sign_in_failed', subject: email, details: { reason: field } });
     throw new OnboardingError(left === 0 ? 'locked_out' : 'bad_credentials', left === 0 ? `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.` : message, field);
   };
-  if (!attempt.allowed) throw new OnboardingError('locked_out', `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.`, 'email');
+  if (!attempt.allowed) throw new OnboardingError('locked_out', attempt.locked ? `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.` : 'Another sign-in to this account is under way: try again in a few seconds.', 'email');
   const user = await db.selectFrom('team_user').selectAll().where('email', '=', email).executeTakeFirst();
   if (!(await verifyPassword(password, user?.password_hash)) || !user?.totp_secret) return refuse('The email address, password or code is not right', 'email');
   if (!(await acceptCode(db, user, user.totp_secret, code.trim()))) return refuse('The code is not right or has been used: enter the one your app shows now', 'code');
-  await clearFailures(db, lockKey);
+  await endAttempt(db, lockKey, 'succeeded');
   await appendAudit(db, { actor: email, action: 'console.sign_in', subject: email });
   return user;
 }

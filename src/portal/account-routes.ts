@@ -1,7 +1,7 @@
 /** Partner sign-up, email confirmation, sign-in and out, forgotten password. */
 import type { FastifyInstance } from 'fastify';
 import { authenticate, confirmEmail, endSession, FormProblems, OnboardingError, requestPasswordReset, resetPassword, signUp, startSession } from '../onboarding/index.ts';
-import { releaseAttempt, takeAttempt } from '../storage/index.ts';
+import { beginAttempt, countRequest, endAttempt } from '../storage/index.ts';
 import { accountDeps, cookieOptions, csrfFor, csrfOk, errorItem, forbidden, page, SESSION_COOKIE, signedIn, type PortalDeps } from './context.ts';
 import { ABSOLUTE_MS } from '../onboarding/sessions.ts';
 
@@ -22,7 +22,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   app.post<Form>('/sign-up', async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
     const b = req.body ?? {};
-    if (!(await takeAttempt(d.db, limitKey('sign_up', req.ip), LIMITS.sign_up)).allowed) return tooMany('portal/sign-up.njk', 'Create an account', req, reply, 'name');
+    if (!(await countRequest(d.db, limitKey('sign_up', req.ip), LIMITS.sign_up))) return tooMany('portal/sign-up.njk', 'Create an account', req, reply, 'name');
     try {
       const user = await signUp(accountDeps(d), { name: b.name ?? '', email: b.email ?? '', password: b.password ?? '' });
       return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: `We have sent a link to ${user.email}. Open it to confirm your email address, then sign in.` });
@@ -48,10 +48,14 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     if (!csrfOk(req)) return forbidden(d, reply);
     const b = req.body ?? {};
     const address = limitKey('sign_in', req.ip);
-    if (!(await takeAttempt(d.db, address, LIMITS.sign_in)).allowed) return tooMany('portal/sign-in.njk', 'Sign in', req, reply, 'email');
+    if (!(await beginAttempt(d.db, address, LIMITS.sign_in)).allowed) return tooMany('portal/sign-in.njk', 'Sign in', req, reply, 'email');
     try {
-      const user = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '');
-      await releaseAttempt(d.db, address); // only failures count against the address
+      const user = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '').catch(async (e: unknown) => {
+        if (e instanceof OnboardingError && (e.code === 'bad_credentials' || e.code === 'locked_out')) await endAttempt(d.db, address, 'failed');
+        else await endAttempt(d.db, address, 'released');
+        throw e;
+      });
+      await endAttempt(d.db, address, 'released'); // only failures count against the address
       const { cookie } = await startSession(d.db, 'portal', user.id);
       reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(d, ABSOLUTE_MS / 1000));
       return reply.redirect('/portal', 303);
@@ -78,7 +82,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   app.get('/forgot-password', async (req, reply) => page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply) }));
   app.post<Form>('/forgot-password', async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
-    if (!(await takeAttempt(d.db, limitKey('forgot_password', req.ip), LIMITS.forgot_password)).allowed) return tooMany('portal/forgot-password.njk', 'Reset your password', req, reply, 'email');
+    if (!(await countRequest(d.db, limitKey('forgot_password', req.ip), LIMITS.forgot_password))) return tooMany('portal/forgot-password.njk', 'Reset your password', req, reply, 'email');
     try {
       await requestPasswordReset(accountDeps(d), req.body?.email ?? '');
     } catch (e) {

@@ -71,7 +71,7 @@ for (const dialect of DIALECTS) {
       const db = app.database.db;
       const until = Date.now() + 60_000;
       for (const [action, limit] of [['sign_in', 30], ['sign_up', 50]] as const) {
-        await db.insertInto('attempt_counter').values({ key: `portal:${action}:127.0.0.1`, count: limit, expires_at: until })
+        await db.insertInto('attempt_counter').values({ key: `portal:${action}:127.0.0.1`, count: limit, inflight: 0, expires_at: until })
           .onConflict((oc) => oc.column('key').doUpdateSet({ count: limit, expires_at: until })).execute();
       }
       let page = await submit(b, '/portal/sign-up', { name: 'Flood', email: 'flood@example.org', password: 'correct horse battery' });

@@ -283,6 +283,7 @@ const migrations: Record<string, Migration> = {
         .createTable('attempt_counter')
         .addColumn('key', 'text', (c) => c.primaryKey())
         .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('inflight', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.deleteFrom('kv').where('ns', '=', 'lockout').execute();

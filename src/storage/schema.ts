@@ -143,7 +143,10 @@ export interface ConformanceResultTable {
 /** Lockout and rate-limit counters (storage/lockout.ts). */
 export interface AttemptCounterTable {
   key: string;
+  /** Failures (lockout) or requests (rate limits) in the window. */
   count: number;
+  /** Checks under way (lockout). */
+  inflight: number;
   expires_at: number;
 }
 

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS, openTestDatabase } from '../test-support/harness.ts';
-import { clearFailures, isLocked, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, releaseAttempt, takeAttempt, type Database } from './index.ts';
+import { beginAttempt, clearFailures, countRequest, endAttempt, isLocked, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, type Database } from './index.ts';
 
 for (const dialect of DIALECTS) {
   describe(`storage (${dialect})`, () => {
@@ -64,16 +64,24 @@ for (const dialect of DIALECTS) {
       assert.equal(claims.filter(Boolean).length, 1);
     });
 
-    test('attempt counters: atomic under concurrency, locked at the limit, released and cleared', async () => {
-      const results = await Promise.all(Array.from({ length: 9 }, () => takeAttempt(database.db, 'k1', 5)));
-      assert.equal(results.filter((r) => r.allowed).length, 5);
-      assert.deepEqual(results.filter((r) => r.allowed).map((r) => r.left).sort(), [0, 1, 2, 3, 4]);
-      assert.ok(await isLocked(database.db, 'k1', 5));
-      await clearFailures(database.db, 'k1');
-      assert.equal(await isLocked(database.db, 'k1', 5), false);
-      await takeAttempt(database.db, 'k2', 2);
-      await releaseAttempt(database.db, 'k2');
-      assert.equal((await takeAttempt(database.db, 'k2', 2)).left, 1, 'a released attempt is given back');
+    test('lockout: at most max checks failed or under way, even in parallel; busy is not locked; rate limits count', async () => {
+      const begun = await Promise.all(Array.from({ length: 9 }, () => beginAttempt(database.db, 'k1', 5)));
+      assert.equal(begun.filter((r) => r.allowed).length, 5, 'five checks at once at most');
+      assert.ok(begun.filter((r) => !r.allowed).every((r) => !r.locked), 'the rest are busy, not locked');
+      await Promise.all(begun.filter((r) => r.allowed).map(() => endAttempt(database.db, 'k1', 'succeeded')));
+      assert.equal((await beginAttempt(database.db, 'k1', 5)).allowed, true, 'correct sign-ins at once lock nobody out');
+      await endAttempt(database.db, 'k1', 'released');
+      for (let i = 0; i < 5; i++) {
+        const a = await beginAttempt(database.db, 'k2', 5);
+        assert.deepEqual([a.allowed, a.left], [true, 4 - i]);
+        await endAttempt(database.db, 'k2', 'failed');
+      }
+      assert.deepEqual(await beginAttempt(database.db, 'k2', 5), { allowed: false, locked: true, left: 0 });
+      assert.ok(await isLocked(database.db, 'k2', 5));
+      await clearFailures(database.db, 'k2');
+      assert.equal(await isLocked(database.db, 'k2', 5), false);
+      const counted = await Promise.all(Array.from({ length: 5 }, () => countRequest(database.db, 'r1', 3)));
+      assert.equal(counted.filter(Boolean).length, 3);
     });
 
     test('purgeExpired removes expired rows only', async () => {

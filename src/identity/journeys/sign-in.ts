@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { findPerson, findPersonByEmail } from '../../storage/index.ts';
 import { verifyPassword } from '../../security/passwords.ts';
-import { clearFailures, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, releaseAttempt, takeAttempt } from './state.ts';
+import { beginAttempt, endAttempt, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string } };
@@ -39,30 +39,31 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     const lockKey = `${deps.env.name}:password:${email}`;
     const addressKey = `${deps.env.name}:address:${req.ip}`;
     const clientId = j.details.params.client_id as string;
-    // Both attempts are reserved before the password is checked (storage/lockout.ts), so parallel guesses
-    // cannot exceed the limits.
-    const fromAddress = await takeAttempt(deps.db, addressKey, MAX_FAILURES_PER_ADDRESS);
+    // Both checks begin before the password is verified (storage/lockout.ts), so parallel guesses cannot
+    // exceed the limits.
+    const fromAddress = await beginAttempt(deps.db, addressKey, MAX_FAILURES_PER_ADDRESS);
     if (!fromAddress.allowed) {
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: 'address_rate_limited', correlationId: j.uid });
       return show(reply, j.base, allowRegistration, { errors: [fieldError('email', `There have been too many failed sign-ins from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email }, 429);
     }
-    const attempt = await takeAttempt(deps.db, lockKey);
+    const attempt = await beginAttempt(deps.db, lockKey);
     if (!attempt.allowed) {
-      await releaseAttempt(deps.db, addressKey); // not a guess: the account was not tried
-      deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: 'account_locked', correlationId: j.uid });
-      return show(reply, j.base, allowRegistration, { errors: [fieldError('password', `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email }, 429);
+      await endAttempt(deps.db, addressKey, 'released'); // not a guess: the account was not tried
+      deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: attempt.locked ? 'account_locked' : 'account_busy', correlationId: j.uid });
+      const text = attempt.locked ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.` : 'This account is signing in elsewhere at this moment. Try again in a few seconds.';
+      return show(reply, j.base, allowRegistration, { errors: [fieldError('password', text)], email }, 429);
     }
     const person = await findPersonByEmail(deps.db, deps.env.name, email);
     const ok = await verifyPassword(password, person?.password_hash);
     if (!person || !ok) {
-      const left = attempt.left;
+      const [left] = await Promise.all([endAttempt(deps.db, lockKey, 'failed'), endAttempt(deps.db, addressKey, 'failed', MAX_FAILURES_PER_ADDRESS)]);
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
       const text = left === 0
         ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`
         : `Your email address or password is incorrect. You have ${left} more ${left === 1 ? 'try' : 'tries'} of ${MAX_FAILURES}.`;
       return show(reply, j.base, allowRegistration, { errors: [fieldError('email', text)], email }, left === 0 ? 429 : 401);
     }
-    await Promise.all([clearFailures(deps.db, lockKey), releaseAttempt(deps.db, addressKey)]);
+    await Promise.all([endAttempt(deps.db, lockKey, 'succeeded'), endAttempt(deps.db, addressKey, 'released')]);
     deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'ok', person: person.id, correlationId: j.uid, details: { level: person.proofing_level } });
     j.state = { personId: person.id, credentials: ['Cp'] };
     j.person = await findPerson(deps.db, deps.env.name, person.id);

@@ -22,7 +22,7 @@ export const journeyState = {
   },
 };
 
-export { clearFailures, LOCKOUT_MS, MAX_FAILURES, releaseAttempt, takeAttempt } from '../../storage/index.ts';
+export { beginAttempt, endAttempt, LOCKOUT_MS, MAX_FAILURES } from '../../storage/index.ts';
 
 /** Failed sign-ins from one address across all accounts (password spraying), before it is refused. */
 export const MAX_FAILURES_PER_ADDRESS = 30;
