@@ -3,12 +3,14 @@
  * starts at the service's start URL, presses its NHS login button, goes through the toolkit's journey pages
  * as a persona, and observes where the service then leaves the person: final URL, status, text, screenshot.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Persona } from './plan.ts';
 
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
-export function launchChromium(executablePath: string): Promise<Browser> {
+/** playwright-core is loaded only when a run starts: the server does not carry it otherwise. */
+export async function launchChromium(executablePath: string): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath, args: CHROMIUM_FLAGS });
 }
 
