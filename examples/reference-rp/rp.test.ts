@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { accessibilityProblems, freePort, launchChromium } from '../../src/test-support/chromium.ts';
+import { accessibilityProblems, freePort, launchChromium, localContext } from '../../src/test-support/chromium.ts';
 import { DIALECTS, startListeningApp, type TestApp } from '../../src/test-support/harness.ts';
 import { registerClient } from '../../src/identity/index.ts';
 import { createReferenceRp } from './rp.ts';
@@ -47,7 +47,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('login with a P9 user shows the claims, then single sign-on skips the sign-in', async () => {
-      const context = await browser.newContext();
+      const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);
       const button = page.locator('#nhs-login');
@@ -70,7 +70,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('the service signs the person in again after 30 minutes idle (its own session, not NHS login\'s)', async () => {
-      const context = await browser.newContext();
+      const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);
       await page.click('#nhs-login');
@@ -89,7 +89,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('the journey pages pass axe WCAG 2.2 AA checks, including with errors shown', async () => {
-      const context = await browser.newContext();
+      const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);
       await page.click('#nhs-login');
@@ -111,21 +111,23 @@ for (const dialect of DIALECTS) {
     });
 
     test('declining consent ends on the service\'s no-consent screen', async () => {
-      const context = await browser.newContext();
+      const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);
       await page.click('#nhs-login');
       await signInAs(page, 'testuserlive+1@demo.signin.nhs.uk');
       await page.click('button:has-text("I do not agree")');
-      assert.ok(await page.locator('text=Go back and share your information').first().isVisible());
+      // A click does not wait for the next page to load: wait for what the next page shows (fails on timeout).
+      await page.getByText('Go back and share your information').first().waitFor();
       await page.click('button:has-text("Continue without sharing")');
+      await page.waitForURL(`${rpUrl}/**`);
       assert.equal(await page.locator('h1').innerText(), 'You cannot continue without sharing your information');
       assert.ok(await page.locator('a[href="tel:111"]').count());
       await context.close();
     });
 
     test('a P5 user is taken through proving their identity, then returns with P9', async () => {
-      const context = await browser.newContext();
+      const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);
       await page.click('#nhs-login');

@@ -77,13 +77,22 @@ async function findButton(page: Page, selector: string | undefined) {
   return page.getByRole('link', { name: BUTTON }).or(page.getByRole('button', { name: BUTTON })).first();
 }
 
-/** One journey in a fresh browser context, so no test inherits another's cookies. */
-export async function drive(browser: Browser, o: DriveOptions): Promise<Observation> {
+/** A fresh browser context carrying the run's mark for the issuer, so no test inherits another's cookies. */
+async function markedContext(browser: Browser, o: DriveOptions): Promise<BrowserContext> {
   const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl) });
+  const issuer = new URL(o.issuer);
+  await context.addCookies([{ name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' }]);
+  // Web fonts never change a verdict, and where the NHS font host (assets.nhs.uk) is unreachable each page
+  // would wait for the font requests to time out (about 5 s a page without internet access).
+  await context.route(/\.woff2?(\?|$)/, (route) => route.abort());
+  return context;
+}
+
+/** One journey in a fresh browser context. */
+export async function drive(browser: Browser, o: DriveOptions): Promise<Observation> {
+  const context = await markedContext(browser, o);
   try {
-    const issuer = new URL(o.issuer);
-    await context.addCookies([{ name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' }]);
-    return await journey(context, o, issuer);
+    return await journey(context, o, new URL(o.issuer));
   } finally {
     await context.close();
   }
@@ -174,11 +183,9 @@ async function journey(context: BrowserContext, o: DriveOptions, issuer: URL): P
 
 /** Follows a link on the service's page to the settings page, in the same browser session. */
 export async function followSettings(browser: Browser, o: DriveOptions, settingsUrl: string): Promise<{ observation: Observation; settings?: { status: number; text: string } }> {
-  const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl) });
+  const context = await markedContext(browser, o);
   try {
-    const issuer = new URL(o.issuer);
-    await context.addCookies([{ name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' }]);
-    const observation = await journey(context, o, issuer);
+    const observation = await journey(context, o, new URL(o.issuer));
     const link = observation.links.find((h) => h.split(/[?#]/)[0] === settingsUrl);
     if (!link) return { observation };
     const page = context.pages()[0]!;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import type { Browser } from 'playwright-core';
 import { startListeningApp, type TestApp } from '../test-support/harness.ts';
-import { accessibilityProblems, launchChromium } from '../test-support/chromium.ts';
+import { accessibilityProblems, launchChromium, localContext } from '../test-support/chromium.ts';
 import { createTeamAdmin } from '../onboarding/index.ts';
 
 let app: TestApp & { origin: string };
@@ -22,7 +22,7 @@ after(async () => {
 
 test('a team admin sets up, signs in with TOTP, and every console page passes axe', async () => {
   const { setupSecret } = await createTeamAdmin(app.database.db, 'admin@nhs.example');
-  const page = await (await browser.newContext()).newPage();
+  const page = await (await localContext(browser)).newPage();
   const problems: Record<string, string[]> = {};
   await page.goto(`${origin}/console/setup/${setupSecret}`);
   problems.setup = await accessibilityProblems(page);
@@ -70,7 +70,7 @@ test('a delivery manager takes a partner from application to live, gate by gate,
 
   // The delivery manager signs in to the console in Chromium.
   const { setupSecret } = await addTeamMember(db, { email: 'cli' }, 'dm@gateway-team.example', 'delivery_manager');
-  const page = await (await browser.newContext()).newPage();
+  const page = await (await localContext(browser)).newPage();
   await page.goto(`${origin}/console/setup/${setupSecret}`);
   const secret = await page.locator('#totp-secret').innerText();
   await page.fill('#password', 'a long console passphrase');

@@ -19,6 +19,19 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await ready.json(), { status: 'ready', database: dialect });
     });
 
+    test('every page starts the design system\'s components from a same-origin module that exists', async () => {
+      const html = await (await app.fetch('http://localhost:3000/portal/sign-in')).text();
+      const src = /<script type="module" src="([^"]+)"><\/script>/.exec(html)?.[1];
+      assert.ok(src, 'the page loads a module');
+      const init = await app.fetch(`http://localhost:3000${src}`);
+      assert.equal(init.status, 200);
+      assert.match(init.headers.get('content-type') ?? '', /javascript/);
+      const code = await init.text();
+      assert.match(code, /initAll\(\)/, 'nhsuk-frontend 10 components start only when initAll() is called');
+      const imported = /from '([^']+)'/.exec(code)?.[1];
+      assert.equal((await app.fetch(`http://localhost:3000${imported}`)).status, 200, `${imported} is served`);
+    });
+
     test('unknown pages and client errors: NHS-style pages', async () => {
       const missing = await app.fetch('http://localhost:3000/no/such/page');
       assert.equal(missing.status, 404);

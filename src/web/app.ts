@@ -8,7 +8,7 @@ import type { Config } from '../config/index.ts';
 import { createEventSink, openDatabase, purgeExpired, type Database, type EventSink } from '../storage/index.ts';
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
-import { ASSET_PREFIX, createRenderer, NHSUK_DIST } from './views.ts';
+import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST } from './views.ts';
 import { createMailer, deliverWebhooks, pipeline, STAGES, type Mailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
@@ -60,6 +60,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   await fastify.register(formbody);
   await fastify.register(cookie);
   await fastify.register(fastifyStatic, { root: NHSUK_DIST, prefix: `${ASSET_PREFIX}/`, maxAge: '1d' });
+  fastify.get(INIT_SCRIPT_PATH, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(INIT_SCRIPT));
   // Counted when the response finishes, so protocol requests handed to the engine (hijacked) count too.
   fastify.addHook('onRequest', async (req, reply) => {
     const url = req.url; // before the environment hook hands the request to the engine relative to its issuer

@@ -6,6 +6,12 @@ import nunjucks from 'nunjucks';
 const require = createRequire(import.meta.url);
 export const NHSUK_DIST = path.join(path.dirname(require.resolve('nhsuk-frontend/package.json')), 'dist');
 export const ASSET_PREFIX = '/nhsuk-frontend';
+/**
+ * nhsuk-frontend 10 no longer starts its components by itself: a page must call initAll() (header menu, error
+ * summary focus, character counts...). An external same-origin module, so a strict CSP needs no inline script.
+ */
+export const INIT_SCRIPT_PATH = `${ASSET_PREFIX}-init.js`;
+export const INIT_SCRIPT = `import { initAll } from '${ASSET_PREFIX}/nhsuk/nhsuk-frontend.min.js';\ninitAll();\n`;
 
 export type Render = (view: string, context?: Record<string, unknown>) => string;
 
@@ -15,6 +21,7 @@ export function createRenderer(viewDirs: string[]): Render {
     throwOnUndefined: false,
   });
   env.addGlobal('assetPrefix', ASSET_PREFIX);
+  env.addGlobal('initScript', INIT_SCRIPT_PATH);
   // A plain string, '' when the field has no error: a macro would return markup, which is truthy even when
   // empty, and every field would then show an (empty) error message.
   env.addGlobal('errorFor', (errors: { field?: string; href?: string; text: string }[] | undefined, field: string) =>
