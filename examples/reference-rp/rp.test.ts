@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { accessibilityProblems, freePort, launchChromium, localContext } from '../../src/test-support/chromium.ts';
+import { accessibilityProblems, freePort, clickToNextPage, launchChromium, localContext } from '../../src/test-support/chromium.ts';
 import { DIALECTS, startListeningApp, type TestApp } from '../../src/test-support/harness.ts';
 import { registerClient } from '../../src/identity/index.ts';
 import { createReferenceRp } from './rp.ts';
@@ -15,9 +15,9 @@ import { createReferenceRp } from './rp.ts';
 async function signInAs(page: Page, email: string) {
   await page.fill('#email', email);
   await page.fill('#password', 'Passw0rd$1');
-  await page.click('button:has-text("Continue")');
+  await clickToNextPage(page, page.locator('button:has-text("Continue")'));
   await page.fill('#otp', '190696');
-  await page.click('button:has-text("Continue")');
+  await clickToNextPage(page, page.locator('button:has-text("Continue")'));
 }
 
 for (const dialect of DIALECTS) {
@@ -57,13 +57,13 @@ for (const dialect of DIALECTS) {
       assert.match(await page.title(), /NHS login/);
       await signInAs(page, 'testuserlive@demo.signin.nhs.uk');
       assert.match(await page.locator('#shared-items').innerText(), /NHS number/);
-      await page.click('button:has-text("Continue")');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       await page.waitForURL(`${rpUrl}/`);
       assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/);
       assert.match(await page.locator('#claims').innerText(), /9686368973/);
 
-      await page.click('button:has-text("Sign out")');
-      await page.click('#nhs-login');
+      await clickToNextPage(page, page.locator('button:has-text("Sign out")'));
+      await clickToNextPage(page, page.locator('#nhs-login'));
       await page.waitForURL(`${rpUrl}/`);
       assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/, 'signed in again without any NHS login page');
       await context.close();
@@ -73,9 +73,9 @@ for (const dialect of DIALECTS) {
       const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);
-      await page.click('#nhs-login');
+      await clickToNextPage(page, page.locator('#nhs-login'));
       await signInAs(page, 'testuserlive+6@demo.signin.nhs.uk');
-      await page.click('button:has-text("Continue")');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       await page.waitForURL(`${rpUrl}/`);
       clockOffset = 29 * 60 * 1000;
       await page.reload();
@@ -92,19 +92,19 @@ for (const dialect of DIALECTS) {
       const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);
-      await page.click('#nhs-login');
+      await clickToNextPage(page, page.locator('#nhs-login'));
       const problems: Record<string, string[]> = {};
       problems['sign-in'] = await accessibilityProblems(page);
-      await page.click('button:has-text("Continue")');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       problems['sign-in with errors'] = await accessibilityProblems(page);
       await page.fill('#email', 'testuserlive+5@demo.signin.nhs.uk');
       await page.fill('#password', 'Passw0rd$1');
-      await page.click('button:has-text("Continue")');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       problems.otp = await accessibilityProblems(page);
       await page.fill('#otp', '190696');
-      await page.click('button:has-text("Continue")');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       problems.consent = await accessibilityProblems(page);
-      await page.click('button:has-text("I do not agree")');
+      await clickToNextPage(page, page.locator('button:has-text("I do not agree")'));
       problems.decline = await accessibilityProblems(page);
       await context.close();
       assert.deepEqual(Object.fromEntries(Object.entries(problems).filter(([, v]) => v.length)), {});
@@ -114,12 +114,11 @@ for (const dialect of DIALECTS) {
       const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);
-      await page.click('#nhs-login');
+      await clickToNextPage(page, page.locator('#nhs-login'));
       await signInAs(page, 'testuserlive+1@demo.signin.nhs.uk');
-      await page.click('button:has-text("I do not agree")');
-      // A click does not wait for the next page to load: wait for what the next page shows (fails on timeout).
-      await page.getByText('Go back and share your information').first().waitFor();
-      await page.click('button:has-text("Continue without sharing")');
+      await clickToNextPage(page, page.locator('button:has-text("I do not agree")'));
+      assert.ok(await page.getByText('Go back and share your information').first().isVisible());
+      await clickToNextPage(page, page.locator('button:has-text("Continue without sharing")'));
       await page.waitForURL(`${rpUrl}/**`);
       assert.equal(await page.locator('h1').innerText(), 'You cannot continue without sharing your information');
       assert.ok(await page.locator('a[href="tel:111"]').count());
@@ -130,14 +129,14 @@ for (const dialect of DIALECTS) {
       const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);
-      await page.click('#nhs-login');
+      await clickToNextPage(page, page.locator('#nhs-login'));
       await signInAs(page, 'testuserlive+p5_1@demo.signin.nhs.uk');
       assert.equal(await page.locator('h1').innerText(), 'Check your photo ID');
-      await page.click('button:has-text("Continue")');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       assert.match(await page.locator('.nhsuk-error-summary').innerText(), /Select the photo ID/);
       await page.check('input[value="passport"]');
-      await page.click('button:has-text("Continue")');
-      await page.click('button:has-text("Continue")');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       await page.waitForURL(`${rpUrl}/`);
       assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/);
       await context.close();

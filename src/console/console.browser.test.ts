@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import type { Browser } from 'playwright-core';
 import { startListeningApp, type TestApp } from '../test-support/harness.ts';
-import { accessibilityProblems, launchChromium, localContext } from '../test-support/chromium.ts';
+import { accessibilityProblems, clickToNextPage, launchChromium, localContext } from '../test-support/chromium.ts';
 import { createTeamAdmin } from '../onboarding/index.ts';
 
 let app: TestApp & { origin: string };
@@ -29,12 +29,12 @@ test('a team admin sets up, signs in with TOTP, and every console page passes ax
   const secret = await page.locator('#totp-secret').innerText();
   await page.fill('#password', 'a long console passphrase');
   await page.fill('#code', await generate({ secret }));
-  await page.click('button:has-text("Finish set-up")');
+  await clickToNextPage(page, page.locator('button:has-text("Finish set-up")'));
   problems['sign-in'] = await accessibilityProblems(page);
   await page.fill('#email', 'admin@nhs.example');
   await page.fill('#password', 'a long console passphrase');
   await page.fill('#code', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
-  await page.click('button:has-text("Sign in")');
+  await clickToNextPage(page, page.locator('button:has-text("Sign in")'));
   assert.equal(await page.locator('h1').innerText(), 'Partners');
   problems.pipeline = await accessibilityProblems(page);
   for (const path of ['/console/audit', '/console/outbox']) {
@@ -75,21 +75,21 @@ test('a delivery manager takes a partner from application to live, gate by gate,
   const secret = await page.locator('#totp-secret').innerText();
   await page.fill('#password', 'a long console passphrase');
   await page.fill('#code', await generate({ secret }));
-  await page.click('button:has-text("Finish set-up")');
+  await clickToNextPage(page, page.locator('button:has-text("Finish set-up")'));
   await page.fill('#email', 'dm@gateway-team.example');
   await page.fill('#password', 'a long console passphrase');
   await page.fill('#code', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
-  await page.click('button:has-text("Sign in")');
+  await clickToNextPage(page, page.locator('button:has-text("Sign in")'));
   const gate = (g: string) => page.locator(`section[data-gate="${g}"]`);
   const decide = async (g: string, criteria: string[], reason: string) => {
     await page.goto(`${origin}/console/partners/${org}`);
     for (const c of criteria) {
       await gate(g).locator(`input#met-${g}-${c}`).check();
-      await gate(g).locator(`#criterion-${c} button`).click();
+      await clickToNextPage(page, gate(g).locator(`#criterion-${c} button`));
     }
     await gate(g).locator('input[value="approve"]').check();
     await gate(g).locator(`#reason-${g}`).fill(reason);
-    await gate(g).locator('button:has-text("Record decision")').click();
+    await clickToNextPage(page, gate(g).locator('button:has-text("Record decision")'));
     assert.equal(await gate(g).getAttribute('data-status'), 'approved', `${g} approved`);
   };
   const problems: Record<string, string[]> = {};

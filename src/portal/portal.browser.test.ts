@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { accessibilityProblems, freePort, launchChromium, localContext } from '../test-support/chromium.ts';
+import { accessibilityProblems, freePort, clickToNextPage, launchChromium, localContext } from '../test-support/chromium.ts';
 import { DIALECTS, startListeningApp, type TestApp } from '../test-support/harness.ts';
 import { outbox } from '../onboarding/index.ts';
 import { createReferenceRp } from '../../examples/reference-rp/rp.ts';
@@ -18,8 +18,7 @@ import { createReferenceRp } from '../../examples/reference-rp/rp.ts';
 async function emptySubmission(page: Page, url: string, button: string, prefilled: string[] = []): Promise<string[]> {
   await page.goto(url);
   for (const field of prefilled) await page.fill(field, '');
-  await page.locator('form[method="post"] button', { hasText: button }).first().click();
-  await page.waitForLoadState();
+  await clickToNextPage(page, page.locator('form[method="post"] button', { hasText: button }).first());
   const summary = page.locator('.nhsuk-error-summary');
   assert.equal(await summary.count(), 1, `${url}: one error summary after "${button}"`);
   assert.match(await page.title(), /^Error: /, `${url}: the title says there is an error`);
@@ -64,7 +63,7 @@ for (const dialect of DIALECTS) {
       await page.fill('#name', 'Dana Developer');
       await page.fill('#email', 'dana@example.org');
       await page.fill('#password', 'a long sandpit passphrase');
-      await page.click('button:has-text("Create account")');
+      await clickToNextPage(page, page.locator('button:has-text("Create account")'));
       assert.equal(await page.locator('h1').innerText(), 'Check your email');
       const mail = (await outbox(app.database.db, 'dana@example.org'))[0]!;
       await page.goto(/(http:\S+\/portal\/confirm\/\S+)/.exec(mail.body)![1]!);
@@ -137,16 +136,16 @@ for (const dialect of DIALECTS) {
         await page.fill('#name', 'Erin Errors');
         await page.fill('#email', 'erin@example.org');
         await page.fill('#password', 'a long sandpit passphrase');
-        await page.click('button:has-text("Create account")');
+        await clickToNextPage(page, page.locator('button:has-text("Create account")'));
         const mail = (await outbox(app.database.db, 'erin@example.org'))[0]!;
         await page.goto(/(http:\S+\/portal\/confirm\/\S+)/.exec(mail.body)![1]!);
         await page.goto(`${origin}/portal/sign-in`);
         await page.fill('#email', 'erin@example.org');
         await page.fill('#password', 'a long sandpit passphrase');
-        await page.click('button:has-text("Sign in")');
+        await clickToNextPage(page, page.locator('button:has-text("Sign in")'));
         await emptySubmission(page, `${origin}/portal/organisations/new`, 'Continue');
         await page.fill('#name', 'Erin Health Ltd');
-        await page.click('button:has-text("Continue")');
+        await clickToNextPage(page, page.locator('button:has-text("Continue")'));
         const orgBase = page.url().replace(/(\/portal\/organisations\/[^/]+).*$/, '$1');
         assert.match(orgBase, /\/portal\/organisations\/[^/]+$/);
 
@@ -159,7 +158,7 @@ for (const dialect of DIALECTS) {
         await emptySubmission(page, `${orgBase}/edit`, 'Continue', ['#name']);
         // The PDS record is a list with a first choice, never empty: its error is choosing a record twice.
         await page.goto(`${orgBase}/test-users`);
-        await page.click('button:has-text("Create test user")');
+        await clickToNextPage(page, page.locator('button:has-text("Create test user")'));
         assert.equal(await page.locator('#test-users tbody tr').count(), 1);
         assert.deepEqual(await emptySubmission(page, `${orgBase}/test-users`, 'Create test user'), ['You already have a test user for that PDS record: change it below']);
       } finally {

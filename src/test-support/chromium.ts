@@ -2,7 +2,7 @@
 export { freePort } from './ports.ts';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
@@ -18,6 +18,17 @@ export async function localContext(browser: Browser, options: BrowserContextOpti
   const context = await browser.newContext(options);
   await context.route((url) => !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname), (route) => route.abort('blockedbyclient'));
   return context;
+}
+
+/**
+ * Clicks and waits until the next document has loaded. A click returns once the click is done, and a form
+ * post answered on the same URL leaves nothing else to wait for: mark this document, wait for one without it.
+ */
+export async function clickToNextPage(page: Page, target: Locator): Promise<void> {
+  await page.evaluate(() => { (globalThis as { previousPage?: boolean }).previousPage = true; });
+  await target.click();
+  await page.waitForFunction(() => !(globalThis as { previousPage?: boolean }).previousPage);
+  await page.waitForLoadState();
 }
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
