@@ -71,6 +71,15 @@ test('clients sso sets the pairs (audited); keys rotate publishes then switches,
   c = capture();
   await main(['audit', 'export'], c.io, env);
   assert.match(c.out.join(''), /client\.sso_pairs/);
+  c = capture();
+  assert.equal(await main(['audit', 'verify', '--json'], c.io, env), 0);
+  const { head } = JSON.parse(c.out[0]!) as { head: string };
+  c = capture();
+  assert.equal(await main(['audit', 'verify', '--head', head], c.io, env), 0);
+  assert.match(c.out[0]!, /Audit trail intact: \d+ entries\. Head: /);
+  c = capture();
+  assert.equal(await main(['audit', 'verify', '--head', `99${head}`], c.io, env), 1, 'a head the trail does not reach');
+  assert.match(c.out[0]!, /AUDIT TRAIL BROKEN/);
 
   c = capture();
   assert.equal(await main(['keys', 'rotate', '--env', 'sandpit', '--step', 'switch', '--json'], c.io, env), 1);

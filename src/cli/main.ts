@@ -28,7 +28,8 @@ const USAGE = `Usage:
   toolkit keys rotate --env ENV --step publish|switch|retire
                                                       rotate an environment's signing key (three steps)
   toolkit team create-admin --email EMAIL             a console admin, with a one-time set-up link
-  toolkit audit verify [--json]                       check the audit trail's hash chain (exit 1 if broken)
+  toolkit audit verify [--head SEQ:HASH] [--json]     check the audit trail's hash chain (exit 1 if broken);
+                                                      --head: a head printed earlier must still be in it
   toolkit audit export                                the whole audit trail as JSON
   toolkit conformance run --client ID --start-url URL [--env sandpit|integration] [--only TEST...]
                           [--button SELECTOR] [--signed-in-text TEXT] [--junit FILE] [--report FILE] [--json]
@@ -77,6 +78,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         'signed-in-text': { type: 'string' },
         junit: { type: 'string' },
         report: { type: 'string' },
+        head: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },

@@ -15,8 +15,8 @@ export async function teamCreateAdmin(db: Db, config: Config, v: Values, io: Io)
 }
 
 export async function auditVerify(db: Db, v: Values, io: Io): Promise<number> {
-  const verdict = await verifyAudit(db);
-  io.out(v.json ? JSON.stringify(verdict) : verdict.ok ? `Audit trail intact: ${verdict.entries} entries.` : `AUDIT TRAIL BROKEN at entry ${verdict.brokenAt}: ${verdict.problem}.`);
+  const verdict = await verifyAudit(db, typeof v.head === 'string' ? v.head : undefined);
+  io.out(v.json ? JSON.stringify(verdict) : verdict.ok ? `Audit trail intact: ${verdict.entries} entries.${verdict.head ? ` Head: ${verdict.head} (keep it elsewhere; pass it as --head later to detect removed entries).` : ''}` : `AUDIT TRAIL BROKEN at entry ${verdict.brokenAt}: ${verdict.problem}.`);
   return verdict.ok ? 0 : 1;
 }
 

@@ -38,6 +38,20 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([v.ok, v.brokenAt], [false, 3]);
     });
 
+    test('entries cut off the end: a valid shorter chain, caught only with a head kept elsewhere', async () => {
+      await fresh();
+      const { head } = await verifyAudit(database.db);
+      assert.match(head ?? '', /^5:[0-9a-f]{64}$/);
+      assert.equal((await verifyAudit(database.db, head)).ok, true);
+      await database.db.deleteFrom('audit').where('seq', '>=', 4).execute();
+      assert.equal((await verifyAudit(database.db)).ok, true, 'the chain alone cannot tell');
+      assert.deepEqual(await verifyAudit(database.db, head), { ok: false, entries: 3, brokenAt: 5, problem: `the recorded head ${head} is no longer in the trail: entries were removed from its end` });
+      await appendAudit(database.db, { actor: 'x', action: 'a', subject: 'again' });
+      await appendAudit(database.db, { actor: 'x', action: 'a', subject: 'again' });
+      const v = await verifyAudit(database.db, head);
+      assert.deepEqual([v.ok, v.brokenAt], [false, 5], 'rewritten entries do not match the recorded head');
+    });
+
     test('reordered entries', async () => {
       await fresh();
       const [two, four] = await Promise.all([2, 4].map((s) => database.db.selectFrom('audit').selectAll().where('seq', '=', s).executeTakeFirstOrThrow()));

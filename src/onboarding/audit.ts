@@ -44,9 +44,15 @@ export interface AuditVerdict {
   /** The first entry whose hash or link does not match, when not ok. */
   brokenAt?: number;
   problem?: string;
+  /** The newest entry as `seq:hash`: kept outside the database, it later shows whether entries were cut off the end. */
+  head?: string;
 }
 
-export async function verifyAudit(db: Db): Promise<AuditVerdict> {
+/**
+ * Walks the chain. A chain alone cannot show that its newest entries were removed (what remains is a valid
+ * shorter chain), so a head recorded earlier elsewhere (`seq:hash`) can be given: it must still be in the chain.
+ */
+export async function verifyAudit(db: Db, anchor?: string): Promise<AuditVerdict> {
   const rows = await db.selectFrom('audit').selectAll().orderBy('seq').execute();
   let prev = GENESIS;
   for (const [i, r] of rows.entries()) {
@@ -56,7 +62,14 @@ export async function verifyAudit(db: Db): Promise<AuditVerdict> {
     if (entryHash(prev, base) !== hash) return { ok: false, entries: rows.length, brokenAt: r.seq, problem: 'its contents were changed' };
     prev = hash;
   }
-  return { ok: true, entries: rows.length };
+  if (anchor) {
+    const [seq, hash] = anchor.split(':');
+    const at = rows[Number(seq) - 1];
+    if (!at) return { ok: false, entries: rows.length, brokenAt: Number(seq) || 0, problem: `the recorded head ${anchor} is no longer in the trail: entries were removed from its end` };
+    if (at.hash !== hash) return { ok: false, entries: rows.length, brokenAt: at.seq, problem: `entry ${at.seq} is not the one recorded as head ${anchor}` };
+  }
+  const last = rows.at(-1);
+  return { ok: true, entries: rows.length, ...(last ? { head: `${last.seq}:${last.hash}` } : {}) };
 }
 
 export function auditEntries(db: Db, limit = 1000) {
