@@ -131,7 +131,7 @@ interface RunContext {
 async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ observation: Observation; events: RunEvent[]; settings?: { status: number; text: string } | undefined; persona: string }> {
   const { d, run } = ctx;
   const testId = attempt > 1 ? `${spec.id}#${attempt}` : spec.id;
-  const value = await createRunMark(d.db, run.env, { runId: run.id, testId, fault: spec.fault });
+  const value = await createRunMark(d.db, run.env, run.client_id, { runId: run.id, testId, fault: spec.fault });
   const persona = personaFor(run.env, spec.persona);
   const o: DriveOptions = { startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.options.buttonSelector, mark: { name: MARK_COOKIE, value } };
   const since = Date.now();

@@ -8,12 +8,11 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { EnvironmentConfig } from '../config/index.ts';
-import { findClientRow, takeClientFault, type Db, type EventSink } from '../storage/index.ts';
-import { decodeJwt } from 'jose';
+import { takeClientFault, type Db, type EventSink } from '../storage/index.ts';
 import type { AccessTokenCodec } from './access-token.ts';
 import { rememberIdToken } from './sso.ts';
 import { isFaultKind, spoilIdToken, type AnyFault } from './faults.ts';
-import { linkAccessToken, linkCode, MARK_COOKIE, markForAccessToken, markForCode, markOf, publishedRunKeys, runSigningKey, type RunMark } from './run-marks.ts';
+import { linkAccessToken, linkCode, MARK_COOKIE, markForAccessToken, markForCode, markOf, publishedRunKeys, runActive, runSigningKey, type RunMark } from './run-marks.ts';
 import { MAX_CLIENT_USER_METADATA, setClientUserMetadata } from './client-user-metadata.ts';
 
 export interface OidcError {
@@ -100,17 +99,17 @@ export function profileMiddleware(provider: Provider, codec: AccessTokenCodec, c
         events.record({ env: config.name, clientId: ctx.state.patchClientId, kind: 'userinfo_patch', outcome: failed ? 'error' : 'ok', reason: failed ? [failed.error, failed.error_description].filter(Boolean).join(': ') : undefined, person: ctx.state.patchSub, details: { status: ctx.status } });
         return;
       }
-      if (handle && (await findClientRow(db, config.name, String(decodeJwt(token!).client_id)))?.status === 'suspended') {
-        // A suspended client's tokens stop working at once, not only when they expire.
-        invalidToken(ctx, 'the client this token was issued to is suspended by the NHS login team');
-        recordExchange(ctx, events, config, 'userinfo', { error: 'invalid_token', error_description: 'client suspended' });
-        return;
-      }
       if (handle) ctx.req.headers.authorization = `Bearer ${handle}`;
       ctx.state.userinfoHandle = handle;
     }
     await next();
     const route = ctx.oidc?.route;
+    if (route === 'userinfo' && ctx.status === 200 && (ctx.oidc.client as unknown as { nhs_status?: string } | undefined)?.nhs_status === 'suspended') {
+      // A suspended client's tokens stop working at once, not only when they expire. The engine has just read
+      // the client for this token; its claims are replaced before anything is sent.
+      invalidToken(ctx, 'the client this token was issued to is suspended by the NHS login team');
+      ctx.state.oidcError = { error: 'invalid_token', error_description: 'client suspended' };
+    }
     // Conformance runs: only requests that carry a run's mark (or redeem what it issued) are tagged or spoiled.
     if (ctx.cookies.get(MARK_COOKIE, { signed: false }) || route === 'token' || route === 'userinfo') await trackRun(ctx, config, db, ctx.state.userinfoHandle as string | undefined);
     if (route === 'jwks' && ctx.body && typeof ctx.body === 'object' && config.name !== 'live') {
@@ -204,6 +203,8 @@ async function trackRun(ctx: KoaContextWithOIDC, config: EnvironmentConfig, db: 
   if (route === 'authorization' || route === 'resume') {
     mark = await markOf(db, config.name, ctx.cookies.get(MARK_COOKIE, { signed: false }));
     if (mark && code?.jti) await linkCode(db, config.name, codeRef(code.jti), mark);
+  } else if (!runActive(ctx.oidc.client)) {
+    return; // token and userinfo requests of a client no run is driving: nothing to look up
   } else if (route === 'token') {
     mark = code?.jti ? await markForCode(db, config.name, codeRef(code.jti)) : undefined;
     const at = ctx.oidc.entities.AccessToken as { jti?: string } | undefined;

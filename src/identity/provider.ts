@@ -169,7 +169,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       token_endpoint_auth_method: 'private_key_jwt',
       id_token_signed_response_alg: 'RS512',
     },
-    extraClientMetadata: { properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_to', 'nhs_status', 'nhs_fault'] },
+    extraClientMetadata: { properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_to', 'nhs_status', 'nhs_fault', 'nhs_conformance_until'] },
     extraParams: {
       vtr: checkAuthorizationProfile(deps),
       asserted_login_identity: null,

@@ -22,7 +22,7 @@ for (const dialect of DIALECTS) {
     after(() => app.stop());
     const marked = async (testId: string, fault?: string) => {
       const b = new Browser(app.fetch, 'http://localhost:3000');
-      b.addCookie(MARK_COOKIE, await createRunMark(app.database.db, 'sandpit', { runId: 'run-1', testId, fault: fault as never }), '/sandpit');
+      b.addCookie(MARK_COOKIE, await createRunMark(app.database.db, 'sandpit', rp.client.clientId, { runId: 'run-1', testId, fault: fault as never }), '/sandpit');
       return b;
     };
 

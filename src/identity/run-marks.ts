@@ -8,7 +8,7 @@
  * token it returns, for userinfo. All of it lives in the database (kv), so every instance sees the same.
  */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { kvGet, kvPut, type Db } from '../storage/index.ts';
+import { kvGet, kvPut, markClientInConformance, type Db } from '../storage/index.ts';
 import { newSecret } from '../security/tokens.ts';
 import type { AnyFault } from './faults.ts';
 
@@ -23,11 +23,22 @@ export interface RunMark {
   fault?: AnyFault | undefined;
 }
 
-/** Makes a mark for one test of a run; returns the cookie value the driver's browser carries. */
-export async function createRunMark(db: Db, env: string, mark: RunMark): Promise<string> {
+/**
+ * Makes a mark for one test of a run against `clientId`; returns the cookie value the driver's browser
+ * carries. The client is flagged for as long as the mark lives, so that only its token and userinfo requests
+ * look for marks (runActive).
+ */
+export async function createRunMark(db: Db, env: string, clientId: string, mark: RunMark): Promise<string> {
   const value = newSecret();
   await kvPut(db, 'run-mark', `${env}:${value}`, mark, MARK_TTL_MS);
+  await markClientInConformance(db, env, clientId, Date.now() + MARK_TTL_MS);
   return value;
+}
+
+/** Whether a conformance run may be driving this client now (its flag outlives every mark made for it). */
+export function runActive(client: unknown): boolean {
+  const until = (client as { nhs_conformance_until?: number | null } | undefined)?.nhs_conformance_until;
+  return typeof until === 'number' && until > Date.now();
 }
 
 export function markOf(db: Db, env: string, cookie: string | undefined): Promise<RunMark | undefined> {

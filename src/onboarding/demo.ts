@@ -55,7 +55,7 @@ export async function seedDemo(db: Db, events: EventSink, now = Date.now()): Pro
     // Sandpit traffic for the environment figures, as the protocol record would hold it.
     if (p.approved) {
       const clientId = `demo${String(i).padStart(2, '0')}${randomUUID().replace(/-/g, '').slice(0, 24)}`;
-      await db.insertInto('client').values({ env: 'sandpit', client_id: clientId, name: p.name, metadata: JSON.stringify({ redirect_uris: [`https://${slug}.example/callback`], scope: 'openid profile email', jwks: { keys: [] } }), vtr: '["P9.Cp.Cd"]', im1: 0, sso_to: '[]', status: 'active', created_at: at(p.approved), organisation_id: id, fault: null }).execute();
+      await db.insertInto('client').values({ env: 'sandpit', client_id: clientId, name: p.name, metadata: JSON.stringify({ redirect_uris: [`https://${slug}.example/callback`], scope: 'openid profile email', jwks: { keys: [] } }), vtr: '["P9.Cp.Cd"]', im1: 0, sso_to: '[]', status: 'active', created_at: at(p.approved), organisation_id: id, fault: null, conformance_until: null }).execute();
       for (let n = 0; n < 5 + i * 3; n++) {
         events.record({ env: 'sandpit', clientId, kind: 'token', outcome: n % 9 === 8 ? 'error' : 'ok', reason: n % 9 === 8 ? 'invalid_client: client assertion aud was the issuer' : undefined, details: { grant_type: 'authorization_code' } });
         if (n % 4 === 0) events.record({ env: 'sandpit', clientId, kind: 'registration', outcome: 'ok', person: `demo-person-${i}-${n}` });

@@ -138,6 +138,7 @@ for (const dialect of DIALECTS) {
       await setClientStatus(d, dm.email, 'sandpit', rp.client.clientId, 'suspended', 'Security incident under investigation');
       const ui = await app.fetch(`${rp.issuer}/userinfo`, { headers: { authorization: `Bearer ${before.tokens.access_token}` } });
       assert.equal(ui.status, 401, 'its tokens stop working');
+      assert.deepEqual(Object.keys((await ui.json()) as object).sort(), ['error', 'error_description'], 'no claims are sent');
       await assert.rejects(login(app, rp, {}));
       const refresh = await app.fetch(rp.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: before.tokens.refresh_token!, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await rp.assertion() }).toString() });
       assert.match(await refresh.text(), /suspended/);

@@ -86,6 +86,7 @@ export function clientMetadata(row: ClientTable): Record<string, unknown> {
     nhs_status: c.status,
     // Only whether a fault is armed: the hot path reads the fault row just for those clients.
     nhs_fault: c.fault ? c.fault.kind : null,
+    nhs_conformance_until: row.conformance_until,
   };
 }
 
@@ -110,6 +111,7 @@ export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
       created_at: c.createdAt,
       organisation_id: c.organisationId,
       fault: null,
+      conformance_until: null,
     })
     .execute();
 }
@@ -160,6 +162,12 @@ export async function setClientSsoTo(db: Db, env: string, clientId: string, ssoT
 
 export async function setClientFault(db: Db, env: string, clientId: string, fault: ArmedFault | null): Promise<void> {
   await db.updateTable('client').set({ fault: fault ? JSON.stringify(fault) : null }).where('env', '=', env).where('client_id', '=', clientId).execute();
+}
+
+/** Records that a conformance run may drive this client until `until` (epoch ms); never shortens it. */
+export async function markClientInConformance(db: Db, env: string, clientId: string, until: number): Promise<void> {
+  await db.updateTable('client').set({ conformance_until: until }).where('env', '=', env).where('client_id', '=', clientId)
+    .where((eb) => eb.or([eb('conformance_until', 'is', null), eb('conformance_until', '<', until)])).execute();
 }
 
 /** Uses up one application of the client's armed fault; returns its kind, or undefined when none is left. */

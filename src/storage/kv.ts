@@ -3,20 +3,23 @@
  * journey state, cookie keys. Values are JSON.
  */
 import type { Db } from './db.ts';
+import { perDatabase, prepared } from './prepared.ts';
+
+// Read and written on the protocol hot paths (run marks, SSO, journey state), so compiled once per database.
+const queries = perDatabase((db) => ({
+  get: prepared(db, (ns: string, key: string) => db.selectFrom('kv').select(['value', 'expires_at']).where('ns', '=', ns).where('key', '=', key), 2),
+  put: prepared(db, (ns: string, key: string, value: string, expiresAt: number | null) =>
+    db.insertInto('kv').values({ ns, key, value, expires_at: expiresAt }).onConflict((oc) => oc.columns(['ns', 'key']).doUpdateSet({ value, expires_at: expiresAt })), 4),
+}));
 
 export async function kvGet<T>(db: Db, ns: string, key: string): Promise<T | undefined> {
-  const row = await db.selectFrom('kv').select(['value', 'expires_at']).where('ns', '=', ns).where('key', '=', key).executeTakeFirst();
+  const row = (await queries(db).get(ns, key)).rows[0];
   if (!row || (row.expires_at !== null && row.expires_at <= Date.now())) return undefined;
   return JSON.parse(row.value) as T;
 }
 
 export async function kvPut(db: Db, ns: string, key: string, value: unknown, ttlMs?: number): Promise<void> {
-  const row = { value: JSON.stringify(value), expires_at: ttlMs ? Date.now() + ttlMs : null };
-  await db
-    .insertInto('kv')
-    .values({ ns, key, ...row })
-    .onConflict((oc) => oc.columns(['ns', 'key']).doUpdateSet(row))
-    .execute();
+  await queries(db).put(ns, key, JSON.stringify(value), ttlMs ? Date.now() + ttlMs : null);
 }
 
 export async function kvDelete(db: Db, ns: string, key: string): Promise<void> {

@@ -391,6 +391,11 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('environment_request').addColumn('reason', 'text').execute();
     },
   },
+  '0017_client_conformance_until': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('client').addColumn('conformance_until', 'bigint').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

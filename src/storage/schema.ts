@@ -45,6 +45,11 @@ export interface ClientTable {
   organisation_id: string | null;
   /** An armed fault, JSON {kind, remaining, until}; see identity/faults.ts. */
   fault: string | null;
+  /**
+   * Until when (epoch ms) a conformance run may be driving this client (identity/run-marks.ts). The token and
+   * userinfo endpoints look for a run's mark only while it is set, so ordinary traffic pays no lookup.
+   */
+  conformance_until: number | null;
 }
 
 export interface PersonTable {
