@@ -2,12 +2,15 @@
  * The yardstick: a bare oidc-provider with its in-memory store doing the same token work as our token
  * endpoint (authorization_code, private_key_jwt with RS512, an RS512 ID token, an RS512 JWT access token
  * and a refresh token). Codes are minted out of band (GET /bench/codes?n=) so the measured phase is the token endpoint.
+ * With BARE_SQLITE=file it stores its models through the toolkit's own adapter on that SQLite file instead: the
+ * difference between the two runs is the cost of persisting, the rest of our gap is the toolkit's own layers.
  *
- *   PORT, CLIENT_ID, CLIENT_JWK (public JWK JSON), REDIRECT_URI
+ *   PORT, CLIENT_ID, CLIENT_JWK (public JWK JSON), REDIRECT_URI, BARE_SQLITE
  */
 import http from 'node:http';
 import Provider from 'oidc-provider';
 import { exportJWK, generateKeyPair } from 'jose';
+import { oidcAdapterFactory, openDatabase } from '../src/storage/index.ts';
 
 const port = Number(process.env.PORT);
 const issuer = `http://localhost:${port}`;
@@ -57,8 +60,12 @@ class MemoryAdapter {
   }
 }
 
+const adapter = process.env.BARE_SQLITE
+  ? oidcAdapterFactory((await openDatabase({ kind: 'sqlite', file: process.env.BARE_SQLITE })).db, 'bare')
+  : MemoryAdapter;
+
 const provider = new Provider(issuer, {
-  adapter: MemoryAdapter as never,
+  adapter: adapter as never,
   clients: [{
     client_id: clientId,
     redirect_uris: [redirectUri],
