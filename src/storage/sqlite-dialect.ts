@@ -1,7 +1,8 @@
 /**
  * A Kysely dialect over Node's built-in `node:sqlite` (no native addon to build).
  * SQLite allows one writer at a time and `DatabaseSync` is synchronous, so one connection is shared
- * behind a mutex: a transaction holds it from BEGIN to COMMIT, single queries hold it for one call.
+ * behind a mutex: a transaction holds it from BEGIN to COMMIT, single queries hold it for one call and share
+ * a transaction per event-loop turn (GroupCommit).
  */
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
@@ -56,17 +57,72 @@ function toParam(v: unknown): SQLInputValue {
   return v as SQLInputValue;
 }
 
-class SqliteConnection implements DatabaseConnection {
+/**
+ * Group commit. Every statement outside an explicit transaction used to be a transaction of its own, and a
+ * commit (WAL frames, file locks) costs several times the statement. Now a write outside an explicit transaction
+ * opens a shared transaction that later statements of the same event-loop turn join, committed once at the end
+ * of the turn (setImmediate). No caller sees its result before that commit: a statement that ran inside the
+ * shared transaction is answered when it commits, or fails with the commit's error. So durability is what it was
+ * (a result is only ever observed committed); statements of one turn see each other's writes, which commit or
+ * fail together. An explicit transaction commits the shared one first, then runs on its own.
+ */
+class GroupCommit {
+  #open?: { done: Promise<void>; settle(err?: unknown): void };
   readonly #db: DatabaseSync;
-  readonly #cache = new Map<string, { stmt: StatementSync; reader: boolean }>();
   constructor(db: DatabaseSync) {
     this.#db = db;
   }
+  /** The shared transaction to run in, opened for writes; undefined for a read when none is open. */
+  join(write: boolean): Promise<void> | undefined {
+    if (!this.#open && write) {
+      this.#db.exec('begin immediate');
+      let settle!: (err?: unknown) => void;
+      const done = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+      done.catch(() => undefined); // each caller gets the error from its own await
+      this.#open = { done, settle };
+      setImmediate(() => this.commit());
+    }
+    return this.#open?.done;
+  }
+  /** After a statement failed: if SQLite rolled the shared transaction back (I/O error, disk full), say so to all. */
+  checkAborted(err: unknown): void {
+    const open = this.#open;
+    if (!open || this.#db.isTransaction) return;
+    this.#open = undefined;
+    open.settle(err);
+  }
+  commit(): void {
+    const open = this.#open;
+    if (!open) return;
+    this.#open = undefined;
+    try {
+      this.#db.exec('commit');
+      open.settle();
+    } catch (err) {
+      try {
+        this.#db.exec('rollback');
+      } catch {
+        // nothing to roll back: the failed commit ended the transaction
+      }
+      open.settle(err ?? new Error('commit failed'));
+    }
+  }
+}
 
-  #prepare(sql: string): { stmt: StatementSync; reader: boolean } {
+/** The one database connection, shared by everything in this process. */
+class SqliteCore {
+  readonly db: DatabaseSync;
+  readonly group: GroupCommit;
+  readonly #cache = new Map<string, { stmt: StatementSync; reader: boolean }>();
+  constructor(db: DatabaseSync) {
+    this.db = db;
+    this.group = new GroupCommit(db);
+  }
+
+  prepare(sql: string): { stmt: StatementSync; reader: boolean } {
     let entry = this.#cache.get(sql);
     if (!entry) {
-      const stmt = this.#db.prepare(sql);
+      const stmt = this.db.prepare(sql);
       entry = { stmt, reader: stmt.columns().length > 0 };
       if (this.#cache.size >= STATEMENT_CACHE_SIZE) {
         const oldest = this.#cache.keys().next().value;
@@ -76,19 +132,42 @@ class SqliteConnection implements DatabaseConnection {
     }
     return entry;
   }
+}
+
+/** One acquisition of the shared connection: remembers whether it ran inside the shared transaction. */
+class SqliteConnection implements DatabaseConnection {
+  readonly core: SqliteCore;
+  inTransaction = false;
+  committed?: Promise<void> | undefined;
+  constructor(core: SqliteCore) {
+    this.core = core;
+  }
+
+  #join(sql: string): void {
+    if (this.inTransaction) return;
+    const done = this.core.group.join(!sql.startsWith('select'));
+    if (done) this.committed = done;
+  }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const { stmt, reader } = this.#prepare(compiled.sql);
+    const { stmt, reader } = this.core.prepare(compiled.sql);
+    this.#join(compiled.sql);
     const params = compiled.parameters.map(toParam);
-    if (reader) {
-      return { rows: stmt.all(...params) as R[] };
+    try {
+      if (reader) {
+        return { rows: stmt.all(...params) as R[] };
+      }
+      const { changes, lastInsertRowid } = stmt.run(...params);
+      return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+    } catch (err) {
+      this.core.group.checkAborted(err);
+      throw err;
     }
-    const { changes, lastInsertRowid } = stmt.run(...params);
-    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
   }
 
   async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-    const { stmt } = this.#prepare(compiled.sql);
+    const { stmt } = this.core.prepare(compiled.sql);
+    this.#join(compiled.sql);
     for (const row of stmt.iterate(...compiled.parameters.map(toParam))) {
       yield { rows: [row as R] };
     }
@@ -98,8 +177,7 @@ class SqliteConnection implements DatabaseConnection {
 class NodeSqliteDriver implements Driver {
   readonly #file: string;
   readonly #mutex = new Mutex();
-  #db?: DatabaseSync;
-  #connection?: SqliteConnection;
+  #core?: SqliteCore;
   #checkpointer?: Worker;
   #release?: () => void;
 
@@ -108,43 +186,54 @@ class NodeSqliteDriver implements Driver {
   }
 
   async init(): Promise<void> {
-    this.#db = new DatabaseSync(this.#file);
+    const db = new DatabaseSync(this.#file);
     // WAL lets readers in other processes (the CLI) proceed while the server writes.
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
     if (this.#file !== ':memory:') {
-      this.#db.exec('PRAGMA wal_autocheckpoint = 0');
+      db.exec('PRAGMA wal_autocheckpoint = 0');
       this.#checkpointer = new Worker(CHECKPOINTER, { eval: true, workerData: { file: this.#file, every: CHECKPOINT_EVERY_MS } });
       this.#checkpointer.unref();
     }
-    this.#connection = new SqliteConnection(this.#db);
+    this.#core = new SqliteCore(db);
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
     this.#release = await this.#mutex.lock();
-    return this.#connection!;
+    return new SqliteConnection(this.#core!);
   }
 
   async beginTransaction(c: DatabaseConnection): Promise<void> {
-    await c.executeQuery(CompiledQuery.raw('begin immediate'));
+    const conn = c as SqliteConnection;
+    conn.core.group.commit(); // the shared transaction's statements come first
+    conn.core.db.exec('begin immediate');
+    conn.inTransaction = true;
   }
   async commitTransaction(c: DatabaseConnection): Promise<void> {
-    await c.executeQuery(CompiledQuery.raw('commit'));
+    const conn = c as SqliteConnection;
+    conn.inTransaction = false;
+    conn.core.db.exec('commit');
   }
   async rollbackTransaction(c: DatabaseConnection): Promise<void> {
-    await c.executeQuery(CompiledQuery.raw('rollback'));
+    const conn = c as SqliteConnection;
+    conn.inTransaction = false;
+    conn.core.db.exec('rollback');
   }
-  async releaseConnection(): Promise<void> {
+  async releaseConnection(c: DatabaseConnection): Promise<void> {
     const release = this.#release;
     this.#release = undefined;
     release?.();
+    // Answered only once what this statement did (or read) is committed.
+    const committed = (c as SqliteConnection).committed;
+    if (committed) await committed;
   }
   async destroy(): Promise<void> {
+    this.#core?.group.commit();
     if (this.#checkpointer) {
       const exited = new Promise((resolve) => this.#checkpointer!.once('exit', resolve));
       this.#checkpointer.postMessage('stop');
       await exited;
     }
-    this.#db?.close();
+    this.#core?.db.close();
   }
 }
 

@@ -1,0 +1,87 @@
+/**
+ * The node:sqlite dialect's group commit: statements of one event-loop turn share a transaction, and nobody is
+ * answered before it commits. Checked from a second connection on the same file, as another process (the CLI)
+ * would see it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { Kysely, sql } from 'kysely';
+import { NodeSqliteDialect } from './sqlite-dialect.ts';
+
+describe('node:sqlite dialect: group commit', () => {
+  let dir: string;
+  let db: Kysely<any>;
+  let other: DatabaseSync;
+  const committedIds = () => (other.prepare('select id from t order by id').all() as { id: string }[]).map((r) => r.id);
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'group-commit-'));
+    const file = path.join(dir, 'g.db');
+    db = new Kysely<any>({ dialect: new NodeSqliteDialect(file) });
+    await sql`create table parent (id text primary key)`.execute(db);
+    // A deferred foreign key is checked at COMMIT: the way to make a commit itself fail.
+    await sql`create table t (id text primary key, parent text references parent (id) deferrable initially deferred)`.execute(db);
+    other = new DatabaseSync(file);
+  });
+  after(async () => {
+    other.close();
+    await db.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('writes of one turn are answered only once committed, and commit together', async () => {
+    let seenAtAnswer: string[] | undefined;
+    const first = db.insertInto('t').values({ id: 'a', parent: null }).execute().then(() => (seenAtAnswer = committedIds()));
+    const second = db.insertInto('t').values({ id: 'b', parent: null }).execute();
+    assert.deepEqual(committedIds(), [], 'nothing is visible to another connection before the commit');
+    await Promise.all([first, second]);
+    assert.deepEqual(seenAtAnswer, ['a', 'b'], 'the first caller is answered after both are committed');
+  });
+
+  test('a failed statement fails alone; the others of its turn commit', async () => {
+    const results = await Promise.allSettled([
+      db.insertInto('t').values({ id: 'c', parent: null }).execute(),
+      db.insertInto('t').values({ id: 'a', parent: null }).execute(), // duplicate key
+      db.insertInto('t').values({ id: 'd', parent: null }).execute(),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(committedIds(), ['a', 'b', 'c', 'd']);
+  });
+
+  test('a failed commit fails every statement of its turn and keeps none of them', async () => {
+    const results = await Promise.allSettled([
+      db.insertInto('t').values({ id: 'e', parent: null }).execute(),
+      db.insertInto('t').values({ id: 'f', parent: 'no-such-parent' }).execute(),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+    assert.match(String((results[0] as PromiseRejectedResult).reason), /FOREIGN KEY/);
+    assert.deepEqual(committedIds(), ['a', 'b', 'c', 'd'], 'neither write is kept');
+    await db.insertInto('t').values({ id: 'g', parent: null }).execute();
+    assert.deepEqual(committedIds(), ['a', 'b', 'c', 'd', 'g'], 'the next turn works');
+  });
+
+  test('an explicit transaction commits the turn\'s shared writes first, then commits or rolls back on its own', async () => {
+    const shared = db.insertInto('t').values({ id: 'h', parent: null }).execute();
+    await assert.rejects(
+      db.transaction().execute(async (tx) => {
+        assert.ok(committedIds().includes('h'), 'the shared write was committed before the transaction began');
+        await tx.insertInto('t').values({ id: 'i', parent: null }).execute();
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    await shared;
+    await db.transaction().execute((tx) => tx.insertInto('t').values({ id: 'j', parent: null }).execute());
+    assert.deepEqual(committedIds(), ['a', 'b', 'c', 'd', 'g', 'h', 'j']);
+  });
+
+  test('a read during a turn with writes sees them and is answered after the commit', async () => {
+    const write = db.insertInto('t').values({ id: 'k', parent: null }).execute();
+    const read = db.selectFrom('t').select('id').where('id', '=', 'k').execute().then((rows) => ({ ids: rows.map((r) => r.id), committed: committedIds().includes('k') }));
+    await write;
+    assert.deepEqual(await read, { ids: ['k'], committed: true });
+  });
+});
