@@ -2,7 +2,7 @@
  * The NHS profile around the engine, as Koa middleware: JWT access tokens, PATCH /userinfo, the discovery
  * document's shape, no RFC 9207 `iss`, no-store token responses, faults, and the protocol record.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
@@ -216,7 +216,7 @@ async function trackRun(ctx: KoaContextWithOIDC, config: EnvironmentConfig, db: 
 }
 
 export function codeRef(code: string): string {
-  return createHash('sha256').update(code).digest('base64url').slice(0, 16);
+  return hash('sha256', code, 'base64url').slice(0, 16);
 }
 
 function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: string, err: OidcError | undefined) {

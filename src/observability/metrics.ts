@@ -16,7 +16,7 @@ class Counter {
   }
   inc(labels: Labels, by = 1) {
     const key = Object.entries(labels)
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // label names are ASCII: no locale rules needed (and localeCompare is slow)
       .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
       .join(',');
     this.values.set(key, (this.values.get(key) ?? 0) + by);
