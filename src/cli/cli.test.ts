@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { main } from './main.ts';
 
 function capture() {
@@ -104,4 +104,17 @@ test('clients sso sets the pairs (audited); keys rotate publishes then switches,
 test('the toolkit bin runs on Node 24 and prints usage', () => {
   const out = execFileSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'toolkit.js'), '--help'], { encoding: 'utf8' });
   assert.match(out, /toolkit clients create/);
+});
+
+test('the toolkit bin exits with its command\'s status after closing the database (0, then 1 for an unknown client)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-cli-exit-'));
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'toolkit.js'), ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}` } });
+  const list = run('clients', 'list');
+  assert.equal(list.status, 0, list.stderr);
+  assert.match(list.stdout, /No clients registered/);
+  const show = run('clients', 'show', 'no-such-client');
+  assert.equal(show.status, 1, show.stderr);
+  assert.doesNotMatch(show.stderr, /unsettled top-level await/);
+  fs.rmSync(dir, { recursive: true, force: true });
 });

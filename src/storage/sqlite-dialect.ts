@@ -230,6 +230,9 @@ class NodeSqliteDriver implements Driver {
     this.#core?.group.commit();
     if (this.#checkpointer) {
       const exited = new Promise((resolve) => this.#checkpointer!.once('exit', resolve));
+      // Unref'd while running so it never keeps a process alive; ref'd now, or a process with nothing else to
+      // do would end while awaiting this (a CLI command then exits 13, "unsettled top-level await").
+      this.#checkpointer.ref();
       this.#checkpointer.postMessage('stop');
       await exited;
     }
