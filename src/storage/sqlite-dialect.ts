@@ -168,7 +168,8 @@ class SqliteConnection implements DatabaseConnection {
   async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     const { stmt } = this.core.prepare(compiled.sql);
     this.#join(compiled.sql);
-    for (const row of stmt.iterate(...compiled.parameters.map(toParam))) {
+    // Read at once: a statement still stepping when the shared transaction commits would make the commit fail.
+    for (const row of stmt.all(...compiled.parameters.map(toParam))) {
       yield { rows: [row as R] };
     }
   }
