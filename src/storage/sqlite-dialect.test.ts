@@ -24,6 +24,9 @@ describe('node:sqlite dialect: group commit', () => {
     await sql`create table parent (id text primary key)`.execute(db);
     // A deferred foreign key is checked at COMMIT: the way to make a commit itself fail.
     await sql`create table t (id text primary key, parent text references parent (id) deferrable initially deferred)`.execute(db);
+    // A statement that makes SQLite roll the whole transaction back (as an I/O error or a full disk would).
+    await sql`create table doomed (id text)`.execute(db);
+    await sql`create trigger doomed_insert before insert on doomed begin select raise(rollback, 'rolled back'); end`.execute(db);
     other = new DatabaseSync(file);
   });
   after(async () => {
@@ -83,5 +86,30 @@ describe('node:sqlite dialect: group commit', () => {
     const read = db.selectFrom('t').select('id').where('id', '=', 'k').execute().then((rows) => ({ ids: rows.map((r) => r.id), committed: committedIds().includes('k') }));
     await write;
     assert.deepEqual(await read, { ids: ['k'], committed: true });
+  });
+
+  test('a connection() session over several turns fails if any of its commits failed (the migrator works this way)', async () => {
+    await assert.rejects(
+      db.connection().execute(async (c) => {
+        await c.insertInto('t').values({ id: 'x', parent: 'no-such-parent' }).execute();
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
+        await c.insertInto('t').values({ id: 'y', parent: null }).execute();
+      }),
+      /FOREIGN KEY/,
+    );
+    assert.ok(!committedIds().includes('x'));
+  });
+
+  test('a statement that rolls the shared transaction back fails it for all; later statements start a new one', async () => {
+    const before = committedIds();
+    const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: Error) => e.message);
+    const first = outcome(db.insertInto('t').values({ id: 'l', parent: null }).execute());
+    const streamed = outcome((async () => {
+      for await (const _ of db.insertInto('doomed').values({ id: 'z' }).returning('id').stream()) void _;
+    })());
+    const later = outcome(db.insertInto('t').values({ id: 'm', parent: null }).execute());
+    assert.deepEqual([await first, await streamed, await later], ['rolled back', 'rolled back', 'ok']);
+    assert.deepEqual(committedIds(), [...before, 'm'], 'the rolled-back write is not kept; the later one is committed');
   });
 });

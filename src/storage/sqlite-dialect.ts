@@ -74,6 +74,7 @@ class GroupCommit {
   }
   /** The shared transaction to run in, opened for writes; undefined for a read when none is open. */
   join(write: boolean): Promise<void> | undefined {
+    if (this.#open && !this.#db.isTransaction) this.checkAborted(new Error('the shared transaction was rolled back')); // never trust a stale one
     if (!this.#open && write) {
       this.#db.exec('begin immediate');
       let settle!: (err?: unknown) => void;
@@ -134,11 +135,14 @@ class SqliteCore {
   }
 }
 
-/** One acquisition of the shared connection: remembers whether it ran inside the shared transaction. */
+/**
+ * One acquisition of the shared connection (one query, or a `db.connection()` session such as the migrator's,
+ * which may span several shared transactions): remembers every shared transaction it ran in.
+ */
 class SqliteConnection implements DatabaseConnection {
   readonly core: SqliteCore;
   inTransaction = false;
-  committed?: Promise<void> | undefined;
+  readonly committed = new Set<Promise<void>>();
   constructor(core: SqliteCore) {
     this.core = core;
   }
@@ -146,7 +150,12 @@ class SqliteConnection implements DatabaseConnection {
   #join(sql: string): void {
     if (this.inTransaction) return;
     const done = this.core.group.join(!sql.startsWith('select'));
-    if (done) this.committed = done;
+    if (done) this.committed.add(done);
+  }
+
+  #failed(err: unknown): never {
+    this.core.group.checkAborted(err);
+    throw err;
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
@@ -160,8 +169,7 @@ class SqliteConnection implements DatabaseConnection {
       const { changes, lastInsertRowid } = stmt.run(...params);
       return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
     } catch (err) {
-      this.core.group.checkAborted(err);
-      throw err;
+      this.#failed(err);
     }
   }
 
@@ -169,7 +177,13 @@ class SqliteConnection implements DatabaseConnection {
     const { stmt } = this.core.prepare(compiled.sql);
     this.#join(compiled.sql);
     // Read at once: a statement still stepping when the shared transaction commits would make the commit fail.
-    for (const row of stmt.all(...compiled.parameters.map(toParam))) {
+    let rows: unknown[];
+    try {
+      rows = stmt.all(...compiled.parameters.map(toParam));
+    } catch (err) {
+      this.#failed(err);
+    }
+    for (const row of rows) {
       yield { rows: [row as R] };
     }
   }
@@ -223,9 +237,9 @@ class NodeSqliteDriver implements Driver {
     const release = this.#release;
     this.#release = undefined;
     release?.();
-    // Answered only once what this statement did (or read) is committed.
-    const committed = (c as SqliteConnection).committed;
-    if (committed) await committed;
+    // Answered only once what its statements did (or read) is committed; a failed commit is never swallowed,
+    // even when it follows a statement's own error.
+    await Promise.all((c as SqliteConnection).committed);
   }
   async destroy(): Promise<void> {
     this.#core?.group.commit();
