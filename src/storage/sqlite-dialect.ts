@@ -64,7 +64,9 @@ function toParam(v: unknown): SQLInputValue {
  * of the turn (setImmediate). No caller sees its result before that commit: a statement that ran inside the
  * shared transaction is answered when it commits, or fails with the commit's error. So durability is what it was
  * (a result is only ever observed committed); statements of one turn see each other's writes, which commit or
- * fail together. An explicit transaction commits the shared one first, then runs on its own.
+ * fail together. An explicit transaction commits the shared one first, then runs on its own. A `db.connection()`
+ * session (one acquisition, many statements) gets its results as they run and fails at its end if any of the
+ * shared transactions it ran in failed to commit.
  */
 class GroupCommit {
   #open?: { done: Promise<void>; settle(err?: unknown): void };
