@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findOrganisationClient, listClients, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
-import { clientChoices, evidenceEvent, journeyChecklist, requestTrace } from '../onboarding/index.ts';
+import { clientChoices, evidenceEvent, journeyChecklist, outsideChoices, requestTrace } from '../onboarding/index.ts';
 import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
 
 type ClientReq = FastifyRequest<{ Params: { clientId: string } }>;
@@ -33,7 +33,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     const env = str(b, 'env') ?? 'sandpit';
     const choice = await clientChoices(d.db, actorOf(req).organisation.id, env);
     if (!choice) return fail(reply, 403, 'env_not_approved', `Clients in ${env} are registered after the NHS login team approves your request for it`, 'env');
-    const outside = [...vtr.filter((v) => !choice.vectors.includes(v)), ...(scopes ?? []).filter((s) => !choice.scopes.includes(s))];
+    const outside = outsideChoices(choice, vtr, scopes ?? []);
     if (outside.length) return fail(reply, 400, 'invalid_scope', `Not allowed for this client: ${outside.join(', ')}`, 'scope');
     try {
       const c = await registerClient(d.db, {

@@ -52,6 +52,11 @@ export async function clientChoices(db: Db, organisationId: string, env: string)
   return { vectors: a.vectors ?? [], scopes: ['openid', ...(a.scopes ?? []).filter((s) => s !== 'gp_integration_credentials')] };
 }
 
+/** The vectors and scopes asked for that the choices do not allow (empty when all are allowed). */
+export function outsideChoices(choice: { vectors: string[]; scopes: string[] }, vtr: string[], scopes: string[]): string[] {
+  return [...vtr.filter((v) => !choice.vectors.includes(v)), ...scopes.filter((s) => !choice.scopes.includes(s))];
+}
+
 export function latestRequest(db: Db, organisationId: string, env: RequestedEnv) {
   return db.selectFrom('environment_request').selectAll().where('organisation_id', '=', organisationId).where('env', '=', env).orderBy('created_at', 'desc').executeTakeFirst();
 }

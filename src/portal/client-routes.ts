@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
-import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, requestTrace } from '../onboarding/index.ts';
+import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, outsideChoices, requestTrace } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 
@@ -57,7 +57,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     };
     if (tooLarge.length) return form(reply, signed, org.id, env, choice, { errors: [{ href: '#public_key_file', text: 'A public key file is a few kilobytes: choose the .pem file with your public key', field: 'public_key_file' }], values }, 400);
     try {
-      const outside = [...values.vtr.filter((v) => !choice.vectors.includes(v)), ...values.scopes.filter((s) => !choice.scopes.includes(s))];
+      const outside = outsideChoices(choice, values.vtr, values.scopes);
       if (outside.length) throw new RegistrationError('invalid_scope', 'scope', `Your approved application does not include ${outside.join(', ')}: ask the NHS login team`);
       const client = await registerClient(d.db, {
         env: env as 'sandpit' | 'integration' | 'live',
