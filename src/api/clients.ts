@@ -1,6 +1,7 @@
 /** /api/v1/clients: register sandpit clients, read them, their checklist, trace and events; arm faults. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findOrganisationClient, listClients, type ClientRecord } from '../storage/index.ts';
+import type { EnvironmentName } from '../config/index.ts';
 import { armFault, clearFault, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
 import { clientChoices, evidenceEvent, journeyChecklist, outsideChoices, requestTrace } from '../onboarding/index.ts';
 import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
@@ -37,7 +38,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     if (outside.length) return fail(reply, 400, 'invalid_scope', `Not allowed for this client: ${outside.join(', ')}`, 'scope');
     try {
       const c = await registerClient(d.db, {
-        env: env as 'sandpit', organisationId: actorOf(req).organisation.id, name, redirectUris, vtr, scopes: scopes ?? ['openid'],
+        env: env as EnvironmentName, organisationId: actorOf(req).organisation.id, name, redirectUris, vtr, scopes: scopes ?? ['openid'],
         publicKeyPem: str(b, 'public_key_pem'), jwksUri: str(b, 'jwks_uri'),
       });
       return reply.code(201).send(clientView(d, c));
@@ -74,7 +75,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     const c = await ownClient(req, reply);
     if (!c) return;
     try {
-      await replaceClientKey(d.db, c.env as 'sandpit', c.clientId, { publicKeyPem: str(req.body, 'public_key_pem'), jwksUri: str(req.body, 'jwks_uri') });
+      await replaceClientKey(d.db, c.env as EnvironmentName, c.clientId, { publicKeyPem: str(req.body, 'public_key_pem'), jwksUri: str(req.body, 'jwks_uri') });
       return reply.code(204).send();
     } catch (e) {
       if (e instanceof RegistrationError) return fail(reply, 400, e.code, e.message, e.field);

@@ -9,7 +9,7 @@ import type { Config } from '../config/index.ts';
 import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
 import { getClient, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink } from '../storage/index.ts';
 import { drive, followSettings, launchChromium, personaFor, type DriveOptions, type Observation } from './driver.ts';
-import { judge, judgeSettings, signedIn, type RunEvent, type SignedInRule, type Verdict } from './judge.ts';
+import { judge, judgeSettings, looksSignedIn, signedIn, type RunEvent, type SignedInRule, type Verdict } from './judge.ts';
 import { planFor, type TestSpec } from './plan.ts';
 import { buildReport, signReport } from './report.ts';
 
@@ -82,9 +82,8 @@ export async function getRun(db: Db, id: string): Promise<{ run: ConformanceRunT
 
 /** Runs every pending test of a run, storing each result as it completes; `onResult` reports progress. */
 export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { testId: string } & Verdict) => void): Promise<ConformanceRunTable['status']> {
-  const found = await getRun(d.db, runId);
-  if (!found) throw new Error(`no conformance run ${runId}`);
-  const { run } = found;
+  const run = await d.db.selectFrom('conformance_run').selectAll().where('id', '=', runId).executeTakeFirst();
+  if (!run) throw new Error(`no conformance run ${runId}`);
   const options = JSON.parse(run.options) as { tests: string[]; buttonSelector?: string; signedInText?: string };
   const client = (await getClient(d.db, run.env, run.client_id))!;
   const plan = planFor(client, options.tests);
@@ -92,7 +91,7 @@ export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { 
   let browser: Browser | undefined;
   try {
     browser = await launchChromium(d.config.chromiumPath);
-    const ctx: RunContext = { d, run, issuer, browser, options, rule: { text: options.signedInText } };
+    const ctx: RunContext = { d, run, issuer, browser, buttonSelector: options.buttonSelector, rule: { text: options.signedInText } };
     // Calibration: without the service's signed-in text, a plain P9 login shows what "signed in" looks like.
     const first = plan.find((t) => t.id === 'login-p9');
     if (!ctx.rule.text) {
@@ -101,7 +100,7 @@ export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { 
         if (r.verdict.status === 'pass') ctx.rule.calibration = { url: r.observation.finalUrl };
       } else {
         const c = await observe(ctx, { id: 'calibration', group: 'scenario', persona: 'P9', expect: 'signed_in', title: '', requirement: '', reference: '' });
-        if (c.events.some((e) => e.kind === 'token' && e.outcome === 'ok') && c.observation.status > 0 && c.observation.status < 400 && !c.observation.loginButton) ctx.rule.calibration = { url: c.observation.finalUrl };
+        if (c.events.some((e) => e.kind === 'token' && e.outcome === 'ok') && looksSignedIn(c.observation)) ctx.rule.calibration = { url: c.observation.finalUrl };
       }
     }
     // Key rotation first: if the service's JWKS cool-down makes it retry, the wait overlaps the other tests.
@@ -123,7 +122,7 @@ interface RunContext {
   run: ConformanceRunTable;
   issuer: string;
   browser: Browser;
-  options: { buttonSelector?: string; signedInText?: string };
+  buttonSelector: string | undefined;
   rule: SignedInRule;
 }
 
@@ -133,7 +132,7 @@ async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ 
   const testId = attempt > 1 ? `${spec.id}#${attempt}` : spec.id;
   const value = await createRunMark(d.db, run.env, run.client_id, { runId: run.id, testId, fault: spec.fault });
   const persona = personaFor(run.env, spec.persona);
-  const o: DriveOptions = { startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.options.buttonSelector, mark: { name: MARK_COOKIE, value } };
+  const o: DriveOptions = { startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector, mark: { name: MARK_COOKIE, value } };
   const since = Date.now();
   let observation: Observation;
   let settings: { status: number; text: string } | undefined;
@@ -167,12 +166,12 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
   const started = Date.now();
   await db.updateTable('conformance_result').set({ status: 'running', started_at: started }).where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).execute();
   let seen = await observe(ctx, spec);
-  let verdict = spec.expect === 'settings_reachable' ? judgeSettings(seen.observation, seen.settings, seen.persona, ctx.issuer) : judge(spec, seen.observation, seen.events, ctx.rule, ctx.issuer);
+  let verdict = spec.expect === 'settings_reachable' ? judgeSettings(seen.observation, seen.settings, seen.persona, ctx.issuer) : judge(spec, seen.observation, seen.events, ctx.rule);
   if (spec.id === 'key-rotation' && verdict.status === 'fail') {
     // A relying party may not fetch its JWKS again within a short cool-down: try once more after it.
     await new Promise((r) => setTimeout(r, JWKS_COOLDOWN_MS));
     seen = await observe(ctx, spec, 2);
-    verdict = judge(spec, seen.observation, seen.events, ctx.rule, ctx.issuer);
+    verdict = judge(spec, seen.observation, seen.events, ctx.rule);
     if (verdict.status === 'pass') verdict.detail += ' (on the second attempt, after a JWKS cool-down)';
   }
   const o = seen.observation;
@@ -187,14 +186,13 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
 }
 
 async function finish(d: EngineDeps, runId: string, error: string | undefined): Promise<ConformanceRunTable['status']> {
-  const found = (await getRun(d.db, runId))!;
   if (error) {
     await d.db.updateTable('conformance_result').set({ status: 'could_not_run', detail: `The run stopped: ${error}`, finished_at: Date.now() })
       .where('run_id', '=', runId).where('status', 'in', ['pending', 'running']).execute();
   }
-  const results = (await getRun(d.db, runId))!.results;
+  const { run: stored, results } = (await getRun(d.db, runId))!;
   const status: ConformanceRunTable['status'] = error ? 'error' : results.every((r) => r.status === 'pass') ? 'passed' : 'failed';
-  const run = { ...found.run, status, finished_at: Date.now() };
+  const run = { ...stored, status, finished_at: Date.now() };
   const report = await signReport(d.db, buildReport(run, results));
   await d.db.updateTable('conformance_run').set({ status, finished_at: run.finished_at, report }).where('id', '=', runId).execute();
   return status;

@@ -30,16 +30,21 @@ const path = (u: string) => {
   return `${url.origin}${url.pathname}`;
 };
 
+/** A page that loaded and offers no NHS login button: what a signed-in page looks like without its text. */
+export function looksSignedIn(o: Observation): boolean {
+  return o.status > 0 && o.status < 400 && !o.loginButton;
+}
+
 export function signedIn(o: Observation, rule: SignedInRule): boolean | undefined {
   if (o.problem) return false;
   if (rule.text) return o.text.includes(rule.text);
   if (!rule.calibration) return undefined;
-  return path(o.finalUrl) === path(rule.calibration.url) && o.status > 0 && o.status < 400 && !o.loginButton;
+  return path(o.finalUrl) === path(rule.calibration.url) && looksSignedIn(o);
 }
 
 const NO_CONSENT_HEADING = 'You cannot continue without sharing your information';
 
-export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: SignedInRule, issuer: string): Verdict {
+export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: SignedInRule): Verdict {
   const tokens = events.filter((e) => e.kind === 'token' && e.outcome === 'ok');
   const userinfo = events.filter((e) => e.kind === 'userinfo');
   const authorize = events.filter((e) => e.kind === 'authorize');

@@ -2,6 +2,7 @@
  * Sandpit clients, self-service: register one (every rule of the environments applies, each error against
  * its field) and the page that gives everything needed to connect.
  */
+import type { EnvironmentName } from '../config/index.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
@@ -60,7 +61,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       const outside = outsideChoices(choice, values.vtr, values.scopes);
       if (outside.length) throw new RegistrationError('invalid_scope', 'scope', `Your approved application does not include ${outside.join(', ')}: ask the NHS login team`);
       const client = await registerClient(d.db, {
-        env: env as 'sandpit' | 'integration' | 'live',
+        env: env as EnvironmentName,
         organisationId: org.id,
         name: values.name,
         redirectUris: values.redirect_uris.split(/\s+/).filter(Boolean),
@@ -117,7 +118,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     const back = `/portal/organisations/${g.org.id}/clients/${client.clientId}`;
     try {
       if (tooLarge.length) throw new RegistrationError('invalid_public_key', 'public_key', 'A public key file is a few kilobytes: choose the .pem file with your public key');
-      await replaceClientKey(d.db, client.env as 'sandpit', client.clientId, { publicKeyPem: one(fields.public_key_file) ?? one(fields.public_key), jwksUri: one(fields.jwks_uri) });
+      await replaceClientKey(d.db, client.env as EnvironmentName, client.clientId, { publicKeyPem: one(fields.public_key_file) ?? one(fields.public_key), jwksUri: one(fields.jwks_uri) });
       return reply.redirect(`${back}?key=replaced#key`, 303);
     } catch (e) {
       if (!(e instanceof RegistrationError)) throw e;
