@@ -283,7 +283,6 @@ const migrations: Record<string, Migration> = {
         .createTable('attempt_counter')
         .addColumn('key', 'text', (c) => c.primaryKey())
         .addColumn('count', 'integer', (c) => c.notNull())
-        .addColumn('inflight', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.deleteFrom('kv').where('ns', '=', 'lockout').execute();
@@ -394,6 +393,13 @@ const migrations: Record<string, Migration> = {
   '0017_client_conformance_until': {
     async up(db: Kysely<any>) {
       await db.schema.alterTable('client').addColumn('conformance_until', 'bigint').execute();
+    },
+  },
+  '0018_attempt_inflight': {
+    async up(db: Kysely<any>) {
+      // Checks under way per key (storage/lockout.ts). Added here, not in 0011: databases that ran 0011 before
+      // the column existed must get it too.
+      await db.schema.alterTable('attempt_counter').addColumn('inflight', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
 };

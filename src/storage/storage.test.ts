@@ -5,7 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { DIALECTS, openTestDatabase } from '../test-support/harness.ts';
+import { migrate } from './migrations.ts';
 import { beginAttempt, clearFailures, countRequest, endAttempt, isLocked, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, type Database } from './index.ts';
 
 for (const dialect of DIALECTS) {
@@ -94,6 +96,16 @@ for (const dialect of DIALECTS) {
       const left = await database.db.selectFrom('oidc_model').select('id').where('env', '=', 'live').execute();
       assert.deepEqual(left.map((r) => r.id), ['keep']);
       assert.equal((await database.db.selectFrom('kv').select('key').where('ns', '=', 'p').execute()).length, 0);
+    });
+
+    test('a database that ran 0011 before attempt_counter.inflight existed gets the column (0018)', async () => {
+      await sql`alter table attempt_counter drop column inflight`.execute(database.db);
+      await database.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '0018_attempt_inflight' as never).execute();
+      await migrate(database.db);
+      const attempt = await beginAttempt(database.db, 'upgraded');
+      assert.equal(attempt.allowed, true);
+      await endAttempt(database.db, 'upgraded', 'failed');
+      assert.equal((await database.db.selectFrom('attempt_counter').select(['count', 'inflight']).where('key', '=', 'upgraded').executeTakeFirstOrThrow()).inflight, 0);
     });
 
     test('transactions commit together or not at all', async () => {
