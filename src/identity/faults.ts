@@ -23,13 +23,12 @@ export const FAULTS = {
 } as const;
 export type FaultKind = keyof typeof FAULTS;
 
-/** Faults only a conformance run applies, to its own requests (identity/run-marks.ts). */
-export const RUN_FAULTS = {
-  authorize_invalid_scope: 'Authorization answered invalid_scope (a scope the service may not use)',
-  id_token_no_aud: 'ID token without an aud',
-  id_token_new_key: 'ID token signed with a new key, just published in the JWKS (key rotation)',
-} as const;
-export type AnyFault = FaultKind | keyof typeof RUN_FAULTS;
+/**
+ * Faults only a conformance run applies, to its own requests (identity/run-marks.ts): invalid_scope on
+ * authorization, an ID token without aud, an ID token signed with a key just published in the JWKS.
+ */
+export type RunFault = 'authorize_invalid_scope' | 'id_token_no_aud' | 'id_token_new_key';
+export type AnyFault = FaultKind | RunFault;
 
 export function isFaultKind(v: unknown): v is FaultKind {
   return typeof v === 'string' && v in FAULTS;

@@ -12,7 +12,7 @@ import { takeClientFault, type Db, type EventSink } from '../storage/index.ts';
 import type { AccessTokenCodec } from './access-token.ts';
 import { rememberIdToken } from './sso.ts';
 import { isFaultKind, spoilIdToken, type AnyFault } from './faults.ts';
-import { linkAccessToken, linkCode, MARK_COOKIE, markForAccessToken, markForCode, markOf, publishedRunKeys, runActive, runSigningKey, type RunMark } from './run-marks.ts';
+import { findMark, linkMark, MARK_COOKIE, publishedRunKeys, runActive, runSigningKey, type RunMark } from './run-marks.ts';
 import { MAX_CLIENT_USER_METADATA, setClientUserMetadata } from './client-user-metadata.ts';
 
 export interface OidcError {
@@ -111,7 +111,7 @@ export function profileMiddleware(provider: Provider, codec: AccessTokenCodec, c
       ctx.state.oidcError = { error: 'invalid_token', error_description: 'client suspended' };
     }
     // Conformance runs: only requests that carry a run's mark (or redeem what it issued) are tagged or spoiled.
-    if (ctx.cookies.get(MARK_COOKIE, { signed: false }) || route === 'token' || route === 'userinfo') await trackRun(ctx, config, db, ctx.state.userinfoHandle as string | undefined);
+    await trackRun(ctx, config, db);
     if (route === 'jwks' && ctx.body && typeof ctx.body === 'object' && config.name !== 'live') {
       const extra = await publishedRunKeys(db, config.name);
       if (extra.length) (ctx.body as { keys: JWK[] }).keys.push(...extra);
@@ -176,6 +176,7 @@ async function faultFor(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', co
 /** Spoils this response as the fault says. */
 async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', kind: AnyFault, provider: Provider, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
   const body = ctx.body as Record<string, unknown>;
+  const mark = ctx.state.runMark as RunMark | undefined;
   if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
   else if (kind === 'token_temporarily_unavailable' || kind === 'token_server_error') {
     // The tokens were issued but never delivered: revoke them with their grant.
@@ -186,36 +187,36 @@ async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', 
     ctx.body = { error, error_description: 'injected fault (toolkit fault injection)' };
     ctx.state.oidcError = { error, error_description: 'injected fault' };
   } else if (typeof body.id_token === 'string') {
-    const mark = ctx.state.runMark as RunMark | undefined;
     const runKey = kind === 'id_token_new_key' && mark ? await runSigningKey(db, config.name, mark.runId) : undefined;
     body.id_token = await spoilIdToken(kind, body.id_token, signingKey, runKey);
   }
-  const mark = ctx.state.runMark as RunMark | undefined;
   events.record({ env: config.name, clientId: ctx.oidc.client?.clientId, kind: 'fault', outcome: 'ok', reason: kind, details: { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}) } });
 }
 
 /** Finds the conformance run a request belongs to (browser mark, redeemed code or access token) and links what it issues. */
-async function trackRun(ctx: KoaContextWithOIDC, config: EnvironmentConfig, db: Db, userinfoHandle: string | undefined) {
+async function trackRun(ctx: KoaContextWithOIDC, config: EnvironmentConfig, db: Db) {
   const route = ctx.oidc?.route;
   if (config.name === 'live' || !route) return;
   const code = ctx.oidc.entities.AuthorizationCode as { jti?: string } | undefined;
   let mark: RunMark | undefined;
   if (route === 'authorization' || route === 'resume') {
-    mark = await markOf(db, config.name, ctx.cookies.get(MARK_COOKIE, { signed: false }));
-    if (mark && code?.jti) await linkCode(db, config.name, codeRef(code.jti), mark);
+    // The profile check on /authorize has read it already; a resumed authorization (after the journey) has not.
+    mark = (ctx.state.runMark as RunMark | undefined) ?? (await findMark(db, 'run-mark', config.name, ctx.cookies.get(MARK_COOKIE, { signed: false })));
+    if (mark && code?.jti) await linkMark(db, 'run-code', config.name, codeRef(code.jti), mark);
   } else if (!runActive(ctx.oidc.client)) {
     return; // token and userinfo requests of a client no run is driving: nothing to look up
   } else if (route === 'token') {
-    mark = code?.jti ? await markForCode(db, config.name, codeRef(code.jti)) : undefined;
+    mark = code?.jti ? await findMark(db, 'run-code', config.name, codeRef(code.jti)) : undefined;
     const at = ctx.oidc.entities.AccessToken as { jti?: string } | undefined;
-    if (mark && at?.jti) await linkAccessToken(db, config.name, codeRef(at.jti), mark);
+    if (mark && at?.jti) await linkMark(db, 'run-token', config.name, codeRef(at.jti), mark);
   } else if (route === 'userinfo') {
-    mark = userinfoHandle ? await markForAccessToken(db, config.name, codeRef(userinfoHandle)) : undefined;
+    const handle = ctx.state.userinfoHandle as string | undefined;
+    mark = handle ? await findMark(db, 'run-token', config.name, codeRef(handle)) : undefined;
   }
   if (mark) ctx.state.runMark = mark;
 }
 
-export function codeRef(code: string): string {
+function codeRef(code: string): string {
   return hash('sha256', code, 'base64url').slice(0, 16);
 }
 

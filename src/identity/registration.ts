@@ -229,10 +229,8 @@ export async function replaceClientKey(db: Db, env: EnvironmentName, clientId: s
   const client = await getClient(db, env, clientId);
   if (!client) throw new RegistrationError('invalid_public_key', 'public_key', `There is no client ${clientId} in ${env}`);
   if (Boolean(key.publicKeyPem) === Boolean(key.jwksUri)) throw new RegistrationError('invalid_public_key', 'public_key', 'Give exactly one of: a public key (PEM) or a JWKS URL');
-  if (key.publicKeyPem) await updateClient(db, env, clientId, { jwks: { keys: [(await jwkFromPem(key.publicKeyPem)) as Record<string, unknown>] } });
-  else {
-    await fetchJwks(env, key.jwksUri!, fetchJson);
-    await updateClient(db, env, clientId, { jwksUri: key.jwksUri! });
-  }
-  if (client.status === 'rotate_key') await updateClient(db, env, clientId, { status: 'active' });
+  const change = key.publicKeyPem ? { jwks: { keys: [(await jwkFromPem(key.publicKeyPem)) as Record<string, unknown>] } } : { jwksUri: key.jwksUri! };
+  if (key.jwksUri) await fetchJwks(env, key.jwksUri, fetchJson);
+  // The new key and, for a client waiting for one, its return to active: one write.
+  await updateClient(db, env, clientId, { ...change, ...(client.status === 'rotate_key' ? { status: 'active' as const } : {}) });
 }

@@ -41,26 +41,17 @@ export function runActive(client: unknown): boolean {
   return typeof until === 'number' && until > Date.now();
 }
 
-export function markOf(db: Db, env: string, cookie: string | undefined): Promise<RunMark | undefined> {
-  return cookie ? kvGet<RunMark>(db, 'run-mark', `${env}:${cookie}`) : Promise.resolve(undefined);
+/** What leads to a mark: the browser's cookie, a code issued to that browser, an access token from that code. */
+export type MarkedBy = 'run-mark' | 'run-code' | 'run-token';
+
+/** The mark `ref` (a cookie value, or the reference of a code or access token) leads to, if any. */
+export function findMark(db: Db, by: MarkedBy, env: string, ref: string | undefined): Promise<RunMark | undefined> {
+  return ref ? kvGet<RunMark>(db, by, `${env}:${ref}`) : Promise.resolve(undefined);
 }
 
-/** Links an issued code (by its reference) to the mark of the browser that got it. */
-export function linkCode(db: Db, env: string, ref: string, mark: RunMark): Promise<void> {
-  return kvPut(db, 'run-code', `${env}:${ref}`, mark, MARK_TTL_MS);
-}
-
-export function markForCode(db: Db, env: string, ref: string | undefined): Promise<RunMark | undefined> {
-  return ref ? kvGet<RunMark>(db, 'run-code', `${env}:${ref}`) : Promise.resolve(undefined);
-}
-
-/** Links an access token (by its reference) to the mark, so userinfo calls with it are known and can be spoiled. */
-export function linkAccessToken(db: Db, env: string, ref: string, mark: RunMark): Promise<void> {
-  return kvPut(db, 'run-token', `${env}:${ref}`, mark, MARK_TTL_MS);
-}
-
-export function markForAccessToken(db: Db, env: string, ref: string | undefined): Promise<RunMark | undefined> {
-  return ref ? kvGet<RunMark>(db, 'run-token', `${env}:${ref}`) : Promise.resolve(undefined);
+/** Links an issued code or access token (by its reference) to the mark, so what it leads to is known and can be spoiled. */
+export function linkMark(db: Db, by: Exclude<MarkedBy, 'run-mark'>, env: string, ref: string, mark: RunMark): Promise<void> {
+  return kvPut(db, by, `${env}:${ref}`, mark, MARK_TTL_MS);
 }
 
 /**

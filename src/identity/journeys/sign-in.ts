@@ -56,7 +56,7 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     const person = await findPersonByEmail(deps.db, deps.env.name, email);
     const ok = await verifyPassword(password, person?.password_hash);
     if (!person || !ok) {
-      const [left] = await Promise.all([endAttempt(deps.db, lockKey, 'failed'), endAttempt(deps.db, addressKey, 'failed', MAX_FAILURES_PER_ADDRESS)]);
+      const [left] = await Promise.all([endAttempt(deps.db, lockKey, 'failed'), endAttempt(deps.db, addressKey, 'failed')]);
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
       const text = left === 0
         ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`
