@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   addComment, ApplicationInvalid, comments, createTestUser, DOCUMENT_KINDS, getApplication, getDocument, environmentReadiness, invite, listDocuments, listTestUsers,
   changeRole, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, requestEnvironment, saveDraft, submitApplication, updateOrganisation,
-  updateTestUser, uploadDocument, type ApplicationAnswers,
+  notifyDeps, updateTestUser, uploadDocument, type ApplicationAnswers,
 } from '../onboarding/index.ts';
 import { actorOf, fail, failWith, str, type ApiDeps } from './context.ts';
 
@@ -55,7 +55,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   app.post<{ Body: unknown }>('/messages', async (req, reply) => guarded(reply, async () => {
     const { organisation, userId } = actorOf(req);
     const author = (await d.db.selectFrom('partner_user').select('email').where('id', '=', userId).executeTakeFirst())?.email ?? 'API';
-    await addComment({ db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl, chatWebhookUrl: d.config.chatWebhookUrl }, organisation.id, 'partner', author, str(req.body, 'body') ?? '');
+    await addComment(notifyDeps(d), organisation.id, 'partner', author, str(req.body, 'body') ?? '');
     return reply.code(204).send();
   }));
 

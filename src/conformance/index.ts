@@ -3,4 +3,4 @@ export { CATALOGUE, planFor, PlanError, type TestSpec } from './plan.ts';
 export { createRun, executeRun, getRun, endAbandonedRuns, RunRefused, type EngineDeps, type RunInput } from './engine.ts';
 export { buildReport, junitXml, reportKeys, ReportInvalid, verifyReport, type Report } from './report.ts';
 export { createRunScheduler, type RunScheduler } from './scheduler.ts';
-export { CONFORMANCE_VIEWS, reportFile, runPage } from './view-model.ts';
+export { CONFORMANCE_VIEWS, reportFile, runPage, screenshotFile } from './view-model.ts';

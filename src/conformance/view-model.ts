@@ -11,6 +11,12 @@ export function runPage(run: ConformanceRunTable, results: ConformanceResultTabl
 }
 
 /** The report files of a finished run: the signed JSON (compact JWS) and JUnit XML. */
+/** A test's screenshot by its file name (`TEST.png`), as PNG bytes. */
+export function screenshotFile(results: ConformanceResultTable[], name: string): Buffer | undefined {
+  const shot = results.find((r) => `${r.test_id}.png` === name)?.screenshot;
+  return shot ? Buffer.from(shot, 'base64') : undefined;
+}
+
 export function reportFile(run: ConformanceRunTable, results: ConformanceResultTable[], kind: string): { type: string; body: string } | undefined {
   if (!run.report) return undefined;
   if (kind === 'report.jws') return { type: 'application/jose; charset=utf-8', body: run.report };

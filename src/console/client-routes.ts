@@ -7,8 +7,9 @@ import { getClient, listClients } from '../storage/index.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { approveClient, OnboardingError, setClientStatus, setSsoPairs } from '../onboarding/index.ts';
-import { getRun, reportFile, runPage } from '../conformance/index.ts';
-import { notifyDeps, page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
+import { getRun, reportFile, runPage, screenshotFile } from '../conformance/index.ts';
+import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
+import { notifyDeps } from '../onboarding/index.ts';
 
 type Req = { Params: { env: string; clientId: string }; Body: Record<string, string | string[] | undefined> };
 const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
@@ -61,8 +62,9 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
   app.get<{ Params: { runId: string; file: string } }>('/conformance/:runId/screenshots/:file', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
-    const shot = (await getRun(d.db, req.params.runId))?.results.find((r) => `${r.test_id}.png` === req.params.file)?.screenshot;
+    const found = await getRun(d.db, req.params.runId);
+    const shot = found && screenshotFile(found.results, req.params.file);
     if (!shot) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such screenshot.', team: t, csrf: t.csrf }, 404);
-    return reply.type('image/png').header('x-content-type-options', 'nosniff').send(Buffer.from(shot, 'base64'));
+    return reply.type('image/png').header('x-content-type-options', 'nosniff').send(shot);
   });
 }

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.ts';
 import type { Db, EventSink } from '../storage/index.ts';
 import type { Render } from '../web/views.ts';
-import { csrfMatches, findSession, type Mailer, type NotifyDeps, type WebSession } from '../onboarding/index.ts';
+import { csrfMatches, findSession, type Mailer, type WebSession } from '../onboarding/index.ts';
 
 export const COOKIE = 'toolkit_console';
 
@@ -16,10 +16,6 @@ export interface ConsoleDeps {
 }
 
 export type Team = WebSession & { id: string; email: string; role: 'team_admin' | 'delivery_manager' };
-
-export function notifyDeps(d: ConsoleDeps): NotifyDeps {
-  return { db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl, chatWebhookUrl: d.config.chatWebhookUrl };
-}
 
 export function cookieOptions(d: ConsoleDeps) {
   return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: d.config.publicUrl.startsWith('https:') };

@@ -6,10 +6,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { listClients } from '../storage/index.ts';
 import {
-  addComment, comments, CRITERIA, decideGate, gateView, getApplication, getDocument, journeyChecklist, listDocuments, OnboardingError, recordCriterion, teamMembers, GATES, type Gate,
+  addComment, assignDeliveryManager, comments, CRITERIA, decideGate, gateView, getApplication, getDocument, journeyChecklist, listDocuments, notifyDeps, OnboardingError,
+  pipeline, recordCriterion, STAGES, teamMembers, GATES, type Gate,
 } from '../onboarding/index.ts';
-import { notifyDeps, page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
-import { pipeline, STAGES } from '../onboarding/index.ts';
+import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 
 type Org = { Params: { orgId: string; gate?: string; criterion?: string; docId?: string }; Body: Record<string, string | undefined> };
 
@@ -52,13 +52,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     return decideGate(notifyDeps(d), t, req.params.orgId, req.params.gate, req.body?.decision ?? '', req.body?.reason ?? '', overrides);
   }, '#gates');
   change('/partners/:orgId/comments', (t, req) => addComment(notifyDeps(d), req.params.orgId, 'team', t.email, req.body?.body ?? ''), '#comments');
-  change('/partners/:orgId/delivery-manager', async (t, req) => {
-    const id = req.body?.manager || null;
-    if (id && !(await d.db.selectFrom('team_user').select('id').where('id', '=', id).executeTakeFirst())) throw new OnboardingError('not_found', 'Choose a team member', 'manager');
-    await d.db.updateTable('organisation').set({ delivery_manager: id }).where('id', '=', req.params.orgId).execute();
-    const { appendAudit } = await import('../onboarding/index.ts');
-    await appendAudit(d.db, { actor: t.email, action: 'partner.delivery_manager', subject: req.params.orgId, details: { manager: id } });
-  });
+  change('/partners/:orgId/delivery-manager', (t, req) => assignDeliveryManager(d.db, t, req.params.orgId, req.body?.manager || null));
 
   app.get<Org>('/partners/:orgId/documents/:docId', async (req, reply) => {
     const t = await teamGuard(d, req, reply);

@@ -10,6 +10,7 @@ import { appendAudit } from './audit.ts';
 import { OnboardingError } from './errors.ts';
 import { notify, type NotifyDeps } from './notify.ts';
 import { GATES, readiness, RECORDED, type Criterion, type Gate } from './readiness.ts';
+import { latestRequest } from './requests.ts';
 
 export const DECISIONS = { approve: 'approved', reject: 'rejected', request_changes: 'changes_requested' } as const;
 export type Decision = keyof typeof DECISIONS;
@@ -42,8 +43,7 @@ export function isGate(v: unknown): v is Gate {
 
 async function subjectStatus(db: Db, orgId: string, gate: Gate): Promise<string | null> {
   if (gate === 'application') return (await db.selectFrom('application').select('status').where('organisation_id', '=', orgId).executeTakeFirst())?.status ?? null;
-  const r = await db.selectFrom('environment_request').select('status').where('organisation_id', '=', orgId).where('env', '=', ENV_OF[gate]).orderBy('created_at', 'desc').executeTakeFirst();
-  return r?.status ?? null;
+  return (await latestRequest(db, orgId, ENV_OF[gate]))?.status ?? null;
 }
 
 export async function gateView(db: Db, orgId: string, gate: Gate): Promise<GateView> {

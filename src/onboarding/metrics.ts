@@ -45,9 +45,14 @@ export interface StageTimes {
   count: number;
 }
 
+/** How many partners are at each stage now. */
+export async function partnersPerStage(db: Db, now = Date.now()): Promise<{ stage: Stage; count: number }[]> {
+  const rows = await pipeline(db, {}, now, { blockers: false });
+  return STAGES.map((stage) => ({ stage, count: rows.filter((r) => r.stage === stage).length }));
+}
+
 export async function onboardingMetrics(db: Db, now = Date.now()) {
-  const [rows, entries] = await Promise.all([pipeline(db, {}, now, { blockers: false }), stageEntries(db)]);
-  const perStage = STAGES.map((stage) => ({ stage, count: rows.filter((r) => r.stage === stage).length }));
+  const [perStage, entries] = await Promise.all([partnersPerStage(db, now), stageEntries(db)]);
   const reached = STAGES.map((stage) => ({ stage, count: entries.filter((e) => e.entered[stage] !== undefined).length }));
   const conversion = reached.slice(1).map((r, i) => ({ from: reached[i]!.stage, to: r.stage, rate: reached[i]!.count ? r.count / reached[i]!.count : null }));
   const timesFor = (group: typeof entries): StageTimes[] => [

@@ -16,6 +16,11 @@ export interface NotifyDeps {
   chatWebhookUrl?: string | undefined;
 }
 
+/** What notifications need, from the dependencies every face (portal, console, API, server) already has. */
+export function notifyDeps(d: { db: Db; mailer: Mailer; config: { publicUrl: string; chatWebhookUrl?: string | undefined } }): NotifyDeps {
+  return { db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl, chatWebhookUrl: d.config.chatWebhookUrl };
+}
+
 export interface Notice {
   organisationId: string;
   subject: string;

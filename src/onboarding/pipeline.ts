@@ -24,7 +24,6 @@ export interface PipelineRow {
   /** What the next gate's computed criteria still need. */
   blockers: string[];
   deliveryManager: string | null;
-  sandpitClients: number;
 }
 
 export interface PipelineFilter {
@@ -36,16 +35,15 @@ export interface PipelineFilter {
 
 /** `blockers: false` skips what the next gate needs (it reads each partner's evidence): for counting stages. */
 export async function pipeline(db: Db, filter: PipelineFilter = {}, now = Date.now(), opts: { blockers?: boolean } = {}): Promise<PipelineRow[]> {
-  const [orgs, applications, requests, clients, team] = await Promise.all([
+  const [orgs, applications, requests, team] = await Promise.all([
     db.selectFrom('organisation').selectAll().execute(),
     db.selectFrom('application').select(['organisation_id', 'status', 'updated_at', 'submitted_at']).execute(),
     db.selectFrom('environment_request').select(['organisation_id', 'env', 'status', 'created_at', 'decided_at']).orderBy('created_at', 'desc').execute(),
-    db.selectFrom('client').select(['organisation_id']).where('env', '=', 'sandpit').where('organisation_id', 'is not', null).execute(),
     db.selectFrom('team_user').select(['id', 'email']).execute(),
   ]);
   const app = new Map(applications.map((a) => [a.organisation_id, a]));
   const latest = (orgId: string, env: string) => requests.find((r) => r.organisation_id === orgId && r.env === env);
-  const rows = await Promise.all(orgs.map(async (o): Promise<PipelineRow> => {
+  const rows = orgs.map((o): Omit<PipelineRow, 'blockers'> => {
     const a = app.get(o.id);
     const integration = latest(o.id, 'integration');
     const live = latest(o.id, 'live');
@@ -62,15 +60,18 @@ export async function pipeline(db: Db, filter: PipelineFilter = {}, now = Date.n
       : a?.status === 'changes_requested' ? at({ stage: 'Apply', status: 'Application: changes requested', waitingOn: 'partner', since: a.updated_at, nextGate: 'application' })
       : a?.status === 'rejected' ? at({ stage: 'Apply', status: 'Application not approved', waitingOn: 'partner', since: a.updated_at, nextGate: null })
       : at({ stage: 'Apply', status: a ? 'Application in draft' : 'Not started', waitingOn: 'partner', since: a?.updated_at ?? o.created_at, nextGate: 'application' });
-    const blockers = step.nextGate && opts.blockers !== false ? (await readiness(db, o.id, step.nextGate)).filter((c) => !c.met).map((c) => c.label) : [];
     return {
-      organisationId: o.id, name: o.name, odsCode: o.ods_code, ...step, blockers, stuck: now - step.since > STUCK_MS,
+      organisationId: o.id, name: o.name, odsCode: o.ods_code, ...step, stuck: now - step.since > STUCK_MS,
       deliveryManager: team.find((t) => t.id === o.delivery_manager)?.email ?? null,
-      sandpitClients: clients.filter((c) => c.organisation_id === o.id).length,
     };
-  }));
-  return rows
+  });
+  const shown = rows
     .filter((r) => (!filter.stage || r.stage === filter.stage) && (!filter.waitingOn || r.waitingOn === filter.waitingOn)
       && (!filter.manager || (filter.manager === 'none' ? !r.deliveryManager : r.deliveryManager === filter.manager)) && (!filter.stuck || r.stuck))
     .sort((x, y) => (x.waitingOn === y.waitingOn ? x.since - y.since : x.waitingOn === 'team' ? -1 : 1));
+  // What the next gate needs reads each partner's evidence: only for the partners shown.
+  return Promise.all(shown.map(async (r) => ({
+    ...r,
+    blockers: r.nextGate && opts.blockers !== false ? (await readiness(db, r.organisationId, r.nextGate)).filter((c) => !c.met).map((c) => c.label) : [],
+  })));
 }

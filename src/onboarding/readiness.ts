@@ -43,7 +43,8 @@ const has = async (db: Db, orgId: string, kind: DocumentKind): Promise<Criterion
   id: `document_${kind}`, label: `${DOCUMENT_KINDS[kind]} uploaded`, met: await hasDocument(db, orgId, kind), how: `Upload your ${DOCUMENT_KINDS[kind]} in Documents.`,
 });
 
-async function approved(db: Db, orgId: string, env: 'integration' | 'live'): Promise<boolean> {
+/** Whether the organisation's request for `env` was approved. */
+export async function approved(db: Db, orgId: string, env: 'integration' | 'live'): Promise<boolean> {
   return Boolean(await db.selectFrom('environment_request').select('id').where('organisation_id', '=', orgId).where('env', '=', env).where('status', '=', 'approved').executeTakeFirst());
 }
 

@@ -9,7 +9,7 @@ import { OnboardingError } from './errors.ts';
 import { getApplication } from './applications.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
-import { readiness, type Criterion } from './readiness.ts';
+import { approved, readiness, type Criterion } from './readiness.ts';
 
 export type RequestedEnv = 'integration' | 'live';
 
@@ -33,12 +33,11 @@ export async function requestEnvironment(db: Db, organisationId: string, userId:
   return id;
 }
 
-export const requestIntegration = (db: Db, organisationId: string, userId: string) => requestEnvironment(db, organisationId, userId, 'integration');
 
 /** Whether the organisation may register clients in `env`: always in the sandpit, else by an approved request. */
 export async function mayRegisterIn(db: Db, organisationId: string, env: string): Promise<boolean> {
   if (env === 'sandpit') return true;
-  return Boolean(await db.selectFrom('environment_request').select('id').where('organisation_id', '=', organisationId).where('env', '=', env as RequestedEnv).where('status', '=', 'approved').executeTakeFirst());
+  return (env === 'integration' || env === 'live') && approved(db, organisationId, env);
 }
 
 /**

@@ -52,6 +52,13 @@ export async function changeTeamMember(db: Db, by: { email: string }, userId: st
   await appendAudit(db, { actor: by.email, action: 'team.change_role', subject: target.email, details: { from: target.role, to: change.role } });
 }
 
+/** Gives a partner a delivery manager from the team (or none), audited. */
+export async function assignDeliveryManager(db: Db, by: { email: string }, organisationId: string, managerId: string | null): Promise<void> {
+  if (managerId && !(await db.selectFrom('team_user').select('id').where('id', '=', managerId).executeTakeFirst())) throw new OnboardingError('not_found', 'Choose a team member', 'manager');
+  await db.updateTable('organisation').set({ delivery_manager: managerId }).where('id', '=', organisationId).execute();
+  await appendAudit(db, { actor: by.email, action: 'partner.delivery_manager', subject: organisationId, details: { manager: managerId } });
+}
+
 export function teamMembers(db: Db) {
   return db.selectFrom('team_user').select(['id', 'email', 'role', 'created_at', 'password_hash']).orderBy('email').execute()
     .then((rows) => rows.map(({ password_hash, ...r }) => ({ ...r, setUp: password_hash !== null })));

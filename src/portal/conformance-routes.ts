@@ -1,7 +1,7 @@
 /** Conformance runs from the client page: start one, watch results arrive, read and download the report. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
-import { getRun, PlanError, reportFile, RunRefused, runPage } from '../conformance/index.ts';
+import { getRun, PlanError, reportFile, RunRefused, runPage, screenshotFile } from '../conformance/index.ts';
 import { orgGuard, page, type PortalDeps } from './context.ts';
 
 type Params = { Params: { orgId: string; clientId: string; runId?: string; file?: string; testId?: string }; Body: Record<string, string | undefined> };
@@ -59,8 +59,8 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
     const found = await ownRun(g.org.id, req.params.clientId, req.params.runId);
-    const shot = found?.results.find((r) => `${r.test_id}.png` === req.params.testId)?.screenshot;
+    const shot = found && screenshotFile(found.results, req.params.testId ?? '');
     if (!shot) return notFound(reply);
-    return reply.type('image/png').header('x-content-type-options', 'nosniff').send(Buffer.from(shot, 'base64'));
+    return reply.type('image/png').header('x-content-type-options', 'nosniff').send(shot);
   });
 }

@@ -29,22 +29,20 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
     }
   });
   // Remove a member, change a member's role, withdraw an invitation: admins only, one shape.
-  const who = (req: import('fastify').FastifyRequest) => (req as unknown as { partnerEmail?: string }).partnerEmail ?? 'partner admin';
-  const action = (path: string, run: (org: Organisation, req: import('fastify').FastifyRequest<Params>) => Promise<void>) =>
+  const action = (path: string, run: (org: Organisation, req: import('fastify').FastifyRequest<Params>, by: string) => Promise<void>) =>
     app.post<Params>(path, async (req, reply) => {
       const g = await orgGuard(d, req, reply, { csrf: true });
       if (!g) return;
-      (req as unknown as { partnerEmail?: string }).partnerEmail = g.signed.user.email;
       try {
-        await run(g.org, req);
+        await run(g.org, req, g.signed.user.email);
         return reply.redirect(`/portal/organisations/${g.org.id}/members`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
         return show(reply, g.signed, g.org, { errors: [{ href: '#members', text: e.message, field: 'members' }] }, e.code === 'not_found' ? 404 : e.code === 'invalid_name' ? 400 : 403);
       }
     });
-  action('/organisations/:orgId/members/:userId/remove', (org, req) => removeMember(d.db, org, req.params.userId!, who(req)));
-  action('/organisations/:orgId/members/:userId/role', (org, req) => changeRole(d.db, org, req.params.userId!, req.body?.role ?? '', who(req)));
+  action('/organisations/:orgId/members/:userId/remove', (org, req, by) => removeMember(d.db, org, req.params.userId!, by));
+  action('/organisations/:orgId/members/:userId/role', (org, req, by) => changeRole(d.db, org, req.params.userId!, req.body?.role ?? '', by));
   action('/organisations/:orgId/invitations/:invitationId/revoke', (org, req) => revokeInvitation(d.db, org, req.params.invitationId!));
 
   app.get<{ Params: { secret: string } }>('/invitations/:secret', async (req, reply) => {

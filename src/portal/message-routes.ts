@@ -1,12 +1,12 @@
 /** The conversation with the NHS login team (the console shows the same thread). */
 import type { FastifyInstance } from 'fastify';
-import { addComment, comments, OnboardingError } from '../onboarding/index.ts';
+import { addComment, comments, notifyDeps, OnboardingError } from '../onboarding/index.ts';
 import { errorItem, orgGuard, page, type PortalDeps } from './context.ts';
 
 type Params = { Params: { orgId: string }; Body: Record<string, string | undefined> };
 
 export function registerMessageRoutes(app: FastifyInstance, d: PortalDeps) {
-  const deps = { db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl, chatWebhookUrl: d.config.chatWebhookUrl };
+  const deps = notifyDeps(d);
   app.get<Params>('/organisations/:orgId/messages', async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (g) return page(d, reply, 'portal/messages.njk', { title: 'Messages with the NHS login team', user: g.signed.user, csrf: g.signed.session.csrf, org: g.org, thread: await comments(d.db, g.org.id) });

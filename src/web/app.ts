@@ -9,7 +9,7 @@ import { createEventSink, openDatabase, purgeExpired, type Database, type EventS
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST } from './views.ts';
-import { createMailer, deliverWebhooks, pipeline, STAGES, type Mailer } from '../onboarding/index.ts';
+import { createMailer, deliverWebhooks, notifyDeps, partnersPerStage, type Mailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
@@ -92,8 +92,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   });
   fastify.get('/metrics', async (_req, reply) => {
     // Partners per stage, read from the database at scrape time (shared by every instance, so a gauge).
-    const rows = await pipeline(database.db, {}, Date.now(), { blockers: false });
-    const stages = STAGES.map((stage) => ({ labels: { stage }, value: rows.filter((r) => r.stage === stage).length }));
+    const stages = (await partnersPerStage(database.db)).map(({ stage, count }) => ({ labels: { stage }, value: count }));
     return reply.type('text/plain; version=0.0.4').send(metrics.render([{ name: 'toolkit_partners', help: 'Partners by stage of the NHS login process.', values: stages }]));
   });
   fastify.get('/', async (_req, reply) =>
@@ -103,7 +102,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   // Mail the SMTP server refused and chat webhook deliveries that failed are retried here, on every instance
   // (each retry is recorded in the database first, so instances do not send the same message twice at once).
   const deliveries = setInterval(() => {
-    Promise.all([mailer.retry(), deliverWebhooks({ db: database.db, mailer, publicUrl: config.publicUrl, chatWebhookUrl: config.chatWebhookUrl })])
+    Promise.all([mailer.retry(), deliverWebhooks(notifyDeps({ db: database.db, mailer, config }))])
       .catch((err) => fastify.log.warn({ err }, 'notification delivery failed'));
   }, DELIVERY_EVERY_MS).unref();
   const purge = setInterval(() => purgeExpired(database.db).catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
