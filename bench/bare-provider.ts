@@ -126,3 +126,6 @@ http
     callback(req, res);
   })
   .listen(port, '127.0.0.1', () => process.send?.('ready'));
+
+// Exit normally when the bench ends, so that Node flags such as --cpu-prof can write their output.
+process.on('SIGTERM', () => process.exit(0));

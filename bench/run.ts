@@ -35,12 +35,16 @@ function runLoad(plan: Plan): Promise<Result> {
   });
 }
 
+/**
+ * Client assertions signed ahead of a phase. Relying parties sign them just before use with a short life
+ * (openid-client, which the reference RP uses, gives 60 s); 120 s leaves room for signing a phase's batch first.
+ */
 async function assertions(key: CryptoKey, kid: string, clientId: string, aud: string, n: number): Promise<string[]> {
   const now = Math.floor(Date.now() / 1000);
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS512', kid }).setIssuer(clientId).setSubject(clientId).setAudience(aud)
-      .setIssuedAt(now).setExpirationTime(now + 600).setJti(randomBytes(12).toString('hex')).sign(key);
+      .setIssuedAt(now).setExpirationTime(now + 120).setJti(randomBytes(12).toString('hex')).sign(key);
     out.push(`grant_type=authorization_code&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=${jwt}`);
   }
   return out;
@@ -64,7 +68,8 @@ async function main() {
   const start = startCommand();
   const server = fork(path.join(HERE, '..', start.script), {
     env: { ...process.env, ...start.env, PORT: String(port), DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: 'warn', NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '' },
-    execArgv: start.flags,
+    // BENCH_SERVER_FLAGS: extra Node flags for the server only (e.g. --trace-gc, which NODE_OPTIONS refuses).
+    execArgv: [...start.flags, ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)],
     stdio: 'inherit',
   });
   const children: ChildProcess[] = [server];
