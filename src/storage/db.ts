@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { DatabaseConfig } from '../config/index.ts';
 import { NodeSqliteDialect } from './sqlite-dialect.ts';
 import { migrate } from './migrations.ts';
+import { runTemplatesDirectly } from './prepared.ts';
 import type { Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -31,7 +32,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   let db: Db;
   if (config.kind === 'sqlite') {
     if (config.file !== ':memory:') fs.mkdirSync(path.dirname(config.file), { recursive: true });
-    db = new Kysely<Schema>({ dialect: new NodeSqliteDialect(config.file) });
+    const dialect = new NodeSqliteDialect(config.file);
+    db = new Kysely<Schema>({ dialect });
+    runTemplatesDirectly(db, (text, parameters) => dialect.executeSingle(text, parameters));
   } else {
     const pool = new pg.Pool({ connectionString: config.url, max: 10, types: pgTypes as pg.CustomTypesConfig });
     // An idle connection the server ends (restart, failover, admin) must not crash the process: the pool

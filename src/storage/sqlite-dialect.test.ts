@@ -15,12 +15,14 @@ import { NodeSqliteDialect } from './sqlite-dialect.ts';
 describe('node:sqlite dialect: group commit', () => {
   let dir: string;
   let db: Kysely<any>;
+  let dialect: NodeSqliteDialect;
   let other: DatabaseSync;
   const committedIds = () => (other.prepare('select id from t order by id').all() as { id: string }[]).map((r) => r.id);
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'group-commit-'));
     const file = path.join(dir, 'g.db');
-    db = new Kysely<any>({ dialect: new NodeSqliteDialect(file) });
+    dialect = new NodeSqliteDialect(file);
+    db = new Kysely<any>({ dialect });
     await sql`create table parent (id text primary key)`.execute(db);
     // A deferred foreign key is checked at COMMIT: the way to make a commit itself fail.
     await sql`create table t (id text primary key, parent text references parent (id) deferrable initially deferred)`.execute(db);
@@ -111,5 +113,39 @@ describe('node:sqlite dialect: group commit', () => {
     const later = outcome(db.insertInto('t').values({ id: 'm', parent: null }).execute());
     assert.deepEqual([await first, await streamed, await later], ['rolled back', 'rolled back', 'ok']);
     assert.deepEqual(committedIds(), [...before, 'm'], 'the rolled-back write is not kept; the later one is committed');
+  });
+
+  test('a statement sent straight to the driver (hot-path templates) keeps the same rules', async () => {
+    const insert = 'insert into t (id, parent) values (?, ?)';
+    // Waits for an explicit transaction in progress instead of running inside it (and being rolled back with it).
+    let direct: Promise<unknown> | undefined;
+    await assert.rejects(
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('t').values({ id: 'n', parent: null }).execute();
+        direct = dialect.executeSingle(insert, ['o', null]);
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    await direct;
+    assert.ok(committedIds().includes('o') && !committedIds().includes('n'), 'the direct write ran after the transaction, on its own');
+    // Answered only once committed, together with a Kysely write of the same turn.
+    let seenAtAnswer: string[] | undefined;
+    const first = dialect.executeSingle(insert, ['p', null]).then(() => (seenAtAnswer = committedIds()));
+    const second = db.insertInto('t').values({ id: 'q', parent: null }).execute();
+    assert.ok(!committedIds().includes('p'));
+    await Promise.all([first, second]);
+    assert.ok(seenAtAnswer?.includes('p') && seenAtAnswer.includes('q'));
+    // A failed commit fails it too, even when its own statement succeeded; a statement's own error is its alone.
+    const results = await Promise.allSettled([
+      dialect.executeSingle(insert, ['r', null]),
+      dialect.executeSingle(insert, ['s', 'no-such-parent']),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+    assert.ok(!committedIds().includes('r'));
+    await assert.rejects(dialect.executeSingle(insert, ['p', null]), /UNIQUE/);
+    const rows = await dialect.executeSingle<{ id: string }>('select id from t where id = ?', ['p']);
+    assert.deepEqual(rows.rows.map((r) => r.id), ['p']);
   });
 });

@@ -39,14 +39,30 @@ const timer = setInterval(() => { try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'
 parentPort.on('message', () => { clearInterval(timer); try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch {} db.close(); process.exit(0); });
 `;
 
+/** First come, first served; `tryLock` takes a free lock without a promise or a turn of the event loop. */
 class Mutex {
-  #tail: Promise<void> = Promise.resolve();
+  #held = false;
+  readonly #waiters: (() => void)[] = [];
+  tryLock(): (() => void) | undefined {
+    if (this.#held) return undefined;
+    this.#held = true;
+    return this.#releaser();
+  }
   lock(): Promise<() => void> {
-    let release!: () => void;
-    const next = new Promise<void>((r) => (release = r));
-    const acquired = this.#tail.then(() => release);
-    this.#tail = this.#tail.then(() => next);
-    return acquired;
+    const now = this.tryLock();
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve) => this.#waiters.push(() => resolve(this.#releaser())));
+  }
+  /** Hands the lock to the next waiter, if any; a second call does nothing. */
+  #releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#waiters.shift();
+      if (next) next();
+      else this.#held = false;
+    };
   }
 }
 
@@ -112,6 +128,14 @@ class GroupCommit {
   }
 }
 
+/** Runs one prepared statement: rows for a reader, changes for a writer. */
+function runStatement<R>(entry: { stmt: StatementSync; reader: boolean }, parameters: readonly unknown[]): QueryResult<R> {
+  const params = parameters.map(toParam);
+  if (entry.reader) return { rows: entry.stmt.all(...params) as R[] };
+  const { changes, lastInsertRowid } = entry.stmt.run(...params);
+  return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+}
+
 /** The one database connection, shared by everything in this process. */
 class SqliteCore {
   readonly db: DatabaseSync;
@@ -161,15 +185,10 @@ class SqliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const { stmt, reader } = this.core.prepare(compiled.sql);
+    const entry = this.core.prepare(compiled.sql);
     this.#join(compiled.sql);
-    const params = compiled.parameters.map(toParam);
     try {
-      if (reader) {
-        return { rows: stmt.all(...params) as R[] };
-      }
-      const { changes, lastInsertRowid } = stmt.run(...params);
-      return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+      return runStatement<R>(entry, compiled.parameters);
     } catch (err) {
       this.#failed(err);
     }
@@ -219,6 +238,32 @@ class NodeSqliteDriver implements Driver {
     return new SqliteConnection(this.#core!);
   }
 
+  /**
+   * One statement outside any explicit transaction, without Kysely's per-query machinery (the hot paths'
+   * templates, prepared.ts): a query through Kysely allocates several kilobytes of promises and closures, a
+   * token request runs nine. Same rules as a Kysely query: it waits for a transaction in progress, joins the
+   * shared transaction, and is answered once that commits (a failed commit wins over the statement's error).
+   */
+  async executeSingle<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
+    const release = this.#mutex.tryLock() ?? (await this.#mutex.lock());
+    const core = this.#core!;
+    let committed: Promise<void> | undefined;
+    let result: QueryResult<R>;
+    try {
+      const entry = core.prepare(sql);
+      committed = core.group.join(!sql.startsWith('select'));
+      result = runStatement<R>(entry, parameters);
+    } catch (err) {
+      core.group.checkAborted(err);
+      release();
+      await committed;
+      throw err;
+    }
+    release();
+    await committed;
+    return result;
+  }
+
   async beginTransaction(c: DatabaseConnection): Promise<void> {
     const conn = c as SqliteConnection;
     conn.core.group.commit(); // the shared transaction's statements come first
@@ -259,11 +304,17 @@ class NodeSqliteDriver implements Driver {
 
 export class NodeSqliteDialect implements Dialect {
   readonly #file: string;
+  #driver?: NodeSqliteDriver;
   constructor(file: string) {
     this.#file = file;
   }
   createDriver(): Driver {
-    return new NodeSqliteDriver(this.#file);
+    return (this.#driver = new NodeSqliteDriver(this.#file));
+  }
+  /** A single statement straight to the driver (see NodeSqliteDriver.executeSingle); Kysely opens it first. */
+  executeSingle<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
+    if (!this.#driver) throw new Error('the database is not open yet');
+    return this.#driver.executeSingle(sql, parameters);
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
