@@ -6,19 +6,20 @@ import type { EventSink, ProtocolEvent } from '../storage/index.ts';
 
 type Labels = Record<string, string>;
 
-class Counter {
+/** A counter with a fixed set of label names, kept in the order given (each request counts: no sorting). */
+class Counter<L extends string> {
   readonly name: string;
   readonly help: string;
+  readonly #labelNames: readonly L[];
   readonly values = new Map<string, number>();
-  constructor(name: string, help: string) {
+  constructor(name: string, help: string, labelNames: readonly L[]) {
     this.name = name;
     this.help = help;
+    this.#labelNames = labelNames;
   }
-  inc(labels: Labels, by = 1) {
-    const key = Object.entries(labels)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // label names are ASCII: no locale rules needed (and localeCompare is slow)
-      .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
-      .join(',');
+  inc(labels: Record<L, string>, by = 1) {
+    let key = '';
+    for (const k of this.#labelNames) key += `${key ? ',' : ''}${k}="${labels[k].replace(/["\\\n]/g, '_')}"`;
     this.values.set(key, (this.values.get(key) ?? 0) + by);
   }
   render(): string {
@@ -29,14 +30,14 @@ class Counter {
 }
 
 export class Metrics {
-  readonly requests = new Counter('toolkit_http_requests_total', 'HTTP requests by environment and status class.');
-  readonly logins = new Counter('toolkit_logins_total', 'Sign-ins (password step) by environment and outcome.');
-  readonly tokens = new Counter('toolkit_tokens_issued_total', 'Token endpoint successes by environment and grant type.');
-  readonly errors = new Counter('toolkit_protocol_errors_total', 'Protocol errors by environment, kind and OAuth error code.');
-  readonly registrations = new Counter('toolkit_registrations_total', 'New NHS login accounts created in the journeys, by environment.');
-  readonly verifications = new Counter('toolkit_verifications_total', 'Identity verifications (uplift) by environment and level reached.');
-  readonly clientRequests = new Counter('toolkit_client_requests_total', 'Protocol exchanges per client, by environment, client and outcome (error rates per client).');
-  readonly clientLogins = new Counter('toolkit_client_logins_total', 'Completed logins (codes redeemed) per client, by environment and client.');
+  readonly requests = new Counter('toolkit_http_requests_total', 'HTTP requests by environment and status class.', ['env', 'status']);
+  readonly logins = new Counter('toolkit_logins_total', 'Sign-ins (password step) by environment and outcome.', ['env', 'outcome']);
+  readonly tokens = new Counter('toolkit_tokens_issued_total', 'Token endpoint successes by environment and grant type.', ['env', 'grant_type']);
+  readonly errors = new Counter('toolkit_protocol_errors_total', 'Protocol errors by environment, kind and OAuth error code.', ['code', 'env', 'kind']);
+  readonly registrations = new Counter('toolkit_registrations_total', 'New NHS login accounts created in the journeys, by environment.', ['env']);
+  readonly verifications = new Counter('toolkit_verifications_total', 'Identity verifications (uplift) by environment and level reached.', ['env', 'level']);
+  readonly clientRequests = new Counter('toolkit_client_requests_total', 'Protocol exchanges per client, by environment, client and outcome (error rates per client).', ['client', 'env', 'outcome']);
+  readonly clientLogins = new Counter('toolkit_client_logins_total', 'Completed logins (codes redeemed) per client, by environment and client.', ['client', 'env']);
 
   /** Counts a protocol event (the same events the protocol record stores). */
   observe(e: ProtocolEvent) {
