@@ -9,49 +9,19 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { openDatabase, type Db } from '../src/storage/index.ts';
-import { registerClient } from '../src/identity/index.ts';
+import { exportJWK } from 'jose';
+import type { Db } from '../src/storage/index.ts';
 import { hashPassword, PASSWORD_HASH_COST } from '../src/security/passwords.ts';
-import { Browser } from '../src/test-support/browser.ts';
 import type { Plan, Result } from './load.ts';
-import { addSessions, startCommand, cpuMs, threadCpu, threadDelta, freePort, peakRss, resetPeakRss, signedCookie, waitReady } from './support.ts';
+import { addSessions, cpuMs, threadCpu, threadDelta, freePort, peakRss, resetPeakRss, signedCookie } from './support.ts';
+import { assertions, authorizePath, benchClient, mintCodes, REDIRECT_URI, runLoad, startToolkit, tokenRequests } from './toolkit-server.ts';
 
 const N_TOKENS = Number(process.env.BENCH_TOKENS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const N_PERSONAS = Number(process.env.BENCH_PERSONAS ?? 200);
 const N_SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const REDIRECT_URI = 'http://localhost:9/cb';
 const HERE = import.meta.dirname;
-
-function runLoad(plan: Plan): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = fork(path.join(HERE, 'load.ts'), { stdio: 'inherit' });
-    child.once('message', (r) => resolve(r as Result));
-    child.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited ${code}`)));
-    child.send(plan);
-  });
-}
-
-/**
- * Client assertions signed ahead of a phase. Relying parties sign them just before use with a short life
- * (openid-client, which the reference RP uses, gives 60 s); 120 s leaves room for signing a phase's batch first.
- */
-async function assertions(key: CryptoKey, kid: string, clientId: string, aud: string, n: number): Promise<string[]> {
-  const now = Math.floor(Date.now() / 1000);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS512', kid }).setIssuer(clientId).setSubject(clientId).setAudience(aud)
-      .setIssuedAt(now).setExpirationTime(now + 120).setJti(randomBytes(12).toString('hex')).sign(key);
-    out.push(`grant_type=authorization_code&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=${jwt}`);
-  }
-  return out;
-}
-
-const authorizePath = (clientId: string, i: number) =>
-  `/sandpit/authorize?${new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid profile', redirect_uri: REDIRECT_URI, state: `s${i}`, nonce: `n${i}`, vtr: '["P9.Cp.Cd"]' })}`;
 
 function line(name: string, r: Result, rss?: number, extra = '') {
   const f = (x: number | null) => (x ?? NaN).toFixed(1).padStart(8);
@@ -61,38 +31,18 @@ function line(name: string, r: Result, rss?: number, extra = '') {
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-bench-'));
   const dbFile = path.join(dir, 'toolkit.db');
-  const port = await freePort();
-  const origin = `http://localhost:${port}`;
-  const t0 = performance.now();
   // Started exactly as `npm start` starts it (same environment variables and Node flags).
-  const start = startCommand();
-  const server = fork(path.join(HERE, '..', start.script), {
-    env: { ...process.env, ...start.env, PORT: String(port), DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: 'warn', NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '' },
-    // BENCH_SERVER_FLAGS: extra Node flags for the server only (e.g. --trace-gc, which NODE_OPTIONS refuses).
-    execArgv: [...start.flags, ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)],
-    stdio: 'inherit',
-  });
+  const started = await startToolkit(path.join(HERE, '..'), dbFile, { nodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS, flags: process.env.BENCH_SERVER_FLAGS });
+  const { origin, process: server } = started;
   const children: ChildProcess[] = [server];
   try {
-    await waitReady(`${origin}/readyz`);
-    const readyMs = performance.now() - t0;
     console.log(`NHS login toolkit benchmark — ${os.cpus().length} cores, Node ${process.version}, SQLite, concurrency ${CONCURRENCY}`);
-    console.log(`ready after start: ${readyMs.toFixed(0)} ms (fresh database: migrations, signing keys, test people seeded)\n`);
+    console.log(`ready after start: ${started.readyMs.toFixed(0)} ms (fresh database: migrations, signing keys, test people seeded)\n`);
 
-    const database = await openDatabase({ kind: 'sqlite', file: dbFile });
+    const bench = await benchClient(dbFile, origin);
+    const { database, privateKey, publicKey, kid, cookie } = bench;
     const db: Db = database.db;
-    const { privateKey, publicKey } = await generateKeyPair('RS512', { extractable: true });
-    const client = await registerClient(db, { env: 'sandpit', name: 'Bench', redirectUris: [REDIRECT_URI], scopes: ['openid', 'profile'], vtr: ['P9.Cp.Cd'], publicKeyPem: await exportSPKI(publicKey) });
-    const kid = String(client.jwks!.keys[0]!.kid);
-
-    // One persona login gives the session that single sign-on reuses.
-    const browser = new Browser(fetch, origin);
-    let page = await browser.get(authorizePath(client.clientId, 0));
-    page = await browser.post(page.url, { email: 'testuserlive@demo.signin.nhs.uk', password: 'Passw0rd$1' });
-    page = await browser.post(page.url, { otp: '190696' });
-    page = await browser.post(page.url, {});
-    if (page.status !== 0) throw new Error(`warm-up login failed at ${page.url}`);
-    const cookie = browser.cookieHeader(new URL(`${origin}/sandpit/authorize`));
+    const client = { clientId: bench.clientId };
 
     type Measured = { result: Result; rss: number; cpu: number };
     /** Runs a load against a server process, measuring its peak RSS and CPU per response. */
@@ -106,16 +56,9 @@ async function main() {
       if (threads0) console.log(threadDelta(threads0, await threadCpu(pid)));
       return { result, rss, cpu };
     };
-    const tokenRequests = (codes: string[], bodies: string[], tokenPath: string) =>
-      codes.map((c, i) => ({ method: 'POST' as const, path: tokenPath, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `${bodies[i]}&code=${c}` }));
-
     // (1) Token endpoint: codes minted by single sign-on before the clock starts; assertions pre-signed.
     const oursToken = async (round: number): Promise<Measured> => {
-      const codes: string[] = [];
-      for (let i = 0; i < N_TOKENS; i++) {
-        const res = await fetch(`${origin}${authorizePath(client.clientId, round * N_TOKENS + i)}`, { headers: { cookie }, redirect: 'manual' });
-        codes.push(new URL(res.headers.get('location')!).searchParams.get('code')!);
-      }
+      const codes = await mintCodes(origin, bench, round * N_TOKENS, N_TOKENS);
       const bodies = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, N_TOKENS);
       return measure(server.pid!, { kind: 'requests', origin, concurrency: CONCURRENCY, expect: 200, requests: tokenRequests(codes, bodies, '/sandpit/token') });
     };

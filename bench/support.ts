@@ -82,8 +82,8 @@ export function threadDelta(a: Map<string, number>, b: Map<string, number>): str
 }
 
 /** `npm start`'s command split into environment, Node flags and script, so the bench runs the same server. */
-export function startCommand(): { env: Record<string, string>; flags: string[]; script: string } {
-  const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { scripts: { start: string } };
+export function startCommand(root = path.join(import.meta.dirname, '..')): { env: Record<string, string>; flags: string[]; script: string } {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const words = pkg.scripts.start.split(/\s+/);
   const env: Record<string, string> = {};
   const flags: string[] = [];

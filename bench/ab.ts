@@ -1,0 +1,71 @@
+/**
+ * `npm run bench:ab -- BASELINE_DIR`: is a change faster? Runs the token phase against two toolkits side by side,
+ * the baseline (another checkout, e.g. `git worktree add /tmp/base main && ln -s "$PWD/node_modules" /tmp/base/`)
+ * and this checkout, taking turns round by round, and prints each one's throughput, server CPU per response
+ * (main thread, all threads, V8's GC threads) and peak RSS, then the median of the per-round ratios. This
+ * machine's speed drifts by a third within minutes: a single before/after run cannot see a 5% change, rounds
+ * that alternate can.
+ *
+ *   AB_ROUNDS (5), BENCH_TOKENS (3000), BENCH_CONCURRENCY (32), AB_FLAGS (extra Node flags for this checkout only)
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cpuMs, peakRss, resetPeakRss, threadCpu } from './support.ts';
+import { assertions, benchClient, mintCodes, runLoad, startToolkit, tokenRequests, type ToolkitServer } from './toolkit-server.ts';
+
+const baseline = process.argv[2];
+if (!baseline || !fs.existsSync(path.join(baseline, 'package.json'))) {
+  console.error('usage: npm run bench:ab -- BASELINE_DIR   (a checkout of the baseline with node_modules)');
+  process.exit(2);
+}
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
+const N = Number(process.env.BENCH_TOKENS ?? 3000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+
+interface Figures { rps: number; main: number; total: number; gc: number; rss: number }
+
+async function contender(root: string, flags?: string) {
+  const dbFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-ab-')), 'toolkit.db');
+  const server: ToolkitServer = await startToolkit(root, dbFile, { flags });
+  const client = await benchClient(dbFile, server.origin);
+  let minted = 1;
+  const pid = server.process.pid!;
+  return {
+    server,
+    async round(): Promise<Figures> {
+      const codes = await mintCodes(server.origin, client, minted, N);
+      minted += N;
+      const bodies = await assertions(client.privateKey, client.kid, client.clientId, `${server.origin}/sandpit/token`, N);
+      await resetPeakRss(pid);
+      const [threads0, cpu0] = [await threadCpu(pid), await cpuMs(pid)];
+      const r = await runLoad({ kind: 'requests', origin: server.origin, concurrency: CONCURRENCY, expect: 200, requests: tokenRequests(codes, bodies, '/sandpit/token') });
+      if (r.errors) throw new Error(`${root}: ${r.errors} errors (${r.firstError})`);
+      const [threads1, cpu1] = [await threadCpu(pid), await cpuMs(pid)];
+      const per = (ms: number) => (ms * 1000) / r.count;
+      const delta = (name: string) => (threads1.get(name) ?? 0) - (threads0.get(name) ?? 0);
+      return { rps: r.rps, main: per(delta('MainThread')), total: per(cpu1 - cpu0), gc: per(delta('V8Worker')), rss: (await peakRss(pid)) / 1048576 };
+    },
+  };
+}
+
+const show = (f: Figures) =>
+  `${f.rps.toFixed(0).padStart(5)} resp/s  main ${f.main.toFixed(0).padStart(4)} µs  all ${f.total.toFixed(0).padStart(4)} µs  gc ${f.gc.toFixed(0).padStart(3)} µs  RSS ${f.rss.toFixed(0)} MB`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const a = await contender(path.resolve(baseline));
+const b = await contender(path.join(import.meta.dirname, '..'), process.env.AB_FLAGS);
+try {
+  console.log(`token endpoint, ${N} requests per round at concurrency ${CONCURRENCY}; CPU per response. A = ${baseline}, B = this checkout`);
+  const rounds: { a: Figures; b: Figures }[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const r = { a: await a.round(), b: await b.round() };
+    rounds.push(r);
+    console.log(`round ${i + 1}  A ${show(r.a)}\n         B ${show(r.b)}`);
+  }
+  const ratio = (k: keyof Figures) => median(rounds.map((r) => r.b[k] / r.a[k])).toFixed(3);
+  console.log(`median B/A: throughput ${ratio('rps')}, main-thread CPU ${ratio('main')}, all CPU ${ratio('total')}, GC threads ${ratio('gc')}, peak RSS ${ratio('rss')}`);
+} finally {
+  a.server.process.kill();
+  b.server.process.kill();
+}
