@@ -1,7 +1,7 @@
 /**
  * `npm run bench:ab -- BASELINE_DIR`: is a change faster? Runs the token phase against two toolkits side by side,
  * the baseline (another checkout, e.g. `git worktree add /tmp/base main && ln -s "$PWD/node_modules" /tmp/base/`)
- * and this checkout, taking turns round by round, and prints each one's throughput, server CPU per response
+ * and this checkout, taking turns round by round, and prints each one's throughput, p99 latency, server CPU per response
  * (main thread, all threads, V8's GC threads) and peak RSS, then the median of the per-round ratios. This
  * machine's speed drifts by a third within minutes: a single before/after run cannot see a 5% change, rounds
  * that alternate can.
@@ -23,7 +23,7 @@ const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
 const N = Number(process.env.BENCH_TOKENS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
-interface Figures { rps: number; main: number; total: number; gc: number; rss: number }
+interface Figures { rps: number; p99: number; main: number; total: number; gc: number; rss: number }
 
 async function contender(root: string, flags?: string) {
   const dbFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-ab-')), 'toolkit.db');
@@ -44,13 +44,13 @@ async function contender(root: string, flags?: string) {
       const [threads1, cpu1] = [await threadCpu(pid), await cpuMs(pid)];
       const per = (ms: number) => (ms * 1000) / r.count;
       const delta = (name: string) => (threads1.get(name) ?? 0) - (threads0.get(name) ?? 0);
-      return { rps: r.rps, main: per(delta('MainThread')), total: per(cpu1 - cpu0), gc: per(delta('V8Worker')), rss: (await peakRss(pid)) / 1048576 };
+      return { rps: r.rps, p99: r.p99, main: per(delta('MainThread')), total: per(cpu1 - cpu0), gc: per(delta('V8Worker')), rss: (await peakRss(pid)) / 1048576 };
     },
   };
 }
 
 const show = (f: Figures) =>
-  `${f.rps.toFixed(0).padStart(5)} resp/s  main ${f.main.toFixed(0).padStart(4)} µs  all ${f.total.toFixed(0).padStart(4)} µs  gc ${f.gc.toFixed(0).padStart(3)} µs  RSS ${f.rss.toFixed(0)} MB`;
+  `${f.rps.toFixed(0).padStart(5)} resp/s  p99 ${f.p99.toFixed(0).padStart(3)} ms  main ${f.main.toFixed(0).padStart(4)} µs  all ${f.total.toFixed(0).padStart(4)} µs  gc ${f.gc.toFixed(0).padStart(3)} µs  RSS ${f.rss.toFixed(0)} MB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const a = await contender(path.resolve(baseline));
@@ -64,7 +64,7 @@ try {
     console.log(`round ${i + 1}  A ${show(r.a)}\n         B ${show(r.b)}`);
   }
   const ratio = (k: keyof Figures) => median(rounds.map((r) => r.b[k] / r.a[k])).toFixed(3);
-  console.log(`median B/A: throughput ${ratio('rps')}, main-thread CPU ${ratio('main')}, all CPU ${ratio('total')}, GC threads ${ratio('gc')}, peak RSS ${ratio('rss')}`);
+  console.log(`median B/A: throughput ${ratio('rps')}, p99 ${ratio('p99')}, main-thread CPU ${ratio('main')}, all CPU ${ratio('total')}, GC threads ${ratio('gc')}, peak RSS ${ratio('rss')}`);
 } finally {
   a.server.process.kill();
   b.server.process.kill();
