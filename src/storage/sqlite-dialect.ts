@@ -128,14 +128,6 @@ class GroupCommit {
   }
 }
 
-/** Runs one prepared statement: rows for a reader, changes for a writer. */
-function runStatement<R>(entry: { stmt: StatementSync; reader: boolean }, parameters: readonly unknown[]): QueryResult<R> {
-  const params = parameters.map(toParam);
-  if (entry.reader) return { rows: entry.stmt.all(...params) as R[] };
-  const { changes, lastInsertRowid } = entry.stmt.run(...params);
-  return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
-}
-
 /** The one database connection, shared by everything in this process. */
 class SqliteCore {
   readonly db: DatabaseSync;
@@ -159,6 +151,27 @@ class SqliteCore {
     }
     return entry;
   }
+
+  /** The shared transaction a statement outside an explicit one runs in (a write opens it); see GroupCommit. */
+  joinShared(sql: string): Promise<void> | undefined {
+    return this.group.join(!sql.startsWith('select'));
+  }
+
+  /**
+   * Runs a prepared statement: rows for a reader, changes for a writer. If the failure made SQLite roll the
+   * shared transaction back, everyone in it is told.
+   */
+  run<R>(entry: { stmt: StatementSync; reader: boolean }, parameters: readonly unknown[]): QueryResult<R> {
+    const params = parameters.map(toParam);
+    try {
+      if (entry.reader) return { rows: entry.stmt.all(...params) as R[] };
+      const { changes, lastInsertRowid } = entry.stmt.run(...params);
+      return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+    } catch (err) {
+      this.group.checkAborted(err);
+      throw err;
+    }
+  }
 }
 
 /**
@@ -175,37 +188,22 @@ class SqliteConnection implements DatabaseConnection {
 
   #join(sql: string): void {
     if (this.inTransaction) return;
-    const done = this.core.group.join(!sql.startsWith('select'));
+    const done = this.core.joinShared(sql);
     if (done) this.committed.add(done);
-  }
-
-  #failed(err: unknown): never {
-    this.core.group.checkAborted(err);
-    throw err;
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const entry = this.core.prepare(compiled.sql);
     this.#join(compiled.sql);
-    try {
-      return runStatement<R>(entry, compiled.parameters);
-    } catch (err) {
-      this.#failed(err);
-    }
+    return this.core.run<R>(entry, compiled.parameters);
   }
 
   async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-    const { stmt } = this.core.prepare(compiled.sql);
+    const entry = this.core.prepare(compiled.sql);
     this.#join(compiled.sql);
     // Read at once: a statement still stepping when the shared transaction commits would make the commit fail.
-    let rows: unknown[];
-    try {
-      rows = stmt.all(...compiled.parameters.map(toParam));
-    } catch (err) {
-      this.#failed(err);
-    }
-    for (const row of rows) {
-      yield { rows: [row as R] };
+    for (const row of this.core.run<R>(entry, compiled.parameters).rows) {
+      yield { rows: [row] };
     }
   }
 }
@@ -251,10 +249,9 @@ class NodeSqliteDriver implements Driver {
     let result: QueryResult<R>;
     try {
       const entry = core.prepare(sql);
-      committed = core.group.join(!sql.startsWith('select'));
-      result = runStatement<R>(entry, parameters);
+      committed = core.joinShared(sql);
+      result = core.run<R>(entry, parameters);
     } catch (err) {
-      core.group.checkAborted(err);
       release();
       await committed;
       throw err;
