@@ -36,7 +36,7 @@ async function contender(root: string, flags?: string) {
     async round(): Promise<Figures> {
       const codes = await mintCodes(server.origin, client, minted, N);
       minted += N;
-      const bodies = await assertions(client.privateKey, client.kid, client.clientId, `${server.origin}/sandpit/token`, N);
+      const bodies = await assertions(client, `${server.origin}/sandpit/token`, N);
       await resetPeakRss(pid);
       const [threads0, cpu0] = [await threadCpu(pid), await cpuMs(pid)];
       const r = await runLoad({ kind: 'requests', origin: server.origin, concurrency: CONCURRENCY, expect: 200, requests: tokenRequests(codes, bodies, '/sandpit/token') });

@@ -40,9 +40,8 @@ async function main() {
     console.log(`ready after start: ${started.readyMs.toFixed(0)} ms (fresh database: migrations, signing keys, test people seeded)\n`);
 
     const bench = await benchClient(dbFile, origin);
-    const { database, privateKey, publicKey, kid, cookie } = bench;
+    const { database, publicKey, kid, cookie } = bench;
     const db: Db = database.db;
-    const client = { clientId: bench.clientId };
 
     type Measured = { result: Result; rss: number; cpu: number };
     /** Runs a load against a server process, measuring its peak RSS and CPU per response. */
@@ -59,14 +58,14 @@ async function main() {
     // (1) Token endpoint: codes minted by single sign-on before the clock starts; assertions pre-signed.
     const oursToken = async (round: number): Promise<Measured> => {
       const codes = await mintCodes(origin, bench, round * N_TOKENS, N_TOKENS);
-      const bodies = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, N_TOKENS);
+      const bodies = await assertions(bench, `${origin}/sandpit/token`, N_TOKENS);
       return measure(server.pid!, { kind: 'requests', origin, concurrency: CONCURRENCY, expect: 200, requests: tokenRequests(codes, bodies, '/sandpit/token') });
     };
     // The bare engine, in memory (the yardstick) and on our SQLite adapter (to split our gap: persisting vs our layers).
     const startBare = async (sqliteFile?: string) => {
       const barePort = await freePort();
       const bare = fork(path.join(HERE, 'bare-provider.ts'), {
-        env: { ...process.env, PORT: String(barePort), CLIENT_ID: client.clientId, REDIRECT_URI, CLIENT_JWK: JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'RS512', use: 'sig' }), ...(sqliteFile ? { BARE_SQLITE: sqliteFile } : {}) },
+        env: { ...process.env, PORT: String(barePort), CLIENT_ID: bench.clientId, REDIRECT_URI, CLIENT_JWK: JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'RS512', use: 'sig' }), ...(sqliteFile ? { BARE_SQLITE: sqliteFile } : {}) },
         stdio: 'inherit',
       });
       children.push(bare);
@@ -74,16 +73,16 @@ async function main() {
       const bareOrigin = `http://localhost:${barePort}`;
       return async (): Promise<Measured> => {
         const codes = (await (await fetch(`${bareOrigin}/bench/codes?n=${N_TOKENS}`)).json()) as string[];
-        const bodies = await assertions(privateKey, kid, client.clientId, `${bareOrigin}/token`, N_TOKENS);
+        const bodies = await assertions(bench, `${bareOrigin}/token`, N_TOKENS);
         return measure(bare.pid!, { kind: 'requests', origin: bareOrigin, concurrency: CONCURRENCY, expect: 200, requests: tokenRequests(codes, bodies, '/token') });
       };
     };
     // (2) Single sign-on logins: authorize -> code -> token -> userinfo with an existing session.
     const ssoN = Math.max(200, Math.floor(N_TOKENS / 3));
     const oursSso = async (round: number): Promise<Measured> => {
-      const bodies = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, ssoN);
+      const bodies = await assertions(bench, `${origin}/sandpit/token`, ssoN);
       return measure(server.pid!, { kind: 'sso', origin, concurrency: CONCURRENCY, cookies: [cookie], tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
-        authorizePaths: Array.from({ length: ssoN }, (_, i) => authorizePath(client.clientId, 100000 + round * ssoN + i)), tokenBodies: bodies });
+        authorizePaths: Array.from({ length: ssoN }, (_, i) => authorizePath(bench.clientId, 100000 + round * ssoN + i)), tokenBodies: bodies });
     };
 
     // The machine's speed drifts within minutes, so the servers take turns: each round measures all of them
@@ -137,22 +136,22 @@ async function main() {
     const cookies: string[] = [];
     // A warm-up round first, so that the two measured rounds compare steady states, not heap growth.
     for (const [round, target] of [[0, 1000], [1, 1000], [2, N_SESSIONS]] as const) {
-      const ids = await addSessions(db, 'sandpit', accountId, client.clientId, target - cookies.length);
+      const ids = await addSessions(db, 'sandpit', accountId, bench.clientId, target - cookies.length);
       cookies.push(...ids.map((id) => signedCookie('_nhsl_sandpit', id, cookieKeys[0]!)));
       const n = 2000;
-      const b2 = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, n);
+      const b2 = await assertions(bench, `${origin}/sandpit/token`, n);
       await resetPeakRss(server.pid!);
       const r = await runLoad({ kind: 'sso', origin, concurrency: CONCURRENCY, cookies, tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
-        authorizePaths: Array.from({ length: n }, (_, i) => authorizePath(client.clientId, 300000 + round * n + i)), tokenBodies: b2 });
+        authorizePaths: Array.from({ length: n }, (_, i) => authorizePath(bench.clientId, 300000 + round * n + i)), tokenBodies: b2 });
       line(`    ${String(target).padStart(6)} live sessions${round === 0 ? ' (warm-up)' : ''}`, r, await peakRss(server.pid!));
     }
 
     // (3) Complete persona logins, bounded by password hashing (scrypt, on the libuv pool).
-    const personaBodies = await assertions(privateKey, kid, client.clientId, `${origin}/sandpit/token`, N_PERSONAS);
+    const personaBodies = await assertions(bench, `${origin}/sandpit/token`, N_PERSONAS);
     await resetPeakRss(server.pid!);
     const emails = ['', '+1', '+3', '+4', '+5', '+6', '+7', '+8', '+9', '+11', '+12', '+13'].map((n) => `testuserlive${n}@demo.signin.nhs.uk`);
     const persona = await runLoad({ kind: 'persona', origin, concurrency: 8, emails, tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
-      authorizeUrls: Array.from({ length: N_PERSONAS }, (_, i) => `${origin}${authorizePath(client.clientId, 200000 + i)}`), tokenBodies: personaBodies });
+      authorizeUrls: Array.from({ length: N_PERSONAS }, (_, i) => `${origin}${authorizePath(bench.clientId, 200000 + i)}`), tokenBodies: personaBodies });
     console.log('\n(3) persona logins: authorize -> sign in -> OTP -> consent -> token -> userinfo (concurrency 8)');
     const h0 = performance.now();
     await hashPassword('bench-password-1');

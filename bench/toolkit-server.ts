@@ -29,7 +29,8 @@ export function runLoad(plan: Plan): Promise<Result> {
  * Client assertions signed ahead of a phase. Relying parties sign them just before use with a short life
  * (openid-client, which the reference RP uses, gives 60 s); 120 s leaves room for signing a phase's batch first.
  */
-export async function assertions(key: CryptoKey, kid: string, clientId: string, aud: string, n: number): Promise<string[]> {
+export async function assertions(c: Pick<BenchClient, 'privateKey' | 'kid' | 'clientId'>, aud: string, n: number): Promise<string[]> {
+  const { privateKey: key, kid, clientId } = c;
   const now = Math.floor(Date.now() / 1000);
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
