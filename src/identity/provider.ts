@@ -11,6 +11,7 @@ import { DEFAULT_VTR, matchVector, parseVtr, VtrError } from './vectors.ts';
 import { getClientUserMetadata } from './client-user-metadata.ts';
 import { applyAssertedLoginIdentity } from './sso.ts';
 import { findMark, MARK_COOKIE } from './run-marks.ts';
+import { cookieSigner } from '../security/cookie-signer.ts';
 
 export interface ProviderDeps {
   env: EnvironmentConfig;
@@ -150,7 +151,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: oidcAdapterFactory(db, env.name) as unknown as Configuration['adapter'],
     jwks: { keys: deps.keys as never },
     cookies: {
-      keys: deps.cookieKeys,
+      keys: cookieSigner(deps.cookieKeys),
       names: { session: `_nhsl_${env.name}`, interaction: `_nhsl_${env.name}_i`, resume: `_nhsl_${env.name}_r` },
     },
     routes: { authorization: '/authorize', token: '/token', userinfo: '/userinfo', jwks: '/.well-known/jwks.json' },
