@@ -222,8 +222,12 @@ function codeRef(code: string): string {
 
 function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: string, err: OidcError | undefined) {
   const params = ctx.oidc?.params ?? {};
-  const clientId = ctx.oidc?.client?.clientId ?? (typeof params.client_id === 'string' ? params.client_id : undefined);
+  // Only a registered client goes in the record's client column (and so in the per-client metrics): an id nobody
+  // registered is whatever the request said, kept in the details, so hostile requests cannot add a metric series
+  // each (memory) or pose as a partner's traffic.
+  const clientId = ctx.oidc?.client?.clientId;
   const details: Record<string, unknown> = { status: ctx.status };
+  if (!clientId && typeof params.client_id === 'string') details.client_id = params.client_id;
   if (kind === 'authorize') {
     for (const p of ['scope', 'vtr', 'prompt', 'redirect_uri', 'state'] as const) if (params[p] !== undefined) details[p] = params[p];
     if (ctx.oidc?.route === 'resume') details.resume = true;

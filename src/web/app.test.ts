@@ -53,6 +53,21 @@ for (const dialect of DIALECTS) {
       assert.match(text, /^toolkit_http_requests_total\{env="sandpit",status="4xx"\} 1$/m, 'the refused token request, answered by the engine');
     });
 
+    test('client ids nobody registered add no metric series (hostile input cannot grow memory) and are kept in the record\'s details', async () => {
+      for (let i = 0; i < 5; i++) {
+        const res = await app.fetch(`http://localhost:3000/sandpit/authorize?client_id=made-up-${i}%22x&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s&nonce=n`);
+        assert.equal(res.status, 400);
+      }
+      const text = await (await app.fetch('http://localhost:3000/metrics')).text();
+      assert.doesNotMatch(text, /made-up/, 'no series per made-up client id');
+      assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_client",env="sandpit",kind="authorize"\} 5$/m, 'still counted, as errors');
+      await app.events.flush();
+      const rows = await app.database.db.selectFrom('protocol_event').select(['client_id', 'details']).where('reason', 'like', 'invalid_client%').execute();
+      assert.equal(rows.length, 5);
+      assert.ok(rows.every((r) => r.client_id === null), 'the client_id column names registered clients only');
+      assert.deepEqual(rows.map((r) => (JSON.parse(r.details!) as { client_id?: string }).client_id).sort(), [0, 1, 2, 3, 4].map((i) => `made-up-${i}"x`));
+    });
+
     test('the protocol record holds each exchange of a login, with the reason for failures', async () => {
       await app.events.flush();
       const rows = await app.database.db.selectFrom('protocol_event').select(['kind', 'outcome', 'reason']).where('env', '=', 'sandpit').execute();
