@@ -6,25 +6,43 @@ import type { EventSink, ProtocolEvent } from '../storage/index.ts';
 
 type Labels = Record<string, string>;
 
-/** A counter with a fixed set of label names, kept in the order given (each request counts: no sorting). */
+/**
+ * A counter with a fixed set of label names, kept in the order given. Every request counts, so counting only
+ * walks a tree of the raw label values; label text is built and escaped when /metrics renders.
+ */
 class Counter<L extends string> {
   readonly name: string;
   readonly help: string;
   readonly #labelNames: readonly L[];
-  readonly values = new Map<string, number>();
+  /** One level per label name, the last level holding the counts. */
+  readonly #root = new Map<string, unknown>();
   constructor(name: string, help: string, labelNames: readonly L[]) {
     this.name = name;
     this.help = help;
     this.#labelNames = labelNames;
   }
   inc(labels: Record<L, string>, by = 1) {
-    let key = '';
-    for (const k of this.#labelNames) key += `${key ? ',' : ''}${k}="${labels[k].replace(/["\\\n]/g, '_')}"`;
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
+    let node = this.#root;
+    const last = this.#labelNames.length - 1;
+    for (let i = 0; i < last; i++) {
+      const value = labels[this.#labelNames[i]!];
+      let child = node.get(value) as Map<string, unknown> | undefined;
+      if (!child) node.set(value, (child = new Map()));
+      node = child;
+    }
+    const leaf = labels[this.#labelNames[last]!];
+    node.set(leaf, ((node.get(leaf) as number | undefined) ?? 0) + by);
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [k, v] of this.values) lines.push(`${this.name}{${k}} ${v}`);
+    const walk = (node: Map<string, unknown>, depth: number, prefix: string) => {
+      for (const [value, child] of node) {
+        const pair = `${prefix}${depth ? ',' : ''}${this.#labelNames[depth]}="${value.replace(/["\\\n]/g, '_')}"`;
+        if (depth === this.#labelNames.length - 1) lines.push(`${this.name}{${pair}} ${child as number}`);
+        else walk(child as Map<string, unknown>, depth + 1, pair);
+      }
+    };
+    walk(this.#root, 0, '');
     return lines.join('\n');
   }
 }
