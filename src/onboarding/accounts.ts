@@ -8,6 +8,7 @@ import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { FormProblems, OnboardingError } from './errors.ts';
 import type { Mailer } from './mailer.ts';
+import { isEmailAddress } from '../security/email.ts';
 
 const CONFIRM_TTL_MS = 24 * 60 * 60 * 1000;
 const RESET_TTL_MS = 60 * 60 * 1000;
@@ -22,7 +23,7 @@ export interface AccountDeps {
 
 export function normaliseEmail(raw: string): string {
   const email = raw.trim().toLowerCase();
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) {
+  if (!isEmailAddress(email)) {
     throw new OnboardingError('invalid_email', 'Enter an email address in the correct format, like name@example.com', 'email');
   }
   return email;

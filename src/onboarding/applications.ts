@@ -7,6 +7,7 @@ import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { CRITERIA, eligibility } from './eligibility.ts';
 import { OnboardingError } from './errors.ts';
+import { isEmailAddress } from '../security/email.ts';
 
 export interface ApplicationAnswers {
   eligibility: Partial<Record<string, string>>;
@@ -43,7 +44,6 @@ export class ApplicationInvalid extends Error {
   }
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const LIMITS: Record<string, number> = { product_name: 120, description: 4000, sponsor: 200, contact_name: 120 };
 
 export async function getApplication(db: Db, organisationId: string): Promise<Application> {
@@ -83,8 +83,8 @@ export function problemsWith(a: ApplicationAnswers): FieldProblem[] {
   if (!a.vectors?.length) p.push({ field: 'vectors', message: 'Choose at least one vector of trust' });
   for (const s of a.scopes ?? []) if (!a.scope_reasons?.[s]) p.push({ field: `reason-${s}`, message: `Say why your service needs the ${s} scope` });
   if (!a.contact_name) p.push({ field: 'contact_name', message: 'Enter a contact name' });
-  if (!a.contact_email || !EMAIL.test(a.contact_email)) p.push({ field: 'contact_email', message: 'Enter a contact email address, like name@example.com' });
-  if (!a.safety_officer_email || !EMAIL.test(a.safety_officer_email)) p.push({ field: 'safety_officer_email', message: 'Enter your clinical safety officer\'s email address' });
+  if (!a.contact_email || !isEmailAddress(a.contact_email)) p.push({ field: 'contact_email', message: 'Enter a contact email address, like name@example.com' });
+  if (!a.safety_officer_email || !isEmailAddress(a.safety_officer_email)) p.push({ field: 'safety_officer_email', message: 'Enter your clinical safety officer\'s email address' });
   return p;
 }
 

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { findPerson, findPersonByEmail, insertPerson } from '../../storage/index.ts';
 import { hashPassword } from '../../security/passwords.ts';
 import { fieldError, goToNextStep, loadJourney, page, type JourneyDeps } from './flow.ts';
+import { isEmailAddress } from '../../security/email.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string; phone?: string } };
 
@@ -29,7 +30,7 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
     const password = String(req.body?.password ?? '');
     const phone = String(req.body?.phone ?? '').replace(/\s+/g, '');
     const errors = [];
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
+    if (!isEmailAddress(email)) errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
     if (password.length < 8 || password.length > 128 || !/[a-z]/i.test(password) || !/\d/.test(password)) {
       errors.push(fieldError('password', 'Enter a password of 8 to 128 characters with at least one letter and one number'));
     }

@@ -4,6 +4,7 @@ import { findPerson, findPersonByEmail } from '../../storage/index.ts';
 import { verifyPassword } from '../../security/passwords.ts';
 import { beginAttempt, endAttempt, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
+import { isEmailAddress } from '../../security/email.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string } };
 
@@ -32,7 +33,7 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     const password = String(req.body?.password ?? '');
     const errors = [];
     if (!email) errors.push(fieldError('email', 'Enter your email address'));
-    else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
+    else if (!isEmailAddress(email)) errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
     if (!password) errors.push(fieldError('password', 'Enter your password'));
     if (errors.length) return show(reply, j.base, allowRegistration, { errors, email }, 400);
 
