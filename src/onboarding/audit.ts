@@ -20,7 +20,11 @@ function entryHash(prev: string, e: Omit<AuditTable, 'hash' | 'prev_hash'>): str
   return createHash('sha256').update(JSON.stringify([prev, e.seq, e.at, e.actor, e.action, e.subject, e.details])).digest('hex');
 }
 
-/** Appends one entry. Concurrent appenders race on the primary key; the loser retries on the new tail. */
+/**
+ * Appends one entry. Concurrent appenders race on the primary key; the loser retries on the new tail, after a
+ * short random pause so that losers do not collide again in step. Every round has a winner, so n appenders at
+ * once need at most n attempts (six used to be the limit, and ten at once on PostgreSQL sometimes ran out).
+ */
 export async function appendAudit(db: Db, input: AuditInput): Promise<AuditTable> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -33,7 +37,8 @@ export async function appendAudit(db: Db, input: AuditInput): Promise<AuditTable
         return row;
       });
     } catch (e) {
-      if (attempt >= 5) throw e;
+      if (attempt >= 24) throw e;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
     }
   }
 }
