@@ -39,6 +39,10 @@ for (const dialect of DIALECTS) {
         assert.equal(r.status, 401);
         assert.equal(r.body.error, 'unauthorized');
       }
+      // Refused before its body is read: a broken body gets 401, not the parser's invalid_json.
+      const upload = await app.fetch(`${API}/documents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"content":"${'A'.repeat(4 * 1024 * 1024)}` });
+      assert.equal(upload.status, 401);
+      assert.equal(((await upload.json()) as { error: string }).error, 'unauthorized');
       const spare = await createApiToken(app.database.db, a.org, 'user-a', 'spare');
       assert.equal((await call(spare.token, 'GET', '/organisation')).status, 200);
       await revokeApiToken(app.database.db, a.org, spare.id);

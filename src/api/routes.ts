@@ -34,7 +34,8 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
   // Everything else needs a token; the organisation is decided by it, never by the request.
   app.register(async (authed) => {
     authed.decorateRequest('actor', null);
-    authed.addHook('preHandler', async (req, reply) => {
+    // onRequest, before the body is read: a caller without a token must not get a 15 MB upload parsed first.
+    authed.addHook('onRequest', async (req, reply) => {
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       const actor = m ? await actorForToken(d.db, m[1]!) : undefined;
       if (!actor) return fail(reply.header('www-authenticate', 'Bearer'), 401, 'unauthorized', 'Send an organisation API token: Authorization: Bearer nhslt_... (create one in the portal)');
