@@ -166,6 +166,33 @@ for (const dialect of DIALECTS) {
       assert.ok(page.url.endsWith('/consent'), page.url);
     });
 
+    test('registering: one account per journey, and at most 20 new accounts per address in 15 minutes', async () => {
+      const { findPersonByEmail } = await import('../../storage/index.ts');
+      const b = browser();
+      const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n', vtr: ['P5.Cp.Cd'] }));
+      const register = start.url.replace(/sign-in$/, 'register');
+      const first = await b.post(register, { email: 'once.only@example.org', password: 'Secret123', phone: '07700 900124' });
+      assert.ok(first.url.endsWith('/otp'));
+      const again = await b.post(register, { email: 'twice@example.org', password: 'Secret123', phone: '07700 900125' });
+      assert.ok(again.url.endsWith('/otp'), 'the journey carries on with the account it has');
+      assert.ok(await findPersonByEmail(app.database.db, 'sandpit', 'once.only@example.org'));
+      assert.equal(await findPersonByEmail(app.database.db, 'sandpit', 'twice@example.org'), undefined, 'no second account');
+
+      const key = 'sandpit:register:127.0.0.1';
+      await app.database.db.insertInto('attempt_counter').values({ key, count: 20, inflight: 0, expires_at: Date.now() + 60_000 })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ count: 20, expires_at: Date.now() + 60_000 })).execute();
+      try {
+        const c = browser();
+        const other = await c.get(authorizationUrl(rp, { state: 's', nonce: 'n', vtr: ['P5.Cp.Cd'] }));
+        const refused = await c.post(other.url.replace(/sign-in$/, 'register'), { email: 'one.too.many@example.org', password: 'Secret123', phone: '07700 900126' });
+        assert.equal(refused.status, 429);
+        assert.match(refused.text, /Too many NHS logins have been created from your network/);
+        assert.equal(await findPersonByEmail(app.database.db, 'sandpit', 'one.too.many@example.org'), undefined);
+      } finally {
+        await app.database.db.deleteFrom('attempt_counter').where('key', '=', key).execute();
+      }
+    });
+
     test('steps cannot be skipped: no uplift, decline or security code before the password', async () => {
       const b = browser();
       const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));

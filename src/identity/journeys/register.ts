@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { findPerson, findPersonByEmail, insertPerson } from '../../storage/index.ts';
 import { hashPassword } from '../../security/passwords.ts';
 import { fieldError, goToNextStep, loadJourney, page, type JourneyDeps } from './flow.ts';
+import { countRequest, LOCKOUT_MS, MAX_REGISTRATIONS_PER_ADDRESS } from './state.ts';
 import { isEmailAddress } from '../../security/email.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string; phone?: string } };
@@ -26,6 +27,8 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
     if (j.details.params.allow_registration === 'false') return reply.redirect(`${j.base}/sign-in`, 303);
+    // One account per journey: once someone is signed in or registered here, carry on with them.
+    if (j.state.personId) return goToNextStep(deps, j, reply);
     const email = String(req.body?.email ?? '').trim().toLowerCase();
     const password = String(req.body?.password ?? '');
     const phone = String(req.body?.phone ?? '').replace(/\s+/g, '');
@@ -39,6 +42,10 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
       errors.push(fieldError('email', 'An NHS login already exists for this email address. Sign in instead.'));
     }
     if (errors.length) return show(reply, j.base, { errors, email, phone }, 400);
+    if (!(await countRequest(deps.db, `${deps.env.name}:register:${req.ip}`, MAX_REGISTRATIONS_PER_ADDRESS))) {
+      deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'registration', outcome: 'error', reason: 'address_rate_limited', correlationId: j.uid });
+      return show(reply, j.base, { errors: [fieldError('email', `Too many NHS logins have been created from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email, phone }, 429);
+    }
 
     const id = randomUUID().replaceAll('-', '');
     await insertPerson(deps.db, {

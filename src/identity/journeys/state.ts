@@ -22,7 +22,13 @@ export const journeyState = {
   },
 };
 
-export { beginAttempt, endAttempt, LOCKOUT_MS, MAX_FAILURES } from '../../storage/index.ts';
+export { beginAttempt, countRequest, endAttempt, LOCKOUT_MS, MAX_FAILURES } from '../../storage/index.ts';
 
 /** Failed sign-ins from one address across all accounts (password spraying), before it is refused. */
 export const MAX_FAILURES_PER_ADDRESS = 30;
+
+/**
+ * New accounts from one address in the lockout window. Each costs a password hash (scrypt: ~170 ms of a thread
+ * shared with token signing) and a person row, so an unlimited stream would slow every environment down.
+ */
+export const MAX_REGISTRATIONS_PER_ADDRESS = 20;
