@@ -2,10 +2,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateTeam, completeSetup, csrfMatches, endSession, OnboardingError, setupDetails, startSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
+import { beginAttempt, endAttempt, LOCKOUT_MS } from '../storage/index.ts';
 import { COOKIE, cookieOptions, expired, page, teamGuard, type ConsoleDeps } from './context.ts';
 
 const PRE_CSRF = 'toolkit_console_csrf';
 type Body = { Body: Record<string, string | undefined> };
+/**
+ * Failed sign-ins from one address across all accounts before it is refused (the per-account lockout alone lets
+ * one address try every address it can think of, each try costing a password hash and an audit entry).
+ */
+const MAX_FAILURES_PER_ADDRESS = 30;
 
 export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
   const cookie = cookieOptions(d);
@@ -39,8 +45,18 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
   app.get('/sign-in', async (req, reply) => page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply) }));
   app.post<Body>('/sign-in', async (req, reply) => {
     if (!preCsrfOk(req)) return expired(d, reply);
+    const address = `console:address:${req.ip}`;
+    if (!(await beginAttempt(d.db, address, MAX_FAILURES_PER_ADDRESS)).allowed) {
+      const text = `There have been too many failed sign-ins from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`;
+      return page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors: [{ href: '#email', text, field: 'email' }], values: { email: req.body?.email } }, 429);
+    }
     try {
-      const user = await authenticateTeam(d.db, req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? '');
+      const user = await authenticateTeam(d.db, req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? '').catch(async (e: unknown) => {
+        const guess = e instanceof OnboardingError && (e.code === 'bad_credentials' || e.code === 'locked_out');
+        await endAttempt(d.db, address, guess ? 'failed' : 'released', MAX_FAILURES_PER_ADDRESS);
+        throw e;
+      });
+      await endAttempt(d.db, address, 'released', MAX_FAILURES_PER_ADDRESS); // only failures count against the address
       const { cookie: value } = await startSession(d.db, 'console', user.id);
       reply.setCookie(COOKIE, value, cookie);
       return reply.redirect('/console', 303);

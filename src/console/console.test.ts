@@ -54,6 +54,29 @@ for (const dialect of DIALECTS) {
       assert.match(await csv.text(), /^seq,at,actor,action/);
     });
 
+    test('sign-in guessing from one address is refused after 30 failures across accounts, before any check or audit entry', async () => {
+      const key = 'console:address:127.0.0.1';
+      await app.database.db.deleteFrom('attempt_counter').where('key', '=', key).execute();
+      const first = new Browser(app.fetch, ORIGIN);
+      const start = await first.get('/console/sign-in');
+      assert.equal((await first.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(start), email: 'nobody@nhs.example', password: 'a guess at it', code: '123456' }))).status, 401);
+      const counted = await app.database.db.selectFrom('attempt_counter').select('count').where('key', '=', key).executeTakeFirst();
+      assert.equal(Number(counted?.count), 1, 'a failure counts against the address');
+      await app.database.db.insertInto('attempt_counter').values({ key, count: 30, inflight: 0, expires_at: Date.now() + 60_000 })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ count: 30, expires_at: Date.now() + 60_000 })).execute();
+      try {
+        const entries = (await verifyAudit(app.database.db)).entries;
+        const b = new Browser(app.fetch, ORIGIN);
+        const form = await b.get('/console/sign-in');
+        const page = await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'anyone@nhs.example', password: 'a guess at it', code: '123456' }));
+        assert.equal(page.status, 429);
+        assert.match(page.text, /too many failed sign-ins from your network/);
+        assert.equal((await verifyAudit(app.database.db)).entries, entries, 'nothing audited: nothing was checked');
+      } finally {
+        await app.database.db.deleteFrom('attempt_counter').where('key', '=', key).execute();
+      }
+    });
+
     test('application gate: a reasoned decision, audited, the partner told, the portal unblocked', async () => {
       const b = new Browser(app.fetch, ORIGIN);
       const { setupSecret } = await createTeamAdmin(app.database.db, 'pib@nhs.example');
