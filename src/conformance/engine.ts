@@ -61,15 +61,23 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   if (start.protocol !== 'https:' && !(input.env === 'sandpit' && ['localhost', '127.0.0.1'].includes(start.hostname))) {
     throw new RunRefused('The start URL must use https (http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate)', 'start_url');
   }
-  const busy = await d.db.selectFrom('conformance_run').select('id').where('env', '=', input.env).where('client_id', '=', input.clientId).where('status', '=', 'running').executeTakeFirst();
-  if (busy) throw new RunRefused('A run for this client is in progress: wait for it to finish', 'client_id');
+  const busy = () => d.db.selectFrom('conformance_run').select('id').where('env', '=', input.env).where('client_id', '=', input.clientId).where('status', '=', 'running').executeTakeFirst();
+  const inProgress = new RunRefused('A run for this client is in progress: wait for it to finish', 'client_id');
+  if (await busy()) throw inProgress;
   const plan = planFor(client, input.only);
   const id = randomUUID();
   const options = { tests: plan.map((t) => t.id), buttonSelector: input.buttonSelector || undefined, signedInText: input.signedInText || undefined };
-  await d.db.transaction().execute(async (tx) => {
-    await tx.insertInto('conformance_run').values({ id, env: input.env, client_id: client.clientId, organisation_id: client.organisationId, start_url: start.href, options: JSON.stringify(options), status: 'running', created_by: input.createdBy, created_at: Date.now(), finished_at: null, report: null }).execute();
-    await tx.insertInto('conformance_result').values(plan.map((t, position) => ({ run_id: id, test_id: t.id, position, status: 'pending' as const, detail: null, evidence: null, screenshot: null, started_at: null, finished_at: null }))).execute();
-  });
+  try {
+    await d.db.transaction().execute(async (tx) => {
+      await tx.insertInto('conformance_run').values({ id, env: input.env, client_id: client.clientId, organisation_id: client.organisationId, start_url: start.href, options: JSON.stringify(options), status: 'running', created_by: input.createdBy, created_at: Date.now(), finished_at: null, report: null }).execute();
+      await tx.insertInto('conformance_result').values(plan.map((t, position) => ({ run_id: id, test_id: t.id, position, status: 'pending' as const, detail: null, evidence: null, screenshot: null, started_at: null, finished_at: null }))).execute();
+    });
+  } catch (err) {
+    // Another request started one between the check and the insert: the database's one-running-run index
+    // (migration 0019) refused this one.
+    if (await busy()) throw inProgress;
+    throw err;
+  }
   return id;
 }
 

@@ -14,10 +14,18 @@ export interface RunScheduler {
 
 export function createRunScheduler(d: EngineDeps, log: { error(obj: object, msg: string): void }, maxActive = 2): RunScheduler {
   const active = new Set<Promise<unknown>>();
+  // Runs being recorded: their slots are taken before the first await, so requests at once cannot all pass the check.
+  let starting = 0;
   return {
     async start(input) {
-      if (active.size >= maxActive) throw new RunRefused(`The toolkit is already running ${active.size} conformance runs: try again in a minute`, 'client_id');
-      const id = await createRun(d, input);
+      if (active.size + starting >= maxActive) throw new RunRefused(`The toolkit is already running ${active.size + starting} conformance runs: try again in a minute`, 'client_id');
+      starting++;
+      let id: string;
+      try {
+        id = await createRun(d, input);
+      } finally {
+        starting--;
+      }
       const run: Promise<unknown> = executeRun(d, id)
         .catch((err: unknown) => log.error({ err, runId: id }, 'conformance run failed'))
         .finally(() => active.delete(run));

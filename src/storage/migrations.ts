@@ -402,6 +402,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('attempt_counter').addColumn('inflight', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
+  '0019_one_running_conformance_run': {
+    async up(db: Kysely<any>) {
+      // One run at a time per client, held by the database: a check before the insert let two requests at once
+      // both start one (each launches a Chromium). Runs already running side by side end as errors first, all
+      // but the newest, so that the index can be built.
+      const now = Date.now();
+      const detail = 'The run stopped: another run for this client was started at the same time';
+      const duplicate = sql`status = 'running' and exists (select 1 from conformance_run newer where newer.env = conformance_run.env
+        and newer.client_id = conformance_run.client_id and newer.status = 'running'
+        and (newer.created_at > conformance_run.created_at or (newer.created_at = conformance_run.created_at and newer.id > conformance_run.id)))`;
+      await sql`update conformance_result set status = 'could_not_run', detail = ${detail}, finished_at = ${now}
+        where status in ('pending', 'running') and run_id in (select id from conformance_run where ${duplicate})`.execute(db);
+      await sql`update conformance_run set status = 'error', finished_at = ${now} where ${duplicate}`.execute(db);
+      await db.schema.createIndex('conformance_run_one_running').on('conformance_run').columns(['env', 'client_id']).unique().where(sql.ref('status'), '=', 'running').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -100,12 +100,30 @@ for (const dialect of DIALECTS) {
 
     test('a database that ran 0011 before attempt_counter.inflight existed gets the column (0018)', async () => {
       await sql`alter table attempt_counter drop column inflight`.execute(database.db);
-      await database.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '0018_attempt_inflight' as never).execute();
+      // Migrations run in order: the ones after 0018 are undone too, so that they run again after it.
+      await database.db.schema.dropIndex('conformance_run_one_running').execute();
+      await database.db.deleteFrom('kysely_migration' as never).where('name' as never, 'in', ['0018_attempt_inflight', '0019_one_running_conformance_run'] as never).execute();
       await migrate(database.db);
       const attempt = await beginAttempt(database.db, 'upgraded');
       assert.equal(attempt.allowed, true);
       await endAttempt(database.db, 'upgraded', 'failed');
       assert.equal((await database.db.selectFrom('attempt_counter').select(['count', 'inflight']).where('key', '=', 'upgraded').executeTakeFirstOrThrow()).inflight, 0);
+    });
+
+    test('0019 ends all but the newest of runs already running side by side for a client, then holds one at a time', async () => {
+      await database.db.schema.dropIndex('conformance_run_one_running').execute();
+      await database.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '0019_one_running_conformance_run' as never).execute();
+      const run = (id: string, clientId: string, at: number, status = 'running') => ({ id, env: 'sandpit', client_id: clientId, organisation_id: null, start_url: 'https://svc.example/', options: '{}', status, created_by: 't', created_at: at, finished_at: null, report: null });
+      await database.db.insertInto('conformance_run').values([run('old', 'c1', 1), run('new', 'c1', 2), run('other', 'c2', 1), run('done', 'c1', 0, 'passed')] as never).execute();
+      await database.db.insertInto('conformance_result').values({ run_id: 'old', test_id: 't', position: 0, status: 'pending', detail: null, evidence: null, screenshot: null, started_at: null, finished_at: null }).execute();
+      await migrate(database.db);
+      const rows = await database.db.selectFrom('conformance_run').select(['id', 'status']).where('id', 'in', ['old', 'new', 'other', 'done']).orderBy('id').execute();
+      assert.deepEqual(rows.map((r) => `${r.id}:${r.status}`), ['done:passed', 'new:running', 'old:error', 'other:running']);
+      assert.equal((await database.db.selectFrom('conformance_result').select('status').where('run_id', '=', 'old').executeTakeFirstOrThrow()).status, 'could_not_run');
+      await assert.rejects(database.db.insertInto('conformance_run').values(run('again', 'c1', 3) as never).execute(), 'a second running run for c1 is refused by the database');
+      await database.db.insertInto('conformance_run').values(run('finished', 'c1', 3, 'failed') as never).execute();
+      await database.db.deleteFrom('conformance_result').where('run_id', '=', 'old').execute();
+      await database.db.deleteFrom('conformance_run').where('id', 'in', ['old', 'new', 'other', 'done', 'finished']).execute();
     });
 
     test('transactions commit together or not at all', async () => {
