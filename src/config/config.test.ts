@@ -38,9 +38,9 @@ test('bad values are refused with the variable named', () => {
   }
 });
 
-test('TRUST_PROXY: off by default; true, a hop count or a list of proxies', () => {
+test('TRUST_PROXY: off by default; true or a list of proxies; a hop count is refused with the reason', () => {
   assert.equal(loadConfig({}).trustProxy, false);
   assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
-  assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.throws(() => loadConfig({ TRUST_PROXY: '2' }), (e: ConfigError) => e.variable === 'TRUST_PROXY' && /cannot check that requests come through your proxy/.test(e.message));
   assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1' }).trustProxy, ['10.0.0.0/8', '::1']);
 });

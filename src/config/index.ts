@@ -34,7 +34,7 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   /** Which proxies to believe about the client address (X-Forwarded-For): Fastify's `trustProxy`. */
-  trustProxy: boolean | number | string[];
+  trustProxy: boolean | string[];
   /** The Chromium the conformance suite drives (Debian's by default; never a downloaded browser). */
   chromiumPath: string;
   /** A Slack-compatible webhook for the team's notifications (optional). */
@@ -94,21 +94,20 @@ function parseDatabase(raw: string | undefined, cwd: string): DatabaseConfig {
 }
 
 /**
- * TRUST_PROXY: unset or "false" (use the socket address), "true" (any proxy), a hop count, or a comma list of
- * proxy addresses/CIDRs. Rate limits per address depend on it: behind a proxy without it, every visitor
- * shares the proxy's address.
+ * TRUST_PROXY: unset or "false" (use the socket address), "true" (any proxy), or a comma list of proxy
+ * addresses/CIDRs. Rate limits per address depend on it: behind a proxy without it, every visitor shares the
+ * proxy's address. A hop count is refused: Fastify 5 treats one as "trust nothing" (a hop count cannot check that
+ * a request came through the proxy), which would silently make every per-address limit one limit for everybody.
  */
 function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
   if (raw === undefined || raw === '' || raw === 'false') return false;
   if (raw === 'true') return true;
   if (/^\d+$/.test(raw)) {
-    const hops = Number(raw);
-    if (hops < 1 || hops > 10) throw new ConfigError('TRUST_PROXY', `a hop count must be from 1 to 10, got ${raw}`);
-    return hops;
+    throw new ConfigError('TRUST_PROXY', `a hop count (${raw}) cannot check that requests come through your proxy: give the proxy's addresses or CIDRs instead, like 10.0.0.0/8`);
   }
   const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = list.find((a) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(a));
-  if (bad !== undefined || !list.length) throw new ConfigError('TRUST_PROXY', `must be true, false, a hop count or a comma list of IP addresses/CIDRs, got "${bad ?? raw}"`);
+  if (bad !== undefined || !list.length) throw new ConfigError('TRUST_PROXY', `must be true, false or a comma list of IP addresses/CIDRs, got "${bad ?? raw}"`);
   return list;
 }
 

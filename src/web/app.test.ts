@@ -103,3 +103,19 @@ test('forms show error messages only for fields that have errors', async () => {
   assert.equal(count(render('portal/sign-up.njk', { title: 't', csrf: 'c', errors: [{ href: '#email', text: 'Enter an email address', field: 'email' }] })), 1);
   assert.equal(count(render('prove-identity-p5.njk', { title: 't', action: '/x', errors: [{ href: '#postcode', text: 'Enter your postcode' }] })), 1);
 });
+
+test('behind the proxies TRUST_PROXY lists, per-address limits count the visitor, not the proxy', async () => {
+  const app = await startTestApp('sqlite', { TRUST_PROXY: '127.0.0.1' });
+  try {
+    const { Browser } = await import('../test-support/browser.ts');
+    const b = new Browser((url, init) => app.fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-forwarded-for': '203.0.113.9' } }), 'http://localhost:3000');
+    const { csrfOf } = await import('../test-support/browser.ts');
+    const form = await b.get('/console/sign-in');
+    const page = await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'nobody@nhs.example', password: 'a guess at it', code: '123456' }));
+    assert.equal(page.status, 401);
+    const keys = (await app.database.db.selectFrom('attempt_counter').select('key').where('key', 'like', 'console:address:%').execute()).map((r) => r.key);
+    assert.deepEqual(keys, ['console:address:203.0.113.9']);
+  } finally {
+    await app.stop();
+  }
+});

@@ -34,7 +34,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   const database = options.database ?? (await openDatabase(config.database));
   const fastify = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
-    trustProxy: config.trustProxy as boolean | string[], // a hop count works too (Fastify docs); its types omit it
+    trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
   });
   const metrics = new Metrics();
