@@ -38,6 +38,8 @@ for (const dialect of DIALECTS) {
       assert.match(await missing.text(), /Page not found[\s\S]*nhsuk-header|nhsuk-header[\s\S]*Page not found/);
       const big = await app.fetch('http://localhost:3000/portal/sign-in', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x='.padEnd(2 * 1024 * 1024, 'a') });
       assert.equal(big.status, 413, 'a client error keeps its status');
+      const form = await app.fetch('http://localhost:3000/portal/sign-in', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Array.from({ length: 20_000 }, (_, i) => `p${i}=x`).join('&') });
+      assert.equal(form.status, 413, 'forms are limited to 64 KB');
     });
 
     test('metrics count sign-ins, tokens and errors by code, per environment', async () => {

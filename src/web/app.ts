@@ -28,6 +28,7 @@ export interface App {
 
 const PURGE_EVERY_MS = 60_000;
 const KEY_REFRESH_MS = 30_000;
+const FORM_LIMIT = 64 * 1024;
 const DELIVERY_EVERY_MS = 10_000;
 
 export async function buildApp(config: Config, options: { database?: Database } = {}): Promise<App> {
@@ -57,7 +58,9 @@ export async function buildApp(config: Config, options: { database?: Database } 
     reply.code(404).type('text/html; charset=utf-8').send(render('error.njk', { title: 'Page not found', message: 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.' })),
   );
 
-  await fastify.register(formbody);
+  // Forms are small (the longest field is a pasted public key or a 4,000-character description). Anyone can post
+  // one, and parsing a 1 MB form of 100,000 fields held the event loop for a third of a second.
+  await fastify.register(formbody, { bodyLimit: FORM_LIMIT });
   await fastify.register(cookie);
   await fastify.register(fastifyStatic, { root: NHSUK_DIST, prefix: `${ASSET_PREFIX}/`, maxAge: '1d' });
   fastify.get(INIT_SCRIPT_PATH, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(INIT_SCRIPT));
