@@ -55,6 +55,11 @@ function publicLookup(hostname: string, options: dns.LookupOptions, callback: (e
 
 /** GETs `url` and parses JSON, refusing non-public addresses, redirects, large bodies and slow servers. */
 export function fetchPublicJson(url: string): Promise<unknown> {
+  return fetchJson(url, { publicOnly: true, timeoutMs: TIMEOUT_MS });
+}
+
+/** fetchPublicJson's work; tests reach a local server through it with `publicOnly: false`. */
+export function fetchJson(url: string, o: { publicOnly: boolean; timeoutMs: number }): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let u: URL;
     try {
@@ -63,9 +68,18 @@ export function fetchPublicJson(url: string): Promise<unknown> {
       return reject(new OutboundError('it is not a valid URL'));
     }
     const host = u.hostname.replace(/^\[|\]$/g, '');
-    if (net.isIP(host) && !isPublicAddress(host)) return reject(new OutboundError(`${host}: ${NOT_PUBLIC}`));
+    if (o.publicOnly && net.isIP(host) && !isPublicAddress(host)) return reject(new OutboundError(`${host}: ${NOT_PUBLIC}`));
     const get = u.protocol === 'https:' ? https.get : http.get;
-    const req = get(u, { lookup: publicLookup as never, timeout: TIMEOUT_MS, headers: { accept: 'application/json', 'user-agent': 'nhs-login-integration-toolkit' } }, (res) => {
+    // `timeout` below only fires when the socket is idle; this bounds the whole exchange, so a server that
+    // trickles a byte every few seconds cannot hold the request (and the partner's registration) open.
+    const deadline = setTimeout(() => req.destroy(new OutboundError(`no complete answer within ${o.timeoutMs / 1000} seconds`)), o.timeoutMs);
+    const settle = <T>(f: (x: T) => void) => (x: T) => {
+      clearTimeout(deadline);
+      f(x);
+    };
+    resolve = settle(resolve);
+    reject = settle(reject);
+    const req = get(u, { ...(o.publicOnly ? { lookup: publicLookup as never } : {}), timeout: o.timeoutMs, headers: { accept: 'application/json', 'user-agent': 'nhs-login-integration-toolkit' } }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         return reject(new OutboundError(res.statusCode && res.statusCode >= 300 && res.statusCode < 400 ? `it answered with a redirect (HTTP ${res.statusCode}); give the final URL` : `it answered HTTP ${res.statusCode}`));
@@ -89,7 +103,7 @@ export function fetchPublicJson(url: string): Promise<unknown> {
       });
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new OutboundError(`no answer within ${TIMEOUT_MS / 1000} seconds`)));
+    req.on('timeout', () => req.destroy(new OutboundError(`no answer within ${o.timeoutMs / 1000} seconds`)));
     req.on('error', (e) => reject(e instanceof OutboundError ? e : new OutboundError(`it could not be reached (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
   });
 }
