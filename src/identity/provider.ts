@@ -9,7 +9,7 @@ import { findPerson, oidcAdapterFactory, type Db, type EventSink, type PersonRow
 import { CLAIMS_BY_SCOPE, SCOPES, personClaims } from './claims.ts';
 import { DEFAULT_VTR, matchVector, parseVtr, VtrError } from './vectors.ts';
 import { getClientUserMetadata } from './client-user-metadata.ts';
-import { applyAssertedLoginIdentity } from './sso.ts';
+import { applyAssertedLoginIdentity, remoteKeySets, type RemoteKeySets } from './sso.ts';
 import { findMark, MARK_COOKIE } from './run-marks.ts';
 import { cookieSigner } from '../security/cookie-signer.ts';
 
@@ -49,7 +49,7 @@ function requireParam(ctx: KoaContextWithOIDC, name: string) {
  * NHS profile checks on /authorize. oidc-provider runs extraParams validators after it has verified the
  * client and the redirect_uri, so errors raised here are safely redirected back to the relying party.
  */
-const checkAuthorizationProfile = (deps: ProviderDeps) => async (ctx: KoaContextWithOIDC, vtr: unknown) => {
+const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets) => async (ctx: KoaContextWithOIDC, vtr: unknown) => {
   requireParam(ctx, 'state');
   requireParam(ctx, 'nonce'); // iGov profile: nonce is mandatory for NHS login.
   const p = ctx.oidc.params!;
@@ -100,7 +100,7 @@ const checkAuthorizationProfile = (deps: ProviderDeps) => async (ctx: KoaContext
     }
   }
   if (typeof p.asserted_login_identity === 'string' && p.asserted_login_identity) {
-    await applyAssertedLoginIdentity(ctx, deps.db, deps.env, p.asserted_login_identity);
+    await applyAssertedLoginIdentity(ctx, deps.db, deps.env, p.asserted_login_identity, remoteKeys);
   }
 };
 
@@ -173,7 +173,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     extraClientMetadata: { properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_to', 'nhs_status', 'nhs_fault', 'nhs_conformance_until'] },
     extraParams: {
-      vtr: checkAuthorizationProfile(deps),
+      vtr: checkAuthorizationProfile(deps, remoteKeySets(env.name)),
       asserted_login_identity: null,
       allow_registration: null,
       fido_auth_response: null,

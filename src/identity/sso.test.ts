@@ -73,3 +73,22 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+test('the keys of a service with a JWKS URL are fetched as registration fetches them, and reused for a minute', async () => {
+  const { remoteKeySets } = await import('./sso.ts');
+  const { generateKeyPair, exportJWK } = await import('jose');
+  const jwk = { ...(await exportJWK((await generateKeyPair('RS512', { extractable: true })).publicKey)), kid: 'k1', alg: 'RS512', use: 'sig' };
+  const fetched: string[] = [];
+  const keys = remoteKeySets('sandpit', async (url) => {
+    fetched.push(url);
+    if (url.includes('down')) throw new (await import('../security/outbound.ts')).OutboundError('it could not be reached (ECONNREFUSED)');
+    return { keys: [jwk] };
+  });
+  const uri = 'https://keys.svc.example/jwks.json';
+  await keys(uri);
+  await keys(uri);
+  await keys(uri, { unknownKey: true });
+  assert.deepEqual(fetched, [uri], 'one fetch: reused, and an unknown key fetches again only after ten seconds');
+  await assert.rejects(keys('https://down.svc.example/jwks.json'), /could not be used: it could not be reached/);
+  await assert.rejects(keys('http://169.254.169.254/latest'), (e: Error) => e.name === 'RegistrationError', 'the URL rules of registration apply');
+});

@@ -4,10 +4,13 @@
  * RP2 sends it on /authorize. Only client pairs the NHS login team has configured may do this, each assertion
  * is single use and lives at most 60 seconds.
  */
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { EnvironmentConfig } from '../config/index.ts';
 import { getClient, kvClaimOnce, kvGet, kvPut, type Db } from '../storage/index.ts';
+import type { EnvironmentName } from '../config/index.ts';
+import { fetchJwks, RegistrationError, type FetchJson } from './registration.ts';
+import { fetchPublicJson } from '../security/outbound.ts';
 
 const MAX_LIFETIME_S = 60;
 const CLOCK_TOLERANCE_S = 5;
@@ -26,12 +29,36 @@ export async function rememberIdToken(db: Db, env: string, idToken: string, t: O
   if (jti && sub) await kvPut(db, 'id-token', `${env}:${jti}`, { ...t, sub }, ID_TOKEN_TTL_MS);
 }
 
+type KeySet = ReturnType<typeof createLocalJWKSet>;
+const KEYS_TTL_MS = 60_000;
+const REFETCH_AFTER_MS = 10_000;
+
+/**
+ * The keys of services that registered a JWKS URL, for checking their assertions. Anyone can send an assertion
+ * naming such a service, so the keys are fetched the way registration fetches them (security/outbound.ts: public
+ * addresses only, size and time capped, checked as a JWKS) and reused for a minute; an assertion signed with a key
+ * not in the set fetches again, at most every ten seconds (the service may have rotated). Made per engine; it holds
+ * one entry per service configured for single sign-on that has a JWKS URL.
+ */
+export function remoteKeySets(env: EnvironmentName, fetchJson: FetchJson = fetchPublicJson) {
+  const cache = new Map<string, { at: number; keys: KeySet }>();
+  return async (uri: string, o: { unknownKey?: boolean } = {}): Promise<KeySet> => {
+    const hit = cache.get(uri);
+    const age = hit ? Date.now() - hit.at : Infinity;
+    if (hit && age < KEYS_TTL_MS && !(o.unknownKey && age >= REFETCH_AFTER_MS)) return hit.keys;
+    const keys = createLocalJWKSet((await fetchJwks(env, uri, fetchJson)) as never);
+    cache.set(uri, { at: Date.now(), keys });
+    return keys;
+  };
+}
+export type RemoteKeySets = ReturnType<typeof remoteKeySets>;
+
 function refuse(message: string): never {
   throw new errors.InvalidRequest(`asserted_login_identity ${message}`);
 }
 
 /** Verifies the assertion for the requesting client (RP2) and signs the asserted person into the session. */
-export async function applyAssertedLoginIdentity(ctx: KoaContextWithOIDC, db: Db, env: EnvironmentConfig, assertion: string): Promise<void> {
+export async function applyAssertedLoginIdentity(ctx: KoaContextWithOIDC, db: Db, env: EnvironmentConfig, assertion: string, remoteKeys: RemoteKeySets): Promise<void> {
   let claims: JWTPayload;
   try {
     claims = decodeJwt(assertion);
@@ -43,10 +70,26 @@ export async function applyAssertedLoginIdentity(ctx: KoaContextWithOIDC, db: Db
   if (!rp1) refuse(`iss "${rp1Id}" is not a client in this environment`);
   const rp2Id = ctx.oidc.client!.clientId;
   if (!rp1.ssoTo.includes(rp2Id)) refuse(`from ${rp1Id} to ${rp2Id} is not a single sign-on pair the NHS login team has configured`);
-  const keys = rp1.jwks ? createLocalJWKSet(rp1.jwks as never) : createRemoteJWKSet(new URL(rp1.jwksUri!));
+  const verify = async (unknownKey: boolean) => {
+    let keys: KeySet;
+    if (rp1.jwks) keys = createLocalJWKSet(rp1.jwks as never);
+    else {
+      try {
+        keys = await remoteKeys(rp1.jwksUri!, { unknownKey });
+      } catch (e) {
+        if (!(e instanceof RegistrationError)) throw e;
+        refuse(`could not be checked: the keys of ${rp1Id} could not be fetched (${e.message})`);
+      }
+    }
+    return (await jwtVerify(assertion, keys, { algorithms: ['RS512'], requiredClaims: ['iat', 'exp', 'jti', 'code'], clockTolerance: CLOCK_TOLERANCE_S })).payload;
+  };
   try {
-    ({ payload: claims } = await jwtVerify(assertion, keys, { algorithms: ['RS512'], requiredClaims: ['iat', 'exp', 'jti', 'code'], clockTolerance: CLOCK_TOLERANCE_S }));
+    claims = await verify(false).catch((e: unknown) => {
+      if (e instanceof joseErrors.JWKSNoMatchingKey && rp1.jwksUri) return verify(true);
+      throw e;
+    });
   } catch (e) {
+    if (e instanceof errors.InvalidRequest) throw e;
     refuse(`was refused: ${(e as Error).message}`);
   }
   // At most 60 s of life, counted from now as well as from iat: an assertion dated in the future would
