@@ -25,6 +25,15 @@ export interface EventSink {
 
 const FLUSH_MS = 100;
 const BATCH = 200;
+/**
+ * Longest text kept from one value. Events record what requests said (state, redirect_uri, the engine's error
+ * descriptions quoting parameters), and anyone can send a request: a 15 KB `state` used to be stored as sent,
+ * for each request, for the record's 90 days.
+ */
+export const MAX_RECORDED_TEXT = 512;
+
+const clip = (s: string) => (s.length > MAX_RECORDED_TEXT ? `${s.slice(0, MAX_RECORDED_TEXT)}… (${s.length} characters)` : s);
+const clipStrings = (_key: string, value: unknown) => (typeof value === 'string' ? clip(value) : value);
 
 export function createEventSink(db: Db, onError: (err: unknown) => void): EventSink {
   let buffer: ProtocolEventTable[] = [];
@@ -51,10 +60,10 @@ export function createEventSink(db: Db, onError: (err: unknown) => void): EventS
         at: Date.now(),
         kind: e.kind,
         outcome: e.outcome,
-        reason: e.reason ?? null,
-        correlation_id: e.correlationId ?? null,
+        reason: e.reason === undefined ? null : clip(e.reason),
+        correlation_id: e.correlationId === undefined ? null : clip(e.correlationId),
         person: e.person ?? null,
-        details: e.details ? JSON.stringify(e.details) : null,
+        details: e.details ? JSON.stringify(e.details, clipStrings) : null,
       });
       if (buffer.length >= BATCH) void flush();
       else timer ??= setTimeout(flush, FLUSH_MS).unref();

@@ -70,6 +70,18 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(rows.map((r) => (JSON.parse(r.details!) as { client_id?: string }).client_id).sort(), [0, 1, 2, 3, 4].map((i) => `made-up-${i}"x`));
     });
 
+    test('what requests say is recorded clipped: a 15 KB state costs the record at most a few KB', async () => {
+      const state = 's'.repeat(15_000);
+      const res = await app.fetch(`http://localhost:3000/sandpit/authorize?client_id=clipped&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&nonce=n&state=${state}`);
+      assert.equal(res.status, 400);
+      await app.events.flush();
+      const row = await app.database.db.selectFrom('protocol_event').selectAll().where('details', 'like', '%"client_id":"clipped"%').executeTakeFirstOrThrow();
+      const details = JSON.parse(row.details!) as { state: string };
+      assert.match(details.state, /^s{512}… \(15000 characters\)$/);
+      assert.ok(row.correlation_id!.length < 600);
+      assert.ok(JSON.stringify(row).length < 3000, `${JSON.stringify(row).length} bytes`);
+    });
+
     test('the protocol record holds each exchange of a login, with the reason for failures', async () => {
       await app.events.flush();
       const rows = await app.database.db.selectFrom('protocol_event').select(['kind', 'outcome', 'reason']).where('env', '=', 'sandpit').execute();
