@@ -42,6 +42,17 @@ export async function findSession(db: Db, kind: WebSessionTable['kind'], cookie:
   return { userId: row.user_id, csrf: row.csrf };
 }
 
+/**
+ * Deletes sessions past their idle or absolute timeout (run periodically). A session is otherwise deleted only when
+ * it is used after it expired or signed out of, so every sign-in that was simply left would stay for good.
+ */
+export async function purgeSessions(db: Db, now = Date.now()): Promise<void> {
+  for (const [kind, limits] of Object.entries(TIMEOUTS) as [WebSessionTable['kind'], (typeof TIMEOUTS)[WebSessionTable['kind']]][]) {
+    await db.deleteFrom('web_session').where('kind', '=', kind)
+      .where((eb) => eb.or([eb('last_seen_at', '<', now - limits.idle), eb('created_at', '<', now - limits.absolute)])).execute();
+  }
+}
+
 export async function endSession(db: Db, cookie: string | undefined): Promise<void> {
   if (cookie) await db.deleteFrom('web_session').where('id_hash', '=', hashSecret(cookie)).execute();
 }

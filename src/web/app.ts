@@ -9,7 +9,7 @@ import { createEventSink, openDatabase, purgeExpired, type Database, type EventS
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST } from './views.ts';
-import { createMailer, deliverWebhooks, notifyDeps, partnersPerStage, type Mailer } from '../onboarding/index.ts';
+import { createMailer, deliverWebhooks, notifyDeps, partnersPerStage, purgeSessions, type Mailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
@@ -108,7 +108,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
     Promise.all([mailer.retry(), deliverWebhooks(notifyDeps({ db: database.db, mailer, config }))])
       .catch((err) => fastify.log.warn({ err }, 'notification delivery failed'));
   }, DELIVERY_EVERY_MS).unref();
-  const purge = setInterval(() => purgeExpired(database.db).catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
+  const purge = setInterval(() => Promise.all([purgeExpired(database.db), purgeSessions(database.db)]).catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
   // Key rotation (toolkit keys rotate) is written to the database; every instance picks it up from there.
   const rotate = setInterval(() => {
     for (const env of identity.environments) {
