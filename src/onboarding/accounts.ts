@@ -99,8 +99,10 @@ export async function authenticate(d: AccountDeps, emailRaw: string, password: s
   }
   await endAttempt(d.db, lockKey, 'succeeded');
   if (!user.email_confirmed_at) {
-    await sendConfirmation(d, user);
-    throw new OnboardingError('email_not_confirmed', 'Confirm your email address first: we have sent you a new link', 'email');
+    // A new link with each sign-in, but at most three per address per 15 minutes: whoever signed up with someone
+    // else's address knows the password, and could otherwise flood that inbox.
+    if (await countRequest(d.db, `portal:confirm-mail:${email}`, 3)) await sendConfirmation(d, user);
+    throw new OnboardingError('email_not_confirmed', 'Confirm your email address first: open the link we have emailed you (a sign-in sends a new one, up to 3 in 15 minutes)', 'email');
   }
   return user;
 }

@@ -400,6 +400,9 @@ for (const dialect of DIALECTS) {
       await submit(b, '/portal/sign-up', { name: 'R', email: 'reset@example.org', password: 'correct horse battery' });
       let page = await submit(b, '/portal/sign-in', { email: 'reset@example.org', password: 'correct horse battery' });
       assert.match(page.text, /Confirm your email address first/);
+      for (let i = 0; i < 4; i++) await submit(b, '/portal/sign-in', { email: 'reset@example.org', password: 'correct horse battery' });
+      const links = (await outbox(app.database.db, 'reset@example.org')).filter((m) => /Confirm/.test(m.subject));
+      assert.equal(links.length, 4, 'one at sign-up, then a new one with each sign-in up to 3 in 15 minutes');
       page = await submit(b, '/portal/sign-in', { email: 'reset@example.org', password: 'wrong password here' });
       assert.equal(page.status, 401);
       await submit(b, '/portal/forgot-password', { email: 'reset@example.org' });
