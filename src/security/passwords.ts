@@ -7,11 +7,47 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 const PARAMS = { N: 2 ** 14, r: 8, p: 5 };
 const KEYLEN = 32;
 
+/** Too many password checks are waiting: the request is answered "busy, try again" (HTTP 503), not held. */
+export class PasswordHashingBusy extends Error {
+  override name = 'PasswordHashingBusy';
+}
+
+/**
+ * At most `running` tasks at once, `waiting` more queued in order; beyond that, refused at once.
+ * (Exported for its test; the process has one, below.)
+ */
+export function createGate(running: number, waiting: number) {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  const release = () => {
+    const next = queue.shift();
+    if (next) next();
+    else active--;
+  };
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active < running) active++;
+    else if (queue.length < waiting) await new Promise<void>((resolve) => queue.push(resolve));
+    else throw new PasswordHashingBusy('too many password checks are waiting');
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  };
+}
+
+/**
+ * scrypt runs on libuv's thread pool (4 threads), which WebCrypto shares to sign every token. Sign-ins are not
+ * limited in number (the sandpit's test accounts have a published password), so hashes could take every thread
+ * and stall token issuance: two at a time leave the rest for signing. The pool is this process's, so the gate is.
+ */
+const gate = createGate(2, 64);
+
 function derive(password: string, salt: Buffer, o: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { N: o.N, r: o.r, p: o.p, maxmem: 256 * o.N * o.r + 1024 * 1024 };
-  return new Promise((resolve, reject) =>
+  return gate(() => new Promise((resolve, reject) =>
     scrypt(password.normalize('NFKC'), salt, KEYLEN, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  ));
 }
 
 export async function hashPassword(password: string): Promise<string> {

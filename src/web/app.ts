@@ -14,6 +14,7 @@ import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
 import { CONFORMANCE_VIEWS, createRunScheduler, endAbandonedRuns, type RunScheduler } from '../conformance/index.ts';
+import { PasswordHashingBusy } from '../security/passwords.ts';
 
 export interface App {
   fastify: FastifyInstance;
@@ -47,6 +48,10 @@ export async function buildApp(config: Config, options: { database?: Database } 
   // Anything unexpected: logged in full, answered without internals — JSON under /api/v1, an NHS-style page
   // elsewhere. Client errors Fastify raises itself (a body too large, bad content type) keep their status.
   fastify.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
+    if (err instanceof PasswordHashingBusy) {
+      return reply.code(503).header('retry-after', '5').header('cache-control', 'no-store').type('text/html; charset=utf-8')
+        .send(render('error.njk', { title: 'Sorry, the service is busy', message: 'Too many people are signing in at this moment. Try again in a few seconds.' }));
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'unhandled error');
     const message = status === 500 ? 'Something went wrong on our side. Try again; if it keeps happening, tell the NHS login team.' : err.message;
