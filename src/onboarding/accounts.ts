@@ -91,7 +91,13 @@ export async function authenticate(d: AccountDeps, emailRaw: string, password: s
     throw new OnboardingError('locked_out', attempt.locked ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.` : 'This account is signing in elsewhere at this moment: try again in a few seconds.', 'password');
   }
   const user = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
-  if (!(await verifyPassword(password, user?.password_hash)) || !user) {
+  // The check begun is ended whatever happens (a busy password gate, a database error), or it would stay in
+  // progress and refuse this account until it expires.
+  const ok = await verifyPassword(password, user?.password_hash).catch(async (e: unknown) => {
+    await endAttempt(d.db, lockKey, 'released');
+    throw e;
+  });
+  if (!ok || !user) {
     const left = await endAttempt(d.db, lockKey, 'failed');
     throw new OnboardingError(left === 0 ? 'locked_out' : 'bad_credentials', left === 0
       ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.`

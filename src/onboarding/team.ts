@@ -107,7 +107,12 @@ export async function authenticateTeam(db: Db, emailRaw: string, password: strin
   };
   if (!attempt.allowed) throw new OnboardingError('locked_out', attempt.locked ? `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.` : 'Another sign-in to this account is under way: try again in a few seconds.', 'email');
   const user = await db.selectFrom('team_user').selectAll().where('email', '=', email).executeTakeFirst();
-  if (!(await verifyPassword(password, user?.password_hash)) || !user?.totp_secret) return refuse('The email address, password or code is not right', 'email');
+  // The check begun is ended whatever happens (a busy password gate, a database error): see accounts.ts.
+  const ok = await verifyPassword(password, user?.password_hash).catch(async (e: unknown) => {
+    await endAttempt(db, lockKey, 'released');
+    throw e;
+  });
+  if (!ok || !user?.totp_secret) return refuse('The email address, password or code is not right', 'email');
   if (!(await acceptCode(db, user, user.totp_secret, code.trim()))) return refuse('The code is not right or has been used: enter the one your app shows now', 'code');
   await endAttempt(db, lockKey, 'succeeded');
   await appendAudit(db, { actor: email, action: 'console.sign_in', subject: email });

@@ -133,3 +133,25 @@ test('behind the proxies TRUST_PROXY lists, per-address limits count the visitor
     await app.stop();
   }
 });
+
+test('while password checks are saturated a sign-in is answered 503 busy, and leaves no check in progress', async () => {
+  const app = await startTestApp('sqlite');
+  try {
+    const { Browser } = await import('../test-support/browser.ts');
+    const { authorizationUrl } = await import('../test-support/rp.ts');
+    const { hashPassword } = await import('../security/passwords.ts');
+    const rp = await createRp(app, 'sandpit');
+    const b = new Browser(app.fetch, 'http://localhost:3000');
+    const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
+    const flood = Array.from({ length: 66 }, () => hashPassword('two running and sixty-four waiting')); // the gate's capacity
+    const page = await b.post(start.url, { email: 'testuserlive@demo.signin.nhs.uk', password: 'Passw0rd$1' });
+    assert.equal(page.status, 503);
+    assert.match(page.text, /Too many people are signing in at this moment/);
+    await Promise.all(flood);
+    const counters = await app.database.db.selectFrom('attempt_counter').select(['key', 'inflight']).execute();
+    assert.ok(counters.length >= 2, 'the account and the address were checked');
+    for (const c of counters) assert.equal(Number(c.inflight), 0, c.key);
+  } finally {
+    await app.stop();
+  }
+});

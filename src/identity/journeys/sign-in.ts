@@ -55,7 +55,12 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
       return show(reply, j.base, allowRegistration, { errors: [fieldError('password', text)], email }, 429);
     }
     const person = await findPersonByEmail(deps.db, deps.env.name, email);
-    const ok = await verifyPassword(password, person?.password_hash);
+    // Checks begun are ended whatever happens (a busy password gate, a database error), or they would stay in
+    // progress and refuse this account (5) or this network (30) until they expire.
+    const ok = await verifyPassword(password, person?.password_hash).catch(async (e: unknown) => {
+      await Promise.all([endAttempt(deps.db, lockKey, 'released'), endAttempt(deps.db, addressKey, 'released')]);
+      throw e;
+    });
     if (!person || !ok) {
       const [left] = await Promise.all([endAttempt(deps.db, lockKey, 'failed'), endAttempt(deps.db, addressKey, 'failed')]);
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
