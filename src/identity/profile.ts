@@ -6,9 +6,9 @@ import { hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { JWK } from 'jose';
+import { decodeJwt, type JWK } from 'jose';
 import type { EnvironmentConfig } from '../config/index.ts';
-import { takeClientFault, type Db, type EventSink } from '../storage/index.ts';
+import { getClient, takeClientFault, type Db, type EventSink } from '../storage/index.ts';
 import type { AccessTokenCodec } from './access-token.ts';
 import { rememberIdToken } from './sso.ts';
 import { isFaultKind, spoilIdToken, type AnyFault } from './faults.ts';
@@ -89,7 +89,7 @@ export function profileMiddleware(provider: Provider, codec: AccessTokenCodec, c
       const handle = token ? await codec.unwrap(token) : undefined;
       if (token && !handle) {
         invalidToken(ctx, 'access token signature, issuer or format is invalid');
-        recordExchange(ctx, events, config, 'userinfo', { error: 'invalid_token', error_description: 'access token signature, issuer or format is invalid' });
+        recordExchange(ctx, events, config, 'userinfo', { error: 'invalid_token', error_description: 'access token signature, issuer or format is invalid' }, undefined);
         return;
       }
       if (ctx.method === 'PATCH') {
@@ -142,7 +142,10 @@ export function profileMiddleware(provider: Provider, codec: AccessTokenCodec, c
       if (fault) await applyFault(ctx, route, fault, provider, config, db, events, signingKey);
     }
     const kind = route ? ROUTE_KIND[route] : undefined;
-    if (kind) recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined);
+    if (kind) {
+      const clientId = ctx.oidc?.client?.clientId ?? (ctx.status >= 400 ? await registeredClientNamed(ctx, config, db) : undefined);
+      recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined, clientId);
+    }
   };
 }
 
@@ -220,12 +223,32 @@ function codeRef(code: string): string {
   return hash('sha256', code, 'base64url').slice(0, 16);
 }
 
-function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: string, err: OidcError | undefined) {
+/**
+ * The registered client a refused request named, when the engine refused it before identifying the client (a
+ * malformed client assertion, a wrong client_assertion_type, two authentication methods): the partner sees
+ * these mistakes in its own trace. Named by client_id, or by the client assertion's subject.
+ */
+async function registeredClientNamed(ctx: KoaContextWithOIDC, env: EnvironmentConfig, db: Db): Promise<string | undefined> {
   const params = ctx.oidc?.params ?? {};
-  // Only a registered client goes in the record's client column (and so in the per-client metrics): an id nobody
-  // registered is whatever the request said, kept in the details, so hostile requests cannot add a metric series
-  // each (memory) or pose as a partner's traffic.
-  const clientId = ctx.oidc?.client?.clientId;
+  let named = typeof params.client_id === 'string' ? params.client_id : undefined;
+  if (!named && typeof params.client_assertion === 'string') {
+    try {
+      const sub = decodeJwt(params.client_assertion).sub;
+      named = typeof sub === 'string' ? sub : undefined;
+    } catch {
+      named = undefined;
+    }
+  }
+  return named && named.length <= 200 && (await getClient(db, env.name, named)) ? named : undefined;
+}
+
+/**
+ * Only a registered client goes in the record's client column (and so in the per-client metrics): an id nobody
+ * registered is whatever the request said, kept in the details, so hostile requests cannot add a metric series
+ * each (memory).
+ */
+function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: string, err: OidcError | undefined, clientId: string | undefined) {
+  const params = ctx.oidc?.params ?? {};
   const details: Record<string, unknown> = { status: ctx.status };
   if (!clientId && typeof params.client_id === 'string') details.client_id = params.client_id;
   if (kind === 'authorize') {

@@ -68,6 +68,16 @@ for (const dialect of DIALECTS) {
       assert.equal(rows.length, 5);
       assert.ok(rows.every((r) => r.client_id === null), 'the client_id column names registered clients only');
       assert.deepEqual(rows.map((r) => (JSON.parse(r.details!) as { client_id?: string }).client_id).sort(), [0, 1, 2, 3, 4].map((i) => `made-up-${i}"x`));
+
+      // A registered client's request refused before the engine identified the client is still the partner's.
+      const rp = await createRp(app, 'sandpit');
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      await app.fetch(rp.tokenEndpoint, { method: 'POST', headers: form, body: `grant_type=authorization_code&code=x&client_id=${rp.client.clientId}&client_assertion_type=wrong&client_assertion=x.y.z` });
+      const bySub = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ sub: rp.client.clientId })).toString('base64url')}.`;
+      await app.fetch(rp.tokenEndpoint, { method: 'POST', headers: form, body: `grant_type=authorization_code&code=x&client_assertion_type=wrong&client_assertion=${bySub}` });
+      await app.events.flush();
+      const own = await app.database.db.selectFrom('protocol_event').select(['outcome']).where('client_id', '=', rp.client.clientId).where('kind', '=', 'token').execute();
+      assert.deepEqual(own.map((r) => r.outcome), ['error', 'error'], 'named by client_id, then by the assertion\'s subject');
     });
 
     test('what requests say is recorded clipped: a 15 KB state costs the record at most a few KB', async () => {
