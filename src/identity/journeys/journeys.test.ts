@@ -188,6 +188,13 @@ for (const dialect of DIALECTS) {
         assert.equal(refused.status, 429);
         assert.match(refused.text, /Too many NHS logins have been created from your network/);
         assert.equal(await findPersonByEmail(app.database.db, 'sandpit', 'one.too.many@example.org'), undefined);
+        // A conformance run's browser (the toolkit's own, shared by every partner's runs) is not counted.
+        const { createRunMark, MARK_COOKIE } = await import('../run-marks.ts');
+        const mark = await createRunMark(app.database.db, 'sandpit', rp.client.clientId, { runId: 'r1', testId: 'login-p0' });
+        const run = new Browser((url, init) => app.fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie: [(init?.headers as Record<string, string> | undefined)?.cookie, `${MARK_COOKIE}=${mark}`].filter(Boolean).join('; ') } }), 'http://localhost:3000');
+        const runStart = await run.get(authorizationUrl(rp, { state: 's', nonce: 'n', vtr: ['P5.Cp.Cd'] }));
+        const registered = await run.post(runStart.url.replace(/sign-in$/, 'register'), { email: 'conformance.run@example.org', password: 'Secret123', phone: '07700 900127' });
+        assert.ok(registered.url.endsWith('/otp'), `${registered.status} ${registered.url}`);
       } finally {
         await app.database.db.deleteFrom('attempt_counter').where('key', '=', key).execute();
       }
