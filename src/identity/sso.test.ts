@@ -85,10 +85,12 @@ test('the keys of a service with a JWKS URL are fetched as registration fetches 
     return { keys: [jwk] };
   });
   const uri = 'https://keys.svc.example/jwks.json';
-  await keys(uri);
+  await Promise.all([keys(uri), keys(uri)]);
   await keys(uri);
   await keys(uri, { unknownKey: true });
-  assert.deepEqual(fetched, [uri], 'one fetch: reused, and an unknown key fetches again only after ten seconds');
-  await assert.rejects(keys('https://down.svc.example/jwks.json'), /could not be used: it could not be reached/);
+  assert.deepEqual(fetched, [uri], 'one fetch: shared, reused, and an unknown key fetches again only after ten seconds');
+  const down = 'https://down.svc.example/jwks.json';
+  for (let i = 0; i < 3; i++) await assert.rejects(keys(down), /could not be used: it could not be reached/);
+  assert.equal(fetched.filter((u) => u === down).length, 1, 'a failed fetch is not retried at once');
   await assert.rejects(keys('http://169.254.169.254/latest'), (e: Error) => e.name === 'RegistrationError', 'the URL rules of registration apply');
 });

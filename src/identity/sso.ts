@@ -6,9 +6,8 @@
  */
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import type { EnvironmentConfig } from '../config/index.ts';
+import type { EnvironmentConfig, EnvironmentName } from '../config/index.ts';
 import { getClient, kvClaimOnce, kvGet, kvPut, type Db } from '../storage/index.ts';
-import type { EnvironmentName } from '../config/index.ts';
 import { fetchJwks, RegistrationError, type FetchJson } from './registration.ts';
 import { fetchPublicJson } from '../security/outbound.ts';
 
@@ -37,18 +36,21 @@ const REFETCH_AFTER_MS = 10_000;
  * The keys of services that registered a JWKS URL, for checking their assertions. Anyone can send an assertion
  * naming such a service, so the keys are fetched the way registration fetches them (security/outbound.ts: public
  * addresses only, size and time capped, checked as a JWKS) and reused for a minute; an assertion signed with a key
- * not in the set fetches again, at most every ten seconds (the service may have rotated). Made per engine; it holds
- * one entry per service configured for single sign-on that has a JWKS URL.
+ * not in the set fetches again, at most every ten seconds (the service may have rotated). Requests at once share
+ * one fetch, and a failed fetch is not retried for ten seconds either, so a slow or down host of the service is
+ * not called once per request. Made per engine; it holds one entry per service configured for single sign-on that
+ * has a JWKS URL.
  */
 export function remoteKeySets(env: EnvironmentName, fetchJson: FetchJson = fetchPublicJson) {
-  const cache = new Map<string, { at: number; keys: KeySet }>();
-  return async (uri: string, o: { unknownKey?: boolean } = {}): Promise<KeySet> => {
+  const cache = new Map<string, { at: number; keys: Promise<KeySet>; failed: boolean }>();
+  return (uri: string, o: { unknownKey?: boolean } = {}): Promise<KeySet> => {
     const hit = cache.get(uri);
     const age = hit ? Date.now() - hit.at : Infinity;
-    if (hit && age < KEYS_TTL_MS && !(o.unknownKey && age >= REFETCH_AFTER_MS)) return hit.keys;
-    const keys = createLocalJWKSet((await fetchJwks(env, uri, fetchJson)) as never);
-    cache.set(uri, { at: Date.now(), keys });
-    return keys;
+    if (hit && (age < REFETCH_AFTER_MS || (age < KEYS_TTL_MS && !o.unknownKey && !hit.failed))) return hit.keys;
+    const entry = { at: Date.now(), keys: fetchJwks(env, uri, fetchJson).then((jwks) => createLocalJWKSet(jwks as never)), failed: false };
+    entry.keys.catch(() => (entry.failed = true));
+    cache.set(uri, entry);
+    return entry.keys;
   };
 }
 export type RemoteKeySets = ReturnType<typeof remoteKeySets>;

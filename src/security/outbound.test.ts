@@ -26,6 +26,11 @@ test('a server that answers a byte at a time, never idle for long, is cut off at
   }
 });
 
+test('only http and https URLs are fetched', async () => {
+  await assert.rejects(fetchJson('ftp://keys.example/jwks.json', { publicOnly: false, timeoutMs: 100 }), /not an http or https URL/);
+  await new Promise((r) => setTimeout(r, 150)); // nothing left running fires (a timer set for a request never made would throw here)
+});
+
 test('a prompt JSON answer is returned', async () => {
   const server = http.createServer((_req, res) => res.end('{"keys":[]}'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

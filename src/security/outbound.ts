@@ -67,12 +67,11 @@ export function fetchJson(url: string, o: { publicOnly: boolean; timeoutMs: numb
     } catch {
       return reject(new OutboundError('it is not a valid URL'));
     }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return reject(new OutboundError('it is not an http or https URL'));
     const host = u.hostname.replace(/^\[|\]$/g, '');
     if (o.publicOnly && net.isIP(host) && !isPublicAddress(host)) return reject(new OutboundError(`${host}: ${NOT_PUBLIC}`));
     const get = u.protocol === 'https:' ? https.get : http.get;
-    // `timeout` below only fires when the socket is idle; this bounds the whole exchange, so a server that
-    // trickles a byte every few seconds cannot hold the request (and the partner's registration) open.
-    const deadline = setTimeout(() => req.destroy(new OutboundError(`no complete answer within ${o.timeoutMs / 1000} seconds`)), o.timeoutMs);
+    let deadline: NodeJS.Timeout | undefined;
     const settle = <T>(f: (x: T) => void) => (x: T) => {
       clearTimeout(deadline);
       f(x);
@@ -103,6 +102,9 @@ export function fetchJson(url: string, o: { publicOnly: boolean; timeoutMs: numb
       });
       res.on('error', reject);
     });
+    // `timeout` above only fires when the socket is idle; this bounds the whole exchange, so a server that
+    // trickles a byte every few seconds cannot hold the request (and the partner's registration) open.
+    deadline = setTimeout(() => req.destroy(new OutboundError(`no complete answer within ${o.timeoutMs / 1000} seconds`)), o.timeoutMs);
     req.on('timeout', () => req.destroy(new OutboundError(`no answer within ${o.timeoutMs / 1000} seconds`)));
     req.on('error', (e) => reject(e instanceof OutboundError ? e : new OutboundError(`it could not be reached (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
   });
