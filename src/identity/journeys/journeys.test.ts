@@ -177,6 +177,13 @@ for (const dialect of DIALECTS) {
       assert.ok(again.url.endsWith('/otp'), 'the journey carries on with the account it has');
       assert.ok(await findPersonByEmail(app.database.db, 'sandpit', 'once.only@example.org'));
       assert.equal(await findPersonByEmail(app.database.db, 'sandpit', 'twice@example.org'), undefined, 'no second account');
+      // Sent twice at once (a double click without JavaScript): one account, and both answers carry on with it.
+      const d = browser();
+      const twice = (await d.get(authorizationUrl(rp, { state: 's', nonce: 'n', vtr: ['P5.Cp.Cd'] }))).url.replace(/sign-in$/, 'register');
+      const both = await Promise.all(['double.a@example.org', 'double.b@example.org'].map((email) => d.post(twice, { email, password: 'Secret123', phone: '07700 900128' })));
+      assert.deepEqual(both.map((p) => p.url.endsWith('/otp')), [true, true], both.map((p) => `${p.status} ${p.url}`).join(', '));
+      const created = await Promise.all(['double.a@example.org', 'double.b@example.org'].map((e) => findPersonByEmail(app.database.db, 'sandpit', e)));
+      assert.equal(created.filter(Boolean).length, 1);
 
       const key = 'sandpit:register:127.0.0.1';
       await app.database.db.insertInto('attempt_counter').values({ key, count: 20, inflight: 0, expires_at: Date.now() + 60_000 })

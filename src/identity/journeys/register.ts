@@ -1,10 +1,10 @@
 /** Create an NHS login: a new person at P0 (verified email and mobile, no identity proofing). */
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { findPerson, findPersonByEmail, insertPerson } from '../../storage/index.ts';
+import { findPerson, findPersonByEmail, insertPerson, kvClaimOnce, kvDelete } from '../../storage/index.ts';
 import { hashPassword } from '../../security/passwords.ts';
 import { fieldError, goToNextStep, loadJourney, page, type JourneyDeps } from './flow.ts';
-import { countRequest, LOCKOUT_MS, MAX_REGISTRATIONS_PER_ADDRESS } from './state.ts';
+import { countRequest, journeyState, LOCKOUT_MS, MAX_REGISTRATIONS_PER_ADDRESS } from './state.ts';
 import { findMark, MARK_COOKIE } from '../run-marks.ts';
 import { isEmailAddress } from '../../security/email.ts';
 
@@ -50,13 +50,30 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
       deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'registration', outcome: 'error', reason: 'address_rate_limited', correlationId: j.uid });
       return show(reply, j.base, { errors: [fieldError('email', `Too many NHS logins have been created from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email, phone }, 429);
     }
+    // One account per journey even when the form is sent twice at once (a double click without JavaScript): the
+    // first request creates it; the other waits for it and carries on with it.
+    const claim = `${deps.env.name}:${j.uid}`;
+    if (!(await kvClaimOnce(deps.db, 'journey-registration', claim, 60 * 60 * 1000))) {
+      for (let i = 0; i < 50 && !j.state.personId; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        j.state = await journeyState.get(deps.db, deps.env.name, j.uid);
+      }
+      if (!j.state.personId) return show(reply, j.base, { errors: [fieldError('email', 'Your NHS login is still being created. Wait a moment, then select Continue again.')], email, phone }, 409);
+      j.person = await findPerson(deps.db, deps.env.name, j.state.personId);
+      return goToNextStep(deps, j, reply);
+    }
 
     const id = randomUUID().replaceAll('-', '');
-    await insertPerson(deps.db, {
-      env: deps.env.name, id, email, password_hash: await hashPassword(password), otp: TEST_OTP,
-      proofing_level: 'P0', highest_level: 'P0', nhs_number: null, given_name: null, family_name: null, birthdate: null, postcode: null,
-      phone_number: phone.startsWith('07') ? `+44${phone.slice(1)}` : phone, gp_ods_code: null, im1: 0, gp_user_id: null, gp_linkage_key: null, created_at: Date.now(), organisation_id: null, otp_disabled: 0, phone_pds_matched: null, pds_trace_fails: 0,
-    });
+    try {
+      await insertPerson(deps.db, {
+        env: deps.env.name, id, email, password_hash: await hashPassword(password), otp: TEST_OTP,
+        proofing_level: 'P0', highest_level: 'P0', nhs_number: null, given_name: null, family_name: null, birthdate: null, postcode: null,
+        phone_number: phone.startsWith('07') ? `+44${phone.slice(1)}` : phone, gp_ods_code: null, im1: 0, gp_user_id: null, gp_linkage_key: null, created_at: Date.now(), organisation_id: null, otp_disabled: 0, phone_pds_matched: null, pds_trace_fails: 0,
+      });
+    } catch (e) {
+      await kvDelete(deps.db, 'journey-registration', claim); // not created (e.g. the password gate was busy): it may be tried again
+      throw e;
+    }
     deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'registration', outcome: 'ok', person: id, correlationId: j.uid });
     j.state = { personId: id, credentials: ['Cp'] };
     j.person = await findPerson(deps.db, deps.env.name, id);
