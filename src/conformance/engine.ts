@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import type { Config } from '../config/index.ts';
 import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
-import { getClient, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink } from '../storage/index.ts';
+import { getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink } from '../storage/index.ts';
 import { drive, followSettings, launchChromium, personaFor, type DriveOptions, type Observation } from './driver.ts';
 import { judge, judgeSettings, looksSignedIn, signedIn, type RunEvent, type SignedInRule, type Verdict } from './judge.ts';
 import { planFor, type TestSpec } from './plan.ts';
@@ -75,7 +75,7 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   } catch (err) {
     // Another request started one between the check and the insert: the database's one-running-run index
     // (migration 0019) refused this one.
-    if (await busy()) throw inProgress;
+    if (isUniqueViolation(err)) throw inProgress;
     throw err;
   }
   return id;

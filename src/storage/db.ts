@@ -52,3 +52,12 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     close: () => db.destroy(),
   };
 }
+
+/**
+ * Whether a statement failed because it broke a unique key or index, on either database (SQLite's extended codes
+ * SQLITE_CONSTRAINT_UNIQUE 2067 and SQLITE_CONSTRAINT_PRIMARYKEY 1555; PostgreSQL's SQLSTATE 23505).
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; errcode?: unknown } | undefined;
+  return e?.code === '23505' || (e?.code === 'ERR_SQLITE_ERROR' && (e.errcode === 2067 || e.errcode === 1555));
+}

@@ -1,5 +1,5 @@
 /** The storage port: one schema on SQLite or PostgreSQL, and the data-access functions over it. */
-export { openDatabase, type Database, type Db } from './db.ts';
+export { isUniqueViolation, openDatabase, type Database, type Db } from './db.ts';
 export { oidcAdapterFactory, purgeExpired } from './oidc-adapter.ts';
 export * from './clients.ts';
 export * from './people.ts';
