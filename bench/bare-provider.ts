@@ -12,10 +12,11 @@
  *   PORT, CLIENT_ID, CLIENT_JWK (public JWK JSON), REDIRECT_URI, BARE_SQLITE
  */
 import http from 'node:http';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { exportJWK, generateKeyPair } from 'jose';
 import { oidcAdapterFactory, openDatabase } from '../src/storage/index.ts';
+import { signedCookie } from './support.ts';
 
 const port = Number(process.env.PORT);
 const issuer = `http://localhost:${port}`;
@@ -118,7 +119,7 @@ async function signedInSession(): Promise<string> {
     jti, kind: 'Session', uid: randomBytes(16).toString('base64url'), accountId: 'sso-user', loginTs: now, iat: now, exp: now + 12 * 3600,
     authorizations: { [clientId]: { sid: randomBytes(8).toString('hex'), grantId } },
   } as never, 12 * 3600);
-  return `_session=${jti}; _session.sig=${createHmac('sha1', COOKIE_KEY).update(`_session=${jti}`).digest('base64url')}`;
+  return signedCookie('_session', jti, COOKIE_KEY);
 }
 
 async function mintCodes(n: number): Promise<string[]> {

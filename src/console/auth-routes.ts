@@ -2,16 +2,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateTeam, completeSetup, csrfMatches, endSession, OnboardingError, setupDetails, startSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
-import { beginAttempt, endAttempt, LOCKOUT_MS } from '../storage/index.ts';
+import { beginAttempt, endAttempt, LOCKOUT_MS, MAX_FAILURES_PER_ADDRESS } from '../storage/index.ts';
 import { COOKIE, cookieOptions, expired, page, teamGuard, type ConsoleDeps } from './context.ts';
 
 const PRE_CSRF = 'toolkit_console_csrf';
 type Body = { Body: Record<string, string | undefined> };
-/**
- * Failed sign-ins from one address across all accounts before it is refused (the per-account lockout alone lets
- * one address try every address it can think of, each try costing a password hash and an audit entry).
- */
-const MAX_FAILURES_PER_ADDRESS = 30;
+
 
 export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
   const cookie = cookieOptions(d);

@@ -1,7 +1,7 @@
 /** Partner sign-up, email confirmation, sign-in and out, forgotten password. */
 import type { FastifyInstance } from 'fastify';
 import { authenticate, confirmEmail, endSession, FormProblems, OnboardingError, requestPasswordReset, resetPassword, signUp, startSession } from '../onboarding/index.ts';
-import { beginAttempt, countRequest, endAttempt } from '../storage/index.ts';
+import { beginAttempt, countRequest, endAttempt, MAX_FAILURES_PER_ADDRESS } from '../storage/index.ts';
 import { accountDeps, cookieOptions, csrfFor, csrfOk, errorItem, forbidden, page, SESSION_COOKIE, signedIn, type PortalDeps } from './context.ts';
 import { ABSOLUTE_MS } from '../onboarding/sessions.ts';
 
@@ -11,7 +11,7 @@ type Form = { Body: Record<string, string | undefined> };
  * Per-address limits on the account forms (15-minute windows): sign-in failures (password spraying),
  * sign-ups and password-reset emails (mail flooding). Behind a proxy, set TRUST_PROXY so the address is the visitor's.
  */
-const LIMITS = { sign_in: 30, sign_up: 50, forgot_password: 10 } as const;
+const LIMITS = { sign_in: MAX_FAILURES_PER_ADDRESS, sign_up: 50, forgot_password: 10 } as const;
 const limitKey = (action: keyof typeof LIMITS, ip: string) => `portal:${action}:${ip}`;
 
 export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {

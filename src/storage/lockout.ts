@@ -13,6 +13,8 @@ import type { Db } from './db.ts';
 /** Lockout after repeated failures (passwords per account, passcodes per account). */
 export const MAX_FAILURES = 5;
 export const LOCKOUT_MS = 15 * 60 * 1000;
+/** Failed sign-ins from one address across all accounts (password spraying) before it is refused, per window. */
+export const MAX_FAILURES_PER_ADDRESS = 30;
 
 export interface Attempt {
   /** The check may go ahead. */

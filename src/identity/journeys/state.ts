@@ -22,10 +22,8 @@ export const journeyState = {
   },
 };
 
-export { beginAttempt, countRequest, endAttempt, LOCKOUT_MS, MAX_FAILURES } from '../../storage/index.ts';
+export { beginAttempt, countRequest, endAttempt, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS } from '../../storage/index.ts';
 
-/** Failed sign-ins from one address across all accounts (password spraying), before it is refused. */
-export const MAX_FAILURES_PER_ADDRESS = 30;
 
 /**
  * New accounts from one address in the lockout window. Each costs a password hash (scrypt: ~170 ms of a thread
