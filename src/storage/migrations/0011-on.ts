@@ -1,0 +1,151 @@
+/**
+ * Migrations from 0011 on: append new ones at the end of this file. Shipped migrations are never edited
+ * (see ../migrations.ts).
+ */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+export const FROM_0011: Record<string, Migration> = {
+  '0011_attempt_counters': {
+    async up(db: Kysely<any>) {
+      // Lockout counters move out of kv into a table with an integer count, so an attempt can be reserved
+      // by one atomic upsert (storage/lockout.ts). Old kv counters are dropped: at worst a lockout ends early.
+      await db.schema
+        .createTable('attempt_counter')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.deleteFrom('kv').where('ns', '=', 'lockout').execute();
+    },
+  },
+  '0012_signing_key_changed_at': {
+    async up(db: Kysely<any>) {
+      // When a key last changed state: a retired key stays published until the tokens it signed have expired.
+      await db.schema.alterTable('signing_key').addColumn('changed_at', 'bigint').execute();
+    },
+  },
+  '0013_pds_trace_switch': {
+    async up(db: Kysely<any>) {
+      // Test-data switch: "prove your identity" finds no PDS match for this person (uplift failure journeys).
+      await db.schema.alterTable('person').addColumn('pds_trace_fails', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
+  '0014_evidence_ticks': {
+    async up(db: Kysely<any>) {
+      // A checklist item once ticked stays ticked, with a copy of the events that ticked it, after the
+      // protocol record's retention has removed them.
+      await db.schema
+        .createTable('evidence_tick')
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('item_id', 'text', (c) => c.notNull())
+        .addColumn('ticked_at', 'bigint', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('evidence_tick_pk', ['env', 'client_id', 'item_id'])
+        .execute();
+    },
+  },
+  '0015_conformance': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('conformance_run')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('organisation_id', 'text')
+        .addColumn('start_url', 'text', (c) => c.notNull())
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .addColumn('report', 'text')
+        .execute();
+      await db.schema.createIndex('conformance_run_client').on('conformance_run').columns(['env', 'client_id', 'created_at']).execute();
+      await db.schema
+        .createTable('conformance_result')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('test_id', 'text', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .addColumn('evidence', 'text')
+        .addColumn('screenshot', 'text')
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addPrimaryKeyConstraint('conformance_result_pk', ['run_id', 'test_id'])
+        .execute();
+    },
+  },
+  '0016_gates_comments_notifications': {
+    async up(db: Kysely<any>) {
+      // What a delivery manager records at a gate (criteria data cannot decide).
+      await db.schema
+        .createTable('gate_criterion')
+        .addColumn('organisation_id', 'text', (c) => c.notNull())
+        .addColumn('gate', 'text', (c) => c.notNull())
+        .addColumn('criterion', 'text', (c) => c.notNull())
+        .addColumn('met', 'integer', (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull())
+        .addColumn('recorded_by', 'text', (c) => c.notNull())
+        .addColumn('recorded_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('gate_criterion_pk', ['organisation_id', 'gate', 'criterion'])
+        .execute();
+      // The thread between a partner and the team.
+      await db.schema
+        .createTable('comment')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('organisation_id', 'text', (c) => c.notNull())
+        .addColumn('author_side', 'text', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('comment_organisation').on('comment').columns(['organisation_id', 'created_at']).execute();
+      // Chat webhook deliveries, retried until sent or given up (visible in the console either way).
+      await db.schema
+        .createTable('notification')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('sent_at', 'bigint')
+        .execute();
+      await db.schema.alterTable('outbox').addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      await db.schema.alterTable('organisation').addColumn('delivery_manager', 'text').execute();
+      await db.schema.alterTable('environment_request').addColumn('reason', 'text').execute();
+    },
+  },
+  '0017_client_conformance_until': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('client').addColumn('conformance_until', 'bigint').execute();
+    },
+  },
+  '0018_attempt_inflight': {
+    async up(db: Kysely<any>) {
+      // Checks under way per key (storage/lockout.ts). Added here, not in 0011: databases that ran 0011 before
+      // the column existed must get it too.
+      await db.schema.alterTable('attempt_counter').addColumn('inflight', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
+  '0019_one_running_conformance_run': {
+    async up(db: Kysely<any>) {
+      // One run at a time per client, held by the database: a check before the insert let two requests at once
+      // both start one (each launches a Chromium). Runs already running side by side end as errors first, all
+      // but the newest, so that the index can be built.
+      const now = Date.now();
+      const detail = 'The run stopped: another run for this client was started at the same time';
+      const duplicate = sql`status = 'running' and exists (select 1 from conformance_run newer where newer.env = conformance_run.env
+        and newer.client_id = conformance_run.client_id and newer.status = 'running'
+        and (newer.created_at > conformance_run.created_at or (newer.created_at = conformance_run.created_at and newer.id > conformance_run.id)))`;
+      await sql`update conformance_result set status = 'could_not_run', detail = ${detail}, finished_at = ${now}
+        where status in ('pending', 'running') and run_id in (select id from conformance_run where ${duplicate})`.execute(db);
+      await sql`update conformance_run set status = 'error', finished_at = ${now} where ${duplicate}`.execute(db);
+      await db.schema.createIndex('conformance_run_one_running').on('conformance_run').columns(['env', 'client_id']).unique().where(sql.ref('status'), '=', 'running').execute();
+    },
+  },
+};
