@@ -146,5 +146,19 @@ for (const dialect of DIALECTS) {
       await app.database.db.deleteFrom('membership').where('user_id', '=', 'leaver').execute();
       assert.equal((await call(t.token, 'GET', '/organisation')).status, 401);
     });
+
+    test('messages and invitations, which each email someone, are limited per organisation: 429 with a stable code', async () => {
+      const full = (key: string, count: number) => app.database.db.insertInto('attempt_counter').values({ key, count, inflight: 0, expires_at: Date.now() + 60_000 })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ count, expires_at: Date.now() + 60_000 })).execute();
+      assert.equal((await call(a.token, 'POST', '/messages', { body: 'Hello team' })).status, 204);
+      await full(`comments:${a.org}`, 30);
+      const message = await call(a.token, 'POST', '/messages', { body: 'One more' });
+      assert.deepEqual([message.status, message.body.error], [429, 'rate_limited']);
+      await full(`invitations:${a.org}`, 20);
+      const invitation = await call(a.token, 'POST', '/invitations', { email: 'one.more@example.org', role: 'developer' });
+      assert.deepEqual([invitation.status, invitation.body.error], [429, 'rate_limited']);
+      assert.equal((await app.database.db.selectFrom('invitation').select('id').where('email', '=', 'one.more@example.org').execute()).length, 0);
+      await app.database.db.deleteFrom('attempt_counter').where('key', 'in', [`comments:${a.org}`, `invitations:${a.org}`]).execute();
+    });
   });
 }

@@ -12,7 +12,8 @@ export type OnboardingErrorCode =
   | 'not_a_member'
   | 'not_found'
   | 'not_ready'
-  | 'already_submitted';
+  | 'already_submitted'
+  | 'rate_limited';
 
 /** Several field problems found at once (a form shows them all in its error summary). */
 export class FormProblems extends Error {

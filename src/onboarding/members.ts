@@ -3,7 +3,7 @@
  * for that email address) and remove members; an organisation always keeps at least one admin.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db, MembershipTable } from '../storage/index.ts';
+import { countRequest, LOCKOUT_MS, type Db, type MembershipTable } from '../storage/index.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { normaliseEmail } from './accounts.ts';
 import { OnboardingError } from './errors.ts';
@@ -12,6 +12,7 @@ import type { Mailer } from './mailer.ts';
 import type { Organisation } from './organisations.ts';
 
 const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+export const MAX_INVITATIONS = 20;
 export const ROLES = { partner_admin: 'Partner admin', developer: 'Developer' } as const;
 
 function requireAdmin(org: Organisation) {
@@ -39,6 +40,10 @@ export async function invite(d: { db: Db; mailer: Mailer; publicUrl: string }, o
   const already = await d.db.selectFrom('membership').innerJoin('partner_user', 'partner_user.id', 'membership.user_id').select('partner_user.id')
     .where('membership.organisation_id', '=', org.id).where('partner_user.email', '=', email).executeTakeFirst();
   if (already) throw new OnboardingError('email_taken', `${email} is already a member`, 'email');
+  // Each invitation emails someone outside the toolkit: an organisation sends at most this many per 15 minutes.
+  if (!(await countRequest(d.db, `invitations:${org.id}`, MAX_INVITATIONS))) {
+    throw new OnboardingError('rate_limited', `Your organisation has sent ${MAX_INVITATIONS} invitations in ${LOCKOUT_MS / 60000} minutes: wait a few minutes before sending another`, 'email');
+  }
   const secret = newSecret();
   const now = Date.now();
   await d.db.insertInto('invitation').values({ id: randomUUID(), organisation_id: org.id, email, role, token_hash: hashSecret(secret), invited_by: inviterId, created_at: now, expires_at: now + INVITATION_TTL_MS, accepted_at: null }).execute();

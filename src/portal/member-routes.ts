@@ -25,7 +25,7 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
       return show(reply, g.signed, g.org, { invited: req.body?.email });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return show(reply, g.signed, g.org, { errors: [errorItem(e.field ? e : { field: 'email', message: e.message })], values: req.body }, e.code === 'not_a_member' ? 403 : 400);
+      return show(reply, g.signed, g.org, { errors: [errorItem(e.field ? e : { field: 'email', message: e.message })], values: req.body }, e.code === 'not_a_member' ? 403 : e.code === 'rate_limited' ? 429 : 400);
     }
   });
   // Remove a member, change a member's role, withdraw an invitation: admins only, one shape.
