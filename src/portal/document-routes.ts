@@ -27,7 +27,10 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
     const fields: Record<string, string> = {};
     let file: { filename: string; bytes: Buffer; truncated: boolean } | undefined;
     for await (const part of req.parts()) {
-      if (part.type === 'file') file = { filename: part.filename, bytes: await part.toBuffer().catch(() => Buffer.alloc(MAX_DOCUMENT_BYTES + 1)), truncated: part.file.truncated };
+      if (part.type === 'file') {
+        const bytes = await part.toBuffer().catch(() => undefined); // over the size limit, the multipart parser throws
+        file = { filename: part.filename, bytes: bytes ?? Buffer.alloc(0), truncated: bytes === undefined || part.file.truncated };
+      }
       else fields[part.fieldname] = String(part.value);
     }
     // The CSRF token travels as a multipart field here.
