@@ -60,5 +60,16 @@ for (const dialect of DIALECTS) {
       const v = await verifyAudit(database.db);
       assert.deepEqual([v.ok, v.brokenAt], [false, 2]);
     });
+
+    test('a trail longer than one read (1,000 entries) is walked whole: an edit past the first thousand is found, the head anchors', async () => {
+      await database.db.deleteFrom('audit').execute();
+      for (let i = 1; i <= 1005; i++) await appendAudit(database.db, { actor: 'x', action: 'a', subject: String(i) });
+      const whole = await verifyAudit(database.db);
+      assert.deepEqual([whole.ok, whole.entries], [true, 1005]);
+      assert.match(whole.head!, /^1005:/);
+      assert.equal((await verifyAudit(database.db, whole.head)).ok, true);
+      await database.db.updateTable('audit').set({ subject: 'changed' }).where('seq', '=', 1003).execute();
+      assert.deepEqual(await verifyAudit(database.db), { ok: false, entries: 1005, brokenAt: 1003, problem: 'its contents were changed' });
+    });
   });
 }

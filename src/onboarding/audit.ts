@@ -53,28 +53,40 @@ export interface AuditVerdict {
   head?: string;
 }
 
+/** Entries read at a time while walking the chain: the walk's memory stays the same however long the trail grows. */
+const WALK_BATCH = 1000;
+
 /**
  * Walks the chain. A chain alone cannot show that its newest entries were removed (what remains is a valid
  * shorter chain), so a head recorded earlier elsewhere (`seq:hash`) can be given: it must still be in the chain.
  */
 export async function verifyAudit(db: Db, anchor?: string): Promise<AuditVerdict> {
-  const rows = await db.selectFrom('audit').selectAll().orderBy('seq').execute();
+  const counted = Number((await db.selectFrom('audit').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const [anchorSeq, anchorHash] = anchor ? anchor.split(':') : [];
+  let anchored: string | undefined;
   let prev = GENESIS;
-  for (const [i, r] of rows.entries()) {
-    if (r.seq !== i + 1) return { ok: false, entries: rows.length, brokenAt: r.seq, problem: `entry ${i + 1} is missing` };
-    if (r.prev_hash !== prev) return { ok: false, entries: rows.length, brokenAt: r.seq, problem: 'does not link to the entry before it' };
-    const { hash, prev_hash: _p, ...base } = r;
-    if (entryHash(prev, base) !== hash) return { ok: false, entries: rows.length, brokenAt: r.seq, problem: 'its contents were changed' };
-    prev = hash;
+  let walked = 0;
+  let last: { seq: number; hash: string } | undefined;
+  const broken = (seq: number, problem: string): AuditVerdict => ({ ok: false, entries: Math.max(counted, walked), brokenAt: seq, problem });
+  for (;;) {
+    const rows = await db.selectFrom('audit').selectAll().where('seq', '>', last?.seq ?? 0).orderBy('seq').limit(WALK_BATCH).execute();
+    for (const r of rows) {
+      walked++;
+      if (r.seq !== walked) return broken(r.seq, `entry ${walked} is missing`);
+      if (r.prev_hash !== prev) return broken(r.seq, 'does not link to the entry before it');
+      const { hash, prev_hash: _p, ...base } = r;
+      if (entryHash(prev, base) !== hash) return broken(r.seq, 'its contents were changed');
+      if (String(r.seq) === anchorSeq) anchored = hash;
+      prev = hash;
+      last = { seq: r.seq, hash };
+    }
+    if (rows.length < WALK_BATCH) break;
   }
   if (anchor) {
-    const [seq, hash] = anchor.split(':');
-    const at = rows[Number(seq) - 1];
-    if (!at) return { ok: false, entries: rows.length, brokenAt: Number(seq) || 0, problem: `the recorded head ${anchor} is no longer in the trail: entries were removed from its end` };
-    if (at.hash !== hash) return { ok: false, entries: rows.length, brokenAt: at.seq, problem: `entry ${at.seq} is not the one recorded as head ${anchor}` };
+    if (anchored === undefined) return broken(Number(anchorSeq) || 0, `the recorded head ${anchor} is no longer in the trail: entries were removed from its end`);
+    if (anchored !== anchorHash) return broken(Number(anchorSeq), `entry ${anchorSeq} is not the one recorded as head ${anchor}`);
   }
-  const last = rows.at(-1);
-  return { ok: true, entries: rows.length, ...(last ? { head: `${last.seq}:${last.hash}` } : {}) };
+  return { ok: true, entries: walked, ...(last ? { head: `${last.seq}:${last.hash}` } : {}) };
 }
 
 export function auditEntries(db: Db, limit = 1000) {
