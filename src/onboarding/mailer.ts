@@ -54,8 +54,9 @@ export function createMailer(db: Db, options: { smtpUrl: string | undefined; fro
   }
 }
 
-export function outbox(db: Db, to?: string) {
-  let q = db.selectFrom('outbox').selectAll().orderBy('created_at', 'desc');
+/** The newest mail first (at most `limit`: the outbox keeps every message ever sent). */
+export function outbox(db: Db, to?: string, limit = 200) {
+  let q = db.selectFrom('outbox').selectAll().orderBy('created_at', 'desc').limit(limit);
   if (to) q = q.where('to_address', '=', to.toLowerCase());
   return q.execute();
 }
