@@ -30,6 +30,7 @@ export interface App {
 const PURGE_EVERY_MS = 60_000;
 const KEY_REFRESH_MS = 30_000;
 const FORM_LIMIT = 64 * 1024;
+const STAGES_EVERY_MS = 10_000;
 const DELIVERY_EVERY_MS = 10_000;
 
 export async function buildApp(config: Config, options: { database?: Database } = {}): Promise<App> {
@@ -98,9 +99,16 @@ export async function buildApp(config: Config, options: { database?: Database } 
       return reply.code(503).send({ status: 'not ready', database: database.kind, error: 'the database does not answer (see the server log)' });
     }
   });
+  // Partners per stage, read from the database (shared by every instance, so a gauge) at most every 10 s: the read
+  // loads every organisation, and /metrics is open to anyone who can reach it.
+  let stagesRead: { at: number; stages: ReturnType<typeof partnersPerStage> } | undefined;
   fastify.get('/metrics', async (_req, reply) => {
-    // Partners per stage, read from the database at scrape time (shared by every instance, so a gauge).
-    const stages = (await partnersPerStage(database.db)).map(({ stage, count }) => ({ labels: { stage }, value: count }));
+    if (!stagesRead || Date.now() - stagesRead.at > STAGES_EVERY_MS) stagesRead = { at: Date.now(), stages: partnersPerStage(database.db) };
+    const read = stagesRead;
+    const stages = (await read.stages.catch((err: unknown) => {
+      if (stagesRead === read) stagesRead = undefined; // a failed read is not kept
+      throw err;
+    })).map(({ stage, count }) => ({ labels: { stage }, value: count }));
     return reply.type('text/plain; version=0.0.4').send(metrics.render([{ name: 'toolkit_partners', help: 'Partners by stage of the NHS login process.', values: stages }]));
   });
   fastify.get('/', async (_req, reply) =>
