@@ -1,8 +1,8 @@
 /** Console set-up (one-time link: password and authenticator), sign-in with password + TOTP, sign-out. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateTeam, completeSetup, csrfMatches, endSession, OnboardingError, setupDetails, startSession } from '../onboarding/index.ts';
+import { authenticateTeam, completeSetup, csrfMatches, endSession, OnboardingError, setupDetails, signInFromAddress, startSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
-import { beginAttempt, endAttempt, LOCKOUT_MS, MAX_FAILURES_PER_ADDRESS } from '../storage/index.ts';
+import { LOCKOUT_MS, MAX_FAILURES_PER_ADDRESS } from '../storage/index.ts';
 import { COOKIE, cookieOptions, expired, page, teamGuard, type ConsoleDeps } from './context.ts';
 
 const PRE_CSRF = 'toolkit_console_csrf';
@@ -42,17 +42,12 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
   app.post<Body>('/sign-in', async (req, reply) => {
     if (!preCsrfOk(req)) return expired(d, reply);
     const address = `console:address:${req.ip}`;
-    if (!(await beginAttempt(d.db, address, MAX_FAILURES_PER_ADDRESS)).allowed) {
-      const text = `There have been too many failed sign-ins from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`;
-      return page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors: [{ href: '#email', text, field: 'email' }], values: { email: req.body?.email } }, 429);
-    }
     try {
-      const user = await authenticateTeam(d.db, req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? '').catch(async (e: unknown) => {
-        const guess = e instanceof OnboardingError && (e.code === 'bad_credentials' || e.code === 'locked_out');
-        await endAttempt(d.db, address, guess ? 'failed' : 'released', MAX_FAILURES_PER_ADDRESS);
-        throw e;
-      });
-      await endAttempt(d.db, address, 'released', MAX_FAILURES_PER_ADDRESS); // only failures count against the address
+      const user = await signInFromAddress(d.db, address, MAX_FAILURES_PER_ADDRESS, () => authenticateTeam(d.db, req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? ''));
+      if (!user) {
+        const text = `There have been too many failed sign-ins from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`;
+        return page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors: [{ href: '#email', text, field: 'email' }], values: { email: req.body?.email } }, 429);
+      }
       const { cookie: value } = await startSession(d.db, 'console', user.id);
       reply.setCookie(COOKIE, value, cookie);
       return reply.redirect('/console', 303);

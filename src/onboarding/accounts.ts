@@ -3,7 +3,7 @@
  * reset a forgotten password. Links carry random secrets; only their hashes are stored, and they expire.
  */
 import { randomUUID } from 'node:crypto';
-import { beginAttempt, countRequest, endAttempt, kvDelete, kvGet, kvPut, LOCKOUT_MS, type Db, type PartnerUserTable } from '../storage/index.ts';
+import { checkAttempt, countRequest, kvDelete, kvGet, kvPut, LOCKOUT_MS, MAX_FAILURES, type Db, type PartnerUserTable } from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { FormProblems, OnboardingError } from './errors.ts';
@@ -83,27 +83,42 @@ export async function confirmEmail(d: AccountDeps, secret: string): Promise<Part
   return (await d.db.selectFrom('partner_user').selectAll().where('id', '=', found.userId).executeTakeFirst())!;
 }
 
+/**
+ * A sign-in (portal or console) counted against the address it came from, across accounts: a wrong password or a
+ * locked account counts as a failure, anything else only ends the check. Undefined, without signing in, when the
+ * address is refused; the sign-in's own errors are thrown as they are.
+ */
+export async function signInFromAddress<T>(db: Db, key: string, max: number, signIn: () => Promise<T>): Promise<T | undefined> {
+  const checked = await checkAttempt<{ signedIn: T } | { refused: OnboardingError }>(db, key, max, async () => {
+    try {
+      return { outcome: 'released' as const, value: { signedIn: await signIn() } };
+    } catch (e) {
+      if (e instanceof OnboardingError && (e.code === 'bad_credentials' || e.code === 'locked_out')) return { outcome: 'failed' as const, value: { refused: e } };
+      throw e;
+    }
+  });
+  if (checked.refused) return undefined;
+  if ('refused' in checked.value) throw checked.value.refused;
+  return checked.value.signedIn;
+}
+
 export async function authenticate(d: AccountDeps, emailRaw: string, password: string): Promise<PartnerUser> {
   const email = normaliseEmail(emailRaw);
   const lockKey = `portal:password:${email}`;
-  const attempt = await beginAttempt(d.db, lockKey); // begun before checking: no parallel guessing
-  if (!attempt.allowed) {
-    throw new OnboardingError('locked_out', attempt.locked ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.` : 'This account is signing in elsewhere at this moment: try again in a few seconds.', 'password');
-  }
-  const user = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
-  // The check begun is ended whatever happens (a busy password gate, a database error), or it would stay in
-  // progress and refuse this account until it expires.
-  const ok = await verifyPassword(password, user?.password_hash).catch(async (e: unknown) => {
-    await endAttempt(d.db, lockKey, 'released');
-    throw e;
+  const checked = await checkAttempt(d.db, lockKey, MAX_FAILURES, async () => {
+    const found = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
+    const ok = await verifyPassword(password, found?.password_hash);
+    return ok && found ? { outcome: 'succeeded' as const, value: found } : { outcome: 'failed' as const, value: undefined };
   });
-  if (!ok || !user) {
-    const left = await endAttempt(d.db, lockKey, 'failed');
-    throw new OnboardingError(left === 0 ? 'locked_out' : 'bad_credentials', left === 0
+  if (checked.refused) {
+    throw new OnboardingError('locked_out', checked.refused.locked ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.` : 'This account is signing in elsewhere at this moment: try again in a few seconds.', 'password');
+  }
+  const user = checked.value;
+  if (!user) {
+    throw new OnboardingError(checked.left === 0 ? 'locked_out' : 'bad_credentials', checked.left === 0
       ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.`
       : 'The email address or password is not right', 'email');
   }
-  await endAttempt(d.db, lockKey, 'succeeded');
   if (!user.email_confirmed_at) {
     // A new link with each sign-in, but at most three per address per 15 minutes: whoever signed up with someone
     // else's address knows the password, and could otherwise flood that inbox.

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
-import { beginAttempt, endAttempt, kvDelete, kvGet, kvPut, LOCKOUT_MS, type Db, type TeamUserTable } from '../storage/index.ts';
+import { checkAttempt, kvDelete, kvGet, kvPut, LOCKOUT_MS, MAX_FAILURES, type Db, type TeamUserTable } from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { checkPassword, normaliseEmail } from './accounts.ts';
@@ -99,22 +99,20 @@ export async function completeSetup(db: Db, secret: string, password: string, co
 export async function authenticateTeam(db: Db, emailRaw: string, password: string, code: string): Promise<TeamUser> {
   const email = normaliseEmail(emailRaw);
   const lockKey = `console:${email}`;
-  const attempt = await beginAttempt(db, lockKey); // begun before checking: no parallel guessing
-  const refuse = async (message: string, field: string) => {
-    const left = await endAttempt(db, lockKey, 'failed');
-    await appendAudit(db, { actor: email, action: 'console.sign_in_failed', subject: email, details: { reason: field } });
-    throw new OnboardingError(left === 0 ? 'locked_out' : 'bad_credentials', left === 0 ? `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.` : message, field);
-  };
-  if (!attempt.allowed) throw new OnboardingError('locked_out', attempt.locked ? `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.` : 'Another sign-in to this account is under way: try again in a few seconds.', 'email');
-  const user = await db.selectFrom('team_user').selectAll().where('email', '=', email).executeTakeFirst();
-  // The check begun is ended whatever happens (a busy password gate, a database error): see accounts.ts.
-  const ok = await verifyPassword(password, user?.password_hash).catch(async (e: unknown) => {
-    await endAttempt(db, lockKey, 'released');
-    throw e;
+  const checked = await checkAttempt<{ user: TeamUser } | { field: string; message: string }>(db, lockKey, MAX_FAILURES, async () => {
+    const user = await db.selectFrom('team_user').selectAll().where('email', '=', email).executeTakeFirst();
+    const fail = (field: string, message: string) => ({ outcome: 'failed' as const, value: { field, message } });
+    if (!(await verifyPassword(password, user?.password_hash)) || !user?.totp_secret) return fail('email', 'The email address, password or code is not right');
+    if (!(await acceptCode(db, user, user.totp_secret, code.trim()))) return fail('code', 'The code is not right or has been used: enter the one your app shows now');
+    return { outcome: 'succeeded' as const, value: { user } };
   });
-  if (!ok || !user?.totp_secret) return refuse('The email address, password or code is not right', 'email');
-  if (!(await acceptCode(db, user, user.totp_secret, code.trim()))) return refuse('The code is not right or has been used: enter the one your app shows now', 'code');
-  await endAttempt(db, lockKey, 'succeeded');
+  if (checked.refused) throw new OnboardingError('locked_out', checked.refused.locked ? `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.` : 'Another sign-in to this account is under way: try again in a few seconds.', 'email');
+  if (!('user' in checked.value)) {
+    const { field, message } = checked.value;
+    await appendAudit(db, { actor: email, action: 'console.sign_in_failed', subject: email, details: { reason: field } });
+    throw new OnboardingError(checked.left === 0 ? 'locked_out' : 'bad_credentials', checked.left === 0 ? `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.` : message, field);
+  }
+  const { user } = checked.value;
   await appendAudit(db, { actor: email, action: 'console.sign_in', subject: email });
   return user;
 }

@@ -1,7 +1,7 @@
 /** Partner sign-up, email confirmation, sign-in and out, forgotten password. */
 import type { FastifyInstance } from 'fastify';
-import { authenticate, confirmEmail, endSession, FormProblems, OnboardingError, requestPasswordReset, resetPassword, signUp, startSession } from '../onboarding/index.ts';
-import { beginAttempt, countRequest, endAttempt, MAX_FAILURES_PER_ADDRESS } from '../storage/index.ts';
+import { authenticate, confirmEmail, endSession, FormProblems, OnboardingError, requestPasswordReset, resetPassword, signInFromAddress, signUp, startSession } from '../onboarding/index.ts';
+import { countRequest, MAX_FAILURES_PER_ADDRESS } from '../storage/index.ts';
 import { accountDeps, cookieOptions, csrfFor, csrfOk, errorItem, forbidden, page, SESSION_COOKIE, signedIn, type PortalDeps } from './context.ts';
 import { ABSOLUTE_MS } from '../onboarding/sessions.ts';
 
@@ -48,14 +48,9 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     if (!csrfOk(req)) return forbidden(d, reply);
     const b = req.body ?? {};
     const address = limitKey('sign_in', req.ip);
-    if (!(await beginAttempt(d.db, address, LIMITS.sign_in)).allowed) return tooMany('portal/sign-in.njk', 'Sign in', req, reply, 'email');
     try {
-      const user = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '').catch(async (e: unknown) => {
-        if (e instanceof OnboardingError && (e.code === 'bad_credentials' || e.code === 'locked_out')) await endAttempt(d.db, address, 'failed');
-        else await endAttempt(d.db, address, 'released');
-        throw e;
-      });
-      await endAttempt(d.db, address, 'released'); // only failures count against the address
+      const user = await signInFromAddress(d.db, address, LIMITS.sign_in, () => authenticate(accountDeps(d), b.email ?? '', b.password ?? ''));
+      if (!user) return tooMany('portal/sign-in.njk', 'Sign in', req, reply, 'email');
       const { cookie } = await startSession(d.db, 'portal', user.id);
       reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(d, ABSOLUTE_MS / 1000));
       return reply.redirect('/portal', 303);

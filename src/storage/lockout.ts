@@ -64,6 +64,25 @@ export async function endAttempt(db: Db, key: string, outcome: 'failed' | 'succe
   return max;
 }
 
+/**
+ * One check counted under `key`: begun before it runs (so checks at once cannot pass `max` between them), ended with
+ * the outcome it reports, and released if it throws (a busy password gate, a database error), so that no check stays
+ * in progress and refuses the key until it expires. `refused` is the begun attempt when the key refused the check,
+ * which then did not run; otherwise `left` is what endAttempt gives (the tries left after a failure).
+ */
+export async function checkAttempt<T>(db: Db, key: string, max: number, check: () => Promise<{ outcome: 'failed' | 'succeeded' | 'released'; value: T }>): Promise<{ refused: Attempt } | { refused?: undefined; value: T; left: number }> {
+  const begun = await beginAttempt(db, key, max);
+  if (!begun.allowed) return { refused: begun };
+  let result: { outcome: 'failed' | 'succeeded' | 'released'; value: T };
+  try {
+    result = await check();
+  } catch (e) {
+    await endAttempt(db, key, 'released', max);
+    throw e;
+  }
+  return { value: result.value, left: await endAttempt(db, key, result.outcome, max) };
+}
+
 /** Whether `key` has `max` failures recorded now (for pages that only show the state). */
 export async function isLocked(db: Db, key: string, max = MAX_FAILURES): Promise<boolean> {
   const row = await db.selectFrom('attempt_counter').select(['count', 'expires_at']).where('key', '=', key).executeTakeFirst();

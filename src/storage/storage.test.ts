@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { DIALECTS, openTestDatabase } from '../test-support/harness.ts';
 import { migrate } from './migrations.ts';
-import { beginAttempt, clearFailures, countRequest, endAttempt, isLocked, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, type Database } from './index.ts';
+import { beginAttempt, checkAttempt, clearFailures, countRequest, endAttempt, isLocked, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, type Database } from './index.ts';
 
 for (const dialect of DIALECTS) {
   describe(`storage (${dialect})`, () => {
@@ -64,6 +64,21 @@ for (const dialect of DIALECTS) {
       assert.equal(await kvGet(database.db, 'ns', 'old'), undefined);
       const claims = await Promise.all(Array.from({ length: 6 }, () => kvClaimOnce(database.db, 'once', 'x', 60_000)));
       assert.equal(claims.filter(Boolean).length, 1);
+    });
+
+    test('a check that throws is ended, not left under way, and counts no failure; a refused key does not run the check', async () => {
+      const state = async () => {
+        const row = await database.db.selectFrom('attempt_counter').select(['count', 'inflight']).where('key', '=', 'k3').executeTakeFirstOrThrow();
+        return { count: Number(row.count), inflight: Number(row.inflight) };
+      };
+      for (let i = 0; i < 6; i++) await assert.rejects(checkAttempt(database.db, 'k3', 5, async () => { throw new Error('busy'); }), /busy/);
+      assert.deepEqual(await state(), { count: 0, inflight: 0 });
+      const failed = await checkAttempt(database.db, 'k3', 5, async () => ({ outcome: 'failed' as const, value: 'wrong' }));
+      assert.deepEqual(failed, { value: 'wrong', left: 4 });
+      for (let i = 0; i < 4; i++) await checkAttempt(database.db, 'k3', 5, async () => ({ outcome: 'failed' as const, value: 'wrong' }));
+      let ran = false;
+      const refused = await checkAttempt(database.db, 'k3', 5, async () => ({ outcome: 'succeeded' as const, value: (ran = true) }));
+      assert.deepEqual([refused.refused?.locked, ran], [true, false]);
     });
 
     test('lockout: at most max checks failed or under way, even in parallel; busy is not locked; rate limits count', async () => {

@@ -1,7 +1,7 @@
 /** The one-time passcode sent by text message: proves the registered device (credential `Cd`). */
 import type { FastifyInstance } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import { beginAttempt, endAttempt, LOCKOUT_MS } from './state.ts';
+import { checkAttempt, LOCKOUT_MS, MAX_FAILURES } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
 
 type Req = { Params: { uid: string }; Body: { otp?: string } };
@@ -43,20 +43,22 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     }
     const lockKey = `${deps.env.name}:otp:${j.person.id}`;
     const clientId = j.details.params.client_id as string;
-    const attempt = await beginAttempt(deps.db, lockKey); // begun before checking: no parallel guessing
-    if (!attempt.allowed) {
+    const checked = await checkAttempt(deps.db, lockKey, MAX_FAILURES, async () => {
+      const right = sameCode(code, j.person!.otp);
+      return { outcome: right ? ('succeeded' as const) : ('failed' as const), value: right };
+    });
+    if (checked.refused) {
       deps.events.record({ env: deps.env.name, clientId, kind: 'otp', outcome: 'error', reason: 'otp_locked', person: j.person.id, correlationId: j.uid });
       return show(reply, j.base, j.person.phone_number, { errors: [fieldError('otp', `You have entered the wrong security code too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)] }, 429);
     }
-    if (!sameCode(code, j.person.otp)) {
-      const left = await endAttempt(deps.db, lockKey, 'failed');
+    if (!checked.value) {
+      const { left } = checked;
       deps.events.record({ env: deps.env.name, clientId, kind: 'otp', outcome: 'error', reason: 'wrong_otp', person: j.person.id, correlationId: j.uid });
       const text = left === 0
         ? `You have entered the wrong security code too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`
         : `The security code is incorrect. You have ${left} more ${left === 1 ? 'try' : 'tries'}.`;
       return show(reply, j.base, j.person.phone_number, { errors: [fieldError('otp', text)] }, left === 0 ? 429 : 401);
     }
-    await endAttempt(deps.db, lockKey, 'succeeded');
     deps.events.record({ env: deps.env.name, clientId, kind: 'otp', outcome: 'ok', person: j.person.id, correlationId: j.uid });
     if (!j.state.credentials.includes('Cd')) j.state.credentials.push('Cd');
     return goToNextStep(deps, j, reply);

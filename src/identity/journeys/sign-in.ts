@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { findPerson, findPersonByEmail } from '../../storage/index.ts';
 import { verifyPassword } from '../../security/passwords.ts';
-import { beginAttempt, endAttempt, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS } from './state.ts';
+import { checkAttempt, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
 import { isEmailAddress } from '../../security/email.ts';
 
@@ -40,36 +40,36 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     const lockKey = `${deps.env.name}:password:${email}`;
     const addressKey = `${deps.env.name}:address:${req.ip}`;
     const clientId = j.details.params.client_id as string;
-    // Both checks begin before the password is verified (storage/lockout.ts), so parallel guesses cannot
-    // exceed the limits.
-    const fromAddress = await beginAttempt(deps.db, addressKey, MAX_FAILURES_PER_ADDRESS);
-    if (!fromAddress.allowed) {
+    // Both checks begin before the password is verified (storage/lockout.ts), so parallel guesses cannot exceed
+    // the limits. The address counts wrong guesses only: an account that refused the check was not tried.
+    const fromAddress = await checkAttempt(deps.db, addressKey, MAX_FAILURES_PER_ADDRESS, async () => {
+      const byAccount = await checkAttempt(deps.db, lockKey, MAX_FAILURES, async () => {
+        const person = await findPersonByEmail(deps.db, deps.env.name, email);
+        const ok = (await verifyPassword(password, person?.password_hash)) && person !== undefined;
+        return { outcome: ok ? ('succeeded' as const) : ('failed' as const), value: { person, ok } };
+      });
+      return { outcome: !byAccount.refused && !byAccount.value.ok ? ('failed' as const) : ('released' as const), value: byAccount };
+    });
+    if (fromAddress.refused) {
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: 'address_rate_limited', correlationId: j.uid });
       return show(reply, j.base, allowRegistration, { errors: [fieldError('email', `There have been too many failed sign-ins from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email }, 429);
     }
-    const attempt = await beginAttempt(deps.db, lockKey);
-    if (!attempt.allowed) {
-      await endAttempt(deps.db, addressKey, 'released'); // not a guess: the account was not tried
-      deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: attempt.locked ? 'account_locked' : 'account_busy', correlationId: j.uid });
-      const text = attempt.locked ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.` : 'This account is signing in elsewhere at this moment. Try again in a few seconds.';
+    const attempt = fromAddress.value;
+    if (attempt.refused) {
+      const { locked } = attempt.refused;
+      deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: locked ? 'account_locked' : 'account_busy', correlationId: j.uid });
+      const text = locked ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.` : 'This account is signing in elsewhere at this moment. Try again in a few seconds.';
       return show(reply, j.base, allowRegistration, { errors: [fieldError('password', text)], email }, 429);
     }
-    const person = await findPersonByEmail(deps.db, deps.env.name, email);
-    // Checks begun are ended whatever happens (a busy password gate, a database error), or they would stay in
-    // progress and refuse this account (5) or this network (30) until they expire.
-    const ok = await verifyPassword(password, person?.password_hash).catch(async (e: unknown) => {
-      await Promise.all([endAttempt(deps.db, lockKey, 'released'), endAttempt(deps.db, addressKey, 'released')]);
-      throw e;
-    });
+    const { person, ok } = attempt.value;
     if (!person || !ok) {
-      const [left] = await Promise.all([endAttempt(deps.db, lockKey, 'failed'), endAttempt(deps.db, addressKey, 'failed')]);
+      const { left } = attempt;
       deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
       const text = left === 0
         ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`
         : `Your email address or password is incorrect. You have ${left} more ${left === 1 ? 'try' : 'tries'} of ${MAX_FAILURES}.`;
       return show(reply, j.base, allowRegistration, { errors: [fieldError('email', text)], email }, left === 0 ? 429 : 401);
     }
-    await Promise.all([endAttempt(deps.db, lockKey, 'succeeded'), endAttempt(deps.db, addressKey, 'released')]);
     deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'ok', person: person.id, correlationId: j.uid, details: { level: person.proofing_level } });
     j.state = { personId: person.id, credentials: ['Cp'] };
     j.person = await findPerson(deps.db, deps.env.name, person.id);

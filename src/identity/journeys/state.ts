@@ -22,7 +22,7 @@ export const journeyState = {
   },
 };
 
-export { beginAttempt, countRequest, endAttempt, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS } from '../../storage/index.ts';
+export { checkAttempt, countRequest, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS } from '../../storage/index.ts';
 
 
 /**
