@@ -11,8 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuMs, peakRss, resetPeakRss, threadCpu } from './support.ts';
-import { assertions, benchClient, mintCodes, runLoad, startToolkit, tokenRequests, type ToolkitServer } from './toolkit-server.ts';
+import { assertions, benchClient, measureLoad, mintCodes, startToolkit, tokenRequests, type ToolkitServer } from './toolkit-server.ts';
 
 const baseline = process.argv[2];
 if (!baseline || !fs.existsSync(path.join(baseline, 'package.json'))) {
@@ -37,14 +36,10 @@ async function contender(root: string, flags?: string) {
       const codes = await mintCodes(server.origin, client, minted, N);
       minted += N;
       const bodies = await assertions(client, `${server.origin}/sandpit/token`, N);
-      await resetPeakRss(pid);
-      const [threads0, cpu0] = [await threadCpu(pid), await cpuMs(pid)];
-      const r = await runLoad({ kind: 'requests', origin: server.origin, concurrency: CONCURRENCY, expect: 200, requests: tokenRequests(codes, bodies, '/sandpit/token') });
+      const { result: r, rss, cpu } = await measureLoad(pid, { kind: 'requests', origin: server.origin, concurrency: CONCURRENCY, expect: 200, requests: tokenRequests(codes, bodies, '/sandpit/token') });
       if (r.errors) throw new Error(`${root}: ${r.errors} errors (${r.firstError})`);
-      const [threads1, cpu1] = [await threadCpu(pid), await cpuMs(pid)];
-      const per = (ms: number) => (ms * 1000) / r.count;
-      const delta = (name: string) => (threads1.get(name) ?? 0) - (threads0.get(name) ?? 0);
-      return { rps: r.rps, p99: r.p99, main: per(delta('MainThread')), total: per(cpu1 - cpu0), gc: per(delta('V8Worker')), rss: (await peakRss(pid)) / 1048576 };
+      const µs = (ms: number) => ms * 1000;
+      return { rps: r.rps, p99: r.p99, main: µs(cpu.main), total: µs(cpu.all), gc: µs(cpu.gc), rss: rss / 1048576 };
     },
   };
 }

@@ -10,8 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Plan } from './load.ts';
-import { cpuMs, threadCpu } from './support.ts';
-import { assertions, authorizePath, benchClient, mintCodes, runLoad, startToolkit, tokenRequests } from './toolkit-server.ts';
+import { assertions, authorizePath, benchClient, measureLoad, mintCodes, startToolkit, tokenRequests } from './toolkit-server.ts';
 
 const ROUNDS = Number(process.env.ENDPOINT_ROUNDS ?? 3);
 const N = Number(process.env.BENCH_TOKENS ?? 3000);
@@ -28,11 +27,7 @@ try {
   const client = await benchClient(dbFile, origin);
   console.log(`Server CPU per request, each endpoint of a single sign-on login measured alone — ${os.cpus().length} cores, concurrency ${CONCURRENCY}, ${N} requests each`);
   const measure = async (name: string, requests: Extract<Plan, { kind: 'requests' }>['requests'], expect: number) => {
-    const threads0 = await threadCpu(pid);
-    const cpu0 = await cpuMs(pid);
-    const r = await runLoad({ kind: 'requests', origin, concurrency: CONCURRENCY, expect, requests });
-    const all = ((await cpuMs(pid)) - cpu0) / r.count;
-    const main = ((await threadCpu(pid)).get('MainThread')! - threads0.get('MainThread')!) / r.count;
+    const { result: r, cpu: { all, main } } = await measureLoad(pid, { kind: 'requests', origin, concurrency: CONCURRENCY, expect, requests });
     const errors = r.errors ? `   errors ${r.errors} (${r.firstError})` : '';
     console.log(`    ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s   CPU ${all.toFixed(2)} ms/request (main thread ${main.toFixed(2)})${errors}`);
     return all;

@@ -13,8 +13,8 @@ import { exportJWK } from 'jose';
 import type { Db } from '../src/storage/index.ts';
 import { hashPassword, PASSWORD_HASH_COST } from '../src/security/passwords.ts';
 import type { Plan, Result } from './load.ts';
-import { addSessions, cpuMs, threadCpu, threadDelta, freePort, peakRss, resetPeakRss, signedCookie } from './support.ts';
-import { assertions, authorizePath, benchClient, mintCodes, REDIRECT_URI, runLoad, startToolkit, tokenRequests } from './toolkit-server.ts';
+import { addSessions, freePort, peakRss, resetPeakRss, signedCookie } from './support.ts';
+import { assertions, authorizePath, benchClient, measureLoad, mintCodes, REDIRECT_URI, runLoad, startToolkit, tokenRequests, type Measured } from './toolkit-server.ts';
 
 const N_TOKENS = Number(process.env.BENCH_TOKENS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -43,17 +43,11 @@ async function main() {
     const { database, publicKey, kid, cookie } = bench;
     const db: Db = database.db;
 
-    type Measured = { result: Result; rss: number; cpu: number };
-    /** Runs a load against a server process, measuring its peak RSS and CPU per response. */
+    /** Runs a load against a server process (BENCH_THREADS=1 also prints its CPU by thread). */
     const measure = async (pid: number, plan: Plan): Promise<Measured> => {
-      await resetPeakRss(pid);
-      const cpu0 = await cpuMs(pid);
-      const threads0 = process.env.BENCH_THREADS ? await threadCpu(pid) : undefined;
-      const result = await runLoad(plan);
-      const rss = await peakRss(pid);
-      const cpu = ((await cpuMs(pid)) - cpu0) / result.count;
-      if (threads0) console.log(threadDelta(threads0, await threadCpu(pid)));
-      return { result, rss, cpu };
+      const m = await measureLoad(pid, plan);
+      if (process.env.BENCH_THREADS) console.log(m.threads);
+      return m;
     };
     // (1) Token endpoint: codes minted by single sign-on before the clock starts; assertions pre-signed.
     const oursToken = async (round: number): Promise<Measured> => {
@@ -115,7 +109,7 @@ async function main() {
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
-    const cpuNote = (m: Measured, unit: string) => `   server CPU ${m.cpu.toFixed(2)} ms/${unit}`;
+    const cpuNote = (m: Measured, unit: string) => `   server CPU ${m.cpu.all.toFixed(2)} ms/${unit}`;
     if (!onlySso) {
       console.log(`(1) token endpoint: authorization_code + private_key_jwt + RS512 ID and access tokens (${ROUNDS} rounds)`);
       for (const [i, r] of rounds.entries()) {

@@ -11,10 +11,30 @@ import { openDatabase, type Database } from '../src/storage/index.ts';
 import { registerClient } from '../src/identity/index.ts';
 import { Browser } from '../src/test-support/browser.ts';
 import type { Plan, Req, Result } from './load.ts';
-import { freePort, startCommand, waitReady } from './support.ts';
+import { cpuMs, freePort, peakRss, resetPeakRss, startCommand, threadCpu, threadDelta, waitReady } from './support.ts';
 
 export const REDIRECT_URI = 'http://localhost:9/cb';
 const HERE = import.meta.dirname;
+
+/** A load's figures and the server's cost for it: peak RSS (bytes) and CPU per completed request (ms) by thread. */
+export interface Measured {
+  result: Result;
+  rss: number;
+  cpu: { all: number; main: number; gc: number };
+  /** CPU milliseconds per thread name over the load (for BENCH_THREADS). */
+  threads: string;
+}
+
+/** Runs a load against a server process, measuring its peak RSS and its CPU per completed request. */
+export async function measureLoad(pid: number, plan: Plan): Promise<Measured> {
+  await resetPeakRss(pid);
+  const [threads0, cpu0] = [await threadCpu(pid), await cpuMs(pid)];
+  const result = await runLoad(plan);
+  const [threads1, cpu1] = [await threadCpu(pid), await cpuMs(pid)];
+  const per = (ms: number) => ms / result.count;
+  const delta = (name: string) => (threads1.get(name) ?? 0) - (threads0.get(name) ?? 0);
+  return { result, rss: await peakRss(pid), cpu: { all: per(cpu1 - cpu0), main: per(delta('MainThread')), gc: per(delta('V8Worker')) }, threads: threadDelta(threads0, threads1) };
+}
 
 export function runLoad(plan: Plan): Promise<Result> {
   return new Promise((resolve, reject) => {
