@@ -12,7 +12,7 @@ import { getClient, takeClientFault, type Db, type EventSink } from '../storage/
 import type { AccessTokenCodec } from './access-token.ts';
 import { rememberIdToken } from './sso.ts';
 import { isFaultKind, spoilIdToken, type AnyFault } from './faults.ts';
-import { findMark, linkMark, MARK_COOKIE, publishedRunKeys, runActive, runSigningKey, type RunMark } from './run-marks.ts';
+import { browserMark, findMark, linkMark, MARK_COOKIE, publishedRunKeys, runActive, runSigningKey, type RunMark } from './run-marks.ts';
 import { MAX_CLIENT_USER_METADATA, setClientUserMetadata } from './client-user-metadata.ts';
 
 export interface OidcError {
@@ -204,7 +204,7 @@ async function trackRun(ctx: KoaContextWithOIDC, config: EnvironmentConfig, db: 
   let mark: RunMark | undefined;
   if (route === 'authorization' || route === 'resume') {
     // The profile check on /authorize has read it already; a resumed authorization (after the journey) has not.
-    mark = (ctx.state.runMark as RunMark | undefined) ?? (await findMark(db, 'run-mark', config.name, ctx.cookies.get(MARK_COOKIE, { signed: false })));
+    mark = (ctx.state.runMark as RunMark | undefined) ?? (await browserMark(db, config.name, ctx.cookies.get(MARK_COOKIE, { signed: false })));
     if (mark && code?.jti) await linkMark(db, 'run-code', config.name, codeRef(code.jti), mark);
   } else if (!runActive(ctx.oidc.client)) {
     return; // token and userinfo requests of a client no run is driving: nothing to look up

@@ -10,7 +10,7 @@ import { CLAIMS_BY_SCOPE, SCOPES, personClaims } from './claims.ts';
 import { DEFAULT_VTR, matchVector, parseVtr, VtrError } from './vectors.ts';
 import { getClientUserMetadata } from './client-user-metadata.ts';
 import { applyAssertedLoginIdentity, remoteKeySets, type RemoteKeySets } from './sso.ts';
-import { findMark, MARK_COOKIE } from './run-marks.ts';
+import { browserMark, MARK_COOKIE } from './run-marks.ts';
 import { cookieSigner } from '../security/cookie-signer.ts';
 
 export interface ProviderDeps {
@@ -70,7 +70,7 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
     throw new errors.InvalidRequest('display must be page or touch');
   }
   // A conformance run's test of invalid_scope handling: only requests from the run's own browser.
-  const mark = deps.env.name === 'live' ? undefined : await findMark(deps.db, 'run-mark', deps.env.name, ctx.cookies.get(MARK_COOKIE, { signed: false }));
+  const mark = await browserMark(deps.db, deps.env.name, ctx.cookies.get(MARK_COOKIE, { signed: false }));
   if (mark) ctx.state.runMark = mark; // read once: the protocol record tags the request with it (profile.ts)
   if (mark?.fault === 'authorize_invalid_scope') {
     throw new errors.InvalidScope('injected fault (conformance run): a scope this service may not use', String(p.scope ?? '').split(' ').find((s) => s !== 'openid') ?? 'openid');

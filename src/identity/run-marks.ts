@@ -44,6 +44,11 @@ export function runActive(client: unknown): boolean {
 /** What leads to a mark: the browser's cookie, a code issued to that browser, an access token from that code. */
 export type MarkedBy = 'run-mark' | 'run-code' | 'run-token';
 
+/** The mark a request's browser carries (its MARK_COOKIE value), if a run made it; never in live. */
+export function browserMark(db: Db, env: string, cookie: string | undefined): Promise<RunMark | undefined> {
+  return env === 'live' ? Promise.resolve(undefined) : findMark(db, 'run-mark', env, cookie);
+}
+
 /** The mark `ref` (a cookie value, or the reference of a code or access token) leads to, if any. */
 export function findMark(db: Db, by: MarkedBy, env: string, ref: string | undefined): Promise<RunMark | undefined> {
   return ref ? kvGet<RunMark>(db, by, `${env}:${ref}`) : Promise.resolve(undefined);

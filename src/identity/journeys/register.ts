@@ -5,7 +5,7 @@ import { findPerson, findPersonByEmail, insertPerson, kvClaimOnce, kvDelete } fr
 import { hashPassword } from '../../security/passwords.ts';
 import { fieldError, goToNextStep, loadJourney, page, type JourneyDeps } from './flow.ts';
 import { countRequest, journeyState, LOCKOUT_MS, MAX_REGISTRATIONS_PER_ADDRESS } from './state.ts';
-import { findMark, MARK_COOKIE } from '../run-marks.ts';
+import { browserMark, MARK_COOKIE } from '../run-marks.ts';
 import { isEmailAddress } from '../../security/email.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string; phone?: string } };
@@ -45,7 +45,7 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
     if (errors.length) return show(reply, j.base, { errors, email, phone }, 400);
     // A conformance run's browser (the toolkit's own, for every partner's runs) registers from one address: its
     // requests carry the run's mark and are not counted.
-    const conformanceRun = deps.env.name !== 'live' && (await findMark(deps.db, 'run-mark', deps.env.name, req.cookies[MARK_COOKIE]));
+    const conformanceRun = await browserMark(deps.db, deps.env.name, req.cookies[MARK_COOKIE]);
     if (!conformanceRun && !(await countRequest(deps.db, `${deps.env.name}:register:${req.ip}`, MAX_REGISTRATIONS_PER_ADDRESS))) {
       deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'registration', outcome: 'error', reason: 'address_rate_limited', correlationId: j.uid });
       return show(reply, j.base, { errors: [fieldError('email', `Too many NHS logins have been created from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email, phone }, 429);
