@@ -61,9 +61,9 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   if (start.protocol !== 'https:' && !(input.env === 'sandpit' && ['localhost', '127.0.0.1'].includes(start.hostname))) {
     throw new RunRefused('The start URL must use https (http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate)', 'start_url');
   }
-  const busy = () => d.db.selectFrom('conformance_run').select('id').where('env', '=', input.env).where('client_id', '=', input.clientId).where('status', '=', 'running').executeTakeFirst();
+  const busy = await d.db.selectFrom('conformance_run').select('id').where('env', '=', input.env).where('client_id', '=', input.clientId).where('status', '=', 'running').executeTakeFirst();
   const inProgress = new RunRefused('A run for this client is in progress: wait for it to finish', 'client_id');
-  if (await busy()) throw inProgress;
+  if (busy) throw inProgress;
   const plan = planFor(client, input.only);
   const id = randomUUID();
   const options = { tests: plan.map((t) => t.id), buttonSelector: input.buttonSelector || undefined, signedInText: input.signedInText || undefined };
