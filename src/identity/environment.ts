@@ -8,7 +8,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { EnvironmentConfig } from '../config/index.ts';
-import { kvGet, kvPut, type Db, type EventSink } from '../storage/index.ts';
+import { kvGet, kvPutIfAbsent, type Db, type EventSink } from '../storage/index.ts';
 import { createAccessTokenCodec, type AccessTokenCodec } from './access-token.ts';
 import { loadSigningKeys } from './keys.ts';
 import { createProvider } from './provider.ts';
@@ -24,13 +24,9 @@ export interface Environment {
   refreshKeys(): Promise<boolean>;
 }
 
-/** Cookie signing keys are shared by every instance, so they live in the database. */
+/** Cookie signing keys are shared by every instance, so they live in the database (the first written wins). */
 async function cookieKeys(db: Db, env: string): Promise<string[]> {
-  const existing = await kvGet<string[]>(db, 'cookie-keys', env);
-  if (existing) return existing;
-  const keys = [randomBytes(32).toString('base64url')];
-  await kvPut(db, 'cookie-keys', env, keys);
-  return (await kvGet<string[]>(db, 'cookie-keys', env)) ?? keys;
+  return (await kvGet<string[]>(db, 'cookie-keys', env)) ?? kvPutIfAbsent(db, 'cookie-keys', env, [randomBytes(32).toString('base64url')]);
 }
 
 

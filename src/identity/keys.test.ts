@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeProtectedHeader } from 'jose';
-import { bootTestApp, type TestApp } from '../test-support/harness.ts';
+import { bootTestApp, DIALECTS, openTestDatabase, type TestApp } from '../test-support/harness.ts';
 import { createRp, login } from '../test-support/rp.ts';
 import { publishNextKey, switchToNextKey } from './keys.ts';
 
@@ -40,3 +40,30 @@ test('publish next, then switch: relying parties can always verify', async () =>
   await assert.rejects(switchToNextKey(app.database.db, 'sandpit'), /no published next key/);
   await app.stop();
 });
+
+for (const dialect of DIALECTS) {
+  test(`publishes and switches at the same moment (${dialect}) leave one current key, one next at most, and the old one retired`, async () => {
+    const database = await openTestDatabase(dialect);
+    try {
+      const db = database.db;
+      const states = async () => (await db.selectFrom('signing_key').select(['kid', 'state']).where('env', '=', 'race').execute());
+      const published = await Promise.all([publishNextKey(db, 'race'), publishNextKey(db, 'race'), publishNextKey(db, 'race')]);
+      assert.equal(new Set(published).size, 1, 'every publish answers with the one key published');
+      assert.deepEqual((await states()).map((r) => r.state).sort(), ['current', 'next']);
+      const [first] = (await states()).filter((r) => r.state === 'current');
+      // A switch that reads the keys after the other one committed finds no next key and says so; one that read them
+      // before answers with the key the other promoted.
+      const switched = await Promise.allSettled([switchToNextKey(db, 'race'), switchToNextKey(db, 'race')]);
+      for (const s of switched) {
+        if (s.status === 'fulfilled') assert.equal(s.value, published[0]);
+        else assert.match(String(s.reason), /no published next key/);
+      }
+      assert.ok(switched.some((s) => s.status === 'fulfilled'));
+      const after = await states();
+      assert.deepEqual(after.filter((r) => r.state === 'current').map((r) => r.kid), [published[0]]);
+      assert.deepEqual(after.filter((r) => r.state === 'retired').map((r) => r.kid), [first!.kid]);
+    } finally {
+      await database.close();
+    }
+  });
+}

@@ -4,7 +4,7 @@
  * with it; `switchToNext` makes it the signing key and keeps the old one published as retired.
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { deleteSigningKey, insertSigningKey, listSigningKeys, setSigningKeyState, type Db } from '../storage/index.ts';
+import { deleteSigningKey, insertSigningKey, listSigningKeys, promoteNextSigningKey, type Db } from '../storage/index.ts';
 
 async function newKey(): Promise<JWK> {
   const { privateKey } = await generateKeyPair('RS512', { modulusLength: 2048, extractable: true });
@@ -19,6 +19,8 @@ async function newKey(): Promise<JWK> {
 export async function loadSigningKeys(db: Db, env: string): Promise<JWK[]> {
   let rows = await listSigningKeys(db, env);
   if (!rows.some((r) => r.state === 'current')) {
+    // Instances starting at once on a new database both get here: the database keeps one key (insertSigningKey),
+    // and each instance signs with whichever it reads back.
     const jwk = await newKey();
     await insertSigningKey(db, { env, kid: jwk.kid!, private_jwk: JSON.stringify(jwk), state: 'current', created_at: Date.now(), changed_at: null });
     rows = await listSigningKeys(db, env);
@@ -29,11 +31,12 @@ export async function loadSigningKeys(db: Db, env: string): Promise<JWK[]> {
 
 export async function publishNextKey(db: Db, env: string): Promise<string> {
   await loadSigningKeys(db, env); // makes the current key first if the server has never started on this database
-  const existing = (await listSigningKeys(db, env)).find((r) => r.state === 'next');
-  if (existing) return existing.kid;
+  const next = async () => (await listSigningKeys(db, env)).find((r) => r.state === 'next')?.kid;
+  const existing = await next();
+  if (existing) return existing;
   const jwk = await newKey();
   await insertSigningKey(db, { env, kid: jwk.kid!, private_jwk: JSON.stringify(jwk), state: 'next', created_at: Date.now(), changed_at: null });
-  return jwk.kid!;
+  return (await next())!; // a publish at the same moment may have won: both answer with the key that is published
 }
 
 export class KeyRotationError extends Error {
@@ -44,8 +47,8 @@ export async function switchToNextKey(db: Db, env: string): Promise<string> {
   const rows = await listSigningKeys(db, env);
   const next = rows.find((r) => r.state === 'next');
   if (!next) throw new KeyRotationError(`no published next key in ${env}: publish one first, and wait for relying parties to refresh their JWKS cache`);
-  for (const r of rows) if (r.state === 'current') await setSigningKeyState(db, env, r.kid, 'retired');
-  await setSigningKeyState(db, env, next.kid, 'current');
+  // False when a switch at the same moment (another instance, another operator) promoted it first: the same outcome.
+  await promoteNextSigningKey(db, env, next.kid);
   return next.kid;
 }
 

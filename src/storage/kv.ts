@@ -22,6 +22,15 @@ export async function kvPut(db: Db, ns: string, key: string, value: unknown, ttl
   await queries(db).put(ns, key, JSON.stringify(value), ttlMs ? Date.now() + ttlMs : null);
 }
 
+/**
+ * Stores `value` under the key unless one is stored, and returns what is stored: of instances starting at once, the
+ * first write wins and every instance uses it (a last-writer-wins put would let them diverge). No expiry.
+ */
+export async function kvPutIfAbsent<T>(db: Db, ns: string, key: string, value: T): Promise<T> {
+  await db.insertInto('kv').values({ ns, key, value: JSON.stringify(value), expires_at: null }).onConflict((oc) => oc.doNothing()).execute();
+  return (await kvGet<T>(db, ns, key)) ?? value;
+}
+
 export async function kvDelete(db: Db, ns: string, key: string): Promise<void> {
   await db.deleteFrom('kv').where('ns', '=', ns).where('key', '=', key).execute();
 }

@@ -20,6 +20,15 @@ export async function insertPerson(db: Db, p: PersonRow): Promise<void> {
   await db.insertInto('person').values({ ...p, email: p.email.toLowerCase() }).execute();
 }
 
+/**
+ * Adds people unless they are there already (by id or email): an environment's prepared accounts are seeded by
+ * whichever instance starts first, and instances starting at once on a new database both try.
+ */
+export async function insertPeopleIfAbsent(db: Db, people: PersonRow[]): Promise<void> {
+  if (!people.length) return;
+  await db.insertInto('person').values(people.map((p) => ({ ...p, email: p.email.toLowerCase() }))).onConflict((oc) => oc.doNothing()).execute();
+}
+
 export async function countPeople(db: Db, env: string): Promise<number> {
   const r = await db.selectFrom('person').select((eb) => eb.fn.countAll<number>().as('n')).where('env', '=', env).executeTakeFirstOrThrow();
   return Number(r.n);

@@ -10,6 +10,29 @@ import { DIALECTS, openTestDatabase } from '../test-support/harness.ts';
 import { migrate } from './migrations.ts';
 import { beginAttempt, checkAttempt, clearFailures, countRequest, endAttempt, isLocked, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, type Database } from './index.ts';
 
+/**
+ * How to undo each migration from 0018 on, for tests that run one again on a database that has every migration:
+ * Kysely runs migrations in order, so the ones after it are undone too. A migration added later needs its entry here.
+ */
+const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
+  '0018_attempt_inflight': (db) => sql`alter table attempt_counter drop column inflight`.execute(db),
+  '0019_one_running_conformance_run': (db) => db.schema.dropIndex('conformance_run_one_running').execute(),
+  '0020_one_current_signing_key': async (db) => {
+    for (const state of ['current', 'next']) await db.schema.dropIndex(`signing_key_one_${state}`).execute();
+  },
+};
+
+/** Undoes `name` and every migration after it, newest first, so that the next migrate() runs them again. */
+async function rewindTo(db: Database['db'], name: string): Promise<void> {
+  const done = await db.selectFrom('kysely_migration' as never).select('name' as never).where('name' as never, '>=', name as never).execute();
+  for (const { name: m } of (done as { name: string }[]).sort((a, b) => b.name.localeCompare(a.name))) {
+    const undo = UNDO[m];
+    if (!undo) throw new Error(`add how to undo migration ${m} to UNDO in storage.test.ts`);
+    await undo(db);
+    await db.deleteFrom('kysely_migration' as never).where('name' as never, '=', m as never).execute();
+  }
+}
+
 for (const dialect of DIALECTS) {
   describe(`storage (${dialect})`, () => {
     let database: Database;
@@ -114,10 +137,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('a database that ran 0011 before attempt_counter.inflight existed gets the column (0018)', async () => {
-      await sql`alter table attempt_counter drop column inflight`.execute(database.db);
-      // Migrations run in order: the ones after 0018 are undone too, so that they run again after it.
-      await database.db.schema.dropIndex('conformance_run_one_running').execute();
-      await database.db.deleteFrom('kysely_migration' as never).where('name' as never, 'in', ['0018_attempt_inflight', '0019_one_running_conformance_run'] as never).execute();
+      await rewindTo(database.db, '0018_attempt_inflight');
       await migrate(database.db);
       const attempt = await beginAttempt(database.db, 'upgraded');
       assert.equal(attempt.allowed, true);
@@ -126,8 +146,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('0019 ends all but the newest of runs already running side by side for a client, then holds one at a time', async () => {
-      await database.db.schema.dropIndex('conformance_run_one_running').execute();
-      await database.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '0019_one_running_conformance_run' as never).execute();
+      await rewindTo(database.db, '0019_one_running_conformance_run');
       const run = (id: string, clientId: string, at: number, status = 'running') => ({ id, env: 'sandpit', client_id: clientId, organisation_id: null, start_url: 'https://svc.example/', options: '{}', status, created_by: 't', created_at: at, finished_at: null, report: null });
       await database.db.insertInto('conformance_run').values([run('old', 'c1', 1), run('new', 'c1', 2), run('other', 'c2', 1), run('done', 'c1', 0, 'passed')] as never).execute();
       await database.db.insertInto('conformance_result').values({ run_id: 'old', test_id: 't', position: 0, status: 'pending', detail: null, evidence: null, screenshot: null, started_at: null, finished_at: null }).execute();
@@ -139,6 +158,18 @@ for (const dialect of DIALECTS) {
       await database.db.insertInto('conformance_run').values(run('finished', 'c1', 3, 'failed') as never).execute();
       await database.db.deleteFrom('conformance_result').where('run_id', '=', 'old').execute();
       await database.db.deleteFrom('conformance_run').where('id', 'in', ['old', 'new', 'other', 'done', 'finished']).execute();
+    });
+
+    test('0020 keeps the oldest of two current keys signing (retiring the other) and one next key, then holds one of each', async () => {
+      await rewindTo(database.db, '0020_one_current_signing_key');
+      const key = (kid: string, state: string, at: number) => ({ env: 'm20', kid, private_jwk: '{}', state, created_at: at, changed_at: null });
+      await database.db.insertInto('signing_key').values([key('a', 'current', 1), key('b', 'current', 2), key('n1', 'next', 3), key('n2', 'next', 4)] as never).execute();
+      await migrate(database.db);
+      const rows = await database.db.selectFrom('signing_key').select(['kid', 'state']).where('env', '=', 'm20').orderBy('kid').execute();
+      assert.deepEqual(rows.map((r) => `${r.kid}:${r.state}`), ['a:current', 'b:retired', 'n1:next']);
+      await assert.rejects(database.db.insertInto('signing_key').values(key('c', 'current', 5) as never).execute(), 'a second current key is refused');
+      await assert.rejects(database.db.insertInto('signing_key').values(key('n3', 'next', 5) as never).execute(), 'a second next key is refused');
+      await database.db.deleteFrom('signing_key').where('env', '=', 'm20').execute();
     });
 
     test('transactions commit together or not at all', async () => {

@@ -15,7 +15,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 export const PUBLIC_URL = 'http://localhost:3000';
 
-async function freshDatabaseUrl(dialect: Dialect): Promise<{ url: string; drop(): Promise<void> }> {
+/** A new, empty database (SQLite file or PostgreSQL database) and how to drop it. */
+export async function freshDatabaseUrl(dialect: Dialect): Promise<{ url: string; drop(): Promise<void> }> {
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-test-'));
     return { url: `sqlite:${path.join(dir, 'toolkit.db')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { countPeople, insertPerson, type Db, type PersonRow } from '../../storage/index.ts';
+import { countPeople, insertPeopleIfAbsent, type Db, type PersonRow } from '../../storage/index.ts';
 import { hashPassword } from '../../security/passwords.ts';
 import { readCsv } from './csv.ts';
 
@@ -51,7 +51,10 @@ function seedFile(env: string): string | undefined {
   return undefined;
 }
 
-/** Loads an environment's prepared accounts on first start (the table is empty). */
+/**
+ * Loads an environment's prepared accounts on first start (the table is empty). Safe when instances start at once:
+ * the accounts' ids are stable, so a second instance's insert adds nothing.
+ */
 export async function seedPeople(db: Db, env: string, data: PeopleData): Promise<number> {
   const file = seedFile(env);
   if (!file || (await countPeople(db, env)) > 0) return 0;
@@ -61,10 +64,10 @@ export async function seedPeople(db: Db, env: string, data: PeopleData): Promise
   const distinct = [...new Set(rows.map((r) => r.password!))];
   const byPassword = new Map(await Promise.all(distinct.map(async (pw) => [pw, await hashPassword(pw)] as const)));
   const now = Date.now();
-  for (const [i, r] of rows.entries()) {
+  const people = rows.map((r, i): PersonRow => {
     const im1 = r.im1 === 'Yes';
     const link = r.nhs_number ? data.linkage.get(r.nhs_number) : undefined;
-    const person: PersonRow = {
+    return {
       env,
       id: seededSub(env, r.email!),
       email: r.email!,
@@ -89,8 +92,8 @@ export async function seedPeople(db: Db, env: string, data: PeopleData): Promise
       phone_pds_matched: null,
       pds_trace_fails: 0,
     };
-    await insertPerson(db, person);
-  }
+  });
+  await insertPeopleIfAbsent(db, people);
   return rows.length;
 }
 

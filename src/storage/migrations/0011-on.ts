@@ -148,4 +148,21 @@ export const FROM_0011: Record<string, Migration> = {
       await db.schema.createIndex('conformance_run_one_running').on('conformance_run').columns(['env', 'client_id']).unique().where(sql.ref('status'), '=', 'running').execute();
     },
   },
+  '0020_one_current_signing_key': {
+    async up(db: Kysely<any>) {
+      // One current and at most one next key per environment, held by the database: two instances starting at once
+      // on a new database each saw no current key and inserted one. Where that happened, instances sign with the
+      // oldest current key (loadSigningKeys orders by creation), so the newer ones are retired (they stay published
+      // until removed); extra next keys never signed anything and are dropped.
+      const now = Date.now();
+      const newer = (state: string) => sql`state = ${state} and exists (select 1 from signing_key older where older.env = signing_key.env
+        and older.state = ${state} and (older.created_at < signing_key.created_at
+        or (older.created_at = signing_key.created_at and older.kid < signing_key.kid)))`;
+      await sql`update signing_key set state = 'retired', changed_at = ${now} where ${newer('current')}`.execute(db);
+      await sql`delete from signing_key where ${newer('next')}`.execute(db);
+      for (const state of ['current', 'next']) {
+        await db.schema.createIndex(`signing_key_one_${state}`).on('signing_key').column('env').unique().where(sql.ref('state'), '=', state).execute();
+      }
+    },
+  },
 };
