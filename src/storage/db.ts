@@ -36,10 +36,15 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     db = new Kysely<Schema>({ dialect });
     runTemplatesDirectly(db, (text, parameters) => dialect.executeSingle(text, parameters));
   } else {
-    const pool = new pg.Pool({ connectionString: config.url, max: 10, types: pgTypes as pg.CustomTypesConfig });
-    // An idle connection the server ends (restart, failover, admin) must not crash the process: the pool
-    // drops that client and opens a new one for the next query; queries in flight still get their error.
+    // A connection attempt gives up after 5 s (the default waits for ever), so that while the database is away requests
+    // and /readyz answer with an error instead of hanging.
+    const pool = new pg.Pool({ connectionString: config.url, max: 10, connectionTimeoutMillis: 5000, types: pgTypes as pg.CustomTypesConfig });
+    // A connection the server ends (restart, failover, an administrator) must not crash the process. The pool listens
+    // for errors on idle clients only; a client checked out between two queries (a transaction, a Kysely connection)
+    // that loses its server emits 'error' with no listener, which ended the process. Every client gets a listener for
+    // its whole life: its query in flight still fails with the error, and the pool drops it when it is released.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   }
   await migrate(db);
