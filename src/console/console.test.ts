@@ -87,7 +87,7 @@ for (const dialect of DIALECTS) {
       await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'pib@nhs.example', password: 'team console passphrase', code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) }));
 
       const { signUp, createOrganisation: newOrg, integrationReadiness, outbox } = await import('../onboarding/index.ts');
-      const mailer = { send: async () => undefined, retry: async () => 0 };
+      const mailer = { send: async () => undefined, wake: () => undefined };
       const partnerUser = await signUp({ db: app.database.db, mailer, publicUrl: ORIGIN }, { name: 'P', email: 'partner@example.org', password: 'correct horse battery' });
       const org = await newOrg(app.database.db, partnerUser.id, { name: 'Gate Health', odsCode: 'GH123' });
       await submitApplication(app.database.db, org.id, {

@@ -12,7 +12,7 @@ import { createRp, login } from '../test-support/rp.ts';
 import { buildReport, CATALOGUE } from '../conformance/index.ts';
 import { signReport } from '../conformance/report.ts';
 import {
-  addComment, createOrganisation, decideGate, deliverWebhooks, gateView, outbox, readiness, recordCriterion, requestEnvironment, setClientStatus, submitApplication, uploadDocument, verifyAudit,
+  addComment, createOrganisation, decideGate, gateView, outbox, readiness, recordCriterion, requestEnvironment, setClientStatus, submitApplication, uploadDocument, verifyAudit,
   type NotifyDeps,
 } from './index.ts';
 
@@ -29,11 +29,13 @@ for (const dialect of DIALECTS) {
     let webhook: http.Server;
     const received: string[] = [];
     let failNext = 0;
+    let slowMs = 0;
     before(async () => {
       webhook = http.createServer((req, res) => {
         let body = '';
         req.on('data', (c: Buffer) => (body += c));
-        req.on('end', () => {
+        req.on('end', async () => {
+          if (slowMs) await new Promise((r) => setTimeout(r, slowMs));
           if (failNext > 0) {
             failNext--;
             res.statusCode = 500;
@@ -42,8 +44,9 @@ for (const dialect of DIALECTS) {
         });
       }).listen(0, '127.0.0.1');
       await new Promise((r) => webhook.once('listening', r));
-      app = await startTestApp(dialect);
-      d = { db: app.database.db, mailer: app.mailer, publicUrl: 'http://localhost:3000', chatWebhookUrl: `http://127.0.0.1:${(webhook.address() as { port: number }).port}/hook` };
+      const chatWebhookUrl = `http://127.0.0.1:${(webhook.address() as { port: number }).port}/hook`;
+      app = await startTestApp(dialect, { CHAT_WEBHOOK_URL: chatWebhookUrl });
+      d = { db: app.database.db, mailer: app.mailer, publicUrl: 'http://localhost:3000', chatWebhookUrl };
       await app.database.db.insertInto('team_user').values({ id: 'dm', email: 'dm@nhs.example', role: 'delivery_manager', password_hash: 'x', totp_secret: null, totp_last_step: null, created_at: 0 }).execute();
     });
     after(async () => {
@@ -81,24 +84,43 @@ for (const dialect of DIALECTS) {
       assert.ok(mail.some((m) => m.to_address === 'dm@nhs.example' && /approved/.test(m.subject)), 'and the team');
     });
 
-    test('chat webhook: delivered, retried after failures, failed after five attempts, never dropped', async () => {
+    test('chat webhook: delivered after the request, retried after failures, failed after five attempts, never dropped', async () => {
       const org = await partnerOrg('Chatty');
+      await app.deliveries.idle(); // the earlier tests' notifications are delivered first
       failNext = 1;
       await addComment(d, org, 'partner', 'chatty@example.org', 'Can we start on the sandpit?');
+      await app.deliveries.idle(); // the comment woke this instance's worker, which posts outside the request
       let rows = await app.database.db.selectFrom('notification').selectAll().where('payload', 'like', '%sandpit%').execute();
       assert.deepEqual([rows[0]!.status, rows[0]!.attempts], ['pending', 1], 'the first attempt failed and is kept');
-      await deliverWebhooks(d, Date.now() + 16_000);
+      await app.deliveries.run(Date.now() + 16_000);
       rows = await app.database.db.selectFrom('notification').selectAll().where('payload', 'like', '%sandpit%').execute();
       assert.deepEqual([rows[0]!.status, rows[0]!.attempts], ['sent', 2]);
-      assert.ok(received.some((b) => JSON.parse(b).text.includes('Can we start on the sandpit?')), 'Slack-compatible {text}');
+      const body = received.map((b) => JSON.parse(b) as { text: string; idempotency_key: string }).find((b) => b.text.includes('Can we start on the sandpit?'));
+      assert.ok(body, 'Slack-compatible {text}');
+      assert.equal(body.idempotency_key, rows[0]!.id, 'with the notification id as its idempotency key');
       failNext = 100;
       await addComment(d, org, 'team', 'dm@nhs.example', 'Yes, go ahead');
-      for (let i = 1; i <= 5; i++) await deliverWebhooks(d, Date.now() + 2 ** i * 60_000);
+      await app.deliveries.idle();
+      for (let i = 1; i <= 5; i++) await app.deliveries.run(Date.now() + 2 ** i * 60_000);
       rows = await app.database.db.selectFrom('notification').selectAll().where('payload', 'like', '%go ahead%').execute();
       assert.deepEqual([rows[0]!.status, rows[0]!.attempts], ['failed', 5]);
       assert.equal(rows[0]!.last_error, 'HTTP 500');
       failNext = 0;
       assert.ok((await outbox(app.database.db, 'chatty@example.org')).some((m) => /Yes, go ahead/.test(m.body)), 'the partner is emailed the team\'s message');
+    });
+
+    test('a slow chat receiver does not slow the request that sends a message', async () => {
+      const org = await partnerOrg('Patient');
+      slowMs = 1500;
+      try {
+        const started = Date.now();
+        await addComment(d, org, 'partner', 'patient@example.org', 'Anyone there?');
+        assert.ok(Date.now() - started < 1000, `answered in ${Date.now() - started} ms`);
+        await app.deliveries.idle();
+        assert.ok(received.some((b) => b.includes('Anyone there?')), 'and the message is posted all the same');
+      } finally {
+        slowMs = 0;
+      }
     });
 
     test('go-live criterion: only a full-plan passing report signed by this toolkit counts', async () => {

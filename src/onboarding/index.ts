@@ -1,6 +1,7 @@
 /** The onboarding domain shared by the portal, the console and the API: no HTTP, no templates. */
 export * from './errors.ts';
 export * from './mailer.ts';
+export * from './deliveries.ts';
 export * from './accounts.ts';
 export * from './sessions.ts';
 export * from './organisations.ts';

@@ -1,8 +1,8 @@
 /**
  * Notifications on gate events and comments: email to the partner's members and to the team (the partner's
  * delivery manager, or every team member when none is assigned), and a Slack-compatible JSON POST to the chat
- * webhook when one is configured. Webhook deliveries are recorded and retried with growing gaps; one that never
- * succeeds stays visible in the console as failed, never silently dropped.
+ * webhook when one is configured. Both are queued in the database and sent by the delivery worker (deliveries.ts),
+ * retried with growing gaps; one that never succeeds stays visible in the console as failed, never silently dropped.
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/index.ts';
@@ -29,9 +29,6 @@ export interface Notice {
   to: 'partner' | 'team' | 'both';
 }
 
-export const WEBHOOK_ATTEMPTS = 5;
-const WEBHOOK_BASE_MS = 15_000;
-
 async function teamAddresses(db: Db, organisationId: string): Promise<string[]> {
   const org = await db.selectFrom('organisation').select('delivery_manager').where('id', '=', organisationId).executeTakeFirst();
   const q = db.selectFrom('team_user').select('email').where('password_hash', 'is not', null);
@@ -45,30 +42,17 @@ export async function notify(d: NotifyDeps, n: Notice): Promise<void> {
   for (const to of new Set([...partner, ...team])) await d.mailer.send({ to, subject: n.subject, body: n.body });
   if (d.chatWebhookUrl) {
     const org = await d.db.selectFrom('organisation').select('name').where('id', '=', n.organisationId).executeTakeFirst();
-    const payload = { text: `*${n.subject}* (${org?.name ?? n.organisationId})\n${n.body}\n${d.publicUrl}/console/partners/${n.organisationId}` };
+    const id = randomUUID();
+    // The id is the receiver's idempotency key: a delivery is retried after a failure, and (rarely) sent twice when
+    // its sender dies between posting and recording it.
+    const payload = { text: `*${n.subject}* (${org?.name ?? n.organisationId})\n${n.body}\n${d.publicUrl}/console/partners/${n.organisationId}`, idempotency_key: id };
     const now = Date.now();
-    await d.db.insertInto('notification').values({ id: randomUUID(), channel: 'webhook', payload: JSON.stringify(payload), status: 'pending', attempts: 0, last_error: null, next_attempt_at: now, created_at: now, sent_at: null }).execute();
-    await deliverWebhooks(d, now);
+    await d.db.insertInto('notification').values({
+      id, channel: 'webhook', payload: JSON.stringify(payload), status: 'pending', attempts: 0, last_error: null, next_attempt_at: now, created_at: now, sent_at: null,
+      claim: null, claimed_until: null,
+    }).execute();
   }
-}
-
-/** Posts every due webhook delivery once; failures wait 15 s, 30 s, 60 s... and stop after five attempts. */
-export async function deliverWebhooks(d: NotifyDeps, now = Date.now(), post: typeof fetch = fetch): Promise<void> {
-  if (!d.chatWebhookUrl) return;
-  const due = await d.db.selectFrom('notification').selectAll().where('status', '=', 'pending').where('next_attempt_at', '<=', now).execute();
-  for (const n of due) {
-    const attempts = n.attempts + 1;
-    let error: string | undefined;
-    try {
-      const res = await post(d.chatWebhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: n.payload, signal: AbortSignal.timeout(5000) });
-      if (!res.ok) error = `HTTP ${res.status}`;
-    } catch (e) {
-      error = (e as Error).message.slice(0, 300);
-    }
-    await d.db.updateTable('notification').set(error === undefined
-      ? { status: 'sent', attempts, sent_at: Date.now(), last_error: null }
-      : { status: attempts >= WEBHOOK_ATTEMPTS ? 'failed' : 'pending', attempts, last_error: error, next_attempt_at: now + WEBHOOK_BASE_MS * 2 ** (attempts - 1) }).where('id', '=', n.id).execute();
-  }
+  d.mailer.wake();
 }
 
 export function notifications(db: Db, limit = 200) {

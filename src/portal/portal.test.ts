@@ -439,6 +439,7 @@ test('mail goes through a real SMTP server when SMTP_URL is set, and stays in th
   const app = await startTestApp('sqlite', { SMTP_URL: `smtp://127.0.0.1:${port}` });
   try {
     await submit(new Browser(app.fetch, ORIGIN), '/portal/sign-up', { name: 'Mail', email: 'mail@example.org', password: 'correct horse battery' });
+    await app.deliveries.idle(); // sent by the delivery worker, after the sign-up was answered
     assert.equal(received.length, 1);
     assert.match(received[0]!, /Subject: Confirm your email address/);
     assert.match(received[0]!.replace(/=\r?\n/g, ''), /\/portal\/confirm\//);

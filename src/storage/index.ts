@@ -8,3 +8,4 @@ export * from './kv.ts';
 export * from './events.ts';
 export type * from './schema.ts';
 export * from './lockout.ts';
+export * from './deliveries.ts';

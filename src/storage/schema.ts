@@ -208,6 +208,11 @@ export interface OutboxTable {
   error: string | null;
   /** Delivery attempts so far (failed sends are retried). */
   attempts: number;
+  /** When the next attempt is due; null when none is (sent, given up, or no SMTP server to send with). */
+  next_attempt_at: number | null;
+  /** The claim of the instance sending it now, and until when it holds (storage/deliveries.ts). */
+  claim: string | null;
+  claimed_until: number | null;
 }
 
 /** A partner organisation's application to integrate (one per organisation). */
@@ -303,6 +308,9 @@ export interface NotificationTable {
   next_attempt_at: number;
   created_at: number;
   sent_at: number | null;
+  /** The claim of the instance delivering it now, and until when it holds (storage/deliveries.ts). */
+  claim: string | null;
+  claimed_until: number | null;
 }
 
 /** NHS login team members (console). Password and TOTP are set through a one-time set-up link. */

@@ -9,7 +9,7 @@ import { createEventSink, openDatabase, purgeExpired, type Database, type EventS
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST } from './views.ts';
-import { createMailer, deliverWebhooks, notifyDeps, partnersPerStage, purgeSessions, type Mailer } from '../onboarding/index.ts';
+import { createDeliveries, partnersPerStage, purgeSessions, type Deliveries, type Mailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
@@ -23,6 +23,7 @@ export interface App {
   events: EventSink;
   metrics: Metrics;
   mailer: Mailer;
+  deliveries: Deliveries;
   conformance: RunScheduler;
   close(): Promise<void>;
 }
@@ -81,7 +82,8 @@ export async function buildApp(config: Config, options: { database?: Database } 
   });
   mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
 
-  const mailer = createMailer(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom });
+  const deliveries = createDeliveries(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom, chatWebhookUrl: config.chatWebhookUrl, log: fastify.log });
+  const mailer = deliveries.mailer;
   const conformance = createRunScheduler({ config, db: database.db, events }, fastify.log);
   await endAbandonedRuns({ config, db: database.db, events });
   await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people, conformance }), { prefix: '/portal' });
@@ -115,11 +117,10 @@ export async function buildApp(config: Config, options: { database?: Database } 
     reply.type('text/html; charset=utf-8').send(render('home.njk', { title: 'NHS login integration toolkit', environments: config.environments })),
   );
 
-  // Mail the SMTP server refused and chat webhook deliveries that failed are retried here, on every instance
-  // (each retry is recorded in the database first, so instances do not send the same message twice at once).
-  const deliveries = setInterval(() => {
-    Promise.all([mailer.retry(), deliverWebhooks(notifyDeps({ db: database.db, mailer, config }))])
-      .catch((err) => fastify.log.warn({ err }, 'notification delivery failed'));
+  // Mail and chat notifications are sent here, on every instance, each message claimed in the database first; requests
+  // that queue one wake this up, and the timer catches retries and what other instances queued.
+  const delivering = setInterval(() => {
+    deliveries.run().catch((err) => fastify.log.warn({ err }, 'notification delivery failed'));
   }, DELIVERY_EVERY_MS).unref();
   const purge = setInterval(() => Promise.all([purgeExpired(database.db), purgeSessions(database.db)]).catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
   // Key rotation (toolkit keys rotate) is written to the database; every instance picks it up from there.
@@ -139,13 +140,15 @@ export async function buildApp(config: Config, options: { database?: Database } 
     events,
     metrics,
     mailer,
+    deliveries,
     conformance,
     async close() {
       clearInterval(purge);
-      clearInterval(deliveries);
+      clearInterval(delivering);
       clearInterval(rotate);
       await conformance.idle();
       await fastify.close();
+      await deliveries.idle();
       await events.close();
       if (!options.database) await database.close();
     },

@@ -165,4 +165,20 @@ export const FROM_0011: Record<string, Migration> = {
       }
     },
   },
+  '0022_delivery_claims': {
+    async up(db: Kysely<any>) {
+      // Mail and chat deliveries are claimed with a lease before they are sent (storage/deliveries.ts): two instances
+      // used to select the same due rows and both send them. Mail gets an explicit due time, as chat has: mail the
+      // SMTP server refused is due again after 30 s, 60 s, 120 s... from its creation, as the retry loop counted it.
+      for (const table of ['outbox', 'notification']) {
+        await db.schema.alterTable(table).addColumn('claim', 'text').execute();
+        await db.schema.alterTable(table).addColumn('claimed_until', 'bigint').execute();
+      }
+      await db.schema.alterTable('outbox').addColumn('next_attempt_at', 'bigint').execute();
+      await sql`update outbox set next_attempt_at = created_at + 30000 * (case attempts when 1 then 1 when 2 then 2 when 3 then 4 else 8 end)
+        where sent_at is null and error is not null and attempts < 5`.execute(db);
+      // The outbox keeps every message ever sent; the ones waiting are few.
+      await db.schema.createIndex('outbox_due').on('outbox').column('next_attempt_at').where(sql.ref('sent_at'), 'is', null).execute();
+    },
+  },
 };
