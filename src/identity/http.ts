@@ -85,6 +85,11 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
             route.constraints = { ...route.constraints, host };
           });
         }
+        // A journey's events are written before its page or redirect is sent (storage/events.ts).
+        scoped.addHook('onSend', async (_req, _reply, payload) => {
+          await deps.events.flush();
+          return payload;
+        });
         // NHS login accepts /authorize as a POSTed form too; the engine takes it as a query.
         scoped.post<{ Body: Record<string, string> }>('/authorize', async (req, reply) => {
           const query = new URLSearchParams(req.body ?? {}).toString();

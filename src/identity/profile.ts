@@ -82,8 +82,20 @@ const ROUTE_KIND: Record<string, string> = {
 };
 /** NHS profile around the engine: JWT access tokens, PATCH /userinfo, discovery shape, the protocol record. */
 export function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
+  const profile = nhsProfile(provider, codec, config, db, events, signingKey);
   return async (koaCtx: unknown, next: () => Promise<void>) => {
-    const ctx = koaCtx as KoaContextWithOIDC;
+    try {
+      await profile(koaCtx as KoaContextWithOIDC, next);
+    } finally {
+      // The engine sends the response once this returns: what was recorded of the exchange is written first, so a
+      // client never holds a token whose entry a crash could lose (storage/events.ts).
+      await events.flush();
+    }
+  };
+}
+
+function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     if (ctx.path === '/userinfo') {
       const token = bearer(ctx);
       const handle = token ? await codec.unwrap(token) : undefined;

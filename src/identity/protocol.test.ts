@@ -28,6 +28,13 @@ for (const dialect of DIALECTS) {
     });
     after(() => app.stop());
 
+    test('every exchange of a login is in the protocol record by the time its answer arrives (a crash then loses none)', async () => {
+      const own = await createRp(app, 'sandpit');
+      await login(app, own, {}); // reads nothing from the record: the journey's pages and the token answer are all it sees
+      const kinds = (await app.database.db.selectFrom('protocol_event').select('kind').where('client_id', '=', own.client.clientId).execute()).map((e) => e.kind);
+      for (const kind of ['authorize', 'sign_in', 'otp', 'consent', 'token']) assert.ok(kinds.includes(kind), `${kind} is written (got ${kinds.join(', ')})`);
+    });
+
     test('discovery advertises exactly the NHS login profile', async () => {
       const res = await app.fetch(`${rp.issuer}/.well-known/openid-configuration`);
       const d = (await res.json()) as Record<string, unknown>;

@@ -1,6 +1,8 @@
 /**
- * The protocol record: every protocol event of every environment, appended once. Writes are batched off
- * the request's critical path (a short in-process buffer, flushed every FLUSH_MS or BATCH events).
+ * The protocol record: every protocol event of every environment, appended once. An event is part of the answer to
+ * the request that caused it: the request waits for `flush()` before its response is sent, so that no token a client
+ * has received lacks its entry after a crash (they are evidence and metrics). Writes are group commits: events of one
+ * turn of the event loop, and all that arrive while one insert is in flight, go in the next insert together.
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.ts';
@@ -19,12 +21,15 @@ export interface ProtocolEvent {
 
 export interface EventSink {
   record(e: ProtocolEvent): void;
+  /** Resolves once every event recorded before the call is written (or, after retries, could not be: see onError). */
   flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-const FLUSH_MS = 100;
-const BATCH = 200;
+/** Rows per insert (PostgreSQL takes at most 65,535 parameters in one statement; a row has ten). */
+const CHUNK = 1000;
+/** A failed insert (the database restarting) is tried again after these pauses, then given up and reported. */
+const RETRY_MS = [50, 200, 500, 1000, 2000, 4000];
 /**
  * Longest text kept from one value. Events record what requests said (state, redirect_uri, the engine's error
  * descriptions quoting parameters), and anyone can send a request: a 15 KB `state` used to be stored as sent,
@@ -34,26 +39,58 @@ export const MAX_RECORDED_TEXT = 512;
 
 const clip = (s: string) => (s.length > MAX_RECORDED_TEXT ? `${s.slice(0, MAX_RECORDED_TEXT)}… (${s.length} characters)` : s);
 const clipStrings = (_key: string, value: unknown) => (typeof value === 'string' ? clip(value) : value);
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Batch {
+  rows: ProtocolEventTable[];
+  written: Promise<void>;
+  done(): void;
+}
 
 export function createEventSink(db: Db, onError: (err: unknown) => void): EventSink {
-  let buffer: ProtocolEventTable[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let inflight: Promise<void> = Promise.resolve();
+  /** The batch taking new events; it closes when its insert starts. */
+  let open: Batch | undefined;
+  /** The newest batch's completion, which follows every earlier one's (inserts run one after another). */
+  let newest: Promise<void> = Promise.resolve();
+  let inserts: Promise<void> = Promise.resolve();
 
-  const flush = (): Promise<void> => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const batch = buffer;
-    buffer = [];
-    if (batch.length) {
-      inflight = inflight.then(() => db.insertInto('protocol_event').values(batch).execute().then(() => undefined, onError));
+  async function insert(rows: ProtocolEventTable[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await db.insertInto('protocol_event').values(chunk).execute();
+          break;
+        } catch (err) {
+          if (attempt >= RETRY_MS.length) {
+            onError(err);
+            break;
+          }
+          await pause(RETRY_MS[attempt]!);
+        }
+      }
     }
-    return inflight;
-  };
+  }
 
+  function openBatch(): Batch {
+    let done!: () => void;
+    const written = new Promise<void>((resolve) => (done = resolve));
+    const batch: Batch = { rows: [], written, done };
+    open = batch;
+    newest = written;
+    // After this turn of the event loop (its other events join) and after the insert before it.
+    inserts = inserts.then(() => new Promise((r) => setImmediate(r))).then(async () => {
+      if (open === batch) open = undefined;
+      await insert(batch.rows);
+      batch.done();
+    });
+    return batch;
+  }
+
+  const flush = () => open?.written ?? newest;
   return {
     record(e) {
-      buffer.push({
+      (open ?? openBatch()).rows.push({
         id: randomUUID(),
         env: e.env,
         client_id: e.clientId ?? null,
@@ -65,8 +102,6 @@ export function createEventSink(db: Db, onError: (err: unknown) => void): EventS
         person: e.person ?? null,
         details: e.details ? JSON.stringify(e.details, clipStrings) : null,
       });
-      if (buffer.length >= BATCH) void flush();
-      else timer ??= setTimeout(flush, FLUSH_MS).unref();
     },
     flush,
     close: flush,

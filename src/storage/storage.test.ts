@@ -20,6 +20,13 @@ const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
   '0020_one_current_signing_key': async (db) => {
     for (const state of ['current', 'next']) await db.schema.dropIndex(`signing_key_one_${state}`).execute();
   },
+  '0022_delivery_claims': async (db) => {
+    await db.schema.dropIndex('outbox_due').execute();
+    await db.schema.alterTable('outbox').dropColumn('next_attempt_at').execute();
+    for (const table of ['outbox', 'notification']) {
+      for (const column of ['claim', 'claimed_until']) await db.schema.alterTable(table).dropColumn(column).execute();
+    }
+  },
 };
 
 /** Undoes `name` and every migration after it, newest first, so that the next migrate() runs them again. */
@@ -170,6 +177,16 @@ for (const dialect of DIALECTS) {
       await assert.rejects(database.db.insertInto('signing_key').values(key('c', 'current', 5) as never).execute(), 'a second current key is refused');
       await assert.rejects(database.db.insertInto('signing_key').values(key('n3', 'next', 5) as never).execute(), 'a second next key is refused');
       await database.db.deleteFrom('signing_key').where('env', '=', 'm20').execute();
+    });
+
+    test('0022 makes mail the SMTP server refused due again as the old retry loop counted it; other mail waits for nothing', async () => {
+      await rewindTo(database.db, '0022_delivery_claims');
+      const mail = (id: string, attempts: number, error: string | null, sent: number | null) => ({ id, to_address: 'a@example.org', subject: 's', body: 'b', created_at: 1000, sent_at: sent, error, attempts });
+      await database.db.insertInto('outbox').values([mail('refused', 2, 'busy', null), mail('given-up', 5, 'busy', null), mail('sent', 1, null, 2000), mail('no-smtp', 0, null, null)] as never).execute();
+      await migrate(database.db);
+      const rows = await database.db.selectFrom('outbox').select(['id', 'next_attempt_at']).where('id', 'in', ['refused', 'given-up', 'sent', 'no-smtp']).orderBy('id').execute();
+      assert.deepEqual(rows.map((r) => `${r.id}:${r.next_attempt_at}`), ['given-up:null', 'no-smtp:null', 'refused:61000', 'sent:null']);
+      await database.db.deleteFrom('outbox').execute();
     });
 
     test('transactions commit together or not at all', async () => {
