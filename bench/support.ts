@@ -1,25 +1,11 @@
 /** Helpers for the benchmark: ports, readiness, the server's peak RSS, and bulk sessions. */
 import fs from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { freePort } from '../src/test-support/ports.ts';
 export { freePort };
+export { startCommand, waitReady } from '../src/test-support/instances.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import { oidcAdapterFactory, type Db } from '../src/storage/index.ts';
 
-
-export async function waitReady(url: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms`);
-}
 
 /** VmHWM: the process's peak resident set since start or since the last reset. */
 export async function peakRss(pid: number): Promise<number> {
@@ -79,19 +65,4 @@ export async function threadCpu(pid: number): Promise<Map<string, number>> {
 
 export function threadDelta(a: Map<string, number>, b: Map<string, number>): string {
   return [...b].map(([k, v]) => `${k}: ${v - (a.get(k) ?? 0)} ms`).join(', ');
-}
-
-/** `npm start`'s command split into environment, Node flags and script, so the bench runs the same server. */
-export function startCommand(root = path.join(import.meta.dirname, '..')): { env: Record<string, string>; flags: string[]; script: string } {
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = pkg.scripts.start.split(/\s+/);
-  const env: Record<string, string> = {};
-  const flags: string[] = [];
-  let script = '';
-  for (const w of words) {
-    if (/^[A-Z_]+=/.test(w)) env[w.slice(0, w.indexOf('='))] = w.slice(w.indexOf('=') + 1);
-    else if (w.startsWith('--')) flags.push(w);
-    else if (w !== 'node') script = w;
-  }
-  return { env, flags, script };
 }

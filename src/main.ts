@@ -17,8 +17,11 @@ const app = await buildApp(config);
 await app.fastify.listen({ port: config.port, host: config.host });
 for (const e of config.environments) app.fastify.log.info(`${e.name}: ${e.issuer}/.well-known/openid-configuration`);
 
+/** How long a stopping instance keeps serving, with /readyz at 503, so that a load balancer moves its traffic away. */
+const DRAIN_MS = 1000;
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    app.close().then(() => process.exit(0), () => process.exit(1));
+    app.drain(DRAIN_MS).then(() => app.close()).then(() => process.exit(0), () => process.exit(1));
   });
 }

@@ -22,6 +22,10 @@ function findBin(name: string): string {
 export interface Cluster {
   url: string;
   stop(): void;
+  /** Stops the server (fast shutdown: connections are ended), keeping its data, as a restart or failover would. */
+  pause(): void;
+  /** Starts it again on the same port and data. */
+  resume(): void;
 }
 
 export async function startCluster(): Promise<Cluster> {
@@ -34,9 +38,12 @@ export async function startCluster(): Promise<Cluster> {
     asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'pipe' }) : execFileSync(bin, args, { stdio: 'pipe' });
   if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
   run(findBin('initdb'), ['-D', data, '-U', 'toolkit', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  run(findBin('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+  const start = () => run(findBin('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+  start();
   return {
     url: `postgres://toolkit@127.0.0.1:${port}/postgres`,
+    pause: () => run(findBin('pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']),
+    resume: start,
     stop() {
       try {
         run(findBin('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);

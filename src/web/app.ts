@@ -15,6 +15,7 @@ import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
 import { CONFORMANCE_VIEWS, createRunScheduler, endAbandonedRuns, type RunScheduler } from '../conformance/index.ts';
 import { PasswordHashingBusy } from '../security/passwords.ts';
+import { trackConnections } from './shutdown.ts';
 
 export interface App {
   fastify: FastifyInstance;
@@ -25,6 +26,8 @@ export interface App {
   mailer: Mailer;
   deliveries: Deliveries;
   conformance: RunScheduler;
+  /** Before a shutdown: /readyz answers 503 for `ms`, still serving, so that a load balancer moves its traffic away. */
+  drain(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,18 @@ export async function buildApp(config: Config, options: { database?: Database } 
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
+    // Shutdown (close below, shutdown.ts): Fastify's defaults destroy at once every connection without a request under
+    // way, which cuts a client writing its next request at that moment, and answer 503 to requests while closing.
+    forceCloseConnections: false,
+    return503OnClosing: false,
+  });
+  const connections = trackConnections(fastify.server);
+  let closing = false;
+  // Before Fastify closes the server: the listener closes, requests on open connections are still served, each answer
+  // closing its connection, so that a client's next request gets a clean refusal instead of a cut (shutdown.ts).
+  fastify.addHook('preClose', async () => {
+    closing = true;
+    await connections.close();
   });
   const metrics = new Metrics();
   const events = meteredSink(createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')), metrics);
@@ -91,7 +106,12 @@ export async function buildApp(config: Config, options: { database?: Database } 
   await fastify.register((scoped) => consoleRoutes(scoped, { config, db: database.db, mailer, render, events }), { prefix: '/console' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
+  let draining = false;
+  fastify.addHook('onRequest', async (_req, reply) => {
+    if (closing) reply.raw.shouldKeepAlive = false; // raw, so the engine's hijacked answers close theirs too
+  });
   fastify.get('/readyz', async (_req, reply) => {
+    if (draining || closing) return reply.code(503).send({ status: 'shutting down', database: database.kind });
     try {
       await database.ping();
       return { status: 'ready', database: database.kind };
@@ -142,6 +162,10 @@ export async function buildApp(config: Config, options: { database?: Database } 
     mailer,
     deliveries,
     conformance,
+    async drain(ms) {
+      draining = true;
+      await new Promise((r) => setTimeout(r, ms));
+    },
     async close() {
       clearInterval(purge);
       clearInterval(delivering);
