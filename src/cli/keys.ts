@@ -33,6 +33,6 @@ export async function keysRotate(db: Db, v: Values, io: Io): Promise<number> {
   else if (v.step === 'switch') kid = await switchToNextKey(db, env);
   else if (v.step === 'retire') kid = (await removeRetiredKeys(db, env)).join(' ');
   else throw new CliError('--step must be publish (add the next key to the JWKS), switch (sign with it) or retire (remove retired keys from the JWKS)');
-  io.out(v.json ? JSON.stringify({ env, step: v.step, kid }) : `${env}: ${{ publish: 'published next key', switch: 'now signing with', retire: 'removed retired key(s)' }[String(v.step)]} ${kid}. Running toolkits pick this up within 30 seconds.`);
+  io.out(v.json ? JSON.stringify({ env, step: v.step, kid }) : `${env}: ${{ publish: 'published next key', switch: 'now signing with', retire: 'removed retired key(s)' }[String(v.step)]} ${kid}. Running toolkits pick this up within 10 seconds.`);
   return 0;
 }

@@ -63,8 +63,9 @@ function failure(e: unknown): 'refused' | 'cut' {
 }
 
 export interface Traffic {
-  /** Access tokens the toolkit answered with. */
+  /** Access tokens the toolkit answered with, and the ID tokens beside them. */
   tokens: string[];
+  idTokens: string[];
   /** Client ids the API answered 201 for. */
   clients: string[];
   /** Answers that were not what a healthy toolkit gives (status codes), requests refused, and requests cut. */
@@ -80,7 +81,7 @@ export interface Traffic {
  * in five), round-robin over `origins`, until stopped.
  */
 export function startTraffic(c: SandpitClient, origins: string[], o: { workers?: number; api?: string } = {}): Traffic {
-  const t: Traffic = { tokens: [], clients: [], failed: { status: 0, refused: 0, cut: 0 }, samples: [], stop: async () => undefined };
+  const t: Traffic = { tokens: [], idTokens: [], clients: [], failed: { status: 0, refused: 0, cut: 0 }, samples: [], stop: async () => undefined };
   const sample = (what: string) => void (t.samples.length < 5 && t.samples.push(what));
   let running = true;
   let n = 0;
@@ -100,8 +101,11 @@ export function startTraffic(c: SandpitClient, origins: string[], o: { workers?:
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
     });
-    const body = (await res.json().catch(() => ({}))) as { access_token?: string };
-    if (res.status === 200 && body.access_token) t.tokens.push(body.access_token);
+    const body = (await res.json().catch(() => ({}))) as { access_token?: string; id_token?: string };
+    if (res.status === 200 && body.access_token) {
+      t.tokens.push(body.access_token);
+      if (body.id_token) t.idTokens.push(body.id_token);
+    }
     else {
       sample(`token ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
       t.failed.status++;

@@ -32,7 +32,7 @@ export interface App {
 }
 
 const PURGE_EVERY_MS = 60_000;
-const KEY_REFRESH_MS = 30_000;
+const KEY_REFRESH_MS = 10_000;
 const FORM_LIMIT = 64 * 1024;
 const STAGES_EVERY_MS = 10_000;
 const DELIVERY_EVERY_MS = 10_000;
