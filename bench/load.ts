@@ -12,10 +12,11 @@ export interface Req {
   body?: string;
 }
 
-export type Plan =
+/** `origins`, when given, are several instances behind one public URL: each request goes to the next (round-robin). */
+export type Plan = { origins?: string[] } & (
   | { kind: 'requests'; origin: string; concurrency: number; requests: Req[]; expect: number }
   | { kind: 'sso'; origin: string; concurrency: number; cookies: string[]; authorizePaths: string[]; tokenBodies: string[]; tokenPath: string; userinfoPath: string }
-  | { kind: 'persona'; origin: string; concurrency: number; authorizeUrls: string[]; tokenBodies: string[]; tokenPath: string; userinfoPath: string; emails: string[] };
+  | { kind: 'persona'; origin: string; concurrency: number; authorizeUrls: string[]; tokenBodies: string[]; tokenPath: string; userinfoPath: string; emails: string[] });
 
 export interface Result {
   count: number;
@@ -28,9 +29,11 @@ export interface Result {
 }
 
 let agent: http.Agent;
+let roundRobin: string[] | undefined;
+let turn = 0;
 
 function send(origin: string, r: Req): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  const u = new URL(r.path, origin);
+  const u = new URL(r.path, roundRobin ? roundRobin[turn++ % roundRobin.length] : origin);
   return new Promise((resolve, reject) => {
     const req = http.request(
       { agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: r.method, headers: { host: u.host, ...r.headers, ...(r.body ? { 'content-length': Buffer.byteLength(r.body) } : {}) } },
@@ -58,6 +61,7 @@ async function tokenThenUserinfo(plan: { origin: string; tokenPath: string; user
 
 async function run(plan: Plan): Promise<Result> {
   agent = new http.Agent({ keepAlive: true, maxSockets: plan.concurrency });
+  roundRobin = plan.origins;
   const total = plan.kind === 'requests' ? plan.requests.length : plan.kind === 'sso' ? plan.authorizePaths.length : plan.authorizeUrls.length;
   const latencies: number[] = [];
   let errors = 0;

@@ -4,6 +4,7 @@
  * Prints responses/s, p50/p99 latency and the server's peak RSS for each scenario.
  *
  *   BENCH_TOKENS (3000), BENCH_CONCURRENCY (32), BENCH_PERSONAS (200), BENCH_SESSIONS (10000), BENCH_ROUNDS (3)
+ *   BENCH_ONLY=token|sso|postgres runs that phase alone; the PostgreSQL phase (scale.ts) reads BENCH_DATABASE_URL.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import type { Db } from '../src/storage/index.ts';
 import { hashPassword, PASSWORD_HASH_COST } from '../src/security/passwords.ts';
 import type { Plan, Result } from './load.ts';
 import { addSessions, freePort, peakRss, resetPeakRss, signedCookie } from './support.ts';
+import { scalePhase } from './scale.ts';
 import { assertions, authorizePath, benchClient, measureLoad, mintCodes, REDIRECT_URI, runLoad, startToolkit, tokenRequests, type Measured } from './toolkit-server.ts';
 
 const N_TOKENS = Number(process.env.BENCH_TOKENS ?? 3000);
@@ -29,6 +31,7 @@ function line(name: string, r: Result, rss?: number, extra = '') {
 }
 
 async function main() {
+  if (process.env.BENCH_ONLY === 'postgres') return postgres();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-bench-'));
   const dbFile = path.join(dir, 'toolkit.db');
   // Started exactly as `npm start` starts it (same environment variables and Node flags).
@@ -175,6 +178,13 @@ async function main() {
     for (const c of children) c.kill();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  await postgres();
+}
+
+/** (4) PostgreSQL with one instance and with two (scale.ts). */
+function postgres() {
+  const cpu = (m: Measured, unit: string) => `   server CPU ${m.cpu.all.toFixed(2)} ms/${unit}`;
+  return scalePhase({ tokens: N_TOKENS, concurrency: CONCURRENCY, rounds: ROUNDS }, process.env.BENCH_DATABASE_URL, (name, m, unit) => line(name, m.result, m.rss, cpu(m, unit)));
 }
 
 await main();

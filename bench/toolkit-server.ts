@@ -7,11 +7,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { loadConfig } from '../src/config/index.ts';
 import { openDatabase, type Database } from '../src/storage/index.ts';
+import { ready, spawnInstance } from '../src/test-support/instances.ts';
 import { registerClient } from '../src/identity/index.ts';
 import { Browser } from '../src/test-support/browser.ts';
 import type { Plan, Req, Result } from './load.ts';
-import { cpuMs, freePort, peakRss, resetPeakRss, startCommand, threadCpu, threadDelta, waitReady } from './support.ts';
+import { cpuMs, freePort, peakRss, resetPeakRss, threadCpu, threadDelta } from './support.ts';
 
 export const REDIRECT_URI = 'http://localhost:9/cb';
 const HERE = import.meta.dirname;
@@ -25,15 +27,25 @@ export interface Measured {
   threads: string;
 }
 
-/** Runs a load against a server process, measuring its peak RSS and its CPU per completed request. */
-export async function measureLoad(pid: number, plan: Plan): Promise<Measured> {
-  await resetPeakRss(pid);
-  const [threads0, cpu0] = [await threadCpu(pid), await cpuMs(pid)];
+/**
+ * Runs a load against server processes (one, or several instances behind the load's round-robin), measuring their
+ * peak RSS (the largest) and their CPU per completed request (summed over them).
+ */
+export async function measureLoad(pids: number | number[], plan: Plan): Promise<Measured> {
+  const all = [pids].flat();
+  await Promise.all(all.map(resetPeakRss));
+  const sample = () => Promise.all(all.map(async (pid) => ({ threads: await threadCpu(pid), cpu: await cpuMs(pid) })));
+  const before = await sample();
   const result = await runLoad(plan);
-  const [threads1, cpu1] = [await threadCpu(pid), await cpuMs(pid)];
+  const after = await sample();
   const per = (ms: number) => ms / result.count;
-  const delta = (name: string) => (threads1.get(name) ?? 0) - (threads0.get(name) ?? 0);
-  return { result, rss: await peakRss(pid), cpu: { all: per(cpu1 - cpu0), main: per(delta('MainThread')), gc: per(delta('V8Worker')) }, threads: threadDelta(threads0, threads1) };
+  const sum = (f: (i: number) => number) => all.reduce((acc, _, i) => acc + f(i), 0);
+  const delta = (name: string) => sum((i) => (after[i]!.threads.get(name) ?? 0) - (before[i]!.threads.get(name) ?? 0));
+  return {
+    result, rss: Math.max(...(await Promise.all(all.map(peakRss)))),
+    cpu: { all: per(sum((i) => after[i]!.cpu - before[i]!.cpu)), main: per(delta('MainThread')), gc: per(delta('V8Worker')) },
+    threads: all.map((_, i) => threadDelta(before[i]!.threads, after[i]!.threads)).join('\n'),
+  };
 }
 
 export function runLoad(plan: Plan): Promise<Result> {
@@ -67,6 +79,9 @@ export const authorizePath = (clientId: string, i: number) =>
 export const tokenRequests = (codes: string[], bodies: string[], tokenPath: string): Req[] =>
   codes.map((c, i) => ({ method: 'POST' as const, path: tokenPath, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `${bodies[i]}&code=${c}` }));
 
+/** A SQLite file's path, or already a DATABASE_URL. */
+const asDatabaseUrl = (x: string) => (/^[a-z]+:/.test(x) ? x : `sqlite:${x}`);
+
 export interface ToolkitServer {
   process: ChildProcess;
   origin: string;
@@ -75,27 +90,24 @@ export interface ToolkitServer {
 }
 
 /**
- * Starts the toolkit in `root` (a checkout) exactly as `npm start` would, on a SQLite file. `nodeOptions` and
- * `flags` add Node options (NODE_OPTIONS) and flags that NODE_OPTIONS refuses (e.g. --trace-gc).
+ * Starts the toolkit in `root` (a checkout) exactly as `npm start` would, on `databaseUrl` (a SQLite file by default).
+ * `nodeOptions` and `flags` add Node options (NODE_OPTIONS) and flags that NODE_OPTIONS refuses (e.g. --trace-gc);
+ * `publicUrl` names the address several instances share (the bench's round-robin sends to each one's own port).
  */
-export async function startToolkit(root: string, dbFile: string, extra: { nodeOptions?: string; flags?: string } = {}): Promise<ToolkitServer> {
-  const port = await freePort();
-  const origin = `http://localhost:${port}`;
+export async function startToolkit(root: string, database: string, extra: { nodeOptions?: string | undefined; flags?: string | undefined; publicUrl?: string; port?: number } = {}): Promise<ToolkitServer> {
+  const port = extra.port ?? (await freePort());
   const t0 = performance.now();
-  const start = startCommand(root);
-  const server = fork(path.join(root, start.script), {
-    cwd: root,
-    env: { ...process.env, ...start.env, PORT: String(port), DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: 'warn', NODE_OPTIONS: extra.nodeOptions ?? '' },
-    execArgv: [...start.flags, ...(extra.flags ?? '').split(' ').filter(Boolean)],
-    stdio: 'inherit',
+  const instance = await spawnInstance({
+    root, port, stdio: 'inherit', nodeOptions: extra.nodeOptions ?? '', flags: (extra.flags ?? '').split(' ').filter(Boolean),
+    env: { DATABASE_URL: asDatabaseUrl(database), ...(extra.publicUrl ? { PUBLIC_URL: extra.publicUrl } : {}) },
   });
   try {
-    await waitReady(`${origin}/readyz`);
+    await ready(instance);
   } catch (e) {
-    server.kill();
+    instance.process.kill();
     throw e;
   }
-  return { process: server, origin, readyMs: performance.now() - t0 };
+  return { process: instance.process, origin: `http://localhost:${port}`, readyMs: performance.now() - t0 };
 }
 
 export interface BenchClient {
@@ -108,9 +120,9 @@ export interface BenchClient {
   cookie: string;
 }
 
-/** Registers a sandpit client on the server's database and signs in once (password, OTP, consent). */
-export async function benchClient(dbFile: string, origin: string): Promise<BenchClient> {
-  const database = await openDatabase({ kind: 'sqlite', file: dbFile });
+/** Registers a sandpit client on the server's database (a SQLite file or a URL) and signs in once (password, OTP, consent). */
+export async function benchClient(databaseUrlOrFile: string, origin: string): Promise<BenchClient> {
+  const database = await openDatabase(loadConfig({ DATABASE_URL: asDatabaseUrl(databaseUrlOrFile) }).database);
   const { privateKey, publicKey } = await generateKeyPair('RS512', { extractable: true });
   const client = await registerClient(database.db, { env: 'sandpit', name: 'Bench', redirectUris: [REDIRECT_URI], scopes: ['openid', 'profile'], vtr: ['P9.Cp.Cd'], publicKeyPem: await exportSPKI(publicKey) });
   const browser = new Browser(fetch, origin);
