@@ -1,8 +1,8 @@
 /** Console set-up (one-time link: password and authenticator), sign-in with password + TOTP, sign-out. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateTeam, completeSetup, csrfMatches, endSession, OnboardingError, setupDetails, signInFromAddress, startSession } from '../onboarding/index.ts';
+import { authenticateTeam, completeSetup, csrfMatches, endSession, OnboardingError, setupDetails, startSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
-import { LOCKOUT_MS, MAX_FAILURES_PER_ADDRESS } from '../storage/index.ts';
+
 import { COOKIE, cookieOptions, expired, page, teamGuard, type ConsoleDeps } from './context.ts';
 
 const PRE_CSRF = 'toolkit_console_csrf';
@@ -41,19 +41,14 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
   app.get('/sign-in', async (req, reply) => page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply) }));
   app.post<Body>('/sign-in', async (req, reply) => {
     if (!preCsrfOk(req)) return expired(d, reply);
-    const address = `console:address:${req.ip}`;
     try {
-      const user = await signInFromAddress(d.db, address, MAX_FAILURES_PER_ADDRESS, () => authenticateTeam(d.db, req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? ''));
-      if (!user) {
-        const text = `There have been too many failed sign-ins from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`;
-        return page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors: [{ href: '#email', text, field: 'email' }], values: { email: req.body?.email } }, 429);
-      }
+      const user = await authenticateTeam(d.db, req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? '', req.ip);
       const { cookie: value } = await startSession(d.db, 'console', user.id);
       reply.setCookie(COOKIE, value, cookie);
       return reply.redirect('/console', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors: [{ href: `#${e.field ?? 'email'}`, text: e.message, field: e.field }], values: { email: req.body?.email } }, e.code === 'locked_out' ? 429 : 401);
+      return page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors: [{ href: `#${e.field ?? 'email'}`, text: e.message, field: e.field }], values: { email: req.body?.email } }, e.code === 'throttled' || e.code === 'busy' ? 429 : 401);
     }
   });
   app.post<Body>('/sign-out', async (req, reply) => {

@@ -3,7 +3,9 @@
  * reset a forgotten password. Links carry random secrets; only their hashes are stored, and they expire.
  */
 import { randomUUID } from 'node:crypto';
-import { checkAttempt, countRequest, kvDelete, kvGet, kvPut, LOCKOUT_MS, MAX_FAILURES, type Db, type PartnerUserTable } from '../storage/index.ts';
+import {
+  ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, countRequest, kvDelete, kvGet, kvPut, kvTake, overCeiling, waitText, type Db, type PartnerUserTable,
+} from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { FormProblems, OnboardingError } from './errors.ts';
@@ -83,48 +85,90 @@ export async function confirmEmail(d: AccountDeps, secret: string): Promise<Part
   return (await d.db.selectFrom('partner_user').selectAll().where('id', '=', found.userId).executeTakeFirst())!;
 }
 
-/**
- * A sign-in (portal or console) counted against the address it came from, across accounts: a wrong password or a
- * locked account counts as a failure, anything else only ends the check. Undefined, without signing in, when the
- * address is refused; the sign-in's own errors are thrown as they are.
- */
-export async function signInFromAddress<T>(db: Db, key: string, max: number, signIn: () => Promise<T>): Promise<T | undefined> {
-  const checked = await checkAttempt<{ signedIn: T } | { refused: OnboardingError }>(db, key, max, async () => {
-    try {
-      return { outcome: 'released' as const, value: { signedIn: await signIn() } };
-    } catch (e) {
-      if (e instanceof OnboardingError && (e.code === 'bad_credentials' || e.code === 'locked_out')) return { outcome: 'failed' as const, value: { refused: e } };
-      throw e;
-    }
-  });
-  if (checked.refused) return undefined;
-  if ('refused' in checked.value) throw checked.value.refused;
-  return checked.value.signedIn;
-}
+/** How long an emailed sign-in link works (a guarded sign-in, below). */
+const SIGN_IN_LINK_TTL_MS = 15 * 60 * 1000;
 
-export async function authenticate(d: AccountDeps, emailRaw: string, password: string): Promise<PartnerUser> {
-  const email = normaliseEmail(emailRaw);
-  const lockKey = `portal:password:${email}`;
-  const checked = await checkAttempt(d.db, lockKey, MAX_FAILURES, async () => {
-    const found = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
-    const ok = await verifyPassword(password, found?.password_hash);
-    return ok && found ? { outcome: 'succeeded' as const, value: found } : { outcome: 'failed' as const, value: undefined };
+/**
+ * A password checked for one (account, address) pair under throttling (storage/lockout.ts): refused while the pair
+ * must wait; a failure counted for the account and the address too. Thrown as OnboardingError `throttled` (the pair
+ * must wait) or `busy`; otherwise whether the password was right, and for a failure the free tries left and the wait
+ * it started. `guarded`: the account or the address is past its ceiling, so the face must not tell a right password
+ * from a wrong one until a second factor is proven.
+ */
+export async function throttledCheck<T>(db: Db, face: 'portal' | 'console', account: string, address: string, check: () => Promise<{ ok: boolean; value: T }>) {
+  const accountKey = `${face}:password:${account}`;
+  const addressKey = `${face}:address:${address}`;
+  const guarded = (await overCeiling(db, addressKey, ADDRESS_CEILING)) || (await overCeiling(db, accountKey, ACCOUNT_CEILING));
+  const checked = await checkPair(db, `${accountKey}:${address}`, async () => {
+    const r = await check();
+    return { ok: r.ok, value: r };
   });
   if (checked.refused) {
-    throw new OnboardingError('locked_out', checked.refused.locked ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.` : 'This account is signing in elsewhere at this moment: try again in a few seconds.', 'password');
+    const r = checked.refused;
+    if (r.reason === 'busy') throw new OnboardingError('busy', 'A sign-in to this account is under way: try again in a few seconds.', 'email');
+    throw new OnboardingError('throttled', `There have been too many failed sign-ins to this account from your network. Wait ${waitText(r.waitMs)} before you try again.`, 'email');
   }
-  const user = checked.value;
-  if (!user) {
-    throw new OnboardingError(checked.left === 0 ? 'locked_out' : 'bad_credentials', checked.left === 0
-      ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes, or reset your password.`
-      : 'The email address or password is not right', 'email');
+  if (!checked.value.ok) {
+    await countFailure(db, addressKey);
+    await countFailure(db, accountKey);
   }
+  return { ok: checked.value.ok, value: checked.value.value, left: checked.left, waitMs: checked.waitMs, guarded };
+}
+
+/** A failed password's message: the tries left before a wait, or the wait it started. */
+export function failedSignIn(r: { left: number; waitMs: number }, wrong: string): OnboardingError {
+  return r.waitMs
+    ? new OnboardingError('throttled', `${wrong}. There have been too many failed sign-ins: wait ${waitText(r.waitMs)} before you try again.`, 'email')
+    : new OnboardingError('bad_credentials', `${wrong}. You have ${r.left} more ${r.left === 1 ? 'try' : 'tries'} before you must wait.`, 'email');
+}
+
+/**
+ * Signs a partner in from `address`. Past the account's or the network's ceiling (throttledCheck) the answer is the
+ * same whether the password was right: `emailed`, and a right one gets a single-use link by email that finishes the
+ * sign-in (the mailbox is the second factor), so a crowd of guessers can neither learn the password nor lock the
+ * account, and other people on a busy network still sign in.
+ */
+export async function authenticate(d: AccountDeps, emailRaw: string, password: string, address: string): Promise<{ user: PartnerUser } | { emailed: true }> {
+  const email = normaliseEmail(emailRaw);
+  const r = await throttledCheck(d.db, 'portal', email, address, async () => {
+    const found = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
+    const ok = (await verifyPassword(password, found?.password_hash)) && found !== undefined;
+    return { ok, value: found };
+  });
+  const user = r.ok ? r.value : undefined;
+  if (r.guarded) {
+    if (user?.email_confirmed_at) await sendSignInLink(d, user);
+    else if (user && (await countRequest(d.db, `portal:confirm-mail:${email}`, 3))) await sendConfirmation(d, user);
+    return { emailed: true };
+  }
+  if (!user) throw failedSignIn(r, 'The email address or password is not right');
   if (!user.email_confirmed_at) {
     // A new link with each sign-in, but at most three per address per 15 minutes: whoever signed up with someone
     // else's address knows the password, and could otherwise flood that inbox.
     if (await countRequest(d.db, `portal:confirm-mail:${email}`, 3)) await sendConfirmation(d, user);
     throw new OnboardingError('email_not_confirmed', 'Confirm your email address first: open the link we have emailed you (a sign-in sends a new one, up to 3 in 15 minutes)', 'email');
   }
+  return { user };
+}
+
+async function sendSignInLink(d: AccountDeps, user: PartnerUser): Promise<void> {
+  // At most three links per account in the window: the sign-ins that ask for them need its password.
+  if (!(await countRequest(d.db, `portal:sign-in-mail:${user.email}`, 3))) return;
+  const secret = newSecret();
+  await kvPut(d.db, 'sign-in-link', hashSecret(secret), { userId: user.id }, SIGN_IN_LINK_TTL_MS);
+  await d.mailer.send({
+    to: user.email,
+    subject: 'Finish signing in to the NHS login integration toolkit',
+    body: `Hello ${user.name},\n\nThere have been many failed sign-ins to your account or from your network, so we ask you to finish signing in from this email. Open this link within 15 minutes:\n\n${d.publicUrl}/portal/sign-in/continue/${secret}\n\nIf you did not just sign in, someone else knows your password: reset it from the sign-in page.\n`,
+  });
+}
+
+/** The emailed sign-in link: single use; the account it names signs in. */
+export async function continueSignIn(d: AccountDeps, secret: string): Promise<PartnerUser> {
+  const found = await kvTake<{ userId: string }>(d.db, 'sign-in-link', hashSecret(secret));
+  if (!found) throw new OnboardingError('invalid_link', 'This sign-in link has expired or has already been used. Sign in again.');
+  const user = await d.db.selectFrom('partner_user').selectAll().where('id', '=', found.userId).executeTakeFirst();
+  if (!user) throw new OnboardingError('invalid_link', 'This sign-in link has expired or has already been used. Sign in again.');
   return user;
 }
 

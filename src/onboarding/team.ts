@@ -4,10 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
-import { checkAttempt, kvDelete, kvGet, kvPut, LOCKOUT_MS, MAX_FAILURES, type Db, type TeamUserTable } from '../storage/index.ts';
+import { kvDelete, kvGet, kvPut, type Db, type TeamUserTable } from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
-import { checkPassword, normaliseEmail } from './accounts.ts';
+import { checkPassword, failedSignIn, normaliseEmail, throttledCheck } from './accounts.ts';
 import { appendAudit } from './audit.ts';
 import { OnboardingError } from './errors.ts';
 
@@ -95,22 +95,23 @@ export async function completeSetup(db: Db, secret: string, password: string, co
   return (await db.selectFrom('team_user').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow());
 }
 
-/** Both factors at once: the password and the current code; every attempt is audited. */
-export async function authenticateTeam(db: Db, emailRaw: string, password: string, code: string): Promise<TeamUser> {
+/**
+ * Both factors at once: the password and the current code, with one answer for any failure (telling which was wrong
+ * would confirm a guessed password); throttled per (account, address) like the portal, never locked for everybody.
+ * Every attempt is audited, with which factor failed.
+ */
+export async function authenticateTeam(db: Db, emailRaw: string, password: string, code: string, address: string): Promise<TeamUser> {
   const email = normaliseEmail(emailRaw);
-  const lockKey = `console:${email}`;
-  const checked = await checkAttempt<{ user: TeamUser } | { field: string; message: string }>(db, lockKey, MAX_FAILURES, async () => {
+  type Outcome = { user: TeamUser; failed?: undefined } | { user?: undefined; failed: 'password' | 'code' };
+  const checked = await throttledCheck<Outcome>(db, 'console', email, address, async () => {
     const user = await db.selectFrom('team_user').selectAll().where('email', '=', email).executeTakeFirst();
-    const fail = (field: string, message: string) => ({ outcome: 'failed' as const, value: { field, message } });
-    if (!(await verifyPassword(password, user?.password_hash)) || !user?.totp_secret) return fail('email', 'The email address, password or code is not right');
-    if (!(await acceptCode(db, user, user.totp_secret, code.trim()))) return fail('code', 'The code is not right or has been used: enter the one your app shows now');
-    return { outcome: 'succeeded' as const, value: { user } };
+    if (!(await verifyPassword(password, user?.password_hash)) || !user?.totp_secret) return { ok: false, value: { failed: 'password' } };
+    if (!(await acceptCode(db, user, user.totp_secret, code.trim()))) return { ok: false, value: { failed: 'code' } };
+    return { ok: true, value: { user } };
   });
-  if (checked.refused) throw new OnboardingError('locked_out', checked.refused.locked ? `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.` : 'Another sign-in to this account is under way: try again in a few seconds.', 'email');
-  if (!('user' in checked.value)) {
-    const { field, message } = checked.value;
-    await appendAudit(db, { actor: email, action: 'console.sign_in_failed', subject: email, details: { reason: field } });
-    throw new OnboardingError(checked.left === 0 ? 'locked_out' : 'bad_credentials', checked.left === 0 ? `Too many failed attempts. Try again in ${LOCKOUT_MS / 60000} minutes.` : message, field);
+  if (checked.value.failed) {
+    await appendAudit(db, { actor: email, action: 'console.sign_in_failed', subject: email, details: { reason: checked.value.failed } });
+    throw failedSignIn(checked, 'The email address, password or code is not right (a code works once: enter the one your app shows now)');
   }
   const { user } = checked.value;
   await appendAudit(db, { actor: email, action: 'console.sign_in', subject: email });

@@ -1,17 +1,18 @@
 /** Partner sign-up, email confirmation, sign-in and out, forgotten password. */
 import type { FastifyInstance } from 'fastify';
-import { authenticate, confirmEmail, endSession, FormProblems, OnboardingError, requestPasswordReset, resetPassword, signInFromAddress, signUp, startSession } from '../onboarding/index.ts';
-import { countRequest, MAX_FAILURES_PER_ADDRESS } from '../storage/index.ts';
+import { authenticate, confirmEmail, continueSignIn, endSession, FormProblems, OnboardingError, requestPasswordReset, resetPassword, signUp, startSession } from '../onboarding/index.ts';
+import { countRequest } from '../storage/index.ts';
 import { accountDeps, cookieOptions, csrfFor, csrfOk, errorItem, forbidden, page, SESSION_COOKIE, signedIn, type PortalDeps } from './context.ts';
 import { ABSOLUTE_MS } from '../onboarding/sessions.ts';
 
 type Form = { Body: Record<string, string | undefined> };
 
 /**
- * Per-address limits on the account forms (15-minute windows): sign-in failures (password spraying),
- * sign-ups and password-reset emails (mail flooding). Behind a proxy, set TRUST_PROXY so the address is the visitor's.
+ * Per-address limits on the account forms (15-minute windows): sign-ups and password-reset emails (mail flooding).
+ * Sign-in is throttled per account and address instead (onboarding/accounts.ts). Behind a proxy, set TRUST_PROXY so
+ * the address is the visitor's.
  */
-const LIMITS = { sign_in: MAX_FAILURES_PER_ADDRESS, sign_up: 50, forgot_password: 10 } as const;
+const LIMITS = { sign_up: 50, forgot_password: 10 } as const;
 const limitKey = (action: keyof typeof LIMITS, ip: string) => `portal:${action}:${ip}`;
 
 export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
@@ -47,17 +48,32 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   app.post<Form>('/sign-in', async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
     const b = req.body ?? {};
-    const address = limitKey('sign_in', req.ip);
     try {
-      const user = await signInFromAddress(d.db, address, LIMITS.sign_in, () => authenticate(accountDeps(d), b.email ?? '', b.password ?? ''));
-      if (!user) return tooMany('portal/sign-in.njk', 'Sign in', req, reply, 'email');
+      const signedIn = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '', req.ip);
+      if ('emailed' in signedIn) {
+        return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: 'There have been many failed sign-ins to this account or from your network, so we finish signing in by email. If the email address and password are right, we have sent a link to that address: open it within 15 minutes.' });
+      }
+      const { user } = signedIn;
       const { cookie } = await startSession(d.db, 'portal', user.id);
       reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(d, ABSOLUTE_MS / 1000));
       return reply.redirect('/portal', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      const status = e.code === 'locked_out' ? 429 : e.code === 'bad_credentials' ? 401 : 400;
+      const status = e.code === 'throttled' || e.code === 'busy' ? 429 : e.code === 'bad_credentials' ? 401 : 400;
       return page(d, reply, 'portal/sign-in.njk', { title: 'Sign in', csrf: csrfFor(d, req, reply), errors: [errorItem(e)], values: { email: b.email } }, status);
+    }
+  });
+
+  // The link a guarded sign-in emails (onboarding/accounts.ts): opening it finishes the sign-in.
+  app.get<{ Params: { secret: string } }>('/sign-in/continue/:secret', async (req, reply) => {
+    try {
+      const user = await continueSignIn(accountDeps(d), req.params.secret);
+      const { cookie } = await startSession(d.db, 'portal', user.id);
+      reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(d, ABSOLUTE_MS / 1000));
+      return reply.redirect('/portal', 303);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return page(d, reply, 'portal/message.njk', { title: 'This link does not work', message: e.message, link: { href: '/portal/sign-in', text: 'Sign in' } }, 400);
     }
   });
 

@@ -13,7 +13,7 @@ import { SMTPServer } from 'smtp-server';
 import * as oidc from 'openid-client';
 import { importPKCS8 } from 'jose';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
-import { Browser, csrfOf, type Page } from '../test-support/browser.ts';
+import { Browser, csrfOf, fromAddress, type Page } from '../test-support/browser.ts';
 import { getClient } from '../storage/index.ts';
 import { outbox } from '../onboarding/index.ts';
 
@@ -50,7 +50,7 @@ for (const dialect of DIALECTS) {
   describe(`partner portal (${dialect})`, () => {
     let app: TestApp;
     before(async () => {
-      app = await startTestApp(dialect);
+      app = await startTestApp(dialect, { TRUST_PROXY: 'true' }); // so that a test can sign in from another address
     });
     after(() => app.stop());
 
@@ -66,27 +66,62 @@ for (const dialect of DIALECTS) {
       assert.match(weak.text, /harder to guess/);
     });
 
-    test('per-address limits on sign-in, sign-up and reset emails; at most three reset emails per account', async () => {
+    test('per-address limits on sign-up and reset emails; at most three reset emails per account', async () => {
       const b = new Browser(app.fetch, ORIGIN);
       const db = app.database.db;
-      const until = Date.now() + 60_000;
-      for (const [action, limit] of [['sign_in', 30], ['sign_up', 50]] as const) {
-        await db.insertInto('attempt_counter').values({ key: `portal:${action}:127.0.0.1`, count: limit, inflight: 0, expires_at: until })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ count: limit, expires_at: until })).execute();
-      }
-      let page = await submit(b, '/portal/sign-up', { name: 'Flood', email: 'flood@example.org', password: 'correct horse battery' });
+      await db.insertInto('attempt_counter').values({ key: 'portal:sign_up:127.0.0.1', count: 50, inflight: 0, expires_at: Date.now() + 60_000, not_before: null })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ count: 50, expires_at: Date.now() + 60_000 })).execute();
+      const page = await submit(b, '/portal/sign-up', { name: 'Flood', email: 'flood@example.org', password: 'correct horse battery' });
       assert.equal(page.status, 429);
       assert.match(page.text, /too many attempts from your network/);
-      page = await submit(b, '/portal/sign-in', { email: 'someone@example.org', password: 'whatever it is' });
-      assert.equal(page.status, 429);
       await db.deleteFrom('attempt_counter').where('key', 'like', 'portal:%').execute();
       await partner(app, 'forgetful@example.org');
       const before = (await outbox(db, 'forgetful@example.org')).length;
       for (let i = 0; i < 5; i++) await submit(b, '/portal/forgot-password', { email: 'forgetful@example.org' });
       assert.equal((await outbox(db, 'forgetful@example.org')).length - before, 3, 'three reset emails, then no more');
-      for (let i = 0; i < 6; i++) page = await submit(b, '/portal/forgot-password', { email: `nobody${i}@example.org` });
-      assert.equal(page.status, 429, 'ten reset requests from one address in 15 minutes, then refused');
+      let last;
+      for (let i = 0; i < 6; i++) last = await submit(b, '/portal/forgot-password', { email: `nobody${i}@example.org` });
+      assert.equal(last!.status, 429, 'ten reset requests from one address in 15 minutes, then refused');
       await db.deleteFrom('attempt_counter').where('key', 'like', 'portal:%').execute();
+    });
+
+    test('wrong passwords make their address wait, doubling; the account\'s owner signs in from another address', async () => {
+      await partner(app, 'target@example.org');
+      const attacker = new Browser(fromAddress(app.fetch, '203.0.113.7'), ORIGIN);
+      let page;
+      for (let i = 0; i < 5; i++) page = await submit(attacker, '/portal/sign-in', { email: 'target@example.org', password: 'not the password' });
+      assert.equal(page!.status, 401);
+      assert.match(page!.text, /0 more tries before you must wait/);
+      page = await submit(attacker, '/portal/sign-in', { email: 'target@example.org', password: 'not the password' });
+      assert.equal(page.status, 429);
+      assert.match(page.text, /wait 30 seconds before you try again/);
+      page = await submit(attacker, '/portal/sign-in', { email: 'target@example.org', password: 'correct horse battery' });
+      assert.equal(page.status, 429, 'the guessing address waits, even with the right password');
+      const owner = new Browser(fromAddress(app.fetch, '198.51.100.20'), ORIGIN);
+      const home = await submit(owner, '/portal/sign-in', { email: 'target@example.org', password: 'correct horse battery' });
+      assert.ok(home.url.endsWith('/portal'), 'the owner, elsewhere, is not locked out');
+    });
+
+    test('past the network\'s ceiling a sign-in finishes by an emailed link; a wrong password gets the same page', async () => {
+      await partner(app, 'nat@example.org');
+      const db = app.database.db;
+      const nat = '192.0.2.50';
+      for (let i = 0; i < 30; i++) await submit(new Browser(fromAddress(app.fetch, nat), ORIGIN), '/portal/sign-in', { email: `sprayed${i}@example.org`, password: 'guess guess guess' });
+      const b = new Browser(fromAddress(app.fetch, nat), ORIGIN);
+      const mailBefore = (await outbox(db, 'nat@example.org')).length;
+      const wrong = await submit(b, '/portal/sign-in', { email: 'nat@example.org', password: 'not the password' });
+      const right = await submit(b, '/portal/sign-in', { email: 'nat@example.org', password: 'correct horse battery' });
+      for (const p of [wrong, right]) {
+        assert.equal(p.status, 200);
+        assert.match(p.text, /If the email address and password are right, we have sent a link/);
+      }
+      assert.equal(wrong.text.replace(/name="_csrf" value="[^"]+"/g, ''), right.text.replace(/name="_csrf" value="[^"]+"/g, ''), 'the two answers are the same page');
+      const mail = await outbox(db, 'nat@example.org');
+      assert.equal(mail.length, mailBefore + 1, 'only the right password sent a link');
+      const link = /http:\/\/localhost:3000(\/portal\/sign-in\/continue\/\S+)/.exec(mail[0]!.body)![1]!;
+      const home = await b.get(link);
+      assert.ok(home.url.endsWith('/portal'), `the link signs in (${home.url})`);
+      assert.equal((await new Browser(app.fetch, ORIGIN).get(link)).status, 400, 'once');
     });
 
     test('a form posted without its CSRF token is refused', async () => {
@@ -414,8 +449,8 @@ for (const dialect of DIALECTS) {
       assert.match(page.text, /Password changed/);
       page = await submit(b, '/portal/sign-in', { email: 'reset@example.org', password: 'a new long passphrase' });
       assert.ok(page.url.endsWith('/portal'));
-      for (let i = 0; i < 5; i++) page = await submit(new Browser(app.fetch, ORIGIN), '/portal/sign-in', { email: 'first@example.org', password: 'not the password' });
-      assert.equal(page.status, 429);
+      for (let i = 0; i < 6; i++) page = await submit(new Browser(app.fetch, ORIGIN), '/portal/sign-in', { email: 'first@example.org', password: 'not the password' });
+      assert.equal(page.status, 429, 'the sixth failure from one address starts a wait');
     });
   });
 }

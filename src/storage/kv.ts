@@ -31,6 +31,13 @@ export async function kvPutIfAbsent<T>(db: Db, ns: string, key: string, value: T
   return (await kvGet<T>(db, ns, key)) ?? value;
 }
 
+/** Removes and returns an unexpired record: of requests at once, one gets it (single-use links). */
+export async function kvTake<T>(db: Db, ns: string, key: string): Promise<T | undefined> {
+  const row = await db.deleteFrom('kv').where('ns', '=', ns).where('key', '=', key).returning(['value', 'expires_at']).executeTakeFirst();
+  if (!row || (row.expires_at !== null && row.expires_at <= Date.now())) return undefined;
+  return JSON.parse(row.value) as T;
+}
+
 export async function kvDelete(db: Db, ns: string, key: string): Promise<void> {
   await db.deleteFrom('kv').where('ns', '=', ns).where('key', '=', key).execute();
 }

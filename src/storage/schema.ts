@@ -153,6 +153,8 @@ export interface AttemptCounterTable {
   /** Checks under way (lockout). */
   inflight: number;
   expires_at: number;
+  /** A pair that failed too often may not be checked again before this (storage/lockout.ts). */
+  not_before: number | null;
 }
 
 export interface ClientUserMetadataTable {

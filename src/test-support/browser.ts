@@ -82,3 +82,12 @@ export class Browser {
 
 /** The CSRF token of the first form on a page. */
 export const csrfOf = (p: Page) => /name="_csrf" value="([^"]+)"/.exec(p.text)?.[1] ?? '';
+
+/** A fetch whose requests come from `address` (X-Forwarded-For: the app must trust it, TRUST_PROXY=true). */
+export function fromAddress(fetchImpl: typeof fetch, address: string): typeof fetch {
+  return ((input: string | URL | Request, init?: RequestInit) => {
+    const headers = new Headers(init?.headers);
+    headers.set('x-forwarded-for', address);
+    return fetchImpl(input, { ...init, headers });
+  }) as typeof fetch;
+}

@@ -159,7 +159,7 @@ test('while password checks are saturated a sign-in is answered 503 busy, and le
     assert.match(page.text, /Too many people are signing in at this moment/);
     await Promise.all(flood);
     const counters = await app.database.db.selectFrom('attempt_counter').select(['key', 'inflight']).execute();
-    assert.ok(counters.length >= 2, 'the account and the address were checked');
+    assert.ok(counters.length >= 1, 'the pair of account and address was checked');
     for (const c of counters) assert.equal(Number(c.inflight), 0, c.key);
   } finally {
     await app.stop();

@@ -79,8 +79,10 @@ export async function loadJourney(deps: JourneyDeps, req: FastifyRequest<{ Param
 /** The step a journey needs next. */
 export function nextStep(j: Journey): 'sign-in' | 'otp' | 'prove-identity' | 'consent' | 'unsupported' {
   if (j.details.prompt.name === 'consent' && j.state.personId && j.state.credentials.length === 0) return 'consent';
-  if (!j.person || !j.state.credentials.includes('Cp')) return 'sign-in';
   const creds = j.state.credentials;
+  // A guarded sign-in (state.ts) goes to the security code whatever the password was and whatever the vector needs.
+  if (j.state.guarded && !creds.includes('Cd')) return 'otp';
+  if (!j.person || !creds.includes('Cp')) return 'sign-in';
   const credentialsMet = j.requested.filter((v) => v.credentials.every((c) => creds.includes(c)));
   if (credentialsMet.length === 0) {
     // Cd (registered device) is proven by the SMS passcode; Ck and Cm cannot be presented in these journeys.
@@ -93,7 +95,7 @@ export function nextStep(j: Journey): 'sign-in' | 'otp' | 'prove-identity' | 'co
 
 export async function goToNextStep(deps: JourneyDeps, j: Journey, reply: FastifyReply) {
   let step = nextStep(j);
-  if (step === 'otp' && j.person?.otp_disabled === 1) {
+  if (step === 'otp' && j.person?.otp_disabled === 1 && j.state.credentials.includes('Cp')) {
     // Test-data switch "OTP disabled": the device counts as proven without a code.
     j.state.credentials.push('Cd');
     step = nextStep(j);

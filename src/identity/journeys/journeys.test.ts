@@ -1,6 +1,6 @@
 /**
  * /authorize errors exactly as NHS login gives them, and the patient journeys (no JavaScript): SSO, decline,
- * uplift, registration, lockout. On both databases.
+ * uplift, registration (throttling: throttling.test.ts). On both databases.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -224,72 +224,6 @@ for (const dialect of DIALECTS) {
       await app.events.flush();
       const uplifts = await app.database.db.selectFrom('protocol_event').select('id').where('kind', '=', 'uplift').where('correlation_id', '=', base.split('/').at(-1)!).execute();
       assert.equal(uplifts.length, 0, 'no uplift happened');
-    });
-
-    test('repeated wrong passwords lock the account with a clear message', async () => {
-      const b = browser();
-      const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
-      let page = start;
-      for (let i = 0; i < 5; i++) page = await b.post(start.url, { email: 'testuserlive+1@demo.signin.nhs.uk', password: 'wrong' });
-      assert.equal(page.status, 429);
-      page = await b.post(start.url, { email: 'testuserlive+1@demo.signin.nhs.uk', password: 'Passw0rd$1' });
-      assert.equal(page.status, 429, 'still locked with the right password');
-      assert.match(page.text, /too many times/);
-    });
-
-    test('parallel wrong passwords get no more than five checks between them', async () => {
-      const b = browser();
-      const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
-      const pages = await Promise.all(Array.from({ length: 12 }, () => b.post(start.url, { email: 'testuserlive+21@demo.signin.nhs.uk', password: 'wrong' })));
-      assert.equal(pages.filter((p) => p.status === 401).length, 4, 'four failures that leave tries');
-      assert.equal(pages.filter((p) => p.status === 429).length, 8, 'the fifth locks, the rest are refused');
-      await app.events.flush();
-      const checked = await app.database.db.selectFrom('protocol_event').select('reason').where('correlation_id', '=', start.url.split('/').at(-2)!).execute();
-      assert.equal(checked.filter((e) => e.reason === 'wrong_password').length, 5, 'only five passwords were checked');
-      assert.equal(checked.filter((e) => e.reason === 'account_locked' || e.reason === 'account_busy').length, 7, 'the rest were refused unchecked');
-      const right = await b.post(start.url, { email: 'testuserlive+21@demo.signin.nhs.uk', password: 'Passw0rd$1' });
-      assert.equal(right.status, 429, 'the account stays locked');
-    });
-
-    test('people signing in to a shared test account at once never lock it: at worst one is asked to try again', async () => {
-      const journeys = await Promise.all(Array.from({ length: 8 }, () => browser().get(authorizationUrl(rp, { state: 's', nonce: 'n' }))));
-      const pages = await Promise.all(journeys.map((j, i) => browser().post(j.url, { email: 'testuserlive+19@demo.signin.nhs.uk', password: 'Passw0rd$1' }).then((p) => ({ p, i }))));
-      for (const { p } of pages) {
-        if (p.status === 429) assert.match(p.text, /signing in elsewhere at this moment/);
-        else assert.ok(p.url.endsWith('/otp') || p.status === 400, `${p.status} ${p.url}`);
-      }
-      const later = await login(app, rp, { email: 'testuserlive+19@demo.signin.nhs.uk' });
-      assert.ok(later.claims.sub, 'not locked afterwards');
-    });
-
-    test('repeated wrong security codes lock with a clear message, in parallel too', async () => {
-      const b = browser();
-      let page = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
-      page = await b.post(page.url, { email: 'testuserlive+22@demo.signin.nhs.uk', password: 'Passw0rd$1' });
-      assert.ok(page.url.endsWith('/otp'), page.url);
-      const otpUrl = page.url;
-      const first = await b.post(otpUrl, { otp: '000000' });
-      assert.equal(first.status, 401);
-      assert.match(first.text, /4 more tries/);
-      const pages = await Promise.all(Array.from({ length: 8 }, () => b.post(otpUrl, { otp: '000001' })));
-      assert.equal(pages.filter((p) => p.status === 401).length, 3);
-      assert.equal(pages.filter((p) => p.status === 429).length, 5);
-      await app.events.flush();
-      const checked = await app.database.db.selectFrom('protocol_event').select('reason').where('correlation_id', '=', otpUrl.split('/').at(-2)!).execute();
-      assert.equal(checked.filter((e) => e.reason === 'wrong_otp').length, 5, 'only five codes were checked');
-      const right = await b.post(otpUrl, { otp: '190696' });
-      assert.equal(right.status, 429, 'the right code is refused while locked');
-      assert.match(right.text, /wrong security code too many times/);
-    });
-
-    test('password spraying from one address is refused after 30 failures across accounts', async () => {
-      const b = browser();
-      const start = await b.get(authorizationUrl(rp, { state: 's', nonce: 'n' }));
-      let page = start;
-      for (let i = 0; i < 30; i++) page = await b.post(start.url, { email: `nobody${i}@example.org`, password: 'guess' });
-      page = await b.post(start.url, { email: 'testuserlive+4@demo.signin.nhs.uk', password: 'Passw0rd$1' });
-      assert.equal(page.status, 429);
-      assert.match(page.text, /too many failed sign-ins from your network/);
     });
   });
 }

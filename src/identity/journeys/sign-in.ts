@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { findPerson, findPersonByEmail } from '../../storage/index.ts';
 import { verifyPassword } from '../../security/passwords.ts';
-import { checkAttempt, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS } from './state.ts';
+import { ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, overCeiling, waitText } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
 import { isEmailAddress } from '../../security/email.ts';
 
@@ -37,40 +37,49 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     if (!password) errors.push(fieldError('password', 'Enter your password'));
     if (errors.length) return show(reply, j.base, allowRegistration, { errors, email }, 400);
 
-    const lockKey = `${deps.env.name}:password:${email}`;
-    const addressKey = `${deps.env.name}:address:${req.ip}`;
+    const env = deps.env.name;
     const clientId = j.details.params.client_id as string;
-    // Both checks begin before the password is verified (storage/lockout.ts), so parallel guesses cannot exceed
-    // the limits. The address counts wrong guesses only: an account that refused the check was not tried.
-    const fromAddress = await checkAttempt(deps.db, addressKey, MAX_FAILURES_PER_ADDRESS, async () => {
-      const byAccount = await checkAttempt(deps.db, lockKey, MAX_FAILURES, async () => {
-        const person = await findPersonByEmail(deps.db, deps.env.name, email);
-        const ok = (await verifyPassword(password, person?.password_hash)) && person !== undefined;
-        return { outcome: ok ? ('succeeded' as const) : ('failed' as const), value: { person, ok } };
-      });
-      return { outcome: !byAccount.refused && !byAccount.value.ok ? ('failed' as const) : ('released' as const), value: byAccount };
+    const shared = deps.people.shared[env]?.has(email) ?? false;
+    // Throttling (storage/lockout.ts): the pair of this account and this address waits after repeated failures; past
+    // the account's or the network's ceiling, the password's verdict is told only with the security code's. The
+    // published test accounts have no account ceiling: everybody uses them.
+    const accountKey = `${env}:password:${email}`;
+    const addressKey = `${env}:address:${req.ip}`;
+    const guarded = (await overCeiling(deps.db, addressKey, ADDRESS_CEILING)) || (!shared && (await overCeiling(deps.db, accountKey, ACCOUNT_CEILING)));
+    const checked = await checkPair(deps.db, `${accountKey}:${req.ip}`, async () => {
+      const person = await findPersonByEmail(deps.db, env, email);
+      const ok = (await verifyPassword(password, person?.password_hash)) && person !== undefined;
+      return { ok, value: { person, ok } };
     });
-    if (fromAddress.refused) {
-      deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: 'address_rate_limited', correlationId: j.uid });
-      return show(reply, j.base, allowRegistration, { errors: [fieldError('email', `There have been too many failed sign-ins from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email }, 429);
-    }
-    const attempt = fromAddress.value;
-    if (attempt.refused) {
-      const { locked } = attempt.refused;
-      deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: locked ? 'account_locked' : 'account_busy', correlationId: j.uid });
-      const text = locked ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.` : 'This account is signing in elsewhere at this moment. Try again in a few seconds.';
+    if (checked.refused) {
+      const refused = checked.refused;
+      const wait = refused.reason === 'wait';
+      deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'error', reason: wait ? 'throttled' : 'account_busy', correlationId: j.uid });
+      const text = wait
+        ? `You have entered your password incorrectly too many times. Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.`
+        : 'This account is signing in elsewhere at this moment. Try again in a few seconds.';
       return show(reply, j.base, allowRegistration, { errors: [fieldError('password', text)], email }, 429);
     }
-    const { person, ok } = attempt.value;
-    if (!person || !ok) {
-      const { left } = attempt;
-      deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
-      const text = left === 0
-        ? `You have entered your password incorrectly too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`
-        : `Your email address or password is incorrect. You have ${left} more ${left === 1 ? 'try' : 'tries'} of ${MAX_FAILURES}.`;
-      return show(reply, j.base, allowRegistration, { errors: [fieldError('email', text)], email }, left === 0 ? 429 : 401);
+    const { person, ok } = checked.value;
+    if (!ok) {
+      await countFailure(deps.db, addressKey);
+      if (!shared) await countFailure(deps.db, accountKey);
+      deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
     }
-    deps.events.record({ env: deps.env.name, clientId, kind: 'sign_in', outcome: 'ok', person: person.id, correlationId: j.uid, details: { level: person.proofing_level } });
+    if (guarded) {
+      // Right or wrong, the security code comes next and the answer comes after it: no verdict on the password alone.
+      j.state = ok ? { personId: person!.id, credentials: ['Cp'], guarded: { passwordOk: true, email } } : { credentials: [], guarded: { passwordOk: false, email } };
+      if (ok) deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'ok', person: person!.id, correlationId: j.uid, details: { level: person!.proofing_level, guarded: true } });
+      j.person = ok ? await findPerson(deps.db, env, person!.id) : undefined;
+      return goToNextStep(deps, j, reply);
+    }
+    if (!ok || !person) {
+      const text = checked.waitMs
+        ? `You have entered your password incorrectly too many times. Wait ${waitText(checked.waitMs)} before you try again.`
+        : `Your email address or password is incorrect. You have ${checked.left} more ${checked.left === 1 ? 'try' : 'tries'} before you must wait.`;
+      return show(reply, j.base, allowRegistration, { errors: [fieldError('email', text)], email }, checked.waitMs ? 429 : 401);
+    }
+    deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'ok', person: person.id, correlationId: j.uid, details: { level: person.proofing_level } });
     j.state = { personId: person.id, credentials: ['Cp'] };
     j.person = await findPerson(deps.db, deps.env.name, person.id);
     return goToNextStep(deps, j, reply);

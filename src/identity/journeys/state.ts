@@ -6,6 +6,11 @@ export interface JourneyState {
   credentials: string[];
   /** Set once the person has seen and answered the decline confirmation. */
   declining?: boolean;
+  /**
+   * Signing in while throttling guards the account or the network (storage/lockout.ts): the password's verdict is
+   * kept here, unseen, and told only together with the security code's. `email` is what was typed, for the next try.
+   */
+  guarded?: { passwordOk: boolean; email: string };
 }
 
 const JOURNEY_TTL = 60 * 60 * 1000;
@@ -22,7 +27,7 @@ export const journeyState = {
   },
 };
 
-export { checkAttempt, countRequest, LOCKOUT_MS, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS } from '../../storage/index.ts';
+export { ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, countRequest, FREE_FAILURES, LOCKOUT_MS, overCeiling, waitText } from '../../storage/index.ts';
 
 
 /**

@@ -32,12 +32,19 @@ export interface GpLinkage {
 export interface PeopleData {
   pds: Map<string, PdsRecord>;
   linkage: Map<string, GpLinkage>;
+  /**
+   * Per environment, the accounts of its published pack (lower-case emails). Their passwords and security codes are
+   * public, and every partner signs in with them: nobody's failures may lock one for anybody else.
+   */
+  shared: Record<string, Set<string>>;
 }
 
 export function loadPeopleData(): PeopleData {
   const pds = new Map(readCsv(path.join(DATA, 'integration-pds-patients.csv')).map((r) => [r.nhs_number!, r as unknown as PdsRecord]));
   const linkage = new Map(readCsv(path.join(DATA, 'integration-gp-linkage.csv')).map((r) => [r.nhs_number!, r as unknown as GpLinkage]));
-  return { pds, linkage };
+  const shared: Record<string, Set<string>> = {};
+  for (const env of ['sandpit', 'integration']) shared[env] = new Set(readCsv(path.join(DATA, seedFile(env)!)).map((r) => r.email!.toLowerCase()));
+  return { pds, linkage, shared };
 }
 
 /** A stable, opaque `sub` for a seeded account: the same on every install, distinct per environment. */

@@ -181,4 +181,11 @@ export const FROM_0011: Record<string, Migration> = {
       await db.schema.createIndex('outbox_due').on('outbox').column('next_attempt_at').where(sql.ref('sent_at'), 'is', null).execute();
     },
   },
+  '0023_attempt_not_before': {
+    async up(db: Kysely<any>) {
+      // Sign-in throttling per (account, address) makes the pair wait after repeated failures instead of locking the
+      // account for everybody (storage/lockout.ts).
+      await db.schema.alterTable('attempt_counter').addColumn('not_before', 'bigint').execute();
+    },
+  },
 };
