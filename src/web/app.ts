@@ -8,13 +8,14 @@ import type { Config } from '../config/index.ts';
 import { createEventSink, openDatabase, purgeExpired, type Database, type EventSink } from '../storage/index.ts';
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
-import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST } from './views.ts';
+import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST, STYLESHEET, STYLESHEET_PATH } from './views.ts';
 import { createMailer, deliverWebhooks, notifyDeps, partnersPerStage, purgeSessions, type Mailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
 import { CONFORMANCE_VIEWS, createRunScheduler, endAbandonedRuns, type RunScheduler } from '../conformance/index.ts';
 import { PasswordHashingBusy } from '../security/passwords.ts';
+import { inlineScriptHashes, registerSecurityHeaders } from './headers.ts';
 
 export interface App {
   fastify: FastifyInstance;
@@ -60,6 +61,8 @@ export async function buildApp(config: Config, options: { database?: Database } 
     return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
       .send(render('error.njk', { title: status === 500 ? 'Sorry, there is a problem with the service' : 'There is a problem with the request', message }));
   });
+  // First of the onRequest hooks: the environments' hook hands protocol requests to the engine after it.
+  registerSecurityHeaders(fastify, config, identity.environments, inlineScriptHashes(render('error.njk', { title: '', message: '' })));
   fastify.setNotFoundHandler((_req, reply) =>
     reply.code(404).type('text/html; charset=utf-8').send(render('error.njk', { title: 'Page not found', message: 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.' })),
   );
@@ -70,6 +73,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   await fastify.register(cookie);
   await fastify.register(fastifyStatic, { root: NHSUK_DIST, prefix: `${ASSET_PREFIX}/`, maxAge: '1d' });
   fastify.get(INIT_SCRIPT_PATH, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(INIT_SCRIPT));
+  fastify.get(STYLESHEET_PATH, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=86400').send(STYLESHEET));
   // Counted when the response finishes, so protocol requests handed to the engine (hijacked) count too.
   fastify.addHook('onRequest', async (req, reply) => {
     const url = req.url; // before the environment hook hands the request to the engine relative to its issuer
