@@ -1,6 +1,7 @@
 /** Composes the faces into one Fastify app: the environments, health and metrics. */
+import { hash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
@@ -19,6 +20,8 @@ import { inlineScriptHashes, registerSecurityHeaders } from './headers.ts';
 
 export interface App {
   fastify: FastifyInstance;
+  /** Serves /metrics alone; main.ts listens on METRICS_PORT with it when that is set. */
+  metricsServer: FastifyInstance;
   database: Database;
   identity: Identity;
   events: EventSink;
@@ -104,9 +107,9 @@ export async function buildApp(config: Config, options: { database?: Database } 
     }
   });
   // Partners per stage, read from the database (shared by every instance, so a gauge) at most every 10 s: the read
-  // loads every organisation, and /metrics is open to anyone who can reach it.
+  // loads every organisation. Every other series is this instance's own (each instance is scraped on its own).
   let stagesRead: { at: number; stages: ReturnType<typeof partnersPerStage> } | undefined;
-  fastify.get('/metrics', async (_req, reply) => {
+  const serveMetrics = async (_req: FastifyRequest, reply: FastifyReply) => {
     if (!stagesRead || Date.now() - stagesRead.at > STAGES_EVERY_MS) stagesRead = { at: Date.now(), stages: partnersPerStage(database.db) };
     const read = stagesRead;
     const stages = (await read.stages.catch((err: unknown) => {
@@ -114,7 +117,24 @@ export async function buildApp(config: Config, options: { database?: Database } 
       throw err;
     })).map(({ stage, count }) => ({ labels: { stage }, value: count }));
     return reply.type('text/plain; version=0.0.4').send(metrics.render([{ name: 'toolkit_partners', help: 'Partners by stage of the NHS login process.', values: stages }]));
+  };
+  // /metrics names every client with traffic: never open on the public port. Its own listener (METRICS_PORT, on
+  // 127.0.0.1 unless METRICS_HOST), and on the public port only with METRICS_TOKEN as a bearer token.
+  const metricsServer = Fastify({ loggerInstance: fastify.log });
+  metricsServer.setErrorHandler((err, req, reply) => {
+    req.log.error({ err }, 'metrics failed');
+    return reply.code(500).type('text/plain; charset=utf-8').send('metrics are unavailable (see the server log)\n');
   });
+  metricsServer.get('/metrics', serveMetrics);
+  const token = config.metrics.token;
+  if (token) {
+    const expected = hash('sha256', token, 'buffer');
+    fastify.get('/metrics', async (req, reply) => {
+      const sent = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (sent && timingSafeEqual(hash('sha256', sent, 'buffer'), expected)) return serveMetrics(req, reply);
+      return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').type('text/plain; charset=utf-8').send('/metrics needs Authorization: Bearer METRICS_TOKEN\n');
+    });
+  }
   fastify.get('/', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(render('home.njk', { title: 'NHS login integration toolkit', environments: config.environments })),
   );
@@ -138,6 +158,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
 
   return {
     fastify,
+    metricsServer,
     database,
     identity,
     events,
@@ -150,6 +171,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
       clearInterval(rotate);
       await conformance.idle();
       await fastify.close();
+      await metricsServer.close();
       await events.close();
       if (!options.database) await database.close();
     },
