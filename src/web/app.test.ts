@@ -50,7 +50,7 @@ for (const dialect of DIALECTS) {
       assert.match(text, /^# TYPE toolkit_http_requests_total counter$/m);
       assert.match(text, /^toolkit_logins_total\{env="sandpit",outcome="ok"\} 1$/m);
       assert.match(text, /^toolkit_tokens_issued_total\{env="sandpit",grant_type="authorization_code"\} 1$/m);
-      assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_request",env="sandpit",kind="token"\} 1$/m);
+      assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_client",env="sandpit",kind="token"\} 1$/m, 'a token request with no client authentication');
       assert.match(text, /^toolkit_http_requests_total\{env="sandpit",status="2xx"\} \d+$/m);
       assert.match(text, /^toolkit_http_requests_total\{env="sandpit",status="4xx"\} 1$/m, 'the refused token request, answered by the engine');
     });
@@ -64,7 +64,7 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(text, /made-up/, 'no series per made-up client id');
       assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_client",env="sandpit",kind="authorize"\} 5$/m, 'still counted, as errors');
       await app.events.flush();
-      const rows = await app.database.db.selectFrom('protocol_event').select(['client_id', 'details']).where('reason', 'like', 'invalid_client%').execute();
+      const rows = await app.database.db.selectFrom('protocol_event').select(['client_id', 'details']).where('kind', '=', 'authorize').where('reason', 'like', 'invalid_client%').execute();
       assert.equal(rows.length, 5);
       assert.ok(rows.every((r) => r.client_id === null), 'the client_id column names registered clients only');
       assert.deepEqual(rows.map((r) => (JSON.parse(r.details!) as { client_id?: string }).client_id).sort(), [0, 1, 2, 3, 4].map((i) => `made-up-${i}"x`));
@@ -97,7 +97,7 @@ for (const dialect of DIALECTS) {
       const rows = await app.database.db.selectFrom('protocol_event').select(['kind', 'outcome', 'reason']).where('env', '=', 'sandpit').execute();
       const kinds = new Set(rows.map((r) => r.kind));
       for (const k of ['authorize', 'sign_in', 'otp', 'consent', 'token']) assert.ok(kinds.has(k), k);
-      assert.ok(rows.some((r) => r.kind === 'token' && r.outcome === 'error' && /invalid_request/.test(r.reason ?? '')));
+      assert.ok(rows.some((r) => r.kind === 'token' && r.outcome === 'error' && /invalid_client/.test(r.reason ?? '')));
     });
   });
 }
