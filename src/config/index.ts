@@ -66,7 +66,9 @@ function parsePort(variable: string, raw: string | undefined): number | undefine
 /** METRICS_PORT, METRICS_HOST, METRICS_TOKEN (README "Configuration"). */
 function parseMetrics(env: Env, port: number): Config['metrics'] {
   const metricsPort = parsePort('METRICS_PORT', env.METRICS_PORT);
-  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port}): /metrics has a listener of its own`);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError('METRICS_PORT', `must differ from PORT (${port}): /metrics has a listener of its own`);
+  }
   const token = env.METRICS_TOKEN || undefined;
   // A bearer token on the public port: long enough that it cannot be guessed, and sendable in a header as it is.
   if (token !== undefined && !/^[\x21-\x7e]{32,}$/.test(token)) {
@@ -171,5 +173,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (!path.isAbsolute(chromiumPath)) throw new ConfigError('CHROMIUM_PATH', `must be an absolute path to a Chromium binary, got "${chromiumPath}"`);
   const chatWebhookUrl = env.CHAT_WEBHOOK_URL ? parseUrl('CHAT_WEBHOOK_URL', env.CHAT_WEBHOOK_URL).href : undefined;
   const metrics = parseMetrics(env, port);
-  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl, metrics };
+  const database = parseDatabase(env.DATABASE_URL, cwd);
+  return {
+    port, host, publicUrl: base, database, logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl, metrics,
+  };
 }

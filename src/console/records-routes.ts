@@ -28,7 +28,9 @@ export function registerRecordsRoutes(app: FastifyInstance, d: ConsoleDeps) {
     const [verdict, entries] = await Promise.all([verifyAudit(d.db), auditEntries(d.db)]);
     if (req.query.format === 'json') return reply.header('content-disposition', 'attachment; filename="audit.json"').send({ verdict, entries });
     if (req.query.format === 'csv') {
-      const csv = ['seq,at,actor,action,subject,details,prev_hash,hash', ...entries.map((e) => [e.seq, new Date(e.at).toISOString(), e.actor, e.action, e.subject, e.details, e.prev_hash, e.hash].map(csvCell).join(','))].join('\n');
+      const rows = entries.map((e) =>
+        [e.seq, new Date(e.at).toISOString(), e.actor, e.action, e.subject, e.details, e.prev_hash, e.hash].map(csvCell).join(','));
+      const csv = ['seq,at,actor,action,subject,details,prev_hash,hash', ...rows].join('\n');
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="audit.csv"').send(csv + '\n');
     }
     return page(d, reply, 'console/audit.njk', { title: 'Audit trail', team: t, csrf: t.csrf, verdict, entries });

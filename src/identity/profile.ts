@@ -159,7 +159,8 @@ function answerNoClientAuthentication(ctx: KoaContextWithOIDC) {
   const refused = ctx.state.oidcError as OidcError | undefined;
   if (ctx.status !== 400 || refused?.error !== 'invalid_request' || ctx.oidc.client || !params) return;
   if (['client_id', 'client_assertion', 'client_secret'].some((p) => params[p] !== undefined) || ctx.get('authorization')) return;
-  const body = { error: 'invalid_client', error_description: 'no client authentication mechanism provided: send client_assertion_type and client_assertion (private_key_jwt, RFC 7523)' };
+  const description = 'no client authentication mechanism provided: send client_assertion_type and client_assertion (RFC 7523)';
+  const body = { error: 'invalid_client', error_description: description };
   ctx.status = 401;
   ctx.body = body;
   ctx.state.oidcError = body;

@@ -232,7 +232,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       const now = Math.floor(Date.now() / 1000);
       const { iat, exp } = claims as { iat?: number; exp: number };
       if (iat !== undefined && iat > now + CLOCK_TOLERANCE_S) {
-        throw new errors.InvalidClientAuth(`client assertion iat is ${iat - now} s ahead of this server's clock (at most ${CLOCK_TOLERANCE_S} s allowed)`);
+        throw new errors.InvalidClientAuth(`client assertion iat is ${iat - now} s ahead of our clock (at most ${CLOCK_TOLERANCE_S} s)`);
       }
       // Counted from iat (which is at most the tolerance ahead), or from now when the assertion has none.
       if (exp - (iat ?? now) > MAX_ASSERTION_LIFETIME_S) {

@@ -38,7 +38,8 @@ async function watchContentSecurityPolicy(context: BrowserContext) {
   await context.exposeBinding('reportCspViolation', ({ page }, text: string) => { seen.push(`${page.url()}: ${text}`); });
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      (globalThis as unknown as { reportCspViolation(t: string): void }).reportCspViolation(`${e.effectiveDirective} refused ${e.blockedURI || 'inline'}`);
+      const report = (globalThis as unknown as { reportCspViolation(t: string): void }).reportCspViolation;
+      report(`${e.effectiveDirective} refused ${e.blockedURI || 'inline'}`);
     });
   });
   context.on('console', (m) => {

@@ -132,7 +132,8 @@ export async function buildApp(config: Config, options: { database?: Database } 
     fastify.get('/metrics', async (req, reply) => {
       const sent = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
       if (sent && timingSafeEqual(hash('sha256', sent, 'buffer'), expected)) return serveMetrics(req, reply);
-      return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').type('text/plain; charset=utf-8').send('/metrics needs Authorization: Bearer METRICS_TOKEN\n');
+      return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').type('text/plain; charset=utf-8')
+        .send('/metrics needs Authorization: Bearer METRICS_TOKEN\n');
     });
   }
   fastify.get('/', async (_req, reply) =>
