@@ -97,6 +97,9 @@ for (const dialect of DIALECTS) {
       await clickToNextPage(page, page.locator('#nhs-login'));
       const problems: Record<string, string[]> = {};
       problems['sign-in'] = await accessibilityProblems(page);
+      await clickToNextPage(page, page.locator('a:has-text("Create your NHS login")'));
+      problems.register = await accessibilityProblems(page);
+      await page.goBack();
       await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       problems['sign-in with errors'] = await accessibilityProblems(page);
       await page.fill('#email', 'testuserlive+5@demo.signin.nhs.uk');
