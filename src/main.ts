@@ -15,6 +15,7 @@ try {
 
 const app = await buildApp(config);
 await app.fastify.listen({ port: config.port, host: config.host });
+if (config.metrics.port !== undefined) await app.metricsServer.listen({ port: config.metrics.port, host: config.metrics.host });
 for (const e of config.environments) app.fastify.log.info(`${e.name}: ${e.issuer}/.well-known/openid-configuration`);
 
 /** How long a stopping instance keeps serving, with /readyz at 503, so that a load balancer moves its traffic away. */

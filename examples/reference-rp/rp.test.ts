@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { accessibilityProblems, freePort, clickToNextPage, launchChromium, localContext } from '../../src/test-support/chromium.ts';
+import { accessibilityProblems, freePort, clickToNextPage, cspViolations, launchChromium, localContext } from '../../src/test-support/chromium.ts';
 import { DIALECTS, startListeningApp, type TestApp } from '../../src/test-support/harness.ts';
 import { registerClient } from '../../src/identity/index.ts';
 import { createReferenceRp } from './rp.ts';
@@ -66,6 +66,7 @@ for (const dialect of DIALECTS) {
       await clickToNextPage(page, page.locator('#nhs-login'));
       await page.waitForURL(`${rpUrl}/`);
       assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/, 'signed in again without any NHS login page');
+      assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
       await context.close();
     });
 
@@ -85,6 +86,7 @@ for (const dialect of DIALECTS) {
       assert.equal(await page.locator('#vot').count(), 0, 'signed out after 31 idle minutes');
       assert.ok(await page.locator('#nhs-login').isVisible());
       clockOffset = 0;
+      assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
       await context.close();
     });
 
@@ -95,6 +97,9 @@ for (const dialect of DIALECTS) {
       await clickToNextPage(page, page.locator('#nhs-login'));
       const problems: Record<string, string[]> = {};
       problems['sign-in'] = await accessibilityProblems(page);
+      await clickToNextPage(page, page.locator('a:has-text("Create your NHS login")'));
+      problems.register = await accessibilityProblems(page);
+      await page.goBack();
       await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       problems['sign-in with errors'] = await accessibilityProblems(page);
       await page.fill('#email', 'testuserlive+5@demo.signin.nhs.uk');
@@ -106,6 +111,7 @@ for (const dialect of DIALECTS) {
       problems.consent = await accessibilityProblems(page);
       await clickToNextPage(page, page.locator('button:has-text("I do not agree")'));
       problems.decline = await accessibilityProblems(page);
+      assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
       await context.close();
       assert.deepEqual(Object.fromEntries(Object.entries(problems).filter(([, v]) => v.length)), {});
     });
@@ -122,6 +128,7 @@ for (const dialect of DIALECTS) {
       await page.waitForURL(`${rpUrl}/**`);
       assert.equal(await page.locator('h1').innerText(), 'You cannot continue without sharing your information');
       assert.ok(await page.locator('a[href="tel:111"]').count());
+      assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
       await context.close();
     });
 
@@ -139,6 +146,7 @@ for (const dialect of DIALECTS) {
       await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       await page.waitForURL(`${rpUrl}/`);
       assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/);
+      assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
       await context.close();
     });
   });

@@ -32,6 +32,10 @@ test('bad values are refused with the variable named', () => {
     [{ TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
     [{ TRUST_PROXY: '0' }, 'TRUST_PROXY'],
     [{ TRUST_PROXY: '10.0.0.1, proxy.example.org' }, 'TRUST_PROXY'],
+    [{ METRICS_PORT: 'nine' }, 'METRICS_PORT'],
+    [{ PORT: '8080', METRICS_PORT: '8080' }, 'METRICS_PORT'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ METRICS_TOKEN: 'thirty-two characters but spaces in it' }, 'METRICS_TOKEN'],
   ];
   for (const [env, variable] of bad) {
     assert.throws(() => loadConfig(env), (e: ConfigError) => e instanceof ConfigError && e.variable === variable, variable);
@@ -43,4 +47,10 @@ test('TRUST_PROXY: off by default; true or a list of proxies; a hop count is ref
   assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
   assert.throws(() => loadConfig({ TRUST_PROXY: '2' }), (e: ConfigError) => e.variable === 'TRUST_PROXY' && /cannot check that requests come through your proxy/.test(e.message));
   assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1' }).trustProxy, ['10.0.0.0/8', '::1']);
+});
+
+test('metrics: no listener and no token by default; a listener on 127.0.0.1 unless METRICS_HOST', () => {
+  assert.deepEqual(loadConfig({}).metrics, { port: undefined, host: '127.0.0.1', token: undefined });
+  assert.deepEqual(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics, { port: 9464, host: '0.0.0.0', token: undefined });
+  assert.equal(loadConfig({ METRICS_TOKEN: 'f'.repeat(64) }).metrics.token, 'f'.repeat(64));
 });

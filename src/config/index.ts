@@ -39,6 +39,11 @@ export interface Config {
   chromiumPath: string;
   /** A Slack-compatible webhook for the team's notifications (optional). */
   chatWebhookUrl: string | undefined;
+  /**
+   * Prometheus `/metrics`, never open on the public port: its own listener when `port` is set, and on the public
+   * port only for a request bearing `token`.
+   */
+  metrics: { port: number | undefined; host: string; token: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -52,12 +57,24 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 3000;
-  if (!/^\d+$/.test(raw)) throw new ConfigError('PORT', `must be a whole number from 0 to 65535, got "${raw}"`);
-  const port = Number(raw);
-  if (port > 65535) throw new ConfigError('PORT', `must be a whole number from 0 to 65535, got "${raw}"`);
-  return port;
+function parsePort(variable: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new ConfigError(variable, `must be a whole number from 0 to 65535, got "${raw}"`);
+  return Number(raw);
+}
+
+/** METRICS_PORT, METRICS_HOST, METRICS_TOKEN (README "Configuration"). */
+function parseMetrics(env: Env, port: number): Config['metrics'] {
+  const metricsPort = parsePort('METRICS_PORT', env.METRICS_PORT);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError('METRICS_PORT', `must differ from PORT (${port}): /metrics has a listener of its own`);
+  }
+  const token = env.METRICS_TOKEN || undefined;
+  // A bearer token on the public port: long enough that it cannot be guessed, and sendable in a header as it is.
+  if (token !== undefined && !/^[\x21-\x7e]{32,}$/.test(token)) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 32 characters without spaces, e.g. the output of openssl rand -hex 32');
+  }
+  return { port: metricsPort, host: env.METRICS_HOST || '127.0.0.1', token };
 }
 
 function parseUrl(variable: string, raw: string): URL {
@@ -114,7 +131,7 @@ function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
-  const port = parsePort(env.PORT);
+  const port = parsePort('PORT', env.PORT) ?? 3000;
   const host = env.HOST || '127.0.0.1';
   const publicUrl = parseUrl('PUBLIC_URL', env.PUBLIC_URL || `http://localhost:${port}`);
   if (publicUrl.pathname !== '/' && publicUrl.pathname !== '') {
@@ -155,5 +172,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const chromiumPath = env.CHROMIUM_PATH || '/usr/bin/chromium';
   if (!path.isAbsolute(chromiumPath)) throw new ConfigError('CHROMIUM_PATH', `must be an absolute path to a Chromium binary, got "${chromiumPath}"`);
   const chatWebhookUrl = env.CHAT_WEBHOOK_URL ? parseUrl('CHAT_WEBHOOK_URL', env.CHAT_WEBHOOK_URL).href : undefined;
-  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl };
+  const metrics = parseMetrics(env, port);
+  const database = parseDatabase(env.DATABASE_URL, cwd);
+  return {
+    port, host, publicUrl: base, database, logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl, metrics,
+  };
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import type { Browser } from 'playwright-core';
 import { startListeningApp, type TestApp } from '../test-support/harness.ts';
-import { accessibilityProblems, clickToNextPage, launchChromium, localContext } from '../test-support/chromium.ts';
+import { accessibilityProblems, clickToNextPage, cspViolations, launchChromium, localContext } from '../test-support/chromium.ts';
 import { createTeamAdmin } from '../onboarding/index.ts';
 
 let app: TestApp & { origin: string };
@@ -37,11 +37,14 @@ test('a team admin sets up, signs in with TOTP, and every console page passes ax
   await clickToNextPage(page, page.locator('button:has-text("Sign in")'));
   assert.equal(await page.locator('h1').innerText(), 'Partners');
   problems.pipeline = await accessibilityProblems(page);
+  const tops = await page.locator('#board [data-stage]').evaluateAll((cols) => cols.map((c) => c.getBoundingClientRect().top));
+  assert.ok(tops.length === 5 && tops.every((t) => t === tops[0]), `the board's five stages side by side (its stylesheet applies): ${tops}`);
   for (const path of ['/console/audit', '/console/outbox']) {
     await page.goto(`${origin}${path}`);
     problems[path] = await accessibilityProblems(page);
   }
   assert.deepEqual(Object.fromEntries(Object.entries(problems).filter(([, v]) => v.length)), {});
+  assert.deepEqual(cspViolations(page.context()), [], 'the pages keep to their Content Security Policy');
 });
 
 test('a delivery manager takes a partner from application to live, gate by gate, in the console', async (t) => {
@@ -114,6 +117,7 @@ test('a delivery manager takes a partner from application to live, gate by gate,
   const rpUrl = `https://localhost:${rpPort}`;
   const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
   const integrationClient = await registerClient(db, { env: 'integration', organisationId: org, name: 'Gateway', redirectUris: [`${rpUrl}/callback`], scopes: ['openid', 'profile', 'email'], vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
+  let runId = '';
   const rp = await createReferenceRp({ issuer: `${origin}/integration`, clientId: integrationClient.clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope: 'openid profile email', vtr: ['P9.Cp.Cd'], allowHttp: true,
     https: { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) } });
   await rp.listen({ port: rpPort, host: '127.0.0.1' });
@@ -121,6 +125,7 @@ test('a delivery manager takes a partner from application to live, gate by gate,
     const deps = { config: app.config, db, events: app.events };
     const started = Date.now();
     const run = await createRun(deps, { env: 'integration', clientId: integrationClient.clientId, organisationId: org, startUrl: rpUrl, createdBy: 'lead@gateway.example' });
+    runId = run;
     assert.equal(await executeRun(deps, run), 'passed');
     t.diagnostic(`integration conformance run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } finally {
@@ -139,5 +144,9 @@ test('a delivery manager takes a partner from application to live, gate by gate,
   problems.metrics = await accessibilityProblems(page);
   await page.goto(`${origin}/console/partners/${org}`);
   assert.match(await page.locator('#history').innerText(), /gate\.go_live\.approve[\s\S]*gate\.integration\.approve[\s\S]*gate\.application\.approve/);
+  await page.goto(`${origin}/console/conformance/${runId}`);
+  assert.match(await page.locator('h1').innerText(), /Conformance run/);
+  problems['conformance run'] = await accessibilityProblems(page);
   assert.deepEqual(Object.fromEntries(Object.entries(problems).filter(([, v]) => v.length)), {});
+  assert.deepEqual(cspViolations(page.context()), [], 'the pages keep to their Content Security Policy');
 });

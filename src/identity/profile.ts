@@ -116,6 +116,7 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
     }
     await next();
     const route = ctx.oidc?.route;
+    if (route === 'token') answerNoClientAuthentication(ctx);
     if (route === 'userinfo' && ctx.status === 200 && (ctx.oidc.client as unknown as { nhs_status?: string } | undefined)?.nhs_status === 'suspended') {
       // A suspended client's tokens stop working at once, not only when they expire. The engine has just read
       // the client for this token; its claims are replaced before anything is sent.
@@ -159,6 +160,22 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
       recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined, clientId);
     }
   };
+}
+
+/**
+ * RFC 6749 §5.2: a token request that authenticates no client at all (no client_id, client_assertion, client_secret
+ * or Authorization header) is `invalid_client`, 401, where the engine answers `invalid_request`, 400.
+ */
+function answerNoClientAuthentication(ctx: KoaContextWithOIDC) {
+  const params = ctx.oidc.params;
+  const refused = ctx.state.oidcError as OidcError | undefined;
+  if (ctx.status !== 400 || refused?.error !== 'invalid_request' || ctx.oidc.client || !params) return;
+  if (['client_id', 'client_assertion', 'client_secret'].some((p) => params[p] !== undefined) || ctx.get('authorization')) return;
+  const description = 'no client authentication mechanism provided: send client_assertion_type and client_assertion (RFC 7523)';
+  const body = { error: 'invalid_client', error_description: description };
+  ctx.status = 401;
+  ctx.body = body;
+  ctx.state.oidcError = body;
 }
 
 /** Removes the engine's RFC 9207 `iss` from a redirect back to the relying party, as NHS login sends none. */

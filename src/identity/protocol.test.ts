@@ -202,6 +202,54 @@ for (const dialect of DIALECTS) {
       assert.match(String(unsupported.body.error), /unsupported_grant_type|unauthorized_client/);
     });
 
+    test('a client assertion is fresh: iat at most 5 s ahead, exp at most 5 minutes after iat (or now)', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const refused: [string, { iat?: number | null; exp?: number }, RegExp][] = [
+        ['iat an hour ahead', { iat: now + 3600, exp: now + 3660 }, /iat is 36\d\d s ahead/],
+        ['exp ten years ahead', { exp: now + 10 * 365 * 86400 }, /must expire within 300 s/],
+        ['a lifetime of 301 s', { exp: now + 301 }, /exp is 301 s after iat/],
+        ['no iat and exp 10 minutes ahead', { iat: null, exp: now + 600 }, /there is no iat/],
+        ['iat a day ago', { iat: now - 86400, exp: now + 60 }, /must expire within 300 s/],
+      ];
+      for (const [name, claims, detail] of refused) {
+        const res = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion({ ...claims, jti: `fresh-${name}` }) });
+        assert.equal(res.status, 401, name);
+        assert.equal(res.body.error, 'invalid_client', name);
+      }
+      await app.events.flush();
+      const rows = await app.database.db.selectFrom('protocol_event').select(['reason', 'details']).where('client_id', '=', rp.client.clientId).where('kind', '=', 'token').execute();
+      for (const [name, , detail] of refused) {
+        const row = rows.find((r) => detail.test((JSON.parse(r.details!) as { detail?: string }).detail ?? ''));
+        assert.ok(row, `${name}: the reason is in the partner's own record`);
+        assert.match(row.reason ?? '', /^invalid_client/, name);
+      }
+      const accepted: [string, { iat?: number | null; exp?: number }][] = [
+        ['iat 3 s ahead (clock skew)', { iat: now + 3, exp: now + 60 }],
+        ['a lifetime of 300 s', { exp: now + 300 }],
+        ['no iat, exp a minute ahead', { iat: null, exp: now + 60 }],
+      ];
+      for (const [name, claims] of accepted) {
+        const res = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion({ ...claims, jti: `fresh-${name}` }) });
+        assert.equal(res.body.error, 'invalid_grant', `${name}: past client authentication, to the made-up code`);
+      }
+    });
+
+    test('a token request with no client authentication at all is invalid_client, 401 (RFC 6749 §5.2), and recorded', async () => {
+      const forms: Record<string, string>[] = [{ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion_type: '' }, { grant_type: 'authorization_code', code: 'x' }];
+      for (const form of forms) {
+        const res = await tokenRequest(app, rp, form);
+        assert.equal(res.status, 401, JSON.stringify(form));
+        assert.equal(res.body.error, 'invalid_client');
+        assert.equal(res.headers.get('cache-control'), 'no-store');
+      }
+      await app.events.flush();
+      const rows = await app.database.db.selectFrom('protocol_event').select(['details']).where('kind', '=', 'token').where('reason', 'like', 'invalid_client: no client authentication mechanism provided%').execute();
+      assert.equal(rows.length, 2, 'both refusals are in the protocol record as invalid_client');
+      assert.ok(rows.every((r) => (JSON.parse(r.details!) as { status: number }).status === 401));
+      const malformed = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', client_assertion: 'not-a-jwt' });
+      assert.equal(malformed.body.error, 'invalid_request', 'an attempt at client authentication that cannot be read stays invalid_request');
+    });
+
     test('userinfo refuses a tampered or foreign access token', async () => {
       const r = await login(app, rp, {});
       const [h, p] = r.tokens.access_token.split('.');

@@ -33,6 +33,18 @@ export const TTL = {
   Grant: 30 * 24 * 3600,
 };
 
+/** How far the engine lets a relying party's clock be from ours, for the JWTs it sends (client assertions). */
+export const CLOCK_TOLERANCE_S = 5;
+/**
+ * The longest life of a client assertion. RFC 7523 §3: the server may refuse an `exp` unreasonably far in the
+ * future (and an `iat` unreasonably far in the past). NHS login's interface spec (Token Request) defers to RFC 7523
+ * and names no bound for the client assertion; for its other client-signed assertion, `asserted_login_identity`, it
+ * requires an `exp` at most 60 seconds ahead. An assertion is made for one request, so 5 minutes leaves any client
+ * library room (openid-client makes them for 60 s) while one dated an hour ahead or valid for ten years is refused,
+ * and its single-use marker (kept until `exp`) no longer lives for years.
+ */
+export const MAX_ASSERTION_LIFETIME_S = 300;
+
 /** Parameters NHS login does not support; refused rather than silently honoured. */
 const UNSUPPORTED_PARAMS = ['max_age', 'ui_locales', 'id_token_hint', 'login_hint', 'acr_values', 'request', 'request_uri', 'claims'];
 
@@ -197,7 +209,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     expiresWithSession: async () => false,
     rotateRefreshToken: true,
     conformIdTokenClaims: false,
-    clockTolerance: 5,
+    clockTolerance: CLOCK_TOLERANCE_S,
     ttl: TTL,
     // RFC 7523 §3 as profiled by NHS login: iss = sub = client_id, aud = the token endpoint URL.
     async assertJwtClientAuthClaimsAndHeader(ctx, claims) {
@@ -214,6 +226,18 @@ export function createProvider(deps: ProviderDeps): Provider {
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       if (!aud.includes(tokenEndpoint)) {
         throw new errors.InvalidClientAuth(`client assertion aud was ${JSON.stringify(claims.aud)}, expected the token endpoint ${tokenEndpoint}`);
+      }
+      // The engine has checked exp (and iat, nbf) are numbers and exp has not passed; it checks iat only when exp is
+      // absent, so an assertion dated in the future, or valid for years, got through (RFC 7523 §3, see above).
+      const now = Math.floor(Date.now() / 1000);
+      const { iat, exp } = claims as { iat?: number; exp: number };
+      if (iat !== undefined && iat > now + CLOCK_TOLERANCE_S) {
+        throw new errors.InvalidClientAuth(`client assertion iat is ${iat - now} s ahead of our clock (at most ${CLOCK_TOLERANCE_S} s)`);
+      }
+      // Counted from iat (which is at most the tolerance ahead), or from now when the assertion has none.
+      if (exp - (iat ?? now) > MAX_ASSERTION_LIFETIME_S) {
+        const life = iat !== undefined ? `exp is ${exp - iat} s after iat` : `exp is ${exp - now} s from now and there is no iat`;
+        throw new errors.InvalidClientAuth(`client assertion must expire within ${MAX_ASSERTION_LIFETIME_S} s of being issued: ${life}`);
       }
     },
     async findAccount(ctx, sub, token) {

@@ -3,7 +3,7 @@
  * discovery document, scope table, vectors, lifetimes), so the published reference cannot drift from it.
  */
 import { CLAIMS_BY_SCOPE, SCOPE_DESCRIPTIONS, SCOPE_LEVELS } from './claims.ts';
-import { TTL } from './provider.ts';
+import { CLOCK_TOLERANCE_S, MAX_ASSERTION_LIFETIME_S, TTL } from './provider.ts';
 import { DEFAULT_VTR, SUPPORTED_VECTORS } from './vectors.ts';
 
 export const ERROR_CODES: { where: string; code: string; when: string }[] = [
@@ -14,7 +14,12 @@ export const ERROR_CODES: { where: string; code: string; when: string }[] = [
   { where: '/authorize (redirect)', code: 'unauthorized_client', when: 'the client is suspended' },
   { where: '/authorize (redirect)', code: 'sso_login_required', when: 'prompt=none without an NHS login session meeting the vtr' },
   { where: '/authorize (redirect)', code: 'access_denied (ConsentNotGiven)', when: 'the user declined to share their information' },
-  { where: '/token', code: 'invalid_client', when: 'client assertion missing, wrong alg (not RS512), wrong aud, iss or sub, expired, replayed jti, bad signature' },
+  {
+    where: '/token',
+    code: 'invalid_client',
+    when: 'no client authentication (401); a client assertion with the wrong alg (not RS512), aud, iss or sub, expired, '
+      + `iat more than ${CLOCK_TOLERANCE_S} s ahead, exp more than ${MAX_ASSERTION_LIFETIME_S} s after iat, a replayed jti or a bad signature`,
+  },
   { where: '/token', code: 'invalid_grant', when: 'code unknown, expired, replayed (its tokens are then revoked) or redirect_uri mismatch; bad refresh token' },
   { where: '/token', code: 'invalid_scope', when: 'a refresh that widens the scope' },
   { where: '/token', code: 'unsupported_grant_type, unauthorized_client', when: 'grant types other than authorization_code and refresh_token' },
@@ -41,6 +46,11 @@ export function interfaceFacts() {
       { what: 'Access token', seconds: TTL.AccessToken, note: 'RS512 JWT; expires_in in the token response' },
       { what: 'Refresh token', seconds: TTL.RefreshToken, note: 'a refresh may narrow scope, never widen it' },
       { what: 'NHS login session', seconds: TTL.Session, note: 'single sign-on between services' },
+      {
+        what: 'Client assertion (yours)',
+        seconds: MAX_ASSERTION_LIFETIME_S,
+        note: `the most exp may be after iat (or now, without iat); iat at most ${CLOCK_TOLERANCE_S} s ahead of our clock; jti single use`,
+      },
     ],
     errors: ERROR_CODES,
     scopes: scopeTable(),

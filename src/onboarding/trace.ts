@@ -22,6 +22,12 @@ const FIXES: { test: RegExp; fix: string; reference: string; section: string }[]
   { test: /aud was/, fix: 'Set the client assertion\'s aud to the token endpoint URL exactly (openid-client: use modifyAssertion).', reference: 'Client assertion (RFC 7523 as profiled by NHS login)', section: 'errors' },
   { test: /only be used once/, fix: 'Use a fresh random jti in every client assertion.', reference: 'Client assertion: jti single use', section: 'errors' },
   { test: /sub \(JWT subject\)|iss \(JWT issuer\)/, fix: 'Set both iss and sub of the client assertion to your client_id.', reference: 'Client assertion: iss = sub = client_id', section: 'errors' },
+  {
+    test: /client assertion iat is|must expire within/,
+    fix: 'Make a fresh client assertion for each token request: iat now (check your server clock), exp at most 5 minutes later.',
+    reference: 'Lifetimes: client assertion',
+    section: 'lifetimes',
+  },
   { test: /"exp" claim|expired|expiration/, fix: 'The assertion has expired: give it an exp shortly after now, and check your server clock.', reference: 'Client assertion: exp', section: 'errors' },
   { test: /alg mismatch/, fix: 'Sign the client assertion with RS512 (not RS256, PS*, HS* or none).', reference: 'Client authentication: private_key_jwt, RS512', section: 'endpoints' },
   { test: /signature|no applicable key|matching key/, fix: 'The assertion was not signed by the key registered for this client: sign with its private key (and its kid).', reference: 'Client keys', section: 'endpoints' },

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { accessibilityProblems, freePort, clickToNextPage, launchChromium, localContext } from '../test-support/chromium.ts';
+import { accessibilityProblems, freePort, clickToNextPage, cspViolations, launchChromium, localContext } from '../test-support/chromium.ts';
 import { DIALECTS, startListeningApp, type TestApp } from '../test-support/harness.ts';
 import { outbox } from '../onboarding/index.ts';
 import { createReferenceRp } from '../../examples/reference-rp/rp.ts';
@@ -118,6 +118,9 @@ for (const dialect of DIALECTS) {
           problems[path] = await accessibilityProblems(page);
         }
         assert.deepEqual(Object.fromEntries(Object.entries(problems).filter(([, v]) => v.length)), {});
+        // The key generation page, the journey (whose consent form post is redirected to the relying party) and
+        // the portal's pages.
+        assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
       } finally {
         await rp.close();
         await context.close();
@@ -161,6 +164,7 @@ for (const dialect of DIALECTS) {
         await clickToNextPage(page, page.locator('button:has-text("Create test user")'));
         assert.equal(await page.locator('#test-users tbody tr').count(), 1);
         assert.deepEqual(await emptySubmission(page, `${orgBase}/test-users`, 'Create test user'), ['You already have a test user for that PDS record: change it below']);
+        assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
       } finally {
         await context.close();
       }

@@ -17,8 +17,11 @@ export interface TestRp {
   issuer: string;
   tokenEndpoint: string;
   config: oidc.Configuration;
-  /** Signs a client assertion, with optional changes to test the token endpoint's checks. */
-  assertion(changes?: { aud?: string; iss?: string; sub?: string; exp?: number; jti?: string; alg?: 'RS512' | 'RS256' | 'PS512' | 'HS512' | 'none'; otherKey?: boolean }): Promise<string>;
+  /** Signs a client assertion, with optional changes to test the token endpoint's checks (`iat: null` leaves it out). */
+  assertion(changes?: {
+    aud?: string; iss?: string; sub?: string; exp?: number; iat?: number | null; jti?: string;
+    alg?: 'RS512' | 'RS256' | 'PS512' | 'HS512' | 'none'; otherKey?: boolean;
+  }): Promise<string>;
 }
 
 export async function createRp(app: TestApp, env: EnvironmentName, reg: Partial<ClientRegistration> = {}): Promise<TestRp> {
@@ -58,7 +61,10 @@ export async function createRp(app: TestApp, env: EnvironmentName, reg: Partial<
     async assertion(c = {}) {
       const alg = c.alg ?? 'RS512';
       const now = Math.floor(Date.now() / 1000);
-      const claims = { iss: c.iss ?? client.clientId, sub: c.sub ?? client.clientId, aud: c.aud ?? tokenEndpoint, iat: now, exp: c.exp ?? now + 60, jti: c.jti ?? randomBytes(12).toString('hex') };
+      const claims = {
+        iss: c.iss ?? client.clientId, sub: c.sub ?? client.clientId, aud: c.aud ?? tokenEndpoint,
+        iat: c.iat === null ? undefined : (c.iat ?? now), exp: c.exp ?? now + 60, jti: c.jti ?? randomBytes(12).toString('hex'),
+      };
       if (alg === 'none') {
         const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
         return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
@@ -70,15 +76,7 @@ export async function createRp(app: TestApp, env: EnvironmentName, reg: Partial<
         : alg === 'HS512' ? new TextEncoder().encode(client.clientId.repeat(4))
         : alg === 'RS512' ? privateKey
         : await importPKCS8(await exportPKCS8(privateKey), alg);
-      return new SignJWT({})
-        .setProtectedHeader({ alg, kid })
-        .setIssuer(c.iss ?? client.clientId)
-        .setSubject(c.sub ?? client.clientId)
-        .setAudience(c.aud ?? tokenEndpoint)
-        .setIssuedAt(now)
-        .setExpirationTime(c.exp ?? now + 60)
-        .setJti(c.jti ?? randomBytes(12).toString('hex'))
-        .sign(key);
+      return new SignJWT(claims).setProtectedHeader({ alg, kid }).sign(key);
     },
   };
 }

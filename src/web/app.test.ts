@@ -46,11 +46,11 @@ for (const dialect of DIALECTS) {
       const rp = await createRp(app, 'sandpit');
       await login(app, rp, {});
       await app.fetch(rp.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=x' });
-      const text = await (await app.fetch('http://localhost:3000/metrics')).text();
+      const text = (await app.metricsServer.inject('/metrics')).body;
       assert.match(text, /^# TYPE toolkit_http_requests_total counter$/m);
       assert.match(text, /^toolkit_logins_total\{env="sandpit",outcome="ok"\} 1$/m);
       assert.match(text, /^toolkit_tokens_issued_total\{env="sandpit",grant_type="authorization_code"\} 1$/m);
-      assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_request",env="sandpit",kind="token"\} 1$/m);
+      assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_client",env="sandpit",kind="token"\} 1$/m, 'a token request with no client authentication');
       assert.match(text, /^toolkit_http_requests_total\{env="sandpit",status="2xx"\} \d+$/m);
       assert.match(text, /^toolkit_http_requests_total\{env="sandpit",status="4xx"\} 1$/m, 'the refused token request, answered by the engine');
     });
@@ -60,11 +60,11 @@ for (const dialect of DIALECTS) {
         const res = await app.fetch(`http://localhost:3000/sandpit/authorize?client_id=made-up-${i}%22x&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s&nonce=n`);
         assert.equal(res.status, 400);
       }
-      const text = await (await app.fetch('http://localhost:3000/metrics')).text();
+      const text = (await app.metricsServer.inject('/metrics')).body;
       assert.doesNotMatch(text, /made-up/, 'no series per made-up client id');
       assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_client",env="sandpit",kind="authorize"\} 5$/m, 'still counted, as errors');
       await app.events.flush();
-      const rows = await app.database.db.selectFrom('protocol_event').select(['client_id', 'details']).where('reason', 'like', 'invalid_client%').execute();
+      const rows = await app.database.db.selectFrom('protocol_event').select(['client_id', 'details']).where('kind', '=', 'authorize').where('reason', 'like', 'invalid_client%').execute();
       assert.equal(rows.length, 5);
       assert.ok(rows.every((r) => r.client_id === null), 'the client_id column names registered clients only');
       assert.deepEqual(rows.map((r) => (JSON.parse(r.details!) as { client_id?: string }).client_id).sort(), [0, 1, 2, 3, 4].map((i) => `made-up-${i}"x`));
@@ -97,10 +97,53 @@ for (const dialect of DIALECTS) {
       const rows = await app.database.db.selectFrom('protocol_event').select(['kind', 'outcome', 'reason']).where('env', '=', 'sandpit').execute();
       const kinds = new Set(rows.map((r) => r.kind));
       for (const k of ['authorize', 'sign_in', 'otp', 'consent', 'token']) assert.ok(kinds.has(k), k);
-      assert.ok(rows.some((r) => r.kind === 'token' && r.outcome === 'error' && /invalid_request/.test(r.reason ?? '')));
+      assert.ok(rows.some((r) => r.kind === 'token' && r.outcome === 'error' && /invalid_client/.test(r.reason ?? '')));
     });
   });
 }
+
+test('/metrics is not on the public port unless METRICS_TOKEN is set, and then only for that bearer token', async () => {
+  const closed = await startTestApp('sqlite');
+  try {
+    const res = await closed.fetch('http://localhost:3000/metrics');
+    assert.equal(res.status, 404);
+    assert.doesNotMatch(await res.text(), /toolkit_/);
+  } finally {
+    await closed.stop();
+  }
+  const token = 'a-metrics-token-of-at-least-32-characters';
+  const app = await startTestApp('sqlite', { METRICS_TOKEN: token });
+  try {
+    for (const authorization of [undefined, 'Bearer not-the-token', `Basic ${token}`, `Bearer ${token}x`]) {
+      const res = await app.fetch('http://localhost:3000/metrics', { headers: authorization ? { authorization } : {} });
+      assert.equal(res.status, 401, String(authorization));
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="metrics"');
+      assert.doesNotMatch(await res.text(), /toolkit_/);
+    }
+    const res = await app.fetch('http://localhost:3000/metrics', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^# TYPE toolkit_http_requests_total counter$/m);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('METRICS_PORT: /metrics has a listener of its own, which serves nothing else', async () => {
+  const { freePort } = await import('../test-support/ports.ts');
+  const port = await freePort();
+  const app = await startTestApp('sqlite', { METRICS_PORT: String(port) });
+  try {
+    assert.deepEqual({ port: app.config.metrics.port, host: app.config.metrics.host }, { port, host: '127.0.0.1' });
+    await app.metricsServer.listen({ port, host: app.config.metrics.host });
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^toolkit_partners\{stage="Apply"\} 0$/m);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/portal/sign-in`)).status, 404);
+    assert.equal((await app.fetch('http://localhost:3000/metrics')).status, 404, 'not on the public port');
+  } finally {
+    await app.stop();
+  }
+});
 
 test('an unexpected failure (the database loses a table mid-flight) is an NHS-style 500 page that reveals no internals', async () => {
   const app = await startTestApp('sqlite');

@@ -1,6 +1,7 @@
 /** Composes the faces into one Fastify app: the environments, health and metrics. */
+import { hash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
@@ -8,7 +9,7 @@ import type { Config } from '../config/index.ts';
 import { createEventSink, openDatabase, purgeExpired, type Database, type EventSink } from '../storage/index.ts';
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
-import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST } from './views.ts';
+import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST, STYLESHEET, STYLESHEET_PATH } from './views.ts';
 import { createDeliveries, partnersPerStage, purgeSessions, type Deliveries, type Mailer } from '../onboarding/index.ts';
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
@@ -16,9 +17,12 @@ import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
 import { CONFORMANCE_VIEWS, createRunScheduler, endAbandonedRuns, type RunScheduler } from '../conformance/index.ts';
 import { PasswordHashingBusy } from '../security/passwords.ts';
 import { trackConnections } from './shutdown.ts';
+import { inlineScriptHashes, registerSecurityHeaders } from './headers.ts';
 
 export interface App {
   fastify: FastifyInstance;
+  /** Serves /metrics alone; main.ts listens on METRICS_PORT with it when that is set. */
+  metricsServer: FastifyInstance;
   database: Database;
   identity: Identity;
   events: EventSink;
@@ -76,6 +80,8 @@ export async function buildApp(config: Config, options: { database?: Database } 
     return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
       .send(render('error.njk', { title: status === 500 ? 'Sorry, there is a problem with the service' : 'There is a problem with the request', message }));
   });
+  // First of the onRequest hooks: the environments' hook hands protocol requests to the engine after it.
+  registerSecurityHeaders(fastify, config, identity.environments, inlineScriptHashes(render('error.njk', { title: '', message: '' })));
   fastify.setNotFoundHandler((_req, reply) =>
     reply.code(404).type('text/html; charset=utf-8').send(render('error.njk', { title: 'Page not found', message: 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.' })),
   );
@@ -86,6 +92,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
   await fastify.register(cookie);
   await fastify.register(fastifyStatic, { root: NHSUK_DIST, prefix: `${ASSET_PREFIX}/`, maxAge: '1d' });
   fastify.get(INIT_SCRIPT_PATH, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(INIT_SCRIPT));
+  fastify.get(STYLESHEET_PATH, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=86400').send(STYLESHEET));
   // Counted when the response finishes, so protocol requests handed to the engine (hijacked) count too.
   fastify.addHook('onRequest', async (req, reply) => {
     const url = req.url; // before the environment hook hands the request to the engine relative to its issuer
@@ -122,9 +129,9 @@ export async function buildApp(config: Config, options: { database?: Database } 
     }
   });
   // Partners per stage, read from the database (shared by every instance, so a gauge) at most every 10 s: the read
-  // loads every organisation, and /metrics is open to anyone who can reach it.
+  // loads every organisation. Every other series is this instance's own (each instance is scraped on its own).
   let stagesRead: { at: number; stages: ReturnType<typeof partnersPerStage> } | undefined;
-  fastify.get('/metrics', async (_req, reply) => {
+  const serveMetrics = async (_req: FastifyRequest, reply: FastifyReply) => {
     if (!stagesRead || Date.now() - stagesRead.at > STAGES_EVERY_MS) stagesRead = { at: Date.now(), stages: partnersPerStage(database.db) };
     const read = stagesRead;
     const stages = (await read.stages.catch((err: unknown) => {
@@ -132,7 +139,25 @@ export async function buildApp(config: Config, options: { database?: Database } 
       throw err;
     })).map(({ stage, count }) => ({ labels: { stage }, value: count }));
     return reply.type('text/plain; version=0.0.4').send(metrics.render([{ name: 'toolkit_partners', help: 'Partners by stage of the NHS login process.', values: stages }]));
+  };
+  // /metrics names every client with traffic: never open on the public port. Its own listener (METRICS_PORT, on
+  // 127.0.0.1 unless METRICS_HOST), and on the public port only with METRICS_TOKEN as a bearer token.
+  const metricsServer = Fastify({ loggerInstance: fastify.log });
+  metricsServer.setErrorHandler((err, req, reply) => {
+    req.log.error({ err }, 'metrics failed');
+    return reply.code(500).type('text/plain; charset=utf-8').send('metrics are unavailable (see the server log)\n');
   });
+  metricsServer.get('/metrics', serveMetrics);
+  const token = config.metrics.token;
+  if (token) {
+    const expected = hash('sha256', token, 'buffer');
+    fastify.get('/metrics', async (req, reply) => {
+      const sent = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (sent && timingSafeEqual(hash('sha256', sent, 'buffer'), expected)) return serveMetrics(req, reply);
+      return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').type('text/plain; charset=utf-8')
+        .send('/metrics needs Authorization: Bearer METRICS_TOKEN\n');
+    });
+  }
   fastify.get('/', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(render('home.njk', { title: 'NHS login integration toolkit', environments: config.environments })),
   );
@@ -155,6 +180,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
 
   return {
     fastify,
+    metricsServer,
     database,
     identity,
     events,
@@ -173,6 +199,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
       await conformance.idle();
       await fastify.close();
       await deliveries.idle();
+      await metricsServer.close();
       await events.close();
       if (!options.database) await database.close();
     },

@@ -12,6 +12,9 @@ export const ASSET_PREFIX = '/nhsuk-frontend';
  */
 export const INIT_SCRIPT_PATH = `${ASSET_PREFIX}-init.js`;
 export const INIT_SCRIPT = `import { initAll } from '${ASSET_PREFIX}/nhsuk/nhsuk-frontend.min.js';\ninitAll();\n`;
+/** The few rules the design system has no class for, as a file too: the CSP refuses inline styles and style attributes. */
+export const STYLESHEET_PATH = '/toolkit.css';
+export const STYLESHEET = '.toolkit-board-column{box-sizing:border-box;width:20%;float:left;padding:0 8px}\n';
 
 export type Render = (view: string, context?: Record<string, unknown>) => string;
 
@@ -22,6 +25,7 @@ export function createRenderer(viewDirs: string[]): Render {
   });
   env.addGlobal('assetPrefix', ASSET_PREFIX);
   env.addGlobal('initScript', INIT_SCRIPT_PATH);
+  env.addGlobal('stylesheet', STYLESHEET_PATH);
   // A plain string, '' when the field has no error: a macro would return markup, which is truthy even when
   // empty, and every field would then show an (empty) error message.
   env.addGlobal('errorFor', (errors: { field?: string; href?: string; text: string }[] | undefined, field: string) =>
