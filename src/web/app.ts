@@ -1,6 +1,6 @@
 /** Composes the faces into one Fastify app: the environments, health and metrics. */
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
@@ -24,6 +24,8 @@ export interface App {
   metrics: Metrics;
   mailer: Mailer;
   conformance: RunScheduler;
+  /** Every route Fastify registered (method, URL, schema), as its onRoute hook saw them: what exists to be reached. */
+  routes: RouteOptions[];
   close(): Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export async function buildApp(config: Config, options: { database?: Database } 
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
   });
+  const routes: RouteOptions[] = [];
+  fastify.addHook('onRoute', (route) => void routes.push(route));
   const metrics = new Metrics();
   const events = meteredSink(createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')), metrics);
   const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), PORTAL_VIEWS, CONSOLE_VIEWS, CONFORMANCE_VIEWS]);
@@ -140,6 +144,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
     metrics,
     mailer,
     conformance,
+    routes,
     async close() {
       clearInterval(purge);
       clearInterval(deliveries);
