@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { checkAttempt, LOCKOUT_MS, MAX_FAILURES } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
+import { form, formProblems, text } from '../../web/forms.ts';
 
 type Req = { Params: { uid: string }; Body: { otp?: string } };
 
@@ -33,10 +34,12 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     return show(reply, j.base, j.person.phone_number);
   });
 
-  app.post<Req>('/interaction/:uid/otp', async (req, reply) => {
+  app.post<Req>('/interaction/:uid/otp', form({ otp: text('Security code', 20) }), async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
     if (nextStep(j) !== 'otp' || !j.person) return reply.redirect(`${j.base}`, 303); // only after the password
+    const bad = formProblems(req);
+    if (bad) return show(reply, j.base, j.person.phone_number, { errors: bad }, 400);
     const code = String(req.body?.otp ?? '').replace(/\s+/g, '');
     if (!/^\d{6}$/.test(code)) {
       return show(reply, j.base, j.person.phone_number, { errors: [fieldError('otp', 'Enter the 6 digit security code')] }, 400);
