@@ -11,7 +11,9 @@ import { PasswordHashingBusy } from '../security/passwords.ts';
 export const FORM_LIMIT = 64 * 1024;
 
 const PROBLEM = 'There is a problem with the request';
-const CLIENT_ERRORS: Record<string, { title: string; message: string; api: [string, string] }> = {
+const NOT_FOUND = { title: 'Page not found', message: 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.', api: ['not_found', 'No such API route: see /api/v1/openapi.json'] as [string, string] };
+/** By Fastify's error code; `status` when ours differs (an address nothing answers is not found, whatever broke it). */
+const CLIENT_ERRORS: Record<string, { title: string; message: string; api: [string, string]; status?: number }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
     title: 'What you entered is too long to send',
     message: `A form can send at most ${FORM_LIMIT / 1024} KB (about ${(FORM_LIMIT / 1000).toFixed(0)},000 characters), and one of your answers is far longer than its field allows. Use your browser's back button to return to your answers, shorten the longest one and send the form again.`,
@@ -21,10 +23,10 @@ const CLIENT_ERRORS: Record<string, { title: string; message: string; api: [stri
   FST_ERR_CTP_INVALID_JSON_BODY: { title: PROBLEM, message: 'The request could not be read. Go back to the page and send the form again.', api: ['invalid_json', 'The body is not valid JSON'] },
   FST_ERR_CTP_EMPTY_JSON_BODY: { title: PROBLEM, message: 'The request could not be read. Go back to the page and send the form again.', api: ['invalid_json', 'The body is not valid JSON'] },
   FST_ERR_VALIDATION: { title: PROBLEM, message: 'A value in the web address is not one this page can use. Go back and try again.', api: ['invalid_request', 'A value in the request is not valid'] },
-  FST_ERR_BAD_URL: { title: 'Page not found', message: 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.', api: ['not_found', 'No such API route: see /api/v1/openapi.json'] },
-  FST_ERR_MAX_PARAM_LENGTH: { title: 'Page not found', message: 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.', api: ['not_found', 'No such API route: see /api/v1/openapi.json'] },
+  FST_ERR_BAD_URL: { ...NOT_FOUND, status: 404 },
+  FST_ERR_MAX_PARAM_LENGTH: { ...NOT_FOUND, status: 404 },
 };
-const OTHER_CLIENT_ERROR = { title: PROBLEM, message: 'The request could not be read. Go back to the page and try again.', api: ['invalid_request', 'The request could not be read'] as [string, string] };
+const OTHER_CLIENT_ERROR: { title: string; message: string; api: [string, string]; status?: number } = { title: PROBLEM, message: 'The request could not be read. Go back to the page and try again.', api: ['invalid_request', 'The request could not be read'] };
 
 /** An address with a NUL in it: never one a person or a relying party uses, and PostgreSQL cannot compare text with one. */
 export class UnusableAddress extends Error {
@@ -64,9 +66,10 @@ export function answerError(render: Render, publicUrl: string, faceOf: (req: Fas
       reply.header('retry-after', '5');
       return page(503, { title: 'Sorry, the service is busy', message: 'Too many people are signing in at this moment. Try again in a few seconds.' });
     }
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) req.log.error({ err }, 'unhandled error');
-    const known = status === 500 ? undefined : (Object.hasOwn(CLIENT_ERRORS, err.code ?? '') ? CLIENT_ERRORS[err.code!]! : OTHER_CLIENT_ERROR);
+    const clientError = err.statusCode && err.statusCode >= 400 && err.statusCode < 500;
+    if (!clientError) req.log.error({ err }, 'unhandled error');
+    const known = !clientError ? undefined : (Object.hasOwn(CLIENT_ERRORS, err.code ?? '') ? CLIENT_ERRORS[err.code!]! : OTHER_CLIENT_ERROR);
+    const status = !clientError ? 500 : (known?.status ?? err.statusCode!);
     if (req.url.startsWith('/api/')) {
       const [error, message] = known?.api ?? ['server_error', 'Something went wrong on our side; try again'];
       return reply.code(status).header('cache-control', 'no-store').send({ error, message });

@@ -105,12 +105,14 @@ export function checkForm(schema: FormSchema, body: unknown): { problems: FieldP
   const input = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
   const problems: FieldProblem[] = [];
   const values: Record<string, string | string[]> = {};
-  const specFor = (name: string): Field | undefined =>
-    Object.hasOwn(schema.properties, name) ? schema.properties[name]
-      : Object.entries(schema.patternProperties ?? {}).find(([p]) => new RegExp(p, 'u').test(name))?.[1];
-  for (const name of Object.keys(input)) {
-    const spec = specFor(name);
-    if (!spec || input[name] === undefined) continue;
+  const patterned = (name: string) => Object.entries(schema.patternProperties ?? {}).find(([p]) => new RegExp(p, 'u').test(name))?.[1];
+  // In the form's order (the error summary follows the page), then the fields named by a pattern.
+  const fields: [string, Field | undefined][] = [
+    ...Object.entries(schema.properties),
+    ...Object.keys(input).filter((name) => !Object.hasOwn(schema.properties, name)).map((name): [string, Field | undefined] => [name, patterned(name)]),
+  ];
+  for (const [name, spec] of fields) {
+    if (!spec || !Object.hasOwn(input, name) || input[name] === undefined) continue;
     const { problem, keep } = fieldProblem(spec, input[name]);
     if (keep !== undefined) values[name] = keep;
     if (problem) problems.push({ href: `#${name}`, text: problem, field: name });
