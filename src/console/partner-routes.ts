@@ -40,14 +40,14 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
       if (!t) return;
       if (!(await d.db.selectFrom('organisation').select('id').where('id', '=', req.params.orgId).executeTakeFirst())) return notFound(reply, t);
       const bad = formProblems(req);
-      if (bad) return partnerPage(reply, t, req.params.orgId, bad, 400);
+      if (bad) return partnerPage(reply, t, req.params.orgId, bad, 400, req.body);
       try {
         await run(t, req);
         return reply.redirect(`/console/partners/${req.params.orgId}${anchor}`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
         const field = e.field ?? 'gates';
-        return partnerPage(reply, t, req.params.orgId, [{ href: `#${field}`, text: e.message, field }], e.code === 'not_found' ? 404 : 400);
+        return partnerPage(reply, t, req.params.orgId, [{ href: `#${field}`, text: e.message, field }], e.code === 'not_found' ? 404 : 400, req.body);
       }
     });
 
@@ -76,7 +76,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such partner.', team: t, csrf: t.csrf }, 404);
   }
 
-  async function partnerPage(reply: FastifyReply, t: Team, orgId: string, errors?: unknown[], status = 200) {
+  async function partnerPage(reply: FastifyReply, t: Team, orgId: string, errors?: unknown[], status = 200, values?: Record<string, unknown>) {
     const org = await d.db.selectFrom('organisation').selectAll().where('id', '=', orgId).executeTakeFirst();
     if (!org) return notFound(reply, t);
     await d.events.flush();
@@ -93,7 +93,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     }));
     return page(d, reply, 'console/partner.njk', {
       title: org.name, team: t, csrf: t.csrf, org, application, criteria: CRITERIA, documents, clients, evidence, gates, history, thread, managers: team,
-      runs: runs.map(({ report, ...r }) => ({ ...r, signed: Boolean(report) })), errors,
+      runs: runs.map(({ report, ...r }) => ({ ...r, signed: Boolean(report) })), errors, values,
     }, status);
   }
 }

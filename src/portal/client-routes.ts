@@ -11,7 +11,7 @@ import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } f
 import { connectionSnippets } from './snippets.ts';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
 import type { Organisation } from '../onboarding/index.ts';
-import { checkForm, CHOICE, CSRF, form, formProblems, formSchema, list as listField, text, type FieldProblem } from '../web/forms.ts';
+import { checkForm, CHOICE, CSRF, form, formProblems, formSchema, multipartForm, list as listField, text, type FieldProblem } from '../web/forms.ts';
 
 type Params = { Params: { orgId: string; clientId?: string } };
 type Form = Params & { Body: Record<string, string | string[] | undefined> };
@@ -52,7 +52,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     return choice ? newClientPage(reply, g.signed, g.org.id, env, choice) : notAllowed(reply, env);
   });
 
-  app.post<Form>('/organisations/:orgId/clients/new', async (req, reply) => {
+  app.post<Form>('/organisations/:orgId/clients/new', multipartForm(NEW_CLIENT), async (req, reply) => {
     // The form is multipart (a PEM file may be uploaded), so its CSRF token is checked here.
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
@@ -108,7 +108,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   });
 
   // A new public key: the partner's own rotation, or after the team asked for one (multipart: a .pem may be uploaded).
-  app.post<Params>('/organisations/:orgId/clients/:clientId/key', async (req, reply) => {
+  app.post<Params>('/organisations/:orgId/clients/:clientId/key', multipartForm(NEW_KEY), async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
     const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId!);

@@ -23,7 +23,7 @@ export function registerMessageRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect(`/portal/organisations/${g.org.id}/messages`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/messages.njk', { title: 'Messages with the NHS login team', user: g.signed.user, csrf: g.signed.session.csrf, org: g.org, thread: await comments(d.db, g.org.id), errors: [errorItem(e)] }, e.code === 'rate_limited' ? 429 : 400);
+      return page(d, reply, 'portal/messages.njk', { title: 'Messages with the NHS login team', user: g.signed.user, csrf: g.signed.session.csrf, org: g.org, thread: await comments(d.db, g.org.id), errors: [errorItem(e)], values: req.body }, e.code === 'rate_limited' ? 429 : 400);
     }
   });
 }

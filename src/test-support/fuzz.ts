@@ -72,6 +72,8 @@ export interface ScrapedForm {
   method: string;
   action: string;
   fields: Map<string, string[]>;
+  /** The limits the page states: an input's maxlength, a character count's data-maxlength. */
+  limits: Map<string, number>;
 }
 
 const attr = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`, 'i').exec(tag)?.[1]?.replaceAll('&amp;', '&');
@@ -81,16 +83,20 @@ export function scrapeForms(html: string, pagePath: string): ScrapedForm[] {
   for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
     const action = new URL(attr(m[1]!, 'action') || pagePath, 'http://x').pathname;
     const fields = new Map<string, string[]>();
+    const limits = new Map<string, number>();
+    for (const c of m[2]!.matchAll(/data-maxlength="(\d+)"[\s\S]*?<textarea\b[^>]*\bname="([^"]+)"/gi)) limits.set(c[2]!, Number(c[1]));
     for (const t of m[2]!.matchAll(/<(input|select|textarea|button)\b([^>]*)>/gi)) {
       const name = attr(t[2]!, 'name');
       if (!name) continue;
+      const maxlength = attr(t[2]!, 'maxlength');
+      if (maxlength) limits.set(name, Number(maxlength));
       const type = attr(t[2]!, 'type') ?? '';
       const value = attr(t[2]!, 'value') ?? (t[1]!.toLowerCase() === 'select' ? /<option[^>]*value="([^"]*)"/.exec(m[2]!.slice(t.index))?.[1] ?? '' : '');
       const prev = fields.get(name);
       if (!prev) fields.set(name, [value]);
       else if (type === 'checkbox') prev.push(value);
     }
-    forms.push({ method: (attr(m[1]!, 'method') ?? 'get').toUpperCase(), action, fields });
+    forms.push({ method: (attr(m[1]!, 'method') ?? 'get').toUpperCase(), action, fields, limits });
   }
   return forms;
 }
@@ -109,10 +115,17 @@ export function scrapeLinkQueries(html: string, pagePath: string): Map<string, S
 
 /** The fields a route's schema declares for one part (body or querystring), with each one's JSON type. */
 export function schemaFields(schema: RouteOptions['schema'], part: 'body' | 'querystring'): Map<string, { type: string }> {
-  const s = (schema as Record<string, { properties?: Record<string, { type?: unknown }> } | undefined> | undefined)?.[part];
+  const s = bodyOf(schema, part);
   const out = new Map<string, { type: string }>();
   for (const [name, p] of Object.entries(s?.properties ?? {})) out.set(name, { type: String([p.type].flat()[0] ?? 'string') });
   return out;
+}
+
+type Props = { properties?: Record<string, { type?: unknown; maxLength?: number }> };
+/** A route's schema for one part; for a body declared per content type, its urlencoded form's. */
+export function bodyOf(schema: RouteOptions['schema'], part: 'body' | 'querystring'): Props | undefined {
+  const s = (schema as Record<string, (Props & { content?: Record<string, { schema: Props }> }) | undefined> | undefined)?.[part];
+  return s?.content?.['application/x-www-form-urlencoded']?.schema ?? s;
 }
 
 /** The mutations a field of this type must be refused for (the value is not of its type, or breaks its limits). */

@@ -77,6 +77,15 @@ export function form(properties: Record<string, Field>, patternProperties?: Reco
   };
 }
 
+/**
+ * Route options for a form that may be multipart (a file upload): the schema is declared for its urlencoded form,
+ * and the handler checks the fields it reads from either (`checkForm`), since a multipart body is read in the
+ * handler, after validation.
+ */
+export function multipartForm(schema: FormSchema): RouteShorthandOptions {
+  return { schema: { body: { content: { 'application/x-www-form-urlencoded': { schema } } } }, attachValidation: true };
+}
+
 /** The problems with the form's fields, one per field, for the error summary; undefined when there are none. */
 export function formProblems(req: FastifyRequest): FieldProblem[] | undefined {
   return checked.get(req);

@@ -15,7 +15,7 @@ import { Browser, csrfOf } from '../test-support/browser.ts';
 import { registerClient } from '../identity/index.ts';
 import { addTeamMember, createApiToken, createOrganisation, createTestUser, invite, requireMembership, uploadDocument } from '../onboarding/index.ts';
 import {
-  BODY_VARIANTS, encodePairs, refusedFor, fill, FORM_MUTATIONS, formPairs, JSON_MUTATIONS, jsonValue, paramNames, PARAM_VALUES, PROTO_KEYS, rng, schemaFields,
+  BODY_VARIANTS, bodyOf, encodePairs, refusedFor, fill, FORM_MUTATIONS, formPairs, JSON_MUTATIONS, jsonValue, paramNames, PARAM_VALUES, PROTO_KEYS, rng, schemaFields,
   scrapeForms, scrapeLinkQueries, targetsOf, type Face, type Mutation, type ScrapedForm, type Target,
 } from '../test-support/fuzz.ts';
 
@@ -170,6 +170,18 @@ for (const dialect of DIALECTS) {
         const props = schema?.$ref ? openapi.components.schemas[schema.$ref.split('/').pop()!]?.properties : schema?.properties;
         return Object.keys(props ?? {});
       };
+
+      // A limit a page states is the limit its route enforces.
+      const drift: string[] = [];
+      for (const r of targets.filter((x) => x.method === 'POST')) {
+        const form = forms.get(`POST ${fill(r.url, (n) => param(r.url, n))}`);
+        const props = bodyOf(r.schema, 'body')?.properties ?? {};
+        for (const [name, stated] of form?.limits ?? []) {
+          const enforced = Object.hasOwn(props, name) ? props[name]!.maxLength : undefined;
+          if (enforced !== stated) drift.push(`${r.url} ${name}: the page says ${stated}, the route enforces ${enforced}`);
+        }
+      }
+      assert.deepEqual(drift, [], 'stated limits match the route schemas');
 
       // Sessions end last: signing out mid-run would leave the rest unauthenticated.
       const order = (r: Target) => (/sign-out$/.test(r.url) ? 2 : r.method === 'GET' ? 0 : 1);
