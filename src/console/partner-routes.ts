@@ -56,7 +56,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
   change('/partners/:orgId/gates/:gate/decision', { decision: CHOICE('Decision'), reason: text('Reason', REASON) }, (t, req) => {
     const overrides = Object.fromEntries(Object.entries(req.body ?? {}).filter(([k]) => k.startsWith('override-')).map(([k, v]) => [k.slice('override-'.length), v ?? '']));
     return decideGate(notifyDeps(d), t, req.params.orgId, req.params.gate, req.body?.decision ?? '', req.body?.reason ?? '', overrides);
-  }, '#gates', { '^override-[a-z_]{1,40}$': text('Why you approve anyway', REASON) });
+  }, '#gates', { '^override-[a-z0-9_]{1,80}$': text('Why you approve anyway', REASON) }); // criterion ids: readiness.ts
   change('/partners/:orgId/comments', { body: text('Your message', MAX_COMMENT) }, (t, req) => addComment(notifyDeps(d), req.params.orgId, 'team', t.email, req.body?.body ?? ''), '#comments');
   change('/partners/:orgId/delivery-manager', { manager: CHOICE('Delivery manager') }, (t, req) => assignDeliveryManager(d.db, t, req.params.orgId, req.body?.manager || null));
 
