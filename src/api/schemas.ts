@@ -14,6 +14,8 @@ export const strs = (maxItems: number, maxLength: number) => ({ type: 'array', m
 const obj = <P extends Record<string, object>>(properties: P, required: (keyof P & string)[] = []) =>
   ({ type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false }) as const;
 
+const SWITCHES = { level: str(10), otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' }, pds_trace_fails: { type: 'boolean' } } as const;
+
 export const BODIES = {
   newClient: obj({
     name: str(100), env: str(20), redirect_uris: strs(10, 2000), scopes: strs(20, 100), vtr: { ...strs(10, 20), minItems: 1 },
@@ -30,8 +32,8 @@ export const BODIES = {
     contact_name: str(120), contact_email: str(254), safety_officer_email: str(254),
   }),
   document: obj({ kind: str(40), filename: str(255), content_base64: str(15 * 1024 * 1024) }, ['kind', 'filename', 'content_base64']),
-  testUser: obj({ nhs_number: str(20), level: str(10), otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' }, pds_trace_fails: { type: 'boolean' } }, ['level']),
-  testUserChange: obj({ level: str(10), otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' }, pds_trace_fails: { type: 'boolean' } }, ['level']),
+  testUser: obj({ nhs_number: str(20), ...SWITCHES }, ['level']),
+  testUserChange: obj(SWITCHES, ['level']),
   environmentRequest: obj({ env: str(20) }, ['env']),
   conformanceRun: obj({ start_url: str(2000), only: strs(50, 100), button_selector: str(500), signed_in_text: str(500) }, ['start_url']),
   key: obj({ public_key_pem: str(16_384), jwks_uri: str(2000) }),
@@ -45,7 +47,8 @@ const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: t
 export const strictCompiler: FastifySchemaCompiler<object> = ({ schema }) => ajv.compile(schema);
 
 /** A closed message for the first problem Ajv found, naming the field; nothing of the request is repeated. */
-export function validationProblem(errors: { instancePath: string; keyword: string; params: Record<string, unknown> }[], part: string): { message: string; field?: string } {
+type AjvError = { instancePath: string; keyword: string; params: Record<string, unknown> };
+export function validationProblem(errors: AjvError[], part: string): { message: string; field?: string } {
   const e = errors[0];
   if (!e) return { message: 'The request is not valid' };
   const path = e.instancePath.split('/').filter(Boolean);
@@ -62,5 +65,6 @@ export function validationProblem(errors: { instancePath: string; keyword: strin
     minimum: `${where} must be at least ${String(e.params.limit)}`,
     maximum: `${where} must be at most ${String(e.params.limit)}`,
   };
-  return { message: Object.hasOwn(messages, e.keyword) ? messages[e.keyword]! : `${where} is not valid`, ...(field && part === 'body' ? { field } : {}) };
+  const message = Object.hasOwn(messages, e.keyword) ? messages[e.keyword]! : `${where} is not valid`;
+  return { message, ...(field && part === 'body' ? { field } : {}) };
 }

@@ -9,7 +9,9 @@ import { registerClient } from '../identity/index.ts';
 import { createOrganisation } from '../onboarding/index.ts';
 
 const ORIGIN = 'http://localhost:3000';
-const publicKey = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).publicKey;
+const publicKey = generateKeyPairSync('rsa', {
+  modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+}).publicKey;
 
 describe('portal input', () => {
   let app: TestApp;
@@ -20,11 +22,15 @@ describe('portal input', () => {
     app = await startTestApp('sqlite');
     const org = await createOrganisation(app.database.db, 'user-owner', { name: 'Input Ltd' });
     b = await partnerIn(app, org.id, 'input@example.org', 'partner_admin');
-    const client = await registerClient(app.database.db, { env: 'sandpit', organisationId: org.id, name: 'Input service', redirectUris: ['https://rp.example.org/cb'], scopes: ['openid'], vtr: ['P9.Cp.Cd'], publicKeyPem: publicKey });
+    const client = await registerClient(app.database.db, {
+      env: 'sandpit', organisationId: org.id, name: 'Input service', redirectUris: ['https://rp.example.org/cb'], scopes: ['openid'], vtr: ['P9.Cp.Cd'],
+      publicKeyPem: publicKey,
+    });
     base = `/portal/organisations/${org.id}/clients/${client.clientId}`;
     csrf = csrfOf(await b.get(base));
   });
   after(() => app.stop());
+  const cookie = (path: string) => ({ cookie: b.cookieHeader(new URL(`${ORIGIN}${path}`)) });
 
   test('a field sent twice, or past its limit, shows the form again (400) with each error and the other answers kept', async () => {
     const anon = new Browser(app.fetch, ORIGIN);
@@ -34,7 +40,8 @@ describe('portal input', () => {
     const page = await anon.post('/portal/sign-up', form);
     assert.equal(page.status, 400);
     assert.match(page.text, /nhsuk-error-summary/);
-    assert.match(page.text, /href="#email">\s*Enter email address once, as text\s*<\/a>[\s\S]*href="#password">\s*Password must be 128 characters or fewer/, 'in the form\'s order');
+    const summary = /href="#email">\s*Enter email address once, as text\s*<\/a>[\s\S]*href="#password">\s*Password must be 128 characters or fewer/;
+    assert.match(page.text, summary, 'in the form\'s order');
     assert.match(page.text, /value="Ada Lovelace"/, 'the name typed is kept');
   });
 
@@ -42,7 +49,7 @@ describe('portal input', () => {
     const bad = new FormData();
     bad.set('_csrf', csrf);
     bad.set('public_key', 'not a key');
-    const res = await app.fetch(`${ORIGIN}${base}/key`, { method: 'POST', body: bad, headers: { cookie: b.cookieHeader(new URL(`${ORIGIN}${base}`)) }, redirect: 'manual' });
+    const res = await app.fetch(`${ORIGIN}${base}/key`, { method: 'POST', body: bad, headers: cookie(base), redirect: 'manual' });
     assert.equal(res.status, 400);
     assert.match(await res.text(), /nhsuk-error-summary[\s\S]*href="#public_key"/);
     for (const q of ['key_error=Your+account+is+suspended%3A+call+0800', 'conformance_error=Phishing+text&field=start_url']) {
@@ -61,7 +68,7 @@ describe('portal input', () => {
   });
 
   test('/clients/new names only real environments: anything else in ?env= is not repeated', async () => {
-    const orgBase = base.split('/clients/')[0];
+    const orgBase = base.split('/clients/')[0]!;
     const other = await b.get(`${orgBase}/clients/new?env=${encodeURIComponent('<b>Call 0800 000</b>')}`);
     assert.equal(other.status, 404);
     assert.doesNotMatch(other.text, /0800/);
@@ -72,22 +79,23 @@ describe('portal input', () => {
   });
 
   test('a document of kind constructor or toString is refused, not stored', async () => {
-    const orgBase = base.split('/clients/')[0];
+    const orgBase = base.split('/clients/')[0]!;
     for (const kind of ['toString', 'constructor', '__proto__']) {
       const form = new FormData();
       form.set('_csrf', csrf);
       form.set('kind', kind);
       form.set('file', new Blob(['%PDF-1.4\n']), 'x.pdf');
-      const res = await app.fetch(`${ORIGIN}${orgBase}/documents`, { method: 'POST', body: form, headers: { cookie: b.cookieHeader(new URL(`${ORIGIN}${orgBase}`)) }, redirect: 'manual' });
+      const res = await app.fetch(`${ORIGIN}${orgBase}/documents`, { method: 'POST', body: form, headers: cookie(orgBase), redirect: 'manual' });
       assert.equal(res.status, 400, kind);
     }
     assert.equal((await app.database.db.selectFrom('document').select('id').execute()).length, 0);
   });
 
   test('a broken multipart body is a 400 page, not a 500', async () => {
-    const orgBase = base.split('/clients/')[0];
+    const orgBase = base.split('/clients/')[0]!;
     const res = await app.fetch(`${ORIGIN}${orgBase}/documents`, {
-      method: 'POST', body: '--zzz\r\nContent-Disposition: form-data; name="kind"\r\n\r\nscal', headers: { 'content-type': 'multipart/form-data; boundary=zzz', cookie: b.cookieHeader(new URL(`${ORIGIN}${orgBase}`)) },
+      method: 'POST', body: '--zzz\r\nContent-Disposition: form-data; name="kind"\r\n\r\nscal',
+      headers: { 'content-type': 'multipart/form-data; boundary=zzz', ...cookie(orgBase) },
     });
     assert.equal(res.status, 400);
     assert.match(await res.text(), /The request could not be read/);

@@ -91,7 +91,8 @@ export function scrapeForms(html: string, pagePath: string): ScrapedForm[] {
       const maxlength = attr(t[2]!, 'maxlength');
       if (maxlength) limits.set(name, Number(maxlength));
       const type = attr(t[2]!, 'type') ?? '';
-      const value = attr(t[2]!, 'value') ?? (t[1]!.toLowerCase() === 'select' ? /<option[^>]*value="([^"]*)"/.exec(m[2]!.slice(t.index))?.[1] ?? '' : '');
+      const firstOption = () => /<option[^>]*value="([^"]*)"/.exec(m[2]!.slice(t.index))?.[1] ?? '';
+      const value = attr(t[2]!, 'value') ?? (t[1]!.toLowerCase() === 'select' ? firstOption() : '');
       const prev = fields.get(name);
       if (!prev) fields.set(name, [value]);
       else if (type === 'checkbox') prev.push(value);
@@ -136,7 +137,8 @@ export function refusedFor(type: string | undefined, m: Mutation): boolean {
   return false;
 }
 
-export type Mutation = 'duplicate' | 'long' | 'oversized' | 'unicode' | 'nul' | 'missing' | 'empty' | 'array' | 'object' | 'number' | 'boolean' | 'null';
+export type Mutation =
+  | 'duplicate' | 'long' | 'oversized' | 'unicode' | 'nul' | 'missing' | 'empty' | 'array' | 'object' | 'number' | 'boolean' | 'null';
 export const FORM_MUTATIONS: Mutation[] = ['duplicate', 'long', 'oversized', 'unicode', 'nul', 'missing', 'empty'];
 export const JSON_MUTATIONS: Mutation[] = ['array', 'object', 'number', 'boolean', 'null', 'long', 'unicode', 'nul', 'missing'];
 /** Past every field's stated limit, but under the 64 KB form limit: refused field by field. */
@@ -184,7 +186,7 @@ export const BODY_VARIANTS: { label: string; type: string; body: string }[] = [
   { label: 'proto json', type: 'application/json', body: '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"x":1}}}' },
   { label: 'text/plain', type: 'text/plain', body: 'email=a@example.org' },
   { label: 'xml', type: 'application/xml', body: '<a>b</a>' },
-  { label: 'broken multipart', type: 'multipart/form-data; boundary=zzz', body: '--zzz\r\nContent-Disposition: form-data; name="a"\r\n\r\nb' },
+  { label: 'cut multipart', type: 'multipart/form-data; boundary=zzz', body: '--zzz\r\nContent-Disposition: form-data; name="a"\r\n\r\n' },
   { label: 'multipart without boundary', type: 'multipart/form-data', body: 'a=b' },
   { label: 'form in utf-16', type: 'application/x-www-form-urlencoded; charset=utf-16', body: 'a=b' },
   { label: 'bad percent', type: 'application/x-www-form-urlencoded', body: 'a=%E0%A4%A&b=%&c=%00&%zz=1' },

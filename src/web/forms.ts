@@ -31,7 +31,8 @@ export type Field = TextField | ListField;
 /** Text of at most `maxLength` characters; `title` names it in error messages ("Name must be..."). */
 export const text = (title: string, maxLength: number): TextField => ({ type: 'string', title, maxLength, pattern: NO_NUL });
 /** A checkbox group or repeated field: at most `maxItems` values, each short text. */
-export const list = (title: string, maxItems: number, maxLength = 200): ListField => ({ type: 'array', title, maxItems, items: text(title, maxLength) });
+export const list = (title: string, maxItems: number, maxLength = 200): ListField =>
+  ({ type: 'array', title, maxItems, items: text(title, maxLength) });
 
 /** Fields many forms share. */
 export const CSRF = text('The form\'s security token', 100);
@@ -96,15 +97,17 @@ const lower = (title: string) => title.charAt(0).toLowerCase() + title.slice(1);
 function fieldProblem(spec: Field, value: unknown): { problem?: string; keep?: string | string[] } {
   if (spec.type === 'array') {
     const items = typeof value === 'string' ? [value] : value;
-    if (!Array.isArray(items) || !items.every((v) => typeof v === 'string')) return { problem: `Choose ${lower(spec.title)} from the options`, keep: [] };
+    const choose = `Choose ${lower(spec.title)} from the options`;
+    if (!Array.isArray(items) || !items.every((v) => typeof v === 'string')) return { problem: choose, keep: [] };
     const kept = items.map((v) => v.replaceAll('\u0000', ''));
     if (items.length > spec.maxItems) return { problem: `Choose at most ${spec.maxItems} ${lower(spec.title)}`, keep: kept };
-    if (items.some((v) => v.length > spec.items.maxLength || v.includes('\u0000'))) return { problem: `Choose ${lower(spec.title)} from the options`, keep: kept };
+    if (items.some((v) => v.length > spec.items.maxLength || v.includes('\u0000'))) return { problem: choose, keep: kept };
     return { keep: kept };
   }
   if (typeof value !== 'string') return { problem: `Enter ${lower(spec.title)} once, as text` };
   const keep = value.replaceAll('\u0000', '');
-  if (value.length > spec.maxLength) return { problem: `${spec.title} must be ${spec.maxLength.toLocaleString('en-GB')} characters or fewer`, keep };
+  const limit = spec.maxLength.toLocaleString('en-GB');
+  if (value.length > spec.maxLength) return { problem: `${spec.title} must be ${limit} characters or fewer`, keep };
   if (keep !== value) return { problem: `${spec.title} contains a character that cannot be stored (NUL): remove it`, keep };
   return { keep };
 }
@@ -118,7 +121,8 @@ export function checkForm(schema: FormSchema, body: unknown): { problems: FieldP
   // In the form's order (the error summary follows the page), then the fields named by a pattern.
   const fields: [string, Field | undefined][] = [
     ...Object.entries(schema.properties),
-    ...Object.keys(input).filter((name) => !Object.hasOwn(schema.properties, name)).map((name): [string, Field | undefined] => [name, patterned(name)]),
+    ...Object.keys(input).filter((name) => !Object.hasOwn(schema.properties, name))
+      .map((name): [string, Field | undefined] => [name, patterned(name)]),
   ];
   for (const [name, spec] of fields) {
     if (!spec || !Object.hasOwn(input, name) || input[name] === undefined) continue;
