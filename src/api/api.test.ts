@@ -85,6 +85,8 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(a.token, 'GET', '/organisation')).body.ods_code, 'A1B2C');
 
       r = await call(a.token, 'POST', '/application/submit', { product_name: 'Clinic app', vectors: 'P9.Cp.Cd', scopes: { x: 1 } });
+      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_request', 'vectors'], 'a string where a list belongs is refused, naming the field');
+      r = await call(a.token, 'POST', '/application/submit', { product_name: 'Clinic app', vectors: ['P9.Cp.Cd'] });
       assert.equal(r.status, 400);
       assert.equal(r.body.error, 'application_incomplete');
       assert.ok((r.body.problems as unknown as { field: string }[]).some((p) => p.field === 'description'), 'every problem at once, by field');

@@ -5,6 +5,7 @@ import type { EnvironmentName } from '../config/index.ts';
 import { armFault, clearFault, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
 import { clientChoices, evidenceEvent, journeyChecklist, outsideChoices, requestTrace } from '../onboarding/index.ts';
 import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
+import { BODIES, params } from './schemas.ts';
 
 type ClientReq = FastifyRequest<{ Params: { clientId: string } }>;
 
@@ -22,15 +23,12 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
   };
 
   app.get('/clients', async (req) => (await listClients(d.db, undefined, actorOf(req).organisation.id)).map((c) => clientView(d, c)));
-  app.post<{ Body: unknown }>('/clients', async (req, reply) => {
+  app.post<{ Body: unknown }>('/clients', { schema: { body: BODIES.newClient } }, async (req, reply) => {
     const b = req.body;
-    const name = str(b, 'name');
-    const redirectUris = strings(b, 'redirect_uris');
-    const vtr = strings(b, 'vtr');
+    const name = str(b, 'name')!;
+    const redirectUris = strings(b, 'redirect_uris')!;
+    const vtr = strings(b, 'vtr')!;
     const scopes = strings(b, 'scopes');
-    if (name === undefined || !redirectUris || !vtr || ((b as Record<string, unknown>)?.scopes !== undefined && !scopes)) {
-      return fail(reply, 400, 'invalid_request', 'Send JSON with name (string), redirect_uris, vtr and optionally scopes (arrays of strings), and public_key_pem or jwks_uri');
-    }
     const env = str(b, 'env') ?? 'sandpit';
     const choice = await clientChoices(d.db, actorOf(req).organisation.id, env);
     if (!choice) return fail(reply, 403, 'env_not_approved', `Clients in ${env} are registered after the NHS login team approves your request for it`, 'env');
@@ -47,23 +45,24 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
       throw e;
     }
   });
-  app.get<{ Params: { clientId: string } }>('/clients/:clientId', async (req, reply) => {
+  const one = { schema: params('clientId') };
+  app.get<{ Params: { clientId: string } }>('/clients/:clientId', one, async (req, reply) => {
     const c = await ownClient(req, reply);
     return c && clientView(d, c);
   });
-  app.get<{ Params: { clientId: string } }>('/clients/:clientId/checklist', async (req, reply) => {
+  app.get<{ Params: { clientId: string } }>('/clients/:clientId/checklist', one, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;
     await d.events.flush();
     return journeyChecklist(d.db, c);
   });
-  app.get<{ Params: { clientId: string } }>('/clients/:clientId/trace', async (req, reply) => {
+  app.get<{ Params: { clientId: string } }>('/clients/:clientId/trace', one, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;
     await d.events.flush();
     return requestTrace(d.db, c.env, c.clientId);
   });
-  app.get<{ Params: { clientId: string; eventId: string } }>('/clients/:clientId/events/:eventId', async (req, reply) => {
+  app.get<{ Params: { clientId: string; eventId: string } }>('/clients/:clientId/events/:eventId', { schema: params('clientId', 'eventId') }, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;
     await d.events.flush();
@@ -71,7 +70,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     if (!e) return fail(reply, 404, 'not_found', 'There is no such event for this client');
     return { ...e, details: e.details ? (JSON.parse(e.details) as unknown) : null };
   });
-  app.put<{ Params: { clientId: string }; Body: unknown }>('/clients/:clientId/key', async (req, reply) => {
+  app.put<{ Params: { clientId: string }; Body: unknown }>('/clients/:clientId/key', { schema: { body: BODIES.key, ...params('clientId') } }, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;
     try {
@@ -82,10 +81,10 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
       throw e;
     }
   });
-  app.put<{ Params: { clientId: string }; Body: { kind?: unknown; count?: unknown } }>('/clients/:clientId/fault', async (req, reply) => {
+  app.put<{ Params: { clientId: string }; Body: { kind: string; count?: number | null } }>('/clients/:clientId/fault', { schema: { body: BODIES.fault, ...params('clientId') } }, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;
-    const count = req.body?.count === undefined || req.body.count === null ? null : Number(req.body.count);
+    const count = req.body.count ?? null;
     try {
       await armFault(d.db, c.env, c.clientId, req.body?.kind, count);
       return reply.code(204).send();
@@ -94,7 +93,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
       throw e;
     }
   });
-  app.delete<{ Params: { clientId: string } }>('/clients/:clientId/fault', async (req, reply) => {
+  app.delete<{ Params: { clientId: string } }>('/clients/:clientId/fault', one, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;
     await clearFault(d.db, c.env, c.clientId);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { findOrganisationClient } from '../storage/index.ts';
 import { buildReport, getRun, PlanError, reportFile, RunRefused } from '../conformance/index.ts';
 import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
+import { BODIES, params } from './schemas.ts';
 
 export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
   const ownRun = async (orgId: string, runId: string) => {
@@ -10,7 +11,7 @@ export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
     return found && found.run.organisation_id === orgId ? found : undefined;
   };
 
-  app.post<{ Params: { clientId: string }; Body: unknown }>('/clients/:clientId/conformance-runs', async (req, reply) => {
+  app.post<{ Params: { clientId: string }; Body: unknown }>('/clients/:clientId/conformance-runs', { schema: { body: BODIES.conformanceRun, ...params('clientId') } }, async (req, reply) => {
     const { organisation, userId } = actorOf(req);
     const client = await findOrganisationClient(d.db, organisation.id, req.params.clientId);
     if (!client) return fail(reply, 404, 'not_found', 'There is no such client in your organisation');
@@ -27,14 +28,14 @@ export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
     }
   });
 
-  app.get<{ Params: { id: string } }>('/conformance-runs/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/conformance-runs/:id', { schema: params('id') }, async (req, reply) => {
     const found = await ownRun(actorOf(req).organisation.id, req.params.id);
     if (!found) return fail(reply, 404, 'not_found', 'There is no such conformance run in your organisation');
     const report = buildReport(found.run, found.results);
     return { ...report.run, summary: report.summary, tests: report.tests, report: found.run.report ? { jws: `/api/v1/conformance-runs/${found.run.id}/report.jws`, junit: `/api/v1/conformance-runs/${found.run.id}/report.xml` } : null };
   });
 
-  app.get<{ Params: { id: string; file: string } }>('/conformance-runs/:id/:file', async (req, reply) => {
+  app.get<{ Params: { id: string; file: string } }>('/conformance-runs/:id/:file', { schema: params('id', 'file') }, async (req, reply) => {
     const found = await ownRun(actorOf(req).organisation.id, req.params.id);
     const file = found && reportFile(found.run, found.results, req.params.file);
     if (!file) return fail(reply, 404, 'not_found', found ? 'The report is ready when the run has finished: report.jws or report.xml' : 'There is no such conformance run in your organisation');

@@ -3,6 +3,7 @@ import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { FAULTS } from '../identity/faults.ts';
 import { DOCUMENT_KINDS } from '../onboarding/documents.ts';
+import { BODIES } from './schemas.ts';
 
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
@@ -11,7 +12,11 @@ const clientId = { name: 'clientId', in: 'path', required: true, schema: { type:
 const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const body = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
 const done = { 204: { description: 'Done' } };
-const obj = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', properties, ...(required.length ? { required } : {}) });
+type Body = { properties: Record<string, object> };
+/** A request body as the route checks it (schemas.ts), with what only documentation adds: enums, descriptions. */
+const documented = (base: Body, extra: Record<string, object> = {}) =>
+  ({ ...base, properties: Object.fromEntries(Object.entries(base.properties).map(([k, v]) => [k, { ...v, ...extra[k] }])) });
+const items = (base: object, extra: object) => ({ ...base, items: { ...(base as { items: object }).items, ...extra } });
 
 export function openApiDocument(publicUrl: string) {
   return {
@@ -31,46 +36,42 @@ export function openApiDocument(publicUrl: string) {
             vtr: { type: 'array', items: { type: 'string' } }, discovery: { type: 'string' }, fault: { type: ['object', 'null'] },
           },
         },
-        NewClient: {
-          type: 'object', required: ['name', 'redirect_uris', 'vtr'],
-          properties: {
-            name: { type: 'string', maxLength: 100 },
-            env: { type: 'string', enum: ['sandpit', 'integration', 'live'], default: 'sandpit', description: 'integration and live after the team approves your request, within your application\'s vectors and scopes' },
-            redirect_uris: { type: 'array', items: { type: 'string', format: 'uri' }, maxItems: 10 },
-            scopes: { type: 'array', items: { type: 'string', enum: SCOPES.filter((s) => s !== 'gp_integration_credentials') } },
-            vtr: { type: 'array', items: { type: 'string', enum: [...SUPPORTED_VECTORS] }, minItems: 1 },
-            public_key_pem: { type: 'string', description: 'RSA public key, 2048 bits or more, PEM' },
-            jwks_uri: { type: 'string', format: 'uri' },
-          },
-        },
+        NewClient: documented(BODIES.newClient, {
+          env: { enum: ['sandpit', 'integration', 'live'], default: 'sandpit', description: 'integration and live after the team approves your request, within your application\'s vectors and scopes' },
+          redirect_uris: items(BODIES.newClient.properties.redirect_uris, { format: 'uri' }),
+          scopes: items(BODIES.newClient.properties.scopes, { enum: SCOPES.filter((s) => s !== 'gp_integration_credentials') }),
+          vtr: items(BODIES.newClient.properties.vtr, { enum: [...SUPPORTED_VECTORS] }),
+          public_key_pem: { description: 'RSA public key, 2048 bits or more, PEM' },
+          jwks_uri: { format: 'uri' },
+        }),
         ChecklistItem: { type: 'object', properties: { id: { type: 'string' }, title: { type: 'string' }, done: { type: 'boolean' }, evidence: { type: 'array', items: { type: 'object' } } } },
         TraceRow: { type: 'object', properties: { at: { type: 'integer' }, kind: { type: 'string' }, outcome: { type: 'string' }, reason: { type: ['string', 'null'] }, detail: { type: ['string', 'null'] }, fix: { type: ['string', 'null'] } } },
-        Application: obj({
-          eligibility: { type: 'object', additionalProperties: { type: 'string', enum: ['yes', 'no'] }, description: 'One answer per eligibility criterion' },
-          product_name: { type: 'string' }, description: { type: 'string' }, sponsor: { type: 'string', description: 'Commissioning or sponsoring NHS body or local authority' },
-          vectors: { type: 'array', items: { type: 'string', enum: [...SUPPORTED_VECTORS] } }, scopes: { type: 'array', items: { type: 'string', enum: SCOPES.filter((x) => x !== 'openid') } },
-          scope_reasons: { type: 'object', additionalProperties: { type: 'string' } }, contact_name: { type: 'string' }, contact_email: { type: 'string' }, safety_officer_email: { type: 'string' },
+        Application: documented(BODIES.application, {
+          eligibility: { additionalProperties: { ...BODIES.application.properties.eligibility.additionalProperties, enum: ['yes', 'no'] }, description: 'One answer per eligibility criterion' },
+          sponsor: { description: 'Commissioning or sponsoring NHS body or local authority' },
+          vectors: items(BODIES.application.properties.vectors, { enum: [...SUPPORTED_VECTORS] }),
+          scopes: items(BODIES.application.properties.scopes, { enum: SCOPES.filter((x) => x !== 'openid') }),
         }),
-        Document: obj({ kind: { type: 'string', enum: Object.keys(DOCUMENT_KINDS) }, filename: { type: 'string' }, content_base64: { type: 'string', description: 'PDF, .docx, .xlsx, .odt or .ods; at most 10 MB' } }, ['kind', 'filename', 'content_base64']),
-        TestUser: obj({ nhs_number: { type: 'string', description: 'A test PDS record (see the portal)' }, level: { type: 'string', enum: ['P0', 'P5', 'P9'] }, otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' }, pds_trace_fails: { type: 'boolean' } }, ['level']),
-        Fault: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: Object.keys(FAULTS) }, count: { type: ['integer', 'null'], minimum: 1, maximum: 1000, description: 'null = until cleared' } } },
+        Document: documented(BODIES.document, { kind: { enum: Object.keys(DOCUMENT_KINDS) }, content_base64: { description: 'PDF, .docx, .xlsx, .odt or .ods; at most 10 MB' } }),
+        TestUser: documented(BODIES.testUser, { nhs_number: { description: 'A test PDS record (see the portal)' }, level: { enum: ['P0', 'P5', 'P9'] } }),
+        Fault: documented(BODIES.fault, { kind: { enum: Object.keys(FAULTS) }, count: { description: 'null = until cleared' } }),
       },
     },
     paths: {
       '/organisation': {
         get: { summary: 'The organisation this token acts for, and your role in it', responses: { 200: json({ type: 'object' }), 401: errorResponse('No valid token') } },
-        patch: { summary: 'Change its name or ODS code (partner admins)', requestBody: body(obj({ name: { type: 'string' }, ods_code: { type: 'string' } })), responses: { ...done, 400: errorResponse('A value is not valid'), 403: errorResponse('Partner admins only') } },
+        patch: { summary: 'Change its name or ODS code (partner admins)', requestBody: body(BODIES.organisation), responses: { ...done, 400: errorResponse('A value is not valid'), 403: errorResponse('Partner admins only') } },
       },
       '/members': { get: { summary: 'Members and pending invitations', responses: { 200: json({ type: 'object' }) } } },
-      '/invitations': { post: { summary: 'Invite someone by email (partner admins)', requestBody: body(obj({ email: { type: 'string' }, role: { type: 'string', enum: ['partner_admin', 'developer'] } }, ['email', 'role'])), responses: { ...done, 403: errorResponse('Partner admins only'), 409: errorResponse('Already a member') } } },
+      '/invitations': { post: { summary: 'Invite someone by email (partner admins)', requestBody: body(documented(BODIES.invitation, { role: { enum: ['partner_admin', 'developer'] } })), responses: { ...done, 403: errorResponse('Partner admins only'), 409: errorResponse('Already a member') } } },
       '/members/{userId}': {
         delete: { summary: 'Remove a member (partner admins; the last admin stays)', parameters: [pathParam('userId')], responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') } },
-        patch: { summary: 'Change a member\'s role (partner admins; the last admin stays)', parameters: [pathParam('userId')], requestBody: body(obj({ role: { type: 'string', enum: ['partner_admin', 'developer'] } }, ['role'])), responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') } },
+        patch: { summary: 'Change a member\'s role (partner admins; the last admin stays)', parameters: [pathParam('userId')], requestBody: body(documented(BODIES.role, { role: { enum: ['partner_admin', 'developer'] } })), responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') } },
       },
       '/invitations/{id}': { delete: { summary: 'Withdraw a pending invitation (partner admins)', parameters: [pathParam('id')], responses: { ...done, 404: errorResponse('No such pending invitation') } } },
       '/messages': {
         get: { summary: 'The conversation with the NHS login team', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
-        post: { summary: 'Write to the NHS login team (they are emailed)', requestBody: body(obj({ body: { type: 'string', maxLength: 4000 } }, ['body'])), responses: { 204: { description: 'Sent' }, 400: errorResponse('Empty or too long') } },
+        post: { summary: 'Write to the NHS login team (they are emailed)', requestBody: body(BODIES.message), responses: { 204: { description: 'Sent' }, 400: errorResponse('Empty or too long') } },
       },
       '/application': {
         get: { summary: 'Your application to integrate and its status', responses: { 200: json({ type: 'object' }) } },
@@ -86,10 +87,10 @@ export function openApiDocument(publicUrl: string) {
         get: { summary: 'Your integration test users', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
         post: { summary: 'Create an integration test user from a test PDS record', requestBody: body({ $ref: '#/components/schemas/TestUser' }), responses: { 201: json({ type: 'object' }, 'Created'), 400: errorResponse('Not a test PDS record or level') } },
       },
-      '/test-users/{id}': { patch: { summary: 'Change a test user\'s level and switches', parameters: [pathParam('id')], requestBody: body(obj({ level: { type: 'string' }, otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' }, pds_trace_fails: { type: 'boolean' } }, ['level'])), responses: { ...done, 404: errorResponse('No such test user') } } },
+      '/test-users/{id}': { patch: { summary: 'Change a test user\'s level and switches', parameters: [pathParam('id')], requestBody: body(documented(BODIES.testUserChange, { level: { enum: ['P0', 'P5', 'P9'] } })), responses: { ...done, 404: errorResponse('No such test user') } } },
       '/environment-requests': {
         get: { summary: 'Your requests for the next environment, and what integration still needs', responses: { 200: json({ type: 'object' }) } },
-        post: { summary: 'Request the integration environment, or to go live', requestBody: body(obj({ env: { type: 'string', enum: ['integration', 'live'] } }, ['env'])), responses: { 201: json({ type: 'object' }, 'Requested'), 409: errorResponse('not_ready: the message lists what is missing') } },
+        post: { summary: 'Request the integration environment, or to go live', requestBody: body(documented(BODIES.environmentRequest, { env: { enum: ['integration', 'live'] } })), responses: { 201: json({ type: 'object' }, 'Requested'), 409: errorResponse('not_ready: the message lists what is missing') } },
       },
       '/clients': {
         get: { summary: 'List your sandpit clients', responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/Client' } }), 401: errorResponse('No valid token') } },
@@ -107,7 +108,7 @@ export function openApiDocument(publicUrl: string) {
         post: {
           summary: 'Start a conformance run: a real browser tests your service against the NHS scenarios and negative cases',
           parameters: [clientId],
-          requestBody: body(obj({ start_url: { type: 'string', format: 'uri', description: 'The page with your NHS login button' }, only: { type: 'array', items: { type: 'string' } }, button_selector: { type: 'string' }, signed_in_text: { type: 'string' } }, ['start_url'])),
+          requestBody: body(documented(BODIES.conformanceRun, { start_url: { format: 'uri', description: 'The page with your NHS login button' } })),
           responses: { 202: json({ type: 'object' }, 'Started: poll the run'), 400: errorResponse('invalid_start_url, unknown_test or live_not_allowed'), 409: errorResponse('A run is in progress') },
         },
       },
@@ -115,7 +116,7 @@ export function openApiDocument(publicUrl: string) {
       '/conformance-runs/{id}/report.jws': { get: { summary: 'The signed report (compact JWS over the JSON report; verify with /conformance/jwks.json)', parameters: [pathParam('id')], responses: { 200: { description: 'application/jose' }, 404: errorResponse('Not finished') } } },
       '/conformance-runs/{id}/report.xml': { get: { summary: 'The report as JUnit XML, for CI systems', parameters: [pathParam('id')], responses: { 200: { description: 'application/xml' }, 404: errorResponse('Not finished') } } },
       '/conformance/jwks.json': { get: { summary: 'The public keys that verify conformance reports', security: [], responses: { 200: json({ type: 'object' }) } } },
-      '/clients/{clientId}/key': { put: { summary: 'Replace the client\'s public key (the old one stops working at once)', parameters: [clientId], requestBody: body(obj({ public_key_pem: { type: 'string' }, jwks_uri: { type: 'string', format: 'uri' } })), responses: { 204: { description: 'Replaced' }, 400: errorResponse('The key is not usable') } } },
+      '/clients/{clientId}/key': { put: { summary: 'Replace the client\'s public key (the old one stops working at once)', parameters: [clientId], requestBody: body(documented(BODIES.key, { jwks_uri: { format: 'uri' } })), responses: { 204: { description: 'Replaced' }, 400: errorResponse('The key is not usable') } } },
       '/clients/{clientId}/fault': {
         put: { summary: 'Arm a fault for this client', parameters: [clientId], requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Fault' } } } }, responses: { 204: { description: 'Armed' }, 400: errorResponse('Unknown fault or count') } },
         delete: { summary: 'Clear the armed fault', parameters: [clientId], responses: { 204: { description: 'Cleared' } } },

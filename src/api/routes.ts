@@ -11,17 +11,26 @@ import { organisationRoutes } from './organisation.ts';
 import { conformanceRoutes } from './conformance.ts';
 import { reportKeys } from '../conformance/index.ts';
 import { fail, type ApiDeps } from './context.ts';
+import { strictCompiler, validationProblem } from './schemas.ts';
 
 export type { ApiDeps } from './context.ts';
 
 export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
-  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
+  // JSON only, checked strictly (schemas.ts); forms and plain text are 415 here.
+  app.removeContentTypeParser(['application/x-www-form-urlencoded', 'text/plain']);
+  app.setValidatorCompiler(strictCompiler);
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string; validation?: Parameters<typeof validationProblem>[0]; validationContext?: string }, req, reply) => {
+    if (err.validation) {
+      const { message, field } = validationProblem(err.validation, err.validationContext ?? 'body');
+      return err.validationContext === 'params' ? fail(reply, 404, 'not_found', 'There is no such resource') : fail(reply, 400, 'invalid_request', message, field);
+    }
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       return fail(reply, 400, 'invalid_json', 'The body is not valid JSON');
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'too_large', 'The body is too large');
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'unsupported_media_type', 'Send application/json');
-    if (err.statusCode && err.statusCode < 500) return fail(reply, err.statusCode, 'invalid_request', err.message);
+    // Other client errors Fastify raises: a closed message, never the parser's words (they quote the request).
+    if (err.statusCode && err.statusCode < 500) return fail(reply, err.statusCode, 'invalid_request', 'The request could not be read');
     req.log.error({ err }, 'unhandled API error');
     return fail(reply, 500, 'server_error', 'Something went wrong on our side; try again');
   });

@@ -9,6 +9,7 @@ import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { approveClient, OnboardingError, setClientStatus, setSsoPairs } from '../onboarding/index.ts';
 import { getRun, reportFile, runPage, screenshotFile } from '../conformance/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
+import { CHOICE, CSRF, form, formProblems, list as listField, text, type Field } from '../web/forms.ts';
 import { notifyDeps } from '../onboarding/index.ts';
 
 type Req = { Params: { env: string; clientId: string }; Body: Record<string, string | string[] | undefined> };
@@ -27,10 +28,12 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
     const t = await teamGuard(d, req, reply);
     if (t) return show(reply, t, req.params.env, req.params.clientId);
   });
-  const change = (action: string, run: (t: Team, req: import('fastify').FastifyRequest<Req>) => Promise<unknown>) =>
-    app.post<Req>(`/clients/:env/:clientId/${action}`, async (req, reply) => {
+  const change = (action: string, fields: Record<string, Field>, run: (t: Team, req: import('fastify').FastifyRequest<Req>) => Promise<unknown>) =>
+    app.post<Req>(`/clients/:env/:clientId/${action}`, form({ _csrf: CSRF, ...fields }), async (req, reply) => {
       const t = await teamGuard(d, req, reply, { csrf: true });
       if (!t) return;
+      const bad = formProblems(req);
+      if (bad) return show(reply, t, req.params.env, req.params.clientId, bad, 400);
       try {
         await run(t, req);
         return reply.redirect(`/console/clients/${req.params.env}/${req.params.clientId}`, 303);
@@ -39,9 +42,9 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
         return show(reply, t, req.params.env, req.params.clientId, [{ href: `#${e.field ?? 'client'}`, text: e.message, field: e.field }], e.code === 'not_found' ? 404 : 400);
       }
     });
-  change('approvals', (t, req) => approveClient(d.db, t.email, req.params.env, req.params.clientId, { scopes: list(req.body?.scopes), vtr: list(req.body?.vtr), im1: one(req.body?.im1) === 'yes' }));
-  change('sso', (t, req) => setSsoPairs(d.db, t.email, req.params.env, req.params.clientId, list(req.body?.to)));
-  change('status', (t, req) => setClientStatus(notifyDeps(d), t.email, req.params.env, req.params.clientId, one(req.body?.status), one(req.body?.reason)));
+  change('approvals', { scopes: listField('Scopes', 20, 100), vtr: listField('Vectors of trust', 10, 20), im1: CHOICE('IM1') }, (t, req) => approveClient(d.db, t.email, req.params.env, req.params.clientId, { scopes: list(req.body?.scopes), vtr: list(req.body?.vtr), im1: one(req.body?.im1) === 'yes' }));
+  change('sso', { to: listField('Clients', 200, 100) }, (t, req) => setSsoPairs(d.db, t.email, req.params.env, req.params.clientId, list(req.body?.to)));
+  change('status', { status: CHOICE('Status'), reason: text('Reason', 2000) }, (t, req) => setClientStatus(notifyDeps(d), t.email, req.params.env, req.params.clientId, one(req.body?.status), one(req.body?.reason)));
 
   app.get<{ Params: { runId: string } }>('/conformance/:runId', async (req, reply) => {
     const t = await teamGuard(d, req, reply);

@@ -6,6 +6,8 @@ import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts
 import { Browser, csrfOf, fromAddress, type Page } from '../test-support/browser.ts';
 import { createOrganisation, createTeamAdmin, submitApplication, verifyAudit } from '../onboarding/index.ts';
 import { main } from '../cli/main.ts';
+import { signInToConsole } from '../test-support/team.ts';
+import { randomUUID } from 'node:crypto';
 
 const ORIGIN = 'http://localhost:3000';
 
@@ -112,6 +114,22 @@ for (const dialect of DIALECTS) {
       assert.equal(readiness.find((c) => c.id === 'application')!.met, true);
       assert.equal((await verifyAudit(app.database.db)).ok, true);
       assert.equal((await decide({ decision: 'reject', reason: 'again' })).status, 400, 'only a submitted application can be decided');
+    });
+
+    test('approving go-live over unmet criteria reads the written justification of each, whatever its id (document_dcb0129)', async () => {
+      const { b } = await signInToConsole(app, 'golive@nhs.example', 'team_admin');
+      const org = await createOrganisation(app.database.db, 'user-golive', { name: 'Go Live Ltd' });
+      await app.database.db.insertInto('environment_request')
+        .values({ id: randomUUID(), organisation_id: org.id, env: 'live', status: 'pending', requested_by: 'user-golive', created_at: Date.now(), decided_at: null, reason: null })
+        .execute();
+      const page = await b.get(`/console/partners/${org.id}`);
+      const overrides = [...page.text.matchAll(/name="(override-[^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(overrides.includes('override-document_dcb0129'), 'the clinical safety case is one of the unmet criteria');
+      const form = new URLSearchParams({ _csrf: csrfOf(page), decision: 'approve', reason: 'The board agreed' });
+      for (const o of overrides) form.set(o, 'Agreed at the board, to follow within a month');
+      const answer = await b.post(`/console/partners/${org.id}/gates/go_live/decision`, form);
+      assert.equal(answer.status, 400);
+      assert.match(answer.text, /Record first:/, 'every justification was read: only the recorded checks are missing');
     });
 
     test('tampering with any entry is detected, by the console and by toolkit audit verify', async () => {

@@ -22,7 +22,7 @@ export function cookieOptions(d: ConsoleDeps) {
 }
 
 export function page(d: ConsoleDeps, reply: FastifyReply, view: string, ctx: Record<string, unknown>, status = 200) {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(d.render(view, { serviceName: 'NHS login team console', ...ctx }));
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(d.render(view, { serviceName: 'NHS login team console', layoutName: 'console/layout.njk', ...ctx }));
 }
 
 export function expired(d: ConsoleDeps, reply: FastifyReply) {

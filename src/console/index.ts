@@ -16,6 +16,8 @@ export type { ConsoleDeps } from './context.ts';
 export const CONSOLE_VIEWS = path.join(import.meta.dirname, 'views');
 
 export async function consoleRoutes(app: FastifyInstance, d: ConsoleDeps) {
+  // The console's forms are urlencoded: JSON and plain text are 415 here, never parsed.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   registerAuthRoutes(app, d);
   registerPartnerRoutes(app, d);
   registerRecordsRoutes(app, d);

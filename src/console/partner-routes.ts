@@ -7,14 +7,18 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { listClients } from '../storage/index.ts';
 import {
   addComment, assignDeliveryManager, comments, CRITERIA, decideGate, gateView, getApplication, getDocument, journeyChecklist, listDocuments, notifyDeps, OnboardingError,
-  pipeline, recordCriterion, STAGES, teamMembers, GATES, type Gate,
+  MAX_COMMENT, pipeline, recordCriterion, STAGES, teamMembers, GATES, type Gate,
 } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
+import { CHOICE, CSRF, form, formProblems, formSchema, text, type Field } from '../web/forms.ts';
+
+const PIPELINE = { querystring: formSchema({ stage: CHOICE('Stage'), waiting: CHOICE('Waiting on'), manager: CHOICE('Delivery manager'), stuck: CHOICE('Stuck'), view: CHOICE('View') }) };
+const REASON = 2000;
 
 type Org = { Params: { orgId: string; gate?: string; criterion?: string; docId?: string }; Body: Record<string, string | undefined> };
 
 export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
-  app.get<{ Querystring: Record<string, string | undefined> }>('/', async (req, reply) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/', { schema: PIPELINE }, async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
     const q = req.query;
@@ -30,29 +34,31 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
   });
 
   /** Runs a change from the partner page, shows its errors there, and returns to the page otherwise. */
-  const change = (path: string, run: (t: Team, req: import('fastify').FastifyRequest<Org>) => Promise<unknown>, anchor = '') =>
-    app.post<Org>(path, async (req, reply) => {
+  const change = (path: string, fields: Record<string, Field>, run: (t: Team, req: import('fastify').FastifyRequest<Org>) => Promise<unknown>, anchor = '', patterns?: Record<string, Field>) =>
+    app.post<Org>(path, form({ _csrf: CSRF, ...fields }, patterns), async (req, reply) => {
       const t = await teamGuard(d, req, reply, { csrf: true });
       if (!t) return;
       if (!(await d.db.selectFrom('organisation').select('id').where('id', '=', req.params.orgId).executeTakeFirst())) return notFound(reply, t);
+      const bad = formProblems(req);
+      if (bad) return partnerPage(reply, t, req.params.orgId, bad, 400, req.body);
       try {
         await run(t, req);
         return reply.redirect(`/console/partners/${req.params.orgId}${anchor}`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
         const field = e.field ?? 'gates';
-        return partnerPage(reply, t, req.params.orgId, [{ href: `#${field}`, text: e.message, field }], e.code === 'not_found' ? 404 : 400);
+        return partnerPage(reply, t, req.params.orgId, [{ href: `#${field}`, text: e.message, field }], e.code === 'not_found' ? 404 : 400, req.body);
       }
     });
 
-  change('/partners/:orgId/gates/:gate/criteria/:criterion', (t, req) =>
+  change('/partners/:orgId/gates/:gate/criteria/:criterion', { met: CHOICE('Met'), note: text('Note', 1000) }, (t, req) =>
     recordCriterion(d.db, t, req.params.orgId, req.params.gate, req.params.criterion!, req.body?.met === 'yes', req.body?.note ?? ''), '#gates');
-  change('/partners/:orgId/gates/:gate/decision', (t, req) => {
+  change('/partners/:orgId/gates/:gate/decision', { decision: CHOICE('Decision'), reason: text('Reason', REASON) }, (t, req) => {
     const overrides = Object.fromEntries(Object.entries(req.body ?? {}).filter(([k]) => k.startsWith('override-')).map(([k, v]) => [k.slice('override-'.length), v ?? '']));
     return decideGate(notifyDeps(d), t, req.params.orgId, req.params.gate, req.body?.decision ?? '', req.body?.reason ?? '', overrides);
-  }, '#gates');
-  change('/partners/:orgId/comments', (t, req) => addComment(notifyDeps(d), req.params.orgId, 'team', t.email, req.body?.body ?? ''), '#comments');
-  change('/partners/:orgId/delivery-manager', (t, req) => assignDeliveryManager(d.db, t, req.params.orgId, req.body?.manager || null));
+  }, '#gates', { '^override-[a-z0-9_]{1,80}$': text('Why you approve anyway', REASON) }); // criterion ids: readiness.ts
+  change('/partners/:orgId/comments', { body: text('Your message', MAX_COMMENT) }, (t, req) => addComment(notifyDeps(d), req.params.orgId, 'team', t.email, req.body?.body ?? ''), '#comments');
+  change('/partners/:orgId/delivery-manager', { manager: CHOICE('Delivery manager') }, (t, req) => assignDeliveryManager(d.db, t, req.params.orgId, req.body?.manager || null));
 
   app.get<Org>('/partners/:orgId/documents/:docId', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
@@ -70,7 +76,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such partner.', team: t, csrf: t.csrf }, 404);
   }
 
-  async function partnerPage(reply: FastifyReply, t: Team, orgId: string, errors?: unknown[], status = 200) {
+  async function partnerPage(reply: FastifyReply, t: Team, orgId: string, errors?: unknown[], status = 200, values?: Record<string, unknown>) {
     const org = await d.db.selectFrom('organisation').selectAll().where('id', '=', orgId).executeTakeFirst();
     if (!org) return notFound(reply, t);
     await d.events.flush();
@@ -87,7 +93,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     }));
     return page(d, reply, 'console/partner.njk', {
       title: org.name, team: t, csrf: t.csrf, org, application, criteria: CRITERIA, documents, clients, evidence, gates, history, thread, managers: team,
-      runs: runs.map(({ report, ...r }) => ({ ...r, signed: Boolean(report) })), errors,
+      runs: runs.map(({ report, ...r }) => ({ ...r, signed: Boolean(report) })), errors, values,
     }, status);
   }
 }

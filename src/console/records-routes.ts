@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { auditEntries, notifications, outbox, verifyAudit } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps } from './context.ts';
+import { CHOICE, formSchema } from '../web/forms.ts';
 
 /**
  * One CSV cell, quoted (RFC 4180 §2.6, §2.7). Spreadsheets run a cell starting with = + - @, tab or CR as a formula,
@@ -22,7 +23,7 @@ export function registerRecordsRoutes(app: FastifyInstance, d: ConsoleDeps) {
     return page(d, reply, 'console/outbox.njk', { title: 'Outbox', team: t, csrf: t.csrf, mail, chat, smtp: Boolean(d.config.smtpUrl), webhook: Boolean(d.config.chatWebhookUrl) });
   });
 
-  app.get<{ Querystring: { format?: string } }>('/audit', async (req, reply) => {
+  app.get<{ Querystring: { format?: string } }>('/audit', { schema: { querystring: formSchema({ format: CHOICE('Format') }) } }, async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
     const [verdict, entries] = await Promise.all([verifyAudit(d.db), auditEntries(d.db)]);

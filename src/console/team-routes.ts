@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { addTeamMember, changeTeamMember, OnboardingError, teamMembers } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
+import { CHOICE, CSRF, EMAIL, form, formProblems } from '../web/forms.ts';
 
 type Req = { Params: { userId?: string }; Body: Record<string, string | undefined> };
 
@@ -13,9 +14,11 @@ export function registerTeamRoutes(app: FastifyInstance, d: ConsoleDeps) {
     const t = await teamGuard(d, req, reply, { admin: true });
     if (t) return show(reply, t);
   });
-  app.post<Req>('/team', async (req, reply) => {
+  app.post<Req>('/team', form({ _csrf: CSRF, email: EMAIL, role: CHOICE('Role') }), async (req, reply) => {
     const t = await teamGuard(d, req, reply, { csrf: true, admin: true });
     if (!t) return;
+    const bad = formProblems(req);
+    if (bad) return show(reply, t, { errors: bad, values: req.body }, 400);
     try {
       const { user, setupSecret } = await addTeamMember(d.db, t, req.body?.email ?? '', req.body?.role ?? '');
       const link = `${d.config.publicUrl}/console/setup/${setupSecret}`;
@@ -27,9 +30,11 @@ export function registerTeamRoutes(app: FastifyInstance, d: ConsoleDeps) {
     }
   });
   for (const action of ['role', 'remove'] as const) {
-    app.post<Req>(`/team/:userId/${action}`, async (req, reply) => {
+    app.post<Req>(`/team/:userId/${action}`, form({ _csrf: CSRF, role: CHOICE('Role') }), async (req, reply) => {
       const t = await teamGuard(d, req, reply, { csrf: true, admin: true });
       if (!t) return;
+      const bad = formProblems(req);
+      if (bad) return show(reply, t, { errors: bad }, 400);
       try {
         await changeTeamMember(d.db, t, req.params.userId!, action === 'remove' ? { remove: true } : { role: req.body?.role ?? '' });
         return reply.redirect('/console/team', 303);

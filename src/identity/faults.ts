@@ -31,7 +31,7 @@ export type RunFault = 'authorize_invalid_scope' | 'id_token_no_aud' | 'id_token
 export type AnyFault = FaultKind | RunFault;
 
 export function isFaultKind(v: unknown): v is FaultKind {
-  return typeof v === 'string' && v in FAULTS;
+  return typeof v === 'string' && Object.hasOwn(FAULTS, v);
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64url');

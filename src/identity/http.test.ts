@@ -62,3 +62,33 @@ test('/authorize accepts a POSTed form (NHS login allows GET or POST)', async ()
     await app.stop();
   }
 });
+
+test('a POSTed /authorize that is not a form (a JSON array) is invalid_request on an error page, never a 500', async () => {
+  const app = await startTestApp('sqlite');
+  try {
+    const res = await app.fetch('http://localhost:3000/sandpit/authorize', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[["client_id","x"],["scope"]]' });
+    assert.equal(res.status, 415);
+    const html = await res.text();
+    assert.match(html, /Error code: <code>invalid_request<\/code>/);
+    assert.match(html, /Sandpit/, 'in the environment\'s layout');
+  } finally {
+    await app.stop();
+  }
+});
+
+test('a parameter repeated in a POSTed /authorize reaches the engine repeated, which refuses it as invalid_request', async () => {
+  const app = await startTestApp('sqlite');
+  try {
+    const rp = await createRp(app, 'sandpit');
+    const form = new URLSearchParams({ client_id: rp.client.clientId, response_type: 'code', scope: 'openid', redirect_uri: 'https://rp.example.org/callback', state: 's', nonce: 'n' });
+    form.append('state', 't');
+    const res = await app.fetch('http://localhost:3000/sandpit/authorize', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString(), redirect: 'manual' });
+    assert.equal(res.status, 303);
+    assert.match(res.headers.get('location') ?? '', /state=s&state=t/);
+    const next = await app.fetch(new URL(res.headers.get('location')!, 'http://localhost:3000').href, { redirect: 'manual' });
+    const answer = next.headers.get('location') ? new URL(next.headers.get('location')!).searchParams.get('error') : /invalid_request/.exec(await next.text())?.[0];
+    assert.equal(answer, 'invalid_request');
+  } finally {
+    await app.stop();
+  }
+});

@@ -12,6 +12,9 @@ import { registerRegistration } from './journeys/register.ts';
 import { registerProveIdentity } from './journeys/prove-identity.ts';
 import { page, type JourneyDeps } from './journeys/flow.ts';
 
+/** Every parameter as a list (a form's single value becomes one), a few of each, none long: the engine checks the rest. */
+const AUTHORIZE_FORM = { type: 'object', maxProperties: 40, additionalProperties: { type: 'array', maxItems: 5, items: { type: 'string', maxLength: 4000, pattern: '^[^\\u0000]*$' } } };
+
 const PROTOCOL_PATH = /^\/(authorize(\/[\w-]+)?|token|userinfo|\.well-known\/(openid-configuration|jwks\.json))$/;
 
 function hostOf(req: FastifyRequest): string {
@@ -59,6 +62,11 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
     delete req.raw.headers['x-forwarded-host'];
     const path = m.rest.split('?')[0]!;
     if (!PROTOCOL_PATH.test(path) || (req.method === 'POST' && path === '/authorize')) return;
+    // A NUL in the address is never a real parameter (the app refuses it on pages): the token and userinfo
+    // endpoints answer as the engine answers a malformed request (RFC 6749 section 5.2, RFC 6750 section 3.1).
+    if (req.url.includes('%00') && path !== '/authorize' && !path.startsWith('/.well-known')) {
+      return reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'a parameter contains NUL' });
+    }
     reply.hijack();
     (req.raw as { originalUrl?: string }).originalUrl = req.url;
     req.raw.url = m.rest;
@@ -90,9 +98,13 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
           await deps.events.flush();
           return payload;
         });
-        // NHS login accepts /authorize as a POSTed form too; the engine takes it as a query.
-        scoped.post<{ Body: Record<string, string> }>('/authorize', async (req, reply) => {
-          const query = new URLSearchParams(req.body ?? {}).toString();
+        // Journey forms and the POSTed /authorize are forms: JSON and plain text here are 415, answered as
+        // invalid_request on an error page (web/errors.ts), never parsed.
+        scoped.removeContentTypeParser(['application/json', 'text/plain']);
+        // NHS login accepts /authorize as a POSTed form too (OIDC Core 3.1.2.1); the engine takes it as a query,
+        // repeated parameters and all, so it answers them as it answers them in a query (invalid_request).
+        scoped.post<{ Body: Record<string, string[]> }>('/authorize', { schema: { body: AUTHORIZE_FORM } }, async (req, reply) => {
+          const query = new URLSearchParams(Object.entries(req.body ?? {}).flatMap(([k, vs]) => vs.map((v) => [k, v]))).toString();
           return reply.redirect(`${c.mountPath}/authorize?${query}`, 303);
         });
         scoped.get('/trustmark/:host', async (_req, reply) =>

@@ -34,7 +34,7 @@ function sniff(bytes: Buffer, filename: string): string | undefined {
 }
 
 export async function uploadDocument(db: Db, organisationId: string, userId: string, kind: string, filenameRaw: string, bytes: Buffer) {
-  if (!(kind in DOCUMENT_KINDS)) throw new OnboardingError('not_found', 'Choose which document this is', 'kind');
+  if (!Object.hasOwn(DOCUMENT_KINDS, kind)) throw new OnboardingError('not_found', 'Choose which document this is', 'kind');
   if (bytes.length === 0) throw new OnboardingError('invalid_name', 'Choose a file to upload', 'file');
   if (bytes.length > MAX_DOCUMENT_BYTES) throw new OnboardingError('invalid_name', 'The file must be smaller than 10 MB', 'file');
   const filename = filenameRaw.replace(/[^\w.\- ]+/g, '_').slice(0, 120) || 'document';

@@ -38,7 +38,7 @@ export interface GateView {
 }
 
 export function isGate(v: unknown): v is Gate {
-  return typeof v === 'string' && v in GATES;
+  return typeof v === 'string' && Object.hasOwn(GATES, v);
 }
 
 async function subjectStatus(db: Db, orgId: string, gate: Gate): Promise<string | null> {
@@ -83,7 +83,7 @@ const WORDS: Record<Gate, Record<Decision, string>> = {
  */
 export async function decideGate(d: NotifyDeps, decider: { email: string }, orgId: string, gate: unknown, decisionRaw: string, reasonRaw: string, overrides: Record<string, string> = {}): Promise<void> {
   if (!isGate(gate)) throw new OnboardingError('not_found', 'There is no such gate');
-  if (!(decisionRaw in DECISIONS)) throw new OnboardingError('invalid_name', 'Choose approve, reject or request changes', 'decision');
+  if (!Object.hasOwn(DECISIONS, decisionRaw)) throw new OnboardingError('invalid_name', 'Choose approve, reject or request changes', 'decision');
   const decision = decisionRaw as Decision;
   const reason = reasonRaw.trim();
   if (!reason || reason.length > 2000) throw new OnboardingError('invalid_name', 'Give the reason for the decision (the partner will see it)', 'reason');

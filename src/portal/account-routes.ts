@@ -4,8 +4,13 @@ import { authenticate, confirmEmail, continueSignIn, endSession, FormProblems, O
 import { countRequest } from '../storage/index.ts';
 import { accountDeps, cookieOptions, csrfFor, csrfOk, errorItem, forbidden, page, SESSION_COOKIE, signedIn, type PortalDeps } from './context.ts';
 import { ABSOLUTE_MS } from '../onboarding/sessions.ts';
+import { CSRF, EMAIL, form, formProblems, PASSWORD, text } from '../web/forms.ts';
 
 type Form = { Body: Record<string, string | undefined> };
+const SIGN_UP = form({ _csrf: CSRF, name: text('Full name', 100), email: EMAIL, password: PASSWORD });
+const SIGN_IN = form({ _csrf: CSRF, email: EMAIL, password: PASSWORD });
+const FORGOT = form({ _csrf: CSRF, email: EMAIL });
+const RESET = form({ _csrf: CSRF, password: PASSWORD });
 
 /**
  * Per-address limits on the account forms (15-minute windows): sign-ups and password-reset emails (mail flooding).
@@ -20,9 +25,11 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   const tooMany = (view: string, title: string, req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, field: string) =>
     page(d, reply, view, { title, csrf: csrfFor(d, req, reply), errors: [{ href: `#${field}`, text: 'There have been too many attempts from your network. Try again in 15 minutes.', field }] }, 429);
 
-  app.post<Form>('/sign-up', async (req, reply) => {
+  app.post<Form>('/sign-up', SIGN_UP, async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
     const b = req.body ?? {};
+    const bad = formProblems(req);
+    if (bad) return page(d, reply, 'portal/sign-up.njk', { title: 'Create an account', csrf: csrfFor(d, req, reply), errors: bad, values: { name: b.name, email: b.email } }, 400);
     if (!(await countRequest(d.db, limitKey('sign_up', req.ip), LIMITS.sign_up))) return tooMany('portal/sign-up.njk', 'Create an account', req, reply, 'name');
     try {
       const user = await signUp(accountDeps(d), { name: b.name ?? '', email: b.email ?? '', password: b.password ?? '' });
@@ -45,9 +52,11 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   });
 
   app.get('/sign-in', async (req, reply) => page(d, reply, 'portal/sign-in.njk', { title: 'Sign in', csrf: csrfFor(d, req, reply) }));
-  app.post<Form>('/sign-in', async (req, reply) => {
+  app.post<Form>('/sign-in', SIGN_IN, async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
     const b = req.body ?? {};
+    const bad = formProblems(req);
+    if (bad) return page(d, reply, 'portal/sign-in.njk', { title: 'Sign in', csrf: csrfFor(d, req, reply), errors: bad, values: { email: b.email } }, 400);
     try {
       const signedIn = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '', req.ip);
       if ('emailed' in signedIn) {
@@ -82,7 +91,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     if (!signed) return reply.redirect('/portal', 303);
     return page(d, reply, 'portal/sign-out.njk', { title: 'Sign out of the toolkit', user: signed.user, csrf: signed.session.csrf });
   });
-  app.post('/sign-out', async (req, reply) => {
+  app.post('/sign-out', form({ _csrf: CSRF }), async (req, reply) => {
     const signed = await signedIn(d, req);
     if (signed && !csrfOk(req, signed)) return forbidden(d, reply);
     await endSession(d.db, req.cookies[SESSION_COOKIE]);
@@ -91,8 +100,10 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   });
 
   app.get('/forgot-password', async (req, reply) => page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply) }));
-  app.post<Form>('/forgot-password', async (req, reply) => {
+  app.post<Form>('/forgot-password', FORGOT, async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
+    const bad = formProblems(req);
+    if (bad) return page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply), errors: bad }, 400);
     if (!(await countRequest(d.db, limitKey('forgot_password', req.ip), LIMITS.forgot_password))) return tooMany('portal/forgot-password.njk', 'Reset your password', req, reply, 'email');
     try {
       await requestPasswordReset(accountDeps(d), req.body?.email ?? '');
@@ -105,8 +116,10 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
 
   app.get<{ Params: { secret: string } }>('/reset-password/:secret', async (req, reply) =>
     page(d, reply, 'portal/reset-password.njk', { title: 'Choose a new password', csrf: csrfFor(d, req, reply) }));
-  app.post<Form & { Params: { secret: string } }>('/reset-password/:secret', async (req, reply) => {
+  app.post<Form & { Params: { secret: string } }>('/reset-password/:secret', RESET, async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
+    const bad = formProblems(req);
+    if (bad) return page(d, reply, 'portal/reset-password.njk', { title: 'Choose a new password', csrf: csrfFor(d, req, reply), errors: bad }, 400);
     try {
       await resetPassword(accountDeps(d), req.params.secret, req.body?.password ?? '');
       return page(d, reply, 'portal/message.njk', { title: 'Password changed', message: 'Sign in with your new password.', link: { href: '/portal/sign-in', text: 'Sign in' } });

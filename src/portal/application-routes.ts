@@ -7,11 +7,19 @@ import {
   type ApplicationAnswers, type Organisation,
 } from '../onboarding/index.ts';
 import { csrfFor, csrfOk, forbidden, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { CHOICE, CSRF, EMAIL, form, formProblems, list as listField, text } from '../web/forms.ts';
 
 type Body = Record<string, string | string[] | undefined>;
-const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
+const list = (v: string | string[] | undefined): string[] => (Array.isArray(v) ? v : v ? [v] : []);
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 const APPLY_SCOPES = SCOPES.filter((s) => s !== 'openid');
+const ELIGIBILITY = Object.fromEntries(CRITERIA.map((c) => [`eligibility-${c.id}`, CHOICE('Your answer')]));
+const APPLICATION = form({
+  _csrf: CSRF, action: CHOICE('Action'), ...ELIGIBILITY, product_name: text('Product name', 120), description: text('Description', 4000), sponsor: text('Sponsor', 200),
+  vectors: listField('Vectors of trust', 10, 20), scopes: listField('Scopes', 20, 100), ...Object.fromEntries(APPLY_SCOPES.map((s) => [`reason-${s}`, text(`Why you need ${s}`, 500)])),
+  contact_name: text('Contact name', 120), contact_email: EMAIL, safety_officer_email: text('Clinical safety officer\'s email address', 254),
+});
+const ELIGIBILITY_CHECK = form({ _csrf: CSRF, ...ELIGIBILITY });
 
 function answersFrom(b: Body): ApplicationAnswers {
   return {
@@ -45,11 +53,13 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
     return show(reply, signed, org, application.answers);
   });
 
-  app.post<{ Params: { orgId: string }; Body: Body }>('/organisations/:orgId/application', async (req, reply) => {
+  app.post<{ Params: { orgId: string }; Body: Body }>('/organisations/:orgId/application', APPLICATION, async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     const { signed, org } = g;
     const answers = answersFrom(req.body ?? {});
+    const bad = formProblems(req);
+    if (bad) return show(reply, signed, org, answers, { errors: bad }, 400);
     try {
       if (one(req.body?.action) === 'submit') {
         await submitApplication(d.db, org.id, answers);
@@ -72,12 +82,13 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
     const signed = await signedIn(d, req);
     return page(d, reply, 'portal/eligibility.njk', { title: 'Check if your service is eligible', user: signed?.user, criteria: CRITERIA, answers: {}, csrf: csrfFor(d, req, reply, signed) });
   });
-  app.post<{ Body: Body }>('/eligibility', async (req, reply) => {
+  app.post<{ Body: Body }>('/eligibility', ELIGIBILITY_CHECK, async (req, reply) => {
     const signed = await signedIn(d, req);
     if (!csrfOk(req, signed)) return forbidden(d, reply);
     const answers = answersFrom(req.body ?? {}).eligibility;
     const outcome = eligibility(answers);
-    const errors = outcome.answered ? [] : CRITERIA.filter((c) => !answers[c.id]).map((c) => ({ href: `#eligibility-${c.id}`, text: `Answer: ${c.question}`, field: `eligibility-${c.id}` }));
+    const unanswered = outcome.answered ? [] : CRITERIA.filter((c) => !answers[c.id]).map((c) => ({ href: `#eligibility-${c.id}`, text: `Answer: ${c.question}`, field: `eligibility-${c.id}` }));
+    const errors = formProblems(req) ?? unanswered;
     return page(d, reply, 'portal/eligibility.njk', { title: 'Check if your service is eligible', user: signed?.user, criteria: CRITERIA, answers, outcome, errors, csrf: csrfFor(d, req, reply, signed) }, errors.length ? 400 : 200);
   });
 }

@@ -3,12 +3,16 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
 import { getRun, PlanError, reportFile, RunRefused, runPage, screenshotFile } from '../conformance/index.ts';
 import { orgGuard, page, type PortalDeps } from './context.ts';
+import { clientPage } from './client-routes.ts';
+import { CSRF, form, formProblems, text } from '../web/forms.ts';
+
+const RUN = form({ _csrf: CSRF, start_url: text('Start page', 2000), button_selector: text('NHS login button', 500), only: text('Only these tests', 2000), signed_in_text: text('Text shown only when signed in', 500) });
 
 type Params = { Params: { orgId: string; clientId: string; runId?: string; file?: string; testId?: string }; Body: Record<string, string | undefined> };
 
 export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
   const clientBase = (orgId: string, c: ClientRecord) => `/portal/organisations/${orgId}/clients/${c.clientId}`;
-  const notFound = (reply: FastifyReply) => page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such conformance run for this client.' }, 404);
+  const notFound = (reply: FastifyReply) => page(d, reply, 'error.njk', { layoutName: 'portal/layout.njk', title: 'Page not found', message: 'There is no such conformance run for this client.' }, 404);
   /** The run, only if it is of this organisation's client. */
   const ownRun = async (orgId: string, clientId: string, runId: string | undefined) => {
     const client = await findOrganisationClient(d.db, orgId, clientId);
@@ -16,11 +20,13 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
     return client && found && found.run.client_id === client.clientId && found.run.env === client.env ? { client, ...found } : undefined;
   };
 
-  app.post<Params>('/organisations/:orgId/clients/:clientId/conformance', async (req, reply) => {
+  app.post<Params>('/organisations/:orgId/clients/:clientId/conformance', RUN, async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId);
     if (!client) return notFound(reply);
+    const bad = formProblems(req);
+    if (bad) return clientPage(d, reply, g.signed, g.org, client, { errors: bad }, 400);
     try {
       const id = await d.conformance.start({
         env: client.env, clientId: client.clientId, organisationId: g.org.id, createdBy: g.signed.user.email, startUrl: req.body?.start_url ?? '',
@@ -31,7 +37,7 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
     } catch (e) {
       if (!(e instanceof RunRefused) && !(e instanceof PlanError)) throw e;
       const field = e instanceof RunRefused && e.field === 'start_url' ? 'start_url' : 'conformance';
-      return reply.redirect(`${clientBase(g.org.id, client)}?conformance_error=${encodeURIComponent(e.message)}&field=${field}#conformance`, 303);
+      return clientPage(d, reply, g.signed, g.org, client, { errors: [{ href: `#${field}`, text: e.message, field }] }, 400);
     }
   });
 

@@ -7,6 +7,7 @@ import type { PeopleData } from '../identity/people/index.ts';
 import { csrfMatches, findSession, OnboardingError, requireMembership, type AccountDeps, type Mailer, type Organisation, type WebSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 import type { RunScheduler } from '../conformance/index.ts';
+import { UnreadableForm } from '../web/errors.ts';
 
 export const SESSION_COOKIE = 'toolkit_portal';
 const ANON_CSRF_COOKIE = 'toolkit_csrf';
@@ -62,7 +63,7 @@ export function csrfOk(req: FastifyRequest, signed?: Signed): boolean {
 }
 
 export function page(d: PortalDeps, reply: FastifyReply, view: string, ctx: Record<string, unknown>, status = 200) {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(d.render(view, { serviceName: 'NHS login integration toolkit', ...ctx }));
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(d.render(view, { serviceName: 'NHS login integration toolkit', layoutName: 'portal/layout.njk', ...ctx }));
 }
 
 /** An error summary entry for a domain error, pointing at its field. */
@@ -111,12 +112,25 @@ export async function formFields(req: FastifyRequest, maxFileBytes = 16 * 1024):
   // throwFileSizeLimit: report an oversized file as truncated rather than fail the request (the plugin
   // reads it per call; its types list it only for registration).
   const options = { limits: { fileSize: maxFileBytes, files: 2, fields: 40, fieldSize: 64 * 1024 }, throwFileSizeLimit: false };
-  for await (const part of req.parts(options as Parameters<FastifyRequest['parts']>[0])) {
-    if (part.type === 'file') {
-      const bytes = await part.toBuffer().catch(() => Buffer.alloc(0));
-      if (part.file.truncated) tooLarge.push(part.fieldname);
-      else if (bytes.length) add(part.fieldname, bytes.toString('utf8'));
-    } else add(part.fieldname, String(part.value));
+  try {
+    for await (const part of req.parts(options as Parameters<FastifyRequest['parts']>[0])) {
+      if (part.type === 'file') {
+        const bytes = await part.toBuffer().catch(() => Buffer.alloc(0));
+        if (part.file.truncated) tooLarge.push(part.fieldname);
+        else if (bytes.length) add(part.fieldname, bytes.toString('utf8'));
+      } else add(part.fieldname, String(part.value));
+    }
+  } catch (e) {
+    throw unreadable(e);
   }
   return { fields, tooLarge };
+}
+
+/**
+ * A multipart body the parser gave up on (no boundary, cut short, too many parts) is the sender's fault: a 400
+ * "could not be read" page, not a 500. Errors with a status of their own (a limit) keep it.
+ */
+export function unreadable(e: unknown): Error {
+  const status = (e as { statusCode?: number }).statusCode;
+  return status && status >= 400 && status < 500 ? (e as Error) : new UnreadableForm();
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
 import { csrfMatches, DOCUMENT_KINDS, getDocument, listDocuments, MAX_DOCUMENT_BYTES, OnboardingError, requireMembership, uploadDocument, type Organisation } from '../onboarding/index.ts';
-import { errorItem, forbidden, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
+import { errorItem, forbidden, orgGuard, page, unreadable, type PortalDeps, type Signed } from './context.ts';
 
 type Params = { Params: { orgId: string; docId?: string } };
 
@@ -26,12 +26,16 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
     if (!req.isMultipart()) return show(reply, g.signed, g.org, { errors: [{ href: '#file', text: 'Choose a file to upload', field: 'file' }] }, 400);
     const fields: Record<string, string> = {};
     let file: { filename: string; bytes: Buffer; truncated: boolean } | undefined;
-    for await (const part of req.parts()) {
-      if (part.type === 'file') {
-        const bytes = await part.toBuffer().catch(() => undefined); // over the size limit, the multipart parser throws
-        file = { filename: part.filename, bytes: bytes ?? Buffer.alloc(0), truncated: bytes === undefined || part.file.truncated };
+    try {
+      for await (const part of req.parts()) {
+        if (part.type === 'file') {
+          const bytes = await part.toBuffer().catch(() => undefined); // over the size limit, the multipart parser throws
+          file = { filename: part.filename, bytes: bytes ?? Buffer.alloc(0), truncated: bytes === undefined || part.file.truncated };
+        }
+        else fields[part.fieldname] = String(part.value);
       }
-      else fields[part.fieldname] = String(part.value);
+    } catch (e) {
+      throw unreadable(e);
     }
     // The CSRF token travels as a multipart field here.
     if (!csrfMatches(g.signed.session, fields._csrf)) return forbidden(d, reply);

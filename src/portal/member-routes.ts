@@ -2,6 +2,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { acceptInvitation, changeRole, invite, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, ROLES, type Organisation } from '../onboarding/index.ts';
 import { accountDeps, errorItem, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { CHOICE, CSRF, EMAIL, form, formProblems } from '../web/forms.ts';
+
+const INVITE = form({ _csrf: CSRF, email: EMAIL, role: CHOICE('Role') });
+const ACTION = form({ _csrf: CSRF, role: CHOICE('Role') });
 
 type Params = { Params: { orgId: string; userId?: string; invitationId?: string }; Body: Record<string, string | undefined> };
 
@@ -17,9 +21,11 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (g) return show(reply, g.signed, g.org);
   });
-  app.post<Params>('/organisations/:orgId/members', async (req, reply) => {
+  app.post<Params>('/organisations/:orgId/members', INVITE, async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
+    const bad = formProblems(req);
+    if (bad) return show(reply, g.signed, g.org, { errors: bad, values: req.body }, 400);
     try {
       await invite(accountDeps(d), g.org, g.signed.user.id, req.body?.email ?? '', req.body?.role ?? '');
       return show(reply, g.signed, g.org, { invited: req.body?.email });
@@ -30,9 +36,11 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
   });
   // Remove a member, change a member's role, withdraw an invitation: admins only, one shape.
   const action = (path: string, run: (org: Organisation, req: import('fastify').FastifyRequest<Params>, by: string) => Promise<void>) =>
-    app.post<Params>(path, async (req, reply) => {
+    app.post<Params>(path, ACTION, async (req, reply) => {
       const g = await orgGuard(d, req, reply, { csrf: true });
       if (!g) return;
+      const bad = formProblems(req);
+      if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
       try {
         await run(g.org, req, g.signed.user.email);
         return reply.redirect(`/portal/organisations/${g.org.id}/members`, 303);

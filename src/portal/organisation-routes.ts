@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { createOrganisation, OnboardingError, organisationsOf, updateOrganisation } from '../onboarding/index.ts';
 import { listClients } from '../storage/index.ts';
 import { csrfOk, errorItem, forbidden, orgGuard, page, signedIn, type PortalDeps } from './context.ts';
+import { CSRF, form, formProblems, text } from '../web/forms.ts';
+
+const DETAILS = form({ _csrf: CSRF, name: text('Organisation name', 160), ods_code: text('ODS code', 20) });
 
 export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) {
   app.get('/', async (req, reply) => {
@@ -19,10 +22,12 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
     return page(d, reply, 'portal/organisation-new.njk', { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf });
   });
 
-  app.post<{ Body: Record<string, string | undefined> }>('/organisations/new', async (req, reply) => {
+  app.post<{ Body: Record<string, string | undefined> }>('/organisations/new', DETAILS, async (req, reply) => {
     const signed = await signedIn(d, req);
     if (!signed) return reply.redirect('/portal/sign-in', 303);
     if (!csrfOk(req, signed)) return forbidden(d, reply);
+    const bad = formProblems(req);
+    if (bad) return page(d, reply, 'portal/organisation-new.njk', { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf, errors: bad, values: req.body }, 400);
     try {
       const org = await createOrganisation(d.db, signed.user.id, { name: req.body?.name ?? '', odsCode: req.body?.ods_code });
       return reply.redirect(`/portal/organisations/${org.id}/clients/new`, 303);
@@ -39,9 +44,11 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
     if (!g) return;
     return page(d, reply, editPage, { title: 'Your organisation\'s details', user: g.signed.user, csrf: g.signed.session.csrf, action: `/portal/organisations/${g.org.id}/edit`, values: { name: g.org.name, ods_code: g.org.ods_code ?? '' } });
   });
-  app.post<OrgReq>('/organisations/:orgId/edit', async (req, reply) => {
+  app.post<OrgReq>('/organisations/:orgId/edit', DETAILS, async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
+    const bad = formProblems(req);
+    if (bad) return page(d, reply, editPage, { title: 'Your organisation\'s details', user: g.signed.user, csrf: g.signed.session.csrf, action: `/portal/organisations/${g.org.id}/edit`, errors: bad, values: req.body }, 400);
     try {
       await updateOrganisation(d.db, g.signed.user.id, g.org.id, { name: req.body?.name ?? '', odsCode: req.body?.ods_code });
       return reply.redirect('/portal', 303);

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { environmentReadiness, latestRequest, OnboardingError, requestEnvironment, type Organisation, type RequestedEnv } from '../onboarding/index.ts';
 import { page, type PortalDeps, type Signed, orgGuard } from './context.ts';
+import { CSRF, form } from '../web/forms.ts';
 
 type Params = { Params: { orgId: string } };
 const PAGES: Record<RequestedEnv, { path: string; title: string }> = {
@@ -21,7 +22,7 @@ export function registerRequestRoutes(app: FastifyInstance, d: PortalDeps) {
       const g = await orgGuard(d, req, reply, { csrf: false });
       if (g) return show(env, reply, g.signed, g.org);
     });
-    app.post<Params>(`/organisations/:orgId/${PAGES[env].path}`, async (req, reply) => {
+    app.post<Params>(`/organisations/:orgId/${PAGES[env].path}`, form({ _csrf: CSRF }), async (req, reply) => {
       const g = await orgGuard(d, req, reply, { csrf: true });
       if (!g) return;
       try {

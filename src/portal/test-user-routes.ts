@@ -2,6 +2,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createTestUser, listTestUsers, OnboardingError, TEST_OTP, TEST_PASSWORD, updateTestUser, type Organisation } from '../onboarding/index.ts';
 import { errorItem, page, type PortalDeps, type Signed, orgGuard } from './context.ts';
+import { CHOICE, CSRF, form, formProblems, text } from '../web/forms.ts';
+
+const SWITCHES = { _csrf: CSRF, level: CHOICE('Proofing level'), otp_disabled: CHOICE('OTP disabled'), phone_pds_matched: CHOICE('Phone matched in PDS'), pds_trace_fails: CHOICE('PDS trace fails') };
+const NEW_USER = form({ ...SWITCHES, nhs_number: text('NHS number', 20) });
+const CHANGE = form(SWITCHES);
 
 type Params = { Params: { orgId: string; personId?: string }; Body: Record<string, string | undefined> };
 
@@ -18,9 +23,11 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (g) return show(reply, g.signed, g.org);
   });
-  app.post<Params>('/organisations/:orgId/test-users', async (req, reply) => {
+  app.post<Params>('/organisations/:orgId/test-users', NEW_USER, async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
+    const bad = formProblems(req);
+    if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
     try {
       await createTestUser(d.db, d.people, g.org.id, { nhsNumber: req.body?.nhs_number ?? '', ...flags(req.body ?? {}) });
       return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
@@ -29,9 +36,11 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
       return show(reply, g.signed, g.org, { errors: [errorItem(e)] }, 400);
     }
   });
-  app.post<Params>('/organisations/:orgId/test-users/:personId', async (req, reply) => {
+  app.post<Params>('/organisations/:orgId/test-users/:personId', CHANGE, async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
+    const bad = formProblems(req);
+    if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
     try {
       await updateTestUser(d.db, g.org.id, req.params.personId!, flags(req.body ?? {}));
       return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createApiToken, listApiTokens, OnboardingError, revokeApiToken, type Organisation } from '../onboarding/index.ts';
 import { errorItem, page, type PortalDeps, type Signed, orgGuard } from './context.ts';
+import { CSRF, form, formProblems, text } from '../web/forms.ts';
 
 type Params = { Params: { orgId: string; tokenId?: string }; Body: Record<string, string | undefined> };
 
@@ -14,9 +15,11 @@ export function registerTokenRoutes(app: FastifyInstance, d: PortalDeps) {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (g) return show(reply, g.signed, g.org);
   });
-  app.post<Params>('/organisations/:orgId/api-tokens', async (req, reply) => {
+  app.post<Params>('/organisations/:orgId/api-tokens', form({ _csrf: CSRF, name: text('Token name', 80) }), async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
+    const bad = formProblems(req);
+    if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
     try {
       const { token } = await createApiToken(d.db, g.org.id, g.signed.user.id, req.body?.name ?? '');
       return show(reply, g.signed, g.org, { newToken: token });
@@ -25,7 +28,7 @@ export function registerTokenRoutes(app: FastifyInstance, d: PortalDeps) {
       return show(reply, g.signed, g.org, { errors: [errorItem(e)] }, 400);
     }
   });
-  app.post<Params>('/organisations/:orgId/api-tokens/:tokenId/revoke', async (req, reply) => {
+  app.post<Params>('/organisations/:orgId/api-tokens/:tokenId/revoke', form({ _csrf: CSRF }), async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     await revokeApiToken(d.db, g.org.id, req.params.tokenId!);

@@ -38,6 +38,7 @@ interface StoredMetadata {
 const clientById = perDatabase((db) => prepared(db, (env: string, clientId: string) => db.selectFrom('client').selectAll().where('env', '=', env).where('client_id', '=', clientId), 2));
 
 export async function findClientRow(db: Db, env: string, clientId: string): Promise<ClientTable | undefined> {
+  if (clientId.includes('\u0000')) return undefined; // no client_id has a NUL, and PostgreSQL cannot compare text with one
   return (await clientById(db)(env, clientId)).rows[0];
 }
 

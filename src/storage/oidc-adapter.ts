@@ -58,6 +58,7 @@ class ModelAdapter implements Adapter {
   }
 
   async #found(q: ModelQueries['byId'], value: string): Promise<AdapterPayload | undefined> {
+    if (value.includes('\u0000')) return undefined; // no id has a NUL, and PostgreSQL cannot compare text with one
     const row = (await q(this.#env, this.#model, value)).rows[0];
     if (!row) return undefined;
     if (row.expires_at !== null && row.expires_at <= nowMs()) return undefined;
@@ -111,6 +112,7 @@ class ReplayDetectionAdapter extends ModelAdapter {
     this.#env = env;
   }
   override async find(id: string): Promise<AdapterPayload | undefined> {
+    if (id.includes('\u0000')) return { jti: id }; // never stored (PostgreSQL refuses NUL): refused as a replay
     const now = nowMs();
     const res = await this.#claim(this.#env, 'ReplayDetection', id, now + CLAIM_MS, now);
     return Number(res.numAffectedRows ?? 0n) === 1 ? undefined : { jti: id };

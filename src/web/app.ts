@@ -1,7 +1,7 @@
 /** Composes the faces into one Fastify app: the environments, health and metrics. */
 import { hash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
@@ -18,6 +18,7 @@ import { CONFORMANCE_VIEWS, createRunScheduler, endAbandonedRuns, type RunSchedu
 import { PasswordHashingBusy } from '../security/passwords.ts';
 import { trackConnections } from './shutdown.ts';
 import { inlineScriptHashes, registerSecurityHeaders } from './headers.ts';
+import { answerError, FORM_LIMIT, UnusableAddress } from './errors.ts';
 
 export interface App {
   fastify: FastifyInstance;
@@ -32,17 +33,19 @@ export interface App {
   conformance: RunScheduler;
   /** Before a shutdown: /readyz answers 503 for `ms`, still serving, so that a load balancer moves its traffic away. */
   drain(ms: number): Promise<void>;
+  /** Every route Fastify registered (method, URL, schema), as its onRoute hook saw them: what exists to be reached. */
+  routes: RouteOptions[];
   close(): Promise<void>;
 }
 
 const PURGE_EVERY_MS = 60_000;
 const KEY_REFRESH_MS = 10_000;
-const FORM_LIMIT = 64 * 1024;
 const STAGES_EVERY_MS = 10_000;
 const DELIVERY_EVERY_MS = 10_000;
 
 export async function buildApp(config: Config, options: { database?: Database } = {}): Promise<App> {
   const database = options.database ?? (await openDatabase(config.database));
+  let answer: ReturnType<typeof answerError> = () => undefined as never;
   const fastify = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     trustProxy: config.trustProxy,
@@ -51,6 +54,8 @@ export async function buildApp(config: Config, options: { database?: Database } 
     // way, which cuts a client writing its next request at that moment, and answer 503 to requests while closing.
     forceCloseConnections: false,
     return503OnClosing: false,
+    // A path Fastify cannot route (broken percent-encoding, a parameter over 100 characters): the same answers.
+    frameworkErrors: (err, req, reply) => answer(err, req, reply),
   });
   const connections = trackConnections(fastify.server);
   let closing = false;
@@ -60,28 +65,27 @@ export async function buildApp(config: Config, options: { database?: Database } 
     closing = true;
     await connections.close();
   });
+  const routes: RouteOptions[] = [];
+  fastify.addHook('onRoute', (route) => void routes.push(route));
   const metrics = new Metrics();
   const events = meteredSink(createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')), metrics);
   const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), PORTAL_VIEWS, CONSOLE_VIEWS, CONFORMANCE_VIEWS]);
   const identity = await createIdentity(config, database.db, events, render, fastify.log);
-
-  // Set before any plugin is registered: plugins inherit the handlers in force when they load.
-  // Anything unexpected: logged in full, answered without internals — JSON under /api/v1, an NHS-style page
-  // elsewhere. Client errors Fastify raises itself (a body too large, bad content type) keep their status.
-  fastify.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
-    if (err instanceof PasswordHashingBusy) {
-      return reply.code(503).header('retry-after', '5').header('cache-control', 'no-store').type('text/html; charset=utf-8')
-        .send(render('error.njk', { title: 'Sorry, the service is busy', message: 'Too many people are signing in at this moment. Try again in a few seconds.' }));
-    }
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) req.log.error({ err }, 'unhandled error');
-    const message = status === 500 ? 'Something went wrong on our side. Try again; if it keeps happening, tell the NHS login team.' : err.message;
-    if (req.url.startsWith('/api/')) return reply.code(status).send({ error: status === 500 ? 'server_error' : 'invalid_request', message });
-    return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
-      .send(render('error.njk', { title: status === 500 ? 'Sorry, there is a problem with the service' : 'There is a problem with the request', message }));
+  answer = answerError(render, config.publicUrl, (req) => {
+    const url = req.url;
+    if (url.startsWith('/portal')) return { layoutName: 'portal/layout.njk', home: '/portal' };
+    if (url.startsWith('/console')) return { layoutName: 'console/layout.njk', home: '/console' };
+    const env = matchEnvironment(identity.environments, String(req.headers.host ?? '').toLowerCase(), url)?.env.config;
+    if (env) return { layoutName: 'layout.njk', home: `${env.mountPath}/settings`, context: { environmentLabel: env.name[0]!.toUpperCase() + env.name.slice(1) }, oauth: true };
+    return { layoutName: 'layout.njk', home: '/' };
   });
   // First of the onRequest hooks: the environments' hook hands protocol requests to the engine after it.
   registerSecurityHeaders(fastify, config, identity.environments, inlineScriptHashes(render('error.njk', { title: '', message: '' })));
+
+  // Set before any plugin is registered: plugins inherit the handlers in force when they load. Anything
+  // unexpected is logged in full and answered without internals; client errors Fastify raises itself (a body too
+  // large, a bad content type, a malformed address) keep their status, with a message of our own.
+  fastify.setErrorHandler(answer);
   fastify.setNotFoundHandler((_req, reply) =>
     reply.code(404).type('text/html; charset=utf-8').send(render('error.njk', { title: 'Page not found', message: 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.' })),
   );
@@ -103,6 +107,11 @@ export async function buildApp(config: Config, options: { database?: Database } 
     });
   });
   mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
+  // A NUL is never in an address a person or a relying party uses (the environments answer their JSON endpoints'
+  // own way first), and PostgreSQL cannot compare text with one.
+  fastify.addHook('onRequest', async (req) => {
+    if (req.url.includes('%00')) throw new UnusableAddress();
+  });
 
   const deliveries = createDeliveries(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom, chatWebhookUrl: config.chatWebhookUrl, log: fastify.log });
   const mailer = deliveries.mailer;
@@ -192,6 +201,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
       draining = true;
       await new Promise((r) => setTimeout(r, ms));
     },
+    routes,
     async close() {
       clearInterval(purge);
       clearInterval(delivering);

@@ -13,7 +13,7 @@ type Req = { Params: { uid: string } };
 
 function sharedItems(j: Journey): string[] {
   const scopes = String(j.details.params.scope ?? '').split(' ');
-  return scopes.filter((s) => SCOPE_DESCRIPTIONS[s]).map((s) => SCOPE_DESCRIPTIONS[s]!);
+  return scopes.filter((s) => Object.hasOwn(SCOPE_DESCRIPTIONS, s)).map((s) => SCOPE_DESCRIPTIONS[s]!);
 }
 
 export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {

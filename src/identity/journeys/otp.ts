@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { ACCOUNT_CEILING, checkPair, countFailure, journeyState, LOCKOUT_MS, overCeiling, waitText } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
+import { form, formProblems, text } from '../../web/forms.ts';
 
 type Req = { Params: { uid: string }; Body: { otp?: string } };
 
@@ -35,11 +36,13 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     return show(reply, j.base, j.state.guarded ? null : j.person!.phone_number);
   });
 
-  app.post<Req>('/interaction/:uid/otp', async (req, reply) => {
+  app.post<Req>('/interaction/:uid/otp', form({ otp: text('Security code', 20) }), async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
     if (nextStep(j) !== 'otp') return reply.redirect(`${j.base}`, 303); // only after the password
     const guarded = j.state.guarded;
+    const bad = formProblems(req);
+    if (bad) return show(reply, j.base, guarded ? null : j.person!.phone_number, { errors: bad }, 400);
     const code = String(req.body?.otp ?? '').replace(/\s+/g, '');
     if (!/^\d{6}$/.test(code)) {
       return show(reply, j.base, guarded ? null : j.person!.phone_number, { errors: [fieldError('otp', 'Enter the 6 digit security code')] }, 400);

@@ -6,6 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import { findPerson, updatePerson } from '../../storage/index.ts';
 import { higherLevel, levelAtLeast, matchVector } from '../vectors.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
+import { CHOICE, form, formProblems, text } from '../../web/forms.ts';
+
+const DETAILS = form({
+  nhs_number: text('NHS number', 20), family_name: text('Last name', 100), postcode: text('Postcode', 20),
+  'birthdate-day': text('Day of birth', 4), 'birthdate-month': text('Month of birth', 4), 'birthdate-year': text('Year of birth', 6), document: CHOICE('Photo ID'),
+});
 
 type Req = { Params: { uid: string }; Body: Record<string, string | undefined> };
 
@@ -35,13 +41,15 @@ export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
     return show(reply, j);
   });
 
-  app.post<Req>('/interaction/:uid/prove-identity', async (req, reply) => {
+  app.post<Req>('/interaction/:uid/prove-identity', DETAILS, async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
     // Only at this step: not before the password and security code, not after the level is met.
     if (nextStep(j) !== 'prove-identity' || !j.person) return reply.redirect(`${j.base}`, 303);
     const clientId = String(j.details.params.client_id);
     const b = req.body ?? {};
+    const bad = formProblems(req);
+    if (bad) return show(reply, j, { errors: bad, values: { nhs_number: b.nhs_number, family_name: b.family_name, postcode: b.postcode, day: b['birthdate-day'], month: b['birthdate-month'], year: b['birthdate-year'] } }, 400);
     if (!levelAtLeast(j.person.proofing_level, 'P5')) {
       const nhsNumber = norm(b.nhs_number);
       const birthdate = `${String(b['birthdate-year'] ?? '').trim()}-${String(b['birthdate-month'] ?? '').trim().padStart(2, '0')}-${String(b['birthdate-day'] ?? '').trim().padStart(2, '0')}`;

@@ -7,6 +7,7 @@ import { fieldError, goToNextStep, loadJourney, page, type JourneyDeps } from '.
 import { countRequest, journeyState, LOCKOUT_MS, MAX_REGISTRATIONS_PER_ADDRESS } from './state.ts';
 import { browserMark, MARK_COOKIE } from '../run-marks.ts';
 import { isEmailAddress } from '../../security/email.ts';
+import { EMAIL, form, formProblems, PASSWORD, text } from '../../web/forms.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string; phone?: string } };
 
@@ -24,7 +25,7 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
     return show(reply, j.base);
   });
 
-  app.post<Req>('/interaction/:uid/register', async (req, reply) => {
+  app.post<Req>('/interaction/:uid/register', form({ email: EMAIL, password: PASSWORD, phone: text('Mobile phone number', 30) }), async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
     if (j.details.params.allow_registration === 'false') return reply.redirect(`${j.base}/sign-in`, 303);
@@ -33,6 +34,8 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
     const email = String(req.body?.email ?? '').trim().toLowerCase();
     const password = String(req.body?.password ?? '');
     const phone = String(req.body?.phone ?? '').replace(/\s+/g, '');
+    const bad = formProblems(req);
+    if (bad) return show(reply, j.base, { errors: bad, email, phone }, 400);
     const errors = [];
     if (!isEmailAddress(email)) errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
     if (password.length < 8 || password.length > 128 || !/[a-z]/i.test(password) || !/\d/.test(password)) {

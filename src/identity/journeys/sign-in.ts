@@ -5,6 +5,7 @@ import { verifyPassword } from '../../security/passwords.ts';
 import { ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, overCeiling, waitText } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
 import { isEmailAddress } from '../../security/email.ts';
+import { EMAIL, form, formProblems, PASSWORD } from '../../web/forms.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string } };
 
@@ -25,12 +26,14 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     return show(reply, j.base, j.details.params.allow_registration !== 'false');
   });
 
-  app.post<Req>('/interaction/:uid/sign-in', async (req, reply) => {
+  app.post<Req>('/interaction/:uid/sign-in', form({ email: EMAIL, password: PASSWORD }), async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
     const allowRegistration = j.details.params.allow_registration !== 'false';
     const email = String(req.body?.email ?? '').trim().toLowerCase();
     const password = String(req.body?.password ?? '');
+    const bad = formProblems(req);
+    if (bad) return show(reply, j.base, allowRegistration, { errors: bad, email }, 400);
     const errors = [];
     if (!email) errors.push(fieldError('email', 'Enter your email address'));
     else if (!isEmailAddress(email)) errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
