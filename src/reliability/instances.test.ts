@@ -64,6 +64,17 @@ describe('two instances on one PostgreSQL', () => {
     assert.equal((await b.get('/portal')).status, 200, 'and the session is good on either instance');
   });
 
+  test('failed sign-ins counted on either instance: the sixth from one address waits on both', async () => {
+    const b = new Browser(balanced, publicUrl);
+    const signIn = async () => {
+      const form = await b.get('/portal/sign-in');
+      return b.post('/portal/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'two@example.org', password: 'not the password' }));
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await signIn()).status);
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429], 'each request reached the other instance from the last');
+  });
+
   test('a signing-key rotation during logins on both instances: no failure, every ID token verifies', async (t) => {
     const client = await sandpitClient(database.db, publicUrl, balanced);
     const traffic = startTraffic(client, instances.map((i) => i.origin), { workers: 4 });
