@@ -44,3 +44,12 @@ test('TRUST_PROXY: off by default; true or a list of proxies; a hop count is ref
   assert.throws(() => loadConfig({ TRUST_PROXY: '2' }), (e: ConfigError) => e.variable === 'TRUST_PROXY' && /cannot check that requests come through your proxy/.test(e.message));
   assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1' }).trustProxy, ['10.0.0.0/8', '::1']);
 });
+
+test('CONFORMANCE_ALLOW_LOOPBACK: on by default for a toolkit on loopback, off for a hosted one; true or false', () => {
+  assert.equal(loadConfig({}).conformanceAllowLoopback, true);
+  assert.equal(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:3000' }).conformanceAllowLoopback, true);
+  assert.equal(loadConfig({ PUBLIC_URL: 'https://toolkit.example.org' }).conformanceAllowLoopback, false);
+  assert.equal(loadConfig({ PUBLIC_URL: 'https://toolkit.example.org', CONFORMANCE_ALLOW_LOOPBACK: 'true' }).conformanceAllowLoopback, true);
+  assert.equal(loadConfig({ CONFORMANCE_ALLOW_LOOPBACK: 'false' }).conformanceAllowLoopback, false);
+  assert.throws(() => loadConfig({ CONFORMANCE_ALLOW_LOOPBACK: 'yes' }), (e: ConfigError) => e.variable === 'CONFORMANCE_ALLOW_LOOPBACK');
+});

@@ -39,6 +39,8 @@ export interface Config {
   chromiumPath: string;
   /** A Slack-compatible webhook for the team's notifications (optional). */
   chatWebhookUrl: string | undefined;
+  /** Whether a conformance run's browser may open services on this machine's loopback (a toolkit on a laptop). */
+  conformanceAllowLoopback: boolean;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +113,17 @@ function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
   return list;
 }
 
+/**
+ * CONFORMANCE_ALLOW_LOOPBACK: whether a run's browser may open http://localhost services (the partner's relying
+ * party on the same laptop as the toolkit). By default only when the toolkit itself is reached on loopback: a
+ * hosted toolkit's loopback is its own machine, never a partner's service.
+ */
+function parseAllowLoopback(raw: string | undefined, publicUrl: URL): boolean {
+  if (raw === undefined || raw === '') return /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(publicUrl.hostname);
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigError('CONFORMANCE_ALLOW_LOOPBACK', `must be true or false, got "${raw}"`);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
@@ -155,5 +168,6 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const chromiumPath = env.CHROMIUM_PATH || '/usr/bin/chromium';
   if (!path.isAbsolute(chromiumPath)) throw new ConfigError('CHROMIUM_PATH', `must be an absolute path to a Chromium binary, got "${chromiumPath}"`);
   const chatWebhookUrl = env.CHAT_WEBHOOK_URL ? parseUrl('CHAT_WEBHOOK_URL', env.CHAT_WEBHOOK_URL).href : undefined;
-  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl };
+  const conformanceAllowLoopback = parseAllowLoopback(env.CONFORMANCE_ALLOW_LOOPBACK, publicUrl);
+  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl, conformanceAllowLoopback };
 }
