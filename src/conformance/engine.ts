@@ -8,7 +8,10 @@ import type { Browser } from 'playwright-core';
 import type { Config } from '../config/index.ts';
 import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
 import { getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink } from '../storage/index.ts';
+import type { Lookup } from '../security/outbound.ts';
+import { browsingPolicy, type BrowsingPolicy } from './browsing.ts';
 import { drive, followSettings, launchChromium, personaFor, type DriveOptions, type Observation } from './driver.ts';
+import { startGuardProxy, type GuardProxy } from './proxy.ts';
 import { judge, judgeSettings, looksSignedIn, signedIn, type RunEvent, type SignedInRule, type Verdict } from './judge.ts';
 import { planFor, type TestSpec } from './plan.ts';
 import { buildReport, signReport } from './report.ts';
@@ -18,6 +21,8 @@ export interface EngineDeps {
   db: Db;
   /** The environments' event sink when they run in this process; absent (the CLI), their server's record is awaited. */
   events?: EventSink | undefined;
+  /** How host names resolve for the browser (the system resolver; tests give names of their own). */
+  lookup?: Lookup | undefined;
 }
 
 export interface RunInput {
@@ -58,9 +63,15 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   } catch {
     throw new RunRefused('Give the start URL of your service, like https://your-service.example/', 'start_url');
   }
-  if (start.protocol !== 'https:' && !(input.env === 'sandpit' && ['localhost', '127.0.0.1'].includes(start.hostname))) {
-    throw new RunRefused('The start URL must use https (http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate)', 'start_url');
+  const loopback = ['localhost', '127.0.0.1'].includes(start.hostname);
+  if (start.protocol !== 'https:' && !(input.env === 'sandpit' && loopback && d.config.conformanceAllowLoopback)) {
+    throw new RunRefused(d.config.conformanceAllowLoopback
+      ? 'The start URL must use https (http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate)'
+      : 'The start URL must be an https address on the internet', 'start_url');
   }
+  // The browser is held to the same rule for every page it opens (browsing.ts); this is the early, clear answer.
+  const refused = await browsingPolicy({ config: d.config, env: input.env, lookup: d.lookup }).refusal(start.href);
+  if (refused) throw new RunRefused(`The start URL ${start.href} cannot be tested: ${refused}`, 'start_url');
   const busy = await d.db.selectFrom('conformance_run').select('id').where('env', '=', input.env).where('client_id', '=', input.clientId).where('status', '=', 'running').executeTakeFirst();
   const inProgress = new RunRefused('A run for this client is in progress: wait for it to finish', 'client_id');
   if (busy) throw inProgress;
@@ -97,9 +108,12 @@ export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { 
   const plan = planFor(client, options.tests);
   const issuer = d.config.environments.find((e) => e.name === run.env)!.issuer;
   let browser: Browser | undefined;
+  let proxy: GuardProxy | undefined;
   try {
-    browser = await launchChromium(d.config.chromiumPath);
-    const ctx: RunContext = { d, run, issuer, browser, buttonSelector: options.buttonSelector, rule: { text: options.signedInText } };
+    const policy = browsingPolicy({ config: d.config, env: run.env, lookup: d.lookup });
+    proxy = await startGuardProxy(policy);
+    browser = await launchChromium(d.config.chromiumPath, proxy.url);
+    const ctx: RunContext = { d, run, policy, issuer, browser, buttonSelector: options.buttonSelector, rule: { text: options.signedInText } };
     // Calibration: without the service's signed-in text, a plain P9 login shows what "signed in" looks like.
     const first = plan.find((t) => t.id === 'login-p9');
     if (!ctx.rule.text) {
@@ -122,12 +136,14 @@ export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { 
     throw e;
   } finally {
     await browser?.close();
+    await proxy?.close();
   }
 }
 
 interface RunContext {
   d: EngineDeps;
   run: ConformanceRunTable;
+  policy: BrowsingPolicy;
   issuer: string;
   browser: Browser;
   buttonSelector: string | undefined;
@@ -140,7 +156,7 @@ async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ 
   const testId = attempt > 1 ? `${spec.id}#${attempt}` : spec.id;
   const value = await createRunMark(d.db, run.env, run.client_id, { runId: run.id, testId, fault: spec.fault });
   const persona = personaFor(run.env, spec.persona);
-  const o: DriveOptions = { startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector, mark: { name: MARK_COOKIE, value } };
+  const o: DriveOptions = { startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector, mark: { name: MARK_COOKIE, value }, policy: ctx.policy };
   const since = Date.now();
   let observation: Observation;
   let settings: { status: number; text: string } | undefined;
