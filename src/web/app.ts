@@ -13,7 +13,7 @@ import { createMailer, deliverWebhooks, notifyDeps, partnersPerStage, purgeSessi
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
-import { CONFORMANCE_VIEWS, createRunScheduler, endAbandonedRuns, type RunScheduler } from '../conformance/index.ts';
+import { CONFORMANCE_VIEWS, createRunScheduler, type RunScheduler } from '../conformance/index.ts';
 import { PasswordHashingBusy } from '../security/passwords.ts';
 
 export interface App {
@@ -83,7 +83,6 @@ export async function buildApp(config: Config, options: { database?: Database } 
 
   const mailer = createMailer(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom });
   const conformance = createRunScheduler({ config, db: database.db, events }, fastify.log);
-  await endAbandonedRuns({ config, db: database.db, events });
   await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people, conformance }), { prefix: '/portal' });
   await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render, mailer, people: identity.people, conformance }), { prefix: '/api/v1' });
   await fastify.register((scoped) => consoleRoutes(scoped, { config, db: database.db, mailer, render, events }), { prefix: '/console' });
@@ -144,7 +143,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
       clearInterval(purge);
       clearInterval(deliveries);
       clearInterval(rotate);
-      await conformance.idle();
+      await conformance.close();
       await fastify.close();
       await events.close();
       if (!options.database) await database.close();

@@ -148,4 +148,12 @@ export const FROM_0011: Record<string, Migration> = {
       await db.schema.createIndex('conformance_run_one_running').on('conformance_run').columns(['env', 'client_id']).unique().where(sql.ref('status'), '=', 'running').execute();
     },
   },
+  '0021_conformance_run_lease': {
+    async up(db: Kysely<any>) {
+      // Which process executes a run and until when it has promised to renew that (conformance/lease.ts). Runs
+      // recorded before have neither: the sweep gives them the old rule (ended ten minutes after they started).
+      await db.schema.alterTable('conformance_run').addColumn('lease_holder', 'text').execute();
+      await db.schema.alterTable('conformance_run').addColumn('lease_until', 'bigint').execute();
+    },
+  },
 };
