@@ -2,7 +2,9 @@
 import fs from 'node:fs';
 import type { Config } from '../config/index.ts';
 import type { Db } from '../storage/index.ts';
-import { createRun, executeRun, getRun, junitXml, buildReport, PlanError, RunLost, RunRefused, verifyReport, ReportInvalid } from '../conformance/index.ts';
+import {
+  createRun, executeRun, getRun, junitXml, buildReport, PlanError, RunLost, RunRefused, verifyReport, ReportInvalid,
+} from '../conformance/index.ts';
 import { CliError, envOption, type Io } from './main.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;

@@ -49,7 +49,8 @@ test('CONFORMANCE_ALLOW_LOOPBACK: on by default for a toolkit on loopback, off f
   assert.equal(loadConfig({}).conformanceAllowLoopback, true);
   assert.equal(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:3000' }).conformanceAllowLoopback, true);
   assert.equal(loadConfig({ PUBLIC_URL: 'https://toolkit.example.org' }).conformanceAllowLoopback, false);
-  assert.equal(loadConfig({ PUBLIC_URL: 'https://toolkit.example.org', CONFORMANCE_ALLOW_LOOPBACK: 'true' }).conformanceAllowLoopback, true);
+  const hosted = { PUBLIC_URL: 'https://toolkit.example.org' };
+  assert.equal(loadConfig({ ...hosted, CONFORMANCE_ALLOW_LOOPBACK: 'true' }).conformanceAllowLoopback, true);
   assert.equal(loadConfig({ CONFORMANCE_ALLOW_LOOPBACK: 'false' }).conformanceAllowLoopback, false);
   assert.throws(() => loadConfig({ CONFORMANCE_ALLOW_LOOPBACK: 'yes' }), (e: ConfigError) => e.variable === 'CONFORMANCE_ALLOW_LOOPBACK');
 });

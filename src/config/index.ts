@@ -169,5 +169,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (!path.isAbsolute(chromiumPath)) throw new ConfigError('CHROMIUM_PATH', `must be an absolute path to a Chromium binary, got "${chromiumPath}"`);
   const chatWebhookUrl = env.CHAT_WEBHOOK_URL ? parseUrl('CHAT_WEBHOOK_URL', env.CHAT_WEBHOOK_URL).href : undefined;
   const conformanceAllowLoopback = parseAllowLoopback(env.CONFORMANCE_ALLOW_LOOPBACK, publicUrl);
-  return { port, host, publicUrl: base, database: parseDatabase(env.DATABASE_URL, cwd), logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl, conformanceAllowLoopback };
+  const database = parseDatabase(env.DATABASE_URL, cwd);
+  return {
+    port, host, publicUrl: base, database, logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl,
+    conformanceAllowLoopback,
+  };
 }

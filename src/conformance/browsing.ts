@@ -39,6 +39,8 @@ export interface BrowsingOptions {
 }
 
 const TOOLKIT = 'it is one of the toolkit\'s own pages (a conformance run may open only the environment\'s sign-in pages here)';
+const SERVICE = 'it is a service of the toolkit\'s own (its mail server or database)';
+const DEFAULT_PORTS: Record<string, number> = { 'smtp:': 587, 'smtps:': 465, 'postgres:': 5432, 'postgresql:': 5432 };
 
 /** host[:port] without brackets or a trailing dot, the way a name is compared. */
 const bare = (hostname: string) => hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
@@ -58,11 +60,12 @@ export function browsingPolicy(o: BrowsingOptions): BrowsingPolicy {
   // reverse proxy beside the toolkit) or a private network.
   const named = [config.publicUrl, ...config.environments.map((e) => e.issuer)].map((u) => new URL(u))
     .map((u) => ({ protocol: u.protocol, host: bare(u.hostname), port: portOf(u) }));
-  const isNamed = (protocol: string, host: string, port: number) => named.some((n) => n.protocol === protocol && n.host === host && n.port === port);
+  const isNamed = (protocol: string, host: string, port: number) =>
+    named.some((n) => n.protocol === protocol && n.host === host && n.port === port);
   // Services only the toolkit talks to, by address: its mail server and its database.
   const services = [config.smtpUrl, config.database.kind === 'postgres' ? config.database.url : undefined]
     .filter((u): u is string => !!u).map((u) => new URL(u))
-    .map((u) => ({ host: bare(u.hostname), port: Number(u.port || { 'smtp:': 587, 'smtps:': 465, 'postgres:': 5432, 'postgresql:': 5432 }[u.protocol] || 0) }));
+    .map((u) => ({ host: bare(u.hostname), port: Number(u.port || DEFAULT_PORTS[u.protocol] || 0) }));
   const pinned = new Map<string, Promise<{ address: string; family: number }[]>>();
 
   /** Every address of `host`, resolved once for the run (a literal address is its own answer). */
@@ -76,16 +79,20 @@ export function browsingPolicy(o: BrowsingOptions): BrowsingPolicy {
     }
     return answer;
   };
-  const serviceAddresses = Promise.all(services.map(async (s) => ({ port: s.port, addresses: (await resolve(s.host).catch(() => [])).map((a) => a.address) })));
+  const serviceAddresses = Promise.all(services.map(async (s) => ({
+    port: s.port,
+    addresses: (await resolve(s.host).catch(() => [])).map((a) => a.address),
+  })));
 
   const toolkitPath = (pathname: string) =>
-    ASSET_PATH.test(pathname) || ((mountPath === '' || pathname.startsWith(`${mountPath}/`)) && ENVIRONMENT_PATH.test(pathname.slice(mountPath.length)));
+    ASSET_PATH.test(pathname)
+    || ((mountPath === '' || pathname.startsWith(`${mountPath}/`)) && ENVIRONMENT_PATH.test(pathname.slice(mountPath.length)));
 
   /** Why `address:port` is refused; `pathOk` says whether the request is for an environment page (unknown in a tunnel). */
   async function addressReason(address: string, port: number, pathOk: boolean): Promise<string | undefined> {
     const local = isLoopbackAddress(address) || localAddresses().has(address);
     if (local && port === config.port) return pathOk ? undefined : TOOLKIT;
-    if ((await serviceAddresses).some((s) => s.port === port && s.addresses.includes(address))) return 'it is a service of the toolkit\'s own (its mail server or database)';
+    if ((await serviceAddresses).some((s) => s.port === port && s.addresses.includes(address))) return SERVICE;
     if (local && !isLoopbackAddress(address)) return `${address} is an address of the toolkit's own machine`;
     return addressRefusal(address, { allowLoopback: config.conformanceAllowLoopback });
   }

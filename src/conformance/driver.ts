@@ -16,7 +16,9 @@ const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disabl
  */
 export async function launchChromium(executablePath: string, proxy?: string): Promise<Browser> {
   const { chromium } = await import('playwright-core');
-  const proxied = proxy ? [`--proxy-server=${proxy}`, '--proxy-bypass-list=<-loopback>', '--force-webrtc-ip-handling-policy=disable_non_proxied_udp'] : [];
+  const proxied = proxy
+    ? [`--proxy-server=${proxy}`, '--proxy-bypass-list=<-loopback>', '--force-webrtc-ip-handling-policy=disable_non_proxied_udp']
+    : [];
   return chromium.launch({ executablePath, args: [...CHROMIUM_FLAGS, ...proxied] });
 }
 
@@ -149,8 +151,9 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
     const screenshot = (await page.screenshot({ type: 'png' }).catch(() => Buffer.alloc(0))).toString('base64');
     await Promise.all(refused.checks);
     // A refused page explains whatever followed from it (a start URL that "could not be opened", a button that led nowhere).
-    if (refused.detail) return { steps, finalUrl: page.url(), status, text, loginButton, links, screenshot, problem: refused.detail, refused: refused.detail };
-    return { steps, finalUrl: page.url(), status, text, loginButton, links, screenshot, ...(problem ? { problem } : {}) };
+    const seen = { steps, finalUrl: page.url(), status, text, loginButton, links, screenshot };
+    if (refused.detail) return { ...seen, problem: refused.detail, refused: refused.detail };
+    return { ...seen, ...(problem ? { problem } : {}) };
   };
 
   try {

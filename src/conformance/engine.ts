@@ -8,7 +8,9 @@ import type { ExpressionBuilder } from 'kysely';
 import type { Browser } from 'playwright-core';
 import type { Config } from '../config/index.ts';
 import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
-import { getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema } from '../storage/index.ts';
+import {
+  getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema,
+} from '../storage/index.ts';
 import type { Lookup } from '../security/outbound.ts';
 import { browsingPolicy, type BrowsingPolicy } from './browsing.ts';
 import { drive, followSettings, launchChromium, personaFor, type DriveOptions, type Observation } from './driver.ts';
@@ -54,6 +56,8 @@ export class RunRefused extends Error {
   }
 }
 
+type RunStatus = ConformanceRunTable['status'];
+
 /** Tests run this many at a time (each in its own browser context, each with its own mark). */
 const CONCURRENCY = 3;
 /** A relying party may wait this long before fetching a JWKS again (jose's default cool-down is 30 s). */
@@ -74,9 +78,9 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   }
   const loopback = ['localhost', '127.0.0.1'].includes(start.hostname);
   if (start.protocol !== 'https:' && !(input.env === 'sandpit' && loopback && d.config.conformanceAllowLoopback)) {
-    throw new RunRefused(d.config.conformanceAllowLoopback
-      ? 'The start URL must use https (http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate)'
-      : 'The start URL must be an https address on the internet', 'start_url');
+    const local = 'http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate';
+    const rule = d.config.conformanceAllowLoopback ? `The start URL must use https (${local})` : 'The start URL must be an https address on the internet';
+    throw new RunRefused(rule, 'start_url');
   }
   // The browser is held to the same rule for every page it opens (browsing.ts); this is the early, clear answer.
   const refused = await browsingPolicy({ config: d.config, env: input.env, lookup: d.lookup }).refusal(start.href);
@@ -92,8 +96,9 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
       // Unclaimed until executeRun claims it; if nothing does, the lease lapses and a sweep ends it.
       const now = Date.now();
       await tx.insertInto('conformance_run').values({
-        id, env: input.env, client_id: client.clientId, organisation_id: client.organisationId, start_url: start.href, options: JSON.stringify(options), status: 'running',
-        created_by: input.createdBy, created_at: now, finished_at: null, report: null, lease_holder: null, lease_until: now + (d.lease ?? LEASE).ms,
+        id, env: input.env, client_id: client.clientId, organisation_id: client.organisationId, start_url: start.href,
+        options: JSON.stringify(options), status: 'running', created_by: input.createdBy, created_at: now, finished_at: null, report: null,
+        lease_holder: null, lease_until: now + (d.lease ?? LEASE).ms,
       }).execute();
       await tx.insertInto('conformance_result').values(plan.map((t, position) => ({ run_id: id, test_id: t.id, position, status: 'pending' as const, detail: null, evidence: null, screenshot: null, started_at: null, finished_at: null }))).execute();
     });
@@ -123,8 +128,10 @@ export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { 
   if (!run) throw new Error(`no conformance run ${runId}`);
   const lease = d.lease ?? LEASE;
   const holder = newHolder();
-  const lostError = () => new RunLost(`Conformance run ${runId} was ended by another toolkit instance: this process did not renew its lease in time`);
-  if (!(await claimRun(d.db, runId, holder, lease))) throw new RunLost(`Conformance run ${runId} is not waiting to run: another process has it, or it has ended`);
+  const lostError = () => new RunLost(`Conformance run ${runId} was ended by another toolkit instance: this process did not renew its lease`);
+  if (!(await claimRun(d.db, runId, holder, lease))) {
+    throw new RunLost(`Conformance run ${runId} is not waiting to run: another process has it, or it has ended`);
+  }
   const state = { lost: false };
   let browser: Browser | undefined;
   let proxy: GuardProxy | undefined;
@@ -142,7 +149,9 @@ export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { 
     proxy = await startGuardProxy(policy);
     browser = await launchChromium(d.config.chromiumPath, proxy.url);
     if (state.lost) throw lostError();
-    const ctx: RunContext = { d, run, holder, state, policy, issuer, browser, buttonSelector: options.buttonSelector, rule: { text: options.signedInText } };
+    const ctx: RunContext = {
+      d, run, holder, state, policy, issuer, browser, buttonSelector: options.buttonSelector, rule: { text: options.signedInText },
+    };
     // Calibration: without the service's signed-in text, a plain P9 login shows what "signed in" looks like.
     const first = plan.find((t) => t.id === 'login-p9');
     if (!ctx.rule.text) {
@@ -192,7 +201,10 @@ async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ 
   const testId = attempt > 1 ? `${spec.id}#${attempt}` : spec.id;
   const value = await createRunMark(d.db, run.env, run.client_id, { runId: run.id, testId, fault: spec.fault });
   const persona = personaFor(run.env, spec.persona);
-  const o: DriveOptions = { startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector, mark: { name: MARK_COOKIE, value }, policy: ctx.policy };
+  const o: DriveOptions = {
+    startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector,
+    mark: { name: MARK_COOKIE, value }, policy: ctx.policy,
+  };
   const since = Date.now();
   let observation: Observation;
   let settings: { status: number; text: string } | undefined;
@@ -224,8 +236,8 @@ async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ 
 async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId: string } & Verdict) => void) {
   const { db } = ctx.d;
   const started = Date.now();
-  await db.updateTable('conformance_result').set({ status: 'running', started_at: started }).where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id)
-    .where(heldBy(ctx.run.id, ctx.holder)).execute();
+  await db.updateTable('conformance_result').set({ status: 'running', started_at: started })
+    .where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).where(heldBy(ctx.run.id, ctx.holder)).execute();
   let seen = await observe(ctx, spec);
   let verdict = spec.expect === 'settings_reachable' ? judgeSettings(seen.observation, seen.settings, seen.persona, ctx.issuer) : judge(spec, seen.observation, seen.events, ctx.rule);
   if (spec.id === 'key-rotation' && verdict.status === 'fail') {
@@ -249,18 +261,19 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
 /** A condition on a run's result rows: the run is still running under `holder`'s lease. */
 function heldBy(runId: string, holder: string) {
   return (eb: ExpressionBuilder<Schema, 'conformance_result'>) =>
-    eb.exists(eb.selectFrom('conformance_run').select('id').where('id', '=', runId).where('status', '=', 'running').where('lease_holder', '=', holder));
+    eb.exists(eb.selectFrom('conformance_run').select('id')
+      .where('id', '=', runId).where('status', '=', 'running').where('lease_holder', '=', holder));
 }
 
 /** Ends a run `holder` holds: the signed report and the final status. Undefined if the run is no longer its to end. */
-async function finish(d: EngineDeps, runId: string, error: string | undefined, holder: string): Promise<ConformanceRunTable['status'] | undefined> {
+async function finish(d: EngineDeps, runId: string, error: string | undefined, holder: string): Promise<RunStatus | undefined> {
   if (error) {
     await d.db.updateTable('conformance_result').set({ status: 'could_not_run', detail: `The run stopped: ${error}`, finished_at: Date.now() })
       .where('run_id', '=', runId).where('status', 'in', ['pending', 'running']).where(heldBy(runId, holder)).execute();
   }
   const { run: stored, results } = (await getRun(d.db, runId))!;
   if (stored.status !== 'running' || stored.lease_holder !== holder) return undefined;
-  const status: ConformanceRunTable['status'] = error ? 'error' : results.every((r) => r.status === 'pass') ? 'passed' : 'failed';
+  const status: RunStatus = error ? 'error' : results.every((r) => r.status === 'pass') ? 'passed' : 'failed';
   const run = { ...stored, status, finished_at: Date.now() };
   const report = await signReport(d.db, buildReport(run, results));
   const ended = await d.db.updateTable('conformance_run').set({ status, finished_at: run.finished_at, report })

@@ -80,7 +80,10 @@ export async function claimLapsed(db: Db, holder: string, lease: LeaseTiming): P
   const now = Date.now();
   const rows = await db.updateTable('conformance_run').set({ lease_holder: holder, lease_until: now + lease.ms })
     .where('status', '=', 'running')
-    .where((eb) => eb.or([eb('lease_until', '<', now), eb.and([eb('lease_until', 'is', null), eb('created_at', '<', now - UNLEASED_AFTER_MS)])]))
+    .where((eb) => eb.or([
+      eb('lease_until', '<', now),
+      eb.and([eb('lease_until', 'is', null), eb('created_at', '<', now - UNLEASED_AFTER_MS)]),
+    ]))
     .returning('id').execute();
   return rows.map((r) => r.id);
 }

@@ -11,7 +11,10 @@ import { isLoopbackAddress } from '../security/outbound.ts';
 import type { BrowsingPolicy } from './browsing.ts';
 
 /** Headers for one hop only (RFC 9110 §7.6.1), and those addressed to the proxy. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate',
+  'te', 'trailer', 'transfer-encoding', 'upgrade',
+]);
 const UPSTREAM_TIMEOUT_MS = 30_000;
 
 export interface GuardProxy {
@@ -46,15 +49,23 @@ export async function startGuardProxy(policy: Pick<BrowsingPolicy, 'target'>): P
     if (url.protocol !== 'http:') return res.writeHead(400).end();
     target(url.hostname, Number(url.port || 80), url).then(({ address, family }) => {
       const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !HOP.has(k)));
-      const upstream = http.request({ host: address, family, port: Number(url.port || 80), method: req.method, path: url.pathname + url.search, headers: { ...headers, host: url.host }, agent, timeout: UPSTREAM_TIMEOUT_MS }, (up) => {
+      const upstream = http.request({
+        host: address, family, port: Number(url.port || 80), method: req.method, path: url.pathname + url.search,
+        headers: { ...headers, host: url.host }, agent, timeout: UPSTREAM_TIMEOUT_MS,
+      }, (up) => {
         const raw: string[] = [];
-        for (let i = 0; i < up.rawHeaders.length; i += 2) if (!HOP.has(up.rawHeaders[i]!.toLowerCase())) raw.push(up.rawHeaders[i]!, up.rawHeaders[i + 1]!);
+        for (let i = 0; i < up.rawHeaders.length; i += 2) {
+          if (!HOP.has(up.rawHeaders[i]!.toLowerCase())) raw.push(up.rawHeaders[i]!, up.rawHeaders[i + 1]!);
+        }
         res.writeHead(up.statusCode ?? 502, up.statusMessage, raw);
         up.pipe(res);
       });
       upstream.on('socket', track);
       upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
-      upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502, { 'content-type': 'text/plain' }).end('The service could not be reached.')));
+      upstream.on('error', () => {
+        if (res.headersSent) res.destroy();
+        else res.writeHead(502, { 'content-type': 'text/plain' }).end('The service could not be reached.');
+      });
       req.pipe(upstream);
     }, (err: Error) => {
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`A conformance run may not open this page: ${err.message}`);

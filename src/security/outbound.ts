@@ -54,8 +54,11 @@ export const systemLookup: Lookup = (hostname) => dns.promises.lookup(hostname, 
  * partner's service runs beside it).
  */
 export function addressRefusal(address: string, o: { allowLoopback: boolean }): string | undefined {
-  if (isLoopbackAddress(address)) return o.allowLoopback ? undefined : `${address} is the toolkit's own machine (loopback), which this toolkit does not reach for partners`;
-  return isPublicAddress(address) ? undefined : `${address} is not a public internet address (private, link-local and reserved networks are refused)`;
+  if (isLoopbackAddress(address)) {
+    return o.allowLoopback ? undefined : `${address} is the toolkit's own machine (loopback), which it does not reach for partners`;
+  }
+  if (isPublicAddress(address)) return undefined;
+  return `${address} is not a public internet address (private, link-local and reserved networks are refused)`;
 }
 
 export class OutboundError extends Error {
