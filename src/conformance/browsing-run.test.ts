@@ -11,6 +11,7 @@ import { freePort } from '../test-support/ports.ts';
 import { registerClient } from '../identity/index.ts';
 import { systemLookup, type Lookup } from '../security/outbound.ts';
 import { createBrokenRp } from './fixtures/broken-rp.ts';
+import { RUN_BROWSER_MARK } from './browsing.ts';
 import { createRun, executeRun, getRun, RunRefused, type EngineDeps } from './index.ts';
 
 const keyPair = () => generateKeyPairSync('rsa', {
@@ -22,12 +23,16 @@ const lookup: Lookup = async (host) => (host === 'intranet.nhs.example' ? [{ add
 describe('where a run\'s browser may go (sqlite)', () => {
   let app: TestApp & { origin: string };
   let deps: EngineDeps;
-  /** Every path the toolkit's server was asked for. */
+  /** Every path the toolkit's server was asked for, and by which user agent. */
   const served: string[] = [];
+  const agents = new Set<string>();
   before(async () => {
     app = await startListeningApp('sqlite');
     deps = { config: app.config, db: app.database.db, events: app.events, lookup };
-    app.fastify.server.on('request', (req: { url?: string }) => served.push(req.url ?? ''));
+    app.fastify.server.on('request', (req: { url?: string; headers: Record<string, unknown> }) => {
+      served.push(req.url ?? '');
+      agents.add(String(req.headers['user-agent']));
+    });
   });
   after(() => app.stop());
 
@@ -77,9 +82,22 @@ describe('where a run\'s browser may go (sqlite)', () => {
       assert.ok(asked.some((u) => u.startsWith('/sandpit/')), 'the journey itself went through');
       const others = asked.filter((u) => !u.startsWith('/sandpit/') && !u.startsWith('/nhsuk-frontend'));
       assert.deepEqual(others, [], 'nothing else of the toolkit was loaded');
+      assert.ok([...agents].some((a) => a.endsWith(` ${RUN_BROWSER_MARK}`)), 'the browser says it is a run\'s');
     } finally {
       await rp.close();
     }
+  });
+
+  test('the toolkit itself refuses a run\'s browser all but the journeys (a redirect to its https name escapes other checks)', async () => {
+    const chrome = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/150.0.0.0 Safari/537.36';
+    const ua = (mark: boolean) => ({ headers: { 'user-agent': mark ? `${chrome} ${RUN_BROWSER_MARK}` : chrome } });
+    for (const path of ['/console/sign-in', '/metrics', '/portal', '/', '/api/v1/openapi.json', '/sandpit/../console']) {
+      assert.equal((await app.fetch(`${app.origin}${path}`, ua(true))).status, 403, path);
+    }
+    for (const path of ['/sandpit/.well-known/openid-configuration', '/nhsuk-frontend-init.js', '/integration/.well-known/jwks.json']) {
+      assert.equal((await app.fetch(`${app.origin}${path}`, ua(true))).status, 200, path);
+    }
+    assert.equal((await app.fetch(`${app.origin}/metrics`, ua(false))).status, 200, 'anyone else is served as before');
   });
 
   test('a service that sends the browser to an internal address mid-journey fails with the address named', async () => {

@@ -6,10 +6,15 @@
  * addresses only, after resolving the name), with loopback allowed where the operator says so (a toolkit on a
  * laptop), and on the toolkit itself only the run's environment's sign-in pages and their assets.
  *
- * Each name is resolved once per run and the answer is pinned: the route check (driver.ts) and the proxy that
- * makes every connection for the browser (proxy.ts) use the same addresses, and Chromium, which sends every
- * request through that proxy, resolves nothing itself. A name that re-points after the check (DNS rebinding)
- * still reaches only the address that was checked.
+ * Three places hold the rule. The driver's route check (driver.ts) aborts a refused request before it leaves,
+ * with the page named in the verdict. The proxy every connection of the browser goes through (proxy.ts) holds
+ * it for what no route sees: HTTP redirects (Playwright routes none) and WebSockets. Inside https the proxy sees
+ * no path, so the toolkit refuses a run's browser, known by its user agent, everything but the journeys
+ * (refusedToRunBrowser, web/app.ts): a redirect to its own https name ends there.
+ *
+ * Each name is resolved once per run and the answer is pinned: the route check and the proxy use the same
+ * addresses, and Chromium, which sends every request through the proxy, resolves nothing itself. A name that
+ * re-points after the check (DNS rebinding) still reaches only the address that was checked.
  */
 import net from 'node:net';
 import os from 'node:os';
@@ -20,6 +25,24 @@ import { addressRefusal, isLoopbackAddress, OutboundError, systemLookup, type Lo
 const ENVIRONMENT_PATH = /^\/(?:(?:authorize|token|userinfo|settings)(?:\/|$)|(?:\.well-known|interaction|trustmark)\/)/;
 /** The design system's files the journey pages load (web/views.ts ASSET_PREFIX and INIT_SCRIPT_PATH). */
 export const ASSET_PATH = /^\/nhsuk-frontend(?:\/|-init\.js$)/;
+/** Ends the user agent of a run's browser (driver.ts), so that the toolkit can tell it apart (refusedToRunBrowser). */
+export const RUN_BROWSER_MARK = 'NHSLoginToolkitConformance/1';
+
+/** Whether `pathname` is one of the protocol or journey paths of the environment mounted at `mountPath`. */
+const environmentPath = (mountPath: string, pathname: string) =>
+  (mountPath === '' || pathname.startsWith(`${mountPath}/`)) && ENVIRONMENT_PATH.test(pathname.slice(mountPath.length));
+
+/**
+ * Whether the toolkit refuses a request: one from a run's browser for anything but an environment's protocol
+ * and journey pages and their assets. The browser's own checks see no HTTP redirect (Playwright routes none),
+ * and its proxy sees no path inside https, so a service that redirects the browser to the toolkit's own https
+ * name is refused here, by the toolkit (web/app.ts). The mark is no credential: sending it only has pages refused.
+ */
+export function refusedToRunBrowser(config: Config, userAgent: string | undefined, url: string): boolean {
+  if (!userAgent?.endsWith(RUN_BROWSER_MARK)) return false;
+  const pathname = url.split('?')[0]!;
+  return !ASSET_PATH.test(pathname) && !config.environments.some((e) => environmentPath(e.mountPath, pathname));
+}
 
 export interface BrowsingPolicy {
   /** Why the run's browser may not open `url` (undefined when it may). */
@@ -84,9 +107,7 @@ export function browsingPolicy(o: BrowsingOptions): BrowsingPolicy {
     addresses: (await resolve(s.host).catch(() => [])).map((a) => a.address),
   })));
 
-  const toolkitPath = (pathname: string) =>
-    ASSET_PATH.test(pathname)
-    || ((mountPath === '' || pathname.startsWith(`${mountPath}/`)) && ENVIRONMENT_PATH.test(pathname.slice(mountPath.length)));
+  const toolkitPath = (pathname: string) => ASSET_PATH.test(pathname) || environmentPath(mountPath, pathname);
 
   /** Why `address:port` is refused; `pathOk` says whether the request is for an environment page (unknown in a tunnel). */
   async function addressReason(address: string, port: number, pathOk: boolean): Promise<string | undefined> {
@@ -134,7 +155,8 @@ export function browsingPolicy(o: BrowsingOptions): BrowsingPolicy {
       }
       let result: Awaited<ReturnType<typeof checked>>;
       try {
-        // A tunnel (https) to the toolkit's own name: which page it carries is checked by name (driver.ts).
+        // A tunnel (https) to the toolkit's own name: which page it carries is checked by name (driver.ts) and,
+        // for a redirect, which no route sees, by the toolkit itself (refusedToRunBrowser).
         if (isNamed(url?.protocol ?? 'https:', host, port)) return (await resolve(host))[0]!;
         result = await checked(host, port, url ? toolkitPath(url.pathname) : false);
       } catch (e) {

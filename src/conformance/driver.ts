@@ -4,7 +4,7 @@
  * as a persona, and observes where the service then leaves the person: final URL, status, text, screenshot.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { BrowsingPolicy } from './browsing.ts';
+import { RUN_BROWSER_MARK, type BrowsingPolicy } from './browsing.ts';
 import type { Persona } from './plan.ts';
 
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
@@ -95,6 +95,17 @@ interface Marked {
   refused: { detail?: string; checks: Set<Promise<void>> };
 }
 
+const userAgents = new WeakMap<Browser, Promise<string>>();
+/** The browser's own user agent, marked as a run's (browsing.ts refusedToRunBrowser). */
+function runUserAgent(browser: Browser): Promise<string> {
+  let ua = userAgents.get(browser);
+  if (!ua) {
+    ua = browser.newBrowserCDPSession().then(async (cdp) => `${(await cdp.send('Browser.getVersion')).userAgent} ${RUN_BROWSER_MARK}`);
+    userAgents.set(browser, ua);
+  }
+  return ua;
+}
+
 /**
  * A fresh browser context carrying the run's mark for the issuer, so no test inherits another's cookies.
  * Every request is checked against the policy: a refused one is aborted before it leaves, so its page is never
@@ -103,7 +114,8 @@ interface Marked {
  * too, to name the page in the verdict. Service workers are blocked: no route sees what they request.
  */
 async function markedContext(browser: Browser, o: DriveOptions): Promise<Marked> {
-  const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl), serviceWorkers: 'block' });
+  const userAgent = await runUserAgent(browser);
+  const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl), serviceWorkers: 'block', userAgent });
   const issuer = new URL(o.issuer);
   await context.addCookies([{ name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' }]);
   const refused: Marked['refused'] = { checks: new Set() };

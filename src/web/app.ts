@@ -13,7 +13,7 @@ import { createMailer, deliverWebhooks, notifyDeps, partnersPerStage, purgeSessi
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
-import { CONFORMANCE_VIEWS, createRunScheduler, type RunScheduler } from '../conformance/index.ts';
+import { CONFORMANCE_VIEWS, createRunScheduler, refusedToRunBrowser, type RunScheduler } from '../conformance/index.ts';
 import { PasswordHashingBusy } from '../security/passwords.ts';
 
 export interface App {
@@ -78,6 +78,11 @@ export async function buildApp(config: Config, options: { database?: Database } 
       const env = matchEnvironment(identity.environments, String(req.raw.headers.host ?? ''), url)?.env.config.name ?? 'none';
       metrics.requests.inc({ env, status: `${Math.floor(reply.raw.statusCode / 100)}xx` });
     });
+  });
+  // A conformance run's browser may open the environments' journeys here, nothing else (conformance/browsing.ts).
+  fastify.addHook('onRequest', async (req, reply) => {
+    if (!refusedToRunBrowser(config, req.headers['user-agent'], req.url)) return;
+    return reply.code(403).type('text/plain; charset=utf-8').send('A conformance run may open only the sign-in journeys on the toolkit');
   });
   mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
 
