@@ -109,9 +109,10 @@ function runUserAgent(browser: Browser): Promise<string> {
 /**
  * A fresh browser context carrying the run's mark for the issuer, so no test inherits another's cookies.
  * Every request is checked against the policy: a refused one is aborted before it leaves, so its page is never
- * loaded, never in a screenshot. Playwright routes no redirect, so the proxy (proxy.ts) refuses those by the
- * same rule (its answer says so, not the page); every document request, redirects included, is checked here
- * too, to name the page in the verdict. Service workers are blocked: no route sees what they request.
+ * loaded, never in a screenshot. Playwright routes no redirect: the proxy (proxy.ts), or for the toolkit's own
+ * https name the toolkit itself (by the user agent), refuses those, and what shows is their refusal, not the
+ * page. Every document request, redirects included, is checked here too, to name the page in the verdict.
+ * Service workers are blocked: no route sees what they request.
  */
 async function markedContext(browser: Browser, o: DriveOptions): Promise<Marked> {
   const userAgent = await runUserAgent(browser);
@@ -119,9 +120,11 @@ async function markedContext(browser: Browser, o: DriveOptions): Promise<Marked>
   const issuer = new URL(o.issuer);
   await context.addCookies([{ name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' }]);
   const refused: Marked['refused'] = { checks: new Set() };
+  // data:, blob: and about: URLs reach no network (and file: or chrome: pages no web page may open).
+  const networked = (url: string) => /^https?:/i.test(url);
   context.on('request', (request) => {
-    if (!request.isNavigationRequest()) return;
     const url = request.url();
+    if (!request.isNavigationRequest() || !networked(url)) return;
     const check = o.policy.refusal(url).then((why) => {
       if (why) refused.detail ??= `The service sent the browser to ${url}, which a conformance run may not open: ${why}.`;
     });
@@ -129,6 +132,7 @@ async function markedContext(browser: Browser, o: DriveOptions): Promise<Marked>
   });
   await context.route(() => true, async (route) => {
     const url = route.request().url();
+    if (!networked(url)) return route.continue().catch(() => undefined);
     // Web fonts never change a verdict, and where the NHS font host (assets.nhs.uk) is unreachable each page
     // would wait for the font requests to time out (about 5 s a page without internet access).
     const abort = (await o.policy.refusal(url)) ? 'blockedbyclient' : /\.woff2?$/.test(new URL(url).pathname) ? 'aborted' : undefined;
