@@ -113,9 +113,17 @@ for (const dialect of DIALECTS) {
       assert.equal((await database.db.selectFrom('kv').select('key').where('ns', '=', 'p').execute()).length, 0);
     });
 
+    /** Migrations run in order: to run one again, the ones after it are undone too (0021 here; 0019 by each test). */
+    const undoFrom0021 = async () => {
+      await sql`alter table conformance_run drop column lease_holder`.execute(database.db);
+      await sql`alter table conformance_run drop column lease_until`.execute(database.db);
+      await database.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '0021_conformance_run_lease' as never).execute();
+    };
+
     test('a database that ran 0011 before attempt_counter.inflight existed gets the column (0018)', async () => {
       await sql`alter table attempt_counter drop column inflight`.execute(database.db);
       // Migrations run in order: the ones after 0018 are undone too, so that they run again after it.
+      await undoFrom0021();
       await database.db.schema.dropIndex('conformance_run_one_running').execute();
       await database.db.deleteFrom('kysely_migration' as never).where('name' as never, 'in', ['0018_attempt_inflight', '0019_one_running_conformance_run'] as never).execute();
       await migrate(database.db);
@@ -126,6 +134,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('0019 ends all but the newest of runs already running side by side for a client, then holds one at a time', async () => {
+      await undoFrom0021();
       await database.db.schema.dropIndex('conformance_run_one_running').execute();
       await database.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '0019_one_running_conformance_run' as never).execute();
       const run = (id: string, clientId: string, at: number, status = 'running') => ({ id, env: 'sandpit', client_id: clientId, organisation_id: null, start_url: 'https://svc.example/', options: '{}', status, created_by: 't', created_at: at, finished_at: null, report: null });
