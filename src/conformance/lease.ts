@@ -13,7 +13,8 @@
  */
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../storage/index.ts';
+import type { ExpressionBuilder } from 'kysely';
+import type { Db, Schema } from '../storage/index.ts';
 
 export interface LeaseTiming {
   /** How long a claim lasts unless renewed. */
@@ -75,15 +76,20 @@ export function heartbeat(db: Db, runId: string, holder: string, lease: LeaseTim
   };
 }
 
-/** Claims every running run whose lease lapsed, for `holder` to end; returns their ids. */
+/**
+ * Claims every running run whose lease lapsed, for `holder` to end; returns their ids. Looks first, so that a
+ * sweep that finds nothing writes nothing (on SQLite a write takes the database's one write lock); the claim
+ * itself checks the lapse again, so of sweepers at once only one gets each run.
+ */
 export async function claimLapsed(db: Db, holder: string, lease: LeaseTiming): Promise<string[]> {
   const now = Date.now();
+  const lapsed = (eb: ExpressionBuilder<Schema, 'conformance_run'>) => eb.and([
+    eb('status', '=', 'running'),
+    eb.or([eb('lease_until', '<', now), eb.and([eb('lease_until', 'is', null), eb('created_at', '<', now - UNLEASED_AFTER_MS)])]),
+  ]);
+  const seen = await db.selectFrom('conformance_run').select('id').where(lapsed).execute();
+  if (!seen.length) return [];
   const rows = await db.updateTable('conformance_run').set({ lease_holder: holder, lease_until: now + lease.ms })
-    .where('status', '=', 'running')
-    .where((eb) => eb.or([
-      eb('lease_until', '<', now),
-      eb.and([eb('lease_until', 'is', null), eb('created_at', '<', now - UNLEASED_AFTER_MS)]),
-    ]))
-    .returning('id').execute();
+    .where('id', 'in', seen.map((r) => r.id)).where(lapsed).returning('id').execute();
   return rows.map((r) => r.id);
 }
