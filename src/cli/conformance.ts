@@ -2,7 +2,9 @@
 import fs from 'node:fs';
 import type { Config } from '../config/index.ts';
 import type { Db } from '../storage/index.ts';
-import { createRun, executeRun, getRun, junitXml, buildReport, PlanError, RunRefused, verifyReport, ReportInvalid } from '../conformance/index.ts';
+import {
+  createRun, executeRun, getRun, junitXml, buildReport, PlanError, RunLost, RunRefused, verifyReport, ReportInvalid,
+} from '../conformance/index.ts';
 import { CliError, envOption, type Io } from './main.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -10,7 +12,8 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 /**
  * Runs the plan against the service at --start-url. The toolkit's server must be running on the same
  * database (the service's browser and back channel talk to it); progress goes to the terminal, and the exit
- * code is 0 only when every test passes.
+ * code is 0 only when every test passes. This process holds the run's lease while it runs (executeRun renews
+ * it): if it is killed, the server ends the run within a minute and the client can be tested again.
  */
 export async function conformanceRun(db: Db, config: Config, v: Values, io: Io): Promise<number> {
   const env = envOption((v.env as string | undefined) ?? 'sandpit')!;
@@ -27,9 +30,16 @@ export async function conformanceRun(db: Db, config: Config, v: Values, io: Io):
     throw e;
   }
   if (!v.json) io.out(`Conformance run ${id} for client ${String(v.client)} (${env}) against ${String(v['start-url'])}`);
-  const status = await executeRun({ config, db }, id, (r) => {
-    if (!v.json) io.out(`  ${r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : 'SKIP'}  ${r.testId}  ${r.detail}`);
-  });
+  let status;
+  try {
+    status = await executeRun({ config, db }, id, (r) => {
+      if (!v.json) io.out(`  ${r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : 'SKIP'}  ${r.testId}  ${r.detail}`);
+    });
+  } catch (e) {
+    if (!(e instanceof RunLost)) throw e;
+    io.err(v.json ? JSON.stringify({ id, error: 'run_lost', message: e.message }) : `Error: ${e.message}`);
+    return 1;
+  }
   const { run, results } = (await getRun(db, id))!;
   const report = buildReport(run, results);
   if (v.junit) fs.writeFileSync(String(v.junit), junitXml(report, results));

@@ -54,3 +54,13 @@ test('metrics: no listener and no token by default; a listener on 127.0.0.1 unle
   assert.deepEqual(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics, { port: 9464, host: '0.0.0.0', token: undefined });
   assert.equal(loadConfig({ METRICS_TOKEN: 'f'.repeat(64) }).metrics.token, 'f'.repeat(64));
 });
+
+test('CONFORMANCE_ALLOW_LOOPBACK: on by default for a toolkit on loopback, off for a hosted one; true or false', () => {
+  assert.equal(loadConfig({}).conformanceAllowLoopback, true);
+  assert.equal(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:3000' }).conformanceAllowLoopback, true);
+  assert.equal(loadConfig({ PUBLIC_URL: 'https://toolkit.example.org' }).conformanceAllowLoopback, false);
+  const hosted = { PUBLIC_URL: 'https://toolkit.example.org' };
+  assert.equal(loadConfig({ ...hosted, CONFORMANCE_ALLOW_LOOPBACK: 'true' }).conformanceAllowLoopback, true);
+  assert.equal(loadConfig({ CONFORMANCE_ALLOW_LOOPBACK: 'false' }).conformanceAllowLoopback, false);
+  assert.throws(() => loadConfig({ CONFORMANCE_ALLOW_LOOPBACK: 'yes' }), (e: ConfigError) => e.variable === 'CONFORMANCE_ALLOW_LOOPBACK');
+});

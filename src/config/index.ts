@@ -44,6 +44,8 @@ export interface Config {
    * port only for a request bearing `token`.
    */
   metrics: { port: number | undefined; host: string; token: string | undefined };
+  /** Whether a conformance run's browser may open services on this machine's loopback (a toolkit on a laptop). */
+  conformanceAllowLoopback: boolean;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +130,17 @@ function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
   return list;
 }
 
+/**
+ * CONFORMANCE_ALLOW_LOOPBACK: whether a run's browser may open http://localhost services (the partner's relying
+ * party on the same laptop as the toolkit). By default only when the toolkit itself is reached on loopback: a
+ * hosted toolkit's loopback is its own machine, never a partner's service.
+ */
+function parseAllowLoopback(raw: string | undefined, publicUrl: URL): boolean {
+  if (raw === undefined || raw === '') return /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(publicUrl.hostname);
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigError('CONFORMANCE_ALLOW_LOOPBACK', `must be true or false, got "${raw}"`);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
@@ -173,8 +186,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (!path.isAbsolute(chromiumPath)) throw new ConfigError('CHROMIUM_PATH', `must be an absolute path to a Chromium binary, got "${chromiumPath}"`);
   const chatWebhookUrl = env.CHAT_WEBHOOK_URL ? parseUrl('CHAT_WEBHOOK_URL', env.CHAT_WEBHOOK_URL).href : undefined;
   const metrics = parseMetrics(env, port);
+  const conformanceAllowLoopback = parseAllowLoopback(env.CONFORMANCE_ALLOW_LOOPBACK, publicUrl);
   const database = parseDatabase(env.DATABASE_URL, cwd);
   return {
     port, host, publicUrl: base, database, logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl, metrics,
+    conformanceAllowLoopback,
   };
 }

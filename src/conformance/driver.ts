@@ -4,14 +4,22 @@
  * as a persona, and observes where the service then leaves the person: final URL, status, text, screenshot.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { RUN_BROWSER_MARK, type BrowsingPolicy } from './browsing.ts';
 import type { Persona } from './plan.ts';
 
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
-/** playwright-core is loaded only when a run starts: the server does not carry it otherwise. */
-export async function launchChromium(executablePath: string): Promise<Browser> {
+/**
+ * playwright-core is loaded only when a run starts: the server does not carry it otherwise. With a proxy
+ * (proxy.ts), every request goes through it, loopback included (`<-loopback>` removes Chromium's implicit
+ * bypass), and WebRTC may not send UDP around it.
+ */
+export async function launchChromium(executablePath: string, proxy?: string): Promise<Browser> {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath, args: CHROMIUM_FLAGS });
+  const proxied = proxy
+    ? [`--proxy-server=${proxy}`, '--proxy-bypass-list=<-loopback>', '--force-webrtc-ip-handling-policy=disable_non_proxied_udp']
+    : [];
+  return chromium.launch({ executablePath, args: [...CHROMIUM_FLAGS, ...proxied] });
 }
 
 export interface PersonaDetails {
@@ -51,6 +59,8 @@ export interface DriveOptions {
   buttonSelector?: string | undefined;
   /** The run's mark for this test (a cookie on the issuer's host). */
   mark: { name: string; value: string };
+  /** Where the browser may go (browsing.ts): checked for every request it makes. */
+  policy: Pick<BrowsingPolicy, 'refusal'>;
 }
 
 export interface Observation {
@@ -66,6 +76,8 @@ export interface Observation {
   screenshot: string;
   /** Why the journey could not be driven, if it could not. */
   problem?: string;
+  /** A page the service sent the browser to that a run may not open (the page was never loaded). */
+  refused?: string;
 }
 
 /** The NHS login button by its brand-guidance labels ("Continue to NHS login", or "Continue" on NHS services). */
@@ -77,28 +89,69 @@ async function findButton(page: Page, selector: string | undefined) {
   return page.getByRole('link', { name: BUTTON }).or(page.getByRole('button', { name: BUTTON })).first();
 }
 
-/** A fresh browser context carrying the run's mark for the issuer, so no test inherits another's cookies. */
-async function markedContext(browser: Browser, o: DriveOptions): Promise<BrowserContext> {
-  const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl) });
+interface Marked {
+  context: BrowserContext;
+  /** The first page (document) refused to this context, as a verdict's detail, once `checks` have settled. */
+  refused: { detail?: string; checks: Set<Promise<void>> };
+}
+
+const userAgents = new WeakMap<Browser, Promise<string>>();
+/** The browser's own user agent, marked as a run's (browsing.ts refusedToRunBrowser). */
+function runUserAgent(browser: Browser): Promise<string> {
+  let ua = userAgents.get(browser);
+  if (!ua) {
+    ua = browser.newBrowserCDPSession().then(async (cdp) => `${(await cdp.send('Browser.getVersion')).userAgent} ${RUN_BROWSER_MARK}`);
+    userAgents.set(browser, ua);
+  }
+  return ua;
+}
+
+/**
+ * A fresh browser context carrying the run's mark for the issuer, so no test inherits another's cookies.
+ * Every request is checked against the policy: a refused one is aborted before it leaves, so its page is never
+ * loaded, never in a screenshot. Playwright routes no redirect: the proxy (proxy.ts), or for the toolkit's own
+ * https name the toolkit itself (by the user agent), refuses those, and what shows is their refusal, not the
+ * page. Every document request, redirects included, is checked here too, to name the page in the verdict.
+ * Service workers are blocked: no route sees what they request.
+ */
+async function markedContext(browser: Browser, o: DriveOptions): Promise<Marked> {
+  const userAgent = await runUserAgent(browser);
+  const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl), serviceWorkers: 'block', userAgent });
   const issuer = new URL(o.issuer);
   await context.addCookies([{ name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' }]);
-  // Web fonts never change a verdict, and where the NHS font host (assets.nhs.uk) is unreachable each page
-  // would wait for the font requests to time out (about 5 s a page without internet access).
-  await context.route(/\.woff2?(\?|$)/, (route) => route.abort());
-  return context;
+  const refused: Marked['refused'] = { checks: new Set() };
+  // data:, blob: and about: URLs reach no network (and file: or chrome: pages no web page may open).
+  const networked = (url: string) => /^https?:/i.test(url);
+  context.on('request', (request) => {
+    const url = request.url();
+    if (!request.isNavigationRequest() || !networked(url)) return;
+    const check = o.policy.refusal(url).then((why) => {
+      if (why) refused.detail ??= `The service sent the browser to ${url}, which a conformance run may not open: ${why}.`;
+    });
+    refused.checks.add(check);
+  });
+  await context.route(() => true, async (route) => {
+    const url = route.request().url();
+    if (!networked(url)) return route.continue().catch(() => undefined);
+    // Web fonts never change a verdict, and where the NHS font host (assets.nhs.uk) is unreachable each page
+    // would wait for the font requests to time out (about 5 s a page without internet access).
+    const abort = (await o.policy.refusal(url)) ? 'blockedbyclient' : /\.woff2?$/.test(new URL(url).pathname) ? 'aborted' : undefined;
+    await (abort ? route.abort(abort) : route.continue()).catch(() => undefined); // the page may have closed meanwhile
+  });
+  return { context, refused };
 }
 
 /** One journey in a fresh browser context. */
 export async function drive(browser: Browser, o: DriveOptions): Promise<Observation> {
-  const context = await markedContext(browser, o);
+  const marked = await markedContext(browser, o);
   try {
-    return await journey(context, o, new URL(o.issuer));
+    return await journey(marked, o, new URL(o.issuer));
   } finally {
-    await context.close();
+    await marked.context.close();
   }
 }
 
-async function journey(context: BrowserContext, o: DriveOptions, issuer: URL): Promise<Observation> {
+async function journey({ context, refused }: Marked, o: DriveOptions, issuer: URL): Promise<Observation> {
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   let status = 0;
@@ -112,7 +165,11 @@ async function journey(context: BrowserContext, o: DriveOptions, issuer: URL): P
     const links = await page.locator('a[href]').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href)).catch(() => [] as string[]);
     const loginButton = (await (await findButton(page, o.buttonSelector)).count().catch(() => 0)) > 0;
     const screenshot = (await page.screenshot({ type: 'png' }).catch(() => Buffer.alloc(0))).toString('base64');
-    return { steps, finalUrl: page.url(), status, text, loginButton, links, screenshot, ...(problem ? { problem } : {}) };
+    await Promise.all(refused.checks);
+    // A refused page explains whatever followed from it (a start URL that "could not be opened", a button that led nowhere).
+    const seen = { steps, finalUrl: page.url(), status, text, loginButton, links, screenshot };
+    if (refused.detail) return { ...seen, problem: refused.detail, refused: refused.detail };
+    return { ...seen, ...(problem ? { problem } : {}) };
   };
 
   try {
@@ -183,15 +240,15 @@ async function journey(context: BrowserContext, o: DriveOptions, issuer: URL): P
 
 /** Follows a link on the service's page to the settings page, in the same browser session. */
 export async function followSettings(browser: Browser, o: DriveOptions, settingsUrl: string): Promise<{ observation: Observation; settings?: { status: number; text: string } }> {
-  const context = await markedContext(browser, o);
+  const marked = await markedContext(browser, o);
   try {
-    const observation = await journey(context, o, new URL(o.issuer));
+    const observation = await journey(marked, o, new URL(o.issuer));
     const link = observation.links.find((h) => h.split(/[?#]/)[0] === settingsUrl);
     if (!link) return { observation };
-    const page = context.pages()[0]!;
+    const page = marked.context.pages()[0]!;
     const res = await page.goto(link, { waitUntil: 'load' });
     return { observation, settings: { status: res?.status() ?? 0, text: await page.locator('body').innerText() } };
   } finally {
-    await context.close();
+    await marked.context.close();
   }
 }

@@ -4,11 +4,18 @@
  * report. The portal, the CLI and the API all start runs here.
  */
 import { randomUUID } from 'node:crypto';
+import type { ExpressionBuilder } from 'kysely';
 import type { Browser } from 'playwright-core';
 import type { Config } from '../config/index.ts';
 import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
-import { getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink } from '../storage/index.ts';
+import {
+  getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema,
+} from '../storage/index.ts';
+import type { Lookup } from '../security/outbound.ts';
+import { browsingPolicy, type BrowsingPolicy } from './browsing.ts';
 import { drive, followSettings, launchChromium, personaFor, type DriveOptions, type Observation } from './driver.ts';
+import { claimLapsed, claimRun, heartbeat, LEASE, newHolder, type LeaseTiming } from './lease.ts';
+import { startGuardProxy, type GuardProxy } from './proxy.ts';
 import { judge, judgeSettings, looksSignedIn, signedIn, type RunEvent, type SignedInRule, type Verdict } from './judge.ts';
 import { planFor, type TestSpec } from './plan.ts';
 import { buildReport, signReport } from './report.ts';
@@ -18,6 +25,10 @@ export interface EngineDeps {
   db: Db;
   /** The environments' event sink when they run in this process; absent (the CLI), their server's record is awaited. */
   events?: EventSink | undefined;
+  /** How long a run's lease lasts and how often it is renewed (lease.ts); shorter in tests. */
+  lease?: LeaseTiming | undefined;
+  /** How host names resolve for the browser (the system resolver; tests give names of their own). */
+  lookup?: Lookup | undefined;
 }
 
 export interface RunInput {
@@ -31,6 +42,11 @@ export interface RunInput {
   signedInText?: string | undefined;
 }
 
+/** The run was ended by another instance while this process executed it: its lease lapsed (lease.ts). */
+export class RunLost extends Error {
+  override name = 'RunLost';
+}
+
 export class RunRefused extends Error {
   override name = 'RunRefused';
   readonly field: string;
@@ -39,6 +55,8 @@ export class RunRefused extends Error {
     this.field = field;
   }
 }
+
+type RunStatus = ConformanceRunTable['status'];
 
 /** Tests run this many at a time (each in its own browser context, each with its own mark). */
 const CONCURRENCY = 3;
@@ -58,9 +76,15 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   } catch {
     throw new RunRefused('Give the start URL of your service, like https://your-service.example/', 'start_url');
   }
-  if (start.protocol !== 'https:' && !(input.env === 'sandpit' && ['localhost', '127.0.0.1'].includes(start.hostname))) {
-    throw new RunRefused('The start URL must use https (http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate)', 'start_url');
+  const loopback = ['localhost', '127.0.0.1'].includes(start.hostname);
+  if (start.protocol !== 'https:' && !(input.env === 'sandpit' && loopback && d.config.conformanceAllowLoopback)) {
+    const local = 'http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate';
+    const rule = d.config.conformanceAllowLoopback ? `The start URL must use https (${local})` : 'The start URL must be an https address on the internet';
+    throw new RunRefused(rule, 'start_url');
   }
+  // The browser is held to the same rule for every page it opens (browsing.ts); this is the early, clear answer.
+  const refused = await browsingPolicy({ config: d.config, env: input.env, lookup: d.lookup }).refusal(start.href);
+  if (refused) throw new RunRefused(`The start URL ${start.href} cannot be tested: ${refused}`, 'start_url');
   const busy = await d.db.selectFrom('conformance_run').select('id').where('env', '=', input.env).where('client_id', '=', input.clientId).where('status', '=', 'running').executeTakeFirst();
   const inProgress = new RunRefused('A run for this client is in progress: wait for it to finish', 'client_id');
   if (busy) throw inProgress;
@@ -69,7 +93,13 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   const options = { tests: plan.map((t) => t.id), buttonSelector: input.buttonSelector || undefined, signedInText: input.signedInText || undefined };
   try {
     await d.db.transaction().execute(async (tx) => {
-      await tx.insertInto('conformance_run').values({ id, env: input.env, client_id: client.clientId, organisation_id: client.organisationId, start_url: start.href, options: JSON.stringify(options), status: 'running', created_by: input.createdBy, created_at: Date.now(), finished_at: null, report: null }).execute();
+      // Unclaimed until executeRun claims it; if nothing does, the lease lapses and a sweep ends it.
+      const now = Date.now();
+      await tx.insertInto('conformance_run').values({
+        id, env: input.env, client_id: client.clientId, organisation_id: client.organisationId, start_url: start.href,
+        options: JSON.stringify(options), status: 'running', created_by: input.createdBy, created_at: now, finished_at: null, report: null,
+        lease_holder: null, lease_until: now + (d.lease ?? LEASE).ms,
+      }).execute();
       await tx.insertInto('conformance_result').values(plan.map((t, position) => ({ run_id: id, test_id: t.id, position, status: 'pending' as const, detail: null, evidence: null, screenshot: null, started_at: null, finished_at: null }))).execute();
     });
   } catch (err) {
@@ -88,18 +118,40 @@ export async function getRun(db: Db, id: string): Promise<{ run: ConformanceRunT
   return { run, results };
 }
 
-/** Runs every pending test of a run, storing each result as it completes; `onResult` reports progress. */
+/**
+ * Claims a run and runs every pending test of it, storing each result as it completes; `onResult` reports
+ * progress. The claim is renewed while it runs (lease.ts); if another instance ends the run meanwhile, this
+ * stops and throws RunLost, recording nothing more.
+ */
 export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { testId: string } & Verdict) => void): Promise<ConformanceRunTable['status']> {
   const run = await d.db.selectFrom('conformance_run').selectAll().where('id', '=', runId).executeTakeFirst();
   if (!run) throw new Error(`no conformance run ${runId}`);
-  const options = JSON.parse(run.options) as { tests: string[]; buttonSelector?: string; signedInText?: string };
-  const client = (await getClient(d.db, run.env, run.client_id))!;
-  const plan = planFor(client, options.tests);
-  const issuer = d.config.environments.find((e) => e.name === run.env)!.issuer;
+  const lease = d.lease ?? LEASE;
+  const holder = newHolder();
+  const lostError = () => new RunLost(`Conformance run ${runId} was ended by another toolkit instance: this process did not renew its lease`);
+  if (!(await claimRun(d.db, runId, holder, lease))) {
+    throw new RunLost(`Conformance run ${runId} is not waiting to run: another process has it, or it has ended`);
+  }
+  const state = { lost: false };
   let browser: Browser | undefined;
+  let proxy: GuardProxy | undefined;
+  const beat = heartbeat(d.db, runId, holder, lease, () => {
+    // What the browser would find out now could not be recorded: stop driving it.
+    state.lost = true;
+    browser?.close().catch(() => undefined);
+  });
   try {
-    browser = await launchChromium(d.config.chromiumPath);
-    const ctx: RunContext = { d, run, issuer, browser, buttonSelector: options.buttonSelector, rule: { text: options.signedInText } };
+    const options = JSON.parse(run.options) as { tests: string[]; buttonSelector?: string; signedInText?: string };
+    const client = (await getClient(d.db, run.env, run.client_id))!;
+    const plan = planFor(client, options.tests);
+    const issuer = d.config.environments.find((e) => e.name === run.env)!.issuer;
+    const policy = browsingPolicy({ config: d.config, env: run.env, lookup: d.lookup });
+    proxy = await startGuardProxy(policy);
+    browser = await launchChromium(d.config.chromiumPath, proxy.url);
+    if (state.lost) throw lostError();
+    const ctx: RunContext = {
+      d, run, holder, state, policy, issuer, browser, buttonSelector: options.buttonSelector, rule: { text: options.signedInText },
+    };
     // Calibration: without the service's signed-in text, a plain P9 login shows what "signed in" looks like.
     const first = plan.find((t) => t.id === 'login-p9');
     if (!ctx.rule.text) {
@@ -114,20 +166,29 @@ export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { 
     // Key rotation first: if the service's JWKS cool-down makes it retry, the wait overlaps the other tests.
     const queue = plan.filter((t) => t !== first || ctx.rule.text).sort((a, b) => Number(b.id === 'key-rotation') - Number(a.id === 'key-rotation'));
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      for (let t = queue.shift(); t; t = queue.shift()) await runTest(ctx, t, onResult);
+      for (let t = queue.shift(); t && !state.lost; t = queue.shift()) await runTest(ctx, t, onResult);
     }));
-    return await finish(d, runId, undefined);
+    const status = await finish(d, runId, undefined, holder);
+    if (!status) throw lostError();
+    return status;
   } catch (e) {
-    await finish(d, runId, (e as Error).message);
+    if (state.lost || e instanceof RunLost) throw lostError();
+    await finish(d, runId, (e as Error).message, holder);
     throw e;
   } finally {
-    await browser?.close();
+    beat.stop();
+    await browser?.close().catch(() => undefined);
+    await proxy?.close();
   }
 }
 
 interface RunContext {
   d: EngineDeps;
   run: ConformanceRunTable;
+  /** This execution's lease (lease.ts): results are written only while it holds the run. */
+  holder: string;
+  state: { lost: boolean };
+  policy: BrowsingPolicy;
   issuer: string;
   browser: Browser;
   buttonSelector: string | undefined;
@@ -140,7 +201,10 @@ async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ 
   const testId = attempt > 1 ? `${spec.id}#${attempt}` : spec.id;
   const value = await createRunMark(d.db, run.env, run.client_id, { runId: run.id, testId, fault: spec.fault });
   const persona = personaFor(run.env, spec.persona);
-  const o: DriveOptions = { startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector, mark: { name: MARK_COOKIE, value } };
+  const o: DriveOptions = {
+    startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector,
+    mark: { name: MARK_COOKIE, value }, policy: ctx.policy,
+  };
   const since = Date.now();
   let observation: Observation;
   let settings: { status: number; text: string } | undefined;
@@ -172,7 +236,8 @@ async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ 
 async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId: string } & Verdict) => void) {
   const { db } = ctx.d;
   const started = Date.now();
-  await db.updateTable('conformance_result').set({ status: 'running', started_at: started }).where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).execute();
+  await db.updateTable('conformance_result').set({ status: 'running', started_at: started })
+    .where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).where(heldBy(ctx.run.id, ctx.holder)).execute();
   let seen = await observe(ctx, spec);
   let verdict = spec.expect === 'settings_reachable' ? judgeSettings(seen.observation, seen.settings, seen.persona, ctx.issuer) : judge(spec, seen.observation, seen.events, ctx.rule);
   if (spec.id === 'key-rotation' && verdict.status === 'fail') {
@@ -188,26 +253,42 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
     events: seen.events.map((e) => ({ id: e.id, kind: e.kind, outcome: e.outcome, reason: e.reason, at: new Date(e.at).toISOString() })),
   };
   await db.updateTable('conformance_result').set({ status: verdict.status, detail: verdict.detail, evidence: JSON.stringify(evidence), screenshot: o.screenshot || null, finished_at: Date.now() })
-    .where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).execute();
+    .where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).where(heldBy(ctx.run.id, ctx.holder)).execute();
   onResult?.({ testId: spec.id, ...verdict, ms: Date.now() - started } as never);
   return { ...seen, verdict };
 }
 
-async function finish(d: EngineDeps, runId: string, error: string | undefined): Promise<ConformanceRunTable['status']> {
-  if (error) {
-    await d.db.updateTable('conformance_result').set({ status: 'could_not_run', detail: `The run stopped: ${error}`, finished_at: Date.now() })
-      .where('run_id', '=', runId).where('status', 'in', ['pending', 'running']).execute();
-  }
-  const { run: stored, results } = (await getRun(d.db, runId))!;
-  const status: ConformanceRunTable['status'] = error ? 'error' : results.every((r) => r.status === 'pass') ? 'passed' : 'failed';
-  const run = { ...stored, status, finished_at: Date.now() };
-  const report = await signReport(d.db, buildReport(run, results));
-  await d.db.updateTable('conformance_run').set({ status, finished_at: run.finished_at, report }).where('id', '=', runId).execute();
-  return status;
+/** A condition on a run's result rows: the run is still running under `holder`'s lease. */
+function heldBy(runId: string, holder: string) {
+  return (eb: ExpressionBuilder<Schema, 'conformance_result'>) =>
+    eb.exists(eb.selectFrom('conformance_run').select('id')
+      .where('id', '=', runId).where('status', '=', 'running').where('lease_holder', '=', holder));
 }
 
-/** Runs left "running" by a process that stopped are ended as errors (at start-up). */
-export async function endAbandonedRuns(d: EngineDeps, olderThanMs = 10 * 60 * 1000): Promise<void> {
-  const stale = await d.db.selectFrom('conformance_run').select('id').where('status', '=', 'running').where('created_at', '<', Date.now() - olderThanMs).execute();
-  for (const r of stale) await finish(d, r.id, 'the toolkit stopped while it was running');
+/** Ends a run `holder` holds: the signed report and the final status. Undefined if the run is no longer its to end. */
+async function finish(d: EngineDeps, runId: string, error: string | undefined, holder: string): Promise<RunStatus | undefined> {
+  if (error) {
+    await d.db.updateTable('conformance_result').set({ status: 'could_not_run', detail: `The run stopped: ${error}`, finished_at: Date.now() })
+      .where('run_id', '=', runId).where('status', 'in', ['pending', 'running']).where(heldBy(runId, holder)).execute();
+  }
+  const { run: stored, results } = (await getRun(d.db, runId))!;
+  if (stored.status !== 'running' || stored.lease_holder !== holder) return undefined;
+  const status: RunStatus = error ? 'error' : results.every((r) => r.status === 'pass') ? 'passed' : 'failed';
+  const run = { ...stored, status, finished_at: Date.now() };
+  const report = await signReport(d.db, buildReport(run, results));
+  const ended = await d.db.updateTable('conformance_run').set({ status, finished_at: run.finished_at, report })
+    .where('id', '=', runId).where('status', '=', 'running').where('lease_holder', '=', holder).returning('id').executeTakeFirst();
+  return ended ? status : undefined;
+}
+
+/**
+ * Ends every run whose lease lapsed (its process was killed or its machine lost) as an error, freeing its
+ * client; every instance calls this on an interval (scheduler.ts). Returns the runs it ended.
+ */
+export async function endLapsedRuns(d: EngineDeps): Promise<string[]> {
+  const holder = newHolder();
+  const ids = await claimLapsed(d.db, holder, d.lease ?? LEASE);
+  // A run this sweep claimed but could not end (the database failed) lapses again and the next sweep retries it.
+  for (const id of ids) await finish(d, id, 'the toolkit process running it stopped (it no longer renewed its lease)', holder);
+  return ids;
 }

@@ -53,6 +53,8 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
   const pass = (detail: string): Verdict => ({ status: 'pass', detail });
   const fail = (detail: string): Verdict => ({ status: 'fail', detail });
 
+  // Whatever the test expects, a page the run could not open is not a page it can judge (and never one that "refused").
+  if (o.refused) return fail(o.refused);
   if (o.problem && spec.expect !== 'refused') return { status: o.problem.includes('button') || o.problem.includes('start URL') ? 'could_not_run' : 'fail', detail: o.problem };
   switch (spec.expect) {
     case 'signed_in': {

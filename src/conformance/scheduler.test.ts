@@ -39,13 +39,13 @@ for (const dialect of DIALECTS) {
 
     test('six requests at once for six clients start no more runs than the server allows', async () => {
       const clients = await Promise.all(Array.from({ length: 6 }, () => client(app)));
-      const scheduler = createRunScheduler(deps, { error: () => undefined }, 2);
+      const scheduler = createRunScheduler(deps, { error: () => undefined }, { maxActive: 2 });
       try {
         const r = await outcomes(clients.map((c) => scheduler.start(input(c.clientId))));
         assert.equal(r.started, 2);
         for (const m of r.refused) assert.match(m, /already running 2 conformance runs/);
       } finally {
-        await scheduler.idle();
+        await scheduler.close();
       }
     });
   });

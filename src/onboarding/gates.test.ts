@@ -134,7 +134,7 @@ for (const dialect of DIALECTS) {
       assert.equal(await met(), false);
       await assert.rejects(requestEnvironment(app.database.db, org, 'x', 'live'), /Not yet: a passing conformance report/);
       const insertRun = async (id: string, tests: string[], sign: (r: ReturnType<typeof buildReport>) => Promise<string>) => {
-        const run = { id, env: 'integration', client_id: rp.client.clientId, organisation_id: org, start_url: 'https://svc.example.org/', options: '{}', status: 'passed' as const, created_by: 'x', created_at: 1, finished_at: 2, report: null };
+        const run = { id, env: 'integration', client_id: rp.client.clientId, organisation_id: org, start_url: 'https://svc.example.org/', options: '{}', status: 'passed' as const, created_by: 'x', created_at: 1, finished_at: 2, report: null, lease_holder: null, lease_until: null };
         const results = tests.map((t, i) => ({ run_id: id, test_id: t, position: i, status: 'pass' as const, detail: '', evidence: null, screenshot: null, started_at: 1, finished_at: 2 }));
         await app.database.db.insertInto('conformance_run').values({ ...run, report: await sign(buildReport(run, results)) }).execute();
       };

@@ -36,6 +36,31 @@ export function isPublicAddress(address: string): boolean {
   return !BLOCKED.check(address, 'ipv4');
 }
 
+/** True for 127.0.0.0/8 and ::1 (also written as an IPv4-mapped address): this machine, whatever it runs. */
+export function isLoopbackAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return isLoopbackAddress(mapped[1]!);
+  if (net.isIPv4(address)) return address.startsWith('127.');
+  return net.isIPv6(address) && new net.SocketAddress({ address, family: 'ipv6' }).address === '::1';
+}
+
+/** Every address a name resolves to (the system resolver; tests give their own names). */
+export type Lookup = (hostname: string) => Promise<{ address: string; family: number }[]>;
+export const systemLookup: Lookup = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
+
+/**
+ * Why the toolkit may not connect to `address` for a partner (undefined when it may): the rule of this module,
+ * public addresses only, with loopback as the one exception an operator may allow (a toolkit on a laptop, whose
+ * partner's service runs beside it).
+ */
+export function addressRefusal(address: string, o: { allowLoopback: boolean }): string | undefined {
+  if (isLoopbackAddress(address)) {
+    return o.allowLoopback ? undefined : `${address} is the toolkit's own machine (loopback), which it does not reach for partners`;
+  }
+  if (isPublicAddress(address)) return undefined;
+  return `${address} is not a public internet address (private, link-local and reserved networks are refused)`;
+}
+
 export class OutboundError extends Error {
   override name = 'OutboundError';
 }

@@ -129,6 +129,10 @@ export interface ConformanceRunTable {
   finished_at: number | null;
   /** The signed report (compact JWS) once the run has finished. */
   report: string | null;
+  /** The process executing the run (host:pid:random), or that ended it; null until one claims it. */
+  lease_holder: string | null;
+  /** Until when (epoch ms) the holder's claim lasts unless renewed; past it, any instance ends the run. */
+  lease_until: number | null;
 }
 
 export interface ConformanceResultTable {

@@ -21,6 +21,9 @@ const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
     for (const state of ['current', 'next']) await db.schema.dropIndex(`signing_key_one_${state}`).execute();
   },
   '0023_attempt_not_before': (db) => db.schema.alterTable('attempt_counter').dropColumn('not_before').execute(),
+  '0021_conformance_run_lease': async (db) => {
+    for (const column of ['lease_holder', 'lease_until']) await db.schema.alterTable('conformance_run').dropColumn(column).execute();
+  },
   '0022_delivery_claims': async (db) => {
     await db.schema.dropIndex('outbox_due').execute();
     await db.schema.alterTable('outbox').dropColumn('next_attempt_at').execute();
@@ -109,6 +112,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await database.db.selectFrom('kv').select('key').where('ns', '=', 'p').execute()).length, 0);
     });
 
+    /** Migrations run in order: to run one again, the ones after it are undone too (0021 here; 0019 by each test). */
     test('a database that ran 0011 before attempt_counter.inflight existed gets the column (0018)', async () => {
       await rewindTo(database.db, '0018_attempt_inflight');
       await migrate(database.db);

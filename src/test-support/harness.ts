@@ -98,7 +98,7 @@ export async function startListeningApp(dialect: Dialect): Promise<TestApp & { o
   const { freePort } = await import('./ports.ts');
   const port = await freePort();
   const origin = `http://localhost:${port}`;
-  const app = await startTestApp(dialect, { PUBLIC_URL: origin });
+  const app = await startTestApp(dialect, { PUBLIC_URL: origin, PORT: String(port) });
   await app.fastify.listen({ port, host: '127.0.0.1' });
   return Object.assign(app, { origin });
 }

@@ -14,7 +14,7 @@ import { createDeliveries, partnersPerStage, purgeSessions, type Deliveries, typ
 import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
-import { CONFORMANCE_VIEWS, createRunScheduler, endAbandonedRuns, type RunScheduler } from '../conformance/index.ts';
+import { CONFORMANCE_VIEWS, createRunScheduler, refusedToRunBrowser, type RunScheduler } from '../conformance/index.ts';
 import { PasswordHashingBusy } from '../security/passwords.ts';
 import { trackConnections } from './shutdown.ts';
 import { inlineScriptHashes, registerSecurityHeaders } from './headers.ts';
@@ -106,6 +106,11 @@ export async function buildApp(config: Config, options: { database?: Database } 
       metrics.requests.inc({ env, status: `${Math.floor(reply.raw.statusCode / 100)}xx` });
     });
   });
+  // A conformance run's browser may open the environments' journeys here, nothing else (conformance/browsing.ts).
+  fastify.addHook('onRequest', async (req, reply) => {
+    if (!refusedToRunBrowser(config, req.headers['user-agent'], req.url)) return;
+    return reply.code(403).type('text/plain; charset=utf-8').send('A conformance run may open only the sign-in journeys on the toolkit');
+  });
   mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
   // A NUL is never in an address a person or a relying party uses (the environments answer their JSON endpoints'
   // own way first), and PostgreSQL cannot compare text with one.
@@ -116,7 +121,6 @@ export async function buildApp(config: Config, options: { database?: Database } 
   const deliveries = createDeliveries(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom, chatWebhookUrl: config.chatWebhookUrl, log: fastify.log });
   const mailer = deliveries.mailer;
   const conformance = createRunScheduler({ config, db: database.db, events }, fastify.log);
-  await endAbandonedRuns({ config, db: database.db, events });
   await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people, conformance }), { prefix: '/portal' });
   await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render, mailer, people: identity.people, conformance }), { prefix: '/api/v1' });
   await fastify.register((scoped) => consoleRoutes(scoped, { config, db: database.db, mailer, render, events }), { prefix: '/console' });
@@ -206,7 +210,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
       clearInterval(purge);
       clearInterval(delivering);
       clearInterval(rotate);
-      await conformance.idle();
+      await conformance.close();
       await fastify.close();
       await deliveries.idle();
       await metricsServer.close();

@@ -165,6 +165,14 @@ export const FROM_0011: Record<string, Migration> = {
       }
     },
   },
+  '0021_conformance_run_lease': {
+    async up(db: Kysely<any>) {
+      // Which process executes a run and until when it has promised to renew that (conformance/lease.ts). Runs
+      // recorded before have neither: the sweep gives them the old rule (ended ten minutes after they started).
+      await db.schema.alterTable('conformance_run').addColumn('lease_holder', 'text').execute();
+      await db.schema.alterTable('conformance_run').addColumn('lease_until', 'bigint').execute();
+    },
+  },
   '0022_delivery_claims': {
     async up(db: Kysely<any>) {
       // Mail and chat deliveries are claimed with a lease before they are sent (storage/deliveries.ts): two instances
