@@ -97,7 +97,7 @@ describe('where a run\'s browser may go (sqlite)', () => {
     for (const path of ['/sandpit/.well-known/openid-configuration', '/nhsuk-frontend-init.js', '/integration/.well-known/jwks.json']) {
       assert.equal((await app.fetch(`${app.origin}${path}`, ua(true))).status, 200, path);
     }
-    assert.equal((await app.fetch(`${app.origin}/metrics`, ua(false))).status, 200, 'anyone else is served as before');
+    assert.equal((await app.fetch(`${app.origin}/console/sign-in`, ua(false))).status, 200, 'anyone else is served as before');
   });
 
   test('a service that sends the browser to an internal address mid-journey fails with the address named', async () => {

@@ -6,12 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../config/index.ts';
-import { openDatabase } from '../storage/index.ts';
 import { startCluster } from '../test-support/postgres.ts';
-import { startInstance, stopInstance } from '../test-support/instances.ts';
-import { freePort } from '../test-support/ports.ts';
-import { apiToken, lostTokens, sandpitClient, startTraffic } from '../test-support/traffic.ts';
+import { stopInstance } from '../test-support/instances.ts';
+import { loadedInstance, lost } from '../test-support/traffic.ts';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,13 +28,8 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
 
 test('PostgreSQL restarted under load: the toolkit stays up, /readyz 503 then 200, and loses nothing it acknowledged', async (t) => {
   const cluster = await startCluster();
-  const port = await freePort();
-  const env = { DATABASE_URL: cluster.url, PUBLIC_URL: `http://localhost:${port}` };
-  const instance = await startInstance({ env, port });
-  const database = await openDatabase(loadConfig(env).database);
+  const { instance, database, client, traffic } = await loadedInstance(cluster.url, 6);
   try {
-    const client = await sandpitClient(database.db, env.PUBLIC_URL);
-    const traffic = startTraffic(client, [instance.origin], { api: await apiToken(database.db), workers: 6 });
     await pause(1500);
     const before = traffic.tokens.length;
     cluster.pause(); // a fast shutdown: the server ends every connection, checked out or idle
@@ -52,12 +44,7 @@ test('PostgreSQL restarted under load: the toolkit stays up, /readyz 503 then 20
     t.diagnostic(`${before} tokens before the stop, ${traffic.tokens.length} in all, ${traffic.clients.length} clients; failed while away: ${JSON.stringify(traffic.failed)}`);
     assert.equal(instance.process.exitCode, null, 'still running');
     assert.equal(traffic.failed.cut, 0, 'no request was cut: while the database was away each got an answer');
-    assert.deepEqual(await lostTokens(instance.origin, traffic.tokens), [], 'every acknowledged token works');
-    const clients = await database.db.selectFrom('client').select('client_id').where('client_id', 'in', traffic.clients).execute();
-    assert.equal(clients.length, traffic.clients.length, 'every acknowledged client is registered');
-    const entries = await database.db.selectFrom('protocol_event').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('client_id', '=', client.clientId).where('kind', '=', 'token').where('outcome', '=', 'ok').executeTakeFirstOrThrow();
-    assert.ok(Number(entries.n) >= traffic.tokens.length, `${entries.n} token entries for ${traffic.tokens.length} tokens answered`);
+    assert.deepEqual(await lost(database.db, instance.origin, client, traffic), { tokens: 0, clients: 0, entries: 0 }, 'acknowledged, then lost');
   } finally {
     await stopInstance(instance, 'SIGKILL');
     await database.close().catch(() => undefined);

@@ -7,8 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { registerClient } from '../identity/index.ts';
 import { createApiToken, createOrganisation } from '../onboarding/index.ts';
-import type { Db } from '../storage/index.ts';
+import { loadConfig } from '../config/index.ts';
+import { openDatabase, type Database, type Db } from '../storage/index.ts';
 import { Browser } from './browser.ts';
+import { startInstance, stopInstance, type Instance } from './instances.ts';
+import { freePort } from './ports.ts';
 
 const REDIRECT_URI = 'http://localhost:9/cb';
 
@@ -143,6 +146,17 @@ export function startTraffic(c: SandpitClient, origins: string[], o: { workers?:
   return t;
 }
 
+/**
+ * What the toolkit acknowledged and no longer has: tokens that stopped working at userinfo, registered clients that are
+ * gone, and answered token requests without their protocol record entry. Every figure should be 0.
+ */
+export async function lost(db: Db, origin: string, client: SandpitClient, t: Traffic): Promise<{ tokens: number; clients: number; entries: number }> {
+  const clients = t.clients.length ? await db.selectFrom('client').select('client_id').where('client_id', 'in', t.clients).execute() : [];
+  const entries = await db.selectFrom('protocol_event').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('client_id', '=', client.clientId).where('kind', '=', 'token').where('outcome', '=', 'ok').executeTakeFirstOrThrow();
+  return { tokens: (await lostTokens(origin, t.tokens)).length, clients: t.clients.length - clients.length, entries: Math.max(0, t.tokens.length - Number(entries.n)) };
+}
+
 /** Which of `tokens` no longer work at userinfo (an acknowledged token the toolkit lost). */
 export async function lostTokens(origin: string, tokens: string[]): Promise<string[]> {
   const lost: string[] = [];
@@ -152,4 +166,30 @@ export async function lostTokens(origin: string, tokens: string[]): Promise<stri
     if (res.status !== 200) lost.push(at);
   }
   return lost;
+}
+
+export interface Loaded {
+  env: Record<string, string>;
+  port: number;
+  instance: Instance;
+  database: Database;
+  client: SandpitClient;
+  traffic: Traffic;
+}
+
+/** One toolkit process on `databaseUrl`, with a sandpit client signed in and traffic from `workers` loops under way. */
+export async function loadedInstance(databaseUrl: string, workers: number): Promise<Loaded> {
+  const port = await freePort();
+  const env = { DATABASE_URL: databaseUrl, PUBLIC_URL: `http://localhost:${port}` };
+  const instance = await startInstance({ env, port });
+  const database = await openDatabase(loadConfig(env).database);
+  try {
+    const client = await sandpitClient(database.db, env.PUBLIC_URL);
+    const traffic = startTraffic(client, [instance.origin], { api: await apiToken(database.db), workers });
+    return { env, port, instance, database, client, traffic };
+  } catch (e) {
+    await stopInstance(instance, 'SIGKILL');
+    await database.close();
+    throw e;
+  }
 }
