@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { SMTPServer } from 'smtp-server';
-import { bootTestApp, freshDatabaseUrl, type TestApp } from '../test-support/harness.ts';
+import { bootTestApp, freshDatabaseUrl, openTestDatabase, type TestApp } from '../test-support/harness.ts';
+import { createDeliveries } from './deliveries.ts';
 import { notify } from './notify.ts';
 import { createOrganisation } from './organisations.ts';
 
@@ -89,5 +90,45 @@ test('two instances retrying mail the SMTP server refuses count every attempt an
   } finally {
     await stop();
     await new Promise<void>((r) => smtp.close(() => r()));
+  }
+});
+
+test('a pass that outlives its lease keeps its claims: the next message is claimed at the time it is taken', async (t) => {
+  const database = await openTestDatabase('sqlite');
+  try {
+    const now = Date.now();
+    for (const id of ['n0', 'n1']) {
+      await database.db.insertInto('notification').values({
+        id, channel: 'webhook', payload: JSON.stringify({ idempotency_key: id }), status: 'pending', attempts: 0, last_error: null,
+        next_attempt_at: now, created_at: now, sent_at: null,
+      }).execute();
+    }
+    const posted: string[] = [];
+    const waiting: (() => void)[] = [];
+    // A's receiver holds each post until the test lets it go; B's answers at once.
+    const held: typeof fetch = async (_url, init) => {
+      posted.push(`A:${JSON.parse(String(init!.body)).idempotency_key}`);
+      await new Promise<void>((r) => waiting.push(r));
+      return new Response(null, { status: 200 });
+    };
+    const quick: typeof fetch = async (_url, init) => {
+      posted.push(`B:${JSON.parse(String(init!.body)).idempotency_key}`);
+      return new Response(null, { status: 200 });
+    };
+    const options = { smtpUrl: undefined, from: 'toolkit@example.org', chatWebhookUrl: 'http://hook.example/', log: { warn() {} } };
+    const a = createDeliveries(database.db, { ...options, post: held });
+    const b = createDeliveries(database.db, { ...options, post: quick });
+    const passA = a.run();
+    while (waiting.length === 0) await new Promise((r) => setImmediate(r));
+    // A's first post takes longer than the two-minute lease; A then takes n1, and B looks while A is posting it.
+    t.mock.timers.enable({ apis: ['Date'], now: now + 130_000 });
+    waiting.shift()!();
+    while (waiting.length === 0) await new Promise((r) => setImmediate(r));
+    await b.run();
+    waiting.shift()!();
+    await passA;
+    assert.deepEqual(posted, ['A:n0', 'A:n1'], 'B did not post what A holds');
+  } finally {
+    await database.close();
   }
 });

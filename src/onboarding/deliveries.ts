@@ -16,11 +16,18 @@ const WEBHOOK_RETRY_BASE_MS = 15_000;
 const WEBHOOK_TIMEOUT_MS = 5000;
 /** Longer than any one send can take (SMTP's timeouts below, the webhook's 5 s), so a live claim never lapses. */
 const LEASE_MS = 2 * 60 * 1000;
+/** A send that has not finished by then is counted as failed (and retried), well before its lease lapses. */
+const SMTP_DEADLINE_MS = 60_000;
 
 export interface Deliveries {
   mailer: Mailer;
-  /** One pass: sends everything due at `now` that no other instance holds; resolves with how many were delivered. */
+  /**
+   * One pass: sends everything due that no other instance holds; resolves with how many were delivered. `now` (tests)
+   * sets the pass's clock, which then advances with real time.
+   */
   run(now?: number): Promise<number>;
+  /** Asks for a pass unless one is already waiting to start (the timer, a request that queued a message). */
+  wake(): void;
   /** Resolves when the passes asked for so far have finished (shutdown, tests). */
   idle(): Promise<void>;
 }
@@ -33,6 +40,14 @@ export interface DeliveryOptions {
   post?: typeof fetch;
 }
 
+/** `p`, or a rejection once `ms` have passed (p's own later outcome is then ignored). */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms)));
+  p.catch(() => undefined);
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 500);
 
 export function createDeliveries(db: Db, o: DeliveryOptions): Deliveries {
@@ -41,23 +56,26 @@ export function createDeliveries(db: Db, o: DeliveryOptions): Deliveries {
     : undefined;
   const post = o.post ?? fetch;
 
-  async function sendMail(now: number): Promise<boolean | undefined> {
+  async function sendMail(clock: () => number): Promise<boolean | undefined> {
+    const now = clock();
     const claimed = transport ? await claimDue(db, 'outbox', now, LEASE_MS) : undefined;
     if (!claimed) return undefined;
     const { row: m, claim } = claimed;
     try {
       // The outbox id is the Message-ID: a message sent twice (its sender died before recording it) is one message.
-      await transport!.sendMail({ from: o.from, to: m.to_address, subject: m.subject, text: m.body, messageId: `<${m.id}@nhs-login-toolkit>` });
-      await settleClaim(db, 'outbox', m.id, claim, { sent_at: Date.now(), error: null, next_attempt_at: null });
+      // SMTP's timeouts are idle timeouts: a server trickling bytes could hold a send past the lease. Give up first.
+      await withDeadline(transport!.sendMail({ from: o.from, to: m.to_address, subject: m.subject, text: m.body, messageId: `<${m.id}@nhs-login-toolkit>` }), SMTP_DEADLINE_MS);
+      await settleClaim(db, 'outbox', m.id, claim, { sent_at: clock(), error: null, next_attempt_at: null });
       return true;
     } catch (e) {
-      const next = m.attempts >= MAIL_ATTEMPTS ? null : now + MAIL_RETRY_BASE_MS * 2 ** (m.attempts - 1);
+      const next = m.attempts >= MAIL_ATTEMPTS ? null : clock() + MAIL_RETRY_BASE_MS * 2 ** (m.attempts - 1);
       await settleClaim(db, 'outbox', m.id, claim, { error: errorText(e), next_attempt_at: next });
       return false;
     }
   }
 
-  async function postWebhook(now: number): Promise<boolean | undefined> {
+  async function postWebhook(clock: () => number): Promise<boolean | undefined> {
+    const now = clock();
     const claimed = o.chatWebhookUrl ? await claimDue(db, 'notification', now, LEASE_MS) : undefined;
     if (!claimed) return undefined;
     const { row: n, claim } = claimed;
@@ -72,21 +90,29 @@ export function createDeliveries(db: Db, o: DeliveryOptions): Deliveries {
       error = errorText(e).slice(0, 300);
     }
     await settleClaim(db, 'notification', n.id, claim, error === undefined
-      ? { status: 'sent', sent_at: Date.now(), last_error: null }
-      : { status: n.attempts >= WEBHOOK_ATTEMPTS ? 'failed' : 'pending', last_error: error, next_attempt_at: now + WEBHOOK_RETRY_BASE_MS * 2 ** (n.attempts - 1) });
+      ? { status: 'sent', sent_at: clock(), last_error: null }
+      : { status: n.attempts >= WEBHOOK_ATTEMPTS ? 'failed' : 'pending', last_error: error, next_attempt_at: clock() + WEBHOOK_RETRY_BASE_MS * 2 ** (n.attempts - 1) });
     return error === undefined;
   }
 
-  /** Claims and sends one message at a time until none is due, so that instances share a backlog message by message. */
-  async function drain(send: (now: number) => Promise<boolean | undefined>, now: number): Promise<number> {
+  /**
+   * Claims and sends one message at a time until none is due, so that instances share a backlog message by message.
+   * Each claim reads the clock afresh: a lease taken at the pass's start time would already have lapsed, for the
+   * other instances, once the pass had run longer than the lease, and they would send the same message again.
+   */
+  async function drain(send: (clock: () => number) => Promise<boolean | undefined>, clock: () => number): Promise<number> {
     let delivered = 0;
-    for (let r = await send(now); r !== undefined; r = await send(now)) if (r) delivered++;
+    for (let r = await send(clock); r !== undefined; r = await send(clock)) if (r) delivered++;
     return delivered;
   }
 
   let chain: Promise<unknown> = Promise.resolve();
   let queued = false;
-  const pass = async (now: number) => (await Promise.all([drain(sendMail, now), drain(postWebhook, now)])).reduce((a, b) => a + b, 0);
+  const pass = async (now: number) => {
+    const offset = now - Date.now();
+    const clock = () => Date.now() + offset;
+    return (await Promise.all([drain(sendMail, clock), drain(postWebhook, clock)])).reduce((a, b) => a + b, 0);
+  };
   const run = (now?: number): Promise<number> => {
     const p = chain.then(() => pass(now ?? Date.now()));
     chain = p.catch(() => undefined);
@@ -103,6 +129,7 @@ export function createDeliveries(db: Db, o: DeliveryOptions): Deliveries {
   return {
     mailer: createMailer(db, { sending: Boolean(transport), wake }),
     run,
+    wake,
     idle: () => chain.then(() => undefined),
   };
 }

@@ -177,9 +177,8 @@ export async function buildApp(config: Config, options: { database?: Database } 
 
   // Mail and chat notifications are sent here, on every instance, each message claimed in the database first; requests
   // that queue one wake this up, and the timer catches retries and what other instances queued.
-  const delivering = setInterval(() => {
-    deliveries.run().catch((err) => fastify.log.warn({ err }, 'notification delivery failed'));
-  }, DELIVERY_EVERY_MS).unref();
+  // (A pass still running when the timer fires is not queued behind again and again: wake asks for one at most.)
+  const delivering = setInterval(() => deliveries.wake(), DELIVERY_EVERY_MS).unref();
   const purge = setInterval(() => Promise.all([purgeExpired(database.db), purgeSessions(database.db)]).catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
   // Key rotation (toolkit keys rotate) is written to the database; every instance picks it up from there.
   const rotate = setInterval(() => {
