@@ -37,7 +37,15 @@ const RETRY_MS = [50, 200, 500, 1000, 2000, 4000];
  */
 export const MAX_RECORDED_TEXT = 512;
 
-const clip = (s: string) => (s.length > MAX_RECORDED_TEXT ? `${s.slice(0, MAX_RECORDED_TEXT)}… (${s.length} characters)` : s);
+/**
+ * Text as it is stored: clipped, and without NUL, which PostgreSQL refuses in text (a `state` of `a%00b` made the
+ * whole insert fail, with every other request's entries in it).
+ */
+const clip = (raw: string) => {
+  const s = raw.includes('\0') ? raw.replaceAll('\0', '\uFFFD') : raw;
+  return s.length > MAX_RECORDED_TEXT ? `${s.slice(0, MAX_RECORDED_TEXT)}… (${s.length} characters)` : s;
+};
+const clipped = (s: string | undefined) => (s === undefined ? null : clip(s));
 const clipStrings = (_key: string, value: unknown) => (typeof value === 'string' ? clip(value) : value);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,22 +62,37 @@ export function createEventSink(db: Db, onError: (err: unknown) => void): EventS
   let newest: Promise<void> = Promise.resolve();
   let inserts: Promise<void> = Promise.resolve();
 
+  /**
+   * Writes a batch, retrying while the database is away. The pauses are the batch's, not each chunk's (a large batch
+   * gives up as soon as a small one). The last try writes row by row, so that a row the database refuses loses only
+   * itself.
+   */
   async function insert(rows: ProtocolEventTable[]): Promise<void> {
+    let attempt = 0;
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
-      for (let attempt = 0; ; attempt++) {
+      for (;;) {
         try {
           await db.insertInto('protocol_event').values(chunk).execute();
           break;
         } catch (err) {
-          if (attempt >= RETRY_MS.length) {
-            onError(err);
-            break;
-          }
-          await pause(RETRY_MS[attempt]!);
+          if (attempt >= RETRY_MS.length) return rowByRow(rows.slice(i), err);
+          await pause(RETRY_MS[attempt++]!);
         }
       }
     }
+  }
+
+  async function rowByRow(rows: ProtocolEventTable[], first: unknown): Promise<void> {
+    let lost = 0;
+    let error = first;
+    for (const row of rows) {
+      await db.insertInto('protocol_event').values(row).execute().catch((err: unknown) => {
+        lost++;
+        error = err;
+      });
+    }
+    if (lost > 0) onError(Object.assign(new Error(`${lost} protocol record entries could not be written`), { cause: error }));
   }
 
   function openBatch(): Batch {
@@ -92,14 +115,14 @@ export function createEventSink(db: Db, onError: (err: unknown) => void): EventS
     record(e) {
       (open ?? openBatch()).rows.push({
         id: randomUUID(),
-        env: e.env,
-        client_id: e.clientId ?? null,
+        env: clip(e.env),
+        client_id: clipped(e.clientId),
         at: Date.now(),
-        kind: e.kind,
+        kind: clip(e.kind),
         outcome: e.outcome,
-        reason: e.reason === undefined ? null : clip(e.reason),
-        correlation_id: e.correlationId === undefined ? null : clip(e.correlationId),
-        person: e.person ?? null,
+        reason: clipped(e.reason),
+        correlation_id: clipped(e.correlationId),
+        person: clipped(e.person),
         details: e.details ? JSON.stringify(e.details, clipStrings) : null,
       });
     },
