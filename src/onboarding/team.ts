@@ -76,8 +76,11 @@ async function acceptCode(db: Db, user: { id: string; totp_secret: string | null
   const result = (await verify({ secret, token: code, epochTolerance: 30 })) as { valid: boolean; timeStep?: number };
   if (!result.valid || result.timeStep === undefined) return false;
   if (user.totp_last_step !== null && result.timeStep <= user.totp_last_step) return false; // each code once
-  await db.updateTable('team_user').set({ totp_last_step: result.timeStep }).where('id', '=', user.id).execute();
-  return true;
+  // Each code once, also for two sign-ins at the same moment (the row read above is from before the password hash):
+  // the step is taken by a conditional update, which one of them wins.
+  const taken = await db.updateTable('team_user').set({ totp_last_step: result.timeStep }).where('id', '=', user.id)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', result.timeStep!)])).executeTakeFirst();
+  return taken.numUpdatedRows === 1n;
 }
 
 export async function completeSetup(db: Db, secret: string, password: string, code: string): Promise<TeamUser> {
