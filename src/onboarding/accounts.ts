@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, countRequest, kvDelete, kvGet, kvPut, kvTake, overCeiling, waitText, type Db, type PartnerUserTable,
+  ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, countRequest, kvDelete, kvGet, kvPut, kvTake, overCeiling, pairKey, throttledNetwork, waitText,
+  type Db, type PartnerUserTable,
 } from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
@@ -97,9 +98,10 @@ const SIGN_IN_LINK_TTL_MS = 15 * 60 * 1000;
  */
 export async function throttledCheck<T>(db: Db, face: 'portal' | 'console', account: string, address: string, check: () => Promise<{ ok: boolean; value: T }>) {
   const accountKey = `${face}:password:${account}`;
-  const addressKey = `${face}:address:${address}`;
+  const network = throttledNetwork(address);
+  const addressKey = `${face}:address:${network}`;
   const guarded = (await overCeiling(db, addressKey, ADDRESS_CEILING)) || (await overCeiling(db, accountKey, ACCOUNT_CEILING));
-  const checked = await checkPair(db, `${accountKey}:${address}`, async () => {
+  const checked = await checkPair(db, pairKey(accountKey, network), async () => {
     const r = await check();
     return { ok: r.ok, value: r };
   });

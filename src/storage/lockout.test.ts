@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS, openTestDatabase } from '../test-support/harness.ts';
 import { checkPair, countFailure, countRequest, FREE_FAILURES, overCeiling, waitText, type Database } from './index.ts';
+import { pairKey, throttledNetwork } from './lockout.ts';
 
 const wrong = async () => ({ ok: false, value: 'wrong' });
 const right = async () => ({ ok: true, value: 'right' });
@@ -67,6 +68,22 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([Number(row.count), Number(row.inflight)], [0, 0]);
     });
 
+    test('a check whose process died holds its pair for half a minute, not for the window', async () => {
+      const now = Date.now();
+      await database.db.insertInto('attempt_counter').values({ key: 'p6', count: 0, inflight: 1, expires_at: now + 60_000, not_before: null, check_until: now - 1 })
+        .execute();
+      assert.equal((await checkPair(database.db, 'p6', right)).refused, undefined);
+    });
+
+    test('checks of a pair marked concurrent overlap (a published test account): none is busy', async () => {
+      const slow = async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        return { ok: true, value: undefined };
+      };
+      const results = await Promise.all(Array.from({ length: 4 }, () => checkPair(database.db, 'p7', slow, { concurrent: true })));
+      assert.deepEqual(results.map((r) => r.refused), [undefined, undefined, undefined, undefined]);
+    });
+
     test('ceilings count failures; rate limits count requests', async () => {
       for (let i = 0; i < 3; i++) await countFailure(database.db, 'c1');
       assert.equal(await overCeiling(database.db, 'c1', 3), true);
@@ -79,4 +96,19 @@ for (const dialect of DIALECTS) {
 
 test('waits read as people say them', () => {
   assert.deepEqual([waitText(500), waitText(30_000), waitText(60_000), waitText(61_000), waitText(15 * 60_000)], ['1 second', '30 seconds', '1 minute', '2 minutes', '15 minutes']);
+});
+
+test('a pair key is never an account key, whatever the email holds', () => {
+  assert.notEqual(pairKey('portal:password:victim@nhs.net', '203.0.113.7'), 'portal:password:victim@nhs.net:203.0.113.7');
+  assert.notEqual(pairKey('a:b', 'c'), pairKey('a', 'b:c'));
+});
+
+test('an IPv6 address is throttled by its /64, an IPv4-mapped one as IPv4', () => {
+  assert.equal(throttledNetwork('2001:db8:0:1:aaaa::1'), '2001:db8:0:1::/64');
+  assert.equal(throttledNetwork('2001:0db8:0000:0001:ffff:ffff:ffff:ffff'), '2001:db8:0:1::/64');
+  assert.equal(throttledNetwork('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(throttledNetwork('::1'), '0:0:0:0::/64');
+  assert.equal(throttledNetwork('fe80::1%eth0'), 'fe80:0:0:0::/64');
+  assert.equal(throttledNetwork('::ffff:203.0.113.9'), '203.0.113.9');
+  assert.equal(throttledNetwork('203.0.113.9'), '203.0.113.9');
 });

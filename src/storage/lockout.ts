@@ -36,21 +36,54 @@ export interface Checked<T> {
   waitMs: number;
 }
 
+/** How long a check may take (a password hash, a code compare) before it is taken to have died with its process. */
+const CHECK_MS = 30_000;
+
+/**
+ * The key of one (account, address) pair. Keys are text, and an account key with ':' and an address in it (an email
+ * `victim@nhs.net:203.0.113.7` is well formed) must not be the pair key of somebody else: so the pair key has a
+ * prefix of its own and its parts encoded.
+ */
+export const pairKey = (accountKey: string, address: string) => `pair:${JSON.stringify([accountKey, address])}`;
+
+/**
+ * The network an address is counted as: an IPv4 address itself, an IPv6 address by its /64 (one subscriber's
+ * allocation, so a host cannot make a fresh address for each try), an IPv4-mapped IPv6 address as IPv4.
+ */
+export function throttledNetwork(address: string): string {
+  const plain = address.replace(/%.*$/, '').toLowerCase();
+  if (!plain.includes(':')) return plain;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(plain);
+  if (mapped) return mapped[1]!;
+  const [head = '', tail] = plain.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 const waitAfter = (failures: number) => (failures <= FREE_FAILURES ? 0 : Math.min(LOCKOUT_MS, FIRST_WAIT_MS * 2 ** (failures - FREE_FAILURES - 1)));
+/** Failures past the free ones whose wait is below the window's (the doubling's steps); every later one waits the window. */
+const MAX_STEP = Math.ceil(Math.log2(LOCKOUT_MS / FIRST_WAIT_MS)) + 1;
 
 /**
  * One check of a secret by an (account, address) pair, under `key`: begun before it runs, ended with whether it
  * succeeded (a success forgets the pair's failures), and released if it throws, so that nothing stays under way.
  */
-export async function checkPair<T>(db: Db, key: string, check: () => Promise<{ ok: boolean; value: T }>): Promise<{ refused: Refusal } | ({ refused?: undefined } & Checked<T>)> {
+export async function checkPair<T>(
+  db: Db, key: string, check: () => Promise<{ ok: boolean; value: T }>, o: { concurrent?: boolean } = {},
+): Promise<{ refused: Refusal } | ({ refused?: undefined } & Checked<T>)> {
   const now = Date.now();
   const live = sql<boolean>`attempt_counter.expires_at > ${now}`;
+  // Checks under way count while their time is not up: a check whose process died is not "under way" for ever.
+  const running = sql<boolean>`attempt_counter.expires_at > ${now} and attempt_counter.check_until > ${now}`;
   const row = await db
     .insertInto('attempt_counter')
-    .values({ key, count: 0, inflight: 1, expires_at: now + LOCKOUT_MS, not_before: null })
+    .values({ key, count: 0, inflight: 1, expires_at: now + LOCKOUT_MS, not_before: null, check_until: now + CHECK_MS })
     .onConflict((oc) => oc.column('key').doUpdateSet({
       count: sql<number>`case when ${live} then attempt_counter.count else 0 end`,
-      inflight: sql<number>`case when ${live} then attempt_counter.inflight + 1 else 1 end`,
+      inflight: sql<number>`case when ${running} then attempt_counter.inflight + 1 else 1 end`,
+      check_until: sql<number>`${now + CHECK_MS}`,
       not_before: sql<number | null>`case when ${live} then attempt_counter.not_before else null end`,
       expires_at: sql<number>`case when ${live} then attempt_counter.expires_at else ${now + LOCKOUT_MS} end`,
     }))
@@ -59,7 +92,8 @@ export async function checkPair<T>(db: Db, key: string, check: () => Promise<{ o
   const end = (set: Record<string, unknown>) => db.updateTable('attempt_counter')
     .set({ ...set, inflight: sql<number>`case when inflight > 0 then inflight - 1 else 0 end` }).where('key', '=', key);
   const notBefore = row.not_before === null ? 0 : Number(row.not_before);
-  if (notBefore > now || Number(row.inflight) > 1) {
+  // `concurrent`: checks of the pair may overlap (a published test account, which a whole office signs in to).
+  if (notBefore > now || (!o.concurrent && Number(row.inflight) > 1)) {
     await end({}).execute();
     return { refused: notBefore > now ? { reason: 'wait', waitMs: notBefore - now } : { reason: 'busy' } };
   }
@@ -74,12 +108,15 @@ export async function checkPair<T>(db: Db, key: string, check: () => Promise<{ o
     await end({ count: 0, not_before: null }).execute();
     return { value: result.value, left: FREE_FAILURES, waitMs: 0 };
   }
-  // The failure and the wait it imposes, counted atomically with it (so the one that starts a wait says so).
-  const failed = await end({ count: sql<number>`count + 1`, expires_at: Date.now() + LOCKOUT_MS }).returning(['count']).executeTakeFirst();
+  // The failure and the wait it imposes in one statement: a check begun between the two would get one more guess.
+  const at = Date.now();
+  const until = (failures: number) => sql`cast(${at + waitAfter(failures)} as bigint)`;
+  const waits = Array.from({ length: MAX_STEP }, (_, i) => sql`when count + 1 = ${FREE_FAILURES + 1 + i} then ${until(FREE_FAILURES + 1 + i)}`);
+  const notBeforeAfter = sql<number | null>`case when count + 1 <= ${FREE_FAILURES} then null ${sql.join(waits, sql` `)} else ${until(Number.MAX_SAFE_INTEGER)} end`;
+  const failed = await end({ count: sql<number>`count + 1`, expires_at: at + LOCKOUT_MS, not_before: notBeforeAfter })
+    .returning(['count']).executeTakeFirst();
   const failures = Number(failed?.count ?? FREE_FAILURES + 1);
-  const waitMs = waitAfter(failures);
-  if (waitMs) await db.updateTable('attempt_counter').set({ not_before: Date.now() + waitMs }).where('key', '=', key).execute();
-  return { value: result.value, left: Math.max(0, FREE_FAILURES - failures), waitMs };
+  return { value: result.value, left: Math.max(0, FREE_FAILURES - failures), waitMs: waitAfter(failures) };
 }
 
 /** Counts one failure under `key` (an account across addresses, an address across accounts) in the window. */

@@ -159,6 +159,8 @@ export interface AttemptCounterTable {
   expires_at: number;
   /** A pair that failed too often may not be checked again before this (storage/lockout.ts). */
   not_before: number | null;
+  /** The checks under way (inflight) count until this time, after which they are taken to have died. */
+  check_until?: number | null;
 }
 
 export interface ClientUserMetadataTable {

@@ -20,6 +20,7 @@ const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
   '0020_one_current_signing_key': async (db) => {
     for (const state of ['current', 'next']) await db.schema.dropIndex(`signing_key_one_${state}`).execute();
   },
+  '0024_attempt_check_until': (db) => db.schema.alterTable('attempt_counter').dropColumn('check_until').execute(),
   '0023_attempt_not_before': (db) => db.schema.alterTable('attempt_counter').dropColumn('not_before').execute(),
   '0021_conformance_run_lease': async (db) => {
     for (const column of ['lease_holder', 'lease_until']) await db.schema.alterTable('conformance_run').dropColumn(column).execute();

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
-import { ACCOUNT_CEILING, checkPair, countFailure, journeyState, LOCKOUT_MS, overCeiling, waitText } from './state.ts';
+import { ACCOUNT_CEILING, checkPair, countFailure, journeyState, LOCKOUT_MS, overCeiling, pairKey, throttledNetwork, waitText } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
 import { form, formProblems, text } from '../../web/forms.ts';
 
@@ -60,10 +60,10 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
       deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', reason: 'otp_locked', person: person.id, correlationId: j.uid });
       return show(reply, j.base, person.phone_number, { errors: [fieldError('otp', `You have entered the wrong security code too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)] }, 429);
     }
-    const checked = await checkPair(deps.db, `${personKey}:${req.ip}`, async () => {
+    const checked = await checkPair(deps.db, pairKey(personKey, throttledNetwork(req.ip)), async () => {
       const right = sameCode(code, person.otp);
       return { ok: right, value: right };
-    });
+    }, { concurrent: shared });
     if (checked.refused) {
       const refused = checked.refused;
       const wait = refused.reason === 'wait';

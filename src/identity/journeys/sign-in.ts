@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { findPerson, findPersonByEmail } from '../../storage/index.ts';
 import { verifyPassword } from '../../security/passwords.ts';
-import { ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, overCeiling, waitText } from './state.ts';
+import { ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, overCeiling, pairKey, throttledNetwork, waitText } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
 import { isEmailAddress } from '../../security/email.ts';
 import { EMAIL, form, formProblems, PASSWORD } from '../../web/forms.ts';
@@ -45,15 +45,16 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     const shared = deps.people.shared[env]?.has(email) ?? false;
     // Throttling (storage/lockout.ts): the pair of this account and this address waits after repeated failures; past
     // the account's or the network's ceiling, the password's verdict is told only with the security code's. The
-    // published test accounts have no account ceiling: everybody uses them.
+    // published test accounts have no account ceiling, and their checks may overlap: everybody uses them.
     const accountKey = `${env}:password:${email}`;
-    const addressKey = `${env}:address:${req.ip}`;
+    const network = throttledNetwork(req.ip);
+    const addressKey = `${env}:address:${network}`;
     const guarded = (await overCeiling(deps.db, addressKey, ADDRESS_CEILING)) || (!shared && (await overCeiling(deps.db, accountKey, ACCOUNT_CEILING)));
-    const checked = await checkPair(deps.db, `${accountKey}:${req.ip}`, async () => {
+    const checked = await checkPair(deps.db, pairKey(accountKey, network), async () => {
       const person = await findPersonByEmail(deps.db, env, email);
       const ok = (await verifyPassword(password, person?.password_hash)) && person !== undefined;
       return { ok, value: { person, ok } };
-    });
+    }, { concurrent: shared });
     if (checked.refused) {
       const refused = checked.refused;
       const wait = refused.reason === 'wait';

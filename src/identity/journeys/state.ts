@@ -27,7 +27,9 @@ export const journeyState = {
   },
 };
 
-export { ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, countRequest, FREE_FAILURES, LOCKOUT_MS, overCeiling, waitText } from '../../storage/index.ts';
+export {
+  ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, countRequest, FREE_FAILURES, LOCKOUT_MS, overCeiling, pairKey, throttledNetwork, waitText,
+} from '../../storage/index.ts';
 
 
 /**

@@ -44,21 +44,21 @@ for (const dialect of DIALECTS) {
     });
 
     test('parallel wrong passwords from one address are checked one at a time, six at most before the wait', async () => {
+      // An account of one's own (the published test accounts take checks side by side: their password is no secret).
+      const { b: owner, page: signUp } = await start('198.51.100.2');
+      await owner.post(signUp.url.replace(/sign-in$/, 'register'), { email: 'parallel.guess@example.org', password: 'Secret123', phone: '07700 900127' });
       const { b, page } = await start('203.0.113.2');
-      const pages = await Promise.all(Array.from({ length: 12 }, () => b.post(page.url, { email: 'testuserlive+21@demo.signin.nhs.uk', password: 'wrong' })));
+      const pages = await Promise.all(Array.from({ length: 12 }, () => b.post(page.url, { email: 'parallel.guess@example.org', password: 'wrong' })));
       assert.ok(pages.every((p) => p.status === 401 || p.status === 429), pages.map((p) => p.status).join(' '));
       const seen = await reasons(page.url.split('/').at(-2)!);
       assert.ok(seen.filter((r) => r === 'wrong_password').length <= 6, `${seen.filter((r) => r === 'wrong_password').length} passwords checked`);
       assert.equal(seen.length, 12, `every request is in the record, refused ones as throttled or busy: ${seen.join(' ')}`);
     });
 
-    test('people signing in to a shared test account at once never lock it: at worst one is asked to try again', async () => {
+    test('people signing in to a shared test account at once from one network never lock it, nor wait for each other', async () => {
       const journeys = await Promise.all(Array.from({ length: 8 }, () => start()));
-      const pages = await Promise.all(journeys.map(({ page }) => browser().post(page.url, { email: 'testuserlive+19@demo.signin.nhs.uk', password: 'Passw0rd$1' })));
-      for (const p of pages) {
-        if (p.status === 429) assert.match(p.text, /signing in elsewhere at this moment/);
-        else assert.ok(p.url.endsWith('/otp') || p.status === 400, `${p.status} ${p.url}`);
-      }
+      const pages = await Promise.all(journeys.map(({ b, page }) => b.post(page.url, { email: 'testuserlive+19@demo.signin.nhs.uk', password: 'Passw0rd$1' })));
+      for (const p of pages) assert.ok(p.url.endsWith('/otp'), `${p.status} ${p.url}`);
       const later = await login(app, rp, { email: 'testuserlive+19@demo.signin.nhs.uk' });
       assert.ok(later.claims.sub, 'not locked afterwards');
     });

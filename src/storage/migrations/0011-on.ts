@@ -196,4 +196,11 @@ export const FROM_0011: Record<string, Migration> = {
       await db.schema.alterTable('attempt_counter').addColumn('not_before', 'bigint').execute();
     },
   },
+  '0024_attempt_check_until': {
+    async up(db: Kysely<any>) {
+      // A check under way is one until this time (storage/lockout.ts): a process that died mid-check, or a database
+      // that went away before the check was ended, left the pair "busy" until its window ran out.
+      await db.schema.alterTable('attempt_counter').addColumn('check_until', 'bigint').execute();
+    },
+  },
 };
