@@ -28,6 +28,10 @@ export const STYLESHEET = [
   // as the design system's table container does, instead of the whole page scrolling sideways.
   'pre{max-width:100%;overflow-x:auto}',
   '@media (max-width:40.0525em){.nhsuk-table:not(.nhsuk-table--responsive){display:block;overflow-x:auto}}',
+  // A responsive table whose cells hold paragraphs (the conformance results): on a phone each cell's heading goes
+  // above its text, left-aligned, rather than beside it.
+  '@media (max-width:40.0525em){.toolkit-stacked .nhsuk-table__body .nhsuk-table__cell{display:block;text-align:left}'
+    + '.toolkit-stacked .nhsuk-table-responsive__heading{display:block;padding-bottom:4px}}',
   // Bar charts (console/charts.ts): a label column and, beside it or below it on a phone, the bar and its value.
   '.toolkit-chart{margin:0 0 24px}',
   '.toolkit-chart__row{display:flex;flex-wrap:wrap;margin-bottom:12px}',
