@@ -12,8 +12,10 @@ export function barChart(title: string, bars: { label: string; value: number; te
   const rows = bars.map((b) => {
     const share = b.value > 0 ? Math.max(0.5, (b.value / max) * 100) : 0;
     return `<div class="toolkit-chart__row"><dt class="toolkit-chart__label">${esc(b.label)}</dt><dd class="toolkit-chart__value">`
-      + `<svg class="toolkit-chart__bar" width="100%" height="20" aria-hidden="true" focusable="false"><rect width="${share.toFixed(1)}%" height="20" fill="${o.colour ?? '#005eb8'}"></rect></svg>`
+      + '<svg class="toolkit-chart__bar" width="100%" height="20" aria-hidden="true" focusable="false">'
+      + `<rect width="${share.toFixed(1)}%" height="20" fill="${o.colour ?? '#005eb8'}"></rect></svg>`
       + `${esc(b.text ?? String(b.value))}</dd></div>`;
   });
-  return `<p class="nhsuk-u-visually-hidden" id="${id}">${esc(title)}</p><dl class="toolkit-chart" aria-labelledby="${id}">${rows.join('')}</dl>`;
+  return `<p class="nhsuk-u-visually-hidden" id="${id}">${esc(title)}</p>`
+    + `<dl class="toolkit-chart" aria-labelledby="${id}">${rows.join('')}</dl>`;
 }

@@ -27,7 +27,8 @@ export function layoutProblems(page: Page): Promise<string[]> {
     }
     const empty = [...document.querySelectorAll('header nav li, header nav a, header .nhsuk-header__navigation-item')]
       .filter((item) => !(item.textContent ?? '').trim() && !item.getAttribute('aria-label'));
-    if (empty.length) problems.push(`${empty.length} empty navigation items in the header, like ${empty[0]!.outerHTML.replace(/\s+/g, ' ').slice(0, 100)}`);
+    const like = empty[0]?.outerHTML.replace(/\s+/g, ' ').slice(0, 100);
+    if (empty.length) problems.push(`${empty.length} empty navigation items in the header, like ${like}`);
     for (const text of document.querySelectorAll('svg text')) {
       const svg = text.closest('svg')!.getBoundingClientRect();
       const box = text.getBoundingClientRect();
@@ -39,7 +40,9 @@ export function layoutProblems(page: Page): Promise<string[]> {
     for (const el of document.body.querySelectorAll('*')) {
       const style = getComputedStyle(el);
       if (!['hidden', 'clip'].includes(style.overflowX) || el.clientWidth <= 1 || !(el.textContent ?? '').trim()) continue;
-      if (el.scrollWidth > el.clientWidth + 1) problems.push(`text cut off by its box: ${describe(el)} (${el.scrollWidth} px of text in ${el.clientWidth} px)`);
+      if (el.scrollWidth > el.clientWidth + 1) {
+        problems.push(`text cut off by its box: ${describe(el)} (${el.scrollWidth} px of text in ${el.clientWidth} px)`);
+      }
     }
     return problems;
   });

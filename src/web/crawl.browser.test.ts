@@ -30,19 +30,25 @@ const PER_KIND = 2;
  * reset) are spent by a GET; files (reports, screenshots, documents, JSON) are not pages; the environments'
  * protocol endpoints start journeys with a relying party, which these roles are not.
  */
-const SKIP = [/sign-out/, /\/(confirm|invitations|setup|reset-password|continue)\//, /\.(json|jws|xml|png|pdf)$/, /\/screenshots\//, /\/documents\/[^/]+$/,
-  /\/\.well-known\//, /^\/(sandpit|integration|live)(\/|$)/, /^\/api\//, /[?&]format=/];
+const SKIP = [
+  /sign-out/, /\/(confirm|invitations|setup|reset-password|continue)\//,
+  /\.(json|jws|xml|png|pdf)$/, /\/screenshots\//, /\/documents\/[^/]+$/, /[?&]format=/,
+  /\/\.well-known\//, /^\/(sandpit|integration|live)(\/|$)/, /^\/api\//,
+];
+const skipped = (u: URL) => SKIP.some((s) => s.test(u.pathname + u.search));
 
 /** The pages each role must reach by links alone (an address nobody links to is a dead end). */
 const ID = '[^/?]+';
 const EXPECTED: Record<string, [string, RegExp][]> = {
-  'signed-out': [['home', /^\/$/], ['portal', /^\/portal$/], ['portal sign-in', /^\/portal\/sign-in$/], ['portal sign-up', /^\/portal\/sign-up$/],
-    ['guidance', /^\/portal\/guidance$/], ['eligibility', /^\/portal\/eligibility$/], ['console sign-in', /^\/console\/sign-in$/]],
+  'signed-out': [['home', /^\/$/], ['portal', /^\/portal$/], ['portal sign-in', /^\/portal\/sign-in$/],
+    ['portal sign-up', /^\/portal\/sign-up$/], ['guidance', /^\/portal\/guidance$/], ['eligibility', /^\/portal\/eligibility$/],
+    ['console sign-in', /^\/console\/sign-in$/]],
   partner: [['portal dashboard', /^\/portal$/], ['client page', new RegExp(`^/portal/organisations/${ID}/clients/${ID}$`)],
     ['conformance run', new RegExp(`^/portal/organisations/${ID}/clients/${ID}/conformance/${ID}$`)],
-    ['application', /\/application$/], ['members', /\/members$/], ['documents', /\/documents$/], ['messages', /\/messages$/], ['test users', /\/test-users$/],
-    ['API tokens', /\/api-tokens$/], ['new client', /\/clients\/new$/]],
-  team: [['console pipeline', /^\/console$/], ['partner', new RegExp(`^/console/partners/${ID}$`)], ['client', new RegExp(`^/console/clients/${ID}/${ID}$`)],
+    ['application', /\/application$/], ['members', /\/members$/], ['documents', /\/documents$/], ['messages', /\/messages$/],
+    ['test users', /\/test-users$/], ['API tokens', /\/api-tokens$/], ['new client', /\/clients\/new$/]],
+  team: [['console pipeline', /^\/console$/], ['partner', new RegExp(`^/console/partners/${ID}$`)],
+    ['client', new RegExp(`^/console/clients/${ID}/${ID}$`)],
     ['conformance run', new RegExp(`^/console/conformance/${ID}$`)], ['metrics', /^\/console\/metrics$/], ['outbox', /^\/console\/outbox$/],
     ['audit', /^\/console\/audit$/], ['team', /^\/console\/team$/]],
 };
@@ -73,14 +79,22 @@ after(async () => {
 /** Hands the HTTP client's signed-in session to a Chromium context. */
 async function signedInContext(http?: HttpBrowser): Promise<BrowserContext> {
   const context = await localContext(browser, { viewport: { width: WIDTHS[0]!, height: 900 } });
-  if (http) await context.addCookies(http.cookies().map((c) => ({ name: c.name, value: c.value, domain: 'localhost', path: c.path, httpOnly: true, sameSite: 'Lax' as const })));
+  const cookies = http?.cookies() ?? [];
+  await context.addCookies(cookies.map((c) => ({ name: c.name, value: c.value, domain: 'localhost', path: c.path, httpOnly: true })));
   return context;
 }
 
 /** Where each role's crawl goes besides the home page: the partner and the team stay in their own face. */
 const AREA: Record<string, RegExp> = { 'signed-out': /^\/(portal|console)(\/|$)/, partner: /^\/portal(\/|$)/, team: /^\/console(\/|$)/ };
 
-async function crawl(role: string, context: BrowserContext): Promise<{ problems: string[]; reached: string[]; ms: Record<string, number> }> {
+interface Crawled {
+  problems: string[];
+  reached: string[];
+  /** Where the time went: loading pages, checking them, screenshots, header links. */
+  ms: Record<string, number>;
+}
+
+async function crawl(role: string, context: BrowserContext): Promise<Crawled> {
   const ms: Record<string, number> = { goto: 0, check: 0, screenshot: 0, links: 0 };
   const timed = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -106,6 +120,8 @@ async function crawl(role: string, context: BrowserContext): Promise<{ problems:
       continue;
     }
     if (!/text\/html/.test(response.headers()['content-type'] ?? '')) continue;
+    // A redirect to a page already seen (/console to its sign-in page) is not looked at twice.
+    if (reached.includes(new URL(page.url()).pathname) && new URL(page.url()).pathname !== new URL(url).pathname) continue;
     reached.push(new URL(page.url()).pathname);
     const kind = kindOf(new URL(url));
     const n = (kinds.get(kind) ?? 0) + 1;
@@ -119,7 +135,7 @@ async function crawl(role: string, context: BrowserContext): Promise<{ problems:
     }
     await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
     const links = await linksOf(page);
-    for (const link of links.header.filter((l) => !headerChecked.has(l) && !SKIP.some((s) => s.test(new URL(l).pathname + new URL(l).search)))) {
+    for (const link of links.header.filter((l) => !headerChecked.has(l) && !skipped(new URL(l)))) {
       headerChecked.add(link);
       const status = await timed('links', async () => (await context.request.get(link)).status());
       if (status !== 200) problems.push(`${where}: the header link ${new URL(link).pathname} answers HTTP ${status}`);
@@ -131,7 +147,7 @@ async function crawl(role: string, context: BrowserContext): Promise<{ problems:
     });
     for (const link of candidates) {
       const u = new URL(link);
-      if (queued.has(link) || !AREA[role]!.test(u.pathname) || SKIP.some((s) => s.test(u.pathname + u.search))) continue;
+      if (queued.has(link) || !AREA[role]!.test(u.pathname) || skipped(u)) continue;
       const k = kindOf(u);
       const waiting = queue.filter((q) => kindOf(new URL(q)) === k).length;
       if ((kinds.get(k) ?? 0) + waiting >= PER_KIND) continue;
@@ -140,7 +156,9 @@ async function crawl(role: string, context: BrowserContext): Promise<{ problems:
       queue.push(link);
     }
   }
-  for (const [name, pattern] of EXPECTED[role]!) if (!reached.some((p) => pattern.test(p))) problems.push(`never reached by a link: ${name}`);
+  for (const [name, pattern] of EXPECTED[role]!) {
+    if (!reached.some((p) => pattern.test(p))) problems.push(`never reached by a link: ${name}`);
+  }
   problems.push(...cspViolations(context));
   await context.close();
   return { problems, reached, ms: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, Math.round(v)])) };
