@@ -1,19 +1,21 @@
-/** Server-rendered SVG charts (no JavaScript): horizontal bars with their values written beside them. */
+/**
+ * Server-rendered bar charts (no JavaScript). The labels and values are HTML text, so they wrap at any width
+ * instead of being cut off at the edge of a drawing; only each bar is SVG, a rectangle whose width is its share
+ * of the largest value (an attribute, as the CSP refuses style attributes). Every bar of a chart is drawn across
+ * the same width, so their lengths compare.
+ */
 const esc = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 
-export function barChart(title: string, bars: { label: string; value: number; text?: string }[], o: { width?: number; colour?: string } = {}): string {
-  const width = o.width ?? 640;
-  const labelWidth = 200;
-  const row = 28;
-  const height = bars.length * row + 10;
+export function barChart(title: string, bars: { label: string; value: number; text?: string }[], o: { colour?: string } = {}): string {
   const max = Math.max(1, ...bars.map((b) => b.value));
-  const scale = (width - labelWidth - 80) / max;
-  const rows = bars.map((b, i) => {
-    const y = 5 + i * row;
-    const w = Math.max(b.value > 0 ? 2 : 0, b.value * scale);
-    return `<text x="${labelWidth - 8}" y="${y + 18}" text-anchor="end" font-size="14">${esc(b.label)}</text>`
-      + `<rect x="${labelWidth}" y="${y + 4}" width="${w.toFixed(1)}" height="${row - 8}" fill="${o.colour ?? '#005eb8'}"></rect>`
-      + `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 18}" font-size="14">${esc(b.text ?? String(b.value))}</text>`;
+  const id = `chart-${title.toLowerCase().replace(/\W+/g, '-')}`;
+  const rows = bars.map((b) => {
+    const share = b.value > 0 ? Math.max(0.5, (b.value / max) * 100) : 0;
+    return `<div class="toolkit-chart__row"><dt class="toolkit-chart__label">${esc(b.label)}</dt><dd class="toolkit-chart__value">`
+      + '<svg class="toolkit-chart__bar" width="100%" height="20" aria-hidden="true" focusable="false">'
+      + `<rect width="${share.toFixed(1)}%" height="20" fill="${o.colour ?? '#005eb8'}"></rect></svg>`
+      + `${esc(b.text ?? String(b.value))}</dd></div>`;
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="t-${esc(title).replace(/\W/g, '')}" width="100%" viewBox="0 0 ${width} ${height}" font-family="Frutiger W01, Arial, sans-serif"><title id="t-${esc(title).replace(/\W/g, '')}">${esc(title)}: ${bars.map((b) => `${esc(b.label)} ${esc(b.text ?? String(b.value))}`).join(', ')}</title>${rows.join('')}</svg>`;
+  return `<p class="nhsuk-u-visually-hidden" id="${id}">${esc(title)}</p>`
+    + `<dl class="toolkit-chart" aria-labelledby="${id}">${rows.join('')}</dl>`;
 }

@@ -227,7 +227,7 @@ test('toolkit demo seed fills a fresh install: the board, the table with stuck p
     assert.match(stuck.text, /Bluebell Clinics/);
     assert.doesNotMatch(stuck.text, /Northwind Health/);
     const charts = await b.get('/console/metrics');
-    assert.equal((charts.text.match(/<svg [^>]*aria-labelledby="t-/g) ?? []).length, 4, 'three pipeline charts and one for the sandpit (the only environment with traffic)');
+    assert.equal((charts.text.match(/<dl class="toolkit-chart"/g) ?? []).length, 4, 'three pipeline charts and one for the sandpit (the only environment with traffic)');
     assert.match(charts.text, /data-metric="registered-sandpit">[1-9]/);
     const metrics = (await app.metricsServer.inject('/metrics')).body;
     assert.match(metrics, /^toolkit_partners\{stage="Live"\} 3$/m);

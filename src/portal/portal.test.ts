@@ -175,7 +175,7 @@ for (const dialect of DIALECTS) {
       // The shell snippet, run as shown, builds an assertion the token endpoint accepts (the bogus code then fails).
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snippet-'));
       fs.writeFileSync(path.join(dir, 'private.pem'), keys.privateKey);
-      const shell = decode(/id="snippet-shell"><code>([\s\S]*?)<\/code>/.exec(page.text)![1]!).split('\ncurl')[0] + '\necho "$ASSERTION"';
+      const shell = decode(/id="snippet-shell"[\s\S]*?<code[^>]*>([\s\S]*?)<\/code>/.exec(page.text)![1]!).split('\ncurl')[0] + '\necho "$ASSERTION"';
       const assertion = execFileSync('bash', ['-c', shell], { cwd: dir, encoding: 'utf8' }).trim();
       const res = await app.fetch(`${ORIGIN}/sandpit/token`, {
         method: 'POST',

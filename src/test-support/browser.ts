@@ -2,7 +2,7 @@
  * A cookie-keeping, redirect-following HTTP client for in-process journey tests (the real-browser tests use
  * Chromium; this one exercises the same pages without JavaScript, as a no-JS user would).
  */
-interface Cookie {
+export interface Cookie {
   name: string;
   value: string;
   path: string;
@@ -43,6 +43,11 @@ export class Browser {
 
   addCookie(name: string, value: string, path = '/'): void {
     this.#store([`${name}=${value}; Path=${path}`]);
+  }
+
+  /** The cookies held (e.g. to hand a signed-in session to Chromium). */
+  cookies(): Cookie[] {
+    return [...this.#cookies];
   }
 
   hasCookie(name: string): boolean {

@@ -14,7 +14,31 @@ export const INIT_SCRIPT_PATH = `${ASSET_PREFIX}-init.js`;
 export const INIT_SCRIPT = `import { initAll } from '${ASSET_PREFIX}/nhsuk/nhsuk-frontend.min.js';\ninitAll();\n`;
 /** The few rules the design system has no class for, as a file too: the CSP refuses inline styles and style attributes. */
 export const STYLESHEET_PATH = '/toolkit.css';
-export const STYLESHEET = '.toolkit-board-column{box-sizing:border-box;width:20%;float:left;padding:0 8px}\n';
+export const STYLESHEET = [
+  '.toolkit-board-column{box-sizing:border-box;width:20%;float:left;padding:0 8px}',
+  // Five columns do not fit a phone: one stage under the other below the design system's tablet width (641 px).
+  '@media (max-width:40.0525em){.toolkit-board-column{width:100%;float:none}}',
+  // URLs, client ids and tokens are single words: let them break rather than push the page sideways (in tables
+  // too, where only "anywhere" lets a column be narrower than its longest word).
+  'body{overflow-wrap:break-word}',
+  'td code,dd code,p code,li code,.toolkit-wrap{overflow-wrap:anywhere}',
+  // Mail and chat as written (line breaks kept), wrapped to the column.
+  '.toolkit-pre{white-space:pre-wrap;overflow-wrap:anywhere}',
+  // Preformatted text (a discovery document) and, on a phone, a table of many columns scroll inside their own box,
+  // as the design system's table container does, instead of the whole page scrolling sideways.
+  'pre{max-width:100%;overflow-x:auto}',
+  '@media (max-width:40.0525em){.nhsuk-table:not(.nhsuk-table--responsive){display:block;overflow-x:auto}}',
+  // A responsive table whose cells hold paragraphs (the conformance results): on a phone each cell's heading goes
+  // above its text, left-aligned, rather than beside it.
+  '@media (max-width:40.0525em){.toolkit-stacked .nhsuk-table__body .nhsuk-table__cell{display:block;text-align:left}'
+    + '.toolkit-stacked .nhsuk-table-responsive__heading{display:block;padding-bottom:4px}}',
+  // Bar charts (console/charts.ts): a label column and, beside it or below it on a phone, the bar and its value.
+  '.toolkit-chart{margin:0 0 24px}',
+  '.toolkit-chart__row{display:flex;flex-wrap:wrap;margin-bottom:12px}',
+  '.toolkit-chart__label{box-sizing:border-box;flex:0 0 14em;padding-right:16px}',
+  '.toolkit-chart__value{flex:1 1 16em;min-width:0;margin:0}',
+  '.toolkit-chart__bar{display:block;margin:2px 0}',
+].join('\n') + '\n';
 
 export type Render = (view: string, context?: Record<string, unknown>) => string;
 
