@@ -24,3 +24,4 @@ export * from './comments.ts';
 export * from './pipeline.ts';
 export * from './metrics.ts';
 export * from './demo.ts';
+export * from './mailbox.ts';
