@@ -25,3 +25,4 @@ export * from './pipeline.ts';
 export * from './metrics.ts';
 export * from './demo.ts';
 export * from './mailbox.ts';
+export * from './status.ts';
