@@ -92,7 +92,9 @@ export async function partnerStatus(db: Db, orgId: string): Promise<PartnerStatu
     const gate = row.nextGate;
     const state = gates.find((g) => g.gate === gate)!;
     const awaiting = state.status === (gate === 'application' ? 'submitted' : 'pending');
-    const missing = awaiting ? [] : (await readiness(db, orgId, gate)).filter((c) => !c.met);
+    const changes = gate === 'application' && application.status === 'changes_requested';
+    const missing = awaiting ? [] : (await readiness(db, orgId, gate)).filter((c) => !c.met)
+      .map((c) => (changes && c.id === 'submitted' ? { ...c, how: 'Make the changes the NHS login team asked for, then submit your application again.' } : c));
     const recorded = await db.selectFrom('gate_criterion').select(['criterion', 'met']).where('organisation_id', '=', orgId).where('gate', '=', gate).execute();
     const withTeam = RECORDED[gate].filter((c) => !recorded.some((r) => r.criterion === c.id && r.met === 1)).map((c) => c.label);
     // The application is submitted from its own form; the requests once every criterion is met.

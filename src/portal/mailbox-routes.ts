@@ -24,7 +24,7 @@ export function registerMailboxRoutes(app: FastifyInstance, d: PortalDeps) {
   });
 }
 
-/** The mailbox's link for a "check your email" page, when this toolkit has one. */
-export function mailboxLink(d: PortalDeps): { href: string; text: string } | undefined {
-  return d.config.localMailbox ? { href: MAILBOX_PATH, text: 'Open the local mailbox (no mail is sent without SMTP)' } : undefined;
+/** The mailbox's address for a "check your email" page, when this toolkit has one. */
+export function mailboxLink(d: PortalDeps): string | undefined {
+  return d.config.localMailbox ? MAILBOX_PATH : undefined;
 }

@@ -50,7 +50,8 @@ for (const dialect of DIALECTS) {
       const home = (await b.get('/portal')).text;
       assert.match(textOf(home, `stage-${orgId}`), /Stage: Apply Not started/);
       assert.match(textOf(home, `gates-${orgId}`), /Application \(Partner Integration Board\) Not started/);
-      assert.match(home, new RegExp(`<li data-criterion="submitted">[^<]*<a href="/portal/organisations/${orgId}/application">Your application</a>`));
+      assert.match(textOf(home, `missing-${orgId}`), /The application is submitted Complete and submit your application. Incomplete/);
+      assert.match(home, new RegExp(`href="/portal/organisations/${orgId}/application"[^>]*>\\s*The application is submitted`), 'linked to the application');
     });
 
     test('approved: the dashboard shows the decision, its reason and date, the new stage and what comes next', async () => {
@@ -67,12 +68,12 @@ for (const dialect of DIALECTS) {
       assert.match(textOf(home, `gates-${orgId}`), /Integration environment access Not started/);
       const next = textOf(home, `next-${orgId}`);
       assert.match(next, /Before you can request the integration environment/);
-      assert.match(home, new RegExp(`data-criterion="document_dspt">.*?<a href="/portal/organisations/${orgId}/documents">Documents</a>`));
-      assert.match(home, new RegExp(`data-criterion="sandpit">.*?<a href="/portal/organisations/${orgId}/clients/new">Register a sandpit client</a>`));
+      assert.match(home, new RegExp(`href="/portal/organisations/${orgId}/documents"[^>]*>\\s*Data Security and Protection Toolkit \\(DSPT\\) evidence uploaded`));
+      assert.match(home, new RegExp(`href="/portal/organisations/${orgId}/clients/new"[^>]*>\\s*A sandpit client has completed every journey`));
       assert.doesNotMatch(next, /application/i, 'the application is no longer asked for');
       const application = (await b.get(`/portal/organisations/${orgId}/application`)).text;
       assert.doesNotMatch(application, /will review it/);
-      assert.match(textOf(application, 'approved'), /approved your application on .*: “Eligible, and sponsored by the ICB”/);
+      assert.match(textOf(application, 'approved'), /approved your application on .*\. The team said: “Eligible, and sponsored by the ICB”/);
     });
 
     test('rejected with a reason: the dashboard and the application page say so, and why', async () => {
@@ -84,7 +85,7 @@ for (const dialect of DIALECTS) {
       assert.match(textOf(home, `next-${orgId}`), /Your application was not approved. You can ask the NHS login team about it in messages/);
       const application = (await b.get(`/portal/organisations/${orgId}/application`)).text;
       assert.doesNotMatch(application, /will review it/);
-      assert.match(textOf(application, 'rejected'), /did not approve your application on .*: “The service is not commissioned by an NHS body”/);
+      assert.match(textOf(application, 'rejected'), /did not approve your application on .*\. The team said: “The service is not commissioned by an NHS body”/);
     });
 
     test('changes requested: the application form shows what the team asked for', async () => {
@@ -92,6 +93,7 @@ for (const dialect of DIALECTS) {
       await submitApplication(app.database.db, orgId, ANSWERS);
       await decide(orgId, 'application', 'request_changes', 'Say which clinics use the service');
       assert.match(textOf((await b.get('/portal')).text, `gates-${orgId}`), /Changes requested .*Changes requested on .*“Say which clinics use the service”/);
+      assert.match(textOf((await b.get('/portal')).text, `missing-${orgId}`), /Make the changes the NHS login team asked for, then submit your application again/);
       const form = (await b.get(`/portal/organisations/${orgId}/application`)).text;
       assert.match(textOf(form, 'changes-requested'), /The NHS login team asked for changes .*“Say which clinics use the service” Make the changes below/);
     });
