@@ -44,7 +44,8 @@ export function linksIn(body: string): string[] {
 }
 
 function view(row: OutboxTable): MailboxMessage {
-  return { id: row.id, to: row.to_address, subject: row.subject, createdAt: row.created_at, links: linksIn(row.body), parts: bodyParts(row.body) };
+  const parts = bodyParts(row.body);
+  return { id: row.id, to: row.to_address, subject: row.subject, createdAt: row.created_at, links: linksIn(row.body), parts };
 }
 
 export async function mailboxMessages(db: Db): Promise<MailboxMessage[]> {

@@ -42,7 +42,8 @@ export function createMailer(db: Db, options: MailerOptions): Mailer {
       if (!options.sending) {
         const links = linksIn(mail.body);
         const where = options.mailboxUrl ? `; all mail: ${options.mailboxUrl}` : '';
-        options.log.info({ to: mail.to, subject: mail.subject, links }, `mail not sent (no SMTP_URL): to ${mail.to}, "${mail.subject}"${links.length ? `, ${links.join(' ')}` : ''}${where}`);
+        const holds = links.length ? `, ${links.join(' ')}` : '';
+        options.log.info({ to: mail.to, subject: mail.subject, links }, `mail not sent (no SMTP_URL): to ${mail.to}, "${mail.subject}"${holds}${where}`);
       }
       options.wake();
     },

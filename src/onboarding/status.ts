@@ -50,6 +50,7 @@ export interface PartnerStatus {
   next: NextStep | null;
 }
 
+const RESUBMIT = 'Make the changes the NHS login team asked for, then submit your application again.';
 const ENV_OF = { integration: 'integration', go_live: 'live' } as const;
 const DECISION_OF = Object.fromEntries(Object.entries(DECISIONS).map(([d, status]) => [status, d as Decision]));
 
@@ -60,14 +61,16 @@ async function applicationDecision(db: Db, orgId: string): Promise<GateDecisionV
   const row = rows[0];
   if (!row) return null;
   const details = JSON.parse(row.details) as { reason?: unknown };
-  return { decision: row.action.slice('gate.application.'.length) as Decision, reason: typeof details.reason === 'string' ? details.reason : '', at: row.at };
+  const decision = row.action.slice('gate.application.'.length) as Decision;
+  return { decision, reason: typeof details.reason === 'string' ? details.reason : '', at: row.at };
 }
 
 /** The team's latest decision at `gate`. */
 export async function latestDecision(db: Db, orgId: string, gate: Gate): Promise<GateDecisionView | null> {
   if (gate === 'application') return applicationDecision(db, orgId);
-  const row = await db.selectFrom('environment_request').select(['status', 'reason', 'decided_at', 'created_at']).where('organisation_id', '=', orgId)
-    .where('env', '=', ENV_OF[gate]).where('status', '!=', 'pending').orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  const row = await db.selectFrom('environment_request').select(['status', 'reason', 'decided_at', 'created_at'])
+    .where('organisation_id', '=', orgId).where('env', '=', ENV_OF[gate]).where('status', '!=', 'pending')
+    .orderBy('created_at', 'desc').limit(1).executeTakeFirst();
   return row ? { decision: DECISION_OF[row.status]!, reason: row.reason ?? '', at: row.decided_at ?? row.created_at } : null;
 }
 
@@ -76,8 +79,8 @@ async function gateState(db: Db, orgId: string, gate: Gate, application: Applica
   if (gate === 'application') {
     return { gate, title: GATES[gate], status: application.exists ? application.status : null, since: application.submittedAt, decision };
   }
-  const request = await db.selectFrom('environment_request').select(['status', 'created_at']).where('organisation_id', '=', orgId).where('env', '=', ENV_OF[gate])
-    .orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  const request = await db.selectFrom('environment_request').select(['status', 'created_at'])
+    .where('organisation_id', '=', orgId).where('env', '=', ENV_OF[gate]).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
   return { gate, title: GATES[gate], status: request?.status ?? null, since: request?.created_at ?? null, decision };
 }
 
@@ -85,7 +88,8 @@ export async function partnerStatus(db: Db, orgId: string): Promise<PartnerStatu
   const [row] = await pipeline(db, { organisationId: orgId }, Date.now(), { blockers: false });
   if (!row) throw new Error(`no organisation ${orgId}`);
   const application = await getApplication(db, orgId);
-  const exists = Boolean(await db.selectFrom('application').select('organisation_id').where('organisation_id', '=', orgId).executeTakeFirst());
+  const applied = await db.selectFrom('application').select('organisation_id').where('organisation_id', '=', orgId).executeTakeFirst();
+  const exists = Boolean(applied);
   const gates = await Promise.all((Object.keys(GATES) as Gate[]).map((g) => gateState(db, orgId, g, { ...application, exists })));
   let next: NextStep | null = null;
   if (row.nextGate) {
@@ -94,11 +98,13 @@ export async function partnerStatus(db: Db, orgId: string): Promise<PartnerStatu
     const awaiting = state.status === (gate === 'application' ? 'submitted' : 'pending');
     const changes = gate === 'application' && application.status === 'changes_requested';
     const missing = awaiting ? [] : (await readiness(db, orgId, gate)).filter((c) => !c.met)
-      .map((c) => (changes && c.id === 'submitted' ? { ...c, how: 'Make the changes the NHS login team asked for, then submit your application again.' } : c));
-    const recorded = await db.selectFrom('gate_criterion').select(['criterion', 'met']).where('organisation_id', '=', orgId).where('gate', '=', gate).execute();
+      .map((c) => (changes && c.id === 'submitted' ? { ...c, how: RESUBMIT } : c));
+    const recorded = await db.selectFrom('gate_criterion').select(['criterion', 'met'])
+      .where('organisation_id', '=', orgId).where('gate', '=', gate).execute();
     const withTeam = RECORDED[gate].filter((c) => !recorded.some((r) => r.criterion === c.id && r.met === 1)).map((c) => c.label);
     // The application is submitted from its own form; the requests once every criterion is met.
-    next = { gate, title: GATES[gate], awaiting, missing, withTeam, mayRequest: gate !== 'application' && !awaiting && missing.length === 0 };
+    const mayRequest = gate !== 'application' && !awaiting && missing.length === 0;
+    next = { gate, title: GATES[gate], awaiting, missing, withTeam, mayRequest };
   }
   return { stage: row.stage, status: row.status, waitingOn: row.waitingOn, since: row.since, gates, next };
 }

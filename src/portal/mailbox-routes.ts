@@ -14,12 +14,15 @@ export function registerMailboxRoutes(app: FastifyInstance, d: PortalDeps) {
   if (!d.config.localMailbox) return;
   app.get('/dev/mail', async (req, reply) => {
     const signed = await signedIn(d, req);
-    return page(d, reply, 'portal/mailbox.njk', { title: 'Mail sent by this toolkit', user: signed?.user, messages: await mailboxMessages(d.db), size: MAILBOX_SIZE });
+    const messages = await mailboxMessages(d.db);
+    return page(d, reply, 'portal/mailbox.njk', { title: 'Mail sent by this toolkit', user: signed?.user, messages, size: MAILBOX_SIZE });
   });
   app.get<{ Params: { id: string } }>('/dev/mail/:id', async (req, reply) => {
     const signed = await signedIn(d, req);
     const message = await mailboxMessage(d.db, req.params.id);
-    if (!message) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such message in the local mailbox.', user: signed?.user }, 404);
+    if (!message) {
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such message in the local mailbox.', user: signed?.user }, 404);
+    }
     return page(d, reply, 'portal/mailbox-message.njk', { title: message.subject, user: signed?.user, message });
   });
 }

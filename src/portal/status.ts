@@ -3,6 +3,7 @@
  * (onboarding/status.ts), with each missing item linked to the portal page where it is put right.
  */
 import { partnerStatus, type Criterion, type Gate, type PartnerStatus } from '../onboarding/index.ts';
+import type { Db } from '../storage/index.ts';
 
 export interface Fix {
   href: string;
@@ -12,12 +13,14 @@ export interface Fix {
 /** The page that puts a gate's criterion right (criterion ids: onboarding/readiness.ts). */
 export function fixFor(orgId: string, criterion: string, clients: { env: string }[]): Fix {
   const org = `/portal/organisations/${orgId}`;
-  if (criterion === 'submitted' || criterion === 'eligible' || criterion === 'application') return { href: `${org}/application`, text: 'Your application' };
+  if (['submitted', 'eligible', 'application'].includes(criterion)) return { href: `${org}/application`, text: 'Your application' };
   if (criterion === 'ods_code') return { href: `${org}/edit`, text: 'Organisation details' };
   if (criterion.startsWith('document_')) return { href: `${org}/documents`, text: 'Documents' };
   if (criterion === 'integration') return { href: `${org}/request-integration`, text: 'Request the integration environment' };
   if (criterion === 'sandpit') {
-    return clients.some((c) => c.env === 'sandpit') ? { href: `#clients-${orgId}`, text: 'Your clients\' journey checklists' } : { href: `${org}/clients/new`, text: 'Register a sandpit client' };
+    return clients.some((c) => c.env === 'sandpit')
+      ? { href: `#clients-${orgId}`, text: 'Your clients\' journey checklists' }
+      : { href: `${org}/clients/new`, text: 'Register a sandpit client' };
   }
   if (criterion === 'conformance') {
     return clients.some((c) => c.env === 'integration')
@@ -39,12 +42,15 @@ export type StatusPanel = Omit<PartnerStatus, 'next'> & {
   pages: typeof GATE_PAGES;
 };
 
-export async function statusPanel(db: Parameters<typeof partnerStatus>[0], orgId: string, clients: { env: string }[]): Promise<StatusPanel> {
+export async function statusPanel(db: Db, orgId: string, clients: { env: string }[]): Promise<StatusPanel> {
   const s = await partnerStatus(db, orgId);
   const next = s.next && {
     ...s.next,
     missing: s.next.missing.map((c) => ({ ...c, fix: fixFor(orgId, c.id, clients) })),
-    request: { href: `/portal/organisations/${orgId}/${GATE_PAGES[s.next.gate].path}`, text: s.next.gate === 'go_live' ? 'Request to go live' : 'Request the integration environment' },
+    request: {
+      href: `/portal/organisations/${orgId}/${GATE_PAGES[s.next.gate].path}`,
+      text: s.next.gate === 'go_live' ? 'Request to go live' : 'Request the integration environment',
+    },
   };
   return { ...s, next, pages: GATE_PAGES };
 }
