@@ -13,6 +13,7 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
     const signed = await signedIn(d, req);
     if (!signed) return page(d, reply, 'portal/landing.njk', { title: 'Integrate with NHS login at your own pace' });
     const orgs = await organisationsOf(d.db, signed.user.id);
+    await d.events.flush(); // the sandpit journeys the status panel counts are in the protocol record
     const withClients = await Promise.all(orgs.map(async (o) => {
       const clients = await listClients(d.db, undefined, o.id);
       return { ...o, clients, status: await statusPanel(d.db, o.id, clients) };
