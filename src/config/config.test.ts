@@ -64,3 +64,13 @@ test('CONFORMANCE_ALLOW_LOOPBACK: on by default for a toolkit on loopback, off f
   assert.equal(loadConfig({ CONFORMANCE_ALLOW_LOOPBACK: 'false' }).conformanceAllowLoopback, false);
   assert.throws(() => loadConfig({ CONFORMANCE_ALLOW_LOOPBACK: 'yes' }), (e: ConfigError) => e.variable === 'CONFORMANCE_ALLOW_LOOPBACK');
 });
+
+test('the local mailbox: only without SMTP_URL on a loopback PUBLIC_URL (localhost, 127.0.0.0/8, [::1])', () => {
+  for (const url of ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://127.8.9.10', 'http://[::1]:3000', 'http://[0:0:0:0:0:0:0:1]']) {
+    assert.equal(loadConfig({ PUBLIC_URL: url }).localMailbox, true, url);
+  }
+  for (const url of ['https://toolkit.example.org', 'http://192.168.1.20:3000', 'http://localhost.example.org', 'http://128.0.0.1', 'http://[::2]']) {
+    assert.equal(loadConfig({ PUBLIC_URL: url }).localMailbox, false, url);
+  }
+  assert.equal(loadConfig({ SMTP_URL: 'smtp://mail.example.org:25' }).localMailbox, false, 'mail is really sent: no mailbox');
+});

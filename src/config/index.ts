@@ -46,6 +46,11 @@ export interface Config {
   metrics: { port: number | undefined; host: string; token: string | undefined };
   /** Whether a conformance run's browser may open services on this machine's loopback (a toolkit on a laptop). */
   conformanceAllowLoopback: boolean;
+  /**
+   * Whether the portal serves the local mailbox (/portal/dev/mail, every queued message with its links): only with no
+   * SMTP_URL on a toolkit reached on loopback. A hosted toolkit must never show one person's links to another.
+   */
+  localMailbox: boolean;
 }
 
 export class ConfigError extends Error {
@@ -130,13 +135,18 @@ function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
   return list;
 }
 
+/** A URL on this machine's loopback: localhost, 127.0.0.0/8 or [::1] (the URL parser has normalised the host). */
+function onLoopback(url: URL): boolean {
+  return /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(url.hostname);
+}
+
 /**
  * CONFORMANCE_ALLOW_LOOPBACK: whether a run's browser may open http://localhost services (the partner's relying
  * party on the same laptop as the toolkit). By default only when the toolkit itself is reached on loopback: a
  * hosted toolkit's loopback is its own machine, never a partner's service.
  */
 function parseAllowLoopback(raw: string | undefined, publicUrl: URL): boolean {
-  if (raw === undefined || raw === '') return /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(publicUrl.hostname);
+  if (raw === undefined || raw === '') return onLoopback(publicUrl);
   if (raw === 'true' || raw === 'false') return raw === 'true';
   throw new ConfigError('CONFORMANCE_ALLOW_LOOPBACK', `must be true or false, got "${raw}"`);
 }
@@ -188,8 +198,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const metrics = parseMetrics(env, port);
   const conformanceAllowLoopback = parseAllowLoopback(env.CONFORMANCE_ALLOW_LOOPBACK, publicUrl);
   const database = parseDatabase(env.DATABASE_URL, cwd);
+  const localMailbox = smtpUrl === undefined && onLoopback(publicUrl);
   return {
     port, host, publicUrl: base, database, logLevel, environments, smtpUrl, mailFrom, trustProxy, chromiumPath, chatWebhookUrl, metrics,
-    conformanceAllowLoopback,
+    conformanceAllowLoopback, localMailbox,
   };
 }

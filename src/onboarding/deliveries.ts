@@ -36,7 +36,9 @@ export interface DeliveryOptions {
   smtpUrl: string | undefined;
   from: string;
   chatWebhookUrl: string | undefined;
-  log: { warn(obj: object, msg: string): void };
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** The local mailbox's address, named in the log line of each message not sent (Config.localMailbox). */
+  mailboxUrl?: string | undefined;
   post?: typeof fetch;
 }
 
@@ -127,7 +129,7 @@ export function createDeliveries(db: Db, o: DeliveryOptions): Deliveries {
     }).catch((err: unknown) => o.log.warn({ err }, 'delivering mail and chat notifications failed; retried on the next pass'));
   };
   return {
-    mailer: createMailer(db, { sending: Boolean(transport), wake }),
+    mailer: createMailer(db, { sending: Boolean(transport), wake, log: o.log, mailboxUrl: o.mailboxUrl }),
     run,
     wake,
     idle: () => chain.then(() => undefined),

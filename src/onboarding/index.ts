@@ -24,3 +24,5 @@ export * from './comments.ts';
 export * from './pipeline.ts';
 export * from './metrics.ts';
 export * from './demo.ts';
+export * from './mailbox.ts';
+export * from './status.ts';

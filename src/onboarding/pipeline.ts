@@ -27,6 +27,8 @@ export interface PipelineRow {
 }
 
 export interface PipelineFilter {
+  /** One partner only (its own dashboard). */
+  organisationId?: string | undefined;
   stage?: string | undefined;
   waitingOn?: string | undefined;
   manager?: string | undefined;
@@ -35,10 +37,12 @@ export interface PipelineFilter {
 
 /** `blockers: false` skips what the next gate needs (it reads each partner's evidence): for counting stages. */
 export async function pipeline(db: Db, filter: PipelineFilter = {}, now = Date.now(), opts: { blockers?: boolean } = {}): Promise<PipelineRow[]> {
+  const one = filter.organisationId;
   const [orgs, applications, requests, team] = await Promise.all([
-    db.selectFrom('organisation').selectAll().execute(),
-    db.selectFrom('application').select(['organisation_id', 'status', 'updated_at', 'submitted_at']).execute(),
-    db.selectFrom('environment_request').select(['organisation_id', 'env', 'status', 'created_at', 'decided_at']).orderBy('created_at', 'desc').execute(),
+    db.selectFrom('organisation').selectAll().$if(one !== undefined, (q) => q.where('id', '=', one!)).execute(),
+    db.selectFrom('application').select(['organisation_id', 'status', 'updated_at', 'submitted_at']).$if(one !== undefined, (q) => q.where('organisation_id', '=', one!)).execute(),
+    db.selectFrom('environment_request').select(['organisation_id', 'env', 'status', 'created_at', 'decided_at']).$if(one !== undefined, (q) => q.where('organisation_id', '=', one!))
+      .orderBy('created_at', 'desc').execute(),
     db.selectFrom('team_user').select(['id', 'email']).execute(),
   ]);
   const app = new Map(applications.map((a) => [a.organisation_id, a]));

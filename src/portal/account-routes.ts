@@ -5,6 +5,7 @@ import { countRequest } from '../storage/index.ts';
 import { accountDeps, cookieOptions, csrfFor, csrfOk, errorItem, forbidden, page, SESSION_COOKIE, signedIn, type PortalDeps } from './context.ts';
 import { ABSOLUTE_MS } from '../onboarding/sessions.ts';
 import { CSRF, EMAIL, form, formProblems, PASSWORD, text } from '../web/forms.ts';
+import { mailboxLink } from './mailbox-routes.ts';
 
 type Form = { Body: Record<string, string | undefined> };
 const SIGN_UP = form({ _csrf: CSRF, name: text('Full name', 100), email: EMAIL, password: PASSWORD });
@@ -33,7 +34,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     if (!(await countRequest(d.db, limitKey('sign_up', req.ip), LIMITS.sign_up))) return tooMany('portal/sign-up.njk', 'Create an account', req, reply, 'name');
     try {
       const user = await signUp(accountDeps(d), { name: b.name ?? '', email: b.email ?? '', password: b.password ?? '' });
-      return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: `We have sent a link to ${user.email}. Open it to confirm your email address, then sign in.` });
+      return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: `We have sent a link to ${user.email}. Open it to confirm your email address, then sign in.`, mailbox: mailboxLink(d) });
     } catch (e) {
       if (!(e instanceof OnboardingError) && !(e instanceof FormProblems)) throw e;
       const errors = (e instanceof FormProblems ? e.problems : [e]).map(errorItem);
@@ -60,7 +61,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     try {
       const signedIn = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '', req.ip);
       if ('emailed' in signedIn) {
-        return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: 'There have been many failed sign-ins to this account or from your network, so we finish signing in by email. If the email address and password are right, we have sent a link to that address: open it within 15 minutes.' });
+        return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: 'There have been many failed sign-ins to this account or from your network, so we finish signing in by email. If the email address and password are right, we have sent a link to that address: open it within 15 minutes.', mailbox: mailboxLink(d) });
       }
       const { user } = signedIn;
       const { cookie } = await startSession(d.db, 'portal', user.id);
@@ -111,7 +112,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
       if (!(e instanceof OnboardingError)) throw e;
       return page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply), errors: [errorItem(e)] }, 400);
     }
-    return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: 'If an account exists for that address, we have sent it a link to reset the password.' });
+    return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: 'If an account exists for that address, we have sent it a link to reset the password.', mailbox: mailboxLink(d) });
   });
 
   app.get<{ Params: { secret: string } }>('/reset-password/:secret', async (req, reply) =>

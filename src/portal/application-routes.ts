@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import {
-  ApplicationInvalid, CRITERIA, eligibility, getApplication, OnboardingError, saveDraft, submitApplication,
+  ApplicationInvalid, CRITERIA, eligibility, getApplication, latestDecision, OnboardingError, saveDraft, submitApplication,
   type ApplicationAnswers, type Organisation,
 } from '../onboarding/index.ts';
 import { csrfFor, csrfOk, forbidden, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
@@ -37,11 +37,14 @@ function answersFrom(b: Body): ApplicationAnswers {
 }
 
 export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
-  const show = (reply: FastifyReply, signed: Signed, org: Organisation, answers: ApplicationAnswers, ctx: Record<string, unknown> = {}, status = 200) =>
-    page(d, reply, 'portal/application.njk', {
-      title: 'Apply to integrate with NHS login', user: signed.user, csrf: signed.session.csrf, org, answers, criteria: CRITERIA,
+  // The form; when the team asked for changes, with what it asked above the form (its latest decision).
+  const show = async (reply: FastifyReply, signed: Signed, org: Organisation, answers: ApplicationAnswers, ctx: Record<string, unknown> = {}, status = 200) => {
+    const changes = (await getApplication(d.db, org.id)).status === 'changes_requested' ? await latestDecision(d.db, org.id, 'application') : null;
+    return page(d, reply, 'portal/application.njk', {
+      title: 'Apply to integrate with NHS login', user: signed.user, csrf: signed.session.csrf, org, answers, criteria: CRITERIA, changes,
       outcome: eligibility(answers.eligibility), vectors: SUPPORTED_VECTORS, scopes: APPLY_SCOPES, action: `/portal/organisations/${org.id}/application`, ...ctx,
     }, status);
+  };
 
 
   app.get<{ Params: { orgId: string } }>('/organisations/:orgId/application', async (req, reply) => {
@@ -49,7 +52,10 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
     if (!g) return;
     const { signed, org } = g;
     const application = await getApplication(d.db, org.id);
-    if (application.status !== 'draft' && application.status !== 'changes_requested') return page(d, reply, 'portal/application-submitted.njk', { title: 'Your application', user: signed.user, org, application, criteria: CRITERIA });
+    if (application.status !== 'draft' && application.status !== 'changes_requested') {
+      const decision = application.status === 'submitted' ? null : await latestDecision(d.db, org.id, 'application');
+      return page(d, reply, 'portal/application-submitted.njk', { title: 'Your application', user: signed.user, org, application, decision, criteria: CRITERIA });
+    }
     return show(reply, signed, org, application.answers);
   });
 

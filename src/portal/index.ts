@@ -14,9 +14,11 @@ import { registerDocumentRoutes } from './document-routes.ts';
 import { registerRequestRoutes } from './request-routes.ts';
 import { registerConformanceRoutes } from './conformance-routes.ts';
 import { registerMessageRoutes } from './message-routes.ts';
+import { registerMailboxRoutes } from './mailbox-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
+export { MAILBOX_PATH } from './mailbox-routes.ts';
 export const PORTAL_VIEWS = path.join(import.meta.dirname, 'views');
 
 const KEYGEN_JS = readFileSync(path.join(import.meta.dirname, 'assets', 'keygen.js'));
@@ -37,4 +39,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerRequestRoutes(app, d);
   registerConformanceRoutes(app, d);
   registerMessageRoutes(app, d);
+  registerMailboxRoutes(app, d);
 }

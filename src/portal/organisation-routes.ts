@@ -1,9 +1,10 @@
-/** The partner's home page and creating an organisation. */
+/** The partner's home page (each organisation's status, clients and pages) and creating an organisation. */
 import type { FastifyInstance } from 'fastify';
 import { createOrganisation, OnboardingError, organisationsOf, updateOrganisation } from '../onboarding/index.ts';
 import { listClients } from '../storage/index.ts';
 import { csrfOk, errorItem, forbidden, orgGuard, page, signedIn, type PortalDeps } from './context.ts';
 import { CSRF, form, formProblems, text } from '../web/forms.ts';
+import { statusPanel } from './status.ts';
 
 const DETAILS = form({ _csrf: CSRF, name: text('Organisation name', 160), ods_code: text('ODS code', 20) });
 
@@ -12,7 +13,11 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
     const signed = await signedIn(d, req);
     if (!signed) return page(d, reply, 'portal/landing.njk', { title: 'Integrate with NHS login at your own pace' });
     const orgs = await organisationsOf(d.db, signed.user.id);
-    const withClients = await Promise.all(orgs.map(async (o) => ({ ...o, clients: await listClients(d.db, undefined, o.id) })));
+    await d.events.flush(); // the sandpit journeys the status panel counts are in the protocol record
+    const withClients = await Promise.all(orgs.map(async (o) => {
+      const clients = await listClients(d.db, undefined, o.id);
+      return { ...o, clients, status: await statusPanel(d.db, o.id, clients) };
+    }));
     return page(d, reply, 'portal/home.njk', { title: 'Your integration', user: signed.user, csrf: signed.session.csrf, organisations: withClients });
   });
 

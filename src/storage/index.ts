@@ -9,3 +9,4 @@ export * from './events.ts';
 export type * from './schema.ts';
 export * from './lockout.ts';
 export * from './deliveries.ts';
+export * from './outbox.ts';

@@ -11,7 +11,7 @@ import { createIdentity, matchEnvironment, mountEnvironments, type Identity } fr
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST, STYLESHEET, STYLESHEET_PATH } from './views.ts';
 import { createDeliveries, partnersPerStage, purgeSessions, type Deliveries, type Mailer } from '../onboarding/index.ts';
-import { PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
+import { MAILBOX_PATH, PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
 import { CONFORMANCE_VIEWS, createRunScheduler, refusedToRunBrowser, type RunScheduler } from '../conformance/index.ts';
@@ -118,7 +118,8 @@ export async function buildApp(config: Config, options: { database?: Database } 
     if (req.url.includes('%00')) throw new UnusableAddress();
   });
 
-  const deliveries = createDeliveries(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom, chatWebhookUrl: config.chatWebhookUrl, log: fastify.log });
+  const deliveries = createDeliveries(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom, chatWebhookUrl: config.chatWebhookUrl, log: fastify.log,
+    mailboxUrl: config.localMailbox ? `${config.publicUrl}${MAILBOX_PATH}` : undefined });
   const mailer = deliveries.mailer;
   const conformance = createRunScheduler({ config, db: database.db, events }, fastify.log);
   await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people, conformance }), { prefix: '/portal' });
