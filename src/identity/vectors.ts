@@ -11,6 +11,16 @@ export const SUPPORTED_VECTORS = ['P0.Cp', 'P0.Cp.Cd', 'P5.Cp.Cd', 'P5.Cp.Ck', '
 export const DEFAULT_VTR = ['P9.Cp.Cd', 'P9.Cp.Ck', 'P9.Cm'];
 const LEVEL_RANK: Record<Level, number> = { P0: 0, P5: 5, P9: 9 };
 
+/**
+ * Vectors in the order the Federation spec's examples send them (§5.1.6.1–3, e.g. Example 3's
+ * ["P5.Cp.Cd","P5.Cp.Ck","P5.Cm","P9.Cp.Cd","P9.Cp.Ck","P9.Cm"]): lower identity level first, then Cp.Cd, Cp.Ck,
+ * Cm — the order of SUPPORTED_VECTORS. The order changes no vot (matchVector picks the best); it is for display.
+ */
+export function inSpecOrder(values: readonly string[]): string[] {
+  const at = (v: string) => (SUPPORTED_VECTORS as readonly string[]).indexOf(v) >>> 0; // unknown ones last, as given
+  return [...values].sort((a, b) => at(a) - at(b));
+}
+
 export interface Vector {
   value: string;
   level: Level;
