@@ -182,3 +182,28 @@ test('clients create --organisation (id or name) makes a client the partner sees
     await database.close();
   }
 });
+
+/** PATH without any node_modules/.bin: what a partner's shell has, outside the toolkit's npm scripts. */
+const systemPath = () => (process.env.PATH ?? '').split(path.delimiter).filter((p) => !p.includes('node_modules')).join(path.delimiter);
+const ROOT = path.join(import.meta.dirname, '..', '..');
+
+test('from another directory, `npm exec --prefix TOOLKIT -- toolkit` runs (on the toolkit\'s Node 24) without EBADENGINE warnings', (t) => {
+  const npm = spawnSync('npm', ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: systemPath() } });
+  if (npm.status !== 0) return t.skip('no npm on the system PATH');
+  const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'partner-project-'));
+  const env = { ...process.env, PATH: systemPath(), npm_config_cache: path.join(elsewhere, '.npm'), npm_config_update_notifier: 'false' };
+  const run = spawnSync('npm', ['exec', '--prefix', ROOT, '--', 'toolkit', '--help'], { cwd: elsewhere, encoding: 'utf8', env });
+  t.diagnostic(`system node ${spawnSync('node', ['--version'], { encoding: 'utf8', env }).stdout.trim()}, npm ${npm.stdout.trim()}`);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /toolkit clients create/);
+  assert.doesNotMatch(run.stderr, /EBADENGINE/);
+  fs.rmSync(elsewhere, { recursive: true, force: true });
+});
+
+test('the bin started by an older Node runs itself on the toolkit\'s Node 24', (t) => {
+  const older = spawnSync('node', ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8', env: { ...process.env, PATH: systemPath() } });
+  if (older.status !== 0 || Number(older.stdout) >= 24) return t.skip('no Node older than 24 on the system PATH');
+  const run = spawnSync('node', [path.join(ROOT, 'bin', 'toolkit.js'), '--help'], { cwd: os.tmpdir(), encoding: 'utf8', env: { ...process.env, PATH: systemPath() } });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /toolkit clients create/);
+});
