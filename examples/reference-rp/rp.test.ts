@@ -95,6 +95,20 @@ for (const dialect of DIALECTS) {
       await context.close();
     });
 
+    test('the signed-in page fits a 320 px screen: long claim values wrap', async () => {
+      const context = await localContext(browser);
+      const page = await context.newPage();
+      await page.setViewportSize({ width: 320, height: 800 });
+      await page.goto(rpUrl);
+      await clickToNextPage(page, page.locator('#nhs-login'));
+      await signInAs(page, 'testuserlive+8@demo.signin.nhs.uk');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
+      await page.waitForURL(`${rpUrl}/`);
+      assert.ok(await page.locator('#claims').isVisible());
+      assert.deepEqual(await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]), [320, 320], 'no sideways scroll');
+      await context.close();
+    });
+
     test('the service signs the person in again after 30 minutes idle (its own session, not NHS login\'s)', async () => {
       const context = await localContext(browser);
       const page = await context.newPage();
