@@ -15,10 +15,12 @@ if (major < 24) {
     // not installed: say so below
   }
   if (!node24) {
-    console.error(`toolkit needs Node 24 or later (this is ${process.version}), and the toolkit's own Node 24 is not installed: run npm install in the toolkit's directory.`);
+    console.error(`toolkit needs Node 24 or later (this is ${process.version}), and the toolkit's own Node 24 is not installed:`
+      + ' run npm install in the toolkit\'s directory.');
     process.exit(2);
   }
-  const run = spawnSync(node24, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, TOOLKIT_REEXEC: '1' } });
+  const args = [fileURLToPath(import.meta.url), ...process.argv.slice(2)];
+  const run = spawnSync(node24, args, { stdio: 'inherit', env: { ...process.env, TOOLKIT_REEXEC: '1' } });
   if (run.signal) process.kill(process.pid, run.signal);
   process.exit(run.status ?? 1);
 }

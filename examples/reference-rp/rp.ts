@@ -105,7 +105,7 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
         .join('');
       return reply.type('text/html').send(page('You are signed in', `<h1 class="nhsuk-heading-l">You are signed in</h1>
         <p id="vot">Vector of trust achieved: <strong>${escapeHtml(String(user.claims.vot))}</strong></p>
-        ${user.refreshedAt ? `<p id="refreshed">Details refreshed from NHS login with the refresh token at ${new Date(user.refreshedAt).toISOString().slice(11, 19)} UTC.</p>` : ''}
+        ${user.refreshedAt ? `<p id="refreshed">Details refreshed from NHS login with the refresh token at ${clockTime(user.refreshedAt)} UTC.</p>` : ''}
         <table class="nhsuk-table" id="claims"><tbody>${rows}</tbody></table>
         <form method="post" action="/refresh"><button class="nhsuk-button nhsuk-button--secondary">Refresh your details</button></form>
         <p><a href="${o.issuer}/settings">Manage your NHS login</a></p>
@@ -167,12 +167,15 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
     const sid = sessionId(req.headers.cookie);
     const user = active(sid);
     if (!user) return reply.redirect('/', 303);
-    if (!user.refreshToken) return reply.code(400).type('text/html').send(errorPage('no_refresh_token', 'NHS login gave this sign-in no refresh token'));
+    if (!user.refreshToken) {
+      return reply.code(400).type('text/html').send(errorPage('no_refresh_token', 'NHS login gave this sign-in no refresh token'));
+    }
     try {
       const tokens = await oidc.refreshTokenGrant(config, user.refreshToken);
       if (tokens.id_token) {
         const { payload } = await jwtVerify(tokens.id_token, jwks, { issuer: o.issuer, audience: o.clientId, algorithms: ['RS512'] });
-        if (payload.sub !== user.claims.sub) throw Object.assign(new Error('the refreshed ID token is about someone else'), { error: 'invalid_id_token' });
+        const someoneElse = Object.assign(new Error('the refreshed ID token is about someone else'), { error: 'invalid_id_token' });
+        if (payload.sub !== user.claims.sub) throw someoneElse;
       }
       // expectedSubject: the details must be the signed-in person's (openid-client refuses another sub).
       user.userinfo = await oidc.fetchUserInfo(config, tokens.access_token, String(user.claims.sub));
@@ -194,6 +197,10 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
   });
 
   return app;
+}
+
+function clockTime(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
 }
 
 function errorPage(code: string, description: string | null): string {

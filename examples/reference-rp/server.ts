@@ -37,11 +37,14 @@ function readPem(name: string, file: string | undefined): string {
 
 async function selfRegister(): Promise<{ clientId: string; privateKeyPem: string }> {
   // Only the sandpit is self-service: an integration client comes from the portal (or the operator's CLI).
-  if (!issuer.endsWith('/sandpit')) throw new Error(`RP_CLIENT_ID and RP_PRIVATE_KEY are needed for ${issuer}: only sandpit clients register themselves`);
+  if (!issuer.endsWith('/sandpit')) {
+    throw new Error(`RP_CLIENT_ID and RP_PRIVATE_KEY are needed for ${issuer}: only sandpit clients register themselves`);
+  }
   const dir = path.resolve('data', 'reference-rp');
   const saved = path.join(dir, 'client.json');
   // The saved client was registered for one redirect URI (http or https, one port); another needs its own client.
-  const previous = fs.existsSync(saved) ? (JSON.parse(fs.readFileSync(saved, 'utf8')) as { clientId: string; privateKeyPem: string; redirectUri?: string }) : undefined;
+  type Saved = { clientId: string; privateKeyPem: string; redirectUri?: string };
+  const previous = fs.existsSync(saved) ? (JSON.parse(fs.readFileSync(saved, 'utf8')) as Saved) : undefined;
   if (previous && (previous.redirectUri ?? `http://localhost:${port}/callback`) === redirectUri) return previous;
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -63,6 +66,8 @@ const creds = process.env.RP_CLIENT_ID
   ? { clientId: process.env.RP_CLIENT_ID, privateKeyPem: fs.readFileSync(process.env.RP_PRIVATE_KEY ?? 'private.pem', 'utf8') }
   : await selfRegister();
 
-const app = await createReferenceRp({ issuer, clientId: creds.clientId, privateKeyPem: creds.privateKeyPem, redirectUri, scope, vtr, allowHttp: issuer.startsWith('http://'), https: tls });
+const app = await createReferenceRp({
+  issuer, clientId: creds.clientId, privateKeyPem: creds.privateKeyPem, redirectUri, scope, vtr, allowHttp: issuer.startsWith('http://'), https: tls,
+});
 await app.listen({ port, host: '127.0.0.1' });
 console.log(`Reference service on ${origin} (client ${creds.clientId} at ${issuer}; redirect URI ${redirectUri})`);

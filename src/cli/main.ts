@@ -105,7 +105,8 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
     // e.g. `--only a b`: parseArgs takes "b" as a positional; running only "a" would silently drop it.
     const stray = rest[allowed]!;
     const hint = 'an option takes one value: repeat it (--only a --only b) or, for --only, give a comma list (--only a,b)';
-    io.err(values.json ? JSON.stringify({ error: 'usage', message: `unexpected argument "${stray}"` }) : `Error: unexpected argument "${stray}": ${hint}`);
+    const message = `unexpected argument "${stray}"`;
+    io.err(values.json ? JSON.stringify({ error: 'usage', message }) : `Error: ${message}: ${hint}`);
     return 2;
   }
   try {

@@ -59,7 +59,9 @@ export async function findOrganisation(db: Db, idOrName: string): Promise<Organi
   const byId = await db.selectFrom('organisation').selectAll().where('id', '=', idOrName).executeTakeFirst();
   if (byId) return byId;
   const named = await db.selectFrom('organisation').selectAll().where('name', '=', idOrName.trim()).limit(2).execute();
-  if (named.length > 1) throw new OnboardingError('not_found', `Two or more organisations are called "${idOrName}": give the organisation's id`, 'organisation');
+  if (named.length > 1) {
+    throw new OnboardingError('not_found', `Two or more organisations are called "${idOrName}": give the organisation's id`, 'organisation');
+  }
   if (!named[0]) throw new OnboardingError('not_found', `There is no organisation with the id or name "${idOrName}"`, 'organisation');
   return named[0];
 }
