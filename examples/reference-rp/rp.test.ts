@@ -9,6 +9,8 @@ import type { Browser, Page } from 'playwright-core';
 import { accessibilityProblems, freePort, clickToNextPage, cspViolations, launchChromium, localContext } from '../../src/test-support/chromium.ts';
 import { DIALECTS, startListeningApp, type TestApp } from '../../src/test-support/harness.ts';
 import { registerClient } from '../../src/identity/index.ts';
+import { journeyChecklist } from '../../src/onboarding/index.ts';
+import type { ClientRecord } from '../../src/storage/index.ts';
 import { createReferenceRp } from './rp.ts';
 
 
@@ -27,6 +29,7 @@ for (const dialect of DIALECTS) {
     let rpUrl: string;
     let stopRp: () => Promise<void>;
     let clockOffset = 0;
+    let client: ClientRecord;
 
     before(async () => {
       app = await startListeningApp(dialect);
@@ -34,7 +37,7 @@ for (const dialect of DIALECTS) {
       rpUrl = `http://localhost:${rpPort}`;
       const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
       const scope = 'openid profile email';
-      const client = await registerClient(app.database.db, { env: 'sandpit', name: 'Reference service', redirectUris: [`${rpUrl}/callback`], scopes: scope.split(' '), vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
+      client = await registerClient(app.database.db, { env: 'sandpit', name: 'Reference service', redirectUris: [`${rpUrl}/callback`], scopes: scope.split(' '), vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
       const rp = await createReferenceRp({ issuer: `${app.origin}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope, vtr: ['P9.Cp.Cd'], allowHttp: true }, () => Date.now() + clockOffset);
       await rp.listen({ port: rpPort, host: '127.0.0.1' });
       stopRp = () => rp.close();
@@ -67,6 +70,42 @@ for (const dialect of DIALECTS) {
       await page.waitForURL(`${rpUrl}/`);
       assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/, 'signed in again without any NHS login page');
       assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
+      await context.close();
+    });
+
+    test('"Refresh your details" uses the refresh token (rotated each time): fresh details, and the checklist\'s refresh item ticked', async () => {
+      const context = await localContext(browser);
+      const page = await context.newPage();
+      await page.goto(rpUrl);
+      await clickToNextPage(page, page.locator('#nhs-login'));
+      await signInAs(page, 'testuserlive+7@demo.signin.nhs.uk');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
+      await page.waitForURL(`${rpUrl}/`);
+      assert.equal(await page.locator('#refreshed').count(), 0);
+      for (let i = 0; i < 2; i++) {
+        // The second refresh works only if the service kept the new refresh token from the first.
+        await clickToNextPage(page, page.locator('button:has-text("Refresh your details")'));
+        assert.match(await page.locator('#refreshed').innerText(), /refreshed from NHS login with the refresh token/, `refresh ${i + 1}`);
+        assert.match(await page.locator('#claims').innerText(), /family_name/);
+      }
+      await app.events.flush();
+      const refresh = (await journeyChecklist(app.database.db, client)).find((item) => item.id === 'refresh')!;
+      assert.ok(refresh.done, 'the sandpit saw a refresh_token grant from this client');
+      assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
+      await context.close();
+    });
+
+    test('the signed-in page fits a 320 px screen: long claim values wrap', async () => {
+      const context = await localContext(browser);
+      const page = await context.newPage();
+      await page.setViewportSize({ width: 320, height: 800 });
+      await page.goto(rpUrl);
+      await clickToNextPage(page, page.locator('#nhs-login'));
+      await signInAs(page, 'testuserlive+8@demo.signin.nhs.uk');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
+      await page.waitForURL(`${rpUrl}/`);
+      assert.ok(await page.locator('#claims').isVisible());
+      assert.deepEqual(await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]), [320, 320], 'no sideways scroll');
       await context.close();
     });
 

@@ -1,7 +1,8 @@
 /**
  * Reference relying party for NHS login, written the way we would like partners to write theirs:
  * openid-client, private_key_jwt with RS512, state + nonce, vot checked against the request, the NHS
- * no-consent screen after ConsentNotGiven, an error page for every other OIDC error.
+ * no-consent screen after ConsentNotGiven, an error page for every other OIDC error, and the refresh token
+ * used to fetch the person's details again (with the checks OIDC Core §12.2 asks of a refresh).
  */
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -35,6 +36,9 @@ interface SignedIn {
   userinfo: Record<string, unknown>;
   since: number;
   lastSeen: number;
+  /** Kept server-side only, never in a cookie; replaced by the new one each refresh (NHS login rotates them). */
+  refreshToken: string | undefined;
+  refreshedAt?: number;
 }
 
 /**
@@ -101,7 +105,9 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
         .join('');
       return reply.type('text/html').send(page('You are signed in', `<h1 class="nhsuk-heading-l">You are signed in</h1>
         <p id="vot">Vector of trust achieved: <strong>${escapeHtml(String(user.claims.vot))}</strong></p>
+        ${user.refreshedAt ? `<p id="refreshed">Details refreshed from NHS login with the refresh token at ${clockTime(user.refreshedAt)} UTC.</p>` : ''}
         <table class="nhsuk-table" id="claims"><tbody>${rows}</tbody></table>
+        <form method="post" action="/refresh"><button class="nhsuk-button nhsuk-button--secondary">Refresh your details</button></form>
         <p><a href="${o.issuer}/settings">Manage your NHS login</a></p>
         <form method="post" action="/logout"><button class="nhsuk-button nhsuk-button--secondary">Sign out</button></form>`));
     }
@@ -146,10 +152,40 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
         return reply.code(400).type('text/html').send(errorPage('vot_mismatch', `vot ${String(claims.vot)} is not one of the requested vectors`));
       }
       const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-      signedIn.set(sid, { claims, userinfo, since: clock(), lastSeen: clock() });
+      signedIn.set(sid, { claims, userinfo, since: clock(), lastSeen: clock(), refreshToken: tokens.refresh_token });
       return reply.redirect('/', 303);
     } catch (e) {
       const err = e as { error?: string; message: string };
+      return reply.code(400).type('text/html').send(errorPage(err.error ?? 'invalid_response', err.message));
+    }
+  });
+
+  // The access token lasts minutes; the refresh token gets a new one (and fresh details) without sending the
+  // person back to NHS login. NHS login answers a refresh without an ID token (Federation spec §3.5.3); if one
+  // comes, OIDC Core §12.2 says it must be about the same person, from the same issuer.
+  app.post('/refresh', async (req, reply) => {
+    const sid = sessionId(req.headers.cookie);
+    const user = active(sid);
+    if (!user) return reply.redirect('/', 303);
+    if (!user.refreshToken) {
+      return reply.code(400).type('text/html').send(errorPage('no_refresh_token', 'NHS login gave this sign-in no refresh token'));
+    }
+    try {
+      const tokens = await oidc.refreshTokenGrant(config, user.refreshToken);
+      if (tokens.id_token) {
+        const { payload } = await jwtVerify(tokens.id_token, jwks, { issuer: o.issuer, audience: o.clientId, algorithms: ['RS512'] });
+        const someoneElse = Object.assign(new Error('the refreshed ID token is about someone else'), { error: 'invalid_id_token' });
+        if (payload.sub !== user.claims.sub) throw someoneElse;
+      }
+      // expectedSubject: the details must be the signed-in person's (openid-client refuses another sub).
+      user.userinfo = await oidc.fetchUserInfo(config, tokens.access_token, String(user.claims.sub));
+      user.refreshToken = tokens.refresh_token ?? user.refreshToken;
+      user.refreshedAt = clock();
+      return reply.redirect('/', 303);
+    } catch (e) {
+      const err = e as { error?: string; message: string };
+      // An expired or revoked refresh token (invalid_grant) ends this sign-in: the person signs in again.
+      if (err.error === 'invalid_grant') signedIn.delete(sid!);
       return reply.code(400).type('text/html').send(errorPage(err.error ?? 'invalid_response', err.message));
     }
   });
@@ -161,6 +197,10 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
   });
 
   return app;
+}
+
+function clockTime(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
 }
 
 function errorPage(code: string, description: string | null): string {

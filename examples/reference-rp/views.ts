@@ -5,7 +5,10 @@ export function escapeHtml(s: string): string {
 
 const STYLE = `body{font-family:Arial,sans-serif;margin:0;color:#212b32;background:#f0f4f5}
 main{max-width:960px;margin:0 auto;padding:32px 16px}
-.nhsuk-table{border-collapse:collapse;background:#fff}.nhsuk-table th,.nhsuk-table td{border-bottom:1px solid #d8dde0;padding:8px;text-align:left}
+.nhsuk-table{border-collapse:collapse;background:#fff;width:100%}
+.nhsuk-table th,.nhsuk-table td{border-bottom:1px solid #d8dde0;padding:8px;text-align:left}
+/* Long names and values (vtm, nonce) wrap rather than widen the page past a 320 px screen. */
+.nhsuk-table{table-layout:fixed}.nhsuk-table th{width:40%}.nhsuk-table th,.nhsuk-table td code{overflow-wrap:anywhere}form{margin:16px 0}
 .nhsuk-button{font-size:19px;padding:12px 16px;border:0;border-radius:4px;cursor:pointer;background:#007f3b;color:#fff}
 .nhsuk-button--secondary{background:#4c6272}
 /* NHS login button, per the brand guidance: NHS blue, "Continue to NHS login", the first and most prominent option. */

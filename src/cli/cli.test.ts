@@ -118,3 +118,92 @@ test('the toolkit bin exits with its command\'s status after closing the databas
   assert.doesNotMatch(show.stderr, /unsettled top-level await/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('--only takes a comma list or repeats; a stray second value is refused, never dropped', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-cli-only-'));
+  const env = { DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, LOG_LEVEL: 'silent' };
+  let c = capture();
+  await main(['keys', 'generate', '--out', path.join(dir, 'keys')], c.io, env);
+  c = capture();
+  await main(['clients', 'create', '--env', 'sandpit', '--name', 'Only', '--redirect-uri', 'http://localhost:8080/callback', '--public-key', path.join(dir, 'keys', 'public.pem')], c.io, env);
+  const run = ['conformance', 'run', '--client', c.out[0]!, '--start-url', 'http://localhost:8080/'];
+  // Unknown ids stop the run before it starts, and the refusal lists the ids as the CLI understood them.
+  c = capture();
+  assert.equal(await main([...run, '--only', 'nope-a,nope-b'], c.io, env), 2);
+  assert.match(c.err[0]!, /Unknown tests nope-a, nope-b:/);
+  c = capture();
+  assert.equal(await main([...run, '--only', 'nope-a', '--only', 'nope-b'], c.io, env), 2);
+  assert.match(c.err[0]!, /Unknown tests nope-a, nope-b:/);
+  c = capture();
+  assert.equal(await main([...run, '--only', 'login-p9', 'settings-link'], c.io, env), 2);
+  assert.match(c.err[0]!, /unexpected argument "settings-link".*--only a --only b.*--only a,b/);
+});
+
+test('keys generate without --out writes nothing and says --out is required', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-cli-keys-'));
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const c = capture();
+    assert.equal(await main(['keys', 'generate'], c.io, {}), 2);
+    assert.match(c.err[0]!, /--out DIR is required/);
+    assert.deepEqual(fs.readdirSync(dir), []);
+  } finally {
+    process.chdir(cwd);
+  }
+});
+
+test('clients create --organisation (id or name) makes a client the partner sees; without it the output says whose it is', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-cli-org-'));
+  const env = { DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}` };
+  let c = capture();
+  await main(['keys', 'generate', '--out', path.join(dir, 'keys')], c.io, env);
+  const { openDatabase, listClients } = await import('../storage/index.ts');
+  const { createOrganisation } = await import('../onboarding/index.ts');
+  const database = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'db.sqlite') });
+  try {
+    const org = await createOrganisation(database.db, 'someone', { name: 'Gateway Health' });
+    const create = ['clients', 'create', '--env', 'sandpit', '--name', 'Svc', '--redirect-uri', 'http://localhost:8080/callback', '--public-key', path.join(dir, 'keys', 'public.pem')];
+    c = capture();
+    assert.equal(await main([...create, '--organisation', 'Gateway Health'], c.io, env), 0);
+    assert.match(c.err[0]!, /Registered for Gateway Health/);
+    c = capture();
+    assert.equal(await main([...create, '--organisation', org.id, '--json'], c.io, env), 0);
+    assert.equal(JSON.parse(c.out[0]!).organisation_id, org.id);
+    assert.equal((await listClients(database.db, 'sandpit', org.id)).length, 2, 'both are the organisation\'s (the portal lists these)');
+    c = capture();
+    assert.equal(await main([...create, '--organisation', 'Nobody Ltd'], c.io, env), 1);
+    assert.match(c.err[0]!, /no organisation with the id or name "Nobody Ltd"/);
+    c = capture();
+    assert.equal(await main(create, c.io, env), 0);
+    assert.match(c.out[0]!, /^[0-9a-f]{32}$/, 'stdout is still the client_id alone');
+    assert.match(c.err[0]!, /belongs to no organisation: it is yours \(the operator's\).*--organisation/);
+  } finally {
+    await database.close();
+  }
+});
+
+/** PATH without any node_modules/.bin: what a partner's shell has, outside the toolkit's npm scripts. */
+const systemPath = () => (process.env.PATH ?? '').split(path.delimiter).filter((p) => !p.includes('node_modules')).join(path.delimiter);
+const ROOT = path.join(import.meta.dirname, '..', '..');
+
+test('from another directory, `npm exec --prefix TOOLKIT -- toolkit` runs (on the toolkit\'s Node 24) without EBADENGINE warnings', (t) => {
+  const npm = spawnSync('npm', ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: systemPath() } });
+  if (npm.status !== 0) return t.skip('no npm on the system PATH');
+  const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'partner-project-'));
+  const env = { ...process.env, PATH: systemPath(), npm_config_cache: path.join(elsewhere, '.npm'), npm_config_update_notifier: 'false' };
+  const run = spawnSync('npm', ['exec', '--prefix', ROOT, '--', 'toolkit', '--help'], { cwd: elsewhere, encoding: 'utf8', env });
+  t.diagnostic(`system node ${spawnSync('node', ['--version'], { encoding: 'utf8', env }).stdout.trim()}, npm ${npm.stdout.trim()}`);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /toolkit clients create/);
+  assert.doesNotMatch(run.stderr, /EBADENGINE/);
+  fs.rmSync(elsewhere, { recursive: true, force: true });
+});
+
+test('the bin started by an older Node runs itself on the toolkit\'s Node 24', (t) => {
+  const older = spawnSync('node', ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8', env: { ...process.env, PATH: systemPath() } });
+  if (older.status !== 0 || Number(older.stdout) >= 24) return t.skip('no Node older than 24 on the system PATH');
+  const run = spawnSync('node', [path.join(ROOT, 'bin', 'toolkit.js'), '--help'], { cwd: os.tmpdir(), encoding: 'utf8', env: { ...process.env, PATH: systemPath() } });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /toolkit clients create/);
+});

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { getClient, listClients, type ClientRecord, type Db } from '../storage/index.ts';
 import { registerClient } from '../identity/index.ts';
-import { setSsoPairs } from '../onboarding/index.ts';
+import { findOrganisation, setSsoPairs } from '../onboarding/index.ts';
 import { CliError, envOption, type Io } from './main.ts';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
 
@@ -18,6 +18,7 @@ function summary(c: ClientRecord): Record<string, unknown> {
     vtr: c.vtr,
     ...(c.jwksUri ? { jwks_uri: c.jwksUri } : { kids: c.jwks?.keys.map((k) => k.kid) }),
     im1: c.im1,
+    organisation_id: c.organisationId,
     sso_to: c.ssoTo,
     status: c.status,
     created_at: new Date(c.createdAt).toISOString(),
@@ -36,8 +37,11 @@ export async function clientsCreate(db: Db, v: Values, io: Io): Promise<number> 
       throw new CliError(`cannot read --public-key file "${keyFile}"`);
     }
   }
+  // A client belongs to the organisation whose portal shows it; without one it is the operator's own.
+  const organisation = v.organisation === undefined ? undefined : await findOrganisation(db, String(v.organisation));
   const client = await registerClient(db, {
     env,
+    organisationId: organisation?.id,
     name: String(v.name),
     redirectUris: (v['redirect-uri'] as string[] | undefined) ?? [],
     scopes: (v.scope as string[] | undefined) ?? ['openid'],
@@ -47,6 +51,13 @@ export async function clientsCreate(db: Db, v: Values, io: Io): Promise<number> 
     im1: Boolean(v.im1),
   });
   io.out(v.json ? JSON.stringify(summary(client)) : client.clientId);
+  // On stderr, so that stdout stays the client_id alone for scripts.
+  if (!v.json) {
+    io.err(organisation
+      ? `Registered for ${organisation.name}: its partners see this client in the portal.`
+      : 'This client belongs to no organisation: it is yours (the operator\'s) and no partner sees it in the portal. '
+        + 'To register it for a partner, add --organisation ID_OR_NAME.');
+  }
   return 0;
 }
 

@@ -9,6 +9,14 @@ import { CliError, envOption, type Io } from './main.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
+/** `--only a,b` and `--only a --only b` both name two tests. */
+export function onlyTests(raw: unknown): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const ids = (raw as string[]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (!ids.length) throw new CliError('--only needs test ids, like --only login-p9,userinfo-sub');
+  return ids;
+}
+
 /**
  * Runs the plan against the service at --start-url. The toolkit's server must be running on the same
  * database (the service's browser and back channel talk to it); progress goes to the terminal, and the exit
@@ -23,7 +31,7 @@ export async function conformanceRun(db: Db, config: Config, v: Values, io: Io):
   try {
     id = await createRun({ config, db }, {
       env, clientId: String(v.client), startUrl: String(v['start-url']), createdBy: 'cli',
-      only: v.only as string[] | undefined, buttonSelector: v.button as string | undefined, signedInText: v['signed-in-text'] as string | undefined,
+      only: onlyTests(v.only), buttonSelector: v.button as string | undefined, signedInText: v['signed-in-text'] as string | undefined,
     });
   } catch (e) {
     if (e instanceof RunRefused || e instanceof PlanError) throw new CliError(e.message);

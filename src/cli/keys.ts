@@ -10,7 +10,11 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** An RSA 2048 key pair, the same as `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`. */
 export async function keysGenerate(v: Values, io: Io): Promise<number> {
-  const dir = path.resolve(String(v.out ?? '.'));
+  // Never a private key written where nobody asked for one (the working directory may be a repository).
+  if (typeof v.out !== 'string' || !v.out) {
+    throw new CliError('--out DIR is required: the directory to write private.pem and public.pem to');
+  }
+  const dir = path.resolve(v.out);
   const privateFile = path.join(dir, 'private.pem');
   const publicFile = path.join(dir, 'public.pem');
   if (fs.existsSync(privateFile)) throw new CliError(`${privateFile} already exists; choose another --out directory`);

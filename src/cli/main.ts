@@ -19,25 +19,31 @@ export interface Io {
 
 const USAGE = `Usage:
   toolkit clients create --env sandpit --name NAME --redirect-uri URL... (--public-key FILE.pem | --jwks-uri URL)
-                         [--scope SCOPE...] [--vtr VECTOR...] [--im1] [--json]
+                         [--scope SCOPE...] [--vtr VECTOR...] [--im1] [--organisation ID_OR_NAME] [--json]
+                                                      without --organisation the client is the operator's own:
+                                                      no partner sees it in the portal
   toolkit clients list [--env ENV] [--json]
   toolkit clients show CLIENT_ID [--env ENV] [--json]
   toolkit clients sso CLIENT_ID --env ENV [--to CLIENT_ID...] [--json]
                                                       the clients it may single sign-on into (none: clears)
-  toolkit keys generate [--out DIR] [--json]          RSA 2048 key pair as PEM, as NHS login asks partners
+  toolkit keys generate --out DIR [--json]            RSA 2048 key pair as PEM (DIR/private.pem, DIR/public.pem)
   toolkit keys rotate --env ENV --step publish|switch|retire
                                                       rotate an environment's signing key (three steps)
   toolkit team create-admin --email EMAIL             a console admin, with a one-time set-up link
   toolkit audit verify [--head SEQ:HASH] [--json]     check the audit trail's hash chain (exit 1 if broken);
                                                       --head: a head printed earlier must still be in it
   toolkit audit export                                the whole audit trail as JSON
-  toolkit conformance run --client ID --start-url URL [--env sandpit|integration] [--only TEST...]
+  toolkit conformance run --client ID --start-url URL [--env sandpit|integration] [--only TEST,TEST...]
                           [--button SELECTOR] [--signed-in-text TEXT] [--junit FILE] [--report FILE] [--json]
                                                       test your service in a real browser (exit 1 unless all pass);
                                                       the toolkit must be running on the same database
   toolkit conformance verify REPORT                   check a signed conformance report
   toolkit demo seed                                   fill a fresh install with twelve demo partners
+An option given several times takes each value (--scope openid --scope profile); --only also takes a comma list.
 Environment variables: DATABASE_URL (see README).`;
+
+/** How many positional arguments each command takes after its name; any more is a mistake, never ignored. */
+const POSITIONALS: Record<string, number> = { 'clients show': 1, 'clients sso': 1, 'conformance verify': 1 };
 
 export class CliError extends Error {
   override name = 'CliError';
@@ -67,6 +73,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         scope: { type: 'string', multiple: true },
         vtr: { type: 'string', multiple: true },
         im1: { type: 'boolean' },
+        organisation: { type: 'string' },
         out: { type: 'string' },
         step: { type: 'string' },
         email: { type: 'string' },
@@ -92,6 +99,15 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
   if (values.help || !group) {
     io.out(USAGE);
     return values.help ? 0 : 2;
+  }
+  const allowed = POSITIONALS[`${group} ${command}`] ?? 0;
+  if (command !== undefined && rest.length > allowed) {
+    // e.g. `--only a b`: parseArgs takes "b" as a positional; running only "a" would silently drop it.
+    const stray = rest[allowed]!;
+    const hint = 'an option takes one value: repeat it (--only a --only b) or, for --only, give a comma list (--only a,b)';
+    const message = `unexpected argument "${stray}"`;
+    io.err(values.json ? JSON.stringify({ error: 'usage', message }) : `Error: ${message}: ${hint}`);
+    return 2;
   }
   try {
     if (group === 'keys' && command === 'generate') return await keysGenerate(values, io);

@@ -111,6 +111,17 @@ for (const dialect of DIALECTS) {
       assert.ok(r.claims.family_name);
     });
 
+    test('a P9 user asking ["P5.Cp.Cd","P9.Cp.Cd"] gets vot P9.Cp.Cd, at sign-in and again by single sign-on', async () => {
+      // Federation spec §5.1.6.3 (Example 3): the service lists its P5 vectors first and offers a P9 user everything.
+      const both = await createRp(app, 'sandpit', { vtr: ['P5.Cp.Cd', 'P9.Cp.Cd'] });
+      const first = await login(app, both, { vtr: ['P5.Cp.Cd', 'P9.Cp.Cd'] });
+      assert.equal(first.claims.vot, 'P9.Cp.Cd');
+      assert.equal(decodeJwt(first.tokens.access_token).vot, 'P9.Cp.Cd');
+      const again = await login(app, both, { vtr: ['P5.Cp.Cd', 'P9.Cp.Cd'], browser: first.browser });
+      assert.ok(!again.steps.includes('sign-in'), `single sign-on (steps: ${again.steps.join(', ')})`);
+      assert.equal(again.claims.vot, 'P9.Cp.Cd');
+    });
+
     test('refresh may narrow scope but never widen it', async () => {
       const r = await login(app, rp, { scope: 'openid profile email' });
       const narrow = await tokenRequest(app, rp, { grant_type: 'refresh_token', refresh_token: r.tokens.refresh_token!, scope: 'openid email', client_assertion: await rp.assertion() });

@@ -11,6 +11,16 @@ export const SUPPORTED_VECTORS = ['P0.Cp', 'P0.Cp.Cd', 'P5.Cp.Cd', 'P5.Cp.Ck', '
 export const DEFAULT_VTR = ['P9.Cp.Cd', 'P9.Cp.Ck', 'P9.Cm'];
 const LEVEL_RANK: Record<Level, number> = { P0: 0, P5: 5, P9: 9 };
 
+/**
+ * Vectors in the order the Federation spec's examples send them (§5.1.6.1–3, e.g. Example 3's
+ * ["P5.Cp.Cd","P5.Cp.Ck","P5.Cm","P9.Cp.Cd","P9.Cp.Ck","P9.Cm"]): lower identity level first, then Cp.Cd, Cp.Ck,
+ * Cm — the order of SUPPORTED_VECTORS. The order changes no vot (matchVector picks the best); it is for display.
+ */
+export function inSpecOrder(values: readonly string[]): string[] {
+  const at = (v: string) => (SUPPORTED_VECTORS as readonly string[]).indexOf(v) >>> 0; // unknown ones last, as given
+  return [...values].sort((a, b) => at(a) - at(b));
+}
+
 export interface Vector {
   value: string;
   level: Level;
@@ -54,11 +64,34 @@ export interface Achieved {
   credentials: readonly string[];
 }
 
-/** The first requested vector the sign-in satisfies: that is the ID token's `vot`. */
+/**
+ * The best requested vector the sign-in satisfies: that is the ID token's `vot` (NHS login Federation spec
+ * §5.1.4 "Returning Vectors of Trust values": the vot must match one of the vtr's values).
+ *
+ * "Best" follows §5.1.6.3 (Example 3, a service offering both basic and sensitive data): it sends
+ * ["P5.Cp.Cd",…,"P9.Cp.Cd",…] with the P5 vectors first, and "for a P9 user the service can offer all the
+ * functionalities", so a P9 user must come back with a P9 vector whatever the order of the vtr. Hence:
+ *   1. the higher identity verification level wins (P9 > P5 > P0, §5.1.1);
+ *   2. at the same level, the stronger authentication wins. Assumption (the spec gives no rule): strength is
+ *      the number of factors the vector asserts, Cm counting as two because Table 21 describes it alone as
+ *      "2FA" — so "P0.Cp.Cd" beats "P0.Cp" for a sign-in with password and OTP;
+ *   3. a remaining tie keeps the relying party's order (the first such vector in its vtr).
+ */
 export function matchVector(requested: Vector[], achieved: Achieved): Vector | undefined {
-  return requested.find(
-    (v) => levelAtLeast(achieved.level, v.level) && v.credentials.every((c) => achieved.credentials.includes(c)),
-  );
+  let best: Vector | undefined;
+  for (const v of requested) {
+    if (!levelAtLeast(achieved.level, v.level) || !v.credentials.every((c) => achieved.credentials.includes(c))) continue;
+    if (!best || compareStrength(v, best) > 0) best = v;
+  }
+  return best;
+}
+
+const FACTORS: Record<Credential, number> = { Cp: 1, Cd: 1, Ck: 1, Cm: 2 };
+
+/** Positive when `a` asserts more than `b`: identity level first, then authentication factors. */
+function compareStrength(a: Vector, b: Vector): number {
+  const factors = (v: Vector) => v.credentials.reduce((n, c) => n + FACTORS[c], 0);
+  return LEVEL_RANK[a.level] - LEVEL_RANK[b.level] || factors(a) - factors(b);
 }
 
 /** The lowest level that would satisfy some requested vector (the uplift target), given credentials. */

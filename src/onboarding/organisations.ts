@@ -50,3 +50,18 @@ export async function requireMembership(db: Db, userId: string, organisationId: 
   if (!org) throw new OnboardingError('not_found', 'There is no such organisation in your account');
   return org;
 }
+
+/**
+ * The organisation named by its id or by its exact name (for the operator's CLI, which has no signed-in
+ * partner); a name two organisations share is refused rather than guessed.
+ */
+export async function findOrganisation(db: Db, idOrName: string): Promise<OrganisationTable> {
+  const byId = await db.selectFrom('organisation').selectAll().where('id', '=', idOrName).executeTakeFirst();
+  if (byId) return byId;
+  const named = await db.selectFrom('organisation').selectAll().where('name', '=', idOrName.trim()).limit(2).execute();
+  if (named.length > 1) {
+    throw new OnboardingError('not_found', `Two or more organisations are called "${idOrName}": give the organisation's id`, 'organisation');
+  }
+  if (!named[0]) throw new OnboardingError('not_found', `There is no organisation with the id or name "${idOrName}"`, 'organisation');
+  return named[0];
+}

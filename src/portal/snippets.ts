@@ -2,6 +2,7 @@
  * Copy-paste snippets for a client's page. They are tested as shown (src/portal/snippets.test.ts): the
  * TypeScript module completes a login, and the shell snippet's assertion is accepted by the token endpoint.
  */
+import { inSpecOrder } from '../identity/vectors.ts';
 import type { ClientRecord } from '../storage/index.ts';
 
 /** A JavaScript string literal. */
@@ -26,7 +27,9 @@ const config = await client.discovery(new URL(${js(issuer)}), ${js(client.client
     [client.modifyAssertion]: (_header, payload) => { payload.aud = ${js(`${issuer}/token`)}; },
   }),${issuer.startsWith('http:') ? '\n  { execute: [client.allowInsecureRequests] }, // the local sandpit is plain http' : ''}
 );
-const vtr = ${js(JSON.stringify(client.vtr))};
+// The vectors of trust you accept, lowest identity level first as in the Federation spec's examples (§5.1.6);
+// NHS login answers with the best one the person meets in the ID token's vot.
+const vtr = ${js(JSON.stringify(inSpecOrder(client.vtr)))};
 
 // 1. Send the user to NHS login; keep state and nonce in the user's session until they come back.
 export function startLogin() {
