@@ -65,6 +65,11 @@ test('private, link-local and metadata addresses are refused, by name after reso
   assert.equal(await p.refusal('https://unknown.example/'), undefined, 'a name that does not resolve cannot be reached: the proxy says so');
 });
 
+test('the toolkit\'s metrics listener is refused whatever the setting', async () => {
+  assert.match(await why(laptop({ METRICS_PORT: '9464' }), 'http://localhost:9464/metrics'), /toolkit's own pages/);
+  assert.match(await why(hosted({ METRICS_PORT: '9464', CONFORMANCE_ALLOW_LOOPBACK: 'true' }), 'http://127.0.0.1:9464/metrics'), /toolkit's own pages/);
+});
+
 test('the toolkit\'s mail server is refused whatever the setting', async () => {
   assert.match(await why(laptop({ SMTP_URL: 'smtp://localhost:1025' }), 'http://localhost:1025/'), /mail server or database/);
 });

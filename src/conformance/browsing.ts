@@ -113,6 +113,8 @@ export function browsingPolicy(o: BrowsingOptions): BrowsingPolicy {
   async function addressReason(address: string, port: number, pathOk: boolean): Promise<string | undefined> {
     const local = isLoopbackAddress(address) || localAddresses().has(address);
     if (local && port === config.port) return pathOk ? undefined : TOOLKIT;
+    // The toolkit's other listener (/metrics), whatever host it is bound to.
+    if (local && port === config.metrics.port) return TOOLKIT;
     if ((await serviceAddresses).some((s) => s.port === port && s.addresses.includes(address))) return SERVICE;
     if (local && !isLoopbackAddress(address)) return `${address} is an address of the toolkit's own machine`;
     return addressRefusal(address, { allowLoopback: config.conformanceAllowLoopback });

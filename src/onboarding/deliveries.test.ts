@@ -115,7 +115,7 @@ test('a pass that outlives its lease keeps its claims: the next message is claim
       posted.push(`B:${JSON.parse(String(init!.body)).idempotency_key}`);
       return new Response(null, { status: 200 });
     };
-    const options = { smtpUrl: undefined, from: 'toolkit@example.org', chatWebhookUrl: 'http://hook.example/', log: { warn() {} } };
+    const options = { smtpUrl: undefined, from: 'toolkit@example.org', chatWebhookUrl: 'http://hook.example/', log: { warn() {}, info() {} } };
     const a = createDeliveries(database.db, { ...options, post: held });
     const b = createDeliveries(database.db, { ...options, post: quick });
     const passA = a.run();
