@@ -130,7 +130,9 @@ export function failedSignIn(r: { left: number; waitMs: number }, wrong: string)
  * sign-in (the mailbox is the second factor), so a crowd of guessers can neither learn the password nor lock the
  * account, and other people on a busy network still sign in.
  */
-export async function authenticate(d: AccountDeps, emailRaw: string, password: string, address: string): Promise<{ user: PartnerUser } | { emailed: true }> {
+export async function authenticate(
+  d: AccountDeps, emailRaw: string, password: string, address: string, browser = '',
+): Promise<{ user: PartnerUser } | { emailed: true }> {
   const email = normaliseEmail(emailRaw);
   const r = await throttledCheck(d.db, 'portal', email, address, async () => {
     const found = await d.db.selectFrom('partner_user').selectAll().where('email', '=', email).executeTakeFirst();
@@ -139,7 +141,7 @@ export async function authenticate(d: AccountDeps, emailRaw: string, password: s
   });
   const user = r.ok ? r.value : undefined;
   if (r.guarded) {
-    if (user?.email_confirmed_at) await sendSignInLink(d, user);
+    if (user?.email_confirmed_at) await sendSignInLink(d, user, browser);
     else if (user && (await countRequest(d.db, `portal:confirm-mail:${email}`, 3))) await sendConfirmation(d, user);
     return { emailed: true };
   }
@@ -153,11 +155,15 @@ export async function authenticate(d: AccountDeps, emailRaw: string, password: s
   return { user };
 }
 
-async function sendSignInLink(d: AccountDeps, user: PartnerUser): Promise<void> {
+/**
+ * `browser`: a secret of the browser that signed in (its cookie), which the link works only with: a link emailed to
+ * the attacker's own account, sent on to somebody, must not sign that person in to it (login CSRF).
+ */
+async function sendSignInLink(d: AccountDeps, user: PartnerUser, browser: string): Promise<void> {
   // At most three links per account in the window: the sign-ins that ask for them need its password.
   if (!(await countRequest(d.db, `portal:sign-in-mail:${user.email}`, 3))) return;
   const secret = newSecret();
-  await kvPut(d.db, 'sign-in-link', hashSecret(secret), { userId: user.id }, SIGN_IN_LINK_TTL_MS);
+  await kvPut(d.db, 'sign-in-link', hashSecret(secret), { userId: user.id, browser: hashSecret(browser) }, SIGN_IN_LINK_TTL_MS);
   await d.mailer.send({
     to: user.email,
     subject: 'Finish signing in to the NHS login integration toolkit',
@@ -166,8 +172,13 @@ async function sendSignInLink(d: AccountDeps, user: PartnerUser): Promise<void> 
 }
 
 /** The emailed sign-in link: single use; the account it names signs in. */
-export async function continueSignIn(d: AccountDeps, secret: string): Promise<PartnerUser> {
-  const found = await kvTake<{ userId: string }>(d.db, 'sign-in-link', hashSecret(secret));
+export async function continueSignIn(d: AccountDeps, secret: string, browser: string | undefined): Promise<PartnerUser> {
+  const key = hashSecret(secret);
+  const waiting = await kvGet<{ userId: string; browser: string }>(d.db, 'sign-in-link', key);
+  if (waiting && waiting.browser !== hashSecret(browser ?? '')) {
+    throw new OnboardingError('invalid_link', 'Open this link in the browser you signed in with (on this device it does not work). Or sign in again here.');
+  }
+  const found = waiting && (await kvTake<{ userId: string }>(d.db, 'sign-in-link', key));
   if (!found) throw new OnboardingError('invalid_link', 'This sign-in link has expired or has already been used. Sign in again.');
   const user = await d.db.selectFrom('partner_user').selectAll().where('id', '=', found.userId).executeTakeFirst();
   if (!user) throw new OnboardingError('invalid_link', 'This sign-in link has expired or has already been used. Sign in again.');

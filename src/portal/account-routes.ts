@@ -1,4 +1,5 @@
 /** Partner sign-up, email confirmation, sign-in and out, forgotten password. */
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { authenticate, confirmEmail, continueSignIn, endSession, FormProblems, OnboardingError, requestPasswordReset, resetPassword, signUp, startSession } from '../onboarding/index.ts';
 import { countRequest } from '../storage/index.ts';
@@ -10,6 +11,9 @@ import { mailboxLink } from './mailbox-routes.ts';
 type Form = { Body: Record<string, string | undefined> };
 const SIGN_UP = form({ _csrf: CSRF, name: text('Full name', 100), email: EMAIL, password: PASSWORD });
 const SIGN_IN = form({ _csrf: CSRF, email: EMAIL, password: PASSWORD });
+/** The browser's half of an emailed sign-in link (onboarding/accounts.ts sendSignInLink), for the link's 15 minutes. */
+const LINK_COOKIE = 'toolkit_sign_in_link';
+const LINK_COOKIE_S = 15 * 60;
 const FORGOT = form({ _csrf: CSRF, email: EMAIL });
 const RESET = form({ _csrf: CSRF, password: PASSWORD });
 
@@ -59,8 +63,10 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     const bad = formProblems(req);
     if (bad) return page(d, reply, 'portal/sign-in.njk', { title: 'Sign in', csrf: csrfFor(d, req, reply), errors: bad, values: { email: b.email } }, 400);
     try {
-      const signedIn = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '', req.ip);
+      const browser = randomBytes(32).toString('base64url');
+      const signedIn = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '', req.ip, browser);
       if ('emailed' in signedIn) {
+        reply.setCookie(LINK_COOKIE, browser, { ...cookieOptions(d, LINK_COOKIE_S), path: '/portal/sign-in' });
         return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: 'There have been many failed sign-ins to this account or from your network, so we finish signing in by email. If the email address and password are right, we have sent a link to that address: open it within 15 minutes.', mailbox: mailboxLink(d) });
       }
       const { user } = signedIn;
@@ -74,11 +80,16 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     }
   });
 
-  // The link a guarded sign-in emails (onboarding/accounts.ts): opening it finishes the sign-in.
-  app.get<{ Params: { secret: string } }>('/sign-in/continue/:secret', async (req, reply) => {
+  // The link a guarded sign-in emails (onboarding/accounts.ts). Opening it shows a button, and the button finishes the
+  // sign-in: mail scanners open links to look at them, and must not use the link up (nor get the session).
+  app.get<{ Params: { secret: string } }>('/sign-in/continue/:secret', async (req, reply) =>
+    page(d, reply, 'portal/sign-in-continue.njk', { title: 'Finish signing in', csrf: csrfFor(d, req, reply), action: req.url }));
+  app.post<{ Params: { secret: string } }>('/sign-in/continue/:secret', form({ _csrf: CSRF }), async (req, reply) => {
+    if (!csrfOk(req)) return forbidden(d, reply);
     try {
-      const user = await continueSignIn(accountDeps(d), req.params.secret);
+      const user = await continueSignIn(accountDeps(d), req.params.secret, req.cookies[LINK_COOKIE]);
       const { cookie } = await startSession(d.db, 'portal', user.id);
+      reply.clearCookie(LINK_COOKIE, { ...cookieOptions(d), path: '/portal/sign-in' });
       reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(d, ABSOLUTE_MS / 1000));
       return reply.redirect('/portal', 303);
     } catch (e) {

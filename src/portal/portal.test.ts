@@ -119,9 +119,20 @@ for (const dialect of DIALECTS) {
       const mail = await outbox(db, 'nat@example.org');
       assert.equal(mail.length, mailBefore + 1, 'only the right password sent a link');
       const link = /http:\/\/localhost:3000(\/portal\/sign-in\/continue\/\S+)/.exec(mail[0]!.body)![1]!;
-      const home = await b.get(link);
+      // Opening the link (a mail scanner does) shows a button and uses nothing up; another browser's press is refused.
+      const elsewhere = new Browser(app.fetch, ORIGIN);
+      const theirs = await elsewhere.get(link);
+      assert.equal(theirs.status, 200);
+      const refused = await elsewhere.post(link, new URLSearchParams({ _csrf: csrfOf(theirs) }));
+      assert.equal(refused.status, 400);
+      assert.match(refused.text, /Open this link in the browser you signed in with/);
+      assert.equal(elsewhere.hasCookie('toolkit_portal'), false);
+      const confirm = await b.get(link);
+      assert.match(confirm.text, /Finish signing in/);
+      const home = await b.post(link, new URLSearchParams({ _csrf: csrfOf(confirm) }));
       assert.ok(home.url.endsWith('/portal'), `the link signs in (${home.url})`);
-      assert.equal((await new Browser(app.fetch, ORIGIN).get(link)).status, 400, 'once');
+      const again = await b.get(link);
+      assert.equal((await b.post(link, new URLSearchParams({ _csrf: csrfOf(again) }))).status, 400, 'once');
     });
 
     test('a form posted without its CSRF token is refused', async () => {
