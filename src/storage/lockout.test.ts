@@ -67,6 +67,14 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([Number(row.count), Number(row.inflight)], [0, 0]);
     });
 
+    test('a check that proves nothing either way counts no failure and forgets none', async () => {
+      await checkPair(database.db, 'p6', wrong);
+      const neutral = await checkPair(database.db, 'p6', async () => ({ ok: false, value: 'set-up code', uncounted: true }));
+      assert.ok(!neutral.refused && neutral.uncounted && neutral.value === 'set-up code');
+      const row = await database.db.selectFrom('attempt_counter').select(['count', 'inflight']).where('key', '=', 'p6').executeTakeFirstOrThrow();
+      assert.deepEqual([Number(row.count), Number(row.inflight)], [1, 0], 'the earlier failure is still counted, this one is not');
+    });
+
     test('ceilings count failures; rate limits count requests', async () => {
       for (let i = 0; i < 3; i++) await countFailure(database.db, 'c1');
       assert.equal(await overCeiling(database.db, 'c1', 3), true);

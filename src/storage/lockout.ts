@@ -10,6 +10,8 @@
  *   ceiling, the faces stop saying whether a password alone was right: a sign-in must also prove its second factor
  *   (a security code, an authenticator code, an emailed link). A correct password with its second factor is never
  *   refused, so a crowd of addresses cannot lock an account, and a shared network cannot lock out its other users.
+ * - An attempt that proves nothing either way (`uncounted`: the console's code that has just finished an account's set-up,
+ *   typed again at its first sign-in) is neither a success nor a failure: the pair's count stays as it was.
  * Rate limits (requests per address or organisation) simply count (`countRequest`).
  */
 import { sql } from 'kysely';
@@ -34,6 +36,8 @@ export interface Checked<T> {
   /** After a failure: free failures left (0 once waiting), and the wait it imposed (0 while free). */
   left: number;
   waitMs: number;
+  /** The check was neither a success nor a failure, and nothing was counted. */
+  uncounted?: boolean;
 }
 
 const waitAfter = (failures: number) => (failures <= FREE_FAILURES ? 0 : Math.min(LOCKOUT_MS, FIRST_WAIT_MS * 2 ** (failures - FREE_FAILURES - 1)));
@@ -42,7 +46,7 @@ const waitAfter = (failures: number) => (failures <= FREE_FAILURES ? 0 : Math.mi
  * One check of a secret by an (account, address) pair, under `key`: begun before it runs, ended with whether it
  * succeeded (a success forgets the pair's failures), and released if it throws, so that nothing stays under way.
  */
-export async function checkPair<T>(db: Db, key: string, check: () => Promise<{ ok: boolean; value: T }>): Promise<{ refused: Refusal } | ({ refused?: undefined } & Checked<T>)> {
+export async function checkPair<T>(db: Db, key: string, check: () => Promise<{ ok: boolean; value: T; uncounted?: boolean }>): Promise<{ refused: Refusal } | ({ refused?: undefined } & Checked<T>)> {
   const now = Date.now();
   const live = sql<boolean>`attempt_counter.expires_at > ${now}`;
   const row = await db
@@ -63,7 +67,7 @@ export async function checkPair<T>(db: Db, key: string, check: () => Promise<{ o
     await end({}).execute();
     return { refused: notBefore > now ? { reason: 'wait', waitMs: notBefore - now } : { reason: 'busy' } };
   }
-  let result: { ok: boolean; value: T };
+  let result: { ok: boolean; value: T; uncounted?: boolean };
   try {
     result = await check();
   } catch (e) {
@@ -73,6 +77,10 @@ export async function checkPair<T>(db: Db, key: string, check: () => Promise<{ o
   if (result.ok) {
     await end({ count: 0, not_before: null }).execute();
     return { value: result.value, left: FREE_FAILURES, waitMs: 0 };
+  }
+  if (result.uncounted) {
+    await end({}).execute();
+    return { value: result.value, left: FREE_FAILURES, waitMs: 0, uncounted: true };
   }
   // The failure and the wait it imposes, counted atomically with it (so the one that starts a wait says so).
   const failed = await end({ count: sql<number>`count + 1`, expires_at: Date.now() + LOCKOUT_MS }).returning(['count']).executeTakeFirst();
