@@ -20,13 +20,22 @@ const PEM = 16 * 1024;
 const NEW_CLIENT = formSchema({
   _csrf: CSRF, env: CHOICE('Environment'), name: text('Client name', 100), redirect_uris: text('Redirect URIs', 10 * 2001),
   vtr: listField('Vectors of trust', 10, 20), scopes: listField('Scopes', 20, 100), public_key: text('Public key', PEM), public_key_file: text('Public key file', PEM),
-  jwks_uri: text('JWKS URL', 2000),
+  jwks: text('JWKS', 4 * PEM), jwks_uri: text('JWKS URL', 2000),
 });
 const NEW_KEY = formSchema({ _csrf: CSRF, public_key: text('Public key', PEM), public_key_file: text('Public key file', PEM), jwks_uri: text('JWKS URL', 2000) });
 const FAULT = form({ _csrf: CSRF, action: CHOICE('Action'), fault: CHOICE('Fault'), count: text('Number of responses', 10) });
 const isEnvironment = (env: string) => (ENVIRONMENT_NAMES as readonly string[]).includes(env);
 
-const FIELD_FOR: Record<string, string> = { name: 'name', redirect_uri: 'redirect_uris', public_key: 'public_key', jwks: 'public_key', jwks_uri: 'jwks_uri', scope: 'scopes', vtr: 'vtr' };
+const FIELD_FOR: Record<string, string> = { name: 'name', redirect_uri: 'redirect_uris', public_key: 'public_key', jwks: 'jwks', jwks_uri: 'jwks_uri', scope: 'scopes', vtr: 'vtr' };
+
+/** A pasted JWKS: its JSON, or (not JSON) the text itself, which the registration then refuses as not a key set. */
+const pastedJwks = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
 
 const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
 
@@ -71,6 +80,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       vtr: list(b.vtr),
       scopes: ['openid', ...list(b.scopes).filter((s) => s !== 'openid')],
       public_key: uploaded || one(b.public_key),
+      jwks: one(b.jwks),
       jwks_uri: one(b.jwks_uri),
     };
     if (problems.length) return newClientPage(reply, signed, org.id, env, choice, { errors: problems, values }, 400);
@@ -86,6 +96,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
         scopes: values.scopes,
         vtr: values.vtr,
         publicKeyPem: values.public_key.trim() || undefined,
+        jwks: values.jwks.trim() ? pastedJwks(values.jwks) : undefined,
         jwksUri: values.jwks_uri.trim() || undefined,
       });
       return reply.redirect(`/portal/organisations/${org.id}/clients/${client.clientId}`, 303);
