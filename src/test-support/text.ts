@@ -5,9 +5,9 @@
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'", nbsp: ' ' };
 export const decode = (s: string) => s.replace(/&(#?\w+);/g, (m, e: string) => ENTITIES[e] ?? (/^#\d+$/.test(e) ? String.fromCodePoint(Number(e.slice(1))) : m));
 
-/** The page's text as read: scripts, styles and the SVG titles' markup dropped, block ends as line breaks. */
+/** The page's text as read: scripts and styles dropped, line breaks and the ends of blocks and cells as new lines. */
 export function readableText(html: string): string {
-  return decode(html.replace(/<(script|style)\b[\s\S]*?<\/\1>/g, '').replace(/<\/(p|li|h\d|tr|div|dt|dd|legend|label)>/g, '\n').replace(/<[^>]+>/g, ' '))
+  return decode(html.replace(/<(script|style)\b[\s\S]*?<\/\1>/g, '').replace(/<br\s*\/?>|<\/(p|li|h\d|tr|td|th|div|dt|dd|legend|label|summary|caption)>/g, '\n').replace(/<[^>]+>/g, ' '))
     .split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).filter(Boolean).join('\n');
 }
 
