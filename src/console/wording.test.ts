@@ -51,5 +51,26 @@ for (const dialect of DIALECTS) {
       }).execute();
       assert.match(await gateRows(org.id, 'go_live'), /^Integration access was approved\nThe partner has requested the integration environment: it waits for the team's decision/m);
     });
+
+    test('a live partner is not tagged "Stuck", however long it has been live; one waiting as long for a gate is', async () => {
+      const monthAgo = Date.now() - 30 * 24 * 3600 * 1000;
+      const request = (org: string, env: 'integration' | 'live', status: 'approved' | 'pending') => app.database.db.insertInto('environment_request').values({
+        id: `${env}-${org}`, organisation_id: org, env, status, requested_by: 'someone', created_at: monthAgo, decided_at: status === 'approved' ? monthAgo : null, reason: null,
+      }).execute();
+      const live = (await createOrganisation(app.database.db, 'someone', { name: 'Long Live Health', odsCode: 'LL123' })).id;
+      await request(live, 'integration', 'approved');
+      await request(live, 'live', 'approved');
+      const waiting = (await createOrganisation(app.database.db, 'someone', { name: 'Long Wait Health', odsCode: 'LW123' })).id;
+      await request(waiting, 'integration', 'pending');
+      const page = await b.get('/console?view=table');
+      const row = (org: string) => readableText(new RegExp(`<tr[^>]*data-organisation="${org}"[\\s\\S]*?</tr>`).exec(page.text)![0]);
+      assert.match(row(live), /^Long Live Health\nLL123\nLive\nLive: support\n/);
+      assert.doesNotMatch(row(live), /Stuck/);
+      assert.match(row(waiting), /^Team Stuck$/m);
+      const board = await b.get('/console');
+      const card = readableText(new RegExp(`<div class="nhsuk-card[^>]*data-organisation="${live}"[\\s\\S]*?</div></div>`).exec(board.text)![0]);
+      assert.doesNotMatch(card, /Stuck/, 'nor on the board');
+      assert.doesNotMatch((await b.get('/console?view=table&stuck=yes')).text, /Long Live Health/, 'nor among the stuck');
+    });
   });
 }
