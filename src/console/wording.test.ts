@@ -5,7 +5,8 @@ import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts
 import type { Browser } from '../test-support/browser.ts';
 import { signInToConsole } from '../test-support/team.ts';
 import { readableText } from '../test-support/text.ts';
-import { createOrganisation, submitApplication } from '../onboarding/index.ts';
+import { assignDeliveryManager, createOrganisation, decideGate, recordCriterion, setClientStatus, submitApplication } from '../onboarding/index.ts';
+import { createRp } from '../test-support/rp.ts';
 
 const ANSWERS = {
   eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' }, product_name: 'Clinic',
@@ -20,6 +21,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       app = await startTestApp(dialect);
       b = (await signInToConsole(app, 'words@nhs.example', 'team_admin')).b;
+      auditDb = app.database.db;
     });
     after(() => app.stop());
 
@@ -72,5 +74,47 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(card, /Stuck/, 'nor on the board');
       assert.doesNotMatch((await b.get('/console?view=table&stuck=yes')).text, /Long Live Health/, 'nor among the stuck');
     });
+
+    const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+    const auditRow = (html: string, seq: number) => readableText(new RegExp(`<tr[^>]*data-seq="${seq}"[\\s\\S]*?</tr>`).exec(html)![0]);
+
+    test('the audit trail names the organisation, the client and the delivery manager, and says what was done in words', async () => {
+      const db = app.database.db;
+      const org = (await createOrganisation(db, 'someone', { name: 'Named Health', odsCode: 'NH123' })).id;
+      const manager = (await db.selectFrom('team_user').select('id').where('email', '=', 'words@nhs.example').executeTakeFirstOrThrow()).id;
+      const assigned = await audited(() => assignDeliveryManager(db, { email: 'words@nhs.example' }, org, manager));
+      const rp = await createRp(app, 'sandpit', { organisationId: org, name: 'Named booking service' });
+      const suspended = await audited(() => setClientStatus({ db, mailer: app.mailer, publicUrl: 'http://localhost:3000' }, 'words@nhs.example', 'sandpit', rp.client.clientId, 'suspended', 'Unexpected traffic'));
+      const page = await b.get('/console/audit');
+      assert.equal(auditRow(page.text, assigned), `${assigned}\n${auditDate(page.text, assigned)}\nwords@nhs.example\nAssigned a delivery manager\nDelivery manager: words@nhs.example\npartner.delivery_manager\nNamed Health`);
+      assert.equal(auditRow(page.text, suspended).split('\n').slice(3).join('\n'),
+        'Suspended a client\nReason: Unexpected traffic\nIt was working\nclient.suspend\nNamed booking service (sandpit client)');
+      for (const seq of [assigned, suspended]) {
+        assert.doesNotMatch(auditRow(page.text, seq), UUID, 'no id where a name belongs');
+        assert.doesNotMatch(auditRow(page.text, seq), /[{}"]/, 'no JSON');
+      }
+      assert.match(page.text, new RegExp(`<a href="/console/partners/${org}">Named Health</a>`), 'the name links to the partner');
+    });
+
+    test('a partner\'s history reads as sentences: the decision, its reason, each criterion recorded by name', async () => {
+      const db = app.database.db;
+      const org = (await createOrganisation(db, 'someone', { name: 'Decided Health', odsCode: 'DH123' })).id;
+      await submitApplication(db, org, ANSWERS);
+      await recordCriterion(db, { email: 'words@nhs.example' }, org, 'application', 'pib_review', true, 'PIB 3 June');
+      await decideGate({ db, mailer: app.mailer, publicUrl: 'http://localhost:3000' }, { email: 'words@nhs.example' }, org, 'application', 'approve', 'Eligible and sponsored');
+      const history = readableText(/<table[^>]*id="history"[\s\S]*?<\/table>/.exec((await b.get(`/console/partners/${org}`)).text)![0]).split('\n');
+      assert.deepEqual(history.slice(1, 5), ['words@nhs.example', 'Approved the application', 'Reason: Eligible and sponsored', 'gate.application.approve']);
+      assert.deepEqual(history.slice(6, 11), ['words@nhs.example', 'Recorded a gate check',
+        'Application review call held and the Partner Integration Board agrees: met (Application (Partner Integration Board))', 'Note: PIB 3 June', 'gate.criterion']);
+    });
   });
 }
+
+const latestSeq = async (db: TestApp['database']['db']) => Number((await db.selectFrom('audit').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow()).seq);
+let auditDb: TestApp['database']['db'];
+/** Runs an audited change and returns the sequence number of its entry. */
+async function audited(run: () => Promise<unknown>): Promise<number> {
+  await run();
+  return latestSeq(auditDb);
+}
+const auditDate = (html: string, seq: number) => /<td[^>]*>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)<\/td>/.exec(new RegExp(`<tr[^>]*data-seq="${seq}"[\\s\\S]*?</tr>`).exec(html)![0])![1];
