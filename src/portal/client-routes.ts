@@ -6,7 +6,7 @@ import type { EnvironmentName } from '../config/index.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
-import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, outsideChoices, requestTrace } from '../onboarding/index.ts';
+import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, outsideChoices, readableEvent, requestTrace } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
@@ -172,7 +172,9 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     if (!client || !event) {
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such event for this client.' }, 404);
     }
-    return page(d, reply, 'portal/event.njk', { title: `${event.kind} (${event.outcome})`, user: signed.user, org, client, event, details: event.details ? JSON.stringify(JSON.parse(event.details), null, 2) : '' });
+    const base = `/portal/organisations/${org.id}/clients/${client.clientId}`;
+    const readable = await readableEvent(d.db, event, (runId) => `${base}/conformance/${encodeURIComponent(runId)}`);
+    return page(d, reply, 'portal/event.njk', { title: `${readable.title} (${event.outcome === 'ok' ? 'succeeded' : 'failed'})`, user: signed.user, org, client, event, readable });
   });
 }
 
