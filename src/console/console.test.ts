@@ -50,7 +50,7 @@ for (const dialect of DIALECTS) {
       assert.match(mail.text, /No SMTP server is configured/);
 
       const audit = await b.get('/console/audit');
-      assert.match(audit.text, /The chain of \d+ entries is intact[\s\S]*id="audit-head">\d+:[0-9a-f]{64}</);
+      assert.match(audit.text.replaceAll('<wbr>', ''), /The chain of \d+ entries is intact[\s\S]*id="audit-head">\d+:[0-9a-f]{64}</);
       for (const action of ['team.create_admin', 'team.setup_complete', 'console.sign_in_failed', 'console.sign_in']) assert.match(audit.text, new RegExp(action.replace('.', '\\.')));
       const csv = await app.fetch(`${ORIGIN}/console/audit?format=csv`, { headers: { cookie: b.cookieHeader(new URL(`${ORIGIN}/console/audit`)) } });
       assert.match(await csv.text(), /^seq,at,actor,action/);

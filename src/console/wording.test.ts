@@ -76,7 +76,9 @@ for (const dialect of DIALECTS) {
     });
 
     const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
-    const auditRow = (html: string, seq: number) => readableText(new RegExp(`<tr[^>]*data-seq="${seq}"[\\s\\S]*?</tr>`).exec(html)![0]);
+    // A row's cells as read on a wide screen (the headings repeated in each cell show on narrow ones only).
+    const auditRow = (html: string, seq: number) => readableText(new RegExp(`<tr[^>]*data-seq="${seq}"[\\s\\S]*?</tr>`).exec(html)![0]
+      .replace(/<span class="nhsuk-table__heading"[^>]*>[^<]*<\/span>/g, ''));
 
     test('the audit trail names the organisation, the client and the delivery manager, and says what was done in words', async () => {
       const db = app.database.db;
@@ -105,7 +107,7 @@ for (const dialect of DIALECTS) {
       const history = readableText(/<table[^>]*id="history"[\s\S]*?<\/table>/.exec((await b.get(`/console/partners/${org}`)).text)![0]).split('\n');
       assert.deepEqual(history.slice(1, 5), ['words@nhs.example', 'Approved the application', 'Reason: Eligible and sponsored', 'gate.application.approve']);
       assert.deepEqual(history.slice(6, 11), ['words@nhs.example', 'Recorded a gate check',
-        'Application review call held and the Partner Integration Board agrees: met (Application (Partner Integration Board))', 'Note: PIB 3 June', 'gate.criterion']);
+        'Application review call held and the Partner Integration Board agrees: met, at the application gate', 'Note: PIB 3 June', 'gate.criterion']);
     });
   });
 }
@@ -117,4 +119,4 @@ async function audited(run: () => Promise<unknown>): Promise<number> {
   await run();
   return latestSeq(auditDb);
 }
-const auditDate = (html: string, seq: number) => /<td[^>]*>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)<\/td>/.exec(new RegExp(`<tr[^>]*data-seq="${seq}"[\\s\\S]*?</tr>`).exec(html)![0])![1];
+const auditDate = (html: string, seq: number) => /(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)<\/td>/.exec(new RegExp(`<tr[^>]*data-seq="${seq}"[\\s\\S]*?</tr>`).exec(html)![0])![1];

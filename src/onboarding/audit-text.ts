@@ -21,6 +21,7 @@ export interface ReadableEntry {
 }
 
 const GATE_WORDS: Record<Gate, string> = { application: 'the application', integration: 'the integration request', go_live: 'the go-live request' };
+const AT_GATE: Record<Gate, string> = { application: 'at the application gate', integration: 'at the integration gate', go_live: 'at the go-live gate' };
 const DECIDED: Record<string, (what: string) => string> = {
   approve: (w) => `Approved ${w}`, reject: (w) => `Did not approve ${w}`, request_changes: (w) => `Asked for changes to ${w}`,
 };
@@ -81,10 +82,10 @@ function detailWords(action: string, d: Record<string, unknown>, names: Names, e
   const out: string[] = [];
   const clientName = (id: unknown) => (env && typeof id === 'string' ? names.client(env, id) ?? id : String(id));
   if (action === 'gate.criterion') {
-    out.push(`${criterionLabel(d.gate, d.criterion)}: ${d.met ? 'met' : 'not met'}${isGate(d.gate) ? ` (${GATES[d.gate]})` : ''}`);
+    out.push(`${criterionLabel(d.gate, d.criterion)}: ${d.met ? 'met' : 'not met'}${isGate(d.gate) ? `, ${AT_GATE[d.gate]}` : ''}`);
     if (d.note) out.push(`Note: ${String(d.note)}`);
   } else if (action === 'gate.override') {
-    out.push(`${criterionLabel(d.gate, d.criterion)}${isGate(d.gate) ? ` (${GATES[d.gate]})` : ''}`, `Why: ${String(d.justification ?? '')}`);
+    out.push(`${criterionLabel(d.gate, d.criterion)}${isGate(d.gate) ? `, ${AT_GATE[d.gate]}` : ''}`, `Why: ${String(d.justification ?? '')}`);
   } else if (action === 'partner.delivery_manager') {
     out.push(`Delivery manager: ${typeof d.manager === 'string' ? (names.teamMember(d.manager) ?? 'a former team member') : 'none'}`);
   } else if (action === 'partner.remove_member') {
