@@ -20,8 +20,12 @@ export interface ReadableEntry {
   details: string[];
 }
 
-const GATE_WORDS: Record<Gate, string> = { application: 'the application', integration: 'the integration request', go_live: 'the go-live request' };
-const AT_GATE: Record<Gate, string> = { application: 'at the application gate', integration: 'at the integration gate', go_live: 'at the go-live gate' };
+const GATE_WORDS: Record<Gate, string> = {
+  application: 'the application', integration: 'the integration request', go_live: 'the go-live request',
+};
+const AT_GATE: Record<Gate, string> = {
+  application: 'at the application gate', integration: 'at the integration gate', go_live: 'at the go-live gate',
+};
 const DECIDED: Record<string, (what: string) => string> = {
   approve: (w) => `Approved ${w}`, reject: (w) => `Did not approve ${w}`, request_changes: (w) => `Asked for changes to ${w}`,
 };
@@ -85,7 +89,8 @@ function detailWords(action: string, d: Record<string, unknown>, names: Names, e
     out.push(`${criterionLabel(d.gate, d.criterion)}: ${d.met ? 'met' : 'not met'}${isGate(d.gate) ? `, ${AT_GATE[d.gate]}` : ''}`);
     if (d.note) out.push(`Note: ${String(d.note)}`);
   } else if (action === 'gate.override') {
-    out.push(`${criterionLabel(d.gate, d.criterion)}${isGate(d.gate) ? `, ${AT_GATE[d.gate]}` : ''}`, `Why: ${String(d.justification ?? '')}`);
+    out.push(`${criterionLabel(d.gate, d.criterion)}${isGate(d.gate) ? `, ${AT_GATE[d.gate]}` : ''}`);
+    out.push(`Why: ${String(d.justification ?? '')}`);
   } else if (action === 'partner.delivery_manager') {
     out.push(`Delivery manager: ${typeof d.manager === 'string' ? (names.teamMember(d.manager) ?? 'a former team member') : 'none'}`);
   } else if (action === 'partner.remove_member') {
@@ -98,22 +103,27 @@ function detailWords(action: string, d: Record<string, unknown>, names: Names, e
   } else if (action === 'client.approvals') {
     const from = (d.from ?? {}) as Record<string, unknown>;
     const to = (d.to ?? {}) as Record<string, unknown>;
-    out.push(`Scopes: ${list(to.scopes)} (were ${list(from.scopes)})`, `Vectors of trust: ${list(to.vtr)} (were ${list(from.vtr)})`, `IM1: ${yesNo(to.im1)} (was ${yesNo(from.im1)})`);
+    out.push(`Scopes: ${list(to.scopes)} (were ${list(from.scopes)})`, `Vectors of trust: ${list(to.vtr)} (were ${list(from.vtr)})`);
+    out.push(`IM1: ${yesNo(to.im1)} (was ${yesNo(from.im1)})`);
   } else if (action.startsWith('client.')) {
     if (d.reason) out.push(`Reason: ${String(d.reason)}`);
     if (typeof d.from === 'string') out.push(`It was ${CLIENT_STATUSES[d.from] ?? d.from}`);
   } else if (action === 'team.create_admin' || action === 'team.add_member') {
     out.push(`Role: ${roleOf(d.role)}`);
   } else if (action === 'console.sign_in_failed') {
-    out.push(d.reason === 'code' ? 'The code was not right' : d.reason === 'password' ? 'The email address or password was not right' : `Reason: ${String(d.reason)}`);
+    const why = { code: 'The code was not right', password: 'The email address or password was not right' }[String(d.reason)];
+    out.push(why ?? `Reason: ${String(d.reason)}`);
   } else {
     if (d.reason) out.push(`Reason: ${String(d.reason)}`);
     if (d.overrides && typeof d.overrides === 'object') {
       const gate = /^gate\.(\w+)\./.exec(action)?.[1];
-      for (const [c, why] of Object.entries(d.overrides as Record<string, unknown>)) out.push(`Approved although not met: ${criterionLabel(gate, c)}. Why: ${String(why)}`);
+      for (const [c, why] of Object.entries(d.overrides as Record<string, unknown>)) {
+        out.push(`Approved although not met: ${criterionLabel(gate, c)}. Why: ${String(why)}`);
+      }
     }
     for (const [k, v] of Object.entries(d)) {
-      if (k !== 'reason' && k !== 'overrides') out.push(`${k.replaceAll('_', ' ')}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+      if (k === 'reason' || k === 'overrides') continue;
+      out.push(`${k.replaceAll('_', ' ')}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     }
   }
   return out;
@@ -123,12 +133,14 @@ function detailWords(action: string, d: Record<string, unknown>, names: Names, e
 export async function readableAudit(db: Db, entries: AuditTable[]): Promise<ReadableEntry[]> {
   const parsed = entries.map((e) => ({ e, d: parse(e.details), client: /^(\w+):(.+)$/.exec(e.subject) }));
   const orgIds = [...new Set(parsed.filter((p) => !p.client && !p.e.subject.includes('@')).map((p) => p.e.subject))];
-  const clientIds = [...new Set(parsed.flatMap((p) => (p.client ? [p.client[2]!, ...(Array.isArray(p.d.from) ? p.d.from : []), ...(Array.isArray(p.d.to) ? p.d.to : [])] : [])))]
+  // A client's entry names the client, and an SSO change the clients it pairs with.
+  const paired = (d: Record<string, unknown>) => [d.from, d.to].flatMap((v) => (Array.isArray(v) ? (v as unknown[]) : []));
+  const clientIds = [...new Set(parsed.flatMap((p) => (p.client ? [p.client[2]!, ...paired(p.d)] : [])))]
     .filter((x): x is string => typeof x === 'string');
   const managerIds = [...new Set(parsed.map((p) => p.d.manager).filter((m): m is string => typeof m === 'string'))];
   const [orgs, clients, team] = await Promise.all([
     orgIds.length ? db.selectFrom('organisation').select(['id', 'name']).where('id', 'in', orgIds).execute() : [],
-    clientIds.length ? db.selectFrom('client').select(['env', 'client_id', 'name', 'organisation_id']).where('client_id', 'in', clientIds).execute() : [],
+    clientIds.length ? db.selectFrom('client').select(['env', 'client_id', 'name']).where('client_id', 'in', clientIds).execute() : [],
     managerIds.length ? db.selectFrom('team_user').select(['id', 'email']).where('id', 'in', managerIds).execute() : [],
   ]);
   const names: Names = {
@@ -150,6 +162,7 @@ export async function readableAudit(db: Db, entries: AuditTable[]): Promise<Read
     }
     // The CLI acts as 'cli' (creating the first admin): no person.
     const actor = e.actor === 'cli' ? 'The toolkit command line' : e.actor;
-    return { seq: e.seq, at: e.at, actor, action: e.action, what: actionWords(e.action), subject, href, details: detailWords(e.action, d, names, client?.[1]) };
+    const details = detailWords(e.action, d, names, client?.[1]);
+    return { seq: e.seq, at: e.at, actor, action: e.action, what: actionWords(e.action), subject, href, details };
   });
 }

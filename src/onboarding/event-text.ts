@@ -22,8 +22,9 @@ export const EVENT_KINDS: Record<string, string> = {
 const LABELS: Record<string, string> = {
   status: 'HTTP status', client_id: 'Client ID sent (not registered)', scope: 'Scope', vtr: 'Vectors of trust requested', prompt: 'Prompt',
   redirect_uri: 'Redirect URI', state: 'State', resume: 'Resumed after the sign-in', vtr_defaulted: 'No vtr sent: the default was used',
-  code_ref: 'Authorisation code (a reference, not the code)', grant_type: 'Grant type', vot: 'Vector of trust given', claims: 'Claims returned',
-  detail: 'Detail', run: 'Conformance run', test: 'Conformance test', level: 'Identity level of the user', guarded: 'Finished by an emailed link',
+  code_ref: 'Authorisation code (a reference, not the code)', grant_type: 'Grant type', vot: 'Vector of trust given',
+  claims: 'Claims returned', detail: 'Detail', run: 'Conformance run', test: 'Conformance test', level: 'Identity level of the user',
+  guarded: 'Finished by an emailed link',
   to: 'Identity level proved', document: 'Identity document',
 };
 
@@ -62,7 +63,8 @@ export async function readableEvent(db: Db, event: ProtocolEventTable, conforman
     rows.push({ key: 'Test user', value: p ? `${name || 'No name'} (${p.email})` : 'A test user no longer in this environment' });
   }
   for (const [k, v] of Object.entries(details)) {
-    rows.push({ key: LABELS[k] ?? k.replaceAll('_', ' '), value: valueText(v), href: k === 'run' && typeof v === 'string' ? conformance(v) : undefined });
+    const href = k === 'run' && typeof v === 'string' ? conformance(v) : undefined;
+    rows.push({ key: LABELS[k] ?? k.replaceAll('_', ' '), value: valueText(v), href });
   }
   if (event.correlation_id) rows.push({ key: 'Journey (correlation ID)', value: event.correlation_id });
   return {

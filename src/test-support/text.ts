@@ -3,11 +3,14 @@
  * without tags, entities decoded, whitespace collapsed (nhsuk-frontend's macros leave much of it between attributes).
  */
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'", nbsp: ' ' };
-export const decode = (s: string) => s.replace(/&(#?\w+);/g, (m, e: string) => ENTITIES[e] ?? (/^#\d+$/.test(e) ? String.fromCodePoint(Number(e.slice(1))) : m));
+export const decode = (s: string) =>
+  s.replace(/&(#?\w+);/g, (m, e: string) => ENTITIES[e] ?? (/^#\d+$/.test(e) ? String.fromCodePoint(Number(e.slice(1))) : m));
 
 /** The page's text as read: scripts and styles dropped, line breaks and the ends of blocks and cells as new lines. */
 export function readableText(html: string): string {
-  return decode(html.replace(/<(script|style)\b[\s\S]*?<\/\1>/g, '').replace(/<br\s*\/?>|<\/(p|li|h\d|tr|td|th|div|dt|dd|legend|label|summary|caption)>/g, '\n').replace(/<[^>]+>/g, ' '))
+  const lines = html.replace(/<(script|style)\b[\s\S]*?<\/\1>/g, '')
+    .replace(/<br\s*\/?>|<\/(p|li|h\d|tr|td|th|div|dt|dd|legend|label|summary|caption)>/g, '\n');
+  return decode(lines.replace(/<[^>]+>/g, ' '))
     .split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).filter(Boolean).join('\n');
 }
 
