@@ -1,5 +1,6 @@
 /** Console set-up (one-time link: password and authenticator), sign-in with password + TOTP, sign-out. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import QRCode from 'qrcode';
 import { authenticateTeam, completeSetup, csrfMatches, endSession, OnboardingError, setupDetails, startSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 
@@ -12,6 +13,17 @@ const CODE = text('Security code', 20);
 const SETUP = form({ _csrf: CSRF, password: PASSWORD, code: CODE });
 const SIGN_IN = form({ _csrf: CSRF, email: EMAIL, password: PASSWORD, code: CODE });
 
+/**
+ * The set-up page's authenticator details: the otpauth:// URI as a QR code drawn here (an inline SVG: no image
+ * request, nothing sent to another service, and the CSP's img-src stays 'self'), and the secret in groups of four
+ * for whoever types it (authenticator apps ignore the spaces).
+ */
+async function authenticatorDetails(details: { email: string; totpSecret: string; otpauth: string }) {
+  const svg = await QRCode.toString(details.otpauth, { type: 'svg', width: 200, margin: 4, errorCorrectionLevel: 'M' });
+  const qr = svg.replace(/^<svg /, '<svg role="img" aria-labelledby="totp-qr-title" focusable="false" ')
+    .replace(/^(<svg[^>]*>)/, '$1<title id="totp-qr-title">QR code that adds this account to an authenticator app</title>');
+  return { ...details, qr, totpSecretGrouped: details.totpSecret.match(/.{1,4}/g)!.join(' ') };
+}
 
 export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
   const cookie = cookieOptions(d);
@@ -22,9 +34,14 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
   };
   const preCsrfOk = (req: FastifyRequest<Body>) => Boolean(req.cookies[PRE_CSRF]) && csrfMatches({ userId: '', csrf: req.cookies[PRE_CSRF]! }, req.body?._csrf);
 
+  const setupPage = async (req: FastifyRequest<{ Params: { secret: string } }>, reply: FastifyReply, errors?: unknown[]) =>
+    page(d, reply, 'console/setup.njk', {
+      title: 'Set up your console account', ...(await authenticatorDetails(await setupDetails(d.db, req.params.secret))), csrf: preCsrf(req, reply), errors,
+    }, errors ? 400 : 200);
+
   app.get<{ Params: { secret: string } }>('/setup/:secret', async (req, reply) => {
     try {
-      return page(d, reply, 'console/setup.njk', { title: 'Set up your console account', ...(await setupDetails(d.db, req.params.secret)), csrf: preCsrf(req, reply) });
+      return await setupPage(req, reply);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
       return page(d, reply, 'error.njk', { title: 'This link does not work', message: e.message }, 400);
@@ -34,17 +51,19 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
     if (!preCsrfOk(req)) return expired(d, reply);
     try {
       const bad = formProblems(req);
-      if (bad) return page(d, reply, 'console/setup.njk', { title: 'Set up your console account', ...(await setupDetails(d.db, req.params.secret)), csrf: preCsrf(req, reply), errors: bad }, 400);
+      if (bad) return await setupPage(req, reply, bad);
       await completeSetup(d.db, req.params.secret, req.body?.password ?? '', req.body?.code ?? '');
-      return reply.redirect('/console/sign-in', 303);
+      return reply.redirect('/console/sign-in?set-up=done', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
       if (e.code === 'invalid_link') return page(d, reply, 'error.njk', { title: 'This link does not work', message: e.message }, 400);
-      return page(d, reply, 'console/setup.njk', { title: 'Set up your console account', ...(await setupDetails(d.db, req.params.secret)), csrf: preCsrf(req, reply), errors: [{ href: `#${e.field}`, text: e.message, field: e.field }] }, 400);
+      return await setupPage(req, reply, [{ href: `#${e.field}`, text: e.message, field: e.field }]);
     }
   });
 
-  app.get('/sign-in', async (req, reply) => page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply) }));
+  // After the set-up (a redirect from it, so that a refresh posts nothing again): the same form, under a confirmation.
+  app.get<{ Querystring: Record<string, unknown> }>('/sign-in', async (req, reply) =>
+    page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), setUp: req.query['set-up'] === 'done' }));
   app.post<Body>('/sign-in', SIGN_IN, async (req, reply) => {
     if (!preCsrfOk(req)) return expired(d, reply);
     const bad = formProblems(req);

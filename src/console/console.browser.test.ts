@@ -26,7 +26,7 @@ test('a team admin sets up, signs in with TOTP, and every console page passes ax
   const problems: Record<string, string[]> = {};
   await page.goto(`${origin}/console/setup/${setupSecret}`);
   problems.setup = await accessibilityProblems(page);
-  const secret = await page.locator('#totp-secret').innerText();
+  const secret = (await page.locator('#totp-secret').innerText()).replaceAll(' ', '');
   await page.fill('#password', 'a long console passphrase');
   await page.fill('#code', await generate({ secret }));
   await clickToNextPage(page, page.locator('button:has-text("Finish set-up")'));
@@ -75,7 +75,7 @@ test('a delivery manager takes a partner from application to live, gate by gate,
   const { setupSecret } = await addTeamMember(db, { email: 'cli' }, 'dm@gateway-team.example', 'delivery_manager');
   const page = await (await localContext(browser)).newPage();
   await page.goto(`${origin}/console/setup/${setupSecret}`);
-  const secret = await page.locator('#totp-secret').innerText();
+  const secret = (await page.locator('#totp-secret').innerText()).replaceAll(' ', '');
   await page.fill('#password', 'a long console passphrase');
   await page.fill('#code', await generate({ secret }));
   await clickToNextPage(page, page.locator('button:has-text("Finish set-up")'));

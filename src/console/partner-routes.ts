@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { listClients } from '../storage/index.ts';
 import {
   addComment, assignDeliveryManager, comments, CRITERIA, decideGate, gateView, getApplication, getDocument, journeyChecklist, listDocuments, notifyDeps, OnboardingError,
-  MAX_COMMENT, pipeline, recordCriterion, STAGES, teamMembers, GATES, type Gate,
+  MAX_COMMENT, pipeline, readableAudit, recordCriterion, STAGES, teamMembers, GATES, type Gate,
 } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, formSchema, text, type Field } from '../web/forms.ts';
@@ -92,7 +92,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
       return { client: c, done: items.filter((i) => i.done).length, total: items.length, missing: items.filter((i) => !i.done).map((i) => i.title) };
     }));
     return page(d, reply, 'console/partner.njk', {
-      title: org.name, team: t, csrf: t.csrf, org, application, criteria: CRITERIA, documents, clients, evidence, gates, history, thread, managers: team,
+      title: org.name, team: t, csrf: t.csrf, org, application, criteria: CRITERIA, documents, clients, evidence, gates, history: await readableAudit(d.db, history), thread, managers: team,
       runs: runs.map(({ report, ...r }) => ({ ...r, signed: Boolean(report) })), errors, values,
     }, status);
   }

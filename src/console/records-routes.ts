@@ -1,6 +1,6 @@
 /** The team's records: the mail outbox, chat notifications (with failures), and the hash-chained audit trail. */
 import type { FastifyInstance } from 'fastify';
-import { auditEntries, notifications, outbox, verifyAudit } from '../onboarding/index.ts';
+import { auditEntries, notifications, outbox, readableAudit, verifyAudit } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps } from './context.ts';
 import { CHOICE, formSchema } from '../web/forms.ts';
 
@@ -34,6 +34,6 @@ export function registerRecordsRoutes(app: FastifyInstance, d: ConsoleDeps) {
       const csv = ['seq,at,actor,action,subject,details,prev_hash,hash', ...rows].join('\n');
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="audit.csv"').send(csv + '\n');
     }
-    return page(d, reply, 'console/audit.njk', { title: 'Audit trail', team: t, csrf: t.csrf, verdict, entries });
+    return page(d, reply, 'console/audit.njk', { title: 'Audit trail', team: t, csrf: t.csrf, verdict, entries: await readableAudit(d.db, entries) });
   });
 }

@@ -30,6 +30,14 @@ test('public key checks fail with specific codes', async () => {
   assert.equal((await checkJwks({ keys: [jwk] })).keys.length, 1);
 });
 
+test('a key of another type is named in a sentence: an EC key is not an RSA key', async () => {
+  const err = await validateRegistration({ ...base, publicKeyPem: pem({ namedCurve: 'P-256' } as never, 'ec').publicKey }).catch((e: RegistrationError) => e);
+  assert.equal(err instanceof RegistrationError && err.message, 'The key is an EC key, not an RSA key: NHS login needs an RSA public key (RS512)');
+  const dsa = generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+  const other = await validateRegistration({ ...base, publicKeyPem: dsa }).catch((e: RegistrationError) => e);
+  assert.equal(other instanceof RegistrationError && other.message, 'The key is a DSA key, not an RSA key: NHS login needs an RSA public key (RS512)');
+});
+
 test('redirect URI rules: exact https, loopback http in the sandpit only, at most 10', async () => {
   assert.equal(await code({ redirectUris: ['http://localhost:8080/cb'] }), 'ok');
   assert.equal(await code({ env: 'integration', redirectUris: ['http://localhost:8080/cb'] }), 'invalid_redirect_uri');

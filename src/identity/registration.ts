@@ -80,7 +80,10 @@ function rsaBits(key: KeyObject): number {
 
 async function rsaJwk(key: KeyObject, field: string, kid?: string): Promise<JWK> {
   if (key.asymmetricKeyType !== 'rsa') {
-    throw new RegistrationError('invalid_public_key', field, `The key is ${key.asymmetricKeyType?.toUpperCase() ?? 'not'} an RSA key; NHS login needs an RSA public key (RS512)`);
+    // Key types are said letter by letter (EC, DSA, ED25519, ML-DSA...): "an" before a letter said with a vowel first.
+    const type = key.asymmetricKeyType?.toUpperCase();
+    const named = type ? `${/^[AEFHILMNORSX]/.test(type) ? 'an' : 'a'} ${type} key, not an RSA key` : 'not an RSA key';
+    throw new RegistrationError('invalid_public_key', field, `The key is ${named}: NHS login needs an RSA public key (RS512)`);
   }
   const bits = rsaBits(key);
   if (bits < MIN_RSA_BITS) throw new RegistrationError('weak_public_key', field, `The RSA key is ${bits} bits; it must be at least ${MIN_RSA_BITS} bits`);

@@ -92,25 +92,25 @@ const SIGN_IN_LINK_TTL_MS = 15 * 60 * 1000;
 /**
  * A password checked for one (account, address) pair under throttling (storage/lockout.ts): refused while the pair
  * must wait; a failure counted for the account and the address too. Thrown as OnboardingError `throttled` (the pair
- * must wait) or `busy`; otherwise whether the password was right, and for a failure the free tries left and the wait
+ * must wait) or `busy`; a check that proves nothing either way (`uncounted`) counts nothing; otherwise whether the password was right, and for a failure the free tries left and the wait
  * it started. `guarded`: the account or the address is past its ceiling, so the face must not tell a right password
  * from a wrong one until a second factor is proven.
  */
-export async function throttledCheck<T>(db: Db, face: 'portal' | 'console', account: string, address: string, check: () => Promise<{ ok: boolean; value: T }>) {
+export async function throttledCheck<T>(db: Db, face: 'portal' | 'console', account: string, address: string, check: () => Promise<{ ok: boolean; value: T; uncounted?: boolean }>) {
   const accountKey = `${face}:password:${account}`;
   const network = throttledNetwork(address);
   const addressKey = `${face}:address:${network}`;
   const guarded = (await overCeiling(db, addressKey, ADDRESS_CEILING)) || (await overCeiling(db, accountKey, ACCOUNT_CEILING));
   const checked = await checkPair(db, pairKey(accountKey, network), async () => {
     const r = await check();
-    return { ok: r.ok, value: r };
+    return { ok: r.ok, value: r, uncounted: r.uncounted };
   });
   if (checked.refused) {
     const r = checked.refused;
     if (r.reason === 'busy') throw new OnboardingError('busy', 'A sign-in to this account is under way: try again in a few seconds.', 'email');
     throw new OnboardingError('throttled', `There have been too many failed sign-ins to this account from your network. Wait ${waitText(r.waitMs)} before you try again.`, 'email');
   }
-  if (!checked.value.ok) {
+  if (!checked.value.ok && !checked.uncounted) {
     await countFailure(db, addressKey);
     await countFailure(db, accountKey);
   }

@@ -48,6 +48,8 @@ const STATUS_WORDS = {
   active: { subject: 'Your NHS login client is working again', body: 'It can sign people in again.' },
   rotate_key: { subject: 'Register a new public key for your NHS login client', body: 'The client cannot get tokens until you register a new public key on its page in the portal and sign with the new private key.' },
 } as const;
+/** The same in the team's words (its copy of the email, and the chat). */
+const TEAM_STATUS_WORDS = { suspended: 'suspended', active: 'reinstated', rotate_key: 'asked for a new public key' } as const;
 
 /** Suspends or reinstates a client, or asks for a new key; always with a reason, which the partner is told. */
 export async function setClientStatus(d: NotifyDeps, actor: string, env: string, clientId: string, status: string, reasonRaw: string): Promise<void> {
@@ -58,6 +60,12 @@ export async function setClientStatus(d: NotifyDeps, actor: string, env: string,
   await updateClient(d.db, env, clientId, { status });
   await appendAudit(d.db, { actor, action: `client.${status === 'active' ? 'reinstate' : status === 'suspended' ? 'suspend' : 'force_key_rotation'}`, subject: `${env}:${clientId}`, details: { from: client.status, reason } });
   if (client.organisationId) {
-    await notify(d, { organisationId: client.organisationId, to: 'both', subject: STATUS_WORDS[status].subject, body: `${client.name} (${env}, ${clientId}): ${STATUS_WORDS[status].body}\n\nReason: ${reason}\n` });
+    const org = (await d.db.selectFrom('organisation').select('name').where('id', '=', client.organisationId).executeTakeFirst())?.name ?? client.organisationId;
+    const teamWords = `${org}'s client ${client.name} (${env}) ${TEAM_STATUS_WORDS[status]}`;
+    await notify(d, {
+      organisationId: client.organisationId, to: 'both', subject: STATUS_WORDS[status].subject,
+      body: `${client.name} (${env}, ${clientId}): ${STATUS_WORDS[status].body}\n\nReason: ${reason}\n`,
+      team: { subject: teamWords, body: `${teamWords} by ${actor}.\n\nReason: ${reason}\n\nIn the console: ${d.publicUrl}/console/clients/${env}/${clientId}\n` },
+    });
   }
 }

@@ -5,6 +5,7 @@ export type OnboardingErrorCode =
   | 'invalid_name'
   | 'email_taken'
   | 'bad_credentials'
+  | 'code_used'
   | 'email_not_confirmed'
   | 'throttled'
   | 'busy'

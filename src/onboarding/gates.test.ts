@@ -177,5 +177,40 @@ for (const dialect of DIALECTS) {
       await assert.rejects(login(app, rp, {}), 'the old key no longer works');
       assert.ok((await outbox(app.database.db, 'suspended@example.org')).some((m) => /Register a new public key/.test(m.subject)));
     });
+
+    const approvedApplication = async (name: string) => {
+      const org = await partnerOrg(name);
+      await submitApplication(app.database.db, org, ANSWERS);
+      await recordCriterion(app.database.db, dm, org, 'application', 'pib_review', true, 'PIB 4 June');
+      await decideGate(d, dm, org, 'application', 'approve', 'Eligible and sponsored');
+      return org;
+    };
+
+    test('a decision email: the partner\'s copy speaks to the partner, the team\'s names the partner and who decided', async () => {
+      const org = await approvedApplication('Titled');
+      const [partner] = await outbox(app.database.db, 'titled@example.org');
+      assert.equal(partner!.subject, 'Your NHS login application has been approved');
+      const team = (await outbox(app.database.db, 'dm@nhs.example')).find((m) => m.subject.startsWith('Titled'));
+      assert.equal(team?.subject, 'Titled: application approved');
+      assert.equal(team.body, `Titled: application approved by dm@nhs.example.\n\nReason: Eligible and sponsored\n\nIn the console: http://localhost:3000/console/partners/${org}#gates\n`);
+    });
+
+    test('the team\'s chat hears a decision in the team\'s words', async () => {
+      await approvedApplication('Chatted');
+      await app.deliveries.idle();
+      await app.deliveries.run(Date.now() + 60_000);
+      const text = received.map((b) => (JSON.parse(b) as { text: string }).text).find((t) => t.includes('(Chatted)'));
+      assert.match(text ?? '', /^\*Chatted: application approved\* \(Chatted\)\nChatted: application approved by dm@nhs\.example\./);
+    });
+
+    test('a client suspended: the team\'s copy names the partner\'s client, the partner\'s says "your"', async () => {
+      const org = await partnerOrg('Paused');
+      const rp = await createRp(app, 'sandpit', { organisationId: org });
+      await setClientStatus(d, dm.email, 'sandpit', rp.client.clientId, 'suspended', 'Unexpected traffic');
+      assert.equal((await outbox(app.database.db, 'paused@example.org'))[0]!.subject, 'Your NHS login client is suspended');
+      const team = (await outbox(app.database.db, 'dm@nhs.example')).find((m) => m.subject.startsWith('Paused'));
+      assert.equal(team?.subject, `Paused's client ${rp.client.name} (sandpit) suspended`);
+      assert.match(team.body, /by dm@nhs\.example\.\n\nReason: Unexpected traffic\n/);
+    });
   });
 }

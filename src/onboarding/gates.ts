@@ -76,6 +76,12 @@ const WORDS: Record<Gate, Record<Decision, string>> = {
   integration: { approve: 'You can now use the NHS login integration environment', reject: 'Your request for the integration environment was not approved', request_changes: 'Your request for the integration environment needs changes' },
   go_live: { approve: 'You can now go live with NHS login', reject: 'Your go-live request was not approved', request_changes: 'Your go-live request needs changes' },
 };
+/** The same decisions in the team's words: of the partner's application or request, by whom. */
+const TEAM_WORDS: Record<Gate, Record<Decision, string>> = {
+  application: { approve: 'application approved', reject: 'application not approved', request_changes: 'changes asked for to the application' },
+  integration: { approve: 'integration access approved', reject: 'integration request not approved', request_changes: 'changes asked for to the integration request' },
+  go_live: { approve: 'go-live approved', reject: 'go-live request not approved', request_changes: 'changes asked for to the go-live request' },
+};
 
 /**
  * Decides a gate. `overrides` maps unmet computed criteria to the written justification for approving anyway;
@@ -111,8 +117,14 @@ export async function decideGate(d: NotifyDeps, decider: { email: string }, orgI
   }
   await appendAudit(d.db, { actor: decider.email, action: `gate.${gate}.${decision}`, subject: orgId, details: { reason, ...(Object.keys(justified).length ? { overrides: justified } : {}) } });
   const next = { application: 'application', integration: 'request-integration', go_live: 'request-go-live' }[gate];
+  const org = (await d.db.selectFrom('organisation').select('name').where('id', '=', orgId).executeTakeFirst())?.name ?? orgId;
+  const teamWords = TEAM_WORDS[gate][decision];
   await notify(d, {
     organisationId: orgId, to: 'both', subject: WORDS[gate][decision],
     body: `${WORDS[gate][decision]}.\n\nReason: ${reason}\n\nSee it in the portal: ${d.publicUrl}/portal/organisations/${orgId}/${next}\n`,
+    team: {
+      subject: `${org}: ${teamWords}`,
+      body: `${org}: ${teamWords} by ${decider.email}.\n\nReason: ${reason}\n\nIn the console: ${d.publicUrl}/console/partners/${orgId}#gates\n`,
+    },
   });
 }

@@ -16,6 +16,8 @@ export * from './documents.ts';
 export * from './requests.ts';
 export * from './readiness.ts';
 export * from './audit.ts';
+export * from './audit-text.ts';
+export * from './event-text.ts';
 export * from './team.ts';
 export * from './gates.ts';
 export * from './client-admin.ts';

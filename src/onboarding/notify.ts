@@ -21,13 +21,12 @@ export function notifyDeps(d: { db: Db; mailer: Mailer; config: { publicUrl: str
   return { db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl, chatWebhookUrl: d.config.chatWebhookUrl };
 }
 
-export interface Notice {
-  organisationId: string;
-  subject: string;
-  body: string;
-  /** Who is told: the partner, the team, or both. */
-  to: 'partner' | 'team' | 'both';
-}
+/**
+ * Who is told: the partner, the team, or both. Told both, each side reads words written for it: the partner's copy
+ * speaks to the partner ("Your application has been approved"), the team's (`team`, also the chat's) names the partner.
+ */
+export type Notice = { organisationId: string; subject: string; body: string }
+  & ({ to: 'partner' | 'team' } | { to: 'both'; team: { subject: string; body: string } });
 
 async function teamAddresses(db: Db, organisationId: string): Promise<string[]> {
   const org = await db.selectFrom('organisation').select('delivery_manager').where('id', '=', organisationId).executeTakeFirst();
@@ -39,13 +38,16 @@ async function teamAddresses(db: Db, organisationId: string): Promise<string[]> 
 export async function notify(d: NotifyDeps, n: Notice): Promise<void> {
   const partner = n.to === 'team' ? [] : (await membersOf(d.db, n.organisationId)).map((m) => m.email);
   const team = n.to === 'partner' ? [] : await teamAddresses(d.db, n.organisationId);
-  for (const to of new Set([...partner, ...team])) await d.mailer.send({ to, subject: n.subject, body: n.body });
+  const teamCopy = n.to === 'both' ? n.team : n;
+  for (const to of new Set(partner)) await d.mailer.send({ to, subject: n.subject, body: n.body });
+  // Someone on both sides (a team member who is also a partner's member) gets the partner's copy only.
+  for (const to of new Set(team.filter((t) => !partner.includes(t)))) await d.mailer.send({ to, subject: teamCopy.subject, body: teamCopy.body });
   if (d.chatWebhookUrl) {
     const org = await d.db.selectFrom('organisation').select('name').where('id', '=', n.organisationId).executeTakeFirst();
     const id = randomUUID();
     // The id is the receiver's idempotency key: a delivery is retried after a failure, and (rarely) sent twice when
     // its sender dies between posting and recording it.
-    const payload = { text: `*${n.subject}* (${org?.name ?? n.organisationId})\n${n.body}\n${d.publicUrl}/console/partners/${n.organisationId}`, idempotency_key: id };
+    const payload = { text: `*${teamCopy.subject}* (${org?.name ?? n.organisationId})\n${teamCopy.body}\n${d.publicUrl}/console/partners/${n.organisationId}`, idempotency_key: id };
     const now = Date.now();
     await d.db.insertInto('notification').values({
       id, channel: 'webhook', payload: JSON.stringify(payload), status: 'pending', attempts: 0, last_error: null, next_attempt_at: now, created_at: now, sent_at: null,

@@ -8,7 +8,7 @@ import { readiness, type Gate } from './readiness.ts';
 export const STAGES = ['Apply', 'Discovery', 'Integrate', 'Go live', 'Live'] as const;
 export type Stage = (typeof STAGES)[number];
 
-/** Waiting this long at one step counts as stuck. */
+/** Waiting this long at one step counts as stuck (a step with a gate ahead: a live partner, or a refused one, is not stuck). */
 export const STUCK_MS = 14 * 24 * 3600 * 1000;
 
 export interface PipelineRow {
@@ -19,6 +19,7 @@ export interface PipelineRow {
   status: string;
   waitingOn: 'partner' | 'team';
   since: number;
+  /** Waiting this long for its next gate; never at a step with none ahead (live, or the application not approved). */
   stuck: boolean;
   nextGate: Gate | null;
   /** What the next gate's computed criteria still need. */
@@ -65,7 +66,7 @@ export async function pipeline(db: Db, filter: PipelineFilter = {}, now = Date.n
       : a?.status === 'rejected' ? at({ stage: 'Apply', status: 'Application not approved', waitingOn: 'partner', since: a.updated_at, nextGate: null })
       : at({ stage: 'Apply', status: a ? 'Application in draft' : 'Not started', waitingOn: 'partner', since: a?.updated_at ?? o.created_at, nextGate: 'application' });
     return {
-      organisationId: o.id, name: o.name, odsCode: o.ods_code, ...step, stuck: now - step.since > STUCK_MS,
+      organisationId: o.id, name: o.name, odsCode: o.ods_code, ...step, stuck: step.nextGate !== null && now - step.since > STUCK_MS,
       deliveryManager: team.find((t) => t.id === o.delivery_manager)?.email ?? null,
     };
   });

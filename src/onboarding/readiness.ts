@@ -24,8 +24,10 @@ export interface Criterion {
   id: string;
   label: string;
   met: boolean;
-  /** What the partner must do when it is not met. */
+  /** What the partner must do when it is not met (the portal speaks to the partner). */
   how: string;
+  /** What it is waiting for, for the team (the console speaks to the team, of the partner). */
+  waiting: string;
 }
 
 /** Criteria a delivery manager records (met or not, with a note), per gate. */
@@ -40,8 +42,13 @@ export const RECORDED: Record<Gate, { id: string; label: string }[]> = {
 };
 
 const has = async (db: Db, orgId: string, kind: DocumentKind): Promise<Criterion> => ({
-  id: `document_${kind}`, label: `${DOCUMENT_KINDS[kind]} uploaded`, met: await hasDocument(db, orgId, kind), how: `Upload your ${DOCUMENT_KINDS[kind]} in Documents.`,
+  id: `document_${kind}`, label: `${DOCUMENT_KINDS[kind]} uploaded`, met: await hasDocument(db, orgId, kind),
+  how: `Upload your ${DOCUMENT_KINDS[kind]} in Documents.`, waiting: `Waiting for the partner to upload the ${DOCUMENT_KINDS[kind]}.`,
 });
+
+/** The latest request for an environment's status, if any. */
+const requested = async (db: Db, orgId: string, env: 'integration' | 'live') => (await db.selectFrom('environment_request').select('status')
+  .where('organisation_id', '=', orgId).where('env', '=', env).orderBy('created_at', 'desc').limit(1).executeTakeFirst())?.status;
 
 /** Whether the organisation's request for `env` was approved. */
 export async function approved(db: Db, orgId: string, env: 'integration' | 'live'): Promise<boolean> {
@@ -53,8 +60,10 @@ export async function readiness(db: Db, orgId: string, gate: Gate): Promise<Crit
   if (gate === 'application') {
     const e = eligibility(application.answers.eligibility);
     return [
-      { id: 'submitted', label: 'The application is submitted', met: application.status !== 'draft' && application.status !== 'changes_requested', how: 'Complete and submit your application.' },
-      { id: 'eligible', label: 'The service meets the five eligibility criteria', met: e.eligible, how: e.reasons.join(' ') || 'Answer the eligibility questions.' },
+      { id: 'submitted', label: 'The application is submitted', met: application.status !== 'draft' && application.status !== 'changes_requested',
+        how: 'Complete and submit your application.', waiting: 'Waiting for the partner to complete and submit the application.' },
+      { id: 'eligible', label: 'The service meets the five eligibility criteria', met: e.eligible, how: e.reasons.join(' ') || 'Answer the eligibility questions.',
+        waiting: e.answered ? `Not eligible on the partner's answers: ${e.reasons.join(' ')}` : 'Waiting for the partner to answer the eligibility questions.' },
     ];
   }
   if (gate === 'integration') {
@@ -66,12 +75,16 @@ export async function readiness(db: Db, orgId: string, gate: Gate): Promise<Crit
     const complete = checklists.find((x) => x.items.length > 0 && x.items.every((i) => i.done));
     const best = checklists.map((x) => ({ name: x.c.name, left: x.items.filter((i) => !i.done).length })).sort((a, b) => a.left - b.left)[0];
     return [
-      { id: 'application', label: 'Your application is approved by the NHS login team', met: application.status === 'approved',
-        how: { draft: 'Complete and submit your application.', submitted: 'The team is reviewing your application.', changes_requested: 'Make the changes the team asked for and submit again.', rejected: 'Your application was not approved.', approved: '' }[application.status] },
-      { id: 'ods_code', label: 'Your organisation has an ODS code', met: Boolean(org.ods_code), how: 'Add your ODS code to your organisation.' },
+      { id: 'application', label: 'The application is approved by the NHS login team', met: application.status === 'approved',
+        how: { draft: 'Complete and submit your application.', submitted: 'The team is reviewing your application.', changes_requested: 'Make the changes the team asked for and submit again.', rejected: 'Your application was not approved.', approved: '' }[application.status],
+        waiting: { draft: 'Waiting for the partner to submit the application.', submitted: 'The application is waiting for the team\'s review (the application gate).',
+          changes_requested: 'Waiting for the partner to make the changes asked for and submit again.', rejected: 'The application was not approved.', approved: '' }[application.status] },
+      { id: 'ods_code', label: 'The organisation has an ODS code', met: Boolean(org.ods_code),
+        how: 'Add your ODS code to your organisation.', waiting: 'Waiting for the partner to add the organisation\'s ODS code.' },
       await has(db, orgId, 'dspt'),
       { id: 'sandpit', label: 'A sandpit client has completed every journey on its checklist', met: Boolean(complete),
-        how: best ? `Closest: ${best.name}, with ${best.left} ${best.left === 1 ? 'journey' : 'journeys'} to go.` : 'Register a sandpit client and work through its journey checklist.' },
+        how: best ? `Closest: ${best.name}, with ${best.left} ${best.left === 1 ? 'journey' : 'journeys'} to go.` : 'Register a sandpit client and work through its journey checklist.',
+        waiting: best ? `Closest: ${best.name}, with ${best.left} ${best.left === 1 ? 'journey' : 'journeys'} to go.` : 'Waiting for the partner to register a sandpit client and work through its journey checklist.' },
     ];
   }
   // go_live: a passing report of the full plan, signed by this toolkit, for every vector the service applied for.
@@ -86,10 +99,16 @@ export async function readiness(db: Db, orgId: string, gate: Gate): Promise<Crit
     if (report?.run.status === 'passed' && full) for (const v of client.vtr) covered.add(v);
   }
   const missing = wanted.filter((v) => !covered.has(v));
+  const integration = await requested(db, orgId, 'integration');
   return [
-    { id: 'integration', label: 'Integration access was approved', met: await approved(db, orgId, 'integration'), how: 'Request the integration environment first.' },
-    { id: 'conformance', label: 'A passing conformance report (every test) for an integration client, for every vector you applied for', met: wanted.length > 0 && missing.length === 0,
-      how: wanted.length ? `Run the conformance tests on an integration client registered for ${missing.join(', ')}.` : 'Choose your vectors of trust in the application.' },
+    { id: 'integration', label: 'Integration access was approved', met: await approved(db, orgId, 'integration'),
+      how: integration === 'pending' ? 'Your request for the integration environment is with the NHS login team.' : 'Request the integration environment first.',
+      waiting: integration === 'pending' ? 'The partner has requested the integration environment: it waits for the team\'s decision (the integration gate).'
+        : integration === 'rejected' ? 'The integration request was not approved.' : 'Waiting for the partner to request the integration environment.' },
+    { id: 'conformance', label: 'A passing conformance report (every test) for an integration client, for every vector in the application', met: wanted.length > 0 && missing.length === 0,
+      how: wanted.length ? `Run the conformance tests on an integration client registered for ${missing.join(', ')}.` : 'Choose your vectors of trust in the application.',
+      waiting: wanted.length ? `Waiting for a passing conformance report of an integration client registered for ${missing.join(', ')}.`
+        : 'Waiting for the partner to choose vectors of trust in the application.' },
     await has(db, orgId, 'dspt'), await has(db, orgId, 'scal'), await has(db, orgId, 'connection_agreement'), await has(db, orgId, 'dcb0129'), await has(db, orgId, 'pen_test'),
   ];
 }

@@ -24,7 +24,9 @@ export const integrationReadiness = (db: Db, organisationId: string) => environm
 
 export async function requestEnvironment(db: Db, organisationId: string, userId: string, env: RequestedEnv): Promise<string> {
   const missing = (await environmentReadiness(db, organisationId, env)).filter((c) => !c.met);
-  if (missing.length) throw new OnboardingError('not_ready', `Not yet: ${missing.map((m) => m.label.toLowerCase()).join('; ')}`);
+  // Only a leading article is lowered: names keep their capitals (NHS, Data Security and Protection Toolkit).
+  const missed = missing.map((m) => m.label.replace(/^(The|A|An) /, (a) => a.toLowerCase()));
+  if (missing.length) throw new OnboardingError('not_ready', `Not yet: ${missed.join('; ')}`);
   // One open request at a time: a pending or approved one stands; after changes or a rejection, ask again.
   const open = await db.selectFrom('environment_request').select(['id', 'status']).where('organisation_id', '=', organisationId).where('env', '=', env).where('status', 'in', ['pending', 'approved']).executeTakeFirst();
   if (open) return open.id;

@@ -71,16 +71,25 @@ export async function setupDetails(db: Db, secret: string): Promise<{ email: str
   return { email: user.email, totpSecret: found.totpSecret, otpauth: generateURI({ secret: found.totpSecret, label: user.email, issuer: 'NHS login integration toolkit' }) };
 }
 
-async function acceptCode(db: Db, user: { id: string; totp_secret: string | null; totp_last_step: number | null }, secret: string, code: string): Promise<boolean> {
-  if (!/^\d{6}$/.test(code)) return false;
+/**
+ * The time step of the code the account last used to finish its set-up, kept for a few minutes (a code is valid for
+ * up to a minute and a half either side): a person who goes straight from set-up to sign-in often types that code
+ * again, which is refused (each code works once) but is not a guess, so it is not counted as a failed sign-in.
+ */
+const SETUP_CODE = 'team-setup-code';
+const SETUP_CODE_TTL_MS = 5 * 60 * 1000;
+
+/** Whether the code is accepted (and then it is used up), or refused: `used` if it is the one already used. */
+async function acceptCode(db: Db, user: { id: string; totp_last_step: number | null }, secret: string, code: string): Promise<'ok' | 'used' | 'wrong'> {
+  if (!/^\d{6}$/.test(code)) return 'wrong';
   const result = (await verify({ secret, token: code, epochTolerance: 30 })) as { valid: boolean; timeStep?: number };
-  if (!result.valid || result.timeStep === undefined) return false;
-  if (user.totp_last_step !== null && result.timeStep <= user.totp_last_step) return false; // each code once
+  if (!result.valid || result.timeStep === undefined) return 'wrong';
+  if (user.totp_last_step !== null && result.timeStep <= user.totp_last_step) return result.timeStep === user.totp_last_step ? 'used' : 'wrong'; // each code once
   // Each code once, also for two sign-ins at the same moment (the row read above is from before the password hash):
   // the step is taken by a conditional update, which one of them wins.
   const taken = await db.updateTable('team_user').set({ totp_last_step: result.timeStep }).where('id', '=', user.id)
     .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', result.timeStep!)])).executeTakeFirst();
-  return taken.numUpdatedRows === 1n;
+  return taken.numUpdatedRows === 1n ? 'ok' : 'used';
 }
 
 export async function completeSetup(db: Db, secret: string, password: string, code: string): Promise<TeamUser> {
@@ -89,10 +98,12 @@ export async function completeSetup(db: Db, secret: string, password: string, co
   if (!found) throw new OnboardingError('invalid_link', 'This set-up link has expired or has been used. Ask a team admin for a new one.');
   checkPassword(password);
   const user = await db.selectFrom('team_user').selectAll().where('id', '=', found.userId).executeTakeFirstOrThrow();
-  if (!(await acceptCode(db, { ...user, totp_secret: found.totpSecret }, found.totpSecret, code.trim()))) {
+  if ((await acceptCode(db, user, found.totpSecret, code.trim())) !== 'ok') {
     throw new OnboardingError('bad_credentials', 'Enter the 6-digit code your authenticator app shows now', 'code');
   }
   await db.updateTable('team_user').set({ password_hash: await hashPassword(password), totp_secret: found.totpSecret }).where('id', '=', user.id).execute();
+  const used = await db.selectFrom('team_user').select('totp_last_step').where('id', '=', user.id).executeTakeFirstOrThrow();
+  await kvPut(db, SETUP_CODE, user.id, { step: used.totp_last_step }, SETUP_CODE_TTL_MS);
   await kvDelete(db, 'team-setup', key);
   await appendAudit(db, { actor: user.email, action: 'team.setup_complete', subject: user.email });
   return (await db.selectFrom('team_user').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow());
@@ -105,13 +116,21 @@ export async function completeSetup(db: Db, secret: string, password: string, co
  */
 export async function authenticateTeam(db: Db, emailRaw: string, password: string, code: string, address: string): Promise<TeamUser> {
   const email = normaliseEmail(emailRaw);
-  type Outcome = { user: TeamUser; failed?: undefined } | { user?: undefined; failed: 'password' | 'code' };
+  type Outcome = { user: TeamUser; failed?: undefined } | { user?: undefined; failed: 'password' | 'code' | 'setup_code' };
   const checked = await throttledCheck<Outcome>(db, 'console', email, address, async () => {
     const user = await db.selectFrom('team_user').selectAll().where('email', '=', email).executeTakeFirst();
     if (!(await verifyPassword(password, user?.password_hash)) || !user?.totp_secret) return { ok: false, value: { failed: 'password' } };
-    if (!(await acceptCode(db, user, user.totp_secret, code.trim()))) return { ok: false, value: { failed: 'code' } };
+    const accepted = await acceptCode(db, user, user.totp_secret, code.trim());
+    if (accepted === 'used' && (await kvGet<{ step: number }>(db, SETUP_CODE, user.id))?.step === user.totp_last_step) {
+      return { ok: false, uncounted: true, value: { failed: 'setup_code' } };
+    }
+    if (accepted !== 'ok') return { ok: false, value: { failed: 'code' } };
     return { ok: true, value: { user } };
   });
+  // Said only to whoever has both the password and the code that has just finished the set-up: the account's owner.
+  if (checked.value.failed === 'setup_code') {
+    throw new OnboardingError('code_used', 'That code finished your set-up, and each code works once: wait for your app to show a new code, then enter it', 'code');
+  }
   if (checked.value.failed) {
     await appendAudit(db, { actor: email, action: 'console.sign_in_failed', subject: email, details: { reason: checked.value.failed } });
     throw failedSignIn(checked, 'The email address, password or code is not right (a code works once: enter the one your app shows now)');

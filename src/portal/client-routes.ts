@@ -6,7 +6,7 @@ import type { EnvironmentName } from '../config/index.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
-import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, outsideChoices, requestTrace } from '../onboarding/index.ts';
+import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, outsideChoices, readableEvent, requestTrace } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
@@ -20,13 +20,22 @@ const PEM = 16 * 1024;
 const NEW_CLIENT = formSchema({
   _csrf: CSRF, env: CHOICE('Environment'), name: text('Client name', 100), redirect_uris: text('Redirect URIs', 10 * 2001),
   vtr: listField('Vectors of trust', 10, 20), scopes: listField('Scopes', 20, 100), public_key: text('Public key', PEM), public_key_file: text('Public key file', PEM),
-  jwks_uri: text('JWKS URL', 2000),
+  jwks: text('JWKS', 4 * PEM), jwks_uri: text('JWKS URL', 2000),
 });
 const NEW_KEY = formSchema({ _csrf: CSRF, public_key: text('Public key', PEM), public_key_file: text('Public key file', PEM), jwks_uri: text('JWKS URL', 2000) });
 const FAULT = form({ _csrf: CSRF, action: CHOICE('Action'), fault: CHOICE('Fault'), count: text('Number of responses', 10) });
 const isEnvironment = (env: string) => (ENVIRONMENT_NAMES as readonly string[]).includes(env);
 
-const FIELD_FOR: Record<string, string> = { name: 'name', redirect_uri: 'redirect_uris', public_key: 'public_key', jwks: 'public_key', jwks_uri: 'jwks_uri', scope: 'scopes', vtr: 'vtr' };
+const FIELD_FOR: Record<string, string> = { name: 'name', redirect_uri: 'redirect_uris', public_key: 'public_key', jwks: 'jwks', jwks_uri: 'jwks_uri', scope: 'scopes', vtr: 'vtr' };
+
+/** A pasted JWKS: its JSON, or (not JSON) the text itself, which the registration then refuses as not a key set. */
+const pastedJwks = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
 
 const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
 
@@ -71,6 +80,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       vtr: list(b.vtr),
       scopes: ['openid', ...list(b.scopes).filter((s) => s !== 'openid')],
       public_key: uploaded || one(b.public_key),
+      jwks: one(b.jwks),
       jwks_uri: one(b.jwks_uri),
     };
     if (problems.length) return newClientPage(reply, signed, org.id, env, choice, { errors: problems, values }, 400);
@@ -86,6 +96,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
         scopes: values.scopes,
         vtr: values.vtr,
         publicKeyPem: values.public_key.trim() || undefined,
+        jwks: values.jwks.trim() ? pastedJwks(values.jwks) : undefined,
         jwksUri: values.jwks_uri.trim() || undefined,
       });
       return reply.redirect(`/portal/organisations/${org.id}/clients/${client.clientId}`, 303);
@@ -161,7 +172,9 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     if (!client || !event) {
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such event for this client.' }, 404);
     }
-    return page(d, reply, 'portal/event.njk', { title: `${event.kind} (${event.outcome})`, user: signed.user, org, client, event, details: event.details ? JSON.stringify(JSON.parse(event.details), null, 2) : '' });
+    const base = `/portal/organisations/${org.id}/clients/${client.clientId}`;
+    const readable = await readableEvent(d.db, event, (runId) => `${base}/conformance/${encodeURIComponent(runId)}`);
+    return page(d, reply, 'portal/event.njk', { title: `${readable.title} (${event.outcome === 'ok' ? 'succeeded' : 'failed'})`, user: signed.user, org, client, event, readable });
   });
 }
 

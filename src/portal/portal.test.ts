@@ -407,7 +407,7 @@ for (const dialect of DIALECTS) {
       assert.match(page.text, /Register a sandpit client/);
       const refused = await b.post(url, new URLSearchParams({ _csrf: csrfOf(await b.get(`/portal/organisations/${orgId}/documents`)) }));
       assert.equal(refused.status, 400);
-      assert.match(refused.text, /Not yet: your application is approved/);
+      assert.match(refused.text, /Not yet: the application is approved by the NHS login team; Data Security and Protection Toolkit \(DSPT\) evidence uploaded; a sandpit/);
       const rows = await app.database.db.selectFrom('environment_request').selectAll().where('organisation_id', '=', orgId).execute();
       assert.equal(rows.length, 0);
     });

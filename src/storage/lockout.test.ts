@@ -84,6 +84,14 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(results.map((r) => r.refused), [undefined, undefined, undefined, undefined]);
     });
 
+    test('a check that proves nothing either way counts no failure and forgets none', async () => {
+      await checkPair(database.db, 'p8', wrong);
+      const neutral = await checkPair(database.db, 'p8', async () => ({ ok: false, value: 'set-up code', uncounted: true }));
+      assert.ok(!neutral.refused && neutral.uncounted && neutral.value === 'set-up code');
+      const row = await database.db.selectFrom('attempt_counter').select(['count', 'inflight']).where('key', '=', 'p8').executeTakeFirstOrThrow();
+      assert.deepEqual([Number(row.count), Number(row.inflight)], [1, 0], 'the earlier failure is still counted, this one is not');
+    });
+
     test('ceilings count failures; rate limits count requests', async () => {
       for (let i = 0; i < 3; i++) await countFailure(database.db, 'c1');
       assert.equal(await overCeiling(database.db, 'c1', 3), true);

@@ -10,6 +10,8 @@
  *   ceiling, the faces stop saying whether a password alone was right: a sign-in must also prove its second factor
  *   (a security code, an authenticator code, an emailed link). A correct password with its second factor is never
  *   refused, so a crowd of addresses cannot lock an account, and a shared network cannot lock out its other users.
+ * - An attempt that proves nothing either way (`uncounted`: the console's code that has just finished an account's set-up,
+ *   typed again at its first sign-in) is neither a success nor a failure: the pair's count stays as it was.
  * Rate limits (requests per address or organisation) simply count (`countRequest`).
  */
 import { sql } from 'kysely';
@@ -34,6 +36,8 @@ export interface Checked<T> {
   /** After a failure: free failures left (0 once waiting), and the wait it imposed (0 while free). */
   left: number;
   waitMs: number;
+  /** The check was neither a success nor a failure, and nothing was counted. */
+  uncounted?: boolean;
 }
 
 /** How long a check may take (a password hash, a code compare) before it is taken to have died with its process. */
@@ -71,7 +75,7 @@ const MAX_STEP = Math.ceil(Math.log2(LOCKOUT_MS / FIRST_WAIT_MS)) + 1;
  * succeeded (a success forgets the pair's failures), and released if it throws, so that nothing stays under way.
  */
 export async function checkPair<T>(
-  db: Db, key: string, check: () => Promise<{ ok: boolean; value: T }>, o: { concurrent?: boolean } = {},
+  db: Db, key: string, check: () => Promise<{ ok: boolean; value: T; uncounted?: boolean }>, o: { concurrent?: boolean } = {},
 ): Promise<{ refused: Refusal } | ({ refused?: undefined } & Checked<T>)> {
   const now = Date.now();
   const live = sql<boolean>`attempt_counter.expires_at > ${now}`;
@@ -97,7 +101,7 @@ export async function checkPair<T>(
     await end({}).execute();
     return { refused: notBefore > now ? { reason: 'wait', waitMs: notBefore - now } : { reason: 'busy' } };
   }
-  let result: { ok: boolean; value: T };
+  let result: { ok: boolean; value: T; uncounted?: boolean };
   try {
     result = await check();
   } catch (e) {
@@ -107,6 +111,10 @@ export async function checkPair<T>(
   if (result.ok) {
     await end({ count: 0, not_before: null }).execute();
     return { value: result.value, left: FREE_FAILURES, waitMs: 0 };
+  }
+  if (result.uncounted) {
+    await end({}).execute();
+    return { value: result.value, left: FREE_FAILURES, waitMs: 0, uncounted: true };
   }
   // The failure and the wait it imposes in one statement: a check begun between the two would get one more guess.
   const at = Date.now();

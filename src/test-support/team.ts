@@ -8,7 +8,7 @@ export async function signInToConsole(app: TestApp & { origin?: string }, email:
   const { setupSecret } = await addTeamMember(app.database.db, { email: 'cli' }, email, role);
   const b = new Browser(app.fetch, app.origin ?? 'http://localhost:3000');
   const setup = await b.get(`/console/setup/${setupSecret}`);
-  const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.text)![1]!;
+  const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replaceAll(' ', '');
   await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }));
   const form = await b.get('/console/sign-in');
   // The set-up used this time step's code, and each code is accepted once: sign in with the next one.
