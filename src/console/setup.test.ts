@@ -6,6 +6,7 @@ import QRCode from 'qrcode';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
 import { Browser, csrfOf, fromAddress, type Page } from '../test-support/browser.ts';
 import { addTeamMember } from '../onboarding/index.ts';
+import { pairKey } from '../storage/index.ts';
 
 const ORIGIN = 'http://localhost:3000';
 const PASSWORD = 'team console passphrase';
@@ -99,7 +100,7 @@ for (const dialect of DIALECTS) {
       form = await b.get('/console/sign-in');
       const replay = await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'later@nhs.example', password: PASSWORD, code: later }));
       assert.match(errorSummary(replay)!, /^The email address, password or code is not right/);
-      const pair = await app.database.db.selectFrom('attempt_counter').select('count').where('key', '=', 'console:password:later@nhs.example:192.0.2.6').executeTakeFirst();
+      const pair = await app.database.db.selectFrom('attempt_counter').select('count').where('key', '=', pairKey('console:password:later@nhs.example', '192.0.2.6')).executeTakeFirst();
       assert.equal(Number(pair?.count), 1);
     });
   });
