@@ -69,9 +69,11 @@ export async function scalePhase(s: Sizes, adminUrl: string | undefined, line: (
     const rows: { name: string; one: Measured; half: Measured; two: Measured; unit: string }[] = [];
     const half = Math.max(1, Math.floor(s.concurrency / 2));
     for (let round = 0; round < s.rounds; round++) {
-      rows.push({ name: 'token endpoint', one: await token([a]), half: await token([a], half), two: await token([a, b]), unit: 'response' });
+      const tokenRow = { one: await token([a]), half: await token([a], half), two: await token([a, b]) };
+      rows.push({ name: 'token endpoint', ...tokenRow, unit: 'response' });
       const slot = 1 + round * 3;
-      rows.push({ name: 'single sign-on logins', one: await sso([a], slot), half: await sso([a], slot + 1, half), two: await sso([a, b], slot + 2), unit: 'login' });
+      const ssoRow = { one: await sso([a], slot), half: await sso([a], slot + 1, half), two: await sso([a, b], slot + 2) };
+      rows.push({ name: 'single sign-on logins', ...ssoRow, unit: 'login' });
     }
     console.log(`\n(4) PostgreSQL: one instance, then two on the same database behind the bench's round-robin (${s.rounds} rounds)`);
     for (const [i, r] of rows.entries()) {
