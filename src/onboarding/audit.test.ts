@@ -25,6 +25,15 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([v.ok, v.entries], [true, 10]);
     });
 
+    test('an append that fails for another reason than the race for the next entry is not tried again', async () => {
+      let tries = 0;
+      const counted = new Proxy(database.db, {
+        get: (target, key, receiver) => (key === 'transaction' ? () => (tries++, target.transaction()) : Reflect.get(target, key, receiver)),
+      });
+      await assert.rejects(appendAudit(counted, { actor: 'x', action: 'a', subject: 's', details: { n: 1n } }), /BigInt/);
+      assert.equal(tries, 1);
+    });
+
     test('an edited entry', async () => {
       await fresh();
       await database.db.updateTable('audit').set({ details: '{"reason":"changed"}' }).where('seq', '=', 3).execute();

@@ -3,7 +3,7 @@
  * the entry's fields), so editing, deleting or reordering any entry is detectable by `verifyAudit`.
  */
 import { createHash } from 'node:crypto';
-import type { AuditTable, Db } from '../storage/index.ts';
+import { isUniqueViolation, type AuditTable, type Db } from '../storage/index.ts';
 
 const GENESIS = '0'.repeat(64);
 
@@ -37,7 +37,9 @@ export async function appendAudit(db: Db, input: AuditInput): Promise<AuditTable
         return row;
       });
     } catch (e) {
-      if (attempt >= 24) throw e;
+      // Only losing the race for the next seq is worth another try; anything else (a bad input, the database gone)
+      // would fail again the same way.
+      if (!isUniqueViolation(e) || attempt >= 24) throw e;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
     }
   }
