@@ -9,7 +9,8 @@ import * as oidc from 'openid-client';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
 import { Browser } from '../test-support/browser.ts';
 import { createRp, login, signIn, REDIRECT_URI, type TestRp } from '../test-support/rp.ts';
-import { journeyChecklist } from './evidence.ts';
+import { EVENT_RETENTION_MS } from '../storage/index.ts';
+import { journeyChecklist, keepEvidence } from './evidence.ts';
 
 for (const dialect of DIALECTS) {
   describe(`journey evidence (${dialect})`, () => {
@@ -84,6 +85,15 @@ for (const dialect of DIALECTS) {
       assert.equal('im1-linked' in (await ticks(sandpit)), false, 'only IM1 clients have the IM1 items');
     });
 
+    test('showing the checklist writes nothing', async () => {
+      const rp = await createRp(app, 'sandpit', { vtr: ['P9.Cp.Cd'] });
+      await login(app, rp, { vtr: ['P9.Cp.Cd'], email: 'testuserlive+11@demo.signin.nhs.uk' });
+      await app.events.flush();
+      assert.ok((await journeyChecklist(app.database.db, rp.client)).some((i) => i.done));
+      const stored = await app.database.db.selectFrom('evidence_tick').select('item_id').where('client_id', '=', rp.client.clientId).execute();
+      assert.deepEqual(stored, []);
+    });
+
     test('ticks outlive the protocol record: once ticked, kept with a copy of their evidence', async () => {
       const rp = await createRp(app, 'sandpit', { vtr: ['P9.Cp.Cd'] });
       await login(app, rp, { vtr: ['P9.Cp.Cd'], email: 'testuserlive+11@demo.signin.nhs.uk' });
@@ -91,7 +101,8 @@ for (const dialect of DIALECTS) {
       const before = await journeyChecklist(app.database.db, rp.client);
       const login9 = before.find((i) => i.id === 'login-P9.Cp.Cd')!;
       assert.ok(login9.done);
-      // Retention removes the events (as purgeExpired does after 90 days).
+      // 90 days on, before the purge removes the events (purgeExpired), their ticks are kept.
+      await keepEvidence(app.database.db, Date.now() + EVENT_RETENTION_MS);
       await app.database.db.deleteFrom('protocol_event').where('client_id', '=', rp.client.clientId).execute();
       const after = await journeyChecklist(app.database.db, rp.client);
       const kept = after.find((i) => i.id === 'login-P9.Cp.Cd')!;

@@ -6,7 +6,7 @@
  * the interaction's correlation id) lead to an authorize that issued a code (`code_ref`), and a token request
  * of this client redeemed that code.
  */
-import type { Db, ProtocolEventTable } from '../storage/index.ts';
+import { countRequest, EVENT_RETENTION_MS, getClient, type Db, type ProtocolEventTable } from '../storage/index.ts';
 
 export interface ChecklistItem {
   id: string;
@@ -52,7 +52,8 @@ function completedJourneys(events: Event[]) {
 
 /**
  * The checklist as it stands: items ticked by the traffic now on record, and items ticked before (kept with
- * a copy of their evidence), so ticks survive the protocol record's retention. New ticks are remembered.
+ * a copy of their evidence by keepEvidence, so ticks survive the protocol record's retention). It writes nothing:
+ * pages, the API and the gates read it on every view.
  */
 export async function journeyChecklist(db: Db, c: ClientLike): Promise<ChecklistItem[]> {
   const [items, stored] = await Promise.all([
@@ -60,16 +61,34 @@ export async function journeyChecklist(db: Db, c: ClientLike): Promise<Checklist
     db.selectFrom('evidence_tick').selectAll().where('env', '=', c.env).where('client_id', '=', c.clientId).execute(),
   ]);
   const kept = new Map(stored.map((t) => [t.item_id, t]));
-  const fresh = items.filter((i) => i.done && !kept.has(i.id));
-  if (fresh.length) {
-    await db.insertInto('evidence_tick')
-      .values(fresh.map((i) => ({ env: c.env, client_id: c.clientId, item_id: i.id, ticked_at: Date.now(), evidence: JSON.stringify(i.evidence) })))
-      .onConflict((oc) => oc.columns(['env', 'client_id', 'item_id']).doNothing()).execute();
-  }
   return items.map((i) => {
     const tick = kept.get(i.id);
     return i.done || !tick ? i : { ...i, done: true, evidence: JSON.parse(tick.evidence) as ProtocolEventTable[] };
   });
+}
+
+/** How long before the protocol record lets an event go its ticks are kept: a day, so every hourly pass gets a chance. */
+const KEEP_AHEAD_MS = 24 * 3600 * 1000;
+/** Each client's ticks are kept once per window (countRequest's), by whichever instance claims it first. */
+const keepKey = (env: string, clientId: string) => `evidence-kept:${JSON.stringify([env, clientId])}`;
+
+/**
+ * Keeps the ticks of every client whose events the protocol record will soon let go (storage's purgeExpired), with
+ * a copy of their evidence. Run before each purge; each client is claimed in the database, so one instance does it.
+ */
+export async function keepEvidence(db: Db, now = Date.now()): Promise<void> {
+  const soon = now - EVENT_RETENTION_MS + KEEP_AHEAD_MS;
+  const ending = await db.selectFrom('protocol_event').select(['env', 'client_id']).distinct()
+    .where('at', '<', soon).where('client_id', 'is not', null).execute();
+  for (const { env, client_id } of ending) {
+    const c = await getClient(db, env, client_id!);
+    if (!c || !(await countRequest(db, keepKey(env, c.clientId), 1))) continue;
+    const done = (await checklistFromRecord(db, c)).filter((i) => i.done);
+    if (done.length === 0) continue;
+    await db.insertInto('evidence_tick')
+      .values(done.map((i) => ({ env, client_id: c.clientId, item_id: i.id, ticked_at: now, evidence: JSON.stringify(i.evidence) })))
+      .onConflict((oc) => oc.columns(['env', 'client_id', 'item_id']).doNothing()).execute();
+  }
 }
 
 /** An evidence event by id: from the protocol record, or from a kept tick once the record has let it go. */

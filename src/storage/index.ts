@@ -1,6 +1,6 @@
 /** The storage port: one schema on SQLite or PostgreSQL, and the data-access functions over it. */
 export { isUniqueViolation, openDatabase, type Database, type Db } from './db.ts';
-export { oidcAdapterFactory, purgeExpired } from './oidc-adapter.ts';
+export { EVENT_RETENTION_MS, oidcAdapterFactory, purgeExpired } from './oidc-adapter.ts';
 export * from './clients.ts';
 export * from './people.ts';
 export * from './signing-keys.ts';

@@ -10,7 +10,7 @@ import { createEventSink, openDatabase, purgeExpired, type Database, type EventS
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST, STYLESHEET, STYLESHEET_PATH } from './views.ts';
-import { createDeliveries, partnersPerStage, purgeSessions, type Deliveries, type Mailer } from '../onboarding/index.ts';
+import { createDeliveries, keepEvidence, partnersPerStage, purgeSessions, type Deliveries, type Mailer } from '../onboarding/index.ts';
 import { MAILBOX_PATH, PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
@@ -180,7 +180,9 @@ export async function buildApp(config: Config, options: { database?: Database } 
   // that queue one wake this up, and the timer catches retries and what other instances queued.
   // (A pass still running when the timer fires is not queued behind again and again: wake asks for one at most.)
   const delivering = setInterval(() => deliveries.wake(), DELIVERY_EVERY_MS).unref();
-  const purge = setInterval(() => Promise.all([purgeExpired(database.db), purgeSessions(database.db)]).catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
+  // Journey ticks whose events retention will soon remove are kept first (onboarding/evidence.ts).
+  const purge = setInterval(() => keepEvidence(database.db).then(() => Promise.all([purgeExpired(database.db), purgeSessions(database.db)]))
+    .catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
   // Key rotation (toolkit keys rotate) is written to the database; every instance picks it up from there.
   const rotate = setInterval(() => {
     for (const env of identity.environments) {
