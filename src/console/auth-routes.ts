@@ -1,6 +1,5 @@
 /** Console set-up (one-time link: password and authenticator), sign-in with password + TOTP, sign-out. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import { authenticateTeam, completeSetup, csrfMatches, endSession, OnboardingError, setupDetails, startSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 
@@ -19,6 +18,8 @@ const SIGN_IN = form({ _csrf: CSRF, email: EMAIL, password: PASSWORD, code: CODE
  * for whoever types it (authenticator apps ignore the spaces).
  */
 async function authenticatorDetails(details: { email: string; totpSecret: string; otpauth: string }) {
+  // Loaded on first use: ~9 MB of every instance's memory for a page a team member opens once.
+  const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(details.otpauth, { type: 'svg', width: 200, margin: 4, errorCorrectionLevel: 'M' });
   const qr = svg.replace(/^<svg /, '<svg role="img" aria-labelledby="totp-qr-title" focusable="false" ')
     .replace(/^(<svg[^>]*>)/, '$1<title id="totp-qr-title">QR code that adds this account to an authenticator app</title>');
