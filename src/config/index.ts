@@ -3,6 +3,7 @@
  * No other module reads `process.env` (see docs in README "Configuration").
  */
 import path from 'node:path';
+import { ToolkitError } from '../errors.ts';
 
 export const ENVIRONMENT_NAMES = ['sandpit', 'integration', 'live'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
@@ -53,11 +54,11 @@ export interface Config {
   localMailbox: boolean;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends ToolkitError<'invalid_config'> {
   override name = 'ConfigError';
   readonly variable: string;
   constructor(variable: string, message: string) {
-    super(`${variable}: ${message}`);
+    super('invalid_config', `${variable}: ${message}`, variable);
     this.variable = variable;
   }
 }

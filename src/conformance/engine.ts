@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import type { Browser } from 'playwright-core';
 import type { Config } from '../config/index.ts';
+import { ToolkitError } from '../errors.ts';
 import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
 import {
   getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema,
@@ -43,17 +44,16 @@ export interface RunInput {
 }
 
 /** The run was ended by another instance while this process executed it: its lease lapsed (lease.ts). */
-export class RunLost extends Error {
+export class RunLost extends ToolkitError<'run_lost'> {
   override name = 'RunLost';
+  constructor(message: string) {
+    super('run_lost', message);
+  }
 }
 
-export class RunRefused extends Error {
+export class RunRefused extends ToolkitError<'run_refused' | 'invalid_start_url' | 'live_not_allowed'> {
   override name = 'RunRefused';
-  readonly field: string;
-  constructor(message: string, field: string) {
-    super(message);
-    this.field = field;
-  }
+  declare readonly field: string;
 }
 
 type RunStatus = ConformanceRunTable['status'];
@@ -67,26 +67,26 @@ const EVENT_SETTLE_MS = 250;
 
 /** Checks the input and records a run with every test pending; the run itself is `executeRun`. */
 export async function createRun(d: EngineDeps, input: RunInput): Promise<string> {
-  if (input.env === 'live') throw new RunRefused('Conformance runs are for sandpit and integration clients, never live', 'env');
+  if (input.env === 'live') throw new RunRefused('live_not_allowed', 'Conformance runs are for sandpit and integration clients, never live', 'env');
   const client = await getClient(d.db, input.env, input.clientId);
-  if (!client || (input.organisationId && client.organisationId !== input.organisationId)) throw new RunRefused(`There is no client ${input.clientId} in ${input.env}`, 'client_id');
+  if (!client || (input.organisationId && client.organisationId !== input.organisationId)) throw new RunRefused('run_refused', `There is no client ${input.clientId} in ${input.env}`, 'client_id');
   let start: URL;
   try {
     start = new URL(input.startUrl);
   } catch {
-    throw new RunRefused('Give the start URL of your service, like https://your-service.example/', 'start_url');
+    throw new RunRefused('invalid_start_url', 'Give the start URL of your service, like https://your-service.example/', 'start_url');
   }
   const loopback = ['localhost', '127.0.0.1'].includes(start.hostname);
   if (start.protocol !== 'https:' && !(input.env === 'sandpit' && loopback && d.config.conformanceAllowLoopback)) {
     const local = 'http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate';
     const rule = d.config.conformanceAllowLoopback ? `The start URL must use https (${local})` : 'The start URL must be an https address on the internet';
-    throw new RunRefused(rule, 'start_url');
+    throw new RunRefused('invalid_start_url', rule, 'start_url');
   }
   // The browser is held to the same rule for every page it opens (browsing.ts); this is the early, clear answer.
   const refused = await browsingPolicy({ config: d.config, env: input.env, lookup: d.lookup }).refusal(start.href);
-  if (refused) throw new RunRefused(`The start URL ${start.href} cannot be tested: ${refused}`, 'start_url');
+  if (refused) throw new RunRefused('invalid_start_url', `The start URL ${start.href} cannot be tested: ${refused}`, 'start_url');
   const busy = await d.db.selectFrom('conformance_run').select('id').where('env', '=', input.env).where('client_id', '=', input.clientId).where('status', '=', 'running').executeTakeFirst();
-  const inProgress = new RunRefused('A run for this client is in progress: wait for it to finish', 'client_id');
+  const inProgress = new RunRefused('run_refused', 'A run for this client is in progress: wait for it to finish', 'client_id');
   if (busy) throw inProgress;
   const plan = planFor(client, input.only);
   const id = randomUUID();

@@ -4,6 +4,7 @@
  * requirement it checks and where that requirement comes from (NHS login interface facts).
  */
 import type { AnyFault } from '../identity/faults.ts';
+import { ToolkitError } from '../errors.ts';
 
 export type Persona = 'P9' | 'P5' | 'P0' | 'im1-linked' | 'im1-unlinked';
 
@@ -80,6 +81,9 @@ export function planFor(client: { env: string; im1: boolean }, only?: string[]):
   return applicable.filter((t) => only.includes(t.id));
 }
 
-export class PlanError extends Error {
+export class PlanError extends ToolkitError<'unknown_test'> {
   override name = 'PlanError';
+  constructor(message: string) {
+    super('unknown_test', message, 'only');
+  }
 }

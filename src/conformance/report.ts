@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { loadSigningKeys, publicJwk } from '../identity/keys.ts';
 import type { ConformanceResultTable, ConformanceRunTable, Db } from '../storage/index.ts';
 import { CATALOGUE } from './plan.ts';
+import { ToolkitError } from '../errors.ts';
 
 /** The signing keys of reports live beside the environments' keys, under their own name. */
 const KEY_SET = 'conformance';
@@ -60,8 +61,11 @@ export async function reportKeys(db: Db): Promise<{ keys: JWK[] }> {
   return { keys: (await loadSigningKeys(db, KEY_SET)).map(publicJwk) };
 }
 
-export class ReportInvalid extends Error {
+export class ReportInvalid extends ToolkitError<'invalid_report'> {
   override name = 'ReportInvalid';
+  constructor(message: string) {
+    super('invalid_report', message);
+  }
 }
 
 /** Checks a signed report: signed by this toolkit, unedited; returns its content. */

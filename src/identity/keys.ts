@@ -4,6 +4,7 @@
  * with it; `switchToNext` makes it the signing key and keeps the old one published as retired.
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { ToolkitError } from '../errors.ts';
 import { deleteSigningKey, insertSigningKey, listSigningKeys, promoteNextSigningKey, type Db } from '../storage/index.ts';
 
 async function newKey(): Promise<JWK> {
@@ -39,14 +40,14 @@ export async function publishNextKey(db: Db, env: string): Promise<string> {
   return (await next())!; // a publish at the same moment may have won: both answer with the key that is published
 }
 
-export class KeyRotationError extends Error {
+export class KeyRotationError extends ToolkitError<'no_next_key' | 'no_retired_keys' | 'keys_still_valid'> {
   override name = 'KeyRotationError';
 }
 
 export async function switchToNextKey(db: Db, env: string): Promise<string> {
   const rows = await listSigningKeys(db, env);
   const next = rows.find((r) => r.state === 'next');
-  if (!next) throw new KeyRotationError(`no published next key in ${env}: publish one first, and wait for relying parties to refresh their JWKS cache`);
+  if (!next) throw new KeyRotationError('no_next_key', `no published next key in ${env}: publish one first, and wait for relying parties to refresh their JWKS cache`);
   // False when a switch at the same moment (another instance, another operator) promoted it first: the same outcome.
   await promoteNextSigningKey(db, env, next.kid);
   return next.kid;
@@ -58,11 +59,11 @@ export const RETIRED_KEY_KEPT_MS = 60 * 60 * 1000;
 /** Third step: removes retired keys from the JWKS once no unexpired token can carry their signature. */
 export async function removeRetiredKeys(db: Db, env: string, now = Date.now()): Promise<string[]> {
   const retired = (await listSigningKeys(db, env)).filter((r) => r.state === 'retired');
-  if (!retired.length) throw new KeyRotationError(`${env} has no retired keys to remove`);
+  if (!retired.length) throw new KeyRotationError('no_retired_keys', `${env} has no retired keys to remove`);
   const early = retired.filter((r) => r.changed_at !== null && now - r.changed_at < RETIRED_KEY_KEPT_MS);
   if (early.length) {
     const at = new Date(Math.max(...early.map((r) => r.changed_at!)) + RETIRED_KEY_KEPT_MS).toISOString();
-    throw new KeyRotationError(`ID tokens signed by ${early.map((r) => r.kid).join(', ')} may still be valid: remove ${early.length === 1 ? 'it' : 'them'} after ${at}`);
+    throw new KeyRotationError('keys_still_valid', `ID tokens signed by ${early.map((r) => r.kid).join(', ')} may still be valid: remove ${early.length === 1 ? 'it' : 'them'} after ${at}`);
   }
   for (const r of retired) await deleteSigningKey(db, env, r.kid);
   return retired.map((r) => r.kid);

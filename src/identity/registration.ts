@@ -4,6 +4,7 @@
  * with its own code and a message naming the field, so forms can show it against that field.
  */
 import { fetchPublicJson, OutboundError } from '../security/outbound.ts';
+import { ToolkitError } from '../errors.ts';
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { getClient, insertClient, updateClient, type ClientRecord, type Db } from '../storage/index.ts';
@@ -22,16 +23,14 @@ export type RegistrationErrorCode =
   | 'invalid_scope'
   | 'invalid_vtr';
 
-export class RegistrationError extends Error {
+/** Its codes are the toolkit's (src/errors.ts), all 400; the registration endpoint maps them to RFC 7591's. */
+export class RegistrationError extends ToolkitError<RegistrationErrorCode> {
   override name = 'RegistrationError';
-  readonly code: RegistrationErrorCode;
-  readonly field: string;
+  declare readonly field: string;
   /** Every problem found in one registration (this one first), so a form can show them all at once. */
   problems: RegistrationError[] = [this];
   constructor(code: RegistrationErrorCode, field: string, message: string) {
-    super(message);
-    this.code = code;
-    this.field = field;
+    super(code, message, field);
   }
 }
 

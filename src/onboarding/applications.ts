@@ -6,6 +6,7 @@ import type { Db } from '../storage/index.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { CRITERIA, eligibility } from './eligibility.ts';
+import { ToolkitError } from '../errors.ts';
 import { OnboardingError } from './errors.ts';
 import { isEmailAddress } from '../security/email.ts';
 
@@ -35,11 +36,11 @@ export interface FieldProblem {
   message: string;
 }
 
-export class ApplicationInvalid extends Error {
+export class ApplicationInvalid extends ToolkitError {
   override name = 'ApplicationInvalid';
   readonly problems: FieldProblem[];
   constructor(problems: FieldProblem[]) {
-    super(problems.map((p) => p.message).join('; '));
+    super('application_incomplete', problems.map((p) => p.message).join('; '));
     this.problems = problems;
   }
 }

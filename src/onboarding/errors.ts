@@ -1,39 +1,18 @@
-/** The onboarding domain's errors: a closed set of codes, each tied to the form field it is about. */
-export type OnboardingErrorCode =
-  | 'invalid_email'
-  | 'weak_password'
-  | 'invalid_name'
-  | 'email_taken'
-  | 'bad_credentials'
-  | 'code_used'
-  | 'email_not_confirmed'
-  | 'throttled'
-  | 'busy'
-  | 'invalid_link'
-  | 'invalid_ods_code'
-  | 'not_a_member'
-  | 'not_found'
-  | 'not_ready'
-  | 'already_submitted'
-  | 'rate_limited';
+/** The onboarding domain's errors: codes of the toolkit's one table (src/errors.ts), each tied to the form field it is about. */
+import { ToolkitError, type ErrorCode } from '../errors.ts';
 
-/** Several field problems found at once (a form shows them all in its error summary). */
-export class FormProblems extends Error {
+export type OnboardingErrorCode = ErrorCode;
+
+export class OnboardingError extends ToolkitError {
+  override name = 'OnboardingError';
+}
+
+/** Several field problems found at once (a form shows them all in its error summary); its code is the first one's. */
+export class FormProblems extends ToolkitError {
   override name = 'FormProblems';
   readonly problems: OnboardingError[];
   constructor(problems: OnboardingError[]) {
-    super(problems.map((p) => p.message).join('; '));
+    super(problems[0]?.code ?? 'invalid_request', problems.map((p) => p.message).join('; '), problems[0]?.field);
     this.problems = problems;
-  }
-}
-
-export class OnboardingError extends Error {
-  override name = 'OnboardingError';
-  readonly code: OnboardingErrorCode;
-  readonly field: string | undefined;
-  constructor(code: OnboardingErrorCode, message: string, field?: string) {
-    super(message);
-    this.code = code;
-    this.field = field;
   }
 }

@@ -6,6 +6,7 @@
  * rule to its own fetches of `jwks_uri` at token time, so what registers here also works there.
  */
 import dns from 'node:dns';
+import { ToolkitError } from '../errors.ts';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -61,8 +62,12 @@ export function addressRefusal(address: string, o: { allowLoopback: boolean }): 
   return `${address} is not a public internet address (private, link-local and reserved networks are refused)`;
 }
 
-export class OutboundError extends Error {
+/** Its caller turns it into its own code (a registration's invalid_jwks_uri, a run's invalid_start_url). */
+export class OutboundError extends ToolkitError<'outbound_refused'> {
   override name = 'OutboundError';
+  constructor(message: string) {
+    super('outbound_refused', message);
+  }
 }
 
 const NOT_PUBLIC = 'it is not a public internet address (localhost and private networks are refused: NHS login fetches it from the internet)';

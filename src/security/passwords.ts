@@ -3,13 +3,17 @@
  * p=5, i.e. 16 MiB per hash). `crypto.scrypt` runs on libuv's thread pool, off the event loop.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { ToolkitError } from '../errors.ts';
 
 const PARAMS = { N: 2 ** 14, r: 8, p: 5 };
 const KEYLEN = 32;
 
 /** Too many password checks are waiting: the request is answered "busy, try again" (HTTP 503), not held. */
-export class PasswordHashingBusy extends Error {
+export class PasswordHashingBusy extends ToolkitError<'server_busy'> {
   override name = 'PasswordHashingBusy';
+  constructor(message = 'Too many password checks are waiting') {
+    super('server_busy', message);
+  }
 }
 
 /**
