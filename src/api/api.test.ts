@@ -149,6 +149,32 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(t.token, 'GET', '/organisation')).status, 401);
     });
 
+    test('errors by their code: the last admin stays (409 last_admin), a file over 10 MB is 413 file_too_large, a role not offered is invalid_role', async () => {
+      await app.database.db.insertInto('partner_user').values({ id: 'solo', email: 'solo@example.org', name: 'Solo', password_hash: 'x', email_confirmed_at: 1, created_at: 1 }).execute();
+      const org = await createOrganisation(app.database.db, 'solo', { name: 'Solo' });
+      const t = await createApiToken(app.database.db, org.id, 'solo', 'ci');
+      let r = await call(t.token, 'DELETE', '/members/solo');
+      assert.deepEqual([r.status, r.body.error], [409, 'last_admin'], 'a conflict with the organisation\'s state, not a missing right');
+      r = await call(t.token, 'PATCH', '/members/solo', { role: 'developer' });
+      assert.deepEqual([r.status, r.body.error], [409, 'last_admin']);
+      assert.equal((await call(t.token, 'GET', '/organisation')).body.your_role, 'partner_admin');
+      r = await call(t.token, 'PATCH', '/members/solo', { role: 'boss' });
+      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_role', 'role']);
+      r = await call(t.token, 'POST', '/invitations', { email: 'new@example.org', role: 'boss' });
+      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_role', 'role']);
+
+      const big = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(10 * 1024 * 1024)]).toString('base64');
+      r = await call(t.token, 'POST', '/documents', { kind: 'dspt', filename: 'big.pdf', content_base64: big });
+      assert.deepEqual([r.status, r.body.error, r.body.field], [413, 'file_too_large', 'file']);
+      r = await call(t.token, 'POST', '/documents', { kind: 'dspt', filename: 'empty.pdf', content_base64: '' });
+      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'file_missing', 'file']);
+      r = await call(t.token, 'POST', '/documents', { kind: 'dspt', filename: 'x.exe', content_base64: Buffer.from('MZ...').toString('base64') });
+      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_file_type', 'file']);
+      r = await call(t.token, 'POST', '/documents', { kind: 'nonsense', filename: 'x.pdf', content_base64: Buffer.from('%PDF-1.4\n').toString('base64') });
+      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_choice', 'kind'], 'a kind not offered is a wrong answer, not a missing resource');
+      assert.equal(((await call(t.token, 'GET', '/documents')).body as unknown as unknown[]).length, 0);
+    });
+
     test('messages and invitations, which each email someone, are limited per organisation: 429 with a stable code', async () => {
       const full = (key: string, count: number) => app.database.db.insertInto('attempt_counter').values({ key, count, inflight: 0, expires_at: Date.now() + 60_000 })
         .onConflict((oc) => oc.column('key').doUpdateSet({ count, expires_at: Date.now() + 60_000 })).execute();

@@ -4,7 +4,7 @@ import { findOrganisationClient, listClients, type ClientRecord } from '../stora
 import type { EnvironmentName } from '../config/index.ts';
 import { armFault, clearFault, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
 import { clientChoices, evidenceEvent, journeyChecklist, outsideChoices, requestTrace } from '../onboarding/index.ts';
-import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
+import { actorOf, fail, failWith, str, strings, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
 
 type ClientReq = FastifyRequest<{ Params: { clientId: string } }>;
@@ -18,7 +18,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
   /** One of the organisation's clients in any environment; any other is "not found". */
   const ownClient = async (req: ClientReq, reply: FastifyReply) => {
     const c = await findOrganisationClient(d.db, actorOf(req).organisation.id, req.params.clientId);
-    if (!c) return void fail(reply, 404, 'not_found', 'There is no such client in your organisation');
+    if (!c) return void fail(reply, 'not_found', 'There is no such client in your organisation');
     return c;
   };
 
@@ -31,9 +31,9 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     const scopes = strings(b, 'scopes');
     const env = str(b, 'env') ?? 'sandpit';
     const choice = await clientChoices(d.db, actorOf(req).organisation.id, env);
-    if (!choice) return fail(reply, 403, 'env_not_approved', `Clients in ${env} are registered after the NHS login team approves your request for it`, 'env');
+    if (!choice) return fail(reply, 'env_not_approved', `Clients in ${env} are registered after the NHS login team approves your request for it`, 'env');
     const outside = outsideChoices(choice, vtr, scopes ?? []);
-    if (outside.length) return fail(reply, 400, 'invalid_scope', `Not allowed for this client: ${outside.join(', ')}`, 'scope');
+    if (outside.length) return fail(reply, 'invalid_scope', `Not allowed for this client: ${outside.join(', ')}`, 'scope');
     try {
       const c = await registerClient(d.db, {
         env: env as EnvironmentName, organisationId: actorOf(req).organisation.id, name, redirectUris, vtr, scopes: scopes ?? ['openid'],
@@ -41,7 +41,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
       });
       return reply.code(201).send(clientView(d, c));
     } catch (e) {
-      if (e instanceof RegistrationError) return fail(reply, 400, e.code, e.message, e.field);
+      if (e instanceof RegistrationError) return failWith(reply, e);
       throw e;
     }
   });
@@ -67,7 +67,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     if (!c) return;
     await d.events.flush();
     const e = await evidenceEvent(d.db, c, req.params.eventId);
-    if (!e) return fail(reply, 404, 'not_found', 'There is no such event for this client');
+    if (!e) return fail(reply, 'not_found', 'There is no such event for this client');
     return { ...e, details: e.details ? (JSON.parse(e.details) as unknown) : null };
   });
   app.put<{ Params: { clientId: string }; Body: unknown }>('/clients/:clientId/key', { schema: { body: BODIES.key, ...params('clientId') } }, async (req, reply) => {
@@ -77,7 +77,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
       await replaceClientKey(d.db, c.env as EnvironmentName, c.clientId, { publicKeyPem: str(req.body, 'public_key_pem'), jwksUri: str(req.body, 'jwks_uri') });
       return reply.code(204).send();
     } catch (e) {
-      if (e instanceof RegistrationError) return fail(reply, 400, e.code, e.message, e.field);
+      if (e instanceof RegistrationError) return failWith(reply, e);
       throw e;
     }
   });
@@ -89,7 +89,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
       await armFault(d.db, c.env, c.clientId, req.body?.kind, count);
       return reply.code(204).send();
     } catch (e) {
-      if (e instanceof FaultError) return fail(reply, 400, 'invalid_fault', e.message, 'kind');
+      if (e instanceof FaultError) return failWith(reply, e);
       throw e;
     }
   });

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { findOrganisationClient } from '../storage/index.ts';
 import { buildReport, getRun, PlanError, reportFile, RunRefused } from '../conformance/index.ts';
-import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
+import { actorOf, fail, failWith, str, strings, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
 
 export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
@@ -14,7 +14,7 @@ export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
   app.post<{ Params: { clientId: string }; Body: unknown }>('/clients/:clientId/conformance-runs', { schema: { body: BODIES.conformanceRun, ...params('clientId') } }, async (req, reply) => {
     const { organisation, userId } = actorOf(req);
     const client = await findOrganisationClient(d.db, organisation.id, req.params.clientId);
-    if (!client) return fail(reply, 404, 'not_found', 'There is no such client in your organisation');
+    if (!client) return fail(reply, 'not_found', 'There is no such client in your organisation');
     try {
       const id = await d.conformance.start({
         env: client.env, clientId: client.clientId, organisationId: organisation.id, createdBy: `api:${userId}`, startUrl: str(req.body, 'start_url') ?? '',
@@ -22,15 +22,14 @@ export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
       });
       return reply.code(202).header('location', `/api/v1/conformance-runs/${id}`).send({ id, status: 'running', poll: `/api/v1/conformance-runs/${id}` });
     } catch (e) {
-      if (e instanceof RunRefused) return fail(reply, e.field === 'client_id' ? 409 : 400, e.field === 'start_url' ? 'invalid_start_url' : e.field === 'env' ? 'live_not_allowed' : 'run_refused', e.message, e.field);
-      if (e instanceof PlanError) return fail(reply, 400, 'unknown_test', e.message, 'only');
+      if (e instanceof RunRefused || e instanceof PlanError) return failWith(reply, e);
       throw e;
     }
   });
 
   app.get<{ Params: { id: string } }>('/conformance-runs/:id', { schema: params('id') }, async (req, reply) => {
     const found = await ownRun(actorOf(req).organisation.id, req.params.id);
-    if (!found) return fail(reply, 404, 'not_found', 'There is no such conformance run in your organisation');
+    if (!found) return fail(reply, 'not_found', 'There is no such conformance run in your organisation');
     const report = buildReport(found.run, found.results);
     return { ...report.run, summary: report.summary, tests: report.tests, report: found.run.report ? { jws: `/api/v1/conformance-runs/${found.run.id}/report.jws`, junit: `/api/v1/conformance-runs/${found.run.id}/report.xml` } : null };
   });
@@ -38,7 +37,7 @@ export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
   app.get<{ Params: { id: string; file: string } }>('/conformance-runs/:id/:file', { schema: params('id', 'file') }, async (req, reply) => {
     const found = await ownRun(actorOf(req).organisation.id, req.params.id);
     const file = found && reportFile(found.run, found.results, req.params.file);
-    if (!file) return fail(reply, 404, 'not_found', found ? 'The report is ready when the run has finished: report.jws or report.xml' : 'There is no such conformance run in your organisation');
+    if (!file) return fail(reply, 'not_found', found ? 'The report is ready when the run has finished: report.jws or report.xml' : 'There is no such conformance run in your organisation');
     return reply.type(file.type).send(file.body);
   });
 }

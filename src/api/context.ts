@@ -3,8 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.ts';
 import type { PeopleData } from '../identity/people/index.ts';
 import type { Db, EventSink } from '../storage/index.ts';
-import type { Mailer, Organisation } from '../onboarding/index.ts';
-import { OnboardingError } from '../onboarding/index.ts';
+import { ApplicationInvalid, type Mailer, type Organisation } from '../onboarding/index.ts';
+import { ERROR_CODES, ToolkitError, type ErrorCode } from '../errors.ts';
 import type { Render } from '../web/views.ts';
 import type { RunScheduler } from '../conformance/index.ts';
 
@@ -28,14 +28,20 @@ export function actorOf(req: FastifyRequest): Actor {
   return (req as unknown as { actor: Actor }).actor;
 }
 
-export function fail(reply: FastifyReply, status: number, error: string, message: string, field?: string) {
+/**
+ * The API's one error shape, `{ error, message, field? }`, with the code's status from the table (src/errors.ts).
+ * `status` is given only for a client error Fastify raised with a status of its own.
+ */
+export function fail(reply: FastifyReply, error: ErrorCode, message: string, field?: string, status: number = ERROR_CODES[error].status) {
   return reply.code(status).header('cache-control', 'no-store').send({ error, message, ...(field ? { field } : {}) });
 }
 
-/** Domain errors as API errors: their code is the stable `error`, their field the `field`. */
-export function failWith(reply: FastifyReply, e: OnboardingError) {
-  const status = e.code === 'rate_limited' ? 429 : e.code === 'not_found' ? 404 : e.code === 'not_a_member' ? 403 : e.code === 'email_taken' || e.code === 'already_submitted' || e.code === 'not_ready' ? 409 : 400;
-  return fail(reply, status, e.code, e.message, e.field);
+/** The toolkit's errors as API errors: their code is the stable `error`, their field the `field`. */
+export function failWith(reply: FastifyReply, e: ToolkitError) {
+  if (e instanceof ApplicationInvalid) {
+    return reply.code(e.status).header('cache-control', 'no-store').send({ error: e.code, message: e.message, problems: e.problems });
+  }
+  return fail(reply, e.code, e.message, e.field);
 }
 
 /** Reads a JSON string field: undefined when absent, else the value if it is a string. */

@@ -4,19 +4,19 @@
  */
 import type { FastifyInstance } from 'fastify';
 import {
-  addComment, ApplicationInvalid, comments, createTestUser, DOCUMENT_KINDS, getApplication, getDocument, environmentReadiness, invite, listDocuments, listTestUsers,
-  changeRole, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, requestEnvironment, saveDraft, submitApplication, updateOrganisation,
+  addComment, comments, createTestUser, DOCUMENT_KINDS, getApplication, getDocument, environmentReadiness, invite, listDocuments, listTestUsers,
+  changeRole, membersOf, pendingInvitations, removeMember, revokeInvitation, requestEnvironment, saveDraft, submitApplication, updateOrganisation,
   notifyDeps, updateTestUser, uploadDocument, type ApplicationAnswers,
 } from '../onboarding/index.ts';
 import { actorOf, fail, failWith, str, type ApiDeps } from './context.ts';
+import { ToolkitError } from '../errors.ts';
 import { BODIES, params } from './schemas.ts';
 
 export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
-  // Domain errors become JSON errors with their stable code; anything else is the app's 500.
+  // The toolkit's errors become JSON errors with their stable code (as the API's error handler does for other routes).
   const guarded = <T>(reply: import('fastify').FastifyReply, run: () => Promise<T>) =>
     run().catch((e: unknown) => {
-      if (e instanceof OnboardingError) return failWith(reply, e);
-      if (e instanceof ApplicationInvalid) return reply.code(400).send({ error: 'application_incomplete', message: e.message, problems: e.problems });
+      if (e instanceof ToolkitError) return failWith(reply, e);
       throw e;
     });
 
@@ -68,7 +68,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   app.post<{ Body: unknown }>('/documents', { bodyLimit: 15 * 1024 * 1024, schema: { body: BODIES.document } }, async (req, reply) => guarded(reply, async () => {
     const content = str(req.body, 'content_base64');
     if (content === undefined || !/^[A-Za-z0-9+/]*={0,2}$/.test(content)) {
-      return fail(reply, 400, 'invalid_request', `Send JSON {kind, filename, content_base64}; kind is one of ${Object.keys(DOCUMENT_KINDS).join(', ')}`, 'content_base64');
+      return fail(reply, 'invalid_request', `Send JSON {kind, filename, content_base64}; kind is one of ${Object.keys(DOCUMENT_KINDS).join(', ')}`, 'content_base64');
     }
     const { organisation, userId } = actorOf(req);
     return reply.code(201).send(await uploadDocument(d.db, organisation.id, userId, str(req.body, 'kind') ?? '', str(req.body, 'filename') ?? '', Buffer.from(content, 'base64')));
@@ -94,7 +94,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   });
   app.post<{ Body: unknown }>('/environment-requests', { schema: { body: BODIES.environmentRequest } }, async (req, reply) => guarded(reply, async () => {
     const env = str(req.body, 'env');
-    if (env !== 'integration' && env !== 'live') return fail(reply, 400, 'invalid_env', 'Request "integration", or "live" to go live', 'env');
+    if (env !== 'integration' && env !== 'live') return fail(reply, 'invalid_env', 'Request "integration", or "live" to go live', 'env');
     await d.events.flush();
     const { organisation, userId } = actorOf(req);
     return reply.code(201).send({ id: await requestEnvironment(d.db, organisation.id, userId, env) });

@@ -10,7 +10,8 @@ import { clientRoutes } from './clients.ts';
 import { organisationRoutes } from './organisation.ts';
 import { conformanceRoutes } from './conformance.ts';
 import { reportKeys } from '../conformance/index.ts';
-import { fail, type ApiDeps } from './context.ts';
+import { fail, failWith, type ApiDeps } from './context.ts';
+import { ToolkitError } from '../errors.ts';
 import { strictCompiler, validationProblem } from './schemas.ts';
 
 export type { ApiDeps } from './context.ts';
@@ -20,19 +21,21 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
   app.removeContentTypeParser(['application/x-www-form-urlencoded', 'text/plain']);
   app.setValidatorCompiler(strictCompiler);
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string; validation?: Parameters<typeof validationProblem>[0]; validationContext?: string }, req, reply) => {
+    // The toolkit's own errors, wherever a route let one go: by their code, never their message.
+    if (err instanceof ToolkitError) return failWith(reply, err);
     if (err.validation) {
       const { message, field } = validationProblem(err.validation, err.validationContext ?? 'body');
-      return err.validationContext === 'params' ? fail(reply, 404, 'not_found', 'There is no such resource') : fail(reply, 400, 'invalid_request', message, field);
+      return err.validationContext === 'params' ? fail(reply, 'not_found', 'There is no such resource') : fail(reply, 'invalid_request', message, field);
     }
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-      return fail(reply, 400, 'invalid_json', 'The body is not valid JSON');
+      return fail(reply, 'invalid_json', 'The body is not valid JSON');
     }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'too_large', 'The body is too large');
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'unsupported_media_type', 'Send application/json');
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 'too_large', 'The body is too large');
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 'unsupported_media_type', 'Send application/json');
     // Other client errors Fastify raises: a closed message, never the parser's words (they quote the request).
-    if (err.statusCode && err.statusCode < 500) return fail(reply, err.statusCode, 'invalid_request', 'The request could not be read');
+    if (err.statusCode && err.statusCode < 500) return fail(reply, 'invalid_request', 'The request could not be read', undefined, err.statusCode);
     req.log.error({ err }, 'unhandled API error');
-    return fail(reply, 500, 'server_error', 'Something went wrong on our side; try again');
+    return fail(reply, 'server_error', 'Something went wrong on our side; try again');
   });
   app.get('/openapi.json', async () => openApiDocument(d.config.publicUrl));
   // Public: anyone holding a report can check its signature against these keys.
@@ -47,7 +50,7 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
     authed.addHook('onRequest', async (req, reply) => {
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       const actor = m ? await actorForToken(d.db, m[1]!) : undefined;
-      if (!actor) return fail(reply.header('www-authenticate', 'Bearer'), 401, 'unauthorized', 'Send an organisation API token: Authorization: Bearer nhslt_... (create one in the portal)');
+      if (!actor) return fail(reply.header('www-authenticate', 'Bearer'), 'unauthorized', 'Send an organisation API token: Authorization: Bearer nhslt_... (create one in the portal)');
       (req as unknown as { actor: unknown }).actor = actor;
     });
     clientRoutes(authed, d);
@@ -55,5 +58,5 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
     conformanceRoutes(authed, d);
   });
 
-  app.setNotFoundHandler((_req, reply) => fail(reply, 404, 'not_found', 'No such API route: see /api/v1/openapi.json'));
+  app.setNotFoundHandler((_req, reply) => fail(reply, 'not_found', 'No such API route: see /api/v1/openapi.json'));
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { Config } from '../config/index.ts';
 import type { Db } from '../storage/index.ts';
 import {
-  createRun, executeRun, getRun, junitXml, buildReport, PlanError, RunLost, RunRefused, verifyReport, ReportInvalid,
+  createRun, executeRun, getRun, junitXml, buildReport, RunLost, verifyReport, ReportInvalid,
 } from '../conformance/index.ts';
 import { CliError, envOption, type Io } from './main.ts';
 
@@ -27,16 +27,11 @@ export async function conformanceRun(db: Db, config: Config, v: Values, io: Io):
   const env = envOption((v.env as string | undefined) ?? 'sandpit')!;
   if (!v.client) throw new CliError('--client is required: the client_id to test');
   if (!v['start-url']) throw new CliError('--start-url is required: the page of your service with the NHS login button');
-  let id: string;
-  try {
-    id = await createRun({ config, db }, {
-      env, clientId: String(v.client), startUrl: String(v['start-url']), createdBy: 'cli',
-      only: onlyTests(v.only), buttonSelector: v.button as string | undefined, signedInText: v['signed-in-text'] as string | undefined,
-    });
-  } catch (e) {
-    if (e instanceof RunRefused || e instanceof PlanError) throw new CliError(e.message);
-    throw e;
-  }
+  // A refused run (RunRefused, PlanError) is a usage error: main's exit line says so (exit 2).
+  const id = await createRun({ config, db }, {
+    env, clientId: String(v.client), startUrl: String(v['start-url']), createdBy: 'cli',
+    only: onlyTests(v.only), buttonSelector: v.button as string | undefined, signedInText: v['signed-in-text'] as string | undefined,
+  });
   if (!v.json) io.out(`Conformance run ${id} for client ${String(v.client)} (${env}) against ${String(v['start-url'])}`);
   let status;
   try {

@@ -3,14 +3,15 @@
  * Every command accepts --json for machine-readable output; errors exit non-zero with a specific message.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, ENVIRONMENT_NAMES, loadConfig, type EnvironmentName } from '../config/index.ts';
+import { ENVIRONMENT_NAMES, loadConfig, type EnvironmentName } from '../config/index.ts';
+import { ToolkitError, type ErrorCode } from '../errors.ts';
 import { createEventSink, openDatabase } from '../storage/index.ts';
-import { KeyRotationError, RegistrationError } from '../identity/index.ts';
+import { RegistrationError } from '../identity/index.ts';
 import { clientsCreate, clientsList, clientsShow, clientsSso } from './clients.ts';
 import { keysGenerate, keysRotate } from './keys.ts';
 import { auditExport, auditVerify, teamCreateAdmin } from './team.ts';
 import { conformanceRun, conformanceVerify } from './conformance.ts';
-import { OnboardingError, seedDemo } from '../onboarding/index.ts';
+import { seedDemo } from '../onboarding/index.ts';
 
 export interface Io {
   out(text: string): void;
@@ -45,8 +46,11 @@ Environment variables: DATABASE_URL (see README).`;
 /** How many positional arguments each command takes after its name; any more is a mistake, never ignored. */
 const POSITIONALS: Record<string, number> = { 'clients show': 1, 'clients sso': 1, 'conformance verify': 1 };
 
-export class CliError extends Error {
+export class CliError extends ToolkitError<'usage'> {
   override name = 'CliError';
+  constructor(message: string) {
+    super('usage', message);
+  }
 }
 
 export function envOption(value: string | undefined, required = true): EnvironmentName | undefined {
@@ -137,22 +141,20 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
     io.err(`Unknown command "${positionals.join(' ')}"\n\n${USAGE}`);
     return 2;
   } catch (e) {
-    if (e instanceof OnboardingError) {
-      io.err(values.json ? JSON.stringify({ error: e.code, field: e.field, message: e.message }) : `Error: ${e.message}`);
-      return 1;
-    }
-    if (e instanceof RegistrationError) {
-      io.err(values.json ? JSON.stringify({ error: e.code, field: e.field, message: e.message }) : `Error (${e.field}): ${e.message}`);
-      return 1;
-    }
-    if (e instanceof KeyRotationError) {
-      io.err(values.json ? JSON.stringify({ error: 'no_next_key', message: e.message }) : `Error: ${e.message}`);
-      return 1;
-    }
-    if (e instanceof CliError || e instanceof ConfigError) {
-      io.err(values.json ? JSON.stringify({ error: 'usage', message: e.message }) : `Error: ${e.message}`);
-      return 2;
-    }
-    throw e;
+    if (!(e instanceof ToolkitError)) throw e;
+    const { line, exit } = exitLine(e, values.json === true);
+    io.err(line);
+    return exit;
   }
+}
+
+/** Asked for what cannot be: the command line (or the configuration it runs with) is to change, exit 2. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['usage', 'invalid_config', 'run_refused', 'invalid_start_url', 'live_not_allowed', 'unknown_test']);
+
+/** The CLI's one translation of the toolkit's errors: the line on stderr (JSON with --json) and the exit status. */
+export function exitLine(e: ToolkitError, json: boolean): { line: string; exit: number } {
+  // A registration rule names the option it is about; the other messages say it themselves.
+  const where = e instanceof RegistrationError ? ` (${e.field})` : '';
+  const line = json ? JSON.stringify({ error: e.code, field: e.field, message: e.message }) : `Error${where}: ${e.message}`;
+  return { line, exit: USAGE_CODES.has(e.code) ? 2 : 1 };
 }

@@ -5,6 +5,7 @@ import { newSecret } from '../security/tokens.ts';
 
 import { COOKIE, cookieOptions, expired, page, teamGuard, type ConsoleDeps } from './context.ts';
 import { CSRF, EMAIL, form, formProblems, PASSWORD, text } from '../web/forms.ts';
+import { formError } from '../web/problems.ts';
 
 const PRE_CSRF = 'toolkit_console_csrf';
 type Body = { Body: Record<string, string | undefined> };
@@ -45,7 +46,7 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
       return await setupPage(req, reply);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'error.njk', { title: 'This link does not work', message: e.message }, 400);
+      return page(d, reply, 'error.njk', { title: 'This link does not work', message: e.message }, e.status);
     }
   });
   app.post<Body & { Params: { secret: string } }>('/setup/:secret', SETUP, async (req, reply) => {
@@ -57,8 +58,8 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
       return reply.redirect('/console/sign-in?set-up=done', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      if (e.code === 'invalid_link') return page(d, reply, 'error.njk', { title: 'This link does not work', message: e.message }, 400);
-      return await setupPage(req, reply, [{ href: `#${e.field}`, text: e.message, field: e.field }]);
+      if (e.code === 'invalid_link') return page(d, reply, 'error.njk', { title: 'This link does not work', message: e.message }, e.status);
+      return await setupPage(req, reply, formError(e).errors);
     }
   });
 
@@ -76,7 +77,8 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
       return reply.redirect('/console', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors: [{ href: `#${e.field ?? 'email'}`, text: e.message, field: e.field }], values: { email: req.body?.email } }, e.code === 'throttled' || e.code === 'busy' ? 429 : 401);
+      const { errors, status } = formError(e, { fallback: 'email' });
+      return page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors, values: { email: req.body?.email } }, status);
     }
   });
   app.post<Body>('/sign-out', form({ _csrf: CSRF }), async (req, reply) => {

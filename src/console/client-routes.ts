@@ -11,6 +11,7 @@ import { getRun, reportFile, runPage, screenshotFile } from '../conformance/inde
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, list as listField, text, type Field } from '../web/forms.ts';
 import { notifyDeps } from '../onboarding/index.ts';
+import { formError } from '../web/problems.ts';
 
 type Req = { Params: { env: string; clientId: string }; Body: Record<string, string | string[] | undefined> };
 const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
@@ -39,7 +40,8 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
         return reply.redirect(`/console/clients/${req.params.env}/${req.params.clientId}`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
-        return show(reply, t, req.params.env, req.params.clientId, [{ href: `#${e.field ?? 'client'}`, text: e.message, field: e.field }], e.code === 'not_found' ? 404 : 400);
+        const { errors, status } = formError(e, { fallback: 'client' });
+        return show(reply, t, req.params.env, req.params.clientId, errors, status);
       }
     });
   change('approvals', { scopes: listField('Scopes', 20, 100), vtr: listField('Vectors of trust', 10, 20), im1: CHOICE('IM1') }, (t, req) => approveClient(d.db, t.email, req.params.env, req.params.clientId, { scopes: list(req.body?.scopes), vtr: list(req.body?.vtr), im1: one(req.body?.im1) === 'yes' }));

@@ -11,6 +11,7 @@ import {
 } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, formSchema, text, type Field } from '../web/forms.ts';
+import { formError } from '../web/problems.ts';
 
 const PIPELINE = { querystring: formSchema({ stage: CHOICE('Stage'), waiting: CHOICE('Waiting on'), manager: CHOICE('Delivery manager'), stuck: CHOICE('Stuck'), view: CHOICE('View') }) };
 const REASON = 2000;
@@ -46,8 +47,8 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
         return reply.redirect(`/console/partners/${req.params.orgId}${anchor}`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
-        const field = e.field ?? 'gates';
-        return partnerPage(reply, t, req.params.orgId, [{ href: `#${field}`, text: e.message, field }], e.code === 'not_found' ? 404 : 400, req.body);
+        const { errors, status } = formError(e, { fallback: 'gates' });
+        return partnerPage(reply, t, req.params.orgId, errors, status, req.body);
       }
     });
 

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { addTeamMember, changeTeamMember, OnboardingError, teamMembers } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 import { CHOICE, CSRF, EMAIL, form, formProblems } from '../web/forms.ts';
+import { formError } from '../web/problems.ts';
 
 type Req = { Params: { userId?: string }; Body: Record<string, string | undefined> };
 
@@ -26,7 +27,8 @@ export function registerTeamRoutes(app: FastifyInstance, d: ConsoleDeps) {
       return show(reply, t, { added: { email: user.email, link } });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return show(reply, t, { errors: [{ href: `#${e.field ?? 'email'}`, text: e.message, field: e.field ?? 'email' }], values: req.body }, 400);
+      const { errors, status } = formError(e, { fallback: 'email' });
+      return show(reply, t, { errors, values: req.body }, status);
     }
   });
   for (const action of ['role', 'remove'] as const) {
@@ -40,7 +42,8 @@ export function registerTeamRoutes(app: FastifyInstance, d: ConsoleDeps) {
         return reply.redirect('/console/team', 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
-        return show(reply, t, { errors: [{ href: '#members', text: e.message, field: 'members' }] }, e.code === 'not_found' ? 404 : 400);
+        const { errors, status } = formError(e, { field: 'members' });
+        return show(reply, t, { errors }, status);
       }
     });
   }

@@ -21,7 +21,7 @@ export async function setSsoPairs(db: Db, actor: string, env: string, clientId: 
   const client = await clientOf(db, env, clientId);
   const targets = [...new Set(to.map((t) => t.trim()).filter(Boolean))];
   for (const t of targets) {
-    if (t === clientId) throw new OnboardingError('invalid_name', 'A client cannot single sign-on into itself', 'to');
+    if (t === clientId) throw new OnboardingError('invalid_sso_pair', 'A client cannot single sign-on into itself', 'to');
     if (!(await getClient(db, env, t))) throw new OnboardingError('not_found', `There is no client "${t}" in ${env} to single sign-on into`, 'to');
   }
   await setClientSsoTo(db, env, clientId, targets);
@@ -34,11 +34,11 @@ export async function approveClient(db: Db, actor: string, env: string, clientId
   const client = await clientOf(db, env, clientId);
   const scopes = [...new Set(['openid', ...a.scopes])];
   const unknownScope = scopes.find((s) => !(SCOPES as readonly string[]).includes(s));
-  if (unknownScope) throw new OnboardingError('invalid_name', `"${unknownScope}" is not an NHS login scope`, 'scopes');
-  if (scopes.includes('gp_integration_credentials') && !a.im1) throw new OnboardingError('invalid_name', 'gp_integration_credentials needs IM1 access: tick IM1 too', 'scopes');
-  if (!a.vtr.length) throw new OnboardingError('invalid_name', 'Approve at least one vector of trust', 'vtr');
+  if (unknownScope) throw new OnboardingError('invalid_scope', `"${unknownScope}" is not an NHS login scope`, 'scopes');
+  if (scopes.includes('gp_integration_credentials') && !a.im1) throw new OnboardingError('invalid_scope', 'gp_integration_credentials needs IM1 access: tick IM1 too', 'scopes');
+  if (!a.vtr.length) throw new OnboardingError('invalid_vtr', 'Approve at least one vector of trust', 'vtr');
   const unknownVector = a.vtr.find((v) => !(SUPPORTED_VECTORS as readonly string[]).includes(v));
-  if (unknownVector) throw new OnboardingError('invalid_name', `"${unknownVector}" is not a vector of trust NHS login supports`, 'vtr');
+  if (unknownVector) throw new OnboardingError('invalid_vtr', `"${unknownVector}" is not a vector of trust NHS login supports`, 'vtr');
   await updateClient(db, env, clientId, { scopes, vtr: [...new Set(a.vtr)], im1: a.im1 });
   await appendAudit(db, { actor, action: 'client.approvals', subject: `${env}:${clientId}`, details: { from: { scopes: client.scopes, vtr: client.vtr, im1: client.im1 }, to: { scopes, vtr: a.vtr, im1: a.im1 } } });
 }
@@ -53,9 +53,9 @@ const TEAM_STATUS_WORDS = { suspended: 'suspended', active: 'reinstated', rotate
 
 /** Suspends or reinstates a client, or asks for a new key; always with a reason, which the partner is told. */
 export async function setClientStatus(d: NotifyDeps, actor: string, env: string, clientId: string, status: string, reasonRaw: string): Promise<void> {
-  if (status !== 'active' && status !== 'suspended' && status !== 'rotate_key') throw new OnboardingError('invalid_name', 'Choose suspend, reinstate or force a key rotation', 'status');
+  if (status !== 'active' && status !== 'suspended' && status !== 'rotate_key') throw new OnboardingError('invalid_choice', 'Choose suspend, reinstate or force a key rotation', 'status');
   const reason = reasonRaw.trim();
-  if (!reason || reason.length > 2000) throw new OnboardingError('invalid_name', 'Give the reason (the partner will see it)', 'reason');
+  if (!reason || reason.length > 2000) throw new OnboardingError('invalid_text', 'Give the reason (the partner will see it)', 'reason');
   const client = await clientOf(d.db, env, clientId);
   await updateClient(d.db, env, clientId, { status });
   await appendAudit(d.db, { actor, action: `client.${status === 'active' ? 'reinstate' : status === 'suspended' ? 'suspend' : 'force_key_rotation'}`, subject: `${env}:${clientId}`, details: { from: client.status, reason } });

@@ -10,8 +10,8 @@ export const MAX_PARTNER_COMMENTS = 30;
 
 export async function addComment(d: NotifyDeps, organisationId: string, side: CommentTable['author_side'], author: string, bodyRaw: string): Promise<void> {
   const body = bodyRaw.trim();
-  if (!body) throw new OnboardingError('invalid_name', 'Write your message', 'body');
-  if (body.length > MAX_COMMENT) throw new OnboardingError('invalid_name', `Keep your message under ${MAX_COMMENT} characters`, 'body');
+  if (!body) throw new OnboardingError('invalid_text', 'Write your message', 'body');
+  if (body.length > MAX_COMMENT) throw new OnboardingError('invalid_text', `Keep your message under ${MAX_COMMENT} characters`, 'body');
   if (side === 'partner' && !(await countRequest(d.db, `comments:${organisationId}`, MAX_PARTNER_COMMENTS))) {
     throw new OnboardingError('rate_limited', `Your organisation has sent ${MAX_PARTNER_COMMENTS} messages in ${LOCKOUT_MS / 60000} minutes: wait a few minutes before sending another`, 'body');
   }

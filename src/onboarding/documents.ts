@@ -34,12 +34,12 @@ function sniff(bytes: Buffer, filename: string): string | undefined {
 }
 
 export async function uploadDocument(db: Db, organisationId: string, userId: string, kind: string, filenameRaw: string, bytes: Buffer) {
-  if (!Object.hasOwn(DOCUMENT_KINDS, kind)) throw new OnboardingError('not_found', 'Choose which document this is', 'kind');
-  if (bytes.length === 0) throw new OnboardingError('invalid_name', 'Choose a file to upload', 'file');
-  if (bytes.length > MAX_DOCUMENT_BYTES) throw new OnboardingError('invalid_name', 'The file must be smaller than 10 MB', 'file');
+  if (!Object.hasOwn(DOCUMENT_KINDS, kind)) throw new OnboardingError('invalid_choice', 'Choose which document this is', 'kind');
+  if (bytes.length === 0) throw new OnboardingError('file_missing', 'Choose a file to upload', 'file');
+  if (bytes.length > MAX_DOCUMENT_BYTES) throw new OnboardingError('file_too_large', 'The file must be smaller than 10 MB', 'file');
   const filename = filenameRaw.replace(/[^\w.\- ]+/g, '_').slice(0, 120) || 'document';
   const contentType = sniff(bytes, filename);
-  if (!contentType) throw new OnboardingError('invalid_name', 'The file must be a PDF, Word (.docx), Excel (.xlsx) or OpenDocument (.odt, .ods) file', 'file');
+  if (!contentType) throw new OnboardingError('invalid_file_type', 'The file must be a PDF, Word (.docx), Excel (.xlsx) or OpenDocument (.odt, .ods) file', 'file');
   return db.transaction().execute(async (tx) => {
     const last = await tx.selectFrom('document').select((eb) => eb.fn.max('version').as('v')).where('organisation_id', '=', organisationId).where('kind', '=', kind).executeTakeFirst();
     const version = Number(last?.v ?? 0) + 1;

@@ -64,7 +64,7 @@ export async function recordCriterion(db: Db, actor: { email: string }, orgId: s
   if (!isGate(gate)) throw new OnboardingError('not_found', 'There is no such gate');
   if (!RECORDED[gate].some((c) => c.id === criterion)) throw new OnboardingError('not_found', 'There is no such criterion at this gate', 'criterion');
   const note = noteRaw.trim();
-  if (note.length > 1000) throw new OnboardingError('invalid_name', 'Keep the note under 1000 characters', 'note');
+  if (note.length > 1000) throw new OnboardingError('invalid_text', 'Keep the note under 1000 characters', 'note');
   const row = { met: met ? 1 : 0, note, recorded_by: actor.email, recorded_at: Date.now() };
   await db.insertInto('gate_criterion').values({ organisation_id: orgId, gate, criterion, ...row })
     .onConflict((oc) => oc.columns(['organisation_id', 'gate', 'criterion']).doUpdateSet(row)).execute();
@@ -89,10 +89,10 @@ const TEAM_WORDS: Record<Gate, Record<Decision, string>> = {
  */
 export async function decideGate(d: NotifyDeps, decider: { email: string }, orgId: string, gate: unknown, decisionRaw: string, reasonRaw: string, overrides: Record<string, string> = {}): Promise<void> {
   if (!isGate(gate)) throw new OnboardingError('not_found', 'There is no such gate');
-  if (!Object.hasOwn(DECISIONS, decisionRaw)) throw new OnboardingError('invalid_name', 'Choose approve, reject or request changes', 'decision');
+  if (!Object.hasOwn(DECISIONS, decisionRaw)) throw new OnboardingError('invalid_decision', 'Choose approve, reject or request changes', 'decision');
   const decision = decisionRaw as Decision;
   const reason = reasonRaw.trim();
-  if (!reason || reason.length > 2000) throw new OnboardingError('invalid_name', 'Give the reason for the decision (the partner will see it)', 'reason');
+  if (!reason || reason.length > 2000) throw new OnboardingError('invalid_text', 'Give the reason for the decision (the partner will see it)', 'reason');
   const view = await gateView(d.db, orgId, gate);
   if (!view.awaiting) throw new OnboardingError('not_ready', gate === 'application' ? 'Only a submitted application can be decided' : 'There is no request waiting for a decision at this gate');
   const justified: Record<string, string> = {};

@@ -36,7 +36,7 @@ export function pendingInvitations(db: Db, organisationId: string) {
 export async function invite(d: { db: Db; mailer: Mailer; publicUrl: string }, org: Organisation, inviterId: string, emailRaw: string, role: string): Promise<void> {
   requireAdmin(org);
   const email = normaliseEmail(emailRaw);
-  if (role !== 'partner_admin' && role !== 'developer') throw new OnboardingError('invalid_name', 'Choose a role', 'role');
+  if (role !== 'partner_admin' && role !== 'developer') throw new OnboardingError('invalid_role', 'Choose a role', 'role');
   const already = await d.db.selectFrom('membership').innerJoin('partner_user', 'partner_user.id', 'membership.user_id').select('partner_user.id')
     .where('membership.organisation_id', '=', org.id).where('partner_user.email', '=', email).executeTakeFirst();
   if (already) throw new OnboardingError('email_taken', `${email} is already a member`, 'email');
@@ -73,7 +73,7 @@ export async function removeMember(db: Db, org: Organisation, userId: string, by
   const target = members.find((m) => m.id === userId);
   if (!target) throw new OnboardingError('not_found', 'There is no such member');
   if (target.role === 'partner_admin' && members.filter((m) => m.role === 'partner_admin').length === 1) {
-    throw new OnboardingError('not_a_member', 'An organisation needs at least one partner admin: make someone else an admin first');
+    throw new OnboardingError('last_admin', 'An organisation needs at least one partner admin: make someone else an admin first');
   }
   await db.deleteFrom('membership').where('organisation_id', '=', org.id).where('user_id', '=', userId).execute();
   await appendAudit(db, { actor: by, action: 'partner.remove_member', subject: org.id, details: { member: target.email } });
@@ -82,12 +82,12 @@ export async function removeMember(db: Db, org: Organisation, userId: string, by
 /** Makes a member an admin or a developer; the organisation keeps at least one admin. */
 export async function changeRole(db: Db, org: Organisation, userId: string, role: string, by = 'partner admin'): Promise<void> {
   requireAdmin(org);
-  if (role !== 'partner_admin' && role !== 'developer') throw new OnboardingError('invalid_name', 'Choose a role', 'role');
+  if (role !== 'partner_admin' && role !== 'developer') throw new OnboardingError('invalid_role', 'Choose a role', 'role');
   const members = await membersOf(db, org.id);
   const target = members.find((m) => m.id === userId);
   if (!target) throw new OnboardingError('not_found', 'There is no such member');
   if (target.role === 'partner_admin' && role !== 'partner_admin' && members.filter((m) => m.role === 'partner_admin').length === 1) {
-    throw new OnboardingError('not_a_member', 'An organisation needs at least one partner admin: make someone else an admin first');
+    throw new OnboardingError('last_admin', 'An organisation needs at least one partner admin: make someone else an admin first');
   }
   await db.updateTable('membership').set({ role }).where('organisation_id', '=', org.id).where('user_id', '=', userId).execute();
   await appendAudit(db, { actor: by, action: 'partner.change_role', subject: org.id, details: { member: target.email, from: target.role, to: role } });

@@ -22,7 +22,7 @@ export async function createTeamAdmin(db: Db, emailRaw: string): Promise<{ user:
 /** A new team member with a one-time set-up link (24 hours) where they choose a password and enrol TOTP. */
 export async function addTeamMember(db: Db, by: { email: string }, emailRaw: string, role: string): Promise<{ user: TeamUser; setupSecret: string }> {
   const email = normaliseEmail(emailRaw);
-  if (role !== 'team_admin' && role !== 'delivery_manager') throw new OnboardingError('invalid_name', 'Choose a role: team admin or delivery manager', 'role');
+  if (role !== 'team_admin' && role !== 'delivery_manager') throw new OnboardingError('invalid_role', 'Choose a role: team admin or delivery manager', 'role');
   if (await db.selectFrom('team_user').select('id').where('email', '=', email).executeTakeFirst()) {
     throw new OnboardingError('email_taken', `${email} is already a team member`, 'email');
   }
@@ -39,9 +39,9 @@ export async function changeTeamMember(db: Db, by: { email: string }, userId: st
   const members = await db.selectFrom('team_user').select(['id', 'email', 'role']).execute();
   const target = members.find((m) => m.id === userId);
   if (!target) throw new OnboardingError('not_found', 'There is no such team member');
-  if (change.role !== undefined && change.role !== 'team_admin' && change.role !== 'delivery_manager') throw new OnboardingError('invalid_name', 'Choose a role: team admin or delivery manager', 'role');
+  if (change.role !== undefined && change.role !== 'team_admin' && change.role !== 'delivery_manager') throw new OnboardingError('invalid_role', 'Choose a role: team admin or delivery manager', 'role');
   const losesAdmin = target.role === 'team_admin' && (change.remove || change.role === 'delivery_manager');
-  if (losesAdmin && members.filter((m) => m.role === 'team_admin').length === 1) throw new OnboardingError('not_a_member', 'The team needs at least one team admin: make someone else an admin first');
+  if (losesAdmin && members.filter((m) => m.role === 'team_admin').length === 1) throw new OnboardingError('last_admin', 'The team needs at least one team admin: make someone else an admin first');
   if (change.remove) {
     await db.deleteFrom('team_user').where('id', '=', userId).execute();
     await db.deleteFrom('web_session').where('kind', '=', 'console').where('user_id', '=', userId).execute();

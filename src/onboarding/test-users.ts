@@ -23,7 +23,7 @@ export interface TestUserInput {
 }
 
 function check(level: string) {
-  if (!LEVELS.includes(level)) throw new OnboardingError('invalid_name', 'Choose a proofing level: P0, P5 or P9', 'level');
+  if (!LEVELS.includes(level)) throw new OnboardingError('invalid_choice', 'Choose a proofing level: P0, P5 or P9', 'level');
 }
 
 export function listTestUsers(db: Db, organisationId: string) {
@@ -33,8 +33,8 @@ export function listTestUsers(db: Db, organisationId: string) {
 export async function createTestUser(db: Db, people: PeopleData, organisationId: string, input: TestUserInput): Promise<PersonRow> {
   check(input.level);
   const pds = people.pds.get(input.nhsNumber.replace(/\s+/g, ''));
-  if (!pds) throw new OnboardingError('not_found', 'Choose one of the test PDS records', 'nhs_number');
-  if (pds.date_of_death) throw new OnboardingError('not_found', 'That PDS record is of a person who has died: choose another', 'nhs_number');
+  if (!pds) throw new OnboardingError('invalid_choice', 'Choose one of the test PDS records', 'nhs_number');
+  if (pds.date_of_death) throw new OnboardingError('invalid_choice', 'That PDS record is of a person who has died: choose another', 'nhs_number');
   // One user per organisation and record: the id and email are derived from both, so they are stable.
   const id = createHash('sha256').update(`integration:${organisationId}:${pds.nhs_number}`).digest('hex').slice(0, 32);
   if (await findPerson(db, 'integration', id)) throw new OnboardingError('email_taken', 'You already have a test user for that PDS record: change it below', 'nhs_number');

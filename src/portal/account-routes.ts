@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { authenticate, confirmEmail, continueSignIn, endSession, FormProblems, OnboardingError, requestPasswordReset, resetPassword, signUp, startSession } from '../onboarding/index.ts';
 import { countRequest } from '../storage/index.ts';
-import { accountDeps, cookieOptions, csrfFor, csrfOk, errorItem, forbidden, page, SESSION_COOKIE, signedIn, type PortalDeps } from './context.ts';
+import { formError } from '../web/problems.ts';
+import { accountDeps, cookieOptions, csrfFor, csrfOk, forbidden, page, SESSION_COOKIE, signedIn, type PortalDeps } from './context.ts';
 import { ABSOLUTE_MS } from '../onboarding/sessions.ts';
 import { CSRF, EMAIL, form, formProblems, PASSWORD, text } from '../web/forms.ts';
 import { mailboxLink } from './mailbox-routes.ts';
@@ -41,8 +42,8 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
       return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: `We have sent a link to ${user.email}. Open it to confirm your email address, then sign in.`, mailbox: mailboxLink(d) });
     } catch (e) {
       if (!(e instanceof OnboardingError) && !(e instanceof FormProblems)) throw e;
-      const errors = (e instanceof FormProblems ? e.problems : [e]).map(errorItem);
-      return page(d, reply, 'portal/sign-up.njk', { title: 'Create an account', csrf: csrfFor(d, req, reply), errors, values: { name: b.name, email: b.email } }, 400);
+      const { errors, status } = formError(e);
+      return page(d, reply, 'portal/sign-up.njk', { title: 'Create an account', csrf: csrfFor(d, req, reply), errors, values: { name: b.name, email: b.email } }, status);
     }
   });
 
@@ -52,7 +53,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
       return page(d, reply, 'portal/message.njk', { title: 'Email address confirmed', message: 'You can now sign in.', link: { href: '/portal/sign-in', text: 'Sign in' } });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/message.njk', { title: 'This link does not work', message: e.message, link: { href: '/portal/sign-in', text: 'Sign in' } }, 400);
+      return page(d, reply, 'portal/message.njk', { title: 'This link does not work', message: e.message, link: { href: '/portal/sign-in', text: 'Sign in' } }, e.status);
     }
   });
 
@@ -75,8 +76,8 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect('/portal', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      const status = e.code === 'throttled' || e.code === 'busy' ? 429 : e.code === 'bad_credentials' ? 401 : 400;
-      return page(d, reply, 'portal/sign-in.njk', { title: 'Sign in', csrf: csrfFor(d, req, reply), errors: [errorItem(e)], values: { email: b.email } }, status);
+      const { errors, status } = formError(e);
+      return page(d, reply, 'portal/sign-in.njk', { title: 'Sign in', csrf: csrfFor(d, req, reply), errors, values: { email: b.email } }, status);
     }
   });
 
@@ -94,7 +95,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect('/portal', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/message.njk', { title: 'This link does not work', message: e.message, link: { href: '/portal/sign-in', text: 'Sign in' } }, 400);
+      return page(d, reply, 'portal/message.njk', { title: 'This link does not work', message: e.message, link: { href: '/portal/sign-in', text: 'Sign in' } }, e.status);
     }
   });
 
@@ -121,7 +122,8 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
       await requestPasswordReset(accountDeps(d), req.body?.email ?? '');
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply), errors: [errorItem(e)] }, 400);
+      const { errors, status } = formError(e);
+      return page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply), errors }, status);
     }
     return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: 'If an account exists for that address, we have sent it a link to reset the password.', mailbox: mailboxLink(d) });
   });
@@ -137,7 +139,8 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
       return page(d, reply, 'portal/message.njk', { title: 'Password changed', message: 'Sign in with your new password.', link: { href: '/portal/sign-in', text: 'Sign in' } });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/reset-password.njk', { title: 'Choose a new password', csrf: csrfFor(d, req, reply), errors: [errorItem(e)] }, 400);
+      const { errors, status } = formError(e);
+      return page(d, reply, 'portal/reset-password.njk', { title: 'Choose a new password', csrf: csrfFor(d, req, reply), errors }, status);
     }
   });
 }

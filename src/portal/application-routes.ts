@@ -78,7 +78,7 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
         const errors = e.problems.map((p) => ({ href: `#${p.field}`, text: p.message, field: p.field }));
         return show(reply, signed, org, (await getApplication(d.db, org.id)).answers, { errors }, 400);
       }
-      if (e instanceof OnboardingError) return page(d, reply, 'error.njk', { title: 'Already submitted', message: e.message }, 409);
+      if (e instanceof OnboardingError) return page(d, reply, 'error.njk', { title: 'Already submitted', message: e.message }, e.status);
       throw e;
     }
   });

@@ -12,6 +12,7 @@ import { connectionSnippets } from './snippets.ts';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
 import type { Organisation } from '../onboarding/index.ts';
 import { checkForm, CHOICE, CSRF, form, formProblems, formSchema, multipartForm, list as listField, text, type FieldProblem } from '../web/forms.ts';
+import { formStatus } from '../web/problems.ts';
 
 type Params = { Params: { orgId: string; clientId?: string } };
 type Form = Params & { Body: Record<string, string | string[] | undefined> };
@@ -106,7 +107,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
         const field = FIELD_FOR[p.field] ?? 'name';
         return { href: `#${field}`, text: p.message, field };
       });
-      return newClientPage(reply, signed, org.id, env, choice, { errors, values }, 400);
+      return newClientPage(reply, signed, org.id, env, choice, { errors, values }, formStatus(e));
     }
   });
 
@@ -136,7 +137,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect(`${back}?key=replaced#key`, 303);
     } catch (e) {
       if (!(e instanceof RegistrationError)) throw e;
-      return clientPage(d, reply, g.signed, g.org, client, { errors: [{ href: '#public_key', text: e.message, field: 'public_key' }] }, 400);
+      return clientPage(d, reply, g.signed, g.org, client, { errors: [{ href: '#public_key', text: e.message, field: 'public_key' }] }, formStatus(e));
     }
   });
 
@@ -159,7 +160,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect(`${back}#faults`, 303);
     } catch (e) {
       if (!(e instanceof FaultError)) throw e;
-      return clientPage(d, reply, signed, org, client, { errors: [{ href: '#fault', text: e.message, field: 'fault' }] }, 400);
+      return clientPage(d, reply, signed, org, client, { errors: [{ href: '#fault', text: e.message, field: 'fault' }] }, formStatus(e));
     }
   });
 

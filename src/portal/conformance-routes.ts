@@ -5,6 +5,7 @@ import { getRun, PlanError, reportFile, RunRefused, runPage, screenshotFile } fr
 import { orgGuard, page, type PortalDeps } from './context.ts';
 import { clientPage } from './client-routes.ts';
 import { CSRF, form, formProblems, text } from '../web/forms.ts';
+import { formStatus } from '../web/problems.ts';
 
 const RUN = form({ _csrf: CSRF, start_url: text('Start page', 2000), button_selector: text('NHS login button', 500), only: text('Only these tests', 2000), signed_in_text: text('Text shown only when signed in', 500) });
 
@@ -37,7 +38,7 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
     } catch (e) {
       if (!(e instanceof RunRefused) && !(e instanceof PlanError)) throw e;
       const field = e instanceof RunRefused && e.field === 'start_url' ? 'start_url' : 'conformance';
-      return clientPage(d, reply, g.signed, g.org, client, { errors: [{ href: `#${field}`, text: e.message, field }] }, 400);
+      return clientPage(d, reply, g.signed, g.org, client, { errors: [{ href: `#${field}`, text: e.message, field }] }, formStatus(e));
     }
   });
 

@@ -66,11 +66,6 @@ export function page(d: PortalDeps, reply: FastifyReply, view: string, ctx: Reco
   return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(d.render(view, { serviceName: 'NHS login integration toolkit', layoutName: 'portal/layout.njk', ...ctx }));
 }
 
-/** An error summary entry for a domain error, pointing at its field. */
-export function errorItem(e: OnboardingError | { field?: string | undefined; message: string }) {
-  return { href: `#${e.field ?? 'main'}`, text: e.message, field: e.field };
-}
-
 export function forbidden(d: PortalDeps, reply: FastifyReply) {
   return page(d, reply, 'error.njk', { title: 'This form has expired', message: 'Go back, refresh the page and try again.', code: 'csrf' }, 403);
 }

@@ -2,7 +2,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
 import { csrfMatches, DOCUMENT_KINDS, getDocument, listDocuments, MAX_DOCUMENT_BYTES, OnboardingError, requireMembership, uploadDocument, type Organisation } from '../onboarding/index.ts';
-import { errorItem, forbidden, orgGuard, page, unreadable, type PortalDeps, type Signed } from './context.ts';
+import { formError } from '../web/problems.ts';
+import { forbidden, orgGuard, page, unreadable, type PortalDeps, type Signed } from './context.ts';
 
 type Params = { Params: { orgId: string; docId?: string } };
 
@@ -40,12 +41,13 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
     // The CSRF token travels as a multipart field here.
     if (!csrfMatches(g.signed.session, fields._csrf)) return forbidden(d, reply);
     try {
-      if (!file || file.truncated) throw new OnboardingError('invalid_name', file ? 'The file must be smaller than 10 MB' : 'Choose a file to upload', 'file');
+      if (!file || file.truncated) throw new OnboardingError(file ? 'file_too_large' : 'file_missing', file ? 'The file must be smaller than 10 MB' : 'Choose a file to upload', 'file');
       await uploadDocument(d.db, g.org.id, g.signed.user.id, fields.kind ?? '', file.filename, file.bytes);
       return reply.redirect(`/portal/organisations/${g.org.id}/documents`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return show(reply, g.signed, g.org, { errors: [errorItem(e)] }, e.message.includes('10 MB') ? 413 : 400);
+      const { errors, status } = formError(e);
+      return show(reply, g.signed, g.org, { errors }, status);
     }
   });
 

@@ -1,7 +1,8 @@
 /** Members and invitations of an organisation. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { acceptInvitation, changeRole, invite, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, ROLES, type Organisation } from '../onboarding/index.ts';
-import { accountDeps, errorItem, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { formError } from '../web/problems.ts';
+import { accountDeps, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
 import { CHOICE, CSRF, EMAIL, form, formProblems } from '../web/forms.ts';
 
 const INVITE = form({ _csrf: CSRF, email: EMAIL, role: CHOICE('Role') });
@@ -31,7 +32,8 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
       return show(reply, g.signed, g.org, { invited: req.body?.email });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return show(reply, g.signed, g.org, { errors: [errorItem(e.field ? e : { field: 'email', message: e.message })], values: req.body }, e.code === 'not_a_member' ? 403 : e.code === 'rate_limited' ? 429 : 400);
+      const { errors, status } = formError(e, { fallback: 'email' });
+      return show(reply, g.signed, g.org, { errors, values: req.body }, status);
     }
   });
   // Remove a member, change a member's role, withdraw an invitation: admins only, one shape.
@@ -46,7 +48,8 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
         return reply.redirect(`/portal/organisations/${g.org.id}/members`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
-        return show(reply, g.signed, g.org, { errors: [{ href: '#members', text: e.message, field: 'members' }] }, e.code === 'not_found' ? 404 : e.code === 'invalid_name' ? 400 : 403);
+        const { errors, status } = formError(e, { field: 'members' });
+        return show(reply, g.signed, g.org, { errors }, status);
       }
     });
   action('/organisations/:orgId/members/:userId/remove', (org, req, by) => removeMember(d.db, org, req.params.userId!, by));
@@ -61,7 +64,7 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect('/portal', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/message.njk', { title: 'This invitation does not work', message: e.message, user: signed.user }, 400);
+      return page(d, reply, 'portal/message.njk', { title: 'This invitation does not work', message: e.message, user: signed.user }, e.status);
     }
   });
 }

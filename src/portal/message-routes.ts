@@ -1,7 +1,8 @@
 /** The conversation with the NHS login team (the console shows the same thread). */
 import type { FastifyInstance } from 'fastify';
 import { addComment, comments, MAX_COMMENT, notifyDeps, OnboardingError } from '../onboarding/index.ts';
-import { errorItem, orgGuard, page, type PortalDeps } from './context.ts';
+import { orgGuard, page, type PortalDeps } from './context.ts';
+import { formError } from '../web/problems.ts';
 import { CSRF, form, formProblems, text } from '../web/forms.ts';
 
 type Params = { Params: { orgId: string }; Body: Record<string, string | undefined> };
@@ -23,7 +24,8 @@ export function registerMessageRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect(`/portal/organisations/${g.org.id}/messages`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/messages.njk', { title: 'Messages with the NHS login team', user: g.signed.user, csrf: g.signed.session.csrf, org: g.org, thread: await comments(d.db, g.org.id), errors: [errorItem(e)], values: req.body }, e.code === 'rate_limited' ? 429 : 400);
+      const { errors, status } = formError(e);
+      return page(d, reply, 'portal/messages.njk', { title: 'Messages with the NHS login team', user: g.signed.user, csrf: g.signed.session.csrf, org: g.org, thread: await comments(d.db, g.org.id), errors, values: req.body }, status);
     }
   });
 }

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { createOrganisation, OnboardingError, organisationsOf, updateOrganisation } from '../onboarding/index.ts';
 import { listClients } from '../storage/index.ts';
-import { csrfOk, errorItem, forbidden, orgGuard, page, signedIn, type PortalDeps } from './context.ts';
+import { formError } from '../web/problems.ts';
+import { csrfOk, forbidden, orgGuard, page, signedIn, type PortalDeps } from './context.ts';
 import { CSRF, form, formProblems, text } from '../web/forms.ts';
 import { statusPanel } from './status.ts';
 
@@ -38,7 +39,8 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
       return reply.redirect(`/portal/organisations/${org.id}/clients/new`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/organisation-new.njk', { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf, errors: [errorItem(e)], values: req.body }, 400);
+      const { errors, status } = formError(e);
+      return page(d, reply, 'portal/organisation-new.njk', { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf, errors, values: req.body }, status);
     }
   });
 
@@ -59,7 +61,8 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
       return reply.redirect('/portal', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, editPage, { title: 'Your organisation\'s details', user: g.signed.user, csrf: g.signed.session.csrf, action: `/portal/organisations/${g.org.id}/edit`, errors: [errorItem(e)], values: req.body }, e.code === 'not_a_member' ? 403 : 400);
+      const { errors, status } = formError(e);
+      return page(d, reply, editPage, { title: 'Your organisation\'s details', user: g.signed.user, csrf: g.signed.session.csrf, action: `/portal/organisations/${g.org.id}/edit`, errors, values: req.body }, status);
     }
   });
 }

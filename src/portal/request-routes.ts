@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { environmentReadiness, latestRequest, OnboardingError, requestEnvironment, type Organisation, type RequestedEnv } from '../onboarding/index.ts';
 import { page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 import { CSRF, form } from '../web/forms.ts';
+import { formError } from '../web/problems.ts';
 
 type Params = { Params: { orgId: string } };
 const PAGES: Record<RequestedEnv, { path: string; title: string }> = {
@@ -30,7 +31,8 @@ export function registerRequestRoutes(app: FastifyInstance, d: PortalDeps) {
         return reply.redirect(`/portal/organisations/${g.org.id}/${PAGES[env].path}`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
-        return show(env, reply, g.signed, g.org, { errors: [{ href: '#criteria', text: e.message, field: 'criteria' }] }, 400);
+        const { errors, status } = formError(e, { field: 'criteria' });
+        return show(env, reply, g.signed, g.org, { errors }, status);
       }
     });
   }

@@ -1,7 +1,8 @@
 /** Integration test users for the partner's own organisation. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createTestUser, listTestUsers, OnboardingError, TEST_OTP, TEST_PASSWORD, updateTestUser, type Organisation } from '../onboarding/index.ts';
-import { errorItem, page, type PortalDeps, type Signed, orgGuard } from './context.ts';
+import { formError } from '../web/problems.ts';
+import { page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, text } from '../web/forms.ts';
 
 const SWITCHES = { _csrf: CSRF, level: CHOICE('Proofing level'), otp_disabled: CHOICE('OTP disabled'), phone_pds_matched: CHOICE('Phone matched in PDS'), pds_trace_fails: CHOICE('PDS trace fails') };
@@ -33,7 +34,8 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return show(reply, g.signed, g.org, { errors: [errorItem(e)] }, 400);
+      const { errors, status } = formError(e);
+      return show(reply, g.signed, g.org, { errors }, status);
     }
   });
   app.post<Params>('/organisations/:orgId/test-users/:personId', CHANGE, async (req, reply) => {
@@ -46,7 +48,7 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.code === 'not_found' ? 404 : 400);
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.status);
     }
   });
 }

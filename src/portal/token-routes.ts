@@ -1,7 +1,8 @@
 /** API tokens for an organisation: create (shown once), list, revoke. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createApiToken, listApiTokens, OnboardingError, revokeApiToken, type Organisation } from '../onboarding/index.ts';
-import { errorItem, page, type PortalDeps, type Signed, orgGuard } from './context.ts';
+import { formError } from '../web/problems.ts';
+import { page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 import { CSRF, form, formProblems, text } from '../web/forms.ts';
 
 type Params = { Params: { orgId: string; tokenId?: string }; Body: Record<string, string | undefined> };
@@ -25,7 +26,8 @@ export function registerTokenRoutes(app: FastifyInstance, d: PortalDeps) {
       return show(reply, g.signed, g.org, { newToken: token });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return show(reply, g.signed, g.org, { errors: [errorItem(e)] }, 400);
+      const { errors, status } = formError(e);
+      return show(reply, g.signed, g.org, { errors }, status);
     }
   });
   app.post<Params>('/organisations/:orgId/api-tokens/:tokenId/revoke', form({ _csrf: CSRF }), async (req, reply) => {

@@ -7,14 +7,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Render } from './views.ts';
 import { PasswordHashingBusy } from '../security/passwords.ts';
+import type { ErrorCode } from '../errors.ts';
 
 export const FORM_LIMIT = 64 * 1024;
 
 interface Known {
   title: string;
   message: string;
-  /** The API's stable error code and message for it. */
-  api: [string, string];
+  /** The API's stable error code (of the table in src/errors.ts) and message for it. */
+  api: [ErrorCode, string];
   /** When ours differs from Fastify's (an address nothing answers is not found, whatever broke it). */
   status?: number;
 }
@@ -96,7 +97,7 @@ export function answerError(render: Render, publicUrl: string, faceOf: (req: Fas
     const known = !clientError ? undefined : Object.hasOwn(CLIENT_ERRORS, err.code ?? '') ? CLIENT_ERRORS[err.code!]! : OTHER_CLIENT_ERROR;
     const status = !clientError ? 500 : (known?.status ?? err.statusCode!);
     if (req.url.startsWith('/api/')) {
-      const [error, message] = known?.api ?? ['server_error', 'Something went wrong on our side; try again'];
+      const [error, message]: [ErrorCode, string] = known?.api ?? ['server_error', 'Something went wrong on our side; try again'];
       return reply.code(status).header('cache-control', 'no-store').send({ error, message });
     }
     const face = faceOf(req);
