@@ -34,7 +34,16 @@ export function fail(reply: FastifyReply, status: number, error: string, message
 
 /** Domain errors as API errors: their code is the stable `error`, their field the `field`. */
 export function failWith(reply: FastifyReply, e: OnboardingError) {
-  const status = e.code === 'rate_limited' ? 429 : e.code === 'not_found' ? 404 : e.code === 'not_a_member' ? 403 : e.code === 'email_taken' || e.code === 'already_submitted' || e.code === 'not_ready' ? 409 : 400;
+  const status =
+    e.code === 'rate_limited'
+      ? 429
+      : e.code === 'not_found'
+        ? 404
+        : e.code === 'not_a_member'
+          ? 403
+          : e.code === 'email_taken' || e.code === 'already_submitted' || e.code === 'not_ready'
+            ? 409
+            : 400;
   return fail(reply, status, e.code, e.message, e.field);
 }
 

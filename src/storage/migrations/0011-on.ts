@@ -145,7 +145,13 @@ export const FROM_0011: Record<string, Migration> = {
       await sql`update conformance_result set status = 'could_not_run', detail = ${detail}, finished_at = ${now}
         where status in ('pending', 'running') and run_id in (select id from conformance_run where ${duplicate})`.execute(db);
       await sql`update conformance_run set status = 'error', finished_at = ${now} where ${duplicate}`.execute(db);
-      await db.schema.createIndex('conformance_run_one_running').on('conformance_run').columns(['env', 'client_id']).unique().where(sql.ref('status'), '=', 'running').execute();
+      await db.schema
+        .createIndex('conformance_run_one_running')
+        .on('conformance_run')
+        .columns(['env', 'client_id'])
+        .unique()
+        .where(sql.ref('status'), '=', 'running')
+        .execute();
     },
   },
   '0020_one_current_signing_key': {
@@ -161,7 +167,13 @@ export const FROM_0011: Record<string, Migration> = {
       await sql`update signing_key set state = 'retired', changed_at = ${now} where ${newer('current')}`.execute(db);
       await sql`delete from signing_key where ${newer('next')}`.execute(db);
       for (const state of ['current', 'next']) {
-        await db.schema.createIndex(`signing_key_one_${state}`).on('signing_key').column('env').unique().where(sql.ref('state'), '=', state).execute();
+        await db.schema
+          .createIndex(`signing_key_one_${state}`)
+          .on('signing_key')
+          .column('env')
+          .unique()
+          .where(sql.ref('state'), '=', state)
+          .execute();
       }
     },
   },
