@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import type { PeopleData } from '../identity/people/index.ts';
 import type { Db, EventSink } from '../storage/index.ts';
 import type { Mailer, Organisation } from '../onboarding/index.ts';
-import { OnboardingError } from '../onboarding/index.ts';
+import type { OnboardingError } from '../onboarding/index.ts';
 import type { Render } from '../web/views.ts';
 import type { RunScheduler } from '../conformance/index.ts';
 

@@ -215,7 +215,7 @@ function answerNoClientAuthentication(ctx: KoaContextWithOIDC) {
 /** Removes the engine's RFC 9207 `iss` from a redirect back to the relying party, as NHS login sends none. */
 function stripIss(ctx: KoaContextWithOIDC) {
   const location = ctx.response.get('location');
-  if (!location || !location.includes('iss=')) return;
+  if (!location?.includes('iss=')) return;
   const url = new URL(location);
   if (url.searchParams.get('iss') !== ctx.oidc.issuer) return;
   url.searchParams.delete('iss');

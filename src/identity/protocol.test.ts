@@ -304,7 +304,7 @@ for (const dialect of DIALECTS) {
         ['no iat and exp 10 minutes ahead', { iat: null, exp: now + 600 }, /there is no iat/],
         ['iat a day ago', { iat: now - 86400, exp: now + 60 }, /must expire within 300 s/],
       ];
-      for (const [name, claims, detail] of refused) {
+      for (const [name, claims] of refused) {
         const res = await tokenRequest(app, rp, {
           grant_type: 'authorization_code',
           code: 'x',

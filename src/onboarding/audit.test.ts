@@ -35,7 +35,12 @@ for (const dialect of DIALECTS) {
       let tries = 0;
       const counted = new Proxy(database.db, {
         get: (target, key, receiver) =>
-          key === 'transaction' ? () => (tries++, target.transaction()) : Reflect.get(target, key, receiver),
+          key === 'transaction'
+            ? () => {
+                tries++;
+                return target.transaction();
+              }
+            : Reflect.get(target, key, receiver),
       });
       await assert.rejects(appendAudit(counted, { actor: 'x', action: 'a', subject: 's', details: { n: 1n } }), /BigInt/);
       assert.equal(tries, 1);

@@ -8,7 +8,6 @@ import {
   listDocuments,
   MAX_DOCUMENT_BYTES,
   OnboardingError,
-  requireMembership,
   uploadDocument,
   type Organisation,
 } from '../onboarding/index.ts';

@@ -16,7 +16,7 @@ const PDS = {
   postcode: 'HD1 4JP',
 };
 
-async function finish(app: TestApp, rp: TestRp, s: Awaited<ReturnType<typeof signIn>>) {
+async function finish(rp: TestRp, s: Awaited<ReturnType<typeof signIn>>) {
   let page = s.page;
   for (let i = 0; i < 6 && page.status !== 0; i++) {
     const step = new URL(page.url).pathname.split('/').pop();
@@ -38,12 +38,12 @@ export async function completeSandpitChecklist(app: TestApp, rp: TestRp): Promis
   await app.fetch(settings.href, {
     headers: { cookie: p9.browser.cookieHeader(settings), referer: `${new URL(REDIRECT_URI).origin}/account` },
   });
-  await finish(app, rp, await signIn(app, rp, { vtr, email: 'testuserlive+p5@demo.signin.nhs.uk', stopAt: 'prove-identity' }));
+  await finish(rp, await signIn(app, rp, { vtr, email: 'testuserlive+p5@demo.signin.nhs.uk', stopAt: 'prove-identity' }));
   const b = new Browser(app.fetch, new URL(app.config.publicUrl).origin);
   const start = await signIn(app, rp, { vtr, browser: b, stopAt: 'sign-in' });
   const register = await b.get(start.page.url.replace(/sign-in$/, 'register'));
   const registered = await b.post(register.url, { email: `new.${Date.now()}@example.org`, password: 'Secret123', phone: '07700900123' });
-  await finish(app, rp, { ...start, page: registered });
+  await finish(rp, { ...start, page: registered });
   await signIn(app, rp, { vtr, decline: true });
   await signIn(app, rp, { vtr, scope: 'openid landline' });
   await app.events.flush(); // the protocol record is written in batches

@@ -15,7 +15,6 @@ import { MAILBOX_PATH, PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
 import { CONFORMANCE_VIEWS, createRunScheduler, refusedToRunBrowser, type RunScheduler } from '../conformance/index.ts';
-import { PasswordHashingBusy } from '../security/passwords.ts';
 import { trackConnections } from './shutdown.ts';
 import { inlineScriptHashes, registerSecurityHeaders } from './headers.ts';
 import { answerError, FORM_LIMIT, UnusableAddress } from './errors.ts';

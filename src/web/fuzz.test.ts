@@ -18,7 +18,7 @@ import {
 } from '../onboarding/index.ts';
 import {
   BODY_VARIANTS, bodyOf, encodePairs, fill, FORM_MUTATIONS, formPairs, JSON_MUTATIONS, jsonValue, paramNames, PARAM_VALUES, PROTO_KEYS,
-  refusedFor, rng, schemaFields, scrapeForms, scrapeLinkQueries, targetsOf, type Face, type Mutation, type ScrapedForm, type Target,
+  refusedFor, rng, schemaFields, scrapeForms, scrapeLinkQueries, targetsOf, type Mutation, type ScrapedForm, type Target,
 } from '../test-support/fuzz.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 1234);
