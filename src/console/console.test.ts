@@ -112,7 +112,7 @@ for (const dialect of DIALECTS) {
         }),
       );
 
-      const { signUp, createOrganisation: newOrg, integrationReadiness, outbox } = await import('../onboarding/index.ts');
+      const { signUp, createOrganisation: newOrg, environmentReadiness, outbox } = await import('../onboarding/index.ts');
       const mailer = { send: async () => undefined, wake: () => undefined };
       const partnerUser = await signUp(
         { db: app.database.db, mailer, publicUrl: ORIGIN },
@@ -148,7 +148,7 @@ for (const dialect of DIALECTS) {
       assert.match(page.text, /gate\.application\.approve/);
       const mail = (await outbox(app.database.db, 'partner@example.org')).find((m) => /has been approved/.test(m.subject));
       assert.ok(mail && /Eligible, sponsored by the ICB/.test(mail.body), 'the partner is told, with the reason');
-      const readiness = await integrationReadiness(app.database.db, org.id);
+      const readiness = await environmentReadiness(app.database.db, org.id, 'integration');
       assert.equal(readiness.find((c) => c.id === 'application')!.met, true);
       assert.equal((await verifyAudit(app.database.db)).ok, true);
       assert.equal((await decide({ decision: 'reject', reason: 'again' })).status, 400, 'only a submitted application can be decided');

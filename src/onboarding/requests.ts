@@ -19,9 +19,6 @@ export function environmentReadiness(db: Db, organisationId: string, env: Reques
   return readiness(db, organisationId, GATE_OF[env]);
 }
 
-/** Kept for the callers of the integration request. */
-export const integrationReadiness = (db: Db, organisationId: string) => environmentReadiness(db, organisationId, 'integration');
-
 export async function requestEnvironment(db: Db, organisationId: string, userId: string, env: RequestedEnv): Promise<string> {
   const missing = (await environmentReadiness(db, organisationId, env)).filter((c) => !c.met);
   // Only a leading article is lowered: names keep their capitals (NHS, Data Security and Protection Toolkit).
