@@ -55,7 +55,8 @@ async function contender(root: string, flags?: string) {
 }
 
 const show = (f: Figures) =>
-  `${f.rps.toFixed(0).padStart(5)} resp/s  p99 ${f.p99.toFixed(0).padStart(3)} ms  main ${f.main.toFixed(0).padStart(4)} µs  all ${f.total.toFixed(0).padStart(4)} µs  gc ${f.gc.toFixed(0).padStart(3)} µs  RSS ${f.rss.toFixed(0)} MB`;
+  `${f.rps.toFixed(0).padStart(5)} resp/s  p99 ${f.p99.toFixed(0).padStart(3)} ms  main ${f.main.toFixed(0).padStart(4)} ` +
+    `µs  all ${f.total.toFixed(0).padStart(4)} µs  gc ${f.gc.toFixed(0).padStart(3)} µs  RSS ${f.rss.toFixed(0)} MB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const a = await contender(path.resolve(baseline));
@@ -72,7 +73,8 @@ try {
   }
   const ratio = (k: keyof Figures) => median(rounds.map((r) => r.b[k] / r.a[k])).toFixed(3);
   console.log(
-    `median B/A: throughput ${ratio('rps')}, p99 ${ratio('p99')}, main-thread CPU ${ratio('main')}, all CPU ${ratio('total')}, GC threads ${ratio('gc')}, peak RSS ${ratio('rss')}`,
+    `median B/A: throughput ${ratio('rps')}, p99 ${ratio('p99')}, main-thread CPU ${ratio('main')}, ` +
+      `all CPU ${ratio('total')}, GC threads ${ratio('gc')}, peak RSS ${ratio('rss')}`,
   );
 } finally {
   a.server.process.kill();

@@ -26,7 +26,8 @@ const { origin } = server;
 try {
   const client = await benchClient(dbFile, origin);
   console.log(
-    `Server CPU per request, each endpoint of a single sign-on login measured alone — ${os.cpus().length} cores, concurrency ${CONCURRENCY}, ${N} requests each`,
+    `Server CPU per request, each endpoint of a single sign-on login measured alone ` +
+      `— ${os.cpus().length} cores, concurrency ${CONCURRENCY}, ${N} requests each`,
   );
   const measure = async (name: string, requests: Extract<Plan, { kind: 'requests' }>['requests'], expect: number) => {
     const {
@@ -35,7 +36,8 @@ try {
     } = await measureLoad(pid, { kind: 'requests', origin, concurrency: CONCURRENCY, expect, requests });
     const errors = r.errors ? `   errors ${r.errors} (${r.firstError})` : '';
     console.log(
-      `    ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s   CPU ${all.toFixed(2)} ms/request (main thread ${main.toFixed(2)})${errors}`,
+      `    ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s   ` +
+        `CPU ${all.toFixed(2)} ms/request (main thread ${main.toFixed(2)})${errors}`,
     );
     return all;
   };
@@ -69,7 +71,8 @@ try {
       200,
     );
     console.log(
-      `    one login: ${(authorize + token + userinfo).toFixed(2)} ms of server CPU, ${((authorize + userinfo) / token).toFixed(2)}x a token request's on top of it`,
+      `    one login: ${(authorize + token + userinfo).toFixed(2)} ms of server ` +
+        `CPU, ${((authorize + userinfo) / token).toFixed(2)}x a token request's on top of it`,
     );
   }
   await client.database.close();

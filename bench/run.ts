@@ -39,7 +39,8 @@ const HERE = import.meta.dirname;
 function line(name: string, r: Result, rss?: number, extra = '') {
   const f = (x: number | null) => (x ?? NaN).toFixed(1).padStart(8);
   console.log(
-    `${name.padEnd(46)} ${f(r.rps)} resp/s   p50 ${f(r.p50)} ms   p99 ${f(r.p99)} ms${rss ? `   peak RSS ${(rss / 1048576).toFixed(0)} MB` : ''}${r.errors ? `   errors ${r.errors} (${r.firstError})` : ''}${extra}`,
+    `${name.padEnd(46)} ${f(r.rps)} resp/s   p50 ${f(r.p50)} ms   p99 ${f(r.p99)} ` +
+      `ms${rss ? `   peak RSS ${(rss / 1048576).toFixed(0)} MB` : ''}${r.errors ? `   errors ${r.errors} (${r.firstError})` : ''}${extra}`,
   );
 }
 
@@ -182,7 +183,8 @@ async function main() {
       console.log(`    p99 vs bare engine by round:        ${list(p99)} -> median ${median(p99).toFixed(2)}x (target <= 1.25)`);
       console.log(`    toolkit peak RSS: max ${(Math.max(...rounds.map((r) => r.ours!.rss)) / 1048576).toFixed(0)} MB (target <= 250)`);
       console.log(
-        `    split: persisting alone ${list(persisting)} -> median ${median(persisting).toFixed(2)}x the bare engine's rate; our layers on top ${list(layers)} -> median ${median(layers).toFixed(2)}x\n`,
+        `    split: persisting alone ${list(persisting)} -> median ${median(persisting).toFixed(2)}x the ` +
+          `bare engine's rate; our layers on top ${list(layers)} -> median ${median(layers).toFixed(2)}x\n`,
       );
     }
     if (process.env.BENCH_ONLY === 'token') return;
@@ -196,7 +198,8 @@ async function main() {
       const bareRatio = rounds.map((r) => r.yardSso!.result.rps / r.yard!.result.rps);
       console.log(`    vs our token rate by round: ${list(ratio)} -> median ${median(ratio).toFixed(2)}x (target >= 0.6)`);
       console.log(
-        `    the bare engine's own logins vs its token rate: ${list(bareRatio)} -> median ${median(bareRatio).toFixed(2)}x (its login's token request signs once, ours twice)`,
+        `    the bare engine's own logins vs its token rate: ${list(bareRatio)} -> ` +
+          `median ${median(bareRatio).toFixed(2)}x (its login's token request signs once, ours twice)`,
       );
     }
     if (process.env.BENCH_ONLY === 'sso') return;

@@ -76,14 +76,23 @@ export async function assertions(c: Pick<BenchClient, 'privateKey' | 'kid' | 'cl
       .setJti(randomBytes(12).toString('hex'))
       .sign(key);
     out.push(
-      `grant_type=authorization_code&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=${jwt}`,
+      `grant_type=authorization_code&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&` +
+        `client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=${jwt}`,
     );
   }
   return out;
 }
 
 export const authorizePath = (clientId: string, i: number) =>
-  `/sandpit/authorize?${new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid profile', redirect_uri: REDIRECT_URI, state: `s${i}`, nonce: `n${i}`, vtr: '["P9.Cp.Cd"]' })}`;
+  `/sandpit/authorize?${new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    scope: 'openid profile',
+    redirect_uri: REDIRECT_URI,
+    state: `s${i}`,
+    nonce: `n${i}`,
+    vtr: '["P9.Cp.Cd"]',
+  })}`;
 
 export const tokenRequests = (codes: string[], bodies: string[], tokenPath: string): Req[] =>
   codes.map((c, i) => ({

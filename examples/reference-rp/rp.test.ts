@@ -102,7 +102,8 @@ for (const dialect of DIALECTS) {
       await context.close();
     });
 
-    test('"Refresh your details" uses the refresh token (rotated each time): fresh details, and the checklist\'s refresh item ticked', async () => {
+    test('"Refresh your details" uses the refresh token (rotated each time): ' +
+      'fresh details, and the checklist\'s refresh item ticked', async () => {
       const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);

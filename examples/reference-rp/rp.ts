@@ -103,12 +103,15 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
       const rows = Object.entries({ ...user.claims, ...user.userinfo })
         .map(
           ([k, v]) =>
-            `<tr class="nhsuk-table__row"><th class="nhsuk-table__header">${escapeHtml(k)}</th><td class="nhsuk-table__cell"><code>${escapeHtml(JSON.stringify(v))}</code></td></tr>`,
+            `<tr class="nhsuk-table__row"><th class="nhsuk-table__header">${escapeHtml(k)}</th><td ` +
+              `class="nhsuk-table__cell"><code>${escapeHtml(JSON.stringify(v))}</code></td></tr>`,
         )
         .join('');
       return reply.type('text/html').send(page('You are signed in', `<h1 class="nhsuk-heading-l">You are signed in</h1>
         <p id="vot">Vector of trust achieved: <strong>${escapeHtml(String(user.claims.vot))}</strong></p>
-        ${user.refreshedAt ? `<p id="refreshed">Details refreshed from NHS login with the refresh token at ${clockTime(user.refreshedAt)} UTC.</p>` : ''}
+        ${user.refreshedAt
+          ? `<p id="refreshed">Details refreshed from NHS login with the refresh token at ${clockTime(user.refreshedAt)} UTC.</p>`
+          : ''}
         <table class="nhsuk-table" id="claims"><tbody>${rows}</tbody></table>
         <form method="post" action="/refresh"><button class="nhsuk-button nhsuk-button--secondary">Refresh your details</button></form>
         <p><a href="${o.issuer}/settings">Manage your NHS login</a></p>

@@ -25,7 +25,8 @@ export function openApiDocument(publicUrl: string) {
       title: 'NHS login integration toolkit API',
       version: '1',
       description:
-        'Everything a partner does in the portal, for automation from CI. Authenticate with an organisation API token: `Authorization: Bearer nhslt_...` (create one in the portal).',
+        'Everything a partner does in the portal, for automation from CI. Authenticate with an ' +
+          'organisation API token: `Authorization: Bearer nhslt_...` (create one in the portal).',
     },
     servers: [{ url: `${publicUrl}/api/v1` }],
     security: [{ token: [] }],

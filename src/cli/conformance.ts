@@ -63,7 +63,9 @@ export async function conformanceRun(db: Db, config: Config, v: Values, io: Io):
     );
   else
     io.out(
-      `${status === 'passed' ? 'Passed' : 'Not passed'}: ${report.summary.passed} of ${report.summary.total} tests passed${report.summary.failed ? `, ${report.summary.failed} failed` : ''}${report.summary.could_not_run ? `, ${report.summary.could_not_run} could not run` : ''}.`,
+      `${status === 'passed' ? 'Passed' : 'Not passed'}: ${report.summary.passed} of ${report.summary.total} tests ` +
+        `passed${report.summary.failed ? `, ${report.summary.failed} failed` : ''}` +
+        `${report.summary.could_not_run ? `, ${report.summary.could_not_run} could not run` : ''}.`,
     );
   return status === 'passed' ? 0 : 1;
 }
@@ -76,7 +78,8 @@ export async function conformanceVerify(db: Db, file: string | undefined, v: Val
     io.out(
       v.json
         ? JSON.stringify({ valid: true, run: report.run, summary: report.summary })
-        : `Valid: run ${report.run.id} for client ${report.run.client_id} (${report.run.env}), ${report.run.status}, ${report.summary.passed}/${report.summary.total} passed.`,
+        : `Valid: run ${report.run.id} for client ${report.run.client_id} ` +
+          `(${report.run.env}), ${report.run.status}, ${report.summary.passed}/${report.summary.total} passed.`,
     );
     return 0;
   } catch (e) {

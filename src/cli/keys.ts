@@ -47,7 +47,8 @@ export async function keysRotate(db: Db, v: Values, io: Io): Promise<number> {
   io.out(
     v.json
       ? JSON.stringify({ env, step: v.step, kid })
-      : `${env}: ${{ publish: 'published next key', switch: 'now signing with', retire: 'removed retired key(s)' }[String(v.step)]} ${kid}. Running toolkits pick this up within 10 seconds.`,
+      : `${env}: ${{ publish: 'published next key', switch: 'now signing with', retire: 'removed retired key(s)' }[String(v.step)]} ` +
+        `${kid}. Running toolkits pick this up within 10 seconds.`,
   );
   return 0;
 }

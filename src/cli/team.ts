@@ -24,7 +24,8 @@ export async function auditVerify(db: Db, v: Values, io: Io): Promise<number> {
     v.json
       ? JSON.stringify(verdict)
       : verdict.ok
-        ? `Audit trail intact: ${verdict.entries} entries.${verdict.head ? ` Head: ${verdict.head} (keep it elsewhere; pass it as --head later to detect removed entries).` : ''}`
+        ? `Audit trail intact: ${verdict.entries} ` +
+          `entries.${verdict.head ? ` Head: ${verdict.head} (keep it elsewhere; pass it as --head later to detect removed entries).` : ''}`
         : `AUDIT TRAIL BROKEN at entry ${verdict.brokenAt}: ${verdict.problem}.`,
   );
   return verdict.ok ? 0 : 1;

@@ -129,7 +129,8 @@ function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
   if (/^\d+$/.test(raw)) {
     throw new ConfigError(
       'TRUST_PROXY',
-      `a hop count (${raw}) cannot check that requests come through your proxy: give the proxy's addresses or CIDRs instead, like 10.0.0.0/8`,
+      `a hop count (${raw}) cannot check that requests come through your ` +
+        `proxy: give the proxy's addresses or CIDRs instead, like 10.0.0.0/8`,
     );
   }
   const list = raw.split(',').map((s) => s.trim()).filter(Boolean);

@@ -33,7 +33,8 @@ const idTokenRefusal = (id: string, fault: AnyFault, what: string): TestSpec => 
   id, group: 'negative', persona: 'P9', expect: 'refused', fault,
   title: `Refuses an ID token ${what}`,
   requirement:
-    'The relying party validates the ID token (OpenID Connect Core 3.1.3.7) and, when it is not valid, does not sign the person in or use the access token.',
+    'The relying party validates the ID token (OpenID Connect Core 3.1.3.7) and, ' +
+      'when it is not valid, does not sign the person in or use the access token.',
   reference: 'OIDF RP tests; NHS login interface: ID token claims and signing (RS512)',
 });
 
@@ -73,7 +74,8 @@ export const CATALOGUE: TestSpec[] = [
     decline: true,
     title: "Declining consent shows the service's no-consent screen",
     requirement:
-      'After access_denied with ConsentNotGiven the service shows "You cannot continue without sharing your information" with links to 111.nhs.uk, 111 and 999, and has no session.',
+      'After access_denied with ConsentNotGiven the service shows "You cannot continue without ' +
+        'sharing your information" with links to 111.nhs.uk, 111 and 999, and has no session.',
     reference: 'NHS login interface: what an RP must do (no-consent screen)',
   },
   {

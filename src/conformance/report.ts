@@ -101,11 +101,15 @@ export function junitXml(report: Report, results: ConformanceResultTable[]): str
     const r = results.find((x) => x.test_id === t.id);
     const body = t.status === 'fail' ? `<failure message="${xml(t.detail ?? 'failed')}">${xml(t.requirement)}</failure>`
       : t.status === 'could_not_run' ? `<skipped message="${xml(t.detail ?? 'could not run')}"/>` : '';
-    return `    <testcase classname="nhs-login.${t.id.startsWith('login') || !t.id.includes('-') ? 'scenarios' : 'conformance'}" name="${xml(`${t.id}: ${t.title}`)}" time="${seconds(r)}">${body}</testcase>`;
+    return `    <testcase classname="nhs-login.${t.id.startsWith('login') || !t.id.includes('-') ? 'scenarios' : 'conformance'}" ` +
+      `name="${xml(`${t.id}: ${t.title}`)}" time="${seconds(r)}">${body}</testcase>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="NHS login conformance" tests="${report.summary.total}" failures="${report.summary.failed}" skipped="${report.summary.could_not_run}">
-  <testsuite name="NHS login conformance: client ${xml(report.run.client_id)} (${xml(report.run.env)})" tests="${report.summary.total}" failures="${report.summary.failed}" skipped="${report.summary.could_not_run}" timestamp="${report.run.started_at}">
+<testsuites name="NHS login conformance" tests="${report.summary.total}" failures="${report.summary.failed}" ` +
+    `skipped="${report.summary.could_not_run}">
+  <testsuite name="NHS login conformance: client ${xml(report.run.client_id)} (${xml(report.run.env)})" ` +
+    `tests="${report.summary.total}" failures="${report.summary.failed}" skipped="${report.summary.could_not_run}" ` +
+    `timestamp="${report.run.started_at}">
 ${cases.join('\n')}
   </testsuite>
 </testsuites>

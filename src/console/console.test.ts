@@ -225,7 +225,8 @@ test('toolkit team create-admin prints a one-time set-up link and no password', 
   }
 });
 
-test('authorisation matrix: every console route refuses the signed-out and partners; delivery managers cannot do admin actions', async () => {
+test('authorisation matrix: every console route refuses the signed-out ' +
+  'and partners; delivery managers cannot do admin actions', async () => {
   const app = await startTestApp('sqlite');
   try {
     const ROUTES: [string, string][] = [

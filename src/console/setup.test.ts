@@ -82,12 +82,16 @@ for (const dialect of DIALECTS) {
       assert.ok(new URL(done.url).pathname === '/console/sign-in', done.url);
       assert.match(
         done.text,
-        /id="set-up-done"[\s\S]*Your console account is set up[\s\S]*a new code from your authenticator app[\s\S]*<form method="post" action="\/console\/sign-in"/,
+        new RegExp(
+          String.raw`id="set-up-done"[\s\S]*Your console account is set up[\s\S]*a new code from your authenticator app[\s\S]*` +
+            String.raw`<form method="post" action="\/console\/sign-in"`,
+        ),
       );
       assert.doesNotMatch((await b.get('/console/sign-in')).text, /Your console account is set up/, 'only after the set-up');
     });
 
-    test('the code that finished the set-up, typed again at the first sign-in, is refused with why, and not counted as a failure', async () => {
+    test('the code that finished the set-up, typed again at the first ' +
+      'sign-in, is refused with why, and not counted as a failure', async () => {
       const { b, page, key } = await setUp('first@nhs.example', '192.0.2.5');
       const code = await generate({ secret: key });
       await b.post(page.url, new URLSearchParams({ _csrf: csrfOf(page), password: PASSWORD, code }));

@@ -25,7 +25,8 @@ export function registerTeamRoutes(app: FastifyInstance, d: ConsoleDeps) {
       await d.mailer.send({
         to: user.email,
         subject: 'Set up your NHS login team console account',
-        body: `${t.email} added you to the NHS login team console.\n\nWithin 24 hours, open this link to choose a password and set up your authenticator app:\n\n${link}\n`,
+        body: `${t.email} added you to the NHS login team console.\n\nWithin 24 hours, open ` +
+          `this link to choose a password and set up your authenticator app:\n\n${link}\n`,
       });
       return show(reply, t, { added: { email: user.email, link } });
     } catch (e) {

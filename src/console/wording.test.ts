@@ -135,7 +135,8 @@ for (const dialect of DIALECTS) {
       const page = await b.get('/console/audit');
       assert.equal(
         auditRow(page.text, assigned),
-        `${assigned}\n${auditDate(page.text, assigned)}\nwords@nhs.example\nAssigned a delivery manager\nDelivery manager: words@nhs.example\npartner.delivery_manager\nNamed Health`,
+        `${assigned}\n${auditDate(page.text, assigned)}\nwords@nhs.example\nAssigned a delivery ` +
+          `manager\nDelivery manager: words@nhs.example\npartner.delivery_manager\nNamed Health`,
       );
       assert.equal(
         auditRow(page.text, suspended).split('\n').slice(3).join('\n'),

@@ -39,7 +39,8 @@ export async function createIdentity(
                 ? 'There is a problem with the service you are trying to use'
                 : 'Sorry, there is a problem with NHS login',
             message:
-              'The service you came from sent a request NHS login cannot accept. Go back to the service and try again, or contact the service.',
+              'The service you came from sent a request NHS login cannot accept. ' +
+                'Go back to the service and try again, or contact the service.',
             code: out.error,
             detail: out.error_description,
           }),

@@ -45,7 +45,8 @@ test('publish next, then switch: relying parties can always verify', async () =>
 });
 
 for (const dialect of DIALECTS) {
-  test(`publishes and switches at the same moment (${dialect}) leave one current key, one next at most, and the old one retired`, async () => {
+  test(`publishes and switches at the same moment (${dialect}) leave one ` +
+    `current key, one next at most, and the old one retired`, async () => {
     const database = await openTestDatabase(dialect);
     try {
       const db = database.db;

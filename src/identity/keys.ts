@@ -80,7 +80,8 @@ export async function removeRetiredKeys(db: Db, env: string, now = Date.now()): 
   if (early.length) {
     const at = new Date(Math.max(...early.map((r) => r.changed_at!)) + RETIRED_KEY_KEPT_MS).toISOString();
     throw new KeyRotationError(
-      `ID tokens signed by ${early.map((r) => r.kid).join(', ')} may still be valid: remove ${early.length === 1 ? 'it' : 'them'} after ${at}`,
+      `ID tokens signed by ${early.map((r) => r.kid).join(', ')} may still ` +
+        `be valid: remove ${early.length === 1 ? 'it' : 'them'} after ${at}`,
     );
   }
   for (const r of retired) await deleteSigningKey(db, env, r.kid);

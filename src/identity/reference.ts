@@ -35,7 +35,8 @@ export const ERROR_CODES: { where: string; code: string; when: string }[] = [
     code: 'invalid_client',
     when:
       'no client authentication (401); a client assertion with the wrong alg (not RS512), aud, iss or sub, expired, ' +
-      `iat more than ${CLOCK_TOLERANCE_S} s ahead, exp more than ${MAX_ASSERTION_LIFETIME_S} s after iat, a replayed jti or a bad signature`,
+      `iat more than ${CLOCK_TOLERANCE_S} s ahead, exp more ` +
+        `than ${MAX_ASSERTION_LIFETIME_S} s after iat, a replayed jti or a bad signature`,
   },
   {
     where: '/token',

@@ -95,7 +95,8 @@ async function sendConfirmation(d: AccountDeps, user: PartnerUser) {
   await d.mailer.send({
     to: user.email,
     subject: 'Confirm your email address for the NHS login integration toolkit',
-    body: `Hello ${user.name},\n\nConfirm your email address by opening this link within 24 hours:\n\n${d.publicUrl}/portal/confirm/${secret}\n\nIf you did not sign up, ignore this email.\n`,
+    body: `Hello ${user.name},\n\nConfirm your email address by opening this link within 24 ` +
+      `hours:\n\n${d.publicUrl}/portal/confirm/${secret}\n\nIf you did not sign up, ignore this email.\n`,
   });
 }
 
@@ -120,9 +121,10 @@ const SIGN_IN_LINK_TTL_MS = 15 * 60 * 1000;
 /**
  * A password checked for one (account, address) pair under throttling (storage/lockout.ts): refused while the pair
  * must wait; a failure counted for the account and the address too. Thrown as OnboardingError `throttled` (the pair
- * must wait) or `busy`; a check that proves nothing either way (`uncounted`) counts nothing; otherwise whether the password was right, and for a failure the free tries left and the wait
- * it started. `guarded`: the account or the address is past its ceiling, so the face must not tell a right password
- * from a wrong one until a second factor is proven.
+ * must wait) or `busy`; a check that proves nothing either way (`uncounted`) counts nothing; otherwise whether the
+ * password was right, and for a failure the free tries left and the wait it started. `guarded`: the account or the
+ * address is past its ceiling, so the face must not tell a right password from a wrong one until a second factor is
+ * proven.
  */
 export async function throttledCheck<T>(
   db: Db,
@@ -218,7 +220,9 @@ async function sendSignInLink(d: AccountDeps, user: PartnerUser, browser: string
   await d.mailer.send({
     to: user.email,
     subject: 'Finish signing in to the NHS login integration toolkit',
-    body: `Hello ${user.name},\n\nThere have been many failed sign-ins to your account or from your network, so we ask you to finish signing in from this email. Open this link within 15 minutes:\n\n${d.publicUrl}/portal/sign-in/continue/${secret}\n\nIf you did not just sign in, someone else knows your password: reset it from the sign-in page.\n`,
+    body: `Hello ${user.name},\n\nThere have been many failed sign-ins to your account or from your network, so we ask you to finish ` +
+      `signing in from this email. Open this link within 15 minutes:\n\n${d.publicUrl}/portal/sign-in/continue/${secret}\n\nIf ` +
+      `you did not just sign in, someone else knows your password: reset it from the sign-in page.\n`,
   });
 }
 
@@ -251,7 +255,9 @@ export async function requestPasswordReset(d: AccountDeps, emailRaw: string): Pr
   await d.mailer.send({
     to: user.email,
     subject: 'Reset your password for the NHS login integration toolkit',
-    body: `Hello ${user.name},\n\nReset your password by opening this link within an hour:\n\n${d.publicUrl}/portal/reset-password/${secret}\n\nIf you did not ask for this, ignore this email: your password has not changed.\n`,
+    body: `Hello ${user.name},\n\nReset your password by opening this link within an ` +
+      `hour:\n\n${d.publicUrl}/portal/reset-password/${secret}\n\nIf you did ` +
+      `not ask for this, ignore this email: your password has not changed.\n`,
   });
 }
 

@@ -89,7 +89,8 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([v.ok, v.brokenAt], [false, 2]);
     });
 
-    test('a trail longer than one read (1,000 entries) is walked whole: an edit past the first thousand is found, the head anchors', async () => {
+    test('a trail longer than one read (1,000 entries) is walked whole: an ' +
+      'edit past the first thousand is found, the head anchors', async () => {
       await database.db.deleteFrom('audit').execute();
       for (let i = 1; i <= 1005; i++) await appendAudit(database.db, { actor: 'x', action: 'a', subject: String(i) });
       const whole = await verifyAudit(database.db);

@@ -21,7 +21,8 @@ export async function addComment(
   if (side === 'partner' && !(await countRequest(d.db, `comments:${organisationId}`, MAX_PARTNER_COMMENTS))) {
     throw new OnboardingError(
       'rate_limited',
-      `Your organisation has sent ${MAX_PARTNER_COMMENTS} messages in ${LOCKOUT_MS / 60000} minutes: wait a few minutes before sending another`,
+      `Your organisation has sent ${MAX_PARTNER_COMMENTS} messages ` +
+        `in ${LOCKOUT_MS / 60000} minutes: wait a few minutes before sending another`,
       'body',
     );
   }

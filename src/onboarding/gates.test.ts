@@ -305,7 +305,8 @@ for (const dialect of DIALECTS) {
       assert.equal(team?.subject, 'Titled: application approved');
       assert.equal(
         team.body,
-        `Titled: application approved by dm@nhs.example.\n\nReason: Eligible and sponsored\n\nIn the console: http://localhost:3000/console/partners/${org}#gates\n`,
+        `Titled: application approved by dm@nhs.example.\n\nReason: Eligible and ` +
+          `sponsored\n\nIn the console: http://localhost:3000/console/partners/${org}#gates\n`,
       );
     });
 

@@ -198,7 +198,8 @@ export async function decideGate(
     body: `${WORDS[gate][decision]}.\n\nReason: ${reason}\n\nSee it in the portal: ${d.publicUrl}/portal/organisations/${orgId}/${next}\n`,
     team: {
       subject: `${org}: ${teamWords}`,
-      body: `${org}: ${teamWords} by ${decider.email}.\n\nReason: ${reason}\n\nIn the console: ${d.publicUrl}/console/partners/${orgId}#gates\n`,
+      body: `${org}: ${teamWords} by ${decider.email}.\n\nReason: ${reason}\n\nIn ` +
+        `the console: ${d.publicUrl}/console/partners/${orgId}#gates\n`,
     },
   });
 }

@@ -61,7 +61,8 @@ export async function invite(
   if (!(await countRequest(d.db, `invitations:${org.id}`, MAX_INVITATIONS))) {
     throw new OnboardingError(
       'rate_limited',
-      `Your organisation has sent ${MAX_INVITATIONS} invitations in ${LOCKOUT_MS / 60000} minutes: wait a few minutes before sending another`,
+      `Your organisation has sent ${MAX_INVITATIONS} invitations ` +
+        `in ${LOCKOUT_MS / 60000} minutes: wait a few minutes before sending another`,
       'email',
     );
   }
@@ -84,7 +85,8 @@ export async function invite(
   await d.mailer.send({
     to: email,
     subject: `You are invited to ${org.name} on the NHS login integration toolkit`,
-    body: `You have been invited to join ${org.name} as a ${ROLES[role].toLowerCase()}.\n\nSign in or create an account with this email address, then open this link within 7 days:\n\n${d.publicUrl}/portal/invitations/${secret}\n`,
+    body: `You have been invited to join ${org.name} as a ${ROLES[role].toLowerCase()}.\n\nSign in or create an account ` +
+      `with this email address, then open this link within 7 days:\n\n${d.publicUrl}/portal/invitations/${secret}\n`,
   });
 }
 

@@ -49,7 +49,8 @@ export async function notify(d: NotifyDeps, n: Notice): Promise<void> {
     // The id is the receiver's idempotency key: a delivery is retried after a failure, and (rarely) sent twice when
     // its sender dies between posting and recording it.
     const payload = {
-      text: `*${teamCopy.subject}* (${org?.name ?? n.organisationId})\n${teamCopy.body}\n${d.publicUrl}/console/partners/${n.organisationId}`,
+      text: `*${teamCopy.subject}* ` +
+        `(${org?.name ?? n.organisationId})\n${teamCopy.body}\n${d.publicUrl}/console/partners/${n.organisationId}`,
       idempotency_key: id,
     };
     const now = Date.now();

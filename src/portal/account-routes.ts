@@ -145,7 +145,8 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
         return page(d, reply, 'portal/message.njk', {
           title: 'Check your email',
           message:
-            'There have been many failed sign-ins to this account or from your network, so we finish signing in by email. If the email address and password are right, we have sent a link to that address: open it within 15 minutes.',
+            'There have been many failed sign-ins to this account or from your network, so we finish signing in by email. ' +
+              'If the email address and password are right, we have sent a link to that address: open it within 15 minutes.',
           mailbox: mailboxLink(d),
         });
       }

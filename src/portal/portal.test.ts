@@ -582,7 +582,10 @@ for (const dialect of DIALECTS) {
       assert.equal(refused.status, 400);
       assert.match(
         refused.text,
-        /Not yet: the application is approved by the NHS login team; Data Security and Protection Toolkit \(DSPT\) evidence uploaded; a sandpit/,
+        new RegExp(
+          'Not yet: the application is approved by the NHS login team; ' +
+            String.raw`Data Security and Protection Toolkit \(DSPT\) evidence uploaded; a sandpit`,
+        ),
       );
       const rows = await app.database.db.selectFrom('environment_request').selectAll().where('organisation_id', '=', orgId).execute();
       assert.equal(rows.length, 0);

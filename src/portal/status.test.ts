@@ -98,7 +98,10 @@ for (const dialect of DIALECTS) {
       assert.match(textOf(home, `stage-${orgId}`), /Stage: Discovery Exploring the sandpit/);
       assert.match(
         textOf(home, `gates-${orgId}`),
-        /Application \(Partner Integration Board\) Approved submitted .* Approved on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\. The NHS login team said: “Eligible, and sponsored by the ICB”/,
+        new RegExp(
+          String.raw`Application \(Partner Integration Board\) Approved submitted .* Approved on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\. ` +
+            'The NHS login team said: “Eligible, and sponsored by the ICB”',
+        ),
       );
       assert.match(textOf(home, `gates-${orgId}`), /Integration environment access Not started/);
       const next = textOf(home, `next-${orgId}`);
@@ -179,7 +182,10 @@ for (const dialect of DIALECTS) {
       let gates = textOf((await b.get('/portal')).text, `gates-${orgId}`);
       assert.match(
         gates,
-        /Integration environment access Not approved requested .* Not approved on .*“The demonstration call showed no clinical safety case”/,
+        new RegExp(
+          'Integration environment access Not approved requested .* Not approved on .*' +
+            '“The demonstration call showed no clinical safety case”',
+        ),
       );
       await app.database.db
         .insertInto('environment_request')

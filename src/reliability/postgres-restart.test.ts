@@ -42,7 +42,8 @@ test('PostgreSQL restarted under load: the toolkit stays up, /readyz 503 then 20
     await until('tokens are issued again', async () => traffic.tokens.length > resumed + 20);
     await traffic.stop();
     t.diagnostic(
-      `${before} tokens before the stop, ${traffic.tokens.length} in all, ${traffic.clients.length} clients; failed while away: ${JSON.stringify(traffic.failed)}`,
+      `${before} tokens before the stop, ${traffic.tokens.length} in ` +
+        `all, ${traffic.clients.length} clients; failed while away: ${JSON.stringify(traffic.failed)}`,
     );
     assert.equal(instance.process.exitCode, null, 'still running');
     assert.equal(traffic.failed.cut, 0, 'no request was cut: while the database was away each got an answer');

@@ -14,7 +14,8 @@ for (const dialect of DIALECTS) {
       const code = await stopInstance(instance, 'SIGTERM');
       await traffic.stop();
       t.diagnostic(
-        `${traffic.tokens.length} tokens and ${traffic.clients.length} clients answered; after the signal ${traffic.failed.refused} refused, ${traffic.failed.cut} cut; ${traffic.samples.join(' | ')}`,
+        `${traffic.tokens.length} tokens and ${traffic.clients.length} clients answered; after the ` +
+          `signal ${traffic.failed.refused} refused, ${traffic.failed.cut} cut; ${traffic.samples.join(' | ')}`,
       );
       assert.equal(code, 0);
       assert.ok(traffic.tokens.length > 10, 'load was running');

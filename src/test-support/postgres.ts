@@ -16,7 +16,8 @@ function findBin(name: string): string {
     if (fs.existsSync(p)) return p;
   }
   throw new Error(
-    `PostgreSQL's ${name} was not found under ${base}: install Debian's postgresql package (apt-get install -y postgresql) or set TEST_DATABASE_URL`,
+    `PostgreSQL's ${name} was not found under ${base}: install Debian's ` +
+      `postgresql package (apt-get install -y postgresql) or set TEST_DATABASE_URL`,
   );
 }
 

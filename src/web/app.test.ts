@@ -75,10 +75,12 @@ for (const dialect of DIALECTS) {
       );
     });
 
-    test("client ids nobody registered add no metric series (hostile input cannot grow memory) and are kept in the record's details", async () => {
+    test("client ids nobody registered add no metric series (hostile input " +
+      "cannot grow memory) and are kept in the record's details", async () => {
       for (let i = 0; i < 5; i++) {
         const res = await app.fetch(
-          `http://localhost:3000/sandpit/authorize?client_id=made-up-${i}%22x&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s&nonce=n`,
+          `http://localhost:3000/sandpit/authorize?client_id=made-up-${i}%22x&response_type=code&` +
+            `scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s&nonce=n`,
         );
         assert.equal(res.status, 400);
       }
@@ -137,7 +139,8 @@ for (const dialect of DIALECTS) {
     test('what requests say is recorded clipped: a 15 KB state costs the record at most a few KB', async () => {
       const state = 's'.repeat(15_000);
       const res = await app.fetch(
-        `http://localhost:3000/sandpit/authorize?client_id=clipped&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&nonce=n&state=${state}`,
+        `http://localhost:3000/sandpit/authorize?client_id=clipped&response_type=code&` +
+          `scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&nonce=n&state=${state}`,
       );
       assert.equal(res.status, 400);
       await app.events.flush();

@@ -15,7 +15,8 @@ describe('security headers', () => {
   before(async () => {
     app = await startTestApp('sqlite');
     const rp = await createRp(app, 'sandpit');
-    const authorize = `http://localhost:3000/sandpit/authorize?client_id=${rp.client.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://rp.example.org/callback')}&state=s&nonce=n`;
+    const authorize = `http://localhost:3000/sandpit/authorize?client_id=${rp.client.clientId}&response_type=code&` +
+      `scope=openid&redirect_uri=${encodeURIComponent('https://rp.example.org/callback')}&state=s&nonce=n`;
     const journey = (await app.fetch(authorize, { redirect: 'manual' })).headers.get('location')!;
     pages.push(
       ['a portal page', 'http://localhost:3000/portal/sign-in'],
@@ -29,7 +30,8 @@ describe('security headers', () => {
       ["the engine's JWKS", 'http://localhost:3000/sandpit/.well-known/jwks.json'],
       [
         "the engine's HTML error page (unknown client)",
-        'http://localhost:3000/sandpit/authorize?client_id=nobody&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s&nonce=n',
+        'http://localhost:3000/sandpit/authorize?client_id=nobody&response_type=code&' +
+          'scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s&nonce=n',
         { headers: { accept: 'text/html' } },
         /text\/html/,
       ],

@@ -103,7 +103,8 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
         correlationId: j.uid,
       });
       const text = wait
-        ? `You have entered the wrong security code too many times. Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.`
+        ? `You have entered the wrong security code too many times. ` +
+          `Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.`
         : 'A security code for this account is being checked: try again in a few seconds.';
       return show(reply, j.base, guarded ? null : person.phone_number, { errors: [fieldError('otp', text)] }, 429);
     }

@@ -91,7 +91,8 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
         correlationId: j.uid,
       });
       const text = wait
-        ? `You have entered your password incorrectly too many times. Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.`
+        ? `You have entered your password incorrectly too many times. ` +
+          `Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.`
         : 'This account is signing in elsewhere at this moment. Try again in a few seconds.';
       return show(reply, j.base, allowRegistration, { errors: [fieldError('password', text)], email }, 429);
     }
@@ -129,7 +130,8 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     if (!ok || !person) {
       const text = checked.waitMs
         ? `You have entered your password incorrectly too many times. Wait ${waitText(checked.waitMs)} before you try again.`
-        : `Your email address or password is incorrect. You have ${checked.left} more ${checked.left === 1 ? 'try' : 'tries'} before you must wait.`;
+        : `Your email address or password is incorrect. You have ${checked.left} ` +
+          `more ${checked.left === 1 ? 'try' : 'tries'} before you must wait.`;
       return show(reply, j.base, allowRegistration, { errors: [fieldError('email', text)], email }, checked.waitMs ? 429 : 401);
     }
     deps.events.record({
