@@ -61,7 +61,8 @@ test('the API answers every code with its status, the code as `error`, the messa
   }
   const { reply, sent } = fakeReply();
   failWith(reply, new ApplicationInvalid([{ field: 'description', message: 'Describe it' }]));
-  assert.deepEqual([sent.status, sent.body?.error, sent.body?.problems], [400, 'application_incomplete', [{ field: 'description', message: 'Describe it' }]]);
+  const problems = [{ field: 'description', message: 'Describe it' }];
+  assert.deepEqual([sent.status, sent.body?.error, sent.body?.problems], [400, 'application_incomplete', problems]);
 });
 
 test('a form shows every code in its error summary, at its field, with the code\'s status (400 for a conflict)', () => {
@@ -75,7 +76,8 @@ test('a form shows every code in its error summary, at its field, with the code\
   // Decided by the code, whatever the words say.
   assert.equal(formError(new OnboardingError('file_too_large', 'Too big', 'file')).status, 413);
   assert.equal(formError(new OnboardingError('invalid_file_type', 'Not under 10 MB of PDF', 'file')).status, 400);
-  const several = formError(new FormProblems([new OnboardingError('invalid_name', 'Enter your full name', 'name'), new OnboardingError('email_taken', 'Taken', 'email')]));
+  const name = new OnboardingError('invalid_name', 'Enter your full name', 'name');
+  const several = formError(new FormProblems([name, new OnboardingError('email_taken', 'Taken', 'email')]));
   assert.deepEqual(several.errors.map((x) => x.href), ['#name', '#email']);
   assert.equal(formError(new OnboardingError('not_found', 'No such member'), { field: 'members' }).errors[0]!.href, '#members');
 });

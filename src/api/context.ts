@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import type { PeopleData } from '../identity/people/index.ts';
 import type { Db, EventSink } from '../storage/index.ts';
 import { ApplicationInvalid, type Mailer, type Organisation } from '../onboarding/index.ts';
-import { ERROR_CODES, ToolkitError, type ErrorCode } from '../errors.ts';
+import { ERROR_CODES, type ToolkitError, type ErrorCode } from '../errors.ts';
 import type { Render } from '../web/views.ts';
 import type { RunScheduler } from '../conformance/index.ts';
 

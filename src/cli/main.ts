@@ -58,11 +58,16 @@ export function envOption(value: string | undefined, required = true): Environme
     if (required) throw new CliError(`--env is required: one of ${ENVIRONMENT_NAMES.join(', ')}`);
     return undefined;
   }
-  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(value)) throw new CliError(`--env must be one of ${ENVIRONMENT_NAMES.join(', ')}, got "${value}"`);
+  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(value))
+    throw new CliError(`--env must be one of ${ENVIRONMENT_NAMES.join(', ')}, got "${value}"`);
   return value as EnvironmentName;
 }
 
-export async function main(argv: string[], io: Io = { out: (t) => console.log(t), err: (t) => console.error(t) }, env = process.env): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { out: (t) => console.log(t), err: (t) => console.error(t) },
+  env = process.env,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -131,7 +136,11 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         const events = createEventSink(database.db, (err) => io.err(String(err)));
         const { partners } = await seedDemo(database.db, events);
         await events.close();
-        io.out(values.json ? JSON.stringify({ partners }) : `Seeded ${partners} demo partners at every stage. Sign in to the console to see them (toolkit team create-admin).`);
+        io.out(
+          values.json
+            ? JSON.stringify({ partners })
+            : `Seeded ${partners} demo partners at every stage. Sign in to the console to see them (toolkit team create-admin).`,
+        );
         return 0;
       }
       if (group === 'conformance' && command === 'verify') return await conformanceVerify(database.db, rest[0], values, io);
@@ -149,7 +158,9 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
 }
 
 /** Asked for what cannot be: the command line (or the configuration it runs with) is to change, exit 2. */
-const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['usage', 'invalid_config', 'run_refused', 'invalid_start_url', 'live_not_allowed', 'unknown_test']);
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'usage', 'invalid_config', 'run_refused', 'invalid_start_url', 'live_not_allowed', 'unknown_test',
+]);
 
 /** The CLI's one translation of the toolkit's errors: the line on stderr (JSON with --json) and the exit status. */
 export function exitLine(e: ToolkitError, json: boolean): { line: string; exit: number } {

@@ -1,6 +1,17 @@
 /** Members and invitations of an organisation. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { acceptInvitation, changeRole, invite, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, ROLES, type Organisation } from '../onboarding/index.ts';
+import {
+  acceptInvitation,
+  changeRole,
+  invite,
+  membersOf,
+  OnboardingError,
+  pendingInvitations,
+  removeMember,
+  revokeInvitation,
+  ROLES,
+  type Organisation,
+} from '../onboarding/index.ts';
 import { formError } from '../web/problems.ts';
 import { accountDeps, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
 import { CHOICE, CSRF, EMAIL, form, formProblems } from '../web/forms.ts';
@@ -53,18 +64,26 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
       }
     });
   action('/organisations/:orgId/members/:userId/remove', (org, req, by) => removeMember(d.db, org, req.params.userId!, by));
-  action('/organisations/:orgId/members/:userId/role', (org, req, by) => changeRole(d.db, org, req.params.userId!, req.body?.role ?? '', by));
+  action('/organisations/:orgId/members/:userId/role', (org, req, by) =>
+    changeRole(d.db, org, req.params.userId!, req.body?.role ?? '', by),
+  );
   action('/organisations/:orgId/invitations/:invitationId/revoke', (org, req) => revokeInvitation(d.db, org, req.params.invitationId!));
 
   app.get<{ Params: { secret: string } }>('/invitations/:secret', async (req, reply) => {
     const signed = await signedIn(d, req);
-    if (!signed) return page(d, reply, 'portal/message.njk', { title: 'Sign in to accept your invitation', message: 'Sign in, or create an account, with the email address the invitation was sent to, then open the link again.', link: { href: '/portal/sign-in', text: 'Sign in' } });
+    if (!signed)
+      return page(d, reply, 'portal/message.njk', {
+        title: 'Sign in to accept your invitation',
+        message: 'Sign in, or create an account, with the email address the invitation was sent to, then open the link again.',
+        link: { href: '/portal/sign-in', text: 'Sign in' },
+      });
     try {
       await acceptInvitation(d.db, signed.user, req.params.secret);
       return reply.redirect('/portal', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/message.njk', { title: 'This invitation does not work', message: e.message, user: signed.user }, e.status);
+      const ctx = { title: 'This invitation does not work', message: e.message, user: signed.user };
+      return page(d, reply, 'portal/message.njk', ctx, e.status);
     }
   });
 }
