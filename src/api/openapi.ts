@@ -12,6 +12,8 @@ const clientId = { name: 'clientId', in: 'path', required: true, schema: { type:
 const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const body = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
 const done = { 204: { description: 'Done' } };
+const ADMINS_ONLY = errorResponse('not_a_member: partner admins only');
+const LAST_ADMIN = errorResponse('last_admin: the organisation keeps at least one partner admin');
 type Body = { properties: Record<string, object> };
 /** A request body as the route checks it (schemas.ts), with what only documentation adds: enums, descriptions. */
 const documented = (base: Body, extra: Record<string, object> = {}) =>
@@ -37,7 +39,7 @@ export function openApiDocument(publicUrl: string) {
           type: 'object',
           required: ['error', 'message'],
           properties: {
-            error: { type: 'string', description: 'A stable code' },
+            error: { type: 'string', description: 'A stable code, with one HTTP status (the README lists them)' },
             message: { type: 'string', description: 'What to change' },
             field: { type: 'string' },
           },
@@ -119,20 +121,32 @@ export function openApiDocument(publicUrl: string) {
         post: {
           summary: 'Invite someone by email (partner admins)',
           requestBody: body(documented(BODIES.invitation, { role: { enum: ['partner_admin', 'developer'] } })),
-          responses: { ...done, 403: errorResponse('Partner admins only'), 409: errorResponse('Already a member') },
+          responses: {
+            ...done,
+            400: errorResponse('invalid_email, or invalid_role'),
+            403: ADMINS_ONLY,
+            409: errorResponse('email_taken: already a member'),
+            429: errorResponse('rate_limited: 20 invitations in 15 minutes'),
+          },
         },
       },
       '/members/{userId}': {
         delete: {
           summary: 'Remove a member (partner admins; the last admin stays)',
           parameters: [pathParam('userId')],
-          responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') },
+          responses: { ...done, 403: ADMINS_ONLY, 404: errorResponse('No such member'), 409: LAST_ADMIN },
         },
         patch: {
           summary: "Change a member's role (partner admins; the last admin stays)",
           parameters: [pathParam('userId')],
           requestBody: body(documented(BODIES.role, { role: { enum: ['partner_admin', 'developer'] } })),
-          responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') },
+          responses: {
+            ...done,
+            400: errorResponse('invalid_role'),
+            403: ADMINS_ONLY,
+            404: errorResponse('No such member'),
+            409: LAST_ADMIN,
+          },
         },
       },
       '/invitations/{id}': {
@@ -150,7 +164,11 @@ export function openApiDocument(publicUrl: string) {
         post: {
           summary: 'Write to the NHS login team (they are emailed)',
           requestBody: body(BODIES.message),
-          responses: { 204: { description: 'Sent' }, 400: errorResponse('Empty or too long') },
+          responses: {
+            204: { description: 'Sent' },
+            400: errorResponse('invalid_text: empty or too long'),
+            429: errorResponse('rate_limited: 30 messages in 15 minutes'),
+          },
         },
       },
       '/application': {
@@ -173,7 +191,11 @@ export function openApiDocument(publicUrl: string) {
         post: {
           summary: 'Upload a document (a new version of its kind)',
           requestBody: body({ $ref: '#/components/schemas/Document' }),
-          responses: { 201: json({ type: 'object' }, 'Stored'), 400: errorResponse('Wrong type, empty or too large') },
+          responses: {
+            201: json({ type: 'object' }, 'Stored'),
+            400: errorResponse('file_missing (empty), invalid_file_type, or invalid_choice (the kind)'),
+            413: errorResponse('file_too_large: over 10 MB'),
+          },
         },
       },
       '/documents/{id}': {
@@ -188,7 +210,11 @@ export function openApiDocument(publicUrl: string) {
         post: {
           summary: 'Create an integration test user from a test PDS record',
           requestBody: body({ $ref: '#/components/schemas/TestUser' }),
-          responses: { 201: json({ type: 'object' }, 'Created'), 400: errorResponse('Not a test PDS record or level') },
+          responses: {
+            201: json({ type: 'object' }, 'Created'),
+            400: errorResponse('invalid_choice: not a test PDS record, or not a level'),
+            409: errorResponse('email_taken: a test user for that record exists'),
+          },
         },
       },
       '/test-users/{id}': {
