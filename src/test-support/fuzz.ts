@@ -114,11 +114,14 @@ export function scrapeLinkQueries(html: string, pagePath: string): Map<string, S
   return out;
 }
 
-/** The fields a route's schema declares for one part (body or querystring), with each one's JSON type. */
-export function schemaFields(schema: RouteOptions['schema'], part: 'body' | 'querystring'): Map<string, { type: string }> {
+type Declared = { type: string; maxLength?: number | undefined };
+/** The fields a route's schema declares for one part (body or querystring), with each one's JSON type and length limit. */
+export function schemaFields(schema: RouteOptions['schema'], part: 'body' | 'querystring'): Map<string, Declared> {
   const s = bodyOf(schema, part);
-  const out = new Map<string, { type: string }>();
-  for (const [name, p] of Object.entries(s?.properties ?? {})) out.set(name, { type: String([p.type].flat()[0] ?? 'string') });
+  const out = new Map<string, Declared>();
+  for (const [name, p] of Object.entries(s?.properties ?? {})) {
+    out.set(name, { type: String([p.type].flat()[0] ?? 'string'), maxLength: p.maxLength });
+  }
   return out;
 }
 
@@ -129,8 +132,12 @@ export function bodyOf(schema: RouteOptions['schema'], part: 'body' | 'querystri
   return s?.content?.['application/x-www-form-urlencoded']?.schema ?? s;
 }
 
-/** The mutations a field of this type must be refused for (the value is not of its type, or breaks its limits). */
-export function refusedFor(type: string | undefined, m: Mutation): boolean {
+/**
+ * The mutations a field of this type must be refused for (the value is not of its type, or breaks its limits). A long
+ * value within a string's stated limit (a document's content, 15 MB) is not a wrong shape.
+ */
+export function refusedFor(type: string | undefined, m: Mutation, maxLength?: number): boolean {
+  if (type === 'string' && m === 'long' && maxLength !== undefined && maxLength >= LONG.length) return false;
   if (type === 'string') return ['duplicate', 'long', 'nul', 'array', 'object', 'number', 'boolean'].includes(m);
   if (type === 'array') return ['object', 'number', 'boolean', 'long', 'nul'].includes(m);
   if (type === 'boolean' || type === 'integer') return ['array', 'object', 'long', 'unicode', 'nul'].includes(m);

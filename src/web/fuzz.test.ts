@@ -269,7 +269,10 @@ for (const dialect of DIALECTS) {
       for (const r of [...targets].sort((a, b) => order(a) - order(b))) {
         const path = pathOf(r);
         const declared = schemaFields(r.schema, r.method === 'GET' ? 'querystring' : 'body');
-        const refuse = (name: string, m: Mutation) => (refusedFor(declared.get(name)?.type, m) ? name : undefined);
+        const refuse = (name: string, m: Mutation) => {
+          const field = declared.get(name);
+          return refusedFor(field?.type, m, field?.maxLength) ? name : undefined;
+        };
 
         // Path parameters: each in turn takes a hostile value.
         for (const name of paramNames(r.url)) {
