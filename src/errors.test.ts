@@ -97,7 +97,8 @@ test('the CLI prints every code on one line (JSON with --json) and exits 2 for u
 });
 
 test('every error class the toolkit throws on purpose has the one base (the table\'s codes)', () => {
-  // Fastify-shaped errors for its own error handler (web/errors.ts) and vectors.ts (to be removed) are the exceptions.
+  // The exceptions: Fastify-shaped errors for its error handler (web/errors.ts), and VtrError, which only the provider
+  // reads (it answers the specification's invalid_request).
   const allowed = new Set(['src/web/errors.ts', 'src/identity/vectors.ts']);
   const files = fs.globSync('src/**/*.ts').filter((f) => !f.endsWith('.test.ts') && !allowed.has(f.split(path.sep).join('/')));
   const outside = files.filter((f) => /class \w+ extends Error\b/.test(fs.readFileSync(f, 'utf8')));

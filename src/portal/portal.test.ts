@@ -474,6 +474,10 @@ for (const dialect of DIALECTS) {
         removeMember(app.database.db, await requireMembership(app.database.db, adminId, admin.orgId), adminId),
         /at least one partner admin/,
       );
+      // Through the page: the members form is shown again with the reason (a conflict, 409, is 400 on a form), not "not allowed".
+      const last = await admin.b.post(`${url}/${adminId}/remove`, new URLSearchParams({ _csrf: csrfOf(await admin.b.get(url)) }));
+      assert.equal(last.status, 400);
+      assert.match(last.text, /at least one partner admin/);
       assert.equal((await stranger.b.get(url)).status, 404);
     });
 
