@@ -1,7 +1,6 @@
 /** The team's figures as charts (server-rendered SVG) and tables; the same counts are in /metrics as time series. */
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
-import { environmentMetrics, onboardingMetrics } from '../onboarding/index.ts';
 import { barChart } from './charts.ts';
 import { page, teamGuard, type ConsoleDeps } from './context.ts';
 
@@ -11,8 +10,8 @@ export function registerMetricsRoutes(app: FastifyInstance, d: ConsoleDeps) {
   app.get('/metrics', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
-    await d.events.flush();
-    const [onboarding, environments] = await Promise.all([onboardingMetrics(d.db), Promise.all(ENVIRONMENT_NAMES.map((e) => environmentMetrics(d.db, e)))]);
+    await d.onboarding.flushEvents();
+    const [onboarding, environments] = await Promise.all([d.onboarding.onboardingMetrics(), Promise.all(ENVIRONMENT_NAMES.map((e) => d.onboarding.environmentMetrics(e)))]);
     const charts = {
       stages: barChart('Partners per stage', onboarding.perStage.map((s) => ({ label: s.stage, value: s.count }))),
       conversion: barChart('Conversion between stages', onboarding.conversion.map((c) => ({ label: `${c.from} to ${c.to}`, value: Math.round((c.rate ?? 0) * 100), text: c.rate === null ? 'no partners yet' : `${Math.round(c.rate * 100)}%` })), { colour: '#007f3b' }),

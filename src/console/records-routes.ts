@@ -1,6 +1,6 @@
 /** The team's records: the mail outbox, chat notifications (with failures), and the hash-chained audit trail. */
 import type { FastifyInstance } from 'fastify';
-import { auditEntries, notifications, outbox, readableAudit, verifyAudit } from '../onboarding/index.ts';
+import { notifications, outbox } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps } from './context.ts';
 import { CHOICE, formSchema } from '../web/forms.ts';
 
@@ -19,14 +19,14 @@ export function registerRecordsRoutes(app: FastifyInstance, d: ConsoleDeps) {
   app.get('/outbox', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
-    const [mail, chat] = await Promise.all([outbox(d.db), notifications(d.db)]);
+    const [mail, chat] = await Promise.all([d.onboarding.outbox(), d.onboarding.notifications()]);
     return page(d, reply, 'console/outbox.njk', { title: 'Outbox', team: t, csrf: t.csrf, mail, chat, smtp: Boolean(d.config.smtpUrl), webhook: Boolean(d.config.chatWebhookUrl) });
   });
 
   app.get<{ Querystring: { format?: string } }>('/audit', { schema: { querystring: formSchema({ format: CHOICE('Format') }) } }, async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
-    const [verdict, entries] = await Promise.all([verifyAudit(d.db), auditEntries(d.db)]);
+    const [verdict, entries] = await Promise.all([d.onboarding.verifyAudit(), d.onboarding.auditEntries()]);
     if (req.query.format === 'json') return reply.header('content-disposition', 'attachment; filename="audit.json"').send({ verdict, entries });
     if (req.query.format === 'csv') {
       const rows = entries.map((e) =>
@@ -34,6 +34,6 @@ export function registerRecordsRoutes(app: FastifyInstance, d: ConsoleDeps) {
       const csv = ['seq,at,actor,action,subject,details,prev_hash,hash', ...rows].join('\n');
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="audit.csv"').send(csv + '\n');
     }
-    return page(d, reply, 'console/audit.njk', { title: 'Audit trail', team: t, csrf: t.csrf, verdict, entries: await readableAudit(d.db, entries) });
+    return page(d, reply, 'console/audit.njk', { title: 'Audit trail', team: t, csrf: t.csrf, verdict, entries: await d.onboarding.readableAudit(entries) });
   });
 }

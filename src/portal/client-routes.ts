@@ -4,9 +4,8 @@
  */
 import type { EnvironmentName } from '../config/index.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
-import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
-import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, outsideChoices, readableEvent, requestTrace } from '../onboarding/index.ts';
+import { FAULTS, FaultError, RegistrationError } from '../identity/index.ts';
+import { csrfMatches, type ClientRecord } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
@@ -41,7 +40,7 @@ const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [
 
 
 export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
-  const allowed = (orgId: string, env: string) => clientChoices(d.db, orgId, env);
+  const allowed = (orgId: string, env: string) => d.onboarding.clientChoices(orgId, env);
   const noClient = (reply: FastifyReply) => page(d, reply, 'error.njk', { layoutName: 'portal/layout.njk', title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
   const newClientPage = (reply: FastifyReply, signed: Signed, orgId: string, env: string, choice: { vectors: string[]; scopes: string[] }, ctx: Record<string, unknown> = {}, status = 200) =>
     page(d, reply, 'portal/client-new.njk', {
@@ -86,9 +85,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     if (problems.length) return newClientPage(reply, signed, org.id, env, choice, { errors: problems, values }, 400);
     if (tooLarge.length) return newClientPage(reply, signed, org.id, env, choice, { errors: [{ href: '#public_key_file', text: 'A public key file is a few kilobytes: choose the .pem file with your public key', field: 'public_key_file' }], values }, 400);
     try {
-      const outside = outsideChoices(choice, values.vtr, values.scopes);
-      if (outside.length) throw new RegistrationError('invalid_scope', 'scope', `Your approved application does not include ${outside.join(', ')}: ask the NHS login team`);
-      const client = await registerClient(d.db, {
+      const r = await d.onboarding.registerClient('partner', {
         env: env as EnvironmentName,
         organisationId: org.id,
         name: values.name,
@@ -99,7 +96,9 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
         jwks: values.jwks.trim() ? pastedJwks(values.jwks) : undefined,
         jwksUri: values.jwks_uri.trim() || undefined,
       });
-      return reply.redirect(`/portal/organisations/${org.id}/clients/${client.clientId}`, 303);
+      if ('refused' in r && r.refused === 'env_not_approved') return notAllowed(reply, env); // withdrawn since the form was read
+      if ('refused' in r) throw new RegistrationError('invalid_scope', 'scope', `Your approved application does not include ${r.outside.join(', ')}: ask the NHS login team`);
+      return reply.redirect(`/portal/organisations/${org.id}/clients/${r.client.clientId}`, 303);
     } catch (e) {
       if (!(e instanceof RegistrationError)) throw e;
       const errors = e.problems.map((p) => {
@@ -113,7 +112,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   app.get<Params & { Querystring: { key?: string } }>('/organisations/:orgId/clients/:clientId', { schema: { querystring: formSchema({ key: CHOICE('Key') }) } }, async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
-    const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId!);
+    const client = await d.onboarding.findOrganisationClient(g.org.id, req.params.clientId!);
     if (!client) return noClient(reply);
     return clientPage(d, reply, g.signed, g.org, client, { keyReplaced: req.query.key === 'replaced' });
   });
@@ -122,7 +121,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   app.post<Params>('/organisations/:orgId/clients/:clientId/key', multipartForm(NEW_KEY), async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
-    const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId!);
+    const client = await d.onboarding.findOrganisationClient(g.org.id, req.params.clientId!);
     const { fields, tooLarge } = await formFields(req);
     const { problems, values } = checkForm(NEW_KEY, fields);
     if (!csrfMatches(g.signed.session, values._csrf)) return forbidden(d, reply);
@@ -132,7 +131,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     try {
       if (problems.length) return await clientPage(d, reply, g.signed, g.org, client, { errors: problems }, 400);
       if (tooLarge.length) throw new RegistrationError('invalid_public_key', 'public_key', 'A public key file is a few kilobytes: choose the .pem file with your public key');
-      await replaceClientKey(d.db, client.env as EnvironmentName, client.clientId, { publicKeyPem: one(values.public_key_file) ?? one(values.public_key), jwksUri: one(values.jwks_uri) });
+      await d.onboarding.replaceClientKey(client.env as EnvironmentName, client.clientId, { publicKeyPem: one(values.public_key_file) ?? one(values.public_key), jwksUri: one(values.jwks_uri) });
       return reply.redirect(`${back}?key=replaced#key`, 303);
     } catch (e) {
       if (!(e instanceof RegistrationError)) throw e;
@@ -144,18 +143,18 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     const { signed, org } = g;
-    const client = await findOrganisationClient(d.db, org.id, req.params.clientId);
+    const client = await d.onboarding.findOrganisationClient(org.id, req.params.clientId);
     if (!client) return noClient(reply);
     const bad = formProblems(req);
     if (bad) return clientPage(d, reply, signed, org, client, { errors: bad }, 400);
     const back = `/portal/organisations/${org.id}/clients/${client.clientId}`;
     if (req.body?.action === 'clear') {
-      await clearFault(d.db, client.env, client.clientId);
+      await d.onboarding.clearFault(client.env, client.clientId);
       return reply.redirect(`${back}#faults`, 303);
     }
     const count = req.body?.count?.trim() ? Number(req.body.count) : null;
     try {
-      await armFault(d.db, client.env, client.clientId, req.body?.fault, count);
+      await d.onboarding.armFault(client.env, client.clientId, req.body?.fault, count);
       return reply.redirect(`${back}#faults`, 303);
     } catch (e) {
       if (!(e instanceof FaultError)) throw e;
@@ -167,13 +166,13 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
     const { signed, org } = g;
-    const client = await findOrganisationClient(d.db, org.id, req.params.clientId);
-    const event = client ? await evidenceEvent(d.db, client, req.params.eventId) : undefined;
+    const client = await d.onboarding.findOrganisationClient(org.id, req.params.clientId);
+    const event = client ? await d.onboarding.evidenceEvent(client, req.params.eventId) : undefined;
     if (!client || !event) {
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such event for this client.' }, 404);
     }
     const base = `/portal/organisations/${org.id}/clients/${client.clientId}`;
-    const readable = await readableEvent(d.db, event, (runId) => `${base}/conformance/${encodeURIComponent(runId)}`);
+    const readable = await d.onboarding.readableEvent(event, (runId) => `${base}/conformance/${encodeURIComponent(runId)}`);
     return page(d, reply, 'portal/event.njk', { title: `${readable.title} (${event.outcome === 'ok' ? 'succeeded' : 'failed'})`, user: signed.user, org, client, event, readable });
   });
 }
@@ -183,10 +182,10 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
  * that fail show it again with their errors (never through the address: nothing typed is echoed from there).
  */
 export async function clientPage(d: PortalDeps, reply: FastifyReply, signed: Signed, org: Organisation, client: ClientRecord, ctx: { errors?: FieldProblem[]; keyReplaced?: boolean } = {}, status = 200) {
-  await d.events.flush(); // show the exchanges that just happened
+  await d.onboarding.flushEvents(); // show the exchanges that just happened
   const [checklist, trace, runs] = await Promise.all([
-    journeyChecklist(d.db, client), requestTrace(d.db, client.env, client.clientId),
-    d.db.selectFrom('conformance_run').select(['id', 'status', 'start_url', 'created_at']).where('env', '=', client.env).where('client_id', '=', client.clientId).orderBy('created_at', 'desc').limit(5).execute(),
+    d.onboarding.journeyChecklist(client), d.onboarding.requestTrace(client.env, client.clientId),
+    d.onboarding.clientRuns(client.env, client.clientId),
   ]);
   return page(d, reply, 'portal/client.njk', {
     title: client.name, user: signed.user, csrf: signed.session.csrf, org, client, ...connection(d, client),

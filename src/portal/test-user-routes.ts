@@ -1,6 +1,6 @@
 /** Integration test users for the partner's own organisation. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { createTestUser, listTestUsers, OnboardingError, TEST_OTP, TEST_PASSWORD, updateTestUser, type Organisation } from '../onboarding/index.ts';
+import { OnboardingError, TEST_OTP, TEST_PASSWORD, type Organisation } from '../onboarding/index.ts';
 import { errorItem, page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, text } from '../web/forms.ts';
 
@@ -15,7 +15,7 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
   const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) =>
     page(d, reply, 'portal/test-users.njk', {
       title: 'Integration test users', user: signed.user, csrf: signed.session.csrf, org, records, password: TEST_PASSWORD, otp: TEST_OTP,
-      users: await listTestUsers(d.db, org.id), base: `/portal/organisations/${org.id}/test-users`, ...ctx,
+      users: await d.onboarding.listTestUsers(org.id), base: `/portal/organisations/${org.id}/test-users`, ...ctx,
     }, status);
   const flags = (b: Record<string, string | undefined>) => ({ level: b.level ?? '', otpDisabled: b.otp_disabled === 'yes', phonePdsMatched: b.phone_pds_matched === 'yes', pdsTraceFails: b.pds_trace_fails === 'yes' });
 
@@ -29,7 +29,7 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
     const bad = formProblems(req);
     if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
     try {
-      await createTestUser(d.db, d.people, g.org.id, { nhsNumber: req.body?.nhs_number ?? '', ...flags(req.body ?? {}) });
+      await d.onboarding.createTestUser(g.org.id, { nhsNumber: req.body?.nhs_number ?? '', ...flags(req.body ?? {}) });
       return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
@@ -42,7 +42,7 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
     const bad = formProblems(req);
     if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
     try {
-      await updateTestUser(d.db, g.org.id, req.params.personId!, flags(req.body ?? {}));
+      await d.onboarding.updateTestUser(g.org.id, req.params.personId!, flags(req.body ?? {}));
       return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
