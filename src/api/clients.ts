@@ -10,7 +10,16 @@ type ClientReq = FastifyRequest<{ Params: { clientId: string } }>;
 
 export function clientView(d: ApiDeps, c: ClientRecord) {
   const issuer = d.config.environments.find((e) => e.name === c.env)!.issuer;
-  return { client_id: c.clientId, env: c.env, name: c.name, redirect_uris: c.redirectUris, scopes: c.scopes, vtr: c.vtr, discovery: `${issuer}/.well-known/openid-configuration`, fault: c.fault };
+  return {
+    client_id: c.clientId,
+    env: c.env,
+    name: c.name,
+    redirect_uris: c.redirectUris,
+    scopes: c.scopes,
+    vtr: c.vtr,
+    discovery: `${issuer}/.well-known/openid-configuration`,
+    fault: c.fault,
+  };
 }
 
 export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
@@ -21,7 +30,9 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     return c;
   };
 
-  app.get('/clients', async (req) => (await d.onboarding.listClients(undefined, actorOf(req).organisation.id)).map((c) => clientView(d, c)));
+  app.get('/clients', async (req) =>
+    (await d.onboarding.listClients(undefined, actorOf(req).organisation.id)).map((c) => clientView(d, c)),
+  );
   app.post<{ Body: unknown }>('/clients', { schema: { body: BODIES.newClient } }, async (req, reply) => {
     const b = req.body;
     const name = str(b, 'name')!;
@@ -35,7 +46,13 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
         publicKeyPem: str(b, 'public_key_pem'), jwksUri: str(b, 'jwks_uri'),
       });
       if ('refused' in r && r.refused === 'env_not_approved') {
-        return fail(reply, 403, 'env_not_approved', `Clients in ${env} are registered after the NHS login team approves your request for it`, 'env');
+        return fail(
+          reply,
+          403,
+          'env_not_approved',
+          `Clients in ${env} are registered after the NHS login team approves your request for it`,
+          'env',
+        );
       }
       if ('refused' in r) return fail(reply, 400, 'invalid_scope', `Not allowed for this client: ${r.outside.join(', ')}`, 'scope');
       return reply.code(201).send(clientView(d, r.client));
@@ -61,37 +78,52 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     await d.onboarding.flushEvents();
     return d.onboarding.requestTrace(c.env, c.clientId);
   });
-  app.get<{ Params: { clientId: string; eventId: string } }>('/clients/:clientId/events/:eventId', { schema: params('clientId', 'eventId') }, async (req, reply) => {
-    const c = await ownClient(req, reply);
-    if (!c) return;
-    await d.onboarding.flushEvents();
-    const e = await d.onboarding.evidenceEvent(c, req.params.eventId);
-    if (!e) return fail(reply, 404, 'not_found', 'There is no such event for this client');
-    return { ...e, details: e.details ? (JSON.parse(e.details) as unknown) : null };
-  });
-  app.put<{ Params: { clientId: string }; Body: unknown }>('/clients/:clientId/key', { schema: { body: BODIES.key, ...params('clientId') } }, async (req, reply) => {
-    const c = await ownClient(req, reply);
-    if (!c) return;
-    try {
-      await d.onboarding.replaceClientKey(c.env as EnvironmentName, c.clientId, { publicKeyPem: str(req.body, 'public_key_pem'), jwksUri: str(req.body, 'jwks_uri') });
-      return reply.code(204).send();
-    } catch (e) {
-      if (e instanceof RegistrationError) return fail(reply, 400, e.code, e.message, e.field);
-      throw e;
-    }
-  });
-  app.put<{ Params: { clientId: string }; Body: { kind: string; count?: number | null } }>('/clients/:clientId/fault', { schema: { body: BODIES.fault, ...params('clientId') } }, async (req, reply) => {
-    const c = await ownClient(req, reply);
-    if (!c) return;
-    const count = req.body.count ?? null;
-    try {
-      await d.onboarding.armFault(c.env, c.clientId, req.body?.kind, count);
-      return reply.code(204).send();
-    } catch (e) {
-      if (e instanceof FaultError) return fail(reply, 400, 'invalid_fault', e.message, 'kind');
-      throw e;
-    }
-  });
+  app.get<{ Params: { clientId: string; eventId: string } }>(
+    '/clients/:clientId/events/:eventId',
+    { schema: params('clientId', 'eventId') },
+    async (req, reply) => {
+      const c = await ownClient(req, reply);
+      if (!c) return;
+      await d.onboarding.flushEvents();
+      const e = await d.onboarding.evidenceEvent(c, req.params.eventId);
+      if (!e) return fail(reply, 404, 'not_found', 'There is no such event for this client');
+      return { ...e, details: e.details ? (JSON.parse(e.details) as unknown) : null };
+    },
+  );
+  app.put<{ Params: { clientId: string }; Body: unknown }>(
+    '/clients/:clientId/key',
+    { schema: { body: BODIES.key, ...params('clientId') } },
+    async (req, reply) => {
+      const c = await ownClient(req, reply);
+      if (!c) return;
+      try {
+        await d.onboarding.replaceClientKey(c.env as EnvironmentName, c.clientId, {
+          publicKeyPem: str(req.body, 'public_key_pem'),
+          jwksUri: str(req.body, 'jwks_uri'),
+        });
+        return reply.code(204).send();
+      } catch (e) {
+        if (e instanceof RegistrationError) return fail(reply, 400, e.code, e.message, e.field);
+        throw e;
+      }
+    },
+  );
+  app.put<{ Params: { clientId: string }; Body: { kind: string; count?: number | null } }>(
+    '/clients/:clientId/fault',
+    { schema: { body: BODIES.fault, ...params('clientId') } },
+    async (req, reply) => {
+      const c = await ownClient(req, reply);
+      if (!c) return;
+      const count = req.body.count ?? null;
+      try {
+        await d.onboarding.armFault(c.env, c.clientId, req.body?.kind, count);
+        return reply.code(204).send();
+      } catch (e) {
+        if (e instanceof FaultError) return fail(reply, 400, 'invalid_fault', e.message, 'kind');
+        throw e;
+      }
+    },
+  );
   app.delete<{ Params: { clientId: string } }>('/clients/:clientId/fault', one, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;

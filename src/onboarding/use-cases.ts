@@ -7,7 +7,9 @@ import type { Config } from '../config/index.ts';
 import type { PeopleData } from '../identity/people/index.ts';
 import { armFault, clearFault, replaceClientKey, type ClientRegistration } from '../identity/index.ts';
 import { getRun, reportKeys } from '../conformance/index.ts';
-import { countRequest, findOrganisationClient, getClient, listClients, type ClientRecord, type Db, type EventSink } from '../storage/index.ts';
+import {
+  countRequest, findOrganisationClient, getClient, listClients, type ClientRecord, type Db, type EventSink,
+} from '../storage/index.ts';
 import { authenticate, confirmEmail, continueSignIn, requestPasswordReset, resetPassword, signUp, type AccountDeps } from './accounts.ts';
 import { actorForToken, createApiToken, listApiTokens, revokeApiToken } from './api-tokens.ts';
 import { getApplication, saveDraft, submitApplication } from './applications.ts';

@@ -23,7 +23,13 @@ export interface PortalDeps {
 }
 
 export function cookieOptions(d: PortalDeps, maxAgeS?: number) {
-  return { path: '/portal', httpOnly: true, sameSite: 'lax' as const, secure: d.config.publicUrl.startsWith('https:'), ...(maxAgeS ? { maxAge: maxAgeS } : {}) };
+  return {
+    path: '/portal',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: d.config.publicUrl.startsWith('https:'),
+    ...(maxAgeS ? { maxAge: maxAgeS } : {}),
+  };
 }
 
 export interface Signed {
@@ -57,7 +63,11 @@ export function csrfOk(req: FastifyRequest, signed?: Signed): boolean {
 }
 
 export function page(d: PortalDeps, reply: FastifyReply, view: string, ctx: Record<string, unknown>, status = 200) {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(d.render(view, { serviceName: 'NHS login integration toolkit', layoutName: 'portal/layout.njk', ...ctx }));
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(d.render(view, { serviceName: 'NHS login integration toolkit', layoutName: 'portal/layout.njk', ...ctx }));
 }
 
 /** An error summary entry for a domain error, pointing at its field. */
@@ -66,7 +76,13 @@ export function errorItem(e: OnboardingError | { field?: string | undefined; mes
 }
 
 export function forbidden(d: PortalDeps, reply: FastifyReply) {
-  return page(d, reply, 'error.njk', { title: 'This form has expired', message: 'Go back, refresh the page and try again.', code: 'csrf' }, 403);
+  return page(
+    d,
+    reply,
+    'error.njk',
+    { title: 'This form has expired', message: 'Go back, refresh the page and try again.', code: 'csrf' },
+    403,
+  );
 }
 
 /**
@@ -95,7 +111,10 @@ export async function orgGuard(
  * text into the field of their name. Repeated fields (checkboxes) become arrays. Files over `maxFileBytes`
  * are read as empty and reported in `tooLarge`.
  */
-export async function formFields(req: FastifyRequest, maxFileBytes = 16 * 1024): Promise<{ fields: Record<string, string | string[]>; tooLarge: string[] }> {
+export async function formFields(
+  req: FastifyRequest,
+  maxFileBytes = 16 * 1024,
+): Promise<{ fields: Record<string, string | string[]>; tooLarge: string[] }> {
   if (!req.isMultipart()) return { fields: (req.body ?? {}) as Record<string, string | string[]>, tooLarge: [] };
   const fields: Record<string, string | string[]> = {};
   const tooLarge: string[] = [];

@@ -23,7 +23,8 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
   app.post<Params>('/organisations/:orgId/documents', async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
-    if (!req.isMultipart()) return show(reply, g.signed, g.org, { errors: [{ href: '#file', text: 'Choose a file to upload', field: 'file' }] }, 400);
+    if (!req.isMultipart())
+      return show(reply, g.signed, g.org, { errors: [{ href: '#file', text: 'Choose a file to upload', field: 'file' }] }, 400);
     const fields: Record<string, string> = {};
     let file: { filename: string; bytes: Buffer; truncated: boolean } | undefined;
     try {
@@ -40,7 +41,8 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
     // The CSRF token travels as a multipart field here.
     if (!csrfMatches(g.signed.session, fields._csrf)) return forbidden(d, reply);
     try {
-      if (!file || file.truncated) throw new OnboardingError('invalid_name', file ? 'The file must be smaller than 10 MB' : 'Choose a file to upload', 'file');
+      if (!file || file.truncated)
+        throw new OnboardingError('invalid_name', file ? 'The file must be smaller than 10 MB' : 'Choose a file to upload', 'file');
       await d.onboarding.uploadDocument(g.org.id, g.signed.user.id, fields.kind ?? '', file.filename, file.bytes);
       return reply.redirect(`/portal/organisations/${g.org.id}/documents`, 303);
     } catch (e) {

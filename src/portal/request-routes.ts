@@ -11,11 +11,34 @@ const PAGES: Record<RequestedEnv, { path: string; title: string }> = {
 };
 
 export function registerRequestRoutes(app: FastifyInstance, d: PortalDeps) {
-  const show = async (env: RequestedEnv, reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) => {
+  const show = async (
+    env: RequestedEnv,
+    reply: FastifyReply,
+    signed: Signed,
+    org: Organisation,
+    ctx: Record<string, unknown> = {},
+    status = 200,
+  ) => {
     await d.onboarding.flushEvents();
     const criteria = await d.onboarding.environmentReadiness(org.id, env);
     const request = await d.onboarding.latestRequest(org.id, env);
-    return page(d, reply, 'portal/request-integration.njk', { title: PAGES[env].title, env, user: signed.user, csrf: signed.session.csrf, org, criteria, ready: criteria.every((c) => c.met), request, ...ctx }, status);
+    return page(
+      d,
+      reply,
+      'portal/request-integration.njk',
+      {
+        title: PAGES[env].title,
+        env,
+        user: signed.user,
+        csrf: signed.session.csrf,
+        org,
+        criteria,
+        ready: criteria.every((c) => c.met),
+        request,
+        ...ctx,
+      },
+      status,
+    );
   };
   for (const env of ['integration', 'live'] as const) {
     app.get<Params>(`/organisations/:orgId/${PAGES[env].path}`, async (req, reply) => {
