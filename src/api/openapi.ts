@@ -45,7 +45,8 @@ export function openApiDocument(publicUrl: string) {
           jwks_uri: { format: 'uri' },
         }),
         ChecklistItem: { type: 'object', properties: { id: { type: 'string' }, title: { type: 'string' }, done: { type: 'boolean' }, evidence: { type: 'array', items: { type: 'object' } } } },
-        TraceRow: { type: 'object', properties: { at: { type: 'integer' }, kind: { type: 'string' }, outcome: { type: 'string' }, reason: { type: ['string', 'null'] }, detail: { type: ['string', 'null'] }, fix: { type: ['string', 'null'] } } },
+        TraceRow: { type: 'object', properties: { at: { type: 'integer' }, kind: { type: 'string' }, outcome: { type: 'string' }, error: { type: ['string', 'null'] }, cause: { type: ['string', 'null'] },
+          reason: { type: ['string', 'null'] }, detail: { type: ['string', 'null'] }, fix: { type: ['string', 'null'] } } },
         Application: documented(BODIES.application, {
           eligibility: { additionalProperties: { ...BODIES.application.properties.eligibility.additionalProperties, enum: ['yes', 'no'] }, description: 'One answer per eligibility criterion' },
           sponsor: { description: 'Commissioning or sponsoring NHS body or local authority' },

@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import type { Config } from '../config/index.ts';
 import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
 import {
-  getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema,
+  failureText, getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema,
 } from '../storage/index.ts';
 import type { Lookup } from '../security/outbound.ts';
 import { browsingPolicy, type BrowsingPolicy } from './browsing.ts';
@@ -211,7 +211,7 @@ async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ 
   if (spec.expect === 'settings_reachable') ({ observation, settings } = await followSettings(ctx.browser, o, `${ctx.issuer}/settings`));
   else observation = await drive(ctx.browser, o);
   const read = async () => {
-    const rows = await d.db.selectFrom('protocol_event').select(['id', 'kind', 'outcome', 'reason', 'at', 'details'])
+    const rows = await d.db.selectFrom('protocol_event').select(['id', 'kind', 'outcome', 'error', 'description', 'at', 'details'])
       .where('env', '=', run.env).where('client_id', '=', run.client_id).where('at', '>=', since - 1000).orderBy('at').execute();
     return rows.map((r) => ({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : {} }))
       .filter((e) => e.details.run === run.id && e.details.test === testId);
@@ -250,7 +250,7 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
   const o = seen.observation;
   const evidence = {
     final_url: o.finalUrl, status: o.status, steps: o.steps, signed_in: signedIn(o, ctx.rule) ?? null,
-    events: seen.events.map((e) => ({ id: e.id, kind: e.kind, outcome: e.outcome, reason: e.reason, at: new Date(e.at).toISOString() })),
+    events: seen.events.map((e) => ({ id: e.id, kind: e.kind, outcome: e.outcome, reason: reasonText(e), at: new Date(e.at).toISOString() })),
   };
   await db.updateTable('conformance_result').set({ status: verdict.status, detail: verdict.detail, evidence: JSON.stringify(evidence), screenshot: o.screenshot || null, finished_at: Date.now() })
     .where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).where(heldBy(ctx.run.id, ctx.holder)).execute();
@@ -259,6 +259,9 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
 }
 
 /** A condition on a run's result rows: the run is still running under `holder`'s lease. */
+/** How a run's report names what happened to a request: the failure, or the fault applied. */
+const reasonText = (e: RunEvent) => (e.kind === 'fault' ? String(e.details.fault) : failureText(e));
+
 function heldBy(runId: string, holder: string) {
   return (eb: ExpressionBuilder<Schema, 'conformance_result'>) =>
     eb.exists(eb.selectFrom('conformance_run').select('id')

@@ -8,7 +8,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { decodeJwt, type JWK } from 'jose';
 import type { EnvironmentConfig } from '../config/index.ts';
-import { getClient, takeClientFault, type Db, type EventSink } from '../storage/index.ts';
+import { getClient, takeClientFault, type Db, type EventSink, type ExchangeKind, type ExchangeFailure } from '../storage/index.ts';
 import type { AccessTokenCodec } from './access-token.ts';
 import { rememberIdToken } from './sso.ts';
 import { isFaultKind, spoilIdToken, type AnyFault } from './faults.ts';
@@ -40,15 +40,16 @@ function bearer(ctx: KoaContextWithOIDC): string | undefined {
   return m?.[1];
 }
 
-function invalidToken(ctx: KoaContextWithOIDC, description: string) {
+function invalidToken(ctx: KoaContextWithOIDC, description: string): ExchangeFailure {
   ctx.status = 401;
   ctx.set('WWW-Authenticate', `Bearer realm="${ctx.oidc?.issuer ?? ''}", error="invalid_token", error_description="${description}"`);
   ctx.set('Cache-Control', 'no-store');
   ctx.body = { error: 'invalid_token', error_description: description };
+  return { error: 'invalid_token', description };
 }
 
-/** PATCH /userinfo: the relying party writes `client_user_metadata` (204 on success). */
-async function patchUserinfo(ctx: KoaContextWithOIDC, provider: Provider, env: EnvironmentConfig, db: Db, handle: string) {
+/** PATCH /userinfo: the relying party writes `client_user_metadata` (204 on success); a refusal is returned. */
+async function patchUserinfo(ctx: KoaContextWithOIDC, provider: Provider, env: EnvironmentConfig, db: Db, handle: string): Promise<ExchangeFailure | undefined> {
   const at = await provider.AccessToken.find(handle);
   if (!at) return invalidToken(ctx, 'access token is invalid or expired');
   ctx.state.patchClientId = at.clientId;
@@ -56,8 +57,9 @@ async function patchUserinfo(ctx: KoaContextWithOIDC, provider: Provider, env: E
   if (!at.scope?.split(' ').includes('client_metadata')) {
     ctx.status = 403;
     ctx.set('WWW-Authenticate', 'Bearer error="insufficient_scope", scope="client_metadata"');
-    ctx.body = { error: 'insufficient_scope', error_description: 'the access token was not issued with the client_metadata scope' };
-    return;
+    const description = 'the access token was not issued with the client_metadata scope';
+    ctx.body = { error: 'insufficient_scope', error_description: description };
+    return { error: 'insufficient_scope', description };
   }
   let value: unknown;
   try {
@@ -67,14 +69,16 @@ async function patchUserinfo(ctx: KoaContextWithOIDC, provider: Provider, env: E
   }
   if (typeof value !== 'string' || value.length > MAX_CLIENT_USER_METADATA) {
     ctx.status = 400;
-    ctx.body = { error: 'invalid_request', error_description: `body must be JSON {"client_user_metadata": string of at most ${MAX_CLIENT_USER_METADATA} characters}` };
-    return;
+    const description = `body must be JSON {"client_user_metadata": string of at most ${MAX_CLIENT_USER_METADATA} characters}`;
+    ctx.body = { error: 'invalid_request', error_description: description };
+    return { error: 'invalid_request', description };
   }
   await setClientUserMetadata(db, env.name, at.clientId!, at.accountId!, value);
   ctx.status = 204;
+  return undefined;
 }
 
-const ROUTE_KIND: Record<string, string> = {
+const ROUTE_KIND: Record<string, ExchangeKind> = {
   authorization: 'authorize',
   resume: 'authorize',
   token: 'token',
@@ -100,15 +104,14 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
       const token = bearer(ctx);
       const handle = token ? await codec.unwrap(token) : undefined;
       if (token && !handle) {
-        invalidToken(ctx, 'access token signature, issuer or format is invalid');
-        recordExchange(ctx, events, config, 'userinfo', { error: 'invalid_token', error_description: 'access token signature, issuer or format is invalid' }, undefined);
+        const refused = invalidToken(ctx, 'access token signature, issuer or format is invalid');
+        recordExchange(ctx, events, config, 'userinfo', refused, undefined);
         return;
       }
       if (ctx.method === 'PATCH') {
-        if (!handle) invalidToken(ctx, 'no access token: send Authorization: Bearer <access token>');
-        else await patchUserinfo(ctx, provider, config, db, handle);
-        const failed = ctx.status >= 400 ? (ctx.body as OidcError) : undefined;
-        events.record({ env: config.name, clientId: ctx.state.patchClientId, kind: 'userinfo_patch', outcome: failed ? 'error' : 'ok', reason: failed ? [failed.error, failed.error_description].filter(Boolean).join(': ') : undefined, person: ctx.state.patchSub, details: { status: ctx.status } });
+        const failed = handle ? await patchUserinfo(ctx, provider, config, db, handle) : invalidToken(ctx, 'no access token: send Authorization: Bearer <access token>');
+        const common = { env: config.name, clientId: ctx.state.patchClientId as string | undefined, kind: 'userinfo_patch', person: ctx.state.patchSub as string | undefined, details: { status: ctx.status } } as const;
+        events.record(failed ? { ...common, outcome: 'error', error: failed.error, cause: failed.cause, description: failed.description } : { ...common, outcome: 'ok' });
         return;
       }
       if (handle) ctx.req.headers.authorization = `Bearer ${handle}`;
@@ -121,7 +124,7 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
       // A suspended client's tokens stop working at once, not only when they expire. The engine has just read
       // the client for this token; its claims are replaced before anything is sent.
       invalidToken(ctx, 'the client this token was issued to is suspended by the NHS login team');
-      ctx.state.oidcError = { error: 'invalid_token', error_description: 'client suspended' };
+      ctx.state.refusal = { error: 'invalid_token', cause: 'client_suspended', description: 'client suspended' } satisfies ExchangeFailure;
     }
     // Conformance runs: only requests that carry a run's mark (or redeem what it issued) are tagged or spoiled.
     await trackRun(ctx, config, db);
@@ -157,7 +160,7 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
     const kind = route ? ROUTE_KIND[route] : undefined;
     if (kind) {
       const clientId = ctx.oidc?.client?.clientId ?? (ctx.status >= 400 ? await registeredClientNamed(ctx, config, db) : undefined);
-      recordExchange(ctx, events, config, kind, ctx.state.oidcError as OidcError | undefined, clientId);
+      recordExchange(ctx, events, config, kind, ctx.state.refusal as ExchangeFailure | undefined, clientId);
     }
   };
 }
@@ -168,14 +171,14 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
  */
 function answerNoClientAuthentication(ctx: KoaContextWithOIDC) {
   const params = ctx.oidc.params;
-  const refused = ctx.state.oidcError as OidcError | undefined;
+  const refused = ctx.state.refusal as ExchangeFailure | undefined;
   if (ctx.status !== 400 || refused?.error !== 'invalid_request' || ctx.oidc.client || !params) return;
   if (['client_id', 'client_assertion', 'client_secret'].some((p) => params[p] !== undefined) || ctx.get('authorization')) return;
   const description = 'no client authentication mechanism provided: send client_assertion_type and client_assertion (RFC 7523)';
   const body = { error: 'invalid_client', error_description: description };
   ctx.status = 401;
   ctx.body = body;
-  ctx.state.oidcError = body;
+  ctx.state.refusal = { error: 'invalid_client', cause: 'no_client_authentication', description } satisfies ExchangeFailure;
 }
 
 /** Removes the engine's RFC 9207 `iss` from a redirect back to the relying party, as NHS login sends none. */
@@ -217,12 +220,13 @@ async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', 
     const error = kind === 'token_server_error' ? 'server_error' : 'temporarily_unavailable';
     ctx.status = error === 'server_error' ? 500 : 503;
     ctx.body = { error, error_description: 'injected fault (toolkit fault injection)' };
-    ctx.state.oidcError = { error, error_description: 'injected fault' };
+    ctx.state.refusal = { error, cause: 'fault_injected', description: 'injected fault' } satisfies ExchangeFailure;
   } else if (typeof body.id_token === 'string') {
     const runKey = kind === 'id_token_new_key' && mark ? await runSigningKey(db, config.name, mark.runId) : undefined;
     body.id_token = await spoilIdToken(kind, body.id_token, signingKey, runKey);
   }
-  events.record({ env: config.name, clientId: ctx.oidc.client?.clientId, kind: 'fault', outcome: 'ok', reason: kind, details: { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}) } });
+  const details = { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}) };
+  events.record({ env: config.name, clientId: ctx.oidc.client?.clientId, kind: 'fault', outcome: 'ok', fault: kind, details });
 }
 
 /** Finds the conformance run a request belongs to (browser mark, redeemed code or access token) and links what it issues. */
@@ -276,7 +280,7 @@ async function registeredClientNamed(ctx: KoaContextWithOIDC, env: EnvironmentCo
  * registered is whatever the request said, kept in the details, so hostile requests cannot add a metric series
  * each (memory).
  */
-function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: string, err: OidcError | undefined, clientId: string | undefined) {
+function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: ExchangeKind, err: ExchangeFailure | undefined, clientId: string | undefined) {
   const params = ctx.oidc?.params ?? {};
   const details: Record<string, unknown> = { status: ctx.status };
   if (!clientId && typeof params.client_id === 'string') details.client_id = params.client_id;
@@ -299,17 +303,16 @@ function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: Environ
     if (source?.acr) details.vot = source.acr;
     if (typeof params.scope === 'string') details.scope = params.scope;
   }
-  if (err?.error_detail) details.detail = err.error_detail;
+  if (err?.detail) details.detail = err.detail;
   const mark = ctx.state.runMark as RunMark | undefined;
   if (mark) Object.assign(details, { run: mark.runId, test: mark.testId });
-  events.record({
+  const common = {
     env: env.name,
     clientId,
     kind,
-    outcome: err ? 'error' : 'ok',
-    reason: err ? [err.error, err.error_description].filter(Boolean).join(': ') : undefined,
     correlationId: ctx.oidc?.entities.Interaction?.uid ?? (ctx.oidc?.params?.state as string | undefined),
     person: ctx.oidc?.session?.accountId ?? (ctx.oidc?.entities.AccessToken as { accountId?: string } | undefined)?.accountId,
     details,
-  });
+  };
+  events.record(err ? { ...common, outcome: 'error', error: err.error, cause: err.cause, description: err.description } : { ...common, outcome: 'ok' });
 }

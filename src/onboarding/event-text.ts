@@ -3,7 +3,7 @@
  * test user by name, and each recorded detail under a label, instead of the stored JSON (kept as well, for whoever
  * wants it exactly).
  */
-import { findPerson, type Db, type ProtocolEventTable } from '../storage/index.ts';
+import { failureText, findPerson, type Db, type ProtocolEventTable } from '../storage/index.ts';
 
 export const EVENT_KINDS: Record<string, string> = {
   authorize: 'Authorisation request',
@@ -69,7 +69,7 @@ export async function readableEvent(db: Db, event: ProtocolEventTable, conforman
   if (event.correlation_id) rows.push({ key: 'Journey (correlation ID)', value: event.correlation_id });
   return {
     title: EVENT_KINDS[event.kind] ?? event.kind,
-    outcome: event.outcome === 'ok' ? 'Succeeded' : `Failed${event.reason ? `: ${event.reason}` : ''}`,
+    outcome: event.outcome === 'ok' ? 'Succeeded' : `Failed${event.error ? `: ${failureText(event)}` : ''}`,
     rows,
     raw: JSON.stringify(details, null, 2),
   };

@@ -127,8 +127,8 @@ async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem
   const registered = journeys.find((j) => j.steps.some(ok('registration')));
   items.push(
     item('registration', 'A new user created an NHS login from your service and returned with tokens', 'NHS login conformance: registration of a new user at your level.', registered ? [...registered.steps.filter(ok('registration')), registered.token] : []),
-    item('consent-declined', 'A user declined consent (access_denied, ConsentNotGiven)', 'Your service must show its own no-consent screen.', events.filter((e) => e.kind === 'consent' && e.outcome === 'error' && e.reason === 'ConsentNotGiven')),
-    item('invalid-scope', 'A request with a scope your client may not use was answered invalid_scope', 'Your service must handle invalid_scope with a suitable error.', events.filter((e) => e.kind === 'authorize' && e.outcome === 'error' && (e.reason ?? '').startsWith('invalid_scope'))),
+    item('consent-declined', 'A user declined consent (access_denied, ConsentNotGiven)', 'Your service must show its own no-consent screen.', events.filter((e) => e.kind === 'consent' && e.error === 'ConsentNotGiven')),
+    item('invalid-scope', 'A request with a scope your client may not use was answered invalid_scope', 'Your service must handle invalid_scope with a suitable error.', events.filter((e) => e.kind === 'authorize' && e.error === 'invalid_scope')),
     item('vot-matches', 'Your service sent an explicit vtr and redeemed a code whose vot is one of its vectors', 'The vot in the ID token must match a vector in the vtr you sent.',
       first(journeys.filter((j) => typeof j.authorize.d.vtr === 'string' && !j.authorize.d.vtr_defaulted && vectorsOf(j.authorize.d.vtr).includes(String(j.token.d.vot)))).flatMap((j) => [j.authorize, j.token])),
     item('userinfo', 'Your service fetched /userinfo with an access token', 'Claims beyond the ID token come from /userinfo.', events.filter(ok('userinfo'))),

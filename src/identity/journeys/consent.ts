@@ -80,7 +80,7 @@ export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
     if (nextStep(j) !== 'consent') return reply.redirect(`${j.base}`, 303);
-    deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'consent', outcome: 'error', reason: 'ConsentNotGiven', person: j.person?.id, correlationId: j.uid });
+    deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'consent', outcome: 'error', error: 'ConsentNotGiven', person: j.person?.id, correlationId: j.uid });
     return finishWithError(deps, j, reply, 'access_denied', 'ConsentNotGiven');
   });
 }

@@ -57,7 +57,7 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     // published test accounts, whose password everybody knows.
     const personKey = `${env}:otp:${person.id}`;
     if (!shared && (await overCeiling(deps.db, personKey, ACCOUNT_CEILING))) {
-      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', reason: 'otp_locked', person: person.id, correlationId: j.uid });
+      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', error: 'otp_locked', person: person.id, correlationId: j.uid });
       return show(reply, j.base, person.phone_number, { errors: [fieldError('otp', `You have entered the wrong security code too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)] }, 429);
     }
     const checked = await checkPair(deps.db, pairKey(personKey, throttledNetwork(req.ip)), async () => {
@@ -67,13 +67,13 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     if (checked.refused) {
       const refused = checked.refused;
       const wait = refused.reason === 'wait';
-      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', reason: wait ? 'throttled' : 'otp_busy', person: person.id, correlationId: j.uid });
+      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', error: wait ? 'throttled' : 'otp_busy', person: person.id, correlationId: j.uid });
       const text = wait ? `You have entered the wrong security code too many times. Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.` : 'A security code for this account is being checked: try again in a few seconds.';
       return show(reply, j.base, guarded ? null : person.phone_number, { errors: [fieldError('otp', text)] }, 429);
     }
     if (!checked.value) {
       if (!shared) await countFailure(deps.db, personKey);
-      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', reason: 'wrong_otp', person: person.id, correlationId: j.uid });
+      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', error: 'wrong_otp', person: person.id, correlationId: j.uid });
       if (guarded) return guardedFailure(j, guarded.email, reply);
       const text = checked.waitMs
         ? `You have entered the wrong security code too many times. Wait ${waitText(checked.waitMs)} before you try again.`

@@ -65,7 +65,7 @@ export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
       // Test-data switch: this person's PDS trace finds nothing, whatever they enter.
       const matched = pds && !pds.date_of_death && j.person.pds_trace_fails !== 1 && norm(pds.family_name) === norm(b.family_name) && pds.birthdate === birthdate && norm(pds.postcode) === norm(b.postcode);
       if (!matched) {
-        deps.events.record({ env: deps.env.name, clientId, kind: 'uplift', outcome: 'error', reason: 'pds_no_match', person: j.person.id, correlationId: j.uid, details: { to: 'P5' } });
+        deps.events.record({ env: deps.env.name, clientId, kind: 'uplift', outcome: 'error', error: 'pds_no_match', person: j.person.id, correlationId: j.uid, details: { to: 'P5' } });
         return show(reply, j, { errors: [fieldError('nhs_number', 'We could not match your details to an NHS record. Check them and try again.')], values }, 400);
       }
       await updatePerson(deps.db, deps.env.name, j.person.id, {

@@ -50,7 +50,7 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
     // requests carry the run's mark and are not counted.
     const conformanceRun = await browserMark(deps.db, deps.env.name, req.cookies[MARK_COOKIE]);
     if (!conformanceRun && !(await countRequest(deps.db, `${deps.env.name}:register:${req.ip}`, MAX_REGISTRATIONS_PER_ADDRESS))) {
-      deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'registration', outcome: 'error', reason: 'address_rate_limited', correlationId: j.uid });
+      deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'registration', outcome: 'error', error: 'address_rate_limited', correlationId: j.uid });
       return show(reply, j.base, { errors: [fieldError('email', `Too many NHS logins have been created from your network. Try again in ${LOCKOUT_MS / 60000} minutes.`)], email, phone }, 429);
     }
     // One account per journey even when the form is sent twice at once (a double click without JavaScript): the

@@ -58,7 +58,7 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     if (checked.refused) {
       const refused = checked.refused;
       const wait = refused.reason === 'wait';
-      deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'error', reason: wait ? 'throttled' : 'account_busy', correlationId: j.uid });
+      deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'error', error: wait ? 'throttled' : 'account_busy', correlationId: j.uid });
       const text = wait
         ? `You have entered your password incorrectly too many times. Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.`
         : 'This account is signing in elsewhere at this moment. Try again in a few seconds.';
@@ -68,7 +68,7 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     if (!ok) {
       await countFailure(deps.db, addressKey);
       if (!shared) await countFailure(deps.db, accountKey);
-      deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
+      deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'error', error: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
     }
     if (guarded) {
       // Right or wrong, the security code comes next and the answer comes after it: no verdict on the password alone.

@@ -19,7 +19,7 @@ for (const dialect of DIALECTS) {
     };
     const reasons = async (uid: string) => {
       await app.events.flush();
-      return (await app.database.db.selectFrom('protocol_event').select('reason').where('correlation_id', '=', uid).where('kind', '=', 'sign_in').execute()).map((e) => e.reason);
+      return (await app.database.db.selectFrom('protocol_event').select('error').where('correlation_id', '=', uid).where('kind', '=', 'sign_in').execute()).map((e) => e.error);
     };
     before(async () => {
       app = await startTestApp(dialect, { TRUST_PROXY: 'true' });
