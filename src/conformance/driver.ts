@@ -7,7 +7,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { RUN_BROWSER_MARK, type BrowsingPolicy } from './browsing.ts';
 import type { Persona } from './plan.ts';
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 
 /**
  * playwright-core is loaded only when a run starts: the server does not carry it otherwise. With a proxy
@@ -44,8 +51,15 @@ function selfSignedOk(startUrl: string): boolean {
 
 export function personaFor(env: string, persona: Persona): PersonaDetails {
   const pack = (n: string) => ({ email: `testuserlive${n}@demo.signin.nhs.uk`, password: PASSWORD, otp: OTP, pds: PDS });
-  if (env === 'integration') return { P9: pack('+1'), P5: pack('+2'), P0: pack('+3'), 'im1-linked': pack('+1'), 'im1-unlinked': pack('+2') }[persona];
-  const fresh = { email: `conformance.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}@example.org`, password: 'Conformance1', otp: OTP, pds: PDS, register: true };
+  if (env === 'integration')
+    return { P9: pack('+1'), P5: pack('+2'), P0: pack('+3'), 'im1-linked': pack('+1'), 'im1-unlinked': pack('+2') }[persona];
+  const fresh = {
+    email: `conformance.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}@example.org`,
+    password: 'Conformance1',
+    otp: OTP,
+    pds: PDS,
+    register: true,
+  };
   return { P9: pack(''), P5: pack('+p5'), P0: fresh, 'im1-linked': pack(''), 'im1-unlinked': pack('+1') }[persona];
 }
 
@@ -118,7 +132,9 @@ async function markedContext(browser: Browser, o: DriveOptions): Promise<Marked>
   const userAgent = await runUserAgent(browser);
   const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl), serviceWorkers: 'block', userAgent });
   const issuer = new URL(o.issuer);
-  await context.addCookies([{ name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' }]);
+  await context.addCookies([
+    { name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' },
+  ]);
   const refused: Marked['refused'] = { checks: new Set() };
   // data:, blob: and about: URLs reach no network (and file: or chrome: pages no web page may open).
   const networked = (url: string) => /^https?:/i.test(url);
@@ -161,8 +177,14 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
   const steps: string[] = [];
   const observe = async (problem?: string): Promise<Observation> => {
     await page.waitForLoadState('load', { timeout: 2000 }).catch(() => undefined); // styles, for the screenshot
-    const text = await page.locator('body').innerText().catch(() => '');
-    const links = await page.locator('a[href]').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href)).catch(() => [] as string[]);
+    const text = await page
+      .locator('body')
+      .innerText()
+      .catch(() => '');
+    const links = await page
+      .locator('a[href]')
+      .evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href))
+      .catch(() => [] as string[]);
     const loginButton = (await (await findButton(page, o.buttonSelector)).count().catch(() => 0)) > 0;
     const screenshot = (await page.screenshot({ type: 'png' }).catch(() => Buffer.alloc(0))).toString('base64');
     await Promise.all(refused.checks);
@@ -178,12 +200,19 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
     return observe(`the start URL ${o.startUrl} could not be opened (${(e as Error).message.split('\n')[0]})`);
   }
   const button = await findButton(page, o.buttonSelector);
-  if (!(await button.count())) return observe(`no NHS login button was found on ${o.startUrl}${o.buttonSelector ? ` (selector ${o.buttonSelector})` : ''}`);
+  if (!(await button.count()))
+    return observe(`no NHS login button was found on ${o.startUrl}${o.buttonSelector ? ` (selector ${o.buttonSelector})` : ''}`);
   let toIssuer = false;
   page.on('request', (r) => {
     if (r.url().startsWith(o.issuer)) toIssuer = true;
   });
-  await Promise.all([page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 10_000 }).then(() => page.waitForLoadState('domcontentloaded')).catch(() => undefined), button.click()]);
+  await Promise.all([
+    page
+      .waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 10_000 })
+      .then(() => page.waitForLoadState('domcontentloaded'))
+      .catch(() => undefined),
+    button.click(),
+  ]);
   if (!toIssuer) return observe('pressing the NHS login button did not lead to NHS login');
 
   const p = o.persona;
@@ -230,7 +259,8 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
       return observe(`the journey stopped on the toolkit page "${step}"`);
     }
   }
-  if (new URL(page.url()).origin === issuer.origin) return observe(`the journey did not return to the service (steps: ${steps.join(' > ')})`);
+  if (new URL(page.url()).origin === issuer.origin)
+    return observe(`the journey did not return to the service (steps: ${steps.join(' > ')})`);
   // The service's callback may redirect again (to its signed-in page): HTTP redirects end in one load;
   // a brief pause lets a script-driven redirect start before the page is judged.
   await page.waitForTimeout(100);
@@ -239,7 +269,11 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
 }
 
 /** Follows a link on the service's page to the settings page, in the same browser session. */
-export async function followSettings(browser: Browser, o: DriveOptions, settingsUrl: string): Promise<{ observation: Observation; settings?: { status: number; text: string } }> {
+export async function followSettings(
+  browser: Browser,
+  o: DriveOptions,
+  settingsUrl: string,
+): Promise<{ observation: Observation; settings?: { status: number; text: string } }> {
   const marked = await markedContext(browser, o);
   try {
     const observation = await journey(marked, o, new URL(o.issuer));

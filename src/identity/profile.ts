@@ -49,7 +49,13 @@ function invalidToken(ctx: KoaContextWithOIDC, description: string): ExchangeFai
 }
 
 /** PATCH /userinfo: the relying party writes `client_user_metadata` (204 on success); a refusal is returned. */
-async function patchUserinfo(ctx: KoaContextWithOIDC, provider: Provider, env: EnvironmentConfig, db: Db, handle: string): Promise<ExchangeFailure | undefined> {
+async function patchUserinfo(
+  ctx: KoaContextWithOIDC,
+  provider: Provider,
+  env: EnvironmentConfig,
+  db: Db,
+  handle: string,
+): Promise<ExchangeFailure | undefined> {
   const at = await provider.AccessToken.find(handle);
   if (!at) return invalidToken(ctx, 'access token is invalid or expired');
   ctx.state.patchClientId = at.clientId;
@@ -85,7 +91,14 @@ const ROUTE_KIND: Record<string, ExchangeKind> = {
   userinfo: 'userinfo',
 };
 /** NHS profile around the engine: JWT access tokens, PATCH /userinfo, discovery shape, the protocol record. */
-export function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
+export function profileMiddleware(
+  provider: Provider,
+  codec: AccessTokenCodec,
+  config: EnvironmentConfig,
+  db: Db,
+  events: EventSink,
+  signingKey: JWK,
+) {
   const profile = nhsProfile(provider, codec, config, db, events, signingKey);
   return async (koaCtx: unknown, next: () => Promise<void>) => {
     try {
@@ -109,9 +122,21 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
         return;
       }
       if (ctx.method === 'PATCH') {
-        const failed = handle ? await patchUserinfo(ctx, provider, config, db, handle) : invalidToken(ctx, 'no access token: send Authorization: Bearer <access token>');
-        const common = { env: config.name, clientId: ctx.state.patchClientId as string | undefined, kind: 'userinfo_patch', person: ctx.state.patchSub as string | undefined, details: { status: ctx.status } } as const;
-        events.record(failed ? { ...common, outcome: 'error', error: failed.error, cause: failed.cause, description: failed.description } : { ...common, outcome: 'ok' });
+        const failed = handle
+          ? await patchUserinfo(ctx, provider, config, db, handle)
+          : invalidToken(ctx, 'no access token: send Authorization: Bearer <access token>');
+        const common = {
+          env: config.name,
+          clientId: ctx.state.patchClientId as string | undefined,
+          kind: 'userinfo_patch',
+          person: ctx.state.patchSub as string | undefined,
+          details: { status: ctx.status },
+        } as const;
+        events.record(
+          failed
+            ? { ...common, outcome: 'error', error: failed.error, cause: failed.cause, description: failed.description }
+            : { ...common, outcome: 'ok' },
+        );
         return;
       }
       if (handle) ctx.req.headers.authorization = `Bearer ${handle}`;
@@ -120,7 +145,11 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
     await next();
     const route = ctx.oidc?.route;
     if (route === 'token') answerNoClientAuthentication(ctx);
-    if (route === 'userinfo' && ctx.status === 200 && (ctx.oidc.client as unknown as { nhs_status?: string } | undefined)?.nhs_status === 'suspended') {
+    if (
+      route === 'userinfo' &&
+      ctx.status === 200 &&
+      (ctx.oidc.client as unknown as { nhs_status?: string } | undefined)?.nhs_status === 'suspended'
+    ) {
       // A suspended client's tokens stop working at once, not only when they expire. The engine has just read
       // the client for this token; its claims are replaced before anything is sent.
       invalidToken(ctx, 'the client this token was issued to is suspended by the NHS login team');
@@ -143,8 +172,13 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
       const body = ctx.body as Record<string, unknown>;
       const client = ctx.oidc.client as unknown as { clientId: string; nhs_sso_to?: string[] };
       if (client.nhs_sso_to?.length && typeof body.id_token === 'string') {
-        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as { acr?: string; amr?: string[] } | undefined;
-        await rememberIdToken(db, config.name, body.id_token, { clientId: client.clientId, ...(source?.acr ? { acr: source.acr } : {}), ...(source?.amr ? { amr: source.amr } : {}) });
+        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as
+          { acr?: string; amr?: string[] } | undefined;
+        await rememberIdToken(db, config.name, body.id_token, {
+          clientId: client.clientId,
+          ...(source?.acr ? { acr: source.acr } : {}),
+          ...(source?.amr ? { amr: source.amr } : {}),
+        });
       }
       await codec.wrap(ctx, body);
     }
@@ -184,20 +218,26 @@ function answerNoClientAuthentication(ctx: KoaContextWithOIDC) {
 /** Removes the engine's RFC 9207 `iss` from a redirect back to the relying party, as NHS login sends none. */
 function stripIss(ctx: KoaContextWithOIDC) {
   const location = ctx.response.get('location');
-  if (!location || !location.includes('iss=')) return;
+  if (!location?.includes('iss=')) return;
   const url = new URL(location);
   if (url.searchParams.get('iss') !== ctx.oidc.issuer) return;
   url.searchParams.delete('iss');
   ctx.redirect(url.href);
 }
 
-const fits = (route: 'token' | 'userinfo', kind: string) => (route === 'userinfo' ? kind === 'userinfo_sub_mismatch' : kind.startsWith('id_token_') || kind.startsWith('token_'));
+const fits = (route: 'token' | 'userinfo', kind: string) =>
+  route === 'userinfo' ? kind === 'userinfo_sub_mismatch' : kind.startsWith('id_token_') || kind.startsWith('token_');
 
 /**
  * The fault for this response, if any (never in live): a conformance run's own fault for its requests, else
  * one armed for the client by its partner. A run's requests never use up the client's armed fault.
  */
-async function faultFor(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', config: EnvironmentConfig, db: Db): Promise<AnyFault | undefined> {
+async function faultFor(
+  ctx: KoaContextWithOIDC,
+  route: 'token' | 'userinfo',
+  config: EnvironmentConfig,
+  db: Db,
+): Promise<AnyFault | undefined> {
   if (config.name === 'live') return undefined;
   const mark = ctx.state.runMark as RunMark | undefined;
   if (mark) return mark.fault && fits(route, mark.fault) ? mark.fault : undefined;
@@ -209,7 +249,16 @@ async function faultFor(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', co
 }
 
 /** Spoils this response as the fault says. */
-async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', kind: AnyFault, provider: Provider, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
+async function applyFault(
+  ctx: KoaContextWithOIDC,
+  route: 'token' | 'userinfo',
+  kind: AnyFault,
+  provider: Provider,
+  config: EnvironmentConfig,
+  db: Db,
+  events: EventSink,
+  signingKey: JWK,
+) {
   const body = ctx.body as Record<string, unknown>;
   const mark = ctx.state.runMark as RunMark | undefined;
   if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
@@ -237,7 +286,8 @@ async function trackRun(ctx: KoaContextWithOIDC, config: EnvironmentConfig, db: 
   let mark: RunMark | undefined;
   if (route === 'authorization' || route === 'resume') {
     // The profile check on /authorize has read it already; a resumed authorization (after the journey) has not.
-    mark = (ctx.state.runMark as RunMark | undefined) ?? (await browserMark(db, config.name, ctx.cookies.get(MARK_COOKIE, { signed: false })));
+    mark =
+      (ctx.state.runMark as RunMark | undefined) ?? (await browserMark(db, config.name, ctx.cookies.get(MARK_COOKIE, { signed: false })));
     if (mark && code?.jti) await linkMark(db, 'run-code', config.name, codeRef(code.jti), mark);
   } else if (!runActive(ctx.oidc.client)) {
     return; // token and userinfo requests of a client no run is driving: nothing to look up
@@ -280,7 +330,14 @@ async function registeredClientNamed(ctx: KoaContextWithOIDC, env: EnvironmentCo
  * registered is whatever the request said, kept in the details, so hostile requests cannot add a metric series
  * each (memory).
  */
-function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: ExchangeKind, err: ExchangeFailure | undefined, clientId: string | undefined) {
+function recordExchange(
+  ctx: KoaContextWithOIDC,
+  events: EventSink,
+  env: EnvironmentConfig,
+  kind: ExchangeKind,
+  err: ExchangeFailure | undefined,
+  clientId: string | undefined,
+) {
   const params = ctx.oidc?.params ?? {};
   const details: Record<string, unknown> = { status: ctx.status };
   if (!clientId && typeof params.client_id === 'string') details.client_id = params.client_id;
@@ -314,5 +371,7 @@ function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: Environ
     person: ctx.oidc?.session?.accountId ?? (ctx.oidc?.entities.AccessToken as { accountId?: string } | undefined)?.accountId,
     details,
   };
-  events.record(err ? { ...common, outcome: 'error', error: err.error, cause: err.cause, description: err.description } : { ...common, outcome: 'ok' });
+  events.record(
+    err ? { ...common, outcome: 'error', error: err.error, cause: err.cause, description: err.description } : { ...common, outcome: 'ok' },
+  );
 }

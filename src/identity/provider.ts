@@ -55,7 +55,8 @@ export function trustmarkUrl(env: EnvironmentConfig): string {
 
 function requireParam(ctx: KoaContextWithOIDC, name: string) {
   const v = ctx.oidc.params?.[name];
-  if (typeof v !== 'string' || v === '') throw because('state_nonce_missing', new errors.InvalidRequest(`missing required parameter '${name}'`));
+  if (typeof v !== 'string' || v === '')
+    throw because('state_nonce_missing', new errors.InvalidRequest(`missing required parameter '${name}'`));
 }
 
 /**
@@ -73,7 +74,8 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
   }
   for (const name of UNSUPPORTED_PARAMS) {
     // The engine drops parameters of features that are off (e.g. `claims`) before this runs: look at the query too.
-    if (p[name] !== undefined || ctx.query?.[name] !== undefined) throw because('unsupported_parameter', new errors.RequestNotSupported(`${name} is not supported by NHS login`));
+    if (p[name] !== undefined || ctx.query?.[name] !== undefined)
+      throw because('unsupported_parameter', new errors.RequestNotSupported(`${name} is not supported by NHS login`));
   }
   const scopes = String(p.scope ?? '').split(' ');
   if (scopes.includes('profile') && scopes.includes('basic_demographics')) {
@@ -142,21 +144,26 @@ function buildPolicy(deps: ProviderDeps) {
     0,
   );
   login.checks.add(
-    new interactionPolicy.Check('vtr_not_met', 'the session does not meet the requested vector of trust', 'sso_login_required', async (ctx) => {
-      const session = ctx.oidc.session!;
-      if (!session.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const person = await personFor(ctx, deps, session.accountId);
-      if (!person) return interactionPolicy.Check.REQUEST_PROMPT;
-      const match = matchVector(parseVtr(ctx.oidc.params!.vtr as string | undefined), {
-        level: person.proofing_level,
-        credentials: session.amr ?? [],
-      });
-      if (!match) return interactionPolicy.Check.REQUEST_PROMPT;
-      // The session holds the last vector achieved; single sign-on for a different request re-derives it so
-      // that the code (and the ID token's `vot`) carries the vector this request asked for.
-      if (!ctx.oidc.result?.login && session.acr !== match.value) session.acr = match.value;
-      return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    }),
+    new interactionPolicy.Check(
+      'vtr_not_met',
+      'the session does not meet the requested vector of trust',
+      'sso_login_required',
+      async (ctx) => {
+        const session = ctx.oidc.session!;
+        if (!session.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        const person = await personFor(ctx, deps, session.accountId);
+        if (!person) return interactionPolicy.Check.REQUEST_PROMPT;
+        const match = matchVector(parseVtr(ctx.oidc.params!.vtr as string | undefined), {
+          level: person.proofing_level,
+          credentials: session.amr ?? [],
+        });
+        if (!match) return interactionPolicy.Check.REQUEST_PROMPT;
+        // The session holds the last vector achieved; single sign-on for a different request re-derives it so
+        // that the code (and the ID token's `vot`) carries the vector this request asked for.
+        if (!ctx.oidc.result?.login && session.acr !== match.value) session.acr = match.value;
+        return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      },
+    ),
   );
   return base;
 }
@@ -222,7 +229,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       const status = (ctx.oidc.client as unknown as { nhs_status?: string }).nhs_status;
       const refuse = (description: string) => Object.assign(new errors.InvalidClientAuth(description), { error_description: description });
       if (status === 'suspended') throw because('client_suspended', refuse('this client is suspended by the NHS login team'));
-      if (status === 'rotate_key') throw refuse('the NHS login team asked you to register a new public key for this client: register it, then sign with its private key');
+      if (status === 'rotate_key')
+        throw refuse(
+          'the NHS login team asked you to register a new public key for this client: register it, then sign with its private key',
+        );
       if (claims.sub !== ctx.oidc.client!.clientId) {
         throw because('assertion_subject', new errors.InvalidClientAuth('sub (JWT subject) must be the client_id'));
       }
@@ -243,7 +253,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       // Counted from iat (which is at most the tolerance ahead), or from now when the assertion has none.
       if (exp - (iat ?? now) > MAX_ASSERTION_LIFETIME_S) {
         const life = iat !== undefined ? `exp is ${exp - iat} s after iat` : `exp is ${exp - now} s from now and there is no iat`;
-        throw because('assertion_lifetime', new errors.InvalidClientAuth(`client assertion must expire within ${MAX_ASSERTION_LIFETIME_S} s of being issued: ${life}`));
+        const long = `client assertion must expire within ${MAX_ASSERTION_LIFETIME_S} s of being issued: ${life}`;
+        throw because('assertion_lifetime', new errors.InvalidClientAuth(long));
       }
     },
     async findAccount(ctx, sub, token) {
@@ -264,7 +275,9 @@ export function createProvider(deps: ProviderDeps): Provider {
               vtm: trustmarkUrl(env),
               clientIm1: Boolean((client as unknown as { nhs_im1?: boolean })?.nhs_im1),
               clientUserMetadata:
-                client && use === 'userinfo' && scopes.includes('client_metadata') ? await getClientUserMetadata(db, env.name, client.clientId, sub) : undefined,
+                client && use === 'userinfo' && scopes.includes('client_metadata')
+                  ? await getClientUserMetadata(db, env.name, client.clientId, sub)
+                  : undefined,
             }),
           };
         },

@@ -36,7 +36,12 @@ test('a code outside the record\'s set is unclassified, and kept in words', () =
 
 test('the description is kept apart from the code, the engine\'s detail apart from both', () => {
   const refusal = classify(new errors.InvalidClientAuth('client assertion tokens must only be used once'));
-  assert.deepEqual(refusal, { error: 'invalid_client', cause: 'assertion_replayed', description: 'client authentication failed', detail: 'client assertion tokens must only be used once' });
+  assert.deepEqual(refusal, {
+    error: 'invalid_client',
+    cause: 'assertion_replayed',
+    description: 'client authentication failed',
+    detail: 'client assertion tokens must only be used once',
+  });
 });
 
 test('a cause the toolkit gives its own error wins over any wording', () => {
@@ -44,8 +49,18 @@ test('a cause the toolkit gives its own error wins over any wording', () => {
 });
 
 async function tokenRequest(app: TestApp, rp: TestRp, form: Record<string, string>) {
-  const body = new URLSearchParams({ client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, ...form });
-  return app.fetch(rp.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+  const body = new URLSearchParams({
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    grant_type: 'authorization_code',
+    code: 'x',
+    redirect_uri: REDIRECT_URI,
+    ...form,
+  });
+  return app.fetch(rp.tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: body.toString(),
+  });
 }
 
 for (const dialect of DIALECTS) {
@@ -74,7 +89,8 @@ for (const dialect of DIALECTS) {
       ];
       const jti = 'used-once';
       await tokenRequest(app, rp, { client_assertion: await rp.assertion({ jti }) });
-      for (const [name, form, cause] of [...cases, ['jti replayed', { client_assertion: await rp.assertion({ jti }) }, 'assertion_replayed'] as const]) {
+      const replayed = ['jti replayed', { client_assertion: await rp.assertion({ jti }) }, 'assertion_replayed'] as const;
+      for (const [name, form, cause] of [...cases, replayed]) {
         const seen = new Set((await recorded()).map((r) => r.id));
         await tokenRequest(app, rp, form);
         const added = (await recorded()).filter((r) => !seen.has(r.id));

@@ -46,7 +46,11 @@ export function classify(err: unknown): ExchangeFailure {
     error,
     ...(cause ? { cause } : {}),
     // An unknown code is kept in words, so the record still says what happened.
-    ...(error === UNCLASSIFIED ? { description: [String(e.error), description].filter(Boolean).join(': ') } : description ? { description } : {}),
+    ...(error === UNCLASSIFIED
+      ? { description: [String(e.error), description].filter(Boolean).join(': ') }
+      : description
+        ? { description }
+        : {}),
     ...(detail ? { detail } : {}),
   };
 }

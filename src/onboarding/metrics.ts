@@ -54,11 +54,15 @@ export async function partnersPerStage(db: Db, now = Date.now()): Promise<{ stag
 export async function onboardingMetrics(db: Db, now = Date.now()) {
   const [perStage, entries] = await Promise.all([partnersPerStage(db, now), stageEntries(db)]);
   const reached = STAGES.map((stage) => ({ stage, count: entries.filter((e) => e.entered[stage] !== undefined).length }));
-  const conversion = reached.slice(1).map((r, i) => ({ from: reached[i]!.stage, to: r.stage, rate: reached[i]!.count ? r.count / reached[i]!.count : null }));
+  const conversion = reached
+    .slice(1)
+    .map((r, i) => ({ from: reached[i]!.stage, to: r.stage, rate: reached[i]!.count ? r.count / reached[i]!.count : null }));
   const timesFor = (group: typeof entries): StageTimes[] => [
     ...STAGES.slice(0, -1).map((stage, i) => {
       // Time spent in a stage: until the next stage was entered, or until now for those still in it.
-      const spent = group.filter((e) => e.entered[stage] !== undefined).map((e) => ((e.entered[STAGES[i + 1]!] ?? now) - e.entered[stage]!) / DAY);
+      const spent = group
+        .filter((e) => e.entered[stage] !== undefined)
+        .map((e) => ((e.entered[STAGES[i + 1]!] ?? now) - e.entered[stage]!) / DAY);
       return { stage, median: percentile(spent, 50), p90: percentile(spent, 90), count: spent.length };
     }),
     (() => {
@@ -71,14 +75,23 @@ export async function onboardingMetrics(db: Db, now = Date.now()) {
     perStage,
     conversion,
     times: timesFor(entries),
-    cohorts: cohorts.map((cohort) => ({ cohort, partners: entries.filter((e) => e.cohort === cohort).length, times: timesFor(entries.filter((e) => e.cohort === cohort)) })),
+    cohorts: cohorts.map((cohort) => ({
+      cohort,
+      partners: entries.filter((e) => e.cohort === cohort).length,
+      times: timesFor(entries.filter((e) => e.cohort === cohort)),
+    })),
   };
 }
 
 /** Per environment, from the protocol record (retention: 90 days): users registered and verified, logins and error rates per client. */
 export async function environmentMetrics(db: Db, env: string) {
   const [events, clients] = await Promise.all([
-    db.selectFrom('protocol_event').select(['kind', 'outcome', 'client_id', 'person', 'details']).where('env', '=', env).where('kind', 'in', ['registration', 'uplift', 'token', 'authorize', 'userinfo']).execute(),
+    db
+      .selectFrom('protocol_event')
+      .select(['kind', 'outcome', 'client_id', 'person', 'details'])
+      .where('env', '=', env)
+      .where('kind', 'in', ['registration', 'uplift', 'token', 'authorize', 'userinfo'])
+      .execute(),
     db.selectFrom('client').select(['client_id', 'name']).where('env', '=', env).execute(),
   ]);
   const distinct = (filter: (e: (typeof events)[number]) => boolean) => new Set(events.filter(filter).map((e) => e.person)).size;

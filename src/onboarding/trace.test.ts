@@ -44,13 +44,25 @@ for (const dialect of DIALECTS) {
 
     test('a row shows its failure in words, its codes, the engine\'s detail and the advice; a success has none', async () => {
       const sink = createEventSink(database.db, (err) => assert.fail(String(err)));
-      sink.record({ env: 'sandpit', clientId: 'c1', kind: 'token', outcome: 'error', error: 'invalid_client', cause: 'assertion_audience', description: 'client authentication failed', details: { detail: 'aud was x' } });
+      sink.record({
+        env: 'sandpit',
+        clientId: 'c1',
+        kind: 'token',
+        outcome: 'error',
+        error: 'invalid_client',
+        cause: 'assertion_audience',
+        description: 'client authentication failed',
+        details: { detail: 'aud was x' },
+      });
       sink.record({ env: 'sandpit', clientId: 'c1', kind: 'userinfo', outcome: 'ok' });
       await sink.flush();
       const rows = await requestTrace(database.db, 'sandpit', 'c1');
       const [ok, failed] = [rows.find((r) => r.outcome === 'ok'), rows.find((r) => r.outcome === 'error')];
       assert.deepEqual([ok!.kind, ok!.reason, ok!.fix], ['userinfo', null, null]);
-      assert.deepEqual([failed!.error, failed!.cause, failed!.reason, failed!.detail], ['invalid_client', 'assertion_audience', 'invalid_client: client authentication failed', 'aud was x']);
+      assert.deepEqual(
+        [failed!.error, failed!.cause, failed!.reason, failed!.detail],
+        ['invalid_client', 'assertion_audience', 'invalid_client: client authentication failed', 'aud was x'],
+      );
       assert.match(failed!.fix ?? '', /token endpoint URL exactly/);
     });
   });

@@ -30,49 +30,79 @@ interface Advice {
 /** Each fix names the part of the interface it comes from and its section of the environment's reference page. */
 const BY_CAUSE: Partial<Record<Cause, Advice>> = {
   assertion_audience: {
-    fix: 'Set the client assertion\'s aud to the token endpoint URL exactly (openid-client: use modifyAssertion).',
-    reference: 'Client assertion (RFC 7523 as profiled by NHS login)', section: 'errors',
+    fix: "Set the client assertion's aud to the token endpoint URL exactly (openid-client: use modifyAssertion).",
+    reference: 'Client assertion (RFC 7523 as profiled by NHS login)',
+    section: 'errors',
   },
-  assertion_replayed: { fix: 'Use a fresh random jti in every client assertion.', reference: 'Client assertion: jti single use', section: 'errors' },
-  assertion_subject: { fix: 'Set both iss and sub of the client assertion to your client_id.', reference: 'Client assertion: iss = sub = client_id', section: 'errors' },
+  assertion_replayed: {
+    fix: 'Use a fresh random jti in every client assertion.',
+    reference: 'Client assertion: jti single use',
+    section: 'errors',
+  },
+  assertion_subject: {
+    fix: 'Set both iss and sub of the client assertion to your client_id.',
+    reference: 'Client assertion: iss = sub = client_id',
+    section: 'errors',
+  },
   assertion_lifetime: {
     fix: 'Make a fresh client assertion for each token request: iat now (check your server clock), exp at most 5 minutes later.',
-    reference: 'Lifetimes: client assertion', section: 'lifetimes',
+    reference: 'Lifetimes: client assertion',
+    section: 'lifetimes',
   },
   assertion_expired: {
-    fix: 'The assertion has expired: give it an exp shortly after now, and check your server clock.', reference: 'Client assertion: exp', section: 'errors',
+    fix: 'The assertion has expired: give it an exp shortly after now, and check your server clock.',
+    reference: 'Client assertion: exp',
+    section: 'errors',
   },
   assertion_alg: {
-    fix: 'Sign the client assertion with RS512 (not RS256, PS*, HS* or none).', reference: 'Client authentication: private_key_jwt, RS512', section: 'endpoints',
+    fix: 'Sign the client assertion with RS512 (not RS256, PS*, HS* or none).',
+    reference: 'Client authentication: private_key_jwt, RS512',
+    section: 'endpoints',
   },
   assertion_signature: {
     fix: 'The assertion was not signed by the key registered for this client: sign with its private key (and its kid).',
-    reference: 'Client keys', section: 'endpoints',
+    reference: 'Client keys',
+    section: 'endpoints',
   },
   no_client_authentication: {
     fix: 'Authenticate with private_key_jwt: send client_assertion and client_assertion_type, never a client secret.',
-    reference: 'Client authentication', section: 'endpoints',
+    reference: 'Client authentication',
+    section: 'endpoints',
   },
   redirect_uri: {
     fix: 'Send exactly one of your registered redirect URIs (no wildcards, same query, same trailing slash) on both /authorize and /token.',
-    reference: 'Redirect URIs: exact match', section: 'errors',
+    reference: 'Redirect URIs: exact match',
+    section: 'errors',
   },
   code_invalid: {
     fix: 'Exchange each code once, within 10 minutes, with the redirect_uri you used on /authorize.',
-    reference: 'Lifetimes: authorization code 10 min, single use', section: 'lifetimes',
+    reference: 'Lifetimes: authorization code 10 min, single use',
+    section: 'lifetimes',
   },
   state_nonce_missing: {
     fix: 'Send state and nonce with every authorization request, and check both when you get the code back.',
-    reference: '/authorize mandatory parameters', section: 'errors',
+    reference: '/authorize mandatory parameters',
+    section: 'errors',
   },
   vtr: {
-    fix: 'Request only vectors of trust registered for your client, as a JSON array, e.g. ["P9.Cp.Cd"].', reference: 'Vectors of trust', section: 'vectors',
+    fix: 'Request only vectors of trust registered for your client, as a JSON array, e.g. ["P9.Cp.Cd"].',
+    reference: 'Vectors of trust',
+    section: 'vectors',
   },
-  unsupported_parameter: { fix: 'Remove that parameter: NHS login does not support it.', reference: '/authorize: not supported parameters', section: 'errors' },
-  response_mode: { fix: 'Omit response_mode: NHS login answers in the query only.', reference: 'Flow: response_mode query only', section: 'discovery' },
+  unsupported_parameter: {
+    fix: 'Remove that parameter: NHS login does not support it.',
+    reference: '/authorize: not supported parameters',
+    section: 'errors',
+  },
+  response_mode: {
+    fix: 'Omit response_mode: NHS login answers in the query only.',
+    reference: 'Flow: response_mode query only',
+    section: 'discovery',
+  },
   sso_assertion: {
     fix: 'See the message: assertions are RS512, signed by the first service, single use, at most 60 seconds, for configured pairs only.',
-    reference: 'Single sign-on between services', section: 'errors',
+    reference: 'Single sign-on between services',
+    section: 'errors',
   },
 };
 
@@ -81,22 +111,36 @@ const TEST_USERS = { fix: 'Sandpit test accounts all use the password Passw0rd$1
 const BY_ERROR: Partial<Record<ErrorCode, Advice>> = {
   invalid_scope: {
     fix: 'Request only scopes approved for your client; profile and basic_demographics cannot be requested together.',
-    reference: 'Scopes and claims', section: 'scopes',
+    reference: 'Scopes and claims',
+    section: 'scopes',
   },
   sso_login_required: {
     fix: 'There was no NHS login session: send the user through an interactive login (drop prompt=none).',
-    reference: 'prompt=none and single sign-on', section: 'errors',
+    reference: 'prompt=none and single sign-on',
+    section: 'errors',
   },
   invalid_token: {
-    fix: 'Send the access token from the token response unchanged, as a Bearer token, within its 5 minutes.', reference: 'Userinfo errors', section: 'errors',
+    fix: 'Send the access token from the token response unchanged, as a Bearer token, within its 5 minutes.',
+    reference: 'Userinfo errors',
+    section: 'errors',
   },
-  insufficient_scope: { fix: 'The access token lacks the scope needed for this call.', reference: 'Userinfo errors', section: 'errors' },
+  insufficient_scope: {
+    fix: 'The access token lacks the scope needed for this call.',
+    reference: 'Userinfo errors',
+    section: 'errors',
+  },
   ConsentNotGiven: {
-    fix: 'Expected when you test declining: your service must show its no-consent screen.', reference: 'What an RP must do: no-consent screen', section: 'errors',
+    fix: 'Expected when you test declining: your service must show its no-consent screen.',
+    reference: 'What an RP must do: no-consent screen',
+    section: 'errors',
   },
   wrong_password: TEST_USERS,
   unknown_email: TEST_USERS,
-  wrong_otp: { fix: 'Sandpit test accounts all use the security code 190696.', reference: 'Test users', section: 'test-users' },
+  wrong_otp: {
+    fix: 'Sandpit test accounts all use the security code 190696.',
+    reference: 'Test users',
+    section: 'test-users',
+  },
 };
 
 const NO_ADVICE = { fix: null, reference: null, section: null };
@@ -107,10 +151,25 @@ export function adviceFor(e: { error: ErrorCode | null; cause: Cause | null }): 
 }
 
 export async function requestTrace(db: Db, env: string, clientId: string, limit = 50): Promise<TraceRow[]> {
-  const rows: ProtocolEventTable[] = await db.selectFrom('protocol_event').selectAll().where('env', '=', env).where('client_id', '=', clientId).orderBy('at', 'desc').limit(limit).execute();
+  const rows: ProtocolEventTable[] = await db
+    .selectFrom('protocol_event')
+    .selectAll()
+    .where('env', '=', env)
+    .where('client_id', '=', clientId)
+    .orderBy('at', 'desc')
+    .limit(limit)
+    .execute();
   return rows.map((r) => {
     const detail = r.details ? ((JSON.parse(r.details) as { detail?: string }).detail ?? null) : null;
     const failure = { error: r.error, cause: r.cause, reason: failureText(r) };
-    return { id: r.id, at: r.at, kind: r.kind, outcome: r.outcome, ...failure, detail, ...(r.outcome === 'error' ? adviceFor(r) : NO_ADVICE) };
+    return {
+      id: r.id,
+      at: r.at,
+      kind: r.kind,
+      outcome: r.outcome,
+      ...failure,
+      detail,
+      ...(r.outcome === 'error' ? adviceFor(r) : NO_ADVICE),
+    };
   });
 }

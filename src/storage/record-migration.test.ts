@@ -10,8 +10,20 @@ import type { Database } from './index.ts';
 import { fromLegacyReason, RECORD_CODES } from './migrations/0025-record-codes.ts';
 
 const OLD = [
-  { id: 'replay', kind: 'token', outcome: 'error', reason: 'invalid_client: client authentication failed', details: { detail: 'client assertion tokens must only be used once' } },
-  { id: 'scope', kind: 'authorize', outcome: 'error', reason: 'invalid_scope: profile and basic_demographics cannot be requested together', details: {} },
+  {
+    id: 'replay',
+    kind: 'token',
+    outcome: 'error',
+    reason: 'invalid_client: client authentication failed',
+    details: { detail: 'client assertion tokens must only be used once' },
+  },
+  {
+    id: 'scope',
+    kind: 'authorize',
+    outcome: 'error',
+    reason: 'invalid_scope: profile and basic_demographics cannot be requested together',
+    details: {},
+  },
   { id: 'password', kind: 'sign_in', outcome: 'error', reason: 'wrong_password', details: null },
   { id: 'fault', kind: 'fault', outcome: 'ok', reason: 'id_token_wrong_aud', details: { route: 'token' } },
   { id: 'bare', kind: 'token', outcome: 'error', reason: '', details: null },
@@ -20,11 +32,23 @@ const OLD = [
 ];
 
 test('an old reason splits into its code, its cause and its description', () => {
-  assert.deepEqual(fromLegacyReason('token', 'invalid_client: client authentication failed', 'client assertion aud was "x"'),
-    { error: 'invalid_client', cause: 'assertion_audience', description: 'client authentication failed' });
+  assert.deepEqual(fromLegacyReason('token', 'invalid_client: client authentication failed', 'client assertion aud was "x"'), {
+    error: 'invalid_client',
+    cause: 'assertion_audience',
+    description: 'client authentication failed',
+  });
   assert.deepEqual(fromLegacyReason('otp', 'wrong_otp', undefined), { error: 'wrong_otp', cause: null, description: null });
-  assert.deepEqual(fromLegacyReason('fault', 'token_server_error', undefined), { error: null, cause: null, description: null, fault: 'token_server_error' });
-  assert.deepEqual(fromLegacyReason('token', 'made_up: words', undefined), { error: 'unclassified', cause: null, description: 'made_up: words' });
+  assert.deepEqual(fromLegacyReason('fault', 'token_server_error', undefined), {
+    error: null,
+    cause: null,
+    description: null,
+    fault: 'token_server_error',
+  });
+  assert.deepEqual(fromLegacyReason('token', 'made_up: words', undefined), {
+    error: 'unclassified',
+    cause: null,
+    description: 'made_up: words',
+  });
 });
 
 for (const dialect of DIALECTS) {
@@ -34,14 +58,26 @@ for (const dialect of DIALECTS) {
       database = await openTestDatabase(dialect);
       // The table as it was before 0025, with rows as they were then written.
       const db = database.db as unknown as Kysely<any>;
-      for (const column of ['error', 'cause', 'description']) await db.schema.alterTable('protocol_event').dropColumn(column).execute();
+      for (const column of ['error', 'cause', 'description'])
+        await db.schema.alterTable('protocol_event').dropColumn(column).execute();
       await db.schema.alterTable('protocol_event').addColumn('reason', 'text').execute();
       const row = (o: (typeof OLD)[number]) => ({
-        id: o.id, env: 'sandpit', client_id: 'c1', at: 1, kind: o.kind, outcome: o.outcome, reason: o.reason, correlation_id: null, person: null,
+        id: o.id,
+        env: 'sandpit',
+        client_id: 'c1',
+        at: 1,
+        kind: o.kind,
+        outcome: o.outcome,
+        reason: o.reason,
+        correlation_id: null,
+        person: null,
         details: o.details ? JSON.stringify(o.details) : null,
       });
       await db.insertInto('protocol_event').values(OLD.map(row)).execute();
-      await db.insertInto('evidence_tick').values({ env: 'sandpit', client_id: 'c1', item_id: 'invalid-scope', ticked_at: 1, evidence: JSON.stringify([row(OLD[1]!)]) }).execute();
+      await db
+        .insertInto('evidence_tick')
+        .values({ env: 'sandpit', client_id: 'c1', item_id: 'invalid-scope', ticked_at: 1, evidence: JSON.stringify([row(OLD[1]!)]) })
+        .execute();
       await RECORD_CODES.up(db);
     });
     after(() => database.close());
@@ -50,11 +86,18 @@ for (const dialect of DIALECTS) {
       const rows = await database.db.selectFrom('protocol_event').selectAll().orderBy('id').execute();
       const by = Object.fromEntries(rows.map((r) => [r.id, r]));
       assert.equal('reason' in rows[0]!, false, 'the reason column is gone');
-      assert.deepEqual([by.replay!.error, by.replay!.cause, by.replay!.description], ['invalid_client', 'assertion_replayed', 'client authentication failed']);
-      assert.deepEqual([by.scope!.error, by.scope!.cause, by.scope!.description], ['invalid_scope', null, 'profile and basic_demographics cannot be requested together']);
+      assert.deepEqual(
+        [by.replay!.error, by.replay!.cause, by.replay!.description],
+        ['invalid_client', 'assertion_replayed', 'client authentication failed'],
+      );
+      assert.deepEqual(
+        [by.scope!.error, by.scope!.cause, by.scope!.description],
+        ['invalid_scope', null, 'profile and basic_demographics cannot be requested together'],
+      );
       assert.deepEqual([by.password!.error, by.password!.description], ['wrong_password', null]);
       assert.deepEqual([by.bare!.error, by.odd!.error, by.odd!.description], ['server_error', 'unclassified', 'something else entirely']);
-      assert.deepEqual([by.fine!.error, by.fine!.details], [null, JSON.stringify({ grant_type: 'authorization_code' })], 'a success is untouched');
+      const fine = [by.fine!.error, by.fine!.details];
+      assert.deepEqual(fine, [null, JSON.stringify({ grant_type: 'authorization_code' })], 'a success is untouched');
     });
 
     test('a fault\'s name moves into its details', async () => {

@@ -43,7 +43,8 @@ export function loadPeopleData(): PeopleData {
   const pds = new Map(readCsv(path.join(DATA, 'integration-pds-patients.csv')).map((r) => [r.nhs_number!, r as unknown as PdsRecord]));
   const linkage = new Map(readCsv(path.join(DATA, 'integration-gp-linkage.csv')).map((r) => [r.nhs_number!, r as unknown as GpLinkage]));
   const shared: Record<string, Set<string>> = {};
-  for (const env of ['sandpit', 'integration']) shared[env] = new Set(readCsv(path.join(DATA, seedFile(env)!)).map((r) => r.email!.toLowerCase()));
+  for (const env of ['sandpit', 'integration'])
+    shared[env] = new Set(readCsv(path.join(DATA, seedFile(env)!)).map((r) => r.email!.toLowerCase()));
   return { pds, linkage, shared };
 }
 

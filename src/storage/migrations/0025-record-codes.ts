@@ -70,7 +70,8 @@ function convert<T extends LegacyRow>(row: T): Omit<T, 'reason'> & LegacyParts {
 
 export const RECORD_CODES: Migration = {
   async up(db: Kysely<any>) {
-    for (const column of ['error', 'cause', 'description']) await db.schema.alterTable('protocol_event').addColumn(column, 'text').execute();
+    for (const column of ['error', 'cause', 'description'])
+      await db.schema.alterTable('protocol_event').addColumn(column, 'text').execute();
     // Only failures and faults have a reason; they are read in pages, in id order.
     let after = '';
     for (;;) {
@@ -78,7 +79,11 @@ export const RECORD_CODES: Migration = {
         .where('id', '>', after).orderBy('id').limit(500).execute()) as LegacyRow[];
       for (const row of rows) {
         const c = convert(row);
-        await db.updateTable('protocol_event').set({ error: c.error, cause: c.cause, description: c.description, details: c.details }).where('id', '=', row.id).execute();
+        await db
+          .updateTable('protocol_event')
+          .set({ error: c.error, cause: c.cause, description: c.description, details: c.details })
+          .where('id', '=', row.id)
+          .execute();
       }
       if (rows.length < 500) break;
       after = rows.at(-1)!.id;
