@@ -14,6 +14,7 @@ import { loadSigningKeys } from './keys.ts';
 import { createProvider } from './provider.ts';
 import { profileMiddleware, type OidcError } from './profile.ts';
 import { classify } from './refusals.ts';
+import { profileState } from './steps/context.ts';
 
 export interface Environment {
   config: EnvironmentConfig;
@@ -46,7 +47,7 @@ export async function createEnvironment(
     for (const name of ['authorization.error', 'grant.error', 'userinfo.error', 'server_error']) {
       // Classified here, once, into the record's closed codes: nothing after reads the engine's wording.
       (provider.on as (event: string, listener: (ctx: KoaContextWithOIDC, err: unknown) => void) => void)(name, (ctx, err) => {
-        ctx.state.refusal = classify(err);
+        profileState(ctx).refusal = classify(err);
       });
     }
     provider.on('server_error', (_ctx: unknown, err: Error) => log.error({ err, env: config.name }, 'OpenID Provider server error'));

@@ -13,6 +13,7 @@ import { applyAssertedLoginIdentity, remoteKeySets, type RemoteKeySets } from '.
 import { browserMark, MARK_COOKIE } from './run-marks.ts';
 import { cookieSigner } from '../security/cookie-signer.ts';
 import { because } from './refusals.ts';
+import { nhsClient, profileState } from './steps/context.ts';
 
 export interface ProviderDeps {
   env: EnvironmentConfig;
@@ -86,15 +87,15 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
   }
   // A conformance run's test of invalid_scope handling: only requests from the run's own browser.
   const mark = await browserMark(deps.db, deps.env.name, ctx.cookies.get(MARK_COOKIE, { signed: false }));
-  if (mark) ctx.state.runMark = mark; // read once: the protocol record tags the request with it (profile.ts)
+  if (mark) profileState(ctx).runMark = mark; // read once: the protocol record tags the request with it (steps/record.ts)
   if (mark?.fault === 'authorize_invalid_scope') {
     const scope = String(p.scope ?? '').split(' ').find((s) => s !== 'openid') ?? 'openid';
     throw because('fault_injected', new errors.InvalidScope('injected fault (conformance run): a scope this service may not use', scope));
   }
-  if ((client as unknown as { nhs_status?: string }).nhs_status === 'suspended') {
+  if (nhsClient(client)?.status === 'suspended') {
     throw because('client_suspended', new errors.UnauthorizedClient('this client is suspended by the NHS login team'));
   }
-  const registered: string[] = (client as unknown as { nhs_vtr?: string[] }).nhs_vtr ?? [];
+  const registered: string[] = nhsClient(client)?.vtr ?? [];
   if (vtr === undefined || vtr === '') {
     // No vtr means NHS login's default array; keep the default vectors this client is registered for, and
     // pin the result in the request so the journey and the ID token's vot use the same vectors.
@@ -102,7 +103,7 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
     const none = `no vtr was sent and this client is not registered for any default vector ${JSON.stringify(DEFAULT_VTR)}`;
     if (!defaults.length) throw because('vtr', new errors.InvalidRequest(none));
     p.vtr = JSON.stringify(defaults);
-    ctx.state.vtrDefaulted = true; // for the protocol record: the relying party sent no vtr
+    profileState(ctx).vtrDefaulted = true; // for the protocol record: the relying party sent no vtr
   } else {
     let requested;
     try {
@@ -226,7 +227,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     async assertJwtClientAuthClaimsAndHeader(ctx, claims) {
       // The NHS login team's client administration: a suspended client, or one asked to rotate its key, cannot
       // get tokens (so it cannot refresh them either).
-      const status = (ctx.oidc.client as unknown as { nhs_status?: string }).nhs_status;
+      const status = nhsClient(ctx.oidc.client)?.status;
       const refuse = (description: string) => Object.assign(new errors.InvalidClientAuth(description), { error_description: description });
       if (status === 'suspended') throw because('client_suspended', refuse('this client is suspended by the NHS login team'));
       if (status === 'rotate_key')
@@ -273,7 +274,7 @@ export function createProvider(deps: ProviderDeps): Provider {
               person,
               vot: source?.acr,
               vtm: trustmarkUrl(env),
-              clientIm1: Boolean((client as unknown as { nhs_im1?: boolean })?.nhs_im1),
+              clientIm1: Boolean(nhsClient(client)?.im1),
               clientUserMetadata:
                 client && use === 'userinfo' && scopes.includes('client_metadata')
                   ? await getClientUserMetadata(db, env.name, client.clientId, sub)

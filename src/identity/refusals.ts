@@ -1,6 +1,6 @@
 /**
  * Refusals into the protocol record's closed codes (storage/record.ts), once, where they are caught: the engine's
- * error events (environment.ts) and the profile's own answers (profile.ts). Everything after reads codes; only this
+ * error events (environment.ts) and the profile's own answers (steps/). Everything after reads codes; only this
  * module knows how the engine words its errors, and refusals.test.ts pins that wording against the real engine, so an
  * upgrade that rewords one fails a test instead of silently losing the trace's advice.
  */

@@ -18,7 +18,7 @@ export const EVENT_KINDS: Record<string, string> = {
   settings: 'NHS login settings',
 };
 
-/** The labels of the details the identity face records (identity/profile.ts, identity/journeys). */
+/** The labels of the details the identity face records (identity/steps, identity/journeys). */
 const LABELS: Record<string, string> = {
   status: 'HTTP status', client_id: 'Client ID sent (not registered)', scope: 'Scope', vtr: 'Vectors of trust requested', prompt: 'Prompt',
   redirect_uri: 'Redirect URI', state: 'State', resume: 'Resumed after the sign-in', vtr_defaulted: 'No vtr sent: the default was used',
