@@ -11,6 +11,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { kvGet, kvPut, markClientInConformance, type Db } from '../storage/index.ts';
 import { newSecret } from '../security/tokens.ts';
 import type { AnyFault } from './faults.ts';
+import { nhsClient } from './steps/context.ts';
 
 export const MARK_COOKIE = 'toolkit_conformance';
 /** Long enough for one test's journey and the relying party's calls after it. */
@@ -37,7 +38,7 @@ export async function createRunMark(db: Db, env: string, clientId: string, mark:
 
 /** Whether a conformance run may be driving this client now (its flag outlives every mark made for it). */
 export function runActive(client: unknown): boolean {
-  const until = (client as { nhs_conformance_until?: number | null } | undefined)?.nhs_conformance_until;
+  const until = nhsClient(client)?.conformanceUntil;
   return typeof until === 'number' && until > Date.now();
 }
 

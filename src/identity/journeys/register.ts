@@ -66,7 +66,7 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
           clientId: String(j.details.params.client_id),
           kind: 'registration',
           outcome: 'error',
-          reason: 'address_rate_limited',
+          error: 'address_rate_limited',
           correlationId: j.uid,
         });
         return show(
