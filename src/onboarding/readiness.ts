@@ -12,8 +12,9 @@ import { getApplication } from './applications.ts';
 import { DOCUMENT_KINDS, hasDocument, type DocumentKind } from './documents.ts';
 import { eligibility } from './eligibility.ts';
 import { journeyChecklist } from './evidence.ts';
+import type { Gate } from './lifecycle.ts';
 
-export type Gate = 'application' | 'integration' | 'go_live';
+export type { Gate } from './lifecycle.ts';
 export const GATES: Record<Gate, string> = {
   application: 'Application (Partner Integration Board)',
   integration: 'Integration environment access',

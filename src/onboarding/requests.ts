@@ -9,14 +9,13 @@ import { OnboardingError } from './errors.ts';
 import { getApplication } from './applications.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
+import { GATE_OF_ENV, type RequestedEnv } from './lifecycle.ts';
 import { approved, readiness, type Criterion } from './readiness.ts';
 
-export type RequestedEnv = 'integration' | 'live';
-
-const GATE_OF = { integration: 'integration', live: 'go_live' } as const;
+export type { RequestedEnv } from './lifecycle.ts';
 
 export function environmentReadiness(db: Db, organisationId: string, env: RequestedEnv): Promise<Criterion[]> {
-  return readiness(db, organisationId, GATE_OF[env]);
+  return readiness(db, organisationId, GATE_OF_ENV[env]);
 }
 
 /** Kept for the callers of the integration request. */
