@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { listClients } from '../storage/index.ts';
 import {
   addComment, assignDeliveryManager, comments, CRITERIA, decideGate, gateView, getApplication, getDocument, journeyChecklist, listDocuments, notifyDeps, OnboardingError,
-  MAX_COMMENT, pipeline, readableAudit, recordCriterion, STAGES, teamMembers, GATES, type Gate,
+  EVIDENCE_ENV, MAX_COMMENT, pipeline, readableAudit, recordCriterion, STAGES, teamMembers, GATES, type Gate,
 } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, formSchema, text, type Field } from '../web/forms.ts';
@@ -87,7 +87,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
       d.db.selectFrom('conformance_run').select(['id', 'env', 'client_id', 'status', 'created_at', 'report']).where('organisation_id', '=', orgId).orderBy('created_at', 'desc').limit(20).execute(),
     ]);
     const gates = await Promise.all((Object.keys(GATES) as Gate[]).map((g) => gateView(d.db, orgId, g)));
-    const evidence = await Promise.all(clients.filter((c) => c.env === 'sandpit').map(async (c) => {
+    const evidence = await Promise.all(clients.filter((c) => c.env === EVIDENCE_ENV.integration).map(async (c) => {
       const items = await journeyChecklist(d.db, c);
       return { client: c, done: items.filter((i) => i.done).length, total: items.length, missing: items.filter((i) => !i.done).map((i) => i.title) };
     }));

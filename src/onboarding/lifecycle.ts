@@ -6,6 +6,7 @@
  *
  *   Apply --[application gate]--> Discovery --[integration gate]--> Integrate --(go-live requested)--> Go live --[go_live gate]--> Live
  */
+import type { EnvironmentName } from '../config/index.ts';
 import type { ApplicationTable, EnvironmentRequestTable } from '../storage/index.ts';
 
 export const STAGES = ['Apply', 'Discovery', 'Integrate', 'Go live', 'Live'] as const;
@@ -38,6 +39,12 @@ export const GATE_SUBJECT = { application: 'application', integration: 'integrat
   Record<Gate, 'application' | RequestedEnv>;
 /** The gate that decides a request for `env`. */
 export const GATE_OF_ENV = { integration: 'integration', live: 'go_live' } as const satisfies Record<RequestedEnv, Gate>;
+
+/**
+ * Where each gate's evidence is gathered: the integration gate reads the journey checklists of the sandpit's clients
+ * (discovery), go-live the conformance reports of the integration environment's clients (technical conformance).
+ */
+export const EVIDENCE_ENV = { integration: 'sandpit', go_live: 'integration' } as const satisfies Partial<Record<Gate, EnvironmentName>>;
 
 /** The status in which what a gate decides on waits for the team: a submitted application, a pending request. */
 export function awaitsDecision(gate: Gate, status: string | null | undefined): boolean {
