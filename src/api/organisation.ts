@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   addComment, ApplicationInvalid, comments, createTestUser, DOCUMENT_KINDS, getApplication, getDocument, environmentReadiness, invite, listDocuments, listTestUsers,
   changeRole, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, requestEnvironment, saveDraft, submitApplication, updateOrganisation,
-  notifyDeps, updateTestUser, uploadDocument, type ApplicationAnswers,
+  notifyDeps, updateTestUser, uploadDocument, isRequestedEnv, type ApplicationAnswers,
 } from '../onboarding/index.ts';
 import { actorOf, fail, failWith, str, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
@@ -94,7 +94,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   });
   app.post<{ Body: unknown }>('/environment-requests', { schema: { body: BODIES.environmentRequest } }, async (req, reply) => guarded(reply, async () => {
     const env = str(req.body, 'env');
-    if (env !== 'integration' && env !== 'live') return fail(reply, 400, 'invalid_env', 'Request "integration", or "live" to go live', 'env');
+    if (!isRequestedEnv(env)) return fail(reply, 400, 'invalid_env', 'Request "integration", or "live" to go live', 'env');
     await d.events.flush();
     const { organisation, userId } = actorOf(req);
     return reply.code(201).send({ id: await requestEnvironment(d.db, organisation.id, userId, env) });

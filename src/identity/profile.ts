@@ -125,7 +125,7 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
     }
     // Conformance runs: only requests that carry a run's mark (or redeem what it issued) are tagged or spoiled.
     await trackRun(ctx, config, db);
-    if (route === 'jwks' && ctx.body && typeof ctx.body === 'object' && config.name !== 'live') {
+    if (route === 'jwks' && ctx.body && typeof ctx.body === 'object' && config.capabilities.conformanceRuns) {
       const extra = await publishedRunKeys(db, config.name);
       if (extra.length) (ctx.body as { keys: JWK[] }).keys.push(...extra);
     }
@@ -195,7 +195,7 @@ const fits = (route: 'token' | 'userinfo', kind: string) => (route === 'userinfo
  * one armed for the client by its partner. A run's requests never use up the client's armed fault.
  */
 async function faultFor(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', config: EnvironmentConfig, db: Db): Promise<AnyFault | undefined> {
-  if (config.name === 'live') return undefined;
+  if (!config.capabilities.faults) return undefined;
   const mark = ctx.state.runMark as RunMark | undefined;
   if (mark) return mark.fault && fits(route, mark.fault) ? mark.fault : undefined;
   const client = ctx.oidc.client as unknown as { clientId: string; nhs_fault?: string | null } | undefined;
@@ -228,7 +228,7 @@ async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', 
 /** Finds the conformance run a request belongs to (browser mark, redeemed code or access token) and links what it issues. */
 async function trackRun(ctx: KoaContextWithOIDC, config: EnvironmentConfig, db: Db) {
   const route = ctx.oidc?.route;
-  if (config.name === 'live' || !route) return;
+  if (!config.capabilities.conformanceRuns || !route) return;
   const code = ctx.oidc.entities.AuthorizationCode as { jti?: string } | undefined;
   let mark: RunMark | undefined;
   if (route === 'authorization' || route === 'resume') {

@@ -9,7 +9,7 @@ import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationE
 import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, outsideChoices, readableEvent, requestTrace } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
-import { ENVIRONMENT_NAMES } from '../config/index.ts';
+import { capabilitiesOf, ENVIRONMENT_NAMES } from '../config/index.ts';
 import type { Organisation } from '../onboarding/index.ts';
 import { checkForm, CHOICE, CSRF, form, formProblems, formSchema, multipartForm, list as listField, text, type FieldProblem } from '../web/forms.ts';
 
@@ -45,7 +45,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   const noClient = (reply: FastifyReply) => page(d, reply, 'error.njk', { layoutName: 'portal/layout.njk', title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
   const newClientPage = (reply: FastifyReply, signed: Signed, orgId: string, env: string, choice: { vectors: string[]; scopes: string[] }, ctx: Record<string, unknown> = {}, status = 200) =>
     page(d, reply, 'portal/client-new.njk', {
-      title: `Register ${env === 'integration' ? 'an integration' : `a ${env}`} client`, env, user: signed.user, csrf: signed.session.csrf, action: `/portal/organisations/${orgId}/clients/new`,
+      title: `Register ${/^[aeiou]/.test(env) ? 'an' : 'a'} ${env} client`, env, user: signed.user, csrf: signed.session.csrf, action: `/portal/organisations/${orgId}/clients/new`,
       vectors: choice.vectors, scopes: choice.scopes, values: { vtr: [choice.vectors.includes('P9.Cp.Cd') ? 'P9.Cp.Cd' : choice.vectors[0]], scopes: ['openid'] }, ...ctx,
     }, status);
   // Only an environment's own name is ever shown: whatever else the address says is not repeated back.
@@ -191,7 +191,7 @@ export async function clientPage(d: PortalDeps, reply: FastifyReply, signed: Sig
   return page(d, reply, 'portal/client.njk', {
     title: client.name, user: signed.user, csrf: signed.session.csrf, org, client, ...connection(d, client),
     checklist, done: checklist.filter((i) => i.done).length, trace, base: `/portal/organisations/${org.id}/clients/${client.clientId}`,
-    runs, errors: ctx.errors, keyReplaced: ctx.keyReplaced, liveClient: client.env === 'live',
+    runs, errors: ctx.errors, keyReplaced: ctx.keyReplaced, liveClient: !capabilitiesOf(client.env)?.conformanceRuns,
     faults: Object.entries(FAULTS).map(([value, text]) => ({ value, text })),
     armedFault: client.fault ? { ...client.fault, text: Object.hasOwn(FAULTS, client.fault.kind) ? FAULTS[client.fault.kind as keyof typeof FAULTS] : client.fault.kind } : undefined,
   }, status);

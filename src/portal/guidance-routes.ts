@@ -24,7 +24,7 @@ export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
     const discovery = res.json() as Record<string, unknown>;
     const signed = await signedIn(d, req);
     // The environment's own prepared accounts, read from its data (never live's people).
-    const accounts = env.name === 'live' ? [] : await d.db.selectFrom('person').select(['email', 'proofing_level', 'nhs_number', 'im1'])
+    const accounts = !env.capabilities.testAccounts ? [] : await d.db.selectFrom('person').select(['email', 'proofing_level', 'nhs_number', 'im1'])
       .where('env', '=', env.name).where('organisation_id', 'is', null).where('email', 'like', '%@demo.signin.nhs.uk').orderBy('email').execute();
     return page(d, reply, 'portal/reference.njk', {
       accounts, testPassword: TEST_PASSWORD, testOtp: TEST_OTP,
