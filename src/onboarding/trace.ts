@@ -3,6 +3,7 @@
  * and what to change, pointing at the part of the NHS login interface it comes from.
  */
 import type { Db, ProtocolEventTable } from '../storage/index.ts';
+import { TEST_PACK } from '../identity/people/test-pack.ts';
 
 export interface TraceRow {
   id: string;
@@ -44,8 +45,8 @@ const FIXES: { test: RegExp; fix: string; reference: string; section: string }[]
   { test: /^invalid_token|access token/, fix: 'Send the access token from the token response unchanged, as a Bearer token, within its 5 minutes.', reference: 'Userinfo errors', section: 'errors' },
   { test: /^insufficient_scope/, fix: 'The access token lacks the scope needed for this call.', reference: 'Userinfo errors', section: 'errors' },
   { test: /^ConsentNotGiven$/, fix: 'Expected when you test declining: your service must show its no-consent screen.', reference: 'What an RP must do: no-consent screen', section: 'errors' },
-  { test: /^(wrong_password|unknown_email)$/, fix: 'Sandpit test accounts all use the password Passw0rd$1.', reference: 'Test users', section: 'test-users' },
-  { test: /^wrong_otp$/, fix: 'Sandpit test accounts all use the security code 190696.', reference: 'Test users', section: 'test-users' },
+  { test: /^(wrong_password|unknown_email)$/, fix: `Sandpit test accounts all use the password ${TEST_PACK.password}.`, reference: 'Test users', section: 'test-users' },
+  { test: /^wrong_otp$/, fix: `Sandpit test accounts all use the security code ${TEST_PACK.otp}.`, reference: 'Test users', section: 'test-users' },
 ];
 
 function advise(reason: string | null, detail: string | null): { fix: string | null; reference: string | null; section: string | null } {

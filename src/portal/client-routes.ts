@@ -6,7 +6,9 @@ import type { EnvironmentName } from '../config/index.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
-import { clientChoices, csrfMatches, evidenceEvent, journeyChecklist, outsideChoices, readableEvent, requestTrace } from '../onboarding/index.ts';
+import {
+  clientChoices, csrfMatches, evidenceEvent, journeyChecklist, outsideChoices, readableEvent, requestTrace, TEST_OTP, TEST_PASSWORD,
+} from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 import { capabilitiesOf, ENVIRONMENT_NAMES } from '../config/index.ts';
@@ -192,6 +194,7 @@ export async function clientPage(d: PortalDeps, reply: FastifyReply, signed: Sig
     title: client.name, user: signed.user, csrf: signed.session.csrf, org, client, ...connection(d, client),
     checklist, done: checklist.filter((i) => i.done).length, trace, base: `/portal/organisations/${org.id}/clients/${client.clientId}`,
     runs, errors: ctx.errors, keyReplaced: ctx.keyReplaced, liveClient: !capabilitiesOf(client.env)?.conformanceRuns,
+    testPassword: TEST_PASSWORD, testOtp: TEST_OTP,
     faults: Object.entries(FAULTS).map(([value, text]) => ({ value, text })),
     armedFault: client.fault ? { ...client.fault, text: Object.hasOwn(FAULTS, client.fault.kind) ? FAULTS[client.fault.kind as keyof typeof FAULTS] : client.fault.kind } : undefined,
   }, status);
