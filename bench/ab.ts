@@ -36,7 +36,17 @@ async function contender(root: string, flags?: string) {
       const codes = await mintCodes(server.origin, client, minted, N);
       minted += N;
       const bodies = await assertions(client, `${server.origin}/sandpit/token`, N);
-      const { result: r, rss, cpu } = await measureLoad(pid, { kind: 'requests', origin: server.origin, concurrency: CONCURRENCY, expect: 200, requests: tokenRequests(codes, bodies, '/sandpit/token') });
+      const {
+        result: r,
+        rss,
+        cpu,
+      } = await measureLoad(pid, {
+        kind: 'requests',
+        origin: server.origin,
+        concurrency: CONCURRENCY,
+        expect: 200,
+        requests: tokenRequests(codes, bodies, '/sandpit/token'),
+      });
       if (r.errors) throw new Error(`${root}: ${r.errors} errors (${r.firstError})`);
       const µs = (ms: number) => ms * 1000;
       return { rps: r.rps, p99: r.p99, main: µs(cpu.main), total: µs(cpu.all), gc: µs(cpu.gc), rss: rss / 1048576 };
@@ -45,13 +55,16 @@ async function contender(root: string, flags?: string) {
 }
 
 const show = (f: Figures) =>
-  `${f.rps.toFixed(0).padStart(5)} resp/s  p99 ${f.p99.toFixed(0).padStart(3)} ms  main ${f.main.toFixed(0).padStart(4)} µs  all ${f.total.toFixed(0).padStart(4)} µs  gc ${f.gc.toFixed(0).padStart(3)} µs  RSS ${f.rss.toFixed(0)} MB`;
+  `${f.rps.toFixed(0).padStart(5)} resp/s  p99 ${f.p99.toFixed(0).padStart(3)} ms  main ${f.main.toFixed(0).padStart(4)} ` +
+    `µs  all ${f.total.toFixed(0).padStart(4)} µs  gc ${f.gc.toFixed(0).padStart(3)} µs  RSS ${f.rss.toFixed(0)} MB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const a = await contender(path.resolve(baseline));
 const b = await contender(path.join(import.meta.dirname, '..'), process.env.AB_FLAGS);
 try {
-  console.log(`token endpoint, ${N} requests per round at concurrency ${CONCURRENCY}; CPU per response. A = ${baseline}, B = this checkout`);
+  console.log(
+    `token endpoint, ${N} requests per round at concurrency ${CONCURRENCY}; CPU per response. A = ${baseline}, B = this checkout`,
+  );
   const rounds: { a: Figures; b: Figures }[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const r = { a: await a.round(), b: await b.round() };
@@ -59,7 +72,10 @@ try {
     console.log(`round ${i + 1}  A ${show(r.a)}\n         B ${show(r.b)}`);
   }
   const ratio = (k: keyof Figures) => median(rounds.map((r) => r.b[k] / r.a[k])).toFixed(3);
-  console.log(`median B/A: throughput ${ratio('rps')}, p99 ${ratio('p99')}, main-thread CPU ${ratio('main')}, all CPU ${ratio('total')}, GC threads ${ratio('gc')}, peak RSS ${ratio('rss')}`);
+  console.log(
+    `median B/A: throughput ${ratio('rps')}, p99 ${ratio('p99')}, main-thread CPU ${ratio('main')}, ` +
+      `all CPU ${ratio('total')}, GC threads ${ratio('gc')}, peak RSS ${ratio('rss')}`,
+  );
 } finally {
   a.server.process.kill();
   b.server.process.kill();

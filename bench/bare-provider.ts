@@ -105,7 +105,10 @@ const provider = new Provider(issuer, {
   issueRefreshToken: async () => true,
   // As ours: tokens do not end with the session (and its in-memory store finds no session by uid).
   expiresWithSession: async () => false,
-  findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, family_name: 'Bench', given_name: 'Person', birthdate: '1990-01-01' }) }),
+  findAccount: async (_ctx, sub) => ({
+    accountId: sub,
+    claims: async () => ({ sub, family_name: 'Bench', given_name: 'Person', birthdate: '1990-01-01' }),
+  }),
 });
 
 /** A signed-in session that has already granted the client `openid profile`, and its cookie (as Koa signs it). */
@@ -123,7 +126,10 @@ async function signedInSession(): Promise<string> {
 }
 
 async function mintCodes(n: number): Promise<string[]> {
-  const ctx = provider.createContext(new http.IncomingMessage(null as never), new http.ServerResponse(new http.IncomingMessage(null as never)));
+  const ctx = provider.createContext(
+    new http.IncomingMessage(null as never),
+    new http.ServerResponse(new http.IncomingMessage(null as never)),
+  );
   void ctx;
   const client = await provider.Client.find(clientId);
   const codes: string[] = [];
@@ -133,7 +139,14 @@ async function mintCodes(n: number): Promise<string[]> {
     grant.addResourceScope(RESOURCE, 'api');
     const grantId = await grant.save();
     const code = new provider.AuthorizationCode({
-      accountId: `user-${i}`, client: client!, grantId, redirectUri, scope: 'openid api', nonce: `n${i}`, authTime: Math.floor(Date.now() / 1000), resource: RESOURCE,
+      accountId: `user-${i}`,
+      client: client!,
+      grantId,
+      redirectUri,
+      scope: 'openid api',
+      nonce: `n${i}`,
+      authTime: Math.floor(Date.now() / 1000),
+      resource: RESOURCE,
     } as never);
     codes.push(await code.save());
   }

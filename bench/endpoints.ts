@@ -25,17 +25,34 @@ const pid = server.process.pid!;
 const { origin } = server;
 try {
   const client = await benchClient(dbFile, origin);
-  console.log(`Server CPU per request, each endpoint of a single sign-on login measured alone — ${os.cpus().length} cores, concurrency ${CONCURRENCY}, ${N} requests each`);
+  console.log(
+    `Server CPU per request, each endpoint of a single sign-on login measured alone ` +
+      `— ${os.cpus().length} cores, concurrency ${CONCURRENCY}, ${N} requests each`,
+  );
   const measure = async (name: string, requests: Extract<Plan, { kind: 'requests' }>['requests'], expect: number) => {
-    const { result: r, cpu: { all, main } } = await measureLoad(pid, { kind: 'requests', origin, concurrency: CONCURRENCY, expect, requests });
+    const {
+      result: r,
+      cpu: { all, main },
+    } = await measureLoad(pid, { kind: 'requests', origin, concurrency: CONCURRENCY, expect, requests });
     const errors = r.errors ? `   errors ${r.errors} (${r.firstError})` : '';
-    console.log(`    ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s   CPU ${all.toFixed(2)} ms/request (main thread ${main.toFixed(2)})${errors}`);
+    console.log(
+      `    ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s   ` +
+        `CPU ${all.toFixed(2)} ms/request (main thread ${main.toFixed(2)})${errors}`,
+    );
     return all;
   };
   for (let round = 0; round < ROUNDS; round++) {
     console.log(`  round ${round + 1}${round === 0 ? ' (warm-up)' : ''}`);
     const first = 1 + round * (2 * N + ACCESS_TOKENS);
-    const authorize = await measure('authorize', Array.from({ length: N }, (_, i) => ({ method: 'GET' as const, path: authorizePath(client.clientId, first + i), headers: { cookie: client.cookie } })), 303);
+    const authorize = await measure(
+      'authorize',
+      Array.from({ length: N }, (_, i) => ({
+        method: 'GET' as const,
+        path: authorizePath(client.clientId, first + i),
+        headers: { cookie: client.cookie },
+      })),
+      303,
+    );
     const codes = await mintCodes(origin, client, first + N, N + ACCESS_TOKENS);
     const requests = tokenRequests(codes, await assertions(client, `${origin}/sandpit/token`, N + ACCESS_TOKENS), '/sandpit/token');
     const accessTokens: string[] = [];
@@ -44,8 +61,19 @@ try {
       accessTokens.push(((await res.json()) as { access_token: string }).access_token);
     }
     const token = await measure('token', requests.slice(0, N), 200);
-    const userinfo = await measure('userinfo', Array.from({ length: N }, (_, i) => ({ method: 'GET' as const, path: '/sandpit/userinfo', headers: { authorization: `Bearer ${accessTokens[i % ACCESS_TOKENS]}` } })), 200);
-    console.log(`    one login: ${(authorize + token + userinfo).toFixed(2)} ms of server CPU, ${((authorize + userinfo) / token).toFixed(2)}x a token request's on top of it`);
+    const userinfo = await measure(
+      'userinfo',
+      Array.from({ length: N }, (_, i) => ({
+        method: 'GET' as const,
+        path: '/sandpit/userinfo',
+        headers: { authorization: `Bearer ${accessTokens[i % ACCESS_TOKENS]}` },
+      })),
+      200,
+    );
+    console.log(
+      `    one login: ${(authorize + token + userinfo).toFixed(2)} ms of server ` +
+        `CPU, ${((authorize + userinfo) / token).toFixed(2)}x a token request's on top of it`,
+    );
   }
   await client.database.close();
 } finally {

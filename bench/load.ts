@@ -15,8 +15,27 @@ export interface Req {
 /** `origins`, when given, are several instances behind one public URL: each request goes to the next (round-robin). */
 export type Plan = { origins?: string[] } & (
   | { kind: 'requests'; origin: string; concurrency: number; requests: Req[]; expect: number }
-  | { kind: 'sso'; origin: string; concurrency: number; cookies: string[]; authorizePaths: string[]; tokenBodies: string[]; tokenPath: string; userinfoPath: string }
-  | { kind: 'persona'; origin: string; concurrency: number; authorizeUrls: string[]; tokenBodies: string[]; tokenPath: string; userinfoPath: string; emails: string[] });
+  | {
+      kind: 'sso';
+      origin: string;
+      concurrency: number;
+      cookies: string[];
+      authorizePaths: string[];
+      tokenBodies: string[];
+      tokenPath: string;
+      userinfoPath: string;
+    }
+  | {
+      kind: 'persona';
+      origin: string;
+      concurrency: number;
+      authorizeUrls: string[];
+      tokenBodies: string[];
+      tokenPath: string;
+      userinfoPath: string;
+      emails: string[];
+    }
+);
 
 export interface Result {
   count: number;
@@ -36,7 +55,14 @@ function send(origin: string, r: Req): Promise<{ status: number; headers: http.I
   const u = new URL(r.path, roundRobin ? roundRobin[turn++ % roundRobin.length] : origin);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: r.method, headers: { host: u.host, ...r.headers, ...(r.body ? { 'content-length': Buffer.byteLength(r.body) } : {}) } },
+      {
+        agent,
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: r.method,
+        headers: { host: u.host, ...r.headers, ...(r.body ? { 'content-length': Buffer.byteLength(r.body) } : {}) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -52,7 +78,12 @@ function send(origin: string, r: Req): Promise<{ status: number; headers: http.I
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 async function tokenThenUserinfo(plan: { origin: string; tokenPath: string; userinfoPath: string }, code: string, body: string) {
-  const t = await send(plan.origin, { method: 'POST', path: plan.tokenPath, headers: FORM, body: `${body}&code=${encodeURIComponent(code)}` });
+  const t = await send(plan.origin, {
+    method: 'POST',
+    path: plan.tokenPath,
+    headers: FORM,
+    body: `${body}&code=${encodeURIComponent(code)}`,
+  });
   if (t.status !== 200) throw new Error(`token ${t.status} ${t.body.slice(0, 200)}`);
   const at = (JSON.parse(t.body) as { access_token: string }).access_token;
   const u = await send(plan.origin, { method: 'GET', path: plan.userinfoPath, headers: { authorization: `Bearer ${at}` } });
@@ -62,7 +93,8 @@ async function tokenThenUserinfo(plan: { origin: string; tokenPath: string; user
 async function run(plan: Plan): Promise<Result> {
   agent = new http.Agent({ keepAlive: true, maxSockets: plan.concurrency });
   roundRobin = plan.origins;
-  const total = plan.kind === 'requests' ? plan.requests.length : plan.kind === 'sso' ? plan.authorizePaths.length : plan.authorizeUrls.length;
+  const total =
+    plan.kind === 'requests' ? plan.requests.length : plan.kind === 'sso' ? plan.authorizePaths.length : plan.authorizeUrls.length;
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -73,7 +105,11 @@ async function run(plan: Plan): Promise<Result> {
       const r = await send(plan.origin, plan.requests[i]!);
       if (r.status !== plan.expect) throw new Error(`${r.status} ${r.body.slice(0, 200)}`);
     } else if (plan.kind === 'sso') {
-      const a = await send(plan.origin, { method: 'GET', path: plan.authorizePaths[i]!, headers: { cookie: plan.cookies[i % plan.cookies.length]! } });
+      const a = await send(plan.origin, {
+        method: 'GET',
+        path: plan.authorizePaths[i]!,
+        headers: { cookie: plan.cookies[i % plan.cookies.length]! },
+      });
       const code = new URL(String(a.headers.location ?? ''), plan.origin).searchParams.get('code');
       if (!code) throw new Error(`authorize ${a.status} ${String(a.headers.location)}`);
       await tokenThenUserinfo(plan, code, plan.tokenBodies[i]!);
@@ -109,7 +145,15 @@ async function run(plan: Plan): Promise<Result> {
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   agent.destroy();
-  return { count: latencies.length, errors, ...(firstError ? { firstError } : {}), seconds, rps: latencies.length / seconds, p50: pct(50), p99: pct(99) };
+  return {
+    count: latencies.length,
+    errors,
+    ...(firstError ? { firstError } : {}),
+    seconds,
+    rps: latencies.length / seconds,
+    p50: pct(50),
+    p99: pct(99),
+  };
 }
 
 process.on('message', (plan: Plan) => {

@@ -16,7 +16,18 @@ import { hashPassword, PASSWORD_HASH_COST } from '../src/security/passwords.ts';
 import type { Plan, Result } from './load.ts';
 import { addSessions, freePort, peakRss, resetPeakRss, signedCookie } from './support.ts';
 import { scalePhase } from './scale.ts';
-import { assertions, authorizePath, benchClient, measureLoad, mintCodes, REDIRECT_URI, runLoad, startToolkit, tokenRequests, type Measured } from './toolkit-server.ts';
+import {
+  assertions,
+  authorizePath,
+  benchClient,
+  measureLoad,
+  mintCodes,
+  REDIRECT_URI,
+  runLoad,
+  startToolkit,
+  tokenRequests,
+  type Measured,
+} from './toolkit-server.ts';
 
 const N_TOKENS = Number(process.env.BENCH_TOKENS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -27,7 +38,10 @@ const HERE = import.meta.dirname;
 
 function line(name: string, r: Result, rss?: number, extra = '') {
   const f = (x: number | null) => (x ?? NaN).toFixed(1).padStart(8);
-  console.log(`${name.padEnd(46)} ${f(r.rps)} resp/s   p50 ${f(r.p50)} ms   p99 ${f(r.p99)} ms${rss ? `   peak RSS ${(rss / 1048576).toFixed(0)} MB` : ''}${r.errors ? `   errors ${r.errors} (${r.firstError})` : ''}${extra}`);
+  console.log(
+    `${name.padEnd(46)} ${f(r.rps)} resp/s   p50 ${f(r.p50)} ms   p99 ${f(r.p99)} ` +
+      `ms${rss ? `   peak RSS ${(rss / 1048576).toFixed(0)} MB` : ''}${r.errors ? `   errors ${r.errors} (${r.firstError})` : ''}${extra}`,
+  );
 }
 
 async function main() {
@@ -35,7 +49,10 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-bench-'));
   const dbFile = path.join(dir, 'toolkit.db');
   // Started exactly as `npm start` starts it (same environment variables and Node flags).
-  const started = await startToolkit(path.join(HERE, '..'), dbFile, { nodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS, flags: process.env.BENCH_SERVER_FLAGS });
+  const started = await startToolkit(path.join(HERE, '..'), dbFile, {
+    nodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS,
+    flags: process.env.BENCH_SERVER_FLAGS,
+  });
   const { origin, process: server } = started;
   const children: ChildProcess[] = [server];
   try {
@@ -56,14 +73,27 @@ async function main() {
     const oursToken = async (round: number): Promise<Measured> => {
       const codes = await mintCodes(origin, bench, round * N_TOKENS, N_TOKENS);
       const bodies = await assertions(bench, `${origin}/sandpit/token`, N_TOKENS);
-      return measure(server.pid!, { kind: 'requests', origin, concurrency: CONCURRENCY, expect: 200, requests: tokenRequests(codes, bodies, '/sandpit/token') });
+      return measure(server.pid!, {
+        kind: 'requests',
+        origin,
+        concurrency: CONCURRENCY,
+        expect: 200,
+        requests: tokenRequests(codes, bodies, '/sandpit/token'),
+      });
     };
     const ssoN = Math.max(200, Math.floor(N_TOKENS / 3));
     // The bare engine, in memory (the yardstick) and on our SQLite adapter (to split our gap: persisting vs our layers).
     const startBare = async (sqliteFile?: string) => {
       const barePort = await freePort();
       const bare = fork(path.join(HERE, 'bare-provider.ts'), {
-        env: { ...process.env, PORT: String(barePort), CLIENT_ID: bench.clientId, REDIRECT_URI, CLIENT_JWK: JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'RS512', use: 'sig' }), ...(sqliteFile ? { BARE_SQLITE: sqliteFile } : {}) },
+        env: {
+          ...process.env,
+          PORT: String(barePort),
+          CLIENT_ID: bench.clientId,
+          REDIRECT_URI,
+          CLIENT_JWK: JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'RS512', use: 'sig' }),
+          ...(sqliteFile ? { BARE_SQLITE: sqliteFile } : {}),
+        },
         stdio: 'inherit',
       });
       children.push(bare);
@@ -74,21 +104,46 @@ async function main() {
         async token(): Promise<Measured> {
           const codes = (await (await fetch(`${bareOrigin}/bench/codes?n=${N_TOKENS}`)).json()) as string[];
           const bodies = await assertions(bench, `${bareOrigin}/token`, N_TOKENS);
-          return measure(bare.pid!, { kind: 'requests', origin: bareOrigin, concurrency: CONCURRENCY, expect: 200, requests: tokenRequests(codes, bodies, '/token') });
+          return measure(bare.pid!, {
+            kind: 'requests',
+            origin: bareOrigin,
+            concurrency: CONCURRENCY,
+            expect: 200,
+            requests: tokenRequests(codes, bodies, '/token'),
+          });
         },
         /** Its own single sign-on logins (see bare-provider.ts: one signature per token request where ours makes two). */
         async sso(round: number): Promise<Measured> {
           const bodies = await assertions(bench, `${bareOrigin}/token`, ssoN);
-          const paths = Array.from({ length: ssoN }, (_, i) => authorizePath(bench.clientId, 100000 + round * ssoN + i).replace('/sandpit/authorize', '/auth'));
-          return measure(bare.pid!, { kind: 'sso', origin: bareOrigin, concurrency: CONCURRENCY, cookies: [bareCookie], tokenPath: '/token', userinfoPath: '/me', authorizePaths: paths, tokenBodies: bodies });
+          const paths = Array.from({ length: ssoN }, (_, i) =>
+            authorizePath(bench.clientId, 100000 + round * ssoN + i).replace('/sandpit/authorize', '/auth'),
+          );
+          return measure(bare.pid!, {
+            kind: 'sso',
+            origin: bareOrigin,
+            concurrency: CONCURRENCY,
+            cookies: [bareCookie],
+            tokenPath: '/token',
+            userinfoPath: '/me',
+            authorizePaths: paths,
+            tokenBodies: bodies,
+          });
         },
       };
     };
     // (2) Single sign-on logins: authorize -> code -> token -> userinfo with an existing session.
     const oursSso = async (round: number): Promise<Measured> => {
       const bodies = await assertions(bench, `${origin}/sandpit/token`, ssoN);
-      return measure(server.pid!, { kind: 'sso', origin, concurrency: CONCURRENCY, cookies: [cookie], tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
-        authorizePaths: Array.from({ length: ssoN }, (_, i) => authorizePath(bench.clientId, 100000 + round * ssoN + i)), tokenBodies: bodies });
+      return measure(server.pid!, {
+        kind: 'sso',
+        origin,
+        concurrency: CONCURRENCY,
+        cookies: [cookie],
+        tokenPath: '/sandpit/token',
+        userinfoPath: '/sandpit/userinfo',
+        authorizePaths: Array.from({ length: ssoN }, (_, i) => authorizePath(bench.clientId, 100000 + round * ssoN + i)),
+        tokenBodies: bodies,
+      });
     };
 
     // The machine's speed drifts within minutes, so the servers take turns: each round measures all of them
@@ -127,7 +182,10 @@ async function main() {
       console.log(`    throughput vs bare engine by round: ${list(thr)} -> median ${median(thr).toFixed(2)}x (target >= 0.9)`);
       console.log(`    p99 vs bare engine by round:        ${list(p99)} -> median ${median(p99).toFixed(2)}x (target <= 1.25)`);
       console.log(`    toolkit peak RSS: max ${(Math.max(...rounds.map((r) => r.ours!.rss)) / 1048576).toFixed(0)} MB (target <= 250)`);
-      console.log(`    split: persisting alone ${list(persisting)} -> median ${median(persisting).toFixed(2)}x the bare engine's rate; our layers on top ${list(layers)} -> median ${median(layers).toFixed(2)}x\n`);
+      console.log(
+        `    split: persisting alone ${list(persisting)} -> median ${median(persisting).toFixed(2)}x the ` +
+          `bare engine's rate; our layers on top ${list(layers)} -> median ${median(layers).toFixed(2)}x\n`,
+      );
     }
     if (process.env.BENCH_ONLY === 'token') return;
     console.log('(2) single sign-on logins: authorize -> code -> token -> userinfo');
@@ -139,14 +197,22 @@ async function main() {
       const ratio = rounds.map((r) => r.sso!.result.rps / r.ours!.result.rps);
       const bareRatio = rounds.map((r) => r.yardSso!.result.rps / r.yard!.result.rps);
       console.log(`    vs our token rate by round: ${list(ratio)} -> median ${median(ratio).toFixed(2)}x (target >= 0.6)`);
-      console.log(`    the bare engine's own logins vs its token rate: ${list(bareRatio)} -> median ${median(bareRatio).toFixed(2)}x (its login's token request signs once, ours twice)`);
+      console.log(
+        `    the bare engine's own logins vs its token rate: ${list(bareRatio)} -> ` +
+          `median ${median(bareRatio).toFixed(2)}x (its login's token request signs once, ours twice)`,
+      );
     }
     if (process.env.BENCH_ONLY === 'sso') return;
 
     // Memory against live sessions: sessions live in the database, so RSS should not grow with their number.
     console.log('\nPeak RSS under single sign-on load against many live sessions (before any password hashing inflates the heap):');
-    const cookieKeys = JSON.parse((await db.selectFrom('kv').select('value').where('ns', '=', 'cookie-keys').where('key', '=', 'sandpit').executeTakeFirstOrThrow()).value) as string[];
-    const accountId = (await db.selectFrom('person').select('id').where('email', '=', 'testuserlive@demo.signin.nhs.uk').executeTakeFirstOrThrow()).id;
+    const cookieKeys = JSON.parse(
+      (await db.selectFrom('kv').select('value').where('ns', '=', 'cookie-keys').where('key', '=', 'sandpit').executeTakeFirstOrThrow())
+        .value,
+    ) as string[];
+    const accountId = (
+      await db.selectFrom('person').select('id').where('email', '=', 'testuserlive@demo.signin.nhs.uk').executeTakeFirstOrThrow()
+    ).id;
     const cookies: string[] = [];
     // A warm-up round first, so that the two measured rounds compare steady states, not heap growth.
     for (const [round, target] of [[0, 1000], [1, 1000], [2, N_SESSIONS]] as const) {
@@ -155,23 +221,43 @@ async function main() {
       const n = 2000;
       const b2 = await assertions(bench, `${origin}/sandpit/token`, n);
       await resetPeakRss(server.pid!);
-      const r = await runLoad({ kind: 'sso', origin, concurrency: CONCURRENCY, cookies, tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
-        authorizePaths: Array.from({ length: n }, (_, i) => authorizePath(bench.clientId, 300000 + round * n + i)), tokenBodies: b2 });
+      const r = await runLoad({
+        kind: 'sso',
+        origin,
+        concurrency: CONCURRENCY,
+        cookies,
+        tokenPath: '/sandpit/token',
+        userinfoPath: '/sandpit/userinfo',
+        authorizePaths: Array.from({ length: n }, (_, i) => authorizePath(bench.clientId, 300000 + round * n + i)),
+        tokenBodies: b2,
+      });
       line(`    ${String(target).padStart(6)} live sessions${round === 0 ? ' (warm-up)' : ''}`, r, await peakRss(server.pid!));
     }
 
     // (3) Complete persona logins, bounded by password hashing (scrypt, on the libuv pool).
     const personaBodies = await assertions(bench, `${origin}/sandpit/token`, N_PERSONAS);
     await resetPeakRss(server.pid!);
-    const emails = ['', '+1', '+3', '+4', '+5', '+6', '+7', '+8', '+9', '+11', '+12', '+13'].map((n) => `testuserlive${n}@demo.signin.nhs.uk`);
-    const persona = await runLoad({ kind: 'persona', origin, concurrency: 8, emails, tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
-      authorizeUrls: Array.from({ length: N_PERSONAS }, (_, i) => `${origin}${authorizePath(bench.clientId, 200000 + i)}`), tokenBodies: personaBodies });
+    const emails = ['', '+1', '+3', '+4', '+5', '+6', '+7', '+8', '+9', '+11', '+12', '+13'].map(
+      (n) => `testuserlive${n}@demo.signin.nhs.uk`,
+    );
+    const persona = await runLoad({
+      kind: 'persona',
+      origin,
+      concurrency: 8,
+      emails,
+      tokenPath: '/sandpit/token',
+      userinfoPath: '/sandpit/userinfo',
+      authorizeUrls: Array.from({ length: N_PERSONAS }, (_, i) => `${origin}${authorizePath(bench.clientId, 200000 + i)}`),
+      tokenBodies: personaBodies,
+    });
     console.log('\n(3) persona logins: authorize -> sign in -> OTP -> consent -> token -> userinfo (concurrency 8)');
     const h0 = performance.now();
     await hashPassword('bench-password-1');
     const hashMs = performance.now() - h0;
     line('    toolkit (SQLite)', persona, await peakRss(server.pid!));
-    console.log(`    password hash: ${PASSWORD_HASH_COST}, ${hashMs.toFixed(0)} ms each on this machine, on the libuv pool (off the event loop)`);
+    console.log(
+      `    password hash: ${PASSWORD_HASH_COST}, ${hashMs.toFixed(0)} ms each on this machine, on the libuv pool (off the event loop)`,
+    );
 
     await database.close();
   } finally {
@@ -184,7 +270,9 @@ async function main() {
 /** (4) PostgreSQL with one instance and with two (scale.ts). */
 function postgres() {
   const cpu = (m: Measured, unit: string) => `   server CPU ${m.cpu.all.toFixed(2)} ms/${unit}`;
-  return scalePhase({ tokens: N_TOKENS, concurrency: CONCURRENCY, rounds: ROUNDS }, process.env.BENCH_DATABASE_URL, (name, m, unit) => line(name, m.result, m.rss, cpu(m, unit)));
+  return scalePhase({ tokens: N_TOKENS, concurrency: CONCURRENCY, rounds: ROUNDS }, process.env.BENCH_DATABASE_URL, (name, m, unit) =>
+    line(name, m.result, m.rss, cpu(m, unit)),
+  );
 }
 
 await main();

@@ -18,7 +18,17 @@ import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { startCluster, type Cluster } from '../src/test-support/postgres.ts';
 import { freePort } from './support.ts';
-import { assertions, authorizePath, benchClient, measureLoad, mintCodes, startToolkit, tokenRequests, type Measured, type ToolkitServer } from './toolkit-server.ts';
+import {
+  assertions,
+  authorizePath,
+  benchClient,
+  measureLoad,
+  mintCodes,
+  startToolkit,
+  tokenRequests,
+  type Measured,
+  type ToolkitServer,
+} from './toolkit-server.ts';
 
 interface Sizes { tokens: number; concurrency: number; rounds: number }
 
@@ -33,7 +43,11 @@ async function freshDatabase(admin: string): Promise<string> {
   return url.href;
 }
 
-export async function scalePhase(s: Sizes, adminUrl: string | undefined, line: (name: string, m: Measured, unit: string) => void): Promise<void> {
+export async function scalePhase(
+  s: Sizes,
+  adminUrl: string | undefined,
+  line: (name: string, m: Measured, unit: string) => void,
+): Promise<void> {
   let cluster: Cluster | undefined;
   const servers: ToolkitServer[] = [];
   try {
@@ -52,16 +66,36 @@ export async function scalePhase(s: Sizes, adminUrl: string | undefined, line: (
       const codes = await mintCodes(a.origin, client, minted, s.tokens);
       minted += s.tokens;
       const bodies = await assertions(client, tokenAud, s.tokens);
-      return measureLoad(targets.map((t) => t.process.pid!), { kind: 'requests', origin: a.origin, origins: targets.map((t) => t.origin), concurrency, expect: 200, requests: tokenRequests(codes, bodies, '/sandpit/token') });
+      return measureLoad(
+        targets.map((t) => t.process.pid!),
+        {
+          kind: 'requests',
+          origin: a.origin,
+          origins: targets.map((t) => t.origin),
+          concurrency,
+          expect: 200,
+          requests: tokenRequests(codes, bodies, '/sandpit/token'),
+        },
+      );
     };
     const ssoN = Math.max(200, Math.floor(s.tokens / 3));
     // Each load has its own slot of authorize requests (their state and nonce must not repeat).
     const sso = async (targets: ToolkitServer[], slot: number, concurrency = s.concurrency) => {
       const bodies = await assertions(client, tokenAud, ssoN);
-      return measureLoad(targets.map((t) => t.process.pid!), {
-        kind: 'sso', origin: a.origin, origins: targets.map((t) => t.origin), concurrency, cookies: [client.cookie], tokenPath: '/sandpit/token', userinfoPath: '/sandpit/userinfo',
-        authorizePaths: Array.from({ length: ssoN }, (_, i) => authorizePath(client.clientId, 500000 + slot * ssoN + i)), tokenBodies: bodies,
-      });
+      return measureLoad(
+        targets.map((t) => t.process.pid!),
+        {
+          kind: 'sso',
+          origin: a.origin,
+          origins: targets.map((t) => t.origin),
+          concurrency,
+          cookies: [client.cookie],
+          tokenPath: '/sandpit/token',
+          userinfoPath: '/sandpit/userinfo',
+          authorizePaths: Array.from({ length: ssoN }, (_, i) => authorizePath(client.clientId, 500000 + slot * ssoN + i)),
+          tokenBodies: bodies,
+        },
+      );
     };
     // A warm-up on both first: the second instance's code is not compiled yet, which would count against two.
     await token([a, b]);

@@ -29,8 +29,14 @@ export function signedCookie(name: string, value: string, key: string): string {
  * for the client with the grant the warm-up login created.
  */
 export async function addSessions(db: Db, env: string, accountId: string, clientId: string, n: number): Promise<string[]> {
-  const grant = await db.selectFrom('oidc_model').select('id').where('env', '=', env).where('model', '=', 'Grant')
-    .where('payload', 'like', `%"accountId":"${accountId}"%`).where('payload', 'like', `%"clientId":"${clientId}"%`).executeTakeFirstOrThrow();
+  const grant = await db
+    .selectFrom('oidc_model')
+    .select('id')
+    .where('env', '=', env)
+    .where('model', '=', 'Grant')
+    .where('payload', 'like', `%"accountId":"${accountId}"%`)
+    .where('payload', 'like', `%"clientId":"${clientId}"%`)
+    .executeTakeFirstOrThrow();
   const sessions = oidcAdapterFactory(db, env)('Session');
   const now = Math.floor(Date.now() / 1000);
   const ids: string[] = [];

@@ -66,18 +66,41 @@ export async function assertions(c: Pick<BenchClient, 'privateKey' | 'kid' | 'cl
   const now = Math.floor(Date.now() / 1000);
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS512', kid }).setIssuer(clientId).setSubject(clientId).setAudience(aud)
-      .setIssuedAt(now).setExpirationTime(now + 120).setJti(randomBytes(12).toString('hex')).sign(key);
-    out.push(`grant_type=authorization_code&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=${jwt}`);
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS512', kid })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(aud)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 120)
+      .setJti(randomBytes(12).toString('hex'))
+      .sign(key);
+    out.push(
+      `grant_type=authorization_code&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&` +
+        `client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=${jwt}`,
+    );
   }
   return out;
 }
 
 export const authorizePath = (clientId: string, i: number) =>
-  `/sandpit/authorize?${new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid profile', redirect_uri: REDIRECT_URI, state: `s${i}`, nonce: `n${i}`, vtr: '["P9.Cp.Cd"]' })}`;
+  `/sandpit/authorize?${new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    scope: 'openid profile',
+    redirect_uri: REDIRECT_URI,
+    state: `s${i}`,
+    nonce: `n${i}`,
+    vtr: '["P9.Cp.Cd"]',
+  })}`;
 
 export const tokenRequests = (codes: string[], bodies: string[], tokenPath: string): Req[] =>
-  codes.map((c, i) => ({ method: 'POST' as const, path: tokenPath, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `${bodies[i]}&code=${c}` }));
+  codes.map((c, i) => ({
+    method: 'POST' as const,
+    path: tokenPath,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `${bodies[i]}&code=${c}`,
+  }));
 
 /** A SQLite file's path, or already a DATABASE_URL. */
 const asDatabaseUrl = (x: string) => (/^[a-z]+:/.test(x) ? x : `sqlite:${x}`);
@@ -94,7 +117,11 @@ export interface ToolkitServer {
  * `nodeOptions` and `flags` add Node options (NODE_OPTIONS) and flags that NODE_OPTIONS refuses (e.g. --trace-gc);
  * `publicUrl` names the address several instances share (the bench's round-robin sends to each one's own port).
  */
-export async function startToolkit(root: string, database: string, extra: { nodeOptions?: string | undefined; flags?: string | undefined; publicUrl?: string; port?: number } = {}): Promise<ToolkitServer> {
+export async function startToolkit(
+  root: string,
+  database: string,
+  extra: { nodeOptions?: string | undefined; flags?: string | undefined; publicUrl?: string; port?: number } = {},
+): Promise<ToolkitServer> {
   const port = extra.port ?? (await freePort());
   const t0 = performance.now();
   const instance = await spawnInstance({
@@ -124,7 +151,14 @@ export interface BenchClient {
 export async function benchClient(databaseUrlOrFile: string, origin: string): Promise<BenchClient> {
   const database = await openDatabase(loadConfig({ DATABASE_URL: asDatabaseUrl(databaseUrlOrFile) }).database);
   const { privateKey, publicKey } = await generateKeyPair('RS512', { extractable: true });
-  const client = await registerClient(database.db, { env: 'sandpit', name: 'Bench', redirectUris: [REDIRECT_URI], scopes: ['openid', 'profile'], vtr: ['P9.Cp.Cd'], publicKeyPem: await exportSPKI(publicKey) });
+  const client = await registerClient(database.db, {
+    env: 'sandpit',
+    name: 'Bench',
+    redirectUris: [REDIRECT_URI],
+    scopes: ['openid', 'profile'],
+    vtr: ['P9.Cp.Cd'],
+    publicKeyPem: await exportSPKI(publicKey),
+  });
   const browser = new Browser(fetch, origin);
   let page = await browser.get(authorizePath(client.clientId, 0));
   page = await browser.post(page.url, { email: 'testuserlive@demo.signin.nhs.uk', password: 'Passw0rd$1' });

@@ -6,7 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { accessibilityProblems, freePort, clickToNextPage, cspViolations, launchChromium, localContext } from '../../src/test-support/chromium.ts';
+import {
+  accessibilityProblems,
+  freePort,
+  clickToNextPage,
+  cspViolations,
+  launchChromium,
+  localContext,
+} from '../../src/test-support/chromium.ts';
 import { DIALECTS, startListeningApp, type TestApp } from '../../src/test-support/harness.ts';
 import { registerClient } from '../../src/identity/index.ts';
 import { journeyChecklist } from '../../src/onboarding/index.ts';
@@ -35,10 +42,32 @@ for (const dialect of DIALECTS) {
       app = await startListeningApp(dialect);
       const rpPort = await freePort();
       rpUrl = `http://localhost:${rpPort}`;
-      const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+      const keys = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      });
       const scope = 'openid profile email';
-      client = await registerClient(app.database.db, { env: 'sandpit', name: 'Reference service', redirectUris: [`${rpUrl}/callback`], scopes: scope.split(' '), vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
-      const rp = await createReferenceRp({ issuer: `${app.origin}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope, vtr: ['P9.Cp.Cd'], allowHttp: true }, () => Date.now() + clockOffset);
+      client = await registerClient(app.database.db, {
+        env: 'sandpit',
+        name: 'Reference service',
+        redirectUris: [`${rpUrl}/callback`],
+        scopes: scope.split(' '),
+        vtr: ['P9.Cp.Cd'],
+        publicKeyPem: keys.publicKey,
+      });
+      const rp = await createReferenceRp(
+        {
+          issuer: `${app.origin}/sandpit`,
+          clientId: client.clientId,
+          privateKeyPem: keys.privateKey,
+          redirectUri: `${rpUrl}/callback`,
+          scope,
+          vtr: ['P9.Cp.Cd'],
+          allowHttp: true,
+        },
+        () => Date.now() + clockOffset,
+      );
       await rp.listen({ port: rpPort, host: '127.0.0.1' });
       stopRp = () => rp.close();
       browser = await launchChromium();
@@ -73,7 +102,8 @@ for (const dialect of DIALECTS) {
       await context.close();
     });
 
-    test('"Refresh your details" uses the refresh token (rotated each time): fresh details, and the checklist\'s refresh item ticked', async () => {
+    test('"Refresh your details" uses the refresh token (rotated each time): ' +
+      'fresh details, and the checklist\'s refresh item ticked', async () => {
       const context = await localContext(browser);
       const page = await context.newPage();
       await page.goto(rpUrl);
@@ -105,7 +135,11 @@ for (const dialect of DIALECTS) {
       await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       await page.waitForURL(`${rpUrl}/`);
       assert.ok(await page.locator('#claims').isVisible());
-      assert.deepEqual(await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]), [320, 320], 'no sideways scroll');
+      assert.deepEqual(
+        await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]),
+        [320, 320],
+        'no sideways scroll',
+      );
       await context.close();
     });
 

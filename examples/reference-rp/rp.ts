@@ -101,11 +101,17 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
     const user = active(sid);
     if (user) {
       const rows = Object.entries({ ...user.claims, ...user.userinfo })
-        .map(([k, v]) => `<tr class="nhsuk-table__row"><th class="nhsuk-table__header">${escapeHtml(k)}</th><td class="nhsuk-table__cell"><code>${escapeHtml(JSON.stringify(v))}</code></td></tr>`)
+        .map(
+          ([k, v]) =>
+            `<tr class="nhsuk-table__row"><th class="nhsuk-table__header">${escapeHtml(k)}</th><td ` +
+              `class="nhsuk-table__cell"><code>${escapeHtml(JSON.stringify(v))}</code></td></tr>`,
+        )
         .join('');
       return reply.type('text/html').send(page('You are signed in', `<h1 class="nhsuk-heading-l">You are signed in</h1>
         <p id="vot">Vector of trust achieved: <strong>${escapeHtml(String(user.claims.vot))}</strong></p>
-        ${user.refreshedAt ? `<p id="refreshed">Details refreshed from NHS login with the refresh token at ${clockTime(user.refreshedAt)} UTC.</p>` : ''}
+        ${user.refreshedAt
+          ? `<p id="refreshed">Details refreshed from NHS login with the refresh token at ${clockTime(user.refreshedAt)} UTC.</p>`
+          : ''}
         <table class="nhsuk-table" id="claims"><tbody>${rows}</tbody></table>
         <form method="post" action="/refresh"><button class="nhsuk-button nhsuk-button--secondary">Refresh your details</button></form>
         <p><a href="${o.issuer}/settings">Manage your NHS login</a></p>
@@ -132,7 +138,11 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
   app.get('/callback', async (req, reply) => {
     const sid = sessionId(req.headers.cookie);
     const p = sid ? pending.get(sid) : undefined;
-    if (!sid || !p || clock() - p.at > PENDING_LIMIT_MS) return reply.code(400).type('text/html').send(page('Sign in again', '<h1 class="nhsuk-heading-l">Your sign-in has expired</h1><p><a href="/login">Sign in again</a></p>'));
+    if (!sid || !p || clock() - p.at > PENDING_LIMIT_MS)
+      return reply
+        .code(400)
+        .type('text/html')
+        .send(page('Sign in again', '<h1 class="nhsuk-heading-l">Your sign-in has expired</h1><p><a href="/login">Sign in again</a></p>'));
     pending.delete(sid);
     const current = new URL(req.url, o.redirectUri);
     const error = current.searchParams.get('error');
@@ -141,15 +151,23 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
     }
     if (error) return reply.code(400).type('text/html').send(errorPage(error, current.searchParams.get('error_description')));
     try {
-      const tokens = await oidc.authorizationCodeGrant(config, current, { expectedState: p.state, expectedNonce: p.nonce, idTokenExpected: true });
+      const tokens = await oidc.authorizationCodeGrant(config, current, {
+        expectedState: p.state,
+        expectedNonce: p.nonce,
+        idTokenExpected: true,
+      });
       const claims = tokens.claims()!;
       // openid-client does not check the signature of an ID token that came from the token endpoint (OIDC Core
       // 3.1.3.7 allows that over TLS). NHS login conformance expects a badly signed one to be refused: verify it.
       await jwtVerify(tokens.id_token!, jwks, { issuer: o.issuer, audience: o.clientId, algorithms: ['RS512'] });
-      if (typeof claims.iat !== 'number' || claims.iat > Date.now() / 1000 + 60) throw Object.assign(new Error('ID token issued in the future'), { error: 'invalid_id_token' });
+      if (typeof claims.iat !== 'number' || claims.iat > Date.now() / 1000 + 60)
+        throw Object.assign(new Error('ID token issued in the future'), { error: 'invalid_id_token' });
       // The vot must be one of the vectors we asked for (NHS login conformance: "vot matches vtr").
       if (typeof claims.vot !== 'string' || !p.vtr.includes(claims.vot)) {
-        return reply.code(400).type('text/html').send(errorPage('vot_mismatch', `vot ${String(claims.vot)} is not one of the requested vectors`));
+        return reply
+          .code(400)
+          .type('text/html')
+          .send(errorPage('vot_mismatch', `vot ${String(claims.vot)} is not one of the requested vectors`));
       }
       const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
       signedIn.set(sid, { claims, userinfo, since: clock(), lastSeen: clock(), refreshToken: tokens.refresh_token });

@@ -31,16 +31,55 @@ after(async () => {
 test('with RP_TLS_KEY and RP_TLS_CERT the reference RP serves https://localhost and sends that redirect URI', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reference-rp-tls-'));
   // The README's command.
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
-    '-keyout', path.join(dir, 'tls-key.pem'), '-out', path.join(dir, 'tls-cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+      '-keyout',
+      path.join(dir, 'tls-key.pem'),
+      '-out',
+      path.join(dir, 'tls-cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   const port = await freePort();
-  const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const keys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   fs.writeFileSync(path.join(dir, 'private.pem'), keys.privateKey);
-  const client = await registerClient(app.database.db, { env: 'integration', name: 'Reference', redirectUris: [`https://localhost:${port}/callback`], scopes: ['openid', 'profile'], vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
+  const client = await registerClient(app.database.db, {
+    env: 'integration',
+    name: 'Reference',
+    redirectUris: [`https://localhost:${port}/callback`],
+    scopes: ['openid', 'profile'],
+    vtr: ['P9.Cp.Cd'],
+    publicKeyPem: keys.publicKey,
+  });
   rp = spawn(process.execPath, [path.join(import.meta.dirname, 'server.ts')], {
     cwd: dir,
-    env: { ...process.env, RP_PORT: String(port), RP_ISSUER: `${app.origin}/integration`, RP_CLIENT_ID: client.clientId, RP_PRIVATE_KEY: 'private.pem',
-      RP_TLS_KEY: 'tls-key.pem', RP_TLS_CERT: 'tls-cert.pem', RP_SCOPE: 'openid profile', RP_VTR: 'P9.Cp.Cd' },
+    env: {
+      ...process.env,
+      RP_PORT: String(port),
+      RP_ISSUER: `${app.origin}/integration`,
+      RP_CLIENT_ID: client.clientId,
+      RP_PRIVATE_KEY: 'private.pem',
+      RP_TLS_KEY: 'tls-key.pem',
+      RP_TLS_CERT: 'tls-cert.pem',
+      RP_SCOPE: 'openid profile',
+      RP_VTR: 'P9.Cp.Cd',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = (await once(rp.stdout!, 'data')) as [Buffer];

@@ -67,7 +67,14 @@ const creds = process.env.RP_CLIENT_ID
   : await selfRegister();
 
 const app = await createReferenceRp({
-  issuer, clientId: creds.clientId, privateKeyPem: creds.privateKeyPem, redirectUri, scope, vtr, allowHttp: issuer.startsWith('http://'), https: tls,
+  issuer,
+  clientId: creds.clientId,
+  privateKeyPem: creds.privateKeyPem,
+  redirectUri,
+  scope,
+  vtr,
+  allowHttp: issuer.startsWith('http://'),
+  https: tls,
 });
 await app.listen({ port, host: '127.0.0.1' });
 console.log(`Reference service on ${origin} (client ${creds.clientId} at ${issuer}; redirect URI ${redirectUri})`);

@@ -19,10 +19,12 @@ main{max-width:960px;margin:0 auto;padding:32px 16px}
 
 export function page(title: string, body: string): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} - Reference service</title><style>${STYLE}</style></head><body><main id="maincontent">${body}</main></body></html>`;
+<title>${escapeHtml(title)} - Reference service</title><style>${STYLE}</style></head>` +
+    `<body><main id="maincontent">${body}</main></body></html>`;
 }
 
-export const NHS_LOGIN_BUTTON = `<a class="nhslogin-button" id="nhs-login" href="/login"><span class="nhslogin-logo" aria-hidden="true">NHS</span>Continue to NHS login</a>`;
+export const NHS_LOGIN_BUTTON = `<a class="nhslogin-button" id="nhs-login" href="/login"><span ` +
+  `class="nhslogin-logo" aria-hidden="true">NHS</span>Continue to NHS login</a>`;
 
 /** The no-consent screen NHS login asks services to show after access_denied / ConsentNotGiven. */
 export const NO_CONSENT_PAGE = page(

@@ -6,13 +6,21 @@ import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts
 import { createApiToken, createOrganisation, revokeApiToken } from '../onboarding/index.ts';
 
 const API = 'http://localhost:3000/api/v1';
-const publicKey = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).publicKey;
+const publicKey = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+}).publicKey;
 
 for (const dialect of DIALECTS) {
   describe(`API v1 (${dialect})`, () => {
     let app: TestApp;
     const call = async (token: string | undefined, method: string, path: string, body?: unknown) => {
-      const res = await app.fetch(`${API}${path}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const res = await app.fetch(`${API}${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as Record<string, unknown> & unknown[] };
     };
     let a: { token: string; id: string; org: string };
@@ -40,7 +48,11 @@ for (const dialect of DIALECTS) {
         assert.equal(r.body.error, 'unauthorized');
       }
       // Refused before its body is read: a broken body gets 401, not the parser's invalid_json.
-      const upload = await app.fetch(`${API}/documents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"content":"${'A'.repeat(4 * 1024 * 1024)}` });
+      const upload = await app.fetch(`${API}/documents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"content":"${'A'.repeat(4 * 1024 * 1024)}`,
+      });
       assert.equal(upload.status, 401);
       assert.equal(((await upload.json()) as { error: string }).error, 'unauthorized');
       const spare = await createApiToken(app.database.db, a.org, 'user-a', 'spare');
@@ -50,11 +62,22 @@ for (const dialect of DIALECTS) {
     });
 
     test('register a client, read it back, its checklist and trace, arm and clear a fault; each rule a stable code', async () => {
-      let r = await call(a.token, 'POST', '/clients', { name: 'CI client', redirect_uris: ['http://localhost:9999/cb'], vtr: ['P9.Cp.Cd'], scopes: ['openid', 'email'], public_key_pem: publicKey });
+      let r = await call(a.token, 'POST', '/clients', {
+        name: 'CI client',
+        redirect_uris: ['http://localhost:9999/cb'],
+        vtr: ['P9.Cp.Cd'],
+        scopes: ['openid', 'email'],
+        public_key_pem: publicKey,
+      });
       assert.equal(r.status, 201, JSON.stringify(r.body));
       const id = String(r.body.client_id);
       assert.equal(r.body.discovery, 'http://localhost:3000/sandpit/.well-known/openid-configuration');
-      r = await call(a.token, 'POST', '/clients', { name: 'x', redirect_uris: ['http://example.org/cb'], vtr: ['P9.Cp.Cd'], public_key_pem: publicKey });
+      r = await call(a.token, 'POST', '/clients', {
+        name: 'x',
+        redirect_uris: ['http://example.org/cb'],
+        vtr: ['P9.Cp.Cd'],
+        public_key_pem: publicKey,
+      });
       assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_redirect_uri', 'redirect_uri']);
       r = await call(a.token, 'POST', '/clients', { name: 'x' });
       assert.deepEqual([r.status, r.body.error], [400, 'invalid_request']);
@@ -70,7 +93,13 @@ for (const dialect of DIALECTS) {
 
       // Tenancy: organisation B's token sees none of it, on every client route.
       assert.equal(((await call(b.token, 'GET', '/clients')).body as unknown[]).length, 0);
-      for (const [method, path, body] of [['GET', `/clients/${id}`], ['GET', `/clients/${id}/checklist`], ['GET', `/clients/${id}/trace`], ['PUT', `/clients/${id}/fault`, { kind: 'id_token_expired' }], ['DELETE', `/clients/${id}/fault`]] as const) {
+      for (const [method, path, body] of [
+        ['GET', `/clients/${id}`],
+        ['GET', `/clients/${id}/checklist`],
+        ['GET', `/clients/${id}/trace`],
+        ['PUT', `/clients/${id}/fault`, { kind: 'id_token_expired' }],
+        ['DELETE', `/clients/${id}/fault`],
+      ] as const) {
         const res = await call(b.token, method, path, body);
         assert.deepEqual([res.status, res.body?.error], [404, 'not_found'], `${method} ${path}`);
       }
@@ -85,15 +114,29 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(a.token, 'GET', '/organisation')).body.ods_code, 'A1B2C');
 
       r = await call(a.token, 'POST', '/application/submit', { product_name: 'Clinic app', vectors: 'P9.Cp.Cd', scopes: { x: 1 } });
-      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_request', 'vectors'], 'a string where a list belongs is refused, naming the field');
+      assert.deepEqual(
+        [r.status, r.body.error, r.body.field],
+        [400, 'invalid_request', 'vectors'],
+        'a string where a list belongs is refused, naming the field',
+      );
       r = await call(a.token, 'POST', '/application/submit', { product_name: 'Clinic app', vectors: ['P9.Cp.Cd'] });
       assert.equal(r.status, 400);
       assert.equal(r.body.error, 'application_incomplete');
-      assert.ok((r.body.problems as unknown as { field: string }[]).some((p) => p.field === 'description'), 'every problem at once, by field');
+      assert.ok(
+        (r.body.problems as unknown as { field: string }[]).some((p) => p.field === 'description'),
+        'every problem at once, by field',
+      );
       const full = {
         eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' },
-        product_name: 'Clinic app', description: 'Patients book and manage appointments with their local clinic online.', sponsor: 'NHS Example ICB',
-        vectors: ['P9.Cp.Cd'], scopes: ['profile'], scope_reasons: { profile: 'To match the patient record' }, contact_name: 'Ada', contact_email: 'ada@example.org', safety_officer_email: 'cso@example.org',
+        product_name: 'Clinic app',
+        description: 'Patients book and manage appointments with their local clinic online.',
+        sponsor: 'NHS Example ICB',
+        vectors: ['P9.Cp.Cd'],
+        scopes: ['profile'],
+        scope_reasons: { profile: 'To match the patient record' },
+        contact_name: 'Ada',
+        contact_email: 'ada@example.org',
+        safety_officer_email: 'cso@example.org',
       };
       assert.equal((await call(a.token, 'PUT', '/application', full)).status, 200);
       r = await call(a.token, 'POST', '/application/submit', full);
@@ -105,8 +148,20 @@ for (const dialect of DIALECTS) {
       r = await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'dspt.pdf', content_base64: pdf });
       assert.equal(r.status, 201);
       const docId = String(r.body.id);
-      assert.equal((await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'x.exe', content_base64: Buffer.from('MZ...').toString('base64') })).body.field, 'file');
-      assert.equal((await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'x.pdf', content_base64: '%%%' })).body.error, 'invalid_request');
+      assert.equal(
+        (
+          await call(a.token, 'POST', '/documents', {
+            kind: 'dspt',
+            filename: 'x.exe',
+            content_base64: Buffer.from('MZ...').toString('base64'),
+          })
+        ).body.field,
+        'file',
+      );
+      assert.equal(
+        (await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'x.pdf', content_base64: '%%%' })).body.error,
+        'invalid_request',
+      );
       const download = await app.fetch(`${API}/documents/${docId}`, { headers: { authorization: `Bearer ${a.token}` } });
       assert.equal(download.headers.get('content-type'), 'application/pdf');
       assert.match(Buffer.from(await download.arrayBuffer()).toString('latin1'), /^%PDF-1\.4/);
@@ -125,7 +180,11 @@ for (const dialect of DIALECTS) {
       assert.match(String(r.body.message), /application is approved/);
 
       // Tenancy across every organisation route: B's token never reaches A's data.
-      for (const [method, path, body] of [['GET', `/documents/${docId}`], ['PATCH', `/test-users/${userId}`, { level: 'P0' }], ['DELETE', '/members/user-a']] as const) {
+      for (const [method, path, body] of [
+        ['GET', `/documents/${docId}`],
+        ['PATCH', `/test-users/${userId}`, { level: 'P0' }],
+        ['DELETE', '/members/user-a'],
+      ] as const) {
         const res = await call(b.token, method, path, body);
         assert.ok([403, 404].includes(res.status), `${method} ${path}: ${res.status}`);
       }
@@ -136,22 +195,37 @@ for (const dialect of DIALECTS) {
     });
 
     test('bad JSON is a JSON error; a token stops working when its maker leaves the organisation', async () => {
-      const res = await app.fetch(`${API}/clients`, { method: 'POST', headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' }, body: '{"name": ' });
+      const res = await app.fetch(`${API}/clients`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
+        body: '{"name": ',
+      });
       assert.equal(res.status, 400);
       assert.equal(((await res.json()) as { error: string }).error, 'invalid_json');
       const { createOrganisation: create } = await import('../onboarding/index.ts');
       const org = await create(app.database.db, 'boss', { name: 'C' });
-      await app.database.db.insertInto('membership').values({ organisation_id: org.id, user_id: 'leaver', role: 'developer', created_at: Date.now() }).execute();
+      await app.database.db
+        .insertInto('membership')
+        .values({ organisation_id: org.id, user_id: 'leaver', role: 'developer', created_at: Date.now() })
+        .execute();
       const t = await createApiToken(app.database.db, org.id, 'leaver', 'leaver ci');
       assert.equal((await call(t.token, 'GET', '/organisation')).body.your_role, 'developer');
-      assert.equal((await call(t.token, 'POST', '/invitations', { email: 'x@example.org', role: 'developer' })).status, 403, 'a developer\'s token has a developer\'s rights');
+      assert.equal(
+        (await call(t.token, 'POST', '/invitations', { email: 'x@example.org', role: 'developer' })).status,
+        403,
+        "a developer's token has a developer's rights",
+      );
       await app.database.db.deleteFrom('membership').where('user_id', '=', 'leaver').execute();
       assert.equal((await call(t.token, 'GET', '/organisation')).status, 401);
     });
 
     test('messages and invitations, which each email someone, are limited per organisation: 429 with a stable code', async () => {
-      const full = (key: string, count: number) => app.database.db.insertInto('attempt_counter').values({ key, count, inflight: 0, expires_at: Date.now() + 60_000 })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ count, expires_at: Date.now() + 60_000 })).execute();
+      const full = (key: string, count: number) =>
+        app.database.db
+          .insertInto('attempt_counter')
+          .values({ key, count, inflight: 0, expires_at: Date.now() + 60_000 })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ count, expires_at: Date.now() + 60_000 }))
+          .execute();
       assert.equal((await call(a.token, 'POST', '/messages', { body: 'Hello team' })).status, 204);
       await full(`comments:${a.org}`, 30);
       const message = await call(a.token, 'POST', '/messages', { body: 'One more' });
@@ -159,8 +233,14 @@ for (const dialect of DIALECTS) {
       await full(`invitations:${a.org}`, 20);
       const invitation = await call(a.token, 'POST', '/invitations', { email: 'one.more@example.org', role: 'developer' });
       assert.deepEqual([invitation.status, invitation.body.error], [429, 'rate_limited']);
-      assert.equal((await app.database.db.selectFrom('invitation').select('id').where('email', '=', 'one.more@example.org').execute()).length, 0);
-      await app.database.db.deleteFrom('attempt_counter').where('key', 'in', [`comments:${a.org}`, `invitations:${a.org}`]).execute();
+      assert.equal(
+        (await app.database.db.selectFrom('invitation').select('id').where('email', '=', 'one.more@example.org').execute()).length,
+        0,
+      );
+      await app.database.db
+        .deleteFrom('attempt_counter')
+        .where('key', 'in', [`comments:${a.org}`, `invitations:${a.org}`])
+        .execute();
     });
   });
 }

@@ -11,7 +11,16 @@ type ClientReq = FastifyRequest<{ Params: { clientId: string } }>;
 
 export function clientView(d: ApiDeps, c: ClientRecord) {
   const issuer = d.config.environments.find((e) => e.name === c.env)!.issuer;
-  return { client_id: c.clientId, env: c.env, name: c.name, redirect_uris: c.redirectUris, scopes: c.scopes, vtr: c.vtr, discovery: `${issuer}/.well-known/openid-configuration`, fault: c.fault };
+  return {
+    client_id: c.clientId,
+    env: c.env,
+    name: c.name,
+    redirect_uris: c.redirectUris,
+    scopes: c.scopes,
+    vtr: c.vtr,
+    discovery: `${issuer}/.well-known/openid-configuration`,
+    fault: c.fault,
+  };
 }
 
 export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
@@ -31,7 +40,14 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     const scopes = strings(b, 'scopes');
     const env = str(b, 'env') ?? 'sandpit';
     const choice = await clientChoices(d.db, actorOf(req).organisation.id, env);
-    if (!choice) return fail(reply, 403, 'env_not_approved', `Clients in ${env} are registered after the NHS login team approves your request for it`, 'env');
+    if (!choice)
+      return fail(
+        reply,
+        403,
+        'env_not_approved',
+        `Clients in ${env} are registered after the NHS login team approves your request for it`,
+        'env',
+      );
     const outside = outsideChoices(choice, vtr, scopes ?? []);
     if (outside.length) return fail(reply, 400, 'invalid_scope', `Not allowed for this client: ${outside.join(', ')}`, 'scope');
     try {
@@ -62,37 +78,52 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     await d.events.flush();
     return requestTrace(d.db, c.env, c.clientId);
   });
-  app.get<{ Params: { clientId: string; eventId: string } }>('/clients/:clientId/events/:eventId', { schema: params('clientId', 'eventId') }, async (req, reply) => {
-    const c = await ownClient(req, reply);
-    if (!c) return;
-    await d.events.flush();
-    const e = await evidenceEvent(d.db, c, req.params.eventId);
-    if (!e) return fail(reply, 404, 'not_found', 'There is no such event for this client');
-    return { ...e, details: e.details ? (JSON.parse(e.details) as unknown) : null };
-  });
-  app.put<{ Params: { clientId: string }; Body: unknown }>('/clients/:clientId/key', { schema: { body: BODIES.key, ...params('clientId') } }, async (req, reply) => {
-    const c = await ownClient(req, reply);
-    if (!c) return;
-    try {
-      await replaceClientKey(d.db, c.env as EnvironmentName, c.clientId, { publicKeyPem: str(req.body, 'public_key_pem'), jwksUri: str(req.body, 'jwks_uri') });
-      return reply.code(204).send();
-    } catch (e) {
-      if (e instanceof RegistrationError) return fail(reply, 400, e.code, e.message, e.field);
-      throw e;
-    }
-  });
-  app.put<{ Params: { clientId: string }; Body: { kind: string; count?: number | null } }>('/clients/:clientId/fault', { schema: { body: BODIES.fault, ...params('clientId') } }, async (req, reply) => {
-    const c = await ownClient(req, reply);
-    if (!c) return;
-    const count = req.body.count ?? null;
-    try {
-      await armFault(d.db, c.env, c.clientId, req.body?.kind, count);
-      return reply.code(204).send();
-    } catch (e) {
-      if (e instanceof FaultError) return fail(reply, 400, 'invalid_fault', e.message, 'kind');
-      throw e;
-    }
-  });
+  app.get<{ Params: { clientId: string; eventId: string } }>(
+    '/clients/:clientId/events/:eventId',
+    { schema: params('clientId', 'eventId') },
+    async (req, reply) => {
+      const c = await ownClient(req, reply);
+      if (!c) return;
+      await d.events.flush();
+      const e = await evidenceEvent(d.db, c, req.params.eventId);
+      if (!e) return fail(reply, 404, 'not_found', 'There is no such event for this client');
+      return { ...e, details: e.details ? (JSON.parse(e.details) as unknown) : null };
+    },
+  );
+  app.put<{ Params: { clientId: string }; Body: unknown }>(
+    '/clients/:clientId/key',
+    { schema: { body: BODIES.key, ...params('clientId') } },
+    async (req, reply) => {
+      const c = await ownClient(req, reply);
+      if (!c) return;
+      try {
+        await replaceClientKey(d.db, c.env as EnvironmentName, c.clientId, {
+          publicKeyPem: str(req.body, 'public_key_pem'),
+          jwksUri: str(req.body, 'jwks_uri'),
+        });
+        return reply.code(204).send();
+      } catch (e) {
+        if (e instanceof RegistrationError) return fail(reply, 400, e.code, e.message, e.field);
+        throw e;
+      }
+    },
+  );
+  app.put<{ Params: { clientId: string }; Body: { kind: string; count?: number | null } }>(
+    '/clients/:clientId/fault',
+    { schema: { body: BODIES.fault, ...params('clientId') } },
+    async (req, reply) => {
+      const c = await ownClient(req, reply);
+      if (!c) return;
+      const count = req.body.count ?? null;
+      try {
+        await armFault(d.db, c.env, c.clientId, req.body?.kind, count);
+        return reply.code(204).send();
+      } catch (e) {
+        if (e instanceof FaultError) return fail(reply, 400, 'invalid_fault', e.message, 'kind');
+        throw e;
+      }
+    },
+  );
   app.delete<{ Params: { clientId: string } }>('/clients/:clientId/fault', one, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;

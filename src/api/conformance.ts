@@ -11,34 +11,69 @@ export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
     return found && found.run.organisation_id === orgId ? found : undefined;
   };
 
-  app.post<{ Params: { clientId: string }; Body: unknown }>('/clients/:clientId/conformance-runs', { schema: { body: BODIES.conformanceRun, ...params('clientId') } }, async (req, reply) => {
-    const { organisation, userId } = actorOf(req);
-    const client = await findOrganisationClient(d.db, organisation.id, req.params.clientId);
-    if (!client) return fail(reply, 404, 'not_found', 'There is no such client in your organisation');
-    try {
-      const id = await d.conformance.start({
-        env: client.env, clientId: client.clientId, organisationId: organisation.id, createdBy: `api:${userId}`, startUrl: str(req.body, 'start_url') ?? '',
-        only: strings(req.body, 'only'), buttonSelector: str(req.body, 'button_selector'), signedInText: str(req.body, 'signed_in_text'),
-      });
-      return reply.code(202).header('location', `/api/v1/conformance-runs/${id}`).send({ id, status: 'running', poll: `/api/v1/conformance-runs/${id}` });
-    } catch (e) {
-      if (e instanceof RunRefused) return fail(reply, e.field === 'client_id' ? 409 : 400, e.field === 'start_url' ? 'invalid_start_url' : e.field === 'env' ? 'live_not_allowed' : 'run_refused', e.message, e.field);
-      if (e instanceof PlanError) return fail(reply, 400, 'unknown_test', e.message, 'only');
-      throw e;
-    }
-  });
+  app.post<{ Params: { clientId: string }; Body: unknown }>(
+    '/clients/:clientId/conformance-runs',
+    { schema: { body: BODIES.conformanceRun, ...params('clientId') } },
+    async (req, reply) => {
+      const { organisation, userId } = actorOf(req);
+      const client = await findOrganisationClient(d.db, organisation.id, req.params.clientId);
+      if (!client) return fail(reply, 404, 'not_found', 'There is no such client in your organisation');
+      try {
+        const id = await d.conformance.start({
+          env: client.env,
+          clientId: client.clientId,
+          organisationId: organisation.id,
+          createdBy: `api:${userId}`,
+          startUrl: str(req.body, 'start_url') ?? '',
+          only: strings(req.body, 'only'),
+          buttonSelector: str(req.body, 'button_selector'),
+          signedInText: str(req.body, 'signed_in_text'),
+        });
+        return reply
+          .code(202)
+          .header('location', `/api/v1/conformance-runs/${id}`)
+          .send({ id, status: 'running', poll: `/api/v1/conformance-runs/${id}` });
+      } catch (e) {
+        if (e instanceof RunRefused)
+          return fail(
+            reply,
+            e.field === 'client_id' ? 409 : 400,
+            e.field === 'start_url' ? 'invalid_start_url' : e.field === 'env' ? 'live_not_allowed' : 'run_refused',
+            e.message,
+            e.field,
+          );
+        if (e instanceof PlanError) return fail(reply, 400, 'unknown_test', e.message, 'only');
+        throw e;
+      }
+    },
+  );
 
   app.get<{ Params: { id: string } }>('/conformance-runs/:id', { schema: params('id') }, async (req, reply) => {
     const found = await ownRun(actorOf(req).organisation.id, req.params.id);
     if (!found) return fail(reply, 404, 'not_found', 'There is no such conformance run in your organisation');
     const report = buildReport(found.run, found.results);
-    return { ...report.run, summary: report.summary, tests: report.tests, report: found.run.report ? { jws: `/api/v1/conformance-runs/${found.run.id}/report.jws`, junit: `/api/v1/conformance-runs/${found.run.id}/report.xml` } : null };
+    return {
+      ...report.run,
+      summary: report.summary,
+      tests: report.tests,
+      report: found.run.report
+        ? { jws: `/api/v1/conformance-runs/${found.run.id}/report.jws`, junit: `/api/v1/conformance-runs/${found.run.id}/report.xml` }
+        : null,
+    };
   });
 
   app.get<{ Params: { id: string; file: string } }>('/conformance-runs/:id/:file', { schema: params('id', 'file') }, async (req, reply) => {
     const found = await ownRun(actorOf(req).organisation.id, req.params.id);
     const file = found && reportFile(found.run, found.results, req.params.file);
-    if (!file) return fail(reply, 404, 'not_found', found ? 'The report is ready when the run has finished: report.jws or report.xml' : 'There is no such conformance run in your organisation');
+    if (!file)
+      return fail(
+        reply,
+        404,
+        'not_found',
+        found
+          ? 'The report is ready when the run has finished: report.jws or report.xml'
+          : 'There is no such conformance run in your organisation',
+      );
     return reply.type(file.type).send(file.body);
   });
 }

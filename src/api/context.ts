@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import type { PeopleData } from '../identity/people/index.ts';
 import type { Db, EventSink } from '../storage/index.ts';
 import type { Mailer, Organisation } from '../onboarding/index.ts';
-import { OnboardingError } from '../onboarding/index.ts';
+import type { OnboardingError } from '../onboarding/index.ts';
 import type { Render } from '../web/views.ts';
 import type { RunScheduler } from '../conformance/index.ts';
 
@@ -34,7 +34,16 @@ export function fail(reply: FastifyReply, status: number, error: string, message
 
 /** Domain errors as API errors: their code is the stable `error`, their field the `field`. */
 export function failWith(reply: FastifyReply, e: OnboardingError) {
-  const status = e.code === 'rate_limited' ? 429 : e.code === 'not_found' ? 404 : e.code === 'not_a_member' ? 403 : e.code === 'email_taken' || e.code === 'already_submitted' || e.code === 'not_ready' ? 409 : 400;
+  const status =
+    e.code === 'rate_limited'
+      ? 429
+      : e.code === 'not_found'
+        ? 404
+        : e.code === 'not_a_member'
+          ? 403
+          : e.code === 'email_taken' || e.code === 'already_submitted' || e.code === 'not_ready'
+            ? 409
+            : 400;
   return fail(reply, status, e.code, e.message, e.field);
 }
 

@@ -21,13 +21,27 @@ const items = (base: object, extra: object) => ({ ...base, items: { ...(base as 
 export function openApiDocument(publicUrl: string) {
   return {
     openapi: '3.1.0',
-    info: { title: 'NHS login integration toolkit API', version: '1', description: 'Everything a partner does in the portal, for automation from CI. Authenticate with an organisation API token: `Authorization: Bearer nhslt_...` (create one in the portal).' },
+    info: {
+      title: 'NHS login integration toolkit API',
+      version: '1',
+      description:
+        'Everything a partner does in the portal, for automation from CI. Authenticate with an ' +
+          'organisation API token: `Authorization: Bearer nhslt_...` (create one in the portal).',
+    },
     servers: [{ url: `${publicUrl}/api/v1` }],
     security: [{ token: [] }],
     components: {
       securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'An organisation API token (nhslt_...)' } },
       schemas: {
-        Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string', description: 'A stable code' }, message: { type: 'string', description: 'What to change' }, field: { type: 'string' } } },
+        Error: {
+          type: 'object',
+          required: ['error', 'message'],
+          properties: {
+            error: { type: 'string', description: 'A stable code' },
+            message: { type: 'string', description: 'What to change' },
+            field: { type: 'string' },
+          },
+        },
         Client: {
           type: 'object',
           properties: {
@@ -37,88 +51,261 @@ export function openApiDocument(publicUrl: string) {
           },
         },
         NewClient: documented(BODIES.newClient, {
-          env: { enum: ['sandpit', 'integration', 'live'], default: 'sandpit', description: 'integration and live after the team approves your request, within your application\'s vectors and scopes' },
+          env: {
+            enum: ['sandpit', 'integration', 'live'],
+            default: 'sandpit',
+            description: "integration and live after the team approves your request, within your application's vectors and scopes",
+          },
           redirect_uris: items(BODIES.newClient.properties.redirect_uris, { format: 'uri' }),
           scopes: items(BODIES.newClient.properties.scopes, { enum: SCOPES.filter((s) => s !== 'gp_integration_credentials') }),
           vtr: items(BODIES.newClient.properties.vtr, { enum: [...SUPPORTED_VECTORS] }),
           public_key_pem: { description: 'RSA public key, 2048 bits or more, PEM' },
           jwks_uri: { format: 'uri' },
         }),
-        ChecklistItem: { type: 'object', properties: { id: { type: 'string' }, title: { type: 'string' }, done: { type: 'boolean' }, evidence: { type: 'array', items: { type: 'object' } } } },
-        TraceRow: { type: 'object', properties: { at: { type: 'integer' }, kind: { type: 'string' }, outcome: { type: 'string' }, reason: { type: ['string', 'null'] }, detail: { type: ['string', 'null'] }, fix: { type: ['string', 'null'] } } },
+        ChecklistItem: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            title: { type: 'string' },
+            done: { type: 'boolean' },
+            evidence: { type: 'array', items: { type: 'object' } },
+          },
+        },
+        TraceRow: {
+          type: 'object',
+          properties: {
+            at: { type: 'integer' },
+            kind: { type: 'string' },
+            outcome: { type: 'string' },
+            reason: { type: ['string', 'null'] },
+            detail: { type: ['string', 'null'] },
+            fix: { type: ['string', 'null'] },
+          },
+        },
         Application: documented(BODIES.application, {
-          eligibility: { additionalProperties: { ...BODIES.application.properties.eligibility.additionalProperties, enum: ['yes', 'no'] }, description: 'One answer per eligibility criterion' },
+          eligibility: {
+            additionalProperties: { ...BODIES.application.properties.eligibility.additionalProperties, enum: ['yes', 'no'] },
+            description: 'One answer per eligibility criterion',
+          },
           sponsor: { description: 'Commissioning or sponsoring NHS body or local authority' },
           vectors: items(BODIES.application.properties.vectors, { enum: [...SUPPORTED_VECTORS] }),
           scopes: items(BODIES.application.properties.scopes, { enum: SCOPES.filter((x) => x !== 'openid') }),
         }),
-        Document: documented(BODIES.document, { kind: { enum: Object.keys(DOCUMENT_KINDS) }, content_base64: { description: 'PDF, .docx, .xlsx, .odt or .ods; at most 10 MB' } }),
-        TestUser: documented(BODIES.testUser, { nhs_number: { description: 'A test PDS record (see the portal)' }, level: { enum: ['P0', 'P5', 'P9'] } }),
+        Document: documented(BODIES.document, {
+          kind: { enum: Object.keys(DOCUMENT_KINDS) },
+          content_base64: { description: 'PDF, .docx, .xlsx, .odt or .ods; at most 10 MB' },
+        }),
+        TestUser: documented(BODIES.testUser, {
+          nhs_number: { description: 'A test PDS record (see the portal)' },
+          level: { enum: ['P0', 'P5', 'P9'] },
+        }),
         Fault: documented(BODIES.fault, { kind: { enum: Object.keys(FAULTS) }, count: { description: 'null = until cleared' } }),
       },
     },
     paths: {
       '/organisation': {
-        get: { summary: 'The organisation this token acts for, and your role in it', responses: { 200: json({ type: 'object' }), 401: errorResponse('No valid token') } },
-        patch: { summary: 'Change its name or ODS code (partner admins)', requestBody: body(BODIES.organisation), responses: { ...done, 400: errorResponse('A value is not valid'), 403: errorResponse('Partner admins only') } },
+        get: {
+          summary: 'The organisation this token acts for, and your role in it',
+          responses: { 200: json({ type: 'object' }), 401: errorResponse('No valid token') },
+        },
+        patch: {
+          summary: 'Change its name or ODS code (partner admins)',
+          requestBody: body(BODIES.organisation),
+          responses: { ...done, 400: errorResponse('A value is not valid'), 403: errorResponse('Partner admins only') },
+        },
       },
       '/members': { get: { summary: 'Members and pending invitations', responses: { 200: json({ type: 'object' }) } } },
-      '/invitations': { post: { summary: 'Invite someone by email (partner admins)', requestBody: body(documented(BODIES.invitation, { role: { enum: ['partner_admin', 'developer'] } })), responses: { ...done, 403: errorResponse('Partner admins only'), 409: errorResponse('Already a member') } } },
-      '/members/{userId}': {
-        delete: { summary: 'Remove a member (partner admins; the last admin stays)', parameters: [pathParam('userId')], responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') } },
-        patch: { summary: 'Change a member\'s role (partner admins; the last admin stays)', parameters: [pathParam('userId')], requestBody: body(documented(BODIES.role, { role: { enum: ['partner_admin', 'developer'] } })), responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') } },
+      '/invitations': {
+        post: {
+          summary: 'Invite someone by email (partner admins)',
+          requestBody: body(documented(BODIES.invitation, { role: { enum: ['partner_admin', 'developer'] } })),
+          responses: { ...done, 403: errorResponse('Partner admins only'), 409: errorResponse('Already a member') },
+        },
       },
-      '/invitations/{id}': { delete: { summary: 'Withdraw a pending invitation (partner admins)', parameters: [pathParam('id')], responses: { ...done, 404: errorResponse('No such pending invitation') } } },
+      '/members/{userId}': {
+        delete: {
+          summary: 'Remove a member (partner admins; the last admin stays)',
+          parameters: [pathParam('userId')],
+          responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') },
+        },
+        patch: {
+          summary: "Change a member's role (partner admins; the last admin stays)",
+          parameters: [pathParam('userId')],
+          requestBody: body(documented(BODIES.role, { role: { enum: ['partner_admin', 'developer'] } })),
+          responses: { ...done, 403: errorResponse('Not allowed'), 404: errorResponse('No such member') },
+        },
+      },
+      '/invitations/{id}': {
+        delete: {
+          summary: 'Withdraw a pending invitation (partner admins)',
+          parameters: [pathParam('id')],
+          responses: { ...done, 404: errorResponse('No such pending invitation') },
+        },
+      },
       '/messages': {
-        get: { summary: 'The conversation with the NHS login team', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
-        post: { summary: 'Write to the NHS login team (they are emailed)', requestBody: body(BODIES.message), responses: { 204: { description: 'Sent' }, 400: errorResponse('Empty or too long') } },
+        get: {
+          summary: 'The conversation with the NHS login team',
+          responses: { 200: json({ type: 'array', items: { type: 'object' } }) },
+        },
+        post: {
+          summary: 'Write to the NHS login team (they are emailed)',
+          requestBody: body(BODIES.message),
+          responses: { 204: { description: 'Sent' }, 400: errorResponse('Empty or too long') },
+        },
       },
       '/application': {
         get: { summary: 'Your application to integrate and its status', responses: { 200: json({ type: 'object' }) } },
-        put: { summary: 'Save the application as a draft', requestBody: body({ $ref: '#/components/schemas/Application' }), responses: { 200: json({ type: 'object' }), 409: errorResponse('already_submitted') } },
+        put: {
+          summary: 'Save the application as a draft',
+          requestBody: body({ $ref: '#/components/schemas/Application' }),
+          responses: { 200: json({ type: 'object' }), 409: errorResponse('already_submitted') },
+        },
       },
-      '/application/submit': { post: { summary: 'Submit the application for the team\'s review (every problem is listed at once)', requestBody: body({ $ref: '#/components/schemas/Application' }), responses: { 200: json({ type: 'object' }), 400: errorResponse('application_incomplete, with problems[] by field') } } },
+      '/application/submit': {
+        post: {
+          summary: "Submit the application for the team's review (every problem is listed at once)",
+          requestBody: body({ $ref: '#/components/schemas/Application' }),
+          responses: { 200: json({ type: 'object' }), 400: errorResponse('application_incomplete, with problems[] by field') },
+        },
+      },
       '/documents': {
         get: { summary: 'Your documents, every version', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
-        post: { summary: 'Upload a document (a new version of its kind)', requestBody: body({ $ref: '#/components/schemas/Document' }), responses: { 201: json({ type: 'object' }, 'Stored'), 400: errorResponse('Wrong type, empty or too large') } },
+        post: {
+          summary: 'Upload a document (a new version of its kind)',
+          requestBody: body({ $ref: '#/components/schemas/Document' }),
+          responses: { 201: json({ type: 'object' }, 'Stored'), 400: errorResponse('Wrong type, empty or too large') },
+        },
       },
-      '/documents/{id}': { get: { summary: 'Download one document version', parameters: [pathParam('id')], responses: { 200: { description: 'The file' }, 404: errorResponse('No such document') } } },
+      '/documents/{id}': {
+        get: {
+          summary: 'Download one document version',
+          parameters: [pathParam('id')],
+          responses: { 200: { description: 'The file' }, 404: errorResponse('No such document') },
+        },
+      },
       '/test-users': {
         get: { summary: 'Your integration test users', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
-        post: { summary: 'Create an integration test user from a test PDS record', requestBody: body({ $ref: '#/components/schemas/TestUser' }), responses: { 201: json({ type: 'object' }, 'Created'), 400: errorResponse('Not a test PDS record or level') } },
+        post: {
+          summary: 'Create an integration test user from a test PDS record',
+          requestBody: body({ $ref: '#/components/schemas/TestUser' }),
+          responses: { 201: json({ type: 'object' }, 'Created'), 400: errorResponse('Not a test PDS record or level') },
+        },
       },
-      '/test-users/{id}': { patch: { summary: 'Change a test user\'s level and switches', parameters: [pathParam('id')], requestBody: body(documented(BODIES.testUserChange, { level: { enum: ['P0', 'P5', 'P9'] } })), responses: { ...done, 404: errorResponse('No such test user') } } },
+      '/test-users/{id}': {
+        patch: {
+          summary: "Change a test user's level and switches",
+          parameters: [pathParam('id')],
+          requestBody: body(documented(BODIES.testUserChange, { level: { enum: ['P0', 'P5', 'P9'] } })),
+          responses: { ...done, 404: errorResponse('No such test user') },
+        },
+      },
       '/environment-requests': {
-        get: { summary: 'Your requests for the next environment, and what integration still needs', responses: { 200: json({ type: 'object' }) } },
-        post: { summary: 'Request the integration environment, or to go live', requestBody: body(documented(BODIES.environmentRequest, { env: { enum: ['integration', 'live'] } })), responses: { 201: json({ type: 'object' }, 'Requested'), 409: errorResponse('not_ready: the message lists what is missing') } },
+        get: {
+          summary: 'Your requests for the next environment, and what integration still needs',
+          responses: { 200: json({ type: 'object' }) },
+        },
+        post: {
+          summary: 'Request the integration environment, or to go live',
+          requestBody: body(documented(BODIES.environmentRequest, { env: { enum: ['integration', 'live'] } })),
+          responses: { 201: json({ type: 'object' }, 'Requested'), 409: errorResponse('not_ready: the message lists what is missing') },
+        },
       },
       '/clients': {
-        get: { summary: 'List your sandpit clients', responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/Client' } }), 401: errorResponse('No valid token') } },
+        get: {
+          summary: 'List your sandpit clients',
+          responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/Client' } }), 401: errorResponse('No valid token') },
+        },
         post: {
           summary: 'Register a client (sandpit, or integration/live once approved)',
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/NewClient' } } } },
-          responses: { 201: json({ $ref: '#/components/schemas/Client' }, 'Registered'), 400: errorResponse('A rule was broken: error names it, field says where'), 401: errorResponse('No valid token') },
+          responses: {
+            201: json({ $ref: '#/components/schemas/Client' }, 'Registered'),
+            400: errorResponse('A rule was broken: error names it, field says where'),
+            401: errorResponse('No valid token'),
+          },
         },
       },
-      '/clients/{clientId}': { get: { summary: 'One client', parameters: [clientId], responses: { 200: json({ $ref: '#/components/schemas/Client' }), 404: errorResponse('No such client in your organisation') } } },
-      '/clients/{clientId}/checklist': { get: { summary: 'The journey checklist, ticked by your sandpit traffic', parameters: [clientId], responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/ChecklistItem' } }) } } },
-      '/clients/{clientId}/trace': { get: { summary: 'The latest protocol exchanges, with what to change for failures', parameters: [clientId], responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/TraceRow' } }) } } },
-      '/clients/{clientId}/events/{eventId}': { get: { summary: 'One protocol event of the client, with its details', parameters: [clientId, pathParam('eventId')], responses: { 200: json({ type: 'object' }), 404: errorResponse('No such event for this client') } } },
+      '/clients/{clientId}': {
+        get: {
+          summary: 'One client',
+          parameters: [clientId],
+          responses: { 200: json({ $ref: '#/components/schemas/Client' }), 404: errorResponse('No such client in your organisation') },
+        },
+      },
+      '/clients/{clientId}/checklist': {
+        get: {
+          summary: 'The journey checklist, ticked by your sandpit traffic',
+          parameters: [clientId],
+          responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/ChecklistItem' } }) },
+        },
+      },
+      '/clients/{clientId}/trace': {
+        get: {
+          summary: 'The latest protocol exchanges, with what to change for failures',
+          parameters: [clientId],
+          responses: { 200: json({ type: 'array', items: { $ref: '#/components/schemas/TraceRow' } }) },
+        },
+      },
+      '/clients/{clientId}/events/{eventId}': {
+        get: {
+          summary: 'One protocol event of the client, with its details',
+          parameters: [clientId, pathParam('eventId')],
+          responses: { 200: json({ type: 'object' }), 404: errorResponse('No such event for this client') },
+        },
+      },
       '/clients/{clientId}/conformance-runs': {
         post: {
           summary: 'Start a conformance run: a real browser tests your service against the NHS scenarios and negative cases',
           parameters: [clientId],
-          requestBody: body(documented(BODIES.conformanceRun, { start_url: { format: 'uri', description: 'The page with your NHS login button' } })),
-          responses: { 202: json({ type: 'object' }, 'Started: poll the run'), 400: errorResponse('invalid_start_url, unknown_test or live_not_allowed'), 409: errorResponse('A run is in progress') },
+          requestBody: body(
+            documented(BODIES.conformanceRun, { start_url: { format: 'uri', description: 'The page with your NHS login button' } }),
+          ),
+          responses: {
+            202: json({ type: 'object' }, 'Started: poll the run'),
+            400: errorResponse('invalid_start_url, unknown_test or live_not_allowed'),
+            409: errorResponse('A run is in progress'),
+          },
         },
       },
-      '/conformance-runs/{id}': { get: { summary: 'A run\'s status and results (tests stream in as they complete)', parameters: [pathParam('id')], responses: { 200: json({ type: 'object' }), 404: errorResponse('No such run') } } },
-      '/conformance-runs/{id}/report.jws': { get: { summary: 'The signed report (compact JWS over the JSON report; verify with /conformance/jwks.json)', parameters: [pathParam('id')], responses: { 200: { description: 'application/jose' }, 404: errorResponse('Not finished') } } },
-      '/conformance-runs/{id}/report.xml': { get: { summary: 'The report as JUnit XML, for CI systems', parameters: [pathParam('id')], responses: { 200: { description: 'application/xml' }, 404: errorResponse('Not finished') } } },
-      '/conformance/jwks.json': { get: { summary: 'The public keys that verify conformance reports', security: [], responses: { 200: json({ type: 'object' }) } } },
-      '/clients/{clientId}/key': { put: { summary: 'Replace the client\'s public key (the old one stops working at once)', parameters: [clientId], requestBody: body(documented(BODIES.key, { jwks_uri: { format: 'uri' } })), responses: { 204: { description: 'Replaced' }, 400: errorResponse('The key is not usable') } } },
+      '/conformance-runs/{id}': {
+        get: {
+          summary: "A run's status and results (tests stream in as they complete)",
+          parameters: [pathParam('id')],
+          responses: { 200: json({ type: 'object' }), 404: errorResponse('No such run') },
+        },
+      },
+      '/conformance-runs/{id}/report.jws': {
+        get: {
+          summary: 'The signed report (compact JWS over the JSON report; verify with /conformance/jwks.json)',
+          parameters: [pathParam('id')],
+          responses: { 200: { description: 'application/jose' }, 404: errorResponse('Not finished') },
+        },
+      },
+      '/conformance-runs/{id}/report.xml': {
+        get: {
+          summary: 'The report as JUnit XML, for CI systems',
+          parameters: [pathParam('id')],
+          responses: { 200: { description: 'application/xml' }, 404: errorResponse('Not finished') },
+        },
+      },
+      '/conformance/jwks.json': {
+        get: { summary: 'The public keys that verify conformance reports', security: [], responses: { 200: json({ type: 'object' }) } },
+      },
+      '/clients/{clientId}/key': {
+        put: {
+          summary: "Replace the client's public key (the old one stops working at once)",
+          parameters: [clientId],
+          requestBody: body(documented(BODIES.key, { jwks_uri: { format: 'uri' } })),
+          responses: { 204: { description: 'Replaced' }, 400: errorResponse('The key is not usable') },
+        },
+      },
       '/clients/{clientId}/fault': {
-        put: { summary: 'Arm a fault for this client', parameters: [clientId], requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Fault' } } } }, responses: { 204: { description: 'Armed' }, 400: errorResponse('Unknown fault or count') } },
+        put: {
+          summary: 'Arm a fault for this client',
+          parameters: [clientId],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Fault' } } } },
+          responses: { 204: { description: 'Armed' }, 400: errorResponse('Unknown fault or count') },
+        },
         delete: { summary: 'Clear the armed fault', parameters: [clientId], responses: { 204: { description: 'Cleared' } } },
       },
     },

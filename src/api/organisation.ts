@@ -4,9 +4,32 @@
  */
 import type { FastifyInstance } from 'fastify';
 import {
-  addComment, ApplicationInvalid, comments, createTestUser, DOCUMENT_KINDS, getApplication, getDocument, environmentReadiness, invite, listDocuments, listTestUsers,
-  changeRole, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, requestEnvironment, saveDraft, submitApplication, updateOrganisation,
-  notifyDeps, updateTestUser, uploadDocument, isRequestedEnv, type ApplicationAnswers,
+  addComment,
+  ApplicationInvalid,
+  comments,
+  createTestUser,
+  DOCUMENT_KINDS,
+  getApplication,
+  getDocument,
+  environmentReadiness,
+  invite,
+  listDocuments,
+  listTestUsers,
+  changeRole,
+  membersOf,
+  OnboardingError,
+  pendingInvitations,
+  removeMember,
+  revokeInvitation,
+  requestEnvironment,
+  saveDraft,
+  submitApplication,
+  updateOrganisation,
+  notifyDeps,
+  updateTestUser,
+  uploadDocument,
+  isRequestedEnv,
+  type ApplicationAnswers,
 } from '../onboarding/index.ts';
 import { actorOf, fail, failWith, str, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
@@ -16,7 +39,8 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   const guarded = <T>(reply: import('fastify').FastifyReply, run: () => Promise<T>) =>
     run().catch((e: unknown) => {
       if (e instanceof OnboardingError) return failWith(reply, e);
-      if (e instanceof ApplicationInvalid) return reply.code(400).send({ error: 'application_incomplete', message: e.message, problems: e.problems });
+      if (e instanceof ApplicationInvalid)
+        return reply.code(400).send({ error: 'application_incomplete', message: e.message, problems: e.problems });
       throw e;
     });
 
@@ -24,33 +48,55 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
     const { organisation: o } = actorOf(req);
     return { id: o.id, name: o.name, ods_code: o.ods_code, your_role: o.role };
   });
-  app.patch<{ Body: unknown }>('/organisation', { schema: { body: BODIES.organisation } }, async (req, reply) => guarded(reply, async () => {
-    const { organisation: o, userId } = actorOf(req);
-    await updateOrganisation(d.db, userId, o.id, { name: str(req.body, 'name') ?? o.name, odsCode: str(req.body, 'ods_code') ?? o.ods_code ?? undefined });
-    return reply.code(204).send();
-  }));
+  app.patch<{ Body: unknown }>('/organisation', { schema: { body: BODIES.organisation } }, async (req, reply) =>
+    guarded(reply, async () => {
+      const { organisation: o, userId } = actorOf(req);
+      await updateOrganisation(d.db, userId, o.id, {
+        name: str(req.body, 'name') ?? o.name,
+        odsCode: str(req.body, 'ods_code') ?? o.ods_code ?? undefined,
+      });
+      return reply.code(204).send();
+    }),
+  );
 
   app.get('/members', async (req) => {
     const org = actorOf(req).organisation.id;
     return { members: await membersOf(d.db, org), invitations: await pendingInvitations(d.db, org) };
   });
-  app.post<{ Body: unknown }>('/invitations', { schema: { body: BODIES.invitation } }, async (req, reply) => guarded(reply, async () => {
-    const { organisation, userId } = actorOf(req);
-    await invite({ db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl }, organisation, userId, str(req.body, 'email') ?? '', str(req.body, 'role') ?? '');
-    return reply.code(204).send();
-  }));
-  app.delete<{ Params: { userId: string } }>('/members/:userId', { schema: params('userId') }, async (req, reply) => guarded(reply, async () => {
-    await removeMember(d.db, actorOf(req).organisation, req.params.userId);
-    return reply.code(204).send();
-  }));
-  app.patch<{ Params: { userId: string }; Body: unknown }>('/members/:userId', { schema: { body: BODIES.role, ...params('userId') } }, async (req, reply) => guarded(reply, async () => {
-    await changeRole(d.db, actorOf(req).organisation, req.params.userId, str(req.body, 'role') ?? '');
-    return reply.code(204).send();
-  }));
-  app.delete<{ Params: { id: string } }>('/invitations/:id', { schema: params('id') }, async (req, reply) => guarded(reply, async () => {
-    await revokeInvitation(d.db, actorOf(req).organisation, req.params.id);
-    return reply.code(204).send();
-  }));
+  app.post<{ Body: unknown }>('/invitations', { schema: { body: BODIES.invitation } }, async (req, reply) =>
+    guarded(reply, async () => {
+      const { organisation, userId } = actorOf(req);
+      await invite(
+        { db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl },
+        organisation,
+        userId,
+        str(req.body, 'email') ?? '',
+        str(req.body, 'role') ?? '',
+      );
+      return reply.code(204).send();
+    }),
+  );
+  app.delete<{ Params: { userId: string } }>('/members/:userId', { schema: params('userId') }, async (req, reply) =>
+    guarded(reply, async () => {
+      await removeMember(d.db, actorOf(req).organisation, req.params.userId);
+      return reply.code(204).send();
+    }),
+  );
+  app.patch<{ Params: { userId: string }; Body: unknown }>(
+    '/members/:userId',
+    { schema: { body: BODIES.role, ...params('userId') } },
+    async (req, reply) =>
+      guarded(reply, async () => {
+        await changeRole(d.db, actorOf(req).organisation, req.params.userId, str(req.body, 'role') ?? '');
+        return reply.code(204).send();
+      }),
+  );
+  app.delete<{ Params: { id: string } }>('/invitations/:id', { schema: params('id') }, async (req, reply) =>
+    guarded(reply, async () => {
+      await revokeInvitation(d.db, actorOf(req).organisation, req.params.id);
+      return reply.code(204).send();
+    }),
+  );
 
   app.get('/messages', async (req) => comments(d.db, actorOf(req).organisation.id));
   app.post<{ Body: unknown }>('/messages', { schema: { body: BODIES.message } }, async (req, reply) => guarded(reply, async () => {
@@ -61,44 +107,101 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   }));
 
   app.get('/application', async (req) => getApplication(d.db, actorOf(req).organisation.id));
-  app.put<{ Body: unknown }>('/application', { schema: { body: BODIES.application } }, async (req, reply) => guarded(reply, async () => saveDraft(d.db, actorOf(req).organisation.id, answers(req.body))));
-  app.post<{ Body: unknown }>('/application/submit', { schema: { body: BODIES.application } }, async (req, reply) => guarded(reply, async () => submitApplication(d.db, actorOf(req).organisation.id, answers(req.body))));
+  app.put<{ Body: unknown }>('/application', { schema: { body: BODIES.application } }, async (req, reply) =>
+    guarded(reply, async () => saveDraft(d.db, actorOf(req).organisation.id, answers(req.body))),
+  );
+  app.post<{ Body: unknown }>('/application/submit', { schema: { body: BODIES.application } }, async (req, reply) =>
+    guarded(reply, async () => submitApplication(d.db, actorOf(req).organisation.id, answers(req.body))),
+  );
 
   app.get('/documents', async (req) => listDocuments(d.db, actorOf(req).organisation.id));
-  app.post<{ Body: unknown }>('/documents', { bodyLimit: 15 * 1024 * 1024, schema: { body: BODIES.document } }, async (req, reply) => guarded(reply, async () => {
-    const content = str(req.body, 'content_base64');
-    if (content === undefined || !/^[A-Za-z0-9+/]*={0,2}$/.test(content)) {
-      return fail(reply, 400, 'invalid_request', `Send JSON {kind, filename, content_base64}; kind is one of ${Object.keys(DOCUMENT_KINDS).join(', ')}`, 'content_base64');
-    }
-    const { organisation, userId } = actorOf(req);
-    return reply.code(201).send(await uploadDocument(d.db, organisation.id, userId, str(req.body, 'kind') ?? '', str(req.body, 'filename') ?? '', Buffer.from(content, 'base64')));
-  }));
-  app.get<{ Params: { id: string } }>('/documents/:id', { schema: params('id') }, async (req, reply) => guarded(reply, async () => {
-    const doc = await getDocument(d.db, actorOf(req).organisation.id, req.params.id);
-    return reply.type(doc.content_type).header('x-content-type-options', 'nosniff').header('content-disposition', `attachment; filename="${doc.filename}"`).send(doc.bytes);
-  }));
+  app.post<{ Body: unknown }>('/documents', { bodyLimit: 15 * 1024 * 1024, schema: { body: BODIES.document } }, async (req, reply) =>
+    guarded(reply, async () => {
+      const content = str(req.body, 'content_base64');
+      if (content === undefined || !/^[A-Za-z0-9+/]*={0,2}$/.test(content)) {
+        return fail(
+          reply,
+          400,
+          'invalid_request',
+          `Send JSON {kind, filename, content_base64}; kind is one of ${Object.keys(DOCUMENT_KINDS).join(', ')}`,
+          'content_base64',
+        );
+      }
+      const { organisation, userId } = actorOf(req);
+      return reply
+        .code(201)
+        .send(
+          await uploadDocument(
+            d.db,
+            organisation.id,
+            userId,
+            str(req.body, 'kind') ?? '',
+            str(req.body, 'filename') ?? '',
+            Buffer.from(content, 'base64'),
+          ),
+        );
+    }),
+  );
+  app.get<{ Params: { id: string } }>('/documents/:id', { schema: params('id') }, async (req, reply) =>
+    guarded(reply, async () => {
+      const doc = await getDocument(d.db, actorOf(req).organisation.id, req.params.id);
+      return reply
+        .type(doc.content_type)
+        .header('x-content-type-options', 'nosniff')
+        .header('content-disposition', `attachment; filename="${doc.filename}"`)
+        .send(doc.bytes);
+    }),
+  );
 
   app.get('/test-users', async (req) => listTestUsers(d.db, actorOf(req).organisation.id).then((users) => users.map(testUserView)));
-  app.post<{ Body: unknown }>('/test-users', { schema: { body: BODIES.testUser } }, async (req, reply) => guarded(reply, async () =>
-    reply.code(201).send(testUserView(await createTestUser(d.db, d.people, actorOf(req).organisation.id, { nhsNumber: str(req.body, 'nhs_number') ?? '', ...flags(req.body) })))));
-  app.patch<{ Params: { id: string }; Body: unknown }>('/test-users/:id', { schema: { body: BODIES.testUserChange, ...params('id') } }, async (req, reply) => guarded(reply, async () => {
-    await updateTestUser(d.db, actorOf(req).organisation.id, req.params.id, flags(req.body));
-    return reply.code(204).send();
-  }));
+  app.post<{ Body: unknown }>('/test-users', { schema: { body: BODIES.testUser } }, async (req, reply) =>
+    guarded(reply, async () =>
+      reply
+        .code(201)
+        .send(
+          testUserView(
+            await createTestUser(d.db, d.people, actorOf(req).organisation.id, {
+              nhsNumber: str(req.body, 'nhs_number') ?? '',
+              ...flags(req.body),
+            }),
+          ),
+        ),
+    ),
+  );
+  app.patch<{ Params: { id: string }; Body: unknown }>(
+    '/test-users/:id',
+    { schema: { body: BODIES.testUserChange, ...params('id') } },
+    async (req, reply) =>
+      guarded(reply, async () => {
+        await updateTestUser(d.db, actorOf(req).organisation.id, req.params.id, flags(req.body));
+        return reply.code(204).send();
+      }),
+  );
 
   app.get('/environment-requests', async (req) => {
     const org = actorOf(req).organisation.id;
     await d.events.flush();
-    const requests = await d.db.selectFrom('environment_request').select(['id', 'env', 'status', 'created_at', 'decided_at']).where('organisation_id', '=', org).orderBy('created_at', 'desc').execute();
-    return { integration_readiness: await environmentReadiness(d.db, org, 'integration'), go_live_readiness: await environmentReadiness(d.db, org, 'live'), requests };
+    const requests = await d.db
+      .selectFrom('environment_request')
+      .select(['id', 'env', 'status', 'created_at', 'decided_at'])
+      .where('organisation_id', '=', org)
+      .orderBy('created_at', 'desc')
+      .execute();
+    return {
+      integration_readiness: await environmentReadiness(d.db, org, 'integration'),
+      go_live_readiness: await environmentReadiness(d.db, org, 'live'),
+      requests,
+    };
   });
-  app.post<{ Body: unknown }>('/environment-requests', { schema: { body: BODIES.environmentRequest } }, async (req, reply) => guarded(reply, async () => {
-    const env = str(req.body, 'env');
-    if (!isRequestedEnv(env)) return fail(reply, 400, 'invalid_env', 'Request "integration", or "live" to go live', 'env');
-    await d.events.flush();
-    const { organisation, userId } = actorOf(req);
-    return reply.code(201).send({ id: await requestEnvironment(d.db, organisation.id, userId, env) });
-  }));
+  app.post<{ Body: unknown }>('/environment-requests', { schema: { body: BODIES.environmentRequest } }, async (req, reply) =>
+    guarded(reply, async () => {
+      const env = str(req.body, 'env');
+      if (!isRequestedEnv(env)) return fail(reply, 400, 'invalid_env', 'Request "integration", or "live" to go live', 'env');
+      await d.events.flush();
+      const { organisation, userId } = actorOf(req);
+      return reply.code(201).send({ id: await requestEnvironment(d.db, organisation.id, userId, env) });
+    }),
+  );
 }
 
 function answers(body: unknown): ApplicationAnswers {
@@ -108,9 +211,32 @@ function answers(body: unknown): ApplicationAnswers {
 
 function flags(body: unknown) {
   const b = (body ?? {}) as Record<string, unknown>;
-  return { level: typeof b.level === 'string' ? b.level : '', otpDisabled: b.otp_disabled === true, phonePdsMatched: b.phone_pds_matched === true, pdsTraceFails: b.pds_trace_fails === true };
+  return {
+    level: typeof b.level === 'string' ? b.level : '',
+    otpDisabled: b.otp_disabled === true,
+    phonePdsMatched: b.phone_pds_matched === true,
+    pdsTraceFails: b.pds_trace_fails === true,
+  };
 }
 
-function testUserView(p: { id: string; email: string; nhs_number: string | null; proofing_level: string; otp_disabled: number; phone_pds_matched: number | null; pds_trace_fails: number; im1: number }) {
-  return { id: p.id, email: p.email, nhs_number: p.nhs_number, level: p.proofing_level, otp_disabled: p.otp_disabled === 1, phone_pds_matched: p.phone_pds_matched === 1, pds_trace_fails: p.pds_trace_fails === 1, gp_linked: p.im1 === 1 };
+function testUserView(p: {
+  id: string;
+  email: string;
+  nhs_number: string | null;
+  proofing_level: string;
+  otp_disabled: number;
+  phone_pds_matched: number | null;
+  pds_trace_fails: number;
+  im1: number;
+}) {
+  return {
+    id: p.id,
+    email: p.email,
+    nhs_number: p.nhs_number,
+    level: p.proofing_level,
+    otp_disabled: p.otp_disabled === 1,
+    phone_pds_matched: p.phone_pds_matched === 1,
+    pds_trace_fails: p.pds_trace_fails === 1,
+    gp_linked: p.im1 === 1,
+  };
 }

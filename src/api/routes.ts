@@ -19,26 +19,49 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
   // JSON only, checked strictly (schemas.ts); forms and plain text are 415 here.
   app.removeContentTypeParser(['application/x-www-form-urlencoded', 'text/plain']);
   app.setValidatorCompiler(strictCompiler);
-  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string; validation?: Parameters<typeof validationProblem>[0]; validationContext?: string }, req, reply) => {
-    if (err.validation) {
-      const { message, field } = validationProblem(err.validation, err.validationContext ?? 'body');
-      return err.validationContext === 'params' ? fail(reply, 404, 'not_found', 'There is no such resource') : fail(reply, 400, 'invalid_request', message, field);
-    }
-    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-      return fail(reply, 400, 'invalid_json', 'The body is not valid JSON');
-    }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'too_large', 'The body is too large');
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'unsupported_media_type', 'Send application/json');
-    // Other client errors Fastify raises: a closed message, never the parser's words (they quote the request).
-    if (err.statusCode && err.statusCode < 500) return fail(reply, err.statusCode, 'invalid_request', 'The request could not be read');
-    req.log.error({ err }, 'unhandled API error');
-    return fail(reply, 500, 'server_error', 'Something went wrong on our side; try again');
-  });
+  app.setErrorHandler(
+    (
+      err: {
+        statusCode?: number;
+        code?: string;
+        message: string;
+        validation?: Parameters<typeof validationProblem>[0];
+        validationContext?: string;
+      },
+      req,
+      reply,
+    ) => {
+      if (err.validation) {
+        const { message, field } = validationProblem(err.validation, err.validationContext ?? 'body');
+        return err.validationContext === 'params'
+          ? fail(reply, 404, 'not_found', 'There is no such resource')
+          : fail(reply, 400, 'invalid_request', message, field);
+      }
+      if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+        return fail(reply, 400, 'invalid_json', 'The body is not valid JSON');
+      }
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'too_large', 'The body is too large');
+      if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'unsupported_media_type', 'Send application/json');
+      // Other client errors Fastify raises: a closed message, never the parser's words (they quote the request).
+      if (err.statusCode && err.statusCode < 500) return fail(reply, err.statusCode, 'invalid_request', 'The request could not be read');
+      req.log.error({ err }, 'unhandled API error');
+      return fail(reply, 500, 'server_error', 'Something went wrong on our side; try again');
+    },
+  );
   app.get('/openapi.json', async () => openApiDocument(d.config.publicUrl));
   // Public: anyone holding a report can check its signature against these keys.
   app.get('/conformance/jwks.json', async () => reportKeys(d.db));
   app.get('/docs', async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(d.render('api-docs.njk', { title: 'API reference', serviceName: 'NHS login integration toolkit', doc: openApiDocument(d.config.publicUrl) })));
+    reply
+      .type('text/html; charset=utf-8')
+      .send(
+        d.render('api-docs.njk', {
+          title: 'API reference',
+          serviceName: 'NHS login integration toolkit',
+          doc: openApiDocument(d.config.publicUrl),
+        }),
+      ),
+  );
 
   // Everything else needs a token; the organisation is decided by it, never by the request.
   app.register(async (authed) => {
@@ -47,7 +70,13 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
     authed.addHook('onRequest', async (req, reply) => {
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       const actor = m ? await actorForToken(d.db, m[1]!) : undefined;
-      if (!actor) return fail(reply.header('www-authenticate', 'Bearer'), 401, 'unauthorized', 'Send an organisation API token: Authorization: Bearer nhslt_... (create one in the portal)');
+      if (!actor)
+        return fail(
+          reply.header('www-authenticate', 'Bearer'),
+          401,
+          'unauthorized',
+          'Send an organisation API token: Authorization: Bearer nhslt_... (create one in the portal)',
+        );
       (req as unknown as { actor: unknown }).actor = actor;
     });
     clientRoutes(authed, d);

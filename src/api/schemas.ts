@@ -14,7 +14,12 @@ export const strs = (maxItems: number, maxLength: number) => ({ type: 'array', m
 const obj = <P extends Record<string, object>>(properties: P, required: (keyof P & string)[] = []) =>
   ({ type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false }) as const;
 
-const SWITCHES = { level: str(10), otp_disabled: { type: 'boolean' }, phone_pds_matched: { type: 'boolean' }, pds_trace_fails: { type: 'boolean' } } as const;
+const SWITCHES = {
+  level: str(10),
+  otp_disabled: { type: 'boolean' },
+  phone_pds_matched: { type: 'boolean' },
+  pds_trace_fails: { type: 'boolean' },
+} as const;
 
 export const BODIES = {
   newClient: obj({

@@ -22,7 +22,26 @@ test('keys generate, clients create/list/show through the CLI, with --json', asy
   assert.equal(fs.statSync(path.join(dir, 'keys', 'private.pem')).mode & 0o777, 0o600);
 
   c = capture();
-  const create = ['clients', 'create', '--env', 'sandpit', '--name', 'My service', '--redirect-uri', 'http://localhost:8080/callback', '--public-key', files.public_key, '--scope', 'openid', '--scope', 'profile', '--vtr', 'P9.Cp.Cd', '--vtr', 'P5.Cp.Cd'];
+  const create = [
+    'clients',
+    'create',
+    '--env',
+    'sandpit',
+    '--name',
+    'My service',
+    '--redirect-uri',
+    'http://localhost:8080/callback',
+    '--public-key',
+    files.public_key,
+    '--scope',
+    'openid',
+    '--scope',
+    'profile',
+    '--vtr',
+    'P9.Cp.Cd',
+    '--vtr',
+    'P5.Cp.Cd',
+  ];
   assert.equal(await main(create, c.io, env), 0);
   const clientId = c.out[0]!;
   assert.match(clientId, /^[0-9a-f]{32}$/);
@@ -56,7 +75,14 @@ test('clients sso sets the pairs (audited); keys rotate publishes then switches,
   const ids: string[] = [];
   for (const name of ['First', 'Second']) {
     c = capture();
-    assert.equal(await main(['clients', 'create', '--env', 'sandpit', '--name', name, '--redirect-uri', 'https://rp.example.org/cb', '--public-key', pub], c.io, env), 0);
+    assert.equal(
+      await main(
+        ['clients', 'create', '--env', 'sandpit', '--name', name, '--redirect-uri', 'https://rp.example.org/cb', '--public-key', pub],
+        c.io,
+        env,
+      ),
+      0,
+    );
     ids.push(c.out[0]!);
   }
   c = capture();
@@ -91,7 +117,11 @@ test('clients sso sets the pairs (audited); keys rotate publishes then switches,
   assert.equal(await main(['keys', 'rotate', '--env', 'sandpit', '--step', 'switch', '--json'], c.io, env), 0);
   assert.equal(JSON.parse(c.out[0]!).kid, kid);
   c = capture();
-  assert.equal(await main(['keys', 'rotate', '--env', 'sandpit', '--step', 'retire', '--json'], c.io, env), 1, 'too early: tokens it signed may be valid');
+  assert.equal(
+    await main(['keys', 'rotate', '--env', 'sandpit', '--step', 'retire', '--json'], c.io, env),
+    1,
+    'too early: tokens it signed may be valid',
+  );
   assert.match(JSON.parse(c.err[0]!).message, /may still be valid: remove it after/);
   const { openDatabase } = await import('../storage/index.ts');
   const database = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'db.sqlite') });
@@ -102,14 +132,19 @@ test('clients sso sets the pairs (audited); keys rotate publishes then switches,
 });
 
 test('the toolkit bin runs on Node 24 and prints usage', () => {
-  const out = execFileSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'toolkit.js'), '--help'], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'toolkit.js'), '--help'], {
+    encoding: 'utf8',
+  });
   assert.match(out, /toolkit clients create/);
 });
 
 test('the toolkit bin exits with its command\'s status after closing the database (0, then 1 for an unknown client)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-cli-exit-'));
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'toolkit.js'), ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}` } });
+    spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'toolkit.js'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}` },
+    });
   const list = run('clients', 'list');
   assert.equal(list.status, 0, list.stderr);
   assert.match(list.stdout, /No clients registered/);
@@ -125,7 +160,22 @@ test('--only takes a comma list or repeats; a stray second value is refused, nev
   let c = capture();
   await main(['keys', 'generate', '--out', path.join(dir, 'keys')], c.io, env);
   c = capture();
-  await main(['clients', 'create', '--env', 'sandpit', '--name', 'Only', '--redirect-uri', 'http://localhost:8080/callback', '--public-key', path.join(dir, 'keys', 'public.pem')], c.io, env);
+  await main(
+    [
+      'clients',
+      'create',
+      '--env',
+      'sandpit',
+      '--name',
+      'Only',
+      '--redirect-uri',
+      'http://localhost:8080/callback',
+      '--public-key',
+      path.join(dir, 'keys', 'public.pem'),
+    ],
+    c.io,
+    env,
+  );
   const run = ['conformance', 'run', '--client', c.out[0]!, '--start-url', 'http://localhost:8080/'];
   // Unknown ids stop the run before it starts, and the refusal lists the ids as the CLI understood them.
   c = capture();
@@ -163,7 +213,18 @@ test('clients create --organisation (id or name) makes a client the partner sees
   const database = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'db.sqlite') });
   try {
     const org = await createOrganisation(database.db, 'someone', { name: 'Gateway Health' });
-    const create = ['clients', 'create', '--env', 'sandpit', '--name', 'Svc', '--redirect-uri', 'http://localhost:8080/callback', '--public-key', path.join(dir, 'keys', 'public.pem')];
+    const create = [
+      'clients',
+      'create',
+      '--env',
+      'sandpit',
+      '--name',
+      'Svc',
+      '--redirect-uri',
+      'http://localhost:8080/callback',
+      '--public-key',
+      path.join(dir, 'keys', 'public.pem'),
+    ];
     c = capture();
     assert.equal(await main([...create, '--organisation', 'Gateway Health'], c.io, env), 0);
     assert.match(c.err[0]!, /Registered for Gateway Health/);
@@ -200,10 +261,17 @@ test('from another directory, `npm exec --prefix TOOLKIT -- toolkit` runs (on th
   fs.rmSync(elsewhere, { recursive: true, force: true });
 });
 
-test('the bin started by an older Node runs itself on the toolkit\'s Node 24', (t) => {
-  const older = spawnSync('node', ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8', env: { ...process.env, PATH: systemPath() } });
+test("the bin started by an older Node runs itself on the toolkit's Node 24", (t) => {
+  const older = spawnSync('node', ['-p', 'process.versions.node.split(".")[0]'], {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: systemPath() },
+  });
   if (older.status !== 0 || Number(older.stdout) >= 24) return t.skip('no Node older than 24 on the system PATH');
-  const run = spawnSync('node', [path.join(ROOT, 'bin', 'toolkit.js'), '--help'], { cwd: os.tmpdir(), encoding: 'utf8', env: { ...process.env, PATH: systemPath() } });
+  const run = spawnSync('node', [path.join(ROOT, 'bin', 'toolkit.js'), '--help'], {
+    cwd: os.tmpdir(),
+    encoding: 'utf8',
+    env: { ...process.env, PATH: systemPath() },
+  });
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /toolkit clients create/);
 });

@@ -76,7 +76,13 @@ export async function clientsShow(db: Db, clientId: string | undefined, v: Value
     const c = await getClient(db, env, clientId);
     if (!c) continue;
     const s = summary(c);
-    io.out(v.json ? JSON.stringify(s) : Object.entries(s).map(([k, x]) => `${k.padEnd(14)} ${Array.isArray(x) ? x.join(' ') : String(x)}`).join('\n'));
+    io.out(
+      v.json
+        ? JSON.stringify(s)
+        : Object.entries(s)
+            .map(([k, x]) => `${k.padEnd(14)} ${Array.isArray(x) ? x.join(' ') : String(x)}`)
+            .join('\n'),
+    );
     return 0;
   }
   io.err(`No client "${clientId}"${v.env ? ` in ${v.env}` : ''}`);
@@ -88,6 +94,12 @@ export async function clientsSso(db: Db, clientId: string | undefined, v: Values
   if (!clientId) throw new CliError('give the client_id: toolkit clients sso CLIENT_ID --env ENV --to OTHER_CLIENT_ID');
   const env = envOption(v.env as string | undefined)!;
   const to = await setSsoPairs(db, 'cli', env, clientId, (v.to as string[] | undefined) ?? []);
-  io.out(v.json ? JSON.stringify({ env, client_id: clientId, sso_to: to }) : to.length ? `${clientId} may single sign-on into ${to.join(', ')}` : `${clientId} may not single sign-on into any client`);
+  io.out(
+    v.json
+      ? JSON.stringify({ env, client_id: clientId, sso_to: to })
+      : to.length
+        ? `${clientId} may single sign-on into ${to.join(', ')}`
+        : `${clientId} may not single sign-on into any client`,
+  );
   return 0;
 }

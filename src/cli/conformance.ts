@@ -52,8 +52,21 @@ export async function conformanceRun(db: Db, config: Config, v: Values, io: Io):
   const report = buildReport(run, results);
   if (v.junit) fs.writeFileSync(String(v.junit), junitXml(report, results));
   if (v.report) fs.writeFileSync(String(v.report), run.report ?? '');
-  if (v.json) io.out(JSON.stringify({ id, status, summary: report.summary, tests: report.tests.map((t) => ({ id: t.id, status: t.status, detail: t.detail })) }));
-  else io.out(`${status === 'passed' ? 'Passed' : 'Not passed'}: ${report.summary.passed} of ${report.summary.total} tests passed${report.summary.failed ? `, ${report.summary.failed} failed` : ''}${report.summary.could_not_run ? `, ${report.summary.could_not_run} could not run` : ''}.`);
+  if (v.json)
+    io.out(
+      JSON.stringify({
+        id,
+        status,
+        summary: report.summary,
+        tests: report.tests.map((t) => ({ id: t.id, status: t.status, detail: t.detail })),
+      }),
+    );
+  else
+    io.out(
+      `${status === 'passed' ? 'Passed' : 'Not passed'}: ${report.summary.passed} of ${report.summary.total} tests ` +
+        `passed${report.summary.failed ? `, ${report.summary.failed} failed` : ''}` +
+        `${report.summary.could_not_run ? `, ${report.summary.could_not_run} could not run` : ''}.`,
+    );
   return status === 'passed' ? 0 : 1;
 }
 
@@ -62,7 +75,12 @@ export async function conformanceVerify(db: Db, file: string | undefined, v: Val
   if (!file) throw new CliError('give the report file: toolkit conformance verify REPORT.jws');
   try {
     const report = await verifyReport(db, fs.readFileSync(file, 'utf8'));
-    io.out(v.json ? JSON.stringify({ valid: true, run: report.run, summary: report.summary }) : `Valid: run ${report.run.id} for client ${report.run.client_id} (${report.run.env}), ${report.run.status}, ${report.summary.passed}/${report.summary.total} passed.`);
+    io.out(
+      v.json
+        ? JSON.stringify({ valid: true, run: report.run, summary: report.summary })
+        : `Valid: run ${report.run.id} for client ${report.run.client_id} ` +
+          `(${report.run.env}), ${report.run.status}, ${report.summary.passed}/${report.summary.total} passed.`,
+    );
     return 0;
   } catch (e) {
     if (!(e instanceof ReportInvalid)) throw e;

@@ -26,7 +26,11 @@ export async function keysGenerate(v: Values, io: Io): Promise<number> {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(privateFile, privateKey, { mode: 0o600 });
   fs.writeFileSync(publicFile, publicKey, { mode: 0o644 });
-  io.out(v.json ? JSON.stringify({ private_key: privateFile, public_key: publicFile }) : `Wrote ${privateFile} (keep it secret) and ${publicFile} (register it with NHS login)`);
+  io.out(
+    v.json
+      ? JSON.stringify({ private_key: privateFile, public_key: publicFile })
+      : `Wrote ${privateFile} (keep it secret) and ${publicFile} (register it with NHS login)`,
+  );
   return 0;
 }
 
@@ -36,7 +40,15 @@ export async function keysRotate(db: Db, v: Values, io: Io): Promise<number> {
   if (v.step === 'publish') kid = await publishNextKey(db, env);
   else if (v.step === 'switch') kid = await switchToNextKey(db, env);
   else if (v.step === 'retire') kid = (await removeRetiredKeys(db, env)).join(' ');
-  else throw new CliError('--step must be publish (add the next key to the JWKS), switch (sign with it) or retire (remove retired keys from the JWKS)');
-  io.out(v.json ? JSON.stringify({ env, step: v.step, kid }) : `${env}: ${{ publish: 'published next key', switch: 'now signing with', retire: 'removed retired key(s)' }[String(v.step)]} ${kid}. Running toolkits pick this up within 10 seconds.`);
+  else
+    throw new CliError(
+      '--step must be publish (add the next key to the JWKS), switch (sign with it) or retire (remove retired keys from the JWKS)',
+    );
+  io.out(
+    v.json
+      ? JSON.stringify({ env, step: v.step, kid })
+      : `${env}: ${{ publish: 'published next key', switch: 'now signing with', retire: 'removed retired key(s)' }[String(v.step)]} ` +
+        `${kid}. Running toolkits pick this up within 10 seconds.`,
+  );
   return 0;
 }

@@ -54,11 +54,16 @@ export function envOption(value: string | undefined, required = true): Environme
     if (required) throw new CliError(`--env is required: one of ${ENVIRONMENT_NAMES.join(', ')}`);
     return undefined;
   }
-  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(value)) throw new CliError(`--env must be one of ${ENVIRONMENT_NAMES.join(', ')}, got "${value}"`);
+  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(value))
+    throw new CliError(`--env must be one of ${ENVIRONMENT_NAMES.join(', ')}, got "${value}"`);
   return value as EnvironmentName;
 }
 
-export async function main(argv: string[], io: Io = { out: (t) => console.log(t), err: (t) => console.error(t) }, env = process.env): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { out: (t) => console.log(t), err: (t) => console.error(t) },
+  env = process.env,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -127,7 +132,11 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         const events = createEventSink(database.db, (err) => io.err(String(err)));
         const { partners } = await seedDemo(database.db, events);
         await events.close();
-        io.out(values.json ? JSON.stringify({ partners }) : `Seeded ${partners} demo partners at every stage. Sign in to the console to see them (toolkit team create-admin).`);
+        io.out(
+          values.json
+            ? JSON.stringify({ partners })
+            : `Seeded ${partners} demo partners at every stage. Sign in to the console to see them (toolkit team create-admin).`,
+        );
         return 0;
       }
       if (group === 'conformance' && command === 'verify') return await conformanceVerify(database.db, rest[0], values, io);

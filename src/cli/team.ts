@@ -10,13 +10,24 @@ export async function teamCreateAdmin(db: Db, config: Config, v: Values, io: Io)
   if (typeof v.email !== 'string') throw new CliError('--email is required');
   const { user, setupSecret } = await createTeamAdmin(db, v.email);
   const link = `${config.publicUrl}/console/setup/${setupSecret}`;
-  io.out(v.json ? JSON.stringify({ email: user.email, role: user.role, setup_link: link }) : `Team admin ${user.email} created. Send them this one-time set-up link (valid 24 hours):\n${link}`);
+  io.out(
+    v.json
+      ? JSON.stringify({ email: user.email, role: user.role, setup_link: link })
+      : `Team admin ${user.email} created. Send them this one-time set-up link (valid 24 hours):\n${link}`,
+  );
   return 0;
 }
 
 export async function auditVerify(db: Db, v: Values, io: Io): Promise<number> {
   const verdict = await verifyAudit(db, typeof v.head === 'string' ? v.head : undefined);
-  io.out(v.json ? JSON.stringify(verdict) : verdict.ok ? `Audit trail intact: ${verdict.entries} entries.${verdict.head ? ` Head: ${verdict.head} (keep it elsewhere; pass it as --head later to detect removed entries).` : ''}` : `AUDIT TRAIL BROKEN at entry ${verdict.brokenAt}: ${verdict.problem}.`);
+  io.out(
+    v.json
+      ? JSON.stringify(verdict)
+      : verdict.ok
+        ? `Audit trail intact: ${verdict.entries} ` +
+          `entries.${verdict.head ? ` Head: ${verdict.head} (keep it elsewhere; pass it as --head later to detect removed entries).` : ''}`
+        : `AUDIT TRAIL BROKEN at entry ${verdict.brokenAt}: ${verdict.problem}.`,
+  );
   return verdict.ok ? 0 : 1;
 }
 

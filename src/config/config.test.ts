@@ -7,7 +7,10 @@ test('defaults: port 3000, localhost public URL, SQLite under ./data, three issu
   assert.equal(c.port, 3000);
   assert.equal(c.publicUrl, 'http://localhost:3000');
   assert.deepEqual(c.database, { kind: 'sqlite', file: '/srv/toolkit/data/toolkit.db' });
-  assert.deepEqual(c.environments.map((e) => e.issuer), ['http://localhost:3000/sandpit', 'http://localhost:3000/integration', 'http://localhost:3000/live']);
+  assert.deepEqual(
+    c.environments.map((e) => e.issuer),
+    ['http://localhost:3000/sandpit', 'http://localhost:3000/integration', 'http://localhost:3000/live'],
+  );
 });
 
 test('an issuer on its own host is routed by host', () => {
@@ -45,13 +48,20 @@ test('bad values are refused with the variable named', () => {
 test('TRUST_PROXY: off by default; true or a list of proxies; a hop count is refused with the reason', () => {
   assert.equal(loadConfig({}).trustProxy, false);
   assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
-  assert.throws(() => loadConfig({ TRUST_PROXY: '2' }), (e: ConfigError) => e.variable === 'TRUST_PROXY' && /cannot check that requests come through your proxy/.test(e.message));
+  assert.throws(
+    () => loadConfig({ TRUST_PROXY: '2' }),
+    (e: ConfigError) => e.variable === 'TRUST_PROXY' && /cannot check that requests come through your proxy/.test(e.message),
+  );
   assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1' }).trustProxy, ['10.0.0.0/8', '::1']);
 });
 
 test('metrics: no listener and no token by default; a listener on 127.0.0.1 unless METRICS_HOST', () => {
   assert.deepEqual(loadConfig({}).metrics, { port: undefined, host: '127.0.0.1', token: undefined });
-  assert.deepEqual(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics, { port: 9464, host: '0.0.0.0', token: undefined });
+  assert.deepEqual(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics, {
+    port: 9464,
+    host: '0.0.0.0',
+    token: undefined,
+  });
   assert.equal(loadConfig({ METRICS_TOKEN: 'f'.repeat(64) }).metrics.token, 'f'.repeat(64));
 });
 
@@ -66,10 +76,22 @@ test('CONFORMANCE_ALLOW_LOOPBACK: on by default for a toolkit on loopback, off f
 });
 
 test('the local mailbox: only without SMTP_URL on a loopback PUBLIC_URL (localhost, 127.0.0.0/8, [::1])', () => {
-  for (const url of ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://127.8.9.10', 'http://[::1]:3000', 'http://[0:0:0:0:0:0:0:1]']) {
+  for (const url of [
+    'http://localhost:3000',
+    'http://127.0.0.1:3000',
+    'http://127.8.9.10',
+    'http://[::1]:3000',
+    'http://[0:0:0:0:0:0:0:1]',
+  ]) {
     assert.equal(loadConfig({ PUBLIC_URL: url }).localMailbox, true, url);
   }
-  for (const url of ['https://toolkit.example.org', 'http://192.168.1.20:3000', 'http://localhost.example.org', 'http://128.0.0.1', 'http://[::2]']) {
+  for (const url of [
+    'https://toolkit.example.org',
+    'http://192.168.1.20:3000',
+    'http://localhost.example.org',
+    'http://128.0.0.1',
+    'http://[::2]',
+  ]) {
     assert.equal(loadConfig({ PUBLIC_URL: url }).localMailbox, false, url);
   }
   assert.equal(loadConfig({ SMTP_URL: 'smtp://mail.example.org:25' }).localMailbox, false, 'mail is really sent: no mailbox');

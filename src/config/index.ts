@@ -131,11 +131,16 @@ function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
   if (raw === undefined || raw === '' || raw === 'false') return false;
   if (raw === 'true') return true;
   if (/^\d+$/.test(raw)) {
-    throw new ConfigError('TRUST_PROXY', `a hop count (${raw}) cannot check that requests come through your proxy: give the proxy's addresses or CIDRs instead, like 10.0.0.0/8`);
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `a hop count (${raw}) cannot check that requests come through your ` +
+        `proxy: give the proxy's addresses or CIDRs instead, like 10.0.0.0/8`,
+    );
   }
   const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = list.find((a) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(a));
-  if (bad !== undefined || !list.length) throw new ConfigError('TRUST_PROXY', `must be true, false or a comma list of IP addresses/CIDRs, got "${bad ?? raw}"`);
+  if (bad !== undefined || !list.length)
+    throw new ConfigError('TRUST_PROXY', `must be true, false or a comma list of IP addresses/CIDRs, got "${bad ?? raw}"`);
   return list;
 }
 
@@ -191,14 +196,16 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
 
   let smtpUrl: string | undefined;
   if (env.SMTP_URL) {
-    if (!/^smtps?:\/\//.test(env.SMTP_URL)) throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://, e.g. smtp://user:pass@mail.example.org:587');
+    if (!/^smtps?:\/\//.test(env.SMTP_URL))
+      throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://, e.g. smtp://user:pass@mail.example.org:587');
     smtpUrl = env.SMTP_URL;
   }
   const mailFrom = env.MAIL_FROM || `NHS login integration toolkit <no-reply@${publicUrl.hostname}>`;
 
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   const chromiumPath = env.CHROMIUM_PATH || '/usr/bin/chromium';
-  if (!path.isAbsolute(chromiumPath)) throw new ConfigError('CHROMIUM_PATH', `must be an absolute path to a Chromium binary, got "${chromiumPath}"`);
+  if (!path.isAbsolute(chromiumPath))
+    throw new ConfigError('CHROMIUM_PATH', `must be an absolute path to a Chromium binary, got "${chromiumPath}"`);
   const chatWebhookUrl = env.CHAT_WEBHOOK_URL ? parseUrl('CHAT_WEBHOOK_URL', env.CHAT_WEBHOOK_URL).href : undefined;
   const metrics = parseMetrics(env, port);
   const conformanceAllowLoopback = parseAllowLoopback(env.CONFORMANCE_ALLOW_LOOPBACK, publicUrl);

@@ -67,7 +67,10 @@ test('private, link-local and metadata addresses are refused, by name after reso
 
 test('the toolkit\'s metrics listener is refused whatever the setting', async () => {
   assert.match(await why(laptop({ METRICS_PORT: '9464' }), 'http://localhost:9464/metrics'), /toolkit's own pages/);
-  assert.match(await why(hosted({ METRICS_PORT: '9464', CONFORMANCE_ALLOW_LOOPBACK: 'true' }), 'http://127.0.0.1:9464/metrics'), /toolkit's own pages/);
+  assert.match(
+    await why(hosted({ METRICS_PORT: '9464', CONFORMANCE_ALLOW_LOOPBACK: 'true' }), 'http://127.0.0.1:9464/metrics'),
+    /toolkit's own pages/,
+  );
 });
 
 test('the toolkit\'s mail server is refused whatever the setting', async () => {

@@ -15,21 +15,43 @@ import { createReferenceRp } from '../../examples/reference-rp/rp.ts';
 import { createBrokenRp, DEFECTS, type Defect } from './fixtures/broken-rp.ts';
 import { buildReport, CATALOGUE, createRun, executeRun, getRun, junitXml, verifyReport, type EngineDeps } from './index.ts';
 
-const keyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+const keyPair = () =>
+  generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
 
 /** A relying party on its own port with its own sandpit client. */
-async function service(app: TestApp, make: (o: { issuer: string; clientId: string; privateKeyPem: string; redirectUri: string }) => Promise<FastifyInstance>) {
+async function service(
+  app: TestApp,
+  make: (o: { issuer: string; clientId: string; privateKeyPem: string; redirectUri: string }) => Promise<FastifyInstance>,
+) {
   const port = await freePort();
   const url = `http://localhost:${port}`;
   const keys = keyPair();
-  const client = await registerClient(app.database.db, { env: 'sandpit', name: 'Service under test', redirectUris: [`${url}/callback`], scopes: ['openid', 'profile', 'email'], vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
-  const rp = await make({ issuer: `${app.origin}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey, redirectUri: `${url}/callback` });
+  const client = await registerClient(app.database.db, {
+    env: 'sandpit',
+    name: 'Service under test',
+    redirectUris: [`${url}/callback`],
+    scopes: ['openid', 'profile', 'email'],
+    vtr: ['P9.Cp.Cd'],
+    publicKeyPem: keys.publicKey,
+  });
+  const rp = await make({
+    issuer: `${app.origin}/sandpit`,
+    clientId: client.clientId,
+    privateKeyPem: keys.privateKey,
+    redirectUri: `${url}/callback`,
+  });
   await rp.listen({ port, host: '127.0.0.1' });
   return { url, client, rp };
 }
 
 /** Every test except the slow ones no defect concerns (uplift journeys, the JWKS cool-down, the settings link). */
-const DEFECT_PLAN = CATALOGUE.filter((t) => !['login-p5', 'login-p0', 'key-rotation', 'settings-link', 'vot-matches'].includes(t.id) && !t.id.startsWith('im1-')).map((t) => t.id);
+const DEFECT_PLAN = CATALOGUE.filter(
+  (t) => !['login-p5', 'login-p0', 'key-rotation', 'settings-link', 'vot-matches'].includes(t.id) && !t.id.startsWith('im1-'),
+).map((t) => t.id);
 
 describe('conformance suite (sqlite)', () => {
   let app: TestApp;
@@ -63,7 +85,10 @@ describe('conformance suite (sqlite)', () => {
       await assert.rejects(verifyReport(app.database.db, `${h}.${Buffer.from(edited).toString('base64url')}.${s}`), /changed/);
       const junit = junitXml(buildReport(r.run, r.results), r.results);
       assert.match(junit, new RegExp(`<testsuite [^>]*tests="${r.results.length}" failures="0"`));
-      assert.ok(r.results.every((x) => x.screenshot && Buffer.from(x.screenshot, 'base64').subarray(1, 4).toString() === 'PNG'), 'a screenshot per test');
+      assert.ok(
+        r.results.every((x) => x.screenshot && Buffer.from(x.screenshot, 'base64').subarray(1, 4).toString() === 'PNG'),
+        'a screenshot per test',
+      );
     } finally {
       await ref.rp.close();
     }
@@ -94,8 +119,15 @@ describe('conformance suite (sqlite)', () => {
       assert.equal(ra.status, 'passed', JSON.stringify(ra.results.map((x) => [x.test_id, x.status, x.detail])));
       assert.deepEqual(rb.byStatus('fail'), ['wrong-nonce']);
       await app.events.flush();
-      const faults = await app.database.db.selectFrom('protocol_event').select(['client_id', 'details']).where('kind', '=', 'fault').execute();
-      assert.ok(faults.every((f) => f.client_id !== bystander.client.clientId), 'no fault ever touched normal traffic');
+      const faults = await app.database.db
+        .selectFrom('protocol_event')
+        .select(['client_id', 'details'])
+        .where('kind', '=', 'fault')
+        .execute();
+      assert.ok(
+        faults.every((f) => f.client_id !== bystander.client.clientId),
+        'no fault ever touched normal traffic',
+      );
     } finally {
       await a.rp.close();
       await b.rp.close();
@@ -104,12 +136,39 @@ describe('conformance suite (sqlite)', () => {
 
   test('refused: live clients, bad start URLs, unknown tests, a second run while one is in progress', async () => {
     const live = await createRp(app, 'live');
-    await assert.rejects(createRun(deps, { env: 'live', clientId: live.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't' }), /never live/);
+    await assert.rejects(
+      createRun(deps, { env: 'live', clientId: live.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't' }),
+      /never live/,
+    );
     const sandpit = await createRp(app, 'sandpit');
-    await assert.rejects(createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'http://svc.example.org/', createdBy: 't' }), /https/);
-    await assert.rejects(createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'not a url', createdBy: 't' }), /start URL/);
-    await assert.rejects(createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't', only: ['nope'] }), /Unknown test nope/);
-    await createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't', only: ['login-p9'] });
-    await assert.rejects(createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't' }), /in progress/);
+    await assert.rejects(
+      createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'http://svc.example.org/', createdBy: 't' }),
+      /https/,
+    );
+    await assert.rejects(
+      createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'not a url', createdBy: 't' }),
+      /start URL/,
+    );
+    await assert.rejects(
+      createRun(deps, {
+        env: 'sandpit',
+        clientId: sandpit.client.clientId,
+        startUrl: 'https://svc.example.org/',
+        createdBy: 't',
+        only: ['nope'],
+      }),
+      /Unknown test nope/,
+    );
+    await createRun(deps, {
+      env: 'sandpit',
+      clientId: sandpit.client.clientId,
+      startUrl: 'https://svc.example.org/',
+      createdBy: 't',
+      only: ['login-p9'],
+    });
+    await assert.rejects(
+      createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't' }),
+      /in progress/,
+    );
   });
 });

@@ -8,7 +8,14 @@ import { RUN_BROWSER_MARK, type BrowsingPolicy } from './browsing.ts';
 import type { Persona } from './plan.ts';
 import { TEST_PACK } from '../identity/people/test-pack.ts';
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 
 /**
  * playwright-core is loaded only when a run starts: the server does not carry it otherwise. With a proxy
@@ -126,7 +133,9 @@ async function markedContext(browser: Browser, o: DriveOptions): Promise<Marked>
   const userAgent = await runUserAgent(browser);
   const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl), serviceWorkers: 'block', userAgent });
   const issuer = new URL(o.issuer);
-  await context.addCookies([{ name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' }]);
+  await context.addCookies([
+    { name: o.mark.name, value: o.mark.value, domain: issuer.hostname, path: issuer.pathname || '/', httpOnly: true, sameSite: 'Lax' },
+  ]);
   const refused: Marked['refused'] = { checks: new Set() };
   // data:, blob: and about: URLs reach no network (and file: or chrome: pages no web page may open).
   const networked = (url: string) => /^https?:/i.test(url);
@@ -169,8 +178,14 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
   const steps: string[] = [];
   const observe = async (problem?: string): Promise<Observation> => {
     await page.waitForLoadState('load', { timeout: 2000 }).catch(() => undefined); // styles, for the screenshot
-    const text = await page.locator('body').innerText().catch(() => '');
-    const links = await page.locator('a[href]').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href)).catch(() => [] as string[]);
+    const text = await page
+      .locator('body')
+      .innerText()
+      .catch(() => '');
+    const links = await page
+      .locator('a[href]')
+      .evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href))
+      .catch(() => [] as string[]);
     const loginButton = (await (await findButton(page, o.buttonSelector)).count().catch(() => 0)) > 0;
     const screenshot = (await page.screenshot({ type: 'png' }).catch(() => Buffer.alloc(0))).toString('base64');
     await Promise.all(refused.checks);
@@ -186,12 +201,19 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
     return observe(`the start URL ${o.startUrl} could not be opened (${(e as Error).message.split('\n')[0]})`);
   }
   const button = await findButton(page, o.buttonSelector);
-  if (!(await button.count())) return observe(`no NHS login button was found on ${o.startUrl}${o.buttonSelector ? ` (selector ${o.buttonSelector})` : ''}`);
+  if (!(await button.count()))
+    return observe(`no NHS login button was found on ${o.startUrl}${o.buttonSelector ? ` (selector ${o.buttonSelector})` : ''}`);
   let toIssuer = false;
   page.on('request', (r) => {
     if (r.url().startsWith(o.issuer)) toIssuer = true;
   });
-  await Promise.all([page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 10_000 }).then(() => page.waitForLoadState('domcontentloaded')).catch(() => undefined), button.click()]);
+  await Promise.all([
+    page
+      .waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 10_000 })
+      .then(() => page.waitForLoadState('domcontentloaded'))
+      .catch(() => undefined),
+    button.click(),
+  ]);
   if (!toIssuer) return observe('pressing the NHS login button did not lead to NHS login');
 
   const p = o.persona;
@@ -238,7 +260,8 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
       return observe(`the journey stopped on the toolkit page "${step}"`);
     }
   }
-  if (new URL(page.url()).origin === issuer.origin) return observe(`the journey did not return to the service (steps: ${steps.join(' > ')})`);
+  if (new URL(page.url()).origin === issuer.origin)
+    return observe(`the journey did not return to the service (steps: ${steps.join(' > ')})`);
   // The service's callback may redirect again (to its signed-in page): HTTP redirects end in one load;
   // a brief pause lets a script-driven redirect start before the page is judged.
   await page.waitForTimeout(100);
@@ -247,7 +270,11 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
 }
 
 /** Follows a link on the service's page to the settings page, in the same browser session. */
-export async function followSettings(browser: Browser, o: DriveOptions, settingsUrl: string): Promise<{ observation: Observation; settings?: { status: number; text: string } }> {
+export async function followSettings(
+  browser: Browser,
+  o: DriveOptions,
+  settingsUrl: string,
+): Promise<{ observation: Observation; settings?: { status: number; text: string } }> {
   const marked = await markedContext(browser, o);
   try {
     const observation = await journey(marked, o, new URL(o.issuer));

@@ -70,7 +70,8 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   const may = capabilitiesOf(input.env);
   if (!may?.conformanceRuns) throw new RunRefused('Conformance runs are for sandpit and integration clients, never live', 'env');
   const client = await getClient(d.db, input.env, input.clientId);
-  if (!client || (input.organisationId && client.organisationId !== input.organisationId)) throw new RunRefused(`There is no client ${input.clientId} in ${input.env}`, 'client_id');
+  if (!client || (input.organisationId && client.organisationId !== input.organisationId))
+    throw new RunRefused(`There is no client ${input.clientId} in ${input.env}`, 'client_id');
   let start: URL;
   try {
     start = new URL(input.startUrl);
@@ -80,28 +81,68 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   const loopback = ['localhost', '127.0.0.1'].includes(start.hostname);
   if (start.protocol !== 'https:' && !(may.localhostHttp && loopback && d.config.conformanceAllowLoopback)) {
     const local = 'http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate';
-    const rule = d.config.conformanceAllowLoopback ? `The start URL must use https (${local})` : 'The start URL must be an https address on the internet';
+    const rule = d.config.conformanceAllowLoopback
+      ? `The start URL must use https (${local})`
+      : 'The start URL must be an https address on the internet';
     throw new RunRefused(rule, 'start_url');
   }
   // The browser is held to the same rule for every page it opens (browsing.ts); this is the early, clear answer.
   const refused = await browsingPolicy({ config: d.config, env: input.env, lookup: d.lookup }).refusal(start.href);
   if (refused) throw new RunRefused(`The start URL ${start.href} cannot be tested: ${refused}`, 'start_url');
-  const busy = await d.db.selectFrom('conformance_run').select('id').where('env', '=', input.env).where('client_id', '=', input.clientId).where('status', '=', 'running').executeTakeFirst();
+  const busy = await d.db
+    .selectFrom('conformance_run')
+    .select('id')
+    .where('env', '=', input.env)
+    .where('client_id', '=', input.clientId)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
   const inProgress = new RunRefused('A run for this client is in progress: wait for it to finish', 'client_id');
   if (busy) throw inProgress;
   const plan = planFor(client, input.only);
   const id = randomUUID();
-  const options = { tests: plan.map((t) => t.id), buttonSelector: input.buttonSelector || undefined, signedInText: input.signedInText || undefined };
+  const options = {
+    tests: plan.map((t) => t.id),
+    buttonSelector: input.buttonSelector || undefined,
+    signedInText: input.signedInText || undefined,
+  };
   try {
     await d.db.transaction().execute(async (tx) => {
       // Unclaimed until executeRun claims it; if nothing does, the lease lapses and a sweep ends it.
       const now = Date.now();
-      await tx.insertInto('conformance_run').values({
-        id, env: input.env, client_id: client.clientId, organisation_id: client.organisationId, start_url: start.href,
-        options: JSON.stringify(options), status: 'running', created_by: input.createdBy, created_at: now, finished_at: null, report: null,
-        lease_holder: null, lease_until: now + (d.lease ?? LEASE).ms,
-      }).execute();
-      await tx.insertInto('conformance_result').values(plan.map((t, position) => ({ run_id: id, test_id: t.id, position, status: 'pending' as const, detail: null, evidence: null, screenshot: null, started_at: null, finished_at: null }))).execute();
+      await tx
+        .insertInto('conformance_run')
+        .values({
+          id,
+          env: input.env,
+          client_id: client.clientId,
+          organisation_id: client.organisationId,
+          start_url: start.href,
+          options: JSON.stringify(options),
+          status: 'running',
+          created_by: input.createdBy,
+          created_at: now,
+          finished_at: null,
+          report: null,
+          lease_holder: null,
+          lease_until: now + (d.lease ?? LEASE).ms,
+        })
+        .execute();
+      await tx
+        .insertInto('conformance_result')
+        .values(
+          plan.map((t, position) => ({
+            run_id: id,
+            test_id: t.id,
+            position,
+            status: 'pending' as const,
+            detail: null,
+            evidence: null,
+            screenshot: null,
+            started_at: null,
+            finished_at: null,
+          })),
+        )
+        .execute();
     });
   } catch (err) {
     // Another request started one between the check and the insert: the database's one-running-run index
@@ -124,12 +165,17 @@ export async function getRun(db: Db, id: string): Promise<{ run: ConformanceRunT
  * progress. The claim is renewed while it runs (lease.ts); if another instance ends the run meanwhile, this
  * stops and throws RunLost, recording nothing more.
  */
-export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { testId: string } & Verdict) => void): Promise<ConformanceRunTable['status']> {
+export async function executeRun(
+  d: EngineDeps,
+  runId: string,
+  onResult?: (r: { testId: string } & Verdict) => void,
+): Promise<ConformanceRunTable['status']> {
   const run = await d.db.selectFrom('conformance_run').selectAll().where('id', '=', runId).executeTakeFirst();
   if (!run) throw new Error(`no conformance run ${runId}`);
   const lease = d.lease ?? LEASE;
   const holder = newHolder();
-  const lostError = () => new RunLost(`Conformance run ${runId} was ended by another toolkit instance: this process did not renew its lease`);
+  const lostError = () =>
+    new RunLost(`Conformance run ${runId} was ended by another toolkit instance: this process did not renew its lease`);
   if (!(await claimRun(d.db, runId, holder, lease))) {
     throw new RunLost(`Conformance run ${runId} is not waiting to run: another process has it, or it has ended`);
   }
@@ -160,15 +206,28 @@ export async function executeRun(d: EngineDeps, runId: string, onResult?: (r: { 
         const r = await runTest(ctx, first, onResult);
         if (r.verdict.status === 'pass') ctx.rule.calibration = { url: r.observation.finalUrl };
       } else {
-        const c = await observe(ctx, { id: 'calibration', group: 'scenario', persona: 'P9', expect: 'signed_in', title: '', requirement: '', reference: '' });
-        if (c.events.some((e) => e.kind === 'token' && e.outcome === 'ok') && looksSignedIn(c.observation)) ctx.rule.calibration = { url: c.observation.finalUrl };
+        const c = await observe(ctx, {
+          id: 'calibration',
+          group: 'scenario',
+          persona: 'P9',
+          expect: 'signed_in',
+          title: '',
+          requirement: '',
+          reference: '',
+        });
+        if (c.events.some((e) => e.kind === 'token' && e.outcome === 'ok') && looksSignedIn(c.observation))
+          ctx.rule.calibration = { url: c.observation.finalUrl };
       }
     }
     // Key rotation first: if the service's JWKS cool-down makes it retry, the wait overlaps the other tests.
-    const queue = plan.filter((t) => t !== first || ctx.rule.text).sort((a, b) => Number(b.id === 'key-rotation') - Number(a.id === 'key-rotation'));
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      for (let t = queue.shift(); t && !state.lost; t = queue.shift()) await runTest(ctx, t, onResult);
-    }));
+    const queue = plan
+      .filter((t) => t !== first || ctx.rule.text)
+      .sort((a, b) => Number(b.id === 'key-rotation') - Number(a.id === 'key-rotation'));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let t = queue.shift(); t && !state.lost; t = queue.shift()) await runTest(ctx, t, onResult);
+      }),
+    );
     const status = await finish(d, runId, undefined, holder);
     if (!status) throw lostError();
     return status;
@@ -197,7 +256,11 @@ interface RunContext {
 }
 
 /** Drives one journey with its own mark and collects what the environment saw of it. */
-async function observe(ctx: RunContext, spec: TestSpec, attempt = 1): Promise<{ observation: Observation; events: RunEvent[]; settings?: { status: number; text: string } | undefined; persona: string }> {
+async function observe(
+  ctx: RunContext,
+  spec: TestSpec,
+  attempt = 1,
+): Promise<{ observation: Observation; events: RunEvent[]; settings?: { status: number; text: string } | undefined; persona: string }> {
   const { d, run } = ctx;
   const testId = attempt > 1 ? `${spec.id}#${attempt}` : spec.id;
   const value = await createRunMark(d.db, run.env, run.client_id, { runId: run.id, testId, fault: spec.fault });
@@ -240,7 +303,10 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
   await db.updateTable('conformance_result').set({ status: 'running', started_at: started })
     .where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).where(heldBy(ctx.run.id, ctx.holder)).execute();
   let seen = await observe(ctx, spec);
-  let verdict = spec.expect === 'settings_reachable' ? judgeSettings(seen.observation, seen.settings, seen.persona, ctx.issuer) : judge(spec, seen.observation, seen.events, ctx.rule);
+  let verdict =
+    spec.expect === 'settings_reachable'
+      ? judgeSettings(seen.observation, seen.settings, seen.persona, ctx.issuer)
+      : judge(spec, seen.observation, seen.events, ctx.rule);
   if (spec.id === 'key-rotation' && verdict.status === 'fail') {
     // A relying party may not fetch its JWKS again within a short cool-down: try once more after it.
     await new Promise((r) => setTimeout(r, JWKS_COOLDOWN_MS));
@@ -253,8 +319,19 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
     final_url: o.finalUrl, status: o.status, steps: o.steps, signed_in: signedIn(o, ctx.rule) ?? null,
     events: seen.events.map((e) => ({ id: e.id, kind: e.kind, outcome: e.outcome, reason: e.reason, at: new Date(e.at).toISOString() })),
   };
-  await db.updateTable('conformance_result').set({ status: verdict.status, detail: verdict.detail, evidence: JSON.stringify(evidence), screenshot: o.screenshot || null, finished_at: Date.now() })
-    .where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).where(heldBy(ctx.run.id, ctx.holder)).execute();
+  await db
+    .updateTable('conformance_result')
+    .set({
+      status: verdict.status,
+      detail: verdict.detail,
+      evidence: JSON.stringify(evidence),
+      screenshot: o.screenshot || null,
+      finished_at: Date.now(),
+    })
+    .where('run_id', '=', ctx.run.id)
+    .where('test_id', '=', spec.id)
+    .where(heldBy(ctx.run.id, ctx.holder))
+    .execute();
   onResult?.({ testId: spec.id, ...verdict, ms: Date.now() - started } as never);
   return { ...seen, verdict };
 }
@@ -269,8 +346,13 @@ function heldBy(runId: string, holder: string) {
 /** Ends a run `holder` holds: the signed report and the final status. Undefined if the run is no longer its to end. */
 async function finish(d: EngineDeps, runId: string, error: string | undefined, holder: string): Promise<RunStatus | undefined> {
   if (error) {
-    await d.db.updateTable('conformance_result').set({ status: 'could_not_run', detail: `The run stopped: ${error}`, finished_at: Date.now() })
-      .where('run_id', '=', runId).where('status', 'in', ['pending', 'running']).where(heldBy(runId, holder)).execute();
+    await d.db
+      .updateTable('conformance_result')
+      .set({ status: 'could_not_run', detail: `The run stopped: ${error}`, finished_at: Date.now() })
+      .where('run_id', '=', runId)
+      .where('status', 'in', ['pending', 'running'])
+      .where(heldBy(runId, holder))
+      .execute();
   }
   const { run: stored, results } = (await getRun(d.db, runId))!;
   if (stored.status !== 'running' || stored.lease_holder !== holder) return undefined;

@@ -30,11 +30,31 @@ describe('conformance entry points (sqlite)', () => {
     app = await startListeningApp('sqlite');
     const port = await freePort();
     rpUrl = `http://localhost:${port}`;
-    const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const keys = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     orgId = (await createOrganisation(app.database.db, 'owner', { name: 'Owner Ltd' })).id;
-    const client = await registerClient(app.database.db, { env: 'sandpit', organisationId: orgId, name: 'Reference', redirectUris: [`${rpUrl}/callback`], scopes: ['openid', 'profile'], vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
+    const client = await registerClient(app.database.db, {
+      env: 'sandpit',
+      organisationId: orgId,
+      name: 'Reference',
+      redirectUris: [`${rpUrl}/callback`],
+      scopes: ['openid', 'profile'],
+      vtr: ['P9.Cp.Cd'],
+      publicKeyPem: keys.publicKey,
+    });
     clientId = client.clientId;
-    rp = await createReferenceRp({ issuer: `${app.origin}/sandpit`, clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope: 'openid profile', vtr: ['P9.Cp.Cd'], allowHttp: true });
+    rp = await createReferenceRp({
+      issuer: `${app.origin}/sandpit`,
+      clientId,
+      privateKeyPem: keys.privateKey,
+      redirectUri: `${rpUrl}/callback`,
+      scope: 'openid profile',
+      vtr: ['P9.Cp.Cd'],
+      allowHttp: true,
+    });
     await rp.listen({ port, host: '127.0.0.1' });
   });
   after(async () => {
@@ -48,7 +68,18 @@ describe('conformance entry points (sqlite)', () => {
     const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
     // The CLI is another process in real use: it shares only the database and the server's public URL.
     const env = { DATABASE_URL: `sqlite:${(app.config.database as { file: string }).file}`, PUBLIC_URL: app.origin, LOG_LEVEL: 'silent' };
-    const args = ['conformance', 'run', '--client', clientId, '--start-url', rpUrl, '--junit', path.join(dir, 'junit.xml'), '--report', path.join(dir, 'report.jws')];
+    const args = [
+      'conformance',
+      'run',
+      '--client',
+      clientId,
+      '--start-url',
+      rpUrl,
+      '--junit',
+      path.join(dir, 'junit.xml'),
+      '--report',
+      path.join(dir, 'report.jws'),
+    ];
     const code = await main([...args, ...PLAN.flatMap((t) => ['--only', t])], io, env);
     assert.equal(code, 0, out.join('\n'));
     assert.ok(out.some((l) => /PASS {2}wrong-nonce/.test(l)), out.join('\n'));
@@ -57,18 +88,35 @@ describe('conformance entry points (sqlite)', () => {
     assert.equal(await main(['conformance', 'verify', path.join(dir, 'report.jws')], io, env), 0, out.join('\n'));
     fs.writeFileSync(path.join(dir, 'forged.jws'), fs.readFileSync(path.join(dir, 'report.jws'), 'utf8').replace(/\.[^.]+$/, '.AAAA'));
     assert.equal(await main(['conformance', 'verify', path.join(dir, 'forged.jws')], io, env), 1);
-    assert.equal(await main(['conformance', 'run', '--client', clientId, '--start-url', rpUrl, '--only', 'nope'], io, env), 2, 'an unknown test is a usage error');
+    assert.equal(
+      await main(['conformance', 'run', '--client', clientId, '--start-url', rpUrl, '--only', 'nope'], io, env),
+      2,
+      'an unknown test is a usage error',
+    );
   });
 
   test('API: start a run, poll it, fetch the signed report and JUnit; another organisation sees nothing', async () => {
     const { token } = await createApiToken(app.database.db, orgId, 'owner', 'ci');
-    const other = await createApiToken(app.database.db, (await createOrganisation(app.database.db, 'other', { name: 'Other' })).id, 'other', 'ci');
+    const other = await createApiToken(
+      app.database.db,
+      (await createOrganisation(app.database.db, 'other', { name: 'Other' })).id,
+      'other',
+      'ci',
+    );
     const call = async (t: string, method: string, p: string, body?: unknown) => {
-      const res = await app.fetch(`${app.origin}/api/v1${p}`, { method, headers: { authorization: `Bearer ${t}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const res = await app.fetch(`${app.origin}/api/v1${p}`, {
+        method,
+        headers: { authorization: `Bearer ${t}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
     };
     assert.equal((await call(token, 'POST', `/clients/${clientId}/conformance-runs`, { start_url: 'ftp://nowhere' })).status, 400);
-    assert.equal((await call(other.token, 'POST', `/clients/${clientId}/conformance-runs`, { start_url: rpUrl })).status, 404, 'not another organisation\'s client');
+    assert.equal(
+      (await call(other.token, 'POST', `/clients/${clientId}/conformance-runs`, { start_url: rpUrl })).status,
+      404,
+      "not another organisation's client",
+    );
     const started = await call(token, 'POST', `/clients/${clientId}/conformance-runs`, { start_url: rpUrl, only: PLAN });
     assert.equal(started.status, 202, started.text);
     const { id } = JSON.parse(started.text) as { id: string };
@@ -94,7 +142,10 @@ describe('conformance entry points (sqlite)', () => {
     assert.match(page.text, /Run the conformance tests/);
     page = await b.post(`${clientPage}/conformance`, new URLSearchParams({ _csrf: csrfOf(page), start_url: 'not a url' }));
     assert.match(page.text, /Give the start URL of your service/);
-    page = await b.post(`${clientPage}/conformance`, new URLSearchParams({ _csrf: csrfOf(await b.get(clientPage)), start_url: rpUrl, only: PLAN.join(' ') }));
+    page = await b.post(
+      `${clientPage}/conformance`,
+      new URLSearchParams({ _csrf: csrfOf(await b.get(clientPage)), start_url: rpUrl, only: PLAN.join(' ') }),
+    );
     const runPath = new URL(page.url).pathname;
     assert.match(runPath, /\/conformance\/[\w-]+$/);
     assert.match(page.text, /http-equiv="refresh"/, 'refreshes itself while running (no JavaScript needed)');

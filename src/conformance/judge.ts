@@ -55,7 +55,8 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
 
   // Whatever the test expects, a page the run could not open is not a page it can judge (and never one that "refused").
   if (o.refused) return fail(o.refused);
-  if (o.problem && spec.expect !== 'refused') return { status: o.problem.includes('button') || o.problem.includes('start URL') ? 'could_not_run' : 'fail', detail: o.problem };
+  if (o.problem && spec.expect !== 'refused')
+    return { status: o.problem.includes('button') || o.problem.includes('start URL') ? 'could_not_run' : 'fail', detail: o.problem };
   switch (spec.expect) {
     case 'signed_in': {
       if (!tokens.length) return fail('The service did not redeem the code at the token endpoint.');
@@ -63,10 +64,12 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
         const sent = authorize.find((e) => typeof e.details.vtr === 'string' && !e.details.vtr_defaulted);
         if (!sent) return fail('The service sent no vtr: NHS login then uses its default vectors. Send the vectors you need explicitly.');
         const vot = String(tokens[0]!.details.vot ?? '');
-        if (!String(sent.details.vtr).includes(`"${vot}"`)) return fail(`The vot ${vot} is not in the vtr sent (${String(sent.details.vtr)}).`);
+        if (!String(sent.details.vtr).includes(`"${vot}"`))
+          return fail(`The vot ${vot} is not in the vtr sent (${String(sent.details.vtr)}).`);
       }
       if (isIn === false) return fail(`The service did not show its signed-in page: it ended at ${o.finalUrl} (HTTP ${o.status}).`);
-      if (isIn === undefined && (o.status >= 400 || o.loginButton)) return fail(`The service ended at ${o.finalUrl} (HTTP ${o.status}), which does not look signed in.`);
+      if (isIn === undefined && (o.status >= 400 || o.loginButton))
+        return fail(`The service ended at ${o.finalUrl} (HTTP ${o.status}), which does not look signed in.`);
       return pass(`Signed in at ${o.finalUrl}; the service redeemed its code${userinfo.length ? ' and fetched userinfo' : ''}.`);
     }
     case 'no_consent_screen': {
@@ -83,7 +86,8 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       return pass('The no-consent screen, with the 111 and 999 links, and no session.');
     }
     case 'error_not_crash': {
-      if (!authorize.some((e) => e.outcome === 'error' && (e.reason ?? '').startsWith('invalid_scope'))) return { status: 'could_not_run', detail: 'The environment did not see the run\'s authorization request.' };
+      if (!authorize.some((e) => e.outcome === 'error' && (e.reason ?? '').startsWith('invalid_scope')))
+        return { status: 'could_not_run', detail: "The environment did not see the run's authorization request." };
       if (o.status === 0 || o.status >= 500) return fail(`The service did not handle invalid_scope: HTTP ${o.status} at ${o.finalUrl}.`);
       if (!o.text.trim()) return fail('The service showed an empty page for invalid_scope.');
       if (isIn) return fail('The person appears signed in after an invalid_scope error.');
@@ -93,10 +97,19 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       if (o.status === 0 || o.status >= 500) return fail(`The service failed: HTTP ${o.status} at ${o.finalUrl}.`);
       return pass(`Back at the service (HTTP ${o.status}) at ${o.finalUrl}.`);
     case 'refused': {
-      if (!fault) return { status: 'could_not_run', detail: 'The journey did not reach the token exchange, so the fault was never applied.' + (o.problem ? ` ${o.problem}` : '') };
-      if (isIn === undefined) return { status: 'could_not_run', detail: 'Could not tell what "signed in" looks like for this service: the calibration login failed. Give the signed-in text.' };
+      if (!fault)
+        return {
+          status: 'could_not_run',
+          detail: 'The journey did not reach the token exchange, so the fault was never applied.' + (o.problem ? ` ${o.problem}` : ''),
+        };
+      if (isIn === undefined)
+        return {
+          status: 'could_not_run',
+          detail: 'Could not tell what "signed in" looks like for this service: the calibration login failed. Give the signed-in text.',
+        };
       if (isIn) return fail(`The service signed the person in despite: ${fault.reason}.`);
-      if (spec.fault !== 'userinfo_sub_mismatch' && userinfo.length) return fail(`The service called /userinfo with the access token that came with a bad ID token (${fault.reason}).`);
+      if (spec.fault !== 'userinfo_sub_mismatch' && userinfo.length)
+        return fail(`The service called /userinfo with the access token that came with a bad ID token (${fault.reason}).`);
       return pass(`Refused (ended at ${o.finalUrl}, HTTP ${o.status}); no further call with the token.`);
     }
     case 'settings_reachable':
@@ -104,9 +117,18 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
   }
 }
 
-export function judgeSettings(o: Observation, settings: { status: number; text: string } | undefined, email: string, issuer: string): Verdict {
+export function judgeSettings(
+  o: Observation,
+  settings: { status: number; text: string } | undefined,
+  email: string,
+  issuer: string,
+): Verdict {
   if (o.problem) return { status: 'fail', detail: o.problem };
   if (!settings) return { status: 'fail', detail: `The page after signing in (${o.finalUrl}) has no link to ${issuer}/settings.` };
-  if (settings.status !== 200 || !settings.text.includes(email)) return { status: 'fail', detail: `The settings link did not reach the settings page with the person signed in (HTTP ${settings.status}).` };
+  if (settings.status !== 200 || !settings.text.includes(email))
+    return {
+      status: 'fail',
+      detail: `The settings link did not reach the settings page with the person signed in (HTTP ${settings.status}).`,
+    };
   return { status: 'pass', detail: 'The settings page opened from the service without signing in again.' };
 }

@@ -32,30 +32,98 @@ export interface TestSpec {
 const idTokenRefusal = (id: string, fault: AnyFault, what: string): TestSpec => ({
   id, group: 'negative', persona: 'P9', expect: 'refused', fault,
   title: `Refuses an ID token ${what}`,
-  requirement: 'The relying party validates the ID token (OpenID Connect Core 3.1.3.7) and, when it is not valid, does not sign the person in or use the access token.',
+  requirement:
+    'The relying party validates the ID token (OpenID Connect Core 3.1.3.7) and, ' +
+      'when it is not valid, does not sign the person in or use the access token.',
   reference: 'OIDF RP tests; NHS login interface: ID token claims and signing (RS512)',
 });
 
 export const CATALOGUE: TestSpec[] = [
-  { id: 'login-p9', group: 'scenario', persona: 'P9', expect: 'signed_in', title: 'A P9 user signs in and reaches the signed-in page',
-    requirement: 'Login with a user at P9 ends in the service, signed in.', reference: 'NHS login technical conformance: logins with users at P0, P5 and P9' },
-  { id: 'login-p5', group: 'scenario', persona: 'P5', expect: 'signed_in', title: 'A P5 user signs in (proving their identity if the service needs P9)',
-    requirement: 'A user below the level is asked to uplift, then returns to the service.', reference: 'NHS login technical conformance: logins, uplift' },
-  { id: 'login-p0', group: 'scenario', persona: 'P0', expect: 'signed_in', title: 'A P0 user (a new registration in the sandpit) signs in, proving their identity as needed',
-    requirement: 'Registration of a new user, and a user below the level uplifts and returns.', reference: 'NHS login technical conformance: registration; logins, uplift' },
-  { id: 'consent-declined', group: 'scenario', persona: 'P9', expect: 'no_consent_screen', decline: true, title: 'Declining consent shows the service\'s no-consent screen',
-    requirement: 'After access_denied with ConsentNotGiven the service shows "You cannot continue without sharing your information" with links to 111.nhs.uk, 111 and 999, and has no session.',
-    reference: 'NHS login interface: what an RP must do (no-consent screen)' },
-  { id: 'invalid-scope', group: 'scenario', persona: 'P9', expect: 'error_not_crash', fault: 'authorize_invalid_scope', title: 'An invalid_scope answer is shown as an error, not a crash',
-    requirement: 'Requesting a scope the service may not use gives invalid_scope, which the service handles with a suitable error.', reference: 'NHS login technical conformance: invalid_scope; interface: /authorize errors' },
-  { id: 'vot-matches', group: 'scenario', persona: 'P9', expect: 'signed_in', title: 'The service asks for explicit vectors of trust and gets a matching vot',
-    requirement: 'The vot in the response matches the vtr in the request (the service sends vtr).', reference: 'NHS login technical conformance: vot matches vtr' },
-  { id: 'settings-link', group: 'scenario', persona: 'P9', expect: 'settings_reachable', title: 'The signed-in page links to the NHS login settings page, reached without signing in again',
-    requirement: 'Services link to the NHS login settings page without making the user sign in again.', reference: 'NHS login interface: single sign-on between services; settings page' },
-  { id: 'im1-linked', group: 'scenario', persona: 'im1-linked', expect: 'signed_in', title: 'IM1: a user linked to their GP account signs in',
-    requirement: 'The user is linked to the GP account (gp_integration_credentials).', reference: 'NHS login technical conformance: IM1' },
-  { id: 'im1-unlinked', group: 'scenario', persona: 'im1-unlinked', expect: 'completes', title: 'IM1: a user without GP linkage is handled without a crash',
-    requirement: 'A user with invalid IM1 details cannot reach GP online services; the service copes.', reference: 'NHS login technical conformance: IM1' },
+  {
+    id: 'login-p9',
+    group: 'scenario',
+    persona: 'P9',
+    expect: 'signed_in',
+    title: 'A P9 user signs in and reaches the signed-in page',
+    requirement: 'Login with a user at P9 ends in the service, signed in.',
+    reference: 'NHS login technical conformance: logins with users at P0, P5 and P9',
+  },
+  {
+    id: 'login-p5',
+    group: 'scenario',
+    persona: 'P5',
+    expect: 'signed_in',
+    title: 'A P5 user signs in (proving their identity if the service needs P9)',
+    requirement: 'A user below the level is asked to uplift, then returns to the service.',
+    reference: 'NHS login technical conformance: logins, uplift',
+  },
+  {
+    id: 'login-p0',
+    group: 'scenario',
+    persona: 'P0',
+    expect: 'signed_in',
+    title: 'A P0 user (a new registration in the sandpit) signs in, proving their identity as needed',
+    requirement: 'Registration of a new user, and a user below the level uplifts and returns.',
+    reference: 'NHS login technical conformance: registration; logins, uplift',
+  },
+  {
+    id: 'consent-declined',
+    group: 'scenario',
+    persona: 'P9',
+    expect: 'no_consent_screen',
+    decline: true,
+    title: "Declining consent shows the service's no-consent screen",
+    requirement:
+      'After access_denied with ConsentNotGiven the service shows "You cannot continue without ' +
+        'sharing your information" with links to 111.nhs.uk, 111 and 999, and has no session.',
+    reference: 'NHS login interface: what an RP must do (no-consent screen)',
+  },
+  {
+    id: 'invalid-scope',
+    group: 'scenario',
+    persona: 'P9',
+    expect: 'error_not_crash',
+    fault: 'authorize_invalid_scope',
+    title: 'An invalid_scope answer is shown as an error, not a crash',
+    requirement: 'Requesting a scope the service may not use gives invalid_scope, which the service handles with a suitable error.',
+    reference: 'NHS login technical conformance: invalid_scope; interface: /authorize errors',
+  },
+  {
+    id: 'vot-matches',
+    group: 'scenario',
+    persona: 'P9',
+    expect: 'signed_in',
+    title: 'The service asks for explicit vectors of trust and gets a matching vot',
+    requirement: 'The vot in the response matches the vtr in the request (the service sends vtr).',
+    reference: 'NHS login technical conformance: vot matches vtr',
+  },
+  {
+    id: 'settings-link',
+    group: 'scenario',
+    persona: 'P9',
+    expect: 'settings_reachable',
+    title: 'The signed-in page links to the NHS login settings page, reached without signing in again',
+    requirement: 'Services link to the NHS login settings page without making the user sign in again.',
+    reference: 'NHS login interface: single sign-on between services; settings page',
+  },
+  {
+    id: 'im1-linked',
+    group: 'scenario',
+    persona: 'im1-linked',
+    expect: 'signed_in',
+    title: 'IM1: a user linked to their GP account signs in',
+    requirement: 'The user is linked to the GP account (gp_integration_credentials).',
+    reference: 'NHS login technical conformance: IM1',
+  },
+  {
+    id: 'im1-unlinked',
+    group: 'scenario',
+    persona: 'im1-unlinked',
+    expect: 'completes',
+    title: 'IM1: a user without GP linkage is handled without a crash',
+    requirement: 'A user with invalid IM1 details cannot reach GP online services; the service copes.',
+    reference: 'NHS login technical conformance: IM1',
+  },
   idTokenRefusal('bad-signature', 'id_token_invalid_signature', 'with an invalid signature'),
   idTokenRefusal('alg-none', 'id_token_alg_none', 'with alg "none"'),
   idTokenRefusal('wrong-iss', 'id_token_wrong_iss', 'from the wrong issuer'),
@@ -66,17 +134,36 @@ export const CATALOGUE: TestSpec[] = [
   idTokenRefusal('future-iat', 'id_token_future_iat', 'issued in the future'),
   idTokenRefusal('wrong-vot', 'id_token_wrong_vot', 'whose vot was not requested'),
   idTokenRefusal('unknown-kid', 'id_token_unknown_kid', 'signed with a key not in the JWKS'),
-  { id: 'userinfo-sub', group: 'negative', persona: 'P9', expect: 'refused', fault: 'userinfo_sub_mismatch', title: 'Refuses userinfo whose sub differs from the ID token\'s',
-    requirement: 'The userinfo sub must equal the ID token sub (OpenID Connect Core 5.3.2); otherwise the response is not used.', reference: 'NHS login interface: scopes and claims (userinfo sub)' },
-  { id: 'key-rotation', group: 'negative', persona: 'P9', expect: 'signed_in', fault: 'id_token_new_key', title: 'Picks up a new signing key from the JWKS',
-    requirement: 'When NHS login rotates its keys, the relying party fetches the JWKS again for a kid it does not know.', reference: 'NHS login interface: endpoints (jwks); key rotation' },
+  {
+    id: 'userinfo-sub',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'refused',
+    fault: 'userinfo_sub_mismatch',
+    title: "Refuses userinfo whose sub differs from the ID token's",
+    requirement: 'The userinfo sub must equal the ID token sub (OpenID Connect Core 5.3.2); otherwise the response is not used.',
+    reference: 'NHS login interface: scopes and claims (userinfo sub)',
+  },
+  {
+    id: 'key-rotation',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'signed_in',
+    fault: 'id_token_new_key',
+    title: 'Picks up a new signing key from the JWKS',
+    requirement: 'When NHS login rotates its keys, the relying party fetches the JWKS again for a kid it does not know.',
+    reference: 'NHS login interface: endpoints (jwks); key rotation',
+  },
 ];
 
 export function planFor(client: { env: string; im1: boolean }, only?: string[]): TestSpec[] {
   const applicable = CATALOGUE.filter((t) => client.im1 || !t.id.startsWith('im1-'));
   if (!only?.length) return applicable;
   const unknown = only.filter((id) => !applicable.some((t) => t.id === id));
-  if (unknown.length) throw new PlanError(`Unknown test${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: choose from ${applicable.map((t) => t.id).join(', ')}`);
+  if (unknown.length)
+    throw new PlanError(
+      `Unknown test${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: choose from ${applicable.map((t) => t.id).join(', ')}`,
+    );
   return applicable.filter((t) => only.includes(t.id));
 }
 

@@ -25,7 +25,15 @@ export interface ReportTest {
 
 export interface Report {
   kind: 'nhs-login-conformance-report';
-  run: { id: string; env: string; client_id: string; start_url: string; started_at: string; finished_at: string | null; status: ConformanceRunTable['status'] };
+  run: {
+    id: string;
+    env: string;
+    client_id: string;
+    start_url: string;
+    started_at: string;
+    finished_at: string | null;
+    status: ConformanceRunTable['status'];
+  };
   summary: { total: number; passed: number; failed: number; could_not_run: number };
   tests: ReportTest[];
 }
@@ -42,7 +50,15 @@ export function buildReport(run: ConformanceRunTable, results: ConformanceResult
   const count = (s: string) => tests.filter((t) => t.status === s).length;
   return {
     kind: 'nhs-login-conformance-report',
-    run: { id: run.id, env: run.env, client_id: run.client_id, start_url: run.start_url, started_at: new Date(run.created_at).toISOString(), finished_at: run.finished_at ? new Date(run.finished_at).toISOString() : null, status: run.status },
+    run: {
+      id: run.id,
+      env: run.env,
+      client_id: run.client_id,
+      start_url: run.start_url,
+      started_at: new Date(run.created_at).toISOString(),
+      finished_at: run.finished_at ? new Date(run.finished_at).toISOString() : null,
+      status: run.status,
+    },
     summary: { total: tests.length, passed: count('pass'), failed: count('fail'), could_not_run: count('could_not_run') },
     tests,
   };
@@ -79,16 +95,21 @@ export async function verifyReport(db: Db, jws: string): Promise<Report> {
 const xml = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 
 export function junitXml(report: Report, results: ConformanceResultTable[]): string {
-  const seconds = (r?: ConformanceResultTable) => (r?.started_at && r.finished_at ? ((r.finished_at - r.started_at) / 1000).toFixed(1) : '0');
+  const seconds = (r?: ConformanceResultTable) =>
+    r?.started_at && r.finished_at ? ((r.finished_at - r.started_at) / 1000).toFixed(1) : '0';
   const cases = report.tests.map((t) => {
     const r = results.find((x) => x.test_id === t.id);
     const body = t.status === 'fail' ? `<failure message="${xml(t.detail ?? 'failed')}">${xml(t.requirement)}</failure>`
       : t.status === 'could_not_run' ? `<skipped message="${xml(t.detail ?? 'could not run')}"/>` : '';
-    return `    <testcase classname="nhs-login.${t.id.startsWith('login') || !t.id.includes('-') ? 'scenarios' : 'conformance'}" name="${xml(`${t.id}: ${t.title}`)}" time="${seconds(r)}">${body}</testcase>`;
+    return `    <testcase classname="nhs-login.${t.id.startsWith('login') || !t.id.includes('-') ? 'scenarios' : 'conformance'}" ` +
+      `name="${xml(`${t.id}: ${t.title}`)}" time="${seconds(r)}">${body}</testcase>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="NHS login conformance" tests="${report.summary.total}" failures="${report.summary.failed}" skipped="${report.summary.could_not_run}">
-  <testsuite name="NHS login conformance: client ${xml(report.run.client_id)} (${xml(report.run.env)})" tests="${report.summary.total}" failures="${report.summary.failed}" skipped="${report.summary.could_not_run}" timestamp="${report.run.started_at}">
+<testsuites name="NHS login conformance" tests="${report.summary.total}" failures="${report.summary.failed}" ` +
+    `skipped="${report.summary.could_not_run}">
+  <testsuite name="NHS login conformance: client ${xml(report.run.client_id)} (${xml(report.run.env)})" ` +
+    `tests="${report.summary.total}" failures="${report.summary.failed}" skipped="${report.summary.could_not_run}" ` +
+    `timestamp="${report.run.started_at}">
 ${cases.join('\n')}
   </testsuite>
 </testsuites>

@@ -7,14 +7,31 @@ import { registerClient } from '../identity/index.ts';
 import { createRun, createRunScheduler, RunRefused, type EngineDeps } from './index.ts';
 
 const publicKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
-const client = (app: TestApp) => registerClient(app.database.db, { env: 'sandpit', name: 'Svc', redirectUris: ['https://svc.example/cb'], scopes: ['openid'], vtr: ['P9.Cp.Cd'], publicKeyPem });
+const client = (app: TestApp) =>
+  registerClient(app.database.db, {
+    env: 'sandpit',
+    name: 'Svc',
+    redirectUris: ['https://svc.example/cb'],
+    scopes: ['openid'],
+    vtr: ['P9.Cp.Cd'],
+    publicKeyPem,
+  });
 // Nothing answers here: a run started for it ends quickly with its test unable to run.
-const input = (clientId: string) => ({ env: 'sandpit' as const, clientId, startUrl: 'https://svc.invalid/', createdBy: 't', only: ['login-p9'] });
+const input = (clientId: string) => ({
+  env: 'sandpit' as const,
+  clientId,
+  startUrl: 'https://svc.invalid/',
+  createdBy: 't',
+  only: ['login-p9'],
+});
 
 const outcomes = async (attempts: Promise<string>[]) => {
   const settled = await Promise.allSettled(attempts);
   for (const s of settled) if (s.status === 'rejected' && !(s.reason instanceof RunRefused)) throw s.reason;
-  return { started: settled.filter((s) => s.status === 'fulfilled').length, refused: settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason.message)) };
+  return {
+    started: settled.filter((s) => s.status === 'fulfilled').length,
+    refused: settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason.message)),
+  };
 };
 
 for (const dialect of DIALECTS) {

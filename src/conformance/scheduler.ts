@@ -39,7 +39,11 @@ export function createRunScheduler(d: EngineDeps, log: { error(obj: object, msg:
   const sweeper = setInterval(sweep, o.sweepEveryMs ?? SWEEP_EVERY_MS).unref();
   return {
     async start(input) {
-      if (active.size + starting >= maxActive) throw new RunRefused(`The toolkit is already running ${active.size + starting} conformance runs: try again in a minute`, 'client_id');
+      if (active.size + starting >= maxActive)
+        throw new RunRefused(
+          `The toolkit is already running ${active.size + starting} conformance runs: try again in a minute`,
+          'client_id',
+        );
       starting++;
       let id: string;
       try {

@@ -17,7 +17,11 @@ export function screenshotFile(results: ConformanceResultTable[], name: string):
   return shot ? Buffer.from(shot, 'base64') : undefined;
 }
 
-export function reportFile(run: ConformanceRunTable, results: ConformanceResultTable[], kind: string): { type: string; body: string } | undefined {
+export function reportFile(
+  run: ConformanceRunTable,
+  results: ConformanceResultTable[],
+  kind: string,
+): { type: string; body: string } | undefined {
   if (!run.report) return undefined;
   if (kind === 'report.jws') return { type: 'application/jose; charset=utf-8', body: run.report };
   if (kind === 'report.xml') return { type: 'application/xml; charset=utf-8', body: junitXml(buildReport(run, results), results) };

@@ -1,6 +1,14 @@
 /** Console set-up (one-time link: password and authenticator), sign-in with password + TOTP, sign-out. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateTeam, completeSetup, csrfMatches, endSession, OnboardingError, setupDetails, startSession } from '../onboarding/index.ts';
+import {
+  authenticateTeam,
+  completeSetup,
+  csrfMatches,
+  endSession,
+  OnboardingError,
+  setupDetails,
+  startSession,
+} from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 
 import { COOKIE, cookieOptions, expired, page, teamGuard, type ConsoleDeps } from './context.ts';
@@ -33,12 +41,22 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
     if (!t) reply.setCookie(PRE_CSRF, (t = newSecret(24)), cookie);
     return t;
   };
-  const preCsrfOk = (req: FastifyRequest<Body>) => Boolean(req.cookies[PRE_CSRF]) && csrfMatches({ userId: '', csrf: req.cookies[PRE_CSRF]! }, req.body?._csrf);
+  const preCsrfOk = (req: FastifyRequest<Body>) =>
+    Boolean(req.cookies[PRE_CSRF]) && csrfMatches({ userId: '', csrf: req.cookies[PRE_CSRF]! }, req.body?._csrf);
 
   const setupPage = async (req: FastifyRequest<{ Params: { secret: string } }>, reply: FastifyReply, errors?: unknown[]) =>
-    page(d, reply, 'console/setup.njk', {
-      title: 'Set up your console account', ...(await authenticatorDetails(await setupDetails(d.db, req.params.secret))), csrf: preCsrf(req, reply), errors,
-    }, errors ? 400 : 200);
+    page(
+      d,
+      reply,
+      'console/setup.njk',
+      {
+        title: 'Set up your console account',
+        ...(await authenticatorDetails(await setupDetails(d.db, req.params.secret))),
+        csrf: preCsrf(req, reply),
+        errors,
+      },
+      errors ? 400 : 200,
+    );
 
   app.get<{ Params: { secret: string } }>('/setup/:secret', async (req, reply) => {
     try {
@@ -64,11 +82,23 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
 
   // After the set-up (a redirect from it, so that a refresh posts nothing again): the same form, under a confirmation.
   app.get<{ Querystring: Record<string, unknown> }>('/sign-in', async (req, reply) =>
-    page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), setUp: req.query['set-up'] === 'done' }));
+    page(d, reply, 'console/sign-in.njk', {
+      title: 'Sign in to the console',
+      csrf: preCsrf(req, reply),
+      setUp: req.query['set-up'] === 'done',
+    }),
+  );
   app.post<Body>('/sign-in', SIGN_IN, async (req, reply) => {
     if (!preCsrfOk(req)) return expired(d, reply);
     const bad = formProblems(req);
-    if (bad) return page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors: bad, values: { email: req.body?.email } }, 400);
+    if (bad)
+      return page(
+        d,
+        reply,
+        'console/sign-in.njk',
+        { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors: bad, values: { email: req.body?.email } },
+        400,
+      );
     try {
       const user = await authenticateTeam(d.db, req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? '', req.ip);
       const { cookie: value } = await startSession(d.db, 'console', user.id);
@@ -76,7 +106,18 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
       return reply.redirect('/console', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'console/sign-in.njk', { title: 'Sign in to the console', csrf: preCsrf(req, reply), errors: [{ href: `#${e.field ?? 'email'}`, text: e.message, field: e.field }], values: { email: req.body?.email } }, e.code === 'throttled' || e.code === 'busy' ? 429 : 401);
+      return page(
+        d,
+        reply,
+        'console/sign-in.njk',
+        {
+          title: 'Sign in to the console',
+          csrf: preCsrf(req, reply),
+          errors: [{ href: `#${e.field ?? 'email'}`, text: e.message, field: e.field }],
+          values: { email: req.body?.email },
+        },
+        e.code === 'throttled' || e.code === 'busy' ? 429 : 401,
+      );
     }
   });
   app.post<Body>('/sign-out', form({ _csrf: CSRF }), async (req, reply) => {

@@ -19,16 +19,29 @@ const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) 
 export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) {
   const show = async (reply: FastifyReply, t: Team, env: string, clientId: string, errors?: unknown[], status = 200) => {
     const client = await getClient(d.db, env, clientId);
-    if (!client) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client.', team: t, csrf: t.csrf }, 404);
+    if (!client)
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client.', team: t, csrf: t.csrf }, 404);
     const others = (await listClients(d.db, env)).filter((c) => c.clientId !== clientId);
-    const org = client.organisationId ? await d.db.selectFrom('organisation').select(['id', 'name']).where('id', '=', client.organisationId).executeTakeFirst() : undefined;
-    return page(d, reply, 'console/client.njk', { title: client.name, team: t, csrf: t.csrf, client, org, others, scopes: SCOPES, vectors: SUPPORTED_VECTORS, errors }, status);
+    const org = client.organisationId
+      ? await d.db.selectFrom('organisation').select(['id', 'name']).where('id', '=', client.organisationId).executeTakeFirst()
+      : undefined;
+    return page(
+      d,
+      reply,
+      'console/client.njk',
+      { title: client.name, team: t, csrf: t.csrf, client, org, others, scopes: SCOPES, vectors: SUPPORTED_VECTORS, errors },
+      status,
+    );
   };
   app.get<Req>('/clients/:env/:clientId', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (t) return show(reply, t, req.params.env, req.params.clientId);
   });
-  const change = (action: string, fields: Record<string, Field>, run: (t: Team, req: import('fastify').FastifyRequest<Req>) => Promise<unknown>) =>
+  const change = (
+    action: string,
+    fields: Record<string, Field>,
+    run: (t: Team, req: import('fastify').FastifyRequest<Req>) => Promise<unknown>,
+  ) =>
     app.post<Req>(`/clients/:env/:clientId/${action}`, form({ _csrf: CSRF, ...fields }), async (req, reply) => {
       const t = await teamGuard(d, req, reply, { csrf: true });
       if (!t) return;
@@ -39,35 +52,66 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
         return reply.redirect(`/console/clients/${req.params.env}/${req.params.clientId}`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
-        return show(reply, t, req.params.env, req.params.clientId, [{ href: `#${e.field ?? 'client'}`, text: e.message, field: e.field }], e.code === 'not_found' ? 404 : 400);
+        return show(
+          reply,
+          t,
+          req.params.env,
+          req.params.clientId,
+          [{ href: `#${e.field ?? 'client'}`, text: e.message, field: e.field }],
+          e.code === 'not_found' ? 404 : 400,
+        );
       }
     });
-  change('approvals', { scopes: listField('Scopes', 20, 100), vtr: listField('Vectors of trust', 10, 20), im1: CHOICE('IM1') }, (t, req) => approveClient(d.db, t.email, req.params.env, req.params.clientId, { scopes: list(req.body?.scopes), vtr: list(req.body?.vtr), im1: one(req.body?.im1) === 'yes' }));
-  change('sso', { to: listField('Clients', 200, 100) }, (t, req) => setSsoPairs(d.db, t.email, req.params.env, req.params.clientId, list(req.body?.to)));
-  change('status', { status: CHOICE('Status'), reason: text('Reason', 2000) }, (t, req) => setClientStatus(notifyDeps(d), t.email, req.params.env, req.params.clientId, one(req.body?.status), one(req.body?.reason)));
+  change('approvals', { scopes: listField('Scopes', 20, 100), vtr: listField('Vectors of trust', 10, 20), im1: CHOICE('IM1') }, (t, req) =>
+    approveClient(d.db, t.email, req.params.env, req.params.clientId, {
+      scopes: list(req.body?.scopes),
+      vtr: list(req.body?.vtr),
+      im1: one(req.body?.im1) === 'yes',
+    }),
+  );
+  change('sso', { to: listField('Clients', 200, 100) }, (t, req) =>
+    setSsoPairs(d.db, t.email, req.params.env, req.params.clientId, list(req.body?.to)),
+  );
+  change('status', { status: CHOICE('Status'), reason: text('Reason', 2000) }, (t, req) =>
+    setClientStatus(notifyDeps(d), t.email, req.params.env, req.params.clientId, one(req.body?.status), one(req.body?.reason)),
+  );
 
   app.get<{ Params: { runId: string } }>('/conformance/:runId', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
     const found = await getRun(d.db, req.params.runId);
-    if (!found) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such run.', team: t, csrf: t.csrf }, 404);
+    if (!found)
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such run.', team: t, csrf: t.csrf }, 404);
     const client = await getClient(d.db, found.run.env, found.run.client_id);
-    return page(d, reply, 'conformance/run.njk', { layoutName: 'console/layout.njk', title: 'Conformance run', team: t, csrf: t.csrf, client: client ?? { name: found.run.client_id }, base: `/console/conformance/${found.run.id}`, ...runPage(found.run, found.results) });
+    return page(d, reply, 'conformance/run.njk', {
+      layoutName: 'console/layout.njk',
+      title: 'Conformance run',
+      team: t,
+      csrf: t.csrf,
+      client: client ?? { name: found.run.client_id },
+      base: `/console/conformance/${found.run.id}`,
+      ...runPage(found.run, found.results),
+    });
   });
   app.get<{ Params: { runId: string; file: string } }>('/conformance/:runId/:file', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
     const found = await getRun(d.db, req.params.runId);
     const file = found && reportFile(found.run, found.results, req.params.file);
-    if (!file) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such file.', team: t, csrf: t.csrf }, 404);
-    return reply.type(file.type).header('content-disposition', `attachment; filename="conformance-${req.params.runId}-${req.params.file}"`).send(file.body);
+    if (!file)
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such file.', team: t, csrf: t.csrf }, 404);
+    return reply
+      .type(file.type)
+      .header('content-disposition', `attachment; filename="conformance-${req.params.runId}-${req.params.file}"`)
+      .send(file.body);
   });
   app.get<{ Params: { runId: string; file: string } }>('/conformance/:runId/screenshots/:file', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
     const found = await getRun(d.db, req.params.runId);
     const shot = found && screenshotFile(found.results, req.params.file);
-    if (!shot) return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such screenshot.', team: t, csrf: t.csrf }, 404);
+    if (!shot)
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such screenshot.', team: t, csrf: t.csrf }, 404);
     return reply.type('image/png').header('x-content-type-options', 'nosniff').send(shot);
   });
 }

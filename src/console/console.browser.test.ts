@@ -38,7 +38,10 @@ test('a team admin sets up, signs in with TOTP, and every console page passes ax
   assert.equal(await page.locator('h1').innerText(), 'Partners');
   problems.pipeline = await accessibilityProblems(page);
   const tops = await page.locator('#board [data-stage]').evaluateAll((cols) => cols.map((c) => c.getBoundingClientRect().top));
-  assert.ok(tops.length === 5 && tops.every((t) => t === tops[0]), `the board's five stages side by side (its stylesheet applies): ${tops}`);
+  assert.ok(
+    tops.length === 5 && tops.every((t) => t === tops[0]),
+    `the board's five stages side by side (its stylesheet applies): ${tops}`,
+  );
   for (const path of ['/console/audit', '/console/outbox']) {
     await page.goto(`${origin}${path}`);
     problems[path] = await accessibilityProblems(page);
@@ -48,7 +51,8 @@ test('a team admin sets up, signs in with TOTP, and every console page passes ax
 });
 
 test('a delivery manager takes a partner from application to live, gate by gate, in the console', async (t) => {
-  const { addTeamMember, createOrganisation, submitApplication, uploadDocument, requestEnvironment, mayRegisterIn } = await import('../onboarding/index.ts');
+  const { addTeamMember, createOrganisation, submitApplication, uploadDocument, requestEnvironment, mayRegisterIn } =
+    await import('../onboarding/index.ts');
   const { registerClient } = await import('../identity/index.ts');
   const { createRp } = await import('../test-support/rp.ts');
   const { completeSandpitChecklist } = await import('../test-support/checklist.ts');
@@ -64,12 +68,24 @@ test('a delivery manager takes a partner from application to live, gate by gate,
 
   // The partner: applied, with documents (their own steps are in the portal's tests).
   const org = (await createOrganisation(db, 'lead', { name: 'Gateway Health', odsCode: 'GW123' })).id;
-  await db.insertInto('partner_user').values({ id: 'lead', email: 'lead@gateway.example', name: 'Lead', password_hash: 'x', email_confirmed_at: 1, created_at: 1 }).execute();
+  await db
+    .insertInto('partner_user')
+    .values({ id: 'lead', email: 'lead@gateway.example', name: 'Lead', password_hash: 'x', email_confirmed_at: 1, created_at: 1 })
+    .execute();
   await submitApplication(db, org, {
-    eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' }, product_name: 'Gateway', description: 'Patients see and manage their appointments and messages online.',
-    sponsor: 'NHS Example ICB', vectors: ['P9.Cp.Cd'], scopes: ['profile', 'email'], scope_reasons: { profile: 'Matching', email: 'Confirmations' }, contact_name: 'Lead', contact_email: 'lead@gateway.example', safety_officer_email: 'cso@gateway.example',
+    eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' },
+    product_name: 'Gateway',
+    description: 'Patients see and manage their appointments and messages online.',
+    sponsor: 'NHS Example ICB',
+    vectors: ['P9.Cp.Cd'],
+    scopes: ['profile', 'email'],
+    scope_reasons: { profile: 'Matching', email: 'Confirmations' },
+    contact_name: 'Lead',
+    contact_email: 'lead@gateway.example',
+    safety_officer_email: 'cso@gateway.example',
   });
-  for (const kind of ['dspt', 'scal', 'connection_agreement', 'dcb0129', 'pen_test']) await uploadDocument(db, org, 'lead', kind, `${kind}.pdf`, Buffer.from('%PDF-1.4\n%gateway\n'));
+  for (const kind of ['dspt', 'scal', 'connection_agreement', 'dcb0129', 'pen_test'])
+    await uploadDocument(db, org, 'lead', kind, `${kind}.pdf`, Buffer.from('%PDF-1.4\n%gateway\n'));
 
   // The delivery manager signs in to the console in Chromium.
   const { setupSecret } = await addTeamMember(db, { email: 'cli' }, 'dm@gateway-team.example', 'delivery_manager');
@@ -112,19 +128,63 @@ test('a delivery manager takes a partner from application to live, gate by gate,
 
   // Integrate: an integration client, tested by the conformance suite against the service (https, self-signed).
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '1',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   const rpPort = await freePort();
   const rpUrl = `https://localhost:${rpPort}`;
-  const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-  const integrationClient = await registerClient(db, { env: 'integration', organisationId: org, name: 'Gateway', redirectUris: [`${rpUrl}/callback`], scopes: ['openid', 'profile', 'email'], vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey });
+  const keys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const integrationClient = await registerClient(db, {
+    env: 'integration',
+    organisationId: org,
+    name: 'Gateway',
+    redirectUris: [`${rpUrl}/callback`],
+    scopes: ['openid', 'profile', 'email'],
+    vtr: ['P9.Cp.Cd'],
+    publicKeyPem: keys.publicKey,
+  });
   let runId = '';
-  const rp = await createReferenceRp({ issuer: `${origin}/integration`, clientId: integrationClient.clientId, privateKeyPem: keys.privateKey, redirectUri: `${rpUrl}/callback`, scope: 'openid profile email', vtr: ['P9.Cp.Cd'], allowHttp: true,
-    https: { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) } });
+  const rp = await createReferenceRp({
+    issuer: `${origin}/integration`,
+    clientId: integrationClient.clientId,
+    privateKeyPem: keys.privateKey,
+    redirectUri: `${rpUrl}/callback`,
+    scope: 'openid profile email',
+    vtr: ['P9.Cp.Cd'],
+    allowHttp: true,
+    https: { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) },
+  });
   await rp.listen({ port: rpPort, host: '127.0.0.1' });
   try {
     const deps = { config: app.config, db, events: app.events };
     const started = Date.now();
-    const run = await createRun(deps, { env: 'integration', clientId: integrationClient.clientId, organisationId: org, startUrl: rpUrl, createdBy: 'lead@gateway.example' });
+    const run = await createRun(deps, {
+      env: 'integration',
+      clientId: integrationClient.clientId,
+      organisationId: org,
+      startUrl: rpUrl,
+      createdBy: 'lead@gateway.example',
+    });
     runId = run;
     assert.equal(await executeRun(deps, run), 'passed');
     t.diagnostic(`integration conformance run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -143,7 +203,10 @@ test('a delivery manager takes a partner from application to live, gate by gate,
   await page.goto(`${origin}/console/metrics`);
   problems.metrics = await accessibilityProblems(page);
   await page.goto(`${origin}/console/partners/${org}`);
-  assert.match(await page.locator('#history').innerText(), /gate\.go_live\.approve[\s\S]*gate\.integration\.approve[\s\S]*gate\.application\.approve/);
+  assert.match(
+    await page.locator('#history').innerText(),
+    /gate\.go_live\.approve[\s\S]*gate\.integration\.approve[\s\S]*gate\.application\.approve/,
+  );
   await page.goto(`${origin}/console/conformance/${runId}`);
   assert.match(await page.locator('h1').innerText(), /Conformance run/);
   problems['conformance run'] = await accessibilityProblems(page);

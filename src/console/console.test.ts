@@ -25,7 +25,10 @@ for (const dialect of DIALECTS) {
       const { setupSecret } = await createTeamAdmin(app.database.db, 'dm@nhs.example');
       const setup = await b.get(`/console/setup/${setupSecret}`);
       const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replaceAll(' ', '');
-      let page = await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'short', code: await generate({ secret }) }));
+      let page = await b.post(
+        setup.url,
+        new URLSearchParams({ _csrf: csrfOf(setup), password: 'short', code: await generate({ secret }) }),
+      );
       assert.equal(page.status, 400);
       assert.match(page.text, /at least 12 characters/);
       const firstCode = await generate({ secret });
@@ -38,7 +41,10 @@ for (const dialect of DIALECTS) {
         return b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'dm@nhs.example', password, code }));
       };
       assert.equal((await signIn('team console passphrase', firstCode)).status, 401, 'a code already used is refused');
-      assert.equal((await signIn('wrong password here', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }))).status, 401);
+      assert.equal(
+        (await signIn('wrong password here', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }))).status,
+        401,
+      );
       const org = await createOrganisation(app.database.db, 'someone', { name: 'Waiting Health', odsCode: 'ABC12' });
       await submitApplication(app.database.db, org.id, { eligibility: {} }).catch(() => undefined);
       page = await signIn('team console passphrase', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
@@ -51,8 +57,11 @@ for (const dialect of DIALECTS) {
 
       const audit = await b.get('/console/audit');
       assert.match(audit.text.replaceAll('<wbr>', ''), /The chain of \d+ entries is intact[\s\S]*id="audit-head">\d+:[0-9a-f]{64}</);
-      for (const action of ['team.create_admin', 'team.setup_complete', 'console.sign_in_failed', 'console.sign_in']) assert.match(audit.text, new RegExp(action.replace('.', '\\.')));
-      const csv = await app.fetch(`${ORIGIN}/console/audit?format=csv`, { headers: { cookie: b.cookieHeader(new URL(`${ORIGIN}/console/audit`)) } });
+      for (const action of ['team.create_admin', 'team.setup_complete', 'console.sign_in_failed', 'console.sign_in'])
+        assert.match(audit.text, new RegExp(action.replace('.', '\\.')));
+      const csv = await app.fetch(`${ORIGIN}/console/audit?format=csv`, {
+        headers: { cookie: b.cookieHeader(new URL(`${ORIGIN}/console/audit`)) },
+      });
       assert.match(await csv.text(), /^seq,at,actor,action/);
     });
 
@@ -61,7 +70,10 @@ for (const dialect of DIALECTS) {
       const b = new Browser(app.fetch, ORIGIN);
       const setup = await b.get(`/console/setup/${setupSecret}`);
       const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replaceAll(' ', '');
-      await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }));
+      await b.post(
+        setup.url,
+        new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }),
+      );
       const signIn = async (from: string, password: string, code: string) => {
         const browser = new Browser(fromAddress(app.fetch, from), ORIGIN);
         const form = await browser.get('/console/sign-in');
@@ -69,7 +81,8 @@ for (const dialect of DIALECTS) {
       };
       const wrongPassword = await signIn('203.0.113.9', 'not the passphrase', await generate({ secret }));
       const wrongCode = await signIn('203.0.113.9', 'team console passphrase', '000000');
-      const message = (p: Page) => /<div class="nhsuk-error-summary__body">[\s\S]*?<\/div>/.exec(p.text)?.[0].replace(/\d+ more tr(y|ies)/, '');
+      const message = (p: Page) =>
+        /<div class="nhsuk-error-summary__body">[\s\S]*?<\/div>/.exec(p.text)?.[0].replace(/\d+ more tr(y|ies)/, '');
       assert.equal(message(wrongPassword), message(wrongCode), 'the same words whichever factor was wrong');
       let page = wrongCode;
       for (let i = 0; i < 4; i++) page = await signIn('203.0.113.9', 'not the passphrase', '000000');
@@ -84,33 +97,58 @@ for (const dialect of DIALECTS) {
       const { setupSecret } = await createTeamAdmin(app.database.db, 'pib@nhs.example');
       const setup = await b.get(`/console/setup/${setupSecret}`);
       const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replaceAll(' ', '');
-      await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }));
+      await b.post(
+        setup.url,
+        new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }),
+      );
       const form = await b.get('/console/sign-in');
-      await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'pib@nhs.example', password: 'team console passphrase', code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) }));
+      await b.post(
+        '/console/sign-in',
+        new URLSearchParams({
+          _csrf: csrfOf(form),
+          email: 'pib@nhs.example',
+          password: 'team console passphrase',
+          code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }),
+        }),
+      );
 
-      const { signUp, createOrganisation: newOrg, integrationReadiness, outbox } = await import('../onboarding/index.ts');
+      const { signUp, createOrganisation: newOrg, environmentReadiness, outbox } = await import('../onboarding/index.ts');
       const mailer = { send: async () => undefined, wake: () => undefined };
-      const partnerUser = await signUp({ db: app.database.db, mailer, publicUrl: ORIGIN }, { name: 'P', email: 'partner@example.org', password: 'correct horse battery' });
+      const partnerUser = await signUp(
+        { db: app.database.db, mailer, publicUrl: ORIGIN },
+        { name: 'P', email: 'partner@example.org', password: 'correct horse battery' },
+      );
       const org = await newOrg(app.database.db, partnerUser.id, { name: 'Gate Health', odsCode: 'GH123' });
       await submitApplication(app.database.db, org.id, {
-        eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' }, product_name: 'Gate', description: 'A service for patients to book and manage their appointments online.',
-        sponsor: 'NHS Example ICB', vectors: ['P9.Cp.Cd'], scopes: [], contact_name: 'P', contact_email: 'p@example.org', safety_officer_email: 'cso@example.org',
+        eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' },
+        product_name: 'Gate',
+        description: 'A service for patients to book and manage their appointments online.',
+        sponsor: 'NHS Example ICB',
+        vectors: ['P9.Cp.Cd'],
+        scopes: [],
+        contact_name: 'P',
+        contact_email: 'p@example.org',
+        safety_officer_email: 'cso@example.org',
       });
       let page = await b.get(`/console/partners/${org.id}`);
       assert.match(page.text, /id="application-status">submitted</);
-      const decide = (fields: Record<string, string>) => b.post(`/console/partners/${org.id}/gates/application/decision`, new URLSearchParams({ _csrf: csrfOf(page), ...fields }));
+      const decide = (fields: Record<string, string>) =>
+        b.post(`/console/partners/${org.id}/gates/application/decision`, new URLSearchParams({ _csrf: csrfOf(page), ...fields }));
       assert.equal((await decide({ decision: 'approve', reason: '' })).status, 400, 'a reason is required');
       page = await decide({ decision: 'approve', reason: 'Eligible, sponsored by the ICB; proceed to discovery.' });
       assert.equal(page.status, 400, 'the board review must be recorded first');
       assert.match(page.text, /Record first: application review call held/);
-      page = await b.post(`/console/partners/${org.id}/gates/application/criteria/pib_review`, new URLSearchParams({ _csrf: csrfOf(page), met: 'yes', note: 'PIB 12 March: proceed' }));
+      page = await b.post(
+        `/console/partners/${org.id}/gates/application/criteria/pib_review`,
+        new URLSearchParams({ _csrf: csrfOf(page), met: 'yes', note: 'PIB 12 March: proceed' }),
+      );
       assert.match(page.text, /data-criterion="pib_review" data-met="yes"/);
       page = await decide({ decision: 'approve', reason: 'Eligible, sponsored by the ICB; proceed to discovery.' });
       assert.match(page.text, /id="application-status">approved</);
       assert.match(page.text, /gate\.application\.approve/);
       const mail = (await outbox(app.database.db, 'partner@example.org')).find((m) => /has been approved/.test(m.subject));
       assert.ok(mail && /Eligible, sponsored by the ICB/.test(mail.body), 'the partner is told, with the reason');
-      const readiness = await integrationReadiness(app.database.db, org.id);
+      const readiness = await environmentReadiness(app.database.db, org.id, 'integration');
       assert.equal(readiness.find((c) => c.id === 'application')!.met, true);
       assert.equal((await verifyAudit(app.database.db)).ok, true);
       assert.equal((await decide({ decision: 'reject', reason: 'again' })).status, 400, 'only a submitted application can be decided');
@@ -119,8 +157,18 @@ for (const dialect of DIALECTS) {
     test('approving go-live over unmet criteria reads the written justification of each, whatever its id (document_dcb0129)', async () => {
       const { b } = await signInToConsole(app, 'golive@nhs.example', 'team_admin');
       const org = await createOrganisation(app.database.db, 'user-golive', { name: 'Go Live Ltd' });
-      await app.database.db.insertInto('environment_request')
-        .values({ id: randomUUID(), organisation_id: org.id, env: 'live', status: 'pending', requested_by: 'user-golive', created_at: Date.now(), decided_at: null, reason: null })
+      await app.database.db
+        .insertInto('environment_request')
+        .values({
+          id: randomUUID(),
+          organisation_id: org.id,
+          env: 'live',
+          status: 'pending',
+          requested_by: 'user-golive',
+          created_at: Date.now(),
+          decided_at: null,
+          reason: null,
+        })
         .execute();
       const page = await b.get(`/console/partners/${org.id}`);
       const overrides = [...page.text.matchAll(/name="(override-[^"]+)"/g)].map((m) => m[1]!);
@@ -140,7 +188,11 @@ for (const dialect of DIALECTS) {
       if (dialect === 'sqlite') {
         const out: string[] = [];
         const file = (app.config.database as { file: string }).file;
-        const code = await main(['audit', 'verify'], { out: (t) => out.push(t), err: (t) => out.push(t) }, { DATABASE_URL: `sqlite:${file}` });
+        const code = await main(
+          ['audit', 'verify'],
+          { out: (t) => out.push(t), err: (t) => out.push(t) },
+          { DATABASE_URL: `sqlite:${file}` },
+        );
         assert.equal(code, 1);
         assert.match(out[0]!, /AUDIT TRAIL BROKEN at entry 2/);
       }
@@ -153,36 +205,70 @@ test('toolkit team create-admin prints a one-time set-up link and no password', 
   try {
     const out: string[] = [];
     const file = (app.config.database as { file: string }).file;
-    const code = await main(['team', 'create-admin', '--email', 'admin@nhs.example', '--json'], { out: (t) => out.push(t), err: (t) => out.push(t) }, { DATABASE_URL: `sqlite:${file}` });
+    const code = await main(
+      ['team', 'create-admin', '--email', 'admin@nhs.example', '--json'],
+      { out: (t) => out.push(t), err: (t) => out.push(t) },
+      { DATABASE_URL: `sqlite:${file}` },
+    );
     assert.equal(code, 0);
     const printed = JSON.parse(out[0]!) as { setup_link: string; role: string };
     assert.equal(printed.role, 'team_admin');
     assert.match(printed.setup_link, /^http:\/\/localhost:3000\/console\/setup\/[\w-]{40,}$/);
-    const row = await app.database.db.selectFrom('team_user').selectAll().where('email', '=', 'admin@nhs.example').executeTakeFirstOrThrow();
+    const row = await app.database.db
+      .selectFrom('team_user')
+      .selectAll()
+      .where('email', '=', 'admin@nhs.example')
+      .executeTakeFirstOrThrow();
     assert.equal(row.password_hash, null);
   } finally {
     await app.stop();
   }
 });
 
-test('authorisation matrix: every console route refuses the signed-out and partners; delivery managers cannot do admin actions', async () => {
+test('authorisation matrix: every console route refuses the signed-out ' +
+  'and partners; delivery managers cannot do admin actions', async () => {
   const app = await startTestApp('sqlite');
   try {
     const ROUTES: [string, string][] = [
-      ['GET', '/console'], ['GET', '/console/partners/x'], ['GET', '/console/partners/x/documents/y'], ['GET', '/console/outbox'], ['GET', '/console/audit'], ['GET', '/console/audit?format=csv'],
-      ['GET', '/console/team'], ['GET', '/console/clients/sandpit/x'], ['GET', '/console/conformance/x'], ['GET', '/console/conformance/x/report.jws'], ['GET', '/console/conformance/x/screenshots/a.png'],
+      ['GET', '/console'],
+      ['GET', '/console/partners/x'],
+      ['GET', '/console/partners/x/documents/y'],
+      ['GET', '/console/outbox'],
+      ['GET', '/console/audit'],
+      ['GET', '/console/audit?format=csv'],
+      ['GET', '/console/team'],
+      ['GET', '/console/clients/sandpit/x'],
+      ['GET', '/console/conformance/x'],
+      ['GET', '/console/conformance/x/report.jws'],
+      ['GET', '/console/conformance/x/screenshots/a.png'],
       ['GET', '/console/metrics'],
-      ['POST', '/console/partners/x/gates/application/decision'], ['POST', '/console/partners/x/gates/application/criteria/pib_review'], ['POST', '/console/partners/x/comments'],
-      ['POST', '/console/partners/x/delivery-manager'], ['POST', '/console/clients/sandpit/x/approvals'], ['POST', '/console/clients/sandpit/x/sso'], ['POST', '/console/clients/sandpit/x/status'],
-      ['POST', '/console/team'], ['POST', '/console/team/x/role'], ['POST', '/console/team/x/remove'], ['POST', '/console/sign-out'],
+      ['POST', '/console/partners/x/gates/application/decision'],
+      ['POST', '/console/partners/x/gates/application/criteria/pib_review'],
+      ['POST', '/console/partners/x/comments'],
+      ['POST', '/console/partners/x/delivery-manager'],
+      ['POST', '/console/clients/sandpit/x/approvals'],
+      ['POST', '/console/clients/sandpit/x/sso'],
+      ['POST', '/console/clients/sandpit/x/status'],
+      ['POST', '/console/team'],
+      ['POST', '/console/team/x/role'],
+      ['POST', '/console/team/x/remove'],
+      ['POST', '/console/sign-out'],
     ];
     // A partner signed in to the portal: their session is not a console session.
     const { partnerIn } = await import('../test-support/partner.ts');
     const org = await createOrganisation(app.database.db, 'p', { name: 'P' });
     const partner = await partnerIn(app, org.id, 'partner-matrix@example.org');
     for (const [method, path] of ROUTES) {
-      for (const [who, cookie] of [['signed out', ''], ['a partner', partner.cookieHeader(new URL(`${ORIGIN}/portal`))]] as const) {
-        const res = await app.fetch(`${ORIGIN}${path}`, { method, headers: { cookie, ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) }, ...(method === 'POST' ? { body: 'x=1' } : {}), redirect: 'manual' });
+      for (const [who, cookie] of [
+        ['signed out', ''],
+        ['a partner', partner.cookieHeader(new URL(`${ORIGIN}/portal`))],
+      ] as const) {
+        const res = await app.fetch(`${ORIGIN}${path}`, {
+          method,
+          headers: { cookie, ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+          ...(method === 'POST' ? { body: 'x=1' } : {}),
+          redirect: 'manual',
+        });
         assert.equal(res.status, 303, `${method} ${path} for ${who}`);
         assert.equal(res.headers.get('location'), '/console/sign-in', `${method} ${path} for ${who}`);
       }
@@ -193,7 +279,11 @@ test('authorisation matrix: every console route refuses the signed-out and partn
     assert.doesNotMatch(home.text, /href="\/console\/team"/, 'no team link for delivery managers');
     assert.equal((await b.get('/console/team')).status, 403);
     for (const path of ['/console/team', '/console/team/x/role', '/console/team/x/remove']) {
-      assert.equal((await b.post(path, new URLSearchParams({ _csrf: csrfOf(home), email: 'new@nhs.example', role: 'team_admin' }))).status, 403, path);
+      assert.equal(
+        (await b.post(path, new URLSearchParams({ _csrf: csrfOf(home), email: 'new@nhs.example', role: 'team_admin' }))).status,
+        403,
+        path,
+      );
     }
     assert.equal((await app.database.db.selectFrom('team_user').select('id').where('email', '=', 'new@nhs.example').execute()).length, 0);
   } finally {
@@ -206,13 +296,27 @@ test('toolkit demo seed fills a fresh install: the board, the table with stuck p
   try {
     const file = (app.config.database as { file: string }).file;
     const out: string[] = [];
-    assert.equal(await main(['demo', 'seed', '--json'], { out: (t) => out.push(t), err: (t) => out.push(t) }, { DATABASE_URL: `sqlite:${file}` }), 0, out.join('\n'));
+    assert.equal(
+      await main(['demo', 'seed', '--json'], { out: (t) => out.push(t), err: (t) => out.push(t) }, { DATABASE_URL: `sqlite:${file}` }),
+      0,
+      out.join('\n'),
+    );
     assert.equal(JSON.parse(out[0]!).partners, 12);
-    assert.equal(await main(['demo', 'seed'], { out: (t) => out.push(t), err: (t) => out.push(t) }, { DATABASE_URL: `sqlite:${file}` }), 1, 'not twice');
+    assert.equal(
+      await main(['demo', 'seed'], { out: (t) => out.push(t), err: (t) => out.push(t) }, { DATABASE_URL: `sqlite:${file}` }),
+      1,
+      'not twice',
+    );
     const { pipeline, onboardingMetrics, environmentMetrics } = await import('../onboarding/index.ts');
     const rows = await pipeline(app.database.db, {}, Date.now(), { blockers: false });
-    assert.deepEqual(['Apply', 'Discovery', 'Integrate', 'Go live', 'Live'].map((s) => rows.filter((r) => r.stage === s).length), [3, 3, 2, 1, 3]);
-    assert.ok(rows.some((r) => r.stuck && r.waitingOn === 'team'), 'someone is stuck waiting on the team');
+    assert.deepEqual(
+      ['Apply', 'Discovery', 'Integrate', 'Go live', 'Live'].map((s) => rows.filter((r) => r.stage === s).length),
+      [3, 3, 2, 1, 3],
+    );
+    assert.ok(
+      rows.some((r) => r.stuck && r.waitingOn === 'team'),
+      'someone is stuck waiting on the team',
+    );
     const m = await onboardingMetrics(app.database.db);
     assert.equal(m.times.find((t) => t.stage === 'Application to live')!.count, 3);
     assert.ok(m.cohorts.length >= 4, 'several monthly cohorts');
@@ -227,7 +331,11 @@ test('toolkit demo seed fills a fresh install: the board, the table with stuck p
     assert.match(stuck.text, /Bluebell Clinics/);
     assert.doesNotMatch(stuck.text, /Northwind Health/);
     const charts = await b.get('/console/metrics');
-    assert.equal((charts.text.match(/<dl class="toolkit-chart"/g) ?? []).length, 4, 'three pipeline charts and one for the sandpit (the only environment with traffic)');
+    assert.equal(
+      (charts.text.match(/<dl class="toolkit-chart"/g) ?? []).length,
+      4,
+      'three pipeline charts and one for the sandpit (the only environment with traffic)',
+    );
     assert.match(charts.text, /data-metric="registered-sandpit">[1-9]/);
     const metrics = (await app.metricsServer.inject('/metrics')).body;
     assert.match(metrics, /^toolkit_partners\{stage="Live"\} 3$/m);

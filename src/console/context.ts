@@ -22,7 +22,11 @@ export function cookieOptions(d: ConsoleDeps) {
 }
 
 export function page(d: ConsoleDeps, reply: FastifyReply, view: string, ctx: Record<string, unknown>, status = 200) {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(d.render(view, { serviceName: 'NHS login team console', layoutName: 'console/layout.njk', ...ctx }));
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(d.render(view, { serviceName: 'NHS login team console', layoutName: 'console/layout.njk', ...ctx }));
 }
 
 export function expired(d: ConsoleDeps, reply: FastifyReply) {
@@ -33,12 +37,25 @@ export function expired(d: ConsoleDeps, reply: FastifyReply) {
  * The gate in front of every console page: a team session (else sign-in), CSRF on POSTs, and for team-admin
  * actions the admin role (delivery managers get "forbidden"). Partners' portal sessions never count here.
  */
-export async function teamGuard(d: ConsoleDeps, req: FastifyRequest, reply: FastifyReply, o: { csrf?: boolean; admin?: boolean } = {}): Promise<Team | undefined> {
+export async function teamGuard(
+  d: ConsoleDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  o: { csrf?: boolean; admin?: boolean } = {},
+): Promise<Team | undefined> {
   const session = await findSession(d.db, 'console', req.cookies[COOKIE]);
-  const user = session && (await d.db.selectFrom('team_user').select(['id', 'email', 'role']).where('id', '=', session.userId).executeTakeFirst());
+  const user =
+    session && (await d.db.selectFrom('team_user').select(['id', 'email', 'role']).where('id', '=', session.userId).executeTakeFirst());
   if (!session || !user) return void reply.redirect('/console/sign-in', 303);
   const team = { ...session, ...user };
   if (o.csrf && !csrfMatches(team, (req.body as Record<string, unknown> | undefined)?._csrf)) return void expired(d, reply);
-  if (o.admin && team.role !== 'team_admin') return void page(d, reply, 'error.njk', { title: 'Team admins only', message: 'Ask a team admin to do this.', team, csrf: team.csrf }, 403);
+  if (o.admin && team.role !== 'team_admin')
+    return void page(
+      d,
+      reply,
+      'error.njk',
+      { title: 'Team admins only', message: 'Ask a team admin to do this.', team, csrf: team.csrf },
+      403,
+    );
   return team;
 }

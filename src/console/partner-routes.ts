@@ -6,13 +6,40 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { listClients } from '../storage/index.ts';
 import {
-  addComment, assignDeliveryManager, comments, CRITERIA, decideGate, gateView, getApplication, getDocument, journeyChecklist, listDocuments, notifyDeps, OnboardingError,
-  EVIDENCE_ENV, MAX_COMMENT, pipeline, readableAudit, recordCriterion, STAGES, teamMembers, GATES, type Gate,
+  addComment,
+  assignDeliveryManager,
+  comments,
+  CRITERIA,
+  decideGate,
+  gateView,
+  getApplication,
+  getDocument,
+  journeyChecklist,
+  listDocuments,
+  notifyDeps,
+  OnboardingError,
+  EVIDENCE_ENV,
+  MAX_COMMENT,
+  pipeline,
+  readableAudit,
+  recordCriterion,
+  STAGES,
+  teamMembers,
+  GATES,
+  type Gate,
 } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, formSchema, text, type Field } from '../web/forms.ts';
 
-const PIPELINE = { querystring: formSchema({ stage: CHOICE('Stage'), waiting: CHOICE('Waiting on'), manager: CHOICE('Delivery manager'), stuck: CHOICE('Stuck'), view: CHOICE('View') }) };
+const PIPELINE = {
+  querystring: formSchema({
+    stage: CHOICE('Stage'),
+    waiting: CHOICE('Waiting on'),
+    manager: CHOICE('Delivery manager'),
+    stuck: CHOICE('Stuck'),
+    view: CHOICE('View'),
+  }),
+};
 const REASON = 2000;
 
 type Org = { Params: { orgId: string; gate?: string; criterion?: string; docId?: string }; Body: Record<string, string | undefined> };
@@ -22,10 +49,26 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
     const q = req.query;
-    const filter = { stage: q.stage || undefined, waitingOn: q.waiting || undefined, manager: q.manager || undefined, stuck: q.stuck === 'yes' };
+    const filter = {
+      stage: q.stage || undefined,
+      waitingOn: q.waiting || undefined,
+      manager: q.manager || undefined,
+      stuck: q.stuck === 'yes',
+    };
     const [rows, team] = await Promise.all([pipeline(d.db, filter), teamMembers(d.db)]);
     const board = STAGES.map((stage) => ({ stage, rows: rows.filter((r) => r.stage === stage) }));
-    return page(d, reply, 'console/pipeline.njk', { title: 'Partners', team: t, csrf: t.csrf, rows, board, stages: STAGES, filter: q, managers: team, now: Date.now(), view: q.view === 'table' ? 'table' : 'board' });
+    return page(d, reply, 'console/pipeline.njk', {
+      title: 'Partners',
+      team: t,
+      csrf: t.csrf,
+      rows,
+      board,
+      stages: STAGES,
+      filter: q,
+      managers: team,
+      now: Date.now(),
+      view: q.view === 'table' ? 'table' : 'board',
+    });
   });
 
   app.get<Org>('/partners/:orgId', async (req, reply) => {
@@ -34,11 +77,18 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
   });
 
   /** Runs a change from the partner page, shows its errors there, and returns to the page otherwise. */
-  const change = (path: string, fields: Record<string, Field>, run: (t: Team, req: import('fastify').FastifyRequest<Org>) => Promise<unknown>, anchor = '', patterns?: Record<string, Field>) =>
+  const change = (
+    path: string,
+    fields: Record<string, Field>,
+    run: (t: Team, req: import('fastify').FastifyRequest<Org>) => Promise<unknown>,
+    anchor = '',
+    patterns?: Record<string, Field>,
+  ) =>
     app.post<Org>(path, form({ _csrf: CSRF, ...fields }, patterns), async (req, reply) => {
       const t = await teamGuard(d, req, reply, { csrf: true });
       if (!t) return;
-      if (!(await d.db.selectFrom('organisation').select('id').where('id', '=', req.params.orgId).executeTakeFirst())) return notFound(reply, t);
+      if (!(await d.db.selectFrom('organisation').select('id').where('id', '=', req.params.orgId).executeTakeFirst()))
+        return notFound(reply, t);
       const bad = formProblems(req);
       if (bad) return partnerPage(reply, t, req.params.orgId, bad, 400, req.body);
       try {
@@ -47,25 +97,58 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
         const field = e.field ?? 'gates';
-        return partnerPage(reply, t, req.params.orgId, [{ href: `#${field}`, text: e.message, field }], e.code === 'not_found' ? 404 : 400, req.body);
+        return partnerPage(
+          reply,
+          t,
+          req.params.orgId,
+          [{ href: `#${field}`, text: e.message, field }],
+          e.code === 'not_found' ? 404 : 400,
+          req.body,
+        );
       }
     });
 
-  change('/partners/:orgId/gates/:gate/criteria/:criterion', { met: CHOICE('Met'), note: text('Note', 1000) }, (t, req) =>
-    recordCriterion(d.db, t, req.params.orgId, req.params.gate, req.params.criterion!, req.body?.met === 'yes', req.body?.note ?? ''), '#gates');
-  change('/partners/:orgId/gates/:gate/decision', { decision: CHOICE('Decision'), reason: text('Reason', REASON) }, (t, req) => {
-    const overrides = Object.fromEntries(Object.entries(req.body ?? {}).filter(([k]) => k.startsWith('override-')).map(([k, v]) => [k.slice('override-'.length), v ?? '']));
-    return decideGate(notifyDeps(d), t, req.params.orgId, req.params.gate, req.body?.decision ?? '', req.body?.reason ?? '', overrides);
-  }, '#gates', { '^override-[a-z0-9_]{1,80}$': text('Why you approve anyway', REASON) }); // criterion ids: readiness.ts
-  change('/partners/:orgId/comments', { body: text('Your message', MAX_COMMENT) }, (t, req) => addComment(notifyDeps(d), req.params.orgId, 'team', t.email, req.body?.body ?? ''), '#comments');
-  change('/partners/:orgId/delivery-manager', { manager: CHOICE('Delivery manager') }, (t, req) => assignDeliveryManager(d.db, t, req.params.orgId, req.body?.manager || null));
+  change(
+    '/partners/:orgId/gates/:gate/criteria/:criterion',
+    { met: CHOICE('Met'), note: text('Note', 1000) },
+    (t, req) =>
+      recordCriterion(d.db, t, req.params.orgId, req.params.gate, req.params.criterion!, req.body?.met === 'yes', req.body?.note ?? ''),
+    '#gates',
+  );
+  change(
+    '/partners/:orgId/gates/:gate/decision',
+    { decision: CHOICE('Decision'), reason: text('Reason', REASON) },
+    (t, req) => {
+      const overrides = Object.fromEntries(
+        Object.entries(req.body ?? {})
+          .filter(([k]) => k.startsWith('override-'))
+          .map(([k, v]) => [k.slice('override-'.length), v ?? '']),
+      );
+      return decideGate(notifyDeps(d), t, req.params.orgId, req.params.gate, req.body?.decision ?? '', req.body?.reason ?? '', overrides);
+    },
+    '#gates',
+    { '^override-[a-z0-9_]{1,80}$': text('Why you approve anyway', REASON) },
+  ); // criterion ids: readiness.ts
+  change(
+    '/partners/:orgId/comments',
+    { body: text('Your message', MAX_COMMENT) },
+    (t, req) => addComment(notifyDeps(d), req.params.orgId, 'team', t.email, req.body?.body ?? ''),
+    '#comments',
+  );
+  change('/partners/:orgId/delivery-manager', { manager: CHOICE('Delivery manager') }, (t, req) =>
+    assignDeliveryManager(d.db, t, req.params.orgId, req.body?.manager || null),
+  );
 
   app.get<Org>('/partners/:orgId/documents/:docId', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
     try {
       const doc = await getDocument(d.db, req.params.orgId, req.params.docId!);
-      return reply.type(doc.content_type).header('x-content-type-options', 'nosniff').header('content-disposition', `attachment; filename="${doc.filename}"`).send(doc.bytes);
+      return reply
+        .type(doc.content_type)
+        .header('x-content-type-options', 'nosniff')
+        .header('content-disposition', `attachment; filename="${doc.filename}"`)
+        .send(doc.bytes);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
       return notFound(reply, t);
@@ -76,24 +159,67 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such partner.', team: t, csrf: t.csrf }, 404);
   }
 
-  async function partnerPage(reply: FastifyReply, t: Team, orgId: string, errors?: unknown[], status = 200, values?: Record<string, unknown>) {
+  async function partnerPage(
+    reply: FastifyReply,
+    t: Team,
+    orgId: string,
+    errors?: unknown[],
+    status = 200,
+    values?: Record<string, unknown>,
+  ) {
     const org = await d.db.selectFrom('organisation').selectAll().where('id', '=', orgId).executeTakeFirst();
     if (!org) return notFound(reply, t);
     await d.events.flush();
     const [application, documents, clients, history, thread, team, runs] = await Promise.all([
       getApplication(d.db, orgId), listDocuments(d.db, orgId), listClients(d.db, undefined, orgId),
       d.db.selectFrom('audit').selectAll().where('subject', '=', orgId).orderBy('seq', 'desc').execute(),
-      comments(d.db, orgId), teamMembers(d.db),
-      d.db.selectFrom('conformance_run').select(['id', 'env', 'client_id', 'status', 'created_at', 'report']).where('organisation_id', '=', orgId).orderBy('created_at', 'desc').limit(20).execute(),
+      comments(d.db, orgId),
+      teamMembers(d.db),
+      d.db
+        .selectFrom('conformance_run')
+        .select(['id', 'env', 'client_id', 'status', 'created_at', 'report'])
+        .where('organisation_id', '=', orgId)
+        .orderBy('created_at', 'desc')
+        .limit(20)
+        .execute(),
     ]);
     const gates = await Promise.all((Object.keys(GATES) as Gate[]).map((g) => gateView(d.db, orgId, g)));
-    const evidence = await Promise.all(clients.filter((c) => c.env === EVIDENCE_ENV.integration).map(async (c) => {
-      const items = await journeyChecklist(d.db, c);
-      return { client: c, done: items.filter((i) => i.done).length, total: items.length, missing: items.filter((i) => !i.done).map((i) => i.title) };
-    }));
-    return page(d, reply, 'console/partner.njk', {
-      title: org.name, team: t, csrf: t.csrf, org, application, criteria: CRITERIA, documents, clients, evidence, gates, history: await readableAudit(d.db, history), thread, managers: team,
-      runs: runs.map(({ report, ...r }) => ({ ...r, signed: Boolean(report) })), errors, values,
-    }, status);
+    const evidence = await Promise.all(
+      clients
+        .filter((c) => c.env === EVIDENCE_ENV.integration)
+        .map(async (c) => {
+          const items = await journeyChecklist(d.db, c);
+          return {
+            client: c,
+            done: items.filter((i) => i.done).length,
+            total: items.length,
+            missing: items.filter((i) => !i.done).map((i) => i.title),
+          };
+        }),
+    );
+    return page(
+      d,
+      reply,
+      'console/partner.njk',
+      {
+        title: org.name,
+        team: t,
+        csrf: t.csrf,
+        org,
+        application,
+        criteria: CRITERIA,
+        documents,
+        clients,
+        evidence,
+        gates,
+        history: await readableAudit(d.db, history),
+        thread,
+        managers: team,
+        runs: runs.map(({ report, ...r }) => ({ ...r, signed: Boolean(report) })),
+        errors,
+        values,
+      },
+      status,
+    );
   }
 }

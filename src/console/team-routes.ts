@@ -22,11 +22,21 @@ export function registerTeamRoutes(app: FastifyInstance, d: ConsoleDeps) {
     try {
       const { user, setupSecret } = await addTeamMember(d.db, t, req.body?.email ?? '', req.body?.role ?? '');
       const link = `${d.config.publicUrl}/console/setup/${setupSecret}`;
-      await d.mailer.send({ to: user.email, subject: 'Set up your NHS login team console account', body: `${t.email} added you to the NHS login team console.\n\nWithin 24 hours, open this link to choose a password and set up your authenticator app:\n\n${link}\n` });
+      await d.mailer.send({
+        to: user.email,
+        subject: 'Set up your NHS login team console account',
+        body: `${t.email} added you to the NHS login team console.\n\nWithin 24 hours, open ` +
+          `this link to choose a password and set up your authenticator app:\n\n${link}\n`,
+      });
       return show(reply, t, { added: { email: user.email, link } });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return show(reply, t, { errors: [{ href: `#${e.field ?? 'email'}`, text: e.message, field: e.field ?? 'email' }], values: req.body }, 400);
+      return show(
+        reply,
+        t,
+        { errors: [{ href: `#${e.field ?? 'email'}`, text: e.message, field: e.field ?? 'email' }], values: req.body },
+        400,
+      );
     }
   });
   for (const action of ['role', 'remove'] as const) {

@@ -5,7 +5,14 @@ import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts
 import type { Browser } from '../test-support/browser.ts';
 import { signInToConsole } from '../test-support/team.ts';
 import { readableText } from '../test-support/text.ts';
-import { assignDeliveryManager, createOrganisation, decideGate, recordCriterion, setClientStatus, submitApplication } from '../onboarding/index.ts';
+import {
+  assignDeliveryManager,
+  createOrganisation,
+  decideGate,
+  recordCriterion,
+  setClientStatus,
+  submitApplication,
+} from '../onboarding/index.ts';
 import { createRp } from '../test-support/rp.ts';
 
 const ANSWERS = {
@@ -38,7 +45,10 @@ for (const dialect of DIALECTS) {
       assert.match(goLive, /^Integration access was approved\nWaiting for the partner to request the integration environment\.$/m);
       assert.match(goLive, /^Waiting for the partner to upload the Data Security and Protection Toolkit/m);
       const integration = await gateRows(org.id, 'integration');
-      assert.match(integration, /^The application is approved by the NHS login team\nThe application is waiting for the team's review \(the application gate\)\.$/m);
+      assert.match(
+        integration,
+        /^The application is approved by the NHS login team\nThe application is waiting for the team's review \(the application gate\)\.$/m,
+      );
       assert.match(integration, /^The organisation has an ODS code\nWaiting for the partner to add the organisation's ODS code\.$/m);
       for (const text of [goLive, integration]) {
         assert.doesNotMatch(text, /\b(you|your)\b/i, 'no sentence speaks to the partner');
@@ -48,17 +58,41 @@ for (const dialect of DIALECTS) {
 
     test('a requested environment waits for the team\'s own decision', async () => {
       const org = await createOrganisation(app.database.db, 'someone', { name: 'Requested Health', odsCode: 'RQ123' });
-      await app.database.db.insertInto('environment_request').values({
-        id: `request-${dialect}`, organisation_id: org.id, env: 'integration', status: 'pending', requested_by: 'someone', created_at: Date.now(), decided_at: null, reason: null,
-      }).execute();
-      assert.match(await gateRows(org.id, 'go_live'), /^Integration access was approved\nThe partner has requested the integration environment: it waits for the team's decision/m);
+      await app.database.db
+        .insertInto('environment_request')
+        .values({
+          id: `request-${dialect}`,
+          organisation_id: org.id,
+          env: 'integration',
+          status: 'pending',
+          requested_by: 'someone',
+          created_at: Date.now(),
+          decided_at: null,
+          reason: null,
+        })
+        .execute();
+      assert.match(
+        await gateRows(org.id, 'go_live'),
+        /^Integration access was approved\nThe partner has requested the integration environment: it waits for the team's decision/m,
+      );
     });
 
     test('a live partner is not tagged "Stuck", however long it has been live; one waiting as long for a gate is', async () => {
       const monthAgo = Date.now() - 30 * 24 * 3600 * 1000;
-      const request = (org: string, env: 'integration' | 'live', status: 'approved' | 'pending') => app.database.db.insertInto('environment_request').values({
-        id: `${env}-${org}`, organisation_id: org, env, status, requested_by: 'someone', created_at: monthAgo, decided_at: status === 'approved' ? monthAgo : null, reason: null,
-      }).execute();
+      const request = (org: string, env: 'integration' | 'live', status: 'approved' | 'pending') =>
+        app.database.db
+          .insertInto('environment_request')
+          .values({
+            id: `${env}-${org}`,
+            organisation_id: org,
+            env,
+            status,
+            requested_by: 'someone',
+            created_at: monthAgo,
+            decided_at: status === 'approved' ? monthAgo : null,
+            reason: null,
+          })
+          .execute();
       const live = (await createOrganisation(app.database.db, 'someone', { name: 'Long Live Health', odsCode: 'LL123' })).id;
       await request(live, 'integration', 'approved');
       await request(live, 'live', 'approved');
@@ -70,7 +104,9 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(row(live), /Stuck/);
       assert.match(row(waiting), /^Team Stuck$/m);
       const board = await b.get('/console');
-      const card = readableText(new RegExp(`<div class="nhsuk-card[^>]*data-organisation="${live}"[\\s\\S]*?</div></div>`).exec(board.text)![0]);
+      const card = readableText(
+        new RegExp(`<div class="nhsuk-card[^>]*data-organisation="${live}"[\\s\\S]*?</div></div>`).exec(board.text)![0],
+      );
       assert.doesNotMatch(card, /Stuck/, 'nor on the board');
       assert.doesNotMatch((await b.get('/console?view=table&stuck=yes')).text, /Long Live Health/, 'nor among the stuck');
     });
@@ -86,11 +122,26 @@ for (const dialect of DIALECTS) {
       const manager = (await db.selectFrom('team_user').select('id').where('email', '=', 'words@nhs.example').executeTakeFirstOrThrow()).id;
       const assigned = await audited(() => assignDeliveryManager(db, { email: 'words@nhs.example' }, org, manager));
       const rp = await createRp(app, 'sandpit', { organisationId: org, name: 'Named booking service' });
-      const suspended = await audited(() => setClientStatus({ db, mailer: app.mailer, publicUrl: 'http://localhost:3000' }, 'words@nhs.example', 'sandpit', rp.client.clientId, 'suspended', 'Unexpected traffic'));
+      const suspended = await audited(() =>
+        setClientStatus(
+          { db, mailer: app.mailer, publicUrl: 'http://localhost:3000' },
+          'words@nhs.example',
+          'sandpit',
+          rp.client.clientId,
+          'suspended',
+          'Unexpected traffic',
+        ),
+      );
       const page = await b.get('/console/audit');
-      assert.equal(auditRow(page.text, assigned), `${assigned}\n${auditDate(page.text, assigned)}\nwords@nhs.example\nAssigned a delivery manager\nDelivery manager: words@nhs.example\npartner.delivery_manager\nNamed Health`);
-      assert.equal(auditRow(page.text, suspended).split('\n').slice(3).join('\n'),
-        'Suspended a client\nReason: Unexpected traffic\nIt was working\nclient.suspend\nNamed booking service (sandpit client)');
+      assert.equal(
+        auditRow(page.text, assigned),
+        `${assigned}\n${auditDate(page.text, assigned)}\nwords@nhs.example\nAssigned a delivery ` +
+          `manager\nDelivery manager: words@nhs.example\npartner.delivery_manager\nNamed Health`,
+      );
+      assert.equal(
+        auditRow(page.text, suspended).split('\n').slice(3).join('\n'),
+        'Suspended a client\nReason: Unexpected traffic\nIt was working\nclient.suspend\nNamed booking service (sandpit client)',
+      );
       for (const seq of [assigned, suspended]) {
         assert.doesNotMatch(auditRow(page.text, seq), UUID, 'no id where a name belongs');
         assert.doesNotMatch(auditRow(page.text, seq), /[{}"]/, 'no JSON');
@@ -103,20 +154,41 @@ for (const dialect of DIALECTS) {
       const org = (await createOrganisation(db, 'someone', { name: 'Decided Health', odsCode: 'DH123' })).id;
       await submitApplication(db, org, ANSWERS);
       await recordCriterion(db, { email: 'words@nhs.example' }, org, 'application', 'pib_review', true, 'PIB 3 June');
-      await decideGate({ db, mailer: app.mailer, publicUrl: 'http://localhost:3000' }, { email: 'words@nhs.example' }, org, 'application', 'approve', 'Eligible and sponsored');
-      const history = readableText(/<table[^>]*id="history"[\s\S]*?<\/table>/.exec((await b.get(`/console/partners/${org}`)).text)![0]).split('\n');
-      assert.deepEqual(history.slice(1, 5), ['words@nhs.example', 'Approved the application', 'Reason: Eligible and sponsored', 'gate.application.approve']);
-      assert.deepEqual(history.slice(6, 11), ['words@nhs.example', 'Recorded a gate check',
-        'Application review call held and the Partner Integration Board agrees: met, at the application gate', 'Note: PIB 3 June', 'gate.criterion']);
+      await decideGate(
+        { db, mailer: app.mailer, publicUrl: 'http://localhost:3000' },
+        { email: 'words@nhs.example' },
+        org,
+        'application',
+        'approve',
+        'Eligible and sponsored',
+      );
+      const history = readableText(
+        /<table[^>]*id="history"[\s\S]*?<\/table>/.exec((await b.get(`/console/partners/${org}`)).text)![0],
+      ).split('\n');
+      assert.deepEqual(history.slice(1, 5), [
+        'words@nhs.example',
+        'Approved the application',
+        'Reason: Eligible and sponsored',
+        'gate.application.approve',
+      ]);
+      assert.deepEqual(history.slice(6, 11), [
+        'words@nhs.example',
+        'Recorded a gate check',
+        'Application review call held and the Partner Integration Board agrees: met, at the application gate',
+        'Note: PIB 3 June',
+        'gate.criterion',
+      ]);
     });
   });
 }
 
-const latestSeq = async (db: TestApp['database']['db']) => Number((await db.selectFrom('audit').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow()).seq);
+const latestSeq = async (db: TestApp['database']['db']) =>
+  Number((await db.selectFrom('audit').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow()).seq);
 let auditDb: TestApp['database']['db'];
 /** Runs an audited change and returns the sequence number of its entry. */
 async function audited(run: () => Promise<unknown>): Promise<number> {
   await run();
   return latestSeq(auditDb);
 }
-const auditDate = (html: string, seq: number) => /(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)<\/td>/.exec(new RegExp(`<tr[^>]*data-seq="${seq}"[\\s\\S]*?</tr>`).exec(html)![0])![1];
+const auditDate = (html: string, seq: number) =>
+  /(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)<\/td>/.exec(new RegExp(`<tr[^>]*data-seq="${seq}"[\\s\\S]*?</tr>`).exec(html)![0])![1];

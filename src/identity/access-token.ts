@@ -23,8 +23,10 @@ export async function createAccessTokenCodec(env: EnvironmentConfig, keys: JWK[]
   const jwks = createLocalJWKSet({ keys: keys.map(publicJwk) });
   return {
     async wrap(ctx, body) {
-      const at = ctx.oidc.entities.AccessToken as unknown as { jti: string; accountId: string; clientId: string; scope?: string; exp?: number; iat?: number } | undefined;
-      const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as { acr?: string; authTime?: number } | undefined;
+      const at = ctx.oidc.entities.AccessToken as unknown as
+        { jti: string; accountId: string; clientId: string; scope?: string; exp?: number; iat?: number } | undefined;
+      const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as
+        { acr?: string; authTime?: number } | undefined;
       if (!at || typeof body.access_token !== 'string') return;
       const now = Math.floor(Date.now() / 1000);
       body.access_token = await new SignJWT({

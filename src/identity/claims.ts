@@ -94,7 +94,11 @@ export function personClaims(use: 'id_token' | 'userinfo', c: ClaimContext): Rec
     email_verified: true,
     phone_number: p.phone_number,
     phone_number_verified: p.phone_number ? true : undefined,
-    phone_number_pds_matched: p.phone_number ? (p.phone_pds_matched !== null ? p.phone_pds_matched === 1 : verified && pds) : undefined,
+    phone_number_pds_matched: p.phone_number
+      ? p.phone_pds_matched !== null
+        ? p.phone_pds_matched === 1
+        : verified && pds
+      : undefined,
     ...(verified
       ? {
           nhs_number: p.nhs_number,

@@ -37,7 +37,8 @@ for (const dialect of DIALECTS) {
         await armFault(app.database.db, 'sandpit', rp.client.clientId, kind, 1);
         const r = await login(app, rp, {});
         const jwks = createLocalJWKSet((await (await app.fetch(`${rp.issuer}/.well-known/jwks.json`)).json()) as never);
-        const verify = (t: string) => jwtVerify(t, jwks, { issuer: rp.issuer, audience: rp.client.clientId, algorithms: ['RS512'], maxTokenAge: '1h' });
+        const verify = (t: string) =>
+          jwtVerify(t, jwks, { issuer: rp.issuer, audience: rp.client.clientId, algorithms: ['RS512'], maxTokenAge: '1h' });
         if (kind === 'id_token_future_iat') assert.ok(Number(decodeJwt(r.tokens.id_token!).iat) > Date.now() / 1000 + 600);
         else await assert.rejects(verify(r.tokens.id_token!));
         await verify((await login(app, rp, {})).tokens.id_token!);
@@ -61,11 +62,23 @@ for (const dialect of DIALECTS) {
     });
 
     test('token_server_error and token_temporarily_unavailable; the undelivered tokens are revoked', async () => {
-      for (const [kind, status, error] of [['token_server_error', 500, 'server_error'], ['token_temporarily_unavailable', 503, 'temporarily_unavailable']] as const) {
+      for (const [kind, status, error] of [
+        ['token_server_error', 500, 'server_error'],
+        ['token_temporarily_unavailable', 503, 'temporarily_unavailable'],
+      ] as const) {
         await armFault(app.database.db, 'sandpit', rp.client.clientId, kind, 1);
         const s = await signIn(app, rp, {});
-        const res = await app.fetch(rp.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code: s.callback!.searchParams.get('code')!, redirect_uri: REDIRECT_URI, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await rp.assertion() }).toString() });
+        const res = await app.fetch(rp.tokenEndpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code: s.callback!.searchParams.get('code')!,
+            redirect_uri: REDIRECT_URI,
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: await rp.assertion(),
+          }).toString(),
+        });
         assert.equal(res.status, status);
         assert.equal(((await res.json()) as { error: string }).error, error);
       }

@@ -90,7 +90,8 @@ export class FaultError extends Error {
 export async function armFault(db: Db, env: string, clientId: string, kind: unknown, count: number | null): Promise<void> {
   if (!capabilitiesOf(env)?.faults) throw new FaultError('Faults can never be injected in live');
   if (!isFaultKind(kind)) throw new FaultError('Choose a fault from the list');
-  if (count !== null && (!Number.isInteger(count) || count < 1 || count > 1000)) throw new FaultError('Enter how many responses to spoil, from 1 to 1000');
+  if (count !== null && (!Number.isInteger(count) || count < 1 || count > 1000))
+    throw new FaultError('Enter how many responses to spoil, from 1 to 1000');
   await setClientFault(db, env, clientId, { kind, remaining: count, armedAt: Date.now() });
 }
 

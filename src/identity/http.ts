@@ -13,7 +13,11 @@ import { registerProveIdentity } from './journeys/prove-identity.ts';
 import { page, type JourneyDeps } from './journeys/flow.ts';
 
 /** Every parameter as a list (a form's single value becomes one), a few of each, none long: the engine checks the rest. */
-const AUTHORIZE_FORM = { type: 'object', maxProperties: 40, additionalProperties: { type: 'array', maxItems: 5, items: { type: 'string', maxLength: 4000, pattern: '^[^\\u0000]*$' } } };
+const AUTHORIZE_FORM = {
+  type: 'object',
+  maxProperties: 40,
+  additionalProperties: { type: 'array', maxItems: 5, items: { type: 'string', maxLength: 4000, pattern: '^[^\\u0000]*$' } },
+};
 
 const PROTOCOL_PATH = /^\/(authorize(\/[\w-]+)?|token|userinfo|\.well-known\/(openid-configuration|jwks\.json))$/;
 
@@ -65,7 +69,10 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
     // A NUL in the address is never a real parameter (the app refuses it on pages): the token and userinfo
     // endpoints answer as the engine answers a malformed request (RFC 6749 section 5.2, RFC 6750 section 3.1).
     if (req.url.includes('%00') && path !== '/authorize' && !path.startsWith('/.well-known')) {
-      return reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'a parameter contains NUL' });
+      return reply
+        .code(400)
+        .header('cache-control', 'no-store')
+        .send({ error: 'invalid_request', error_description: 'a parameter contains NUL' });
     }
     reply.hijack();
     (req.raw as { originalUrl?: string }).originalUrl = req.url;
@@ -119,10 +126,23 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
           const ctx = env.provider.createContext(req.raw, reply.raw);
           const session = await env.provider.Session.get(ctx);
           const person = session.accountId ? await findPerson(deps.db, c.name, session.accountId) : undefined;
-          const clientId = person ? await settingsReferrer(deps.db, c.name, Object.keys(session.authorizations ?? {}), req.headers.referer) : undefined;
-          deps.events.record({ env: c.name, clientId, kind: 'settings', outcome: person ? 'ok' : 'error', reason: person ? undefined : 'no_session', person: person?.id });
+          const clientId = person
+            ? await settingsReferrer(deps.db, c.name, Object.keys(session.authorizations ?? {}), req.headers.referer)
+            : undefined;
+          deps.events.record({
+            env: c.name,
+            clientId,
+            kind: 'settings',
+            outcome: person ? 'ok' : 'error',
+            reason: person ? undefined : 'no_session',
+            person: person?.id,
+          });
           const levels: Record<string, string> = { P0: 'Not verified', P5: 'Partly verified (P5)', P9: 'Fully verified (P9)' };
-          return page(journeyDeps, reply, 'settings.njk', { title: 'Your NHS login', person, levelText: person ? levels[person.proofing_level] : '' });
+          return page(journeyDeps, reply, 'settings.njk', {
+            title: 'Your NHS login',
+            person,
+            levelText: person ? levels[person.proofing_level] : '',
+          });
         });
         registerSignIn(scoped, journeyDeps);
         registerOtp(scoped, journeyDeps);

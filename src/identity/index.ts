@@ -16,19 +16,34 @@ export interface Identity {
   people: PeopleData;
 }
 
-export async function createIdentity(config: Config, db: Db, events: EventSink, render: Render, log: { error(obj: object, msg: string): void }): Promise<Identity> {
+export async function createIdentity(
+  config: Config,
+  db: Db,
+  events: EventSink,
+  render: Render,
+  log: { error(obj: object, msg: string): void },
+): Promise<Identity> {
   const people = loadPeopleData();
   const environments: Environment[] = [];
   for (const env of config.environments) {
     await seedPeople(db, env.name, people);
     environments.push(
-      await createEnvironment(env, db, events, (out) =>
-        render('error.njk', {
-          title: out.error === 'invalid_redirect_uri' || out.error === 'invalid_client' ? 'There is a problem with the service you are trying to use' : 'Sorry, there is a problem with NHS login',
-          message: 'The service you came from sent a request NHS login cannot accept. Go back to the service and try again, or contact the service.',
-          code: out.error,
-          detail: out.error_description,
-        }),
+      await createEnvironment(
+        env,
+        db,
+        events,
+        (out) =>
+          render('error.njk', {
+            title:
+              out.error === 'invalid_redirect_uri' || out.error === 'invalid_client'
+                ? 'There is a problem with the service you are trying to use'
+                : 'Sorry, there is a problem with NHS login',
+            message:
+              'The service you came from sent a request NHS login cannot accept. ' +
+                'Go back to the service and try again, or contact the service.',
+            code: out.error,
+            detail: out.error_description,
+          }),
         log,
       ),
     );

@@ -21,7 +21,11 @@ for (const dialect of DIALECTS) {
     after(() => app.stop());
 
     test('the fixed P9 account signs in, with given_name from PDS', async () => {
-      const r = await login(app, rp, { email: 'testuserlive+1@demo.signin.nhs.uk', scope: 'openid profile profile_extended', vtr: ['P9.Cp.Cd'] });
+      const r = await login(app, rp, {
+        email: 'testuserlive+1@demo.signin.nhs.uk',
+        scope: 'openid profile profile_extended',
+        vtr: ['P9.Cp.Cd'],
+      });
       assert.equal(r.claims.nhs_number, '9661034524');
       const ui = await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub);
       assert.equal(ui.given_name, 'Hubert');
@@ -35,7 +39,14 @@ for (const dialect of DIALECTS) {
       page = await b.get(page.url.replace(/sign-in$/, 'register'));
       page = await b.post(page.url, { email: 'dinah.weir@example.org', password: 'Secret123', phone: '07700900555' });
       page = await b.post(page.url, { otp: '190696' });
-      page = await b.post(page.url, { nhs_number: '9686368450', family_name: 'Weir', 'birthdate-day': '14', 'birthdate-month': '6', 'birthdate-year': '1954', postcode: 'HD1 4JP' });
+      page = await b.post(page.url, {
+        nhs_number: '9686368450',
+        family_name: 'Weir',
+        'birthdate-day': '14',
+        'birthdate-month': '6',
+        'birthdate-year': '1954',
+        postcode: 'HD1 4JP',
+      });
       assert.ok(page.url.endsWith('/prove-identity'), 'then the photo-ID step for P9');
       page = await b.post(page.url, { document: 'driving_licence' });
       page = await b.post(page.url, {});
@@ -53,9 +64,14 @@ for (const dialect of DIALECTS) {
       assert.equal(p5.claims.vot, 'P5.Cp.Cd');
       assert.equal(p5.claims.identity_proofing_level, 'P5');
       assert.equal(p5.claims.nhs_number, '9661034524');
-      const p0 = await login(app, p0rp, { email: 'testuserlive+3@demo.signin.nhs.uk', scope: 'openid profile email phone', vtr: ['P0.Cp.Cd'] });
+      const p0 = await login(app, p0rp, {
+        email: 'testuserlive+3@demo.signin.nhs.uk',
+        scope: 'openid profile email phone',
+        vtr: ['P0.Cp.Cd'],
+      });
       assert.equal(p0.claims.vot, 'P0.Cp.Cd');
-      for (const c of ['nhs_number', 'family_name', 'birthdate', 'identity_proofing_level']) assert.equal(c in p0.claims, false, `P0 has no ${c}`);
+      for (const c of ['nhs_number', 'family_name', 'birthdate', 'identity_proofing_level'])
+        assert.equal(c in p0.claims, false, `P0 has no ${c}`);
       const ui = await oidc.fetchUserInfo(p0rp.config, p0.tokens.access_token, p0.claims.sub);
       assert.equal(ui.email, 'testuserlive+3@demo.signin.nhs.uk');
       assert.equal(ui.email_verified, true);
@@ -67,7 +83,10 @@ for (const dialect of DIALECTS) {
     });
 
     test('http://localhost redirect URIs are refused outside the sandpit', async () => {
-      await assert.rejects(createRp(app, 'integration', { redirectUris: ['http://localhost:8080/cb'] }), /only the sandpit allows http:\/\/localhost/);
+      await assert.rejects(
+        createRp(app, 'integration', { redirectUris: ['http://localhost:8080/cb'] }),
+        /only the sandpit allows http:\/\/localhost/,
+      );
     });
   });
 }

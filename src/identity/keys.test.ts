@@ -18,7 +18,10 @@ test('publish next, then switch: relying parties can always verify', async () =>
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-keys-')), 'db.sqlite');
   let app = await boot(file);
   const kidOf = async (a: TestApp) => decodeProtectedHeader((await login(a, await createRp(a, 'sandpit'), {})).tokens.id_token!).kid;
-  const jwksKids = async (a: TestApp) => ((await (await a.fetch('http://localhost:3000/sandpit/.well-known/jwks.json')).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+  const jwksKids = async (a: TestApp) =>
+    ((await (await a.fetch('http://localhost:3000/sandpit/.well-known/jwks.json')).json()) as { keys: { kid: string }[] }).keys.map(
+      (k) => k.kid,
+    );
   const first = await kidOf(app);
   assert.deepEqual(await jwksKids(app), [first]);
 
@@ -42,7 +45,8 @@ test('publish next, then switch: relying parties can always verify', async () =>
 });
 
 for (const dialect of DIALECTS) {
-  test(`publishes and switches at the same moment (${dialect}) leave one current key, one next at most, and the old one retired`, async () => {
+  test(`publishes and switches at the same moment (${dialect}) leave one ` +
+    `current key, one next at most, and the old one retired`, async () => {
     const database = await openTestDatabase(dialect);
     try {
       const db = database.db;

@@ -22,7 +22,14 @@ export async function loadSigningKeys(db: Db, env: string): Promise<JWK[]> {
     // Instances starting at once on a new database both get here: the database keeps one key (insertSigningKey),
     // and each instance signs with whichever it reads back.
     const jwk = await newKey();
-    await insertSigningKey(db, { env, kid: jwk.kid!, private_jwk: JSON.stringify(jwk), state: 'current', created_at: Date.now(), changed_at: null });
+    await insertSigningKey(db, {
+      env,
+      kid: jwk.kid!,
+      private_jwk: JSON.stringify(jwk),
+      state: 'current',
+      created_at: Date.now(),
+      changed_at: null,
+    });
     rows = await listSigningKeys(db, env);
   }
   const order = { current: 0, next: 1, retired: 2 } as const;
@@ -35,7 +42,14 @@ export async function publishNextKey(db: Db, env: string): Promise<string> {
   const existing = await next();
   if (existing) return existing;
   const jwk = await newKey();
-  await insertSigningKey(db, { env, kid: jwk.kid!, private_jwk: JSON.stringify(jwk), state: 'next', created_at: Date.now(), changed_at: null });
+  await insertSigningKey(db, {
+    env,
+    kid: jwk.kid!,
+    private_jwk: JSON.stringify(jwk),
+    state: 'next',
+    created_at: Date.now(),
+    changed_at: null,
+  });
   return (await next())!; // a publish at the same moment may have won: both answer with the key that is published
 }
 
@@ -46,7 +60,10 @@ export class KeyRotationError extends Error {
 export async function switchToNextKey(db: Db, env: string): Promise<string> {
   const rows = await listSigningKeys(db, env);
   const next = rows.find((r) => r.state === 'next');
-  if (!next) throw new KeyRotationError(`no published next key in ${env}: publish one first, and wait for relying parties to refresh their JWKS cache`);
+  if (!next)
+    throw new KeyRotationError(
+      `no published next key in ${env}: publish one first, and wait for relying parties to refresh their JWKS cache`,
+    );
   // False when a switch at the same moment (another instance, another operator) promoted it first: the same outcome.
   await promoteNextSigningKey(db, env, next.kid);
   return next.kid;
@@ -62,7 +79,10 @@ export async function removeRetiredKeys(db: Db, env: string, now = Date.now()): 
   const early = retired.filter((r) => r.changed_at !== null && now - r.changed_at < RETIRED_KEY_KEPT_MS);
   if (early.length) {
     const at = new Date(Math.max(...early.map((r) => r.changed_at!)) + RETIRED_KEY_KEPT_MS).toISOString();
-    throw new KeyRotationError(`ID tokens signed by ${early.map((r) => r.kid).join(', ')} may still be valid: remove ${early.length === 1 ? 'it' : 'them'} after ${at}`);
+    throw new KeyRotationError(
+      `ID tokens signed by ${early.map((r) => r.kid).join(', ')} may still ` +
+        `be valid: remove ${early.length === 1 ? 'it' : 'them'} after ${at}`,
+    );
   }
   for (const r of retired) await deleteSigningKey(db, env, r.kid);
   return retired.map((r) => r.kid);

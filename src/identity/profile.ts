@@ -67,7 +67,10 @@ async function patchUserinfo(ctx: KoaContextWithOIDC, provider: Provider, env: E
   }
   if (typeof value !== 'string' || value.length > MAX_CLIENT_USER_METADATA) {
     ctx.status = 400;
-    ctx.body = { error: 'invalid_request', error_description: `body must be JSON {"client_user_metadata": string of at most ${MAX_CLIENT_USER_METADATA} characters}` };
+    ctx.body = {
+      error: 'invalid_request',
+      error_description: `body must be JSON {"client_user_metadata": string of at most ${MAX_CLIENT_USER_METADATA} characters}`,
+    };
     return;
   }
   await setClientUserMetadata(db, env.name, at.clientId!, at.accountId!, value);
@@ -81,7 +84,14 @@ const ROUTE_KIND: Record<string, string> = {
   userinfo: 'userinfo',
 };
 /** NHS profile around the engine: JWT access tokens, PATCH /userinfo, discovery shape, the protocol record. */
-export function profileMiddleware(provider: Provider, codec: AccessTokenCodec, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
+export function profileMiddleware(
+  provider: Provider,
+  codec: AccessTokenCodec,
+  config: EnvironmentConfig,
+  db: Db,
+  events: EventSink,
+  signingKey: JWK,
+) {
   const profile = nhsProfile(provider, codec, config, db, events, signingKey);
   return async (koaCtx: unknown, next: () => Promise<void>) => {
     try {
@@ -101,14 +111,29 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
       const handle = token ? await codec.unwrap(token) : undefined;
       if (token && !handle) {
         invalidToken(ctx, 'access token signature, issuer or format is invalid');
-        recordExchange(ctx, events, config, 'userinfo', { error: 'invalid_token', error_description: 'access token signature, issuer or format is invalid' }, undefined);
+        recordExchange(
+          ctx,
+          events,
+          config,
+          'userinfo',
+          { error: 'invalid_token', error_description: 'access token signature, issuer or format is invalid' },
+          undefined,
+        );
         return;
       }
       if (ctx.method === 'PATCH') {
         if (!handle) invalidToken(ctx, 'no access token: send Authorization: Bearer <access token>');
         else await patchUserinfo(ctx, provider, config, db, handle);
         const failed = ctx.status >= 400 ? (ctx.body as OidcError) : undefined;
-        events.record({ env: config.name, clientId: ctx.state.patchClientId, kind: 'userinfo_patch', outcome: failed ? 'error' : 'ok', reason: failed ? [failed.error, failed.error_description].filter(Boolean).join(': ') : undefined, person: ctx.state.patchSub, details: { status: ctx.status } });
+        events.record({
+          env: config.name,
+          clientId: ctx.state.patchClientId,
+          kind: 'userinfo_patch',
+          outcome: failed ? 'error' : 'ok',
+          reason: failed ? [failed.error, failed.error_description].filter(Boolean).join(': ') : undefined,
+          person: ctx.state.patchSub,
+          details: { status: ctx.status },
+        });
         return;
       }
       if (handle) ctx.req.headers.authorization = `Bearer ${handle}`;
@@ -117,7 +142,11 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
     await next();
     const route = ctx.oidc?.route;
     if (route === 'token') answerNoClientAuthentication(ctx);
-    if (route === 'userinfo' && ctx.status === 200 && (ctx.oidc.client as unknown as { nhs_status?: string } | undefined)?.nhs_status === 'suspended') {
+    if (
+      route === 'userinfo' &&
+      ctx.status === 200 &&
+      (ctx.oidc.client as unknown as { nhs_status?: string } | undefined)?.nhs_status === 'suspended'
+    ) {
       // A suspended client's tokens stop working at once, not only when they expire. The engine has just read
       // the client for this token; its claims are replaced before anything is sent.
       invalidToken(ctx, 'the client this token was issued to is suspended by the NHS login team');
@@ -140,8 +169,13 @@ function nhsProfile(provider: Provider, codec: AccessTokenCodec, config: Environ
       const body = ctx.body as Record<string, unknown>;
       const client = ctx.oidc.client as unknown as { clientId: string; nhs_sso_to?: string[] };
       if (client.nhs_sso_to?.length && typeof body.id_token === 'string') {
-        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as { acr?: string; amr?: string[] } | undefined;
-        await rememberIdToken(db, config.name, body.id_token, { clientId: client.clientId, ...(source?.acr ? { acr: source.acr } : {}), ...(source?.amr ? { amr: source.amr } : {}) });
+        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as
+          { acr?: string; amr?: string[] } | undefined;
+        await rememberIdToken(db, config.name, body.id_token, {
+          clientId: client.clientId,
+          ...(source?.acr ? { acr: source.acr } : {}),
+          ...(source?.amr ? { amr: source.amr } : {}),
+        });
       }
       await codec.wrap(ctx, body);
     }
@@ -181,20 +215,26 @@ function answerNoClientAuthentication(ctx: KoaContextWithOIDC) {
 /** Removes the engine's RFC 9207 `iss` from a redirect back to the relying party, as NHS login sends none. */
 function stripIss(ctx: KoaContextWithOIDC) {
   const location = ctx.response.get('location');
-  if (!location || !location.includes('iss=')) return;
+  if (!location?.includes('iss=')) return;
   const url = new URL(location);
   if (url.searchParams.get('iss') !== ctx.oidc.issuer) return;
   url.searchParams.delete('iss');
   ctx.redirect(url.href);
 }
 
-const fits = (route: 'token' | 'userinfo', kind: string) => (route === 'userinfo' ? kind === 'userinfo_sub_mismatch' : kind.startsWith('id_token_') || kind.startsWith('token_'));
+const fits = (route: 'token' | 'userinfo', kind: string) =>
+  route === 'userinfo' ? kind === 'userinfo_sub_mismatch' : kind.startsWith('id_token_') || kind.startsWith('token_');
 
 /**
  * The fault for this response, if any (never in live): a conformance run's own fault for its requests, else
  * one armed for the client by its partner. A run's requests never use up the client's armed fault.
  */
-async function faultFor(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', config: EnvironmentConfig, db: Db): Promise<AnyFault | undefined> {
+async function faultFor(
+  ctx: KoaContextWithOIDC,
+  route: 'token' | 'userinfo',
+  config: EnvironmentConfig,
+  db: Db,
+): Promise<AnyFault | undefined> {
   if (!config.capabilities.faults) return undefined;
   const mark = ctx.state.runMark as RunMark | undefined;
   if (mark) return mark.fault && fits(route, mark.fault) ? mark.fault : undefined;
@@ -206,7 +246,16 @@ async function faultFor(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', co
 }
 
 /** Spoils this response as the fault says. */
-async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', kind: AnyFault, provider: Provider, config: EnvironmentConfig, db: Db, events: EventSink, signingKey: JWK) {
+async function applyFault(
+  ctx: KoaContextWithOIDC,
+  route: 'token' | 'userinfo',
+  kind: AnyFault,
+  provider: Provider,
+  config: EnvironmentConfig,
+  db: Db,
+  events: EventSink,
+  signingKey: JWK,
+) {
   const body = ctx.body as Record<string, unknown>;
   const mark = ctx.state.runMark as RunMark | undefined;
   if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
@@ -222,7 +271,14 @@ async function applyFault(ctx: KoaContextWithOIDC, route: 'token' | 'userinfo', 
     const runKey = kind === 'id_token_new_key' && mark ? await runSigningKey(db, config.name, mark.runId) : undefined;
     body.id_token = await spoilIdToken(kind, body.id_token, signingKey, runKey);
   }
-  events.record({ env: config.name, clientId: ctx.oidc.client?.clientId, kind: 'fault', outcome: 'ok', reason: kind, details: { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}) } });
+  events.record({
+    env: config.name,
+    clientId: ctx.oidc.client?.clientId,
+    kind: 'fault',
+    outcome: 'ok',
+    reason: kind,
+    details: { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}) },
+  });
 }
 
 /** Finds the conformance run a request belongs to (browser mark, redeemed code or access token) and links what it issues. */
@@ -233,7 +289,8 @@ async function trackRun(ctx: KoaContextWithOIDC, config: EnvironmentConfig, db: 
   let mark: RunMark | undefined;
   if (route === 'authorization' || route === 'resume') {
     // The profile check on /authorize has read it already; a resumed authorization (after the journey) has not.
-    mark = (ctx.state.runMark as RunMark | undefined) ?? (await browserMark(db, config.name, ctx.cookies.get(MARK_COOKIE, { signed: false })));
+    mark =
+      (ctx.state.runMark as RunMark | undefined) ?? (await browserMark(db, config.name, ctx.cookies.get(MARK_COOKIE, { signed: false })));
     if (mark && code?.jti) await linkMark(db, 'run-code', config.name, codeRef(code.jti), mark);
   } else if (!runActive(ctx.oidc.client)) {
     return; // token and userinfo requests of a client no run is driving: nothing to look up
@@ -276,7 +333,14 @@ async function registeredClientNamed(ctx: KoaContextWithOIDC, env: EnvironmentCo
  * registered is whatever the request said, kept in the details, so hostile requests cannot add a metric series
  * each (memory).
  */
-function recordExchange(ctx: KoaContextWithOIDC, events: EventSink, env: EnvironmentConfig, kind: string, err: OidcError | undefined, clientId: string | undefined) {
+function recordExchange(
+  ctx: KoaContextWithOIDC,
+  events: EventSink,
+  env: EnvironmentConfig,
+  kind: string,
+  err: OidcError | undefined,
+  clientId: string | undefined,
+) {
   const params = ctx.oidc?.params ?? {};
   const details: Record<string, unknown> = { status: ctx.status };
   if (!clientId && typeof params.client_id === 'string') details.client_id = params.client_id;

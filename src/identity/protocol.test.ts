@@ -31,8 +31,11 @@ for (const dialect of DIALECTS) {
     test('every exchange of a login is in the protocol record by the time its answer arrives (a crash then loses none)', async () => {
       const own = await createRp(app, 'sandpit');
       await login(app, own, {}); // reads nothing from the record: the journey's pages and the token answer are all it sees
-      const kinds = (await app.database.db.selectFrom('protocol_event').select('kind').where('client_id', '=', own.client.clientId).execute()).map((e) => e.kind);
-      for (const kind of ['authorize', 'sign_in', 'otp', 'consent', 'token']) assert.ok(kinds.includes(kind), `${kind} is written (got ${kinds.join(', ')})`);
+      const kinds = (
+        await app.database.db.selectFrom('protocol_event').select('kind').where('client_id', '=', own.client.clientId).execute()
+      ).map((e) => e.kind);
+      for (const kind of ['authorize', 'sign_in', 'otp', 'consent', 'token'])
+        assert.ok(kinds.includes(kind), `${kind} is written (got ${kinds.join(', ')})`);
     });
 
     test('discovery advertises exactly the NHS login profile', async () => {
@@ -97,7 +100,11 @@ for (const dialect of DIALECTS) {
 
     test('token response headers: Cache-Control no-store and Pragma no-cache', async () => {
       const r = await login(app, rp, {});
-      const refreshed = await tokenRequest(app, rp, { grant_type: 'refresh_token', refresh_token: r.tokens.refresh_token!, client_assertion: await rp.assertion() });
+      const refreshed = await tokenRequest(app, rp, {
+        grant_type: 'refresh_token',
+        refresh_token: r.tokens.refresh_token!,
+        client_assertion: await rp.assertion(),
+      });
       assert.equal(refreshed.status, 200);
       assert.equal(refreshed.headers.get('cache-control'), 'no-store');
       assert.equal(refreshed.headers.get('pragma'), 'no-cache');
@@ -105,7 +112,11 @@ for (const dialect of DIALECTS) {
 
     test('a P5 user asking for P5 gets P5 claims; userinfo sub equals ID token sub', async () => {
       const p5 = await createRp(app, 'sandpit', { vtr: ['P5.Cp.Cd'], scopes: ['openid', 'basic_demographics'] });
-      const r = await login(app, p5, { email: 'testuserlive+p5@demo.signin.nhs.uk', scope: 'openid basic_demographics', vtr: ['P5.Cp.Cd'] });
+      const r = await login(app, p5, {
+        email: 'testuserlive+p5@demo.signin.nhs.uk',
+        scope: 'openid basic_demographics',
+        vtr: ['P5.Cp.Cd'],
+      });
       assert.equal(r.claims.vot, 'P5.Cp.Cd');
       assert.equal(r.claims.nhs_number, undefined, 'basic_demographics has no NHS number');
       assert.ok(r.claims.family_name);
@@ -124,10 +135,20 @@ for (const dialect of DIALECTS) {
 
     test('refresh may narrow scope but never widen it', async () => {
       const r = await login(app, rp, { scope: 'openid profile email' });
-      const narrow = await tokenRequest(app, rp, { grant_type: 'refresh_token', refresh_token: r.tokens.refresh_token!, scope: 'openid email', client_assertion: await rp.assertion() });
+      const narrow = await tokenRequest(app, rp, {
+        grant_type: 'refresh_token',
+        refresh_token: r.tokens.refresh_token!,
+        scope: 'openid email',
+        client_assertion: await rp.assertion(),
+      });
       assert.equal(narrow.status, 200);
       assert.equal(decodeJwt(String(narrow.body.access_token)).scope, 'openid email');
-      const wide = await tokenRequest(app, rp, { grant_type: 'refresh_token', refresh_token: String(narrow.body.refresh_token), scope: 'openid email phone', client_assertion: await rp.assertion() });
+      const wide = await tokenRequest(app, rp, {
+        grant_type: 'refresh_token',
+        refresh_token: String(narrow.body.refresh_token),
+        scope: 'openid email phone',
+        client_assertion: await rp.assertion(),
+      });
       assert.equal(wide.status, 400);
       assert.equal(wide.body.error, 'invalid_scope');
     });
@@ -136,11 +157,21 @@ for (const dialect of DIALECTS) {
       const { signIn } = await import('../test-support/rp.ts');
       const s = await signIn(app, rp, {});
       const code = s.callback!.searchParams.get('code')!;
-      const first = await tokenRequest(app, rp, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion() });
+      const first = await tokenRequest(app, rp, {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        client_assertion: await rp.assertion(),
+      });
       assert.equal(first.status, 200);
       const ok = await app.fetch(`${rp.issuer}/userinfo`, { headers: { authorization: `Bearer ${first.body.access_token}` } });
       assert.equal(ok.status, 200);
-      const replay = await tokenRequest(app, rp, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion() });
+      const replay = await tokenRequest(app, rp, {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        client_assertion: await rp.assertion(),
+      });
       assert.equal(replay.status, 400);
       assert.equal(replay.body.error, 'invalid_grant');
       const revoked = await app.fetch(`${rp.issuer}/userinfo`, { headers: { authorization: `Bearer ${first.body.access_token}` } });
@@ -152,8 +183,16 @@ for (const dialect of DIALECTS) {
       const { signIn } = await import('../test-support/rp.ts');
       const s = await signIn(app, rp, {});
       const code = s.callback!.searchParams.get('code')!;
-      const results = await Promise.all(Array.from({ length: 4 }, async () =>
-        tokenRequest(app, rp, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion() })));
+      const results = await Promise.all(
+        Array.from({ length: 4 }, async () =>
+          tokenRequest(app, rp, {
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: REDIRECT_URI,
+            client_assertion: await rp.assertion(),
+          }),
+        ),
+      );
       const won = results.filter((r) => r.status === 200);
       assert.ok(won.length <= 1, `at most one redemption succeeds, got ${won.length}`);
       assert.ok(results.filter((r) => r.body.error === 'invalid_grant').length >= 3);
@@ -166,10 +205,22 @@ for (const dialect of DIALECTS) {
     test('one client assertion sent twice at once authenticates at most once', async () => {
       const jti = `concurrent-${Date.now()}`;
       const assertion = await rp.assertion({ jti });
-      const results = await Promise.all(Array.from({ length: 4 }, () =>
-        tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: REDIRECT_URI, client_assertion: assertion })));
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          tokenRequest(app, rp, {
+            grant_type: 'authorization_code',
+            code: 'not-a-code',
+            redirect_uri: REDIRECT_URI,
+            client_assertion: assertion,
+          }),
+        ),
+      );
       const authenticated = results.filter((r) => r.body.error !== 'invalid_client');
-      assert.equal(authenticated.length, 1, `exactly one got past client authentication: ${JSON.stringify(results.map((r) => r.body.error))}`);
+      assert.equal(
+        authenticated.length,
+        1,
+        `exactly one got past client authentication: ${JSON.stringify(results.map((r) => r.body.error))}`,
+      );
       assert.equal(authenticated[0]!.body.error, 'invalid_grant');
     });
 
@@ -187,24 +238,55 @@ for (const dialect of DIALECTS) {
         ['alg none', () => rp.assertion({ alg: 'none' })],
       ];
       for (const [name, make] of cases) {
-        const res = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await make() });
+        const res = await tokenRequest(app, rp, {
+          grant_type: 'authorization_code',
+          code: 'x',
+          redirect_uri: REDIRECT_URI,
+          client_assertion: await make(),
+        });
         assert.equal(res.status, 401, name);
         assert.equal(res.body.error, 'invalid_client', name);
       }
       const jti = 'replayed-jti';
-      await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion({ jti }) });
-      const replay = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion({ jti }) });
+      await tokenRequest(app, rp, {
+        grant_type: 'authorization_code',
+        code: 'x',
+        redirect_uri: REDIRECT_URI,
+        client_assertion: await rp.assertion({ jti }),
+      });
+      const replay = await tokenRequest(app, rp, {
+        grant_type: 'authorization_code',
+        code: 'x',
+        redirect_uri: REDIRECT_URI,
+        client_assertion: await rp.assertion({ jti }),
+      });
       assert.equal(replay.body.error, 'invalid_client', 'assertion jti replay');
-      const secret = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_id: rp.client.clientId, client_secret: 'x', client_assertion_type: '' });
+      const secret = await tokenRequest(app, rp, {
+        grant_type: 'authorization_code',
+        code: 'x',
+        redirect_uri: REDIRECT_URI,
+        client_id: rp.client.clientId,
+        client_secret: 'x',
+        client_assertion_type: '',
+      });
       assert.equal(secret.body.error, 'invalid_client', 'client_secret_post refused');
       const basic = await app.fetch(rp.tokenEndpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${rp.client.clientId}:secret`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${rp.client.clientId}:secret`).toString('base64')}`,
+        },
         body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI }).toString(),
       });
       assert.equal(basic.status, 401, 'client_secret_basic refused');
       assert.equal(((await basic.json()) as { error: string }).error, 'invalid_client');
-      const noAuth = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_id: rp.client.clientId, client_assertion_type: '' });
+      const noAuth = await tokenRequest(app, rp, {
+        grant_type: 'authorization_code',
+        code: 'x',
+        redirect_uri: REDIRECT_URI,
+        client_id: rp.client.clientId,
+        client_assertion_type: '',
+      });
       assert.equal(noAuth.body.error, 'invalid_client', 'token_endpoint_auth_method none refused');
       assert.equal(noAuth.headers.get('pragma'), 'no-cache', 'errors are not cached either');
       assert.equal(noAuth.headers.get('cache-control'), 'no-store');
@@ -222,13 +304,23 @@ for (const dialect of DIALECTS) {
         ['no iat and exp 10 minutes ahead', { iat: null, exp: now + 600 }, /there is no iat/],
         ['iat a day ago', { iat: now - 86400, exp: now + 60 }, /must expire within 300 s/],
       ];
-      for (const [name, claims, detail] of refused) {
-        const res = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion({ ...claims, jti: `fresh-${name}` }) });
+      for (const [name, claims] of refused) {
+        const res = await tokenRequest(app, rp, {
+          grant_type: 'authorization_code',
+          code: 'x',
+          redirect_uri: REDIRECT_URI,
+          client_assertion: await rp.assertion({ ...claims, jti: `fresh-${name}` }),
+        });
         assert.equal(res.status, 401, name);
         assert.equal(res.body.error, 'invalid_client', name);
       }
       await app.events.flush();
-      const rows = await app.database.db.selectFrom('protocol_event').select(['reason', 'details']).where('client_id', '=', rp.client.clientId).where('kind', '=', 'token').execute();
+      const rows = await app.database.db
+        .selectFrom('protocol_event')
+        .select(['reason', 'details'])
+        .where('client_id', '=', rp.client.clientId)
+        .where('kind', '=', 'token')
+        .execute();
       for (const [name, , detail] of refused) {
         const row = rows.find((r) => detail.test((JSON.parse(r.details!) as { detail?: string }).detail ?? ''));
         assert.ok(row, `${name}: the reason is in the partner's own record`);
@@ -240,13 +332,21 @@ for (const dialect of DIALECTS) {
         ['no iat, exp a minute ahead', { iat: null, exp: now + 60 }],
       ];
       for (const [name, claims] of accepted) {
-        const res = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion: await rp.assertion({ ...claims, jti: `fresh-${name}` }) });
+        const res = await tokenRequest(app, rp, {
+          grant_type: 'authorization_code',
+          code: 'x',
+          redirect_uri: REDIRECT_URI,
+          client_assertion: await rp.assertion({ ...claims, jti: `fresh-${name}` }),
+        });
         assert.equal(res.body.error, 'invalid_grant', `${name}: past client authentication, to the made-up code`);
       }
     });
 
     test('a token request with no client authentication at all is invalid_client, 401 (RFC 6749 §5.2), and recorded', async () => {
-      const forms: Record<string, string>[] = [{ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion_type: '' }, { grant_type: 'authorization_code', code: 'x' }];
+      const forms: Record<string, string>[] = [
+        { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_assertion_type: '' },
+        { grant_type: 'authorization_code', code: 'x' },
+      ];
       for (const form of forms) {
         const res = await tokenRequest(app, rp, form);
         assert.equal(res.status, 401, JSON.stringify(form));
@@ -254,11 +354,20 @@ for (const dialect of DIALECTS) {
         assert.equal(res.headers.get('cache-control'), 'no-store');
       }
       await app.events.flush();
-      const rows = await app.database.db.selectFrom('protocol_event').select(['details']).where('kind', '=', 'token').where('reason', 'like', 'invalid_client: no client authentication mechanism provided%').execute();
+      const rows = await app.database.db
+        .selectFrom('protocol_event')
+        .select(['details'])
+        .where('kind', '=', 'token')
+        .where('reason', 'like', 'invalid_client: no client authentication mechanism provided%')
+        .execute();
       assert.equal(rows.length, 2, 'both refusals are in the protocol record as invalid_client');
       assert.ok(rows.every((r) => (JSON.parse(r.details!) as { status: number }).status === 401));
       const malformed = await tokenRequest(app, rp, { grant_type: 'authorization_code', code: 'x', client_assertion: 'not-a-jwt' });
-      assert.equal(malformed.body.error, 'invalid_request', 'an attempt at client authentication that cannot be read stays invalid_request');
+      assert.equal(
+        malformed.body.error,
+        'invalid_request',
+        'an attempt at client authentication that cannot be read stays invalid_request',
+      );
     });
 
     test('userinfo refuses a tampered or foreign access token', async () => {
@@ -274,7 +383,11 @@ for (const dialect of DIALECTS) {
     test('PATCH /userinfo stores client_user_metadata; "" clears it', async () => {
       const r = await login(app, rp, { scope: 'openid client_metadata' });
       const patch = (value: unknown) =>
-        app.fetch(`${rp.issuer}/userinfo`, { method: 'PATCH', headers: { authorization: `Bearer ${r.tokens.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ client_user_metadata: value }) });
+        app.fetch(`${rp.issuer}/userinfo`, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${r.tokens.access_token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ client_user_metadata: value }),
+        });
       assert.equal((await patch('hello')).status, 204);
       let ui = await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub);
       assert.equal(ui.client_user_metadata, 'hello');
@@ -285,15 +398,28 @@ for (const dialect of DIALECTS) {
       assert.equal((await patch('auto')).status, 204);
       ui = await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub);
       assert.match(String(ui.client_user_metadata), /^[\w-]{32}$/, '"auto" stores a generated value');
-      const noToken = await app.fetch(`${rp.issuer}/userinfo`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"client_user_metadata":"x"}' });
+      const noToken = await app.fetch(`${rp.issuer}/userinfo`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: '{"client_user_metadata":"x"}',
+      });
       assert.equal(noToken.status, 401);
       assert.match(noToken.headers.get('www-authenticate') ?? '', /invalid_token/);
       const other = await login(app, rp, { scope: 'openid profile' });
-      const narrow = await app.fetch(`${rp.issuer}/userinfo`, { method: 'PATCH', headers: { authorization: `Bearer ${other.tokens.access_token}`, 'content-type': 'application/json' }, body: '{"client_user_metadata":"x"}' });
+      const narrow = await app.fetch(`${rp.issuer}/userinfo`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${other.tokens.access_token}`, 'content-type': 'application/json' },
+        body: '{"client_user_metadata":"x"}',
+      });
       assert.equal(narrow.status, 403);
       assert.match(narrow.headers.get('www-authenticate') ?? '', /insufficient_scope/);
       await app.events.flush();
-      const patches = await app.database.db.selectFrom('protocol_event').select(['outcome', 'reason']).where('kind', '=', 'userinfo_patch').where('client_id', '=', rp.client.clientId).execute();
+      const patches = await app.database.db
+        .selectFrom('protocol_event')
+        .select(['outcome', 'reason'])
+        .where('kind', '=', 'userinfo_patch')
+        .where('client_id', '=', rp.client.clientId)
+        .execute();
       assert.equal(patches.filter((e) => e.outcome === 'ok').length, 3, 'each PATCH is in the protocol record');
       assert.ok(patches.some((e) => e.reason?.startsWith('insufficient_scope')));
     });

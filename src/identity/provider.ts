@@ -72,7 +72,8 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
   }
   for (const name of UNSUPPORTED_PARAMS) {
     // The engine drops parameters of features that are off (e.g. `claims`) before this runs: look at the query too.
-    if (p[name] !== undefined || ctx.query?.[name] !== undefined) throw new errors.RequestNotSupported(`${name} is not supported by NHS login`);
+    if (p[name] !== undefined || ctx.query?.[name] !== undefined)
+      throw new errors.RequestNotSupported(`${name} is not supported by NHS login`);
   }
   const scopes = String(p.scope ?? '').split(' ');
   if (scopes.includes('profile') && scopes.includes('basic_demographics')) {
@@ -85,7 +86,12 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
   const mark = await browserMark(deps.db, deps.env.name, ctx.cookies.get(MARK_COOKIE, { signed: false }));
   if (mark) ctx.state.runMark = mark; // read once: the protocol record tags the request with it (profile.ts)
   if (mark?.fault === 'authorize_invalid_scope') {
-    throw new errors.InvalidScope('injected fault (conformance run): a scope this service may not use', String(p.scope ?? '').split(' ').find((s) => s !== 'openid') ?? 'openid');
+    throw new errors.InvalidScope(
+      'injected fault (conformance run): a scope this service may not use',
+      String(p.scope ?? '')
+        .split(' ')
+        .find((s) => s !== 'openid') ?? 'openid',
+    );
   }
   if ((client as unknown as { nhs_status?: string }).nhs_status === 'suspended') {
     throw new errors.UnauthorizedClient('this client is suspended by the NHS login team');
@@ -95,7 +101,10 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
     // No vtr means NHS login's default array; keep the default vectors this client is registered for, and
     // pin the result in the request so the journey and the ID token's vot use the same vectors.
     const defaults = DEFAULT_VTR.filter((v) => registered.includes(v));
-    if (!defaults.length) throw new errors.InvalidRequest(`no vtr was sent and this client is not registered for any default vector ${JSON.stringify(DEFAULT_VTR)}`);
+    if (!defaults.length)
+      throw new errors.InvalidRequest(
+        `no vtr was sent and this client is not registered for any default vector ${JSON.stringify(DEFAULT_VTR)}`,
+      );
     p.vtr = JSON.stringify(defaults);
     ctx.state.vtrDefaulted = true; // for the protocol record: the relying party sent no vtr
   } else {
@@ -108,7 +117,9 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
     }
     const unregistered = requested.filter((v) => !registered.includes(v.value)).map((v) => v.value);
     if (unregistered.length) {
-      throw new errors.InvalidRequest(`vtr ${JSON.stringify(unregistered)} is not registered for this client (registered: ${JSON.stringify(registered)})`);
+      throw new errors.InvalidRequest(
+        `vtr ${JSON.stringify(unregistered)} is not registered for this client (registered: ${JSON.stringify(registered)})`,
+      );
     }
   }
   if (typeof p.asserted_login_identity === 'string' && p.asserted_login_identity) {
@@ -138,21 +149,26 @@ function buildPolicy(deps: ProviderDeps) {
     0,
   );
   login.checks.add(
-    new interactionPolicy.Check('vtr_not_met', 'the session does not meet the requested vector of trust', 'sso_login_required', async (ctx) => {
-      const session = ctx.oidc.session!;
-      if (!session.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const person = await personFor(ctx, deps, session.accountId);
-      if (!person) return interactionPolicy.Check.REQUEST_PROMPT;
-      const match = matchVector(parseVtr(ctx.oidc.params!.vtr as string | undefined), {
-        level: person.proofing_level,
-        credentials: session.amr ?? [],
-      });
-      if (!match) return interactionPolicy.Check.REQUEST_PROMPT;
-      // The session holds the last vector achieved; single sign-on for a different request re-derives it so
-      // that the code (and the ID token's `vot`) carries the vector this request asked for.
-      if (!ctx.oidc.result?.login && session.acr !== match.value) session.acr = match.value;
-      return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    }),
+    new interactionPolicy.Check(
+      'vtr_not_met',
+      'the session does not meet the requested vector of trust',
+      'sso_login_required',
+      async (ctx) => {
+        const session = ctx.oidc.session!;
+        if (!session.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        const person = await personFor(ctx, deps, session.accountId);
+        if (!person) return interactionPolicy.Check.REQUEST_PROMPT;
+        const match = matchVector(parseVtr(ctx.oidc.params!.vtr as string | undefined), {
+          level: person.proofing_level,
+          credentials: session.amr ?? [],
+        });
+        if (!match) return interactionPolicy.Check.REQUEST_PROMPT;
+        // The session holds the last vector achieved; single sign-on for a different request re-derives it so
+        // that the code (and the ID token's `vot`) carries the vector this request asked for.
+        if (!ctx.oidc.result?.login && session.acr !== match.value) session.acr = match.value;
+        return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      },
+    ),
   );
   return base;
 }
@@ -218,14 +234,19 @@ export function createProvider(deps: ProviderDeps): Provider {
       const status = (ctx.oidc.client as unknown as { nhs_status?: string }).nhs_status;
       const refuse = (description: string) => Object.assign(new errors.InvalidClientAuth(description), { error_description: description });
       if (status === 'suspended') throw refuse('this client is suspended by the NHS login team');
-      if (status === 'rotate_key') throw refuse('the NHS login team asked you to register a new public key for this client: register it, then sign with its private key');
+      if (status === 'rotate_key')
+        throw refuse(
+          'the NHS login team asked you to register a new public key for this client: register it, then sign with its private key',
+        );
       if (claims.sub !== ctx.oidc.client!.clientId) {
         throw new errors.InvalidClientAuth('sub (JWT subject) must be the client_id');
       }
       const tokenEndpoint = `${env.issuer}/token`;
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       if (!aud.includes(tokenEndpoint)) {
-        throw new errors.InvalidClientAuth(`client assertion aud was ${JSON.stringify(claims.aud)}, expected the token endpoint ${tokenEndpoint}`);
+        throw new errors.InvalidClientAuth(
+          `client assertion aud was ${JSON.stringify(claims.aud)}, expected the token endpoint ${tokenEndpoint}`,
+        );
       }
       // The engine has checked exp (and iat, nbf) are numbers and exp has not passed; it checks iat only when exp is
       // absent, so an assertion dated in the future, or valid for years, got through (RFC 7523 §3, see above).
@@ -258,7 +279,9 @@ export function createProvider(deps: ProviderDeps): Provider {
               vtm: trustmarkUrl(env),
               clientIm1: Boolean((client as unknown as { nhs_im1?: boolean })?.nhs_im1),
               clientUserMetadata:
-                client && use === 'userinfo' && scopes.includes('client_metadata') ? await getClientUserMetadata(db, env.name, client.clientId, sub) : undefined,
+                client && use === 'userinfo' && scopes.includes('client_metadata')
+                  ? await getClientUserMetadata(db, env.name, client.clientId, sub)
+                  : undefined,
             }),
           };
         },

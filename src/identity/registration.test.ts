@@ -4,10 +4,20 @@ import { generateKeyPairSync } from 'node:crypto';
 import { checkJwks, jwkFromPem, RegistrationError, validateRegistration, type ClientRegistration } from './registration.ts';
 
 const pem = (o: Parameters<typeof generateKeyPairSync>[1] & object, type: 'rsa' | 'ec' = 'rsa') =>
-  generateKeyPairSync(type as 'rsa', { ...o, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as never) as unknown as { publicKey: string; privateKey: string };
+  generateKeyPairSync(
+    type as 'rsa',
+    { ...o, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as never,
+  ) as unknown as { publicKey: string; privateKey: string };
 const rsa2048 = pem({ modulusLength: 2048 } as never);
 
-const base: ClientRegistration = { env: 'sandpit', name: 'Svc', redirectUris: ['https://svc.example/cb'], scopes: ['openid'], vtr: ['P9.Cp.Cd'], publicKeyPem: rsa2048.publicKey };
+const base: ClientRegistration = {
+  env: 'sandpit',
+  name: 'Svc',
+  redirectUris: ['https://svc.example/cb'],
+  scopes: ['openid'],
+  vtr: ['P9.Cp.Cd'],
+  publicKeyPem: rsa2048.publicKey,
+};
 
 async function code(r: Partial<ClientRegistration>): Promise<string> {
   try {
@@ -31,11 +41,22 @@ test('public key checks fail with specific codes', async () => {
 });
 
 test('a key of another type is named in a sentence: an EC key is not an RSA key', async () => {
-  const err = await validateRegistration({ ...base, publicKeyPem: pem({ namedCurve: 'P-256' } as never, 'ec').publicKey }).catch((e: RegistrationError) => e);
-  assert.equal(err instanceof RegistrationError && err.message, 'The key is an EC key, not an RSA key: NHS login needs an RSA public key (RS512)');
-  const dsa = generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+  const err = await validateRegistration({ ...base, publicKeyPem: pem({ namedCurve: 'P-256' } as never, 'ec').publicKey }).catch(
+    (e: RegistrationError) => e,
+  );
+  assert.equal(
+    err instanceof RegistrationError && err.message,
+    'The key is an EC key, not an RSA key: NHS login needs an RSA public key (RS512)',
+  );
+  const dsa = generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).publicKey.export({
+    type: 'spki',
+    format: 'pem',
+  }) as string;
   const other = await validateRegistration({ ...base, publicKeyPem: dsa }).catch((e: RegistrationError) => e);
-  assert.equal(other instanceof RegistrationError && other.message, 'The key is a DSA key, not an RSA key: NHS login needs an RSA public key (RS512)');
+  assert.equal(
+    other instanceof RegistrationError && other.message,
+    'The key is a DSA key, not an RSA key: NHS login needs an RSA public key (RS512)',
+  );
 });
 
 test('redirect URI rules: exact https, loopback http in the sandpit only, at most 10', async () => {
@@ -58,9 +79,14 @@ test('scopes and vectors must be NHS login ones; IM1 scope needs IM1', async () 
 test('JWKS URL: fetched and checked; localhost, private networks and metadata addresses are refused', async () => {
   const jwk = await jwkFromPem(rsa2048.publicKey);
   const served = { keys: [{ ...jwk, kid: 'k1' }] };
-  const client = await validateRegistration({ ...base, publicKeyPem: undefined, jwksUri: 'https://keys.svc.example/jwks.json' }, async () => served);
+  const client = await validateRegistration(
+    { ...base, publicKeyPem: undefined, jwksUri: 'https://keys.svc.example/jwks.json' },
+    async () => served,
+  );
   assert.equal(client.jwksUri, 'https://keys.svc.example/jwks.json');
-  const dup = await validateRegistration({ ...base, publicKeyPem: undefined, jwksUri: 'https://keys.svc.example/jwks.json' }, async () => ({ keys: [jwk, jwk] })).catch((e: RegistrationError) => e.code);
+  const dup = await validateRegistration({ ...base, publicKeyPem: undefined, jwksUri: 'https://keys.svc.example/jwks.json' }, async () => ({
+    keys: [jwk, jwk],
+  })).catch((e: RegistrationError) => e.code);
   assert.equal(dup, 'duplicate_kid');
   // The real fetch, aimed at the toolkit's own network: refused before any request leaves.
   const { createServer } = await import('node:http');
@@ -72,7 +98,14 @@ test('JWKS URL: fetched and checked; localhost, private networks and metadata ad
   await new Promise((r) => server.once('listening', r));
   const port = (server.address() as import('node:net').AddressInfo).port;
   try {
-    for (const uri of [`http://localhost:${port}/jwks`, `http://127.0.0.1:${port}/jwks`, 'http://[::1]/jwks', 'https://10.1.2.3/jwks', 'https://169.254.169.254/latest', 'https://[::ffff:127.0.0.1]/jwks']) {
+    for (const uri of [
+      `http://localhost:${port}/jwks`,
+      `http://127.0.0.1:${port}/jwks`,
+      'http://[::1]/jwks',
+      'https://10.1.2.3/jwks',
+      'https://169.254.169.254/latest',
+      'https://[::ffff:127.0.0.1]/jwks',
+    ]) {
       const err = await validateRegistration({ ...base, publicKeyPem: undefined, jwksUri: uri }).catch((e: RegistrationError) => e);
       assert.ok(err instanceof RegistrationError, uri);
       assert.equal(err.code, 'invalid_jwks_uri', uri);
@@ -86,6 +119,20 @@ test('JWKS URL: fetched and checked; localhost, private networks and metadata ad
 
 test('public address check', async () => {
   const { isPublicAddress } = await import('../security/outbound.ts');
-  for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '::1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1', '0.0.0.0', 'localhost']) assert.equal(isPublicAddress(a), false, a);
+  for (const a of [
+    '127.0.0.1',
+    '10.0.0.1',
+    '172.16.5.4',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '::1',
+    'fd00::1',
+    'fe80::1',
+    '::ffff:10.0.0.1',
+    '0.0.0.0',
+    'localhost',
+  ])
+    assert.equal(isPublicAddress(a), false, a);
   for (const a of ['8.8.8.8', '151.101.1.1', '2a00:1450:4009:81f::200e']) assert.equal(isPublicAddress(a), true, a);
 });

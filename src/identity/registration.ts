@@ -63,13 +63,23 @@ export function checkRedirectUri(env: EnvironmentName, raw: string, field = 'red
   } catch {
     throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" is not an absolute URL`);
   }
-  if (raw.includes('*')) throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" contains a wildcard; NHS login matches redirect URIs exactly`);
-  if (url.search || raw.includes('?')) throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" has a query string; NHS login does not allow one`);
+  if (raw.includes('*'))
+    throw new RegistrationError(
+      'invalid_redirect_uri',
+      field,
+      `Redirect URI "${raw}" contains a wildcard; NHS login matches redirect URIs exactly`,
+    );
+  if (url.search || raw.includes('?'))
+    throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" has a query string; NHS login does not allow one`);
   if (url.hash || raw.includes('#')) throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" has a fragment`);
   if (url.protocol === 'https:') return raw;
   if (url.protocol === 'http:' && isLoopback(url)) {
     if (CAPABILITIES[env].localhostHttp) return raw;
-    throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" uses http: only the sandpit allows http://localhost for local development`);
+    throw new RegistrationError(
+      'invalid_redirect_uri',
+      field,
+      `Redirect URI "${raw}" uses http: only the sandpit allows http://localhost for local development`,
+    );
   }
   throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" must use https`);
 }
@@ -86,32 +96,50 @@ async function rsaJwk(key: KeyObject, field: string, kid?: string): Promise<JWK>
     throw new RegistrationError('invalid_public_key', field, `The key is ${named}: NHS login needs an RSA public key (RS512)`);
   }
   const bits = rsaBits(key);
-  if (bits < MIN_RSA_BITS) throw new RegistrationError('weak_public_key', field, `The RSA key is ${bits} bits; it must be at least ${MIN_RSA_BITS} bits`);
+  if (bits < MIN_RSA_BITS)
+    throw new RegistrationError('weak_public_key', field, `The RSA key is ${bits} bits; it must be at least ${MIN_RSA_BITS} bits`);
   const jwk = key.export({ format: 'jwk' }) as JWK;
-  if ('d' in jwk) throw new RegistrationError('invalid_public_key', field, 'That is a private key: give the public key only, and keep the private key secret');
+  if ('d' in jwk)
+    throw new RegistrationError(
+      'invalid_public_key',
+      field,
+      'That is a private key: give the public key only, and keep the private key secret',
+    );
   return { kty: 'RSA', n: jwk.n, e: jwk.e, kid: kid ?? (await calculateJwkThumbprint(jwk)), alg: 'RS512', use: 'sig' } as JWK;
 }
 
 export async function jwkFromPem(pem: string, field = 'public_key'): Promise<JWK> {
-  if (/PRIVATE KEY/.test(pem)) throw new RegistrationError('invalid_public_key', field, 'That is a private key: give the public key only, and keep the private key secret');
+  if (/PRIVATE KEY/.test(pem))
+    throw new RegistrationError(
+      'invalid_public_key',
+      field,
+      'That is a private key: give the public key only, and keep the private key secret',
+    );
   let key: KeyObject;
   try {
     key = createPublicKey(pem);
   } catch {
-    throw new RegistrationError('invalid_public_key', field, 'The public key could not be read: give a PEM file starting "-----BEGIN PUBLIC KEY-----" (openssl rsa -pubout)');
+    throw new RegistrationError(
+      'invalid_public_key',
+      field,
+      'The public key could not be read: give a PEM file starting "-----BEGIN PUBLIC KEY-----" (openssl rsa -pubout)',
+    );
   }
   return rsaJwk(key, field);
 }
 
 export async function checkJwks(value: unknown, field = 'jwks'): Promise<{ keys: JWK[] }> {
   const keys = (value as { keys?: unknown })?.keys;
-  if (!Array.isArray(keys) || keys.length === 0) throw new RegistrationError('invalid_public_key', field, 'The JWKS must be a JSON object with a non-empty "keys" array');
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new RegistrationError('invalid_public_key', field, 'The JWKS must be a JSON object with a non-empty "keys" array');
   const seen = new Set<string>();
   const out: JWK[] = [];
   for (const [i, k] of keys.entries()) {
     const kid = (k as JWK)?.kid;
-    if (typeof kid !== 'string' || kid === '') throw new RegistrationError('invalid_public_key', field, `Key ${i + 1} in the JWKS has no "kid"`);
-    if (seen.has(kid)) throw new RegistrationError('duplicate_kid', field, `The JWKS has two keys with kid "${kid}"; each kid must be unique`);
+    if (typeof kid !== 'string' || kid === '')
+      throw new RegistrationError('invalid_public_key', field, `Key ${i + 1} in the JWKS has no "kid"`);
+    if (seen.has(kid))
+      throw new RegistrationError('duplicate_kid', field, `The JWKS has two keys with kid "${kid}"; each kid must be unique`);
     seen.add(kid);
     let key: KeyObject;
     try {
@@ -165,7 +193,11 @@ export async function validateRegistration(r: ClientRegistration, fetchJson?: Fe
   const redirectUris = await check(() => {
     if (r.redirectUris.length === 0) throw new RegistrationError('invalid_redirect_uri', 'redirect_uri', 'Enter at least one redirect URI');
     if (r.redirectUris.length > MAX_REDIRECT_URIS) {
-      throw new RegistrationError('too_many_redirect_uris', 'redirect_uri', `A client can have at most ${MAX_REDIRECT_URIS} redirect URIs; you gave ${r.redirectUris.length}`);
+      throw new RegistrationError(
+        'too_many_redirect_uris',
+        'redirect_uri',
+        `A client can have at most ${MAX_REDIRECT_URIS} redirect URIs; you gave ${r.redirectUris.length}`,
+      );
     }
     return [...new Set(r.redirectUris.map((u) => checkRedirectUri(r.env, u)))];
   });
@@ -173,23 +205,33 @@ export async function validateRegistration(r: ClientRegistration, fetchJson?: Fe
   if (!scopes.includes('openid')) scopes.unshift('openid');
   await check(() => {
     for (const s of scopes) {
-      if (!(SCOPES as readonly string[]).includes(s)) throw new RegistrationError('invalid_scope', 'scope', `"${s}" is not an NHS login scope (${SCOPES.join(', ')})`);
+      if (!(SCOPES as readonly string[]).includes(s))
+        throw new RegistrationError('invalid_scope', 'scope', `"${s}" is not an NHS login scope (${SCOPES.join(', ')})`);
     }
     if (scopes.includes('gp_integration_credentials') && !r.im1) {
-      throw new RegistrationError('invalid_scope', 'scope', 'gp_integration_credentials is only for clients approved for IM1 (GP system) access');
+      throw new RegistrationError(
+        'invalid_scope',
+        'scope',
+        'gp_integration_credentials is only for clients approved for IM1 (GP system) access',
+      );
     }
   });
   await check(() => {
     if (r.vtr.length === 0) throw new RegistrationError('invalid_vtr', 'vtr', 'Choose at least one vector of trust');
     for (const v of r.vtr) {
       if (!(SUPPORTED_VECTORS as readonly string[]).includes(v)) {
-        throw new RegistrationError('invalid_vtr', 'vtr', `"${v}" is not a vector of trust NHS login supports (${SUPPORTED_VECTORS.join(', ')})`);
+        throw new RegistrationError(
+          'invalid_vtr',
+          'vtr',
+          `"${v}" is not a vector of trust NHS login supports (${SUPPORTED_VECTORS.join(', ')})`,
+        );
       }
     }
   });
   const jwks = await check(async () => {
     const sources = [r.publicKeyPem, r.jwks, r.jwksUri].filter((x) => x !== undefined && x !== '');
-    if (sources.length !== 1) throw new RegistrationError('invalid_public_key', 'public_key', 'Give exactly one of: a public key (PEM), a JWKS, or a JWKS URL');
+    if (sources.length !== 1)
+      throw new RegistrationError('invalid_public_key', 'public_key', 'Give exactly one of: a public key (PEM), a JWKS, or a JWKS URL');
     if (r.publicKeyPem) return { keys: [await jwkFromPem(r.publicKeyPem)] };
     if (r.jwks !== undefined) return checkJwks(r.jwks);
     await fetchJwks(r.env, r.jwksUri!, fetchJson);
@@ -228,11 +270,20 @@ export async function registerClient(db: Db, r: ClientRegistration, fetchJson?: 
  * same checks as at registration; the old key stops working at once, and a client waiting for a new key is
  * active again.
  */
-export async function replaceClientKey(db: Db, env: EnvironmentName, clientId: string, key: { publicKeyPem?: string | undefined; jwksUri?: string | undefined }, fetchJson?: FetchJson): Promise<void> {
+export async function replaceClientKey(
+  db: Db,
+  env: EnvironmentName,
+  clientId: string,
+  key: { publicKeyPem?: string | undefined; jwksUri?: string | undefined },
+  fetchJson?: FetchJson,
+): Promise<void> {
   const client = await getClient(db, env, clientId);
   if (!client) throw new RegistrationError('invalid_public_key', 'public_key', `There is no client ${clientId} in ${env}`);
-  if (Boolean(key.publicKeyPem) === Boolean(key.jwksUri)) throw new RegistrationError('invalid_public_key', 'public_key', 'Give exactly one of: a public key (PEM) or a JWKS URL');
-  const change = key.publicKeyPem ? { jwks: { keys: [(await jwkFromPem(key.publicKeyPem)) as Record<string, unknown>] } } : { jwksUri: key.jwksUri! };
+  if (Boolean(key.publicKeyPem) === Boolean(key.jwksUri))
+    throw new RegistrationError('invalid_public_key', 'public_key', 'Give exactly one of: a public key (PEM) or a JWKS URL');
+  const change = key.publicKeyPem
+    ? { jwks: { keys: [(await jwkFromPem(key.publicKeyPem)) as Record<string, unknown>] } }
+    : { jwksUri: key.jwksUri! };
   if (key.jwksUri) await fetchJwks(env, key.jwksUri, fetchJson);
   // The new key and, for a client waiting for one, its return to active: one write.
   await updateClient(db, env, clientId, { ...change, ...(client.status === 'rotate_key' ? { status: 'active' as const } : {}) });

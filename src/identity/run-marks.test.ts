@@ -22,7 +22,11 @@ for (const dialect of DIALECTS) {
     after(() => app.stop());
     const marked = async (testId: string, fault?: string) => {
       const b = new Browser(app.fetch, 'http://localhost:3000');
-      b.addCookie(MARK_COOKIE, await createRunMark(app.database.db, 'sandpit', rp.client.clientId, { runId: 'run-1', testId, fault: fault as never }), '/sandpit');
+      b.addCookie(
+        MARK_COOKIE,
+        await createRunMark(app.database.db, 'sandpit', rp.client.clientId, { runId: 'run-1', testId, fault: fault as never }),
+        '/sandpit',
+      );
       return b;
     };
 
@@ -32,7 +36,11 @@ for (const dialect of DIALECTS) {
       const clean = await login(app, rp, {});
       assert.ok(clean.claims.sub, 'unmarked traffic of the same client is untouched');
       await app.events.flush();
-      const tagged = await app.database.db.selectFrom('protocol_event').select(['kind', 'details']).where('client_id', '=', rp.client.clientId).execute();
+      const tagged = await app.database.db
+        .selectFrom('protocol_event')
+        .select(['kind', 'details'])
+        .where('client_id', '=', rp.client.clientId)
+        .execute();
       const ofRun = tagged.filter((e) => JSON.parse(e.details ?? '{}').run === 'run-1');
       for (const kind of ['authorize', 'token', 'fault']) assert.ok(ofRun.some((e) => e.kind === kind), `${kind} tagged with the run`);
       assert.ok(!tagged.some((e) => e.kind === 'fault' && JSON.parse(e.details ?? '{}').run !== 'run-1'), 'no fault outside the run');
@@ -41,7 +49,9 @@ for (const dialect of DIALECTS) {
     test('userinfo faults follow the run\'s access token; authorize answers invalid_scope for the run\'s browser only', async () => {
       const b = await marked('sub', 'userinfo_sub_mismatch');
       const r = await login(app, rp, { browser: b });
-      await assert.rejects(oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub), (e: Error) => /sub/.test(`${e.message} ${String((e.cause as Error | undefined)?.message)}`));
+      await assert.rejects(oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub), (e: Error) =>
+        /sub/.test(`${e.message} ${String((e.cause as Error | undefined)?.message)}`),
+      );
       const s = await signIn(app, rp, { browser: await marked('scope', 'authorize_invalid_scope') });
       assert.equal(s.callback?.searchParams.get('error'), 'invalid_scope');
       assert.ok((await signIn(app, rp, {})).callback?.searchParams.get('code'), 'others are not refused');
@@ -52,8 +62,15 @@ for (const dialect of DIALECTS) {
       const { signIn: journey } = await import('../test-support/rp.ts');
       const s = await journey(app, rp, { browser: b });
       const res = await app.fetch(rp.tokenEndpoint, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: s.callback!.searchParams.get('code')!, redirect_uri: 'https://rp.example.org/callback', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await rp.assertion() }).toString(),
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: s.callback!.searchParams.get('code')!,
+          redirect_uri: 'https://rp.example.org/callback',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: await rp.assertion(),
+        }).toString(),
       });
       const { id_token } = (await res.json()) as { id_token: string };
       const kid = decodeProtectedHeader(id_token).kid!;

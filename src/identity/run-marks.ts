@@ -76,7 +76,13 @@ export async function runSigningKey(db: Db, env: string, runId: string): Promise
 
 /** The public parts of the run keys now published in an environment's JWKS. */
 export async function publishedRunKeys(db: Db, env: string): Promise<JWK[]> {
-  const rows = await db.selectFrom('kv').select('value').where('ns', '=', 'run-key').where('key', 'like', `${env}:%`).where('expires_at', '>', Date.now()).execute();
+  const rows = await db
+    .selectFrom('kv')
+    .select('value')
+    .where('ns', '=', 'run-key')
+    .where('key', 'like', `${env}:%`)
+    .where('expires_at', '>', Date.now())
+    .execute();
   return rows.map((r) => {
     const { kty, n, e, kid, alg, use } = JSON.parse(r.value) as JWK;
     return { kty, n, e, kid, alg, use } as JWK;

@@ -27,7 +27,9 @@ for (const dialect of DIALECTS) {
         .sign(signer.privateKey);
     };
     const errorFor = async (rp: TestRp, ali: string, prompt?: string) => {
-      const page = await new Browser(app.fetch, 'http://localhost:3000').get(authorizationUrl(rp, { state: 's', nonce: 'n', extra: { asserted_login_identity: ali }, ...(prompt ? { prompt } : {}) }));
+      const page = await new Browser(app.fetch, 'http://localhost:3000').get(
+        authorizationUrl(rp, { state: 's', nonce: 'n', extra: { asserted_login_identity: ali }, ...(prompt ? { prompt } : {}) }),
+      );
       return new URL(page.url).searchParams;
     };
 
@@ -77,7 +79,12 @@ for (const dialect of DIALECTS) {
 test('the keys of a service with a JWKS URL are fetched as registration fetches them, and reused for a minute', async () => {
   const { remoteKeySets } = await import('./sso.ts');
   const { generateKeyPair, exportJWK } = await import('jose');
-  const jwk = { ...(await exportJWK((await generateKeyPair('RS512', { extractable: true })).publicKey)), kid: 'k1', alg: 'RS512', use: 'sig' };
+  const jwk = {
+    ...(await exportJWK((await generateKeyPair('RS512', { extractable: true })).publicKey)),
+    kid: 'k1',
+    alg: 'RS512',
+    use: 'sig',
+  };
   const fetched: string[] = [];
   const keys = remoteKeySets('sandpit', async (url) => {
     fetched.push(url);
@@ -92,5 +99,9 @@ test('the keys of a service with a JWKS URL are fetched as registration fetches 
   const down = 'https://down.svc.example/jwks.json';
   for (let i = 0; i < 3; i++) await assert.rejects(keys(down), /could not be used: it could not be reached/);
   assert.equal(fetched.filter((u) => u === down).length, 1, 'a failed fetch is not retried at once');
-  await assert.rejects(keys('http://169.254.169.254/latest'), (e: Error) => e.name === 'RegistrationError', 'the URL rules of registration apply');
+  await assert.rejects(
+    keys('http://169.254.169.254/latest'),
+    (e: Error) => e.name === 'RegistrationError',
+    'the URL rules of registration apply',
+  );
 });

@@ -60,7 +60,13 @@ function refuse(message: string): never {
 }
 
 /** Verifies the assertion for the requesting client (RP2) and signs the asserted person into the session. */
-export async function applyAssertedLoginIdentity(ctx: KoaContextWithOIDC, db: Db, env: EnvironmentConfig, assertion: string, remoteKeys: RemoteKeySets): Promise<void> {
+export async function applyAssertedLoginIdentity(
+  ctx: KoaContextWithOIDC,
+  db: Db,
+  env: EnvironmentConfig,
+  assertion: string,
+  remoteKeys: RemoteKeySets,
+): Promise<void> {
   let claims: JWTPayload;
   try {
     claims = decodeJwt(assertion);
@@ -83,7 +89,13 @@ export async function applyAssertedLoginIdentity(ctx: KoaContextWithOIDC, db: Db
         refuse(`could not be checked: the keys of ${rp1Id} could not be fetched (${e.message})`);
       }
     }
-    return (await jwtVerify(assertion, keys, { algorithms: ['RS512'], requiredClaims: ['iat', 'exp', 'jti', 'code'], clockTolerance: CLOCK_TOLERANCE_S })).payload;
+    return (
+      await jwtVerify(assertion, keys, {
+        algorithms: ['RS512'],
+        requiredClaims: ['iat', 'exp', 'jti', 'code'],
+        clockTolerance: CLOCK_TOLERANCE_S,
+      })
+    ).payload;
   };
   try {
     claims = await verify(false).catch((e: unknown) => {
@@ -98,9 +110,18 @@ export async function applyAssertedLoginIdentity(ctx: KoaContextWithOIDC, db: Db
   // otherwise outlive the single-use marker below and could be replayed.
   const now = Math.floor(Date.now() / 1000);
   if (claims.iat! > now + CLOCK_TOLERANCE_S) refuse('iat is in the future');
-  if (claims.exp! - claims.iat! > MAX_LIFETIME_S || claims.exp! > now + MAX_LIFETIME_S + CLOCK_TOLERANCE_S) refuse(`must expire within ${MAX_LIFETIME_S} seconds`);
+  if (claims.exp! - claims.iat! > MAX_LIFETIME_S || claims.exp! > now + MAX_LIFETIME_S + CLOCK_TOLERANCE_S)
+    refuse(`must expire within ${MAX_LIFETIME_S} seconds`);
   // The marker outlives every assertion that can still pass the checks above (exp <= now + 65 s).
-  if (!(await kvClaimOnce(db, 'asserted-login-identity', `${env.name}:${rp1Id}:${claims.jti}`, (MAX_LIFETIME_S + 2 * CLOCK_TOLERANCE_S) * 1000))) refuse('has already been used');
+  if (
+    !(await kvClaimOnce(
+      db,
+      'asserted-login-identity',
+      `${env.name}:${rp1Id}:${claims.jti}`,
+      (MAX_LIFETIME_S + 2 * CLOCK_TOLERANCE_S) * 1000,
+    ))
+  )
+    refuse('has already been used');
   const issued = await kvGet<IssuedIdToken>(db, 'id-token', `${env.name}:${String(claims.code)}`);
   if (!issued || issued.clientId !== rp1Id) refuse(`code does not name an ID token issued to ${rp1Id} in the last hour`);
 

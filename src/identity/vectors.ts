@@ -94,11 +94,6 @@ function compareStrength(a: Vector, b: Vector): number {
   return LEVEL_RANK[a.level] - LEVEL_RANK[b.level] || factors(a) - factors(b);
 }
 
-/** The lowest level that would satisfy some requested vector (the uplift target), given credentials. */
-export function levelNeeded(requested: Vector[]): Level {
-  return requested.map((v) => v.level).sort((a, b) => LEVEL_RANK[a] - LEVEL_RANK[b])[0] ?? 'P9';
-}
-
 export function higherLevel(a: string, b: string): string {
   return (LEVEL_RANK[a as Level] ?? 0) >= (LEVEL_RANK[b as Level] ?? 0) ? a : b;
 }

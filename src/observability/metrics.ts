@@ -50,12 +50,32 @@ class Counter<L extends string> {
 export class Metrics {
   readonly requests = new Counter('toolkit_http_requests_total', 'HTTP requests by environment and status class.', ['env', 'status']);
   readonly logins = new Counter('toolkit_logins_total', 'Sign-ins (password step) by environment and outcome.', ['env', 'outcome']);
-  readonly tokens = new Counter('toolkit_tokens_issued_total', 'Token endpoint successes by environment and grant type.', ['env', 'grant_type']);
-  readonly errors = new Counter('toolkit_protocol_errors_total', 'Protocol errors by environment, kind and OAuth error code.', ['code', 'env', 'kind']);
-  readonly registrations = new Counter('toolkit_registrations_total', 'New NHS login accounts created in the journeys, by environment.', ['env']);
-  readonly verifications = new Counter('toolkit_verifications_total', 'Identity verifications (uplift) by environment and level reached.', ['env', 'level']);
-  readonly clientRequests = new Counter('toolkit_client_requests_total', 'Protocol exchanges per client, by environment, client and outcome (error rates per client).', ['client', 'env', 'outcome']);
-  readonly clientLogins = new Counter('toolkit_client_logins_total', 'Completed logins (codes redeemed) per client, by environment and client.', ['client', 'env']);
+  readonly tokens = new Counter('toolkit_tokens_issued_total', 'Token endpoint successes by environment and grant type.', [
+    'env',
+    'grant_type',
+  ]);
+  readonly errors = new Counter('toolkit_protocol_errors_total', 'Protocol errors by environment, kind and OAuth error code.', [
+    'code',
+    'env',
+    'kind',
+  ]);
+  readonly registrations = new Counter('toolkit_registrations_total', 'New NHS login accounts created in the journeys, by environment.', [
+    'env',
+  ]);
+  readonly verifications = new Counter('toolkit_verifications_total', 'Identity verifications (uplift) by environment and level reached.', [
+    'env',
+    'level',
+  ]);
+  readonly clientRequests = new Counter(
+    'toolkit_client_requests_total',
+    'Protocol exchanges per client, by environment, client and outcome (error rates per client).',
+    ['client', 'env', 'outcome'],
+  );
+  readonly clientLogins = new Counter(
+    'toolkit_client_logins_total',
+    'Completed logins (codes redeemed) per client, by environment and client.',
+    ['client', 'env'],
+  );
 
   /** Counts a protocol event (the same events the protocol record stores). */
   observe(e: ProtocolEvent) {
@@ -65,12 +85,33 @@ export class Metrics {
     if (e.kind === 'registration' && e.outcome === 'ok') this.registrations.inc({ env: e.env });
     if (e.kind === 'uplift' && e.outcome === 'ok') this.verifications.inc({ env: e.env, level: String(e.details?.to ?? 'unknown') });
     if (e.clientId) this.clientRequests.inc({ env: e.env, client: e.clientId, outcome: e.outcome });
-    if (e.clientId && e.kind === 'token' && e.outcome === 'ok' && e.details?.grant_type === 'authorization_code') this.clientLogins.inc({ env: e.env, client: e.clientId });
+    if (e.clientId && e.kind === 'token' && e.outcome === 'ok' && e.details?.grant_type === 'authorization_code')
+      this.clientLogins.inc({ env: e.env, client: e.clientId });
   }
 
   render(gauges: { name: string; help: string; values: { labels: Labels; value: number }[] }[] = []): string {
-    const counters = [this.requests, this.logins, this.tokens, this.errors, this.registrations, this.verifications, this.clientRequests, this.clientLogins].map((c) => c.render());
-    const rendered = gauges.map((g) => [`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, ...g.values.map((v) => `${g.name}{${Object.entries(v.labels).map(([k, x]) => `${k}="${x}"`).join(',')}} ${v.value}`)].join('\n'));
+    const counters = [
+      this.requests,
+      this.logins,
+      this.tokens,
+      this.errors,
+      this.registrations,
+      this.verifications,
+      this.clientRequests,
+      this.clientLogins,
+    ].map((c) => c.render());
+    const rendered = gauges.map((g) =>
+      [
+        `# HELP ${g.name} ${g.help}`,
+        `# TYPE ${g.name} gauge`,
+        ...g.values.map(
+          (v) =>
+            `${g.name}{${Object.entries(v.labels)
+              .map(([k, x]) => `${k}="${x}"`)
+              .join(',')}} ${v.value}`,
+        ),
+      ].join('\n'),
+    );
     return [...counters, ...rendered].join('\n') + '\n';
   }
 }

@@ -4,8 +4,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, countRequest, kvDelete, kvGet, kvPut, kvTake, overCeiling, pairKey, throttledNetwork, waitText,
-  type Db, type PartnerUserTable,
+  ACCOUNT_CEILING,
+  ADDRESS_CEILING,
+  checkPair,
+  countFailure,
+  countRequest,
+  kvDelete,
+  kvGet,
+  kvPut,
+  kvTake,
+  overCeiling,
+  pairKey,
+  throttledNetwork,
+  waitText,
+  type Db,
+  type PartnerUserTable,
 } from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
@@ -57,11 +70,20 @@ export async function signUp(d: AccountDeps, input: { name: string; email: strin
   const email = attempt(() => normaliseEmail(input.email));
   attempt(() => checkPassword(input.password));
   if (email && (await d.db.selectFrom('partner_user').select('id').where('email', '=', email).executeTakeFirst())) {
-    problems.push(new OnboardingError('email_taken', 'An account already exists for this email address: sign in, or reset your password', 'email'));
+    problems.push(
+      new OnboardingError('email_taken', 'An account already exists for this email address: sign in, or reset your password', 'email'),
+    );
   }
   if (problems.length === 1) throw problems[0]!;
   if (problems.length || !email) throw new FormProblems(problems);
-  const user: PartnerUser = { id: randomUUID(), email, name, password_hash: await hashPassword(input.password), email_confirmed_at: null, created_at: Date.now() };
+  const user: PartnerUser = {
+    id: randomUUID(),
+    email,
+    name,
+    password_hash: await hashPassword(input.password),
+    email_confirmed_at: null,
+    created_at: Date.now(),
+  };
   await d.db.insertInto('partner_user').values(user).execute();
   await sendConfirmation(d, user);
   return user;
@@ -73,16 +95,23 @@ async function sendConfirmation(d: AccountDeps, user: PartnerUser) {
   await d.mailer.send({
     to: user.email,
     subject: 'Confirm your email address for the NHS login integration toolkit',
-    body: `Hello ${user.name},\n\nConfirm your email address by opening this link within 24 hours:\n\n${d.publicUrl}/portal/confirm/${secret}\n\nIf you did not sign up, ignore this email.\n`,
+    body: `Hello ${user.name},\n\nConfirm your email address by opening this link within 24 ` +
+      `hours:\n\n${d.publicUrl}/portal/confirm/${secret}\n\nIf you did not sign up, ignore this email.\n`,
   });
 }
 
 export async function confirmEmail(d: AccountDeps, secret: string): Promise<PartnerUser> {
   const key = hashSecret(secret);
   const found = await kvGet<{ userId: string }>(d.db, 'confirm-email', key);
-  if (!found) throw new OnboardingError('invalid_link', 'This confirmation link has expired or has already been used. Sign in to get a new one.');
+  if (!found)
+    throw new OnboardingError('invalid_link', 'This confirmation link has expired or has already been used. Sign in to get a new one.');
   await kvDelete(d.db, 'confirm-email', key);
-  await d.db.updateTable('partner_user').set({ email_confirmed_at: Date.now() }).where('id', '=', found.userId).where('email_confirmed_at', 'is', null).execute();
+  await d.db
+    .updateTable('partner_user')
+    .set({ email_confirmed_at: Date.now() })
+    .where('id', '=', found.userId)
+    .where('email_confirmed_at', 'is', null)
+    .execute();
   return (await d.db.selectFrom('partner_user').selectAll().where('id', '=', found.userId).executeTakeFirst())!;
 }
 
@@ -92,11 +121,18 @@ const SIGN_IN_LINK_TTL_MS = 15 * 60 * 1000;
 /**
  * A password checked for one (account, address) pair under throttling (storage/lockout.ts): refused while the pair
  * must wait; a failure counted for the account and the address too. Thrown as OnboardingError `throttled` (the pair
- * must wait) or `busy`; a check that proves nothing either way (`uncounted`) counts nothing; otherwise whether the password was right, and for a failure the free tries left and the wait
- * it started. `guarded`: the account or the address is past its ceiling, so the face must not tell a right password
- * from a wrong one until a second factor is proven.
+ * must wait) or `busy`; a check that proves nothing either way (`uncounted`) counts nothing; otherwise whether the
+ * password was right, and for a failure the free tries left and the wait it started. `guarded`: the account or the
+ * address is past its ceiling, so the face must not tell a right password from a wrong one until a second factor is
+ * proven.
  */
-export async function throttledCheck<T>(db: Db, face: 'portal' | 'console', account: string, address: string, check: () => Promise<{ ok: boolean; value: T; uncounted?: boolean }>) {
+export async function throttledCheck<T>(
+  db: Db,
+  face: 'portal' | 'console',
+  account: string,
+  address: string,
+  check: () => Promise<{ ok: boolean; value: T; uncounted?: boolean }>,
+) {
   const accountKey = `${face}:password:${account}`;
   const network = throttledNetwork(address);
   const addressKey = `${face}:address:${network}`;
@@ -107,8 +143,13 @@ export async function throttledCheck<T>(db: Db, face: 'portal' | 'console', acco
   });
   if (checked.refused) {
     const r = checked.refused;
-    if (r.reason === 'busy') throw new OnboardingError('busy', 'A sign-in to this account is under way: try again in a few seconds.', 'email');
-    throw new OnboardingError('throttled', `There have been too many failed sign-ins to this account from your network. Wait ${waitText(r.waitMs)} before you try again.`, 'email');
+    if (r.reason === 'busy')
+      throw new OnboardingError('busy', 'A sign-in to this account is under way: try again in a few seconds.', 'email');
+    throw new OnboardingError(
+      'throttled',
+      `There have been too many failed sign-ins to this account from your network. Wait ${waitText(r.waitMs)} before you try again.`,
+      'email',
+    );
   }
   if (!checked.value.ok && !checked.uncounted) {
     await countFailure(db, addressKey);
@@ -120,8 +161,16 @@ export async function throttledCheck<T>(db: Db, face: 'portal' | 'console', acco
 /** A failed password's message: the tries left before a wait, or the wait it started. */
 export function failedSignIn(r: { left: number; waitMs: number }, wrong: string): OnboardingError {
   return r.waitMs
-    ? new OnboardingError('throttled', `${wrong}. There have been too many failed sign-ins: wait ${waitText(r.waitMs)} before you try again.`, 'email')
-    : new OnboardingError('bad_credentials', `${wrong}. You have ${r.left} more ${r.left === 1 ? 'try' : 'tries'} before you must wait.`, 'email');
+    ? new OnboardingError(
+        'throttled',
+        `${wrong}. There have been too many failed sign-ins: wait ${waitText(r.waitMs)} before you try again.`,
+        'email',
+      )
+    : new OnboardingError(
+        'bad_credentials',
+        `${wrong}. You have ${r.left} more ${r.left === 1 ? 'try' : 'tries'} before you must wait.`,
+        'email',
+      );
 }
 
 /**
@@ -150,7 +199,11 @@ export async function authenticate(
     // A new link with each sign-in, but at most three per address per 15 minutes: whoever signed up with someone
     // else's address knows the password, and could otherwise flood that inbox.
     if (await countRequest(d.db, `portal:confirm-mail:${email}`, 3)) await sendConfirmation(d, user);
-    throw new OnboardingError('email_not_confirmed', 'Confirm your email address first: open the link we have emailed you (a sign-in sends a new one, up to 3 in 15 minutes)', 'email');
+    throw new OnboardingError(
+      'email_not_confirmed',
+      'Confirm your email address first: open the link we have emailed you (a sign-in sends a new one, up to 3 in 15 minutes)',
+      'email',
+    );
   }
   return { user };
 }
@@ -167,7 +220,9 @@ async function sendSignInLink(d: AccountDeps, user: PartnerUser, browser: string
   await d.mailer.send({
     to: user.email,
     subject: 'Finish signing in to the NHS login integration toolkit',
-    body: `Hello ${user.name},\n\nThere have been many failed sign-ins to your account or from your network, so we ask you to finish signing in from this email. Open this link within 15 minutes:\n\n${d.publicUrl}/portal/sign-in/continue/${secret}\n\nIf you did not just sign in, someone else knows your password: reset it from the sign-in page.\n`,
+    body: `Hello ${user.name},\n\nThere have been many failed sign-ins to your account or from your network, so we ask you to finish ` +
+      `signing in from this email. Open this link within 15 minutes:\n\n${d.publicUrl}/portal/sign-in/continue/${secret}\n\nIf ` +
+      `you did not just sign in, someone else knows your password: reset it from the sign-in page.\n`,
   });
 }
 
@@ -176,7 +231,10 @@ export async function continueSignIn(d: AccountDeps, secret: string, browser: st
   const key = hashSecret(secret);
   const waiting = await kvGet<{ userId: string; browser: string }>(d.db, 'sign-in-link', key);
   if (waiting && waiting.browser !== hashSecret(browser ?? '')) {
-    throw new OnboardingError('invalid_link', 'Open this link in the browser you signed in with (on this device it does not work). Or sign in again here.');
+    throw new OnboardingError(
+      'invalid_link',
+      'Open this link in the browser you signed in with (on this device it does not work). Or sign in again here.',
+    );
   }
   const found = waiting && (await kvTake<{ userId: string }>(d.db, 'sign-in-link', key));
   if (!found) throw new OnboardingError('invalid_link', 'This sign-in link has expired or has already been used. Sign in again.');
@@ -197,7 +255,9 @@ export async function requestPasswordReset(d: AccountDeps, emailRaw: string): Pr
   await d.mailer.send({
     to: user.email,
     subject: 'Reset your password for the NHS login integration toolkit',
-    body: `Hello ${user.name},\n\nReset your password by opening this link within an hour:\n\n${d.publicUrl}/portal/reset-password/${secret}\n\nIf you did not ask for this, ignore this email: your password has not changed.\n`,
+    body: `Hello ${user.name},\n\nReset your password by opening this link within an ` +
+      `hour:\n\n${d.publicUrl}/portal/reset-password/${secret}\n\nIf you did ` +
+      `not ask for this, ignore this email: your password has not changed.\n`,
   });
 }
 
@@ -208,7 +268,16 @@ export async function resetPassword(d: AccountDeps, secret: string, password: st
   checkPassword(password);
   await kvDelete(d.db, 'reset-password', key);
   // Resetting proves control of the mailbox, so it confirms the address too; every session is ended.
-  await d.db.updateTable('partner_user').set({ password_hash: await hashPassword(password) }).where('id', '=', found.userId).execute();
-  await d.db.updateTable('partner_user').set({ email_confirmed_at: Date.now() }).where('id', '=', found.userId).where('email_confirmed_at', 'is', null).execute();
+  await d.db
+    .updateTable('partner_user')
+    .set({ password_hash: await hashPassword(password) })
+    .where('id', '=', found.userId)
+    .execute();
+  await d.db
+    .updateTable('partner_user')
+    .set({ email_confirmed_at: Date.now() })
+    .where('id', '=', found.userId)
+    .where('email_confirmed_at', 'is', null)
+    .execute();
   await d.db.deleteFrom('web_session').where('user_id', '=', found.userId).execute();
 }

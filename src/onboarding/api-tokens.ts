@@ -7,21 +7,50 @@ import { organisationsOf, type Organisation } from './organisations.ts';
 
 export const TOKEN_PREFIX = 'nhslt_';
 
-export async function createApiToken(db: Db, organisationId: string, userId: string, nameRaw: string): Promise<{ id: string; token: string }> {
+export async function createApiToken(
+  db: Db,
+  organisationId: string,
+  userId: string,
+  nameRaw: string,
+): Promise<{ id: string; token: string }> {
   const name = nameRaw.trim();
-  if (!name || name.length > 80) throw new OnboardingError('invalid_name', 'Give the token a name of up to 80 characters, like "CI pipeline"', 'name');
+  if (!name || name.length > 80)
+    throw new OnboardingError('invalid_name', 'Give the token a name of up to 80 characters, like "CI pipeline"', 'name');
   const token = `${TOKEN_PREFIX}${newSecret()}`;
   const id = randomUUID();
-  await db.insertInto('api_token').values({ id, organisation_id: organisationId, name, token_hash: hashSecret(token), created_by: userId, created_at: Date.now(), last_used_at: null, revoked_at: null }).execute();
+  await db
+    .insertInto('api_token')
+    .values({
+      id,
+      organisation_id: organisationId,
+      name,
+      token_hash: hashSecret(token),
+      created_by: userId,
+      created_at: Date.now(),
+      last_used_at: null,
+      revoked_at: null,
+    })
+    .execute();
   return { id, token };
 }
 
 export function listApiTokens(db: Db, organisationId: string) {
-  return db.selectFrom('api_token').select(['id', 'name', 'created_at', 'last_used_at', 'revoked_at']).where('organisation_id', '=', organisationId).orderBy('created_at', 'desc').execute();
+  return db
+    .selectFrom('api_token')
+    .select(['id', 'name', 'created_at', 'last_used_at', 'revoked_at'])
+    .where('organisation_id', '=', organisationId)
+    .orderBy('created_at', 'desc')
+    .execute();
 }
 
 export async function revokeApiToken(db: Db, organisationId: string, id: string): Promise<void> {
-  await db.updateTable('api_token').set({ revoked_at: Date.now() }).where('id', '=', id).where('organisation_id', '=', organisationId).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('api_token')
+    .set({ revoked_at: Date.now() })
+    .where('id', '=', id)
+    .where('organisation_id', '=', organisationId)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 /**
@@ -31,11 +60,16 @@ export async function revokeApiToken(db: Db, organisationId: string, id: string)
 export async function actorForToken(db: Db, token: string): Promise<{ organisation: Organisation; userId: string } | undefined> {
   if (!token.startsWith(TOKEN_PREFIX)) return undefined;
   const hash = hashSecret(token);
-  const row = await db.selectFrom('api_token').select(['organisation_id', 'created_by', 'revoked_at', 'last_used_at']).where('token_hash', '=', hash).executeTakeFirst();
+  const row = await db
+    .selectFrom('api_token')
+    .select(['organisation_id', 'created_by', 'revoked_at', 'last_used_at'])
+    .where('token_hash', '=', hash)
+    .executeTakeFirst();
   if (!row || row.revoked_at !== null) return undefined;
   const organisation = (await organisationsOf(db, row.created_by)).find((o) => o.id === row.organisation_id);
   if (!organisation) return undefined;
   const now = Date.now();
-  if (!row.last_used_at || now - row.last_used_at > 60_000) await db.updateTable('api_token').set({ last_used_at: now }).where('token_hash', '=', hash).execute();
+  if (!row.last_used_at || now - row.last_used_at > 60_000)
+    await db.updateTable('api_token').set({ last_used_at: now }).where('token_hash', '=', hash).execute();
   return { organisation, userId: row.created_by };
 }

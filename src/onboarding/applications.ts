@@ -59,13 +59,17 @@ export function cleanAnswers(raw: ApplicationAnswers): ApplicationAnswers {
   const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   const scopes = [...new Set(list(raw.scopes))].filter((s) => (SCOPES as readonly string[]).includes(s) && s !== 'openid');
   return {
-    eligibility: Object.fromEntries(CRITERIA.map((c) => [c.id, raw.eligibility?.[c.id] === 'yes' ? 'yes' : raw.eligibility?.[c.id] === 'no' ? 'no' : ''])),
+    eligibility: Object.fromEntries(
+      CRITERIA.map((c) => [c.id, raw.eligibility?.[c.id] === 'yes' ? 'yes' : raw.eligibility?.[c.id] === 'no' ? 'no' : '']),
+    ),
     product_name: text(raw.product_name, LIMITS.product_name!),
     description: text(raw.description, LIMITS.description!),
     sponsor: text(raw.sponsor, LIMITS.sponsor!),
     vectors: [...new Set(list(raw.vectors))].filter((v) => (SUPPORTED_VECTORS as readonly string[]).includes(v)),
     scopes,
-    scope_reasons: Object.fromEntries(scopes.map((s) => [s, text((raw.scope_reasons as Record<string, unknown> | undefined)?.[s], 500) ?? ''])),
+    scope_reasons: Object.fromEntries(
+      scopes.map((s) => [s, text((raw.scope_reasons as Record<string, unknown> | undefined)?.[s], 500) ?? '']),
+    ),
     contact_name: text(raw.contact_name, LIMITS.contact_name!),
     contact_email: text(raw.contact_email, 254),
     safety_officer_email: text(raw.safety_officer_email, 254),
@@ -78,13 +82,17 @@ export function problemsWith(a: ApplicationAnswers): FieldProblem[] {
   const e = eligibility(a.eligibility);
   if (e.answered && !e.eligible) p.push({ field: 'eligibility-outcome', message: `Your service is not eligible: ${e.reasons.join(' ')}` });
   if (!a.product_name) p.push({ field: 'product_name', message: 'Enter the name of your product or service' });
-  if (!a.description || a.description.length < 40) p.push({ field: 'description', message: 'Describe your service and who uses it in at least 40 characters' });
+  if (!a.description || a.description.length < 40)
+    p.push({ field: 'description', message: 'Describe your service and who uses it in at least 40 characters' });
   if (!a.sponsor) p.push({ field: 'sponsor', message: 'Enter the NHS body or local authority that commissions or sponsors your service' });
   if (!a.vectors?.length) p.push({ field: 'vectors', message: 'Choose at least one vector of trust' });
-  for (const s of a.scopes ?? []) if (!a.scope_reasons?.[s]) p.push({ field: `reason-${s}`, message: `Say why your service needs the ${s} scope` });
+  for (const s of a.scopes ?? [])
+    if (!a.scope_reasons?.[s]) p.push({ field: `reason-${s}`, message: `Say why your service needs the ${s} scope` });
   if (!a.contact_name) p.push({ field: 'contact_name', message: 'Enter a contact name' });
-  if (!a.contact_email || !isEmailAddress(a.contact_email)) p.push({ field: 'contact_email', message: 'Enter a contact email address, like name@example.com' });
-  if (!a.safety_officer_email || !isEmailAddress(a.safety_officer_email)) p.push({ field: 'safety_officer_email', message: 'Enter your clinical safety officer\'s email address' });
+  if (!a.contact_email || !isEmailAddress(a.contact_email))
+    p.push({ field: 'contact_email', message: 'Enter a contact email address, like name@example.com' });
+  if (!a.safety_officer_email || !isEmailAddress(a.safety_officer_email))
+    p.push({ field: 'safety_officer_email', message: "Enter your clinical safety officer's email address" });
   return p;
 }
 
@@ -100,7 +108,8 @@ async function write(db: Db, organisationId: string, answers: ApplicationAnswers
 
 export async function saveDraft(db: Db, organisationId: string, raw: ApplicationAnswers): Promise<Application> {
   const current = await getApplication(db, organisationId);
-  if (current.status !== 'draft' && current.status !== 'changes_requested') throw new OnboardingError('already_submitted', 'This application has been submitted: the NHS login team is reviewing it');
+  if (current.status !== 'draft' && current.status !== 'changes_requested')
+    throw new OnboardingError('already_submitted', 'This application has been submitted: the NHS login team is reviewing it');
   const answers = cleanAnswers(raw);
   await write(db, organisationId, answers, current.status); // a "changes requested" application stays so until resubmitted
   return { ...current, answers };
@@ -108,7 +117,8 @@ export async function saveDraft(db: Db, organisationId: string, raw: Application
 
 export async function submitApplication(db: Db, organisationId: string, raw: ApplicationAnswers): Promise<Application> {
   const current = await getApplication(db, organisationId);
-  if (current.status !== 'draft' && current.status !== 'changes_requested') throw new OnboardingError('already_submitted', 'This application has already been submitted');
+  if (current.status !== 'draft' && current.status !== 'changes_requested')
+    throw new OnboardingError('already_submitted', 'This application has already been submitted');
   const answers = cleanAnswers(raw);
   const problems = problemsWith(answers);
   if (problems.length) {

@@ -14,7 +14,13 @@ for (const dialect of DIALECTS) {
     after(() => database.close());
     const fresh = async () => {
       await database.db.deleteFrom('audit').execute();
-      for (let i = 1; i <= 5; i++) await appendAudit(database.db, { actor: `dm${i}`, action: 'gate.application.approve', subject: `org${i}`, details: { reason: `r${i}` } });
+      for (let i = 1; i <= 5; i++)
+        await appendAudit(database.db, {
+          actor: `dm${i}`,
+          action: 'gate.application.approve',
+          subject: `org${i}`,
+          details: { reason: `r${i}` },
+        });
       assert.equal((await verifyAudit(database.db)).ok, true);
     };
 
@@ -28,7 +34,13 @@ for (const dialect of DIALECTS) {
     test('an append that fails for another reason than the race for the next entry is not tried again', async () => {
       let tries = 0;
       const counted = new Proxy(database.db, {
-        get: (target, key, receiver) => (key === 'transaction' ? () => (tries++, target.transaction()) : Reflect.get(target, key, receiver)),
+        get: (target, key, receiver) =>
+          key === 'transaction'
+            ? () => {
+                tries++;
+                return target.transaction();
+              }
+            : Reflect.get(target, key, receiver),
       });
       await assert.rejects(appendAudit(counted, { actor: 'x', action: 'a', subject: 's', details: { n: 1n } }), /BigInt/);
       assert.equal(tries, 1);
@@ -54,7 +66,12 @@ for (const dialect of DIALECTS) {
       assert.equal((await verifyAudit(database.db, head)).ok, true);
       await database.db.deleteFrom('audit').where('seq', '>=', 4).execute();
       assert.equal((await verifyAudit(database.db)).ok, true, 'the chain alone cannot tell');
-      assert.deepEqual(await verifyAudit(database.db, head), { ok: false, entries: 3, brokenAt: 5, problem: `the recorded head ${head} is no longer in the trail: entries were removed from its end` });
+      assert.deepEqual(await verifyAudit(database.db, head), {
+        ok: false,
+        entries: 3,
+        brokenAt: 5,
+        problem: `the recorded head ${head} is no longer in the trail: entries were removed from its end`,
+      });
       await appendAudit(database.db, { actor: 'x', action: 'a', subject: 'again' });
       await appendAudit(database.db, { actor: 'x', action: 'a', subject: 'again' });
       const v = await verifyAudit(database.db, head);
@@ -63,14 +80,17 @@ for (const dialect of DIALECTS) {
 
     test('reordered entries', async () => {
       await fresh();
-      const [two, four] = await Promise.all([2, 4].map((s) => database.db.selectFrom('audit').selectAll().where('seq', '=', s).executeTakeFirstOrThrow()));
+      const [two, four] = await Promise.all(
+        [2, 4].map((s) => database.db.selectFrom('audit').selectAll().where('seq', '=', s).executeTakeFirstOrThrow()),
+      );
       await database.db.deleteFrom('audit').where('seq', 'in', [2, 4]).execute();
       await database.db.insertInto('audit').values([{ ...two!, seq: 4 }, { ...four!, seq: 2 }]).execute();
       const v = await verifyAudit(database.db);
       assert.deepEqual([v.ok, v.brokenAt], [false, 2]);
     });
 
-    test('a trail longer than one read (1,000 entries) is walked whole: an edit past the first thousand is found, the head anchors', async () => {
+    test('a trail longer than one read (1,000 entries) is walked whole: an ' +
+      'edit past the first thousand is found, the head anchors', async () => {
       await database.db.deleteFrom('audit').execute();
       for (let i = 1; i <= 1005; i++) await appendAudit(database.db, { actor: 'x', action: 'a', subject: String(i) });
       const whole = await verifyAudit(database.db);

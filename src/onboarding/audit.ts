@@ -30,7 +30,14 @@ export async function appendAudit(db: Db, input: AuditInput): Promise<AuditTable
     try {
       return await db.transaction().execute(async (tx) => {
         const tail = await tx.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-        const base = { seq: (tail?.seq ?? 0) + 1, at: input.at ?? Date.now(), actor: input.actor, action: input.action, subject: input.subject, details: JSON.stringify(input.details ?? {}) };
+        const base = {
+          seq: (tail?.seq ?? 0) + 1,
+          at: input.at ?? Date.now(),
+          actor: input.actor,
+          action: input.action,
+          subject: input.subject,
+          details: JSON.stringify(input.details ?? {}),
+        };
         const prev = tail?.hash ?? GENESIS;
         const row: AuditTable = { ...base, prev_hash: prev, hash: entryHash(prev, base) };
         await tx.insertInto('audit').values(row).execute();
@@ -69,7 +76,12 @@ export async function verifyAudit(db: Db, anchor?: string): Promise<AuditVerdict
   let prev = GENESIS;
   let walked = 0;
   let last: { seq: number; hash: string } | undefined;
-  const broken = (seq: number, problem: string): AuditVerdict => ({ ok: false, entries: Math.max(counted, walked), brokenAt: seq, problem });
+  const broken = (seq: number, problem: string): AuditVerdict => ({
+    ok: false,
+    entries: Math.max(counted, walked),
+    brokenAt: seq,
+    problem,
+  });
   for (;;) {
     const rows = await db.selectFrom('audit').selectAll().where('seq', '>', last?.seq ?? 0).orderBy('seq').limit(WALK_BATCH).execute();
     for (const r of rows) {
@@ -85,7 +97,8 @@ export async function verifyAudit(db: Db, anchor?: string): Promise<AuditVerdict
     if (rows.length < WALK_BATCH) break;
   }
   if (anchor) {
-    if (anchored === undefined) return broken(Number(anchorSeq) || 0, `the recorded head ${anchor} is no longer in the trail: entries were removed from its end`);
+    if (anchored === undefined)
+      return broken(Number(anchorSeq) || 0, `the recorded head ${anchor} is no longer in the trail: entries were removed from its end`);
     if (anchored !== anchorHash) return broken(Number(anchorSeq), `entry ${anchorSeq} is not the one recorded as head ${anchor}`);
   }
   return { ok: true, entries: walked, ...(last ? { head: `${last.seq}:${last.hash}` } : {}) };

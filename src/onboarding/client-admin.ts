@@ -22,7 +22,8 @@ export async function setSsoPairs(db: Db, actor: string, env: string, clientId: 
   const targets = [...new Set(to.map((t) => t.trim()).filter(Boolean))];
   for (const t of targets) {
     if (t === clientId) throw new OnboardingError('invalid_name', 'A client cannot single sign-on into itself', 'to');
-    if (!(await getClient(db, env, t))) throw new OnboardingError('not_found', `There is no client "${t}" in ${env} to single sign-on into`, 'to');
+    if (!(await getClient(db, env, t)))
+      throw new OnboardingError('not_found', `There is no client "${t}" in ${env} to single sign-on into`, 'to');
   }
   await setClientSsoTo(db, env, clientId, targets);
   await appendAudit(db, { actor, action: 'client.sso_pairs', subject: `${env}:${clientId}`, details: { from: client.ssoTo, to: targets } });
@@ -30,42 +31,75 @@ export async function setSsoPairs(db: Db, actor: string, env: string, clientId: 
 }
 
 /** The scopes and vectors approved for a client, and IM1 (GP system) access. */
-export async function approveClient(db: Db, actor: string, env: string, clientId: string, a: { scopes: string[]; vtr: string[]; im1: boolean }): Promise<void> {
+export async function approveClient(
+  db: Db,
+  actor: string,
+  env: string,
+  clientId: string,
+  a: { scopes: string[]; vtr: string[]; im1: boolean },
+): Promise<void> {
   const client = await clientOf(db, env, clientId);
   const scopes = [...new Set(['openid', ...a.scopes])];
   const unknownScope = scopes.find((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknownScope) throw new OnboardingError('invalid_name', `"${unknownScope}" is not an NHS login scope`, 'scopes');
-  if (scopes.includes('gp_integration_credentials') && !a.im1) throw new OnboardingError('invalid_name', 'gp_integration_credentials needs IM1 access: tick IM1 too', 'scopes');
+  if (scopes.includes('gp_integration_credentials') && !a.im1)
+    throw new OnboardingError('invalid_name', 'gp_integration_credentials needs IM1 access: tick IM1 too', 'scopes');
   if (!a.vtr.length) throw new OnboardingError('invalid_name', 'Approve at least one vector of trust', 'vtr');
   const unknownVector = a.vtr.find((v) => !(SUPPORTED_VECTORS as readonly string[]).includes(v));
   if (unknownVector) throw new OnboardingError('invalid_name', `"${unknownVector}" is not a vector of trust NHS login supports`, 'vtr');
   await updateClient(db, env, clientId, { scopes, vtr: [...new Set(a.vtr)], im1: a.im1 });
-  await appendAudit(db, { actor, action: 'client.approvals', subject: `${env}:${clientId}`, details: { from: { scopes: client.scopes, vtr: client.vtr, im1: client.im1 }, to: { scopes, vtr: a.vtr, im1: a.im1 } } });
+  await appendAudit(db, {
+    actor,
+    action: 'client.approvals',
+    subject: `${env}:${clientId}`,
+    details: { from: { scopes: client.scopes, vtr: client.vtr, im1: client.im1 }, to: { scopes, vtr: a.vtr, im1: a.im1 } },
+  });
 }
 
 const STATUS_WORDS = {
   suspended: { subject: 'Your NHS login client is suspended', body: 'Its requests now fail and its tokens no longer work.' },
   active: { subject: 'Your NHS login client is working again', body: 'It can sign people in again.' },
-  rotate_key: { subject: 'Register a new public key for your NHS login client', body: 'The client cannot get tokens until you register a new public key on its page in the portal and sign with the new private key.' },
+  rotate_key: {
+    subject: 'Register a new public key for your NHS login client',
+    body: 'The client cannot get tokens until you register a new public key on its page in the portal and sign with the new private key.',
+  },
 } as const;
 /** The same in the team's words (its copy of the email, and the chat). */
 const TEAM_STATUS_WORDS = { suspended: 'suspended', active: 'reinstated', rotate_key: 'asked for a new public key' } as const;
 
 /** Suspends or reinstates a client, or asks for a new key; always with a reason, which the partner is told. */
-export async function setClientStatus(d: NotifyDeps, actor: string, env: string, clientId: string, status: string, reasonRaw: string): Promise<void> {
-  if (status !== 'active' && status !== 'suspended' && status !== 'rotate_key') throw new OnboardingError('invalid_name', 'Choose suspend, reinstate or force a key rotation', 'status');
+export async function setClientStatus(
+  d: NotifyDeps,
+  actor: string,
+  env: string,
+  clientId: string,
+  status: string,
+  reasonRaw: string,
+): Promise<void> {
+  if (status !== 'active' && status !== 'suspended' && status !== 'rotate_key')
+    throw new OnboardingError('invalid_name', 'Choose suspend, reinstate or force a key rotation', 'status');
   const reason = reasonRaw.trim();
   if (!reason || reason.length > 2000) throw new OnboardingError('invalid_name', 'Give the reason (the partner will see it)', 'reason');
   const client = await clientOf(d.db, env, clientId);
   await updateClient(d.db, env, clientId, { status });
-  await appendAudit(d.db, { actor, action: `client.${status === 'active' ? 'reinstate' : status === 'suspended' ? 'suspend' : 'force_key_rotation'}`, subject: `${env}:${clientId}`, details: { from: client.status, reason } });
+  await appendAudit(d.db, {
+    actor,
+    action: `client.${status === 'active' ? 'reinstate' : status === 'suspended' ? 'suspend' : 'force_key_rotation'}`,
+    subject: `${env}:${clientId}`,
+    details: { from: client.status, reason },
+  });
   if (client.organisationId) {
-    const org = (await d.db.selectFrom('organisation').select('name').where('id', '=', client.organisationId).executeTakeFirst())?.name ?? client.organisationId;
+    const org =
+      (await d.db.selectFrom('organisation').select('name').where('id', '=', client.organisationId).executeTakeFirst())?.name ??
+      client.organisationId;
     const teamWords = `${org}'s client ${client.name} (${env}) ${TEAM_STATUS_WORDS[status]}`;
     await notify(d, {
       organisationId: client.organisationId, to: 'both', subject: STATUS_WORDS[status].subject,
       body: `${client.name} (${env}, ${clientId}): ${STATUS_WORDS[status].body}\n\nReason: ${reason}\n`,
-      team: { subject: teamWords, body: `${teamWords} by ${actor}.\n\nReason: ${reason}\n\nIn the console: ${d.publicUrl}/console/clients/${env}/${clientId}\n` },
+      team: {
+        subject: teamWords,
+        body: `${teamWords} by ${actor}.\n\nReason: ${reason}\n\nIn the console: ${d.publicUrl}/console/clients/${env}/${clientId}\n`,
+      },
     });
   }
 }

@@ -50,14 +50,29 @@ test('two instances deliver 50 chat messages through a receiver that fails twice
     const [a, b] = apps as [TestApp, TestApp];
     const org = await createOrganisation(a.database.db, 'owner', { name: 'Chatty Health', odsCode: 'C1H2' });
     // Messages are sent through both instances; each wakes its own worker, which starts posting at once.
-    await Promise.all(Array.from({ length: 50 }, (_, i) =>
-      notify({ db: (i % 2 ? a : b).database.db, mailer: (i % 2 ? a : b).mailer, publicUrl: 'http://localhost:3000', chatWebhookUrl: hookUrl },
-        { organisationId: org.id, to: 'team', subject: `Message ${i}`, body: 'text' })));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        notify(
+          { db: (i % 2 ? a : b).database.db, mailer: (i % 2 ? a : b).mailer, publicUrl: 'http://localhost:3000', chatWebhookUrl: hookUrl },
+          { organisationId: org.id, to: 'team', subject: `Message ${i}`, body: 'text' },
+        ),
+      ),
+    );
     // Both instances work through the retries at once (the worker's clock moved past the 15 s and 30 s gaps).
-    for (const later of [0, 16_000, 16_000 + 31_000]) await Promise.all([a.deliveries.idle(), b.deliveries.idle(), a.deliveries.run(Date.now() + later), b.deliveries.run(Date.now() + later)]);
+    for (const later of [0, 16_000, 16_000 + 31_000])
+      await Promise.all([
+        a.deliveries.idle(),
+        b.deliveries.idle(),
+        a.deliveries.run(Date.now() + later),
+        b.deliveries.run(Date.now() + later),
+      ]);
     const rows = await a.database.db.selectFrom('notification').select(['id', 'status', 'attempts']).execute();
     assert.equal(rows.length, 50);
-    assert.deepEqual([...new Set(rows.map((r) => `${r.status}:${r.attempts}`))], ['sent:3'], 'each sent on its third attempt, every attempt counted');
+    assert.deepEqual(
+      [...new Set(rows.map((r) => `${r.status}:${r.attempts}`))],
+      ['sent:3'],
+      'each sent on its third attempt, every attempt counted',
+    );
     assert.equal(delivered.length, 50, 'none lost');
     assert.equal(new Set(delivered).size, 50, 'none delivered twice');
     assert.ok([...tries.values()].every((n) => n === 3), 'no message was posted more than the receiver asked for');
@@ -82,10 +97,19 @@ test('two instances retrying mail the SMTP server refuses count every attempt an
     const [a, b] = apps as [TestApp, TestApp];
     for (let i = 0; i < 10; i++) await a.mailer.send({ to: `p${i}@example.org`, subject: 'Hello', body: 'text' });
     for (let pass = 0, later = 0; pass < 6; pass++, later += 10 * 60_000) {
-      await Promise.all([a.deliveries.idle(), b.deliveries.idle(), a.deliveries.run(Date.now() + later), b.deliveries.run(Date.now() + later)]);
+      await Promise.all([
+        a.deliveries.idle(),
+        b.deliveries.idle(),
+        a.deliveries.run(Date.now() + later),
+        b.deliveries.run(Date.now() + later),
+      ]);
     }
     const rows = await a.database.db.selectFrom('outbox').select(['attempts', 'next_attempt_at', 'sent_at']).execute();
-    assert.deepEqual([...new Set(rows.map((r) => `${r.attempts}:${r.next_attempt_at}:${r.sent_at}`))], ['5:null:null'], 'five attempts each, then left as failed');
+    assert.deepEqual(
+      [...new Set(rows.map((r) => `${r.attempts}:${r.next_attempt_at}:${r.sent_at}`))],
+      ['5:null:null'],
+      'five attempts each, then left as failed',
+    );
     assert.equal(refused, 50, 'and exactly five tries reached the server for each message');
   } finally {
     await stop();
@@ -115,7 +139,12 @@ test('a pass that outlives its lease keeps its claims: the next message is claim
       posted.push(`B:${JSON.parse(String(init!.body)).idempotency_key}`);
       return new Response(null, { status: 200 });
     };
-    const options = { smtpUrl: undefined, from: 'toolkit@example.org', chatWebhookUrl: 'http://hook.example/', log: { warn() {}, info() {} } };
+    const options = {
+      smtpUrl: undefined,
+      from: 'toolkit@example.org',
+      chatWebhookUrl: 'http://hook.example/',
+      log: { warn() {}, info() {} },
+    };
     const a = createDeliveries(database.db, { ...options, post: held });
     const b = createDeliveries(database.db, { ...options, post: quick });
     const passA = a.run();

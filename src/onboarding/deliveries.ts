@@ -66,7 +66,10 @@ export function createDeliveries(db: Db, o: DeliveryOptions): Deliveries {
     try {
       // The outbox id is the Message-ID: a message sent twice (its sender died before recording it) is one message.
       // SMTP's timeouts are idle timeouts: a server trickling bytes could hold a send past the lease. Give up first.
-      await withDeadline(transport!.sendMail({ from: o.from, to: m.to_address, subject: m.subject, text: m.body, messageId: `<${m.id}@nhs-login-toolkit>` }), SMTP_DEADLINE_MS);
+      await withDeadline(
+        transport!.sendMail({ from: o.from, to: m.to_address, subject: m.subject, text: m.body, messageId: `<${m.id}@nhs-login-toolkit>` }),
+        SMTP_DEADLINE_MS,
+      );
       await settleClaim(db, 'outbox', m.id, claim, { sent_at: clock(), error: null, next_attempt_at: null });
       return true;
     } catch (e) {
@@ -85,15 +88,28 @@ export function createDeliveries(db: Db, o: DeliveryOptions): Deliveries {
     try {
       // The payload carries the notification's id as `idempotency_key` (notify.ts); the header says the same.
       const res = await post(o.chatWebhookUrl!, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': n.id }, body: n.payload, signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': n.id },
+        body: n.payload,
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       });
       if (!res.ok) error = `HTTP ${res.status}`;
     } catch (e) {
       error = errorText(e).slice(0, 300);
     }
-    await settleClaim(db, 'notification', n.id, claim, error === undefined
-      ? { status: 'sent', sent_at: clock(), last_error: null }
-      : { status: n.attempts >= WEBHOOK_ATTEMPTS ? 'failed' : 'pending', last_error: error, next_attempt_at: clock() + WEBHOOK_RETRY_BASE_MS * 2 ** (n.attempts - 1) });
+    await settleClaim(
+      db,
+      'notification',
+      n.id,
+      claim,
+      error === undefined
+        ? { status: 'sent', sent_at: clock(), last_error: null }
+        : {
+            status: n.attempts >= WEBHOOK_ATTEMPTS ? 'failed' : 'pending',
+            last_error: error,
+            next_attempt_at: clock() + WEBHOOK_RETRY_BASE_MS * 2 ** (n.attempts - 1),
+          },
+    );
     return error === undefined;
   }
 

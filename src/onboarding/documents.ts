@@ -39,13 +39,32 @@ export async function uploadDocument(db: Db, organisationId: string, userId: str
   if (bytes.length > MAX_DOCUMENT_BYTES) throw new OnboardingError('invalid_name', 'The file must be smaller than 10 MB', 'file');
   const filename = filenameRaw.replace(/[^\w.\- ]+/g, '_').slice(0, 120) || 'document';
   const contentType = sniff(bytes, filename);
-  if (!contentType) throw new OnboardingError('invalid_name', 'The file must be a PDF, Word (.docx), Excel (.xlsx) or OpenDocument (.odt, .ods) file', 'file');
+  if (!contentType)
+    throw new OnboardingError(
+      'invalid_name',
+      'The file must be a PDF, Word (.docx), Excel (.xlsx) or OpenDocument (.odt, .ods) file',
+      'file',
+    );
   return db.transaction().execute(async (tx) => {
-    const last = await tx.selectFrom('document').select((eb) => eb.fn.max('version').as('v')).where('organisation_id', '=', organisationId).where('kind', '=', kind).executeTakeFirst();
+    const last = await tx
+      .selectFrom('document')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .where('organisation_id', '=', organisationId)
+      .where('kind', '=', kind)
+      .executeTakeFirst();
     const version = Number(last?.v ?? 0) + 1;
     const row = {
-      id: randomUUID(), organisation_id: organisationId, kind, version, filename, content_type: contentType, size: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'), content: bytes.toString('base64'), uploaded_by: userId, uploaded_at: Date.now(),
+      id: randomUUID(),
+      organisation_id: organisationId,
+      kind,
+      version,
+      filename,
+      content_type: contentType,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      content: bytes.toString('base64'),
+      uploaded_by: userId,
+      uploaded_at: Date.now(),
     };
     await tx.insertInto('document').values(row).execute();
     return { id: row.id, version };
@@ -58,11 +77,18 @@ export function listDocuments(db: Db, organisationId: string) {
 }
 
 export async function getDocument(db: Db, organisationId: string, id: string) {
-  const row = await db.selectFrom('document').selectAll().where('id', '=', id).where('organisation_id', '=', organisationId).executeTakeFirst();
+  const row = await db
+    .selectFrom('document')
+    .selectAll()
+    .where('id', '=', id)
+    .where('organisation_id', '=', organisationId)
+    .executeTakeFirst();
   if (!row) throw new OnboardingError('not_found', 'There is no such document in your organisation');
   return { ...row, bytes: Buffer.from(row.content, 'base64') };
 }
 
 export async function hasDocument(db: Db, organisationId: string, kind: DocumentKind): Promise<boolean> {
-  return Boolean(await db.selectFrom('document').select('id').where('organisation_id', '=', organisationId).where('kind', '=', kind).executeTakeFirst());
+  return Boolean(
+    await db.selectFrom('document').select('id').where('organisation_id', '=', organisationId).where('kind', '=', kind).executeTakeFirst(),
+  );
 }

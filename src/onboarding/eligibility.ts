@@ -24,7 +24,8 @@ export const CRITERIA = [
   {
     id: 'commissioned',
     question: 'Is your service commissioned or sponsored by an NHS body or a local authority?',
-    explanation: 'Being on a procurement framework is not enough: an NHS organisation or local authority must commission or sponsor this service.',
+    explanation:
+      'Being on a procurement framework is not enough: an NHS organisation or local authority must commission or sponsor this service.',
     ineligible: 'NHS login needs a commissioning or sponsoring NHS body or local authority; being on a framework is not enough.',
   },
   {

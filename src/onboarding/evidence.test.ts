@@ -42,7 +42,12 @@ for (const dialect of DIALECTS) {
 
       // A P5 user asking for P9 proves their identity, then the service redeems the code.
       const b = new Browser(app.fetch, 'http://localhost:3000');
-      const s = await signIn(app, rp, { browser: b, vtr: ['P9.Cp.Cd'], email: 'testuserlive+p5-1@demo.signin.nhs.uk', stopAt: 'prove-identity' });
+      const s = await signIn(app, rp, {
+        browser: b,
+        vtr: ['P9.Cp.Cd'],
+        email: 'testuserlive+p5-1@demo.signin.nhs.uk',
+        stopAt: 'prove-identity',
+      });
       let page = await b.post(s.page.url, { document: 'passport' });
       page = await b.post(page.url, {});
       await oidc.authorizationCodeGrant(rp.config, new URL(page.url), { expectedState: s.state, expectedNonce: s.nonce });
@@ -56,9 +61,15 @@ for (const dialect of DIALECTS) {
       const mine = await createRp(app, 'sandpit', { redirectUris: [REDIRECT_URI] });
       const theirs = await createRp(app, 'sandpit', { redirectUris: ['https://other.example.net/cb'] });
       const r = await login(app, mine, { email: 'testuserlive+9@demo.signin.nhs.uk' });
-      await login(app, theirs, { browser: r.browser, email: 'testuserlive+9@demo.signin.nhs.uk', extra: { redirect_uri: 'https://other.example.net/cb' } });
+      await login(app, theirs, {
+        browser: r.browser,
+        email: 'testuserlive+9@demo.signin.nhs.uk',
+        extra: { redirect_uri: 'https://other.example.net/cb' },
+      });
       const settings = new URL('http://localhost:3000/sandpit/settings');
-      const res = await app.fetch(settings.href, { headers: { cookie: r.browser.cookieHeader(settings), referer: 'https://rp.example.org/account' } });
+      const res = await app.fetch(settings.href, {
+        headers: { cookie: r.browser.cookieHeader(settings), referer: 'https://rp.example.org/account' },
+      });
       assert.equal(res.status, 200);
       assert.equal((await ticks(mine)).settings, true);
       assert.equal((await ticks(theirs)).settings, false, 'the other service did not send them');
@@ -70,13 +81,25 @@ for (const dialect of DIALECTS) {
     });
 
     test('IM1 clients: GP linkage received, and a user without linkage gets none', async () => {
-      const rp = await createRp(app, 'integration', { im1: true, scopes: ['openid', 'profile', 'gp_integration_credentials'], vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'] });
+      const rp = await createRp(app, 'integration', {
+        im1: true,
+        scopes: ['openid', 'profile', 'gp_integration_credentials'],
+        vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'],
+      });
       let t = await ticks(rp);
       assert.equal(t['im1-linked'], false);
-      const linked = await login(app, rp, { email: 'testuserlive+1@demo.signin.nhs.uk', scope: 'openid gp_integration_credentials', vtr: ['P9.Cp.Cd'] });
+      const linked = await login(app, rp, {
+        email: 'testuserlive+1@demo.signin.nhs.uk',
+        scope: 'openid gp_integration_credentials',
+        vtr: ['P9.Cp.Cd'],
+      });
       const ui = await oidc.fetchUserInfo(rp.config, linked.tokens.access_token, linked.claims.sub);
       assert.ok(ui.gp_integration_credentials, 'the fixed P9 account is linked');
-      const unlinked = await login(app, rp, { email: 'testuserlive+2@demo.signin.nhs.uk', scope: 'openid gp_integration_credentials', vtr: ['P5.Cp.Cd'] });
+      const unlinked = await login(app, rp, {
+        email: 'testuserlive+2@demo.signin.nhs.uk',
+        scope: 'openid gp_integration_credentials',
+        vtr: ['P5.Cp.Cd'],
+      });
       await oidc.fetchUserInfo(rp.config, unlinked.tokens.access_token, unlinked.claims.sub);
       t = await ticks(rp);
       assert.equal(t['im1-linked'], true);
@@ -90,7 +113,11 @@ for (const dialect of DIALECTS) {
       await login(app, rp, { vtr: ['P9.Cp.Cd'], email: 'testuserlive+11@demo.signin.nhs.uk' });
       await app.events.flush();
       assert.ok((await journeyChecklist(app.database.db, rp.client)).some((i) => i.done));
-      const stored = await app.database.db.selectFrom('evidence_tick').select('item_id').where('client_id', '=', rp.client.clientId).execute();
+      const stored = await app.database.db
+        .selectFrom('evidence_tick')
+        .select('item_id')
+        .where('client_id', '=', rp.client.clientId)
+        .execute();
       assert.deepEqual(stored, []);
     });
 
@@ -110,7 +137,11 @@ for (const dialect of DIALECTS) {
       assert.equal(kept.evidence[0]!.id, login9.evidence[0]!.id, 'with the same evidence');
       const { evidenceEvent } = await import('./evidence.ts');
       assert.equal((await evidenceEvent(app.database.db, rp.client, kept.evidence[0]!.id))?.kind, 'token', 'its event still opens');
-      assert.equal(await evidenceEvent(app.database.db, { env: 'sandpit', clientId: 'someone-else' }, kept.evidence[0]!.id), undefined, 'but not for another client');
+      assert.equal(
+        await evidenceEvent(app.database.db, { env: 'sandpit', clientId: 'someone-else' }, kept.evidence[0]!.id),
+        undefined,
+        'but not for another client',
+      );
     });
   });
 }

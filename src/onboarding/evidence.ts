@@ -31,14 +31,23 @@ const rank = (level: string) => LEVELS.indexOf(level as (typeof LEVELS)[number])
 
 /** Every event of the client, newest first, bounded. */
 async function eventsFor(db: Db, c: ClientLike): Promise<Event[]> {
-  const rows = await db.selectFrom('protocol_event').selectAll().where('env', '=', c.env).where('client_id', '=', c.clientId).orderBy('at', 'desc').limit(5000).execute();
+  const rows = await db
+    .selectFrom('protocol_event')
+    .selectAll()
+    .where('env', '=', c.env)
+    .where('client_id', '=', c.clientId)
+    .orderBy('at', 'desc')
+    .limit(5000)
+    .execute();
   return rows.map((e) => ({ ...e, d: e.details ? (JSON.parse(e.details) as Record<string, unknown>) : {} }));
 }
 
 /** Completed logins: each journey that ended in a code this client redeemed, with the events that show it. */
 function completedJourneys(events: Event[]) {
   const redeemed = new Map<string, Event>();
-  for (const e of events) if (e.kind === 'token' && e.outcome === 'ok' && e.d.grant_type === 'authorization_code' && typeof e.d.code_ref === 'string') redeemed.set(e.d.code_ref, e);
+  for (const e of events)
+    if (e.kind === 'token' && e.outcome === 'ok' && e.d.grant_type === 'authorization_code' && typeof e.d.code_ref === 'string')
+      redeemed.set(e.d.code_ref, e);
   const journeys: { steps: Event[]; token: Event; authorize: Event }[] = [];
   for (const a of events) {
     if (a.kind !== 'authorize' || a.outcome !== 'ok' || typeof a.d.code_ref !== 'string') continue;
@@ -92,10 +101,25 @@ export async function keepEvidence(db: Db, now = Date.now()): Promise<void> {
 }
 
 /** An evidence event by id: from the protocol record, or from a kept tick once the record has let it go. */
-export async function evidenceEvent(db: Db, c: { env: string; clientId: string }, eventId: string): Promise<ProtocolEventTable | undefined> {
-  const live = await db.selectFrom('protocol_event').selectAll().where('id', '=', eventId).where('env', '=', c.env).where('client_id', '=', c.clientId).executeTakeFirst();
+export async function evidenceEvent(
+  db: Db,
+  c: { env: string; clientId: string },
+  eventId: string,
+): Promise<ProtocolEventTable | undefined> {
+  const live = await db
+    .selectFrom('protocol_event')
+    .selectAll()
+    .where('id', '=', eventId)
+    .where('env', '=', c.env)
+    .where('client_id', '=', c.clientId)
+    .executeTakeFirst();
   if (live) return live;
-  for (const t of await db.selectFrom('evidence_tick').select('evidence').where('env', '=', c.env).where('client_id', '=', c.clientId).execute()) {
+  for (const t of await db
+    .selectFrom('evidence_tick')
+    .select('evidence')
+    .where('env', '=', c.env)
+    .where('client_id', '=', c.clientId)
+    .execute()) {
     const found = (JSON.parse(t.evidence) as ProtocolEventTable[]).find((e) => e.id === eventId && e.client_id === c.clientId);
     if (found) return found;
   }
@@ -113,34 +137,103 @@ async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem
   const items: ChecklistItem[] = [];
   for (const v of c.vtr) {
     const done = journeys.filter((j) => j.token.d.vot === v);
-    items.push(item(`login-${v}`, `A login completed with vector ${v}`, 'Your service exchanged the code for tokens carrying this vot.', first(done).map((j) => j.token)));
+    items.push(
+      item(
+        `login-${v}`,
+        `A login completed with vector ${v}`,
+        'Your service exchanged the code for tokens carrying this vot.',
+        first(done).map((j) => j.token),
+      ),
+    );
   }
   // Logins by users at each level; a user below every vector you support proves their identity first.
   const lowest = Math.min(...c.vtr.map((v) => rank(v.slice(0, 2))));
   for (const level of LEVELS) {
     const uplift = rank(level) < lowest;
-    const done = journeys.find((j) => j.steps.some((e) => (ok('sign_in')(e) && e.d.level === level) || (level === 'P0' && ok('registration')(e))) && (!uplift || j.steps.some(ok('uplift'))));
-    items.push(item(`user-${level}`, uplift ? `A ${level} user proved their identity and returned to your service` : `A ${level} user signed in to your service`,
-      uplift ? 'NHS login conformance: a user below the level is asked to uplift, then returns to the service.' : 'NHS login conformance: logins with users at P0, P5 and P9.',
-      done ? [...done.steps.filter((e) => ok('sign_in')(e) || ok('registration')(e) || ok('uplift')(e)), done.token] : []));
+    const done = journeys.find(
+      (j) =>
+        j.steps.some((e) => (ok('sign_in')(e) && e.d.level === level) || (level === 'P0' && ok('registration')(e))) &&
+        (!uplift || j.steps.some(ok('uplift'))),
+    );
+    items.push(
+      item(
+        `user-${level}`,
+        uplift ? `A ${level} user proved their identity and returned to your service` : `A ${level} user signed in to your service`,
+        uplift
+          ? 'NHS login conformance: a user below the level is asked to uplift, then returns to the service.'
+          : 'NHS login conformance: logins with users at P0, P5 and P9.',
+        done ? [...done.steps.filter((e) => ok('sign_in')(e) || ok('registration')(e) || ok('uplift')(e)), done.token] : [],
+      ),
+    );
   }
   const registered = journeys.find((j) => j.steps.some(ok('registration')));
   items.push(
-    item('registration', 'A new user created an NHS login from your service and returned with tokens', 'NHS login conformance: registration of a new user at your level.', registered ? [...registered.steps.filter(ok('registration')), registered.token] : []),
-    item('consent-declined', 'A user declined consent (access_denied, ConsentNotGiven)', 'Your service must show its own no-consent screen.', events.filter((e) => e.kind === 'consent' && e.outcome === 'error' && e.reason === 'ConsentNotGiven')),
-    item('invalid-scope', 'A request with a scope your client may not use was answered invalid_scope', 'Your service must handle invalid_scope with a suitable error.', events.filter((e) => e.kind === 'authorize' && e.outcome === 'error' && (e.reason ?? '').startsWith('invalid_scope'))),
-    item('vot-matches', 'Your service sent an explicit vtr and redeemed a code whose vot is one of its vectors', 'The vot in the ID token must match a vector in the vtr you sent.',
-      first(journeys.filter((j) => typeof j.authorize.d.vtr === 'string' && !j.authorize.d.vtr_defaulted && vectorsOf(j.authorize.d.vtr).includes(String(j.token.d.vot)))).flatMap((j) => [j.authorize, j.token])),
-    item('userinfo', 'Your service fetched /userinfo with an access token', 'Claims beyond the ID token come from /userinfo.', events.filter(ok('userinfo'))),
-    item('refresh', 'Your service used a refresh token', 'Refresh tokens last 30 days; a refresh may narrow scope, never widen it.', events.filter((e) => ok('token')(e) && e.d.grant_type === 'refresh_token')),
-    item('settings', 'A user reached the NHS login settings page from your service', 'Services must link to the settings page without a new sign-in.', events.filter(ok('settings'))),
+    item(
+      'registration',
+      'A new user created an NHS login from your service and returned with tokens',
+      'NHS login conformance: registration of a new user at your level.',
+      registered ? [...registered.steps.filter(ok('registration')), registered.token] : [],
+    ),
+    item(
+      'consent-declined',
+      'A user declined consent (access_denied, ConsentNotGiven)',
+      'Your service must show its own no-consent screen.',
+      events.filter((e) => e.kind === 'consent' && e.outcome === 'error' && e.reason === 'ConsentNotGiven'),
+    ),
+    item(
+      'invalid-scope',
+      'A request with a scope your client may not use was answered invalid_scope',
+      'Your service must handle invalid_scope with a suitable error.',
+      events.filter((e) => e.kind === 'authorize' && e.outcome === 'error' && (e.reason ?? '').startsWith('invalid_scope')),
+    ),
+    item(
+      'vot-matches',
+      'Your service sent an explicit vtr and redeemed a code whose vot is one of its vectors',
+      'The vot in the ID token must match a vector in the vtr you sent.',
+      first(
+        journeys.filter(
+          (j) =>
+            typeof j.authorize.d.vtr === 'string' &&
+            !j.authorize.d.vtr_defaulted &&
+            vectorsOf(j.authorize.d.vtr).includes(String(j.token.d.vot)),
+        ),
+      ).flatMap((j) => [j.authorize, j.token]),
+    ),
+    item(
+      'userinfo',
+      'Your service fetched /userinfo with an access token',
+      'Claims beyond the ID token come from /userinfo.',
+      events.filter(ok('userinfo')),
+    ),
+    item(
+      'refresh',
+      'Your service used a refresh token',
+      'Refresh tokens last 30 days; a refresh may narrow scope, never widen it.',
+      events.filter((e) => ok('token')(e) && e.d.grant_type === 'refresh_token'),
+    ),
+    item(
+      'settings',
+      'A user reached the NHS login settings page from your service',
+      'Services must link to the settings page without a new sign-in.',
+      events.filter(ok('settings')),
+    ),
   );
   if (c.im1) {
     const im1 = events.filter((e) => ok('userinfo')(e) && String(e.d.scope ?? '').split(' ').includes('gp_integration_credentials'));
     const has = (e: Event) => Array.isArray(e.d.claims) && e.d.claims.includes('gp_integration_credentials');
     items.push(
-      item('im1-linked', 'A user linked to their GP account received gp_integration_credentials', 'NHS login conformance (IM1): the user is linked to the GP account.', im1.filter(has)),
-      item('im1-unlinked', 'A user without GP linkage signed in and got no gp_integration_credentials', 'NHS login conformance (IM1): a user with invalid IM1 details cannot reach GP online services.', im1.filter((e) => !has(e))),
+      item(
+        'im1-linked',
+        'A user linked to their GP account received gp_integration_credentials',
+        'NHS login conformance (IM1): the user is linked to the GP account.',
+        im1.filter(has),
+      ),
+      item(
+        'im1-unlinked',
+        'A user without GP linkage signed in and got no gp_integration_credentials',
+        'NHS login conformance (IM1): a user with invalid IM1 details cannot reach GP online services.',
+        im1.filter((e) => !has(e)),
+      ),
     );
   }
   return items;

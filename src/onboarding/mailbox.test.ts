@@ -19,15 +19,32 @@ function capture() {
 
 test('without SMTP_URL each message queued is logged once: recipient, subject, its links and the mailbox', async () => {
   const { lines, log } = capture();
-  const d = createDeliveries(database.db, { smtpUrl: undefined, from: 'x@example.org', chatWebhookUrl: undefined, log, mailboxUrl: 'http://localhost:3000/portal/dev/mail' });
-  await d.mailer.send({ to: 'ann@example.org', subject: 'Confirm your email address', body: 'Open this link:\nhttp://localhost:3000/portal/confirm/abc123.\n' });
+  const d = createDeliveries(database.db, {
+    smtpUrl: undefined,
+    from: 'x@example.org',
+    chatWebhookUrl: undefined,
+    log,
+    mailboxUrl: 'http://localhost:3000/portal/dev/mail',
+  });
+  await d.mailer.send({
+    to: 'ann@example.org',
+    subject: 'Confirm your email address',
+    body: 'Open this link:\nhttp://localhost:3000/portal/confirm/abc123.\n',
+  });
   await d.idle();
   assert.equal(lines.length, 1);
   const [line] = lines;
   assert.equal(line!.level, 'info');
-  assert.deepEqual(line!.obj, { to: 'ann@example.org', subject: 'Confirm your email address', links: ['http://localhost:3000/portal/confirm/abc123'] });
-  assert.equal(line!.msg, 'mail not sent (no SMTP_URL): to ann@example.org, "Confirm your email address", http://localhost:3000/portal/confirm/abc123; '
-    + 'all mail: http://localhost:3000/portal/dev/mail');
+  assert.deepEqual(line!.obj, {
+    to: 'ann@example.org',
+    subject: 'Confirm your email address',
+    links: ['http://localhost:3000/portal/confirm/abc123'],
+  });
+  assert.equal(
+    line!.msg,
+    'mail not sent (no SMTP_URL): to ann@example.org, "Confirm your email address", http://localhost:3000/portal/confirm/abc123; ' +
+      'all mail: http://localhost:3000/portal/dev/mail',
+  );
 });
 
 test('with SMTP_URL nothing is logged when a message is queued (the delivery worker sends it)', async () => {

@@ -33,17 +33,32 @@ export function createMailer(db: Db, options: MailerOptions): Mailer {
   return {
     async send(mail) {
       const now = Date.now();
-      await db.insertInto('outbox').values({
-        id: randomUUID(), to_address: mail.to, subject: mail.subject, body: mail.body, created_at: now, sent_at: null, error: null, attempts: 0,
-        next_attempt_at: options.sending ? now : null, claim: null, claimed_until: null,
-      }).execute();
+      await db
+        .insertInto('outbox')
+        .values({
+          id: randomUUID(),
+          to_address: mail.to,
+          subject: mail.subject,
+          body: mail.body,
+          created_at: now,
+          sent_at: null,
+          error: null,
+          attempts: 0,
+          next_attempt_at: options.sending ? now : null,
+          claim: null,
+          claimed_until: null,
+        })
+        .execute();
       // Without SMTP nothing reaches the recipient: one line in the log says whom it was for and the links it holds, so
       // that a developer can go on (confirm the address, reset the password) from the terminal.
       if (!options.sending) {
         const links = linksIn(mail.body);
         const where = options.mailboxUrl ? `; all mail: ${options.mailboxUrl}` : '';
         const holds = links.length ? `, ${links.join(' ')}` : '';
-        options.log.info({ to: mail.to, subject: mail.subject, links }, `mail not sent (no SMTP_URL): to ${mail.to}, "${mail.subject}"${holds}${where}`);
+        options.log.info(
+          { to: mail.to, subject: mail.subject, links },
+          `mail not sent (no SMTP_URL): to ${mail.to}, "${mail.subject}"${holds}${where}`,
+        );
       }
       options.wake();
     },

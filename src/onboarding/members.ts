@@ -30,39 +30,80 @@ export function membersOf(db: Db, organisationId: string) {
 }
 
 export function pendingInvitations(db: Db, organisationId: string) {
-  return db.selectFrom('invitation').select(['id', 'email', 'role', 'expires_at']).where('organisation_id', '=', organisationId).where('accepted_at', 'is', null).where('expires_at', '>', Date.now()).execute();
+  return db
+    .selectFrom('invitation')
+    .select(['id', 'email', 'role', 'expires_at'])
+    .where('organisation_id', '=', organisationId)
+    .where('accepted_at', 'is', null)
+    .where('expires_at', '>', Date.now())
+    .execute();
 }
 
-export async function invite(d: { db: Db; mailer: Mailer; publicUrl: string }, org: Organisation, inviterId: string, emailRaw: string, role: string): Promise<void> {
+export async function invite(
+  d: { db: Db; mailer: Mailer; publicUrl: string },
+  org: Organisation,
+  inviterId: string,
+  emailRaw: string,
+  role: string,
+): Promise<void> {
   requireAdmin(org);
   const email = normaliseEmail(emailRaw);
   if (role !== 'partner_admin' && role !== 'developer') throw new OnboardingError('invalid_name', 'Choose a role', 'role');
-  const already = await d.db.selectFrom('membership').innerJoin('partner_user', 'partner_user.id', 'membership.user_id').select('partner_user.id')
-    .where('membership.organisation_id', '=', org.id).where('partner_user.email', '=', email).executeTakeFirst();
+  const already = await d.db
+    .selectFrom('membership')
+    .innerJoin('partner_user', 'partner_user.id', 'membership.user_id')
+    .select('partner_user.id')
+    .where('membership.organisation_id', '=', org.id)
+    .where('partner_user.email', '=', email)
+    .executeTakeFirst();
   if (already) throw new OnboardingError('email_taken', `${email} is already a member`, 'email');
   // Each invitation emails someone outside the toolkit: an organisation sends at most this many per 15 minutes.
   if (!(await countRequest(d.db, `invitations:${org.id}`, MAX_INVITATIONS))) {
-    throw new OnboardingError('rate_limited', `Your organisation has sent ${MAX_INVITATIONS} invitations in ${LOCKOUT_MS / 60000} minutes: wait a few minutes before sending another`, 'email');
+    throw new OnboardingError(
+      'rate_limited',
+      `Your organisation has sent ${MAX_INVITATIONS} invitations ` +
+        `in ${LOCKOUT_MS / 60000} minutes: wait a few minutes before sending another`,
+      'email',
+    );
   }
   const secret = newSecret();
   const now = Date.now();
-  await d.db.insertInto('invitation').values({ id: randomUUID(), organisation_id: org.id, email, role, token_hash: hashSecret(secret), invited_by: inviterId, created_at: now, expires_at: now + INVITATION_TTL_MS, accepted_at: null }).execute();
+  await d.db
+    .insertInto('invitation')
+    .values({
+      id: randomUUID(),
+      organisation_id: org.id,
+      email,
+      role,
+      token_hash: hashSecret(secret),
+      invited_by: inviterId,
+      created_at: now,
+      expires_at: now + INVITATION_TTL_MS,
+      accepted_at: null,
+    })
+    .execute();
   await d.mailer.send({
     to: email,
     subject: `You are invited to ${org.name} on the NHS login integration toolkit`,
-    body: `You have been invited to join ${org.name} as a ${ROLES[role].toLowerCase()}.\n\nSign in or create an account with this email address, then open this link within 7 days:\n\n${d.publicUrl}/portal/invitations/${secret}\n`,
+    body: `You have been invited to join ${org.name} as a ${ROLES[role].toLowerCase()}.\n\nSign in or create an account ` +
+      `with this email address, then open this link within 7 days:\n\n${d.publicUrl}/portal/invitations/${secret}\n`,
   });
 }
 
 /** Accepts an invitation for the signed-in user, whose email must be the invited one. */
 export async function acceptInvitation(db: Db, user: { id: string; email: string }, secret: string): Promise<string> {
   const inv = await db.selectFrom('invitation').selectAll().where('token_hash', '=', hashSecret(secret)).executeTakeFirst();
-  if (!inv || inv.accepted_at !== null || inv.expires_at <= Date.now()) throw new OnboardingError('invalid_link', 'This invitation has expired or has already been used. Ask for a new one.');
-  if (inv.email !== user.email) throw new OnboardingError('invalid_link', `This invitation is for ${inv.email}: sign in with that address to accept it.`);
+  if (!inv || inv.accepted_at !== null || inv.expires_at <= Date.now())
+    throw new OnboardingError('invalid_link', 'This invitation has expired or has already been used. Ask for a new one.');
+  if (inv.email !== user.email)
+    throw new OnboardingError('invalid_link', `This invitation is for ${inv.email}: sign in with that address to accept it.`);
   await db.transaction().execute(async (tx) => {
     await tx.updateTable('invitation').set({ accepted_at: Date.now() }).where('id', '=', inv.id).execute();
-    await tx.insertInto('membership').values({ organisation_id: inv.organisation_id, user_id: user.id, role: inv.role, created_at: Date.now() })
-      .onConflict((oc) => oc.columns(['organisation_id', 'user_id']).doNothing()).execute();
+    await tx
+      .insertInto('membership')
+      .values({ organisation_id: inv.organisation_id, user_id: user.id, role: inv.role, created_at: Date.now() })
+      .onConflict((oc) => oc.columns(['organisation_id', 'user_id']).doNothing())
+      .execute();
   });
   return inv.organisation_id;
 }
@@ -90,13 +131,23 @@ export async function changeRole(db: Db, org: Organisation, userId: string, role
     throw new OnboardingError('not_a_member', 'An organisation needs at least one partner admin: make someone else an admin first');
   }
   await db.updateTable('membership').set({ role }).where('organisation_id', '=', org.id).where('user_id', '=', userId).execute();
-  await appendAudit(db, { actor: by, action: 'partner.change_role', subject: org.id, details: { member: target.email, from: target.role, to: role } });
+  await appendAudit(db, {
+    actor: by,
+    action: 'partner.change_role',
+    subject: org.id,
+    details: { member: target.email, from: target.role, to: role },
+  });
 }
 
 /** Withdraws a pending invitation: its link stops working. */
 export async function revokeInvitation(db: Db, org: Organisation, invitationId: string): Promise<void> {
   requireAdmin(org);
-  const res = await db.deleteFrom('invitation').where('id', '=', invitationId).where('organisation_id', '=', org.id).where('accepted_at', 'is', null).executeTakeFirst();
+  const res = await db
+    .deleteFrom('invitation')
+    .where('id', '=', invitationId)
+    .where('organisation_id', '=', org.id)
+    .where('accepted_at', 'is', null)
+    .executeTakeFirst();
   if (Number(res.numDeletedRows) === 0) throw new OnboardingError('not_found', 'There is no such pending invitation');
 }
 

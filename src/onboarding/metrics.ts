@@ -98,7 +98,12 @@ export async function onboardingMetrics(db: Db, now = Date.now()) {
 /** Per environment, from the protocol record (retention: 90 days): users registered and verified, logins and error rates per client. */
 export async function environmentMetrics(db: Db, env: string) {
   const [events, clients] = await Promise.all([
-    db.selectFrom('protocol_event').select(['kind', 'outcome', 'client_id', 'person', 'details']).where('env', '=', env).where('kind', 'in', ['registration', 'uplift', 'token', 'authorize', 'userinfo']).execute(),
+    db
+      .selectFrom('protocol_event')
+      .select(['kind', 'outcome', 'client_id', 'person', 'details'])
+      .where('env', '=', env)
+      .where('kind', 'in', ['registration', 'uplift', 'token', 'authorize', 'userinfo'])
+      .execute(),
     db.selectFrom('client').select(['client_id', 'name']).where('env', '=', env).execute(),
   ]);
   const distinct = (filter: (e: (typeof events)[number]) => boolean) => new Set(events.filter(filter).map((e) => e.person)).size;

@@ -41,18 +41,35 @@ export async function notify(d: NotifyDeps, n: Notice): Promise<void> {
   const teamCopy = n.to === 'both' ? n.team : n;
   for (const to of new Set(partner)) await d.mailer.send({ to, subject: n.subject, body: n.body });
   // Someone on both sides (a team member who is also a partner's member) gets the partner's copy only.
-  for (const to of new Set(team.filter((t) => !partner.includes(t)))) await d.mailer.send({ to, subject: teamCopy.subject, body: teamCopy.body });
+  for (const to of new Set(team.filter((t) => !partner.includes(t))))
+    await d.mailer.send({ to, subject: teamCopy.subject, body: teamCopy.body });
   if (d.chatWebhookUrl) {
     const org = await d.db.selectFrom('organisation').select('name').where('id', '=', n.organisationId).executeTakeFirst();
     const id = randomUUID();
     // The id is the receiver's idempotency key: a delivery is retried after a failure, and (rarely) sent twice when
     // its sender dies between posting and recording it.
-    const payload = { text: `*${teamCopy.subject}* (${org?.name ?? n.organisationId})\n${teamCopy.body}\n${d.publicUrl}/console/partners/${n.organisationId}`, idempotency_key: id };
+    const payload = {
+      text: `*${teamCopy.subject}* ` +
+        `(${org?.name ?? n.organisationId})\n${teamCopy.body}\n${d.publicUrl}/console/partners/${n.organisationId}`,
+      idempotency_key: id,
+    };
     const now = Date.now();
-    await d.db.insertInto('notification').values({
-      id, channel: 'webhook', payload: JSON.stringify(payload), status: 'pending', attempts: 0, last_error: null, next_attempt_at: now, created_at: now, sent_at: null,
-      claim: null, claimed_until: null,
-    }).execute();
+    await d.db
+      .insertInto('notification')
+      .values({
+        id,
+        channel: 'webhook',
+        payload: JSON.stringify(payload),
+        status: 'pending',
+        attempts: 0,
+        last_error: null,
+        next_attempt_at: now,
+        created_at: now,
+        sent_at: null,
+        claim: null,
+        claimed_until: null,
+      })
+      .execute();
   }
   d.mailer.wake();
 }

@@ -12,24 +12,41 @@ function checkDetails(input: { name: string; odsCode?: string | undefined }): { 
   const name = input.name.trim();
   if (!name || name.length > 160) throw new OnboardingError('invalid_name', 'Enter your organisation\'s name', 'name');
   const ods = input.odsCode?.trim().toUpperCase() || null;
-  if (ods && !ODS_CODE.test(ods)) throw new OnboardingError('invalid_ods_code', 'Enter an ODS code of 3 to 10 letters and numbers, like 8HK45, or leave it empty', 'ods_code');
+  if (ods && !ODS_CODE.test(ods))
+    throw new OnboardingError(
+      'invalid_ods_code',
+      'Enter an ODS code of 3 to 10 letters and numbers, like 8HK45, or leave it empty',
+      'ods_code',
+    );
   return { name, ods };
 }
 
 /** Partner admins change the organisation's name and ODS code (needed before integration). */
-export async function updateOrganisation(db: Db, userId: string, organisationId: string, input: { name: string; odsCode?: string | undefined }): Promise<void> {
+export async function updateOrganisation(
+  db: Db,
+  userId: string,
+  organisationId: string,
+  input: { name: string; odsCode?: string | undefined },
+): Promise<void> {
   const org = await requireMembership(db, userId, organisationId);
   if (org.role !== 'partner_admin') throw new OnboardingError('not_a_member', 'Only partner admins can change the organisation\'s details');
   const { name, ods } = checkDetails(input);
   await db.updateTable('organisation').set({ name, ods_code: ods }).where('id', '=', organisationId).execute();
 }
 
-export async function createOrganisation(db: Db, userId: string, input: { name: string; odsCode?: string | undefined }): Promise<OrganisationTable> {
+export async function createOrganisation(
+  db: Db,
+  userId: string,
+  input: { name: string; odsCode?: string | undefined },
+): Promise<OrganisationTable> {
   const { name, ods } = checkDetails(input);
   const org: OrganisationTable = { id: randomUUID(), name, ods_code: ods, created_at: Date.now(), delivery_manager: null };
   await db.transaction().execute(async (tx) => {
     await tx.insertInto('organisation').values(org).execute();
-    await tx.insertInto('membership').values({ organisation_id: org.id, user_id: userId, role: 'partner_admin', created_at: org.created_at }).execute();
+    await tx
+      .insertInto('membership')
+      .values({ organisation_id: org.id, user_id: userId, role: 'partner_admin', created_at: org.created_at })
+      .execute();
   });
   return org;
 }
@@ -38,7 +55,14 @@ export function organisationsOf(db: Db, userId: string): Promise<Organisation[]>
   return db
     .selectFrom('membership')
     .innerJoin('organisation', 'organisation.id', 'membership.organisation_id')
-    .select(['organisation.id', 'organisation.name', 'organisation.ods_code', 'organisation.created_at', 'organisation.delivery_manager', 'membership.role'])
+    .select([
+      'organisation.id',
+      'organisation.name',
+      'organisation.ods_code',
+      'organisation.created_at',
+      'organisation.delivery_manager',
+      'membership.role',
+    ])
     .where('membership.user_id', '=', userId)
     .orderBy('organisation.created_at')
     .execute();
@@ -60,7 +84,11 @@ export async function findOrganisation(db: Db, idOrName: string): Promise<Organi
   if (byId) return byId;
   const named = await db.selectFrom('organisation').selectAll().where('name', '=', idOrName.trim()).limit(2).execute();
   if (named.length > 1) {
-    throw new OnboardingError('not_found', `Two or more organisations are called "${idOrName}": give the organisation's id`, 'organisation');
+    throw new OnboardingError(
+      'not_found',
+      `Two or more organisations are called "${idOrName}": give the organisation's id`,
+      'organisation',
+    );
   }
   if (!named[0]) throw new OnboardingError('not_found', `There is no organisation with the id or name "${idOrName}"`, 'organisation');
   return named[0];

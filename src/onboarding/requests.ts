@@ -24,19 +24,25 @@ export function environmentReadiness(db: Db, organisationId: string, env: Reques
   return readiness(db, organisationId, GATE_OF_ENV[env]);
 }
 
-/** Kept for the callers of the integration request. */
-export const integrationReadiness = (db: Db, organisationId: string) => environmentReadiness(db, organisationId, 'integration');
-
 export async function requestEnvironment(db: Db, organisationId: string, userId: string, env: RequestedEnv): Promise<string> {
   const missing = (await environmentReadiness(db, organisationId, env)).filter((c) => !c.met);
   // Only a leading article is lowered: names keep their capitals (NHS, Data Security and Protection Toolkit).
   const missed = missing.map((m) => m.label.replace(/^(The|A|An) /, (a) => a.toLowerCase()));
   if (missing.length) throw new OnboardingError('not_ready', `Not yet: ${missed.join('; ')}`);
   // One open request at a time: a pending or approved one stands; after changes or a rejection, ask again.
-  const open = await db.selectFrom('environment_request').select(['id', 'status']).where('organisation_id', '=', organisationId).where('env', '=', env).where('status', 'in', ['pending', 'approved']).executeTakeFirst();
+  const open = await db
+    .selectFrom('environment_request')
+    .select(['id', 'status'])
+    .where('organisation_id', '=', organisationId)
+    .where('env', '=', env)
+    .where('status', 'in', ['pending', 'approved'])
+    .executeTakeFirst();
   if (open) return open.id;
   const id = randomUUID();
-  await db.insertInto('environment_request').values({ id, organisation_id: organisationId, env, status: 'pending', requested_by: userId, created_at: Date.now(), decided_at: null }).execute();
+  await db
+    .insertInto('environment_request')
+    .values({ id, organisation_id: organisationId, env, status: 'pending', requested_by: userId, created_at: Date.now(), decided_at: null })
+    .execute();
   return id;
 }
 
@@ -51,8 +57,14 @@ export async function mayRegisterIn(db: Db, organisationId: string, env: string)
  * The vectors and scopes a partner may give a client in `env`: any in the sandpit (except IM1's, which the team
  * approves); in integration and live, once the request is approved, those of the approved application.
  */
-export async function clientChoices(db: Db, organisationId: string, env: string): Promise<{ vectors: string[]; scopes: string[] } | undefined> {
-  if (capabilitiesOf(env)?.access === 'open') return { vectors: [...SUPPORTED_VECTORS], scopes: SCOPES.filter((s) => s !== 'gp_integration_credentials') };
+export async function clientChoices(
+  db: Db,
+  organisationId: string,
+  env: string,
+): Promise<{ vectors: string[]; scopes: string[] } | undefined> {
+  if (capabilitiesOf(env)?.access === 'open') {
+    return { vectors: [...SUPPORTED_VECTORS], scopes: SCOPES.filter((s) => s !== 'gp_integration_credentials') };
+  }
   if (!isRequestedEnv(env) || !(await mayRegisterIn(db, organisationId, env))) return undefined;
   const a = (await getApplication(db, organisationId)).answers;
   return { vectors: a.vectors ?? [], scopes: ['openid', ...(a.scopes ?? []).filter((s) => s !== 'gp_integration_credentials')] };
@@ -64,5 +76,11 @@ export function outsideChoices(choice: { vectors: string[]; scopes: string[] }, 
 }
 
 export function latestRequest(db: Db, organisationId: string, env: RequestedEnv) {
-  return db.selectFrom('environment_request').selectAll().where('organisation_id', '=', organisationId).where('env', '=', env).orderBy('created_at', 'desc').executeTakeFirst();
+  return db
+    .selectFrom('environment_request')
+    .selectAll()
+    .where('organisation_id', '=', organisationId)
+    .where('env', '=', env)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
 }

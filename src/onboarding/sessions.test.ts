@@ -18,7 +18,11 @@ for (const dialect of DIALECTS) {
       const now = Date.now();
       const make = async (kind: 'portal' | 'console', createdAgo: number, seenAgo: number) => {
         const s = await startSession(db, kind, `u-${kind}-${createdAgo}-${seenAgo}`);
-        await db.updateTable('web_session').set({ created_at: now - createdAgo, last_seen_at: now - seenAgo }).where('user_id', '=', `u-${kind}-${createdAgo}-${seenAgo}`).execute();
+        await db
+          .updateTable('web_session')
+          .set({ created_at: now - createdAgo, last_seen_at: now - seenAgo })
+          .where('user_id', '=', `u-${kind}-${createdAgo}-${seenAgo}`)
+          .execute();
         return s.cookie;
       };
       const live = await make('portal', 3 * hour, 30 * 60_000); // portal: 2 h idle, 12 h absolute

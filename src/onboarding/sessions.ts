@@ -19,11 +19,18 @@ export interface WebSession {
   csrf: string;
 }
 
-export async function startSession(db: Db, kind: WebSessionTable['kind'], userId: string): Promise<{ cookie: string; session: WebSession }> {
+export async function startSession(
+  db: Db,
+  kind: WebSessionTable['kind'],
+  userId: string,
+): Promise<{ cookie: string; session: WebSession }> {
   const cookie = newSecret();
   const now = Date.now();
   const csrf = newSecret(24);
-  await db.insertInto('web_session').values({ id_hash: hashSecret(cookie), kind, user_id: userId, csrf, created_at: now, last_seen_at: now }).execute();
+  await db
+    .insertInto('web_session')
+    .values({ id_hash: hashSecret(cookie), kind, user_id: userId, csrf, created_at: now, last_seen_at: now })
+    .execute();
   return { cookie, session: { userId, csrf } };
 }
 
@@ -38,7 +45,8 @@ export async function findSession(db: Db, kind: WebSessionTable['kind'], cookie:
     await db.deleteFrom('web_session').where('id_hash', '=', idHash).execute();
     return undefined;
   }
-  if (now - row.last_seen_at > 60_000) await db.updateTable('web_session').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
+  if (now - row.last_seen_at > 60_000)
+    await db.updateTable('web_session').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
   return { userId: row.user_id, csrf: row.csrf };
 }
 

@@ -55,8 +55,9 @@ const DECISION_OF = Object.fromEntries(Object.entries(DECISIONS).map(([d, status
 
 /** The application's decisions are in the audit trail (gates.ts appends decisionAction('application', …) with the reason). */
 async function applicationDecision(db: Db, orgId: string): Promise<GateDecisionView | null> {
+  const actions = (Object.keys(DECISIONS) as Decision[]).map((d) => decisionAction('application', d));
   const rows = await db.selectFrom('audit').select(['action', 'at', 'details']).where('subject', '=', orgId)
-    .where('action', 'in', (Object.keys(DECISIONS) as Decision[]).map((d) => decisionAction('application', d))).orderBy('seq', 'desc').limit(1).execute();
+    .where('action', 'in', actions).orderBy('seq', 'desc').limit(1).execute();
   const row = rows[0];
   if (!row) return null;
   const details = JSON.parse(row.details) as { reason?: unknown };

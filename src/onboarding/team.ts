@@ -20,41 +20,82 @@ export async function createTeamAdmin(db: Db, emailRaw: string): Promise<{ user:
 }
 
 /** A new team member with a one-time set-up link (24 hours) where they choose a password and enrol TOTP. */
-export async function addTeamMember(db: Db, by: { email: string }, emailRaw: string, role: string): Promise<{ user: TeamUser; setupSecret: string }> {
+export async function addTeamMember(
+  db: Db,
+  by: { email: string },
+  emailRaw: string,
+  role: string,
+): Promise<{ user: TeamUser; setupSecret: string }> {
   const email = normaliseEmail(emailRaw);
-  if (role !== 'team_admin' && role !== 'delivery_manager') throw new OnboardingError('invalid_name', 'Choose a role: team admin or delivery manager', 'role');
+  if (role !== 'team_admin' && role !== 'delivery_manager')
+    throw new OnboardingError('invalid_name', 'Choose a role: team admin or delivery manager', 'role');
   if (await db.selectFrom('team_user').select('id').where('email', '=', email).executeTakeFirst()) {
     throw new OnboardingError('email_taken', `${email} is already a team member`, 'email');
   }
-  const user: TeamUser = { id: randomUUID(), email, role, password_hash: null, totp_secret: null, totp_last_step: null, created_at: Date.now() };
+  const user: TeamUser = {
+    id: randomUUID(),
+    email,
+    role,
+    password_hash: null,
+    totp_secret: null,
+    totp_last_step: null,
+    created_at: Date.now(),
+  };
   await db.insertInto('team_user').values(user).execute();
   const setupSecret = newSecret();
   await kvPut(db, 'team-setup', hashSecret(setupSecret), { userId: user.id, totpSecret: generateSecret() }, SETUP_TTL_MS);
-  await appendAudit(db, { actor: by.email, action: role === 'team_admin' ? 'team.create_admin' : 'team.add_member', subject: email, details: { role } });
+  await appendAudit(db, {
+    actor: by.email,
+    action: role === 'team_admin' ? 'team.create_admin' : 'team.add_member',
+    subject: email,
+    details: { role },
+  });
   return { user, setupSecret };
 }
 
 /** Team admins change roles and remove members; the team always keeps an admin. Audited; sessions end. */
-export async function changeTeamMember(db: Db, by: { email: string }, userId: string, change: { role?: string; remove?: boolean }): Promise<void> {
+export async function changeTeamMember(
+  db: Db,
+  by: { email: string },
+  userId: string,
+  change: { role?: string; remove?: boolean },
+): Promise<void> {
   const members = await db.selectFrom('team_user').select(['id', 'email', 'role']).execute();
   const target = members.find((m) => m.id === userId);
   if (!target) throw new OnboardingError('not_found', 'There is no such team member');
-  if (change.role !== undefined && change.role !== 'team_admin' && change.role !== 'delivery_manager') throw new OnboardingError('invalid_name', 'Choose a role: team admin or delivery manager', 'role');
+  if (change.role !== undefined && change.role !== 'team_admin' && change.role !== 'delivery_manager')
+    throw new OnboardingError('invalid_name', 'Choose a role: team admin or delivery manager', 'role');
   const losesAdmin = target.role === 'team_admin' && (change.remove || change.role === 'delivery_manager');
-  if (losesAdmin && members.filter((m) => m.role === 'team_admin').length === 1) throw new OnboardingError('not_a_member', 'The team needs at least one team admin: make someone else an admin first');
+  if (losesAdmin && members.filter((m) => m.role === 'team_admin').length === 1)
+    throw new OnboardingError('not_a_member', 'The team needs at least one team admin: make someone else an admin first');
   if (change.remove) {
     await db.deleteFrom('team_user').where('id', '=', userId).execute();
     await db.deleteFrom('web_session').where('kind', '=', 'console').where('user_id', '=', userId).execute();
     await appendAudit(db, { actor: by.email, action: 'team.remove_member', subject: target.email });
     return;
   }
-  await db.updateTable('team_user').set({ role: change.role as TeamUser['role'] }).where('id', '=', userId).execute();
-  await appendAudit(db, { actor: by.email, action: 'team.change_role', subject: target.email, details: { from: target.role, to: change.role } });
+  await db
+    .updateTable('team_user')
+    .set({ role: change.role as TeamUser['role'] })
+    .where('id', '=', userId)
+    .execute();
+  await appendAudit(db, {
+    actor: by.email,
+    action: 'team.change_role',
+    subject: target.email,
+    details: { from: target.role, to: change.role },
+  });
 }
 
 /** Gives a partner a delivery manager from the team (or none), audited. */
-export async function assignDeliveryManager(db: Db, by: { email: string }, organisationId: string, managerId: string | null): Promise<void> {
-  if (managerId && !(await db.selectFrom('team_user').select('id').where('id', '=', managerId).executeTakeFirst())) throw new OnboardingError('not_found', 'Choose a team member', 'manager');
+export async function assignDeliveryManager(
+  db: Db,
+  by: { email: string },
+  organisationId: string,
+  managerId: string | null,
+): Promise<void> {
+  if (managerId && !(await db.selectFrom('team_user').select('id').where('id', '=', managerId).executeTakeFirst()))
+    throw new OnboardingError('not_found', 'Choose a team member', 'manager');
   await db.updateTable('organisation').set({ delivery_manager: managerId }).where('id', '=', organisationId).execute();
   await appendAudit(db, { actor: by.email, action: 'partner.delivery_manager', subject: organisationId, details: { manager: managerId } });
 }
@@ -68,7 +109,11 @@ export async function setupDetails(db: Db, secret: string): Promise<{ email: str
   const found = await kvGet<{ userId: string; totpSecret: string }>(db, 'team-setup', hashSecret(secret));
   if (!found) throw new OnboardingError('invalid_link', 'This set-up link has expired or has been used. Ask a team admin for a new one.');
   const user = await db.selectFrom('team_user').select('email').where('id', '=', found.userId).executeTakeFirstOrThrow();
-  return { email: user.email, totpSecret: found.totpSecret, otpauth: generateURI({ secret: found.totpSecret, label: user.email, issuer: 'NHS login integration toolkit' }) };
+  return {
+    email: user.email,
+    totpSecret: found.totpSecret,
+    otpauth: generateURI({ secret: found.totpSecret, label: user.email, issuer: 'NHS login integration toolkit' }),
+  };
 }
 
 /**
@@ -80,11 +125,17 @@ const SETUP_CODE = 'team-setup-code';
 const SETUP_CODE_TTL_MS = 5 * 60 * 1000;
 
 /** Whether the code is accepted (and then it is used up), or refused: `used` if it is the one already used. */
-async function acceptCode(db: Db, user: { id: string; totp_last_step: number | null }, secret: string, code: string): Promise<'ok' | 'used' | 'wrong'> {
+async function acceptCode(
+  db: Db,
+  user: { id: string; totp_last_step: number | null },
+  secret: string,
+  code: string,
+): Promise<'ok' | 'used' | 'wrong'> {
   if (!/^\d{6}$/.test(code)) return 'wrong';
   const result = (await verify({ secret, token: code, epochTolerance: 30 })) as { valid: boolean; timeStep?: number };
   if (!result.valid || result.timeStep === undefined) return 'wrong';
-  if (user.totp_last_step !== null && result.timeStep <= user.totp_last_step) return result.timeStep === user.totp_last_step ? 'used' : 'wrong'; // each code once
+  if (user.totp_last_step !== null && result.timeStep <= user.totp_last_step)
+    return result.timeStep === user.totp_last_step ? 'used' : 'wrong'; // each code once
   // Each code once, also for two sign-ins at the same moment (the row read above is from before the password hash):
   // the step is taken by a conditional update, which one of them wins.
   const taken = await db.updateTable('team_user').set({ totp_last_step: result.timeStep }).where('id', '=', user.id)
@@ -101,7 +152,11 @@ export async function completeSetup(db: Db, secret: string, password: string, co
   if ((await acceptCode(db, user, found.totpSecret, code.trim())) !== 'ok') {
     throw new OnboardingError('bad_credentials', 'Enter the 6-digit code your authenticator app shows now', 'code');
   }
-  await db.updateTable('team_user').set({ password_hash: await hashPassword(password), totp_secret: found.totpSecret }).where('id', '=', user.id).execute();
+  await db
+    .updateTable('team_user')
+    .set({ password_hash: await hashPassword(password), totp_secret: found.totpSecret })
+    .where('id', '=', user.id)
+    .execute();
   const used = await db.selectFrom('team_user').select('totp_last_step').where('id', '=', user.id).executeTakeFirstOrThrow();
   await kvPut(db, SETUP_CODE, user.id, { step: used.totp_last_step }, SETUP_CODE_TTL_MS);
   await kvDelete(db, 'team-setup', key);
@@ -129,7 +184,11 @@ export async function authenticateTeam(db: Db, emailRaw: string, password: strin
   });
   // Said only to whoever has both the password and the code that has just finished the set-up: the account's owner.
   if (checked.value.failed === 'setup_code') {
-    throw new OnboardingError('code_used', 'That code finished your set-up, and each code works once: wait for your app to show a new code, then enter it', 'code');
+    throw new OnboardingError(
+      'code_used',
+      'That code finished your set-up, and each code works once: wait for your app to show a new code, then enter it',
+      'code',
+    );
   }
   if (checked.value.failed) {
     await appendAudit(db, { actor: email, action: 'console.sign_in_failed', subject: email, details: { reason: checked.value.failed } });

@@ -1,9 +1,31 @@
 /** Partner sign-up, email confirmation, sign-in and out, forgotten password. */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { authenticate, confirmEmail, continueSignIn, endSession, FormProblems, OnboardingError, requestPasswordReset, resetPassword, signUp, startSession } from '../onboarding/index.ts';
+import {
+  authenticate,
+  confirmEmail,
+  continueSignIn,
+  endSession,
+  FormProblems,
+  OnboardingError,
+  requestPasswordReset,
+  resetPassword,
+  signUp,
+  startSession,
+} from '../onboarding/index.ts';
 import { countRequest } from '../storage/index.ts';
-import { accountDeps, cookieOptions, csrfFor, csrfOk, errorItem, forbidden, page, SESSION_COOKIE, signedIn, type PortalDeps } from './context.ts';
+import {
+  accountDeps,
+  cookieOptions,
+  csrfFor,
+  csrfOk,
+  errorItem,
+  forbidden,
+  page,
+  SESSION_COOKIE,
+  signedIn,
+  type PortalDeps,
+} from './context.ts';
 import { ABSOLUTE_MS } from '../onboarding/sessions.ts';
 import { CSRF, EMAIL, form, formProblems, PASSWORD, text } from '../web/forms.ts';
 import { mailboxLink } from './mailbox-routes.ts';
@@ -26,33 +48,79 @@ const LIMITS = { sign_up: 50, forgot_password: 10 } as const;
 const limitKey = (action: keyof typeof LIMITS, ip: string) => `portal:${action}:${ip}`;
 
 export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
-  app.get('/sign-up', async (req, reply) => page(d, reply, 'portal/sign-up.njk', { title: 'Create an account', csrf: csrfFor(d, req, reply) }));
-  const tooMany = (view: string, title: string, req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, field: string) =>
-    page(d, reply, view, { title, csrf: csrfFor(d, req, reply), errors: [{ href: `#${field}`, text: 'There have been too many attempts from your network. Try again in 15 minutes.', field }] }, 429);
+  app.get('/sign-up', async (req, reply) =>
+    page(d, reply, 'portal/sign-up.njk', { title: 'Create an account', csrf: csrfFor(d, req, reply) }),
+  );
+  const tooMany = (
+    view: string,
+    title: string,
+    req: import('fastify').FastifyRequest,
+    reply: import('fastify').FastifyReply,
+    field: string,
+  ) =>
+    page(
+      d,
+      reply,
+      view,
+      {
+        title,
+        csrf: csrfFor(d, req, reply),
+        errors: [{ href: `#${field}`, text: 'There have been too many attempts from your network. Try again in 15 minutes.', field }],
+      },
+      429,
+    );
 
   app.post<Form>('/sign-up', SIGN_UP, async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
     const b = req.body ?? {};
     const bad = formProblems(req);
-    if (bad) return page(d, reply, 'portal/sign-up.njk', { title: 'Create an account', csrf: csrfFor(d, req, reply), errors: bad, values: { name: b.name, email: b.email } }, 400);
-    if (!(await countRequest(d.db, limitKey('sign_up', req.ip), LIMITS.sign_up))) return tooMany('portal/sign-up.njk', 'Create an account', req, reply, 'name');
+    if (bad)
+      return page(
+        d,
+        reply,
+        'portal/sign-up.njk',
+        { title: 'Create an account', csrf: csrfFor(d, req, reply), errors: bad, values: { name: b.name, email: b.email } },
+        400,
+      );
+    if (!(await countRequest(d.db, limitKey('sign_up', req.ip), LIMITS.sign_up)))
+      return tooMany('portal/sign-up.njk', 'Create an account', req, reply, 'name');
     try {
       const user = await signUp(accountDeps(d), { name: b.name ?? '', email: b.email ?? '', password: b.password ?? '' });
-      return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: `We have sent a link to ${user.email}. Open it to confirm your email address, then sign in.`, mailbox: mailboxLink(d) });
+      return page(d, reply, 'portal/message.njk', {
+        title: 'Check your email',
+        message: `We have sent a link to ${user.email}. Open it to confirm your email address, then sign in.`,
+        mailbox: mailboxLink(d),
+      });
     } catch (e) {
       if (!(e instanceof OnboardingError) && !(e instanceof FormProblems)) throw e;
       const errors = (e instanceof FormProblems ? e.problems : [e]).map(errorItem);
-      return page(d, reply, 'portal/sign-up.njk', { title: 'Create an account', csrf: csrfFor(d, req, reply), errors, values: { name: b.name, email: b.email } }, 400);
+      return page(
+        d,
+        reply,
+        'portal/sign-up.njk',
+        { title: 'Create an account', csrf: csrfFor(d, req, reply), errors, values: { name: b.name, email: b.email } },
+        400,
+      );
     }
   });
 
   app.get<{ Params: { secret: string } }>('/confirm/:secret', async (req, reply) => {
     try {
       await confirmEmail(accountDeps(d), req.params.secret);
-      return page(d, reply, 'portal/message.njk', { title: 'Email address confirmed', message: 'You can now sign in.', link: { href: '/portal/sign-in', text: 'Sign in' } });
+      return page(d, reply, 'portal/message.njk', {
+        title: 'Email address confirmed',
+        message: 'You can now sign in.',
+        link: { href: '/portal/sign-in', text: 'Sign in' },
+      });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/message.njk', { title: 'This link does not work', message: e.message, link: { href: '/portal/sign-in', text: 'Sign in' } }, 400);
+      return page(
+        d,
+        reply,
+        'portal/message.njk',
+        { title: 'This link does not work', message: e.message, link: { href: '/portal/sign-in', text: 'Sign in' } },
+        400,
+      );
     }
   });
 
@@ -61,13 +129,26 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     if (!csrfOk(req)) return forbidden(d, reply);
     const b = req.body ?? {};
     const bad = formProblems(req);
-    if (bad) return page(d, reply, 'portal/sign-in.njk', { title: 'Sign in', csrf: csrfFor(d, req, reply), errors: bad, values: { email: b.email } }, 400);
+    if (bad)
+      return page(
+        d,
+        reply,
+        'portal/sign-in.njk',
+        { title: 'Sign in', csrf: csrfFor(d, req, reply), errors: bad, values: { email: b.email } },
+        400,
+      );
     try {
       const browser = randomBytes(32).toString('base64url');
       const signedIn = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '', req.ip, browser);
       if ('emailed' in signedIn) {
         reply.setCookie(LINK_COOKIE, browser, { ...cookieOptions(d, LINK_COOKIE_S), path: '/portal/sign-in' });
-        return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: 'There have been many failed sign-ins to this account or from your network, so we finish signing in by email. If the email address and password are right, we have sent a link to that address: open it within 15 minutes.', mailbox: mailboxLink(d) });
+        return page(d, reply, 'portal/message.njk', {
+          title: 'Check your email',
+          message:
+            'There have been many failed sign-ins to this account or from your network, so we finish signing in by email. ' +
+              'If the email address and password are right, we have sent a link to that address: open it within 15 minutes.',
+          mailbox: mailboxLink(d),
+        });
       }
       const { user } = signedIn;
       const { cookie } = await startSession(d.db, 'portal', user.id);
@@ -76,7 +157,13 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
       const status = e.code === 'throttled' || e.code === 'busy' ? 429 : e.code === 'bad_credentials' ? 401 : 400;
-      return page(d, reply, 'portal/sign-in.njk', { title: 'Sign in', csrf: csrfFor(d, req, reply), errors: [errorItem(e)], values: { email: b.email } }, status);
+      return page(
+        d,
+        reply,
+        'portal/sign-in.njk',
+        { title: 'Sign in', csrf: csrfFor(d, req, reply), errors: [errorItem(e)], values: { email: b.email } },
+        status,
+      );
     }
   });
 
@@ -94,7 +181,13 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
       return reply.redirect('/portal', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/message.njk', { title: 'This link does not work', message: e.message, link: { href: '/portal/sign-in', text: 'Sign in' } }, 400);
+      return page(
+        d,
+        reply,
+        'portal/message.njk',
+        { title: 'This link does not work', message: e.message, link: { href: '/portal/sign-in', text: 'Sign in' } },
+        400,
+      );
     }
   });
 
@@ -111,19 +204,33 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     return reply.redirect('/portal', 303);
   });
 
-  app.get('/forgot-password', async (req, reply) => page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply) }));
+  app.get('/forgot-password', async (req, reply) =>
+    page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply) }),
+  );
   app.post<Form>('/forgot-password', FORGOT, async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
     const bad = formProblems(req);
-    if (bad) return page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply), errors: bad }, 400);
-    if (!(await countRequest(d.db, limitKey('forgot_password', req.ip), LIMITS.forgot_password))) return tooMany('portal/forgot-password.njk', 'Reset your password', req, reply, 'email');
+    if (bad)
+      return page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply), errors: bad }, 400);
+    if (!(await countRequest(d.db, limitKey('forgot_password', req.ip), LIMITS.forgot_password)))
+      return tooMany('portal/forgot-password.njk', 'Reset your password', req, reply, 'email');
     try {
       await requestPasswordReset(accountDeps(d), req.body?.email ?? '');
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply), errors: [errorItem(e)] }, 400);
+      return page(
+        d,
+        reply,
+        'portal/forgot-password.njk',
+        { title: 'Reset your password', csrf: csrfFor(d, req, reply), errors: [errorItem(e)] },
+        400,
+      );
     }
-    return page(d, reply, 'portal/message.njk', { title: 'Check your email', message: 'If an account exists for that address, we have sent it a link to reset the password.', mailbox: mailboxLink(d) });
+    return page(d, reply, 'portal/message.njk', {
+      title: 'Check your email',
+      message: 'If an account exists for that address, we have sent it a link to reset the password.',
+      mailbox: mailboxLink(d),
+    });
   });
 
   app.get<{ Params: { secret: string } }>('/reset-password/:secret', async (req, reply) =>
@@ -131,13 +238,30 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   app.post<Form & { Params: { secret: string } }>('/reset-password/:secret', RESET, async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
     const bad = formProblems(req);
-    if (bad) return page(d, reply, 'portal/reset-password.njk', { title: 'Choose a new password', csrf: csrfFor(d, req, reply), errors: bad }, 400);
+    if (bad)
+      return page(
+        d,
+        reply,
+        'portal/reset-password.njk',
+        { title: 'Choose a new password', csrf: csrfFor(d, req, reply), errors: bad },
+        400,
+      );
     try {
       await resetPassword(accountDeps(d), req.params.secret, req.body?.password ?? '');
-      return page(d, reply, 'portal/message.njk', { title: 'Password changed', message: 'Sign in with your new password.', link: { href: '/portal/sign-in', text: 'Sign in' } });
+      return page(d, reply, 'portal/message.njk', {
+        title: 'Password changed',
+        message: 'Sign in with your new password.',
+        link: { href: '/portal/sign-in', text: 'Sign in' },
+      });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/reset-password.njk', { title: 'Choose a new password', csrf: csrfFor(d, req, reply), errors: [errorItem(e)] }, 400);
+      return page(
+        d,
+        reply,
+        'portal/reset-password.njk',
+        { title: 'Choose a new password', csrf: csrfFor(d, req, reply), errors: [errorItem(e)] },
+        400,
+      );
     }
   });
 }

@@ -15,9 +15,18 @@ const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 const APPLY_SCOPES = SCOPES.filter((s) => s !== 'openid');
 const ELIGIBILITY = Object.fromEntries(CRITERIA.map((c) => [`eligibility-${c.id}`, CHOICE('Your answer')]));
 const APPLICATION = form({
-  _csrf: CSRF, action: CHOICE('Action'), ...ELIGIBILITY, product_name: text('Product name', 120), description: text('Description', 4000), sponsor: text('Sponsor', 200),
-  vectors: listField('Vectors of trust', 10, 20), scopes: listField('Scopes', 20, 100), ...Object.fromEntries(APPLY_SCOPES.map((s) => [`reason-${s}`, text(`Why you need ${s}`, 500)])),
-  contact_name: text('Contact name', 120), contact_email: EMAIL, safety_officer_email: text('Clinical safety officer\'s email address', 254),
+  _csrf: CSRF,
+  action: CHOICE('Action'),
+  ...ELIGIBILITY,
+  product_name: text('Product name', 120),
+  description: text('Description', 4000),
+  sponsor: text('Sponsor', 200),
+  vectors: listField('Vectors of trust', 10, 20),
+  scopes: listField('Scopes', 20, 100),
+  ...Object.fromEntries(APPLY_SCOPES.map((s) => [`reason-${s}`, text(`Why you need ${s}`, 500)])),
+  contact_name: text('Contact name', 120),
+  contact_email: EMAIL,
+  safety_officer_email: text("Clinical safety officer's email address", 254),
 });
 const ELIGIBILITY_CHECK = form({ _csrf: CSRF, ...ELIGIBILITY });
 
@@ -38,12 +47,36 @@ function answersFrom(b: Body): ApplicationAnswers {
 
 export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
   // The form; when the team asked for changes, with what it asked above the form (its latest decision).
-  const show = async (reply: FastifyReply, signed: Signed, org: Organisation, answers: ApplicationAnswers, ctx: Record<string, unknown> = {}, status = 200) => {
-    const changes = (await getApplication(d.db, org.id)).status === 'changes_requested' ? await latestDecision(d.db, org.id, 'application') : null;
-    return page(d, reply, 'portal/application.njk', {
-      title: 'Apply to integrate with NHS login', user: signed.user, csrf: signed.session.csrf, org, answers, criteria: CRITERIA, changes,
-      outcome: eligibility(answers.eligibility), vectors: SUPPORTED_VECTORS, scopes: APPLY_SCOPES, action: `/portal/organisations/${org.id}/application`, ...ctx,
-    }, status);
+  const show = async (
+    reply: FastifyReply,
+    signed: Signed,
+    org: Organisation,
+    answers: ApplicationAnswers,
+    ctx: Record<string, unknown> = {},
+    status = 200,
+  ) => {
+    const changes =
+      (await getApplication(d.db, org.id)).status === 'changes_requested' ? await latestDecision(d.db, org.id, 'application') : null;
+    return page(
+      d,
+      reply,
+      'portal/application.njk',
+      {
+        title: 'Apply to integrate with NHS login',
+        user: signed.user,
+        csrf: signed.session.csrf,
+        org,
+        answers,
+        criteria: CRITERIA,
+        changes,
+        outcome: eligibility(answers.eligibility),
+        vectors: SUPPORTED_VECTORS,
+        scopes: APPLY_SCOPES,
+        action: `/portal/organisations/${org.id}/application`,
+        ...ctx,
+      },
+      status,
+    );
   };
 
 
@@ -54,7 +87,14 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
     const application = await getApplication(d.db, org.id);
     if (application.status !== 'draft' && application.status !== 'changes_requested') {
       const decision = application.status === 'submitted' ? null : await latestDecision(d.db, org.id, 'application');
-      return page(d, reply, 'portal/application-submitted.njk', { title: 'Your application', user: signed.user, org, application, decision, criteria: CRITERIA });
+      return page(d, reply, 'portal/application-submitted.njk', {
+        title: 'Your application',
+        user: signed.user,
+        org,
+        application,
+        decision,
+        criteria: CRITERIA,
+      });
     }
     return show(reply, signed, org, application.answers);
   });
@@ -86,15 +126,41 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
   // Public: anyone can check eligibility before creating an account.
   app.get('/eligibility', async (req, reply) => {
     const signed = await signedIn(d, req);
-    return page(d, reply, 'portal/eligibility.njk', { title: 'Check if your service is eligible', user: signed?.user, criteria: CRITERIA, answers: {}, csrf: csrfFor(d, req, reply, signed) });
+    return page(d, reply, 'portal/eligibility.njk', {
+      title: 'Check if your service is eligible',
+      user: signed?.user,
+      criteria: CRITERIA,
+      answers: {},
+      csrf: csrfFor(d, req, reply, signed),
+    });
   });
   app.post<{ Body: Body }>('/eligibility', ELIGIBILITY_CHECK, async (req, reply) => {
     const signed = await signedIn(d, req);
     if (!csrfOk(req, signed)) return forbidden(d, reply);
     const answers = answersFrom(req.body ?? {}).eligibility;
     const outcome = eligibility(answers);
-    const unanswered = outcome.answered ? [] : CRITERIA.filter((c) => !answers[c.id]).map((c) => ({ href: `#eligibility-${c.id}`, text: `Answer: ${c.question}`, field: `eligibility-${c.id}` }));
+    const unanswered = outcome.answered
+      ? []
+      : CRITERIA.filter((c) => !answers[c.id]).map((c) => ({
+          href: `#eligibility-${c.id}`,
+          text: `Answer: ${c.question}`,
+          field: `eligibility-${c.id}`,
+        }));
     const errors = formProblems(req) ?? unanswered;
-    return page(d, reply, 'portal/eligibility.njk', { title: 'Check if your service is eligible', user: signed?.user, criteria: CRITERIA, answers, outcome, errors, csrf: csrfFor(d, req, reply, signed) }, errors.length ? 400 : 200);
+    return page(
+      d,
+      reply,
+      'portal/eligibility.njk',
+      {
+        title: 'Check if your service is eligible',
+        user: signed?.user,
+        criteria: CRITERIA,
+        answers,
+        outcome,
+        errors,
+        csrf: csrfFor(d, req, reply, signed),
+      },
+      errors.length ? 400 : 200,
+    );
   });
 }

@@ -10,7 +10,11 @@ import { errorSummaryItems, fieldValue, readableText } from '../test-support/tex
 import { createOrganisation } from '../onboarding/index.ts';
 import { getClient } from '../storage/index.ts';
 
-const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+const keys = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
 describe('portal: register a client', () => {
   let app: TestApp;
   let b: Browser;
@@ -23,7 +27,8 @@ describe('portal: register a client', () => {
   });
   after(() => app.stop());
 
-  const submit = async (fields: Record<string, string>) => b.post(url, new URLSearchParams({ _csrf: csrfOf(await b.get(url)), vtr: 'P9.Cp.Cd', ...fields }));
+  const submit = async (fields: Record<string, string>) =>
+    b.post(url, new URLSearchParams({ _csrf: csrfOf(await b.get(url)), vtr: 'P9.Cp.Cd', ...fields }));
 
   test('the form offers the three kinds of key its words name: a PEM, a JWKS and a JWKS URL', async () => {
     const form = await b.get(url);
@@ -35,7 +40,11 @@ describe('portal: register a client', () => {
 
   test('a client registers with a pasted JWKS', async () => {
     const jwk = { ...(await exportJWK(createPublicKey(keys.publicKey))), kid: 'partner-key-1' };
-    const page = await submit({ name: 'JWKS service', redirect_uris: 'https://jwks.example.org/cb', jwks: JSON.stringify({ keys: [jwk] }, null, 2) });
+    const page = await submit({
+      name: 'JWKS service',
+      redirect_uris: 'https://jwks.example.org/cb',
+      jwks: JSON.stringify({ keys: [jwk] }, null, 2),
+    });
     const clientId = /id="client-id">([0-9a-f]+)</.exec(page.text)?.[1];
     assert.ok(clientId, `registered: ${errorSummaryItems(page.text).join('; ')}`);
     assert.deepEqual((await getClient(app.database.db, 'sandpit', clientId))!.jwks!.keys.map((k) => k.kid), ['partner-key-1']);
@@ -52,7 +61,12 @@ describe('portal: register a client', () => {
   });
 
   test('two kinds of key at once: one problem, and everything typed is still in the form', async () => {
-    const page = await submit({ name: 'Both keys', redirect_uris: 'https://both.example.org/cb', public_key: keys.publicKey, jwks_uri: 'https://both.example.org/jwks.json' });
+    const page = await submit({
+      name: 'Both keys',
+      redirect_uris: 'https://both.example.org/cb',
+      public_key: keys.publicKey,
+      jwks_uri: 'https://both.example.org/jwks.json',
+    });
     assert.equal(page.status, 400);
     assert.deepEqual(errorSummaryItems(page.text), ['Give exactly one of: a public key (PEM), a JWKS, or a JWKS URL']);
     assert.equal(fieldValue(page.text, 'public_key')!.trim(), keys.publicKey.trim());

@@ -7,28 +7,67 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
 import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
 import {
-  clientChoices, csrfMatches, evidenceEvent, journeyChecklist, outsideChoices, readableEvent, requestTrace, TEST_OTP, TEST_PASSWORD,
+  clientChoices,
+  csrfMatches,
+  evidenceEvent,
+  journeyChecklist,
+  outsideChoices,
+  readableEvent,
+  requestTrace,
+  TEST_OTP,
+  TEST_PASSWORD,
 } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 import { capabilitiesOf, ENVIRONMENT_NAMES } from '../config/index.ts';
 import type { Organisation } from '../onboarding/index.ts';
-import { checkForm, CHOICE, CSRF, form, formProblems, formSchema, multipartForm, list as listField, text, type FieldProblem } from '../web/forms.ts';
+import {
+  checkForm,
+  CHOICE,
+  CSRF,
+  form,
+  formProblems,
+  formSchema,
+  multipartForm,
+  list as listField,
+  text,
+  type FieldProblem,
+} from '../web/forms.ts';
 
 type Params = { Params: { orgId: string; clientId?: string } };
 type Form = Params & { Body: Record<string, string | string[] | undefined> };
 
 const PEM = 16 * 1024;
 const NEW_CLIENT = formSchema({
-  _csrf: CSRF, env: CHOICE('Environment'), name: text('Client name', 100), redirect_uris: text('Redirect URIs', 10 * 2001),
-  vtr: listField('Vectors of trust', 10, 20), scopes: listField('Scopes', 20, 100), public_key: text('Public key', PEM), public_key_file: text('Public key file', PEM),
-  jwks: text('JWKS', 4 * PEM), jwks_uri: text('JWKS URL', 2000),
+  _csrf: CSRF,
+  env: CHOICE('Environment'),
+  name: text('Client name', 100),
+  redirect_uris: text('Redirect URIs', 10 * 2001),
+  vtr: listField('Vectors of trust', 10, 20),
+  scopes: listField('Scopes', 20, 100),
+  public_key: text('Public key', PEM),
+  public_key_file: text('Public key file', PEM),
+  jwks: text('JWKS', 4 * PEM),
+  jwks_uri: text('JWKS URL', 2000),
 });
-const NEW_KEY = formSchema({ _csrf: CSRF, public_key: text('Public key', PEM), public_key_file: text('Public key file', PEM), jwks_uri: text('JWKS URL', 2000) });
+const NEW_KEY = formSchema({
+  _csrf: CSRF,
+  public_key: text('Public key', PEM),
+  public_key_file: text('Public key file', PEM),
+  jwks_uri: text('JWKS URL', 2000),
+});
 const FAULT = form({ _csrf: CSRF, action: CHOICE('Action'), fault: CHOICE('Fault'), count: text('Number of responses', 10) });
 const isEnvironment = (env: string) => (ENVIRONMENT_NAMES as readonly string[]).includes(env);
 
-const FIELD_FOR: Record<string, string> = { name: 'name', redirect_uri: 'redirect_uris', public_key: 'public_key', jwks: 'jwks', jwks_uri: 'jwks_uri', scope: 'scopes', vtr: 'vtr' };
+const FIELD_FOR: Record<string, string> = {
+  name: 'name',
+  redirect_uri: 'redirect_uris',
+  public_key: 'public_key',
+  jwks: 'jwks',
+  jwks_uri: 'jwks_uri',
+  scope: 'scopes',
+  vtr: 'vtr',
+};
 
 /** A pasted JWKS: its JSON, or (not JSON) the text itself, which the registration then refuses as not a key set. */
 const pastedJwks = (text: string): unknown => {
@@ -44,24 +83,73 @@ const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [
 
 export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   const allowed = (orgId: string, env: string) => clientChoices(d.db, orgId, env);
-  const noClient = (reply: FastifyReply) => page(d, reply, 'error.njk', { layoutName: 'portal/layout.njk', title: 'Page not found', message: 'There is no such client in your organisation.' }, 404);
-  const newClientPage = (reply: FastifyReply, signed: Signed, orgId: string, env: string, choice: { vectors: string[]; scopes: string[] }, ctx: Record<string, unknown> = {}, status = 200) =>
-    page(d, reply, 'portal/client-new.njk', {
-      title: `Register ${/^[aeiou]/.test(env) ? 'an' : 'a'} ${env} client`, env, user: signed.user, csrf: signed.session.csrf, action: `/portal/organisations/${orgId}/clients/new`,
-      vectors: choice.vectors, scopes: choice.scopes, values: { vtr: [choice.vectors.includes('P9.Cp.Cd') ? 'P9.Cp.Cd' : choice.vectors[0]], scopes: ['openid'] }, ...ctx,
-    }, status);
+  const noClient = (reply: FastifyReply) =>
+    page(
+      d,
+      reply,
+      'error.njk',
+      { layoutName: 'portal/layout.njk', title: 'Page not found', message: 'There is no such client in your organisation.' },
+      404,
+    );
+  const newClientPage = (
+    reply: FastifyReply,
+    signed: Signed,
+    orgId: string,
+    env: string,
+    choice: { vectors: string[]; scopes: string[] },
+    ctx: Record<string, unknown> = {},
+    status = 200,
+  ) =>
+    page(
+      d,
+      reply,
+      'portal/client-new.njk',
+      {
+        title: `Register ${/^[aeiou]/.test(env) ? 'an' : 'a'} ${env} client`,
+        env,
+        user: signed.user,
+        csrf: signed.session.csrf,
+        action: `/portal/organisations/${orgId}/clients/new`,
+        vectors: choice.vectors,
+        scopes: choice.scopes,
+        values: { vtr: [choice.vectors.includes('P9.Cp.Cd') ? 'P9.Cp.Cd' : choice.vectors[0]], scopes: ['openid'] },
+        ...ctx,
+      },
+      status,
+    );
   // Only an environment's own name is ever shown: whatever else the address says is not repeated back.
-  const notAllowed = (reply: FastifyReply, env: string) => isEnvironment(env)
-    ? page(d, reply, 'error.njk', { layoutName: 'portal/layout.njk', title: 'Not yet', message: `Clients in ${env} are registered after the NHS login team approves your request for it.` }, 403)
-    : page(d, reply, 'error.njk', { layoutName: 'portal/layout.njk', title: 'Page not found', message: 'There is no such environment.' }, 404);
+  const notAllowed = (reply: FastifyReply, env: string) =>
+    isEnvironment(env)
+      ? page(
+          d,
+          reply,
+          'error.njk',
+          {
+            layoutName: 'portal/layout.njk',
+            title: 'Not yet',
+            message: `Clients in ${env} are registered after the NHS login team approves your request for it.`,
+          },
+          403,
+        )
+      : page(
+          d,
+          reply,
+          'error.njk',
+          { layoutName: 'portal/layout.njk', title: 'Page not found', message: 'There is no such environment.' },
+          404,
+        );
 
-  app.get<Params & { Querystring: { env?: string } }>('/organisations/:orgId/clients/new', { schema: { querystring: formSchema({ env: CHOICE('Environment') }) } }, async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: false });
-    if (!g) return;
-    const env = req.query.env ?? 'sandpit';
-    const choice = await allowed(g.org.id, env);
-    return choice ? newClientPage(reply, g.signed, g.org.id, env, choice) : notAllowed(reply, env);
-  });
+  app.get<Params & { Querystring: { env?: string } }>(
+    '/organisations/:orgId/clients/new',
+    { schema: { querystring: formSchema({ env: CHOICE('Environment') }) } },
+    async (req, reply) => {
+      const g = await orgGuard(d, req, reply, { csrf: false });
+      if (!g) return;
+      const env = req.query.env ?? 'sandpit';
+      const choice = await allowed(g.org.id, env);
+      return choice ? newClientPage(reply, g.signed, g.org.id, env, choice) : notAllowed(reply, env);
+    },
+  );
 
   app.post<Form>('/organisations/:orgId/clients/new', multipartForm(NEW_CLIENT), async (req, reply) => {
     // The form is multipart (a PEM file may be uploaded), so its CSRF token is checked here.
@@ -86,10 +174,33 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       jwks_uri: one(b.jwks_uri),
     };
     if (problems.length) return newClientPage(reply, signed, org.id, env, choice, { errors: problems, values }, 400);
-    if (tooLarge.length) return newClientPage(reply, signed, org.id, env, choice, { errors: [{ href: '#public_key_file', text: 'A public key file is a few kilobytes: choose the .pem file with your public key', field: 'public_key_file' }], values }, 400);
+    if (tooLarge.length)
+      return newClientPage(
+        reply,
+        signed,
+        org.id,
+        env,
+        choice,
+        {
+          errors: [
+            {
+              href: '#public_key_file',
+              text: 'A public key file is a few kilobytes: choose the .pem file with your public key',
+              field: 'public_key_file',
+            },
+          ],
+          values,
+        },
+        400,
+      );
     try {
       const outside = outsideChoices(choice, values.vtr, values.scopes);
-      if (outside.length) throw new RegistrationError('invalid_scope', 'scope', `Your approved application does not include ${outside.join(', ')}: ask the NHS login team`);
+      if (outside.length)
+        throw new RegistrationError(
+          'invalid_scope',
+          'scope',
+          `Your approved application does not include ${outside.join(', ')}: ask the NHS login team`,
+        );
       const client = await registerClient(d.db, {
         env: env as EnvironmentName,
         organisationId: org.id,
@@ -112,13 +223,17 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     }
   });
 
-  app.get<Params & { Querystring: { key?: string } }>('/organisations/:orgId/clients/:clientId', { schema: { querystring: formSchema({ key: CHOICE('Key') }) } }, async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: false });
-    if (!g) return;
-    const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId!);
-    if (!client) return noClient(reply);
-    return clientPage(d, reply, g.signed, g.org, client, { keyReplaced: req.query.key === 'replaced' });
-  });
+  app.get<Params & { Querystring: { key?: string } }>(
+    '/organisations/:orgId/clients/:clientId',
+    { schema: { querystring: formSchema({ key: CHOICE('Key') }) } },
+    async (req, reply) => {
+      const g = await orgGuard(d, req, reply, { csrf: false });
+      if (!g) return;
+      const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId!);
+      if (!client) return noClient(reply);
+      return clientPage(d, reply, g.signed, g.org, client, { keyReplaced: req.query.key === 'replaced' });
+    },
+  );
 
   // A new public key: the partner's own rotation, or after the team asked for one (multipart: a .pem may be uploaded).
   app.post<Params>('/organisations/:orgId/clients/:clientId/key', multipartForm(NEW_KEY), async (req, reply) => {
@@ -133,71 +248,140 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     const back = `/portal/organisations/${g.org.id}/clients/${client.clientId}`;
     try {
       if (problems.length) return await clientPage(d, reply, g.signed, g.org, client, { errors: problems }, 400);
-      if (tooLarge.length) throw new RegistrationError('invalid_public_key', 'public_key', 'A public key file is a few kilobytes: choose the .pem file with your public key');
-      await replaceClientKey(d.db, client.env as EnvironmentName, client.clientId, { publicKeyPem: one(values.public_key_file) ?? one(values.public_key), jwksUri: one(values.jwks_uri) });
+      if (tooLarge.length)
+        throw new RegistrationError(
+          'invalid_public_key',
+          'public_key',
+          'A public key file is a few kilobytes: choose the .pem file with your public key',
+        );
+      await replaceClientKey(d.db, client.env as EnvironmentName, client.clientId, {
+        publicKeyPem: one(values.public_key_file) ?? one(values.public_key),
+        jwksUri: one(values.jwks_uri),
+      });
       return reply.redirect(`${back}?key=replaced#key`, 303);
     } catch (e) {
       if (!(e instanceof RegistrationError)) throw e;
-      return clientPage(d, reply, g.signed, g.org, client, { errors: [{ href: '#public_key', text: e.message, field: 'public_key' }] }, 400);
+      return clientPage(
+        d,
+        reply,
+        g.signed,
+        g.org,
+        client,
+        { errors: [{ href: '#public_key', text: e.message, field: 'public_key' }] },
+        400,
+      );
     }
   });
 
-  app.post<{ Params: { orgId: string; clientId: string }; Body: Record<string, string | undefined> }>('/organisations/:orgId/clients/:clientId/fault', FAULT, async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: true });
-    if (!g) return;
-    const { signed, org } = g;
-    const client = await findOrganisationClient(d.db, org.id, req.params.clientId);
-    if (!client) return noClient(reply);
-    const bad = formProblems(req);
-    if (bad) return clientPage(d, reply, signed, org, client, { errors: bad }, 400);
-    const back = `/portal/organisations/${org.id}/clients/${client.clientId}`;
-    if (req.body?.action === 'clear') {
-      await clearFault(d.db, client.env, client.clientId);
-      return reply.redirect(`${back}#faults`, 303);
-    }
-    const count = req.body?.count?.trim() ? Number(req.body.count) : null;
-    try {
-      await armFault(d.db, client.env, client.clientId, req.body?.fault, count);
-      return reply.redirect(`${back}#faults`, 303);
-    } catch (e) {
-      if (!(e instanceof FaultError)) throw e;
-      return clientPage(d, reply, signed, org, client, { errors: [{ href: '#fault', text: e.message, field: 'fault' }] }, 400);
-    }
-  });
+  app.post<{ Params: { orgId: string; clientId: string }; Body: Record<string, string | undefined> }>(
+    '/organisations/:orgId/clients/:clientId/fault',
+    FAULT,
+    async (req, reply) => {
+      const g = await orgGuard(d, req, reply, { csrf: true });
+      if (!g) return;
+      const { signed, org } = g;
+      const client = await findOrganisationClient(d.db, org.id, req.params.clientId);
+      if (!client) return noClient(reply);
+      const bad = formProblems(req);
+      if (bad) return clientPage(d, reply, signed, org, client, { errors: bad }, 400);
+      const back = `/portal/organisations/${org.id}/clients/${client.clientId}`;
+      if (req.body?.action === 'clear') {
+        await clearFault(d.db, client.env, client.clientId);
+        return reply.redirect(`${back}#faults`, 303);
+      }
+      const count = req.body?.count?.trim() ? Number(req.body.count) : null;
+      try {
+        await armFault(d.db, client.env, client.clientId, req.body?.fault, count);
+        return reply.redirect(`${back}#faults`, 303);
+      } catch (e) {
+        if (!(e instanceof FaultError)) throw e;
+        return clientPage(d, reply, signed, org, client, { errors: [{ href: '#fault', text: e.message, field: 'fault' }] }, 400);
+      }
+    },
+  );
 
-  app.get<{ Params: { orgId: string; clientId: string; eventId: string } }>('/organisations/:orgId/clients/:clientId/events/:eventId', async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: false });
-    if (!g) return;
-    const { signed, org } = g;
-    const client = await findOrganisationClient(d.db, org.id, req.params.clientId);
-    const event = client ? await evidenceEvent(d.db, client, req.params.eventId) : undefined;
-    if (!client || !event) {
-      return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such event for this client.' }, 404);
-    }
-    const base = `/portal/organisations/${org.id}/clients/${client.clientId}`;
-    const readable = await readableEvent(d.db, event, (runId) => `${base}/conformance/${encodeURIComponent(runId)}`);
-    return page(d, reply, 'portal/event.njk', { title: `${readable.title} (${event.outcome === 'ok' ? 'succeeded' : 'failed'})`, user: signed.user, org, client, event, readable });
-  });
+  app.get<{ Params: { orgId: string; clientId: string; eventId: string } }>(
+    '/organisations/:orgId/clients/:clientId/events/:eventId',
+    async (req, reply) => {
+      const g = await orgGuard(d, req, reply, { csrf: false });
+      if (!g) return;
+      const { signed, org } = g;
+      const client = await findOrganisationClient(d.db, org.id, req.params.clientId);
+      const event = client ? await evidenceEvent(d.db, client, req.params.eventId) : undefined;
+      if (!client || !event) {
+        return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such event for this client.' }, 404);
+      }
+      const base = `/portal/organisations/${org.id}/clients/${client.clientId}`;
+      const readable = await readableEvent(d.db, event, (runId) => `${base}/conformance/${encodeURIComponent(runId)}`);
+      return page(d, reply, 'portal/event.njk', {
+        title: `${readable.title} (${event.outcome === 'ok' ? 'succeeded' : 'failed'})`,
+        user: signed.user,
+        org,
+        client,
+        event,
+        readable,
+      });
+    },
+  );
 }
 
 /**
  * The client page: how to connect, the checklist, the trace, faults, conformance runs and the key. Forms on it
  * that fail show it again with their errors (never through the address: nothing typed is echoed from there).
  */
-export async function clientPage(d: PortalDeps, reply: FastifyReply, signed: Signed, org: Organisation, client: ClientRecord, ctx: { errors?: FieldProblem[]; keyReplaced?: boolean } = {}, status = 200) {
+export async function clientPage(
+  d: PortalDeps,
+  reply: FastifyReply,
+  signed: Signed,
+  org: Organisation,
+  client: ClientRecord,
+  ctx: { errors?: FieldProblem[]; keyReplaced?: boolean } = {},
+  status = 200,
+) {
   await d.events.flush(); // show the exchanges that just happened
   const [checklist, trace, runs] = await Promise.all([
-    journeyChecklist(d.db, client), requestTrace(d.db, client.env, client.clientId),
-    d.db.selectFrom('conformance_run').select(['id', 'status', 'start_url', 'created_at']).where('env', '=', client.env).where('client_id', '=', client.clientId).orderBy('created_at', 'desc').limit(5).execute(),
+    journeyChecklist(d.db, client),
+    requestTrace(d.db, client.env, client.clientId),
+    d.db
+      .selectFrom('conformance_run')
+      .select(['id', 'status', 'start_url', 'created_at'])
+      .where('env', '=', client.env)
+      .where('client_id', '=', client.clientId)
+      .orderBy('created_at', 'desc')
+      .limit(5)
+      .execute(),
   ]);
-  return page(d, reply, 'portal/client.njk', {
-    title: client.name, user: signed.user, csrf: signed.session.csrf, org, client, ...connection(d, client),
-    checklist, done: checklist.filter((i) => i.done).length, trace, base: `/portal/organisations/${org.id}/clients/${client.clientId}`,
-    runs, errors: ctx.errors, keyReplaced: ctx.keyReplaced, liveClient: !capabilitiesOf(client.env)?.conformanceRuns,
-    testPassword: TEST_PASSWORD, testOtp: TEST_OTP,
-    faults: Object.entries(FAULTS).map(([value, text]) => ({ value, text })),
-    armedFault: client.fault ? { ...client.fault, text: Object.hasOwn(FAULTS, client.fault.kind) ? FAULTS[client.fault.kind as keyof typeof FAULTS] : client.fault.kind } : undefined,
-  }, status);
+  return page(
+    d,
+    reply,
+    'portal/client.njk',
+    {
+      title: client.name,
+      user: signed.user,
+      csrf: signed.session.csrf,
+      org,
+      client,
+      ...connection(d, client),
+      checklist,
+      done: checklist.filter((i) => i.done).length,
+      trace,
+      base: `/portal/organisations/${org.id}/clients/${client.clientId}`,
+      runs,
+      errors: ctx.errors,
+      keyReplaced: ctx.keyReplaced,
+      liveClient: !capabilitiesOf(client.env)?.conformanceRuns,
+      testPassword: TEST_PASSWORD,
+      testOtp: TEST_OTP,
+      faults: Object.entries(FAULTS).map(([value, text]) => ({ value, text })),
+      armedFault: client.fault
+        ? {
+            ...client.fault,
+            text: Object.hasOwn(FAULTS, client.fault.kind) ? FAULTS[client.fault.kind as keyof typeof FAULTS] : client.fault.kind,
+          }
+        : undefined,
+    },
+    status,
+  );
 }
 
 function connection(d: PortalDeps, client: ClientRecord) {

@@ -6,13 +6,29 @@ import { orgGuard, page, type PortalDeps } from './context.ts';
 import { clientPage } from './client-routes.ts';
 import { CSRF, form, formProblems, text } from '../web/forms.ts';
 
-const RUN = form({ _csrf: CSRF, start_url: text('Start page', 2000), button_selector: text('NHS login button', 500), only: text('Only these tests', 2000), signed_in_text: text('Text shown only when signed in', 500) });
+const RUN = form({
+  _csrf: CSRF,
+  start_url: text('Start page', 2000),
+  button_selector: text('NHS login button', 500),
+  only: text('Only these tests', 2000),
+  signed_in_text: text('Text shown only when signed in', 500),
+});
 
-type Params = { Params: { orgId: string; clientId: string; runId?: string; file?: string; testId?: string }; Body: Record<string, string | undefined> };
+type Params = {
+  Params: { orgId: string; clientId: string; runId?: string; file?: string; testId?: string };
+  Body: Record<string, string | undefined>;
+};
 
 export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
   const clientBase = (orgId: string, c: ClientRecord) => `/portal/organisations/${orgId}/clients/${c.clientId}`;
-  const notFound = (reply: FastifyReply) => page(d, reply, 'error.njk', { layoutName: 'portal/layout.njk', title: 'Page not found', message: 'There is no such conformance run for this client.' }, 404);
+  const notFound = (reply: FastifyReply) =>
+    page(
+      d,
+      reply,
+      'error.njk',
+      { layoutName: 'portal/layout.njk', title: 'Page not found', message: 'There is no such conformance run for this client.' },
+      404,
+    );
   /** The run, only if it is of this organisation's client. */
   const ownRun = async (orgId: string, clientId: string, runId: string | undefined) => {
     const client = await findOrganisationClient(d.db, orgId, clientId);
@@ -29,8 +45,13 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
     if (bad) return clientPage(d, reply, g.signed, g.org, client, { errors: bad }, 400);
     try {
       const id = await d.conformance.start({
-        env: client.env, clientId: client.clientId, organisationId: g.org.id, createdBy: g.signed.user.email, startUrl: req.body?.start_url ?? '',
-        buttonSelector: req.body?.button_selector?.trim() || undefined, signedInText: req.body?.signed_in_text?.trim() || undefined,
+        env: client.env,
+        clientId: client.clientId,
+        organisationId: g.org.id,
+        createdBy: g.signed.user.email,
+        startUrl: req.body?.start_url ?? '',
+        buttonSelector: req.body?.button_selector?.trim() || undefined,
+        signedInText: req.body?.signed_in_text?.trim() || undefined,
         only: req.body?.only?.split(/[\s,]+/).filter(Boolean),
       });
       return reply.redirect(`${clientBase(g.org.id, client)}/conformance/${id}`, 303);
@@ -58,7 +79,10 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
     const found = await ownRun(g.org.id, req.params.clientId, req.params.runId);
     const file = found && reportFile(found.run, found.results, req.params.file ?? '');
     if (!found || !file) return notFound(reply);
-    return reply.type(file.type).header('content-disposition', `attachment; filename="conformance-${found.run.id}-${req.params.file}"`).send(file.body);
+    return reply
+      .type(file.type)
+      .header('content-disposition', `attachment; filename="conformance-${found.run.id}-${req.params.file}"`)
+      .send(file.body);
   });
 
   app.get<Params>('/organisations/:orgId/clients/:clientId/conformance/:runId/screenshots/:testId', async (req, reply) => {

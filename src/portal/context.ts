@@ -4,7 +4,16 @@ import type { Config } from '../config/index.ts';
 import type { Db, EventSink } from '../storage/index.ts';
 import type { Render } from '../web/views.ts';
 import type { PeopleData } from '../identity/people/index.ts';
-import { csrfMatches, findSession, OnboardingError, requireMembership, type AccountDeps, type Mailer, type Organisation, type WebSession } from '../onboarding/index.ts';
+import {
+  csrfMatches,
+  findSession,
+  OnboardingError,
+  requireMembership,
+  type AccountDeps,
+  type Mailer,
+  type Organisation,
+  type WebSession,
+} from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 import type { RunScheduler } from '../conformance/index.ts';
 import { UnreadableForm } from '../web/errors.ts';
@@ -29,7 +38,13 @@ export function accountDeps(d: PortalDeps): AccountDeps {
 }
 
 export function cookieOptions(d: PortalDeps, maxAgeS?: number) {
-  return { path: '/portal', httpOnly: true, sameSite: 'lax' as const, secure: d.config.publicUrl.startsWith('https:'), ...(maxAgeS ? { maxAge: maxAgeS } : {}) };
+  return {
+    path: '/portal',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: d.config.publicUrl.startsWith('https:'),
+    ...(maxAgeS ? { maxAge: maxAgeS } : {}),
+  };
 }
 
 export interface Signed {
@@ -63,7 +78,11 @@ export function csrfOk(req: FastifyRequest, signed?: Signed): boolean {
 }
 
 export function page(d: PortalDeps, reply: FastifyReply, view: string, ctx: Record<string, unknown>, status = 200) {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(d.render(view, { serviceName: 'NHS login integration toolkit', layoutName: 'portal/layout.njk', ...ctx }));
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(d.render(view, { serviceName: 'NHS login integration toolkit', layoutName: 'portal/layout.njk', ...ctx }));
 }
 
 /** An error summary entry for a domain error, pointing at its field. */
@@ -72,7 +91,13 @@ export function errorItem(e: OnboardingError | { field?: string | undefined; mes
 }
 
 export function forbidden(d: PortalDeps, reply: FastifyReply) {
-  return page(d, reply, 'error.njk', { title: 'This form has expired', message: 'Go back, refresh the page and try again.', code: 'csrf' }, 403);
+  return page(
+    d,
+    reply,
+    'error.njk',
+    { title: 'This form has expired', message: 'Go back, refresh the page and try again.', code: 'csrf' },
+    403,
+  );
 }
 
 /**
@@ -101,7 +126,10 @@ export async function orgGuard(
  * text into the field of their name. Repeated fields (checkboxes) become arrays. Files over `maxFileBytes`
  * are read as empty and reported in `tooLarge`.
  */
-export async function formFields(req: FastifyRequest, maxFileBytes = 16 * 1024): Promise<{ fields: Record<string, string | string[]>; tooLarge: string[] }> {
+export async function formFields(
+  req: FastifyRequest,
+  maxFileBytes = 16 * 1024,
+): Promise<{ fields: Record<string, string | string[]>; tooLarge: string[] }> {
   if (!req.isMultipart()) return { fields: (req.body ?? {}) as Record<string, string | string[]>, tooLarge: [] };
   const fields: Record<string, string | string[]> = {};
   const tooLarge: string[] = [];

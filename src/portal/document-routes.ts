@@ -1,7 +1,16 @@
 /** Upload, list and download the organisation's documents. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
-import { csrfMatches, DOCUMENT_KINDS, getDocument, listDocuments, MAX_DOCUMENT_BYTES, OnboardingError, requireMembership, uploadDocument, type Organisation } from '../onboarding/index.ts';
+import {
+  csrfMatches,
+  DOCUMENT_KINDS,
+  getDocument,
+  listDocuments,
+  MAX_DOCUMENT_BYTES,
+  OnboardingError,
+  uploadDocument,
+  type Organisation,
+} from '../onboarding/index.ts';
 import { errorItem, forbidden, orgGuard, page, unreadable, type PortalDeps, type Signed } from './context.ts';
 
 type Params = { Params: { orgId: string; docId?: string } };
@@ -23,7 +32,8 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
   app.post<Params>('/organisations/:orgId/documents', async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
-    if (!req.isMultipart()) return show(reply, g.signed, g.org, { errors: [{ href: '#file', text: 'Choose a file to upload', field: 'file' }] }, 400);
+    if (!req.isMultipart())
+      return show(reply, g.signed, g.org, { errors: [{ href: '#file', text: 'Choose a file to upload', field: 'file' }] }, 400);
     const fields: Record<string, string> = {};
     let file: { filename: string; bytes: Buffer; truncated: boolean } | undefined;
     try {
@@ -40,7 +50,8 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
     // The CSRF token travels as a multipart field here.
     if (!csrfMatches(g.signed.session, fields._csrf)) return forbidden(d, reply);
     try {
-      if (!file || file.truncated) throw new OnboardingError('invalid_name', file ? 'The file must be smaller than 10 MB' : 'Choose a file to upload', 'file');
+      if (!file || file.truncated)
+        throw new OnboardingError('invalid_name', file ? 'The file must be smaller than 10 MB' : 'Choose a file to upload', 'file');
       await uploadDocument(d.db, g.org.id, g.signed.user.id, fields.kind ?? '', file.filename, file.bytes);
       return reply.redirect(`/portal/organisations/${g.org.id}/documents`, 303);
     } catch (e) {

@@ -27,17 +27,35 @@ describe('portal: a protocol event', () => {
   after(() => app.stop());
 
   const eventPage = async (kind: string) => {
-    const e = await app.database.db.selectFrom('protocol_event').selectAll().where('client_id', '=', rp.client.clientId).where('kind', '=', kind).executeTakeFirstOrThrow();
+    const e = await app.database.db
+      .selectFrom('protocol_event')
+      .selectAll()
+      .where('client_id', '=', rp.client.clientId)
+      .where('kind', '=', kind)
+      .executeTakeFirstOrThrow();
     return b.get(`${base}/events/${e.id}`);
   };
 
   test('a token request: its name, its outcome, the test user by name and each detail under a label', async () => {
     const page = await eventPage('token');
     assert.equal(page.status, 200);
-    assert.equal(textOf(page.text, 'maincontent')?.split('\n').find((l) => l === 'Token request'), 'Token request', 'the heading says what it was');
+    assert.equal(
+      textOf(page.text, 'maincontent')
+        ?.split('\n')
+        .find((l) => l === 'Token request'),
+      'Token request',
+      'the heading says what it was',
+    );
     const summary = textOf(page.text, 'event-summary')!;
-    const person = (await app.database.db.selectFrom('protocol_event').select('person').where('kind', '=', 'token').where('client_id', '=', rp.client.clientId).executeTakeFirstOrThrow()).person!;
-    const user = (await app.database.db.selectFrom('person').selectAll().where('id', '=', person).executeTakeFirstOrThrow());
+    const person = (
+      await app.database.db
+        .selectFrom('protocol_event')
+        .select('person')
+        .where('kind', '=', 'token')
+        .where('client_id', '=', rp.client.clientId)
+        .executeTakeFirstOrThrow()
+    ).person!;
+    const user = await app.database.db.selectFrom('person').selectAll().where('id', '=', person).executeTakeFirstOrThrow();
     assert.match(summary, /^Outcome\nSucceeded$/m);
     assert.match(summary, new RegExp(`^Test user\\n${user.given_name} ${user.family_name} \\(${user.email.replace('.', '\\.')}\\)$`, 'm'));
     assert.match(summary, /^Grant type\nauthorization_code$/m);

@@ -11,7 +11,11 @@ import { TEST_OTP, TEST_PASSWORD } from '../onboarding/index.ts';
 export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
   app.get('/guidance', async (req, reply) => {
     const signed = await signedIn(d, req);
-    return page(d, reply, 'portal/guidance.njk', { title: 'How integrating with NHS login works', user: signed?.user, environments: d.config.environments });
+    return page(d, reply, 'portal/guidance.njk', {
+      title: 'How integrating with NHS login works',
+      user: signed?.user,
+      environments: d.config.environments,
+    });
   });
 
   app.get<{ Params: { env: string } }>('/reference/:env', async (req, reply) => {
@@ -24,8 +28,17 @@ export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
     const discovery = res.json() as Record<string, unknown>;
     const signed = await signedIn(d, req);
     // The environment's own prepared accounts, read from its data (never live's people).
-    const accounts = !env.capabilities.testAccounts ? [] : await d.db.selectFrom('person').select(['email', 'proofing_level', 'nhs_number', 'im1'])
-      .where('env', '=', env.name).where('organisation_id', 'is', null).where('email', 'like', '%@demo.signin.nhs.uk').orderBy('email').execute();
+    const accounts =
+      !env.capabilities.testAccounts
+        ? []
+        : await d.db
+            .selectFrom('person')
+            .select(['email', 'proofing_level', 'nhs_number', 'im1'])
+            .where('env', '=', env.name)
+            .where('organisation_id', 'is', null)
+            .where('email', 'like', '%@demo.signin.nhs.uk')
+            .orderBy('email')
+            .execute();
     return page(d, reply, 'portal/reference.njk', {
       accounts, testPassword: TEST_PASSWORD, testOtp: TEST_OTP,
       title: `${env.name[0]!.toUpperCase()}${env.name.slice(1)} interface reference`,

@@ -26,7 +26,9 @@ const KEYGEN_JS = readFileSync(path.join(import.meta.dirname, 'assets', 'keygen.
 export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   // The portal's forms are urlencoded or multipart: JSON and plain text are 415 here, never parsed.
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.get('/assets/keygen.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(KEYGEN_JS));
+  app.get('/assets/keygen.js', async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(KEYGEN_JS),
+  );
   registerAccountRoutes(app, d);
   registerOrganisationRoutes(app, d);
   registerClientRoutes(app, d);

@@ -23,7 +23,12 @@ describe('portal input', () => {
     const org = await createOrganisation(app.database.db, 'user-owner', { name: 'Input Ltd' });
     b = await partnerIn(app, org.id, 'input@example.org', 'partner_admin');
     const client = await registerClient(app.database.db, {
-      env: 'sandpit', organisationId: org.id, name: 'Input service', redirectUris: ['https://rp.example.org/cb'], scopes: ['openid'], vtr: ['P9.Cp.Cd'],
+      env: 'sandpit',
+      organisationId: org.id,
+      name: 'Input service',
+      redirectUris: ['https://rp.example.org/cb'],
+      scopes: ['openid'],
+      vtr: ['P9.Cp.Cd'],
       publicKeyPem: publicKey,
     });
     base = `/portal/organisations/${org.id}/clients/${client.clientId}`;
@@ -40,8 +45,9 @@ describe('portal input', () => {
     const page = await anon.post('/portal/sign-up', form);
     assert.equal(page.status, 400);
     assert.match(page.text, /nhsuk-error-summary/);
-    const summary = /href="#email">\s*Enter email address once, as text\s*<\/a>[\s\S]*href="#password">\s*Password must be 128 characters or fewer/;
-    assert.match(page.text, summary, 'in the form\'s order');
+    const summary =
+      /href="#email">\s*Enter email address once, as text\s*<\/a>[\s\S]*href="#password">\s*Password must be 128 characters or fewer/;
+    assert.match(page.text, summary, "in the form's order");
     assert.match(page.text, /value="Ada Lovelace"/, 'the name typed is kept');
   });
 
@@ -85,7 +91,12 @@ describe('portal input', () => {
       form.set('_csrf', csrf);
       form.set('kind', kind);
       form.set('file', new Blob(['%PDF-1.4\n']), 'x.pdf');
-      const res = await app.fetch(`${ORIGIN}${orgBase}/documents`, { method: 'POST', body: form, headers: cookie(orgBase), redirect: 'manual' });
+      const res = await app.fetch(`${ORIGIN}${orgBase}/documents`, {
+        method: 'POST',
+        body: form,
+        headers: cookie(orgBase),
+        redirect: 'manual',
+      });
       assert.equal(res.status, 400, kind);
     }
     assert.equal((await app.database.db.selectFrom('document').select('id').execute()).length, 0);

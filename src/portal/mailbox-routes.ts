@@ -21,7 +21,13 @@ export function registerMailboxRoutes(app: FastifyInstance, d: PortalDeps) {
     const signed = await signedIn(d, req);
     const message = await mailboxMessage(d.db, req.params.id);
     if (!message) {
-      return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such message in the local mailbox.', user: signed?.user }, 404);
+      return page(
+        d,
+        reply,
+        'error.njk',
+        { title: 'Page not found', message: 'There is no such message in the local mailbox.', user: signed?.user },
+        404,
+      );
     }
     return page(d, reply, 'portal/mailbox-message.njk', { title: message.subject, user: signed?.user, message });
   });

@@ -33,7 +33,11 @@ for (const dialect of DIALECTS) {
 
     test('the sign-up\'s "check your email" page leads to the message, whose link confirms the address', async () => {
       const b = new Browser(one.fetch, ORIGIN);
-      const done = await submit(b, '/portal/sign-up', { name: 'New Comer', email: 'newcomer@example.org', password: 'correct horse battery' });
+      const done = await submit(b, '/portal/sign-up', {
+        name: 'New Comer',
+        email: 'newcomer@example.org',
+        password: 'correct horse battery',
+      });
       assert.match(done.text, /Check your email/);
       assert.match(done.text, /href="\/portal\/dev\/mail"/, 'the page links to the mailbox');
       // Another instance on the same database: the mailbox is read from the database, not from memory.

@@ -1,6 +1,17 @@
 /** Members and invitations of an organisation. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { acceptInvitation, changeRole, invite, membersOf, OnboardingError, pendingInvitations, removeMember, revokeInvitation, ROLES, type Organisation } from '../onboarding/index.ts';
+import {
+  acceptInvitation,
+  changeRole,
+  invite,
+  membersOf,
+  OnboardingError,
+  pendingInvitations,
+  removeMember,
+  revokeInvitation,
+  ROLES,
+  type Organisation,
+} from '../onboarding/index.ts';
 import { accountDeps, errorItem, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
 import { CHOICE, CSRF, EMAIL, form, formProblems } from '../web/forms.ts';
 
@@ -31,7 +42,13 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
       return show(reply, g.signed, g.org, { invited: req.body?.email });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return show(reply, g.signed, g.org, { errors: [errorItem(e.field ? e : { field: 'email', message: e.message })], values: req.body }, e.code === 'not_a_member' ? 403 : e.code === 'rate_limited' ? 429 : 400);
+      return show(
+        reply,
+        g.signed,
+        g.org,
+        { errors: [errorItem(e.field ? e : { field: 'email', message: e.message })], values: req.body },
+        e.code === 'not_a_member' ? 403 : e.code === 'rate_limited' ? 429 : 400,
+      );
     }
   });
   // Remove a member, change a member's role, withdraw an invitation: admins only, one shape.
@@ -46,16 +63,29 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
         return reply.redirect(`/portal/organisations/${g.org.id}/members`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
-        return show(reply, g.signed, g.org, { errors: [{ href: '#members', text: e.message, field: 'members' }] }, e.code === 'not_found' ? 404 : e.code === 'invalid_name' ? 400 : 403);
+        return show(
+          reply,
+          g.signed,
+          g.org,
+          { errors: [{ href: '#members', text: e.message, field: 'members' }] },
+          e.code === 'not_found' ? 404 : e.code === 'invalid_name' ? 400 : 403,
+        );
       }
     });
   action('/organisations/:orgId/members/:userId/remove', (org, req, by) => removeMember(d.db, org, req.params.userId!, by));
-  action('/organisations/:orgId/members/:userId/role', (org, req, by) => changeRole(d.db, org, req.params.userId!, req.body?.role ?? '', by));
+  action('/organisations/:orgId/members/:userId/role', (org, req, by) =>
+    changeRole(d.db, org, req.params.userId!, req.body?.role ?? '', by),
+  );
   action('/organisations/:orgId/invitations/:invitationId/revoke', (org, req) => revokeInvitation(d.db, org, req.params.invitationId!));
 
   app.get<{ Params: { secret: string } }>('/invitations/:secret', async (req, reply) => {
     const signed = await signedIn(d, req);
-    if (!signed) return page(d, reply, 'portal/message.njk', { title: 'Sign in to accept your invitation', message: 'Sign in, or create an account, with the email address the invitation was sent to, then open the link again.', link: { href: '/portal/sign-in', text: 'Sign in' } });
+    if (!signed)
+      return page(d, reply, 'portal/message.njk', {
+        title: 'Sign in to accept your invitation',
+        message: 'Sign in, or create an account, with the email address the invitation was sent to, then open the link again.',
+        link: { href: '/portal/sign-in', text: 'Sign in' },
+      });
     try {
       await acceptInvitation(d.db, signed.user, req.params.secret);
       return reply.redirect('/portal', 303);

@@ -14,17 +14,28 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
     if (!signed) return page(d, reply, 'portal/landing.njk', { title: 'Integrate with NHS login at your own pace' });
     const orgs = await organisationsOf(d.db, signed.user.id);
     await d.events.flush(); // the sandpit journeys the status panel counts are in the protocol record
-    const withClients = await Promise.all(orgs.map(async (o) => {
-      const clients = await listClients(d.db, undefined, o.id);
-      return { ...o, clients, status: await statusPanel(d.db, o.id, clients) };
-    }));
-    return page(d, reply, 'portal/home.njk', { title: 'Your integration', user: signed.user, csrf: signed.session.csrf, organisations: withClients });
+    const withClients = await Promise.all(
+      orgs.map(async (o) => {
+        const clients = await listClients(d.db, undefined, o.id);
+        return { ...o, clients, status: await statusPanel(d.db, o.id, clients) };
+      }),
+    );
+    return page(d, reply, 'portal/home.njk', {
+      title: 'Your integration',
+      user: signed.user,
+      csrf: signed.session.csrf,
+      organisations: withClients,
+    });
   });
 
   app.get('/organisations/new', async (req, reply) => {
     const signed = await signedIn(d, req);
     if (!signed) return reply.redirect('/portal/sign-in', 303);
-    return page(d, reply, 'portal/organisation-new.njk', { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf });
+    return page(d, reply, 'portal/organisation-new.njk', {
+      title: 'Tell us about your organisation',
+      user: signed.user,
+      csrf: signed.session.csrf,
+    });
   });
 
   app.post<{ Body: Record<string, string | undefined> }>('/organisations/new', DETAILS, async (req, reply) => {
@@ -32,13 +43,32 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
     if (!signed) return reply.redirect('/portal/sign-in', 303);
     if (!csrfOk(req, signed)) return forbidden(d, reply);
     const bad = formProblems(req);
-    if (bad) return page(d, reply, 'portal/organisation-new.njk', { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf, errors: bad, values: req.body }, 400);
+    if (bad)
+      return page(
+        d,
+        reply,
+        'portal/organisation-new.njk',
+        { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf, errors: bad, values: req.body },
+        400,
+      );
     try {
       const org = await createOrganisation(d.db, signed.user.id, { name: req.body?.name ?? '', odsCode: req.body?.ods_code });
       return reply.redirect(`/portal/organisations/${org.id}/clients/new`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'portal/organisation-new.njk', { title: 'Tell us about your organisation', user: signed.user, csrf: signed.session.csrf, errors: [errorItem(e)], values: req.body }, 400);
+      return page(
+        d,
+        reply,
+        'portal/organisation-new.njk',
+        {
+          title: 'Tell us about your organisation',
+          user: signed.user,
+          csrf: signed.session.csrf,
+          errors: [errorItem(e)],
+          values: req.body,
+        },
+        400,
+      );
     }
   });
 
@@ -47,19 +77,52 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
   app.get<OrgReq>('/organisations/:orgId/edit', async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
-    return page(d, reply, editPage, { title: 'Your organisation\'s details', user: g.signed.user, csrf: g.signed.session.csrf, action: `/portal/organisations/${g.org.id}/edit`, values: { name: g.org.name, ods_code: g.org.ods_code ?? '' } });
+    return page(d, reply, editPage, {
+      title: "Your organisation's details",
+      user: g.signed.user,
+      csrf: g.signed.session.csrf,
+      action: `/portal/organisations/${g.org.id}/edit`,
+      values: { name: g.org.name, ods_code: g.org.ods_code ?? '' },
+    });
   });
   app.post<OrgReq>('/organisations/:orgId/edit', DETAILS, async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     const bad = formProblems(req);
-    if (bad) return page(d, reply, editPage, { title: 'Your organisation\'s details', user: g.signed.user, csrf: g.signed.session.csrf, action: `/portal/organisations/${g.org.id}/edit`, errors: bad, values: req.body }, 400);
+    if (bad)
+      return page(
+        d,
+        reply,
+        editPage,
+        {
+          title: "Your organisation's details",
+          user: g.signed.user,
+          csrf: g.signed.session.csrf,
+          action: `/portal/organisations/${g.org.id}/edit`,
+          errors: bad,
+          values: req.body,
+        },
+        400,
+      );
     try {
       await updateOrganisation(d.db, g.signed.user.id, g.org.id, { name: req.body?.name ?? '', odsCode: req.body?.ods_code });
       return reply.redirect('/portal', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, editPage, { title: 'Your organisation\'s details', user: g.signed.user, csrf: g.signed.session.csrf, action: `/portal/organisations/${g.org.id}/edit`, errors: [errorItem(e)], values: req.body }, e.code === 'not_a_member' ? 403 : 400);
+      return page(
+        d,
+        reply,
+        editPage,
+        {
+          title: "Your organisation's details",
+          user: g.signed.user,
+          csrf: g.signed.session.csrf,
+          action: `/portal/organisations/${g.org.id}/edit`,
+          errors: [errorItem(e)],
+          values: req.body,
+        },
+        e.code === 'not_a_member' ? 403 : 400,
+      );
     }
   });
 }

@@ -23,8 +23,14 @@ async function emptySubmission(page: Page, url: string, button: string, prefille
   assert.equal(await summary.count(), 1, `${url}: one error summary after "${button}"`);
   assert.match(await page.title(), /^Error: /, `${url}: the title says there is an error`);
   // nhsuk-frontend moves focus to the summary so screen readers announce it (needs the page's script).
-  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('nhsuk-error-summary')), true, `${url}: focus on the summary`);
-  const links = await summary.locator('a').evaluateAll((as) => as.map((a) => ({ text: a.textContent?.trim() ?? '', href: a.getAttribute('href') ?? '' })));
+  assert.equal(
+    await page.evaluate(() => document.activeElement?.classList.contains('nhsuk-error-summary')),
+    true,
+    `${url}: focus on the summary`,
+  );
+  const links = await summary
+    .locator('a')
+    .evaluateAll((as) => as.map((a) => ({ text: a.textContent?.trim() ?? '', href: a.getAttribute('href') ?? '' })));
   assert.ok(links.length > 0, `${url}: the summary lists the problems`);
   for (const link of links) {
     assert.ok(link.text.length > 3, `${url}: a summary entry says what is wrong`);
@@ -88,7 +94,15 @@ for (const dialect of DIALECTS) {
       const clientId = await page.locator('#client-id').innerText();
       const clientPage = page.url();
 
-      const rp = await createReferenceRp({ issuer: `${origin}/sandpit`, clientId, privateKeyPem, redirectUri: `${rpUrl}/callback`, scope: 'openid profile', vtr: ['P9.Cp.Cd'], allowHttp: true });
+      const rp = await createReferenceRp({
+        issuer: `${origin}/sandpit`,
+        clientId,
+        privateKeyPem,
+        redirectUri: `${rpUrl}/callback`,
+        scope: 'openid profile',
+        vtr: ['P9.Cp.Cd'],
+        allowHttp: true,
+      });
       await rp.listen({ port: rpPort, host: '127.0.0.1' });
       try {
         await page.goto(rpUrl);
@@ -109,7 +123,15 @@ for (const dialect of DIALECTS) {
         assert.equal(await page.locator('[data-item="userinfo"]').getAttribute('data-done'), 'yes');
         const problems: Record<string, string[]> = { client: await accessibilityProblems(page) };
         const orgBase = clientPage.replace(/\/clients\/.*$/, '');
-        for (const path of ['/application', '/members', '/documents', '/test-users', '/api-tokens', '/request-integration', '/clients/new']) {
+        for (const path of [
+          '/application',
+          '/members',
+          '/documents',
+          '/test-users',
+          '/api-tokens',
+          '/request-integration',
+          '/clients/new',
+        ]) {
           await page.goto(`${orgBase}${path}`);
           problems[path] = await accessibilityProblems(page);
         }
@@ -132,7 +154,11 @@ for (const dialect of DIALECTS) {
       try {
         await emptySubmission(page, `${origin}/portal/sign-in`, 'Sign in');
         await emptySubmission(page, `${origin}/portal/forgot-password`, 'Send me a link');
-        assert.equal((await emptySubmission(page, `${origin}/portal/sign-up`, 'Create account')).length, 3, 'name, email and password at once');
+        assert.equal(
+          (await emptySubmission(page, `${origin}/portal/sign-up`, 'Create account')).length,
+          3,
+          'name, email and password at once',
+        );
         await emptySubmission(page, `${origin}/portal/eligibility`, 'Check eligibility');
 
         await page.goto(`${origin}/portal/sign-up`);
@@ -163,7 +189,9 @@ for (const dialect of DIALECTS) {
         await page.goto(`${orgBase}/test-users`);
         await clickToNextPage(page, page.locator('button:has-text("Create test user")'));
         assert.equal(await page.locator('#test-users tbody tr').count(), 1);
-        assert.deepEqual(await emptySubmission(page, `${orgBase}/test-users`, 'Create test user'), ['You already have a test user for that PDS record: change it below']);
+        assert.deepEqual(await emptySubmission(page, `${orgBase}/test-users`, 'Create test user'), [
+          'You already have a test user for that PDS record: change it below',
+        ]);
         assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
       } finally {
         await context.close();

@@ -1,6 +1,13 @@
 /** Requesting the next environment (integration, then live): what is met, what is missing, and the request. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { environmentReadiness, latestRequest, OnboardingError, requestEnvironment, type Organisation, type RequestedEnv } from '../onboarding/index.ts';
+import {
+  environmentReadiness,
+  latestRequest,
+  OnboardingError,
+  requestEnvironment,
+  type Organisation,
+  type RequestedEnv,
+} from '../onboarding/index.ts';
 import { page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 import { CSRF, form } from '../web/forms.ts';
 
@@ -11,11 +18,34 @@ const PAGES: Record<RequestedEnv, { path: string; title: string }> = {
 };
 
 export function registerRequestRoutes(app: FastifyInstance, d: PortalDeps) {
-  const show = async (env: RequestedEnv, reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) => {
+  const show = async (
+    env: RequestedEnv,
+    reply: FastifyReply,
+    signed: Signed,
+    org: Organisation,
+    ctx: Record<string, unknown> = {},
+    status = 200,
+  ) => {
     await d.events.flush();
     const criteria = await environmentReadiness(d.db, org.id, env);
     const request = await latestRequest(d.db, org.id, env);
-    return page(d, reply, 'portal/request-integration.njk', { title: PAGES[env].title, env, user: signed.user, csrf: signed.session.csrf, org, criteria, ready: criteria.every((c) => c.met), request, ...ctx }, status);
+    return page(
+      d,
+      reply,
+      'portal/request-integration.njk',
+      {
+        title: PAGES[env].title,
+        env,
+        user: signed.user,
+        csrf: signed.session.csrf,
+        org,
+        criteria,
+        ready: criteria.every((c) => c.met),
+        request,
+        ...ctx,
+      },
+      status,
+    );
   };
   for (const env of ['integration', 'live'] as const) {
     app.get<Params>(`/organisations/:orgId/${PAGES[env].path}`, async (req, reply) => {

@@ -22,8 +22,19 @@ before(async () => {
 after(() => app.stop());
 
 test('the TypeScript snippet, run as shown, completes a P9 login and checks vot (P9 for a service that also takes P5)', async () => {
-  const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-  const client = await registerClient(app.database.db, { env: 'sandpit', name: 'Snippet service', redirectUris: ['https://svc.example.org/callback'], scopes: ['openid', 'profile'], vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'], publicKeyPem: keys.publicKey });
+  const keys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const client = await registerClient(app.database.db, {
+    env: 'sandpit',
+    name: 'Snippet service',
+    redirectUris: ['https://svc.example.org/callback'],
+    scopes: ['openid', 'profile'],
+    vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'],
+    publicKeyPem: keys.publicKey,
+  });
   const { typescript } = connectionSnippets(`${app.origin}/sandpit`, client);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snippet-ts-'));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
@@ -48,8 +59,13 @@ test('the TypeScript snippet, run as shown, completes a P9 login and checks vot 
   assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1)!), { vot: 'P9.Cp.Cd', nhs_number: '9686368973' });
 });
 
-test('the TypeScript snippet sends the vectors lowest level first, as the Federation spec\'s Example 3 does', () => {
-  const client = { clientId: 'abc', redirectUris: ['https://svc.example.org/cb'], scopes: ['openid'], vtr: ['P9.Cm', 'P9.Cp.Cd', 'P5.Cp.Cd'] } as never;
+test("the TypeScript snippet sends the vectors lowest level first, as the Federation spec's Example 3 does", () => {
+  const client = {
+    clientId: 'abc',
+    redirectUris: ['https://svc.example.org/cb'],
+    scopes: ['openid'],
+    vtr: ['P9.Cm', 'P9.Cp.Cd', 'P5.Cp.Cd'],
+  } as never;
   const { typescript } = connectionSnippets('https://auth.example.org', client);
   assert.match(typescript, /^const vtr = "\[\\"P5\.Cp\.Cd\\",\\"P9\.Cp\.Cd\\",\\"P9\.Cm\\"\]";$/m);
 });
@@ -58,6 +74,8 @@ test('the shell snippet quotes what it interpolates', () => {
   const client = { clientId: 'abc', redirectUris: ["https://svc.example.org/o'neill/cb"], scopes: ['openid'], vtr: ['P9.Cp.Cd'] } as never;
   const { shell } = connectionSnippets('https://auth.example.org', client);
   const line = shell.split('\n').find((l) => l.includes('redirect_uri='))!;
-  const printed = execFileSync('bash', ['-c', `printf '%s' ${line.split('redirect_uri=')[1]!.replace(/\s*\\$/, '')}`], { encoding: 'utf8' });
+  const printed = execFileSync('bash', ['-c', `printf '%s' ${line.split('redirect_uri=')[1]!.replace(/\s*\\$/, '')}`], {
+    encoding: 'utf8',
+  });
   assert.equal(printed, "https://svc.example.org/o'neill/cb");
 });

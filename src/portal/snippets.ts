@@ -19,7 +19,8 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 // Your private key (private.pem, the pair of the public key you registered), as a WebCrypto key for RS512.
-const privateKey = await crypto.subtle.importKey('pkcs8', createPrivateKey(readFileSync('private.pem')).export({ type: 'pkcs8', format: 'der' }),
+const privateKey = await crypto.subtle.importKey('pkcs8', ` +
+    `createPrivateKey(readFileSync('private.pem')).export({ type: 'pkcs8', format: 'der' }),
   { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-512' }, false, ['sign']);
 const config = await client.discovery(new URL(${js(issuer)}), ${js(client.clientId)}, { id_token_signed_response_alg: 'RS512' },
   client.PrivateKeyJwt(privateKey, {

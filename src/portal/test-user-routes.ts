@@ -1,10 +1,24 @@
 /** Integration test users for the partner's own organisation. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { createTestUser, listTestUsers, OnboardingError, TEST_OTP, TEST_PASSWORD, updateTestUser, type Organisation } from '../onboarding/index.ts';
+import {
+  createTestUser,
+  listTestUsers,
+  OnboardingError,
+  TEST_OTP,
+  TEST_PASSWORD,
+  updateTestUser,
+  type Organisation,
+} from '../onboarding/index.ts';
 import { errorItem, page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, text } from '../web/forms.ts';
 
-const SWITCHES = { _csrf: CSRF, level: CHOICE('Proofing level'), otp_disabled: CHOICE('OTP disabled'), phone_pds_matched: CHOICE('Phone matched in PDS'), pds_trace_fails: CHOICE('PDS trace fails') };
+const SWITCHES = {
+  _csrf: CSRF,
+  level: CHOICE('Proofing level'),
+  otp_disabled: CHOICE('OTP disabled'),
+  phone_pds_matched: CHOICE('Phone matched in PDS'),
+  pds_trace_fails: CHOICE('PDS trace fails'),
+};
 const NEW_USER = form({ ...SWITCHES, nhs_number: text('NHS number', 20) });
 const CHANGE = form(SWITCHES);
 
@@ -13,11 +27,30 @@ type Params = { Params: { orgId: string; personId?: string }; Body: Record<strin
 export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
   const records = [...d.people.pds.values()].filter((r) => !r.date_of_death);
   const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) =>
-    page(d, reply, 'portal/test-users.njk', {
-      title: 'Integration test users', user: signed.user, csrf: signed.session.csrf, org, records, password: TEST_PASSWORD, otp: TEST_OTP,
-      users: await listTestUsers(d.db, org.id), base: `/portal/organisations/${org.id}/test-users`, ...ctx,
-    }, status);
-  const flags = (b: Record<string, string | undefined>) => ({ level: b.level ?? '', otpDisabled: b.otp_disabled === 'yes', phonePdsMatched: b.phone_pds_matched === 'yes', pdsTraceFails: b.pds_trace_fails === 'yes' });
+    page(
+      d,
+      reply,
+      'portal/test-users.njk',
+      {
+        title: 'Integration test users',
+        user: signed.user,
+        csrf: signed.session.csrf,
+        org,
+        records,
+        password: TEST_PASSWORD,
+        otp: TEST_OTP,
+        users: await listTestUsers(d.db, org.id),
+        base: `/portal/organisations/${org.id}/test-users`,
+        ...ctx,
+      },
+      status,
+    );
+  const flags = (b: Record<string, string | undefined>) => ({
+    level: b.level ?? '',
+    otpDisabled: b.otp_disabled === 'yes',
+    phonePdsMatched: b.phone_pds_matched === 'yes',
+    pdsTraceFails: b.pds_trace_fails === 'yes',
+  });
 
   app.get<Params>('/organisations/:orgId/test-users', async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });

@@ -8,7 +8,21 @@ type Params = { Params: { orgId: string; tokenId?: string }; Body: Record<string
 
 export function registerTokenRoutes(app: FastifyInstance, d: PortalDeps) {
   const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) =>
-    page(d, reply, 'portal/api-tokens.njk', { title: 'API tokens', user: signed.user, csrf: signed.session.csrf, org, tokens: await listApiTokens(d.db, org.id), publicUrl: d.config.publicUrl, ...ctx }, status);
+    page(
+      d,
+      reply,
+      'portal/api-tokens.njk',
+      {
+        title: 'API tokens',
+        user: signed.user,
+        csrf: signed.session.csrf,
+        org,
+        tokens: await listApiTokens(d.db, org.id),
+        publicUrl: d.config.publicUrl,
+        ...ctx,
+      },
+      status,
+    );
 
 
   app.get<Params>('/organisations/:orgId/api-tokens', async (req, reply) => {

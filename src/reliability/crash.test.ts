@@ -19,10 +19,17 @@ for (const dialect of DIALECTS) {
       instance.process.kill('SIGKILL');
       await instance.exited;
       await traffic.stop();
-      assert.ok(traffic.tokens.length > 20 && traffic.clients.length > 3, `load was running (${traffic.tokens.length} tokens, ${traffic.clients.length} clients)`);
+      assert.ok(
+        traffic.tokens.length > 20 && traffic.clients.length > 3,
+        `load was running (${traffic.tokens.length} tokens, ${traffic.clients.length} clients)`,
+      );
       t.diagnostic(`killed after ${traffic.tokens.length} tokens and ${traffic.clients.length} clients answered`);
       instance = await startInstance({ env, port });
-      assert.deepEqual(await lost(database.db, instance.origin, client, traffic), { tokens: 0, clients: 0, entries: 0 }, 'acknowledged, then lost');
+      assert.deepEqual(
+        await lost(database.db, instance.origin, client, traffic),
+        { tokens: 0, clients: 0, entries: 0 },
+        'acknowledged, then lost',
+      );
     } finally {
       await stopInstance(instance, 'SIGKILL');
       await database.close();

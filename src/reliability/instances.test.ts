@@ -53,13 +53,23 @@ describe('two instances on one PostgreSQL', () => {
   test('a partner signs up on one instance, confirms on the other, and signs in', async () => {
     const b = new Browser(balanced, publicUrl);
     const form = await b.get('/portal/sign-up');
-    const signedUp = await b.post('/portal/sign-up', new URLSearchParams({ _csrf: csrfOf(form), name: 'Two', email: 'two@example.org', password: 'correct horse battery' }));
+    const signedUp = await b.post(
+      '/portal/sign-up',
+      new URLSearchParams({ _csrf: csrfOf(form), name: 'Two', email: 'two@example.org', password: 'correct horse battery' }),
+    );
     assert.equal(signedUp.status, 200);
-    const mail = await database.db.selectFrom('outbox').select('body').where('to_address', '=', 'two@example.org').executeTakeFirstOrThrow();
+    const mail = await database.db
+      .selectFrom('outbox')
+      .select('body')
+      .where('to_address', '=', 'two@example.org')
+      .executeTakeFirstOrThrow();
     const link = /\/portal\/confirm\/\S+/.exec(mail.body)![0];
     assert.equal((await b.get(link)).status, 200);
     const signIn = await b.get('/portal/sign-in');
-    const home = await b.post('/portal/sign-in', new URLSearchParams({ _csrf: csrfOf(signIn), email: 'two@example.org', password: 'correct horse battery' }));
+    const home = await b.post(
+      '/portal/sign-in',
+      new URLSearchParams({ _csrf: csrfOf(signIn), email: 'two@example.org', password: 'correct horse battery' }),
+    );
     assert.ok(home.url.endsWith('/portal'), `signed in (${home.url})`);
     assert.equal((await b.get('/portal')).status, 200, 'and the session is good on either instance');
   });
@@ -68,7 +78,10 @@ describe('two instances on one PostgreSQL', () => {
     const b = new Browser(balanced, publicUrl);
     const signIn = async () => {
       const form = await b.get('/portal/sign-in');
-      return b.post('/portal/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'two@example.org', password: 'not the password' }));
+      return b.post(
+        '/portal/sign-in',
+        new URLSearchParams({ _csrf: csrfOf(form), email: 'two@example.org', password: 'not the password' }),
+      );
     };
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) statuses.push((await signIn()).status);
@@ -77,8 +90,13 @@ describe('two instances on one PostgreSQL', () => {
 
   test('a signing-key rotation during logins on both instances: no failure, every ID token verifies', async (t) => {
     const client = await sandpitClient(database.db, publicUrl, balanced);
-    const traffic = startTraffic(client, instances.map((i) => i.origin), { workers: 4 });
-    const jwks = async (i: Instance) => (await (await fetch(`${i.origin}/sandpit/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    const traffic = startTraffic(
+      client,
+      instances.map((i) => i.origin),
+      { workers: 4 },
+    );
+    const jwks = async (i: Instance) =>
+      (await (await fetch(`${i.origin}/sandpit/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
     const everywhere = async (what: string, check: (i: Instance) => Promise<boolean>) => {
       for (const end = Date.now() + 30_000; !(await Promise.all(instances.map(check))).every(Boolean); await pause(200)) {
         if (Date.now() > end) throw new Error(`${what} not on every instance within 30 s`);
@@ -91,12 +109,17 @@ describe('two instances on one PostgreSQL', () => {
       await switchToNextKey(database.db, 'sandpit');
       const signedWith = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()).kid as string;
       // Token requests alternate between the instances: once the newest eight are signed with the next key, both are.
-      await everywhere('signing with the next key', async () => traffic.idTokens.length > 8 && traffic.idTokens.slice(-8).every((j) => signedWith(j) === next));
+      await everywhere(
+        'signing with the next key',
+        async () => traffic.idTokens.length > 8 && traffic.idTokens.slice(-8).every((j) => signedWith(j) === next),
+      );
       await pause(500);
     } finally {
       await traffic.stop();
     }
-    t.diagnostic(`${traffic.tokens.length} logins across the rotation; failures ${JSON.stringify(traffic.failed)} ${traffic.samples.join(' | ')}`);
+    t.diagnostic(
+      `${traffic.tokens.length} logins across the rotation; failures ${JSON.stringify(traffic.failed)} ${traffic.samples.join(' | ')}`,
+    );
     assert.deepEqual(traffic.failed, { status: 0, refused: 0, cut: 0 });
     const keys = createLocalJWKSet(await jwks(instances[0]!) as never);
     for (const idToken of traffic.idTokens) await jwtVerify(idToken, keys, { issuer: `${publicUrl}/sandpit`, audience: client.clientId });

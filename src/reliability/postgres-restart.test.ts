@@ -41,10 +41,17 @@ test('PostgreSQL restarted under load: the toolkit stays up, /readyz 503 then 20
     const resumed = traffic.tokens.length;
     await until('tokens are issued again', async () => traffic.tokens.length > resumed + 20);
     await traffic.stop();
-    t.diagnostic(`${before} tokens before the stop, ${traffic.tokens.length} in all, ${traffic.clients.length} clients; failed while away: ${JSON.stringify(traffic.failed)}`);
+    t.diagnostic(
+      `${before} tokens before the stop, ${traffic.tokens.length} in ` +
+        `all, ${traffic.clients.length} clients; failed while away: ${JSON.stringify(traffic.failed)}`,
+    );
     assert.equal(instance.process.exitCode, null, 'still running');
     assert.equal(traffic.failed.cut, 0, 'no request was cut: while the database was away each got an answer');
-    assert.deepEqual(await lost(database.db, instance.origin, client, traffic), { tokens: 0, clients: 0, entries: 0 }, 'acknowledged, then lost');
+    assert.deepEqual(
+      await lost(database.db, instance.origin, client, traffic),
+      { tokens: 0, clients: 0, entries: 0 },
+      'acknowledged, then lost',
+    );
   } finally {
     await stopInstance(instance, 'SIGKILL');
     await database.close().catch(() => undefined);

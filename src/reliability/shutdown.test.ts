@@ -13,7 +13,10 @@ for (const dialect of DIALECTS) {
       await new Promise((r) => setTimeout(r, 1500));
       const code = await stopInstance(instance, 'SIGTERM');
       await traffic.stop();
-      t.diagnostic(`${traffic.tokens.length} tokens and ${traffic.clients.length} clients answered; after the signal ${traffic.failed.refused} refused, ${traffic.failed.cut} cut; ${traffic.samples.join(' | ')}`);
+      t.diagnostic(
+        `${traffic.tokens.length} tokens and ${traffic.clients.length} clients answered; after the ` +
+          `signal ${traffic.failed.refused} refused, ${traffic.failed.cut} cut; ${traffic.samples.join(' | ')}`,
+      );
       assert.equal(code, 0);
       assert.ok(traffic.tokens.length > 10, 'load was running');
       assert.equal(traffic.failed.cut, 0, 'every request the instance accepted was answered');

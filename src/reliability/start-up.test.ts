@@ -22,7 +22,9 @@ test(`two instances starting at once on an empty PostgreSQL database both start,
       for (const s of started) if (s.status === 'rejected') failures.push(`try ${i + 1}: ${String(s.reason).slice(0, 500)}`);
       const client = new pg.Client({ connectionString: fresh.url });
       await client.connect();
-      const { rows } = await client.query<{ env: string; n: string }>("select env, count(*) as n from signing_key where state = 'current' group by env order by env");
+      const { rows } = await client.query<{ env: string; n: string }>(
+        "select env, count(*) as n from signing_key where state = 'current' group by env order by env",
+      );
       await client.end();
       const current = rows.map((r) => `${r.env}:${r.n}`).join(' ');
       if (current !== 'integration:1 live:1 sandpit:1') failures.push(`try ${i + 1}: current keys ${current}`);

@@ -35,7 +35,10 @@ test('a prompt JSON answer is returned', async () => {
   const server = http.createServer((_req, res) => res.end('{"keys":[]}'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
-    assert.deepEqual(await fetchJson(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { publicOnly: false, timeoutMs: 2000 }), { keys: [] });
+    assert.deepEqual(
+      await fetchJson(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { publicOnly: false, timeoutMs: 2000 }),
+      { keys: [] },
+    );
   } finally {
     server.close();
   }

@@ -65,14 +65,20 @@ export class OutboundError extends Error {
   override name = 'OutboundError';
 }
 
-const NOT_PUBLIC = 'it is not a public internet address (localhost and private networks are refused: NHS login fetches it from the internet)';
+const NOT_PUBLIC =
+  'it is not a public internet address (localhost and private networks are refused: NHS login fetches it from the internet)';
 
 /** net/tls `lookup` that hands out public addresses only. */
-function publicLookup(hostname: string, options: dns.LookupOptions, callback: (err: Error | null, address: string | dns.LookupAddress[], family?: number) => void) {
+function publicLookup(
+  hostname: string,
+  options: dns.LookupOptions,
+  callback: (err: Error | null, address: string | dns.LookupAddress[], family?: number) => void,
+) {
   dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, '');
     const usable = addresses.filter((a) => isPublicAddress(a.address));
-    if (!usable.length) return callback(new OutboundError(`${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}: ${NOT_PUBLIC}`), '');
+    if (!usable.length)
+      return callback(new OutboundError(`${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}: ${NOT_PUBLIC}`), '');
     if (options.all) return callback(null, usable);
     callback(null, usable[0]!.address, usable[0]!.family);
   });
@@ -103,34 +109,52 @@ export function fetchJson(url: string, o: { publicOnly: boolean; timeoutMs: numb
     };
     resolve = settle(resolve);
     reject = settle(reject);
-    const req = get(u, { ...(o.publicOnly ? { lookup: publicLookup as never } : {}), timeout: o.timeoutMs, headers: { accept: 'application/json', 'user-agent': 'nhs-login-integration-toolkit' } }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        return reject(new OutboundError(res.statusCode && res.statusCode >= 300 && res.statusCode < 400 ? `it answered with a redirect (HTTP ${res.statusCode}); give the final URL` : `it answered HTTP ${res.statusCode}`));
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BYTES) {
-          req.destroy(new OutboundError(`the response is larger than ${MAX_BYTES / 1024} KB`));
-          return;
+    const req = get(
+      u,
+      {
+        ...(o.publicOnly ? { lookup: publicLookup as never } : {}),
+        timeout: o.timeoutMs,
+        headers: { accept: 'application/json', 'user-agent': 'nhs-login-integration-toolkit' },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          return reject(
+            new OutboundError(
+              res.statusCode && res.statusCode >= 300 && res.statusCode < 400
+                ? `it answered with a redirect (HTTP ${res.statusCode}); give the final URL`
+                : `it answered HTTP ${res.statusCode}`,
+            ),
+          );
         }
-        chunks.push(c);
-      });
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch {
-          reject(new OutboundError('the response is not JSON'));
-        }
-      });
-      res.on('error', reject);
-    });
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_BYTES) {
+            req.destroy(new OutboundError(`the response is larger than ${MAX_BYTES / 1024} KB`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch {
+            reject(new OutboundError('the response is not JSON'));
+          }
+        });
+        res.on('error', reject);
+      },
+    );
     // `timeout` above only fires when the socket is idle; this bounds the whole exchange, so a server that
     // trickles a byte every few seconds cannot hold the request (and the partner's registration) open.
     deadline = setTimeout(() => req.destroy(new OutboundError(`no complete answer within ${o.timeoutMs / 1000} seconds`)), o.timeoutMs);
     req.on('timeout', () => req.destroy(new OutboundError(`no answer within ${o.timeoutMs / 1000} seconds`)));
-    req.on('error', (e) => reject(e instanceof OutboundError ? e : new OutboundError(`it could not be reached (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+    req.on('error', (e) =>
+      reject(
+        e instanceof OutboundError ? e : new OutboundError(`it could not be reached (${(e as NodeJS.ErrnoException).code ?? e.message})`),
+      ),
+    );
   });
 }

@@ -35,7 +35,13 @@ interface StoredMetadata {
 }
 
 // Read on every token request (client authentication), so compiled once.
-const clientById = perDatabase((db) => prepared(db, (env: string, clientId: string) => db.selectFrom('client').selectAll().where('env', '=', env).where('client_id', '=', clientId), 2));
+const clientById = perDatabase((db) =>
+  prepared(
+    db,
+    (env: string, clientId: string) => db.selectFrom('client').selectAll().where('env', '=', env).where('client_id', '=', clientId),
+    2,
+  ),
+);
 
 export async function findClientRow(db: Db, env: string, clientId: string): Promise<ClientTable | undefined> {
   if (clientId.includes('\u0000')) return undefined; // no client_id has a NUL, and PostgreSQL cannot compare text with one
@@ -118,7 +124,19 @@ export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
 }
 
 /** Changes a client's registration (approvals, keys, status); only the fields given. */
-export async function updateClient(db: Db, env: string, clientId: string, c: { scopes?: string[]; vtr?: string[]; im1?: boolean; jwks?: { keys: Record<string, unknown>[] }; jwksUri?: string; status?: ClientRecord['status'] }): Promise<void> {
+export async function updateClient(
+  db: Db,
+  env: string,
+  clientId: string,
+  c: {
+    scopes?: string[];
+    vtr?: string[];
+    im1?: boolean;
+    jwks?: { keys: Record<string, unknown>[] };
+    jwksUri?: string;
+    status?: ClientRecord['status'];
+  },
+): Promise<void> {
   const row = await findClientRow(db, env, clientId);
   if (!row) return;
   const m = JSON.parse(row.metadata) as StoredMetadata;
@@ -148,7 +166,12 @@ export async function listClients(db: Db, env?: string, organisationId?: string)
 
 /** An organisation's client in whichever environment it is registered; another organisation's is undefined. */
 export async function findOrganisationClient(db: Db, organisationId: string, clientId: string): Promise<ClientRecord | undefined> {
-  const row = await db.selectFrom('client').selectAll().where('organisation_id', '=', organisationId).where('client_id', '=', clientId).executeTakeFirst();
+  const row = await db
+    .selectFrom('client')
+    .selectAll()
+    .where('organisation_id', '=', organisationId)
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
   return row ? toClientRecord(row) : undefined;
 }
 
@@ -162,7 +185,12 @@ export async function setClientSsoTo(db: Db, env: string, clientId: string, ssoT
 }
 
 export async function setClientFault(db: Db, env: string, clientId: string, fault: ArmedFault | null): Promise<void> {
-  await db.updateTable('client').set({ fault: fault ? JSON.stringify(fault) : null }).where('env', '=', env).where('client_id', '=', clientId).execute();
+  await db
+    .updateTable('client')
+    .set({ fault: fault ? JSON.stringify(fault) : null })
+    .where('env', '=', env)
+    .where('client_id', '=', clientId)
+    .execute();
 }
 
 /** Records that a conformance run may drive this client until `until` (epoch ms); never shortens it. */

@@ -38,7 +38,12 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   } else {
     // A connection attempt gives up after 5 s (the default waits for ever), so that while the database is away requests
     // and /readyz answer with an error instead of hanging.
-    const pool = new pg.Pool({ connectionString: config.url, max: 10, connectionTimeoutMillis: 5000, types: pgTypes as pg.CustomTypesConfig });
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: 10,
+      connectionTimeoutMillis: 5000,
+      types: pgTypes as pg.CustomTypesConfig,
+    });
     // A connection the server ends (restart, failover, an administrator) must not crash the process. The pool listens
     // for errors on idle clients only; a client checked out between two queries (a transaction, a Kysely connection)
     // that loses its server emits 'error' with no listener, which ended the process. Every client gets a listener for

@@ -21,13 +21,20 @@ const WAITING = { outbox: sql`sent_at is null`, notification: sql`status = 'pend
  * update: instances at once may pick the same row, and the database gives it to one (PostgreSQL re-checks the condition
  * on the row the other just claimed; SQLite has one writer).
  */
-export async function claimDue<Q extends keyof Queues>(db: Db, queue: Q, now: number, leaseMs: number): Promise<{ row: Queues[Q]; claim: string } | undefined> {
+export async function claimDue<Q extends keyof Queues>(
+  db: Db,
+  queue: Q,
+  now: number,
+  leaseMs: number,
+): Promise<{ row: Queues[Q]; claim: string } | undefined> {
   const claim = randomUUID();
   const due = sql`${WAITING[queue]} and next_attempt_at <= ${now} and (claimed_until is null or claimed_until <= ${now})`;
   // On PostgreSQL the instance that loses a race for a row updates nothing although other rows may still be due: it
   // tries again while any is (each try, some instance has claimed a row, so this ends).
   for (;;) {
-    const { rows } = await sql<Queues[Q]>`update ${sql.table(queue)} set claim = ${claim}, claimed_until = ${now + leaseMs}, attempts = attempts + 1
+    const { rows } = await sql<
+      Queues[Q]
+    >`update ${sql.table(queue)} set claim = ${claim}, claimed_until = ${now + leaseMs}, attempts = attempts + 1
       where id = (select id from ${sql.table(queue)} where ${due} order by next_attempt_at limit 1) and ${due} returning *`.execute(db);
     if (rows[0]) return { row: rows[0], claim };
     const { rows: left } = await sql`select 1 from ${sql.table(queue)} where ${due} limit 1`.execute(db);
@@ -36,7 +43,17 @@ export async function claimDue<Q extends keyof Queues>(db: Db, queue: Q, now: nu
 }
 
 /** Records the outcome of a claimed delivery and lets the claim go; ignored if the claim lapsed and another took it. */
-export async function settleClaim<Q extends keyof Queues>(db: Db, queue: Q, id: string, claim: string, changes: Partial<Queues[Q]>): Promise<void> {
-  await db.updateTable(queue as 'outbox').set({ ...(changes as object), claim: null, claimed_until: null })
-    .where('id', '=', id).where('claim', '=', claim).execute();
+export async function settleClaim<Q extends keyof Queues>(
+  db: Db,
+  queue: Q,
+  id: string,
+  claim: string,
+  changes: Partial<Queues[Q]>,
+): Promise<void> {
+  await db
+    .updateTable(queue as 'outbox')
+    .set({ ...(changes as object), claim: null, claimed_until: null })
+    .where('id', '=', id)
+    .where('claim', '=', claim)
+    .execute();
 }

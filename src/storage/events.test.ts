@@ -18,10 +18,21 @@ for (const dialect of DIALECTS) {
     test('an entry quoting NUL is stored, and so is every other entry of its insert', async () => {
       const errors: unknown[] = [];
       const sink = createEventSink(database.db, (err) => errors.push(err));
-      sink.record({ env: 'sandpit', kind: 'authorize', outcome: 'error', reason: 'invalid_request: a\0b', correlationId: 'a\0b', details: { state: 'a\0b' } });
+      sink.record({
+        env: 'sandpit',
+        kind: 'authorize',
+        outcome: 'error',
+        reason: 'invalid_request: a\0b',
+        correlationId: 'a\0b',
+        details: { state: 'a\0b' },
+      });
       sink.record({ env: 'sandpit', kind: 'authorize', outcome: 'ok', correlationId: 'neighbour' });
       await sink.flush();
-      const rows = await database.db.selectFrom('protocol_event').select(['correlation_id', 'reason', 'details']).orderBy('correlation_id').execute();
+      const rows = await database.db
+        .selectFrom('protocol_event')
+        .select(['correlation_id', 'reason', 'details'])
+        .orderBy('correlation_id')
+        .execute();
       assert.deepEqual(errors, []);
       assert.deepEqual(rows.map((r) => r.correlation_id), ['a\uFFFDb', 'neighbour']);
       assert.ok(!rows[0]!.details!.includes('\\u0000'), 'nor NUL in the details');

@@ -7,9 +7,20 @@ import { perDatabase, prepared } from './prepared.ts';
 
 // Read and written on the protocol hot paths (run marks, SSO, journey state), so compiled once per database.
 const queries = perDatabase((db) => ({
-  get: prepared(db, (ns: string, key: string) => db.selectFrom('kv').select(['value', 'expires_at']).where('ns', '=', ns).where('key', '=', key), 2),
-  put: prepared(db, (ns: string, key: string, value: string, expiresAt: number | null) =>
-    db.insertInto('kv').values({ ns, key, value, expires_at: expiresAt }).onConflict((oc) => oc.columns(['ns', 'key']).doUpdateSet({ value, expires_at: expiresAt })), 4),
+  get: prepared(
+    db,
+    (ns: string, key: string) => db.selectFrom('kv').select(['value', 'expires_at']).where('ns', '=', ns).where('key', '=', key),
+    2,
+  ),
+  put: prepared(
+    db,
+    (ns: string, key: string, value: string, expiresAt: number | null) =>
+      db
+        .insertInto('kv')
+        .values({ ns, key, value, expires_at: expiresAt })
+        .onConflict((oc) => oc.columns(['ns', 'key']).doUpdateSet({ value, expires_at: expiresAt })),
+    4,
+  ),
 }));
 
 export async function kvGet<T>(db: Db, ns: string, key: string): Promise<T | undefined> {
@@ -27,7 +38,11 @@ export async function kvPut(db: Db, ns: string, key: string, value: unknown, ttl
  * first write wins and every instance uses it (a last-writer-wins put would let them diverge). No expiry.
  */
 export async function kvPutIfAbsent<T>(db: Db, ns: string, key: string, value: T): Promise<T> {
-  await db.insertInto('kv').values({ ns, key, value: JSON.stringify(value), expires_at: null }).onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('kv')
+    .values({ ns, key, value: JSON.stringify(value), expires_at: null })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
   return (await kvGet<T>(db, ns, key)) ?? value;
 }
 

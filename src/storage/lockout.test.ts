@@ -58,19 +58,31 @@ for (const dialect of DIALECTS) {
       const results = await Promise.all(Array.from({ length: 6 }, () => checkPair(database.db, 'p4', slow)));
       assert.equal(most, 1);
       assert.ok(results.filter((r) => r.refused?.reason === 'busy').length >= 1);
-      const failures = (await database.db.selectFrom('attempt_counter').select('count').where('key', '=', 'p4').executeTakeFirstOrThrow()).count;
+      const failures = (await database.db.selectFrom('attempt_counter').select('count').where('key', '=', 'p4').executeTakeFirstOrThrow())
+        .count;
       assert.equal(Number(failures), results.filter((r) => !r.refused).length);
     });
 
     test('a check that throws is released, not left under way, and counts no failure', async () => {
-      await assert.rejects(checkPair(database.db, 'p5', async () => { throw new Error('gate busy'); }), /gate busy/);
-      const row = await database.db.selectFrom('attempt_counter').select(['count', 'inflight']).where('key', '=', 'p5').executeTakeFirstOrThrow();
+      await assert.rejects(
+        checkPair(database.db, 'p5', async () => {
+          throw new Error('gate busy');
+        }),
+        /gate busy/,
+      );
+      const row = await database.db
+        .selectFrom('attempt_counter')
+        .select(['count', 'inflight'])
+        .where('key', '=', 'p5')
+        .executeTakeFirstOrThrow();
       assert.deepEqual([Number(row.count), Number(row.inflight)], [0, 0]);
     });
 
     test('a check whose process died holds its pair for half a minute, not for the window', async () => {
       const now = Date.now();
-      await database.db.insertInto('attempt_counter').values({ key: 'p6', count: 0, inflight: 1, expires_at: now + 60_000, not_before: null, check_until: now - 1 })
+      await database.db
+        .insertInto('attempt_counter')
+        .values({ key: 'p6', count: 0, inflight: 1, expires_at: now + 60_000, not_before: null, check_until: now - 1 })
         .execute();
       assert.equal((await checkPair(database.db, 'p6', right)).refused, undefined);
     });
@@ -88,7 +100,11 @@ for (const dialect of DIALECTS) {
       await checkPair(database.db, 'p8', wrong);
       const neutral = await checkPair(database.db, 'p8', async () => ({ ok: false, value: 'set-up code', uncounted: true }));
       assert.ok(!neutral.refused && neutral.uncounted && neutral.value === 'set-up code');
-      const row = await database.db.selectFrom('attempt_counter').select(['count', 'inflight']).where('key', '=', 'p8').executeTakeFirstOrThrow();
+      const row = await database.db
+        .selectFrom('attempt_counter')
+        .select(['count', 'inflight'])
+        .where('key', '=', 'p8')
+        .executeTakeFirstOrThrow();
       assert.deepEqual([Number(row.count), Number(row.inflight)], [1, 0], 'the earlier failure is still counted, this one is not');
     });
 
@@ -103,7 +119,10 @@ for (const dialect of DIALECTS) {
 }
 
 test('waits read as people say them', () => {
-  assert.deepEqual([waitText(500), waitText(30_000), waitText(60_000), waitText(61_000), waitText(15 * 60_000)], ['1 second', '30 seconds', '1 minute', '2 minutes', '15 minutes']);
+  assert.deepEqual(
+    [waitText(500), waitText(30_000), waitText(60_000), waitText(61_000), waitText(15 * 60_000)],
+    ['1 second', '30 seconds', '1 minute', '2 minutes', '15 minutes'],
+  );
 });
 
 test('a pair key is never an account key, whatever the email holds', () => {

@@ -66,7 +66,8 @@ export function throttledNetwork(address: string): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
-const waitAfter = (failures: number) => (failures <= FREE_FAILURES ? 0 : Math.min(LOCKOUT_MS, FIRST_WAIT_MS * 2 ** (failures - FREE_FAILURES - 1)));
+const waitAfter = (failures: number) =>
+  failures <= FREE_FAILURES ? 0 : Math.min(LOCKOUT_MS, FIRST_WAIT_MS * 2 ** (failures - FREE_FAILURES - 1));
 /** Failures past the free ones whose wait is below the window's (the doubling's steps); every later one waits the window. */
 const MAX_STEP = Math.ceil(Math.log2(LOCKOUT_MS / FIRST_WAIT_MS)) + 1;
 
@@ -119,8 +120,13 @@ export async function checkPair<T>(
   // The failure and the wait it imposes in one statement: a check begun between the two would get one more guess.
   const at = Date.now();
   const until = (failures: number) => sql`cast(${at + waitAfter(failures)} as bigint)`;
-  const waits = Array.from({ length: MAX_STEP }, (_, i) => sql`when count + 1 = ${FREE_FAILURES + 1 + i} then ${until(FREE_FAILURES + 1 + i)}`);
-  const notBeforeAfter = sql<number | null>`case when count + 1 <= ${FREE_FAILURES} then null ${sql.join(waits, sql` `)} else ${until(Number.MAX_SAFE_INTEGER)} end`;
+  const waits = Array.from(
+    { length: MAX_STEP },
+    (_, i) => sql`when count + 1 = ${FREE_FAILURES + 1 + i} then ${until(FREE_FAILURES + 1 + i)}`,
+  );
+  const notBeforeAfter = sql<
+    number | null
+  >`case when count + 1 <= ${FREE_FAILURES} then null ${sql.join(waits, sql` `)} else ${until(Number.MAX_SAFE_INTEGER)} end`;
   const failed = await end({ count: sql<number>`count + 1`, expires_at: at + LOCKOUT_MS, not_before: notBeforeAfter })
     .returning(['count']).executeTakeFirst();
   const failures = Number(failed?.count ?? FREE_FAILURES + 1);

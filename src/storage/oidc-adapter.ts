@@ -13,31 +13,93 @@ const nowMs = () => Date.now();
 /** The adapter's queries, compiled once per database (see prepared.ts). */
 function modelQueries(db: Db) {
   const select = (column: 'id' | 'uid' | 'user_code') =>
-    prepared(db, (env: string, model: string, value: string) =>
-      db.selectFrom('oidc_model').select(['payload', 'expires_at', 'consumed_at']).where('env', '=', env).where('model', '=', model).where(column, '=', value), 3);
+    prepared(
+      db,
+      (env: string, model: string, value: string) =>
+        db
+          .selectFrom('oidc_model')
+          .select(['payload', 'expires_at', 'consumed_at'])
+          .where('env', '=', env)
+          .where('model', '=', model)
+          .where(column, '=', value),
+      3,
+    );
   return {
-    upsert: prepared(db, (env: string, model: string, id: string, payload: string, grantId: string | null, uid: string | null, userCode: string | null, expiresAt: number | null) => {
-      const row = { payload, grant_id: grantId, uid, user_code: userCode, expires_at: expiresAt, consumed_at: null };
-      return db.insertInto('oidc_model').values({ env, model, id, ...row }).onConflict((oc) => oc.columns(['env', 'model', 'id']).doUpdateSet(row));
-    }, 8),
+    upsert: prepared(
+      db,
+      (
+        env: string,
+        model: string,
+        id: string,
+        payload: string,
+        grantId: string | null,
+        uid: string | null,
+        userCode: string | null,
+        expiresAt: number | null,
+      ) => {
+        const row = { payload, grant_id: grantId, uid, user_code: userCode, expires_at: expiresAt, consumed_at: null };
+        return db
+          .insertInto('oidc_model')
+          .values({ env, model, id, ...row })
+          .onConflict((oc) => oc.columns(['env', 'model', 'id']).doUpdateSet(row));
+      },
+      8,
+    ),
     byId: select('id'),
     byUid: select('uid'),
     byUserCode: select('user_code'),
     // Compare-and-set: only the first of two concurrent redemptions marks the row.
-    consume: prepared(db, (at: number, env: string, model: string, id: string) =>
-      db.updateTable('oidc_model').set({ consumed_at: at }).where('env', '=', env).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null), 4),
-    grantOf: prepared(db, (env: string, model: string, id: string) =>
-      db.selectFrom('oidc_model').select('grant_id').where('env', '=', env).where('model', '=', model).where('id', '=', id), 3),
+    consume: prepared(
+      db,
+      (at: number, env: string, model: string, id: string) =>
+        db
+          .updateTable('oidc_model')
+          .set({ consumed_at: at })
+          .where('env', '=', env)
+          .where('model', '=', model)
+          .where('id', '=', id)
+          .where('consumed_at', 'is', null),
+      4,
+    ),
+    grantOf: prepared(
+      db,
+      (env: string, model: string, id: string) =>
+        db.selectFrom('oidc_model').select('grant_id').where('env', '=', env).where('model', '=', model).where('id', '=', id),
+      3,
+    ),
     // Claims a replay marker: inserted (or an expired one revived) by exactly one caller; the others change nothing.
-    claim: prepared(db, (env: string, model: string, id: string, expiresAt: number, now: number) =>
-      db.insertInto('oidc_model').values({ env, model, id, payload: '{}', grant_id: null, uid: null, user_code: null, expires_at: expiresAt, consumed_at: null })
-        .onConflict((oc) => oc.columns(['env', 'model', 'id']).doUpdateSet({ expires_at: expiresAt }).where('oidc_model.expires_at', '<=', now)), 5),
-    destroy: prepared(db, (env: string, model: string, id: string) =>
-      db.deleteFrom('oidc_model').where('env', '=', env).where('model', '=', model).where('id', '=', id), 3),
-    revokeGrant: prepared(db, (env: string, grantId: string) => db.deleteFrom('oidc_model').where('env', '=', env).where('grant_id', '=', grantId), 2),
+    claim: prepared(
+      db,
+      (env: string, model: string, id: string, expiresAt: number, now: number) =>
+        db
+          .insertInto('oidc_model')
+          .values({ env, model, id, payload: '{}', grant_id: null, uid: null, user_code: null, expires_at: expiresAt, consumed_at: null })
+          .onConflict((oc) =>
+            oc.columns(['env', 'model', 'id']).doUpdateSet({ expires_at: expiresAt }).where('oidc_model.expires_at', '<=', now),
+          ),
+      5,
+    ),
+    destroy: prepared(
+      db,
+      (env: string, model: string, id: string) =>
+        db.deleteFrom('oidc_model').where('env', '=', env).where('model', '=', model).where('id', '=', id),
+      3,
+    ),
+    revokeGrant: prepared(
+      db,
+      (env: string, grantId: string) => db.deleteFrom('oidc_model').where('env', '=', env).where('grant_id', '=', grantId),
+      2,
+    ),
     // The grant itself too: tokens the winner of a concurrent redemption saves after this are then refused.
-    revokeGrantEntirely: prepared(db, (env: string, grantId: string) =>
-      db.deleteFrom('oidc_model').where('env', '=', env).where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])])), 2),
+    revokeGrantEntirely: prepared(
+      db,
+      (env: string, grantId: string) =>
+        db
+          .deleteFrom('oidc_model')
+          .where('env', '=', env)
+          .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])])),
+      2,
+    ),
   };
 }
 type ModelQueries = ReturnType<typeof modelQueries>;
@@ -53,8 +115,16 @@ class ModelAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-    await this.#q.upsert(this.#env, this.#model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
-      expiresIn ? nowMs() + expiresIn * 1000 : null);
+    await this.#q.upsert(
+      this.#env,
+      this.#model,
+      id,
+      JSON.stringify(payload),
+      payload.grantId ?? null,
+      payload.uid ?? null,
+      payload.userCode ?? null,
+      expiresIn ? nowMs() + expiresIn * 1000 : null,
+    );
   }
 
   async #found(q: ModelQueries['byId'], value: string): Promise<AdapterPayload | undefined> {
@@ -153,7 +223,12 @@ class ClientAdapter implements Adapter {
 /** The factory oidc-provider calls once per model name. */
 export function oidcAdapterFactory(db: Db, env: string): (model: string) => Adapter {
   const q = modelQueries(db);
-  return (model) => (model === 'Client' ? new ClientAdapter(db, env) : model === 'ReplayDetection' ? new ReplayDetectionAdapter(q, env) : new ModelAdapter(q, env, model));
+  return (model) =>
+    model === 'Client'
+      ? new ClientAdapter(db, env)
+      : model === 'ReplayDetection'
+        ? new ReplayDetectionAdapter(q, env)
+        : new ModelAdapter(q, env, model);
 }
 
 /** The protocol record keeps this long; journey evidence and traces read recent traffic only. */

@@ -10,7 +10,9 @@ export function findPersonByEmail(db: Db, env: string, email: string) {
 }
 
 // Read on every token and userinfo request (the account's claims), so compiled once.
-const personById = perDatabase((db) => prepared(db, (env: string, id: string) => db.selectFrom('person').selectAll().where('env', '=', env).where('id', '=', id), 2));
+const personById = perDatabase((db) =>
+  prepared(db, (env: string, id: string) => db.selectFrom('person').selectAll().where('env', '=', env).where('id', '=', id), 2),
+);
 
 export async function findPerson(db: Db, env: string, id: string): Promise<PersonRow | undefined> {
   return (await personById(db)(env, id)).rows[0];
@@ -26,7 +28,11 @@ export async function insertPerson(db: Db, p: PersonRow): Promise<void> {
  */
 export async function insertPeopleIfAbsent(db: Db, people: PersonRow[]): Promise<void> {
   if (!people.length) return;
-  await db.insertInto('person').values(people.map((p) => ({ ...p, email: p.email.toLowerCase() }))).onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('person')
+    .values(people.map((p) => ({ ...p, email: p.email.toLowerCase() })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
 }
 
 export async function countPeople(db: Db, env: string): Promise<number> {

@@ -23,9 +23,19 @@ export async function promoteNextSigningKey(db: Db, env: string, kid: string): P
   try {
     await db.transaction().execute(async (tx) => {
       const now = Date.now();
-      await tx.updateTable('signing_key').set({ state: 'retired', changed_at: now }).where('env', '=', env).where('state', '=', 'current').execute();
-      const promoted = await tx.updateTable('signing_key').set({ state: 'current', changed_at: now })
-        .where('env', '=', env).where('kid', '=', kid).where('state', '=', 'next').executeTakeFirst();
+      await tx
+        .updateTable('signing_key')
+        .set({ state: 'retired', changed_at: now })
+        .where('env', '=', env)
+        .where('state', '=', 'current')
+        .execute();
+      const promoted = await tx
+        .updateTable('signing_key')
+        .set({ state: 'current', changed_at: now })
+        .where('env', '=', env)
+        .where('kid', '=', kid)
+        .where('state', '=', 'next')
+        .executeTakeFirst();
       if (Number(promoted.numUpdatedRows) !== 1) throw lost; // rolls the retirement back: never no current key
     });
     return true;

@@ -85,7 +85,12 @@ describe('node:sqlite dialect: group commit', () => {
 
   test('a read during a turn with writes sees them and is answered after the commit', async () => {
     const write = db.insertInto('t').values({ id: 'k', parent: null }).execute();
-    const read = db.selectFrom('t').select('id').where('id', '=', 'k').execute().then((rows) => ({ ids: rows.map((r) => r.id), committed: committedIds().includes('k') }));
+    const read = db
+      .selectFrom('t')
+      .select('id')
+      .where('id', '=', 'k')
+      .execute()
+      .then((rows) => ({ ids: rows.map((r) => r.id), committed: committedIds().includes('k') }));
     await write;
     assert.deepEqual(await read, { ids: ['k'], committed: true });
   });

@@ -7,7 +7,7 @@
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import {
-  CompiledQuery,
+  type CompiledQuery,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -36,7 +36,12 @@ const { workerData, parentPort } = require('node:worker_threads');
 const db = new DatabaseSync(workerData.file);
 db.exec('PRAGMA busy_timeout = 1000');
 const timer = setInterval(() => { try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch {} }, workerData.every);
-parentPort.on('message', () => { clearInterval(timer); try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch {} db.close(); process.exit(0); });
+parentPort.on('message', () => {
+  clearInterval(timer);
+  try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch {}
+  db.close();
+  process.exit(0);
+});
 `;
 
 /** First come, first served; `tryLock` takes a free lock without a promise or a turn of the event loop. */
@@ -92,7 +97,8 @@ class GroupCommit {
   }
   /** The shared transaction to run in, opened for writes; undefined for a read when none is open. */
   join(write: boolean): Promise<void> | undefined {
-    if (this.#open && !this.#db.isTransaction) this.checkAborted(new Error('the shared transaction was rolled back')); // never trust a stale one
+    // A transaction the database rolled back is never trusted.
+    if (this.#open && !this.#db.isTransaction) this.checkAborted(new Error('the shared transaction was rolled back'));
     if (!this.#open && write) {
       this.#db.exec('begin immediate');
       let settle!: (err?: unknown) => void;

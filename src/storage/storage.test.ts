@@ -36,7 +36,11 @@ const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
 
 /** Undoes `name` and every migration after it, newest first, so that the next migrate() runs them again. */
 async function rewindTo(db: Database['db'], name: string): Promise<void> {
-  const done = await db.selectFrom('kysely_migration' as never).select('name' as never).where('name' as never, '>=', name as never).execute();
+  const done = await db
+    .selectFrom('kysely_migration' as never)
+    .select('name' as never)
+    .where('name' as never, '>=', name as never)
+    .execute();
   for (const { name: m } of (done as { name: string }[]).sort((a, b) => b.name.localeCompare(a.name))) {
     const undo = UNDO[m];
     if (!undo) throw new Error(`add how to undo migration ${m} to UNDO in storage.test.ts`);
@@ -119,43 +123,150 @@ for (const dialect of DIALECTS) {
       await migrate(database.db);
       const checked = await checkPair(database.db, 'upgraded', async () => ({ ok: false, value: undefined }));
       assert.equal(checked.refused, undefined);
-      assert.equal((await database.db.selectFrom('attempt_counter').select(['count', 'inflight']).where('key', '=', 'upgraded').executeTakeFirstOrThrow()).inflight, 0);
+      assert.equal(
+        (
+          await database.db
+            .selectFrom('attempt_counter')
+            .select(['count', 'inflight'])
+            .where('key', '=', 'upgraded')
+            .executeTakeFirstOrThrow()
+        ).inflight,
+        0,
+      );
     });
 
     test('0019 ends all but the newest of runs already running side by side for a client, then holds one at a time', async () => {
       await rewindTo(database.db, '0019_one_running_conformance_run');
-      const run = (id: string, clientId: string, at: number, status = 'running') => ({ id, env: 'sandpit', client_id: clientId, organisation_id: null, start_url: 'https://svc.example/', options: '{}', status, created_by: 't', created_at: at, finished_at: null, report: null });
-      await database.db.insertInto('conformance_run').values([run('old', 'c1', 1), run('new', 'c1', 2), run('other', 'c2', 1), run('done', 'c1', 0, 'passed')] as never).execute();
-      await database.db.insertInto('conformance_result').values({ run_id: 'old', test_id: 't', position: 0, status: 'pending', detail: null, evidence: null, screenshot: null, started_at: null, finished_at: null }).execute();
+      const run = (id: string, clientId: string, at: number, status = 'running') => ({
+        id,
+        env: 'sandpit',
+        client_id: clientId,
+        organisation_id: null,
+        start_url: 'https://svc.example/',
+        options: '{}',
+        status,
+        created_by: 't',
+        created_at: at,
+        finished_at: null,
+        report: null,
+      });
+      await database.db
+        .insertInto('conformance_run')
+        .values([run('old', 'c1', 1), run('new', 'c1', 2), run('other', 'c2', 1), run('done', 'c1', 0, 'passed')] as never)
+        .execute();
+      await database.db
+        .insertInto('conformance_result')
+        .values({
+          run_id: 'old',
+          test_id: 't',
+          position: 0,
+          status: 'pending',
+          detail: null,
+          evidence: null,
+          screenshot: null,
+          started_at: null,
+          finished_at: null,
+        })
+        .execute();
       await migrate(database.db);
-      const rows = await database.db.selectFrom('conformance_run').select(['id', 'status']).where('id', 'in', ['old', 'new', 'other', 'done']).orderBy('id').execute();
-      assert.deepEqual(rows.map((r) => `${r.id}:${r.status}`), ['done:passed', 'new:running', 'old:error', 'other:running']);
-      assert.equal((await database.db.selectFrom('conformance_result').select('status').where('run_id', '=', 'old').executeTakeFirstOrThrow()).status, 'could_not_run');
-      await assert.rejects(database.db.insertInto('conformance_run').values(run('again', 'c1', 3) as never).execute(), 'a second running run for c1 is refused by the database');
-      await database.db.insertInto('conformance_run').values(run('finished', 'c1', 3, 'failed') as never).execute();
+      const rows = await database.db
+        .selectFrom('conformance_run')
+        .select(['id', 'status'])
+        .where('id', 'in', ['old', 'new', 'other', 'done'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => `${r.id}:${r.status}`),
+        ['done:passed', 'new:running', 'old:error', 'other:running'],
+      );
+      assert.equal(
+        (await database.db.selectFrom('conformance_result').select('status').where('run_id', '=', 'old').executeTakeFirstOrThrow()).status,
+        'could_not_run',
+      );
+      await assert.rejects(
+        database.db
+          .insertInto('conformance_run')
+          .values(run('again', 'c1', 3) as never)
+          .execute(),
+        'a second running run for c1 is refused by the database',
+      );
+      await database.db
+        .insertInto('conformance_run')
+        .values(run('finished', 'c1', 3, 'failed') as never)
+        .execute();
       await database.db.deleteFrom('conformance_result').where('run_id', '=', 'old').execute();
       await database.db.deleteFrom('conformance_run').where('id', 'in', ['old', 'new', 'other', 'done', 'finished']).execute();
     });
 
     test('0020 keeps the oldest of two current keys signing (retiring the other) and one next key, then holds one of each', async () => {
       await rewindTo(database.db, '0020_one_current_signing_key');
-      const key = (kid: string, state: string, at: number) => ({ env: 'm20', kid, private_jwk: '{}', state, created_at: at, changed_at: null });
-      await database.db.insertInto('signing_key').values([key('a', 'current', 1), key('b', 'current', 2), key('n1', 'next', 3), key('n2', 'next', 4)] as never).execute();
+      const key = (kid: string, state: string, at: number) => ({
+        env: 'm20',
+        kid,
+        private_jwk: '{}',
+        state,
+        created_at: at,
+        changed_at: null,
+      });
+      await database.db
+        .insertInto('signing_key')
+        .values([key('a', 'current', 1), key('b', 'current', 2), key('n1', 'next', 3), key('n2', 'next', 4)] as never)
+        .execute();
       await migrate(database.db);
       const rows = await database.db.selectFrom('signing_key').select(['kid', 'state']).where('env', '=', 'm20').orderBy('kid').execute();
-      assert.deepEqual(rows.map((r) => `${r.kid}:${r.state}`), ['a:current', 'b:retired', 'n1:next']);
-      await assert.rejects(database.db.insertInto('signing_key').values(key('c', 'current', 5) as never).execute(), 'a second current key is refused');
-      await assert.rejects(database.db.insertInto('signing_key').values(key('n3', 'next', 5) as never).execute(), 'a second next key is refused');
+      assert.deepEqual(
+        rows.map((r) => `${r.kid}:${r.state}`),
+        ['a:current', 'b:retired', 'n1:next'],
+      );
+      await assert.rejects(
+        database.db
+          .insertInto('signing_key')
+          .values(key('c', 'current', 5) as never)
+          .execute(),
+        'a second current key is refused',
+      );
+      await assert.rejects(
+        database.db
+          .insertInto('signing_key')
+          .values(key('n3', 'next', 5) as never)
+          .execute(),
+        'a second next key is refused',
+      );
       await database.db.deleteFrom('signing_key').where('env', '=', 'm20').execute();
     });
 
     test('0022 makes mail the SMTP server refused due again as the old retry loop counted it; other mail waits for nothing', async () => {
       await rewindTo(database.db, '0022_delivery_claims');
-      const mail = (id: string, attempts: number, error: string | null, sent: number | null) => ({ id, to_address: 'a@example.org', subject: 's', body: 'b', created_at: 1000, sent_at: sent, error, attempts });
-      await database.db.insertInto('outbox').values([mail('refused', 2, 'busy', null), mail('given-up', 5, 'busy', null), mail('sent', 1, null, 2000), mail('no-smtp', 0, null, null)] as never).execute();
+      const mail = (id: string, attempts: number, error: string | null, sent: number | null) => ({
+        id,
+        to_address: 'a@example.org',
+        subject: 's',
+        body: 'b',
+        created_at: 1000,
+        sent_at: sent,
+        error,
+        attempts,
+      });
+      await database.db
+        .insertInto('outbox')
+        .values([
+          mail('refused', 2, 'busy', null),
+          mail('given-up', 5, 'busy', null),
+          mail('sent', 1, null, 2000),
+          mail('no-smtp', 0, null, null),
+        ] as never)
+        .execute();
       await migrate(database.db);
-      const rows = await database.db.selectFrom('outbox').select(['id', 'next_attempt_at']).where('id', 'in', ['refused', 'given-up', 'sent', 'no-smtp']).orderBy('id').execute();
-      assert.deepEqual(rows.map((r) => `${r.id}:${r.next_attempt_at}`), ['given-up:null', 'no-smtp:null', 'refused:61000', 'sent:null']);
+      const rows = await database.db
+        .selectFrom('outbox')
+        .select(['id', 'next_attempt_at'])
+        .where('id', 'in', ['refused', 'given-up', 'sent', 'no-smtp'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => `${r.id}:${r.next_attempt_at}`),
+        ['given-up:null', 'no-smtp:null', 'refused:61000', 'sent:null'],
+      );
       await database.db.deleteFrom('outbox').execute();
     });
 

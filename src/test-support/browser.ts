@@ -29,7 +29,12 @@ export class Browser {
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq);
       const value = pair!.slice(eq + 1);
-      const attr = Object.fromEntries(attrs.map((a) => { const i = a.indexOf('='); return i < 0 ? [a.toLowerCase(), ''] : [a.slice(0, i).toLowerCase(), a.slice(i + 1)]; }));
+      const attr = Object.fromEntries(
+        attrs.map((a) => {
+          const i = a.indexOf('=');
+          return i < 0 ? [a.toLowerCase(), ''] : [a.slice(0, i).toLowerCase(), a.slice(i + 1)];
+        }),
+      );
       const cpath = attr.path || '/';
       this.#cookies = this.#cookies.filter((c) => !(c.name === name && c.path === cpath));
       const expired = attr['max-age'] === '0' || (attr.expires && Date.parse(attr.expires) < Date.now());

@@ -65,7 +65,9 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
   // Evaluated by the DevTools protocol: a script tag would be refused by the pages' CSP, as it should be.
   await page.evaluate(`${AXE};undefined`);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
+    const axe = (
+      globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }
+    ).axe;
     const r = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'] } });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length }));
   });

@@ -84,7 +84,7 @@ export async function bootTestApp(env: Record<string, string>): Promise<TestApp>
     });
     const headers = new Headers();
     for (const [k, v] of Object.entries(res.headers)) {
-      if (Array.isArray(v)) v.forEach((x) => headers.append(k, String(x)));
+      if (Array.isArray(v)) for (const x of v) headers.append(k, String(x));
       else if (v !== undefined) headers.set(k, String(v));
     }
     const nullBody = res.statusCode === 204 || res.statusCode === 304;

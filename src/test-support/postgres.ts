@@ -15,7 +15,10 @@ function findBin(name: string): string {
     const p = path.join(base, v, 'bin', name);
     if (fs.existsSync(p)) return p;
   }
-  throw new Error(`PostgreSQL's ${name} was not found under ${base}: install Debian's postgresql package (apt-get install -y postgresql) or set TEST_DATABASE_URL`);
+  throw new Error(
+    `PostgreSQL's ${name} was not found under ${base}: install Debian's ` +
+      `postgresql package (apt-get install -y postgresql) or set TEST_DATABASE_URL`,
+  );
 }
 
 
@@ -35,10 +38,22 @@ export async function startCluster(): Promise<Cluster> {
   const asRoot = process.getuid?.() === 0;
   // initdb refuses to run as root: run the server as Debian's postgres user then.
   const run = (bin: string, args: string[]) =>
-    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'pipe' }) : execFileSync(bin, args, { stdio: 'pipe' });
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'pipe' })
+      : execFileSync(bin, args, { stdio: 'pipe' });
   if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
   run(findBin('initdb'), ['-D', data, '-U', 'toolkit', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  const start = () => run(findBin('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+  const start = () =>
+    run(findBin('pg_ctl'), [
+      '-D',
+      data,
+      '-l',
+      path.join(dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      'start',
+    ]);
   start();
   return {
     url: `postgres://toolkit@127.0.0.1:${port}/postgres`,

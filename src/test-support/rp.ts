@@ -120,7 +120,8 @@ export async function signIn(app: TestApp, rp: TestRp, o: LoginOptions = {}) {
     const step = new URL(page.url).pathname.split('/').pop()!;
     steps.push(step);
     if (step === o.stopAt) break;
-    if (step === 'sign-in') page = await browser.post(page.url, { email: o.email ?? 'testuserlive@demo.signin.nhs.uk', password: o.password ?? 'Passw0rd$1' });
+    if (step === 'sign-in')
+      page = await browser.post(page.url, { email: o.email ?? 'testuserlive@demo.signin.nhs.uk', password: o.password ?? 'Passw0rd$1' });
     else if (step === 'otp') page = await browser.post(page.url, { otp: o.otp ?? '190696' });
     else if (step === 'consent') {
       if (o.decline) {
@@ -137,7 +138,11 @@ export async function signIn(app: TestApp, rp: TestRp, o: LoginOptions = {}) {
 export async function login(app: TestApp, rp: TestRp, o: LoginOptions = {}) {
   const r = await signIn(app, rp, o);
   if (!r.callback) throw new Error(`journey stopped at ${r.page.url} (${r.page.status}): ${r.page.text.slice(0, 300)}`);
-  const tokens = await oidc.authorizationCodeGrant(rp.config, r.callback, { expectedState: r.state, expectedNonce: r.nonce, idTokenExpected: true });
+  const tokens = await oidc.authorizationCodeGrant(rp.config, r.callback, {
+    expectedState: r.state,
+    expectedNonce: r.nonce,
+    idTokenExpected: true,
+  });
   return { ...r, tokens, claims: tokens.claims()! };
 }
 

@@ -38,7 +38,14 @@ const authorizePath = (clientId: string) => `/sandpit/authorize?${new URLSearchP
 export async function sandpitClient(db: Db, publicUrl: string, fetchImpl: typeof fetch = fetch): Promise<SandpitClient> {
   const { privateKey, publicKey } = await generateKeyPair('RS512', { extractable: true });
   const publicKeyPem = await exportSPKI(publicKey);
-  const client = await registerClient(db, { env: 'sandpit', name: 'Reliability', redirectUris: [REDIRECT_URI], scopes: ['openid', 'profile'], vtr: ['P9.Cp.Cd'], publicKeyPem });
+  const client = await registerClient(db, {
+    env: 'sandpit',
+    name: 'Reliability',
+    redirectUris: [REDIRECT_URI],
+    scopes: ['openid', 'profile'],
+    vtr: ['P9.Cp.Cd'],
+    publicKeyPem,
+  });
   const browser = new Browser(fetchImpl, publicUrl);
   let page = await browser.get(authorizePath(client.clientId));
   page = await browser.post(page.url, { email: 'testuserlive@demo.signin.nhs.uk', password: 'Passw0rd$1' });
@@ -54,7 +61,10 @@ export async function sandpitClient(db: Db, publicUrl: string, fetchImpl: typeof
 /** An organisation with an API token, on the shared database, for client registrations through /api/v1. */
 export async function apiToken(db: Db): Promise<string> {
   const user = `user-${randomBytes(4).toString('hex')}`;
-  await db.insertInto('partner_user').values({ id: user, email: `${user}@example.org`, name: user, password_hash: 'x', email_confirmed_at: 1, created_at: 1 }).execute();
+  await db
+    .insertInto('partner_user')
+    .values({ id: user, email: `${user}@example.org`, name: user, password_hash: 'x', email_confirmed_at: 1, created_at: 1 })
+    .execute();
   const org = await createOrganisation(db, user, { name: `Reliability ${user}` });
   return (await createApiToken(db, org.id, user, 'reliability')).token;
 }
@@ -84,7 +94,14 @@ export interface Traffic {
  * in five), round-robin over `origins`, until stopped.
  */
 export function startTraffic(c: SandpitClient, origins: string[], o: { workers?: number; api?: string } = {}): Traffic {
-  const t: Traffic = { tokens: [], idTokens: [], clients: [], failed: { status: 0, refused: 0, cut: 0 }, samples: [], stop: async () => undefined };
+  const t: Traffic = {
+    tokens: [],
+    idTokens: [],
+    clients: [],
+    failed: { status: 0, refused: 0, cut: 0 },
+    samples: [],
+    stop: async () => undefined,
+  };
   const sample = (what: string) => void (t.samples.length < 5 && t.samples.push(what));
   let running = true;
   let n = 0;
@@ -101,8 +118,15 @@ export function startTraffic(c: SandpitClient, origins: string[], o: { workers?:
     const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'RS512', kid: c.kid }).setIssuer(c.clientId).setSubject(c.clientId)
       .setAudience(c.tokenEndpoint).setIssuedAt(now).setExpirationTime(now + 60).setJti(randomBytes(12).toString('hex')).sign(c.privateKey);
     const res = await fetch(`${next()}/sandpit/token`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }),
     });
     const body = (await res.json().catch(() => ({}))) as { access_token?: string; id_token?: string };
     if (res.status === 200 && body.access_token) {
@@ -116,8 +140,14 @@ export function startTraffic(c: SandpitClient, origins: string[], o: { workers?:
   }
   async function register(origin: string) {
     const res = await fetch(`${origin}/api/v1/clients`, {
-      method: 'POST', headers: { authorization: `Bearer ${o.api}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `Client ${n}`, redirect_uris: ['http://localhost:9/cb'], vtr: ['P9.Cp.Cd'], public_key_pem: c.publicKeyPem }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${o.api}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: `Client ${n}`,
+        redirect_uris: ['http://localhost:9/cb'],
+        vtr: ['P9.Cp.Cd'],
+        public_key_pem: c.publicKeyPem,
+      }),
     });
     const body = (await res.json().catch(() => ({}))) as { client_id?: string };
     if (res.status === 201 && body.client_id) t.clients.push(body.client_id);
@@ -150,11 +180,25 @@ export function startTraffic(c: SandpitClient, origins: string[], o: { workers?:
  * What the toolkit acknowledged and no longer has: tokens that stopped working at userinfo, registered clients that are
  * gone, and answered token requests without their protocol record entry. Every figure should be 0.
  */
-export async function lost(db: Db, origin: string, client: SandpitClient, t: Traffic): Promise<{ tokens: number; clients: number; entries: number }> {
+export async function lost(
+  db: Db,
+  origin: string,
+  client: SandpitClient,
+  t: Traffic,
+): Promise<{ tokens: number; clients: number; entries: number }> {
   const clients = t.clients.length ? await db.selectFrom('client').select('client_id').where('client_id', 'in', t.clients).execute() : [];
-  const entries = await db.selectFrom('protocol_event').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('client_id', '=', client.clientId).where('kind', '=', 'token').where('outcome', '=', 'ok').executeTakeFirstOrThrow();
-  return { tokens: (await lostTokens(origin, t.tokens)).length, clients: t.clients.length - clients.length, entries: Math.max(0, t.tokens.length - Number(entries.n)) };
+  const entries = await db
+    .selectFrom('protocol_event')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('client_id', '=', client.clientId)
+    .where('kind', '=', 'token')
+    .where('outcome', '=', 'ok')
+    .executeTakeFirstOrThrow();
+  return {
+    tokens: (await lostTokens(origin, t.tokens)).length,
+    clients: t.clients.length - clients.length,
+    entries: Math.max(0, t.tokens.length - Number(entries.n)),
+  };
 }
 
 /** Which of `tokens` no longer work at userinfo (an acknowledged token the toolkit lost). */

@@ -36,56 +36,119 @@ for (const dialect of DIALECTS) {
       const missing = await app.fetch('http://localhost:3000/no/such/page');
       assert.equal(missing.status, 404);
       assert.match(await missing.text(), /Page not found[\s\S]*nhsuk-header|nhsuk-header[\s\S]*Page not found/);
-      const big = await app.fetch('http://localhost:3000/portal/sign-in', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x='.padEnd(2 * 1024 * 1024, 'a') });
+      const big = await app.fetch('http://localhost:3000/portal/sign-in', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'x='.padEnd(2 * 1024 * 1024, 'a'),
+      });
       assert.equal(big.status, 413, 'a client error keeps its status');
-      const form = await app.fetch('http://localhost:3000/portal/sign-in', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Array.from({ length: 20_000 }, (_, i) => `p${i}=x`).join('&') });
+      const form = await app.fetch('http://localhost:3000/portal/sign-in', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: Array.from({ length: 20_000 }, (_, i) => `p${i}=x`).join('&'),
+      });
       assert.equal(form.status, 413, 'forms are limited to 64 KB');
     });
 
     test('metrics count sign-ins, tokens and errors by code, per environment', async () => {
       const rp = await createRp(app, 'sandpit');
       await login(app, rp, {});
-      await app.fetch(rp.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=x' });
+      await app.fetch(rp.tokenEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=authorization_code&code=x',
+      });
       const text = (await app.metricsServer.inject('/metrics')).body;
       assert.match(text, /^# TYPE toolkit_http_requests_total counter$/m);
       assert.match(text, /^toolkit_logins_total\{env="sandpit",outcome="ok"\} 1$/m);
       assert.match(text, /^toolkit_tokens_issued_total\{env="sandpit",grant_type="authorization_code"\} 1$/m);
-      assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_client",env="sandpit",kind="token"\} 1$/m, 'a token request with no client authentication');
+      assert.match(
+        text,
+        /^toolkit_protocol_errors_total\{code="invalid_client",env="sandpit",kind="token"\} 1$/m,
+        'a token request with no client authentication',
+      );
       assert.match(text, /^toolkit_http_requests_total\{env="sandpit",status="2xx"\} \d+$/m);
-      assert.match(text, /^toolkit_http_requests_total\{env="sandpit",status="4xx"\} 1$/m, 'the refused token request, answered by the engine');
+      assert.match(
+        text,
+        /^toolkit_http_requests_total\{env="sandpit",status="4xx"\} 1$/m,
+        'the refused token request, answered by the engine',
+      );
     });
 
-    test('client ids nobody registered add no metric series (hostile input cannot grow memory) and are kept in the record\'s details', async () => {
+    test("client ids nobody registered add no metric series (hostile input " +
+      "cannot grow memory) and are kept in the record's details", async () => {
       for (let i = 0; i < 5; i++) {
-        const res = await app.fetch(`http://localhost:3000/sandpit/authorize?client_id=made-up-${i}%22x&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s&nonce=n`);
+        const res = await app.fetch(
+          `http://localhost:3000/sandpit/authorize?client_id=made-up-${i}%22x&response_type=code&` +
+            `scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s&nonce=n`,
+        );
         assert.equal(res.status, 400);
       }
       const text = (await app.metricsServer.inject('/metrics')).body;
       assert.doesNotMatch(text, /made-up/, 'no series per made-up client id');
-      assert.match(text, /^toolkit_protocol_errors_total\{code="invalid_client",env="sandpit",kind="authorize"\} 5$/m, 'still counted, as errors');
+      assert.match(
+        text,
+        /^toolkit_protocol_errors_total\{code="invalid_client",env="sandpit",kind="authorize"\} 5$/m,
+        'still counted, as errors',
+      );
       await app.events.flush();
-      const rows = await app.database.db.selectFrom('protocol_event').select(['client_id', 'details']).where('kind', '=', 'authorize').where('reason', 'like', 'invalid_client%').execute();
+      const rows = await app.database.db
+        .selectFrom('protocol_event')
+        .select(['client_id', 'details'])
+        .where('kind', '=', 'authorize')
+        .where('reason', 'like', 'invalid_client%')
+        .execute();
       assert.equal(rows.length, 5);
-      assert.ok(rows.every((r) => r.client_id === null), 'the client_id column names registered clients only');
-      assert.deepEqual(rows.map((r) => (JSON.parse(r.details!) as { client_id?: string }).client_id).sort(), [0, 1, 2, 3, 4].map((i) => `made-up-${i}"x`));
+      assert.ok(
+        rows.every((r) => r.client_id === null),
+        'the client_id column names registered clients only',
+      );
+      assert.deepEqual(
+        rows.map((r) => (JSON.parse(r.details!) as { client_id?: string }).client_id).sort(),
+        [0, 1, 2, 3, 4].map((i) => `made-up-${i}"x`),
+      );
 
       // A registered client's request refused before the engine identified the client is still the partner's.
       const rp = await createRp(app, 'sandpit');
       const form = { 'content-type': 'application/x-www-form-urlencoded' };
-      await app.fetch(rp.tokenEndpoint, { method: 'POST', headers: form, body: `grant_type=authorization_code&code=x&client_id=${rp.client.clientId}&client_assertion_type=wrong&client_assertion=x.y.z` });
+      await app.fetch(rp.tokenEndpoint, {
+        method: 'POST',
+        headers: form,
+        body: `grant_type=authorization_code&code=x&client_id=${rp.client.clientId}&client_assertion_type=wrong&client_assertion=x.y.z`,
+      });
       const bySub = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ sub: rp.client.clientId })).toString('base64url')}.`;
-      await app.fetch(rp.tokenEndpoint, { method: 'POST', headers: form, body: `grant_type=authorization_code&code=x&client_assertion_type=wrong&client_assertion=${bySub}` });
+      await app.fetch(rp.tokenEndpoint, {
+        method: 'POST',
+        headers: form,
+        body: `grant_type=authorization_code&code=x&client_assertion_type=wrong&client_assertion=${bySub}`,
+      });
       await app.events.flush();
-      const own = await app.database.db.selectFrom('protocol_event').select(['outcome']).where('client_id', '=', rp.client.clientId).where('kind', '=', 'token').execute();
-      assert.deepEqual(own.map((r) => r.outcome), ['error', 'error'], 'named by client_id, then by the assertion\'s subject');
+      const own = await app.database.db
+        .selectFrom('protocol_event')
+        .select(['outcome'])
+        .where('client_id', '=', rp.client.clientId)
+        .where('kind', '=', 'token')
+        .execute();
+      assert.deepEqual(
+        own.map((r) => r.outcome),
+        ['error', 'error'],
+        "named by client_id, then by the assertion's subject",
+      );
     });
 
     test('what requests say is recorded clipped: a 15 KB state costs the record at most a few KB', async () => {
       const state = 's'.repeat(15_000);
-      const res = await app.fetch(`http://localhost:3000/sandpit/authorize?client_id=clipped&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&nonce=n&state=${state}`);
+      const res = await app.fetch(
+        `http://localhost:3000/sandpit/authorize?client_id=clipped&response_type=code&` +
+          `scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&nonce=n&state=${state}`,
+      );
       assert.equal(res.status, 400);
       await app.events.flush();
-      const row = await app.database.db.selectFrom('protocol_event').selectAll().where('details', 'like', '%"client_id":"clipped"%').executeTakeFirstOrThrow();
+      const row = await app.database.db
+        .selectFrom('protocol_event')
+        .selectAll()
+        .where('details', 'like', '%"client_id":"clipped"%')
+        .executeTakeFirstOrThrow();
       const details = JSON.parse(row.details!) as { state: string };
       assert.match(details.state, /^s{512}… \(15000 characters\)$/);
       assert.ok(row.correlation_id!.length < 600);
@@ -94,7 +157,11 @@ for (const dialect of DIALECTS) {
 
     test('the protocol record holds each exchange of a login, with the reason for failures', async () => {
       await app.events.flush();
-      const rows = await app.database.db.selectFrom('protocol_event').select(['kind', 'outcome', 'reason']).where('env', '=', 'sandpit').execute();
+      const rows = await app.database.db
+        .selectFrom('protocol_event')
+        .select(['kind', 'outcome', 'reason'])
+        .where('env', '=', 'sandpit')
+        .execute();
       const kinds = new Set(rows.map((r) => r.kind));
       for (const k of ['authorize', 'sign_in', 'otp', 'consent', 'token']) assert.ok(kinds.has(k), k);
       assert.ok(rows.some((r) => r.kind === 'token' && r.outcome === 'error' && /invalid_client/.test(r.reason ?? '')));
@@ -163,24 +230,44 @@ test('an unexpected failure (the database loses a table mid-flight) is an NHS-st
 test('forms show error messages only for fields that have errors', async () => {
   const { createRenderer } = await import('./views.ts');
   const path = await import('node:path');
-  const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), path.join(import.meta.dirname, '..', 'portal', 'views')]);
+  const render = createRenderer([
+    path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'),
+    path.join(import.meta.dirname, '..', 'portal', 'views'),
+  ]);
   const count = (html: string) => (html.match(/nhsuk-error-message/g) ?? []).length;
   assert.equal(count(render('portal/sign-up.njk', { title: 't', csrf: 'c' })), 0, 'a fresh form has none');
   assert.equal(count(render('prove-identity-p5.njk', { title: 't', action: '/x' })), 0);
-  assert.equal(count(render('portal/sign-up.njk', { title: 't', csrf: 'c', errors: [{ href: '#email', text: 'Enter an email address', field: 'email' }] })), 1);
-  assert.equal(count(render('prove-identity-p5.njk', { title: 't', action: '/x', errors: [{ href: '#postcode', text: 'Enter your postcode' }] })), 1);
+  assert.equal(
+    count(
+      render('portal/sign-up.njk', { title: 't', csrf: 'c', errors: [{ href: '#email', text: 'Enter an email address', field: 'email' }] }),
+    ),
+    1,
+  );
+  assert.equal(
+    count(render('prove-identity-p5.njk', { title: 't', action: '/x', errors: [{ href: '#postcode', text: 'Enter your postcode' }] })),
+    1,
+  );
 });
 
 test('behind the proxies TRUST_PROXY lists, per-address limits count the visitor, not the proxy', async () => {
   const app = await startTestApp('sqlite', { TRUST_PROXY: '127.0.0.1' });
   try {
     const { Browser } = await import('../test-support/browser.ts');
-    const b = new Browser((url, init) => app.fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-forwarded-for': '203.0.113.9' } }), 'http://localhost:3000');
+    const b = new Browser(
+      (url, init) =>
+        app.fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-forwarded-for': '203.0.113.9' } }),
+      'http://localhost:3000',
+    );
     const { csrfOf } = await import('../test-support/browser.ts');
     const form = await b.get('/console/sign-in');
-    const page = await b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'nobody@nhs.example', password: 'a guess at it', code: '123456' }));
+    const page = await b.post(
+      '/console/sign-in',
+      new URLSearchParams({ _csrf: csrfOf(form), email: 'nobody@nhs.example', password: 'a guess at it', code: '123456' }),
+    );
     assert.equal(page.status, 401);
-    const keys = (await app.database.db.selectFrom('attempt_counter').select('key').where('key', 'like', 'console:address:%').execute()).map((r) => r.key);
+    const keys = (
+      await app.database.db.selectFrom('attempt_counter').select('key').where('key', 'like', 'console:address:%').execute()
+    ).map((r) => r.key);
     assert.deepEqual(keys, ['console:address:203.0.113.9']);
   } finally {
     await app.stop();

@@ -15,7 +15,6 @@ import { MAILBOX_PATH, PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
 import { CONFORMANCE_VIEWS, createRunScheduler, refusedToRunBrowser, type RunScheduler } from '../conformance/index.ts';
-import { PasswordHashingBusy } from '../security/passwords.ts';
 import { trackConnections } from './shutdown.ts';
 import { inlineScriptHashes, registerSecurityHeaders } from './headers.ts';
 import { answerError, FORM_LIMIT, UnusableAddress } from './errors.ts';
@@ -68,15 +67,29 @@ export async function buildApp(config: Config, options: { database?: Database } 
   const routes: RouteOptions[] = [];
   fastify.addHook('onRoute', (route) => void routes.push(route));
   const metrics = new Metrics();
-  const events = meteredSink(createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')), metrics);
-  const render = createRenderer([path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'), PORTAL_VIEWS, CONSOLE_VIEWS, CONFORMANCE_VIEWS]);
+  const events = meteredSink(
+    createEventSink(database.db, (err) => fastify.log.error({ err }, 'protocol record write failed')),
+    metrics,
+  );
+  const render = createRenderer([
+    path.join(import.meta.dirname, '..', 'identity', 'journeys', 'views'),
+    PORTAL_VIEWS,
+    CONSOLE_VIEWS,
+    CONFORMANCE_VIEWS,
+  ]);
   const identity = await createIdentity(config, database.db, events, render, fastify.log);
   answer = answerError(render, config.publicUrl, (req) => {
     const url = req.url;
     if (url.startsWith('/portal')) return { layoutName: 'portal/layout.njk', home: '/portal' };
     if (url.startsWith('/console')) return { layoutName: 'console/layout.njk', home: '/console' };
     const env = matchEnvironment(identity.environments, String(req.headers.host ?? '').toLowerCase(), url)?.env.config;
-    if (env) return { layoutName: 'layout.njk', home: `${env.mountPath}/settings`, context: { environmentLabel: env.name[0]!.toUpperCase() + env.name.slice(1) }, oauth: true };
+    if (env)
+      return {
+        layoutName: 'layout.njk',
+        home: `${env.mountPath}/settings`,
+        context: { environmentLabel: env.name[0]!.toUpperCase() + env.name.slice(1) },
+        oauth: true,
+      };
     return { layoutName: 'layout.njk', home: '/' };
   });
   // First of the onRequest hooks: the environments' hook hands protocol requests to the engine after it.
@@ -87,7 +100,15 @@ export async function buildApp(config: Config, options: { database?: Database } 
   // large, a bad content type, a malformed address) keep their status, with a message of our own.
   fastify.setErrorHandler(answer);
   fastify.setNotFoundHandler((_req, reply) =>
-    reply.code(404).type('text/html; charset=utf-8').send(render('error.njk', { title: 'Page not found', message: 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.' })),
+    reply
+      .code(404)
+      .type('text/html; charset=utf-8')
+      .send(
+        render('error.njk', {
+          title: 'Page not found',
+          message: 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.',
+        }),
+      ),
   );
 
   // Forms are small (the longest field is a pasted public key or a 4,000-character description). Anyone can post
@@ -95,8 +116,12 @@ export async function buildApp(config: Config, options: { database?: Database } 
   await fastify.register(formbody, { bodyLimit: FORM_LIMIT });
   await fastify.register(cookie);
   await fastify.register(fastifyStatic, { root: NHSUK_DIST, prefix: `${ASSET_PREFIX}/`, maxAge: '1d' });
-  fastify.get(INIT_SCRIPT_PATH, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(INIT_SCRIPT));
-  fastify.get(STYLESHEET_PATH, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=86400').send(STYLESHEET));
+  fastify.get(INIT_SCRIPT_PATH, async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(INIT_SCRIPT),
+  );
+  fastify.get(STYLESHEET_PATH, async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=86400').send(STYLESHEET),
+  );
   // Counted when the response finishes, so protocol requests handed to the engine (hijacked) count too.
   fastify.addHook('onRequest', async (req, reply) => {
     const url = req.url; // before the environment hook hands the request to the engine relative to its issuer
@@ -118,12 +143,23 @@ export async function buildApp(config: Config, options: { database?: Database } 
     if (req.url.includes('%00')) throw new UnusableAddress();
   });
 
-  const deliveries = createDeliveries(database.db, { smtpUrl: config.smtpUrl, from: config.mailFrom, chatWebhookUrl: config.chatWebhookUrl, log: fastify.log,
-    mailboxUrl: config.localMailbox ? `${config.publicUrl}${MAILBOX_PATH}` : undefined });
+  const deliveries = createDeliveries(database.db, {
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    chatWebhookUrl: config.chatWebhookUrl,
+    log: fastify.log,
+    mailboxUrl: config.localMailbox ? `${config.publicUrl}${MAILBOX_PATH}` : undefined,
+  });
   const mailer = deliveries.mailer;
   const conformance = createRunScheduler({ config, db: database.db, events }, fastify.log);
-  await fastify.register((scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people, conformance }), { prefix: '/portal' });
-  await fastify.register((scoped) => apiRoutes(scoped, { config, db: database.db, events, render, mailer, people: identity.people, conformance }), { prefix: '/api/v1' });
+  await fastify.register(
+    (scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people, conformance }),
+    { prefix: '/portal' },
+  );
+  await fastify.register(
+    (scoped) => apiRoutes(scoped, { config, db: database.db, events, render, mailer, people: identity.people, conformance }),
+    { prefix: '/api/v1' },
+  );
   await fastify.register((scoped) => consoleRoutes(scoped, { config, db: database.db, mailer, render, events }), { prefix: '/console' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
@@ -139,7 +175,9 @@ export async function buildApp(config: Config, options: { database?: Database } 
     } catch (err) {
       // The reason goes to the log, not to whoever asks: it can name hosts and users.
       fastify.log.error({ err }, 'readiness check failed: the database does not answer');
-      return reply.code(503).send({ status: 'not ready', database: database.kind, error: 'the database does not answer (see the server log)' });
+      return reply
+        .code(503)
+        .send({ status: 'not ready', database: database.kind, error: 'the database does not answer (see the server log)' });
     }
   });
   // Partners per stage, read from the database (shared by every instance, so a gauge) at most every 10 s: the read
@@ -148,11 +186,15 @@ export async function buildApp(config: Config, options: { database?: Database } 
   const serveMetrics = async (_req: FastifyRequest, reply: FastifyReply) => {
     if (!stagesRead || Date.now() - stagesRead.at > STAGES_EVERY_MS) stagesRead = { at: Date.now(), stages: partnersPerStage(database.db) };
     const read = stagesRead;
-    const stages = (await read.stages.catch((err: unknown) => {
-      if (stagesRead === read) stagesRead = undefined; // a failed read is not kept
-      throw err;
-    })).map(({ stage, count }) => ({ labels: { stage }, value: count }));
-    return reply.type('text/plain; version=0.0.4').send(metrics.render([{ name: 'toolkit_partners', help: 'Partners by stage of the NHS login process.', values: stages }]));
+    const stages = (
+      await read.stages.catch((err: unknown) => {
+        if (stagesRead === read) stagesRead = undefined; // a failed read is not kept
+        throw err;
+      })
+    ).map(({ stage, count }) => ({ labels: { stage }, value: count }));
+    return reply
+      .type('text/plain; version=0.0.4')
+      .send(metrics.render([{ name: 'toolkit_partners', help: 'Partners by stage of the NHS login process.', values: stages }]));
   };
   // /metrics names every client with traffic: never open on the public port. Its own listener (METRICS_PORT, on
   // 127.0.0.1 unless METRICS_HOST), and on the public port only with METRICS_TOKEN as a bearer token.
@@ -173,7 +215,9 @@ export async function buildApp(config: Config, options: { database?: Database } 
     });
   }
   fastify.get('/', async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(render('home.njk', { title: 'NHS login integration toolkit', environments: config.environments })),
+    reply
+      .type('text/html; charset=utf-8')
+      .send(render('home.njk', { title: 'NHS login integration toolkit', environments: config.environments })),
   );
 
   // Mail and chat notifications are sent here, on every instance, each message claimed in the database first; requests

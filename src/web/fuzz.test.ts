@@ -18,7 +18,7 @@ import {
 } from '../onboarding/index.ts';
 import {
   BODY_VARIANTS, bodyOf, encodePairs, fill, FORM_MUTATIONS, formPairs, JSON_MUTATIONS, jsonValue, paramNames, PARAM_VALUES, PROTO_KEYS,
-  refusedFor, rng, schemaFields, scrapeForms, scrapeLinkQueries, targetsOf, type Face, type Mutation, type ScrapedForm, type Target,
+  refusedFor, rng, schemaFields, scrapeForms, scrapeLinkQueries, targetsOf, type Mutation, type ScrapedForm, type Target,
 } from '../test-support/fuzz.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 1234);
@@ -31,8 +31,16 @@ const JSON_TYPE = 'application/json';
 const words = (s: string) => s.split(' ');
 /** Protocol endpoints the engine answers (not Fastify routes), with the fields each takes. */
 const PROTOCOL: { method: string; url: string; fields: string[] }[] = [
-  { method: 'GET', url: '/sandpit/authorize', fields: words('client_id redirect_uri response_type scope state nonce vtr prompt claims max_age') },
-  { method: 'POST', url: '/sandpit/token', fields: words('grant_type code redirect_uri client_assertion_type client_assertion refresh_token scope') },
+  {
+    method: 'GET',
+    url: '/sandpit/authorize',
+    fields: words('client_id redirect_uri response_type scope state nonce vtr prompt claims max_age'),
+  },
+  {
+    method: 'POST',
+    url: '/sandpit/token',
+    fields: words('grant_type code redirect_uri client_assertion_type client_assertion refresh_token scope'),
+  },
   { method: 'GET', url: '/sandpit/userinfo', fields: ['access_token'] },
   { method: 'POST', url: '/sandpit/userinfo', fields: ['access_token'] },
   { method: 'GET', url: '/sandpit/.well-known/openid-configuration', fields: [] },
@@ -42,7 +50,12 @@ const protocolFields = (r: Target) => PROTOCOL.find((p) => p.url === r.url && p.
 
 /** Pages that refuse a request before its form is read (no session, no such page, an expired form): no summary. */
 const ERROR_TITLES = [
-  'Your session has ended', 'There is a problem with the request', 'This link does not work', 'Page not found', 'This form has expired', 'Team admins only',
+  'Your session has ended',
+  'There is a problem with the request',
+  'This link does not work',
+  'Page not found',
+  'This form has expired',
+  'Team admins only',
 ];
 const ERROR_PAGES = new RegExp(`<h1[^>]*>(${ERROR_TITLES.join('|')})</h1>`);
 
@@ -135,8 +148,10 @@ function problem(s: Sent): string | undefined {
   const { face, url, method } = s.target;
   if (face === 'api') {
     const body = json();
-    if (!body || typeof body.error !== 'string' || typeof body.message !== 'string') return `API refusal without { error, message }: ${s.text.slice(0, 80)}`;
-    if (s.mustRefuse && s.status === 400 && body.field !== s.mustRefuse) return `API refusal names ${String(body.field)}, not ${s.mustRefuse}`;
+    if (!body || typeof body.error !== 'string' || typeof body.message !== 'string')
+      return `API refusal without { error, message }: ${s.text.slice(0, 80)}`;
+    if (s.mustRefuse && s.status === 400 && body.field !== s.mustRefuse)
+      return `API refusal names ${String(body.field)}, not ${s.mustRefuse}`;
     return undefined;
   }
   if (face === 'protocol' && /\/(token|userinfo)$/.test(url)) {
@@ -189,7 +204,12 @@ for (const dialect of DIALECTS) {
       if (init.type) headers['content-type'] = init.type;
       const withBody = init.body !== undefined && target.method !== 'GET';
       const started = performance.now();
-      const res = await app.fetch(url.href, { method: target.method, headers, redirect: 'manual', ...(withBody ? { body: init.body } : {}) });
+      const res = await app.fetch(url.href, {
+        method: target.method,
+        headers,
+        redirect: 'manual',
+        ...(withBody ? { body: init.body } : {}),
+      });
       const text = await res.text();
       const type = res.headers.get('content-type') ?? '';
       const ms = performance.now() - started;
@@ -262,9 +282,19 @@ for (const dialect of DIALECTS) {
         if (r.method === 'GET') {
           const names = new Set([...declared.keys(), ...(queries.get(path) ?? []), ...(forms.get(`GET ${path}`)?.fields.keys() ?? [])]);
           for (const f of protocolFields(r)) names.add(f);
-          const base: [string, string][] = r.url === '/sandpit/authorize'
-            ? [...new URLSearchParams({ client_id: w.ids.clientId!, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', state: 's', nonce: 'n' })]
-            : [];
+          const base: [string, string][] =
+            r.url === '/sandpit/authorize'
+              ? [
+                  ...new URLSearchParams({
+                    client_id: w.ids.clientId!,
+                    redirect_uri: REDIRECT_URI,
+                    response_type: 'code',
+                    scope: 'openid',
+                    state: 's',
+                    nonce: 'n',
+                  }),
+                ]
+              : [];
           for (const name of names) {
             for (const m of ['duplicate', 'long', 'unicode', 'nul', 'empty'] as Mutation[]) {
               const was = base.find(([k]) => k === name)?.[1] ?? 'a';
@@ -290,7 +320,9 @@ for (const dialect of DIALECTS) {
               const body: Record<string, unknown> = { ...base };
               if (m === 'missing') delete body[name];
               else body[name] = jsonValue(base[name], m, random);
-              results.push(await send(r, `json ${name} ${m}`, path, { type: JSON_TYPE, body: JSON.stringify(body), mustRefuse: refuse(name, m) }));
+              results.push(
+                await send(r, `json ${name} ${m}`, path, { type: JSON_TYPE, body: JSON.stringify(body), mustRefuse: refuse(name, m) }),
+              );
             }
           }
           for (const v of BODY_VARIANTS) results.push(await send(r, `body ${v.label}`, path, { type: v.type, body: v.body }));
@@ -317,7 +349,9 @@ for (const dialect of DIALECTS) {
           for (const m of ['array', 'object'] as Mutation[]) {
             const body: Record<string, unknown> = Object.fromEntries(base);
             body[name] = jsonValue(body[name], m, random);
-            results.push(await send(r, `json ${name} ${m}`, path, { type: JSON_TYPE, body: JSON.stringify(body), mustRefuse: refuse(name, m) }));
+            results.push(
+              await send(r, `json ${name} ${m}`, path, { type: JSON_TYPE, body: JSON.stringify(body), mustRefuse: refuse(name, m) }),
+            );
           }
         }
         for (const v of BODY_VARIANTS) results.push(await send(r, `body ${v.label}`, path, { type: v.type, body: v.body }));
@@ -336,8 +370,13 @@ for (const dialect of DIALECTS) {
 
       const failures = results.map((s) => ({ s, p: problem(s) })).filter((x) => x.p);
       const fives = results.filter((s) => s.status >= 500).length;
-      t.diagnostic(`${results.length} requests to ${targets.length} routes (seed ${SEED}): ${fives} answered 5xx, ${failures.length} wrong`);
-      const slow = [...results].sort((a, b) => b.ms - a.ms).slice(0, 3).map((s) => `${s.target.url} ${s.label} ${s.ms.toFixed(0)} ms`);
+      t.diagnostic(
+        `${results.length} requests to ${targets.length} routes (seed ${SEED}): ${fives} answered 5xx, ${failures.length} wrong`,
+      );
+      const slow = [...results]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 3)
+        .map((s) => `${s.target.url} ${s.label} ${s.ms.toFixed(0)} ms`);
       t.diagnostic(`slowest: ${slow.join('; ')}`);
       const byRoute = new Map<string, string[]>();
       for (const { s, p } of failures) {

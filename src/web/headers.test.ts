@@ -15,7 +15,8 @@ describe('security headers', () => {
   before(async () => {
     app = await startTestApp('sqlite');
     const rp = await createRp(app, 'sandpit');
-    const authorize = `http://localhost:3000/sandpit/authorize?client_id=${rp.client.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://rp.example.org/callback')}&state=s&nonce=n`;
+    const authorize = `http://localhost:3000/sandpit/authorize?client_id=${rp.client.clientId}&response_type=code&` +
+      `scope=openid&redirect_uri=${encodeURIComponent('https://rp.example.org/callback')}&state=s&nonce=n`;
     const journey = (await app.fetch(authorize, { redirect: 'manual' })).headers.get('location')!;
     pages.push(
       ['a portal page', 'http://localhost:3000/portal/sign-in'],
@@ -25,10 +26,21 @@ describe('security headers', () => {
       ['a design system asset', 'http://localhost:3000/nhsuk-frontend/nhsuk/nhsuk-frontend.min.css'],
       ['the API', 'http://localhost:3000/api/v1/openapi.json'],
       ['a journey page', new URL(journey, 'http://localhost:3000').href, {}, /text\/html/],
-      ['the engine\'s discovery document', 'http://localhost:3000/sandpit/.well-known/openid-configuration', {}, /json/],
-      ['the engine\'s JWKS', 'http://localhost:3000/sandpit/.well-known/jwks.json'],
-      ['the engine\'s HTML error page (unknown client)', 'http://localhost:3000/sandpit/authorize?client_id=nobody&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s&nonce=n', { headers: { accept: 'text/html' } }, /text\/html/],
-      ['the engine\'s token endpoint', rp.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=x' }, /json/],
+      ["the engine's discovery document", 'http://localhost:3000/sandpit/.well-known/openid-configuration', {}, /json/],
+      ["the engine's JWKS", 'http://localhost:3000/sandpit/.well-known/jwks.json'],
+      [
+        "the engine's HTML error page (unknown client)",
+        'http://localhost:3000/sandpit/authorize?client_id=nobody&response_type=code&' +
+          'scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s&nonce=n',
+        { headers: { accept: 'text/html' } },
+        /text\/html/,
+      ],
+      [
+        "the engine's token endpoint",
+        rp.tokenEndpoint,
+        { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=x' },
+        /json/,
+      ],
     );
   });
   after(() => app.stop());
@@ -66,10 +78,17 @@ describe('security headers', () => {
 test('HSTS is sent where the origin is https: PUBLIC_URL, or an issuer on its own https host', async () => {
   const app = await startTestApp('sqlite', { PUBLIC_URL: 'https://toolkit.example.org', INTEGRATION_ISSUER: 'http://aos.example.org' });
   try {
-    for (const url of ['https://toolkit.example.org/portal/sign-in', 'https://toolkit.example.org/sandpit/.well-known/openid-configuration']) {
+    for (const url of [
+      'https://toolkit.example.org/portal/sign-in',
+      'https://toolkit.example.org/sandpit/.well-known/openid-configuration',
+    ]) {
       assert.equal((await app.fetch(url)).headers.get('strict-transport-security'), 'max-age=31536000', url);
     }
-    assert.equal((await app.fetch('http://aos.example.org/.well-known/openid-configuration')).headers.get('strict-transport-security'), null, 'an http issuer');
+    assert.equal(
+      (await app.fetch('http://aos.example.org/.well-known/openid-configuration')).headers.get('strict-transport-security'),
+      null,
+      'an http issuer',
+    );
   } finally {
     await app.stop();
   }

@@ -55,7 +55,9 @@ function policy(options: { https: boolean; environment: boolean; scriptHashes: s
 /** Registers the hook; call it before any other onRequest hook that may hijack the reply. */
 export function registerSecurityHeaders(fastify: FastifyInstance, config: Config, environments: Environment[], scriptHashes: string[]) {
   const pages = policy({ https: config.publicUrl.startsWith('https:'), environment: false, scriptHashes });
-  const byEnvironment = new Map(environments.map((e) => [e, policy({ https: e.config.issuer.startsWith('https:'), environment: true, scriptHashes })]));
+  const byEnvironment = new Map(
+    environments.map((e) => [e, policy({ https: e.config.issuer.startsWith('https:'), environment: true, scriptHashes })]),
+  );
   fastify.addHook('onRequest', (req, reply, done) => {
     const env = matchEnvironment(environments, String(req.headers.host ?? '').toLowerCase(), req.url)?.env;
     (env ? byEnvironment.get(env)! : pages)(req.raw, reply.raw, (err) => done(err as Error | undefined));

@@ -46,7 +46,8 @@ export function trackConnections(server: Server): Connections {
       const started = Date.now();
       while (uses.size) {
         const now = Date.now();
-        for (const [socket, use] of uses) if ((use.busy === 0 && now - use.idleSince >= IDLE_MS) || now - started > MAX_CLOSE_MS) socket.destroy();
+        for (const [socket, use] of uses)
+          if ((use.busy === 0 && now - use.idleSince >= IDLE_MS) || now - started > MAX_CLOSE_MS) socket.destroy();
         await new Promise((r) => setTimeout(r, CHECK_MS));
       }
     },

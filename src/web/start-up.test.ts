@@ -12,7 +12,8 @@ import { countPeople, kvGet } from '../storage/index.ts';
 
 {
   const dialect = 'postgres';
-  test(`two instances starting at once on a new PostgreSQL database both start, with one current key and one cookie key set per environment`, async () => {
+  test(`two instances starting at once on a new PostgreSQL database both start, ` +
+    `with one current key and one cookie key set per environment`, async () => {
     const fresh = await freshDatabaseUrl(dialect);
     const apps = await Promise.all([bootTestApp({ DATABASE_URL: fresh.url }), bootTestApp({ DATABASE_URL: fresh.url })]);
     try {

@@ -43,12 +43,22 @@ export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
     grant.addOIDCScope(String(j.details.params.scope ?? 'openid'));
     const grantId = await grant.save();
     const signedIn = j.state.credentials.length > 0;
-    const vot = signedIn ? matchVector(j.requested, { level: j.person.proofing_level, credentials: j.state.credentials })?.value : undefined;
+    const vot = signedIn
+      ? matchVector(j.requested, { level: j.person.proofing_level, credentials: j.state.credentials })?.value
+      : undefined;
     const result = {
       ...(signedIn ? { login: { accountId: j.person.id, acr: vot, amr: j.state.credentials, remember: true } } : {}),
       consent: { grantId },
     };
-    deps.events.record({ env: deps.env.name, clientId, kind: 'consent', outcome: 'ok', person: j.person.id, correlationId: j.uid, details: { scope: j.details.params.scope, vot } });
+    deps.events.record({
+      env: deps.env.name,
+      clientId,
+      kind: 'consent',
+      outcome: 'ok',
+      person: j.person.id,
+      correlationId: j.uid,
+      details: { scope: j.details.params.scope, vot },
+    });
     const url = await provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
     if (signedIn && j.details.session?.accountId && j.details.session.accountId !== j.person.id) {
       // Another person signed in over an existing session: that person's session ends here (after the
@@ -80,7 +90,15 @@ export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
     if (nextStep(j) !== 'consent') return reply.redirect(`${j.base}`, 303);
-    deps.events.record({ env: deps.env.name, clientId: String(j.details.params.client_id), kind: 'consent', outcome: 'error', reason: 'ConsentNotGiven', person: j.person?.id, correlationId: j.uid });
+    deps.events.record({
+      env: deps.env.name,
+      clientId: String(j.details.params.client_id),
+      kind: 'consent',
+      outcome: 'error',
+      reason: 'ConsentNotGiven',
+      person: j.person?.id,
+      correlationId: j.uid,
+    });
     return finishWithError(deps, j, reply, 'access_denied', 'ConsentNotGiven');
   });
 }

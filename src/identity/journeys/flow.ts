@@ -44,19 +44,43 @@ export function page(deps: JourneyDeps, reply: FastifyReply, view: string, ctx: 
 }
 
 /** Loads the interaction behind a journey page, or answers with the "session expired" page. */
-export async function loadJourney(deps: JourneyDeps, req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<Journey | undefined> {
+export async function loadJourney(
+  deps: JourneyDeps,
+  req: FastifyRequest<{ Params: { uid: string } }>,
+  reply: FastifyReply,
+): Promise<Journey | undefined> {
   let details: Details;
   try {
     details = await deps.provider.interactionDetails(req.raw, reply.raw);
   } catch (e) {
     if (e instanceof errors.SessionNotFound || e instanceof errors.InvalidRequest) {
-      page(deps, reply, 'error.njk', { title: 'Your session has ended', message: 'For your security, this page has expired. Go back to the service you were using and sign in again.', code: 'session_not_found' }, 400);
+      page(
+        deps,
+        reply,
+        'error.njk',
+        {
+          title: 'Your session has ended',
+          message: 'For your security, this page has expired. Go back to the service you were using and sign in again.',
+          code: 'session_not_found',
+        },
+        400,
+      );
       return undefined;
     }
     throw e;
   }
   if (details.uid !== req.params.uid) {
-    page(deps, reply, 'error.njk', { title: 'Your session has ended', message: 'Go back to the service you were using and sign in again.', code: 'interaction_mismatch' }, 400);
+    page(
+      deps,
+      reply,
+      'error.njk',
+      {
+        title: 'Your session has ended',
+        message: 'Go back to the service you were using and sign in again.',
+        code: 'interaction_mismatch',
+      },
+      400,
+    );
     return undefined;
   }
   const state = await journeyState.get(deps.db, deps.env.name, details.uid);
@@ -102,13 +126,24 @@ export async function goToNextStep(deps: JourneyDeps, j: Journey, reply: Fastify
   }
   await journeyState.put(deps.db, deps.env.name, j.uid, j.state);
   if (step === 'unsupported') {
-    return finishWithError(deps, j, reply, 'access_denied', 'the requested vector of trust needs a credential (Ck or Cm) that the toolkit journeys cannot present');
+    return finishWithError(
+      deps,
+      j,
+      reply,
+      'access_denied',
+      'the requested vector of trust needs a credential (Ck or Cm) that the toolkit journeys cannot present',
+    );
   }
   return reply.redirect(`${j.base}/${step}`, 303);
 }
 
 export async function finishWithError(deps: JourneyDeps, j: Journey, reply: FastifyReply, error: string, description: string) {
-  const url = await deps.provider.interactionResult(reply.request.raw, reply.raw, { error, error_description: description }, { mergeWithLastSubmission: false });
+  const url = await deps.provider.interactionResult(
+    reply.request.raw,
+    reply.raw,
+    { error, error_description: description },
+    { mergeWithLastSubmission: false },
+  );
   await journeyState.clear(deps.db, deps.env.name, j.uid);
   return reply.redirect(url, 303);
 }

@@ -92,10 +92,22 @@ for (const dialect of DIALECTS) {
       assert.equal(first.claims.vot, 'P5.Cp.Cd');
       const p9 = await signIn(app, rp, { browser: first.browser, prompt: 'none', vtr: ['P9.Cp.Cd'], scope: 'openid email' });
       assert.equal(p9.callback?.searchParams.get('error'), 'sso_login_required');
-      const interactive = await signIn(app, rp, { browser: first.browser, email: 'testuserlive+p5@demo.signin.nhs.uk', vtr: ['P9.Cp.Cd'], scope: 'openid email', stopAt: 'prove-identity' });
+      const interactive = await signIn(app, rp, {
+        browser: first.browser,
+        email: 'testuserlive+p5@demo.signin.nhs.uk',
+        vtr: ['P9.Cp.Cd'],
+        scope: 'openid email',
+        stopAt: 'prove-identity',
+      });
       assert.equal(interactive.steps.at(-1), 'prove-identity', 'without prompt=none the person is asked to prove their identity');
       // Someone else signs in on the same browser: their session replaces the first person's.
-      const other = await login(app, rp, { browser: first.browser, email: 'testuserlive+7@demo.signin.nhs.uk', vtr: ['P9.Cp.Cd'], scope: 'openid email', prompt: 'login' });
+      const other = await login(app, rp, {
+        browser: first.browser,
+        email: 'testuserlive+7@demo.signin.nhs.uk',
+        vtr: ['P9.Cp.Cd'],
+        scope: 'openid email',
+        prompt: 'login',
+      });
       assert.notEqual(other.claims.sub, first.claims.sub);
       const sso = await login(app, rp, { browser: first.browser, vtr: ['P9.Cp.Cd'], scope: 'openid email' });
       assert.deepEqual(sso.steps, [], 'single sign-on as the second person');
@@ -160,9 +172,23 @@ for (const dialect of DIALECTS) {
       assert.ok(page.url.endsWith('/otp'));
       page = await b.post(page.url, { otp: '190696' });
       assert.ok(page.url.endsWith('/prove-identity'));
-      const miss = await b.post(page.url, { nhs_number: '9686367403', family_name: 'WRONG', 'birthdate-day': '26', 'birthdate-month': '2', 'birthdate-year': '1935', postcode: 'HD4 5ET' });
+      const miss = await b.post(page.url, {
+        nhs_number: '9686367403',
+        family_name: 'WRONG',
+        'birthdate-day': '26',
+        'birthdate-month': '2',
+        'birthdate-year': '1935',
+        postcode: 'HD4 5ET',
+      });
       assert.match(miss.text, /could not match your details/);
-      page = await b.post(page.url, { nhs_number: '968 636 7403', family_name: 'Case', 'birthdate-day': '26', 'birthdate-month': '2', 'birthdate-year': '1935', postcode: 'hd4 5et' });
+      page = await b.post(page.url, {
+        nhs_number: '968 636 7403',
+        family_name: 'Case',
+        'birthdate-day': '26',
+        'birthdate-month': '2',
+        'birthdate-year': '1935',
+        postcode: 'hd4 5et',
+      });
       assert.ok(page.url.endsWith('/consent'), page.url);
     });
 
@@ -180,9 +206,19 @@ for (const dialect of DIALECTS) {
       // Sent twice at once (a double click without JavaScript): one account, and both answers carry on with it.
       const d = browser();
       const twice = (await d.get(authorizationUrl(rp, { state: 's', nonce: 'n', vtr: ['P5.Cp.Cd'] }))).url.replace(/sign-in$/, 'register');
-      const both = await Promise.all(['double.a@example.org', 'double.b@example.org'].map((email) => d.post(twice, { email, password: 'Secret123', phone: '07700 900128' })));
-      assert.deepEqual(both.map((p) => p.url.endsWith('/otp')), [true, true], both.map((p) => `${p.status} ${p.url}`).join(', '));
-      const created = await Promise.all(['double.a@example.org', 'double.b@example.org'].map((e) => findPersonByEmail(app.database.db, 'sandpit', e)));
+      const both = await Promise.all(
+        ['double.a@example.org', 'double.b@example.org'].map((email) =>
+          d.post(twice, { email, password: 'Secret123', phone: '07700 900128' }),
+        ),
+      );
+      assert.deepEqual(
+        both.map((p) => p.url.endsWith('/otp')),
+        [true, true],
+        both.map((p) => `${p.status} ${p.url}`).join(', '),
+      );
+      const created = await Promise.all(
+        ['double.a@example.org', 'double.b@example.org'].map((e) => findPersonByEmail(app.database.db, 'sandpit', e)),
+      );
       assert.equal(created.filter(Boolean).length, 1);
 
       const key = 'sandpit:register:127.0.0.1';
@@ -191,16 +227,36 @@ for (const dialect of DIALECTS) {
       try {
         const c = browser();
         const other = await c.get(authorizationUrl(rp, { state: 's', nonce: 'n', vtr: ['P5.Cp.Cd'] }));
-        const refused = await c.post(other.url.replace(/sign-in$/, 'register'), { email: 'one.too.many@example.org', password: 'Secret123', phone: '07700 900126' });
+        const refused = await c.post(other.url.replace(/sign-in$/, 'register'), {
+          email: 'one.too.many@example.org',
+          password: 'Secret123',
+          phone: '07700 900126',
+        });
         assert.equal(refused.status, 429);
         assert.match(refused.text, /Too many NHS logins have been created from your network/);
         assert.equal(await findPersonByEmail(app.database.db, 'sandpit', 'one.too.many@example.org'), undefined);
         // A conformance run's browser (the toolkit's own, shared by every partner's runs) is not counted.
         const { createRunMark, MARK_COOKIE } = await import('../run-marks.ts');
         const mark = await createRunMark(app.database.db, 'sandpit', rp.client.clientId, { runId: 'r1', testId: 'login-p0' });
-        const run = new Browser((url, init) => app.fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie: [(init?.headers as Record<string, string> | undefined)?.cookie, `${MARK_COOKIE}=${mark}`].filter(Boolean).join('; ') } }), 'http://localhost:3000');
+        const run = new Browser(
+          (url, init) =>
+            app.fetch(url, {
+              ...init,
+              headers: {
+                ...(init?.headers as Record<string, string>),
+                cookie: [(init?.headers as Record<string, string> | undefined)?.cookie, `${MARK_COOKIE}=${mark}`]
+                  .filter(Boolean)
+                  .join('; '),
+              },
+            }),
+          'http://localhost:3000',
+        );
         const runStart = await run.get(authorizationUrl(rp, { state: 's', nonce: 'n', vtr: ['P5.Cp.Cd'] }));
-        const registered = await run.post(runStart.url.replace(/sign-in$/, 'register'), { email: 'conformance.run@example.org', password: 'Secret123', phone: '07700 900127' });
+        const registered = await run.post(runStart.url.replace(/sign-in$/, 'register'), {
+          email: 'conformance.run@example.org',
+          password: 'Secret123',
+          phone: '07700 900127',
+        });
         assert.ok(registered.url.endsWith('/otp'), `${registered.status} ${registered.url}`);
       } finally {
         await app.database.db.deleteFrom('attempt_counter').where('key', '=', key).execute();
@@ -222,7 +278,12 @@ for (const dialect of DIALECTS) {
       const early = await b.post(`${base}/prove-identity`, { document: 'passport' });
       assert.ok(early.url.endsWith('/otp'), early.url);
       await app.events.flush();
-      const uplifts = await app.database.db.selectFrom('protocol_event').select('id').where('kind', '=', 'uplift').where('correlation_id', '=', base.split('/').at(-1)!).execute();
+      const uplifts = await app.database.db
+        .selectFrom('protocol_event')
+        .select('id')
+        .where('kind', '=', 'uplift')
+        .where('correlation_id', '=', base.split('/').at(-1)!)
+        .execute();
       assert.equal(uplifts.length, 0, 'no uplift happened');
     });
   });

@@ -2,7 +2,17 @@
 import type { FastifyInstance } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
-import { ACCOUNT_CEILING, checkPair, countFailure, journeyState, LOCKOUT_MS, overCeiling, pairKey, throttledNetwork, waitText } from './state.ts';
+import {
+  ACCOUNT_CEILING,
+  checkPair,
+  countFailure,
+  journeyState,
+  LOCKOUT_MS,
+  overCeiling,
+  pairKey,
+  throttledNetwork,
+  waitText,
+} from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
 import { form, formProblems, text } from '../../web/forms.ts';
 
@@ -45,7 +55,13 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     if (bad) return show(reply, j.base, guarded ? null : j.person!.phone_number, { errors: bad }, 400);
     const code = String(req.body?.otp ?? '').replace(/\s+/g, '');
     if (!/^\d{6}$/.test(code)) {
-      return show(reply, j.base, guarded ? null : j.person!.phone_number, { errors: [fieldError('otp', 'Enter the 6 digit security code')] }, 400);
+      return show(
+        reply,
+        j.base,
+        guarded ? null : j.person!.phone_number,
+        { errors: [fieldError('otp', 'Enter the 6 digit security code')] },
+        400,
+      );
     }
     const env = deps.env.name;
     const clientId = j.details.params.client_id as string;
@@ -58,7 +74,17 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     const personKey = `${env}:otp:${person.id}`;
     if (!shared && (await overCeiling(deps.db, personKey, ACCOUNT_CEILING))) {
       deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', reason: 'otp_locked', person: person.id, correlationId: j.uid });
-      return show(reply, j.base, person.phone_number, { errors: [fieldError('otp', `You have entered the wrong security code too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`)] }, 429);
+      return show(
+        reply,
+        j.base,
+        person.phone_number,
+        {
+          errors: [
+            fieldError('otp', `You have entered the wrong security code too many times. Try again in ${LOCKOUT_MS / 60000} minutes.`),
+          ],
+        },
+        429,
+      );
     }
     const checked = await checkPair(deps.db, pairKey(personKey, throttledNetwork(req.ip)), async () => {
       const right = sameCode(code, person.otp);
@@ -67,8 +93,19 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     if (checked.refused) {
       const refused = checked.refused;
       const wait = refused.reason === 'wait';
-      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', reason: wait ? 'throttled' : 'otp_busy', person: person.id, correlationId: j.uid });
-      const text = wait ? `You have entered the wrong security code too many times. Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.` : 'A security code for this account is being checked: try again in a few seconds.';
+      deps.events.record({
+        env,
+        clientId,
+        kind: 'otp',
+        outcome: 'error',
+        reason: wait ? 'throttled' : 'otp_busy',
+        person: person.id,
+        correlationId: j.uid,
+      });
+      const text = wait
+        ? `You have entered the wrong security code too many times. ` +
+          `Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.`
+        : 'A security code for this account is being checked: try again in a few seconds.';
       return show(reply, j.base, guarded ? null : person.phone_number, { errors: [fieldError('otp', text)] }, 429);
     }
     if (!checked.value) {

@@ -17,8 +17,25 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     return reply.redirect(`${j.base}/${nextStep(j) === 'unsupported' ? 'sign-in' : nextStep(j)}`, 303);
   });
 
-  const show = (reply: Parameters<typeof page>[1], base: string, allowRegistration: boolean, ctx: Record<string, unknown> = {}, status = 200) =>
-    page(deps, reply, 'sign-in.njk', { title: 'Enter your email address and password', action: `${base}/sign-in`, registerHref: allowRegistration ? `${base}/register` : undefined, ...ctx }, status);
+  const show = (
+    reply: Parameters<typeof page>[1],
+    base: string,
+    allowRegistration: boolean,
+    ctx: Record<string, unknown> = {},
+    status = 200,
+  ) =>
+    page(
+      deps,
+      reply,
+      'sign-in.njk',
+      {
+        title: 'Enter your email address and password',
+        action: `${base}/sign-in`,
+        registerHref: allowRegistration ? `${base}/register` : undefined,
+        ...ctx,
+      },
+      status,
+    );
 
   app.get<Req>('/interaction/:uid/sign-in', async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
@@ -36,7 +53,8 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     if (bad) return show(reply, j.base, allowRegistration, { errors: bad, email }, 400);
     const errors = [];
     if (!email) errors.push(fieldError('email', 'Enter your email address'));
-    else if (!isEmailAddress(email)) errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
+    else if (!isEmailAddress(email))
+      errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
     if (!password) errors.push(fieldError('password', 'Enter your password'));
     if (errors.length) return show(reply, j.base, allowRegistration, { errors, email }, 400);
 
@@ -49,18 +67,32 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     const accountKey = `${env}:password:${email}`;
     const network = throttledNetwork(req.ip);
     const addressKey = `${env}:address:${network}`;
-    const guarded = (await overCeiling(deps.db, addressKey, ADDRESS_CEILING)) || (!shared && (await overCeiling(deps.db, accountKey, ACCOUNT_CEILING)));
-    const checked = await checkPair(deps.db, pairKey(accountKey, network), async () => {
-      const person = await findPersonByEmail(deps.db, env, email);
-      const ok = (await verifyPassword(password, person?.password_hash)) && person !== undefined;
-      return { ok, value: { person, ok } };
-    }, { concurrent: shared });
+    const guarded =
+      (await overCeiling(deps.db, addressKey, ADDRESS_CEILING)) || (!shared && (await overCeiling(deps.db, accountKey, ACCOUNT_CEILING)));
+    const checked = await checkPair(
+      deps.db,
+      pairKey(accountKey, network),
+      async () => {
+        const person = await findPersonByEmail(deps.db, env, email);
+        const ok = (await verifyPassword(password, person?.password_hash)) && person !== undefined;
+        return { ok, value: { person, ok } };
+      },
+      { concurrent: shared },
+    );
     if (checked.refused) {
       const refused = checked.refused;
       const wait = refused.reason === 'wait';
-      deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'error', reason: wait ? 'throttled' : 'account_busy', correlationId: j.uid });
+      deps.events.record({
+        env,
+        clientId,
+        kind: 'sign_in',
+        outcome: 'error',
+        reason: wait ? 'throttled' : 'account_busy',
+        correlationId: j.uid,
+      });
       const text = wait
-        ? `You have entered your password incorrectly too many times. Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.`
+        ? `You have entered your password incorrectly too many times. ` +
+          `Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.`
         : 'This account is signing in elsewhere at this moment. Try again in a few seconds.';
       return show(reply, j.base, allowRegistration, { errors: [fieldError('password', text)], email }, 429);
     }
@@ -68,22 +100,49 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     if (!ok) {
       await countFailure(deps.db, addressKey);
       if (!shared) await countFailure(deps.db, accountKey);
-      deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'error', reason: person ? 'wrong_password' : 'unknown_email', correlationId: j.uid });
+      deps.events.record({
+        env,
+        clientId,
+        kind: 'sign_in',
+        outcome: 'error',
+        reason: person ? 'wrong_password' : 'unknown_email',
+        correlationId: j.uid,
+      });
     }
     if (guarded) {
       // Right or wrong, the security code comes next and the answer comes after it: no verdict on the password alone.
-      j.state = ok ? { personId: person!.id, credentials: ['Cp'], guarded: { passwordOk: true, email } } : { credentials: [], guarded: { passwordOk: false, email } };
-      if (ok) deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'ok', person: person!.id, correlationId: j.uid, details: { level: person!.proofing_level, guarded: true } });
+      j.state = ok
+        ? { personId: person!.id, credentials: ['Cp'], guarded: { passwordOk: true, email } }
+        : { credentials: [], guarded: { passwordOk: false, email } };
+      if (ok)
+        deps.events.record({
+          env,
+          clientId,
+          kind: 'sign_in',
+          outcome: 'ok',
+          person: person!.id,
+          correlationId: j.uid,
+          details: { level: person!.proofing_level, guarded: true },
+        });
       j.person = ok ? await findPerson(deps.db, env, person!.id) : undefined;
       return goToNextStep(deps, j, reply);
     }
     if (!ok || !person) {
       const text = checked.waitMs
         ? `You have entered your password incorrectly too many times. Wait ${waitText(checked.waitMs)} before you try again.`
-        : `Your email address or password is incorrect. You have ${checked.left} more ${checked.left === 1 ? 'try' : 'tries'} before you must wait.`;
+        : `Your email address or password is incorrect. You have ${checked.left} ` +
+          `more ${checked.left === 1 ? 'try' : 'tries'} before you must wait.`;
       return show(reply, j.base, allowRegistration, { errors: [fieldError('email', text)], email }, checked.waitMs ? 429 : 401);
     }
-    deps.events.record({ env, clientId, kind: 'sign_in', outcome: 'ok', person: person.id, correlationId: j.uid, details: { level: person.proofing_level } });
+    deps.events.record({
+      env,
+      clientId,
+      kind: 'sign_in',
+      outcome: 'ok',
+      person: person.id,
+      correlationId: j.uid,
+      details: { level: person.proofing_level },
+    });
     j.state = { personId: person.id, credentials: ['Cp'] };
     j.person = await findPerson(deps.db, deps.env.name, person.id);
     return goToNextStep(deps, j, reply);

@@ -28,7 +28,17 @@ export const journeyState = {
 };
 
 export {
-  ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, countRequest, FREE_FAILURES, LOCKOUT_MS, overCeiling, pairKey, throttledNetwork, waitText,
+  ACCOUNT_CEILING,
+  ADDRESS_CEILING,
+  checkPair,
+  countFailure,
+  countRequest,
+  FREE_FAILURES,
+  LOCKOUT_MS,
+  overCeiling,
+  pairKey,
+  throttledNetwork,
+  waitText,
 } from '../../storage/index.ts';
 
 

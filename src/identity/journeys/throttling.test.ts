@@ -19,7 +19,14 @@ for (const dialect of DIALECTS) {
     };
     const reasons = async (uid: string) => {
       await app.events.flush();
-      return (await app.database.db.selectFrom('protocol_event').select('reason').where('correlation_id', '=', uid).where('kind', '=', 'sign_in').execute()).map((e) => e.reason);
+      return (
+        await app.database.db
+          .selectFrom('protocol_event')
+          .select('reason')
+          .where('correlation_id', '=', uid)
+          .where('kind', '=', 'sign_in')
+          .execute()
+      ).map((e) => e.reason);
     };
     before(async () => {
       app = await startTestApp(dialect, { TRUST_PROXY: 'true' });
@@ -46,18 +53,32 @@ for (const dialect of DIALECTS) {
     test('parallel wrong passwords from one address are checked one at a time, six at most before the wait', async () => {
       // An account of one's own (the published test accounts take checks side by side: their password is no secret).
       const { b: owner, page: signUp } = await start('198.51.100.2');
-      await owner.post(signUp.url.replace(/sign-in$/, 'register'), { email: 'parallel.guess@example.org', password: 'Secret123', phone: '07700 900127' });
+      await owner.post(signUp.url.replace(/sign-in$/, 'register'), {
+        email: 'parallel.guess@example.org',
+        password: 'Secret123',
+        phone: '07700 900127',
+      });
       const { b, page } = await start('203.0.113.2');
-      const pages = await Promise.all(Array.from({ length: 12 }, () => b.post(page.url, { email: 'parallel.guess@example.org', password: 'wrong' })));
-      assert.ok(pages.every((p) => p.status === 401 || p.status === 429), pages.map((p) => p.status).join(' '));
+      const pages = await Promise.all(
+        Array.from({ length: 12 }, () => b.post(page.url, { email: 'parallel.guess@example.org', password: 'wrong' })),
+      );
+      assert.ok(
+        pages.every((p) => p.status === 401 || p.status === 429),
+        pages.map((p) => p.status).join(' '),
+      );
       const seen = await reasons(page.url.split('/').at(-2)!);
-      assert.ok(seen.filter((r) => r === 'wrong_password').length <= 6, `${seen.filter((r) => r === 'wrong_password').length} passwords checked`);
+      assert.ok(
+        seen.filter((r) => r === 'wrong_password').length <= 6,
+        `${seen.filter((r) => r === 'wrong_password').length} passwords checked`,
+      );
       assert.equal(seen.length, 12, `every request is in the record, refused ones as throttled or busy: ${seen.join(' ')}`);
     });
 
     test('people signing in to a shared test account at once from one network never lock it, nor wait for each other', async () => {
       const journeys = await Promise.all(Array.from({ length: 8 }, () => start()));
-      const pages = await Promise.all(journeys.map(({ b, page }) => b.post(page.url, { email: 'testuserlive+19@demo.signin.nhs.uk', password: 'Passw0rd$1' })));
+      const pages = await Promise.all(
+        journeys.map(({ b, page }) => b.post(page.url, { email: 'testuserlive+19@demo.signin.nhs.uk', password: 'Passw0rd$1' })),
+      );
       for (const p of pages) assert.ok(p.url.endsWith('/otp'), `${p.status} ${p.url}`);
       const later = await login(app, rp, { email: 'testuserlive+19@demo.signin.nhs.uk' });
       assert.ok(later.claims.sub, 'not locked afterwards');
@@ -107,7 +128,10 @@ for (const dialect of DIALECTS) {
       const refused = await wrong.b.post(wrongNext.url, { otp: '190696' });
       assert.match(refused.text, /Your email address, password or security code is incorrect/);
       const signedIn = await right.b.post(rightNext.url, { otp: '190696' });
-      assert.ok(!signedIn.url.endsWith('/otp') && !signedIn.url.endsWith('/sign-in'), `the right password and code sign in (${signedIn.url})`);
+      assert.ok(
+        !signedIn.url.endsWith('/otp') && !signedIn.url.endsWith('/sign-in'),
+        `the right password and code sign in (${signedIn.url})`,
+      );
     });
   });
 }

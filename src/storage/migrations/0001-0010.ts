@@ -22,8 +22,18 @@ export const UP_TO_0010: Record<string, Migration> = {
         .execute();
       // Partial indexes: most rows (replay markers, interactions) have no grant or uid, and every index
       // costs each insert on the token endpoint's hot path. Expired rows are purged by a periodic scan.
-      await db.schema.createIndex('oidc_model_grant').on('oidc_model').columns(['env', 'grant_id']).where(sql.ref('grant_id'), 'is not', null).execute();
-      await db.schema.createIndex('oidc_model_uid').on('oidc_model').columns(['env', 'uid']).where(sql.ref('uid'), 'is not', null).execute();
+      await db.schema
+        .createIndex('oidc_model_grant')
+        .on('oidc_model')
+        .columns(['env', 'grant_id'])
+        .where(sql.ref('grant_id'), 'is not', null)
+        .execute();
+      await db.schema
+        .createIndex('oidc_model_uid')
+        .on('oidc_model')
+        .columns(['env', 'uid'])
+        .where(sql.ref('uid'), 'is not', null)
+        .execute();
 
       await db.schema
         .createTable('signing_key')

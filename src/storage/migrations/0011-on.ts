@@ -141,11 +141,18 @@ export const FROM_0011: Record<string, Migration> = {
       const detail = 'The run stopped: another run for this client was started at the same time';
       const duplicate = sql`status = 'running' and exists (select 1 from conformance_run newer where newer.env = conformance_run.env
         and newer.client_id = conformance_run.client_id and newer.status = 'running'
-        and (newer.created_at > conformance_run.created_at or (newer.created_at = conformance_run.created_at and newer.id > conformance_run.id)))`;
+        and (newer.created_at > conformance_run.created_at
+          or (newer.created_at = conformance_run.created_at and newer.id > conformance_run.id)))`;
       await sql`update conformance_result set status = 'could_not_run', detail = ${detail}, finished_at = ${now}
         where status in ('pending', 'running') and run_id in (select id from conformance_run where ${duplicate})`.execute(db);
       await sql`update conformance_run set status = 'error', finished_at = ${now} where ${duplicate}`.execute(db);
-      await db.schema.createIndex('conformance_run_one_running').on('conformance_run').columns(['env', 'client_id']).unique().where(sql.ref('status'), '=', 'running').execute();
+      await db.schema
+        .createIndex('conformance_run_one_running')
+        .on('conformance_run')
+        .columns(['env', 'client_id'])
+        .unique()
+        .where(sql.ref('status'), '=', 'running')
+        .execute();
     },
   },
   '0020_one_current_signing_key': {
@@ -161,7 +168,13 @@ export const FROM_0011: Record<string, Migration> = {
       await sql`update signing_key set state = 'retired', changed_at = ${now} where ${newer('current')}`.execute(db);
       await sql`delete from signing_key where ${newer('next')}`.execute(db);
       for (const state of ['current', 'next']) {
-        await db.schema.createIndex(`signing_key_one_${state}`).on('signing_key').column('env').unique().where(sql.ref('state'), '=', state).execute();
+        await db.schema
+          .createIndex(`signing_key_one_${state}`)
+          .on('signing_key')
+          .column('env')
+          .unique()
+          .where(sql.ref('state'), '=', state)
+          .execute();
       }
     },
   },
@@ -183,7 +196,8 @@ export const FROM_0011: Record<string, Migration> = {
         await db.schema.alterTable(table).addColumn('claimed_until', 'bigint').execute();
       }
       await db.schema.alterTable('outbox').addColumn('next_attempt_at', 'bigint').execute();
-      await sql`update outbox set next_attempt_at = created_at + 30000 * (case attempts when 1 then 1 when 2 then 2 when 3 then 4 else 8 end)
+      await sql`update outbox
+        set next_attempt_at = created_at + 30000 * (case attempts when 1 then 1 when 2 then 2 when 3 then 4 else 8 end)
         where sent_at is null and error is not null and attempts < 5`.execute(db);
       // The outbox keeps every message ever sent; the ones waiting are few.
       await db.schema.createIndex('outbox_due').on('outbox').column('next_attempt_at').where(sql.ref('sent_at'), 'is', null).execute();
