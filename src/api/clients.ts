@@ -1,9 +1,8 @@
 /** /api/v1/clients: register sandpit clients, read them, their checklist, trace and events; arm faults. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findOrganisationClient, listClients, type ClientRecord } from '../storage/index.ts';
+import type { ClientRecord } from '../onboarding/index.ts';
 import type { EnvironmentName } from '../config/index.ts';
-import { armFault, clearFault, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
-import { clientChoices, evidenceEvent, journeyChecklist, outsideChoices, requestTrace } from '../onboarding/index.ts';
+import { FaultError, RegistrationError } from '../identity/index.ts';
 import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
 
@@ -26,12 +25,14 @@ export function clientView(d: ApiDeps, c: ClientRecord) {
 export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
   /** One of the organisation's clients in any environment; any other is "not found". */
   const ownClient = async (req: ClientReq, reply: FastifyReply) => {
-    const c = await findOrganisationClient(d.db, actorOf(req).organisation.id, req.params.clientId);
+    const c = await d.onboarding.findOrganisationClient(actorOf(req).organisation.id, req.params.clientId);
     if (!c) return void fail(reply, 404, 'not_found', 'There is no such client in your organisation');
     return c;
   };
 
-  app.get('/clients', async (req) => (await listClients(d.db, undefined, actorOf(req).organisation.id)).map((c) => clientView(d, c)));
+  app.get('/clients', async (req) =>
+    (await d.onboarding.listClients(undefined, actorOf(req).organisation.id)).map((c) => clientView(d, c)),
+  );
   app.post<{ Body: unknown }>('/clients', { schema: { body: BODIES.newClient } }, async (req, reply) => {
     const b = req.body;
     const name = str(b, 'name')!;
@@ -39,23 +40,22 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     const vtr = strings(b, 'vtr')!;
     const scopes = strings(b, 'scopes');
     const env = str(b, 'env') ?? 'sandpit';
-    const choice = await clientChoices(d.db, actorOf(req).organisation.id, env);
-    if (!choice)
-      return fail(
-        reply,
-        403,
-        'env_not_approved',
-        `Clients in ${env} are registered after the NHS login team approves your request for it`,
-        'env',
-      );
-    const outside = outsideChoices(choice, vtr, scopes ?? []);
-    if (outside.length) return fail(reply, 400, 'invalid_scope', `Not allowed for this client: ${outside.join(', ')}`, 'scope');
     try {
-      const c = await registerClient(d.db, {
+      const r = await d.onboarding.registerClient('partner', {
         env: env as EnvironmentName, organisationId: actorOf(req).organisation.id, name, redirectUris, vtr, scopes: scopes ?? ['openid'],
         publicKeyPem: str(b, 'public_key_pem'), jwksUri: str(b, 'jwks_uri'),
       });
-      return reply.code(201).send(clientView(d, c));
+      if ('refused' in r && r.refused === 'env_not_approved') {
+        return fail(
+          reply,
+          403,
+          'env_not_approved',
+          `Clients in ${env} are registered after the NHS login team approves your request for it`,
+          'env',
+        );
+      }
+      if ('refused' in r) return fail(reply, 400, 'invalid_scope', `Not allowed for this client: ${r.outside.join(', ')}`, 'scope');
+      return reply.code(201).send(clientView(d, r.client));
     } catch (e) {
       if (e instanceof RegistrationError) return fail(reply, 400, e.code, e.message, e.field);
       throw e;
@@ -69,14 +69,14 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
   app.get<{ Params: { clientId: string } }>('/clients/:clientId/checklist', one, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;
-    await d.events.flush();
-    return journeyChecklist(d.db, c);
+    await d.onboarding.flushEvents();
+    return d.onboarding.journeyChecklist(c);
   });
   app.get<{ Params: { clientId: string } }>('/clients/:clientId/trace', one, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;
-    await d.events.flush();
-    return requestTrace(d.db, c.env, c.clientId);
+    await d.onboarding.flushEvents();
+    return d.onboarding.requestTrace(c.env, c.clientId);
   });
   app.get<{ Params: { clientId: string; eventId: string } }>(
     '/clients/:clientId/events/:eventId',
@@ -84,8 +84,8 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
     async (req, reply) => {
       const c = await ownClient(req, reply);
       if (!c) return;
-      await d.events.flush();
-      const e = await evidenceEvent(d.db, c, req.params.eventId);
+      await d.onboarding.flushEvents();
+      const e = await d.onboarding.evidenceEvent(c, req.params.eventId);
       if (!e) return fail(reply, 404, 'not_found', 'There is no such event for this client');
       return { ...e, details: e.details ? (JSON.parse(e.details) as unknown) : null };
     },
@@ -97,7 +97,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
       const c = await ownClient(req, reply);
       if (!c) return;
       try {
-        await replaceClientKey(d.db, c.env as EnvironmentName, c.clientId, {
+        await d.onboarding.replaceClientKey(c.env as EnvironmentName, c.clientId, {
           publicKeyPem: str(req.body, 'public_key_pem'),
           jwksUri: str(req.body, 'jwks_uri'),
         });
@@ -116,7 +116,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
       if (!c) return;
       const count = req.body.count ?? null;
       try {
-        await armFault(d.db, c.env, c.clientId, req.body?.kind, count);
+        await d.onboarding.armFault(c.env, c.clientId, req.body?.kind, count);
         return reply.code(204).send();
       } catch (e) {
         if (e instanceof FaultError) return fail(reply, 400, 'invalid_fault', e.message, 'kind');
@@ -127,7 +127,7 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
   app.delete<{ Params: { clientId: string } }>('/clients/:clientId/fault', one, async (req, reply) => {
     const c = await ownClient(req, reply);
     if (!c) return;
-    await clearFault(d.db, c.env, c.clientId);
+    await d.onboarding.clearFault(c.env, c.clientId);
     return reply.code(204).send();
   });
 }

@@ -1,13 +1,12 @@
 /** /api/v1 conformance runs, for partners' CI: start a run, poll it, fetch the signed report or JUnit XML. */
 import type { FastifyInstance } from 'fastify';
-import { findOrganisationClient } from '../storage/index.ts';
-import { buildReport, getRun, PlanError, reportFile, RunRefused } from '../conformance/index.ts';
+import { buildReport, PlanError, reportFile, RunRefused } from '../conformance/index.ts';
 import { actorOf, fail, str, strings, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
 
 export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
   const ownRun = async (orgId: string, runId: string) => {
-    const found = await getRun(d.db, runId);
+    const found = await d.onboarding.getRun(runId);
     return found && found.run.organisation_id === orgId ? found : undefined;
   };
 
@@ -16,7 +15,7 @@ export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
     { schema: { body: BODIES.conformanceRun, ...params('clientId') } },
     async (req, reply) => {
       const { organisation, userId } = actorOf(req);
-      const client = await findOrganisationClient(d.db, organisation.id, req.params.clientId);
+      const client = await d.onboarding.findOrganisationClient(organisation.id, req.params.clientId);
       if (!client) return fail(reply, 404, 'not_found', 'There is no such client in your organisation');
       try {
         const id = await d.conformance.start({

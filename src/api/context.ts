@@ -1,20 +1,15 @@
 /** What every /api/v1 route shares: dependencies, the acting organisation, and JSON errors with stable codes. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.ts';
-import type { PeopleData } from '../identity/people/index.ts';
-import type { Db, EventSink } from '../storage/index.ts';
-import type { Mailer, Organisation } from '../onboarding/index.ts';
-import type { OnboardingError } from '../onboarding/index.ts';
+import type { Onboarding, OnboardingError, Organisation } from '../onboarding/index.ts';
 import type { Render } from '../web/views.ts';
 import type { RunScheduler } from '../conformance/index.ts';
 
 export interface ApiDeps {
   config: Config;
-  db: Db;
-  events: EventSink;
+  /** The onboarding use-cases (onboarding/use-cases.ts): the API's only way to the database. */
+  onboarding: Onboarding;
   render: Render;
-  mailer: Mailer;
-  people: PeopleData;
   conformance: RunScheduler;
 }
 

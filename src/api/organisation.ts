@@ -3,34 +3,7 @@
  * integration test users and environment requests — the same domain calls as the portal's pages.
  */
 import type { FastifyInstance } from 'fastify';
-import {
-  addComment,
-  ApplicationInvalid,
-  comments,
-  createTestUser,
-  DOCUMENT_KINDS,
-  getApplication,
-  getDocument,
-  environmentReadiness,
-  invite,
-  listDocuments,
-  listTestUsers,
-  changeRole,
-  membersOf,
-  OnboardingError,
-  pendingInvitations,
-  removeMember,
-  revokeInvitation,
-  requestEnvironment,
-  saveDraft,
-  submitApplication,
-  updateOrganisation,
-  notifyDeps,
-  updateTestUser,
-  uploadDocument,
-  isRequestedEnv,
-  type ApplicationAnswers,
-} from '../onboarding/index.ts';
+import { ApplicationInvalid, DOCUMENT_KINDS, isRequestedEnv, OnboardingError, type ApplicationAnswers } from '../onboarding/index.ts';
 import { actorOf, fail, failWith, str, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
 
@@ -51,7 +24,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   app.patch<{ Body: unknown }>('/organisation', { schema: { body: BODIES.organisation } }, async (req, reply) =>
     guarded(reply, async () => {
       const { organisation: o, userId } = actorOf(req);
-      await updateOrganisation(d.db, userId, o.id, {
+      await d.onboarding.updateOrganisation(userId, o.id, {
         name: str(req.body, 'name') ?? o.name,
         odsCode: str(req.body, 'ods_code') ?? o.ods_code ?? undefined,
       });
@@ -61,13 +34,12 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
 
   app.get('/members', async (req) => {
     const org = actorOf(req).organisation.id;
-    return { members: await membersOf(d.db, org), invitations: await pendingInvitations(d.db, org) };
+    return { members: await d.onboarding.membersOf(org), invitations: await d.onboarding.pendingInvitations(org) };
   });
   app.post<{ Body: unknown }>('/invitations', { schema: { body: BODIES.invitation } }, async (req, reply) =>
     guarded(reply, async () => {
       const { organisation, userId } = actorOf(req);
-      await invite(
-        { db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl },
+      await d.onboarding.invite(
         organisation,
         userId,
         str(req.body, 'email') ?? '',
@@ -78,7 +50,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   );
   app.delete<{ Params: { userId: string } }>('/members/:userId', { schema: params('userId') }, async (req, reply) =>
     guarded(reply, async () => {
-      await removeMember(d.db, actorOf(req).organisation, req.params.userId);
+      await d.onboarding.removeMember(actorOf(req).organisation, req.params.userId);
       return reply.code(204).send();
     }),
   );
@@ -87,34 +59,34 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
     { schema: { body: BODIES.role, ...params('userId') } },
     async (req, reply) =>
       guarded(reply, async () => {
-        await changeRole(d.db, actorOf(req).organisation, req.params.userId, str(req.body, 'role') ?? '');
+        await d.onboarding.changeRole(actorOf(req).organisation, req.params.userId, str(req.body, 'role') ?? '');
         return reply.code(204).send();
       }),
   );
   app.delete<{ Params: { id: string } }>('/invitations/:id', { schema: params('id') }, async (req, reply) =>
     guarded(reply, async () => {
-      await revokeInvitation(d.db, actorOf(req).organisation, req.params.id);
+      await d.onboarding.revokeInvitation(actorOf(req).organisation, req.params.id);
       return reply.code(204).send();
     }),
   );
 
-  app.get('/messages', async (req) => comments(d.db, actorOf(req).organisation.id));
+  app.get('/messages', async (req) => d.onboarding.comments(actorOf(req).organisation.id));
   app.post<{ Body: unknown }>('/messages', { schema: { body: BODIES.message } }, async (req, reply) => guarded(reply, async () => {
     const { organisation, userId } = actorOf(req);
-    const author = (await d.db.selectFrom('partner_user').select('email').where('id', '=', userId).executeTakeFirst())?.email ?? 'API';
-    await addComment(notifyDeps(d), organisation.id, 'partner', author, str(req.body, 'body') ?? '');
+    const author = (await d.onboarding.partnerUser(userId))?.email ?? 'API';
+    await d.onboarding.addComment(organisation.id, 'partner', author, str(req.body, 'body') ?? '');
     return reply.code(204).send();
   }));
 
-  app.get('/application', async (req) => getApplication(d.db, actorOf(req).organisation.id));
+  app.get('/application', async (req) => d.onboarding.getApplication(actorOf(req).organisation.id));
   app.put<{ Body: unknown }>('/application', { schema: { body: BODIES.application } }, async (req, reply) =>
-    guarded(reply, async () => saveDraft(d.db, actorOf(req).organisation.id, answers(req.body))),
+    guarded(reply, async () => d.onboarding.saveDraft(actorOf(req).organisation.id, answers(req.body))),
   );
   app.post<{ Body: unknown }>('/application/submit', { schema: { body: BODIES.application } }, async (req, reply) =>
-    guarded(reply, async () => submitApplication(d.db, actorOf(req).organisation.id, answers(req.body))),
+    guarded(reply, async () => d.onboarding.submitApplication(actorOf(req).organisation.id, answers(req.body))),
   );
 
-  app.get('/documents', async (req) => listDocuments(d.db, actorOf(req).organisation.id));
+  app.get('/documents', async (req) => d.onboarding.listDocuments(actorOf(req).organisation.id));
   app.post<{ Body: unknown }>('/documents', { bodyLimit: 15 * 1024 * 1024, schema: { body: BODIES.document } }, async (req, reply) =>
     guarded(reply, async () => {
       const content = str(req.body, 'content_base64');
@@ -131,8 +103,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
       return reply
         .code(201)
         .send(
-          await uploadDocument(
-            d.db,
+          await d.onboarding.uploadDocument(
             organisation.id,
             userId,
             str(req.body, 'kind') ?? '',
@@ -144,7 +115,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   );
   app.get<{ Params: { id: string } }>('/documents/:id', { schema: params('id') }, async (req, reply) =>
     guarded(reply, async () => {
-      const doc = await getDocument(d.db, actorOf(req).organisation.id, req.params.id);
+      const doc = await d.onboarding.getDocument(actorOf(req).organisation.id, req.params.id);
       return reply
         .type(doc.content_type)
         .header('x-content-type-options', 'nosniff')
@@ -153,14 +124,14 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
     }),
   );
 
-  app.get('/test-users', async (req) => listTestUsers(d.db, actorOf(req).organisation.id).then((users) => users.map(testUserView)));
+  app.get('/test-users', async (req) => d.onboarding.listTestUsers(actorOf(req).organisation.id).then((users) => users.map(testUserView)));
   app.post<{ Body: unknown }>('/test-users', { schema: { body: BODIES.testUser } }, async (req, reply) =>
     guarded(reply, async () =>
       reply
         .code(201)
         .send(
           testUserView(
-            await createTestUser(d.db, d.people, actorOf(req).organisation.id, {
+            await d.onboarding.createTestUser(actorOf(req).organisation.id, {
               nhsNumber: str(req.body, 'nhs_number') ?? '',
               ...flags(req.body),
             }),
@@ -173,23 +144,18 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
     { schema: { body: BODIES.testUserChange, ...params('id') } },
     async (req, reply) =>
       guarded(reply, async () => {
-        await updateTestUser(d.db, actorOf(req).organisation.id, req.params.id, flags(req.body));
+        await d.onboarding.updateTestUser(actorOf(req).organisation.id, req.params.id, flags(req.body));
         return reply.code(204).send();
       }),
   );
 
   app.get('/environment-requests', async (req) => {
     const org = actorOf(req).organisation.id;
-    await d.events.flush();
-    const requests = await d.db
-      .selectFrom('environment_request')
-      .select(['id', 'env', 'status', 'created_at', 'decided_at'])
-      .where('organisation_id', '=', org)
-      .orderBy('created_at', 'desc')
-      .execute();
+    await d.onboarding.flushEvents();
+    const requests = await d.onboarding.environmentRequests(org);
     return {
-      integration_readiness: await environmentReadiness(d.db, org, 'integration'),
-      go_live_readiness: await environmentReadiness(d.db, org, 'live'),
+      integration_readiness: await d.onboarding.environmentReadiness(org, 'integration'),
+      go_live_readiness: await d.onboarding.environmentReadiness(org, 'live'),
       requests,
     };
   });
@@ -197,9 +163,9 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
     guarded(reply, async () => {
       const env = str(req.body, 'env');
       if (!isRequestedEnv(env)) return fail(reply, 400, 'invalid_env', 'Request "integration", or "live" to go live', 'env');
-      await d.events.flush();
+      await d.onboarding.flushEvents();
       const { organisation, userId } = actorOf(req);
-      return reply.code(201).send({ id: await requestEnvironment(d.db, organisation.id, userId, env) });
+      return reply.code(201).send({ id: await d.onboarding.requestEnvironment(organisation.id, userId, env) });
     }),
   );
 }

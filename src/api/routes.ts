@@ -4,12 +4,10 @@
  * code and a message that says what to change.
  */
 import type { FastifyInstance } from 'fastify';
-import { actorForToken } from '../onboarding/index.ts';
 import { openApiDocument } from './openapi.ts';
 import { clientRoutes } from './clients.ts';
 import { organisationRoutes } from './organisation.ts';
 import { conformanceRoutes } from './conformance.ts';
-import { reportKeys } from '../conformance/index.ts';
 import { fail, type ApiDeps } from './context.ts';
 import { strictCompiler, validationProblem } from './schemas.ts';
 
@@ -50,7 +48,7 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
   );
   app.get('/openapi.json', async () => openApiDocument(d.config.publicUrl));
   // Public: anyone holding a report can check its signature against these keys.
-  app.get('/conformance/jwks.json', async () => reportKeys(d.db));
+  app.get('/conformance/jwks.json', async () => d.onboarding.reportKeys());
   app.get('/docs', async (_req, reply) =>
     reply
       .type('text/html; charset=utf-8')
@@ -69,7 +67,7 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
     // onRequest, before the body is read: a caller without a token must not get a 15 MB upload parsed first.
     authed.addHook('onRequest', async (req, reply) => {
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-      const actor = m ? await actorForToken(d.db, m[1]!) : undefined;
+      const actor = m ? await d.onboarding.actorForToken(m[1]!) : undefined;
       if (!actor)
         return fail(
           reply.header('www-authenticate', 'Bearer'),

@@ -1,8 +1,6 @@
 /** `toolkit clients ...` */
 import fs from 'node:fs';
-import { getClient, listClients, type ClientRecord, type Db } from '../storage/index.ts';
-import { registerClient } from '../identity/index.ts';
-import { findOrganisation, setSsoPairs } from '../onboarding/index.ts';
+import type { ClientRecord, Onboarding } from '../onboarding/index.ts';
 import { CliError, envOption, type Io } from './main.ts';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
 
@@ -25,7 +23,7 @@ function summary(c: ClientRecord): Record<string, unknown> {
   };
 }
 
-export async function clientsCreate(db: Db, v: Values, io: Io): Promise<number> {
+export async function clientsCreate(onboarding: Onboarding, v: Values, io: Io): Promise<number> {
   const env = envOption(v.env as string | undefined)!;
   if (!v.name) throw new CliError('--name is required');
   const keyFile = v['public-key'] as string | undefined;
@@ -38,8 +36,9 @@ export async function clientsCreate(db: Db, v: Values, io: Io): Promise<number> 
     }
   }
   // A client belongs to the organisation whose portal shows it; without one it is the operator's own.
-  const organisation = v.organisation === undefined ? undefined : await findOrganisation(db, String(v.organisation));
-  const client = await registerClient(db, {
+  const organisation = v.organisation === undefined ? undefined : await onboarding.findOrganisation(String(v.organisation));
+  // The operator's registration: no environment approval or application choices to keep within.
+  const { client } = await onboarding.registerClient('operator', {
     env,
     organisationId: organisation?.id,
     name: String(v.name),
@@ -61,19 +60,19 @@ export async function clientsCreate(db: Db, v: Values, io: Io): Promise<number> 
   return 0;
 }
 
-export async function clientsList(db: Db, v: Values, io: Io): Promise<number> {
-  const clients = await listClients(db, envOption(v.env as string | undefined, false));
+export async function clientsList(onboarding: Onboarding, v: Values, io: Io): Promise<number> {
+  const clients = await onboarding.listClients(envOption(v.env as string | undefined, false));
   if (v.json) io.out(JSON.stringify(clients.map(summary)));
   else if (!clients.length) io.out('No clients registered.');
   else for (const c of clients) io.out(`${c.env.padEnd(12)} ${c.clientId}  ${c.name}  [${c.vtr.join(' ')}]  ${c.status}`);
   return 0;
 }
 
-export async function clientsShow(db: Db, clientId: string | undefined, v: Values, io: Io): Promise<number> {
+export async function clientsShow(onboarding: Onboarding, clientId: string | undefined, v: Values, io: Io): Promise<number> {
   if (!clientId) throw new CliError('give the client_id: toolkit clients show CLIENT_ID');
   const envs = v.env ? [envOption(v.env as string)!] : ENVIRONMENT_NAMES;
   for (const env of envs) {
-    const c = await getClient(db, env, clientId);
+    const c = await onboarding.getClient(env, clientId);
     if (!c) continue;
     const s = summary(c);
     io.out(
@@ -90,10 +89,10 @@ export async function clientsShow(db: Db, clientId: string | undefined, v: Value
 }
 
 /** The clients this client may single sign-on into with asserted_login_identity (a team decision). */
-export async function clientsSso(db: Db, clientId: string | undefined, v: Values, io: Io): Promise<number> {
+export async function clientsSso(onboarding: Onboarding, clientId: string | undefined, v: Values, io: Io): Promise<number> {
   if (!clientId) throw new CliError('give the client_id: toolkit clients sso CLIENT_ID --env ENV --to OTHER_CLIENT_ID');
   const env = envOption(v.env as string | undefined)!;
-  const to = await setSsoPairs(db, 'cli', env, clientId, (v.to as string[] | undefined) ?? []);
+  const to = await onboarding.setSsoPairs('cli', env, clientId, (v.to as string[] | undefined) ?? []);
   io.out(
     v.json
       ? JSON.stringify({ env, client_id: clientId, sso_to: to })

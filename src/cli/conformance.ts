@@ -1,9 +1,7 @@
 /** `toolkit conformance run|verify`: run a client's conformance plan from a terminal or CI, or check a report. */
 import fs from 'node:fs';
-import type { Config } from '../config/index.ts';
-import type { Db } from '../storage/index.ts';
 import {
-  createRun, executeRun, getRun, junitXml, buildReport, PlanError, RunLost, RunRefused, verifyReport, ReportInvalid,
+  createRun, executeRun, getRun, junitXml, buildReport, PlanError, RunLost, RunRefused, verifyReport, ReportInvalid, type EngineDeps,
 } from '../conformance/index.ts';
 import { CliError, envOption, type Io } from './main.ts';
 
@@ -23,13 +21,13 @@ export function onlyTests(raw: unknown): string[] | undefined {
  * code is 0 only when every test passes. This process holds the run's lease while it runs (executeRun renews
  * it): if it is killed, the server ends the run within a minute and the client can be tested again.
  */
-export async function conformanceRun(db: Db, config: Config, v: Values, io: Io): Promise<number> {
+export async function conformanceRun(deps: EngineDeps, v: Values, io: Io): Promise<number> {
   const env = envOption((v.env as string | undefined) ?? 'sandpit')!;
   if (!v.client) throw new CliError('--client is required: the client_id to test');
   if (!v['start-url']) throw new CliError('--start-url is required: the page of your service with the NHS login button');
   let id: string;
   try {
-    id = await createRun({ config, db }, {
+    id = await createRun(deps, {
       env, clientId: String(v.client), startUrl: String(v['start-url']), createdBy: 'cli',
       only: onlyTests(v.only), buttonSelector: v.button as string | undefined, signedInText: v['signed-in-text'] as string | undefined,
     });
@@ -40,7 +38,7 @@ export async function conformanceRun(db: Db, config: Config, v: Values, io: Io):
   if (!v.json) io.out(`Conformance run ${id} for client ${String(v.client)} (${env}) against ${String(v['start-url'])}`);
   let status;
   try {
-    status = await executeRun({ config, db }, id, (r) => {
+    status = await executeRun(deps, id, (r) => {
       if (!v.json) io.out(`  ${r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : 'SKIP'}  ${r.testId}  ${r.detail}`);
     });
   } catch (e) {
@@ -48,7 +46,7 @@ export async function conformanceRun(db: Db, config: Config, v: Values, io: Io):
     io.err(v.json ? JSON.stringify({ id, error: 'run_lost', message: e.message }) : `Error: ${e.message}`);
     return 1;
   }
-  const { run, results } = (await getRun(db, id))!;
+  const { run, results } = (await getRun(deps.db, id))!;
   const report = buildReport(run, results);
   if (v.junit) fs.writeFileSync(String(v.junit), junitXml(report, results));
   if (v.report) fs.writeFileSync(String(v.report), run.report ?? '');
@@ -71,10 +69,10 @@ export async function conformanceRun(db: Db, config: Config, v: Values, io: Io):
 }
 
 /** Checks that a signed report (a file) was produced by this toolkit and not changed since. */
-export async function conformanceVerify(db: Db, file: string | undefined, v: Values, io: Io): Promise<number> {
+export async function conformanceVerify(deps: EngineDeps, file: string | undefined, v: Values, io: Io): Promise<number> {
   if (!file) throw new CliError('give the report file: toolkit conformance verify REPORT.jws');
   try {
-    const report = await verifyReport(db, fs.readFileSync(file, 'utf8'));
+    const report = await verifyReport(deps.db, fs.readFileSync(file, 'utf8'));
     io.out(
       v.json
         ? JSON.stringify({ valid: true, run: report.run, summary: report.summary })

@@ -2,9 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import type { Db } from '../storage/index.ts';
 import { publishNextKey, removeRetiredKeys, switchToNextKey } from '../identity/index.ts';
 import { CliError, envOption, type Io } from './main.ts';
+
+/** The database the environments' signing keys are kept in, as the identity module's key functions take it. */
+type KeyStore = Parameters<typeof publishNextKey>[0];
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -34,7 +36,7 @@ export async function keysGenerate(v: Values, io: Io): Promise<number> {
   return 0;
 }
 
-export async function keysRotate(db: Db, v: Values, io: Io): Promise<number> {
+export async function keysRotate(db: KeyStore, v: Values, io: Io): Promise<number> {
   const env = envOption(v.env as string | undefined)!;
   let kid: string;
   if (v.step === 'publish') kid = await publishNextKey(db, env);

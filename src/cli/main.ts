@@ -10,7 +10,7 @@ import { clientsCreate, clientsList, clientsShow, clientsSso } from './clients.t
 import { keysGenerate, keysRotate } from './keys.ts';
 import { auditExport, auditVerify, teamCreateAdmin } from './team.ts';
 import { conformanceRun, conformanceVerify } from './conformance.ts';
-import { OnboardingError, seedDemo } from '../onboarding/index.ts';
+import { createOnboarding, OnboardingError } from '../onboarding/index.ts';
 
 export interface Io {
   out(text: string): void;
@@ -118,19 +118,21 @@ export async function main(
     if (group === 'keys' && command === 'generate') return await keysGenerate(values, io);
     const config = loadConfig(env);
     const database = await openDatabase(config.database);
+    // The same use-cases as the web faces (onboarding/use-cases.ts); the CLI sends no mail and has no test people.
+    const onboarding = createOnboarding({ db: database.db, config });
     try {
-      if (group === 'clients' && command === 'create') return await clientsCreate(database.db, values, io);
-      if (group === 'clients' && command === 'list') return await clientsList(database.db, values, io);
-      if (group === 'clients' && command === 'show') return await clientsShow(database.db, rest[0], values, io);
-      if (group === 'clients' && command === 'sso') return await clientsSso(database.db, rest[0], values, io);
+      if (group === 'clients' && command === 'create') return await clientsCreate(onboarding, values, io);
+      if (group === 'clients' && command === 'list') return await clientsList(onboarding, values, io);
+      if (group === 'clients' && command === 'show') return await clientsShow(onboarding, rest[0], values, io);
+      if (group === 'clients' && command === 'sso') return await clientsSso(onboarding, rest[0], values, io);
       if (group === 'keys' && command === 'rotate') return await keysRotate(database.db, values, io);
-      if (group === 'team' && command === 'create-admin') return await teamCreateAdmin(database.db, config, values, io);
-      if (group === 'audit' && command === 'verify') return await auditVerify(database.db, values, io);
-      if (group === 'audit' && command === 'export') return await auditExport(database.db, io);
-      if (group === 'conformance' && command === 'run') return await conformanceRun(database.db, config, values, io);
+      if (group === 'team' && command === 'create-admin') return await teamCreateAdmin(onboarding, config, values, io);
+      if (group === 'audit' && command === 'verify') return await auditVerify(onboarding, values, io);
+      if (group === 'audit' && command === 'export') return await auditExport(onboarding, io);
+      if (group === 'conformance' && command === 'run') return await conformanceRun({ config, db: database.db }, values, io);
       if (group === 'demo' && command === 'seed') {
         const events = createEventSink(database.db, (err) => io.err(String(err)));
-        const { partners } = await seedDemo(database.db, events);
+        const { partners } = await createOnboarding({ db: database.db, config, events }).seedDemo();
         await events.close();
         io.out(
           values.json
@@ -139,7 +141,7 @@ export async function main(
         );
         return 0;
       }
-      if (group === 'conformance' && command === 'verify') return await conformanceVerify(database.db, rest[0], values, io);
+      if (group === 'conformance' && command === 'verify') return await conformanceVerify({ config, db: database.db }, rest[0], values, io);
     } finally {
       await database.close();
     }

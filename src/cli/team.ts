@@ -1,14 +1,13 @@
 /** `toolkit team create-admin` and `toolkit audit verify|export`. */
 import type { Config } from '../config/index.ts';
-import type { Db } from '../storage/index.ts';
-import { auditEntries, createTeamAdmin, verifyAudit } from '../onboarding/index.ts';
+import type { Onboarding } from '../onboarding/index.ts';
 import { CliError, type Io } from './main.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-export async function teamCreateAdmin(db: Db, config: Config, v: Values, io: Io): Promise<number> {
+export async function teamCreateAdmin(onboarding: Onboarding, config: Config, v: Values, io: Io): Promise<number> {
   if (typeof v.email !== 'string') throw new CliError('--email is required');
-  const { user, setupSecret } = await createTeamAdmin(db, v.email);
+  const { user, setupSecret } = await onboarding.createTeamAdmin(v.email);
   const link = `${config.publicUrl}/console/setup/${setupSecret}`;
   io.out(
     v.json
@@ -18,8 +17,8 @@ export async function teamCreateAdmin(db: Db, config: Config, v: Values, io: Io)
   return 0;
 }
 
-export async function auditVerify(db: Db, v: Values, io: Io): Promise<number> {
-  const verdict = await verifyAudit(db, typeof v.head === 'string' ? v.head : undefined);
+export async function auditVerify(onboarding: Onboarding, v: Values, io: Io): Promise<number> {
+  const verdict = await onboarding.verifyAudit(typeof v.head === 'string' ? v.head : undefined);
   io.out(
     v.json
       ? JSON.stringify(verdict)
@@ -31,7 +30,7 @@ export async function auditVerify(db: Db, v: Values, io: Io): Promise<number> {
   return verdict.ok ? 0 : 1;
 }
 
-export async function auditExport(db: Db, io: Io): Promise<number> {
-  io.out(JSON.stringify((await auditEntries(db, 1_000_000)).reverse()));
+export async function auditExport(onboarding: Onboarding, io: Io): Promise<number> {
+  io.out(JSON.stringify((await onboarding.auditEntries(1_000_000)).reverse()));
   return 0;
 }

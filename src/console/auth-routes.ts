@@ -1,14 +1,6 @@
 /** Console set-up (one-time link: password and authenticator), sign-in with password + TOTP, sign-out. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  authenticateTeam,
-  completeSetup,
-  csrfMatches,
-  endSession,
-  OnboardingError,
-  setupDetails,
-  startSession,
-} from '../onboarding/index.ts';
+import { csrfMatches, OnboardingError } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 
 import { COOKIE, cookieOptions, expired, page, teamGuard, type ConsoleDeps } from './context.ts';
@@ -51,7 +43,7 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
       'console/setup.njk',
       {
         title: 'Set up your console account',
-        ...(await authenticatorDetails(await setupDetails(d.db, req.params.secret))),
+        ...(await authenticatorDetails(await d.onboarding.setupDetails(req.params.secret))),
         csrf: preCsrf(req, reply),
         errors,
       },
@@ -71,7 +63,7 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
     try {
       const bad = formProblems(req);
       if (bad) return await setupPage(req, reply, bad);
-      await completeSetup(d.db, req.params.secret, req.body?.password ?? '', req.body?.code ?? '');
+      await d.onboarding.completeSetup(req.params.secret, req.body?.password ?? '', req.body?.code ?? '');
       return reply.redirect('/console/sign-in?set-up=done', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
@@ -100,8 +92,8 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
         400,
       );
     try {
-      const user = await authenticateTeam(d.db, req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? '', req.ip);
-      const { cookie: value } = await startSession(d.db, 'console', user.id);
+      const user = await d.onboarding.authenticateTeam(req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? '', req.ip);
+      const { cookie: value } = await d.onboarding.startSession('console', user.id);
       reply.setCookie(COOKIE, value, cookie);
       return reply.redirect('/console', 303);
     } catch (e) {
@@ -122,7 +114,7 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
   });
   app.post<Body>('/sign-out', form({ _csrf: CSRF }), async (req, reply) => {
     if (!(await teamGuard(d, req, reply, { csrf: true }))) return;
-    await endSession(d.db, req.cookies[COOKIE]);
+    await d.onboarding.endSession(req.cookies[COOKIE]);
     reply.clearCookie(COOKIE, cookie);
     return reply.redirect('/console/sign-in', 303);
   });

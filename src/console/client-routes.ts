@@ -3,14 +3,12 @@
  * pairs, suspend and reinstate, force a key rotation; and conformance runs as the partner sees them.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { getClient, listClients } from '../storage/index.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
-import { approveClient, OnboardingError, setClientStatus, setSsoPairs } from '../onboarding/index.ts';
-import { getRun, reportFile, runPage, screenshotFile } from '../conformance/index.ts';
+import { OnboardingError } from '../onboarding/index.ts';
+import { reportFile, runPage, screenshotFile } from '../conformance/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, list as listField, text, type Field } from '../web/forms.ts';
-import { notifyDeps } from '../onboarding/index.ts';
 
 type Req = { Params: { env: string; clientId: string }; Body: Record<string, string | string[] | undefined> };
 const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
@@ -18,12 +16,12 @@ const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) 
 
 export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) {
   const show = async (reply: FastifyReply, t: Team, env: string, clientId: string, errors?: unknown[], status = 200) => {
-    const client = await getClient(d.db, env, clientId);
+    const client = await d.onboarding.getClient(env, clientId);
     if (!client)
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client.', team: t, csrf: t.csrf }, 404);
-    const others = (await listClients(d.db, env)).filter((c) => c.clientId !== clientId);
+    const others = (await d.onboarding.listClients(env)).filter((c) => c.clientId !== clientId);
     const org = client.organisationId
-      ? await d.db.selectFrom('organisation').select(['id', 'name']).where('id', '=', client.organisationId).executeTakeFirst()
+      ? await d.onboarding.organisationName(client.organisationId)
       : undefined;
     return page(
       d,
@@ -63,26 +61,26 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
       }
     });
   change('approvals', { scopes: listField('Scopes', 20, 100), vtr: listField('Vectors of trust', 10, 20), im1: CHOICE('IM1') }, (t, req) =>
-    approveClient(d.db, t.email, req.params.env, req.params.clientId, {
+    d.onboarding.approveClient(t.email, req.params.env, req.params.clientId, {
       scopes: list(req.body?.scopes),
       vtr: list(req.body?.vtr),
       im1: one(req.body?.im1) === 'yes',
     }),
   );
   change('sso', { to: listField('Clients', 200, 100) }, (t, req) =>
-    setSsoPairs(d.db, t.email, req.params.env, req.params.clientId, list(req.body?.to)),
+    d.onboarding.setSsoPairs(t.email, req.params.env, req.params.clientId, list(req.body?.to)),
   );
   change('status', { status: CHOICE('Status'), reason: text('Reason', 2000) }, (t, req) =>
-    setClientStatus(notifyDeps(d), t.email, req.params.env, req.params.clientId, one(req.body?.status), one(req.body?.reason)),
+    d.onboarding.setClientStatus(t.email, req.params.env, req.params.clientId, one(req.body?.status), one(req.body?.reason)),
   );
 
   app.get<{ Params: { runId: string } }>('/conformance/:runId', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
-    const found = await getRun(d.db, req.params.runId);
+    const found = await d.onboarding.getRun(req.params.runId);
     if (!found)
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such run.', team: t, csrf: t.csrf }, 404);
-    const client = await getClient(d.db, found.run.env, found.run.client_id);
+    const client = await d.onboarding.getClient(found.run.env, found.run.client_id);
     return page(d, reply, 'conformance/run.njk', {
       layoutName: 'console/layout.njk',
       title: 'Conformance run',
@@ -96,7 +94,7 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
   app.get<{ Params: { runId: string; file: string } }>('/conformance/:runId/:file', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
-    const found = await getRun(d.db, req.params.runId);
+    const found = await d.onboarding.getRun(req.params.runId);
     const file = found && reportFile(found.run, found.results, req.params.file);
     if (!file)
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such file.', team: t, csrf: t.csrf }, 404);
@@ -108,7 +106,7 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
   app.get<{ Params: { runId: string; file: string } }>('/conformance/:runId/screenshots/:file', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
-    const found = await getRun(d.db, req.params.runId);
+    const found = await d.onboarding.getRun(req.params.runId);
     const shot = found && screenshotFile(found.results, req.params.file);
     if (!shot)
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such screenshot.', team: t, csrf: t.csrf }, 404);

@@ -1,18 +1,18 @@
 /** What every console route needs: its dependencies, the signed-in team member (and role), CSRF and pages. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.ts';
-import type { Db, EventSink } from '../storage/index.ts';
 import type { Render } from '../web/views.ts';
-import { csrfMatches, findSession, type Mailer, type WebSession } from '../onboarding/index.ts';
+import { csrfMatches, type Mailer, type Onboarding, type WebSession } from '../onboarding/index.ts';
 
 export const COOKIE = 'toolkit_console';
 
 export interface ConsoleDeps {
   config: Config;
-  db: Db;
+  /** The onboarding use-cases (onboarding/use-cases.ts): the console's only way to the database. */
+  onboarding: Onboarding;
+  /** The set-up link of a new team member is mailed from the console's own words. */
   mailer: Mailer;
   render: Render;
-  events: EventSink;
 }
 
 export type Team = WebSession & { id: string; email: string; role: 'team_admin' | 'delivery_manager' };
@@ -43,9 +43,9 @@ export async function teamGuard(
   reply: FastifyReply,
   o: { csrf?: boolean; admin?: boolean } = {},
 ): Promise<Team | undefined> {
-  const session = await findSession(d.db, 'console', req.cookies[COOKIE]);
+  const session = await d.onboarding.findSession('console', req.cookies[COOKIE]);
   const user =
-    session && (await d.db.selectFrom('team_user').select(['id', 'email', 'role']).where('id', '=', session.userId).executeTakeFirst());
+    session && (await d.onboarding.teamUser(session.userId));
   if (!session || !user) return void reply.redirect('/console/sign-in', 303);
   const team = { ...session, ...user };
   if (o.csrf && !csrfMatches(team, (req.body as Record<string, unknown> | undefined)?._csrf)) return void expired(d, reply);

@@ -1,7 +1,6 @@
 /** The team's figures as charts (server-rendered SVG) and tables; the same counts are in /metrics as time series. */
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
-import { environmentMetrics, onboardingMetrics } from '../onboarding/index.ts';
 import { barChart } from './charts.ts';
 import { page, teamGuard, type ConsoleDeps } from './context.ts';
 
@@ -11,10 +10,10 @@ export function registerMetricsRoutes(app: FastifyInstance, d: ConsoleDeps) {
   app.get('/metrics', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
-    await d.events.flush();
+    await d.onboarding.flushEvents();
     const [onboarding, environments] = await Promise.all([
-      onboardingMetrics(d.db),
-      Promise.all(ENVIRONMENT_NAMES.map((e) => environmentMetrics(d.db, e))),
+      d.onboarding.onboardingMetrics(),
+      Promise.all(ENVIRONMENT_NAMES.map((e) => d.onboarding.environmentMetrics(e))),
     ]);
     const charts = {
       stages: barChart(

@@ -4,30 +4,7 @@
  * history of decisions, and who looks after them.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { listClients } from '../storage/index.ts';
-import {
-  addComment,
-  assignDeliveryManager,
-  comments,
-  CRITERIA,
-  decideGate,
-  gateView,
-  getApplication,
-  getDocument,
-  journeyChecklist,
-  listDocuments,
-  notifyDeps,
-  OnboardingError,
-  EVIDENCE_ENV,
-  MAX_COMMENT,
-  pipeline,
-  readableAudit,
-  recordCriterion,
-  STAGES,
-  teamMembers,
-  GATES,
-  type Gate,
-} from '../onboarding/index.ts';
+import { CRITERIA, EVIDENCE_ENV, OnboardingError, MAX_COMMENT, STAGES, GATES, type Gate } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, formSchema, text, type Field } from '../web/forms.ts';
 
@@ -55,7 +32,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
       manager: q.manager || undefined,
       stuck: q.stuck === 'yes',
     };
-    const [rows, team] = await Promise.all([pipeline(d.db, filter), teamMembers(d.db)]);
+    const [rows, team] = await Promise.all([d.onboarding.pipeline(filter), d.onboarding.teamMembers()]);
     const board = STAGES.map((stage) => ({ stage, rows: rows.filter((r) => r.stage === stage) }));
     return page(d, reply, 'console/pipeline.njk', {
       title: 'Partners',
@@ -87,7 +64,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     app.post<Org>(path, form({ _csrf: CSRF, ...fields }, patterns), async (req, reply) => {
       const t = await teamGuard(d, req, reply, { csrf: true });
       if (!t) return;
-      if (!(await d.db.selectFrom('organisation').select('id').where('id', '=', req.params.orgId).executeTakeFirst()))
+      if (!(await d.onboarding.organisationExists(req.params.orgId)))
         return notFound(reply, t);
       const bad = formProblems(req);
       if (bad) return partnerPage(reply, t, req.params.orgId, bad, 400, req.body);
@@ -112,7 +89,14 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     '/partners/:orgId/gates/:gate/criteria/:criterion',
     { met: CHOICE('Met'), note: text('Note', 1000) },
     (t, req) =>
-      recordCriterion(d.db, t, req.params.orgId, req.params.gate, req.params.criterion!, req.body?.met === 'yes', req.body?.note ?? ''),
+      d.onboarding.recordCriterion(
+        t,
+        req.params.orgId,
+        req.params.gate,
+        req.params.criterion!,
+        req.body?.met === 'yes',
+        req.body?.note ?? '',
+      ),
     '#gates',
   );
   change(
@@ -124,7 +108,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
           .filter(([k]) => k.startsWith('override-'))
           .map(([k, v]) => [k.slice('override-'.length), v ?? '']),
       );
-      return decideGate(notifyDeps(d), t, req.params.orgId, req.params.gate, req.body?.decision ?? '', req.body?.reason ?? '', overrides);
+      return d.onboarding.decideGate(t, req.params.orgId, req.params.gate, req.body?.decision ?? '', req.body?.reason ?? '', overrides);
     },
     '#gates',
     { '^override-[a-z0-9_]{1,80}$': text('Why you approve anyway', REASON) },
@@ -132,18 +116,18 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
   change(
     '/partners/:orgId/comments',
     { body: text('Your message', MAX_COMMENT) },
-    (t, req) => addComment(notifyDeps(d), req.params.orgId, 'team', t.email, req.body?.body ?? ''),
+    (t, req) => d.onboarding.addComment(req.params.orgId, 'team', t.email, req.body?.body ?? ''),
     '#comments',
   );
   change('/partners/:orgId/delivery-manager', { manager: CHOICE('Delivery manager') }, (t, req) =>
-    assignDeliveryManager(d.db, t, req.params.orgId, req.body?.manager || null),
+    d.onboarding.assignDeliveryManager(t, req.params.orgId, req.body?.manager || null),
   );
 
   app.get<Org>('/partners/:orgId/documents/:docId', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
     try {
-      const doc = await getDocument(d.db, req.params.orgId, req.params.docId!);
+      const doc = await d.onboarding.getDocument(req.params.orgId, req.params.docId!);
       return reply
         .type(doc.content_type)
         .header('x-content-type-options', 'nosniff')
@@ -167,28 +151,22 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     status = 200,
     values?: Record<string, unknown>,
   ) {
-    const org = await d.db.selectFrom('organisation').selectAll().where('id', '=', orgId).executeTakeFirst();
+    const org = await d.onboarding.organisationById(orgId);
     if (!org) return notFound(reply, t);
-    await d.events.flush();
+    await d.onboarding.flushEvents();
     const [application, documents, clients, history, thread, team, runs] = await Promise.all([
-      getApplication(d.db, orgId), listDocuments(d.db, orgId), listClients(d.db, undefined, orgId),
-      d.db.selectFrom('audit').selectAll().where('subject', '=', orgId).orderBy('seq', 'desc').execute(),
-      comments(d.db, orgId),
-      teamMembers(d.db),
-      d.db
-        .selectFrom('conformance_run')
-        .select(['id', 'env', 'client_id', 'status', 'created_at', 'report'])
-        .where('organisation_id', '=', orgId)
-        .orderBy('created_at', 'desc')
-        .limit(20)
-        .execute(),
+      d.onboarding.getApplication(orgId), d.onboarding.listDocuments(orgId), d.onboarding.listClients(undefined, orgId),
+      d.onboarding.auditOfSubject(orgId),
+      d.onboarding.comments(orgId),
+      d.onboarding.teamMembers(),
+      d.onboarding.organisationRuns(orgId),
     ]);
-    const gates = await Promise.all((Object.keys(GATES) as Gate[]).map((g) => gateView(d.db, orgId, g)));
+    const gates = await Promise.all((Object.keys(GATES) as Gate[]).map((g) => d.onboarding.gateView(orgId, g)));
     const evidence = await Promise.all(
       clients
         .filter((c) => c.env === EVIDENCE_ENV.integration)
         .map(async (c) => {
-          const items = await journeyChecklist(d.db, c);
+          const items = await d.onboarding.journeyChecklist(c);
           return {
             client: c,
             done: items.filter((i) => i.done).length,
@@ -212,7 +190,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
         clients,
         evidence,
         gates,
-        history: await readableAudit(d.db, history),
+        history: await d.onboarding.readableAudit(history),
         thread,
         managers: team,
         runs: runs.map(({ report, ...r }) => ({ ...r, signed: Boolean(report) })),

@@ -1,6 +1,5 @@
 /** The team's records: the mail outbox, chat notifications (with failures), and the hash-chained audit trail. */
 import type { FastifyInstance } from 'fastify';
-import { auditEntries, notifications, outbox, readableAudit, verifyAudit } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps } from './context.ts';
 import { CHOICE, formSchema } from '../web/forms.ts';
 
@@ -19,7 +18,7 @@ export function registerRecordsRoutes(app: FastifyInstance, d: ConsoleDeps) {
   app.get('/outbox', async (req, reply) => {
     const t = await teamGuard(d, req, reply);
     if (!t) return;
-    const [mail, chat] = await Promise.all([outbox(d.db), notifications(d.db)]);
+    const [mail, chat] = await Promise.all([d.onboarding.outbox(), d.onboarding.notifications()]);
     return page(d, reply, 'console/outbox.njk', {
       title: 'Outbox',
       team: t,
@@ -37,7 +36,7 @@ export function registerRecordsRoutes(app: FastifyInstance, d: ConsoleDeps) {
     async (req, reply) => {
       const t = await teamGuard(d, req, reply);
       if (!t) return;
-      const [verdict, entries] = await Promise.all([verifyAudit(d.db), auditEntries(d.db)]);
+      const [verdict, entries] = await Promise.all([d.onboarding.verifyAudit(), d.onboarding.auditEntries()]);
       if (req.query.format === 'json')
         return reply.header('content-disposition', 'attachment; filename="audit.json"').send({ verdict, entries });
       if (req.query.format === 'csv') {
@@ -55,7 +54,7 @@ export function registerRecordsRoutes(app: FastifyInstance, d: ConsoleDeps) {
         team: t,
         csrf: t.csrf,
         verdict,
-        entries: await readableAudit(d.db, entries),
+        entries: await d.onboarding.readableAudit(entries),
       });
     },
   );

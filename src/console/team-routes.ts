@@ -1,6 +1,6 @@
 /** Team members (team admins only): add one with a one-time set-up link, change roles, remove. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { addTeamMember, changeTeamMember, OnboardingError, teamMembers } from '../onboarding/index.ts';
+import { OnboardingError } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 import { CHOICE, CSRF, EMAIL, form, formProblems } from '../web/forms.ts';
 
@@ -8,7 +8,7 @@ type Req = { Params: { userId?: string }; Body: Record<string, string | undefine
 
 export function registerTeamRoutes(app: FastifyInstance, d: ConsoleDeps) {
   const show = async (reply: FastifyReply, t: Team, ctx: Record<string, unknown> = {}, status = 200) =>
-    page(d, reply, 'console/team.njk', { title: 'Team', team: t, csrf: t.csrf, members: await teamMembers(d.db), ...ctx }, status);
+    page(d, reply, 'console/team.njk', { title: 'Team', team: t, csrf: t.csrf, members: await d.onboarding.teamMembers(), ...ctx }, status);
 
   app.get('/team', async (req, reply) => {
     const t = await teamGuard(d, req, reply, { admin: true });
@@ -20,7 +20,7 @@ export function registerTeamRoutes(app: FastifyInstance, d: ConsoleDeps) {
     const bad = formProblems(req);
     if (bad) return show(reply, t, { errors: bad, values: req.body }, 400);
     try {
-      const { user, setupSecret } = await addTeamMember(d.db, t, req.body?.email ?? '', req.body?.role ?? '');
+      const { user, setupSecret } = await d.onboarding.addTeamMember(t, req.body?.email ?? '', req.body?.role ?? '');
       const link = `${d.config.publicUrl}/console/setup/${setupSecret}`;
       await d.mailer.send({
         to: user.email,
@@ -46,7 +46,7 @@ export function registerTeamRoutes(app: FastifyInstance, d: ConsoleDeps) {
       const bad = formProblems(req);
       if (bad) return show(reply, t, { errors: bad }, 400);
       try {
-        await changeTeamMember(d.db, t, req.params.userId!, action === 'remove' ? { remove: true } : { role: req.body?.role ?? '' });
+        await d.onboarding.changeTeamMember(t, req.params.userId!, action === 'remove' ? { remove: true } : { role: req.body?.role ?? '' });
         return reply.redirect('/console/team', 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;

@@ -29,3 +29,5 @@ export * from './metrics.ts';
 export * from './demo.ts';
 export * from './mailbox.ts';
 export * from './status.ts';
+export * from './clients.ts';
+export * from './use-cases.ts';

@@ -16,7 +16,7 @@ export interface NotifyDeps {
   chatWebhookUrl?: string | undefined;
 }
 
-/** What notifications need, from the dependencies every face (portal, console, API, server) already has. */
+/** What notifications need, from the dependencies createOnboarding is given (use-cases.ts) and the tests' app. */
 export function notifyDeps(d: { db: Db; mailer: Mailer; config: { publicUrl: string; chatWebhookUrl?: string | undefined } }): NotifyDeps {
   return { db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl, chatWebhookUrl: d.config.chatWebhookUrl };
 }

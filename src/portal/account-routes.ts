@@ -1,21 +1,8 @@
 /** Partner sign-up, email confirmation, sign-in and out, forgotten password. */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { FormProblems, OnboardingError } from '../onboarding/index.ts';
 import {
-  authenticate,
-  confirmEmail,
-  continueSignIn,
-  endSession,
-  FormProblems,
-  OnboardingError,
-  requestPasswordReset,
-  resetPassword,
-  signUp,
-  startSession,
-} from '../onboarding/index.ts';
-import { countRequest } from '../storage/index.ts';
-import {
-  accountDeps,
   cookieOptions,
   csrfFor,
   csrfOk,
@@ -82,10 +69,10 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
         { title: 'Create an account', csrf: csrfFor(d, req, reply), errors: bad, values: { name: b.name, email: b.email } },
         400,
       );
-    if (!(await countRequest(d.db, limitKey('sign_up', req.ip), LIMITS.sign_up)))
+    if (!(await d.onboarding.countRequest(limitKey('sign_up', req.ip), LIMITS.sign_up)))
       return tooMany('portal/sign-up.njk', 'Create an account', req, reply, 'name');
     try {
-      const user = await signUp(accountDeps(d), { name: b.name ?? '', email: b.email ?? '', password: b.password ?? '' });
+      const user = await d.onboarding.signUp({ name: b.name ?? '', email: b.email ?? '', password: b.password ?? '' });
       return page(d, reply, 'portal/message.njk', {
         title: 'Check your email',
         message: `We have sent a link to ${user.email}. Open it to confirm your email address, then sign in.`,
@@ -106,7 +93,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
 
   app.get<{ Params: { secret: string } }>('/confirm/:secret', async (req, reply) => {
     try {
-      await confirmEmail(accountDeps(d), req.params.secret);
+      await d.onboarding.confirmEmail(req.params.secret);
       return page(d, reply, 'portal/message.njk', {
         title: 'Email address confirmed',
         message: 'You can now sign in.',
@@ -139,7 +126,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
       );
     try {
       const browser = randomBytes(32).toString('base64url');
-      const signedIn = await authenticate(accountDeps(d), b.email ?? '', b.password ?? '', req.ip, browser);
+      const signedIn = await d.onboarding.authenticate(b.email ?? '', b.password ?? '', req.ip, browser);
       if ('emailed' in signedIn) {
         reply.setCookie(LINK_COOKIE, browser, { ...cookieOptions(d, LINK_COOKIE_S), path: '/portal/sign-in' });
         return page(d, reply, 'portal/message.njk', {
@@ -151,7 +138,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
         });
       }
       const { user } = signedIn;
-      const { cookie } = await startSession(d.db, 'portal', user.id);
+      const { cookie } = await d.onboarding.startSession('portal', user.id);
       reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(d, ABSOLUTE_MS / 1000));
       return reply.redirect('/portal', 303);
     } catch (e) {
@@ -174,8 +161,8 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   app.post<{ Params: { secret: string } }>('/sign-in/continue/:secret', form({ _csrf: CSRF }), async (req, reply) => {
     if (!csrfOk(req)) return forbidden(d, reply);
     try {
-      const user = await continueSignIn(accountDeps(d), req.params.secret, req.cookies[LINK_COOKIE]);
-      const { cookie } = await startSession(d.db, 'portal', user.id);
+      const user = await d.onboarding.continueSignIn(req.params.secret, req.cookies[LINK_COOKIE]);
+      const { cookie } = await d.onboarding.startSession('portal', user.id);
       reply.clearCookie(LINK_COOKIE, { ...cookieOptions(d), path: '/portal/sign-in' });
       reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(d, ABSOLUTE_MS / 1000));
       return reply.redirect('/portal', 303);
@@ -199,7 +186,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
   app.post('/sign-out', form({ _csrf: CSRF }), async (req, reply) => {
     const signed = await signedIn(d, req);
     if (signed && !csrfOk(req, signed)) return forbidden(d, reply);
-    await endSession(d.db, req.cookies[SESSION_COOKIE]);
+    await d.onboarding.endSession(req.cookies[SESSION_COOKIE]);
     reply.clearCookie(SESSION_COOKIE, cookieOptions(d));
     return reply.redirect('/portal', 303);
   });
@@ -212,10 +199,10 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
     const bad = formProblems(req);
     if (bad)
       return page(d, reply, 'portal/forgot-password.njk', { title: 'Reset your password', csrf: csrfFor(d, req, reply), errors: bad }, 400);
-    if (!(await countRequest(d.db, limitKey('forgot_password', req.ip), LIMITS.forgot_password)))
+    if (!(await d.onboarding.countRequest(limitKey('forgot_password', req.ip), LIMITS.forgot_password)))
       return tooMany('portal/forgot-password.njk', 'Reset your password', req, reply, 'email');
     try {
-      await requestPasswordReset(accountDeps(d), req.body?.email ?? '');
+      await d.onboarding.requestPasswordReset(req.body?.email ?? '');
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
       return page(
@@ -247,7 +234,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: PortalDeps) {
         400,
       );
     try {
-      await resetPassword(accountDeps(d), req.params.secret, req.body?.password ?? '');
+      await d.onboarding.resetPassword(req.params.secret, req.body?.password ?? '');
       return page(d, reply, 'portal/message.njk', {
         title: 'Password changed',
         message: 'Sign in with your new password.',

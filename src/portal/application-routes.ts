@@ -3,8 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import {
-  ApplicationInvalid, CRITERIA, eligibility, getApplication, latestDecision, OnboardingError, saveDraft, submitApplication,
-  type ApplicationAnswers, type Organisation,
+  ApplicationInvalid, CRITERIA, eligibility, OnboardingError, type ApplicationAnswers, type Organisation,
 } from '../onboarding/index.ts';
 import { csrfFor, csrfOk, forbidden, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
 import { CHOICE, CSRF, EMAIL, form, formProblems, list as listField, text } from '../web/forms.ts';
@@ -56,7 +55,9 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
     status = 200,
   ) => {
     const changes =
-      (await getApplication(d.db, org.id)).status === 'changes_requested' ? await latestDecision(d.db, org.id, 'application') : null;
+      (await d.onboarding.getApplication(org.id)).status === 'changes_requested'
+        ? await d.onboarding.latestDecision(org.id, 'application')
+        : null;
     return page(
       d,
       reply,
@@ -84,9 +85,9 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
     const { signed, org } = g;
-    const application = await getApplication(d.db, org.id);
+    const application = await d.onboarding.getApplication(org.id);
     if (application.status !== 'draft' && application.status !== 'changes_requested') {
-      const decision = application.status === 'submitted' ? null : await latestDecision(d.db, org.id, 'application');
+      const decision = application.status === 'submitted' ? null : await d.onboarding.latestDecision(org.id, 'application');
       return page(d, reply, 'portal/application-submitted.njk', {
         title: 'Your application',
         user: signed.user,
@@ -108,15 +109,15 @@ export function registerApplicationRoutes(app: FastifyInstance, d: PortalDeps) {
     if (bad) return show(reply, signed, org, answers, { errors: bad }, 400);
     try {
       if (one(req.body?.action) === 'submit') {
-        await submitApplication(d.db, org.id, answers);
+        await d.onboarding.submitApplication(org.id, answers);
         return reply.redirect(`/portal/organisations/${org.id}/application`, 303);
       }
-      const saved = await saveDraft(d.db, org.id, answers);
+      const saved = await d.onboarding.saveDraft(org.id, answers);
       return show(reply, signed, org, saved.answers, { saved: true });
     } catch (e) {
       if (e instanceof ApplicationInvalid) {
         const errors = e.problems.map((p) => ({ href: `#${p.field}`, text: p.message, field: p.field }));
-        return show(reply, signed, org, (await getApplication(d.db, org.id)).answers, { errors }, 400);
+        return show(reply, signed, org, (await d.onboarding.getApplication(org.id)).answers, { errors }, 400);
       }
       if (e instanceof OnboardingError) return page(d, reply, 'error.njk', { title: 'Already submitted', message: e.message }, 409);
       throw e;

@@ -4,19 +4,9 @@
  */
 import type { EnvironmentName } from '../config/index.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
-import { armFault, clearFault, FAULTS, FaultError, registerClient, RegistrationError, replaceClientKey } from '../identity/index.ts';
-import {
-  clientChoices,
-  csrfMatches,
-  evidenceEvent,
-  journeyChecklist,
-  outsideChoices,
-  readableEvent,
-  requestTrace,
-  TEST_OTP,
-  TEST_PASSWORD,
-} from '../onboarding/index.ts';
+import type { ClientRecord } from '../onboarding/index.ts';
+import { FAULTS, FaultError, RegistrationError } from '../identity/index.ts';
+import { csrfMatches, TEST_OTP, TEST_PASSWORD } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
 import { capabilitiesOf, ENVIRONMENT_NAMES } from '../config/index.ts';
@@ -82,7 +72,7 @@ const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [
 
 
 export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
-  const allowed = (orgId: string, env: string) => clientChoices(d.db, orgId, env);
+  const allowed = (orgId: string, env: string) => d.onboarding.clientChoices(orgId, env);
   const noClient = (reply: FastifyReply) =>
     page(
       d,
@@ -194,14 +184,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
         400,
       );
     try {
-      const outside = outsideChoices(choice, values.vtr, values.scopes);
-      if (outside.length)
-        throw new RegistrationError(
-          'invalid_scope',
-          'scope',
-          `Your approved application does not include ${outside.join(', ')}: ask the NHS login team`,
-        );
-      const client = await registerClient(d.db, {
+      const r = await d.onboarding.registerClient('partner', {
         env: env as EnvironmentName,
         organisationId: org.id,
         name: values.name,
@@ -212,7 +195,15 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
         jwks: values.jwks.trim() ? pastedJwks(values.jwks) : undefined,
         jwksUri: values.jwks_uri.trim() || undefined,
       });
-      return reply.redirect(`/portal/organisations/${org.id}/clients/${client.clientId}`, 303);
+      if ('refused' in r && r.refused === 'env_not_approved') return notAllowed(reply, env); // withdrawn since the form was read
+      if ('refused' in r) {
+        throw new RegistrationError(
+          'invalid_scope',
+          'scope',
+          `Your approved application does not include ${r.outside.join(', ')}: ask the NHS login team`,
+        );
+      }
+      return reply.redirect(`/portal/organisations/${org.id}/clients/${r.client.clientId}`, 303);
     } catch (e) {
       if (!(e instanceof RegistrationError)) throw e;
       const errors = e.problems.map((p) => {
@@ -229,7 +220,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
     async (req, reply) => {
       const g = await orgGuard(d, req, reply, { csrf: false });
       if (!g) return;
-      const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId!);
+      const client = await d.onboarding.findOrganisationClient(g.org.id, req.params.clientId!);
       if (!client) return noClient(reply);
       return clientPage(d, reply, g.signed, g.org, client, { keyReplaced: req.query.key === 'replaced' });
     },
@@ -239,7 +230,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   app.post<Params>('/organisations/:orgId/clients/:clientId/key', multipartForm(NEW_KEY), async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
-    const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId!);
+    const client = await d.onboarding.findOrganisationClient(g.org.id, req.params.clientId!);
     const { fields, tooLarge } = await formFields(req);
     const { problems, values } = checkForm(NEW_KEY, fields);
     if (!csrfMatches(g.signed.session, values._csrf)) return forbidden(d, reply);
@@ -254,7 +245,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
           'public_key',
           'A public key file is a few kilobytes: choose the .pem file with your public key',
         );
-      await replaceClientKey(d.db, client.env as EnvironmentName, client.clientId, {
+      await d.onboarding.replaceClientKey(client.env as EnvironmentName, client.clientId, {
         publicKeyPem: one(values.public_key_file) ?? one(values.public_key),
         jwksUri: one(values.jwks_uri),
       });
@@ -280,18 +271,18 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       const g = await orgGuard(d, req, reply, { csrf: true });
       if (!g) return;
       const { signed, org } = g;
-      const client = await findOrganisationClient(d.db, org.id, req.params.clientId);
+      const client = await d.onboarding.findOrganisationClient(org.id, req.params.clientId);
       if (!client) return noClient(reply);
       const bad = formProblems(req);
       if (bad) return clientPage(d, reply, signed, org, client, { errors: bad }, 400);
       const back = `/portal/organisations/${org.id}/clients/${client.clientId}`;
       if (req.body?.action === 'clear') {
-        await clearFault(d.db, client.env, client.clientId);
+        await d.onboarding.clearFault(client.env, client.clientId);
         return reply.redirect(`${back}#faults`, 303);
       }
       const count = req.body?.count?.trim() ? Number(req.body.count) : null;
       try {
-        await armFault(d.db, client.env, client.clientId, req.body?.fault, count);
+        await d.onboarding.armFault(client.env, client.clientId, req.body?.fault, count);
         return reply.redirect(`${back}#faults`, 303);
       } catch (e) {
         if (!(e instanceof FaultError)) throw e;
@@ -306,13 +297,13 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       const g = await orgGuard(d, req, reply, { csrf: false });
       if (!g) return;
       const { signed, org } = g;
-      const client = await findOrganisationClient(d.db, org.id, req.params.clientId);
-      const event = client ? await evidenceEvent(d.db, client, req.params.eventId) : undefined;
+      const client = await d.onboarding.findOrganisationClient(org.id, req.params.clientId);
+      const event = client ? await d.onboarding.evidenceEvent(client, req.params.eventId) : undefined;
       if (!client || !event) {
         return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such event for this client.' }, 404);
       }
       const base = `/portal/organisations/${org.id}/clients/${client.clientId}`;
-      const readable = await readableEvent(d.db, event, (runId) => `${base}/conformance/${encodeURIComponent(runId)}`);
+      const readable = await d.onboarding.readableEvent(event, (runId) => `${base}/conformance/${encodeURIComponent(runId)}`);
       return page(d, reply, 'portal/event.njk', {
         title: `${readable.title} (${event.outcome === 'ok' ? 'succeeded' : 'failed'})`,
         user: signed.user,
@@ -338,18 +329,11 @@ export async function clientPage(
   ctx: { errors?: FieldProblem[]; keyReplaced?: boolean } = {},
   status = 200,
 ) {
-  await d.events.flush(); // show the exchanges that just happened
+  await d.onboarding.flushEvents(); // show the exchanges that just happened
   const [checklist, trace, runs] = await Promise.all([
-    journeyChecklist(d.db, client),
-    requestTrace(d.db, client.env, client.clientId),
-    d.db
-      .selectFrom('conformance_run')
-      .select(['id', 'status', 'start_url', 'created_at'])
-      .where('env', '=', client.env)
-      .where('client_id', '=', client.clientId)
-      .orderBy('created_at', 'desc')
-      .limit(5)
-      .execute(),
+    d.onboarding.journeyChecklist(client),
+    d.onboarding.requestTrace(client.env, client.clientId),
+    d.onboarding.clientRuns(client.env, client.clientId),
   ]);
   return page(
     d,

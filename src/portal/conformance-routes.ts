@@ -1,7 +1,7 @@
 /** Conformance runs from the client page: start one, watch results arrive, read and download the report. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { findOrganisationClient, type ClientRecord } from '../storage/index.ts';
-import { getRun, PlanError, reportFile, RunRefused, runPage, screenshotFile } from '../conformance/index.ts';
+import type { ClientRecord } from '../onboarding/index.ts';
+import { PlanError, reportFile, RunRefused, runPage, screenshotFile } from '../conformance/index.ts';
 import { orgGuard, page, type PortalDeps } from './context.ts';
 import { clientPage } from './client-routes.ts';
 import { CSRF, form, formProblems, text } from '../web/forms.ts';
@@ -31,15 +31,15 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
     );
   /** The run, only if it is of this organisation's client. */
   const ownRun = async (orgId: string, clientId: string, runId: string | undefined) => {
-    const client = await findOrganisationClient(d.db, orgId, clientId);
-    const found = client && runId ? await getRun(d.db, runId) : undefined;
+    const client = await d.onboarding.findOrganisationClient(orgId, clientId);
+    const found = client && runId ? await d.onboarding.getRun(runId) : undefined;
     return client && found && found.run.client_id === client.clientId && found.run.env === client.env ? { client, ...found } : undefined;
   };
 
   app.post<Params>('/organisations/:orgId/clients/:clientId/conformance', RUN, async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
-    const client = await findOrganisationClient(d.db, g.org.id, req.params.clientId);
+    const client = await d.onboarding.findOrganisationClient(g.org.id, req.params.clientId);
     if (!client) return notFound(reply);
     const bad = formProblems(req);
     if (bad) return clientPage(d, reply, g.signed, g.org, client, { errors: bad }, 400);

@@ -1,19 +1,9 @@
 /** What every portal route needs: the domain's dependencies, the signed-in partner, CSRF and rendering. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.ts';
-import type { Db, EventSink } from '../storage/index.ts';
 import type { Render } from '../web/views.ts';
 import type { PeopleData } from '../identity/people/index.ts';
-import {
-  csrfMatches,
-  findSession,
-  OnboardingError,
-  requireMembership,
-  type AccountDeps,
-  type Mailer,
-  type Organisation,
-  type WebSession,
-} from '../onboarding/index.ts';
+import { csrfMatches, OnboardingError, type Onboarding, type Organisation, type WebSession } from '../onboarding/index.ts';
 import { newSecret } from '../security/tokens.ts';
 import type { RunScheduler } from '../conformance/index.ts';
 import { UnreadableForm } from '../web/errors.ts';
@@ -23,18 +13,13 @@ const ANON_CSRF_COOKIE = 'toolkit_csrf';
 
 export interface PortalDeps {
   config: Config;
-  db: Db;
-  events: EventSink;
+  /** The onboarding use-cases (onboarding/use-cases.ts): the portal's only way to the database. */
+  onboarding: Onboarding;
   /** The environments' test PDS and GP-linkage records (integration test users). */
   people: PeopleData;
-  mailer: Mailer;
   render: Render;
   /** Starts conformance runs in the background of this server. */
   conformance: RunScheduler;
-}
-
-export function accountDeps(d: PortalDeps): AccountDeps {
-  return { db: d.db, mailer: d.mailer, publicUrl: d.config.publicUrl };
 }
 
 export function cookieOptions(d: PortalDeps, maxAgeS?: number) {
@@ -53,9 +38,9 @@ export interface Signed {
 }
 
 export async function signedIn(d: PortalDeps, req: FastifyRequest): Promise<Signed | undefined> {
-  const session = await findSession(d.db, 'portal', req.cookies[SESSION_COOKIE]);
+  const session = await d.onboarding.findSession('portal', req.cookies[SESSION_COOKIE]);
   if (!session) return undefined;
-  const user = await d.db.selectFrom('partner_user').select(['id', 'name', 'email']).where('id', '=', session.userId).executeTakeFirst();
+  const user = await d.onboarding.partnerUser(session.userId);
   return user ? { session, user } : undefined;
 }
 
@@ -114,7 +99,7 @@ export async function orgGuard(
   if (!signed) return void reply.redirect('/portal/sign-in', 303);
   if (options.csrf && !csrfOk(req, signed)) return void forbidden(d, reply);
   try {
-    return { signed, org: await requireMembership(d.db, signed.user.id, req.params.orgId) };
+    return { signed, org: await d.onboarding.requireMembership(signed.user.id, req.params.orgId) };
   } catch (e) {
     if (!(e instanceof OnboardingError)) throw e;
     return void page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such page in your account.' }, 404);

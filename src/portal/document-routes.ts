@@ -1,16 +1,7 @@
 /** Upload, list and download the organisation's documents. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
-import {
-  csrfMatches,
-  DOCUMENT_KINDS,
-  getDocument,
-  listDocuments,
-  MAX_DOCUMENT_BYTES,
-  OnboardingError,
-  uploadDocument,
-  type Organisation,
-} from '../onboarding/index.ts';
+import { csrfMatches, DOCUMENT_KINDS, MAX_DOCUMENT_BYTES, OnboardingError, type Organisation } from '../onboarding/index.ts';
 import { errorItem, forbidden, orgGuard, page, unreadable, type PortalDeps, type Signed } from './context.ts';
 
 type Params = { Params: { orgId: string; docId?: string } };
@@ -21,7 +12,7 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
   const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) =>
     page(d, reply, 'portal/documents.njk', {
       title: 'Documents', user: signed.user, csrf: signed.session.csrf, org, kinds: DOCUMENT_KINDS,
-      documents: await listDocuments(d.db, org.id), base: `/portal/organisations/${org.id}/documents`, ...ctx,
+      documents: await d.onboarding.listDocuments(org.id), base: `/portal/organisations/${org.id}/documents`, ...ctx,
     }, status);
 
   app.get<Params>('/organisations/:orgId/documents', async (req, reply) => {
@@ -52,7 +43,7 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
     try {
       if (!file || file.truncated)
         throw new OnboardingError('invalid_name', file ? 'The file must be smaller than 10 MB' : 'Choose a file to upload', 'file');
-      await uploadDocument(d.db, g.org.id, g.signed.user.id, fields.kind ?? '', file.filename, file.bytes);
+      await d.onboarding.uploadDocument(g.org.id, g.signed.user.id, fields.kind ?? '', file.filename, file.bytes);
       return reply.redirect(`/portal/organisations/${g.org.id}/documents`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
@@ -64,7 +55,7 @@ export async function registerDocumentRoutes(app: FastifyInstance, d: PortalDeps
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (!g) return;
     try {
-      const doc = await getDocument(d.db, g.org.id, req.params.docId!);
+      const doc = await d.onboarding.getDocument(g.org.id, req.params.docId!);
       return reply
         .header('content-type', doc.content_type)
         .header('content-disposition', `attachment; filename="${doc.filename}"`)

@@ -31,14 +31,7 @@ export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
     const accounts =
       !env.capabilities.testAccounts
         ? []
-        : await d.db
-            .selectFrom('person')
-            .select(['email', 'proofing_level', 'nhs_number', 'im1'])
-            .where('env', '=', env.name)
-            .where('organisation_id', 'is', null)
-            .where('email', 'like', '%@demo.signin.nhs.uk')
-            .orderBy('email')
-            .execute();
+        : await d.onboarding.demoAccounts(env.name);
     return page(d, reply, 'portal/reference.njk', {
       accounts, testPassword: TEST_PASSWORD, testOtp: TEST_OTP,
       title: `${env.name[0]!.toUpperCase()}${env.name.slice(1)} interface reference`,

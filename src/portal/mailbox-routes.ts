@@ -4,7 +4,7 @@
  * hosted toolkit must never show one person's confirmation or reset links to another.
  */
 import type { FastifyInstance } from 'fastify';
-import { MAILBOX_SIZE, mailboxMessage, mailboxMessages } from '../onboarding/index.ts';
+import { MAILBOX_SIZE } from '../onboarding/index.ts';
 import { page, signedIn, type PortalDeps } from './context.ts';
 
 /** Where the mailbox is, when there is one (the "check your email" pages and the log line link to it). */
@@ -14,12 +14,12 @@ export function registerMailboxRoutes(app: FastifyInstance, d: PortalDeps) {
   if (!d.config.localMailbox) return;
   app.get('/dev/mail', async (req, reply) => {
     const signed = await signedIn(d, req);
-    const messages = await mailboxMessages(d.db);
+    const messages = await d.onboarding.mailboxMessages();
     return page(d, reply, 'portal/mailbox.njk', { title: 'Mail sent by this toolkit', user: signed?.user, messages, size: MAILBOX_SIZE });
   });
   app.get<{ Params: { id: string } }>('/dev/mail/:id', async (req, reply) => {
     const signed = await signedIn(d, req);
-    const message = await mailboxMessage(d.db, req.params.id);
+    const message = await d.onboarding.mailboxMessage(req.params.id);
     if (!message) {
       return page(
         d,

@@ -1,18 +1,7 @@
 /** Members and invitations of an organisation. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import {
-  acceptInvitation,
-  changeRole,
-  invite,
-  membersOf,
-  OnboardingError,
-  pendingInvitations,
-  removeMember,
-  revokeInvitation,
-  ROLES,
-  type Organisation,
-} from '../onboarding/index.ts';
-import { accountDeps, errorItem, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
+import { OnboardingError, ROLES, type Organisation } from '../onboarding/index.ts';
+import { errorItem, orgGuard, page, signedIn, type PortalDeps, type Signed } from './context.ts';
 import { CHOICE, CSRF, EMAIL, form, formProblems } from '../web/forms.ts';
 
 const INVITE = form({ _csrf: CSRF, email: EMAIL, role: CHOICE('Role') });
@@ -24,7 +13,7 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
   const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) =>
     page(d, reply, 'portal/members.njk', {
       title: 'Members', user: signed.user, csrf: signed.session.csrf, org, roles: ROLES,
-      members: await membersOf(d.db, org.id), invitations: await pendingInvitations(d.db, org.id), ...ctx,
+      members: await d.onboarding.membersOf(org.id), invitations: await d.onboarding.pendingInvitations(org.id), ...ctx,
     }, status);
 
 
@@ -38,7 +27,7 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
     const bad = formProblems(req);
     if (bad) return show(reply, g.signed, g.org, { errors: bad, values: req.body }, 400);
     try {
-      await invite(accountDeps(d), g.org, g.signed.user.id, req.body?.email ?? '', req.body?.role ?? '');
+      await d.onboarding.invite(g.org, g.signed.user.id, req.body?.email ?? '', req.body?.role ?? '');
       return show(reply, g.signed, g.org, { invited: req.body?.email });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
@@ -72,11 +61,13 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
         );
       }
     });
-  action('/organisations/:orgId/members/:userId/remove', (org, req, by) => removeMember(d.db, org, req.params.userId!, by));
+  action('/organisations/:orgId/members/:userId/remove', (org, req, by) => d.onboarding.removeMember(org, req.params.userId!, by));
   action('/organisations/:orgId/members/:userId/role', (org, req, by) =>
-    changeRole(d.db, org, req.params.userId!, req.body?.role ?? '', by),
+    d.onboarding.changeRole(org, req.params.userId!, req.body?.role ?? '', by),
   );
-  action('/organisations/:orgId/invitations/:invitationId/revoke', (org, req) => revokeInvitation(d.db, org, req.params.invitationId!));
+  action('/organisations/:orgId/invitations/:invitationId/revoke', (org, req) =>
+    d.onboarding.revokeInvitation(org, req.params.invitationId!),
+  );
 
   app.get<{ Params: { secret: string } }>('/invitations/:secret', async (req, reply) => {
     const signed = await signedIn(d, req);
@@ -87,7 +78,7 @@ export function registerMemberRoutes(app: FastifyInstance, d: PortalDeps) {
         link: { href: '/portal/sign-in', text: 'Sign in' },
       });
     try {
-      await acceptInvitation(d.db, signed.user, req.params.secret);
+      await d.onboarding.acceptInvitation(signed.user, req.params.secret);
       return reply.redirect('/portal', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;

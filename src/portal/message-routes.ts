@@ -1,13 +1,12 @@
 /** The conversation with the NHS login team (the console shows the same thread). */
 import type { FastifyInstance } from 'fastify';
-import { addComment, comments, MAX_COMMENT, notifyDeps, OnboardingError } from '../onboarding/index.ts';
+import { MAX_COMMENT, OnboardingError } from '../onboarding/index.ts';
 import { errorItem, orgGuard, page, type PortalDeps } from './context.ts';
 import { CSRF, form, formProblems, text } from '../web/forms.ts';
 
 type Params = { Params: { orgId: string }; Body: Record<string, string | undefined> };
 
 export function registerMessageRoutes(app: FastifyInstance, d: PortalDeps) {
-  const deps = notifyDeps(d);
   app.get<Params>('/organisations/:orgId/messages', async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: false });
     if (g)
@@ -16,13 +15,13 @@ export function registerMessageRoutes(app: FastifyInstance, d: PortalDeps) {
         user: g.signed.user,
         csrf: g.signed.session.csrf,
         org: g.org,
-        thread: await comments(d.db, g.org.id),
+        thread: await d.onboarding.comments(g.org.id),
       });
   });
   app.post<Params>('/organisations/:orgId/messages', form({ _csrf: CSRF, body: text('Your message', MAX_COMMENT) }), async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
-    const thread = async () => comments(d.db, g.org.id);
+    const thread = async () => d.onboarding.comments(g.org.id);
     const bad = formProblems(req);
     if (bad)
       return page(
@@ -41,7 +40,7 @@ export function registerMessageRoutes(app: FastifyInstance, d: PortalDeps) {
         400,
       );
     try {
-      await addComment(deps, g.org.id, 'partner', g.signed.user.email, req.body?.body ?? '');
+      await d.onboarding.addComment(g.org.id, 'partner', g.signed.user.email, req.body?.body ?? '');
       return reply.redirect(`/portal/organisations/${g.org.id}/messages`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
@@ -54,7 +53,7 @@ export function registerMessageRoutes(app: FastifyInstance, d: PortalDeps) {
           user: g.signed.user,
           csrf: g.signed.session.csrf,
           org: g.org,
-          thread: await comments(d.db, g.org.id),
+          thread: await d.onboarding.comments(g.org.id),
           errors: [errorItem(e)],
           values: req.body,
         },

@@ -1,7 +1,6 @@
 /** The partner's home page (each organisation's status, clients and pages) and creating an organisation. */
 import type { FastifyInstance } from 'fastify';
-import { createOrganisation, OnboardingError, organisationsOf, updateOrganisation } from '../onboarding/index.ts';
-import { listClients } from '../storage/index.ts';
+import { OnboardingError } from '../onboarding/index.ts';
 import { csrfOk, errorItem, forbidden, orgGuard, page, signedIn, type PortalDeps } from './context.ts';
 import { CSRF, form, formProblems, text } from '../web/forms.ts';
 import { statusPanel } from './status.ts';
@@ -12,12 +11,12 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
   app.get('/', async (req, reply) => {
     const signed = await signedIn(d, req);
     if (!signed) return page(d, reply, 'portal/landing.njk', { title: 'Integrate with NHS login at your own pace' });
-    const orgs = await organisationsOf(d.db, signed.user.id);
-    await d.events.flush(); // the sandpit journeys the status panel counts are in the protocol record
+    const orgs = await d.onboarding.organisationsOf(signed.user.id);
+    await d.onboarding.flushEvents(); // the sandpit journeys the status panel counts are in the protocol record
     const withClients = await Promise.all(
       orgs.map(async (o) => {
-        const clients = await listClients(d.db, undefined, o.id);
-        return { ...o, clients, status: await statusPanel(d.db, o.id, clients) };
+        const clients = await d.onboarding.listClients(undefined, o.id);
+        return { ...o, clients, status: await statusPanel(d.onboarding, o.id, clients) };
       }),
     );
     return page(d, reply, 'portal/home.njk', {
@@ -52,7 +51,7 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
         400,
       );
     try {
-      const org = await createOrganisation(d.db, signed.user.id, { name: req.body?.name ?? '', odsCode: req.body?.ods_code });
+      const org = await d.onboarding.createOrganisation(signed.user.id, { name: req.body?.name ?? '', odsCode: req.body?.ods_code });
       return reply.redirect(`/portal/organisations/${org.id}/clients/new`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
@@ -105,7 +104,7 @@ export function registerOrganisationRoutes(app: FastifyInstance, d: PortalDeps) 
         400,
       );
     try {
-      await updateOrganisation(d.db, g.signed.user.id, g.org.id, { name: req.body?.name ?? '', odsCode: req.body?.ods_code });
+      await d.onboarding.updateOrganisation(g.signed.user.id, g.org.id, { name: req.body?.name ?? '', odsCode: req.body?.ods_code });
       return reply.redirect('/portal', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;

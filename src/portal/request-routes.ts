@@ -1,13 +1,6 @@
 /** Requesting the next environment (integration, then live): what is met, what is missing, and the request. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import {
-  environmentReadiness,
-  latestRequest,
-  OnboardingError,
-  requestEnvironment,
-  type Organisation,
-  type RequestedEnv,
-} from '../onboarding/index.ts';
+import { OnboardingError, type Organisation, type RequestedEnv } from '../onboarding/index.ts';
 import { page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 import { CSRF, form } from '../web/forms.ts';
 
@@ -26,9 +19,9 @@ export function registerRequestRoutes(app: FastifyInstance, d: PortalDeps) {
     ctx: Record<string, unknown> = {},
     status = 200,
   ) => {
-    await d.events.flush();
-    const criteria = await environmentReadiness(d.db, org.id, env);
-    const request = await latestRequest(d.db, org.id, env);
+    await d.onboarding.flushEvents();
+    const criteria = await d.onboarding.environmentReadiness(org.id, env);
+    const request = await d.onboarding.latestRequest(org.id, env);
     return page(
       d,
       reply,
@@ -56,7 +49,7 @@ export function registerRequestRoutes(app: FastifyInstance, d: PortalDeps) {
       const g = await orgGuard(d, req, reply, { csrf: true });
       if (!g) return;
       try {
-        await requestEnvironment(d.db, g.org.id, g.signed.user.id, env);
+        await d.onboarding.requestEnvironment(g.org.id, g.signed.user.id, env);
         return reply.redirect(`/portal/organisations/${g.org.id}/${PAGES[env].path}`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;

@@ -3,7 +3,7 @@
  * TypeScript module completes a login, and the shell snippet's assertion is accepted by the token endpoint.
  */
 import { inSpecOrder } from '../identity/vectors.ts';
-import type { ClientRecord } from '../storage/index.ts';
+import type { ClientRecord } from '../onboarding/index.ts';
 
 /** A JavaScript string literal. */
 const js = (v: string) => JSON.stringify(v);

@@ -2,8 +2,7 @@
  * The status panel of the partner's dashboard: the onboarding domain's view of where the partner stands
  * (onboarding/status.ts), with each missing item linked to the portal page where it is put right.
  */
-import { EVIDENCE_ENV, partnerStatus, type Criterion, type Gate, type PartnerStatus } from '../onboarding/index.ts';
-import type { Db } from '../storage/index.ts';
+import { EVIDENCE_ENV, type Criterion, type Gate, type Onboarding, type PartnerStatus } from '../onboarding/index.ts';
 
 export interface Fix {
   href: string;
@@ -42,8 +41,8 @@ export type StatusPanel = Omit<PartnerStatus, 'next'> & {
   pages: typeof GATE_PAGES;
 };
 
-export async function statusPanel(db: Db, orgId: string, clients: { env: string }[]): Promise<StatusPanel> {
-  const s = await partnerStatus(db, orgId);
+export async function statusPanel(onboarding: Onboarding, orgId: string, clients: { env: string }[]): Promise<StatusPanel> {
+  const s = await onboarding.partnerStatus(orgId);
   const next = s.next && {
     ...s.next,
     missing: s.next.missing.map((c) => ({ ...c, fix: fixFor(orgId, c.id, clients) })),

@@ -1,14 +1,6 @@
 /** Integration test users for the partner's own organisation. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import {
-  createTestUser,
-  listTestUsers,
-  OnboardingError,
-  TEST_OTP,
-  TEST_PASSWORD,
-  updateTestUser,
-  type Organisation,
-} from '../onboarding/index.ts';
+import { OnboardingError, TEST_OTP, TEST_PASSWORD, type Organisation } from '../onboarding/index.ts';
 import { errorItem, page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, text } from '../web/forms.ts';
 
@@ -39,7 +31,7 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
         records,
         password: TEST_PASSWORD,
         otp: TEST_OTP,
-        users: await listTestUsers(d.db, org.id),
+        users: await d.onboarding.listTestUsers(org.id),
         base: `/portal/organisations/${org.id}/test-users`,
         ...ctx,
       },
@@ -62,7 +54,7 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
     const bad = formProblems(req);
     if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
     try {
-      await createTestUser(d.db, d.people, g.org.id, { nhsNumber: req.body?.nhs_number ?? '', ...flags(req.body ?? {}) });
+      await d.onboarding.createTestUser(g.org.id, { nhsNumber: req.body?.nhs_number ?? '', ...flags(req.body ?? {}) });
       return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
@@ -75,7 +67,7 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
     const bad = formProblems(req);
     if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
     try {
-      await updateTestUser(d.db, g.org.id, req.params.personId!, flags(req.body ?? {}));
+      await d.onboarding.updateTestUser(g.org.id, req.params.personId!, flags(req.body ?? {}));
       return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;

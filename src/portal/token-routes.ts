@@ -1,6 +1,6 @@
 /** API tokens for an organisation: create (shown once), list, revoke. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { createApiToken, listApiTokens, OnboardingError, revokeApiToken, type Organisation } from '../onboarding/index.ts';
+import { OnboardingError, type Organisation } from '../onboarding/index.ts';
 import { errorItem, page, type PortalDeps, type Signed, orgGuard } from './context.ts';
 import { CSRF, form, formProblems, text } from '../web/forms.ts';
 
@@ -17,7 +17,7 @@ export function registerTokenRoutes(app: FastifyInstance, d: PortalDeps) {
         user: signed.user,
         csrf: signed.session.csrf,
         org,
-        tokens: await listApiTokens(d.db, org.id),
+        tokens: await d.onboarding.listApiTokens(org.id),
         publicUrl: d.config.publicUrl,
         ...ctx,
       },
@@ -35,7 +35,7 @@ export function registerTokenRoutes(app: FastifyInstance, d: PortalDeps) {
     const bad = formProblems(req);
     if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
     try {
-      const { token } = await createApiToken(d.db, g.org.id, g.signed.user.id, req.body?.name ?? '');
+      const { token } = await d.onboarding.createApiToken(g.org.id, g.signed.user.id, req.body?.name ?? '');
       return show(reply, g.signed, g.org, { newToken: token });
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
@@ -45,7 +45,7 @@ export function registerTokenRoutes(app: FastifyInstance, d: PortalDeps) {
   app.post<Params>('/organisations/:orgId/api-tokens/:tokenId/revoke', form({ _csrf: CSRF }), async (req, reply) => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
-    await revokeApiToken(d.db, g.org.id, req.params.tokenId!);
+    await d.onboarding.revokeApiToken(g.org.id, req.params.tokenId!);
     return reply.redirect(`/portal/organisations/${g.org.id}/api-tokens`, 303);
   });
 }

@@ -10,7 +10,9 @@ import { createEventSink, openDatabase, purgeExpired, type Database, type EventS
 import { createIdentity, matchEnvironment, mountEnvironments, type Identity } from '../identity/index.ts';
 import { Metrics, meteredSink } from '../observability/metrics.ts';
 import { ASSET_PREFIX, createRenderer, INIT_SCRIPT, INIT_SCRIPT_PATH, NHSUK_DIST, STYLESHEET, STYLESHEET_PATH } from './views.ts';
-import { createDeliveries, keepEvidence, partnersPerStage, purgeSessions, type Deliveries, type Mailer } from '../onboarding/index.ts';
+import {
+  createDeliveries, createOnboarding, keepEvidence, partnersPerStage, purgeSessions, type Deliveries, type Mailer,
+} from '../onboarding/index.ts';
 import { MAILBOX_PATH, PORTAL_VIEWS, portalRoutes } from '../portal/index.ts';
 import { apiRoutes } from '../api/routes.ts';
 import { CONSOLE_VIEWS, consoleRoutes } from '../console/index.ts';
@@ -152,15 +154,14 @@ export async function buildApp(config: Config, options: { database?: Database } 
   });
   const mailer = deliveries.mailer;
   const conformance = createRunScheduler({ config, db: database.db, events }, fastify.log);
+  // One set of use-cases for every face: the portal, the API and the console reach the database only through it.
+  const onboarding = createOnboarding({ db: database.db, config, events, mailer, people: identity.people });
   await fastify.register(
-    (scoped) => portalRoutes(scoped, { config, db: database.db, events, mailer, render, people: identity.people, conformance }),
+    (scoped) => portalRoutes(scoped, { config, onboarding, render, people: identity.people, conformance }),
     { prefix: '/portal' },
   );
-  await fastify.register(
-    (scoped) => apiRoutes(scoped, { config, db: database.db, events, render, mailer, people: identity.people, conformance }),
-    { prefix: '/api/v1' },
-  );
-  await fastify.register((scoped) => consoleRoutes(scoped, { config, db: database.db, mailer, render, events }), { prefix: '/console' });
+  await fastify.register((scoped) => apiRoutes(scoped, { config, onboarding, render, conformance }), { prefix: '/api/v1' });
+  await fastify.register((scoped) => consoleRoutes(scoped, { config, onboarding, mailer, render }), { prefix: '/console' });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   let draining = false;
