@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import type { Browser } from 'playwright-core';
-import type { Config } from '../config/index.ts';
+import { capabilitiesOf, type Config } from '../config/index.ts';
 import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
 import {
   failureText, getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema,
@@ -67,7 +67,8 @@ const EVENT_SETTLE_MS = 250;
 
 /** Checks the input and records a run with every test pending; the run itself is `executeRun`. */
 export async function createRun(d: EngineDeps, input: RunInput): Promise<string> {
-  if (input.env === 'live') throw new RunRefused('Conformance runs are for sandpit and integration clients, never live', 'env');
+  const may = capabilitiesOf(input.env);
+  if (!may?.conformanceRuns) throw new RunRefused('Conformance runs are for sandpit and integration clients, never live', 'env');
   const client = await getClient(d.db, input.env, input.clientId);
   if (!client || (input.organisationId && client.organisationId !== input.organisationId))
     throw new RunRefused(`There is no client ${input.clientId} in ${input.env}`, 'client_id');
@@ -78,7 +79,7 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
     throw new RunRefused('Give the start URL of your service, like https://your-service.example/', 'start_url');
   }
   const loopback = ['localhost', '127.0.0.1'].includes(start.hostname);
-  if (start.protocol !== 'https:' && !(input.env === 'sandpit' && loopback && d.config.conformanceAllowLoopback)) {
+  if (start.protocol !== 'https:' && !(may.localhostHttp && loopback && d.config.conformanceAllowLoopback)) {
     const local = 'http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate';
     const rule = d.config.conformanceAllowLoopback
       ? `The start URL must use https (${local})`

@@ -12,6 +12,7 @@ import { kvGet, kvPut, markClientInConformance, type Db } from '../storage/index
 import { newSecret } from '../security/tokens.ts';
 import type { AnyFault } from './faults.ts';
 import { nhsClient } from './steps/context.ts';
+import { capabilitiesOf } from '../config/index.ts';
 
 export const MARK_COOKIE = 'toolkit_conformance';
 /** Long enough for one test's journey and the relying party's calls after it. */
@@ -47,7 +48,7 @@ export type MarkedBy = 'run-mark' | 'run-code' | 'run-token';
 
 /** The mark a request's browser carries (its MARK_COOKIE value), if a run made it; never in live. */
 export function browserMark(db: Db, env: string, cookie: string | undefined): Promise<RunMark | undefined> {
-  return env === 'live' ? Promise.resolve(undefined) : findMark(db, 'run-mark', env, cookie);
+  return capabilitiesOf(env)?.conformanceRuns ? findMark(db, 'run-mark', env, cookie) : Promise.resolve(undefined);
 }
 
 /** The mark `ref` (a cookie value, or the reference of a code or access token) leads to, if any. */

@@ -3,6 +3,7 @@
  * and what to change, pointing at the part of the NHS login interface it comes from.
  */
 import { failureText, type Cause, type Db, type ErrorCode, type EventKind, type ProtocolEventTable } from '../storage/index.ts';
+import { TEST_PACK } from '../identity/people/test-pack.ts';
 
 export interface TraceRow {
   id: string;
@@ -107,7 +108,11 @@ const BY_CAUSE: Partial<Record<Cause, Advice>> = {
 };
 
 /** Advice for failures whose code says enough, or whose cause has none of its own (a suspended client, a fault). */
-const TEST_USERS = { fix: 'Sandpit test accounts all use the password Passw0rd$1.', reference: 'Test users', section: 'test-users' };
+const TEST_USERS = {
+  fix: `Sandpit test accounts all use the password ${TEST_PACK.password}.`,
+  reference: 'Test users',
+  section: 'test-users',
+};
 const BY_ERROR: Partial<Record<ErrorCode, Advice>> = {
   invalid_scope: {
     fix: 'Request only scopes approved for your client; profile and basic_demographics cannot be requested together.',
@@ -137,7 +142,7 @@ const BY_ERROR: Partial<Record<ErrorCode, Advice>> = {
   wrong_password: TEST_USERS,
   unknown_email: TEST_USERS,
   wrong_otp: {
-    fix: 'Sandpit test accounts all use the security code 190696.',
+    fix: `Sandpit test accounts all use the security code ${TEST_PACK.otp}.`,
     reference: 'Test users',
     section: 'test-users',
   },

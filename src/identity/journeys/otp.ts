@@ -34,7 +34,7 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
       title: 'Enter the security code',
       action: `${base}/otp`,
       phone: maskPhone(phone),
-      hint: deps.env.name === 'live' ? undefined : 'Test accounts use a fixed security code: see the test account pack.',
+      hint: deps.env.capabilities.testAccounts ? 'Test accounts use a fixed security code: see the test account pack.' : undefined,
       ...ctx,
     }, status);
 

@@ -6,7 +6,7 @@ import { codeRef, profileState, type Step } from './context.ts';
 /** Finds the conformance run a request belongs to (browser mark, redeemed code or access token) and links what it issues. */
 export const trackRun: Step = async (ctx, { config, db }) => {
   const route = ctx.oidc?.route;
-  if (config.name === 'live' || !route) return;
+  if (!config.capabilities.conformanceRuns || !route) return;
   const state = profileState(ctx);
   const code = ctx.oidc.entities.AuthorizationCode as { jti?: string } | undefined;
   let mark: RunMark | undefined;
@@ -29,7 +29,7 @@ export const trackRun: Step = async (ctx, { config, db }) => {
 
 /** The JWKS also publishes the keys conformance runs sign with (never in live). */
 export const publishRunKeys: Step = async (ctx, { config, db }) => {
-  if (!ctx.body || typeof ctx.body !== 'object' || config.name === 'live') return;
+  if (!ctx.body || typeof ctx.body !== 'object' || !config.capabilities.conformanceRuns) return;
   const extra = await publishedRunKeys(db, config.name);
   if (extra.length) (ctx.body as { keys: JWK[] }).keys.push(...extra);
 };
