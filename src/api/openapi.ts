@@ -79,6 +79,8 @@ export function openApiDocument(publicUrl: string) {
             at: { type: 'integer' },
             kind: { type: 'string' },
             outcome: { type: 'string' },
+            error: { type: ['string', 'null'] },
+            cause: { type: ['string', 'null'] },
             reason: { type: ['string', 'null'] },
             detail: { type: ['string', 'null'] },
             fix: { type: ['string', 'null'] },

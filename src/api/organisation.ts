@@ -3,7 +3,7 @@
  * integration test users and environment requests — the same domain calls as the portal's pages.
  */
 import type { FastifyInstance } from 'fastify';
-import { DOCUMENT_KINDS, type ApplicationAnswers } from '../onboarding/index.ts';
+import { DOCUMENT_KINDS, isRequestedEnv, type ApplicationAnswers } from '../onboarding/index.ts';
 import { actorOf, fail, failWith, str, type ApiDeps } from './context.ts';
 import { ToolkitError } from '../errors.ts';
 import { BODIES, params } from './schemas.ts';
@@ -160,8 +160,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
   app.post<{ Body: unknown }>('/environment-requests', { schema: { body: BODIES.environmentRequest } }, async (req, reply) =>
     guarded(reply, async () => {
       const env = str(req.body, 'env');
-      if (env !== 'integration' && env !== 'live')
-        return fail(reply, 'invalid_env', 'Request "integration", or "live" to go live', 'env');
+      if (!isRequestedEnv(env)) return fail(reply, 'invalid_env', 'Request "integration", or "live" to go live', 'env');
       await d.onboarding.flushEvents();
       const { organisation, userId } = actorOf(req);
       return reply.code(201).send({ id: await d.onboarding.requestEnvironment(organisation.id, userId, env) });

@@ -4,12 +4,16 @@
  */
 import path from 'node:path';
 import { ToolkitError } from '../errors.ts';
+import { CAPABILITIES, ENVIRONMENT_NAMES, type Capabilities, type EnvironmentName } from './capabilities.ts';
 
-export const ENVIRONMENT_NAMES = ['sandpit', 'integration', 'live'] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+export {
+  CAPABILITIES, capabilitiesOf, ENVIRONMENT_NAMES, isEnvironmentName, type Capabilities, type EnvironmentName,
+} from './capabilities.ts';
 
 export interface EnvironmentConfig {
   name: EnvironmentName;
+  /** What this environment allows (capabilities.ts): the code asks these, never the name. */
+  capabilities: Readonly<Capabilities>;
   /** Issuer URL, no trailing slash (NHS login issuers have none). */
   issuer: string;
   /** Path prefix the issuer is mounted on ('' when routed by host at the root). */
@@ -178,7 +182,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     const issuerUrl = parseUrl(variable, raw || `${base}/${name}`);
     const issuer = stripSlash(issuerUrl.href);
     const mountPath = stripSlash(issuerUrl.pathname);
-    return { name, issuer, mountPath, host: issuerUrl.host, hostRouted: issuerUrl.host !== publicUrl.host };
+    const hostRouted = issuerUrl.host !== publicUrl.host;
+    return { name, capabilities: CAPABILITIES[name], issuer, mountPath, host: issuerUrl.host, hostRouted };
   });
   const seen = new Set<string>();
   for (const e of environments) {

@@ -6,6 +6,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { RUN_BROWSER_MARK, type BrowsingPolicy } from './browsing.ts';
 import type { Persona } from './plan.ts';
+import { TEST_PACK } from '../identity/people/test-pack.ts';
 
 const CHROMIUM_FLAGS = [
   '--headless',
@@ -39,28 +40,28 @@ export interface PersonaDetails {
   register?: boolean;
 }
 
-const PASSWORD = 'Passw0rd$1';
-const OTP = '190696';
-/** A test PDS record any new user may prove their identity with (integration-pds-patients.csv). */
-const PDS = { nhsNumber: '9686368450', familyName: 'Weir', birthdate: '1954-06-14', postcode: 'HD1 4JP' };
+const { password: PASSWORD, otp: OTP, patient: PDS } = TEST_PACK;
 
 /** A service on this machine may use a self-signed certificate (local development); anywhere else TLS must verify. */
 function selfSignedOk(startUrl: string): boolean {
   return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(startUrl).hostname);
 }
 
+/**
+ * The published test account (testuserlive<suffix>@demo.signin.nhs.uk, in the environment's data/<env>-accounts.csv) that
+ * plays each persona; null: a new account is registered (the sandpit has no P0 account). Other environments: the sandpit's.
+ */
+const PERSONA_ACCOUNTS: Record<'sandpit' | 'integration', Record<Persona, string | null>> = {
+  sandpit: { P9: '', P5: '+p5', P0: null, 'im1-linked': '', 'im1-unlinked': '+1' },
+  integration: { P9: '+1', P5: '+2', P0: '+3', 'im1-linked': '+1', 'im1-unlinked': '+2' },
+};
+
 export function personaFor(env: string, persona: Persona): PersonaDetails {
-  const pack = (n: string) => ({ email: `testuserlive${n}@demo.signin.nhs.uk`, password: PASSWORD, otp: OTP, pds: PDS });
-  if (env === 'integration')
-    return { P9: pack('+1'), P5: pack('+2'), P0: pack('+3'), 'im1-linked': pack('+1'), 'im1-unlinked': pack('+2') }[persona];
-  const fresh = {
-    email: `conformance.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}@example.org`,
-    password: 'Conformance1',
-    otp: OTP,
-    pds: PDS,
-    register: true,
-  };
-  return { P9: pack(''), P5: pack('+p5'), P0: fresh, 'im1-linked': pack(''), 'im1-unlinked': pack('+1') }[persona];
+  const accounts = Object.hasOwn(PERSONA_ACCOUNTS, env) ? PERSONA_ACCOUNTS[env as keyof typeof PERSONA_ACCOUNTS] : PERSONA_ACCOUNTS.sandpit;
+  const suffix = accounts[persona];
+  if (suffix !== null) return { email: `testuserlive${suffix}@demo.signin.nhs.uk`, password: PASSWORD, otp: OTP, pds: PDS };
+  const email = `conformance.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}@example.org`;
+  return { email, password: 'Conformance1', otp: OTP, pds: PDS, register: true };
 }
 
 export interface DriveOptions {

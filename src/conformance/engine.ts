@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import type { Browser } from 'playwright-core';
-import type { Config } from '../config/index.ts';
+import { capabilitiesOf, type Config } from '../config/index.ts';
 import { ToolkitError } from '../errors.ts';
 import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
 import {
-  getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema,
+  failureText, getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema,
 } from '../storage/index.ts';
 import type { Lookup } from '../security/outbound.ts';
 import { browsingPolicy, type BrowsingPolicy } from './browsing.ts';
@@ -67,7 +67,8 @@ const EVENT_SETTLE_MS = 250;
 
 /** Checks the input and records a run with every test pending; the run itself is `executeRun`. */
 export async function createRun(d: EngineDeps, input: RunInput): Promise<string> {
-  if (input.env === 'live') {
+  const may = capabilitiesOf(input.env);
+  if (!may?.conformanceRuns) {
     throw new RunRefused('live_not_allowed', 'Conformance runs are for sandpit and integration clients, never live', 'env');
   }
   const client = await getClient(d.db, input.env, input.clientId);
@@ -80,7 +81,7 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
     throw new RunRefused('invalid_start_url', 'Give the start URL of your service, like https://your-service.example/', 'start_url');
   }
   const loopback = ['localhost', '127.0.0.1'].includes(start.hostname);
-  if (start.protocol !== 'https:' && !(input.env === 'sandpit' && loopback && d.config.conformanceAllowLoopback)) {
+  if (start.protocol !== 'https:' && !(may.localhostHttp && loopback && d.config.conformanceAllowLoopback)) {
     const local = 'http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate';
     const rule = d.config.conformanceAllowLoopback
       ? `The start URL must use https (${local})`
@@ -276,7 +277,7 @@ async function observe(
   if (spec.expect === 'settings_reachable') ({ observation, settings } = await followSettings(ctx.browser, o, `${ctx.issuer}/settings`));
   else observation = await drive(ctx.browser, o);
   const read = async () => {
-    const rows = await d.db.selectFrom('protocol_event').select(['id', 'kind', 'outcome', 'reason', 'at', 'details'])
+    const rows = await d.db.selectFrom('protocol_event').select(['id', 'kind', 'outcome', 'error', 'description', 'at', 'details'])
       .where('env', '=', run.env).where('client_id', '=', run.client_id).where('at', '>=', since - 1000).orderBy('at').execute();
     return rows.map((r) => ({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : {} }))
       .filter((e) => e.details.run === run.id && e.details.test === testId);
@@ -318,7 +319,13 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
   const o = seen.observation;
   const evidence = {
     final_url: o.finalUrl, status: o.status, steps: o.steps, signed_in: signedIn(o, ctx.rule) ?? null,
-    events: seen.events.map((e) => ({ id: e.id, kind: e.kind, outcome: e.outcome, reason: e.reason, at: new Date(e.at).toISOString() })),
+    events: seen.events.map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      outcome: e.outcome,
+      reason: reasonText(e),
+      at: new Date(e.at).toISOString(),
+    })),
   };
   await db
     .updateTable('conformance_result')
@@ -336,6 +343,9 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
   onResult?.({ testId: spec.id, ...verdict, ms: Date.now() - started } as never);
   return { ...seen, verdict };
 }
+
+/** How a run's report names what happened to a request: the failure, or the fault applied. */
+const reasonText = (e: RunEvent) => (e.kind === 'fault' ? String(e.details.fault) : failureText(e));
 
 /** A condition on a run's result rows: the run is still running under `holder`'s lease. */
 function heldBy(runId: string, holder: string) {

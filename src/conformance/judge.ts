@@ -2,14 +2,17 @@
  * Judging one test: what the browser saw (the service's final page) and what the environment saw (the calls
  * the service made, with which token, from the protocol record). A test passes only on both.
  */
+import type { ErrorCode, EventKind } from '../storage/index.ts';
 import type { Observation } from './driver.ts';
 import type { TestSpec } from './plan.ts';
 
+/** A protocol record entry of the run (storage/record.ts): a fault's name is in its details. */
 export interface RunEvent {
   id: string;
-  kind: string;
+  kind: EventKind;
   outcome: 'ok' | 'error';
-  reason: string | null;
+  error: ErrorCode | null;
+  description: string | null;
   at: number;
   details: Record<string, unknown>;
 }
@@ -86,7 +89,7 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       return pass('The no-consent screen, with the 111 and 999 links, and no session.');
     }
     case 'error_not_crash': {
-      if (!authorize.some((e) => e.outcome === 'error' && (e.reason ?? '').startsWith('invalid_scope')))
+      if (!authorize.some((e) => e.error === 'invalid_scope'))
         return { status: 'could_not_run', detail: "The environment did not see the run's authorization request." };
       if (o.status === 0 || o.status >= 500) return fail(`The service did not handle invalid_scope: HTTP ${o.status} at ${o.finalUrl}.`);
       if (!o.text.trim()) return fail('The service showed an empty page for invalid_scope.');
@@ -107,9 +110,10 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
           status: 'could_not_run',
           detail: 'Could not tell what "signed in" looks like for this service: the calibration login failed. Give the signed-in text.',
         };
-      if (isIn) return fail(`The service signed the person in despite: ${fault.reason}.`);
+      const applied = String(fault.details.fault);
+      if (isIn) return fail(`The service signed the person in despite: ${applied}.`);
       if (spec.fault !== 'userinfo_sub_mismatch' && userinfo.length)
-        return fail(`The service called /userinfo with the access token that came with a bad ID token (${fault.reason}).`);
+        return fail(`The service called /userinfo with the access token that came with a bad ID token (${applied}).`);
       return pass(`Refused (ended at ${o.finalUrl}, HTTP ${o.status}); no further call with the token.`);
     }
     case 'settings_reachable':

@@ -4,7 +4,7 @@
  * history of decisions, and who looks after them.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { CRITERIA, OnboardingError, MAX_COMMENT, STAGES, GATES, type Gate } from '../onboarding/index.ts';
+import { CRITERIA, EVIDENCE_ENV, OnboardingError, MAX_COMMENT, STAGES, GATES, type Gate } from '../onboarding/index.ts';
 import { page, teamGuard, type ConsoleDeps, type Team } from './context.ts';
 import { CHOICE, CSRF, form, formProblems, formSchema, text, type Field } from '../web/forms.ts';
 import { formError } from '../web/problems.ts';
@@ -158,7 +158,7 @@ export function registerPartnerRoutes(app: FastifyInstance, d: ConsoleDeps) {
     const gates = await Promise.all((Object.keys(GATES) as Gate[]).map((g) => d.onboarding.gateView(orgId, g)));
     const evidence = await Promise.all(
       clients
-        .filter((c) => c.env === 'sandpit')
+        .filter((c) => c.env === EVIDENCE_ENV.integration)
         .map(async (c) => {
           const items = await d.onboarding.journeyChecklist(c);
           return {

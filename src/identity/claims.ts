@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PersonRow } from '../storage/index.ts';
 import { levelAtLeast } from './vectors.ts';
+import { capabilitiesOf } from '../config/index.ts';
 
 export const SCOPES = [
   'openid',
@@ -85,6 +86,7 @@ function compact(o: Record<string, unknown>): Record<string, unknown> {
 export function personClaims(use: 'id_token' | 'userinfo', c: ClaimContext): Record<string, unknown> {
   const p = c.person;
   const verified = levelAtLeast(p.proofing_level, 'P5');
+  const pds = capabilitiesOf(c.env)?.pds === true;
   const all = compact({
     vot: c.vot,
     vtm: c.vtm,
@@ -95,7 +97,7 @@ export function personClaims(use: 'id_token' | 'userinfo', c: ClaimContext): Rec
     phone_number_pds_matched: p.phone_number
       ? p.phone_pds_matched !== null
         ? p.phone_pds_matched === 1
-        : verified && c.env !== 'sandpit'
+        : verified && pds
       : undefined,
     ...(verified
       ? {
@@ -104,7 +106,7 @@ export function personClaims(use: 'id_token' | 'userinfo', c: ClaimContext): Rec
           birthdate: p.birthdate,
           identity_proofing_level: p.highest_level,
           // The sandpit has no PDS, so NHS login's sandpit returns no given_name.
-          given_name: c.env === 'sandpit' ? undefined : p.given_name,
+          given_name: pds ? p.given_name : undefined,
           gp_registration_details: p.gp_ods_code ? { gp_ods_code: p.gp_ods_code } : undefined,
         }
       : {}),

@@ -13,6 +13,8 @@ import { createAccessTokenCodec, type AccessTokenCodec } from './access-token.ts
 import { loadSigningKeys } from './keys.ts';
 import { createProvider } from './provider.ts';
 import { profileMiddleware, type OidcError } from './profile.ts';
+import { classify } from './refusals.ts';
+import { profileState } from './steps/context.ts';
 
 export interface Environment {
   config: EnvironmentConfig;
@@ -43,8 +45,9 @@ export async function createEnvironment(
     const provider = createProvider({ env: config, db, events, keys, cookieKeys: cookies, renderErrorPage });
     const codec = await createAccessTokenCodec(config, keys);
     for (const name of ['authorization.error', 'grant.error', 'userinfo.error', 'server_error']) {
-      (provider.on as (event: string, listener: (ctx: KoaContextWithOIDC, err: OidcError) => void) => void)(name, (ctx, err) => {
-        ctx.state.oidcError = err;
+      // Classified here, once, into the record's closed codes: nothing after reads the engine's wording.
+      (provider.on as (event: string, listener: (ctx: KoaContextWithOIDC, err: unknown) => void) => void)(name, (ctx, err) => {
+        profileState(ctx).refusal = classify(err);
       });
     }
     provider.on('server_error', (_ctx: unknown, err: Error) => log.error({ err, env: config.name }, 'OpenID Provider server error'));

@@ -6,6 +6,7 @@
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { setClientFault, type Db } from '../storage/index.ts';
+import { capabilitiesOf } from '../config/index.ts';
 import { ToolkitError } from '../errors.ts';
 
 export const FAULTS = {
@@ -91,7 +92,7 @@ export class FaultError extends ToolkitError<'invalid_fault'> {
 
 /** Arms a fault for a client: for the next `count` responses it fits, or until cleared when count is null. */
 export async function armFault(db: Db, env: string, clientId: string, kind: unknown, count: number | null): Promise<void> {
-  if (env === 'live') throw new FaultError('Faults can never be injected in live');
+  if (!capabilitiesOf(env)?.faults) throw new FaultError('Faults can never be injected in live');
   if (!isFaultKind(kind)) throw new FaultError('Choose a fault from the list');
   if (count !== null && (!Number.isInteger(count) || count < 1 || count > 1000))
     throw new FaultError('Enter how many responses to spoil, from 1 to 1000', 'count');

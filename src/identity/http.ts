@@ -129,14 +129,11 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
           const clientId = person
             ? await settingsReferrer(deps.db, c.name, Object.keys(session.authorizations ?? {}), req.headers.referer)
             : undefined;
-          deps.events.record({
-            env: c.name,
-            clientId,
-            kind: 'settings',
-            outcome: person ? 'ok' : 'error',
-            reason: person ? undefined : 'no_session',
-            person: person?.id,
-          });
+          deps.events.record(
+            person
+              ? { env: c.name, clientId, kind: 'settings', outcome: 'ok', person: person.id }
+              : { env: c.name, clientId, kind: 'settings', outcome: 'error', error: 'no_session' },
+          );
           const levels: Record<string, string> = { P0: 'Not verified', P5: 'Partly verified (P5)', P9: 'Fully verified (P9)' };
           return page(journeyDeps, reply, 'settings.njk', {
             title: 'Your NHS login',

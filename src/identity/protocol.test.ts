@@ -34,7 +34,7 @@ for (const dialect of DIALECTS) {
       const kinds = (
         await app.database.db.selectFrom('protocol_event').select('kind').where('client_id', '=', own.client.clientId).execute()
       ).map((e) => e.kind);
-      for (const kind of ['authorize', 'sign_in', 'otp', 'consent', 'token'])
+      for (const kind of ['authorize', 'sign_in', 'otp', 'consent', 'token'] as const)
         assert.ok(kinds.includes(kind), `${kind} is written (got ${kinds.join(', ')})`);
     });
 
@@ -317,14 +317,14 @@ for (const dialect of DIALECTS) {
       await app.events.flush();
       const rows = await app.database.db
         .selectFrom('protocol_event')
-        .select(['reason', 'details'])
+        .select(['error', 'details'])
         .where('client_id', '=', rp.client.clientId)
         .where('kind', '=', 'token')
         .execute();
       for (const [name, , detail] of refused) {
         const row = rows.find((r) => detail.test((JSON.parse(r.details!) as { detail?: string }).detail ?? ''));
         assert.ok(row, `${name}: the reason is in the partner's own record`);
-        assert.match(row.reason ?? '', /^invalid_client/, name);
+        assert.equal(row.error, 'invalid_client', name);
       }
       const accepted: [string, { iat?: number | null; exp?: number }][] = [
         ['iat 3 s ahead (clock skew)', { iat: now + 3, exp: now + 60 }],
@@ -358,7 +358,8 @@ for (const dialect of DIALECTS) {
         .selectFrom('protocol_event')
         .select(['details'])
         .where('kind', '=', 'token')
-        .where('reason', 'like', 'invalid_client: no client authentication mechanism provided%')
+        .where('error', '=', 'invalid_client')
+        .where('cause', '=', 'no_client_authentication')
         .execute();
       assert.equal(rows.length, 2, 'both refusals are in the protocol record as invalid_client');
       assert.ok(rows.every((r) => (JSON.parse(r.details!) as { status: number }).status === 401));
@@ -416,12 +417,12 @@ for (const dialect of DIALECTS) {
       await app.events.flush();
       const patches = await app.database.db
         .selectFrom('protocol_event')
-        .select(['outcome', 'reason'])
+        .select(['outcome', 'error'])
         .where('kind', '=', 'userinfo_patch')
         .where('client_id', '=', rp.client.clientId)
         .execute();
       assert.equal(patches.filter((e) => e.outcome === 'ok').length, 3, 'each PATCH is in the protocol record');
-      assert.ok(patches.some((e) => e.reason?.startsWith('insufficient_scope')));
+      assert.ok(patches.some((e) => e.error === 'insufficient_scope'));
     });
   });
 }

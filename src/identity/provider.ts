@@ -12,6 +12,8 @@ import { getClientUserMetadata } from './client-user-metadata.ts';
 import { applyAssertedLoginIdentity, remoteKeySets, type RemoteKeySets } from './sso.ts';
 import { browserMark, MARK_COOKIE } from './run-marks.ts';
 import { cookieSigner } from '../security/cookie-signer.ts';
+import { because } from './refusals.ts';
+import { nhsClient, profileState } from './steps/context.ts';
 
 export interface ProviderDeps {
   env: EnvironmentConfig;
@@ -54,7 +56,8 @@ export function trustmarkUrl(env: EnvironmentConfig): string {
 
 function requireParam(ctx: KoaContextWithOIDC, name: string) {
   const v = ctx.oidc.params?.[name];
-  if (typeof v !== 'string' || v === '') throw new errors.InvalidRequest(`missing required parameter '${name}'`);
+  if (typeof v !== 'string' || v === '')
+    throw because('state_nonce_missing', new errors.InvalidRequest(`missing required parameter '${name}'`));
 }
 
 /**
@@ -68,12 +71,12 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
   const client = ctx.oidc.client!;
   if (p.response_mode !== undefined && p.response_mode !== 'query') {
     p.response_mode = undefined; // answer in the query, the only mode NHS login has
-    throw new errors.InvalidRequest('NHS login only supports response_mode=query');
+    throw because('response_mode', new errors.InvalidRequest('NHS login only supports response_mode=query'));
   }
   for (const name of UNSUPPORTED_PARAMS) {
     // The engine drops parameters of features that are off (e.g. `claims`) before this runs: look at the query too.
     if (p[name] !== undefined || ctx.query?.[name] !== undefined)
-      throw new errors.RequestNotSupported(`${name} is not supported by NHS login`);
+      throw because('unsupported_parameter', new errors.RequestNotSupported(`${name} is not supported by NHS login`));
   }
   const scopes = String(p.scope ?? '').split(' ');
   if (scopes.includes('profile') && scopes.includes('basic_demographics')) {
@@ -84,42 +87,35 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
   }
   // A conformance run's test of invalid_scope handling: only requests from the run's own browser.
   const mark = await browserMark(deps.db, deps.env.name, ctx.cookies.get(MARK_COOKIE, { signed: false }));
-  if (mark) ctx.state.runMark = mark; // read once: the protocol record tags the request with it (profile.ts)
+  if (mark) profileState(ctx).runMark = mark; // read once: the protocol record tags the request with it (steps/record.ts)
   if (mark?.fault === 'authorize_invalid_scope') {
-    throw new errors.InvalidScope(
-      'injected fault (conformance run): a scope this service may not use',
-      String(p.scope ?? '')
-        .split(' ')
-        .find((s) => s !== 'openid') ?? 'openid',
-    );
+    const scope = String(p.scope ?? '').split(' ').find((s) => s !== 'openid') ?? 'openid';
+    throw because('fault_injected', new errors.InvalidScope('injected fault (conformance run): a scope this service may not use', scope));
   }
-  if ((client as unknown as { nhs_status?: string }).nhs_status === 'suspended') {
-    throw new errors.UnauthorizedClient('this client is suspended by the NHS login team');
+  if (nhsClient(client)?.status === 'suspended') {
+    throw because('client_suspended', new errors.UnauthorizedClient('this client is suspended by the NHS login team'));
   }
-  const registered: string[] = (client as unknown as { nhs_vtr?: string[] }).nhs_vtr ?? [];
+  const registered: string[] = nhsClient(client)?.vtr ?? [];
   if (vtr === undefined || vtr === '') {
     // No vtr means NHS login's default array; keep the default vectors this client is registered for, and
     // pin the result in the request so the journey and the ID token's vot use the same vectors.
     const defaults = DEFAULT_VTR.filter((v) => registered.includes(v));
-    if (!defaults.length)
-      throw new errors.InvalidRequest(
-        `no vtr was sent and this client is not registered for any default vector ${JSON.stringify(DEFAULT_VTR)}`,
-      );
+    const none = `no vtr was sent and this client is not registered for any default vector ${JSON.stringify(DEFAULT_VTR)}`;
+    if (!defaults.length) throw because('vtr', new errors.InvalidRequest(none));
     p.vtr = JSON.stringify(defaults);
-    ctx.state.vtrDefaulted = true; // for the protocol record: the relying party sent no vtr
+    profileState(ctx).vtrDefaulted = true; // for the protocol record: the relying party sent no vtr
   } else {
     let requested;
     try {
       requested = parseVtr(vtr as string);
     } catch (e) {
-      if (e instanceof VtrError) throw new errors.InvalidRequest(e.message);
+      if (e instanceof VtrError) throw because('vtr', new errors.InvalidRequest(e.message));
       throw e;
     }
     const unregistered = requested.filter((v) => !registered.includes(v.value)).map((v) => v.value);
     if (unregistered.length) {
-      throw new errors.InvalidRequest(
-        `vtr ${JSON.stringify(unregistered)} is not registered for this client (registered: ${JSON.stringify(registered)})`,
-      );
+      const listed = `vtr ${JSON.stringify(unregistered)} is not registered for this client (registered: ${JSON.stringify(registered)})`;
+      throw because('vtr', new errors.InvalidRequest(listed));
     }
   }
   if (typeof p.asserted_login_identity === 'string' && p.asserted_login_identity) {
@@ -231,34 +227,35 @@ export function createProvider(deps: ProviderDeps): Provider {
     async assertJwtClientAuthClaimsAndHeader(ctx, claims) {
       // The NHS login team's client administration: a suspended client, or one asked to rotate its key, cannot
       // get tokens (so it cannot refresh them either).
-      const status = (ctx.oidc.client as unknown as { nhs_status?: string }).nhs_status;
+      const status = nhsClient(ctx.oidc.client)?.status;
       const refuse = (description: string) => Object.assign(new errors.InvalidClientAuth(description), { error_description: description });
-      if (status === 'suspended') throw refuse('this client is suspended by the NHS login team');
+      if (status === 'suspended') throw because('client_suspended', refuse('this client is suspended by the NHS login team'));
       if (status === 'rotate_key')
         throw refuse(
           'the NHS login team asked you to register a new public key for this client: register it, then sign with its private key',
         );
       if (claims.sub !== ctx.oidc.client!.clientId) {
-        throw new errors.InvalidClientAuth('sub (JWT subject) must be the client_id');
+        throw because('assertion_subject', new errors.InvalidClientAuth('sub (JWT subject) must be the client_id'));
       }
       const tokenEndpoint = `${env.issuer}/token`;
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       if (!aud.includes(tokenEndpoint)) {
-        throw new errors.InvalidClientAuth(
-          `client assertion aud was ${JSON.stringify(claims.aud)}, expected the token endpoint ${tokenEndpoint}`,
-        );
+        const detail = `client assertion aud was ${JSON.stringify(claims.aud)}, expected the token endpoint ${tokenEndpoint}`;
+        throw because('assertion_audience', new errors.InvalidClientAuth(detail));
       }
       // The engine has checked exp (and iat, nbf) are numbers and exp has not passed; it checks iat only when exp is
       // absent, so an assertion dated in the future, or valid for years, got through (RFC 7523 §3, see above).
       const now = Math.floor(Date.now() / 1000);
       const { iat, exp } = claims as { iat?: number; exp: number };
       if (iat !== undefined && iat > now + CLOCK_TOLERANCE_S) {
-        throw new errors.InvalidClientAuth(`client assertion iat is ${iat - now} s ahead of our clock (at most ${CLOCK_TOLERANCE_S} s)`);
+        const ahead = `client assertion iat is ${iat - now} s ahead of our clock (at most ${CLOCK_TOLERANCE_S} s)`;
+        throw because('assertion_lifetime', new errors.InvalidClientAuth(ahead));
       }
       // Counted from iat (which is at most the tolerance ahead), or from now when the assertion has none.
       if (exp - (iat ?? now) > MAX_ASSERTION_LIFETIME_S) {
         const life = iat !== undefined ? `exp is ${exp - iat} s after iat` : `exp is ${exp - now} s from now and there is no iat`;
-        throw new errors.InvalidClientAuth(`client assertion must expire within ${MAX_ASSERTION_LIFETIME_S} s of being issued: ${life}`);
+        const long = `client assertion must expire within ${MAX_ASSERTION_LIFETIME_S} s of being issued: ${life}`;
+        throw because('assertion_lifetime', new errors.InvalidClientAuth(long));
       }
     },
     async findAccount(ctx, sub, token) {
@@ -277,7 +274,7 @@ export function createProvider(deps: ProviderDeps): Provider {
               person,
               vot: source?.acr,
               vtm: trustmarkUrl(env),
-              clientIm1: Boolean((client as unknown as { nhs_im1?: boolean })?.nhs_im1),
+              clientIm1: Boolean(nhsClient(client)?.im1),
               clientUserMetadata:
                 client && use === 'userinfo' && scopes.includes('client_metadata')
                   ? await getClientUserMetadata(db, env.name, client.clientId, sub)

@@ -8,7 +8,7 @@ import { ToolkitError } from '../errors.ts';
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { getClient, insertClient, updateClient, type ClientRecord, type Db } from '../storage/index.ts';
-import type { EnvironmentName } from '../config/index.ts';
+import { CAPABILITIES, type EnvironmentName } from '../config/index.ts';
 import { SCOPES } from './claims.ts';
 import { SUPPORTED_VECTORS } from './vectors.ts';
 
@@ -73,7 +73,7 @@ export function checkRedirectUri(env: EnvironmentName, raw: string, field = 'red
   if (url.hash || raw.includes('#')) throw new RegistrationError('invalid_redirect_uri', field, `Redirect URI "${raw}" has a fragment`);
   if (url.protocol === 'https:') return raw;
   if (url.protocol === 'http:' && isLoopback(url)) {
-    if (env === 'sandpit') return raw;
+    if (CAPABILITIES[env].localhostHttp) return raw;
     throw new RegistrationError(
       'invalid_redirect_uri',
       field,

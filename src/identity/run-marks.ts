@@ -11,6 +11,8 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { kvGet, kvPut, markClientInConformance, type Db } from '../storage/index.ts';
 import { newSecret } from '../security/tokens.ts';
 import type { AnyFault } from './faults.ts';
+import { nhsClient } from './steps/context.ts';
+import { capabilitiesOf } from '../config/index.ts';
 
 export const MARK_COOKIE = 'toolkit_conformance';
 /** Long enough for one test's journey and the relying party's calls after it. */
@@ -37,7 +39,7 @@ export async function createRunMark(db: Db, env: string, clientId: string, mark:
 
 /** Whether a conformance run may be driving this client now (its flag outlives every mark made for it). */
 export function runActive(client: unknown): boolean {
-  const until = (client as { nhs_conformance_until?: number | null } | undefined)?.nhs_conformance_until;
+  const until = nhsClient(client)?.conformanceUntil;
   return typeof until === 'number' && until > Date.now();
 }
 
@@ -46,7 +48,7 @@ export type MarkedBy = 'run-mark' | 'run-code' | 'run-token';
 
 /** The mark a request's browser carries (its MARK_COOKIE value), if a run made it; never in live. */
 export function browserMark(db: Db, env: string, cookie: string | undefined): Promise<RunMark | undefined> {
-  return env === 'live' ? Promise.resolve(undefined) : findMark(db, 'run-mark', env, cookie);
+  return capabilitiesOf(env)?.conformanceRuns ? findMark(db, 'run-mark', env, cookie) : Promise.resolve(undefined);
 }
 
 /** The mark `ref` (a cookie value, or the reference of a code or access token) leads to, if any. */

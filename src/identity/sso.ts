@@ -10,6 +10,7 @@ import type { EnvironmentConfig, EnvironmentName } from '../config/index.ts';
 import { getClient, kvClaimOnce, kvGet, kvPut, type Db } from '../storage/index.ts';
 import { fetchJwks, RegistrationError, type FetchJson } from './registration.ts';
 import { fetchPublicJson } from '../security/outbound.ts';
+import { because } from './refusals.ts';
 
 const MAX_LIFETIME_S = 60;
 const CLOCK_TOLERANCE_S = 5;
@@ -56,7 +57,7 @@ export function remoteKeySets(env: EnvironmentName, fetchJson: FetchJson = fetch
 export type RemoteKeySets = ReturnType<typeof remoteKeySets>;
 
 function refuse(message: string): never {
-  throw new errors.InvalidRequest(`asserted_login_identity ${message}`);
+  throw because('sso_assertion', new errors.InvalidRequest(`asserted_login_identity ${message}`));
 }
 
 /** Verifies the assertion for the requesting client (RP2) and signs the asserted person into the session. */

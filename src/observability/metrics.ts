@@ -81,7 +81,7 @@ export class Metrics {
   observe(e: ProtocolEvent) {
     if (e.kind === 'sign_in') this.logins.inc({ env: e.env, outcome: e.outcome });
     if (e.kind === 'token' && e.outcome === 'ok') this.tokens.inc({ env: e.env, grant_type: String(e.details?.grant_type ?? 'unknown') });
-    if (e.outcome === 'error') this.errors.inc({ env: e.env, kind: e.kind, code: (e.reason ?? 'unknown').split(':')[0]! });
+    if (e.outcome === 'error') this.errors.inc({ env: e.env, kind: e.kind, code: e.error });
     if (e.kind === 'registration' && e.outcome === 'ok') this.registrations.inc({ env: e.env });
     if (e.kind === 'uplift' && e.outcome === 'ok') this.verifications.inc({ env: e.env, level: String(e.details?.to ?? 'unknown') });
     if (e.clientId) this.clientRequests.inc({ env: e.env, client: e.clientId, outcome: e.outcome });

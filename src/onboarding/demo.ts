@@ -171,14 +171,18 @@ export async function seedDemo(db: Db, events: EventSink, now = Date.now()): Pro
         })
         .execute();
       for (let n = 0; n < 5 + i * 3; n++) {
-        events.record({
-          env: 'sandpit',
-          clientId,
-          kind: 'token',
-          outcome: n % 9 === 8 ? 'error' : 'ok',
-          reason: n % 9 === 8 ? 'invalid_client: client assertion aud was the issuer' : undefined,
-          details: { grant_type: 'authorization_code' },
-        });
+        const token = { env: 'sandpit', clientId, kind: 'token', details: { grant_type: 'authorization_code' } } as const;
+        events.record(
+          n % 9 === 8
+            ? {
+                ...token,
+                outcome: 'error',
+                error: 'invalid_client',
+                cause: 'assertion_audience',
+                description: 'client assertion aud was the issuer',
+              }
+            : { ...token, outcome: 'ok' },
+        );
         if (n % 4 === 0) events.record({ env: 'sandpit', clientId, kind: 'registration', outcome: 'ok', person: `demo-person-${i}-${n}` });
         if (n % 5 === 0)
           events.record({

@@ -3,7 +3,7 @@
  * test user by name, and each recorded detail under a label, instead of the stored JSON (kept as well, for whoever
  * wants it exactly).
  */
-import { findPerson, type Db, type ProtocolEventTable } from '../storage/index.ts';
+import { failureText, findPerson, type Db, type ProtocolEventTable } from '../storage/index.ts';
 
 export const EVENT_KINDS: Record<string, string> = {
   authorize: 'Authorisation request',
@@ -18,7 +18,7 @@ export const EVENT_KINDS: Record<string, string> = {
   settings: 'NHS login settings',
 };
 
-/** The labels of the details the identity face records (identity/profile.ts, identity/journeys). */
+/** The labels of the details the identity face records (identity/steps, identity/journeys). */
 const LABELS: Record<string, string> = {
   status: 'HTTP status', client_id: 'Client ID sent (not registered)', scope: 'Scope', vtr: 'Vectors of trust requested', prompt: 'Prompt',
   redirect_uri: 'Redirect URI', state: 'State', resume: 'Resumed after the sign-in', vtr_defaulted: 'No vtr sent: the default was used',
@@ -69,7 +69,7 @@ export async function readableEvent(db: Db, event: ProtocolEventTable, conforman
   if (event.correlation_id) rows.push({ key: 'Journey (correlation ID)', value: event.correlation_id });
   return {
     title: EVENT_KINDS[event.kind] ?? event.kind,
-    outcome: event.outcome === 'ok' ? 'Succeeded' : `Failed${event.reason ? `: ${event.reason}` : ''}`,
+    outcome: event.outcome === 'ok' ? 'Succeeded' : `Failed${event.error ? `: ${failureText(event)}` : ''}`,
     rows,
     raw: JSON.stringify(details, null, 2),
   };

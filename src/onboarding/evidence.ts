@@ -178,13 +178,13 @@ async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem
       'consent-declined',
       'A user declined consent (access_denied, ConsentNotGiven)',
       'Your service must show its own no-consent screen.',
-      events.filter((e) => e.kind === 'consent' && e.outcome === 'error' && e.reason === 'ConsentNotGiven'),
+      events.filter((e) => e.kind === 'consent' && e.error === 'ConsentNotGiven'),
     ),
     item(
       'invalid-scope',
       'A request with a scope your client may not use was answered invalid_scope',
       'Your service must handle invalid_scope with a suitable error.',
-      events.filter((e) => e.kind === 'authorize' && e.outcome === 'error' && (e.reason ?? '').startsWith('invalid_scope')),
+      events.filter((e) => e.kind === 'authorize' && e.error === 'invalid_scope'),
     ),
     item(
       'vot-matches',

@@ -9,13 +9,9 @@ import type { Db } from '../storage/index.ts';
 import { appendAudit } from './audit.ts';
 import { OnboardingError } from './errors.ts';
 import { notify, type NotifyDeps } from './notify.ts';
+import { awaitsDecision, decisionAction, DECISIONS, GATE_SUBJECT, type Decision } from './lifecycle.ts';
 import { GATES, readiness, RECORDED, type Criterion, type Gate } from './readiness.ts';
 import { latestRequest } from './requests.ts';
-
-export const DECISIONS = { approve: 'approved', reject: 'rejected', request_changes: 'changes_requested' } as const;
-export type Decision = keyof typeof DECISIONS;
-
-const ENV_OF = { integration: 'integration', go_live: 'live' } as const;
 
 export interface RecordedCriterion {
   id: string;
@@ -42,9 +38,10 @@ export function isGate(v: unknown): v is Gate {
 }
 
 async function subjectStatus(db: Db, orgId: string, gate: Gate): Promise<string | null> {
-  if (gate === 'application')
+  const subject = GATE_SUBJECT[gate];
+  if (subject === 'application')
     return (await db.selectFrom('application').select('status').where('organisation_id', '=', orgId).executeTakeFirst())?.status ?? null;
-  return (await latestRequest(db, orgId, ENV_OF[gate]))?.status ?? null;
+  return (await latestRequest(db, orgId, subject))?.status ?? null;
 }
 
 export async function gateView(db: Db, orgId: string, gate: Gate): Promise<GateView> {
@@ -57,7 +54,7 @@ export async function gateView(db: Db, orgId: string, gate: Gate): Promise<GateV
     const r = rows.find((x) => x.criterion === c.id);
     return { ...c, met: r?.met === 1, note: r?.note ?? null, recordedBy: r?.recorded_by ?? null, recordedAt: r?.recorded_at ?? null };
   });
-  return { gate, title: GATES[gate], status, awaiting: status === (gate === 'application' ? 'submitted' : 'pending'), computed, recorded };
+  return { gate, title: GATES[gate], status, awaiting: awaitsDecision(gate, status), computed, recorded };
 }
 
 /** A delivery manager records a criterion data cannot decide (met or not, with a note). */
@@ -165,7 +162,8 @@ export async function decideGate(
   }
   const status = DECISIONS[decision];
   const now = Date.now();
-  if (gate === 'application') {
+  const subject = GATE_SUBJECT[gate];
+  if (subject === 'application') {
     await d.db
       .updateTable('application')
       .set({ status, updated_at: now })
@@ -177,7 +175,7 @@ export async function decideGate(
       .updateTable('environment_request')
       .set({ status, decided_at: now, reason })
       .where('organisation_id', '=', orgId)
-      .where('env', '=', ENV_OF[gate])
+      .where('env', '=', subject)
       .where('status', '=', 'pending')
       .execute();
   }
@@ -186,7 +184,7 @@ export async function decideGate(
   }
   await appendAudit(d.db, {
     actor: decider.email,
-    action: `gate.${gate}.${decision}`,
+    action: decisionAction(gate, decision),
     subject: orgId,
     details: { reason, ...(Object.keys(justified).length ? { overrides: justified } : {}) },
   });

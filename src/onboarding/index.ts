@@ -23,6 +23,7 @@ export * from './gates.ts';
 export * from './client-admin.ts';
 export * from './notify.ts';
 export * from './comments.ts';
+export * from './lifecycle.ts';
 export * from './pipeline.ts';
 export * from './metrics.ts';
 export * from './demo.ts';

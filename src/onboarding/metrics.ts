@@ -4,35 +4,41 @@
  * protocol record, users registered and verified, logins and error rates per client.
  */
 import type { Db } from '../storage/index.ts';
-import { pipeline, STAGES, type Stage } from './pipeline.ts';
+import { decisionAction, STAGES, stageEntries, type Stage } from './lifecycle.ts';
+import { pipeline } from './pipeline.ts';
 
 const DAY = 24 * 3600 * 1000;
 
-/** When each partner entered each stage (ms), read from the application, requests and gate decisions. */
-async function stageEntries(db: Db): Promise<{ organisationId: string; cohort: string | null; entered: Partial<Record<Stage, number>> }[]> {
+/** One partner's cohort (month its application was submitted) and when it entered each stage it reached (ms). */
+export interface StageEntry {
+  organisationId: string;
+  cohort: string | null;
+  entered: Partial<Record<Stage, number>>;
+}
+
+/** When each partner entered each stage, from the application, requests and the application gate's approvals. */
+async function partnerEntries(db: Db): Promise<StageEntry[]> {
   const [orgs, apps, requests, approvals] = await Promise.all([
     db.selectFrom('organisation').select(['id', 'created_at']).execute(),
-    db.selectFrom('application').select(['organisation_id', 'submitted_at', 'created_at']).execute(),
-    db.selectFrom('environment_request').select(['organisation_id', 'env', 'status', 'created_at', 'decided_at']).execute(),
-    db.selectFrom('audit').select(['subject', 'at']).where('action', '=', 'gate.application.approve').execute(),
+    db.selectFrom('application').select(['organisation_id', 'status', 'submitted_at', 'created_at', 'updated_at']).execute(),
+    db.selectFrom('environment_request').select(['organisation_id', 'env', 'status', 'created_at', 'decided_at'])
+      .orderBy('created_at', 'desc').execute(),
+    db.selectFrom('audit').select(['subject', 'at']).where('action', '=', decisionAction('application', 'approve')).execute(),
   ]);
   return orgs.map((o) => {
-    const a = apps.find((x) => x.organisation_id === o.id);
-    const approved = approvals.filter((x) => x.subject === o.id).map((x) => x.at).sort()[0];
-    const integration = requests.find((r) => r.organisation_id === o.id && r.env === 'integration' && r.status === 'approved');
-    const live = requests.filter((r) => r.organisation_id === o.id && r.env === 'live');
-    const liveApproved = live.find((r) => r.status === 'approved');
-    const entered: Partial<Record<Stage, number>> = { Apply: a?.created_at ?? o.created_at };
-    if (approved) entered.Discovery = approved;
-    if (integration?.decided_at) entered.Integrate = integration.decided_at;
-    if (live.length) entered['Go live'] = Math.min(...live.map((r) => r.created_at));
-    if (liveApproved?.decided_at) entered.Live = liveApproved.decided_at;
-    const submitted = a?.submitted_at ?? null;
+    const application = apps.find((x) => x.organisation_id === o.id);
+    const approved = approvals.filter((x) => x.subject === o.id).map((x) => x.at);
+    const entered = stageEntries({
+      createdAt: o.created_at, application, requests: requests.filter((r) => r.organisation_id === o.id),
+      applicationApprovedAt: approved.length ? Math.min(...approved) : undefined,
+    });
+    const submitted = application?.submitted_at ?? null;
     return { organisationId: o.id, cohort: submitted ? new Date(submitted).toISOString().slice(0, 7) : null, entered };
   });
 }
 
-function percentile(values: number[], p: number): number | null {
+/** The value at the p-th percentile (nearest rank); null for no values. */
+export function percentile(values: number[], p: number): number | null {
   if (!values.length) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -51,17 +57,20 @@ export async function partnersPerStage(db: Db, now = Date.now()): Promise<{ stag
   return STAGES.map((stage) => ({ stage, count: rows.filter((r) => r.stage === stage).length }));
 }
 
-export async function onboardingMetrics(db: Db, now = Date.now()) {
-  const [perStage, entries] = await Promise.all([partnersPerStage(db, now), stageEntries(db)]);
+/** Of the partners that reached each stage, the share that reached the next (null when none reached it). */
+export function conversion(entries: StageEntry[]): { from: Stage; to: Stage; rate: number | null }[] {
   const reached = STAGES.map((stage) => ({ stage, count: entries.filter((e) => e.entered[stage] !== undefined).length }));
-  const conversion = reached
-    .slice(1)
-    .map((r, i) => ({ from: reached[i]!.stage, to: r.stage, rate: reached[i]!.count ? r.count / reached[i]!.count : null }));
-  const timesFor = (group: typeof entries): StageTimes[] => [
+  return reached.slice(1).map((r, i) => {
+    const from = reached[i]!;
+    return { from: from.stage, to: r.stage, rate: from.count ? r.count / from.count : null };
+  });
+}
+
+/** Days spent in each stage (until the next was entered, or until now for those still in it), and from application to live. */
+export function stageTimes(group: StageEntry[], now: number): StageTimes[] {
+  return [
     ...STAGES.slice(0, -1).map((stage, i) => {
-      // Time spent in a stage: until the next stage was entered, or until now for those still in it.
-      const spent = group
-        .filter((e) => e.entered[stage] !== undefined)
+      const spent = group.filter((e) => e.entered[stage] !== undefined)
         .map((e) => ((e.entered[STAGES[i + 1]!] ?? now) - e.entered[stage]!) / DAY);
       return { stage, median: percentile(spent, 50), p90: percentile(spent, 90), count: spent.length };
     }),
@@ -70,17 +79,20 @@ export async function onboardingMetrics(db: Db, now = Date.now()) {
       return { stage: 'Application to live' as const, median: percentile(total, 50), p90: percentile(total, 90), count: total.length };
     })(),
   ];
-  const cohorts = [...new Set(entries.map((e) => e.cohort).filter((c): c is string => c !== null))].sort();
-  return {
-    perStage,
-    conversion,
-    times: timesFor(entries),
-    cohorts: cohorts.map((cohort) => ({
-      cohort,
-      partners: entries.filter((e) => e.cohort === cohort).length,
-      times: timesFor(entries.filter((e) => e.cohort === cohort)),
-    })),
-  };
+}
+
+/** The stage times of each cohort (month of application), oldest first; partners not yet submitted are in none. */
+export function cohorts(entries: StageEntry[], now: number): { cohort: string; partners: number; times: StageTimes[] }[] {
+  const months = [...new Set(entries.map((e) => e.cohort).filter((c): c is string => c !== null))].sort();
+  return months.map((cohort) => {
+    const group = entries.filter((e) => e.cohort === cohort);
+    return { cohort, partners: group.length, times: stageTimes(group, now) };
+  });
+}
+
+export async function onboardingMetrics(db: Db, now = Date.now()) {
+  const [perStage, entries] = await Promise.all([partnersPerStage(db, now), partnerEntries(db)]);
+  return { perStage, conversion: conversion(entries), times: stageTimes(entries, now), cohorts: cohorts(entries, now) };
 }
 
 /** Per environment, from the protocol record (retention: 90 days): users registered and verified, logins and error rates per client. */

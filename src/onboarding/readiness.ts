@@ -12,8 +12,9 @@ import { getApplication } from './applications.ts';
 import { DOCUMENT_KINDS, hasDocument, type DocumentKind } from './documents.ts';
 import { eligibility } from './eligibility.ts';
 import { journeyChecklist } from './evidence.ts';
+import { EVIDENCE_ENV, type Gate } from './lifecycle.ts';
 
-export type Gate = 'application' | 'integration' | 'go_live';
+export type { Gate } from './lifecycle.ts';
 export const GATES: Record<Gate, string> = {
   application: 'Application (Partner Integration Board)',
   integration: 'Integration environment access',
@@ -94,7 +95,7 @@ export async function readiness(db: Db, orgId: string, gate: Gate): Promise<Crit
   if (gate === 'integration') {
     const [org, clients] = await Promise.all([
       db.selectFrom('organisation').select('ods_code').where('id', '=', orgId).executeTakeFirstOrThrow(),
-      listClients(db, 'sandpit', orgId),
+      listClients(db, EVIDENCE_ENV.integration, orgId),
     ]);
     const checklists = await Promise.all(clients.map(async (c) => ({ c, items: await journeyChecklist(db, c) })));
     const complete = checklists.find((x) => x.items.length > 0 && x.items.every((i) => i.done));
@@ -148,10 +149,10 @@ export async function readiness(db: Db, orgId: string, gate: Gate): Promise<Crit
     .selectFrom('conformance_run')
     .select(['client_id', 'report'])
     .where('organisation_id', '=', orgId)
-    .where('env', '=', 'integration')
+    .where('env', '=', EVIDENCE_ENV.go_live)
     .where('status', '=', 'passed')
     .execute();
-  const clients = await listClients(db, 'integration', orgId);
+  const clients = await listClients(db, EVIDENCE_ENV.go_live, orgId);
   const covered = new Set<string>();
   for (const r of runs) {
     const report = await verifyReport(db, r.report ?? '').catch(() => undefined);

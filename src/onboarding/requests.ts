@@ -4,19 +4,24 @@
  * is approved the partner registers clients in that environment — live clients only through an approved request.
  */
 import { randomUUID } from 'node:crypto';
+import { capabilitiesOf } from '../config/index.ts';
 import type { Db } from '../storage/index.ts';
 import { OnboardingError } from './errors.ts';
 import { getApplication } from './applications.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
+import { GATE_OF_ENV, type RequestedEnv } from './lifecycle.ts';
 import { approved, readiness, type Criterion } from './readiness.ts';
 
-export type RequestedEnv = 'integration' | 'live';
+export type { RequestedEnv } from './lifecycle.ts';
 
-const GATE_OF = { integration: 'integration', live: 'go_live' } as const;
+/** Whether `env` is reached by a request the team approves (integration, live), not open to every partner. */
+export function isRequestedEnv(env: unknown): env is RequestedEnv {
+  return typeof env === 'string' && capabilitiesOf(env)?.access === 'request';
+}
 
 export function environmentReadiness(db: Db, organisationId: string, env: RequestedEnv): Promise<Criterion[]> {
-  return readiness(db, organisationId, GATE_OF[env]);
+  return readiness(db, organisationId, GATE_OF_ENV[env]);
 }
 
 export async function requestEnvironment(db: Db, organisationId: string, userId: string, env: RequestedEnv): Promise<string> {
@@ -44,8 +49,8 @@ export async function requestEnvironment(db: Db, organisationId: string, userId:
 
 /** Whether the organisation may register clients in `env`: always in the sandpit, else by an approved request. */
 export async function mayRegisterIn(db: Db, organisationId: string, env: string): Promise<boolean> {
-  if (env === 'sandpit') return true;
-  return (env === 'integration' || env === 'live') && approved(db, organisationId, env);
+  if (capabilitiesOf(env)?.access === 'open') return true;
+  return isRequestedEnv(env) && approved(db, organisationId, env);
 }
 
 /**
@@ -57,8 +62,10 @@ export async function clientChoices(
   organisationId: string,
   env: string,
 ): Promise<{ vectors: string[]; scopes: string[] } | undefined> {
-  if (env === 'sandpit') return { vectors: [...SUPPORTED_VECTORS], scopes: SCOPES.filter((s) => s !== 'gp_integration_credentials') };
-  if (!(env === 'integration' || env === 'live') || !(await mayRegisterIn(db, organisationId, env))) return undefined;
+  if (capabilitiesOf(env)?.access === 'open') {
+    return { vectors: [...SUPPORTED_VECTORS], scopes: SCOPES.filter((s) => s !== 'gp_integration_credentials') };
+  }
+  if (!isRequestedEnv(env) || !(await mayRegisterIn(db, organisationId, env))) return undefined;
   const a = (await getApplication(db, organisationId)).answers;
   return { vectors: a.vectors ?? [], scopes: ['openid', ...(a.scopes ?? []).filter((s) => s !== 'gp_integration_credentials')] };
 }

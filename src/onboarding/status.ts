@@ -1,13 +1,13 @@
 /**
  * A partner's own view of where it stands (the portal's dashboard): its stage of the process, each gate's state
  * and the team's latest decision there with its reason and date, and what the next gate still needs, by the same
- * rules the team's pipeline and gates use (pipeline.ts, readiness.ts, gates.ts). The team's own notes on the
+ * rules the team's pipeline and gates use (lifecycle.ts, readiness.ts, gates.ts). The team's own notes on the
  * criteria it records are not shown: the partner sees only whether the team has still to do them.
  */
 import type { Db } from '../storage/index.ts';
 import { getApplication, type Application } from './applications.ts';
-import { DECISIONS, type Decision } from './gates.ts';
-import { pipeline, type Stage } from './pipeline.ts';
+import { awaitsDecision, decisionAction, DECISIONS, GATE_SUBJECT, type Decision, type Stage } from './lifecycle.ts';
+import { pipeline } from './pipeline.ts';
 import { GATES, readiness, RECORDED, type Criterion, type Gate } from './readiness.ts';
 
 export interface GateDecisionView {
@@ -51,36 +51,38 @@ export interface PartnerStatus {
 }
 
 const RESUBMIT = 'Make the changes the NHS login team asked for, then submit your application again.';
-const ENV_OF = { integration: 'integration', go_live: 'live' } as const;
 const DECISION_OF = Object.fromEntries(Object.entries(DECISIONS).map(([d, status]) => [status, d as Decision]));
 
-/** The application's decisions are in the audit trail (gates.ts appends `gate.application.<decision>` with the reason). */
+/** The application's decisions are in the audit trail (gates.ts appends decisionAction('application', …) with the reason). */
 async function applicationDecision(db: Db, orgId: string): Promise<GateDecisionView | null> {
+  const actions = (Object.keys(DECISIONS) as Decision[]).map((d) => decisionAction('application', d));
   const rows = await db.selectFrom('audit').select(['action', 'at', 'details']).where('subject', '=', orgId)
-    .where('action', 'in', Object.keys(DECISIONS).map((d) => `gate.application.${d}`)).orderBy('seq', 'desc').limit(1).execute();
+    .where('action', 'in', actions).orderBy('seq', 'desc').limit(1).execute();
   const row = rows[0];
   if (!row) return null;
   const details = JSON.parse(row.details) as { reason?: unknown };
-  const decision = row.action.slice('gate.application.'.length) as Decision;
+  const decision = (Object.keys(DECISIONS) as Decision[]).find((d) => decisionAction('application', d) === row.action)!;
   return { decision, reason: typeof details.reason === 'string' ? details.reason : '', at: row.at };
 }
 
 /** The team's latest decision at `gate`. */
 export async function latestDecision(db: Db, orgId: string, gate: Gate): Promise<GateDecisionView | null> {
-  if (gate === 'application') return applicationDecision(db, orgId);
+  const subject = GATE_SUBJECT[gate];
+  if (subject === 'application') return applicationDecision(db, orgId);
   const row = await db.selectFrom('environment_request').select(['status', 'reason', 'decided_at', 'created_at'])
-    .where('organisation_id', '=', orgId).where('env', '=', ENV_OF[gate]).where('status', '!=', 'pending')
+    .where('organisation_id', '=', orgId).where('env', '=', subject).where('status', '!=', 'pending')
     .orderBy('created_at', 'desc').limit(1).executeTakeFirst();
   return row ? { decision: DECISION_OF[row.status]!, reason: row.reason ?? '', at: row.decided_at ?? row.created_at } : null;
 }
 
 async function gateState(db: Db, orgId: string, gate: Gate, application: Application & { exists: boolean }): Promise<PartnerGate> {
   const decision = await latestDecision(db, orgId, gate);
-  if (gate === 'application') {
+  const subject = GATE_SUBJECT[gate];
+  if (subject === 'application') {
     return { gate, title: GATES[gate], status: application.exists ? application.status : null, since: application.submittedAt, decision };
   }
   const request = await db.selectFrom('environment_request').select(['status', 'created_at'])
-    .where('organisation_id', '=', orgId).where('env', '=', ENV_OF[gate]).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+    .where('organisation_id', '=', orgId).where('env', '=', subject).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
   return { gate, title: GATES[gate], status: request?.status ?? null, since: request?.created_at ?? null, decision };
 }
 
@@ -95,7 +97,7 @@ export async function partnerStatus(db: Db, orgId: string): Promise<PartnerStatu
   if (row.nextGate) {
     const gate = row.nextGate;
     const state = gates.find((g) => g.gate === gate)!;
-    const awaiting = state.status === (gate === 'application' ? 'submitted' : 'pending');
+    const awaiting = awaitsDecision(gate, state.status);
     const changes = gate === 'application' && application.status === 'changes_requested';
     const missing = awaiting ? [] : (await readiness(db, orgId, gate)).filter((c) => !c.met)
       .map((c) => (changes && c.id === 'submitted' ? { ...c, how: RESUBMIT } : c));

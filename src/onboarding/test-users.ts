@@ -6,11 +6,12 @@ import { createHash } from 'node:crypto';
 import type { Db, PersonRow } from '../storage/index.ts';
 import { findPerson, insertPerson, updatePerson } from '../storage/index.ts';
 import type { PeopleData } from '../identity/people/index.ts';
+import { TEST_PACK } from '../identity/people/test-pack.ts';
 import { hashPassword } from '../security/passwords.ts';
 import { OnboardingError } from './errors.ts';
 
-export const TEST_PASSWORD = 'Passw0rd$1';
-export const TEST_OTP = '190696';
+export const TEST_PASSWORD = TEST_PACK.password;
+export const TEST_OTP = TEST_PACK.otp;
 const LEVELS = ['P0', 'P5', 'P9'];
 
 export interface TestUserInput {

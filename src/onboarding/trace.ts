@@ -2,13 +2,17 @@
  * The request trace: a client's latest protocol exchanges, newest first, each failure with its precise reason
  * and what to change, pointing at the part of the NHS login interface it comes from.
  */
-import type { Db, ProtocolEventTable } from '../storage/index.ts';
+import { failureText, type Cause, type Db, type ErrorCode, type EventKind, type ProtocolEventTable } from '../storage/index.ts';
+import { TEST_PACK } from '../identity/people/test-pack.ts';
 
 export interface TraceRow {
   id: string;
   at: number;
-  kind: string;
+  kind: EventKind;
   outcome: 'ok' | 'error';
+  error: ErrorCode | null;
+  cause: Cause | null;
+  /** The failure in words (code and description), as shown. */
   reason: string | null;
   detail: string | null;
   fix: string | null;
@@ -17,143 +21,138 @@ export interface TraceRow {
   section: string | null;
 }
 
+interface Advice {
+  fix: string;
+  reference: string;
+  /** The section of /portal/reference/<env> that specifies it. */
+  section: string;
+}
+
 /** Each fix names the part of the interface it comes from and its section of the environment's reference page. */
-const FIXES: { test: RegExp; fix: string; reference: string; section: string }[] = [
-  {
-    test: /aud was/,
+const BY_CAUSE: Partial<Record<Cause, Advice>> = {
+  assertion_audience: {
     fix: "Set the client assertion's aud to the token endpoint URL exactly (openid-client: use modifyAssertion).",
     reference: 'Client assertion (RFC 7523 as profiled by NHS login)',
     section: 'errors',
   },
-  {
-    test: /only be used once/,
+  assertion_replayed: {
     fix: 'Use a fresh random jti in every client assertion.',
     reference: 'Client assertion: jti single use',
     section: 'errors',
   },
-  {
-    test: /sub \(JWT subject\)|iss \(JWT issuer\)/,
+  assertion_subject: {
     fix: 'Set both iss and sub of the client assertion to your client_id.',
     reference: 'Client assertion: iss = sub = client_id',
     section: 'errors',
   },
-  {
-    test: /client assertion iat is|must expire within/,
+  assertion_lifetime: {
     fix: 'Make a fresh client assertion for each token request: iat now (check your server clock), exp at most 5 minutes later.',
     reference: 'Lifetimes: client assertion',
     section: 'lifetimes',
   },
-  {
-    test: /"exp" claim|expired|expiration/,
+  assertion_expired: {
     fix: 'The assertion has expired: give it an exp shortly after now, and check your server clock.',
     reference: 'Client assertion: exp',
     section: 'errors',
   },
-  {
-    test: /alg mismatch/,
+  assertion_alg: {
     fix: 'Sign the client assertion with RS512 (not RS256, PS*, HS* or none).',
     reference: 'Client authentication: private_key_jwt, RS512',
     section: 'endpoints',
   },
-  {
-    test: /signature|no applicable key|matching key/,
+  assertion_signature: {
     fix: 'The assertion was not signed by the key registered for this client: sign with its private key (and its kid).',
     reference: 'Client keys',
     section: 'endpoints',
   },
-  {
-    test: /no client authentication mechanism|client_secret/,
+  no_client_authentication: {
     fix: 'Authenticate with private_key_jwt: send client_assertion and client_assertion_type, never a client secret.',
     reference: 'Client authentication',
     section: 'endpoints',
   },
-  {
-    test: /redirect_uri/,
+  redirect_uri: {
     fix: 'Send exactly one of your registered redirect URIs (no wildcards, same query, same trailing slash) on both /authorize and /token.',
     reference: 'Redirect URIs: exact match',
     section: 'errors',
   },
-  {
-    test: /grant request is invalid|authorization code/,
+  code_invalid: {
     fix: 'Exchange each code once, within 10 minutes, with the redirect_uri you used on /authorize.',
     reference: 'Lifetimes: authorization code 10 min, single use',
     section: 'lifetimes',
   },
-  {
-    test: /'nonce'|'state'/,
+  state_nonce_missing: {
     fix: 'Send state and nonce with every authorization request, and check both when you get the code back.',
     reference: '/authorize mandatory parameters',
     section: 'errors',
   },
-  {
-    test: /vtr/,
+  vtr: {
     fix: 'Request only vectors of trust registered for your client, as a JSON array, e.g. ["P9.Cp.Cd"].',
     reference: 'Vectors of trust',
     section: 'vectors',
   },
-  {
-    test: /^invalid_scope/,
-    fix: 'Request only scopes approved for your client; profile and basic_demographics cannot be requested together.',
-    reference: 'Scopes and claims',
-    section: 'scopes',
-  },
-  {
-    test: /not supported by NHS login/,
+  unsupported_parameter: {
     fix: 'Remove that parameter: NHS login does not support it.',
     reference: '/authorize: not supported parameters',
     section: 'errors',
   },
-  {
-    test: /response_mode/,
+  response_mode: {
     fix: 'Omit response_mode: NHS login answers in the query only.',
     reference: 'Flow: response_mode query only',
     section: 'discovery',
   },
-  {
-    test: /^sso_login_required/,
-    fix: 'There was no NHS login session: send the user through an interactive login (drop prompt=none).',
-    reference: 'prompt=none and single sign-on',
-    section: 'errors',
-  },
-  {
-    test: /asserted_login_identity/,
+  sso_assertion: {
     fix: 'See the message: assertions are RS512, signed by the first service, single use, at most 60 seconds, for configured pairs only.',
     reference: 'Single sign-on between services',
     section: 'errors',
   },
-  {
-    test: /^invalid_token|access token/,
+};
+
+/** Advice for failures whose code says enough, or whose cause has none of its own (a suspended client, a fault). */
+const TEST_USERS = {
+  fix: `Sandpit test accounts all use the password ${TEST_PACK.password}.`,
+  reference: 'Test users',
+  section: 'test-users',
+};
+const BY_ERROR: Partial<Record<ErrorCode, Advice>> = {
+  invalid_scope: {
+    fix: 'Request only scopes approved for your client; profile and basic_demographics cannot be requested together.',
+    reference: 'Scopes and claims',
+    section: 'scopes',
+  },
+  sso_login_required: {
+    fix: 'There was no NHS login session: send the user through an interactive login (drop prompt=none).',
+    reference: 'prompt=none and single sign-on',
+    section: 'errors',
+  },
+  invalid_token: {
     fix: 'Send the access token from the token response unchanged, as a Bearer token, within its 5 minutes.',
     reference: 'Userinfo errors',
     section: 'errors',
   },
-  {
-    test: /^insufficient_scope/,
+  insufficient_scope: {
     fix: 'The access token lacks the scope needed for this call.',
     reference: 'Userinfo errors',
     section: 'errors',
   },
-  {
-    test: /^ConsentNotGiven$/,
+  ConsentNotGiven: {
     fix: 'Expected when you test declining: your service must show its no-consent screen.',
     reference: 'What an RP must do: no-consent screen',
     section: 'errors',
   },
-  {
-    test: /^(wrong_password|unknown_email)$/,
-    fix: 'Sandpit test accounts all use the password Passw0rd$1.',
+  wrong_password: TEST_USERS,
+  unknown_email: TEST_USERS,
+  wrong_otp: {
+    fix: `Sandpit test accounts all use the security code ${TEST_PACK.otp}.`,
     reference: 'Test users',
     section: 'test-users',
   },
-  { test: /^wrong_otp$/, fix: 'Sandpit test accounts all use the security code 190696.', reference: 'Test users', section: 'test-users' },
-];
+};
 
-function advise(reason: string | null, detail: string | null): { fix: string | null; reference: string | null; section: string | null } {
-  const text = [detail, reason].filter(Boolean).join(' ');
-  for (const f of FIXES)
-    if (f.test.test(detail ?? '') || f.test.test(reason ?? '') || f.test.test(text))
-      return { fix: f.fix, reference: f.reference, section: f.section };
-  return { fix: null, reference: null, section: null };
+const NO_ADVICE = { fix: null, reference: null, section: null };
+
+/** What to change for a failure, chosen by its cause, else by its code. */
+export function adviceFor(e: { error: ErrorCode | null; cause: Cause | null }): Advice | typeof NO_ADVICE {
+  return (e.cause ? BY_CAUSE[e.cause] : undefined) ?? (e.error ? BY_ERROR[e.error] : undefined) ?? NO_ADVICE;
 }
 
 export async function requestTrace(db: Db, env: string, clientId: string, limit = 50): Promise<TraceRow[]> {
@@ -167,14 +166,15 @@ export async function requestTrace(db: Db, env: string, clientId: string, limit 
     .execute();
   return rows.map((r) => {
     const detail = r.details ? ((JSON.parse(r.details) as { detail?: string }).detail ?? null) : null;
+    const failure = { error: r.error, cause: r.cause, reason: failureText(r) };
     return {
       id: r.id,
       at: r.at,
       kind: r.kind,
       outcome: r.outcome,
-      reason: r.reason,
+      ...failure,
       detail,
-      ...(r.outcome === 'error' ? advise(r.reason, detail) : { fix: null, reference: null, section: null }),
+      ...(r.outcome === 'error' ? adviceFor(r) : NO_ADVICE),
     };
   });
 }

@@ -6,10 +6,10 @@ import type { EnvironmentName } from '../config/index.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ClientRecord } from '../onboarding/index.ts';
 import { FAULTS, FaultError, RegistrationError } from '../identity/index.ts';
-import { csrfMatches } from '../onboarding/index.ts';
+import { csrfMatches, TEST_OTP, TEST_PASSWORD } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
-import { ENVIRONMENT_NAMES } from '../config/index.ts';
+import { capabilitiesOf, ENVIRONMENT_NAMES } from '../config/index.ts';
 import type { Organisation } from '../onboarding/index.ts';
 import {
   checkForm,
@@ -96,7 +96,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       reply,
       'portal/client-new.njk',
       {
-        title: `Register ${env === 'integration' ? 'an integration' : `a ${env}`} client`,
+        title: `Register ${/^[aeiou]/.test(env) ? 'an' : 'a'} ${env} client`,
         env,
         user: signed.user,
         csrf: signed.session.csrf,
@@ -355,7 +355,9 @@ export async function clientPage(
       runs,
       errors: ctx.errors,
       keyReplaced: ctx.keyReplaced,
-      liveClient: client.env === 'live',
+      liveClient: !capabilitiesOf(client.env)?.conformanceRuns,
+      testPassword: TEST_PASSWORD,
+      testOtp: TEST_OTP,
       faults: Object.entries(FAULTS).map(([value, text]) => ({ value, text })),
       armedFault: client.fault
         ? {

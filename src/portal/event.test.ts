@@ -7,6 +7,7 @@ import { partnerIn } from '../test-support/partner.ts';
 import { createRp, login, type TestRp } from '../test-support/rp.ts';
 import { readableText, textOf } from '../test-support/text.ts';
 import { createOrganisation } from '../onboarding/index.ts';
+import type { EventKind } from '../storage/index.ts';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
@@ -26,7 +27,7 @@ describe('portal: a protocol event', () => {
   });
   after(() => app.stop());
 
-  const eventPage = async (kind: string) => {
+  const eventPage = async (kind: EventKind) => {
     const e = await app.database.db
       .selectFrom('protocol_event')
       .selectAll()

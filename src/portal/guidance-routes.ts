@@ -29,7 +29,7 @@ export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
     const signed = await signedIn(d, req);
     // The environment's own prepared accounts, read from its data (never live's people).
     const accounts =
-      env.name === 'live'
+      !env.capabilities.testAccounts
         ? []
         : await d.onboarding.demoAccounts(env.name);
     return page(d, reply, 'portal/reference.njk', {

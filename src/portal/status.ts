@@ -2,7 +2,7 @@
  * The status panel of the partner's dashboard: the onboarding domain's view of where the partner stands
  * (onboarding/status.ts), with each missing item linked to the portal page where it is put right.
  */
-import type { Criterion, Gate, Onboarding, PartnerStatus } from '../onboarding/index.ts';
+import { EVIDENCE_ENV, type Criterion, type Gate, type Onboarding, type PartnerStatus } from '../onboarding/index.ts';
 
 export interface Fix {
   href: string;
@@ -17,12 +17,12 @@ export function fixFor(orgId: string, criterion: string, clients: { env: string 
   if (criterion.startsWith('document_')) return { href: `${org}/documents`, text: 'Documents' };
   if (criterion === 'integration') return { href: `${org}/request-integration`, text: 'Request the integration environment' };
   if (criterion === 'sandpit') {
-    return clients.some((c) => c.env === 'sandpit')
+    return clients.some((c) => c.env === EVIDENCE_ENV.integration)
       ? { href: `#clients-${orgId}`, text: 'Your clients\' journey checklists' }
       : { href: `${org}/clients/new`, text: 'Register a sandpit client' };
   }
   if (criterion === 'conformance') {
-    return clients.some((c) => c.env === 'integration')
+    return clients.some((c) => c.env === EVIDENCE_ENV.go_live)
       ? { href: `#clients-${orgId}`, text: 'Run the conformance tests from your integration client' }
       : { href: `${org}/clients/new?env=integration`, text: 'Register an integration client' };
   }

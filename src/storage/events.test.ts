@@ -22,7 +22,8 @@ for (const dialect of DIALECTS) {
         env: 'sandpit',
         kind: 'authorize',
         outcome: 'error',
-        reason: 'invalid_request: a\0b',
+        error: 'invalid_request',
+        description: 'a\0b',
         correlationId: 'a\0b',
         details: { state: 'a\0b' },
       });
@@ -30,12 +31,13 @@ for (const dialect of DIALECTS) {
       await sink.flush();
       const rows = await database.db
         .selectFrom('protocol_event')
-        .select(['correlation_id', 'reason', 'details'])
+        .select(['correlation_id', 'description', 'details'])
         .orderBy('correlation_id')
         .execute();
       assert.deepEqual(errors, []);
       assert.deepEqual(rows.map((r) => r.correlation_id), ['a\uFFFDb', 'neighbour']);
       assert.ok(!rows[0]!.details!.includes('\\u0000'), 'nor NUL in the details');
+      assert.equal(rows[0]!.description, 'a\uFFFDb', 'nor in the description');
     });
   });
 }

@@ -7,17 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.ts';
 import type { ProtocolEventTable } from './schema.ts';
+import type { EventKind, ProtocolEvent } from './record.ts';
 
-export interface ProtocolEvent {
-  env: string;
-  clientId?: string | undefined;
-  kind: string;
-  outcome: 'ok' | 'error';
-  reason?: string | undefined;
-  correlationId?: string | undefined;
-  person?: string | undefined;
-  details?: Record<string, unknown> | undefined;
-}
+export type { ProtocolEvent } from './record.ts';
 
 export interface EventSink {
   record(e: ProtocolEvent): void;
@@ -113,17 +105,22 @@ export function createEventSink(db: Db, onError: (err: unknown) => void): EventS
   const flush = () => open?.written ?? newest;
   return {
     record(e) {
+      const failed = e.outcome === 'error' ? e : undefined;
+      // A fault's name is a detail of the event, not a failure: the spoiled response itself succeeded.
+      const details = e.kind === 'fault' ? { ...e.details, fault: e.fault } : e.details;
       (open ?? openBatch()).rows.push({
         id: randomUUID(),
         env: clip(e.env),
         client_id: clipped(e.clientId),
         at: Date.now(),
-        kind: clip(e.kind),
+        kind: e.kind,
         outcome: e.outcome,
-        reason: clipped(e.reason),
+        error: failed?.error ?? null,
+        cause: failed?.cause ?? null,
+        description: clipped(failed?.description),
         correlation_id: clipped(e.correlationId),
         person: clipped(e.person),
-        details: e.details ? JSON.stringify(e.details, clipStrings) : null,
+        details: details ? JSON.stringify(details, clipStrings) : null,
       });
     },
     flush,
@@ -134,7 +131,7 @@ export function createEventSink(db: Db, onError: (err: unknown) => void): EventS
 export interface EventQuery {
   env?: string;
   clientId?: string;
-  kind?: string;
+  kind?: EventKind;
   limit?: number;
 }
 

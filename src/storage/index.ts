@@ -6,6 +6,7 @@ export * from './people.ts';
 export * from './signing-keys.ts';
 export * from './kv.ts';
 export * from './events.ts';
+export * from './record.ts';
 export type * from './schema.ts';
 export * from './lockout.ts';
 export * from './deliveries.ts';

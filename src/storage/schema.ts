@@ -2,6 +2,8 @@
  * The one schema, shared by SQLite and PostgreSQL. Times are epoch milliseconds (bigint, read back as
  * numbers on both dialects); structured values are JSON text so both dialects store them the same way.
  */
+import type { Cause, ErrorCode, EventKind } from './record.ts';
+
 export interface OidcModelTable {
   env: string;
   model: string;
@@ -89,9 +91,13 @@ export interface ProtocolEventTable {
   env: string;
   client_id: string | null;
   at: number;
-  kind: string;
+  kind: EventKind;
   outcome: 'ok' | 'error';
-  reason: string | null;
+  /** The failure's code (storage/record.ts), null when it worked. */
+  error: ErrorCode | null;
+  cause: Cause | null;
+  /** The failure in words, as the engine or the toolkit described it; shown, never parsed. */
+  description: string | null;
   correlation_id: string | null;
   person: string | null;
   details: string | null;

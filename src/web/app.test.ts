@@ -96,7 +96,7 @@ for (const dialect of DIALECTS) {
         .selectFrom('protocol_event')
         .select(['client_id', 'details'])
         .where('kind', '=', 'authorize')
-        .where('reason', 'like', 'invalid_client%')
+        .where('error', '=', 'invalid_client')
         .execute();
       assert.equal(rows.length, 5);
       assert.ok(
@@ -159,12 +159,12 @@ for (const dialect of DIALECTS) {
       await app.events.flush();
       const rows = await app.database.db
         .selectFrom('protocol_event')
-        .select(['kind', 'outcome', 'reason'])
+        .select(['kind', 'outcome', 'error'])
         .where('env', '=', 'sandpit')
         .execute();
       const kinds = new Set(rows.map((r) => r.kind));
-      for (const k of ['authorize', 'sign_in', 'otp', 'consent', 'token']) assert.ok(kinds.has(k), k);
-      assert.ok(rows.some((r) => r.kind === 'token' && r.outcome === 'error' && /invalid_client/.test(r.reason ?? '')));
+      for (const k of ['authorize', 'sign_in', 'otp', 'consent', 'token'] as const) assert.ok(kinds.has(k), k);
+      assert.ok(rows.some((r) => r.kind === 'token' && r.outcome === 'error' && r.error === 'invalid_client'));
     });
   });
 }

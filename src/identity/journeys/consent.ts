@@ -95,7 +95,7 @@ export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
       clientId: String(j.details.params.client_id),
       kind: 'consent',
       outcome: 'error',
-      reason: 'ConsentNotGiven',
+      error: 'ConsentNotGiven',
       person: j.person?.id,
       correlationId: j.uid,
     });

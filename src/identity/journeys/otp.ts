@@ -34,7 +34,7 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
       title: 'Enter the security code',
       action: `${base}/otp`,
       phone: maskPhone(phone),
-      hint: deps.env.name === 'live' ? undefined : 'Test accounts use a fixed security code: see the test account pack.',
+      hint: deps.env.capabilities.testAccounts ? 'Test accounts use a fixed security code: see the test account pack.' : undefined,
       ...ctx,
     }, status);
 
@@ -73,7 +73,7 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     // published test accounts, whose password everybody knows.
     const personKey = `${env}:otp:${person.id}`;
     if (!shared && (await overCeiling(deps.db, personKey, ACCOUNT_CEILING))) {
-      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', reason: 'otp_locked', person: person.id, correlationId: j.uid });
+      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', error: 'otp_locked', person: person.id, correlationId: j.uid });
       return show(
         reply,
         j.base,
@@ -98,7 +98,7 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
         clientId,
         kind: 'otp',
         outcome: 'error',
-        reason: wait ? 'throttled' : 'otp_busy',
+        error: wait ? 'throttled' : 'otp_busy',
         person: person.id,
         correlationId: j.uid,
       });
@@ -110,7 +110,7 @@ export function registerOtp(app: FastifyInstance, deps: JourneyDeps) {
     }
     if (!checked.value) {
       if (!shared) await countFailure(deps.db, personKey);
-      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', reason: 'wrong_otp', person: person.id, correlationId: j.uid });
+      deps.events.record({ env, clientId, kind: 'otp', outcome: 'error', error: 'wrong_otp', person: person.id, correlationId: j.uid });
       if (guarded) return guardedFailure(j, guarded.email, reply);
       const text = checked.waitMs
         ? `You have entered the wrong security code too many times. Wait ${waitText(checked.waitMs)} before you try again.`

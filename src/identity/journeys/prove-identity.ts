@@ -109,7 +109,7 @@ export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
           clientId,
           kind: 'uplift',
           outcome: 'error',
-          reason: 'pds_no_match',
+          error: 'pds_no_match',
           person: j.person.id,
           correlationId: j.uid,
           details: { to: 'P5' },

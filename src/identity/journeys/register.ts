@@ -8,11 +8,12 @@ import { countRequest, journeyState, LOCKOUT_MS, MAX_REGISTRATIONS_PER_ADDRESS }
 import { browserMark, MARK_COOKIE } from '../run-marks.ts';
 import { isEmailAddress } from '../../security/email.ts';
 import { EMAIL, form, formProblems, PASSWORD, text } from '../../web/forms.ts';
+import { TEST_PACK } from '../people/test-pack.ts';
 
 type Req = { Params: { uid: string }; Body: { email?: string; password?: string; phone?: string } };
 
 /** Test environments have no SMS gateway: new accounts get the pack's static security code. */
-const TEST_OTP = '190696';
+const TEST_OTP = TEST_PACK.otp;
 
 export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
   const show = (reply: Parameters<typeof page>[1], base: string, ctx: Record<string, unknown> = {}, status = 200) =>
@@ -66,7 +67,7 @@ export function registerRegistration(app: FastifyInstance, deps: JourneyDeps) {
           clientId: String(j.details.params.client_id),
           kind: 'registration',
           outcome: 'error',
-          reason: 'address_rate_limited',
+          error: 'address_rate_limited',
           correlationId: j.uid,
         });
         return show(

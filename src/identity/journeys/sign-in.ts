@@ -87,7 +87,7 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
         clientId,
         kind: 'sign_in',
         outcome: 'error',
-        reason: wait ? 'throttled' : 'account_busy',
+        error: wait ? 'throttled' : 'account_busy',
         correlationId: j.uid,
       });
       const text = wait
@@ -105,7 +105,7 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
         clientId,
         kind: 'sign_in',
         outcome: 'error',
-        reason: person ? 'wrong_password' : 'unknown_email',
+        error: person ? 'wrong_password' : 'unknown_email',
         correlationId: j.uid,
       });
     }

@@ -22,11 +22,11 @@ for (const dialect of DIALECTS) {
       return (
         await app.database.db
           .selectFrom('protocol_event')
-          .select('reason')
+          .select('error')
           .where('correlation_id', '=', uid)
           .where('kind', '=', 'sign_in')
           .execute()
-      ).map((e) => e.reason);
+      ).map((e) => e.error);
     };
     before(async () => {
       app = await startTestApp(dialect, { TRUST_PROXY: 'true' });

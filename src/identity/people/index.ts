@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { countPeople, insertPeopleIfAbsent, type Db, type PersonRow } from '../../storage/index.ts';
+import { capabilitiesOf, ENVIRONMENT_NAMES } from '../../config/index.ts';
 import { hashPassword } from '../../security/passwords.ts';
 import { readCsv } from './csv.ts';
 
@@ -43,8 +44,10 @@ export function loadPeopleData(): PeopleData {
   const pds = new Map(readCsv(path.join(DATA, 'integration-pds-patients.csv')).map((r) => [r.nhs_number!, r as unknown as PdsRecord]));
   const linkage = new Map(readCsv(path.join(DATA, 'integration-gp-linkage.csv')).map((r) => [r.nhs_number!, r as unknown as GpLinkage]));
   const shared: Record<string, Set<string>> = {};
-  for (const env of ['sandpit', 'integration'])
-    shared[env] = new Set(readCsv(path.join(DATA, seedFile(env)!)).map((r) => r.email!.toLowerCase()));
+  for (const env of ENVIRONMENT_NAMES) {
+    const file = seedFile(env);
+    if (file) shared[env] = new Set(readCsv(path.join(DATA, file)).map((r) => r.email!.toLowerCase()));
+  }
   return { pds, linkage, shared };
 }
 
@@ -53,10 +56,9 @@ function seededSub(env: string, email: string): string {
   return createHash('sha256').update(`${env}:${email.toLowerCase()}`).digest('hex').slice(0, 32);
 }
 
+/** The environment's published accounts (data/<env>-accounts.csv), if it has any. */
 function seedFile(env: string): string | undefined {
-  if (env === 'sandpit') return 'sandpit-accounts.csv';
-  if (env === 'integration') return 'integration-accounts.csv';
-  return undefined;
+  return capabilitiesOf(env)?.testAccounts ? `${env}-accounts.csv` : undefined;
 }
 
 /**

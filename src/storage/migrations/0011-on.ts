@@ -3,6 +3,7 @@
  * (see ../migrations.ts).
  */
 import { sql, type Kysely, type Migration } from 'kysely';
+import { RECORD_CODES } from './0025-record-codes.ts';
 
 export const FROM_0011: Record<string, Migration> = {
   '0011_attempt_counters': {
@@ -217,4 +218,5 @@ export const FROM_0011: Record<string, Migration> = {
       await db.schema.alterTable('attempt_counter').addColumn('check_until', 'bigint').execute();
     },
   },
+  '0025_record_codes': RECORD_CODES,
 };

@@ -1,0 +1,33 @@
+/** Each environment's capabilities, stated: what the code asks of an environment instead of its name. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CAPABILITIES, capabilitiesOf, isEnvironmentName } from './capabilities.ts';
+import { loadConfig } from './index.ts';
+
+test('the sandpit: open to every partner, faults and conformance runs, http://localhost, no PDS, the published accounts', () => {
+  assert.deepEqual(CAPABILITIES.sandpit, {
+    access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true,
+  });
+});
+
+test('integration: by an approved request, faults and conformance runs, https only, PDS, the published accounts', () => {
+  assert.deepEqual(CAPABILITIES.integration, {
+    access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true,
+  });
+});
+
+test('live: by an approved request, PDS, and nothing for testing (no faults, no conformance runs, no test accounts, https only)', () => {
+  assert.deepEqual(CAPABILITIES.live, {
+    access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false,
+  });
+});
+
+test('a name that is no environment has no capabilities', () => {
+  assert.equal(capabilitiesOf('production'), undefined);
+  assert.equal(capabilitiesOf('__proto__'), undefined);
+  assert.equal(isEnvironmentName('constructor'), false);
+});
+
+test('each configured environment carries its capabilities', () => {
+  for (const e of loadConfig({}).environments) assert.equal(e.capabilities, CAPABILITIES[e.name], e.name);
+});

@@ -1,0 +1,88 @@
+/** Judging one test from what the browser saw and what the protocol record holds of it, one rule per test. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Observation } from './driver.ts';
+import { judge, type RunEvent } from './judge.ts';
+import type { TestSpec } from './plan.ts';
+
+const spec = (s: Partial<TestSpec>): TestSpec => ({
+  id: 't',
+  title: 't',
+  requirement: 'r',
+  reference: 'ref',
+  group: 'scenario',
+  persona: 'P9',
+  expect: 'signed_in',
+  ...s,
+});
+const seen = (o: Partial<Observation> = {}): Observation => ({
+  steps: [],
+  finalUrl: 'https://rp.example/home',
+  status: 200,
+  text: 'Welcome back',
+  loginButton: false,
+  links: [],
+  screenshot: '',
+  ...o,
+});
+let n = 0;
+const event = (e: Partial<RunEvent>): RunEvent => ({
+  id: `e${n++}`,
+  kind: 'token',
+  outcome: 'ok',
+  error: null,
+  description: null,
+  at: 0,
+  details: {},
+  ...e,
+});
+const refusedSpec = spec({ expect: 'refused', fault: 'id_token_wrong_aud' });
+const signedOut = seen({ text: 'Signed out', loginButton: true });
+const signedInText = { text: 'Welcome back' };
+
+test('signed in: a page that looks signed in without a redeemed code fails', () => {
+  assert.equal(judge(spec({}), seen(), [], signedInText).status, 'fail');
+});
+
+test('signed in: the service\'s signed-in page and a redeemed code pass', () => {
+  assert.equal(judge(spec({}), seen(), [event({})], signedInText).status, 'pass');
+});
+
+test('invalid_scope: not seen in the record, the run could not tell', () => {
+  const events = [event({ kind: 'authorize', outcome: 'error', error: 'invalid_request' })];
+  const verdict = judge(spec({ expect: 'error_not_crash' }), seen({ text: 'Sorry' }), events, {});
+  assert.equal(verdict.status, 'could_not_run');
+});
+
+test('invalid_scope: recorded by its code and answered with an error page, it passes', () => {
+  const events = [event({ kind: 'authorize', outcome: 'error', error: 'invalid_scope', description: 'injected fault' })];
+  const verdict = judge(spec({ expect: 'error_not_crash' }), seen({ status: 400, text: 'Sorry', loginButton: true }), events, {});
+  assert.equal(verdict.status, 'pass');
+});
+
+test('invalid_scope: a crash of the service fails', () => {
+  const events = [event({ kind: 'authorize', outcome: 'error', error: 'invalid_scope' })];
+  assert.equal(judge(spec({ expect: 'error_not_crash' }), seen({ status: 500 }), events, {}).status, 'fail');
+});
+
+test('refused: without the fault in the record, the fault was never applied', () => {
+  assert.equal(judge(refusedSpec, signedOut, [], signedInText).status, 'could_not_run');
+});
+
+test('refused: signing the person in despite the fault fails, naming the fault', () => {
+  const events = [event({ kind: 'fault', details: { fault: 'id_token_wrong_aud' } })];
+  const verdict = judge(refusedSpec, seen(), events, signedInText);
+  assert.deepEqual(verdict, { status: 'fail', detail: 'The service signed the person in despite: id_token_wrong_aud.' });
+});
+
+test('refused: calling userinfo with the bad ID token\'s access token fails', () => {
+  const events = [event({ kind: 'fault', details: { fault: 'id_token_wrong_aud' } }), event({ kind: 'userinfo' })];
+  const verdict = judge(refusedSpec, signedOut, events, signedInText);
+  assert.equal(verdict.status, 'fail');
+  assert.match(verdict.detail, /called \/userinfo/);
+});
+
+test('refused: refusing and making no further call passes', () => {
+  const events = [event({ kind: 'fault', details: { fault: 'id_token_wrong_aud' } })];
+  assert.equal(judge(refusedSpec, signedOut, events, signedInText).status, 'pass');
+});

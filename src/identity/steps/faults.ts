@@ -1,0 +1,58 @@
+/** The fault step: a response of /token or /userinfo spoiled as a conformance run or the partner asked (../faults.ts). */
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { takeClientFault } from '../../storage/index.ts';
+import { isFaultKind, spoilIdToken, type AnyFault } from '../faults.ts';
+import { runSigningKey } from '../run-marks.ts';
+import { nhsClient, profileState, type ProfileDeps, type Step } from './context.ts';
+
+type Route = 'token' | 'userinfo';
+const fits = (route: Route, kind: string) =>
+  route === 'userinfo' ? kind === 'userinfo_sub_mismatch' : kind.startsWith('id_token_') || kind.startsWith('token_');
+
+/**
+ * The fault for this response, if any (never in live): a conformance run's own fault for its requests, else
+ * one armed for the client by its partner. A run's requests never use up the client's armed fault.
+ */
+async function faultFor(ctx: KoaContextWithOIDC, route: Route, { config, db }: ProfileDeps): Promise<AnyFault | undefined> {
+  if (!config.capabilities.faults) return undefined;
+  const mark = profileState(ctx).runMark;
+  if (mark) return mark.fault && fits(route, mark.fault) ? mark.fault : undefined;
+  const client = nhsClient(ctx.oidc.client);
+  const armed = client?.fault;
+  if (!client || !isFaultKind(armed) || !fits(route, armed)) return undefined;
+  const kind = await takeClientFault(db, config.name, client.clientId);
+  return isFaultKind(kind) ? kind : undefined;
+}
+
+/** Spoils this response as the fault says, and records that it did. */
+async function applyFault(
+  ctx: KoaContextWithOIDC,
+  route: Route,
+  kind: AnyFault,
+  { provider, config, db, events, signingKey }: ProfileDeps,
+) {
+  const body = ctx.body as Record<string, unknown>;
+  const state = profileState(ctx);
+  const mark = state.runMark;
+  if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
+  else if (kind === 'token_temporarily_unavailable' || kind === 'token_server_error') {
+    // The tokens were issued but never delivered: revoke them with their grant.
+    const grantId = (ctx.oidc.entities.AccessToken as { grantId?: string } | undefined)?.grantId;
+    if (grantId) await provider.AccessToken.adapter.revokeByGrantId(grantId);
+    const error = kind === 'token_server_error' ? 'server_error' : 'temporarily_unavailable';
+    ctx.status = error === 'server_error' ? 500 : 503;
+    ctx.body = { error, error_description: 'injected fault (toolkit fault injection)' };
+    state.refusal = { error, cause: 'fault_injected', description: 'injected fault' };
+  } else if (typeof body.id_token === 'string') {
+    const runKey = kind === 'id_token_new_key' && mark ? await runSigningKey(db, config.name, mark.runId) : undefined;
+    body.id_token = await spoilIdToken(kind, body.id_token, signingKey, runKey);
+  }
+  const details = { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}) };
+  events.record({ env: config.name, clientId: ctx.oidc.client?.clientId, kind: 'fault', outcome: 'ok', fault: kind, details });
+}
+
+export const injectFault = (route: Route): Step => async (ctx, d) => {
+  if (ctx.status !== 200) return;
+  const fault = await faultFor(ctx, route, d);
+  if (fault) await applyFault(ctx, route, fault, d);
+};
