@@ -165,28 +165,25 @@ for (const dialect of DIALECTS) {
       assert.equal((await outbox(app.database.db, 'csrf@example.org')).length, 0);
     });
 
-    test('sign-up -> confirm -> organisation -> sandpit client -> P9 login with it', async () => {
-      const { b, orgId } = await partner(app, 'first@example.org');
+    describe('a sandpit client registered in the portal', () => {
       const keys = keyPair();
-      const url = `/portal/organisations/${orgId}/clients/new`;
-      let page = await submit(b, url, {
-        name: 'My service',
-        redirect_uris: 'http://example.org/cb',
-        vtr: 'P9.Cp.Cd',
-        public_key: keys.publicKey,
-      });
-      assert.equal(page.status, 400);
-      assert.match(page.text, /must use https/);
-      assert.match(page.text, /href="#redirect_uris"/);
-      page = await submit(b, url, {
-        name: 'My service',
-        redirect_uris: 'https://svc.example.org/cb',
-        vtr: 'P9.Cp.Cd',
-        public_key: keyPair().privateKey,
-      });
-      assert.match(page.text, /That is a private key/);
-      page = await submit(b, url, { name: 'My service', redirect_uris: 'https://svc.example.org/cb', public_key: keys.publicKey });
-      assert.match(page.text, /Choose at least one vector of trust/);
+      const CB = { redirect_uri: 'https://svc.example.org/cb' };
+      let b: Browser;
+      let orgId: string;
+      let url: string;
+      let created: Page;
+      let clientId: string;
+      let client: NonNullable<Awaited<ReturnType<typeof getClient>>>;
+      let clientPage: string;
+      let dir: string;
+      let shell: string;
+      let snippetAnswer: { answer: { error: string; error_description: string }; assertion: string };
+      let config: oidc.Configuration;
+      let signIn: (typeof import('../test-support/rp.ts'))['signIn'];
+      let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+      let afterLogin: Page;
+      const rp = () => ({ config, client, issuer: `${ORIGIN}/sandpit` }) as never;
+      const doneIn = (p: Page) => (id: string) => new RegExp(`data-item="${id}" data-done="yes"`).test(p.text);
       // The public key as an uploaded .pem file (multipart), as a browser without JavaScript sends it.
       const upload = async (pem: string) => {
         const fd = new FormData();
@@ -203,141 +200,175 @@ for (const dialect of DIALECTS) {
           redirect: 'manual',
         });
       };
-      const uploaded = await upload(keyPair().publicKey);
-      assert.equal(uploaded.status, 303);
-      const uploadedId = /clients\/([0-9a-f]+)$/.exec(uploaded.headers.get('location') ?? '')![1]!;
-      assert.deepEqual((await getClient(app.database.db, 'sandpit', uploadedId))!.vtr, ['P9.Cp.Cd', 'P5.Cp.Cd']);
-      const big = await upload('x'.repeat(40_000));
-      assert.equal(big.status, 400);
-      assert.match(await big.text(), /choose the .pem file with your public key/);
-      page = await submit(b, url, { name: '', redirect_uris: 'ftp://svc.example.org/cb', public_key: 'not a key' });
-      for (const href of ['#name', '#redirect_uris', '#vtr', '#public_key'])
-        assert.match(page.text, new RegExp(`href="${href}"`), `every problem at once: ${href}`);
-      page = await submit(b, url, {
-        name: 'My service',
-        redirect_uris: 'https://svc.example.org/cb\nhttp://localhost:8080/cb',
-        vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'],
-        scopes: ['profile', 'email'],
-        public_key: keys.publicKey,
-      });
-      assert.equal(page.status, 200, page.text.slice(0, 400));
-      const clientId = /id="client-id">([0-9a-f]+)</.exec(page.text)![1]!;
-      const created = (p: Page) => p.url;
-      assert.match(page.text, /http:\/\/localhost:3000\/sandpit\/.well-known\/openid-configuration/);
-      const client = (await getClient(app.database.db, 'sandpit', clientId))!;
-      assert.deepEqual(client.scopes, ['openid', 'profile', 'email']);
-      assert.equal(client.organisationId, orgId);
+      const tokenRequest = (assertion: string, code: string) =>
+        app.fetch(`${ORIGIN}/sandpit/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: 'https://svc.example.org/cb',
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: assertion,
+          }).toString(),
+        });
 
-      // The shell snippet, run as shown, builds an assertion the token endpoint accepts (the bogus code then fails).
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snippet-'));
-      fs.writeFileSync(path.join(dir, 'private.pem'), keys.privateKey);
-      const shell =
-        decode(/id="snippet-shell"[\s\S]*?<code[^>]*>([\s\S]*?)<\/code>/.exec(page.text)![1]!).split('\ncurl')[0] + '\necho "$ASSERTION"';
-      const assertion = execFileSync('bash', ['-c', shell], { cwd: dir, encoding: 'utf8' }).trim();
-      const res = await app.fetch(`${ORIGIN}/sandpit/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          code: 'bogus',
-          redirect_uri: 'https://svc.example.org/cb',
-          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-          client_assertion: assertion,
-        }).toString(),
-      });
-      const answer = (await res.json()) as { error: string; error_description: string };
-      assert.equal(
-        answer.error,
-        'invalid_grant',
-        `client authenticated; only the code is wrong (${JSON.stringify(answer)} for ${assertion})`,
-      );
+      // Sign-up -> confirm -> organisation -> sandpit client; its shell snippet's token request, then a P9 login with it.
+      before(async () => {
+        ({ b, orgId } = await partner(app, 'first@example.org'));
+        url = `/portal/organisations/${orgId}/clients/new`;
+        created = await submit(b, url, {
+          name: 'My service',
+          redirect_uris: 'https://svc.example.org/cb\nhttp://localhost:8080/cb',
+          vtr: ['P9.Cp.Cd', 'P5.Cp.Cd'],
+          scopes: ['profile', 'email'],
+          public_key: keys.publicKey,
+        });
+        assert.equal(created.status, 200, created.text.slice(0, 400));
+        clientId = /id="client-id">([0-9a-f]+)</.exec(created.text)![1]!;
+        client = (await getClient(app.database.db, 'sandpit', clientId))!;
+        clientPage = new URL(created.url).pathname;
 
-      // And a relying party with this client completes a P9 login in the sandpit.
-      const key = await importPKCS8(keys.privateKey, 'RS512');
-      const config = await oidc.discovery(
-        new URL(`${ORIGIN}/sandpit`),
-        clientId,
-        { id_token_signed_response_alg: 'RS512' },
-        oidc.PrivateKeyJwt(key, {
-          [oidc.modifyAssertion]: (_h: unknown, p: Record<string, unknown>) => {
-            p.aud = `${ORIGIN}/sandpit/token`;
-          },
-        }),
-        { execute: [oidc.allowInsecureRequests], [oidc.customFetch]: app.fetch as never },
-      );
-      config[oidc.customFetch] = app.fetch as never;
-      const { signIn } = await import('../test-support/rp.ts');
-      const s = await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, {
-        vtr: ['P9.Cp.Cd'],
-        scope: 'openid profile',
-        extra: { redirect_uri: 'https://svc.example.org/cb' },
-      });
-      const tokens = await oidc.authorizationCodeGrant(config, s.callback!, { expectedState: s.state, expectedNonce: s.nonce });
-      assert.equal(tokens.claims()!.vot, 'P9.Cp.Cd');
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snippet-'));
+        fs.writeFileSync(path.join(dir, 'private.pem'), keys.privateKey);
+        shell =
+          decode(/id="snippet-shell"[\s\S]*?<code[^>]*>([\s\S]*?)<\/code>/.exec(created.text)![1]!).split('\ncurl')[0] +
+          '\necho "$ASSERTION"';
+        const assertion = execFileSync('bash', ['-c', shell], { cwd: dir, encoding: 'utf8' }).trim();
+        const res = await tokenRequest(assertion, 'bogus');
+        snippetAnswer = { answer: (await res.json()) as { error: string; error_description: string }, assertion };
 
-      // Journey evidence comes from that traffic alone.
-      const clientPage = new URL(created(page)).pathname;
-      let evidence = await b.get(clientPage);
-      const done = (id: string) => new RegExp(`data-item="${id}" data-done="yes"`).test(evidence.text);
-      assert.ok(done('login-P9.Cp.Cd') && done('vot-matches') && done('user-P9'));
-      assert.ok(
-        !done('login-P5.Cp.Cd') &&
-          !done('userinfo') &&
-          !done('consent-declined') &&
-          !done('invalid-scope') &&
-          !done('user-P5') &&
-          !done('user-P0'),
-      );
-      await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
-      await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, {
-        vtr: ['P5.Cp.Cd'],
-        decline: true,
-        extra: { redirect_uri: 'https://svc.example.org/cb' },
+        const key = await importPKCS8(keys.privateKey, 'RS512');
+        config = await oidc.discovery(
+          new URL(`${ORIGIN}/sandpit`),
+          clientId,
+          { id_token_signed_response_alg: 'RS512' },
+          oidc.PrivateKeyJwt(key, {
+            [oidc.modifyAssertion]: (_h: unknown, p: Record<string, unknown>) => {
+              p.aud = `${ORIGIN}/sandpit/token`;
+            },
+          }),
+          { execute: [oidc.allowInsecureRequests], [oidc.customFetch]: app.fetch as never },
+        );
+        config[oidc.customFetch] = app.fetch as never;
+        ({ signIn } = await import('../test-support/rp.ts'));
+        const s = await signIn(app, rp(), { vtr: ['P9.Cp.Cd'], scope: 'openid profile', extra: CB });
+        tokens = await oidc.authorizationCodeGrant(config, s.callback!, { expectedState: s.state, expectedNonce: s.nonce });
+        afterLogin = await b.get(clientPage);
       });
-      await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, {
-        scope: 'openid landline',
-        extra: { redirect_uri: 'https://svc.example.org/cb' },
-      });
-      // A token request whose assertion names the issuer as aud: the trace says what to change.
-      await app.fetch(`${ORIGIN}/sandpit/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          code: 'x',
-          redirect_uri: 'https://svc.example.org/cb',
-          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-          client_assertion: execFileSync(
-            'bash',
-            ['-c', shell.replace("TOKEN_ENDPOINT='http://localhost:3000/sandpit/token'", "TOKEN_ENDPOINT='http://localhost:3000/sandpit'")],
-            { cwd: dir, encoding: 'utf8' },
-          ).trim(),
-        }).toString(),
-      });
-      evidence = await b.get(clientPage);
-      assert.ok(done('userinfo') && done('consent-declined') && done('invalid-scope'));
-      assert.ok(!done('refresh') && !done('settings') && !done('registration'));
-      assert.match(evidence.text, /client assertion aud was &quot;http:\/\/localhost:3000\/sandpit&quot;/);
-      assert.match(evidence.text, /What to change: Set the client assertion&#39;s aud to the token endpoint URL exactly/);
-      assert.match(evidence.text, /href="\/portal\/reference\/sandpit#errors"/, 'with a link to the part of the interface');
-      const eventLink = /href="(\/portal\/organisations\/[^"]+\/events\/[^"]+)"/.exec(evidence.text)![1]!;
-      assert.equal((await b.get(eventLink)).status, 200);
 
-      // Fault injection from the client page: the next response is spoiled, then it is clean again.
-      let faulted = await b.get(clientPage);
-      faulted = await b.post(
-        `${clientPage}/fault`,
-        new URLSearchParams({ _csrf: csrfOf(faulted), action: 'arm', fault: 'id_token_wrong_nonce', count: '1' }),
-      );
-      assert.match(faulted.text, /id="armed-fault"/);
-      const bad = await signIn(app, { config, client, issuer: `${ORIGIN}/sandpit` } as never, {
-        scope: 'openid profile',
-        extra: { redirect_uri: 'https://svc.example.org/cb' },
+      test('new-client form errors are shown against their fields, every problem at once', async () => {
+        let page = await submit(b, url, {
+          name: 'My service',
+          redirect_uris: 'http://example.org/cb',
+          vtr: 'P9.Cp.Cd',
+          public_key: keys.publicKey,
+        });
+        assert.equal(page.status, 400);
+        assert.match(page.text, /must use https/);
+        assert.match(page.text, /href="#redirect_uris"/);
+        page = await submit(b, url, {
+          name: 'My service',
+          redirect_uris: 'https://svc.example.org/cb',
+          vtr: 'P9.Cp.Cd',
+          public_key: keyPair().privateKey,
+        });
+        assert.match(page.text, /That is a private key/);
+        page = await submit(b, url, { name: 'My service', redirect_uris: 'https://svc.example.org/cb', public_key: keys.publicKey });
+        assert.match(page.text, /Choose at least one vector of trust/);
+        page = await submit(b, url, { name: '', redirect_uris: 'ftp://svc.example.org/cb', public_key: 'not a key' });
+        for (const href of ['#name', '#redirect_uris', '#vtr', '#public_key'])
+          assert.match(page.text, new RegExp(`href="${href}"`), `every problem at once: ${href}`);
       });
-      await assert.rejects(oidc.authorizationCodeGrant(config, bad.callback!, { expectedState: bad.state, expectedNonce: bad.nonce }));
-      assert.doesNotMatch((await b.get(clientPage)).text, /id="armed-fault"/, 'used up');
-      const bogus = await b.post(`${clientPage}/fault`, new URLSearchParams({ _csrf: csrfOf(faulted), action: 'arm', fault: 'nope' }));
-      assert.equal(bogus.status, 400);
+
+      test('a public key uploaded as a .pem file registers a client with the vectors chosen', async () => {
+        const uploaded = await upload(keyPair().publicKey);
+        assert.equal(uploaded.status, 303);
+        const uploadedId = /clients\/([0-9a-f]+)$/.exec(uploaded.headers.get('location') ?? '')![1]!;
+        assert.deepEqual((await getClient(app.database.db, 'sandpit', uploadedId))!.vtr, ['P9.Cp.Cd', 'P5.Cp.Cd']);
+      });
+
+      test('an uploaded file that is not a public key is refused, asking for the .pem file', async () => {
+        const big = await upload('x'.repeat(40_000));
+        assert.equal(big.status, 400);
+        assert.match(await big.text(), /choose the .pem file with your public key/);
+      });
+
+      test('the new client\'s page gives the sandpit\'s discovery URL', () => {
+        assert.match(created.text, /http:\/\/localhost:3000\/sandpit\/.well-known\/openid-configuration/);
+      });
+
+      test('the new client is stored in its organisation, with openid added to its scopes', () => {
+        assert.deepEqual(client.scopes, ['openid', 'profile', 'email']);
+        assert.equal(client.organisationId, orgId);
+      });
+
+      test('the shell snippet, run as shown, builds an assertion the token endpoint accepts (the bogus code then fails)', () => {
+        const { answer, assertion } = snippetAnswer;
+        assert.equal(
+          answer.error,
+          'invalid_grant',
+          `client authenticated; only the code is wrong (${JSON.stringify(answer)} for ${assertion})`,
+        );
+      });
+
+      test('a relying party with the new client completes a P9 login in the sandpit', () => {
+        assert.equal(tokens.claims()!.vot, 'P9.Cp.Cd');
+      });
+
+      test('journey evidence comes from traffic alone: the P9 login ticks its own items and no others', () => {
+        const done = doneIn(afterLogin);
+        assert.ok(done('login-P9.Cp.Cd') && done('vot-matches') && done('user-P9'));
+        assert.ok(
+          !done('login-P5.Cp.Cd') &&
+            !done('userinfo') &&
+            !done('consent-declined') &&
+            !done('invalid-scope') &&
+            !done('user-P5') &&
+            !done('user-P0'),
+        );
+      });
+
+      test('a userinfo call, a declined consent and an invalid scope each tick their evidence item', async () => {
+        await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+        await signIn(app, rp(), { vtr: ['P5.Cp.Cd'], decline: true, extra: CB });
+        await signIn(app, rp(), { scope: 'openid landline', extra: CB });
+        const done = doneIn(await b.get(clientPage));
+        assert.ok(done('userinfo') && done('consent-declined') && done('invalid-scope'));
+        assert.ok(!done('refresh') && !done('settings') && !done('registration'));
+      });
+
+      test('a token request whose assertion names the issuer as aud: the trace says what to change', async () => {
+        const issuerAud = shell.replace(
+          "TOKEN_ENDPOINT='http://localhost:3000/sandpit/token'",
+          "TOKEN_ENDPOINT='http://localhost:3000/sandpit'",
+        );
+        await tokenRequest(execFileSync('bash', ['-c', issuerAud], { cwd: dir, encoding: 'utf8' }).trim(), 'x');
+        const evidence = await b.get(clientPage);
+        assert.match(evidence.text, /client assertion aud was &quot;http:\/\/localhost:3000\/sandpit&quot;/);
+        assert.match(evidence.text, /What to change: Set the client assertion&#39;s aud to the token endpoint URL exactly/);
+        assert.match(evidence.text, /href="\/portal\/reference\/sandpit#errors"/, 'with a link to the part of the interface');
+        const eventLink = /href="(\/portal\/organisations\/[^"]+\/events\/[^"]+)"/.exec(evidence.text)![1]!;
+        assert.equal((await b.get(eventLink)).status, 200);
+      });
+
+      test('a fault armed from the client page spoils the next response, then is used up', async () => {
+        let faulted = await b.get(clientPage);
+        faulted = await b.post(
+          `${clientPage}/fault`,
+          new URLSearchParams({ _csrf: csrfOf(faulted), action: 'arm', fault: 'id_token_wrong_nonce', count: '1' }),
+        );
+        assert.match(faulted.text, /id="armed-fault"/);
+        const bad = await signIn(app, rp(), { scope: 'openid profile', extra: CB });
+        await assert.rejects(oidc.authorizationCodeGrant(config, bad.callback!, { expectedState: bad.state, expectedNonce: bad.nonce }));
+        assert.doesNotMatch((await b.get(clientPage)).text, /id="armed-fault"/, 'used up');
+      });
+
+      test('a fault the toolkit does not know is refused, 400', async () => {
+        const page = await b.get(clientPage);
+        const bogus = await b.post(`${clientPage}/fault`, new URLSearchParams({ _csrf: csrfOf(page), action: 'arm', fault: 'nope' }));
+        assert.equal(bogus.status, 400);
+      });
     });
 
     test('tenancy: another partner cannot see or use the first one\'s organisation or clients', async () => {
@@ -427,58 +458,110 @@ for (const dialect of DIALECTS) {
       assert.equal((await api(token)).status, 401);
     });
 
-    test('members: an admin invites a developer by email; only admins manage members; the last admin stays', async () => {
-      const admin = await partner(app, 'lead@example.org');
-      const url = `/portal/organisations/${admin.orgId}/members`;
-      assert.equal((await submit(admin.b, url, { email: 'nope', role: 'developer' })).status, 400);
-      assert.match((await submit(admin.b, url, { email: 'dev@example.org', role: 'developer' })).text, /id="invited"/);
-      const link = /http:\/\/localhost:3000(\/portal\/invitations\/\S+)/.exec(
-        (await outbox(app.database.db, 'dev@example.org'))[0]!.body,
-      )![1]!;
-      const stranger = await partner(app, 'stranger@example.org');
-      assert.match((await stranger.b.get(link)).text, /This invitation is for dev@example.org/);
-      const dev = await partner(app, 'dev@example.org');
-      await dev.b.get(link);
-      assert.match((await dev.b.get('/portal')).text, /Org of lead@example.org/);
-      assert.match((await dev.b.get(`/portal/organisations/${admin.orgId}/clients/new`)).text, /Register a sandpit client/);
-      assert.equal((await dev.b.get(link)).status, 400, 'single use');
-      assert.equal((await submit(dev.b, url, { email: 'x@example.org', role: 'developer' })).status, 403, 'developers cannot invite');
-      let members = await admin.b.get(url);
-      const devId = /"\/portal\/organisations\/[^/]+\/members\/([^/]+)\/remove"/.exec(members.text)![1]!;
-      // Roles change both ways; an invitation can be withdrawn and its link then fails.
-      await admin.b.post(`${url}/${devId}/role`, new URLSearchParams({ _csrf: csrfOf(members), role: 'partner_admin' }));
-      assert.equal((await submit(dev.b, url, { email: 'x@example.org', role: 'developer' })).status, 200, 'now an admin, so may invite');
-      members = await admin.b.get(url);
-      await admin.b.post(`${url}/${devId}/role`, new URLSearchParams({ _csrf: csrfOf(members), role: 'developer' }));
-      assert.equal((await submit(dev.b, url, { email: 'y@example.org', role: 'developer' })).status, 403, 'a developer again');
-      members = await admin.b.get(url);
-      const invitationId = /"\/portal\/organisations\/[^/]+\/invitations\/([^/]+)\/revoke"/.exec(members.text)![1]!;
-      const xLink = /http:\/\/localhost:3000(\/portal\/invitations\/\S+)/.exec(
-        (await outbox(app.database.db, 'x@example.org'))[0]!.body,
-      )![1]!;
-      await admin.b.post(
-        `${url.replace('/members', '')}/invitations/${invitationId}/revoke`,
-        new URLSearchParams({ _csrf: csrfOf(members) }),
-      );
-      const x = await partner(app, 'x@example.org');
-      assert.match((await x.b.get(xLink)).text, /expired or has already been used/, 'a withdrawn invitation does not work');
-      members = await admin.b.get(url);
-      const removed = await admin.b.post(`${url}/${devId}/remove`, new URLSearchParams({ _csrf: csrfOf(members) }));
-      assert.ok(removed.url.endsWith('/members'));
-      assert.doesNotMatch((await dev.b.get('/portal')).text, /Org of lead@example.org/, 'removed');
-      const { removeMember, requireMembership } = await import('../onboarding/index.ts');
-      const adminId = (
-        await app.database.db.selectFrom('partner_user').select('id').where('email', '=', 'lead@example.org').executeTakeFirstOrThrow()
-      ).id;
-      await assert.rejects(
-        removeMember(app.database.db, await requireMembership(app.database.db, adminId, admin.orgId), adminId),
-        /at least one partner admin/,
-      );
-      // Through the page: the members form is shown again with the reason (a conflict, 409, is 400 on a form), not "not allowed".
-      const last = await admin.b.post(`${url}/${adminId}/remove`, new URLSearchParams({ _csrf: csrfOf(await admin.b.get(url)) }));
-      assert.equal(last.status, 400);
-      assert.match(last.text, /at least one partner admin/);
-      assert.equal((await stranger.b.get(url)).status, 404);
+    describe('members', () => {
+      let admin: Awaited<ReturnType<typeof partner>>;
+      let stranger: Awaited<ReturnType<typeof partner>>;
+      let dev: Awaited<ReturnType<typeof partner>>;
+      let url: string;
+      let invited: Page;
+      let devLink: string;
+      const linkFor = async (email: string) =>
+        /http:\/\/localhost:3000(\/portal\/invitations\/\S+)/.exec((await outbox(app.database.db, email))[0]!.body)![1]!;
+      const memberId = async (email: string) =>
+        (await app.database.db.selectFrom('partner_user').select('id').where('email', '=', email).executeTakeFirstOrThrow()).id;
+      /** An admin invites a developer by email; they sign up and open the emailed link. */
+      const join = async (email: string) => {
+        const page = await submit(admin.b, url, { email, role: 'developer' });
+        const link = await linkFor(email);
+        const member = await partner(app, email);
+        await member.b.get(link);
+        return { page, link, member };
+      };
+      before(async () => {
+        admin = await partner(app, 'lead@example.org');
+        url = `/portal/organisations/${admin.orgId}/members`;
+        stranger = await partner(app, 'stranger@example.org');
+        ({ page: invited, link: devLink, member: dev } = await join('dev@example.org'));
+      });
+
+      test('an invitation to something that is not an email address is refused', async () => {
+        assert.equal((await submit(admin.b, url, { email: 'nope', role: 'developer' })).status, 400);
+      });
+
+      test('a developer invited by email joins through the link and sees the organisation', async () => {
+        assert.match(invited.text, /id="invited"/);
+        assert.match((await dev.b.get('/portal')).text, /Org of lead@example.org/);
+        assert.match((await dev.b.get(`/portal/organisations/${admin.orgId}/clients/new`)).text, /Register a sandpit client/);
+      });
+
+      test('an invitation link opened by someone else says whom it is for', async () => {
+        assert.match((await stranger.b.get(devLink)).text, /This invitation is for dev@example.org/);
+      });
+
+      test('an invitation link works once', async () => {
+        assert.equal((await dev.b.get(devLink)).status, 400, 'single use');
+      });
+
+      test('only partner admins invite: a developer\'s rights follow their role, changed both ways', async () => {
+        assert.equal((await submit(dev.b, url, { email: 'x@example.org', role: 'developer' })).status, 403, 'developers cannot invite');
+        const devId = await memberId('dev@example.org');
+        let members = await admin.b.get(url);
+        await admin.b.post(`${url}/${devId}/role`, new URLSearchParams({ _csrf: csrfOf(members), role: 'partner_admin' }));
+        assert.equal((await submit(dev.b, url, { email: 'x@example.org', role: 'developer' })).status, 200, 'now an admin, so may invite');
+        members = await admin.b.get(url);
+        await admin.b.post(`${url}/${devId}/role`, new URLSearchParams({ _csrf: csrfOf(members), role: 'developer' }));
+        assert.equal((await submit(dev.b, url, { email: 'y@example.org', role: 'developer' })).status, 403, 'a developer again');
+      });
+
+      test('a withdrawn invitation\'s link does not work', async () => {
+        await submit(admin.b, url, { email: 'withdrawn@example.org', role: 'developer' });
+        const link = await linkFor('withdrawn@example.org');
+        const { id: invitationId } = await app.database.db
+          .selectFrom('invitation')
+          .select('id')
+          .where('email', '=', 'withdrawn@example.org')
+          .executeTakeFirstOrThrow();
+        const members = await admin.b.get(url);
+        assert.match(members.text, new RegExp(`/invitations/${invitationId}/revoke"`), 'the members page offers to withdraw it');
+        await admin.b.post(
+          `${url.replace('/members', '')}/invitations/${invitationId}/revoke`,
+          new URLSearchParams({ _csrf: csrfOf(members) }),
+        );
+        const x = await partner(app, 'withdrawn@example.org');
+        assert.match((await x.b.get(link)).text, /expired or has already been used/, 'a withdrawn invitation does not work');
+      });
+
+      test('a removed member no longer sees the organisation', async () => {
+        const { member: leaver } = await join('leaver@example.org');
+        assert.match((await leaver.b.get('/portal')).text, /Org of lead@example.org/);
+        const members = await admin.b.get(url);
+        const leaverId = await memberId('leaver@example.org');
+        assert.match(members.text, new RegExp(`"/portal/organisations/[^/]+/members/${leaverId}/remove"`));
+        const removed = await admin.b.post(`${url}/${leaverId}/remove`, new URLSearchParams({ _csrf: csrfOf(members) }));
+        assert.ok(removed.url.endsWith('/members'));
+        assert.doesNotMatch((await leaver.b.get('/portal')).text, /Org of lead@example.org/, 'removed');
+      });
+
+      test('the last partner admin cannot be removed (the use-case refuses)', async () => {
+        const { removeMember, requireMembership } = await import('../onboarding/index.ts');
+        const adminId = await memberId('lead@example.org');
+        await assert.rejects(
+          removeMember(app.database.db, await requireMembership(app.database.db, adminId, admin.orgId), adminId),
+          /at least one partner admin/,
+        );
+      });
+
+      test('removing the last partner admin through the page shows the members form again with the reason, 400', async () => {
+        // A conflict (409) is 400 on a form, not "not allowed".
+        const adminId = await memberId('lead@example.org');
+        const last = await admin.b.post(`${url}/${adminId}/remove`, new URLSearchParams({ _csrf: csrfOf(await admin.b.get(url)) }));
+        assert.equal(last.status, 400);
+        assert.match(last.text, /at least one partner admin/);
+      });
+
+      test('another partner cannot see the members page', async () => {
+        assert.equal((await stranger.b.get(url)).status, 404);
+      });
     });
 
     test('integration test users from PDS records: level and OTP switches, used in a real login; own organisation only', async () => {
