@@ -61,137 +61,196 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(spare.token, 'GET', '/organisation')).status, 401);
     });
 
-    test('register a client, read it back, its checklist and trace, arm and clear a fault; each rule a stable code', async () => {
-      let r = await call(a.token, 'POST', '/clients', {
-        name: 'CI client',
-        redirect_uris: ['http://localhost:9999/cb'],
-        vtr: ['P9.Cp.Cd'],
-        scopes: ['openid', 'email'],
-        public_key_pem: publicKey,
+    describe('a client registered through the API', () => {
+      let registered: Awaited<ReturnType<typeof call>>;
+      let id: string;
+      before(async () => {
+        registered = await call(a.token, 'POST', '/clients', {
+          name: 'CI client',
+          redirect_uris: ['http://localhost:9999/cb'],
+          vtr: ['P9.Cp.Cd'],
+          scopes: ['openid', 'email'],
+          public_key_pem: publicKey,
+        });
+        assert.equal(registered.status, 201, JSON.stringify(registered.body));
+        id = String(registered.body.client_id);
       });
-      assert.equal(r.status, 201, JSON.stringify(r.body));
-      const id = String(r.body.client_id);
-      assert.equal(r.body.discovery, 'http://localhost:3000/sandpit/.well-known/openid-configuration');
-      r = await call(a.token, 'POST', '/clients', {
-        name: 'x',
-        redirect_uris: ['http://example.org/cb'],
-        vtr: ['P9.Cp.Cd'],
-        public_key_pem: publicKey,
-      });
-      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_redirect_uri', 'redirect_uri']);
-      r = await call(a.token, 'POST', '/clients', { name: 'x' });
-      assert.deepEqual([r.status, r.body.error], [400, 'invalid_request']);
-      assert.equal(((await call(a.token, 'GET', '/clients')).body as unknown[]).length, 1);
-      assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.name, 'CI client');
-      assert.ok(Array.isArray((await call(a.token, 'GET', `/clients/${id}/checklist`)).body));
-      assert.ok(Array.isArray((await call(a.token, 'GET', `/clients/${id}/trace`)).body));
-      assert.equal((await call(a.token, 'PUT', `/clients/${id}/fault`, { kind: 'id_token_expired', count: 2 })).status, 204);
-      assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault && 'armed', 'armed');
-      assert.equal((await call(a.token, 'PUT', `/clients/${id}/fault`, { kind: 'nope' })).body.error, 'invalid_fault');
-      assert.equal((await call(a.token, 'DELETE', `/clients/${id}/fault`)).status, 204);
-      assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault, null);
 
-      // Tenancy: organisation B's token sees none of it, on every client route.
-      assert.equal(((await call(b.token, 'GET', '/clients')).body as unknown[]).length, 0);
-      for (const [method, path, body] of [
-        ['GET', `/clients/${id}`],
-        ['GET', `/clients/${id}/checklist`],
-        ['GET', `/clients/${id}/trace`],
-        ['PUT', `/clients/${id}/fault`, { kind: 'id_token_expired' }],
-        ['DELETE', `/clients/${id}/fault`],
-      ] as const) {
-        const res = await call(b.token, method, path, body);
-        assert.deepEqual([res.status, res.body?.error], [404, 'not_found'], `${method} ${path}`);
-      }
-      assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault, null, 'B could not arm a fault on A\'s client');
-      assert.equal((await call(a.token, 'GET', '/nope')).body.error, 'not_found');
+      test('a registered client is answered with the sandpit\'s discovery URL', () => {
+        assert.equal(registered.body.discovery, 'http://localhost:3000/sandpit/.well-known/openid-configuration');
+      });
+
+      test('a client whose redirect URI is not https is invalid_redirect_uri, naming the field', async () => {
+        const r = await call(a.token, 'POST', '/clients', {
+          name: 'x',
+          redirect_uris: ['http://example.org/cb'],
+          vtr: ['P9.Cp.Cd'],
+          public_key_pem: publicKey,
+        });
+        assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_redirect_uri', 'redirect_uri']);
+      });
+
+      test('a client without its required fields is invalid_request', async () => {
+        const r = await call(a.token, 'POST', '/clients', { name: 'x' });
+        assert.deepEqual([r.status, r.body.error], [400, 'invalid_request']);
+      });
+
+      test('a registered client is listed and read back, with its checklist and trace', async () => {
+        assert.equal(((await call(a.token, 'GET', '/clients')).body as unknown[]).length, 1);
+        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.name, 'CI client');
+        assert.ok(Array.isArray((await call(a.token, 'GET', `/clients/${id}/checklist`)).body));
+        assert.ok(Array.isArray((await call(a.token, 'GET', `/clients/${id}/trace`)).body));
+      });
+
+      test('a fault is armed on a client and cleared', async () => {
+        assert.equal((await call(a.token, 'PUT', `/clients/${id}/fault`, { kind: 'id_token_expired', count: 2 })).status, 204);
+        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault && 'armed', 'armed');
+        assert.equal((await call(a.token, 'DELETE', `/clients/${id}/fault`)).status, 204);
+        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault, null);
+      });
+
+      test('a fault of a kind not offered is invalid_fault', async () => {
+        assert.equal((await call(a.token, 'PUT', `/clients/${id}/fault`, { kind: 'nope' })).body.error, 'invalid_fault');
+      });
+
+      test('another organisation\'s token finds none of the client, on every client route', async () => {
+        assert.equal(((await call(b.token, 'GET', '/clients')).body as unknown[]).length, 0);
+        for (const [method, path, body] of [
+          ['GET', `/clients/${id}`],
+          ['GET', `/clients/${id}/checklist`],
+          ['GET', `/clients/${id}/trace`],
+          ['PUT', `/clients/${id}/fault`, { kind: 'id_token_expired' }],
+          ['DELETE', `/clients/${id}/fault`],
+        ] as const) {
+          const res = await call(b.token, method, path, body);
+          assert.deepEqual([res.status, res.body?.error], [404, 'not_found'], `${method} ${path}`);
+        }
+        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault, null, 'B could not arm a fault on A\'s client');
+      });
+
+      test('a route the API does not have is not_found', async () => {
+        assert.equal((await call(a.token, 'GET', '/nope')).body.error, 'not_found');
+      });
     });
 
-    test('the organisation, application, documents, test users and environment requests through the API', async () => {
-      let r = await call(a.token, 'PATCH', '/organisation', { ods_code: 'bad code!' });
-      assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_ods_code', 'ods_code']);
-      assert.equal((await call(a.token, 'PATCH', '/organisation', { ods_code: 'a1b2c' })).status, 204);
-      assert.equal((await call(a.token, 'GET', '/organisation')).body.ods_code, 'A1B2C');
-
-      r = await call(a.token, 'POST', '/application/submit', { product_name: 'Clinic app', vectors: 'P9.Cp.Cd', scopes: { x: 1 } });
-      assert.deepEqual(
-        [r.status, r.body.error, r.body.field],
-        [400, 'invalid_request', 'vectors'],
-        'a string where a list belongs is refused, naming the field',
-      );
-      r = await call(a.token, 'POST', '/application/submit', { product_name: 'Clinic app', vectors: ['P9.Cp.Cd'] });
-      assert.equal(r.status, 400);
-      assert.equal(r.body.error, 'application_incomplete');
-      assert.ok(
-        (r.body.problems as unknown as { field: string }[]).some((p) => p.field === 'description'),
-        'every problem at once, by field',
-      );
-      const full = {
-        eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' },
-        product_name: 'Clinic app',
-        description: 'Patients book and manage appointments with their local clinic online.',
-        sponsor: 'NHS Example ICB',
-        vectors: ['P9.Cp.Cd'],
-        scopes: ['profile'],
-        scope_reasons: { profile: 'To match the patient record' },
-        contact_name: 'Ada',
-        contact_email: 'ada@example.org',
-        safety_officer_email: 'cso@example.org',
-      };
-      assert.equal((await call(a.token, 'PUT', '/application', full)).status, 200);
-      r = await call(a.token, 'POST', '/application/submit', full);
-      assert.equal(r.status, 200, JSON.stringify(r.body));
-      assert.equal((await call(a.token, 'GET', '/application')).body.status, 'submitted');
-      assert.equal((await call(a.token, 'PUT', '/application', full)).body.error, 'already_submitted');
-
+    describe('an organisation\'s own data through the API', () => {
       const pdf = Buffer.from('%PDF-1.4\n%test\n').toString('base64');
-      r = await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'dspt.pdf', content_base64: pdf });
-      assert.equal(r.status, 201);
-      const docId = String(r.body.id);
-      assert.equal(
-        (
-          await call(a.token, 'POST', '/documents', {
-            kind: 'dspt',
-            filename: 'x.exe',
-            content_base64: Buffer.from('MZ...').toString('base64'),
-          })
-        ).body.field,
-        'file',
-      );
-      assert.equal(
-        (await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'x.pdf', content_base64: '%%%' })).body.error,
-        'invalid_request',
-      );
-      const download = await app.fetch(`${API}/documents/${docId}`, { headers: { authorization: `Bearer ${a.token}` } });
-      assert.equal(download.headers.get('content-type'), 'application/pdf');
-      assert.match(Buffer.from(await download.arrayBuffer()).toString('latin1'), /^%PDF-1\.4/);
+      let docId: string;
+      let userId: string;
+      before(async () => {
+        let r = await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'dspt.pdf', content_base64: pdf });
+        assert.equal(r.status, 201);
+        docId = String(r.body.id);
+        r = await call(a.token, 'POST', '/test-users', { nhs_number: '9686368450', level: 'P5', otp_disabled: true });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+        userId = String(r.body.id);
+      });
 
-      r = await call(a.token, 'POST', '/test-users', { nhs_number: '9686368450', level: 'P5', otp_disabled: true });
-      assert.equal(r.status, 201, JSON.stringify(r.body));
-      const userId = String(r.body.id);
-      assert.equal((await call(a.token, 'PATCH', `/test-users/${userId}`, { level: 'P9' })).status, 204);
-      assert.equal(((await call(a.token, 'GET', '/test-users')).body as unknown as { level: string }[])[0]!.level, 'P9');
-      assert.equal((await call(a.token, 'POST', '/test-users', { nhs_number: '0000000000', level: 'P5' })).body.field, 'nhs_number');
+      test('the organisation\'s ODS code is checked, naming the field, and stored upper-case', async () => {
+        const r = await call(a.token, 'PATCH', '/organisation', { ods_code: 'bad code!' });
+        assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_ods_code', 'ods_code']);
+        assert.equal((await call(a.token, 'PATCH', '/organisation', { ods_code: 'a1b2c' })).status, 204);
+        assert.equal((await call(a.token, 'GET', '/organisation')).body.ods_code, 'A1B2C');
+      });
 
-      r = await call(a.token, 'GET', '/environment-requests');
-      assert.ok((r.body.integration_readiness as unknown as { id: string; met: boolean }[]).some((c) => c.id === 'application' && !c.met));
-      r = await call(a.token, 'POST', '/environment-requests', { env: 'integration' });
-      assert.deepEqual([r.status, r.body.error], [409, 'not_ready']);
-      assert.match(String(r.body.message), /application is approved/);
+      test('an application with a string where a list belongs is refused, naming the field', async () => {
+        const wrongShape = { product_name: 'Clinic app', vectors: 'P9.Cp.Cd', scopes: { x: 1 } };
+        const r = await call(a.token, 'POST', '/application/submit', wrongShape);
+        assert.deepEqual(
+          [r.status, r.body.error, r.body.field],
+          [400, 'invalid_request', 'vectors'],
+          'a string where a list belongs is refused, naming the field',
+        );
+      });
 
-      // Tenancy across every organisation route: B's token never reaches A's data.
-      for (const [method, path, body] of [
-        ['GET', `/documents/${docId}`],
-        ['PATCH', `/test-users/${userId}`, { level: 'P0' }],
-        ['DELETE', '/members/user-a'],
-      ] as const) {
-        const res = await call(b.token, method, path, body);
-        assert.ok([403, 404].includes(res.status), `${method} ${path}: ${res.status}`);
-      }
-      assert.equal(((await call(b.token, 'GET', '/documents')).body as unknown as unknown[]).length, 0);
-      assert.equal(((await call(b.token, 'GET', '/test-users')).body as unknown as unknown[]).length, 0);
-      assert.equal((await call(b.token, 'GET', '/application')).body.status, 'draft');
-      assert.equal(((await call(a.token, 'GET', '/test-users')).body as unknown as { level: string }[])[0]!.level, 'P9', 'unchanged by B');
+      test('an incomplete application is application_incomplete, with every problem at once by field', async () => {
+        const r = await call(a.token, 'POST', '/application/submit', { product_name: 'Clinic app', vectors: ['P9.Cp.Cd'] });
+        assert.equal(r.status, 400);
+        assert.equal(r.body.error, 'application_incomplete');
+        assert.ok(
+          (r.body.problems as unknown as { field: string }[]).some((p) => p.field === 'description'),
+          'every problem at once, by field',
+        );
+      });
+
+      test('a complete application is saved and submitted, and is then already_submitted to changes', async () => {
+        const full = {
+          eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' },
+          product_name: 'Clinic app',
+          description: 'Patients book and manage appointments with their local clinic online.',
+          sponsor: 'NHS Example ICB',
+          vectors: ['P9.Cp.Cd'],
+          scopes: ['profile'],
+          scope_reasons: { profile: 'To match the patient record' },
+          contact_name: 'Ada',
+          contact_email: 'ada@example.org',
+          safety_officer_email: 'cso@example.org',
+        };
+        assert.equal((await call(a.token, 'PUT', '/application', full)).status, 200);
+        const r = await call(a.token, 'POST', '/application/submit', full);
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        assert.equal((await call(a.token, 'GET', '/application')).body.status, 'submitted');
+        assert.equal((await call(a.token, 'PUT', '/application', full)).body.error, 'already_submitted');
+      });
+
+      test('an uploaded document downloads as the PDF it was', async () => {
+        const download = await app.fetch(`${API}/documents/${docId}`, { headers: { authorization: `Bearer ${a.token}` } });
+        assert.equal(download.headers.get('content-type'), 'application/pdf');
+        assert.match(Buffer.from(await download.arrayBuffer()).toString('latin1'), /^%PDF-1\.4/);
+      });
+
+      test('a document that is not an accepted file type, or not base64, is refused', async () => {
+        assert.equal(
+          (
+            await call(a.token, 'POST', '/documents', {
+              kind: 'dspt',
+              filename: 'x.exe',
+              content_base64: Buffer.from('MZ...').toString('base64'),
+            })
+          ).body.field,
+          'file',
+        );
+        assert.equal(
+          (await call(a.token, 'POST', '/documents', { kind: 'dspt', filename: 'x.pdf', content_base64: '%%%' })).body.error,
+          'invalid_request',
+        );
+      });
+
+      test('a test user\'s level is changed through the API', async () => {
+        assert.equal((await call(a.token, 'PATCH', `/test-users/${userId}`, { level: 'P9' })).status, 204);
+        assert.equal(((await call(a.token, 'GET', '/test-users')).body as unknown as { level: string }[])[0]!.level, 'P9');
+      });
+
+      test('a test user for an NHS number with no PDS record is refused, naming the field', async () => {
+        assert.equal((await call(a.token, 'POST', '/test-users', { nhs_number: '0000000000', level: 'P5' })).body.field, 'nhs_number');
+      });
+
+      test('an integration request before the application is approved is not_ready, saying what is missing', async () => {
+        let r = await call(a.token, 'GET', '/environment-requests');
+        const criteria = r.body.integration_readiness as unknown as { id: string; met: boolean }[];
+        assert.ok(criteria.some((c) => c.id === 'application' && !c.met));
+        r = await call(a.token, 'POST', '/environment-requests', { env: 'integration' });
+        assert.deepEqual([r.status, r.body.error], [409, 'not_ready']);
+        assert.match(String(r.body.message), /application is approved/);
+      });
+
+      test('another organisation\'s token never reaches its documents, test users, members or application', async () => {
+        const level = async () => ((await call(a.token, 'GET', '/test-users')).body as unknown as { level: string }[])[0]!.level;
+        const was = await level();
+        for (const [method, path, body] of [
+          ['GET', `/documents/${docId}`],
+          ['PATCH', `/test-users/${userId}`, { level: 'P0' }],
+          ['DELETE', '/members/user-a'],
+        ] as const) {
+          const res = await call(b.token, method, path, body);
+          assert.ok([403, 404].includes(res.status), `${method} ${path}: ${res.status}`);
+        }
+        assert.equal(((await call(b.token, 'GET', '/documents')).body as unknown as unknown[]).length, 0);
+        assert.equal(((await call(b.token, 'GET', '/test-users')).body as unknown as unknown[]).length, 0);
+        assert.equal((await call(b.token, 'GET', '/application')).body.status, 'draft');
+        assert.notEqual(was, 'P0');
+        assert.equal(await level(), was, 'unchanged by B');
+      });
     });
 
     test('bad JSON is a JSON error; a token stops working when its maker leaves the organisation', async () => {
