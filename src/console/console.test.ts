@@ -19,50 +19,88 @@ for (const dialect of DIALECTS) {
     });
     after(() => app.stop());
 
-    test('set-up link, then password + TOTP sign-in (codes single use), pipeline and an intact audit chain', async () => {
-      const b = new Browser(app.fetch, ORIGIN);
-      assert.ok((await b.get('/console')).url.endsWith('/console/sign-in'), 'signed out goes to sign-in');
-      const { setupSecret } = await createTeamAdmin(app.database.db, 'dm@nhs.example');
-      const setup = await b.get(`/console/setup/${setupSecret}`);
-      const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replaceAll(' ', '');
-      let page = await b.post(
-        setup.url,
-        new URLSearchParams({ _csrf: csrfOf(setup), password: 'short', code: await generate({ secret }) }),
-      );
-      assert.equal(page.status, 400);
-      assert.match(page.text, /at least 12 characters/);
-      const firstCode = await generate({ secret });
-      page = await b.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: firstCode }));
-      assert.equal(new URL(page.url).pathname, '/console/sign-in');
-      assert.equal((await b.get(`/console/setup/${setupSecret}`)).status, 400, 'the set-up link works once');
-
+    describe('a team admin set up by link, signing in with a password and a TOTP code', () => {
+      let b: Browser;
+      let setupSecret: string;
+      let signedOut: Page;
+      let shortPassword: Page;
+      let setupDone: Page;
+      let reusedCode: Page;
+      let wrongPassword: Page;
+      let home: Page;
       const signIn = async (password: string, code: string) => {
         const form = await b.get('/console/sign-in');
         return b.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'dm@nhs.example', password, code }));
       };
-      assert.equal((await signIn('team console passphrase', firstCode)).status, 401, 'a code already used is refused');
-      assert.equal(
-        (await signIn('wrong password here', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }))).status,
-        401,
-      );
-      const org = await createOrganisation(app.database.db, 'someone', { name: 'Waiting Health', odsCode: 'ABC12' });
-      await submitApplication(app.database.db, org.id, { eligibility: {} }).catch(() => undefined);
-      page = await signIn('team console passphrase', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
-      assert.ok(page.url.endsWith('/console'), page.url);
-      assert.match(page.text, /Waiting Health/);
-      assert.match(page.text, /Application in draft/);
-
-      const mail = await b.get('/console/outbox');
-      assert.match(mail.text, /No SMTP server is configured/);
-
-      const audit = await b.get('/console/audit');
-      assert.match(audit.text.replaceAll('<wbr>', ''), /The chain of \d+ entries is intact[\s\S]*id="audit-head">\d+:[0-9a-f]{64}</);
-      for (const action of ['team.create_admin', 'team.setup_complete', 'console.sign_in_failed', 'console.sign_in'])
-        assert.match(audit.text, new RegExp(action.replace('.', '\\.')));
-      const csv = await app.fetch(`${ORIGIN}/console/audit?format=csv`, {
-        headers: { cookie: b.cookieHeader(new URL(`${ORIGIN}/console/audit`)) },
+      // The set-up, a code used twice, a wrong password, then the sign-in: the audit trail's entries come from these.
+      before(async () => {
+        b = new Browser(app.fetch, ORIGIN);
+        signedOut = await b.get('/console');
+        ({ setupSecret } = await createTeamAdmin(app.database.db, 'dm@nhs.example'));
+        const setup = await b.get(`/console/setup/${setupSecret}`);
+        const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replaceAll(' ', '');
+        shortPassword = await b.post(
+          setup.url,
+          new URLSearchParams({ _csrf: csrfOf(setup), password: 'short', code: await generate({ secret }) }),
+        );
+        const firstCode = await generate({ secret });
+        setupDone = await b.post(
+          setup.url,
+          new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: firstCode }),
+        );
+        reusedCode = await signIn('team console passphrase', firstCode);
+        wrongPassword = await signIn('wrong password here', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
+        const org = await createOrganisation(app.database.db, 'someone', { name: 'Waiting Health', odsCode: 'ABC12' });
+        await submitApplication(app.database.db, org.id, { eligibility: {} }).catch(() => undefined);
+        home = await signIn('team console passphrase', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
       });
-      assert.match(await csv.text(), /^seq,at,actor,action/);
+
+      test('signed out, the console sends you to sign in', () => {
+        assert.ok(signedOut.url.endsWith('/console/sign-in'), 'signed out goes to sign-in');
+      });
+
+      test('the set-up form asks for a password of at least 12 characters', () => {
+        assert.equal(shortPassword.status, 400);
+        assert.match(shortPassword.text, /at least 12 characters/);
+      });
+
+      test('the set-up link leads to sign-in, and works once', async () => {
+        assert.equal(new URL(setupDone.url).pathname, '/console/sign-in');
+        assert.equal((await b.get(`/console/setup/${setupSecret}`)).status, 400, 'the set-up link works once');
+      });
+
+      test('a TOTP code already used is refused at sign-in', () => {
+        assert.equal(reusedCode.status, 401, 'a code already used is refused');
+      });
+
+      test('a wrong password is refused at sign-in, with a fresh code', () => {
+        assert.equal(wrongPassword.status, 401);
+      });
+
+      test('signed in, the pipeline shows a waiting partner with its application in draft', () => {
+        assert.ok(home.url.endsWith('/console'), home.url);
+        assert.match(home.text, /Waiting Health/);
+        assert.match(home.text, /Application in draft/);
+      });
+
+      test('the outbox page says when no SMTP server is configured', async () => {
+        const mail = await b.get('/console/outbox');
+        assert.match(mail.text, /No SMTP server is configured/);
+      });
+
+      test('the audit page shows an intact chain with the set-up and sign-in entries', async () => {
+        const audit = await b.get('/console/audit');
+        assert.match(audit.text.replaceAll('<wbr>', ''), /The chain of \d+ entries is intact[\s\S]*id="audit-head">\d+:[0-9a-f]{64}</);
+        for (const action of ['team.create_admin', 'team.setup_complete', 'console.sign_in_failed', 'console.sign_in'])
+          assert.match(audit.text, new RegExp(action.replace('.', '\\.')));
+      });
+
+      test('the audit trail downloads as CSV', async () => {
+        const csv = await app.fetch(`${ORIGIN}/console/audit?format=csv`, {
+          headers: { cookie: b.cookieHeader(new URL(`${ORIGIN}/console/audit`)) },
+        });
+        assert.match(await csv.text(), /^seq,at,actor,action/);
+      });
     });
 
     test('one answer for a wrong password or a wrong code; guessing makes its address wait, never the admin elsewhere', async () => {
@@ -92,66 +130,107 @@ for (const dialect of DIALECTS) {
       assert.ok(page.url.endsWith('/console'), `the admin signs in from another address (${page.url})`);
     });
 
-    test('application gate: a reasoned decision, audited, the partner told, the portal unblocked', async () => {
-      const b = new Browser(app.fetch, ORIGIN);
-      const { setupSecret } = await createTeamAdmin(app.database.db, 'pib@nhs.example');
-      const setup = await b.get(`/console/setup/${setupSecret}`);
-      const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replaceAll(' ', '');
-      await b.post(
-        setup.url,
-        new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }),
-      );
-      const form = await b.get('/console/sign-in');
-      await b.post(
-        '/console/sign-in',
-        new URLSearchParams({
-          _csrf: csrfOf(form),
-          email: 'pib@nhs.example',
-          password: 'team console passphrase',
-          code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }),
-        }),
-      );
-
-      const { signUp, createOrganisation: newOrg, environmentReadiness, outbox } = await import('../onboarding/index.ts');
-      const mailer = { send: async () => undefined, wake: () => undefined };
-      const partnerUser = await signUp(
-        { db: app.database.db, mailer, publicUrl: ORIGIN },
-        { name: 'P', email: 'partner@example.org', password: 'correct horse battery' },
-      );
-      const org = await newOrg(app.database.db, partnerUser.id, { name: 'Gate Health', odsCode: 'GH123' });
-      await submitApplication(app.database.db, org.id, {
-        eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' },
-        product_name: 'Gate',
-        description: 'A service for patients to book and manage their appointments online.',
-        sponsor: 'NHS Example ICB',
-        vectors: ['P9.Cp.Cd'],
-        scopes: [],
-        contact_name: 'P',
-        contact_email: 'p@example.org',
-        safety_officer_email: 'cso@example.org',
-      });
-      let page = await b.get(`/console/partners/${org.id}`);
-      assert.match(page.text, /id="application-status">submitted</);
+    describe('the application gate, decided in the console', () => {
+      let b: Browser;
+      let org: { id: string };
+      let page: Page;
+      let submitted: Page;
+      let noReason: Page;
+      let early: Page;
+      let recorded: Page;
+      let approved: Page;
       const decide = (fields: Record<string, string>) =>
         b.post(`/console/partners/${org.id}/gates/application/decision`, new URLSearchParams({ _csrf: csrfOf(page), ...fields }));
-      assert.equal((await decide({ decision: 'approve', reason: '' })).status, 400, 'a reason is required');
-      page = await decide({ decision: 'approve', reason: 'Eligible, sponsored by the ICB; proceed to discovery.' });
-      assert.equal(page.status, 400, 'the board review must be recorded first');
-      assert.match(page.text, /Record first: application review call held/);
-      page = await b.post(
-        `/console/partners/${org.id}/gates/application/criteria/pib_review`,
-        new URLSearchParams({ _csrf: csrfOf(page), met: 'yes', note: 'PIB 12 March: proceed' }),
-      );
-      assert.match(page.text, /data-criterion="pib_review" data-met="yes"/);
-      page = await decide({ decision: 'approve', reason: 'Eligible, sponsored by the ICB; proceed to discovery.' });
-      assert.match(page.text, /id="application-status">approved</);
-      assert.match(page.text, /gate\.application\.approve/);
-      const mail = (await outbox(app.database.db, 'partner@example.org')).find((m) => /has been approved/.test(m.subject));
-      assert.ok(mail && /Eligible, sponsored by the ICB/.test(mail.body), 'the partner is told, with the reason');
-      const readiness = await environmentReadiness(app.database.db, org.id, 'integration');
-      assert.equal(readiness.find((c) => c.id === 'application')!.met, true);
-      assert.equal((await verifyAudit(app.database.db)).ok, true);
-      assert.equal((await decide({ decision: 'reject', reason: 'again' })).status, 400, 'only a submitted application can be decided');
+      // A team admin signs in; a partner submits; the admin decides with no reason, before the review, then after it.
+      before(async () => {
+        b = new Browser(app.fetch, ORIGIN);
+        const { setupSecret } = await createTeamAdmin(app.database.db, 'pib@nhs.example');
+        const setup = await b.get(`/console/setup/${setupSecret}`);
+        const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replaceAll(' ', '');
+        await b.post(
+          setup.url,
+          new URLSearchParams({ _csrf: csrfOf(setup), password: 'team console passphrase', code: await generate({ secret }) }),
+        );
+        const form = await b.get('/console/sign-in');
+        await b.post(
+          '/console/sign-in',
+          new URLSearchParams({
+            _csrf: csrfOf(form),
+            email: 'pib@nhs.example',
+            password: 'team console passphrase',
+            code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }),
+          }),
+        );
+
+        const { signUp, createOrganisation: newOrg } = await import('../onboarding/index.ts');
+        const mailer = { send: async () => undefined, wake: () => undefined };
+        const partnerUser = await signUp(
+          { db: app.database.db, mailer, publicUrl: ORIGIN },
+          { name: 'P', email: 'partner@example.org', password: 'correct horse battery' },
+        );
+        org = await newOrg(app.database.db, partnerUser.id, { name: 'Gate Health', odsCode: 'GH123' });
+        await submitApplication(app.database.db, org.id, {
+          eligibility: { england: 'yes', patient_facing: 'yes', benefit: 'yes', commissioned: 'yes', free: 'yes' },
+          product_name: 'Gate',
+          description: 'A service for patients to book and manage their appointments online.',
+          sponsor: 'NHS Example ICB',
+          vectors: ['P9.Cp.Cd'],
+          scopes: [],
+          contact_name: 'P',
+          contact_email: 'p@example.org',
+          safety_officer_email: 'cso@example.org',
+        });
+        page = submitted = await b.get(`/console/partners/${org.id}`);
+        noReason = await decide({ decision: 'approve', reason: '' });
+        page = early = await decide({ decision: 'approve', reason: 'Eligible, sponsored by the ICB; proceed to discovery.' });
+        page = recorded = await b.post(
+          `/console/partners/${org.id}/gates/application/criteria/pib_review`,
+          new URLSearchParams({ _csrf: csrfOf(page), met: 'yes', note: 'PIB 12 March: proceed' }),
+        );
+        page = approved = await decide({ decision: 'approve', reason: 'Eligible, sponsored by the ICB; proceed to discovery.' });
+      });
+
+      test('a submitted application shows as submitted on the partner\'s page', () => {
+        assert.match(submitted.text, /id="application-status">submitted</);
+      });
+
+      test('a decision needs a reason', () => {
+        assert.equal(noReason.status, 400, 'a reason is required');
+      });
+
+      test('approval waits for the application review call to be recorded, and says so', () => {
+        assert.equal(early.status, 400, 'the board review must be recorded first');
+        assert.match(early.text, /Record first: application review call held/);
+      });
+
+      test('a criterion recorded as met shows as met', () => {
+        assert.match(recorded.text, /data-criterion="pib_review" data-met="yes"/);
+      });
+
+      test('an approval shows on the partner\'s page, with its audit entry', () => {
+        assert.match(approved.text, /id="application-status">approved</);
+        assert.match(approved.text, /gate\.application\.approve/);
+      });
+
+      test('the audit chain is intact after the decisions', async () => {
+        assert.equal((await verifyAudit(app.database.db)).ok, true);
+      });
+
+      test('the partner is emailed the approval, with its reason', async () => {
+        const { outbox } = await import('../onboarding/index.ts');
+        const mail = (await outbox(app.database.db, 'partner@example.org')).find((m) => /has been approved/.test(m.subject));
+        assert.ok(mail && /Eligible, sponsored by the ICB/.test(mail.body), 'the partner is told, with the reason');
+      });
+
+      test('an approved application meets the integration request\'s application criterion', async () => {
+        const { environmentReadiness } = await import('../onboarding/index.ts');
+        const readiness = await environmentReadiness(app.database.db, org.id, 'integration');
+        assert.equal(readiness.find((c) => c.id === 'application')!.met, true);
+      });
+
+      test('only a submitted application can be decided', async () => {
+        assert.equal((await decide({ decision: 'reject', reason: 'again' })).status, 400, 'only a submitted application can be decided');
+      });
     });
 
     test('approving go-live over unmet criteria reads the written justification of each, whatever its id (document_dcb0129)', async () => {
