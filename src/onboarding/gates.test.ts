@@ -3,7 +3,7 @@
  * that need a justification and are audited; the go-live criterion trusts only full-plan reports signed here;
  * notifications by email and chat webhook, retried and recorded; client suspension and key rotation.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { CompactSign, generateKeyPair } from 'jose';
@@ -178,29 +178,11 @@ for (const dialect of DIALECTS) {
       }
     });
 
-    test('go-live criterion: only a full-plan passing report signed by this toolkit counts', async () => {
-      const org = await partnerOrg('Golive');
-      await submitApplication(app.database.db, org, ANSWERS);
-      await app.database.db.updateTable('application').set({ status: 'approved' }).where('organisation_id', '=', org).execute();
-      await app.database.db
-        .insertInto('environment_request')
-        .values({
-          id: `int-${org}`,
-          organisation_id: org,
-          env: 'integration',
-          status: 'approved',
-          requested_by: 'x',
-          created_at: 1,
-          decided_at: 2,
-          reason: 'ok',
-        })
-        .execute();
-      for (const kind of ['dspt', 'scal', 'connection_agreement', 'dcb0129', 'pen_test'])
-        await uploadDocument(app.database.db, org, 'x', kind, `${kind}.pdf`, PDF);
-      const rp = await createRp(app, 'integration', { organisationId: org, vtr: ['P9.Cp.Cd'] });
+    describe('the go-live conformance criterion: only a full-plan passing report signed by this toolkit counts', () => {
+      let org: string;
+      let rp: Awaited<ReturnType<typeof createRp>>;
+      const full = CATALOGUE.filter((t) => !t.id.startsWith('im1-')).map((t) => t.id);
       const met = async () => (await readiness(app.database.db, org, 'go_live')).find((c) => c.id === 'conformance')!.met;
-      assert.equal(await met(), false);
-      await assert.rejects(requestEnvironment(app.database.db, org, 'x', 'live'), /Not yet: a passing conformance report/);
       const insertRun = async (id: string, tests: string[], sign: (r: ReturnType<typeof buildReport>) => Promise<string>) => {
         const run = {
           id,
@@ -233,21 +215,62 @@ for (const dialect of DIALECTS) {
           .values({ ...run, report: await sign(buildReport(run, results)) })
           .execute();
       };
-      const full = CATALOGUE.filter((t) => !t.id.startsWith('im1-')).map((t) => t.id);
-      await insertRun('partial', ['login-p9'], (r) => signReport(app.database.db, r));
-      assert.equal(await met(), false, 'a partial plan does not count');
-      const { privateKey } = await generateKeyPair('RS512');
-      await insertRun('forged', full, async (r) =>
-        new CompactSign(new TextEncoder().encode(JSON.stringify(r))).setProtectedHeader({ alg: 'RS512', kid: 'forged' }).sign(privateKey),
-      );
-      assert.equal(await met(), false, 'a report not signed by this toolkit does not count');
-      await insertRun('real', full, (r) => signReport(app.database.db, r));
-      assert.equal(await met(), true);
-      await requestEnvironment(app.database.db, org, 'x', 'live');
-      for (const c of ['scal_reviewed', 'connection_agreement', 'pib_go_live'])
-        await recordCriterion(app.database.db, dm, org, 'go_live', c, true, '');
-      await decideGate(d, dm, org, 'go_live', 'approve', 'Conformance passed; documents in order');
-      assert.equal((await gateView(app.database.db, org, 'go_live')).status, 'approved');
+      // A partner with everything for go-live but the conformance report: approved application and integration, documents.
+      before(async () => {
+        org = await partnerOrg('Golive');
+        await submitApplication(app.database.db, org, ANSWERS);
+        await app.database.db.updateTable('application').set({ status: 'approved' }).where('organisation_id', '=', org).execute();
+        await app.database.db
+          .insertInto('environment_request')
+          .values({
+            id: `int-${org}`,
+            organisation_id: org,
+            env: 'integration',
+            status: 'approved',
+            requested_by: 'x',
+            created_at: 1,
+            decided_at: 2,
+            reason: 'ok',
+          })
+          .execute();
+        for (const kind of ['dspt', 'scal', 'connection_agreement', 'dcb0129', 'pen_test'])
+          await uploadDocument(app.database.db, org, 'x', kind, `${kind}.pdf`, PDF);
+        rp = await createRp(app, 'integration', { organisationId: org, vtr: ['P9.Cp.Cd'] });
+      });
+      // Each test's runs are its own.
+      afterEach(() => app.database.db.deleteFrom('conformance_run').where('organisation_id', '=', org).execute());
+
+      test('with no conformance report it is unmet, and a request for live is refused', async () => {
+        assert.equal(await met(), false);
+        await assert.rejects(requestEnvironment(app.database.db, org, 'x', 'live'), /Not yet: a passing conformance report/);
+      });
+
+      test('a passing report of a partial plan does not count', async () => {
+        await insertRun('partial', ['login-p9'], (r) => signReport(app.database.db, r));
+        assert.equal(await met(), false, 'a partial plan does not count');
+      });
+
+      test('a full-plan report not signed by this toolkit does not count', async () => {
+        const { privateKey } = await generateKeyPair('RS512');
+        await insertRun('forged', full, async (r) =>
+          new CompactSign(new TextEncoder().encode(JSON.stringify(r))).setProtectedHeader({ alg: 'RS512', kid: 'forged' }).sign(privateKey),
+        );
+        assert.equal(await met(), false, 'a report not signed by this toolkit does not count');
+      });
+
+      test('a full-plan passing report signed by this toolkit meets it', async () => {
+        await insertRun('real', full, (r) => signReport(app.database.db, r));
+        assert.equal(await met(), true);
+      });
+
+      test('with it met, live is requested and the go-live gate approved', async () => {
+        await insertRun('real', full, (r) => signReport(app.database.db, r));
+        await requestEnvironment(app.database.db, org, 'x', 'live');
+        for (const c of ['scal_reviewed', 'connection_agreement', 'pib_go_live'])
+          await recordCriterion(app.database.db, dm, org, 'go_live', c, true, '');
+        await decideGate(d, dm, org, 'go_live', 'approve', 'Conformance passed; documents in order');
+        assert.equal((await gateView(app.database.db, org, 'go_live')).status, 'approved');
+      });
     });
 
     test('suspension stops a client at once (authorize, token, existing tokens); key rotation stops its token requests', async () => {
