@@ -68,30 +68,48 @@ describe('conformance suite (sqlite)', () => {
   });
   after(() => app.stop());
 
-  test('the reference relying party passes every test of the full plan; the report is signed, checkable and in JUnit', async (t) => {
-    const ref = await service(app, (o) => createReferenceRp({ ...o, scope: 'openid profile email', vtr: ['P9.Cp.Cd'], allowHttp: true }));
-    try {
+  describe('the reference relying party on the full plan (one run, shared by its tests)', () => {
+    let ref: Awaited<ReturnType<typeof service>>;
+    let r: Awaited<ReturnType<typeof run>>;
+    let seconds: string;
+    before(async () => {
+      ref = await service(app, (o) => createReferenceRp({ ...o, scope: 'openid profile email', vtr: ['P9.Cp.Cd'], allowHttp: true }));
       const started = Date.now();
-      const r = await run(ref.client.clientId, ref.url);
-      t.diagnostic(`full plan (${r.results.length} tests) for one client: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      r = await run(ref.client.clientId, ref.url);
+      seconds = ((Date.now() - started) / 1000).toFixed(1);
+    });
+    after(() => ref?.rp.close());
+
+    test('the reference relying party passes every test of the full plan', (t) => {
+      t.diagnostic(`full plan (${r.results.length} tests) for one client: ${seconds} s`);
       assert.deepEqual(r.results.filter((x) => x.status !== 'pass').map((x) => `${x.test_id}: ${x.status} ${x.detail}`), []);
       assert.equal(r.status, 'passed');
       assert.equal(r.results.length, CATALOGUE.filter((c) => !c.id.startsWith('im1-')).length);
+    });
+
+    test('its report is signed by this toolkit and verifies, naming the client and every test passed', async () => {
       const report = await verifyReport(app.database.db, r.run.report!);
       assert.equal(report.run.client_id, ref.client.clientId);
       assert.equal(report.summary.passed, r.results.length);
+    });
+
+    test('its report, edited, no longer verifies', async () => {
       const [h, p, s] = r.run.report!.split('.');
       const edited = Buffer.from(p!, 'base64url').toString().replace('"passed"', '"failed"');
       await assert.rejects(verifyReport(app.database.db, `${h}.${Buffer.from(edited).toString('base64url')}.${s}`), /changed/);
+    });
+
+    test('its JUnit names every test and no failures', () => {
       const junit = junitXml(buildReport(r.run, r.results), r.results);
       assert.match(junit, new RegExp(`<testsuite [^>]*tests="${r.results.length}" failures="0"`));
+    });
+
+    test('each of its tests has a screenshot', () => {
       assert.ok(
         r.results.every((x) => x.screenshot && Buffer.from(x.screenshot, 'base64').subarray(1, 4).toString() === 'PNG'),
         'a screenshot per test',
       );
-    } finally {
-      await ref.rp.close();
-    }
+    });
   });
 
   for (const defect of Object.keys(DEFECTS) as Defect[]) {
@@ -134,41 +152,60 @@ describe('conformance suite (sqlite)', () => {
     }
   });
 
-  test('refused: live clients, bad start URLs, unknown tests, a second run while one is in progress', async () => {
-    const live = await createRp(app, 'live');
-    await assert.rejects(
-      createRun(deps, { env: 'live', clientId: live.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't' }),
-      /never live/,
-    );
-    const sandpit = await createRp(app, 'sandpit');
-    await assert.rejects(
-      createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'http://svc.example.org/', createdBy: 't' }),
-      /https/,
-    );
-    await assert.rejects(
-      createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'not a url', createdBy: 't' }),
-      /start URL/,
-    );
-    await assert.rejects(
-      createRun(deps, {
+  describe('runs refused', () => {
+    let sandpit: Awaited<ReturnType<typeof createRp>>;
+    before(async () => {
+      sandpit = await createRp(app, 'sandpit');
+    });
+
+    test('a run for a live client is refused', async () => {
+      const live = await createRp(app, 'live');
+      await assert.rejects(
+        createRun(deps, { env: 'live', clientId: live.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't' }),
+        /never live/,
+      );
+    });
+
+    test('a start URL that is not https is refused', async () => {
+      await assert.rejects(
+        createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'http://svc.example.org/', createdBy: 't' }),
+        /https/,
+      );
+    });
+
+    test('a start URL that is not a URL is refused', async () => {
+      await assert.rejects(
+        createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'not a url', createdBy: 't' }),
+        /start URL/,
+      );
+    });
+
+    test('a test the catalogue does not have is refused by name', async () => {
+      await assert.rejects(
+        createRun(deps, {
+          env: 'sandpit',
+          clientId: sandpit.client.clientId,
+          startUrl: 'https://svc.example.org/',
+          createdBy: 't',
+          only: ['nope'],
+        }),
+        /Unknown test nope/,
+      );
+    });
+
+    test('a second run for a client while one is in progress is refused', async () => {
+      const busy = await createRp(app, 'sandpit');
+      await createRun(deps, {
         env: 'sandpit',
-        clientId: sandpit.client.clientId,
+        clientId: busy.client.clientId,
         startUrl: 'https://svc.example.org/',
         createdBy: 't',
-        only: ['nope'],
-      }),
-      /Unknown test nope/,
-    );
-    await createRun(deps, {
-      env: 'sandpit',
-      clientId: sandpit.client.clientId,
-      startUrl: 'https://svc.example.org/',
-      createdBy: 't',
-      only: ['login-p9'],
+        only: ['login-p9'],
+      });
+      await assert.rejects(
+        createRun(deps, { env: 'sandpit', clientId: busy.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't' }),
+        /in progress/,
+      );
     });
-    await assert.rejects(
-      createRun(deps, { env: 'sandpit', clientId: sandpit.client.clientId, startUrl: 'https://svc.example.org/', createdBy: 't' }),
-      /in progress/,
-    );
   });
 });
