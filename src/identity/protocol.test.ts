@@ -224,7 +224,7 @@ for (const dialect of DIALECTS) {
       assert.equal(authenticated[0]!.body.error, 'invalid_grant');
     });
 
-    test('client authentication failures are invalid_client', async () => {
+    describe('client authentication failures are invalid_client', () => {
       const now = Math.floor(Date.now() / 1000);
       const cases: [string, () => Promise<string>][] = [
         ['wrong aud (issuer)', () => rp.assertion({ aud: rp.issuer })],
@@ -237,59 +237,75 @@ for (const dialect of DIALECTS) {
         ['HS512 (a shared secret)', () => rp.assertion({ alg: 'HS512' })],
         ['alg none', () => rp.assertion({ alg: 'none' })],
       ];
-      for (const [name, make] of cases) {
-        const res = await tokenRequest(app, rp, {
+      for (const [name, make] of cases)
+        test(`a client assertion with ${name} is invalid_client, 401`, async () => {
+          const res = await tokenRequest(app, rp, {
+            grant_type: 'authorization_code',
+            code: 'x',
+            redirect_uri: REDIRECT_URI,
+            client_assertion: await make(),
+          });
+          assert.equal(res.status, 401, name);
+          assert.equal(res.body.error, 'invalid_client', name);
+        });
+
+      test('a client assertion replayed (its jti seen before) is invalid_client', async () => {
+        const jti = 'replayed-jti';
+        await tokenRequest(app, rp, {
           grant_type: 'authorization_code',
           code: 'x',
           redirect_uri: REDIRECT_URI,
-          client_assertion: await make(),
+          client_assertion: await rp.assertion({ jti }),
         });
-        assert.equal(res.status, 401, name);
-        assert.equal(res.body.error, 'invalid_client', name);
-      }
-      const jti = 'replayed-jti';
-      await tokenRequest(app, rp, {
-        grant_type: 'authorization_code',
-        code: 'x',
-        redirect_uri: REDIRECT_URI,
-        client_assertion: await rp.assertion({ jti }),
+        const replay = await tokenRequest(app, rp, {
+          grant_type: 'authorization_code',
+          code: 'x',
+          redirect_uri: REDIRECT_URI,
+          client_assertion: await rp.assertion({ jti }),
+        });
+        assert.equal(replay.body.error, 'invalid_client', 'assertion jti replay');
       });
-      const replay = await tokenRequest(app, rp, {
-        grant_type: 'authorization_code',
-        code: 'x',
-        redirect_uri: REDIRECT_URI,
-        client_assertion: await rp.assertion({ jti }),
+
+      test('a client secret in the body (client_secret_post) is invalid_client', async () => {
+        const secret = await tokenRequest(app, rp, {
+          grant_type: 'authorization_code',
+          code: 'x',
+          redirect_uri: REDIRECT_URI,
+          client_id: rp.client.clientId,
+          client_secret: 'x',
+          client_assertion_type: '',
+        });
+        assert.equal(secret.body.error, 'invalid_client', 'client_secret_post refused');
       });
-      assert.equal(replay.body.error, 'invalid_client', 'assertion jti replay');
-      const secret = await tokenRequest(app, rp, {
-        grant_type: 'authorization_code',
-        code: 'x',
-        redirect_uri: REDIRECT_URI,
-        client_id: rp.client.clientId,
-        client_secret: 'x',
-        client_assertion_type: '',
+
+      test('a client secret in Basic authorization (client_secret_basic) is invalid_client, 401', async () => {
+        const basic = await app.fetch(rp.tokenEndpoint, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${rp.client.clientId}:secret`).toString('base64')}`,
+          },
+          body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI }).toString(),
+        });
+        assert.equal(basic.status, 401, 'client_secret_basic refused');
+        assert.equal(((await basic.json()) as { error: string }).error, 'invalid_client');
       });
-      assert.equal(secret.body.error, 'invalid_client', 'client_secret_post refused');
-      const basic = await app.fetch(rp.tokenEndpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${rp.client.clientId}:secret`).toString('base64')}`,
-        },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI }).toString(),
+
+      test('a client_id with no assertion (auth method none) is invalid_client, and the error is not cached', async () => {
+        const noAuth = await tokenRequest(app, rp, {
+          grant_type: 'authorization_code',
+          code: 'x',
+          redirect_uri: REDIRECT_URI,
+          client_id: rp.client.clientId,
+          client_assertion_type: '',
+        });
+        assert.equal(noAuth.body.error, 'invalid_client', 'token_endpoint_auth_method none refused');
+        assert.equal(noAuth.headers.get('pragma'), 'no-cache', 'errors are not cached either');
+        assert.equal(noAuth.headers.get('cache-control'), 'no-store');
       });
-      assert.equal(basic.status, 401, 'client_secret_basic refused');
-      assert.equal(((await basic.json()) as { error: string }).error, 'invalid_client');
-      const noAuth = await tokenRequest(app, rp, {
-        grant_type: 'authorization_code',
-        code: 'x',
-        redirect_uri: REDIRECT_URI,
-        client_id: rp.client.clientId,
-        client_assertion_type: '',
-      });
-      assert.equal(noAuth.body.error, 'invalid_client', 'token_endpoint_auth_method none refused');
-      assert.equal(noAuth.headers.get('pragma'), 'no-cache', 'errors are not cached either');
-      assert.equal(noAuth.headers.get('cache-control'), 'no-store');
+    });
+
+    test('the client_credentials grant is refused, 400', async () => {
       const unsupported = await tokenRequest(app, rp, { grant_type: 'client_credentials', client_assertion: await rp.assertion() });
       assert.equal(unsupported.status, 400);
       assert.match(String(unsupported.body.error), /unsupported_grant_type|unauthorized_client/);
