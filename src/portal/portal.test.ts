@@ -613,10 +613,14 @@ for (const dialect of DIALECTS) {
       assert.match(miss.text, /could not match your details/);
     });
 
-    test('documents: type checked from the content, size-limited, versioned, downloadable, own organisation only', async () => {
-      const { b, orgId } = await partner(app, 'docs@example.org');
-      const url = `${ORIGIN}/portal/organisations/${orgId}/documents`;
-      const csrf = csrfOf(await b.get(url));
+    describe('documents', () => {
+      const pdf = Buffer.from('%PDF-1.4\n% a tiny test document\n%%EOF\n');
+      let b: Browser;
+      let orgId: string;
+      let url: string;
+      let csrf: string;
+      let first: number;
+      let second: number;
       const upload = async (kind: string, filename: string, bytes: Buffer, token = csrf, who = b) => {
         const form = new FormData();
         form.append('_csrf', token);
@@ -630,30 +634,59 @@ for (const dialect of DIALECTS) {
         });
         return { status: res.status, text: await res.text() };
       };
-      const pdf = Buffer.from('%PDF-1.4\n% a tiny test document\n%%EOF\n');
-      assert.equal((await upload('dspt', 'evidence.pdf', pdf)).status, 303);
-      assert.equal((await upload('dspt', 'evidence-v2.pdf', pdf)).status, 303);
-      let r = await upload('dspt', 'evil.pdf', Buffer.from('<script>alert(1)</script>'));
-      assert.equal(r.status, 400);
-      assert.match(r.text, /must be a PDF, Word/);
-      r = await upload('dspt', 'big.pdf', Buffer.concat([pdf, Buffer.alloc(10 * 1024 * 1024)]));
-      assert.equal(r.status, 413);
-      assert.equal((await upload('nonsense', 'x.pdf', pdf)).status, 400);
-      assert.equal((await upload('dspt', 'x.pdf', pdf, 'wrong-token')).status, 403);
-      const list = await b.get(url);
-      assert.match(list.text, /evidence-v2.pdf/);
-      assert.match(list.text, /<td class="nhsuk-table__cell">2<\/td>/);
-      const href = /href="(\/portal\/organisations\/[^"]+\/documents\/[^"]+)"/.exec(list.text)![1]!;
-      const dl = await app.fetch(`${ORIGIN}${href}`, { headers: { cookie: b.cookieHeader(new URL(url)) } });
-      assert.equal(dl.headers.get('content-type'), 'application/pdf');
-      assert.match(dl.headers.get('content-disposition') ?? '', /attachment/);
-      assert.deepEqual(Buffer.from(await dl.arrayBuffer()), pdf);
-      const other = await partner(app, 'peeker@example.org');
-      assert.equal((await other.b.get(href)).status, 404);
-      assert.equal(
-        (await upload('dspt', 'x.pdf', pdf, csrfOf(await other.b.get(`/portal/organisations/${other.orgId}/documents`)), other.b)).status,
-        404,
-      );
+      const downloadLink = async () => /href="(\/portal\/organisations\/[^"]+\/documents\/[^"]+)"/.exec((await b.get(url)).text)![1]!;
+      // One kind of document uploaded twice.
+      before(async () => {
+        ({ b, orgId } = await partner(app, 'docs@example.org'));
+        url = `${ORIGIN}/portal/organisations/${orgId}/documents`;
+        csrf = csrfOf(await b.get(url));
+        first = (await upload('dspt', 'evidence.pdf', pdf)).status;
+        second = (await upload('dspt', 'evidence-v2.pdf', pdf)).status;
+      });
+
+      test('a document uploaded again is a new version: the list shows the latest and the count', async () => {
+        assert.equal(first, 303);
+        assert.equal(second, 303);
+        const list = await b.get(url);
+        assert.match(list.text, /evidence-v2.pdf/);
+        assert.match(list.text, /<td class="nhsuk-table__cell">2<\/td>/);
+      });
+
+      test('a document\'s type is checked from its content, not its name', async () => {
+        const r = await upload('dspt', 'evil.pdf', Buffer.from('<script>alert(1)</script>'));
+        assert.equal(r.status, 400);
+        assert.match(r.text, /must be a PDF, Word/);
+      });
+
+      test('a document over 10 MB is refused, 413', async () => {
+        const r = await upload('dspt', 'big.pdf', Buffer.concat([pdf, Buffer.alloc(10 * 1024 * 1024)]));
+        assert.equal(r.status, 413);
+      });
+
+      test('a document of a kind not offered is refused, 400', async () => {
+        assert.equal((await upload('nonsense', 'x.pdf', pdf)).status, 400);
+      });
+
+      test('an upload without the form\'s CSRF token is refused, 403', async () => {
+        assert.equal((await upload('dspt', 'x.pdf', pdf, 'wrong-token')).status, 403);
+      });
+
+      test('a document downloads as an attachment, byte for byte', async () => {
+        const dl = await app.fetch(`${ORIGIN}${await downloadLink()}`, { headers: { cookie: b.cookieHeader(new URL(url)) } });
+        assert.equal(dl.headers.get('content-type'), 'application/pdf');
+        assert.match(dl.headers.get('content-disposition') ?? '', /attachment/);
+        assert.deepEqual(Buffer.from(await dl.arrayBuffer()), pdf);
+      });
+
+      test('another organisation can neither download the documents nor upload to them', async () => {
+        const href = await downloadLink();
+        const other = await partner(app, 'peeker@example.org');
+        assert.equal((await other.b.get(href)).status, 404);
+        assert.equal(
+          (await upload('dspt', 'x.pdf', pdf, csrfOf(await other.b.get(`/portal/organisations/${other.orgId}/documents`)), other.b)).status,
+          404,
+        );
+      });
     });
 
     test('requesting integration: the page says exactly what is missing; the request is refused until all is met', async () => {
