@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assertions, benchClient, measureLoad, mintCodes, startToolkit, tokenRequests, type ToolkitServer } from './toolkit-server.ts';
+import { assertions, type benchClient, measureLoad, mintCodes, startToolkit, tokenRequests, type ToolkitServer } from './toolkit-server.ts';
 
 const baseline = process.argv[2];
 if (!baseline || !fs.existsSync(path.join(baseline, 'package.json'))) {
@@ -27,7 +27,10 @@ interface Figures { rps: number; p99: number; main: number; total: number; gc: n
 async function contender(root: string, flags?: string) {
   const dbFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-ab-')), 'toolkit.db');
   const server: ToolkitServer = await startToolkit(root, dbFile, { flags });
-  const client = await benchClient(dbFile, server.origin);
+  // The bench's client is registered by the contender's own code: its database is at its own migration (this
+  // checkout's storage would migrate the baseline's database past the schema the baseline writes).
+  const own = (await import(path.join(root, 'bench/toolkit-server.ts'))) as { benchClient: typeof benchClient };
+  const client = await own.benchClient(dbFile, server.origin);
   let minted = 1;
   const pid = server.process.pid!;
   return {

@@ -20,6 +20,10 @@ const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
   '0020_one_current_signing_key': async (db) => {
     for (const state of ['current', 'next']) await db.schema.dropIndex(`signing_key_one_${state}`).execute();
   },
+  '0025_record_codes': async (db) => {
+    await db.schema.alterTable('protocol_event').addColumn('reason', 'text').execute();
+    for (const column of ['error', 'cause', 'description']) await db.schema.alterTable('protocol_event').dropColumn(column).execute();
+  },
   '0024_attempt_check_until': (db) => db.schema.alterTable('attempt_counter').dropColumn('check_until').execute(),
   '0023_attempt_not_before': (db) => db.schema.alterTable('attempt_counter').dropColumn('not_before').execute(),
   '0021_conformance_run_lease': async (db) => {
