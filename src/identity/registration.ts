@@ -255,6 +255,7 @@ export async function validateRegistration(r: ClientRegistration, fetchJson?: Fe
     createdAt: Date.now(),
     organisationId: r.organisationId ?? null,
     fault: null,
+    usersV2: false,
   };
 }
 

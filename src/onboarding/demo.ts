@@ -168,6 +168,7 @@ export async function seedDemo(db: Db, events: EventSink, now = Date.now()): Pro
           organisation_id: id,
           fault: null,
           conformance_until: null,
+          users_v2: 0,
         })
         .execute();
       for (let n = 0; n < 5 + i * 3; n++) {

@@ -3,6 +3,9 @@ import type { Db } from './db.ts';
 import type { ClientTable } from './schema.ts';
 import { perDatabase, prepared } from './prepared.ts';
 
+/** RFC 7523 §2.1: the grant Users Endpoint V2's tokens are asked for with (its interface specification §3.2.1, Table 1). */
+export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
 export interface ClientRecord {
   env: string;
   clientId: string;
@@ -18,6 +21,8 @@ export interface ClientRecord {
   createdAt: number;
   organisationId: string | null;
   fault: ArmedFault | null;
+  /** Approved by the NHS login team for Users Endpoint V2 (off until then). */
+  usersV2: boolean;
 }
 
 export interface ArmedFault {
@@ -65,6 +70,7 @@ export function toClientRecord(row: ClientTable): ClientRecord {
     createdAt: row.created_at,
     organisationId: row.organisation_id,
     fault: row.fault ? (JSON.parse(row.fault) as ArmedFault) : null,
+    usersV2: row.users_v2 === 1,
   };
 }
 
@@ -83,7 +89,9 @@ export function clientMetadata(row: ClientTable): Record<string, unknown> {
     ...(c.jwks ? { jwks: c.jwks } : {}),
     ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
     response_types: ['code'],
-    grant_types: ['authorization_code', 'refresh_token'],
+    // Every client may ask for the jwt-bearer grant: whether it is approved for Users Endpoint V2 is the grant's own check, so
+    // an unapproved client is told `unauthorized_client` (identity/users-v2/grant.ts), not that the grant is unknown.
+    grant_types: ['authorization_code', 'refresh_token', JWT_BEARER],
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'RS512',
     id_token_signed_response_alg: 'RS512',
@@ -94,6 +102,7 @@ export function clientMetadata(row: ClientTable): Record<string, unknown> {
     // Only whether a fault is armed: the hot path reads the fault row just for those clients.
     nhs_fault: c.fault ? c.fault.kind : null,
     nhs_conformance_until: row.conformance_until,
+    nhs_users_v2: c.usersV2,
   };
 }
 
@@ -119,6 +128,7 @@ export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
       organisation_id: c.organisationId,
       fault: null,
       conformance_until: null,
+      users_v2: c.usersV2 ? 1 : 0,
     })
     .execute();
 }
@@ -135,6 +145,7 @@ export async function updateClient(
     jwks?: { keys: Record<string, unknown>[] };
     jwksUri?: string;
     status?: ClientRecord['status'];
+    usersV2?: boolean;
   },
 ): Promise<void> {
   const row = await findClientRow(db, env, clientId);
@@ -154,6 +165,7 @@ export async function updateClient(
     ...(c.vtr ? { vtr: JSON.stringify(c.vtr) } : {}),
     ...(c.im1 !== undefined ? { im1: c.im1 ? 1 : 0 } : {}),
     ...(c.status ? { status: c.status } : {}),
+    ...(c.usersV2 !== undefined ? { users_v2: c.usersV2 ? 1 : 0 } : {}),
   }).where('env', '=', env).where('client_id', '=', clientId).execute();
 }
 

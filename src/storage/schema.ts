@@ -52,6 +52,8 @@ export interface ClientTable {
    * userinfo endpoints look for a run's mark only while it is set, so ordinary traffic pays no lookup.
    */
   conformance_until: number | null;
+  /** 1 when the NHS login team approved the client for Users Endpoint V2 (identity/users-v2). */
+  users_v2: number;
 }
 
 export interface PersonTable {

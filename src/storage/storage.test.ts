@@ -24,6 +24,10 @@ const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
     await db.schema.alterTable('protocol_event').addColumn('reason', 'text').execute();
     for (const column of ['error', 'cause', 'description']) await db.schema.alterTable('protocol_event').dropColumn(column).execute();
   },
+  '0026_users_v2': async (db) => {
+    await db.schema.dropIndex('person_nhs_number').execute();
+    await db.schema.alterTable('client').dropColumn('users_v2').execute();
+  },
   '0024_attempt_check_until': (db) => db.schema.alterTable('attempt_counter').dropColumn('check_until').execute(),
   '0023_attempt_not_before': (db) => db.schema.alterTable('attempt_counter').dropColumn('not_before').execute(),
   '0021_conformance_run_lease': async (db) => {

@@ -219,4 +219,12 @@ export const FROM_0011: Record<string, Migration> = {
     },
   },
   '0025_record_codes': RECORD_CODES,
+  '0026_users_v2': {
+    async up(db: Kysely<any>) {
+      // Users Endpoint V2 (its interface specification §2): the NHS login team approves each client for it, off until then.
+      await db.schema.alterTable('client').addColumn('users_v2', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      // Its look-ups are by NHS number as well as by email (which has its unique index already).
+      await db.schema.createIndex('person_nhs_number').on('person').columns(['env', 'nhs_number']).execute();
+    },
+  },
 };
