@@ -23,28 +23,32 @@ export async function createAccessTokenCodec(env: EnvironmentConfig, keys: JWK[]
   const jwks = createLocalJWKSet({ keys: keys.map(publicJwk) });
   return {
     async wrap(ctx, body) {
-      const at = ctx.oidc.entities.AccessToken as unknown as
-        { jti: string; accountId: string; clientId: string; scope?: string; exp?: number; iat?: number } | undefined;
-      const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as
-        { acr?: string; authTime?: number } | undefined;
-      if (!at || typeof body.access_token !== 'string') return;
-      const now = Math.floor(Date.now() / 1000);
-      body.access_token = await new SignJWT({
-        client_id: at.clientId,
-        scope: at.scope,
-        vot: source?.acr,
-        vtm: trustmarkUrl(env),
-        auth_time: source?.authTime,
-        token_use: 'access',
-      })
-        .setProtectedHeader({ alg: 'RS512', typ: 'JWT', kid: signing.kid! })
-        .setIssuer(env.issuer)
-        .setSubject(at.accountId)
-        .setAudience(at.clientId)
-        .setIssuedAt(now)
-        .setExpirationTime(now + Number(body.expires_in ?? 300))
-        .setJti(body.access_token)
-        .sign(key);
+      const handle = body.access_token;
+      if (typeof handle !== 'string') return;
+      const sign = (claims: Record<string, unknown>, sub: string, aud: string) => {
+        const now = Math.floor(Date.now() / 1000);
+        return new SignJWT({ ...claims, token_use: 'access' })
+          .setProtectedHeader({ alg: 'RS512', typ: 'JWT', kid: signing.kid! })
+          .setIssuer(env.issuer)
+          .setSubject(sub)
+          .setAudience(aud)
+          .setIssuedAt(now)
+          .setExpirationTime(now + Number(body.expires_in ?? 300))
+          .setJti(handle)
+          .sign(key);
+      };
+      const at = ctx.oidc.entities.AccessToken as unknown as { accountId: string; clientId: string; scope?: string } | undefined;
+      const cc = ctx.oidc.entities.ClientCredentials as unknown as { clientId: string; scope?: string } | undefined;
+      if (at) {
+        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as
+          { acr?: string; authTime?: number } | undefined;
+        const claims = { client_id: at.clientId, scope: at.scope, vot: source?.acr, vtm: trustmarkUrl(env), auth_time: source?.authTime };
+        body.access_token = await sign(claims, at.accountId, at.clientId);
+      } else if (cc) {
+        // Users Endpoint V2's token (its interface specification v1.1, §4.2 Table 13): about the client, not a person.
+        const claims = { scope: cc.scope, version: 0, client_id: cc.clientId, reason_for_request: 'directcare', requesting_system: cc.clientId };
+        body.access_token = await sign(claims, cc.clientId, cc.clientId);
+      }
     },
     async unwrap(token) {
       if (token.split('.').length !== 3) return undefined;

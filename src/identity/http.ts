@@ -11,6 +11,7 @@ import { registerConsent } from './journeys/consent.ts';
 import { registerRegistration } from './journeys/register.ts';
 import { registerProveIdentity } from './journeys/prove-identity.ts';
 import { page, type JourneyDeps } from './journeys/flow.ts';
+import { withAssertionAsClientAssertion } from './users-v2/grant.ts';
 
 /** Every parameter as a list (a form's single value becomes one), a few of each, none long: the engine checks the rest. */
 const AUTHORIZE_FORM = {
@@ -77,7 +78,15 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
     reply.hijack();
     (req.raw as { originalUrl?: string }).originalUrl = req.url;
     req.raw.url = m.rest;
-    await m.env.handle(req.raw, reply.raw);
+    let raw = req.raw;
+    if (req.method === 'POST' && path === '/token') {
+      try {
+        raw = await withAssertionAsClientAssertion(req.raw);
+      } catch {
+        return void reply.raw.destroy(); // the client went away while sending its body
+      }
+    }
+    await m.env.handle(raw, reply.raw);
   });
 
   for (const env of envs) {

@@ -14,6 +14,7 @@ import { browserMark, MARK_COOKIE } from './run-marks.ts';
 import { cookieSigner } from '../security/cookie-signer.ts';
 import { because } from './refusals.ts';
 import { nhsClient, profileState } from './steps/context.ts';
+import { GRANT_PARAMS, JWT_BEARER, jwtBearerGrant } from './users-v2/grant.ts';
 
 export interface ProviderDeps {
   env: EnvironmentConfig;
@@ -33,6 +34,8 @@ export const TTL = {
   Interaction: 3600,
   Session: 12 * 3600,
   Grant: 30 * 24 * 3600,
+  /** Users Endpoint V2's tokens (its interface specification v1.1, §3.1 step 9, §3.2.3 Table 2: `expires_in` 300). */
+  ClientCredentials: 300,
 };
 
 /** How far the engine lets a relying party's clock be from ours, for the JWTs it sends (client assertions). */
@@ -195,7 +198,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       token_endpoint_auth_method: 'private_key_jwt',
       id_token_signed_response_alg: 'RS512',
     },
-    extraClientMetadata: { properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_to', 'nhs_status', 'nhs_fault', 'nhs_conformance_until'] },
+    extraClientMetadata: {
+      properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_to', 'nhs_status', 'nhs_fault', 'nhs_conformance_until', 'nhs_users_v2'],
+    },
     extraParams: {
       vtr: checkAuthorizationProfile(deps, remoteKeySets(env.name)),
       asserted_login_identity: null,
@@ -303,5 +308,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
   const provider = new Provider(env.issuer, configuration);
   provider.proxy = true;
+  provider.registerGrantType(JWT_BEARER, jwtBearerGrant(env.name), GRANT_PARAMS);
   return provider;
 }

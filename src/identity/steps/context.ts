@@ -51,6 +51,10 @@ export interface NhsClient {
   fault: string | null | undefined;
   /** Until when a conformance run drives this client (run-marks.ts). */
   conformanceUntil: number | null | undefined;
+  /** The OIDC scopes the team approved. */
+  scopes: string[];
+  /** Approved for Users Endpoint V2 (users-v2/). */
+  usersV2: boolean;
 }
 
 interface StoredExtensions {
@@ -61,6 +65,8 @@ interface StoredExtensions {
   nhs_sso_to?: string[];
   nhs_fault?: string | null;
   nhs_conformance_until?: number | null;
+  nhs_users_v2?: boolean;
+  scope?: string;
 }
 
 /** The engine's client with our extensions read once, in one place. */
@@ -75,6 +81,8 @@ export function nhsClient(client: unknown): NhsClient | undefined {
     ssoTo: c.nhs_sso_to ?? [],
     fault: c.nhs_fault,
     conformanceUntil: c.nhs_conformance_until,
+    scopes: (c.scope ?? '').split(' ').filter(Boolean),
+    usersV2: Boolean(c.nhs_users_v2),
   };
 }
 

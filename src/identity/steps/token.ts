@@ -1,6 +1,41 @@
 /** Steps of /token: client authentication as RFC 6749 §5.2 words it, single sign-on, JWT access tokens, no caching. */
 import { rememberIdToken } from '../sso.ts';
+import { JWT_BEARER, MISSING_ASSERTION } from '../users-v2/grant.ts';
 import { nhsClient, profileState, type Step } from './context.ts';
+
+/**
+ * The jwt-bearer grant's refusals (users-v2/grant.ts): its assertion is the grant, so a bad one is `invalid_grant`,
+ * 400 (RFC 7523 §3.1; Users Endpoint V2 §3.2.3 "HTTP response code of 400"), where the engine, which checked it as a
+ * client assertion, said `invalid_client`, 401; and a request with no assertion at all is missing a parameter.
+ */
+export const answerJwtBearer: Step = (ctx) => {
+  const state = profileState(ctx);
+  const params = ctx.oidc.params;
+  if (!params || ctx.status < 400 || !state.refusal) return;
+  const body = ctx.body as { error?: string; error_description?: string };
+  const unauthenticated = state.refusal.cause === 'no_client_authentication' && !ctx.oidc.client;
+  if (params.grant_type !== JWT_BEARER) {
+    // An assertion grant under another name (the specification's own example says `grant-assertion-type`): the
+    // engine looks for a client first, but what is wrong is the grant type (RFC 6749 §5.2).
+    if (unauthenticated && params.assertion !== undefined) {
+      const description = `grant_type must be ${JWT_BEARER} (Users Endpoint V2 §3.2.1, Table 1)`;
+      ctx.body = { error: 'unsupported_grant_type', error_description: description };
+      state.refusal = { error: 'unsupported_grant_type', description };
+    }
+    return;
+  }
+  if (body.error === 'invalid_client') {
+    // The engine words every failed client assertion alike; the grant's own client is told which check failed.
+    const description = state.refusal.detail ?? body.error_description;
+    ctx.status = 400;
+    ctx.remove('WWW-Authenticate');
+    ctx.body = { error: 'invalid_grant', ...(description ? { error_description: description } : {}) };
+    state.refusal = { ...state.refusal, error: 'invalid_grant' };
+  } else if (unauthenticated) {
+    ctx.body = { error: 'invalid_request', error_description: MISSING_ASSERTION };
+    state.refusal = { error: 'invalid_request', description: MISSING_ASSERTION };
+  }
+};
 
 /**
  * RFC 6749 §5.2: a token request that authenticates no client at all (no client_id, client_assertion, client_secret
@@ -10,6 +45,7 @@ export const answerNoClientAuthentication: Step = (ctx) => {
   const params = ctx.oidc.params;
   const state = profileState(ctx);
   if (ctx.status !== 400 || state.refusal?.error !== 'invalid_request' || ctx.oidc.client || !params) return;
+  if (params.grant_type === JWT_BEARER || (ctx.body as { error?: string }).error !== 'invalid_request') return; // answerJwtBearer's
   if (['client_id', 'client_assertion', 'client_secret'].some((p) => params[p] !== undefined) || ctx.get('authorization')) return;
   const description = 'no client authentication mechanism provided: send client_assertion_type and client_assertion (RFC 7523)';
   ctx.status = 401;
