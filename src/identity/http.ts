@@ -12,6 +12,7 @@ import { registerRegistration } from './journeys/register.ts';
 import { registerProveIdentity } from './journeys/prove-identity.ts';
 import { page, type JourneyDeps } from './journeys/flow.ts';
 import { withAssertionAsClientAssertion } from './users-v2/grant.ts';
+import { registerUsersV2 } from './users-v2/endpoint.ts';
 
 /** Every parameter as a list (a form's single value becomes one), a few of each, none long: the engine checks the rest. */
 const AUTHORIZE_FORM = {
@@ -150,6 +151,7 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
             levelText: person ? levels[person.proofing_level] : '',
           });
         });
+        registerUsersV2(scoped, { env, db: deps.db, events: deps.events });
         registerSignIn(scoped, journeyDeps);
         registerOtp(scoped, journeyDeps);
         registerRegistration(scoped, journeyDeps);

@@ -5,6 +5,9 @@
 import { CLAIMS_BY_SCOPE, SCOPE_DESCRIPTIONS, SCOPE_LEVELS } from './claims.ts';
 import { CLOCK_TOLERANCE_S, MAX_ASSERTION_LIFETIME_S, TTL } from './provider.ts';
 import { DEFAULT_VTR, SUPPORTED_VECTORS } from './vectors.ts';
+import { JWT_BEARER } from './users-v2/grant.ts';
+import { usersRetrieveScope } from './users-v2/scope.ts';
+import { FILTER_ERROR_TEXT } from './users-v2/filter.ts';
 
 export const ERROR_CODES: { where: string; code: string; when: string }[] = [
   {
@@ -80,5 +83,48 @@ export function interfaceFacts() {
     ],
     errors: ERROR_CODES,
     scopes: scopeTable(),
+  };
+}
+
+/**
+ * Users Endpoint V2 as this environment serves it (its interface specification v1.1), and what we chose where the
+ * specification is silent or its examples contradict its tables (each choice is also in the README's differences).
+ */
+export function usersV2Facts(env: { name: string; issuer: string }) {
+  const retrieve = usersRetrieveScope(env.name);
+  return {
+    endpoint: `${env.issuer}/v2/Users`,
+    tokenEndpoint: `${env.issuer}/token`,
+    grantType: JWT_BEARER,
+    scope: retrieve,
+    lifetime: TTL.ClientCredentials,
+    attributes: [
+      { scope: retrieve, attributes: 'id, active, vectorsOfTrust.IdentityProofing' },
+      { scope: 'profile', attributes: 'name.familyName, nhsNumber, birthdate (P5 and P9 accounts)' },
+      { scope: 'profile_extended', attributes: 'name.givenName (not in the sandpit, which has no PDS)' },
+      { scope: 'email', attributes: 'emails, userName' },
+      { scope: 'phone', attributes: 'phoneNumbers (mobile)' },
+      { scope: 'landline', attributes: 'phoneNumbers (landline; no test user has one)' },
+      { scope: 'gp_registration_details', attributes: 'gpOdsCode' },
+      { scope: 'gp_integration_credentials', attributes: 'gpUserId, gpLinkageKey (IM1 clients, P9 accounts with a GP linkage)' },
+    ],
+    errors: [
+      ...Object.values(FILTER_ERROR_TEXT).map((description) => ({ status: 400, description })),
+      { status: 403, description: 'No scope was present in the request' },
+      { status: 403, description: 'Requested scopes: … did not match the clients approved scopes: …' },
+      { status: 403, description: `Scope "${retrieve}" required for access was not present in request` },
+      { status: 403, description: 'Scope "profile" required for access was not present in request' },
+      { status: 401, description: 'no token, not a Users Endpoint V2 token, expired, or the client suspended or no longer approved' },
+    ],
+    assumptions: [
+      `The scope URL per environment: the specification writes https://auth.<cid-env>.signin.nhs.uk/Users.retrieve; we use sandpit's and
+ integration's (aos) NHS login host names; live's (${usersRetrieveScope('live')}) is a guess.`,
+      'Only the grant type and scope of Table 1 are accepted: the example\'s grant-assertion-type is unsupported_grant_type, a bare Users.retrieve invalid_scope.',
+      'A bad assertion is invalid_grant with status 400 (RFC 7523 §3.1), never invalid_client 401.',
+      'No paging: every match in one ListResponse (§2.2 says the endpoint does not implement pagination).',
+      'NHS numbers are 10 digits, without a check-digit test (Table 6 asks for no more); an account is found by NHS number only at P5 or P9.',
+      'Optional scopes without profile are refused with 403 (Table 10), not ignored.',
+      'The token and the API answer 401 invalid_token (RFC 6750 §3.1) for a token that is not valid: the specification lists no such error.',
+    ],
   };
 }

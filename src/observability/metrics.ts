@@ -66,6 +66,10 @@ export class Metrics {
     'env',
     'level',
   ]);
+  readonly usersV2 = new Counter('toolkit_users_v2_lookups_total', 'Users Endpoint V2 look-ups by environment and outcome.', [
+    'env',
+    'outcome',
+  ]);
   readonly clientRequests = new Counter(
     'toolkit_client_requests_total',
     'Protocol exchanges per client, by environment, client and outcome (error rates per client).',
@@ -84,6 +88,7 @@ export class Metrics {
     if (e.outcome === 'error') this.errors.inc({ env: e.env, kind: e.kind, code: e.error });
     if (e.kind === 'registration' && e.outcome === 'ok') this.registrations.inc({ env: e.env });
     if (e.kind === 'uplift' && e.outcome === 'ok') this.verifications.inc({ env: e.env, level: String(e.details?.to ?? 'unknown') });
+    if (e.kind === 'users_v2') this.usersV2.inc({ env: e.env, outcome: e.outcome });
     if (e.clientId) this.clientRequests.inc({ env: e.env, client: e.clientId, outcome: e.outcome });
     if (e.clientId && e.kind === 'token' && e.outcome === 'ok' && e.details?.grant_type === 'authorization_code')
       this.clientLogins.inc({ env: e.env, client: e.clientId });
@@ -97,6 +102,7 @@ export class Metrics {
       this.errors,
       this.registrations,
       this.verifications,
+      this.usersV2,
       this.clientRequests,
       this.clientLogins,
     ].map((c) => c.render());

@@ -16,6 +16,7 @@ export const EVENT_KINDS: Record<string, string> = {
   uplift: 'Identity proving',
   registration: 'New NHS login account',
   settings: 'NHS login settings',
+  users_v2: 'Users Endpoint V2 look-up',
 };
 
 /** The labels of the details the identity face records (identity/steps, identity/journeys). */
@@ -26,6 +27,7 @@ const LABELS: Record<string, string> = {
   claims: 'Claims returned', detail: 'Detail', run: 'Conformance run', test: 'Conformance test', level: 'Identity level of the user',
   guarded: 'Finished by an emailed link',
   to: 'Identity level proved', document: 'Identity document',
+  filter: 'Filter', expressions: 'Expressions in the filter', results: 'Users found', people: 'Accounts returned',
 };
 
 export interface ReadableEvent {

@@ -22,6 +22,7 @@ interface ClientLike {
   clientId: string;
   vtr: string[];
   im1?: boolean;
+  usersV2?: boolean;
 }
 
 type Event = ProtocolEventTable & { d: Record<string, unknown> };
@@ -233,6 +234,23 @@ async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem
         'A user without GP linkage signed in and got no gp_integration_credentials',
         'NHS login conformance (IM1): a user with invalid IM1 details cannot reach GP online services.',
         im1.filter((e) => !has(e)),
+      ),
+    );
+  }
+  if (c.usersV2) {
+    const lookups = events.filter(ok('users_v2'));
+    items.push(
+      item(
+        'users-v2-found',
+        'Your service looked a user up with Users Endpoint V2 and found them',
+        'Users Endpoint V2: a jwt-bearer token with the Users.retrieve scope and profile, and a filter by NHS number or email.',
+        lookups.filter((e) => Number(e.d.results) > 0),
+      ),
+      item(
+        'users-v2-none',
+        'Your service made a Users Endpoint V2 look-up that found nobody',
+        'An empty ListResponse (totalResults 0) is a success: your service must handle it.',
+        lookups.filter((e) => Number(e.d.results) === 0),
       ),
     );
   }

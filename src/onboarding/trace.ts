@@ -107,6 +107,34 @@ const BY_CAUSE: Partial<Record<Cause, Advice>> = {
   },
 };
 
+/** Users Endpoint V2's refusals (identity/users-v2): the filter's grammar and the scope rules of its specification. */
+const FILTER = {
+  fix: 'Write the filter as attribute eq "value" (nhsnumber: 10 digits; email), joined by and/or, at most 5, with straight quotes.',
+  reference: 'Users Endpoint V2: filter (§3.3.1)',
+  section: 'users-v2',
+};
+const USERS_V2_ADVICE: Partial<Record<ErrorCode, Advice>> = {
+  filter_missing: FILTER, invalid_syntax: FILTER, too_many_expressions: FILTER, invalid_operator: FILTER,
+  unsupported_attribute: FILTER, invalid_attribute: FILTER, invalid_nhs_number: FILTER, invalid_email: FILTER,
+  no_scope: {
+    fix: 'Ask for the token with the jwt-bearer grant and scope including the Users.retrieve URL and profile.',
+    reference: 'Users Endpoint V2: token request (§3.2)',
+    section: 'users-v2',
+  },
+  scope_not_approved: {
+    fix: 'Ask only for scopes approved for your client: the Users.retrieve URL, profile, and the others the team approved.',
+    reference: 'Users Endpoint V2: scopes (§5.1)',
+    section: 'users-v2',
+  },
+  scope_missing: {
+    fix: 'Ask for the full Users.retrieve scope URL and profile in the token request: both are needed for every look-up.',
+    reference: 'Users Endpoint V2: scopes (§5.1)',
+    section: 'users-v2',
+  },
+  method_not_allowed: { fix: 'Look users up with GET /v2/Users?filter=…', reference: 'Users Endpoint V2', section: 'users-v2' },
+  not_found: { fix: 'Look users up with GET /v2/Users?filter=…', reference: 'Users Endpoint V2', section: 'users-v2' },
+};
+
 /** Advice for failures whose code says enough, or whose cause has none of its own (a suspended client, a fault). */
 const TEST_USERS = {
   fix: `Sandpit test accounts all use the password ${TEST_PACK.password}.`,
@@ -139,6 +167,7 @@ const BY_ERROR: Partial<Record<ErrorCode, Advice>> = {
     reference: 'What an RP must do: no-consent screen',
     section: 'errors',
   },
+  ...USERS_V2_ADVICE,
   wrong_password: TEST_USERS,
   unknown_email: TEST_USERS,
   wrong_otp: {

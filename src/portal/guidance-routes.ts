@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
-import { interfaceFacts } from '../identity/reference.ts';
+import { interfaceFacts, usersV2Facts } from '../identity/reference.ts';
 import { page, signedIn, type PortalDeps } from './context.ts';
 import { TEST_OTP, TEST_PASSWORD } from '../onboarding/index.ts';
 
@@ -40,6 +40,7 @@ export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
       discovery,
       discoveryJson: JSON.stringify(discovery, null, 2),
       facts: interfaceFacts(),
+      usersV2: usersV2Facts(env),
       environments: d.config.environments,
     });
   });

@@ -9,6 +9,16 @@ export function findPersonByEmail(db: Db, env: string, email: string) {
   return db.selectFrom('person').selectAll().where('env', '=', env).where('email', '=', email.toLowerCase()).executeTakeFirst();
 }
 
+/** The people of an environment with this email (one at most: emails are unique per environment), as a list. */
+export function findPeopleByEmail(db: Db, env: string, email: string): Promise<PersonRow[]> {
+  return db.selectFrom('person').selectAll().where('env', '=', env).where('email', '=', email.toLowerCase()).execute();
+}
+
+/** The people of an environment with this NHS number: several accounts may share one (interface facts, test data). */
+export function findPeopleByNhsNumber(db: Db, env: string, nhsNumber: string): Promise<PersonRow[]> {
+  return db.selectFrom('person').selectAll().where('env', '=', env).where('nhs_number', '=', nhsNumber).orderBy('created_at').execute();
+}
+
 // Read on every token and userinfo request (the account's claims), so compiled once.
 const personById = perDatabase((db) =>
   prepared(db, (env: string, id: string) => db.selectFrom('person').selectAll().where('env', '=', env).where('id', '=', id), 2),

@@ -52,6 +52,17 @@ export const JOURNEY_ERRORS = {
   settings: ['no_session'],
 } as const;
 
+/**
+ * The codes of Users Endpoint V2's refusals (identity/users-v2): one per row of its interface specification's error
+ * tables (v1.1, §3.3.3 Tables 9 and 10), and ours for what it leaves unsaid (a token that is not one, an unknown path).
+ */
+export const USERS_V2_ERRORS = [
+  'filter_missing', 'invalid_syntax', 'too_many_expressions', 'invalid_operator', 'unsupported_attribute', 'invalid_attribute',
+  'invalid_nhs_number', 'invalid_email', 'no_scope', 'scope_not_approved', 'scope_missing', 'invalid_token', 'not_found',
+  'method_not_allowed', 'server_error',
+] as const;
+export type UsersV2Error = (typeof USERS_V2_ERRORS)[number];
+
 /** An exchange the engine failed with a code outside OAUTH_ERRORS; a test sees that none of its errors is one. */
 export const UNCLASSIFIED = 'unclassified';
 
@@ -59,10 +70,11 @@ export const EXCHANGE_KINDS = ['authorize', 'token', 'userinfo', 'userinfo_patch
 export type ExchangeKind = (typeof EXCHANGE_KINDS)[number];
 export type JourneyKind = keyof typeof JOURNEY_ERRORS;
 /** Every kind of event; a `fault` records a response the toolkit spoiled on purpose (identity/faults.ts). */
-export const EVENT_KINDS = [...EXCHANGE_KINDS, ...(Object.keys(JOURNEY_ERRORS) as JourneyKind[]), 'fault'] as const;
-export type EventKind = ExchangeKind | JourneyKind | 'fault';
+export const EVENT_KINDS = [...EXCHANGE_KINDS, ...(Object.keys(JOURNEY_ERRORS) as JourneyKind[]), 'users_v2', 'fault'] as const;
+export type EventKind = ExchangeKind | JourneyKind | 'users_v2' | 'fault';
 
-type ErrorOf = { [K in ExchangeKind]: OAuthError | typeof UNCLASSIFIED } & { [K in JourneyKind]: (typeof JOURNEY_ERRORS)[K][number] };
+type ErrorOf = { [K in ExchangeKind]: OAuthError | typeof UNCLASSIFIED } & { [K in JourneyKind]: (typeof JOURNEY_ERRORS)[K][number] }
+  & { users_v2: UsersV2Error };
 /** Every failure code, of any kind. */
 export type ErrorCode = ErrorOf[keyof ErrorOf];
 
@@ -99,7 +111,7 @@ export interface ExchangeFailure {
   detail?: string | undefined;
 }
 
-const ALL_CODES = new Set<string>([...OAUTH_ERRORS, UNCLASSIFIED, ...Object.values(JOURNEY_ERRORS).flat()]);
+const ALL_CODES = new Set<string>([...OAUTH_ERRORS, UNCLASSIFIED, ...Object.values(JOURNEY_ERRORS).flat(), ...USERS_V2_ERRORS]);
 export const isErrorCode = (v: unknown): v is ErrorCode => typeof v === 'string' && ALL_CODES.has(v);
 export const isCause = (v: unknown): v is Cause => typeof v === 'string' && (CAUSES as readonly string[]).includes(v);
 
