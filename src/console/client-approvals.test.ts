@@ -81,6 +81,7 @@ for (const dialect of DIALECTS) {
 
     test('unticked and saved, it is withdrawn', async () => {
       await approve({ users_v2: 'yes' });
+      assert.equal((await getClient(app.database.db, 'sandpit', clientId))!.usersV2, true, 'approved first');
       await approve({});
       assert.equal((await getClient(app.database.db, 'sandpit', clientId))!.usersV2, false);
     });
