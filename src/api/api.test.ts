@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
-import { createApiToken, createOrganisation, revokeApiToken } from '../onboarding/index.ts';
+import { approveClient, createApiToken, createOrganisation, revokeApiToken } from '../onboarding/index.ts';
 
 const API = 'http://localhost:3000/api/v1';
 const publicKey = generateKeyPairSync('rsa', {
@@ -130,6 +130,25 @@ for (const dialect of DIALECTS) {
 
       test('a route the API does not have is not_found', async () => {
         assert.equal((await call(a.token, 'GET', '/nope')).body.error, 'not_found');
+      });
+
+      test('a registered client is not approved for Users Endpoint V2', () => {
+        assert.equal(registered.body.users_v2, false);
+      });
+
+      test('once the NHS login team approves Users Endpoint V2, the client says so', async () => {
+        const c = (await call(a.token, 'GET', `/clients/${id}`)).body;
+        await approveClient(app.database.db, 'dm@nhs.example', 'sandpit', id, {
+          scopes: c.scopes as string[], vtr: c.vtr as string[], im1: false, usersV2: true,
+        });
+        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.users_v2, true);
+      });
+
+      test('a partner cannot approve its own client for Users Endpoint V2: the field is not theirs to send', async () => {
+        const r = await call(a.token, 'POST', '/clients', {
+          name: 'Self-approved', redirect_uris: ['http://localhost:9999/cb'], vtr: ['P9.Cp.Cd'], public_key_pem: publicKey, users_v2: true,
+        });
+        assert.deepEqual([r.status, r.body.users_v2], [201, false]);
       });
     });
 

@@ -19,6 +19,8 @@ export function clientView(d: ApiDeps, c: ClientRecord) {
     vtr: c.vtr,
     discovery: `${issuer}/.well-known/openid-configuration`,
     fault: c.fault,
+    // The NHS login team's decision (the console): shown, never set, through this API.
+    users_v2: c.usersV2,
   };
 }
 

@@ -50,6 +50,11 @@ export function openApiDocument(publicUrl: string) {
             client_id: { type: 'string' }, env: { type: 'string', enum: ['sandpit', 'integration', 'live'] }, name: { type: 'string' },
             redirect_uris: { type: 'array', items: { type: 'string' } }, scopes: { type: 'array', items: { type: 'string' } },
             vtr: { type: 'array', items: { type: 'string' } }, discovery: { type: 'string' }, fault: { type: ['object', 'null'] },
+            users_v2: {
+              type: 'boolean',
+              readOnly: true,
+              description: 'Approved for Users Endpoint V2 by the NHS login team (ask them); not set through this API',
+            },
           },
         },
         NewClient: documented(BODIES.newClient, {

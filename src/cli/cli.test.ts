@@ -51,6 +51,7 @@ test('keys generate, clients create/list/show through the CLI, with --json', asy
   const shown = JSON.parse(c.out[0]!);
   assert.deepEqual(shown.vtr, ['P9.Cp.Cd', 'P5.Cp.Cd']);
   assert.deepEqual(shown.scopes, ['openid', 'profile']);
+  assert.equal(shown.users_v2, false, 'not approved for Users Endpoint V2 until the team says so');
 
   c = capture();
   assert.equal(await main(['clients', 'list', '--json'], c.io, env), 0);

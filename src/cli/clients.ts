@@ -16,6 +16,8 @@ function summary(c: ClientRecord): Record<string, unknown> {
     vtr: c.vtr,
     ...(c.jwksUri ? { jwks_uri: c.jwksUri } : { kids: c.jwks?.keys.map((k) => k.kid) }),
     im1: c.im1,
+    // Approved in the console, with the scopes and vectors: shown here, not set from the command line.
+    users_v2: c.usersV2,
     organisation_id: c.organisationId,
     sso_to: c.ssoTo,
     status: c.status,

@@ -1,8 +1,8 @@
 /**
- * Client administration (any environment): approved scopes and vectors (IM1, client_metadata), single sign-on
- * pairs, suspend and reinstate, force a key rotation; and conformance runs as the partner sees them.
+ * Client administration (any environment): approved scopes and vectors (IM1, client_metadata, Users Endpoint V2),
+ * single sign-on pairs, suspend and reinstate, force a key rotation; and conformance runs as the partner sees them.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SCOPES } from '../identity/claims.ts';
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { OnboardingError } from '../onboarding/index.ts';
@@ -14,9 +14,12 @@ import { formError } from '../web/problems.ts';
 type Req = { Params: { env: string; clientId: string }; Body: Record<string, string | string[] | undefined> };
 const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
+/** What a refused form sent, to show it again as it was ticked. */
+type Kept = { approvals?: { scopes: string[]; vtr: string[]; im1: boolean; usersV2: boolean } };
 
 export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) {
-  const show = async (reply: FastifyReply, t: Team, env: string, clientId: string, errors?: unknown[], status = 200) => {
+  /** The client's page; a form refused is shown again with what was sent (`kept`), not with what is stored. */
+  const show = async (reply: FastifyReply, t: Team, env: string, clientId: string, errors?: unknown[], status = 200, kept?: Kept) => {
     const client = await d.onboarding.getClient(env, clientId);
     if (!client)
       return page(d, reply, 'error.njk', { title: 'Page not found', message: 'There is no such client.', team: t, csrf: t.csrf }, 404);
@@ -28,7 +31,10 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
       d,
       reply,
       'console/client.njk',
-      { title: client.name, team: t, csrf: t.csrf, client, org, others, scopes: SCOPES, vectors: SUPPORTED_VECTORS, errors },
+      {
+        title: client.name, team: t, csrf: t.csrf, client, org, others, scopes: SCOPES, vectors: SUPPORTED_VECTORS, errors,
+        approved: kept?.approvals ?? client,
+      },
       status,
     );
   };
@@ -39,35 +45,39 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
   const change = (
     action: string,
     fields: Record<string, Field>,
-    run: (t: Team, req: import('fastify').FastifyRequest<Req>) => Promise<unknown>,
+    run: (t: Team, req: FastifyRequest<Req>) => Promise<unknown>,
+    keep: (req: FastifyRequest<Req>) => Kept = () => ({}),
   ) =>
     app.post<Req>(`/clients/:env/:clientId/${action}`, form({ _csrf: CSRF, ...fields }), async (req, reply) => {
       const t = await teamGuard(d, req, reply, { csrf: true });
       if (!t) return;
       const bad = formProblems(req);
-      if (bad) return show(reply, t, req.params.env, req.params.clientId, bad, 400);
+      if (bad) return show(reply, t, req.params.env, req.params.clientId, bad, 400, keep(req));
       try {
         await run(t, req);
         return reply.redirect(`/console/clients/${req.params.env}/${req.params.clientId}`, 303);
       } catch (e) {
         if (!(e instanceof OnboardingError)) throw e;
         const { errors, status } = formError(e, { fallback: 'client' });
-        return show(
-          reply,
-          t,
-          req.params.env,
-          req.params.clientId,
-          errors,
-          status,
-        );
+        return show(reply, t, req.params.env, req.params.clientId, errors, status, keep(req));
       }
     });
-  change('approvals', { scopes: listField('Scopes', 20, 100), vtr: listField('Vectors of trust', 10, 20), im1: CHOICE('IM1') }, (t, req) =>
-    d.onboarding.approveClient(t.email, req.params.env, req.params.clientId, {
-      scopes: list(req.body?.scopes),
-      vtr: list(req.body?.vtr),
-      im1: one(req.body?.im1) === 'yes',
-    }),
+  const approvals = (req: FastifyRequest<Req>) => ({
+    scopes: list(req.body?.scopes),
+    vtr: list(req.body?.vtr),
+    im1: one(req.body?.im1) === 'yes',
+    usersV2: one(req.body?.users_v2) === 'yes',
+  });
+  change(
+    'approvals',
+    {
+      scopes: listField('Scopes', 20, 100),
+      vtr: listField('Vectors of trust', 10, 20),
+      im1: CHOICE('IM1'),
+      users_v2: CHOICE('Users Endpoint V2'),
+    },
+    (t, req) => d.onboarding.approveClient(t.email, req.params.env, req.params.clientId, approvals(req)),
+    (req) => ({ approvals: approvals(req) }),
   );
   change('sso', { to: listField('Clients', 200, 100) }, (t, req) =>
     d.onboarding.setSsoPairs(t.email, req.params.env, req.params.clientId, list(req.body?.to)),

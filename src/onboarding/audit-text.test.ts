@@ -53,6 +53,16 @@ test('changed approvals read as what is approved now and what was', async () => 
   assert.deepEqual(r.details, ['Scopes: openid, profile (were openid)', 'Vectors of trust: P9.Cp.Cd (were P9.Cp.Cd)', 'IM1: yes (was no)']);
 });
 
+test('changed approvals say whether Users Endpoint V2 is approved now and whether it was', async () => {
+  const r = await read(
+    entry('client.approvals', `sandpit:${ids.Records}`, {
+      from: { scopes: ['openid'], vtr: ['P9.Cp.Cd'], im1: false, usersV2: false },
+      to: { scopes: ['openid'], vtr: ['P9.Cp.Cd'], im1: false, usersV2: true },
+    }),
+  );
+  assert.equal(r.details.at(-1), 'Users Endpoint V2: yes (was no)');
+});
+
 test('a failed console sign-in says which factor, for the team; a role change names the roles', async () => {
   assert.deepEqual((await read(entry('console.sign_in_failed', 'dm@nhs.example', { reason: 'code' }))).details, ['The code was not right']);
   assert.deepEqual((await read(entry('team.change_role', 'dm@nhs.example', { from: 'delivery_manager', to: 'team_admin' }))).details, [

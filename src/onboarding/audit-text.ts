@@ -105,6 +105,8 @@ function detailWords(action: string, d: Record<string, unknown>, names: Names, e
     const to = (d.to ?? {}) as Record<string, unknown>;
     out.push(`Scopes: ${list(to.scopes)} (were ${list(from.scopes)})`, `Vectors of trust: ${list(to.vtr)} (were ${list(from.vtr)})`);
     out.push(`IM1: ${yesNo(to.im1)} (was ${yesNo(from.im1)})`);
+    // Entries from before Users Endpoint V2 could be approved do not mention it: nothing to say of them.
+    if ('usersV2' in to) out.push(`Users Endpoint V2: ${yesNo(to.usersV2)} (was ${yesNo(from.usersV2)})`);
   } else if (action.startsWith('client.')) {
     if (d.reason) out.push(`Reason: ${String(d.reason)}`);
     if (typeof d.from === 'string') out.push(`It was ${CLIENT_STATUSES[d.from] ?? d.from}`);

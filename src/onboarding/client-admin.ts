@@ -1,7 +1,7 @@
 /**
  * Client administration that only the NHS login team does (console, and the CLI for SSO pairs): the scopes and
- * vectors approved per client (IM1, client_metadata), which client pairs may single sign-on, suspension, and a
- * forced key rotation. Every change is audited; the partner is told of those that stop their client working.
+ * vectors approved per client (IM1, client_metadata; Users Endpoint V2), which client pairs may single sign-on,
+ * suspension, and a forced key rotation. Every change is audited; the partner is told of those that stop their client working.
  */
 import { getClient, setClientSsoTo, updateClient, type ClientRecord, type Db } from '../storage/index.ts';
 import { SCOPES } from '../identity/claims.ts';
@@ -30,13 +30,17 @@ export async function setSsoPairs(db: Db, actor: string, env: string, clientId: 
   return targets;
 }
 
-/** The scopes and vectors approved for a client, and IM1 (GP system) access. */
+/**
+ * The scopes and vectors approved for a client, IM1 (GP system) access, and Users Endpoint V2 (server-to-server
+ * look-up of its users). Users Endpoint V2 needs no scope of its own here: what it returns is limited by the
+ * client's approved scopes at the endpoint, so approving it alone grants no attribute the client did not have.
+ */
 export async function approveClient(
   db: Db,
   actor: string,
   env: string,
   clientId: string,
-  a: { scopes: string[]; vtr: string[]; im1: boolean },
+  a: { scopes: string[]; vtr: string[]; im1: boolean; usersV2: boolean },
 ): Promise<void> {
   const client = await clientOf(db, env, clientId);
   const scopes = [...new Set(['openid', ...a.scopes])];
@@ -47,12 +51,15 @@ export async function approveClient(
   if (!a.vtr.length) throw new OnboardingError('invalid_vtr', 'Approve at least one vector of trust', 'vtr');
   const unknownVector = a.vtr.find((v) => !(SUPPORTED_VECTORS as readonly string[]).includes(v));
   if (unknownVector) throw new OnboardingError('invalid_vtr', `"${unknownVector}" is not a vector of trust NHS login supports`, 'vtr');
-  await updateClient(db, env, clientId, { scopes, vtr: [...new Set(a.vtr)], im1: a.im1 });
+  await updateClient(db, env, clientId, { scopes, vtr: [...new Set(a.vtr)], im1: a.im1, usersV2: a.usersV2 });
   await appendAudit(db, {
     actor,
     action: 'client.approvals',
     subject: `${env}:${clientId}`,
-    details: { from: { scopes: client.scopes, vtr: client.vtr, im1: client.im1 }, to: { scopes, vtr: a.vtr, im1: a.im1 } },
+    details: {
+      from: { scopes: client.scopes, vtr: client.vtr, im1: client.im1, usersV2: client.usersV2 },
+      to: { scopes, vtr: a.vtr, im1: a.im1, usersV2: a.usersV2 },
+    },
   });
 }
 

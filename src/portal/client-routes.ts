@@ -9,6 +9,7 @@ import { FAULTS, FaultError, RegistrationError } from '../identity/index.ts';
 import { csrfMatches, TEST_OTP, TEST_PASSWORD } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
+import { JWT_BEARER, usersRetrieveScope } from '../identity/users-v2/scope.ts';
 import { capabilitiesOf, ENVIRONMENT_NAMES } from '../config/index.ts';
 import type { Organisation } from '../onboarding/index.ts';
 import {
@@ -372,5 +373,10 @@ export async function clientPage(
 
 function connection(d: PortalDeps, client: ClientRecord) {
   const issuer = d.config.environments.find((e) => e.name === client.env)!.issuer;
-  return { issuer, discovery: `${issuer}/.well-known/openid-configuration`, snippets: connectionSnippets(issuer, client) };
+  // What a client approved for Users Endpoint V2 needs to call it (its interface specification §3.2.1, §4): only once approved,
+  // so that a partner is not shown a request that would be refused.
+  const usersV2 = client.usersV2
+    ? { tokenEndpoint: `${issuer}/token`, grantType: JWT_BEARER, scope: usersRetrieveScope(client.env), endpoint: `${issuer}/v2/Users` }
+    : undefined;
+  return { issuer, discovery: `${issuer}/.well-known/openid-configuration`, snippets: connectionSnippets(issuer, client), usersV2 };
 }

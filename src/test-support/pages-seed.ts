@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { registerClient } from '../identity/index.ts';
-import { addComment, appendAudit, createOrganisation, notifyDeps, seedDemo } from '../onboarding/index.ts';
+import { addComment, appendAudit, approveClient, createOrganisation, notifyDeps, seedDemo } from '../onboarding/index.ts';
 import { CATALOGUE, buildReport } from '../conformance/index.ts';
 import { signReport } from '../conformance/report.ts';
 import type { TestApp } from './harness.ts';
@@ -57,6 +57,10 @@ export async function seedPages(app: TestApp): Promise<SeededPages> {
     env: 'sandpit', organisationId: org.id, name: 'Gateway patient services',
     redirectUris: [CALLBACK, `${CALLBACK}/second-tenant-for-the-mental-health-trust`],
     scopes: ['openid', 'profile', 'email', 'phone'], vtr: ['P5.Cp.Cd', 'P9.Cp.Cd'], publicKeyPem: publicKey,
+  });
+  // Approved for Users Endpoint V2, so that its page shows the row at its longest (four URLs).
+  await approveClient(db, 'dm.one@nhs.example', 'sandpit', client.clientId, {
+    scopes: client.scopes, vtr: client.vtr, im1: false, usersV2: true,
   });
   const notify = notifyDeps({ db, mailer: app.mailer, config: app.config });
   const pasted = `${CALLBACK}?error=invalid_request&error_description=${'the+redirect_uri+does+not+match+'.repeat(4)}`;

@@ -27,3 +27,6 @@ export const USERS_V2_OPTIONAL_SCOPES = [
   'gp_registration_details',
   'gp_integration_credentials',
 ] as const;
+
+/** The grant its tokens are asked for with, here for the faces, which show it and do not reach storage. */
+export { JWT_BEARER } from '../../storage/clients.ts';
