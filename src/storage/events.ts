@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.ts';
 import type { ProtocolEventTable } from './schema.ts';
-import type { EventKind, ProtocolEvent } from './record.ts';
+import type { ProtocolEvent } from './record.ts';
 
 export type { ProtocolEvent } from './record.ts';
 
@@ -126,19 +126,4 @@ export function createEventSink(db: Db, onError: (err: unknown) => void): EventS
     flush,
     close: flush,
   };
-}
-
-export interface EventQuery {
-  env?: string;
-  clientId?: string;
-  kind?: EventKind;
-  limit?: number;
-}
-
-export async function queryEvents(db: Db, q: EventQuery) {
-  let s = db.selectFrom('protocol_event').selectAll().orderBy('at', 'desc').orderBy('id').limit(q.limit ?? 100);
-  if (q.env) s = s.where('env', '=', q.env);
-  if (q.clientId) s = s.where('client_id', '=', q.clientId);
-  if (q.kind) s = s.where('kind', '=', q.kind);
-  return s.execute();
 }
