@@ -359,7 +359,8 @@ export async function clientPage(
       liveClient: !capabilitiesOf(client.env)?.conformanceRuns,
       testPassword: TEST_PASSWORD,
       testOtp: TEST_OTP,
-      faults: Object.entries(FAULTS).map(([value, text]) => ({ value, text })),
+      // Live has no faults (config/capabilities.ts): its clients get no panel that could only refuse.
+      faults: capabilitiesOf(client.env)?.faults ? Object.entries(FAULTS).map(([value, text]) => ({ value, text })) : [],
       armedFault: client.fault
         ? {
             ...client.fault,
