@@ -137,6 +137,14 @@ test('an escape JSON does not have: invalid syntax', () => {
   assert.match(refused('email eq "a\\x@b.co"', 'invalid_syntax'), /invalid escape '\\x'/);
 });
 
+test('a \\u escape without four hex digits: invalid syntax', () => {
+  assert.match(refused('email eq "a\\u00zzb@c.de"', 'invalid_syntax'), /invalid escape '\\u'/);
+});
+
+test('a raw control character inside a value: invalid syntax', () => {
+  assert.match(refused('email eq "a\u0001b@c.de"', 'invalid_syntax'), /control character U\+0001/);
+});
+
 test('parentheses: invalid syntax', () => {
   assert.match(refused(`(${A})`, 'invalid_syntax'), /'\('/);
 });
