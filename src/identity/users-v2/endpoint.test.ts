@@ -12,7 +12,15 @@ import { usersRetrieveScope } from './scope.ts';
 
 const RETRIEVE = usersRetrieveScope('sandpit');
 const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
-type Body = { totalResults?: number; Resources?: Record<string, any>[]; Errors?: { description: string; code: string }[] };
+interface ScimUser {
+  id: string;
+  active: boolean;
+  userName?: string;
+  emails?: unknown;
+  name: { familyName?: string; givenName?: string };
+  'uk:nhs:login:auth:1.0:User': { vectorsOfTrust: { IdentityProofing: string }; nhsNumber?: string; birthdate?: string };
+}
+type Body = { totalResults?: number; Resources?: ScimUser[]; Errors?: { description: string; code: string }[] };
 
 for (const dialect of DIALECTS) {
   describe(`Users Endpoint V2 (${dialect})`, () => {

@@ -139,7 +139,8 @@ export function registerUsersV2(scoped: FastifyInstance, d: Deps) {
           throw e;
         }
         const clientId = (details.client as string | undefined) ?? (await clientNamed(d, bearer(req)));
-        record(clientId, { error: e.error, description: e.description }, { status: e.status, ...details, ...(e.detail ? { detail: e.detail } : {}) });
+        const said = { status: e.status, ...details, ...(e.detail ? { detail: e.detail } : {}) };
+        record(clientId, { error: e.error, description: e.description }, said);
         return scimError(reply.header('cache-control', 'no-store'), e);
       }
     });

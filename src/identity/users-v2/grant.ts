@@ -58,7 +58,8 @@ export async function withAssertionAsClientAssertion(req: IncomingMessage): Prom
     body = Buffer.from(form.toString());
     rewritten = true;
   }
-  const headers: Record<string, string | string[] | undefined> = { ...req.headers, ...(size <= BODY_LIMIT ? { 'content-length': String(body.length) } : {}) };
+  const headers: Record<string, string | string[] | undefined> = { ...req.headers };
+  if (size <= BODY_LIMIT) headers['content-length'] = String(body.length);
   delete headers['transfer-encoding'];
   delete headers[REWRITTEN];
   if (rewritten) headers[REWRITTEN] = '1';

@@ -133,7 +133,8 @@ for (const dialect of DIALECTS) {
     });
 
     test("the specification example's grant type is unsupported_grant_type", async () => {
-      const r = await post(app, rp, { grant_type: 'urn:ietf:params:oauth:grant-assertion-type:jwt-bearer', assertion: await rp.assertion(), scope: RETRIEVE });
+      const grantType = 'urn:ietf:params:oauth:grant-assertion-type:jwt-bearer';
+      const r = await post(app, rp, { grant_type: grantType, assertion: await rp.assertion(), scope: RETRIEVE });
       assert.equal(r.status, 400);
       assert.equal(r.body.error, 'unsupported_grant_type');
     });
