@@ -75,7 +75,8 @@ async function authorise(d: Deps, token: string | undefined) {
 async function matchGroup(d: Deps, group: Predicate[]): Promise<PersonRow[]> {
   const env = d.env.config.name;
   const [first, ...rest] = group;
-  const found = first!.attribute === 'email' ? await findPeopleByEmail(d.db, env, first!.value) : await findPeopleByNhsNumber(d.db, env, first!.value);
+  const lookUp = first!.attribute === 'email' ? findPeopleByEmail : findPeopleByNhsNumber;
+  const found = await lookUp(d.db, env, first!.value);
   return found.filter((p) => [first!, ...rest].every((q) => matches(p, q)));
 }
 
@@ -114,7 +115,8 @@ function scimError(reply: FastifyReply, r: Refusal) {
 
 export function registerUsersV2(scoped: FastifyInstance, d: Deps) {
   const c: EnvironmentConfig = d.env.config;
-  const record = (clientId: string | undefined, outcome: { error?: UsersV2Error; description?: string }, details: Record<string, unknown>) => {
+  type Outcome = { error?: UsersV2Error; description?: string };
+  const record = (clientId: string | undefined, outcome: Outcome, details: Record<string, unknown>) => {
     delete details.client;
     d.events.record(outcome.error
       ? { env: c.name, clientId, kind: 'users_v2', outcome: 'error', error: outcome.error, description: outcome.description, details }
