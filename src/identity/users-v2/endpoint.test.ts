@@ -159,20 +159,37 @@ for (const dialect of DIALECTS) {
       const own = await createRp(app, 'sandpit');
       await updateClient(app.database.db, 'sandpit', own.client.clientId, { usersV2: true });
       const t = await token(own, RETRIEVE);
-      const ask = () => app.fetch(`${own.issuer}/v2/Users?filter=${encodeURIComponent('email eq "a@b.co"')}`, { headers: { authorization: `Bearer ${t}` } });
+      const url = `${own.issuer}/v2/Users?filter=${encodeURIComponent('email eq "a@b.co"')}`;
+      const ask = () => app.fetch(url, { headers: { authorization: `Bearer ${t}` } });
       assert.equal((await ask()).status, 200);
       await updateClient(app.database.db, 'sandpit', own.client.clientId, { usersV2: false });
       assert.equal((await ask()).status, 401);
     });
 
     test('other methods are 405 and paths below it 404, in the same shape', async () => {
-      const post = await app.fetch(`${rp.issuer}/v2/Users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const json = { 'content-type': 'application/json' };
+      const post = await app.fetch(`${rp.issuer}/v2/Users`, { method: 'POST', headers: json, body: '{}' });
       assert.equal(post.status, 405);
       assert.equal(post.headers.get('allow'), 'GET');
       assert.equal(((await post.json()) as Body).Errors![0]!.code, '405');
       const below = await app.fetch(`${rp.issuer}/v2/Users/abc`);
       assert.equal(below.status, 404);
       assert.equal(((await below.json()) as Body).Errors![0]!.code, '404');
+    });
+
+    test('hostile queries are the filter errors, never a 5xx', async () => {
+      const ask = async (query: string) => {
+        const res = await app.fetch(`${rp.issuer}/v2/Users?${query}`, { headers: { authorization: `Bearer ${tokens[`${RETRIEVE} profile`]}` } });
+        return { status: res.status, body: (await res.json()) as Body };
+      };
+      for (const query of [
+        'filter=a&filter=b', `filter=${'x'.repeat(5000)}`, 'filter=email%20eq%20%22a%00@b.co%22', 'filter=%00', 'filter=%ZZ',
+        'filter[a]=b', `filter=${encodeURIComponent('nhsnumber eq "9686368973"'.padEnd(3000, ' '))}`,
+      ]) {
+        const r = await ask(query);
+        assert.equal(r.status, 400, query.slice(0, 40));
+        assert.equal(r.body.Errors![0]!.code, '400', query.slice(0, 40));
+      }
     });
 
     test('each call is in the protocol record, a refusal with its code', async () => {

@@ -125,7 +125,12 @@ export function registerUsersV2(scoped: FastifyInstance, d: Deps) {
   scoped.register(async (api) => {
     // Its own answers for whatever a request carries: never the journeys' HTML error pages.
     api.addContentTypeParser('*', (_req, _payload, done) => done(null));
-    api.setErrorHandler((err, _req, reply) => {
+    api.setErrorHandler((err: { statusCode?: number }, _req, reply) => {
+      // Refused before the handler ran (the app's checks of the address, e.g. a NUL in it): the filter's syntax error.
+      if (err.statusCode === 400) {
+        record(undefined, { error: 'invalid_syntax', description: FILTER_ERROR_TEXT.invalid_syntax }, { status: 400 });
+        return scimError(reply, new Refusal(400, 'invalid_syntax', FILTER_ERROR_TEXT.invalid_syntax));
+      }
       reply.log.error({ err }, 'Users Endpoint V2 failed');
       return reply.code(500).type('application/json').send({ error: 'Internal server error' }); // §3.3.3 "Other Possible Errors"
     });
@@ -155,9 +160,9 @@ export function registerUsersV2(scoped: FastifyInstance, d: Deps) {
         return scimError(reply.header('allow', 'GET'), new Refusal(405, 'method_not_allowed', 'Method not allowed'));
       },
     });
-    api.all('/v2/Users/*', async (_req, reply) => {
+    api.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/Users/*', handler: async (_req, reply) => {
       record(undefined, { error: 'not_found' }, { status: 404 });
       return scimError(reply, new Refusal(404, 'not_found', 'Not found: look users up with GET /v2/Users?filter=…'));
-    });
+    } });
   });
 }
