@@ -157,7 +157,8 @@ function problem(s: Sent): string | undefined {
   if (face === 'protocol' && /\/v2\/Users/.test(url)) {
     // SCIM's error shape (Users Endpoint V2 §3.3.3, Tables 9 and 10), its code the status as a string.
     const e = (json()?.Errors as { description?: unknown; code?: unknown }[] | undefined)?.[0];
-    return typeof e?.description === 'string' && e.code === String(s.status) ? undefined : `SCIM refusal without Errors: ${s.text.slice(0, 120)}`;
+    const shaped = typeof e?.description === 'string' && e.code === String(s.status);
+    return shaped ? undefined : `SCIM refusal without Errors: ${s.text.slice(0, 120)}`;
   }
   if (face === 'protocol' && /\/(token|userinfo)$/.test(url)) {
     return typeof json()?.error === 'string' ? undefined : `OAuth refusal without an error code: ${s.text.slice(0, 120)}`;

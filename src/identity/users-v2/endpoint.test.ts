@@ -179,7 +179,8 @@ for (const dialect of DIALECTS) {
 
     test('hostile queries are the filter errors, never a 5xx', async () => {
       const ask = async (query: string) => {
-        const res = await app.fetch(`${rp.issuer}/v2/Users?${query}`, { headers: { authorization: `Bearer ${tokens[`${RETRIEVE} profile`]}` } });
+        const authorization = `Bearer ${tokens[`${RETRIEVE} profile`]}`;
+        const res = await app.fetch(`${rp.issuer}/v2/Users?${query}`, { headers: { authorization } });
         return { status: res.status, body: (await res.json()) as Body };
       };
       for (const query of [
