@@ -124,7 +124,7 @@ export function usersV2Facts(env: { name: string; issuer: string }) {
       'No paging: every match in one ListResponse (§2.2 says the endpoint does not implement pagination).',
       'NHS numbers are 10 digits, without a check-digit test (Table 6 asks for no more); an account is found by NHS number only at P5 or P9.',
       'Optional scopes without profile are refused with 403 (Table 10), not ignored.',
-      'The token and the API answer 401 invalid_token (RFC 6750 §3.1) for a token that is not valid: the specification lists no such error.',
+      'A token that is not valid is answered 401 invalid_token (RFC 6750 §3.1): the specification lists no such error.',
     ],
   };
 }

@@ -32,7 +32,8 @@ for (const dialect of DIALECTS) {
       rp = await createRp(app, 'sandpit', { scopes: ['openid', 'profile', 'email', 'gp_integration_credentials'], im1: true });
       await updateClient(app.database.db, 'sandpit', rp.client.clientId, { usersV2: true });
       tokens = {};
-      for (const scope of [RETRIEVE, `${RETRIEVE} profile`, `${RETRIEVE} profile email gp_integration_credentials`, 'profile', 'phone', `${RETRIEVE} email`])
+      const all = `${RETRIEVE} profile email gp_integration_credentials`;
+      for (const scope of [RETRIEVE, `${RETRIEVE} profile`, all, 'profile', 'phone', `${RETRIEVE} email`])
         tokens[scope] = await token(rp, scope);
     });
     after(() => app.stop());
