@@ -117,12 +117,14 @@ export function usersV2Facts(env: { name: string; issuer: string }) {
       { status: 401, description: 'no token, not a Users Endpoint V2 token, expired, or the client suspended or no longer approved' },
     ],
     assumptions: [
-      `The scope URL per environment: the specification writes https://auth.<cid-env>.signin.nhs.uk/Users.retrieve; we use sandpit's and
- integration's (aos) NHS login host names; live's (${usersRetrieveScope('live')}) is a guess.`,
-      'Only the grant type and scope of Table 1 are accepted: the example\'s grant-assertion-type is unsupported_grant_type, a bare Users.retrieve invalid_scope.',
+      'The scope URL per environment: the specification writes https://auth.<cid-env>.signin.nhs.uk/Users.retrieve; we use the '
+        + `sandpit's and integration's (aos) NHS login host names; live's (${usersRetrieveScope('live')}) is a guess.`,
+      "Only Table 1's grant type and scope are accepted: the example's grant-assertion-type is unsupported_grant_type, "
+        + 'a bare Users.retrieve invalid_scope.',
       'A bad assertion is invalid_grant with status 400 (RFC 7523 §3.1), never invalid_client 401.',
       'No paging: every match in one ListResponse (§2.2 says the endpoint does not implement pagination).',
-      'NHS numbers are 10 digits, without a check-digit test (Table 6 asks for no more); an account is found by NHS number only at P5 or P9.',
+      'NHS numbers are 10 digits, without a check-digit test (Table 6 asks for no more); '
+        + 'an account is found by NHS number only at P5 or P9.',
       'Optional scopes without profile are refused with 403 (Table 10), not ignored.',
       'A token that is not valid is answered 401 invalid_token (RFC 6750 §3.1): the specification lists no such error.',
     ],
