@@ -46,7 +46,9 @@ export async function createAccessTokenCodec(env: EnvironmentConfig, keys: JWK[]
         body.access_token = await sign(claims, at.accountId, at.clientId);
       } else if (cc) {
         // Users Endpoint V2's token (its interface specification v1.1, §4.2 Table 13): about the client, not a person.
-        const claims = { scope: cc.scope, version: 0, client_id: cc.clientId, reason_for_request: 'directcare', requesting_system: cc.clientId };
+        const claims = {
+          scope: cc.scope, version: 0, client_id: cc.clientId, reason_for_request: 'directcare', requesting_system: cc.clientId,
+        };
         body.access_token = await sign(claims, cc.clientId, cc.clientId);
       }
     },
