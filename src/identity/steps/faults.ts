@@ -6,8 +6,11 @@ import { runSigningKey } from '../run-marks.ts';
 import { nhsClient, profileState, type ProfileDeps, type Step } from './context.ts';
 
 type Route = 'token' | 'userinfo';
-const fits = (route: Route, kind: string) =>
-  route === 'userinfo' ? kind === 'userinfo_sub_mismatch' : kind.startsWith('id_token_') || kind.startsWith('token_');
+/** Whether a fault spoils this response: an ID token fault waits for a response with an ID token (not Users Endpoint V2's). */
+const fits = (ctx: KoaContextWithOIDC, route: Route, kind: string) =>
+  route === 'userinfo'
+    ? kind === 'userinfo_sub_mismatch'
+    : kind.startsWith('token_') || (kind.startsWith('id_token_') && typeof (ctx.body as { id_token?: unknown }).id_token === 'string');
 
 /**
  * The fault for this response, if any (never in live): a conformance run's own fault for its requests, else
@@ -16,10 +19,10 @@ const fits = (route: Route, kind: string) =>
 async function faultFor(ctx: KoaContextWithOIDC, route: Route, { config, db }: ProfileDeps): Promise<AnyFault | undefined> {
   if (!config.capabilities.faults) return undefined;
   const mark = profileState(ctx).runMark;
-  if (mark) return mark.fault && fits(route, mark.fault) ? mark.fault : undefined;
+  if (mark) return mark.fault && fits(ctx, route, mark.fault) ? mark.fault : undefined;
   const client = nhsClient(ctx.oidc.client);
   const armed = client?.fault;
-  if (!client || !isFaultKind(armed) || !fits(route, armed)) return undefined;
+  if (!client || !isFaultKind(armed) || !fits(ctx, route, armed)) return undefined;
   const kind = await takeClientFault(db, config.name, client.clientId);
   return isFaultKind(kind) ? kind : undefined;
 }
@@ -39,6 +42,7 @@ async function applyFault(
     // The tokens were issued but never delivered: revoke them with their grant.
     const grantId = (ctx.oidc.entities.AccessToken as { grantId?: string } | undefined)?.grantId;
     if (grantId) await provider.AccessToken.adapter.revokeByGrantId(grantId);
+    await (ctx.oidc.entities.ClientCredentials as { destroy?: () => Promise<void> } | undefined)?.destroy?.(); // Users Endpoint V2's
     const error = kind === 'token_server_error' ? 'server_error' : 'temporarily_unavailable';
     ctx.status = error === 'server_error' ? 500 : 503;
     ctx.body = { error, error_description: 'injected fault (toolkit fault injection)' };

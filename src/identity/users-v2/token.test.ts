@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DIALECTS, startTestApp, type TestApp } from '../../test-support/harness.ts';
 import { createRp, type TestRp } from '../../test-support/rp.ts';
-import { updateClient } from '../../storage/index.ts';
+import { getClient, setClientFault, updateClient } from '../../storage/index.ts';
 import { JWT_BEARER } from './grant.ts';
 import { usersRetrieveScope } from './scope.ts';
 
@@ -156,6 +156,30 @@ for (const dialect of DIALECTS) {
       assert.equal(rows[0]!.kind, 'token');
       assert.equal(rows[0]!.error, 'unauthorized_client');
       assert.equal(JSON.parse(rows[0]!.details!).grant_type, JWT_BEARER);
+    });
+
+    test('an armed token fault answers 503, and the token it withheld is not kept', async () => {
+      const own = await createRp(app, 'sandpit');
+      await updateClient(app.database.db, 'sandpit', own.client.clientId, { usersV2: true });
+      const fault = { kind: 'token_temporarily_unavailable', remaining: 1, armedAt: Date.now() };
+      await setClientFault(app.database.db, 'sandpit', own.client.clientId, fault);
+      const tokens = async () =>
+        (await app.database.db.selectFrom('oidc_model').select('id').where('model', '=', 'ClientCredentials').execute()).length;
+      const before = await tokens();
+      const r = await grant(own, RETRIEVE);
+      assert.equal(r.status, 503);
+      assert.equal(r.body.error, 'temporarily_unavailable');
+      assert.equal(await tokens(), before, 'the withheld token was destroyed');
+      assert.equal((await grant(own, RETRIEVE)).status, 200, 'the next request is answered');
+    });
+
+    test('an armed ID token fault waits for a response with an ID token', async () => {
+      const own = await createRp(app, 'sandpit');
+      await updateClient(app.database.db, 'sandpit', own.client.clientId, { usersV2: true });
+      const fault = { kind: 'id_token_wrong_iss', remaining: 1, armedAt: Date.now() };
+      await setClientFault(app.database.db, 'sandpit', own.client.clientId, fault);
+      assert.equal((await grant(own, RETRIEVE)).status, 200);
+      assert.equal((await getClient(app.database.db, 'sandpit', own.client.clientId))!.fault?.kind, 'id_token_wrong_iss', 'still armed');
     });
 
     test('the code flow is untouched: a Users Endpoint V2 token does not open /userinfo', async () => {
