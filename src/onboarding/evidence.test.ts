@@ -9,7 +9,8 @@ import * as oidc from 'openid-client';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
 import { Browser } from '../test-support/browser.ts';
 import { createRp, login, signIn, REDIRECT_URI, type TestRp } from '../test-support/rp.ts';
-import { EVENT_RETENTION_MS } from '../storage/index.ts';
+import { EVENT_RETENTION_MS, getClient, updateClient } from '../storage/index.ts';
+import { usersRetrieveScope } from '../identity/users-v2/scope.ts';
 import { journeyChecklist, keepEvidence } from './evidence.ts';
 
 for (const dialect of DIALECTS) {
@@ -55,6 +56,33 @@ for (const dialect of DIALECTS) {
       assert.equal(t['user-P5'], true, 'a P5 user uplifted and returned');
       assert.equal(t['user-P0'], false);
       assert.equal(t.registration, false);
+    });
+
+    test('Users Endpoint V2: its items only once approved, ticked by a look-up that found someone and one that found nobody', async () => {
+      const rp = await createRp(app, 'sandpit', { scopes: ['openid', 'profile'] });
+      assert.equal((await ticks(rp))['users-v2-found'], undefined, 'not approved: not on the checklist');
+      await updateClient(app.database.db, 'sandpit', rp.client.clientId, { usersV2: true });
+      const approved = (await getClient(app.database.db, 'sandpit', rp.client.clientId))!;
+      const items = async () => {
+        await app.events.flush();
+        return Object.fromEntries((await journeyChecklist(app.database.db, approved)).map((i) => [i.id, i.done]));
+      };
+      assert.deepEqual([(await items())['users-v2-found'], (await items())['users-v2-none']], [false, false]);
+      const res = await app.fetch(rp.tokenEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: await rp.assertion(),
+          scope: `${usersRetrieveScope('sandpit')} profile`,
+        }).toString(),
+      });
+      const { access_token } = (await res.json()) as { access_token: string };
+      const ask = (filter: string) =>
+        app.fetch(`${rp.issuer}/v2/Users?filter=${encodeURIComponent(filter)}`, { headers: { authorization: `Bearer ${access_token}` } });
+      await ask('nhsnumber eq "9686368973"');
+      assert.deepEqual([(await items())['users-v2-found'], (await items())['users-v2-none']], [true, false]);
+      await ask('nhsnumber eq "9686360018"');
+      assert.equal((await items())['users-v2-none'], true);
     });
 
     test('settings visits count for the service that sent the person there, not for others', async () => {
