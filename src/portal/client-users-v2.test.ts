@@ -68,4 +68,14 @@ describe('portal: Users Endpoint V2 on the client page', () => {
     assert.equal(textOf(text, 'users-v2-scope'), 'https://auth.aos.signin.nhs.uk/Users.retrieve');
     assert.equal(textOf(text, 'users-v2-endpoint'), 'http://localhost:3000/integration/v2/Users');
   });
+
+  test("each environment's interface reference documents it: the endpoint, the exact scope, every error of its tables", async () => {
+    const page = await b.get('/portal/reference/integration');
+    const endpoints = textOf(page.text, 'users-v2-endpoints') ?? '';
+    assert.match(endpoints, /GET http:\/\/localhost:3000\/integration\/v2\/Users\?filter=/);
+    assert.match(endpoints, /https:\/\/auth\.aos\.signin\.nhs\.uk\/Users\.retrieve/);
+    const errors = textOf(page.text, 'users-v2-errors') ?? '';
+    for (const text of ['Query string "filter" not present', 'More than 5 expressions provided', 'Invalid NHS number', 'No scope was present'])
+      assert.ok(errors.includes(text.replace(/"/g, '&quot;')) || errors.includes(text), text);
+  });
 });
