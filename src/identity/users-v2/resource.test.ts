@@ -4,35 +4,12 @@ import assert from 'node:assert/strict';
 import { listResponse, scimUser } from './resource.ts';
 import { USERS_V2_OPTIONAL_SCOPES } from './scope.ts';
 import type { PersonRow } from '../../storage/index.ts';
+import { testPerson } from '../../test-support/people.ts';
 
 const RETRIEVE = 'https://auth.aos.signin.nhs.uk/Users.retrieve';
 const EXT = 'uk:nhs:login:auth:1.0:User';
 
-const person = (level: string, changes: Partial<PersonRow> = {}): PersonRow => ({
-  env: 'integration',
-  id: 'sub-1',
-  email: 'p@example.org',
-  password_hash: '',
-  otp: '190696',
-  proofing_level: level,
-  highest_level: level,
-  nhs_number: '9686368973',
-  given_name: 'Mona',
-  family_name: 'MILLAR',
-  birthdate: '1968-02-12',
-  postcode: 'HD7 4JL',
-  phone_number: '+447700900000',
-  gp_ods_code: 'C83615',
-  im1: 1,
-  gp_user_id: '9422353604',
-  gp_linkage_key: 'YCRPyPSEUARw5',
-  created_at: 0,
-  organisation_id: null,
-  otp_disabled: 0,
-  phone_pds_matched: null,
-  pds_trace_fails: 0,
-  ...changes,
-});
+const person = testPerson;
 
 /** The user for these scopes (Users.retrieve always among them), in integration for an IM1 client unless said. */
 function user(p: PersonRow, scopes: string[], c: { env?: string; clientIm1?: boolean } = {}): Record<string, unknown> {
