@@ -23,6 +23,30 @@ const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-b
 /** oidc-provider's own limit on a request body (lib/shared/selective_body.js). */
 const BODY_LIMIT = 56 * 1024;
 
+/** The grant type as a form carries it, with its colon encoded or not. */
+const GRANT_NAMED = /grant-type(?:%3a|:)jwt-bearer/i;
+
+/** The body, up to one byte past `limit` (the engine then refuses it by the length the request declared). */
+function readUpTo(req: IncomingMessage, limit: number): Promise<{ body: Buffer; size: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      resolve({ body: Buffer.concat(chunks), size });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        done();
+      }
+    };
+    req.on('data', onData).once('end', done).once('error', reject).once('aborted', () => reject(new Error('aborted')));
+  });
+}
+
 /** The grant's own parameters (provider.registerGrantType); `assertion` is left only when it was not rewritten. */
 export const GRANT_PARAMS = ['scope', 'assertion'];
 /**
@@ -39,18 +63,13 @@ const REWRITTEN = 'x-toolkit-jwt-bearer-assertion';
  */
 export async function withAssertionAsClientAssertion(req: IncomingMessage): Promise<IncomingMessage> {
   if (!String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) return req;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size > BODY_LIMIT) break; // the engine refuses it, by the length the request declared
-  }
-  let body = Buffer.concat(chunks);
+  const { body: read, size } = await readUpTo(req, BODY_LIMIT);
+  let body = read;
   let rewritten = false;
-  const form = new URLSearchParams(body.toString('latin1'));
-  const onlyAssertion = ['client_assertion', 'client_assertion_type', 'client_secret'].every((p) => !form.has(p));
-  if (size <= BODY_LIMIT && form.getAll('grant_type').length === 1 && form.get('grant_type') === JWT_BEARER && onlyAssertion
+  // Every token request passes here: only one that names the grant is parsed (the code flow's name the assertion type).
+  const form = size <= BODY_LIMIT && GRANT_NAMED.test(body.toString('latin1')) ? new URLSearchParams(body.toString('latin1')) : undefined;
+  const onlyAssertion = form && ['client_assertion', 'client_assertion_type', 'client_secret'].every((p) => !form.has(p));
+  if (form && onlyAssertion && form.getAll('grant_type').length === 1 && form.get('grant_type') === JWT_BEARER
     && form.getAll('assertion').length === 1 && !req.headers.authorization) {
     form.set('client_assertion', form.get('assertion')!);
     form.set('client_assertion_type', CLIENT_ASSERTION_TYPE);

@@ -182,6 +182,12 @@ for (const dialect of DIALECTS) {
       assert.equal((await getClient(app.database.db, 'sandpit', own.client.clientId))!.fault?.kind, 'id_token_wrong_iss', 'still armed');
     });
 
+    test('a body past the engine\'s limit is invalid_request, never a 5xx', async () => {
+      const r = await post(app, rp, { grant_type: JWT_BEARER, assertion: await rp.assertion(), scope: RETRIEVE, pad: 'x'.repeat(60 * 1024) });
+      assert.equal(r.status, 400);
+      assert.equal(r.body.error, 'invalid_request');
+    });
+
     test('the code flow is untouched: a Users Endpoint V2 token does not open /userinfo', async () => {
       const r = await grant(rp, `${RETRIEVE} profile`);
       const res = await app.fetch(`${rp.issuer}/userinfo`, { headers: { authorization: `Bearer ${String(r.body.access_token)}` } });
