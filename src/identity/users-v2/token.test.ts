@@ -183,7 +183,8 @@ for (const dialect of DIALECTS) {
     });
 
     test('a body past the engine\'s limit is invalid_request, never a 5xx', async () => {
-      const r = await post(app, rp, { grant_type: JWT_BEARER, assertion: await rp.assertion(), scope: RETRIEVE, pad: 'x'.repeat(60 * 1024) });
+      const pad = 'x'.repeat(60 * 1024);
+      const r = await post(app, rp, { grant_type: JWT_BEARER, assertion: await rp.assertion(), scope: RETRIEVE, pad });
       assert.equal(r.status, 400);
       assert.equal(r.body.error, 'invalid_request');
     });
