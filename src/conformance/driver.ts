@@ -248,6 +248,7 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
       await page.fill('#postcode', p.pds.postcode);
       await Promise.all([next(), page.click('button:has-text("Continue")')]);
     } else if (step === 'prove-identity') {
+      await page.check('input[value="photo_id"]'); // reveals the choice of document
       await page.check('input[value="passport"]');
       await Promise.all([next(), page.click('button:has-text("Continue")')]);
     } else if (step === 'consent' && o.decline) {

@@ -1,12 +1,13 @@
 /**
  * "Prove your identity": uplift to P5 by matching NHS number, name, date of birth and postcode against the
- * environment's test PDS records, then to P9 by a simulated photo-ID check (no real documents exist here).
+ * environment's test PDS records, then to P9 with GP online services details or a simulated photo-ID check (p9.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { findPerson, updatePerson } from '../../storage/index.ts';
 import { higherLevel, levelAtLeast, matchVector } from '../vectors.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
 import { CHOICE, form, formProblems, text } from '../../web/forms.ts';
+import { upliftToP9 } from './p9.ts';
 
 const DETAILS = form({
   nhs_number: text('NHS number', 20),
@@ -16,6 +17,10 @@ const DETAILS = form({
   'birthdate-month': text('Month of birth', 4),
   'birthdate-year': text('Year of birth', 6),
   document: CHOICE('Photo ID'),
+  method: CHOICE('How you will prove your identity'),
+  linkage_key: text('Linkage key', 40),
+  account_id: text('Account ID', 40),
+  ods_code: text('GP surgery ODS code', 20),
 });
 
 type Req = { Params: { uid: string }; Body: Record<string, string | undefined> };
@@ -31,7 +36,7 @@ export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
   const show = (reply: Parameters<typeof page>[1], j: Journey, ctx: Record<string, unknown> = {}, status = 200) => {
     const needP5 = !levelAtLeast(j.person!.proofing_level, 'P5');
     return page(deps, reply, needP5 ? 'prove-identity-p5.njk' : 'prove-identity-p9.njk', {
-      title: needP5 ? 'Prove who you are' : 'Check your photo ID',
+      title: needP5 ? 'Prove who you are' : 'Prove your identity',
       action: `${j.base}/prove-identity`,
       target: targetLevel(j),
       ...ctx,
@@ -142,20 +147,8 @@ export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
         correlationId: j.uid,
         details: { to: 'P5' },
       });
-    } else {
-      if (b.document !== 'passport' && b.document !== 'driving_licence') {
-        return show(reply, j, { errors: [fieldError('document', 'Select the photo ID you will use')] }, 400);
-      }
-      await updatePerson(deps.db, deps.env.name, j.person.id, { proofing_level: 'P9', highest_level: 'P9' });
-      deps.events.record({
-        env: deps.env.name,
-        clientId,
-        kind: 'uplift',
-        outcome: 'ok',
-        person: j.person.id,
-        correlationId: j.uid,
-        details: { to: 'P9', document: b.document },
-      });
+    } else if (!(await upliftToP9(deps, j, req, b, (ctx, status) => show(reply, j, ctx, status)))) {
+      return reply;
     }
     j.person = await findPerson(deps.db, deps.env.name, j.person.id);
     if (!matchVector(j.requested, { level: j.person!.proofing_level, credentials: j.state.credentials }) && targetLevel(j) === 'P9') {
