@@ -212,11 +212,10 @@ for (const dialect of DIALECTS) {
       await clickToNextPage(page, page.locator('#nhs-login'));
       await signInAs(page, 'testuserlive+p5_1@demo.signin.nhs.uk');
       assert.equal(await page.locator('h1').innerText(), 'Prove your identity');
-      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
-      assert.match(await page.locator('.nhsuk-error-summary').innerText(), /Select how you will prove your identity/);
-      await page.check('input[value="photo_id"]');
+      await clickToNextPage(page, page.locator('button:has-text("Continue with photo ID")'));
+      assert.match(await page.locator('.nhsuk-error-summary').innerText(), /Select the photo ID/);
       await page.check('input[value="passport"]');
-      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
+      await clickToNextPage(page, page.locator('button:has-text("Continue with photo ID")'));
       await clickToNextPage(page, page.locator('button:has-text("Continue")'));
       await page.waitForURL(`${rpUrl}/`);
       assert.match(await page.locator('#vot').innerText(), /P9\.Cp\.Cd/);

@@ -248,9 +248,8 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
       await page.fill('#postcode', p.pds.postcode);
       await Promise.all([next(), page.click('button:has-text("Continue")')]);
     } else if (step === 'prove-identity') {
-      await page.check('input[value="photo_id"]'); // reveals the choice of document
       await page.check('input[value="passport"]');
-      await Promise.all([next(), page.click('button:has-text("Continue")')]);
+      await Promise.all([next(), page.click('button:has-text("Continue with photo ID")')]);
     } else if (step === 'consent' && o.decline) {
       await Promise.all([next(), page.click('button:has-text("I do not agree")')]);
     } else if (step === 'decline') {

@@ -41,6 +41,8 @@ export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
       discoveryJson: JSON.stringify(discovery, null, 2),
       facts: interfaceFacts(),
       usersV2: usersV2Facts(env),
+      // The GP online services details that take a P5 person with that NHS number to P9 ("prove your identity").
+      gpLinkage: env.capabilities.testAccounts ? [...d.people.linkage.values()] : [],
       environments: d.config.environments,
     });
   });

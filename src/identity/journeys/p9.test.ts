@@ -43,9 +43,9 @@ for (const dialect of DIALECTS) {
 
     test('the page offers GP online services details and photo ID', async () => {
       const s = await atP9Step();
-      assert.match(s.page.text, /With my GP online services details/);
+      assert.match(s.page.text, /With your GP online services details/);
       assert.match(s.page.text, /id="linkage_key"/);
-      assert.match(s.page.text, /With my photo ID/);
+      assert.match(s.page.text, /Or with your photo ID/);
     });
 
     test('the right details take the person to P9, linked to their GP account', async () => {
