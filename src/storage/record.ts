@@ -47,7 +47,7 @@ export const JOURNEY_ERRORS = {
   sign_in: ['throttled', 'account_busy', 'wrong_password', 'unknown_email'],
   otp: ['otp_locked', 'throttled', 'otp_busy', 'wrong_otp'],
   consent: ['ConsentNotGiven'],
-  uplift: ['pds_no_match', 'gp_linkage_no_match', 'throttled'],
+  uplift: ['pds_no_match', 'gp_linkage_no_match', 'wrong_code', 'throttled'],
   registration: ['address_rate_limited'],
   settings: ['no_session'],
 } as const;

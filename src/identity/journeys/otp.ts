@@ -18,11 +18,11 @@ import { form, formProblems, text } from '../../web/forms.ts';
 
 type Req = { Params: { uid: string }; Body: { otp?: string } };
 
-function maskPhone(phone: string | null): string {
+export function maskPhone(phone: string | null): string {
   return phone ? ` ending ${phone.slice(-3)}` : '';
 }
 
-function sameCode(a: string, b: string): boolean {
+export function sameCode(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);

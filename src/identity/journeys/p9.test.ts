@@ -23,18 +23,18 @@ for (const dialect of DIALECTS) {
     let hash: string;
     before(async () => {
       app = await startTestApp(dialect);
-      rp = await createRp(app, 'sandpit', { scopes: ['openid', 'profile', 'email', 'gp_integration_credentials'], im1: true });
+      rp = await createRp(app, 'sandpit', { scopes: ['openid', 'profile', 'email', 'phone', 'gp_integration_credentials'], im1: true });
       hash = await hashPassword('Passw0rd$1');
     });
     after(() => app.stop());
 
     /** A new P5 person with WEIR's NHS number (so with a GP linkage record), signed in and at the P9 step. */
-    async function atP9Step() {
+    async function atP9Step(changes: Partial<Parameters<typeof testPerson>[1]> = {}) {
       const email = `pol-${randomUUID()}@example.org`;
       const id = randomUUID();
       await insertPerson(app.database.db, testPerson('P5', {
         env: 'sandpit', id, email, password_hash: hash, nhs_number: '9686368450', family_name: 'WEIR', birthdate: '1954-06-14',
-        im1: 0, gp_user_id: null, gp_linkage_key: null, gp_ods_code: 'B85036', created_at: Date.now(),
+        im1: 0, gp_user_id: null, gp_linkage_key: null, gp_ods_code: 'B85036', created_at: Date.now(), ...changes,
       }));
       const s = await signIn(app, rp, { email, vtr: ['P9.Cp.Cd'], stopAt: 'prove-identity' });
       assert.deepEqual(s.steps, ['sign-in', 'otp', 'prove-identity']);
@@ -104,6 +104,36 @@ for (const dialect of DIALECTS) {
       const page = await s.browser.post(s.page.url, { method: '' });
       assert.equal(page.status, 400);
       assert.match(page.text, /Select how you will prove your identity/);
+    });
+
+    test('by mobile (IDVM): offered when the mobile matches the GP record, and the code takes the person to P9', async () => {
+      const s = await atP9Step({ phone_pds_matched: 1 });
+      assert.match(s.page.text, /With your mobile phone/);
+      assert.match(s.page.text, /ending 000/);
+      const done = await s.browser.post(s.page.url, { method: 'mobile', mobile_code: '190696' });
+      assert.ok(done.url.endsWith('/consent'), done.url);
+      const p = (await findPerson(app.database.db, 'sandpit', s.id))!;
+      assert.deepEqual([p.proofing_level, p.phone_pds_matched], ['P9', 1]);
+      const r = await login(app, rp, { email: s.email, vtr: ['P9.Cp.Cd'], scope: 'openid profile phone' });
+      const userinfo = await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub);
+      assert.equal(userinfo.phone_number_pds_matched, true);
+    });
+
+    test('by mobile: a wrong code is refused with the tries left', async () => {
+      const s = await atP9Step({ phone_pds_matched: 1 });
+      const page = await s.browser.post(s.page.url, { method: 'mobile', mobile_code: '000000' });
+      assert.equal(page.status, 400);
+      assert.match(page.text, /The security code is incorrect. You have 4 more tries/);
+      assert.equal((await findPerson(app.database.db, 'sandpit', s.id))!.proofing_level, 'P5');
+    });
+
+    test('by mobile: not offered, and refused, when the mobile does not match the GP record', async () => {
+      const s = await atP9Step({ phone_pds_matched: 0 });
+      assert.doesNotMatch(s.page.text, /With your mobile phone/);
+      const page = await s.browser.post(s.page.url, { method: 'mobile', mobile_code: '190696' });
+      assert.equal(page.status, 400);
+      assert.match(page.text, /does not match your GP record/);
+      assert.equal((await findPerson(app.database.db, 'sandpit', s.id))!.proofing_level, 'P5');
     });
   });
 }

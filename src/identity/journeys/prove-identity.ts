@@ -7,7 +7,7 @@ import { findPerson, updatePerson } from '../../storage/index.ts';
 import { higherLevel, levelAtLeast, matchVector } from '../vectors.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
 import { CHOICE, form, formProblems, text } from '../../web/forms.ts';
-import { upliftToP9 } from './p9.ts';
+import { mobileRoute, upliftToP9 } from './p9.ts';
 
 const DETAILS = form({
   nhs_number: text('NHS number', 20),
@@ -21,6 +21,7 @@ const DETAILS = form({
   linkage_key: text('Linkage key', 40),
   account_id: text('Account ID', 40),
   ods_code: text('GP surgery ODS code', 20),
+  mobile_code: text('Security code', 20),
 });
 
 type Req = { Params: { uid: string }; Body: Record<string, string | undefined> };
@@ -39,6 +40,7 @@ export function registerProveIdentity(app: FastifyInstance, deps: JourneyDeps) {
       title: needP5 ? 'Prove who you are' : 'Prove your identity',
       action: `${j.base}/prove-identity`,
       target: targetLevel(j),
+      mobile: needP5 ? undefined : mobileRoute(deps, j.person!),
       ...ctx,
     }, status);
   };
