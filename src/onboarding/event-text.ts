@@ -26,7 +26,7 @@ const LABELS: Record<string, string> = {
   code_ref: 'Authorisation code (a reference, not the code)', grant_type: 'Grant type', vot: 'Vector of trust given',
   claims: 'Claims returned', detail: 'Detail', run: 'Conformance run', test: 'Conformance test', level: 'Identity level of the user',
   guarded: 'Finished by an emailed link',
-  to: 'Identity level proved', document: 'Identity document',
+  to: 'Identity level proved', document: 'Identity document', route: 'Proved with',
   filter: 'Filter', expressions: 'Expressions in the filter', results: 'Users found', people: 'Accounts returned',
 };
 

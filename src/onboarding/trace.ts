@@ -168,6 +168,16 @@ const BY_ERROR: Partial<Record<ErrorCode, Advice>> = {
     section: 'errors',
   },
   ...USERS_V2_ADVICE,
+  gp_linkage_no_match: {
+    fix: 'Enter the GP online services details of the test data for that NHS number (linkage key, account ID, ODS code).',
+    reference: 'Test users: GP online services details',
+    section: 'gp-linkage',
+  },
+  wrong_code: {
+    fix: `Sandpit test accounts all use the security code ${TEST_PACK.otp}, also for the mobile check.`,
+    reference: 'Test users',
+    section: 'test-users',
+  },
   wrong_password: TEST_USERS,
   unknown_email: TEST_USERS,
   wrong_otp: {
