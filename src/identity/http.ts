@@ -13,6 +13,7 @@ import { registerProveIdentity } from './journeys/prove-identity.ts';
 import { page, type JourneyDeps } from './journeys/flow.ts';
 import { withAssertionAsClientAssertion } from './users-v2/grant.ts';
 import { registerUsersV2 } from './users-v2/endpoint.ts';
+import { registerProvisionAccount } from './provision/endpoint.ts';
 
 /** Every parameter as a list (a form's single value becomes one), a few of each, none long: the engine checks the rest. */
 const AUTHORIZE_FORM = {
@@ -152,6 +153,7 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
           });
         });
         registerUsersV2(scoped, { env, db: deps.db, events: deps.events });
+        registerProvisionAccount(scoped, { env, db: deps.db, events: deps.events, people: deps.people });
         registerSignIn(scoped, journeyDeps);
         registerOtp(scoped, journeyDeps);
         registerRegistration(scoped, journeyDeps);

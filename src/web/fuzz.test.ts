@@ -160,6 +160,12 @@ function problem(s: Sent): string | undefined {
     const shaped = typeof e?.description === 'string' && e.code === String(s.status);
     return shaped ? undefined : `SCIM refusal without Errors: ${s.text.slice(0, 120)}`;
   }
+  if (face === 'protocol' && /\/provision-account/.test(url)) {
+    // Provision Account's error shape (spec-Provision_Account_v1 §3.3.3 T10): a code of digits and its description.
+    const e = json();
+    return typeof e?.description === 'string' && /^\d+$/.test(String(e.code)) ? undefined
+      : `Provision Account refusal without { code, description }: ${s.text.slice(0, 120)}`;
+  }
   if (face === 'protocol' && /\/(token|userinfo)$/.test(url)) {
     return typeof json()?.error === 'string' ? undefined : `OAuth refusal without an error code: ${s.text.slice(0, 120)}`;
   }
