@@ -10,6 +10,7 @@ import { registerOtp } from './journeys/otp.ts';
 import { registerConsent } from './journeys/consent.ts';
 import { registerRegistration } from './journeys/register.ts';
 import { registerProveIdentity } from './journeys/prove-identity.ts';
+import { registerClaim } from './journeys/claim.ts';
 import { page, type JourneyDeps } from './journeys/flow.ts';
 import { withAssertionAsClientAssertion } from './users-v2/grant.ts';
 import { registerUsersV2 } from './users-v2/endpoint.ts';
@@ -153,12 +154,13 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
           });
         });
         registerUsersV2(scoped, { env, db: deps.db, events: deps.events });
-        registerProvisionAccount(scoped, { env, db: deps.db, events: deps.events, people: deps.people });
+        registerProvisionAccount(scoped, { env, db: deps.db, events: deps.events, people: deps.people, mail: deps.mail });
         registerSignIn(scoped, journeyDeps);
         registerOtp(scoped, journeyDeps);
         registerRegistration(scoped, journeyDeps);
         registerProveIdentity(scoped, journeyDeps);
         registerConsent(scoped, journeyDeps);
+        registerClaim(scoped, journeyDeps);
       },
       { prefix: c.mountPath },
     );

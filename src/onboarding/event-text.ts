@@ -18,6 +18,7 @@ export const EVENT_KINDS: Record<string, string> = {
   settings: 'NHS login settings',
   users_v2: 'Users Endpoint V2 look-up',
   provision: 'Provision Account request',
+  provision_claim: 'Provision Account: the patient\'s claim',
 };
 
 /** The labels of the details the identity face records (identity/steps, identity/journeys). */
@@ -28,7 +29,7 @@ const LABELS: Record<string, string> = {
   claims: 'Claims returned', detail: 'Detail', run: 'Conformance run', test: 'Conformance test', level: 'Identity level of the user',
   guarded: 'Finished by an emailed link',
   to: 'Identity level proved', document: 'Identity document',
-  ods_code: 'ODS code', kind: 'Answer (create or uplift)', request: 'Provision request', route: 'Spoiled endpoint',
+  step: 'Step', ods_code: 'ODS code', kind: 'Answer (create or uplift)', request: 'Provision request', route: 'Spoiled endpoint',
   filter: 'Filter', expressions: 'Expressions in the filter', results: 'Users found', people: 'Accounts returned',
 };
 

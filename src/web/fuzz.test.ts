@@ -56,6 +56,7 @@ const ERROR_TITLES = [
   'Page not found',
   'This form has expired',
   'Team admins only',
+  'This link has expired or has already been used',
 ];
 const ERROR_PAGES = new RegExp(`<h1[^>]*>(${ERROR_TITLES.join('|')})</h1>`);
 
@@ -201,7 +202,8 @@ for (const dialect of DIALECTS) {
       const byName: Record<string, string | undefined> = {
         ...ids, userId: url.startsWith('/console') ? ids.teamMemberId : ids.memberId, id, env: 'sandpit', gate: 'application',
         criterion: 'pib_review',
-        secret: 'not-a-secret', eventId: randomUUID(), testId: 'p9_login', file: 'report.json', host: 'rp.example.org',
+        secret: 'not-a-secret', token: 'not-a-claiming-link', eventId: randomUUID(), testId: 'p9_login',
+        file: 'report.json', host: 'rp.example.org',
       };
       return Object.hasOwn(byName, name) ? byName[name] : undefined;
     };

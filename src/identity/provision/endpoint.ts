@@ -7,11 +7,13 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { countRequest, getClient, insertProvisionRequest, provisionPending, takeClientFault, type ClientRecord, type Db,
-  type EventSink, type ProvisionError } from '../../storage/index.ts';
+import { countRequest, endProvision, getClient, insertProvisionRequest, provisionPending, provisionPendingKey, takeClientFault,
+  type ClientRecord, type Db, type EventSink, type ProvisionError } from '../../storage/index.ts';
 import { hashSecret, newSecret } from '../../security/tokens.ts';
 import type { Environment } from '../environment.ts';
 import type { PeopleData } from '../people/index.ts';
+import type { MailPort } from '../journeys/flow.ts';
+import { invitation } from './mail.ts';
 import { clientNamed } from '../users-v2/endpoint.ts';
 import { checkPerson } from './checks.ts';
 import { PROVISION_GRANT } from './grant.ts';
@@ -22,6 +24,7 @@ interface Deps {
   db: Db;
   events: EventSink;
   people: PeopleData;
+  mail: MailPort;
 }
 
 const UNABLE = 'Unable to provision account for user';
@@ -89,11 +92,6 @@ async function fault(d: Deps, client: ClientRecord, kind: string): Promise<boole
   return true;
 }
 
-/** Shared environments keep one partner's request from blocking another's for a week (brief §5 step 5). */
-function pendingKey(env: string, client: ClientRecord, nhsNumber: string): string {
-  return env === 'live' ? `${env}:${nhsNumber}` : `${env}:${client.clientId}:${nhsNumber}`;
-}
-
 async function provision(d: Deps, req: FastifyRequest, details: Record<string, unknown>) {
   const env = d.env.config.name;
   const client = await authorise(d, bearer(req));
@@ -111,7 +109,7 @@ async function provision(d: Deps, req: FastifyRequest, details: Record<string, u
   if (!counted || (await fault(d, client, 'provision_rate_limited'))) {
     throw new Refusal('11011', `more than ${ODS_REQUESTS} requests in 15 minutes`);
   }
-  const key = pendingKey(env, client, input.nhs_number);
+  const key = provisionPendingKey(env, client.clientId, input.nhs_number);
   if (await provisionPending(d.db, key)) throw new Refusal('11003');
   const checked = await checkPerson(d.db, d.people, env, input);
   if (!checked.ok) throw new Refusal(checked.code, checked.detail);
@@ -128,6 +126,13 @@ async function provision(d: Deps, req: FastifyRequest, details: Record<string, u
   if (!(await insertProvisionRequest(d.db, key, row))) throw new Refusal('11003', 'another request was accepted at the same time');
   details.kind = checked.kind;
   details.request = row.id;
+  try {
+    // Into the outbox (written, never lost; sent when SMTP is configured): PW "How it works" 1 step 4.
+    await d.mail.send(await invitation(d.db, d.env.config, row, token));
+  } catch (e) {
+    await endProvision(d.db, row, 'failed'); // not invited: the NHS number is free for another request
+    throw e;
+  }
   return { client, kind: checked.kind, person: checked.person?.id, token, request: row };
 }
 
