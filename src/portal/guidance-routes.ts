@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
-import { interfaceFacts, usersV2Facts } from '../identity/reference.ts';
+import { interfaceFacts, provisionFacts, usersV2Facts } from '../identity/reference.ts';
 import { page, signedIn, type PortalDeps } from './context.ts';
 import { TEST_OTP, TEST_PASSWORD } from '../onboarding/index.ts';
 
@@ -41,6 +41,7 @@ export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
       discoveryJson: JSON.stringify(discovery, null, 2),
       facts: interfaceFacts(),
       usersV2: usersV2Facts(env),
+      provisioning: provisionFacts(env),
       environments: d.config.environments,
     });
   });
