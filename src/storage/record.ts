@@ -51,7 +51,7 @@ export const JOURNEY_ERRORS = {
   registration: ['address_rate_limited'],
   settings: ['no_session'],
   // Provision Account's claiming journey (identity/journeys/claim.ts).
-  provision_claim: ['link_invalid', 'otp_wrong', 'otp_locked', 'pds_recheck_failed', 'wrong_password', 'password_locked'],
+  provision_claim: ['otp_wrong', 'otp_locked', 'pds_recheck_failed', 'wrong_password', 'password_locked'],
 } as const;
 
 /**

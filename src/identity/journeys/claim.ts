@@ -36,8 +36,8 @@ export function registerClaim(app: FastifyInstance, deps: JourneyDeps) {
   const env = deps.env.name;
   const base = `${deps.env.mountPath}/provision`;
   const cookie = `_nhsl_${env}_claim`;
-  const record = (row: ProvisionRequestRow, outcome: { step: string } | { error: 'link_invalid' | 'otp_wrong' | 'otp_locked'
-    | 'pds_recheck_failed' | 'wrong_password' | 'password_locked' }, person?: string) => {
+  const record = (row: ProvisionRequestRow, outcome: { step: string } | { error: 'otp_wrong' | 'otp_locked' | 'pds_recheck_failed'
+    | 'wrong_password' | 'password_locked' }, person?: string) => {
     const common = { env, clientId: row.client_id, kind: 'provision_claim' as const, person, details: { request: row.id } };
     deps.events.record('error' in outcome
       ? { ...common, outcome: 'error', error: outcome.error }
