@@ -112,7 +112,7 @@ for (const dialect of DIALECTS) {
       refused(await call(body), '11003', 'User already has a pending provision account request from within last 7 days.');
     });
 
-    test('two requests at once: one is accepted, the other is 11003 (the pending key is claimed in the database)', async () => {
+    test('the same request sent twice at once: one is accepted, the other is 11003', async () => {
       const body = request('9686367446', '1937-07-04');
       const both = await Promise.all([call(body), call(body)]);
       assert.deepEqual(both.map((a) => a.status).sort(), [200, 400]);
