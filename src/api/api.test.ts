@@ -144,6 +144,18 @@ for (const dialect of DIALECTS) {
         assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.users_v2, true);
       });
 
+      test('a registered client is not approved for Provision Account: provisioning is null', () => {
+        assert.equal(registered.body.provisioning, null);
+      });
+
+      test('once the team approves Provision Account, the client names its ODS codes', async () => {
+        const c = (await call(a.token, 'GET', `/clients/${id}`)).body;
+        await approveClient(app.database.db, 'dm@nhs.example', 'sandpit', id, {
+          scopes: c.scopes as string[], vtr: c.vtr as string[], im1: false, usersV2: false, provisioning: true, provisioningOds: ['A00002'],
+        });
+        assert.deepEqual((await call(a.token, 'GET', `/clients/${id}`)).body.provisioning, { ods_codes: ['A00002'] });
+      });
+
       test('a partner cannot approve its own client for Users Endpoint V2: the field is not theirs to send', async () => {
         const r = await call(a.token, 'POST', '/clients', {
           name: 'Self-approved', redirect_uris: ['http://localhost:9999/cb'], vtr: ['P9.Cp.Cd'], public_key_pem: publicKey, users_v2: true,

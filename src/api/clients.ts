@@ -21,6 +21,8 @@ export function clientView(d: ApiDeps, c: ClientRecord) {
     fault: c.fault,
     // The NHS login team's decision (the console): shown, never set, through this API.
     users_v2: c.usersV2,
+    // Provision Account: approved for these ODS codes, or null (spec-Provision_Account_v1; the console).
+    provisioning: c.provisioning ? { ods_codes: c.provisioningOds } : null,
   };
 }
 

@@ -55,6 +55,12 @@ export function openApiDocument(publicUrl: string) {
               readOnly: true,
               description: 'Approved for Users Endpoint V2 by the NHS login team (ask them); not set through this API',
             },
+            provisioning: {
+              type: ['object', 'null'],
+              readOnly: true,
+              properties: { ods_codes: { type: 'array', items: { type: 'string' } } },
+              description: 'Approved for Provision Account by the NHS login team for these ODS codes, or null; not set through this API',
+            },
           },
         },
         NewClient: documented(BODIES.newClient, {

@@ -18,6 +18,7 @@ function summary(c: ClientRecord): Record<string, unknown> {
     im1: c.im1,
     // Approved in the console, with the scopes and vectors: shown here, not set from the command line.
     users_v2: c.usersV2,
+    provisioning: c.provisioning ? { ods_codes: c.provisioningOds } : null,
     organisation_id: c.organisationId,
     sso_to: c.ssoTo,
     status: c.status,

@@ -15,7 +15,9 @@ type Req = { Params: { env: string; clientId: string }; Body: Record<string, str
 const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 /** What a refused form sent, to show it again as it was ticked. */
-type Kept = { approvals?: { scopes: string[]; vtr: string[]; im1: boolean; usersV2: boolean } };
+type Kept = {
+  approvals?: { scopes: string[]; vtr: string[]; im1: boolean; usersV2: boolean; provisioning: boolean; provisioningOds: string[] };
+};
 
 export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) {
   /** The client's page; a form refused is shown again with what was sent (`kept`), not with what is stored. */
@@ -34,6 +36,8 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
       {
         title: client.name, team: t, csrf: t.csrf, client, org, others, scopes: SCOPES, vectors: SUPPORTED_VECTORS, errors,
         approved: kept?.approvals ?? client,
+        // Provision Account's ODS codes: the approved ones, else the organisation's as a suggestion.
+        provisioningOds: (kept?.approvals ?? client).provisioningOds.join(' ') || (org?.ods_code ?? ''),
       },
       status,
     );
@@ -67,6 +71,8 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
     vtr: list(req.body?.vtr),
     im1: one(req.body?.im1) === 'yes',
     usersV2: one(req.body?.users_v2) === 'yes',
+    provisioning: one(req.body?.provisioning) === 'yes',
+    provisioningOds: one(req.body?.provisioning_ods).split(/[\s,]+/).filter(Boolean),
   });
   change(
     'approvals',
@@ -75,6 +81,8 @@ export function registerClientAdminRoutes(app: FastifyInstance, d: ConsoleDeps) 
       vtr: listField('Vectors of trust', 10, 20),
       im1: CHOICE('IM1'),
       users_v2: CHOICE('Users Endpoint V2'),
+      provisioning: CHOICE('Provision Account'),
+      provisioning_ods: text('ODS codes', 500),
     },
     (t, req) => d.onboarding.approveClient(t.email, req.params.env, req.params.clientId, approvals(req)),
     (req) => ({ approvals: approvals(req) }),

@@ -44,6 +44,9 @@ export async function createAccessTokenCodec(env: EnvironmentConfig, keys: JWK[]
           { acr?: string; authTime?: number } | undefined;
         const claims = { client_id: at.clientId, scope: at.scope, vot: source?.acr, vtm: trustmarkUrl(env), auth_time: source?.authTime };
         body.access_token = await sign(claims, at.accountId, at.clientId);
+      } else if (cc && !cc.scope) {
+        // Provision Account's token (P§4.2 T14): iss, sub, aud, iat, exp, and our jti and token_use; no scope.
+        body.access_token = await sign({}, cc.clientId, cc.clientId);
       } else if (cc) {
         // Users Endpoint V2's token (its interface specification v1.1, §4.2 Table 13): about the client, not a person.
         const claims = {

@@ -22,6 +22,9 @@ export const FAULTS = {
   userinfo_sub_mismatch: 'Userinfo whose sub differs from the ID token\'s',
   token_temporarily_unavailable: 'Token endpoint answers temporarily_unavailable (503)',
   token_server_error: 'Token endpoint answers server_error (500)',
+  provision_unavailable: 'Provision Account answers 11000 Service not available (503)',
+  provision_rate_limited: 'Provision Account answers 11011 Too many requests from ODS code (429)',
+  provision_unable: 'Provision Account answers 11019 Unable to provision account for user',
 } as const;
 export type FaultKind = keyof typeof FAULTS;
 

@@ -10,9 +10,11 @@ import { registerOtp } from './journeys/otp.ts';
 import { registerConsent } from './journeys/consent.ts';
 import { registerRegistration } from './journeys/register.ts';
 import { registerProveIdentity } from './journeys/prove-identity.ts';
+import { registerClaim } from './journeys/claim.ts';
 import { page, type JourneyDeps } from './journeys/flow.ts';
 import { withAssertionAsClientAssertion } from './users-v2/grant.ts';
 import { registerUsersV2 } from './users-v2/endpoint.ts';
+import { registerProvisionAccount } from './provision/endpoint.ts';
 
 /** Every parameter as a list (a form's single value becomes one), a few of each, none long: the engine checks the rest. */
 const AUTHORIZE_FORM = {
@@ -152,11 +154,13 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
           });
         });
         registerUsersV2(scoped, { env, db: deps.db, events: deps.events });
+        registerProvisionAccount(scoped, { env, db: deps.db, events: deps.events, people: deps.people, mail: deps.mail });
         registerSignIn(scoped, journeyDeps);
         registerOtp(scoped, journeyDeps);
         registerRegistration(scoped, journeyDeps);
         registerProveIdentity(scoped, journeyDeps);
         registerConsent(scoped, journeyDeps);
+        registerClaim(scoped, journeyDeps);
       },
       { prefix: c.mountPath },
     );

@@ -15,6 +15,7 @@ import { cookieSigner } from '../security/cookie-signer.ts';
 import { because } from './refusals.ts';
 import { nhsClient, profileState } from './steps/context.ts';
 import { GRANT_PARAMS, JWT_BEARER, jwtBearerGrant } from './users-v2/grant.ts';
+import { clientCredentialsGrant } from './provision/grant.ts';
 
 export interface ProviderDeps {
   env: EnvironmentConfig;
@@ -34,7 +35,7 @@ export const TTL = {
   Interaction: 3600,
   Session: 12 * 3600,
   Grant: 30 * 24 * 3600,
-  /** Users Endpoint V2's tokens (its interface specification v1.1, §3.1 step 9, §3.2.3 Table 2: `expires_in` 300). */
+  /** Users Endpoint V2's and Provision Account's tokens (U§3.1 step 9, §3.2.3 Table 2; P§3.1 step 9: `expires_in` 300). */
   ClientCredentials: 300,
 };
 
@@ -199,7 +200,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: 'RS512',
     },
     extraClientMetadata: {
-      properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_to', 'nhs_status', 'nhs_fault', 'nhs_conformance_until', 'nhs_users_v2'],
+      properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_to', 'nhs_status', 'nhs_fault', 'nhs_conformance_until', 'nhs_users_v2',
+        'nhs_provisioning'],
     },
     extraParams: {
       vtr: checkAuthorizationProfile(deps, remoteKeySets(env.name)),
@@ -228,6 +230,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     conformIdTokenClaims: false,
     clockTolerance: CLOCK_TOLERANCE_S,
     ttl: TTL,
+    // The engine replaces a token's `extra` with what this returns: keep the grant's own marker (provision/grant.ts).
+    extraTokenClaims: async (_ctx, token) =>
+      token.kind === 'ClientCredentials' ? (token as { extra?: Record<string, unknown> }).extra : undefined,
     // RFC 7523 §3 as profiled by NHS login: iss = sub = client_id, aud = the token endpoint URL.
     async assertJwtClientAuthClaimsAndHeader(ctx, claims) {
       // The NHS login team's client administration: a suspended client, or one asked to rotate its key, cannot
@@ -309,5 +314,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(env.issuer, configuration);
   provider.proxy = true;
   provider.registerGrantType(JWT_BEARER, jwtBearerGrant(env.name), GRANT_PARAMS);
+  // No parameters of its own: P§3.2.1 T1 has no `scope`, so one sent is not read (brief §4).
+  provider.registerGrantType('client_credentials', clientCredentialsGrant, []);
   return provider;
 }

@@ -256,6 +256,8 @@ export async function validateRegistration(r: ClientRegistration, fetchJson?: Fe
     organisationId: r.organisationId ?? null,
     fault: null,
     usersV2: false,
+    provisioning: false,
+    provisioningOds: [],
   };
 }
 

@@ -70,6 +70,10 @@ export class Metrics {
     'env',
     'outcome',
   ]);
+  readonly provision = new Counter('toolkit_provision_requests_total', 'Provision Account requests by environment and answer code.', [
+    'code',
+    'env',
+  ]);
   readonly clientRequests = new Counter(
     'toolkit_client_requests_total',
     'Protocol exchanges per client, by environment, client and outcome (error rates per client).',
@@ -89,6 +93,8 @@ export class Metrics {
     if (e.kind === 'registration' && e.outcome === 'ok') this.registrations.inc({ env: e.env });
     if (e.kind === 'uplift' && e.outcome === 'ok') this.verifications.inc({ env: e.env, level: String(e.details?.to ?? 'unknown') });
     if (e.kind === 'users_v2') this.usersV2.inc({ env: e.env, outcome: e.outcome });
+    // The answer's code: create, uplift, or the refusal's (P§3.3.2 T9, §3.3.3 T11).
+    if (e.kind === 'provision') this.provision.inc({ env: e.env, code: e.outcome === 'ok' ? String(e.details?.code ?? 'ok') : e.error });
     if (e.clientId) this.clientRequests.inc({ env: e.env, client: e.clientId, outcome: e.outcome });
     if (e.clientId && e.kind === 'token' && e.outcome === 'ok' && e.details?.grant_type === 'authorization_code')
       this.clientLogins.inc({ env: e.env, client: e.clientId });
@@ -103,6 +109,7 @@ export class Metrics {
       this.registrations,
       this.verifications,
       this.usersV2,
+      this.provision,
       this.clientRequests,
       this.clientLogins,
     ].map((c) => c.render());

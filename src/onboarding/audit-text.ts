@@ -107,6 +107,11 @@ function detailWords(action: string, d: Record<string, unknown>, names: Names, e
     out.push(`IM1: ${yesNo(to.im1)} (was ${yesNo(from.im1)})`);
     // Entries from before Users Endpoint V2 could be approved do not mention it: nothing to say of them.
     if ('usersV2' in to) out.push(`Users Endpoint V2: ${yesNo(to.usersV2)} (was ${yesNo(from.usersV2)})`);
+    const ods = (v: unknown) => (Array.isArray(v) && v.length ? ` for ${v.join(', ')}` : '');
+    if ('provisioning' in to) {
+      const was = `${yesNo(from.provisioning)}${ods(from.provisioningOds)}`;
+      out.push(`Provision Account: ${yesNo(to.provisioning)}${ods(to.provisioningOds)} (was ${was})`);
+    }
   } else if (action.startsWith('client.')) {
     if (d.reason) out.push(`Reason: ${String(d.reason)}`);
     if (typeof d.from === 'string') out.push(`It was ${CLIENT_STATUSES[d.from] ?? d.from}`);

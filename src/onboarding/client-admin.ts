@@ -35,12 +35,15 @@ export async function setSsoPairs(db: Db, actor: string, env: string, clientId: 
  * look-up of its users). Users Endpoint V2 needs no scope of its own here: what it returns is limited by the
  * client's approved scopes at the endpoint, so approving it alone grants no attribute the client did not have.
  */
+/** The ODS codes Provision Account accepts (identity/provision/request.ts): a letter and 5 or 6 digits. */
+const PROVISIONING_ODS = /^[A-Z]\d{5,6}$/;
+
 export async function approveClient(
   db: Db,
   actor: string,
   env: string,
   clientId: string,
-  a: { scopes: string[]; vtr: string[]; im1: boolean; usersV2: boolean },
+  a: { scopes: string[]; vtr: string[]; im1: boolean; usersV2: boolean; provisioning?: boolean; provisioningOds?: string[] },
 ): Promise<void> {
   const client = await clientOf(db, env, clientId);
   const scopes = [...new Set(['openid', ...a.scopes])];
@@ -51,14 +54,23 @@ export async function approveClient(
   if (!a.vtr.length) throw new OnboardingError('invalid_vtr', 'Approve at least one vector of trust', 'vtr');
   const unknownVector = a.vtr.find((v) => !(SUPPORTED_VECTORS as readonly string[]).includes(v));
   if (unknownVector) throw new OnboardingError('invalid_vtr', `"${unknownVector}" is not a vector of trust NHS login supports`, 'vtr');
-  await updateClient(db, env, clientId, { scopes, vtr: [...new Set(a.vtr)], im1: a.im1, usersV2: a.usersV2 });
+  // Provision Account's ODS codes are those its requests may name (spec-Provision_Account_v1 §3.3.1 T7, the format the
+  // endpoint accepts), kept when the approval is withdrawn so that approving again needs no retyping.
+  const ods = a.provisioningOds && [...new Set(a.provisioningOds.map((o) => o.trim().toUpperCase()).filter(Boolean))];
+  const badOds = ods?.find((o) => !PROVISIONING_ODS.test(o));
+  const odsError = (m: string) => new OnboardingError('invalid_ods_code', m, 'provisioning_ods');
+  if (badOds) throw odsError(`"${badOds}" is not an ODS code of a letter and 5 or 6 digits, like A00002`);
+  if (a.provisioning && !ods?.length) throw odsError('Enter the ODS codes it may provision for');
+  const provisioning = a.provisioning === undefined ? {} : { provisioning: a.provisioning, provisioningOds: ods ?? [] };
+  await updateClient(db, env, clientId, { scopes, vtr: [...new Set(a.vtr)], im1: a.im1, usersV2: a.usersV2, ...provisioning });
   await appendAudit(db, {
     actor,
     action: 'client.approvals',
     subject: `${env}:${clientId}`,
     details: {
-      from: { scopes: client.scopes, vtr: client.vtr, im1: client.im1, usersV2: client.usersV2 },
-      to: { scopes, vtr: a.vtr, im1: a.im1, usersV2: a.usersV2 },
+      from: { scopes: client.scopes, vtr: client.vtr, im1: client.im1, usersV2: client.usersV2,
+        ...(a.provisioning === undefined ? {} : { provisioning: client.provisioning, provisioningOds: client.provisioningOds }) },
+      to: { scopes, vtr: a.vtr, im1: a.im1, usersV2: a.usersV2, ...provisioning },
     },
   });
 }

@@ -169,6 +169,8 @@ export async function seedDemo(db: Db, events: EventSink, now = Date.now()): Pro
           fault: null,
           conformance_until: null,
           users_v2: 0,
+          provisioning: 0,
+          provisioning_ods: null,
         })
         .execute();
       for (let n = 0; n < 5 + i * 3; n++) {

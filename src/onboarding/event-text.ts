@@ -17,6 +17,8 @@ export const EVENT_KINDS: Record<string, string> = {
   registration: 'New NHS login account',
   settings: 'NHS login settings',
   users_v2: 'Users Endpoint V2 look-up',
+  provision: 'Provision Account request',
+  provision_claim: 'Provision Account: the patient\'s claim',
 };
 
 /** The labels of the details the identity face records (identity/steps, identity/journeys). */
@@ -26,7 +28,8 @@ const LABELS: Record<string, string> = {
   code_ref: 'Authorisation code (a reference, not the code)', grant_type: 'Grant type', vot: 'Vector of trust given',
   claims: 'Claims returned', detail: 'Detail', run: 'Conformance run', test: 'Conformance test', level: 'Identity level of the user',
   guarded: 'Finished by an emailed link',
-  to: 'Identity level proved', document: 'Identity document', route: 'Proved with',
+  to: 'Identity level proved', document: 'Identity document', way: 'Proved with',
+  step: 'Step', ods_code: 'ODS code', kind: 'Answer (create or uplift)', request: 'Provision request', route: 'Spoiled endpoint',
   filter: 'Filter', expressions: 'Expressions in the filter', results: 'Users found', people: 'Accounts returned',
 };
 

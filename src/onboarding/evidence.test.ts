@@ -85,6 +85,39 @@ for (const dialect of DIALECTS) {
       assert.equal((await items())['users-v2-none'], true);
     });
 
+    test('Provision Account: its items only once approved, ticked by an accepted request and by a refused one', async () => {
+      const rp = await createRp(app, 'sandpit');
+      assert.equal((await ticks(rp))['provision-accepted'], undefined, 'not approved: not on the checklist');
+      await updateClient(app.database.db, 'sandpit', rp.client.clientId, { provisioning: true, provisioningOds: ['A00002'] });
+      const approved = (await getClient(app.database.db, 'sandpit', rp.client.clientId))!;
+      const items = async () => {
+        await app.events.flush();
+        return Object.fromEntries((await journeyChecklist(app.database.db, approved)).map((i) => [i.id, i.done]));
+      };
+      assert.deepEqual([(await items())['provision-accepted'], (await items())['provision-refused']], [false, false]);
+      const res = await app.fetch(rp.tokenEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: await rp.assertion(),
+        }).toString(),
+      });
+      const { access_token } = (await res.json()) as { access_token: string };
+      const ask = (nhs: string, dob: string) => app.fetch(`${rp.issuer}/provision-account`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${access_token}` },
+        body: JSON.stringify({
+          nhs_number: nhs, email_address: `evidence-${nhs}@example.org`, date_of_birth: dob, ods_code: 'A00002',
+          phone_number: '+447700900123',
+        }),
+      });
+      await ask('9686367543', '1940-12-24');
+      assert.deepEqual([(await items())['provision-accepted'], (await items())['provision-refused']], [true, false]);
+      await ask('9686368973', '1968-02-12');
+      assert.equal((await items())['provision-refused'], true);
+    });
+
     test('settings visits count for the service that sent the person there, not for others', async () => {
       const mine = await createRp(app, 'sandpit', { redirectUris: [REDIRECT_URI] });
       const theirs = await createRp(app, 'sandpit', { redirectUris: ['https://other.example.net/cb'] });

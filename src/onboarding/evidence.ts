@@ -23,6 +23,7 @@ interface ClientLike {
   vtr: string[];
   im1?: boolean;
   usersV2?: boolean;
+  provisioning?: boolean;
 }
 
 type Event = ProtocolEventTable & { d: Record<string, unknown> };
@@ -251,6 +252,29 @@ async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem
         'Your service made a Users Endpoint V2 look-up that found nobody',
         'An empty ListResponse (totalResults 0) is a success: your service must handle it.',
         lookups.filter((e) => Number(e.d.results) === 0),
+      ),
+    );
+  }
+  if (c.provisioning) {
+    const requests = events.filter((e) => e.kind === 'provision');
+    items.push(
+      item(
+        'provision-accepted',
+        'Your service asked NHS login to provision a patient and was told create or uplift',
+        'Provision Account (§3.3): a client_credentials token, then POST /provision-account with the five fields of Table 7.',
+        requests.filter((e) => e.outcome === 'ok'),
+      ),
+      item(
+        'provision-refused',
+        'Your service was refused a provision with one of its codes (e.g. 11003 or 11005)',
+        'Each 11xxx code needs its own handling: tell the patient, do not retry (§3.3.3 Table 11).',
+        requests.filter((e) => e.outcome === 'error' && /^\d{5}$/.test(String(e.error))),
+      ),
+      item(
+        'provision-claimed',
+        'A patient you provisioned finished setting up their NHS login',
+        'The emailed link, the security code and a password: the account is then P9 for your service.',
+        events.filter((e) => e.kind === 'provision_claim' && e.outcome === 'ok' && e.d.step === 'completed'),
       ),
     );
   }

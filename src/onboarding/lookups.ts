@@ -24,7 +24,7 @@ export async function organisationExists(db: Db, orgId: string): Promise<boolean
 
 /** The organisation a client belongs to, by name (the console's client page links to it). */
 export function organisationName(db: Db, orgId: string) {
-  return db.selectFrom('organisation').select(['id', 'name']).where('id', '=', orgId).executeTakeFirst();
+  return db.selectFrom('organisation').select(['id', 'name', 'ods_code']).where('id', '=', orgId).executeTakeFirst();
 }
 
 /** Every audit entry about one subject (an organisation's id), newest first. */

@@ -30,6 +30,16 @@ test('a journey\'s code is advised by itself: a wrong security code names the te
   assert.match(adviceFor({ error: 'wrong_otp', cause: null }).fix ?? '', /190696/);
 });
 
+test('a Provision Account refusal is advised by its own code: 11010 names the field check', () => {
+  const advice = adviceFor({ error: '11010', cause: null, kind: 'provision' });
+  assert.match(advice.fix ?? '', /each field's format/);
+  assert.equal(advice.section, 'provision-account');
+});
+
+test('Provision Account\'s not_found is advised about its own path, not Users Endpoint V2\'s', () => {
+  assert.match(adviceFor({ error: 'not_found', cause: null, kind: 'provision' }).fix ?? '', /POST \/provision-account/);
+});
+
 test('a failure with no advice says nothing rather than guessing', () => {
   assert.deepEqual(adviceFor({ error: 'server_error', cause: null }), { fix: null, reference: null, section: null });
 });

@@ -135,6 +135,29 @@ const USERS_V2_ADVICE: Partial<Record<ErrorCode, Advice>> = {
   not_found: { fix: 'Look users up with GET /v2/Users?filter=…', reference: 'Users Endpoint V2', section: 'users-v2' },
 };
 
+/**
+ * Provision Account's refusals (identity/provision): what the partner can change. Its codes' conditions are ours
+ * where the specification gives only a description (spec-Provision_Account_v1 §3.3.3 T11; the reference page).
+ */
+const PROVISION = { reference: 'Provision Account: errors (§3.3.3)', section: 'provision-account' };
+const PDS_PERSON = { ...PROVISION, fix: 'Send the NHS number and date of birth of a living test PDS record aged 13 or over.' };
+const PROVISION_ADVICE: Partial<Record<ErrorCode, Advice>> = {
+  11000: { ...PROVISION, fix: 'Try again later; in the sandpit and integration, check whether you armed the provision_unavailable fault.' },
+  11010: { ...PROVISION, fix: 'Check each field\'s format: the detail names the field (Table 7: five JSON strings, the phone with +44).' },
+  11021: { ...PROVISION, fix: 'Send an ODS code the NHS login team approved for this client (the portal\'s client page lists them).' },
+  11011: { ...PROVISION, fix: 'Wait 15 minutes: each ODS code has a limit of requests in a window.' },
+  11003: { ...PROVISION, fix: 'The patient has an invitation from you already: it works for 7 days; send no other until it is used.' },
+  11005: { ...PROVISION, fix: 'The patient has a P9 account already: let them sign in with NHS login.' },
+  11004: { ...PROVISION, fix: 'The email is another person\'s NHS login: ask the patient for an email of their own.' },
+  11007: PDS_PERSON, 11008: { ...PROVISION, fix: 'The patient\'s NHS login has another email: send that one.' },
+  11001: PDS_PERSON, 11002: PDS_PERSON, 11006: PDS_PERSON, 11018: PDS_PERSON,
+  11009: { ...PROVISION, fix: 'The account\'s "PDS trace fails" switch is on: turn it off on the portal\'s test users page.' },
+  11019: { ...PROVISION, fix: 'Clear the provision_unable fault you armed for this client.' },
+  invalid_token: { ...PROVISION, fix: 'Send the access token of the client_credentials grant as Authorization: Bearer <token>.' },
+  method_not_allowed: { ...PROVISION, fix: 'Send POST /provision-account with the JSON body of Table 7.' },
+  not_found: { ...PROVISION, fix: 'Send POST /provision-account with the JSON body of Table 7.' },
+};
+
 /** Advice for failures whose code says enough, or whose cause has none of its own (a suspended client, a fault). */
 const TEST_USERS = {
   fix: `Sandpit test accounts all use the password ${TEST_PACK.password}.`,
@@ -190,7 +213,8 @@ const BY_ERROR: Partial<Record<ErrorCode, Advice>> = {
 const NO_ADVICE = { fix: null, reference: null, section: null };
 
 /** What to change for a failure, chosen by its cause, else by its code. */
-export function adviceFor(e: { error: ErrorCode | null; cause: Cause | null }): Advice | typeof NO_ADVICE {
+export function adviceFor(e: { error: ErrorCode | null; cause: Cause | null; kind?: string }): Advice | typeof NO_ADVICE {
+  if (e.kind === 'provision') return (e.error ? PROVISION_ADVICE[e.error] : undefined) ?? NO_ADVICE;
   return (e.cause ? BY_CAUSE[e.cause] : undefined) ?? (e.error ? BY_ERROR[e.error] : undefined) ?? NO_ADVICE;
 }
 

@@ -379,5 +379,10 @@ function connection(d: PortalDeps, client: ClientRecord) {
   const usersV2 = client.usersV2
     ? { tokenEndpoint: `${issuer}/token`, grantType: JWT_BEARER, scope: usersRetrieveScope(client.env), endpoint: `${issuer}/v2/Users` }
     : undefined;
-  return { issuer, discovery: `${issuer}/.well-known/openid-configuration`, snippets: connectionSnippets(issuer, client), usersV2 };
+  // Provision Account (spec-Provision_Account_v1 §3.2, §3.3), likewise only once approved, with the ODS codes it may name.
+  const provisioning = client.provisioning
+    ? { tokenEndpoint: `${issuer}/token`, endpoint: `${issuer}/provision-account`, ods: client.provisioningOds.join(', ') }
+    : undefined;
+  const discovery = `${issuer}/.well-known/openid-configuration`;
+  return { issuer, discovery, snippets: connectionSnippets(issuer, client), usersV2, provisioning };
 }

@@ -23,6 +23,9 @@ export interface ClientRecord {
   fault: ArmedFault | null;
   /** Approved by the NHS login team for Users Endpoint V2 (off until then). */
   usersV2: boolean;
+  /** Approved by the NHS login team for Provision Account (off until then), and the ODS codes it may provision for. */
+  provisioning: boolean;
+  provisioningOds: string[];
 }
 
 export interface ArmedFault {
@@ -71,6 +74,8 @@ export function toClientRecord(row: ClientTable): ClientRecord {
     organisationId: row.organisation_id,
     fault: row.fault ? (JSON.parse(row.fault) as ArmedFault) : null,
     usersV2: row.users_v2 === 1,
+    provisioning: row.provisioning === 1,
+    provisioningOds: row.provisioning_ods ? (JSON.parse(row.provisioning_ods) as string[]) : [],
   };
 }
 
@@ -89,9 +94,10 @@ export function clientMetadata(row: ClientTable): Record<string, unknown> {
     ...(c.jwks ? { jwks: c.jwks } : {}),
     ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
     response_types: ['code'],
-    // Every client may ask for the jwt-bearer grant: whether it is approved for Users Endpoint V2 is the grant's own check, so
-    // an unapproved client is told `unauthorized_client` (identity/users-v2/grant.ts), not that the grant is unknown.
-    grant_types: ['authorization_code', 'refresh_token', JWT_BEARER],
+    // Every client may ask for the jwt-bearer and client_credentials grants: whether it is approved for Users Endpoint V2 or
+    // Provision Account is the grant's own check, so an unapproved client is told `unauthorized_client`
+    // (identity/users-v2/grant.ts, identity/provision/grant.ts), not that the grant is unknown.
+    grant_types: ['authorization_code', 'refresh_token', JWT_BEARER, 'client_credentials'],
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'RS512',
     id_token_signed_response_alg: 'RS512',
@@ -103,6 +109,7 @@ export function clientMetadata(row: ClientTable): Record<string, unknown> {
     nhs_fault: c.fault ? c.fault.kind : null,
     nhs_conformance_until: row.conformance_until,
     nhs_users_v2: c.usersV2,
+    nhs_provisioning: c.provisioning,
   };
 }
 
@@ -129,6 +136,8 @@ export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
       fault: null,
       conformance_until: null,
       users_v2: c.usersV2 ? 1 : 0,
+      provisioning: c.provisioning ? 1 : 0,
+      provisioning_ods: c.provisioningOds.length ? JSON.stringify(c.provisioningOds) : null,
     })
     .execute();
 }
@@ -146,6 +155,8 @@ export async function updateClient(
     jwksUri?: string;
     status?: ClientRecord['status'];
     usersV2?: boolean;
+    provisioning?: boolean;
+    provisioningOds?: string[];
   },
 ): Promise<void> {
   const row = await findClientRow(db, env, clientId);
@@ -166,6 +177,8 @@ export async function updateClient(
     ...(c.im1 !== undefined ? { im1: c.im1 ? 1 : 0 } : {}),
     ...(c.status ? { status: c.status } : {}),
     ...(c.usersV2 !== undefined ? { users_v2: c.usersV2 ? 1 : 0 } : {}),
+    ...(c.provisioning !== undefined ? { provisioning: c.provisioning ? 1 : 0 } : {}),
+    ...(c.provisioningOds !== undefined ? { provisioning_ods: JSON.stringify(c.provisioningOds) } : {}),
   }).where('env', '=', env).where('client_id', '=', clientId).execute();
 }
 

@@ -11,3 +11,4 @@ export type * from './schema.ts';
 export * from './lockout.ts';
 export * from './deliveries.ts';
 export * from './outbox.ts';
+export * from './provisioning.ts';

@@ -50,6 +50,8 @@ export const JOURNEY_ERRORS = {
   uplift: ['pds_no_match', 'gp_linkage_no_match', 'wrong_code', 'throttled'],
   registration: ['address_rate_limited'],
   settings: ['no_session'],
+  // Provision Account's claiming journey (identity/journeys/claim.ts).
+  provision_claim: ['otp_wrong', 'otp_locked', 'pds_recheck_failed', 'wrong_password', 'password_locked'],
 } as const;
 
 /**
@@ -63,6 +65,16 @@ export const USERS_V2_ERRORS = [
 ] as const;
 export type UsersV2Error = (typeof USERS_V2_ERRORS)[number];
 
+/**
+ * The codes of Provision Account's refusals (identity/provision): its own (spec-Provision_Account_v1 §3.3.3 T10, T11),
+ * and ours for what it leaves unsaid (a token that is not one, another method, an unknown path).
+ */
+export const PROVISION_ERRORS = [
+  '11000', '11001', '11002', '11003', '11004', '11005', '11006', '11007', '11008', '11009', '11010', '11011', '11018', '11019',
+  '11021', 'invalid_token', 'method_not_allowed', 'not_found',
+] as const;
+export type ProvisionError = (typeof PROVISION_ERRORS)[number];
+
 /** An exchange the engine failed with a code outside OAUTH_ERRORS; a test sees that none of its errors is one. */
 export const UNCLASSIFIED = 'unclassified';
 
@@ -70,11 +82,13 @@ export const EXCHANGE_KINDS = ['authorize', 'token', 'userinfo', 'userinfo_patch
 export type ExchangeKind = (typeof EXCHANGE_KINDS)[number];
 export type JourneyKind = keyof typeof JOURNEY_ERRORS;
 /** Every kind of event; a `fault` records a response the toolkit spoiled on purpose (identity/faults.ts). */
-export const EVENT_KINDS = [...EXCHANGE_KINDS, ...(Object.keys(JOURNEY_ERRORS) as JourneyKind[]), 'users_v2', 'fault'] as const;
-export type EventKind = ExchangeKind | JourneyKind | 'users_v2' | 'fault';
+export const EVENT_KINDS = [
+  ...EXCHANGE_KINDS, ...(Object.keys(JOURNEY_ERRORS) as JourneyKind[]), 'users_v2', 'provision', 'fault',
+] as const;
+export type EventKind = ExchangeKind | JourneyKind | 'users_v2' | 'provision' | 'fault';
 
 type ErrorOf = { [K in ExchangeKind]: OAuthError | typeof UNCLASSIFIED } & { [K in JourneyKind]: (typeof JOURNEY_ERRORS)[K][number] }
-  & { users_v2: UsersV2Error };
+  & { users_v2: UsersV2Error; provision: ProvisionError };
 /** Every failure code, of any kind. */
 export type ErrorCode = ErrorOf[keyof ErrorOf];
 
@@ -111,7 +125,8 @@ export interface ExchangeFailure {
   detail?: string | undefined;
 }
 
-const ALL_CODES = new Set<string>([...OAUTH_ERRORS, UNCLASSIFIED, ...Object.values(JOURNEY_ERRORS).flat(), ...USERS_V2_ERRORS]);
+const ALL_CODES = new Set<string>([...OAUTH_ERRORS, UNCLASSIFIED, ...Object.values(JOURNEY_ERRORS).flat(), ...USERS_V2_ERRORS,
+  ...PROVISION_ERRORS]);
 export const isErrorCode = (v: unknown): v is ErrorCode => typeof v === 'string' && ALL_CODES.has(v);
 export const isCause = (v: unknown): v is Cause => typeof v === 'string' && (CAUSES as readonly string[]).includes(v);
 

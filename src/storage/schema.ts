@@ -54,6 +54,33 @@ export interface ClientTable {
   conformance_until: number | null;
   /** 1 when the NHS login team approved the client for Users Endpoint V2 (identity/users-v2). */
   users_v2: number;
+  /** 1 when the NHS login team approved the client for Provision Account (identity/provision). */
+  provisioning: number;
+  /** The ODS codes it may provision for (JSON array), null until approved. */
+  provisioning_ods: string | null;
+}
+
+/** A Provision Account request the environment accepted (identity/provision): the claiming link's state. */
+export interface ProvisionRequestTable {
+  id: string;
+  env: string;
+  client_id: string;
+  organisation_id: string | null;
+  ods_code: string;
+  nhs_number: string;
+  email: string;
+  birthdate: string;
+  phone_number: string;
+  kind: 'create' | 'uplift';
+  /** The account an uplift raises, or the one a create made once claimed. */
+  person_id: string | null;
+  /** SHA-256 (base64url) of the claiming link's token; the token itself is only in the email. */
+  token_hash: string;
+  status: 'pending' | 'claimed' | 'failed' | 'expired';
+  otp_failures: number;
+  created_at: number;
+  expires_at: number;
+  claimed_at: number | null;
 }
 
 export interface PersonTable {
@@ -380,4 +407,5 @@ export interface Schema {
   comment: CommentTable;
   notification: NotificationTable;
   client_user_metadata: ClientUserMetadataTable;
+  provision_request: ProvisionRequestTable;
 }

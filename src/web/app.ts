@@ -138,13 +138,7 @@ export async function buildApp(config: Config, options: { database?: Database } 
     if (!refusedToRunBrowser(config, req.headers['user-agent'], req.url)) return;
     return reply.code(403).type('text/plain; charset=utf-8').send('A conformance run may open only the sign-in journeys on the toolkit');
   });
-  mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people });
-  // A NUL is never in an address a person or a relying party uses (the environments answer their JSON endpoints'
-  // own way first), and PostgreSQL cannot compare text with one.
-  fastify.addHook('onRequest', async (req) => {
-    if (req.url.includes('%00')) throw new UnusableAddress();
-  });
-
+  // Built before the environments, which mail patients their Provision Account links through it (identity/provision).
   const deliveries = createDeliveries(database.db, {
     smtpUrl: config.smtpUrl,
     from: config.mailFrom,
@@ -153,6 +147,14 @@ export async function buildApp(config: Config, options: { database?: Database } 
     mailboxUrl: config.localMailbox ? `${config.publicUrl}${MAILBOX_PATH}` : undefined,
   });
   const mailer = deliveries.mailer;
+  const mail = { send: (m: { to: string; subject: string; body: string }) => mailer.send(m) };
+  mountEnvironments(fastify, identity.environments, { db: database.db, events, render, people: identity.people, mail });
+  // A NUL is never in an address a person or a relying party uses (the environments answer their JSON endpoints'
+  // own way first), and PostgreSQL cannot compare text with one.
+  fastify.addHook('onRequest', async (req) => {
+    if (req.url.includes('%00')) throw new UnusableAddress();
+  });
+
   const conformance = createRunScheduler({ config, db: database.db, events }, fastify.log);
   // One set of use-cases for every face: the portal, the API and the console reach the database only through it.
   const onboarding = createOnboarding({ db: database.db, config, events, mailer, people: identity.people });

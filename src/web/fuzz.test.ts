@@ -56,6 +56,7 @@ const ERROR_TITLES = [
   'Page not found',
   'This form has expired',
   'Team admins only',
+  'This link has expired or has already been used',
 ];
 const ERROR_PAGES = new RegExp(`<h1[^>]*>(${ERROR_TITLES.join('|')})</h1>`);
 
@@ -160,6 +161,12 @@ function problem(s: Sent): string | undefined {
     const shaped = typeof e?.description === 'string' && e.code === String(s.status);
     return shaped ? undefined : `SCIM refusal without Errors: ${s.text.slice(0, 120)}`;
   }
+  if (face === 'protocol' && /\/provision-account/.test(url)) {
+    // Provision Account's error shape (spec-Provision_Account_v1 §3.3.3 T10): a code of digits and its description.
+    const e = json();
+    return typeof e?.description === 'string' && /^\d+$/.test(String(e.code)) ? undefined
+      : `Provision Account refusal without { code, description }: ${s.text.slice(0, 120)}`;
+  }
   if (face === 'protocol' && /\/(token|userinfo)$/.test(url)) {
     return typeof json()?.error === 'string' ? undefined : `OAuth refusal without an error code: ${s.text.slice(0, 120)}`;
   }
@@ -195,7 +202,8 @@ for (const dialect of DIALECTS) {
       const byName: Record<string, string | undefined> = {
         ...ids, userId: url.startsWith('/console') ? ids.teamMemberId : ids.memberId, id, env: 'sandpit', gate: 'application',
         criterion: 'pib_review',
-        secret: 'not-a-secret', eventId: randomUUID(), testId: 'p9_login', file: 'report.json', host: 'rp.example.org',
+        secret: 'not-a-secret', token: 'not-a-claiming-link', eventId: randomUUID(), testId: 'p9_login',
+        file: 'report.json', host: 'rp.example.org',
       };
       return Object.hasOwn(byName, name) ? byName[name] : undefined;
     };

@@ -13,8 +13,14 @@ import type { PeopleData } from '../people/index.ts';
 import { matchVector, parseVtr, type Vector } from '../vectors.ts';
 import { journeyState, type JourneyState } from './state.ts';
 
+/** Mail to a person (a patient's claiming link): the composition root hands the outbox in; identity knows no onboarding. */
+export interface MailPort {
+  send(mail: { to: string; subject: string; body: string }): Promise<void>;
+}
+
 export interface JourneyDeps {
   env: EnvironmentConfig;
+  mail: MailPort;
   provider: Provider;
   db: Db;
   events: EventSink;

@@ -58,7 +58,7 @@ export async function upliftToP9(deps: JourneyDeps, j: Journey, req: FastifyRequ
       return false;
     }
     await updatePerson(deps.db, env, person.id, { proofing_level: 'P9', highest_level: 'P9' });
-    record(true, { to: 'P9', route: 'photo_id', document: b.document });
+    record(true, { to: 'P9', way: 'photo_id', document: b.document });
     return true;
   }
   if (method === 'mobile') return byMobile(deps, j, req, b, show, record);
@@ -80,7 +80,7 @@ export async function upliftToP9(deps: JourneyDeps, j: Journey, req: FastifyRequ
     return { ok, value: ok };
   });
   if (checked.refused || !checked.value) {
-    record(false, { to: 'P9', route: 'gp_online' }, checked.refused ? 'throttled' : 'gp_linkage_no_match');
+    record(false, { to: 'P9', way: 'gp_online' }, checked.refused ? 'throttled' : 'gp_linkage_no_match');
     const f = failure(checked, 'GP online details that do not match',
       'These details do not match your GP online services account. Check the letter from your GP surgery.');
     await show({ errors: [fieldError('linkage_key', f.text)], values }, f.status);
@@ -91,7 +91,7 @@ export async function upliftToP9(deps: JourneyDeps, j: Journey, req: FastifyRequ
     proofing_level: 'P9', highest_level: 'P9', im1: 1, gp_user_id: link!.gp_account_id, gp_linkage_key: link!.gp_linkage_key,
     gp_ods_code: link!.gp_ods_code,
   });
-  record(true, { to: 'P9', route: 'gp_online' });
+  record(true, { to: 'P9', way: 'gp_online' });
   return true;
 }
 
@@ -125,13 +125,13 @@ async function byMobile(deps: JourneyDeps, j: Journey, req: FastifyRequest, b: B
     return { ok, value: ok };
   });
   if (checked.refused || !checked.value) {
-    record(false, { to: 'P9', route: 'mobile' }, checked.refused ? 'throttled' : 'wrong_code');
+    record(false, { to: 'P9', way: 'mobile' }, checked.refused ? 'throttled' : 'wrong_code');
     const f = failure(checked, 'the wrong security code', 'The security code is incorrect.');
     await show({ errors: [fieldError('mobile_code', f.text)] }, f.status);
     return false;
   }
   // The mobile was matched to the GP record: phone_number_pds_matched says so from now on.
   await updatePerson(deps.db, deps.env.name, person.id, { proofing_level: 'P9', highest_level: 'P9', phone_pds_matched: 1 });
-  record(true, { to: 'P9', route: 'mobile' });
+  record(true, { to: 'P9', way: 'mobile' });
   return true;
 }

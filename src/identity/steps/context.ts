@@ -55,6 +55,8 @@ export interface NhsClient {
   scopes: string[];
   /** Approved for Users Endpoint V2 (users-v2/). */
   usersV2: boolean;
+  /** Approved for Provision Account (provision/). */
+  provisioning: boolean;
 }
 
 interface StoredExtensions {
@@ -66,6 +68,7 @@ interface StoredExtensions {
   nhs_fault?: string | null;
   nhs_conformance_until?: number | null;
   nhs_users_v2?: boolean;
+  nhs_provisioning?: boolean;
   scope?: string;
 }
 
@@ -83,6 +86,7 @@ export function nhsClient(client: unknown): NhsClient | undefined {
     conformanceUntil: c.nhs_conformance_until,
     scopes: (c.scope ?? '').split(' ').filter(Boolean),
     usersV2: Boolean(c.nhs_users_v2),
+    provisioning: Boolean(c.nhs_provisioning),
   };
 }
 

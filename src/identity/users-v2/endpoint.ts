@@ -47,7 +47,7 @@ function bearer(req: FastifyRequest): string | undefined {
 }
 
 /** The registered client a token names, even when it is no longer valid, so that the partner sees the refusal in its trace. */
-async function clientNamed(d: Deps, token: string | undefined): Promise<string | undefined> {
+export async function clientNamed(d: Pick<Deps, 'env' | 'db'>, token: string | undefined): Promise<string | undefined> {
   try {
     const sub = token ? decodeJwt(token).sub : undefined;
     return typeof sub === 'string' && sub.length <= 200 && (await getClient(d.db, d.env.config.name, sub)) ? sub : undefined;

@@ -227,4 +227,33 @@ export const FROM_0011: Record<string, Migration> = {
       await db.schema.createIndex('person_nhs_number').on('person').columns(['env', 'nhs_number']).execute();
     },
   },
+  '0027_provisioning': {
+    async up(db: Kysely<any>) {
+      // Provision Account (spec-Provision_Account_v1 §2): the NHS login team approves each client for it, with the ODS codes
+      // it may provision for (P§3.3.1 T7 `ods_code`; 11021 otherwise), off until then.
+      await db.schema.alterTable('client').addColumn('provisioning', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('client').addColumn('provisioning_ods', 'text').execute();
+      // Each accepted request, kept before the answer says it was accepted; only a hash of the claiming link's token.
+      await db.schema.createTable('provision_request')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('organisation_id', 'text')
+        .addColumn('ods_code', 'text', (c) => c.notNull())
+        .addColumn('nhs_number', 'text', (c) => c.notNull())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('birthdate', 'text', (c) => c.notNull())
+        .addColumn('phone_number', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text')
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('otp_failures', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('claimed_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('provision_request_nhs').on('provision_request').columns(['env', 'nhs_number', 'status']).execute();
+    },
+  },
 };
