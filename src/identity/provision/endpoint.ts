@@ -14,7 +14,7 @@ import type { Environment } from '../environment.ts';
 import type { PeopleData } from '../people/index.ts';
 import type { MailPort } from '../journeys/flow.ts';
 import { invitation } from './mail.ts';
-import { clientNamed } from '../users-v2/endpoint.ts';
+import { bearer, clientNamed } from '../steps/bearer.ts';
 import { checkPerson } from './checks.ts';
 import { PROVISION_GRANT } from './grant.ts';
 import { BODY_LIMIT, parseProvisionRequest, type ProvisionInput } from './request.ts';
@@ -59,11 +59,6 @@ class Refusal {
     this.description = description ?? PROVISION_TEXT[code as keyof typeof PROVISION_TEXT] ?? code;
     this.detail = detail;
   }
-}
-
-/** RFC 6750 §2.1: `Authorization: Bearer <token>`, the scheme in any case. */
-function bearer(req: FastifyRequest): string | undefined {
-  return /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(String(req.headers.authorization ?? ''))?.[1];
 }
 
 /** The token's client, or a 401 (not in the specification: RFC 6750 §3.1). */

@@ -6,13 +6,13 @@
  * Order of the checks: the token (who asks), its scopes (what it may see), then the filter (what it asks), so that a
  * client without access learns nothing from the answers to its filters. Every call is in the protocol record.
  */
-import { decodeJwt } from 'jose';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EnvironmentConfig } from '../../config/index.ts';
 import { findPeopleByEmail, findPeopleByNhsNumber, getClient, type Db, type EventSink, type PersonRow,
   type UsersV2Error } from '../../storage/index.ts';
 import { levelAtLeast } from '../vectors.ts';
 import type { Environment } from '../environment.ts';
+import { bearer, clientNamed } from '../steps/bearer.ts';
 import { FILTER_ERROR_TEXT, parseFilter, type Predicate } from './filter.ts';
 import { approvedScopes } from './grant.ts';
 import { listResponse, scimUser } from './resource.ts';
@@ -37,22 +37,6 @@ class Refusal {
     this.error = error;
     this.description = description;
     this.detail = detail;
-  }
-}
-
-/** RFC 6750 §2.1: `Authorization: Bearer <token>`, the scheme in any case. */
-function bearer(req: FastifyRequest): string | undefined {
-  const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(String(req.headers.authorization ?? ''));
-  return m?.[1];
-}
-
-/** The registered client a token names, even when it is no longer valid, so that the partner sees the refusal in its trace. */
-export async function clientNamed(d: Pick<Deps, 'env' | 'db'>, token: string | undefined): Promise<string | undefined> {
-  try {
-    const sub = token ? decodeJwt(token).sub : undefined;
-    return typeof sub === 'string' && sub.length <= 200 && (await getClient(d.db, d.env.config.name, sub)) ? sub : undefined;
-  } catch {
-    return undefined;
   }
 }
 
