@@ -91,12 +91,29 @@ for (const dialect of DIALECTS) {
       assert.match(page.url, /\/provision\/code$/);
     });
 
-    test('a link used once is refused the second time', async () => {
+    test('continuing again in another browser starts there, and the first browser is told it continued elsewhere', async () => {
       const { link } = await provision('9686367446', '1937-07-04');
-      await browser().post(link, {});
-      const again = await browser().post(link, {});
-      assert.equal(again.status, 400);
-      assert.match(again.text, /This link has expired or has already been used/);
+      const first = browser();
+      const firstCode = await first.post(link, {});
+      const second = browser();
+      const secondCode = await second.post(link, {});
+      assert.match(secondCode.url, /\/provision\/code$/);
+      const stale = await first.post(firstCode.url, { otp: '190696' });
+      assert.equal(stale.status, 400);
+      assert.match(stale.text, /You continued in another browser or tab/);
+      assert.match((await second.post(secondCode.url, { otp: '190696' })).url, /\/provision\/password$/);
+    });
+
+    test('wrong codes still count after starting again: five across two browsers fail the request', async () => {
+      const { link } = await provision('9686367489', '1940-09-26');
+      const first = browser();
+      const page = await first.post(link, {});
+      for (let i = 0; i < 3; i++) assert.equal((await first.post(page.url, { otp: '000000' })).status, 400);
+      const second = browser();
+      const again = await second.post(link, {});
+      assert.equal((await second.post(again.url, { otp: '000000' })).status, 400);
+      assert.match((await second.post(again.url, { otp: '000000' })).text, /wrong security code too many times/);
+      assert.equal((await second.post(link, {})).status, 400);
     });
 
     test('an unknown or expired link is the same problem page', async () => {
@@ -139,6 +156,23 @@ for (const dialect of DIALECTS) {
       assert.match(page.url, /\/provision\/done$/);
       const person = (await findPersonByEmail(app.database.db, 'sandpit', email))!;
       assert.deepEqual([person.proofing_level, person.nhs_number, person.family_name], ['P9', '9686367411', 'ELLERY']);
+    });
+
+    test('five wrong passwords on an uplift fail the request, and the account stays as it was', async () => {
+      const email = fresh();
+      const b = browser();
+      const started = await signIn(app, rp, { browser: b, stopAt: 'sign-in', vtr: ['P0.Cp.Cd'] });
+      await b.post(started.page.url.replace(/sign-in$/, 'register'), { email, password: 'Own1password', phone: '07700900123' });
+      const { link } = await provision('9686367497', '1929-01-21', email);
+      let page = await b.post(link, {});
+      page = await b.post(page.url, { otp: '190696' });
+      for (let i = 0; i < 4; i++) {
+        assert.match((await b.post(page.url, { password: 'Wrong1password' })).text, /Enter your NHS login password/);
+      }
+      assert.match((await b.post(page.url, { password: 'Wrong1password' })).text, /wrong password too many times/);
+      assert.equal((await b.post(page.url, { password: 'Own1password' })).status, 400);
+      assert.equal((await findPersonByEmail(app.database.db, 'sandpit', email))!.proofing_level, 'P0');
+      assert.equal((await events()).at(-1)!.error, 'password_locked');
     });
 
     test('a PDS re-check that fails (the switch set after the request) fails the request', async () => {

@@ -3,12 +3,14 @@
  * security code sent to their mobile, NHS login checks their details against PDS again, and they create a password
  * (or enter theirs, to uplift an account they have); the account is then P9, usable at once by the partner's service
  * and found by Users Endpoint V2. Pages work without JavaScript. Opening the link changes nothing (mail scanners open
- * links): only its Continue button spends it, and binds this browser to the claim by a cookie of a random key.
+ * links): only its Continue button starts the claim, and binds this browser to it by a cookie of a random key. The link
+ * works until the account is set up, so a patient who lost their place (cookie gone, another device) starts again; the
+ * newest start is the only live one, and wrong codes and passwords count on the request, so starting again resets nothing.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import {
-  countProvisionOtpFailure, countRequest, endProvision, findPerson, findProvision, findProvisionByToken, insertPerson, kvClaimOnce,
+  countProvisionOtpFailure, countRequest, endProvision, findPerson, findProvision, findProvisionByToken, insertPerson,
   kvGet, kvPut, provisionerName, updatePerson, type ProvisionRequestRow,
 } from '../../storage/index.ts';
 import { hashPassword, verifyPassword } from '../../security/passwords.ts';
@@ -51,12 +53,28 @@ export function registerClaim(app: FastifyInstance, deps: JourneyDeps) {
     const row = token && token.length <= 100 ? await findProvisionByToken(deps.db, env, hashSecret(token)) : undefined;
     return row?.status === 'pending' && row.expires_at > Date.now() ? row : undefined;
   };
-  /** This browser's claim and its request, still pending. */
+  /** This browser's claim and its request, while it is the newest start of that request's link. */
   const claimOf = async (req: Req) => {
     const key = req.cookies[cookie];
     const claim = key && key.length <= 100 ? await kvGet<Claim>(deps.db, 'provision-claim', `${env}:${key}`) : undefined;
     const row = claim ? await findProvision(deps.db, env, claim.requestId) : undefined;
-    return claim && row ? { key: key!, claim, row } : undefined;
+    if (!claim || !row) return undefined;
+    const newest = await kvGet<string>(deps.db, 'provision-link', row.id);
+    return newest === key || claim.done ? { key: key!, claim, row } : 'elsewhere';
+  };
+  /** This browser's pending claim, or the page that says why there is none. */
+  const pendingClaim = async (req: Req, reply: FastifyReply) => {
+    const c = await claimOf(req);
+    if (c === 'elsewhere') {
+      const advice = 'Use the page you opened last, or open the link in your email again.';
+      await problem(reply, 'You continued in another browser or tab', advice);
+      return undefined;
+    }
+    if (c?.row.status !== 'pending') {
+      await expired(reply);
+      return undefined;
+    }
+    return c;
   };
   const save = (key: string, claim: Claim) => kvPut(deps.db, 'provision-claim', `${env}:${key}`, claim, CLAIM_TTL);
   const fail = async (row: ProvisionRequestRow) => endProvision(deps.db, row, 'failed');
@@ -74,10 +92,11 @@ export function registerClaim(app: FastifyInstance, deps: JourneyDeps) {
 
   app.post<{ Params: { token: string } }>('/provision/claim/:token', async (req, reply) => {
     const row = await pending(req.params.token);
-    // The link is spent here, once: a second Continue (another browser, or the same twice) finds it used.
-    if (!row || !(await kvClaimOnce(deps.db, 'provision-link', row.id, row.expires_at - Date.now()))) return expired(reply);
+    if (!row) return expired(reply);
     const key = newSecret();
     await save(key, { requestId: row.id });
+    // The newest start wins: an earlier browser's pages now say it continued elsewhere.
+    await kvPut(deps.db, 'provision-link', row.id, key, row.expires_at - Date.now());
     reply.setCookie(cookie, key, {
       path: base, httpOnly: true, sameSite: 'lax', secure: deps.env.issuer.startsWith('https:'), maxAge: CLAIM_TTL / 1000,
     });
@@ -94,14 +113,14 @@ export function registerClaim(app: FastifyInstance, deps: JourneyDeps) {
   };
 
   app.get('/provision/code', async (req: Req, reply) => {
-    const c = await claimOf(req);
-    if (c?.row.status !== 'pending') return expired(reply);
+    const c = await pendingClaim(req, reply);
+    if (!c) return reply;
     return showCode(reply, c.row);
   });
 
   app.post('/provision/code', form({ otp: text('Security code', 20) }), async (req: Req, reply) => {
-    const c = await claimOf(req);
-    if (c?.row.status !== 'pending') return expired(reply);
+    const c = await pendingClaim(req, reply);
+    if (!c) return reply;
     const bad = formProblems(req);
     if (bad) return showCode(reply, c.row, { errors: bad }, 400);
     const person = c.row.person_id ? await findPerson(deps.db, env, c.row.person_id) : undefined;
@@ -136,15 +155,15 @@ export function registerClaim(app: FastifyInstance, deps: JourneyDeps) {
     }, status);
 
   app.get('/provision/password', async (req: Req, reply) => {
-    const c = await claimOf(req);
-    if (c?.row.status !== 'pending') return expired(reply);
+    const c = await pendingClaim(req, reply);
+    if (!c) return reply;
     if (!c.claim.codeOk) return reply.redirect(`${base}/code`, 303);
     return showPassword(reply, c.row);
   });
 
   app.post('/provision/password', form({ password: PASSWORD }), async (req: Req, reply) => {
-    const c = await claimOf(req);
-    if (c?.row.status !== 'pending') return expired(reply);
+    const c = await pendingClaim(req, reply);
+    if (!c) return reply;
     if (!c.claim.codeOk) return reply.redirect(`${base}/code`, 303);
     const bad = formProblems(req);
     if (bad) return showPassword(reply, c.row, { errors: bad }, 400);
@@ -190,7 +209,7 @@ export function registerClaim(app: FastifyInstance, deps: JourneyDeps) {
 
   app.get('/provision/done', async (req: Req, reply) => {
     const c = await claimOf(req);
-    if (!c?.claim.done) return expired(reply);
+    if (c === 'elsewhere' || !c?.claim.done) return expired(reply);
     const who = (await provisionerName(deps.db, c.row.organisation_id)) ?? 'the service that set this up';
     return page(deps, reply, 'claim-done.njk', { title: 'Your NHS login is set up', who, email: c.row.email });
   });

@@ -21,7 +21,7 @@ export async function invitation(db: Db, env: EnvironmentConfig, row: ProvisionR
           + 'prove who you are again.'
         : `${who} has asked NHS login to fully verify your NHS login (P9), so you will not need to prove who you are again.`,
       `Continue here: ${claimLink(env, token)}`,
-      'The link works for 7 days and only once. You will need your mobile phone for a security code.',
+      'The link works for 7 days, until your NHS login is set up. You will need your mobile phone for a security code.',
       'If you did not expect this email, ignore it: nothing changes unless you use the link.',
     ].join('\n\n'),
   };
