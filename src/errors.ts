@@ -84,6 +84,7 @@ export const ERROR_CODES = {
   // Start-up and the command line
   invalid_config: { status: 500, meaning: 'an environment variable is not valid (at start-up)' },
   usage: { status: 400, meaning: 'the command line is not one the CLI takes' },
+  server_unreachable: { status: 502, meaning: 'the toolkit the CLI talks to did not answer, or is not the one its configuration names' },
 } as const satisfies Record<string, Spec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,13 +10,21 @@ import { RegistrationError } from '../identity/index.ts';
 import { clientsCreate, clientsList, clientsShow, clientsSso } from './clients.ts';
 import { keysGenerate, keysRotate } from './keys.ts';
 import { auditExport, auditVerify, teamCreateAdmin } from './team.ts';
-import { conformanceRun, conformanceVerify } from './conformance.ts';
+import { conformanceRun, conformanceRunRemote, conformanceVerify } from './conformance.ts';
+import { remoteOf } from './remote.ts';
 import { createOnboarding } from '../onboarding/index.ts';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** A line that replaces itself (a terminal's progress); '' clears it. Absent when output is not a terminal. */
+  progress?(text: string): void;
 }
+
+/** Progress on stderr, only on a terminal: a CI log gets the finished tests, not a line per poll. */
+const terminalProgress = process.stderr.isTTY
+  ? (t: string) => process.stderr.write(`\r\x1b[2K${t}`)
+  : undefined;
 
 const USAGE = `Usage:
   toolkit clients create --env sandpit --name NAME --redirect-uri URL... (--public-key FILE.pem | --jwks-uri URL)
@@ -38,10 +46,14 @@ const USAGE = `Usage:
                           [--button SELECTOR] [--signed-in-text TEXT] [--junit FILE] [--report FILE] [--json]
                                                       test your service in a real browser (exit 1 unless all pass);
                                                       the toolkit must be running on the same database
-  toolkit conformance verify REPORT                   check a signed conformance report
+  toolkit conformance run --url TOOLKIT_URL --client ID --start-url URL [--only ...] [--junit FILE] [--report FILE]
+                                                      the same through a running toolkit's API, from your CI: the
+                                                      API token in TOOLKIT_TOKEN (or --token); TOOLKIT_URL for --url
+  toolkit conformance verify REPORT [--url TOOLKIT_URL]
+                                                      check a signed conformance report (with --url: that toolkit's)
   toolkit demo seed                                   fill a fresh install with twelve demo partners
 An option given several times takes each value (--scope openid --scope profile); --only also takes a comma list.
-Environment variables: DATABASE_URL (see README).`;
+Environment variables: DATABASE_URL (see README); TOOLKIT_URL and TOOLKIT_TOKEN for the commands that take --url.`;
 
 /** How many positional arguments each command takes after its name; any more is a mistake, never ignored. */
 const POSITIONALS: Record<string, number> = { 'clients show': 1, 'clients sso': 1, 'conformance verify': 1 };
@@ -65,7 +77,7 @@ export function envOption(value: string | undefined, required = true): Environme
 
 export async function main(
   argv: string[],
-  io: Io = { out: (t) => console.log(t), err: (t) => console.error(t) },
+  io: Io = { out: (t) => console.log(t), err: (t) => console.error(t), ...(terminalProgress ? { progress: terminalProgress } : {}) },
   env = process.env,
 ): Promise<number> {
   let parsed;
@@ -95,6 +107,8 @@ export async function main(
         junit: { type: 'string' },
         report: { type: 'string' },
         head: { type: 'string' },
+        url: { type: 'string' },
+        token: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -120,6 +134,11 @@ export async function main(
   }
   try {
     if (group === 'keys' && command === 'generate') return await keysGenerate(values, io);
+    const remoteCommand = group === 'conformance' && (command === 'run' || command === 'verify');
+    const remote = remoteCommand ? remoteOf(values, env, command === 'run') : undefined;
+    if (remote && command === 'run') return await conformanceRunRemote(remote, values, io);
+    if (remote && command === 'verify') return await conformanceVerify({ remote }, rest[0], values, io);
+    if (values.url !== undefined || values.token !== undefined) throw new CliError(`--url and --token are for conformance run and verify`);
     const config = loadConfig(env);
     const database = await openDatabase(config.database);
     // The same use-cases as the web faces (onboarding/use-cases.ts); the CLI sends no mail and has no test people.
@@ -161,7 +180,7 @@ export async function main(
 
 /** Asked for what cannot be: the command line (or the configuration it runs with) is to change, exit 2. */
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
-  'usage', 'invalid_config', 'run_refused', 'invalid_start_url', 'live_not_allowed', 'unknown_test',
+  'usage', 'invalid_config', 'run_refused', 'invalid_start_url', 'live_not_allowed', 'unknown_test', 'unauthorized',
 ]);
 
 /** The CLI's one translation of the toolkit's errors: the line on stderr (JSON with --json) and the exit status. */

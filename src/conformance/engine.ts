@@ -41,6 +41,8 @@ export interface RunInput {
   only?: string[] | undefined;
   buttonSelector?: string | undefined;
   signedInText?: string | undefined;
+  /** A last check once the request is known to be valid, before the run is stored (the CLI's preflight.ts). */
+  before?: (() => Promise<void>) | undefined;
 }
 
 /** The run was ended by another instance while this process executed it: its lease lapsed (lease.ts). */
@@ -101,6 +103,7 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   const inProgress = new RunRefused('run_refused', 'A run for this client is in progress: wait for it to finish', 'client_id');
   if (busy) throw inProgress;
   const plan = planFor(client, input.only);
+  await input.before?.();
   const id = randomUUID();
   const options = {
     tests: plan.map((t) => t.id),

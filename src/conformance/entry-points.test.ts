@@ -95,6 +95,63 @@ describe('conformance entry points (sqlite)', () => {
     );
   });
 
+  test('CLI through the API (--url, TOOLKIT_TOKEN): no database of its own, each test printed, JUnit and report, verify', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conformance-remote-'));
+    const { token } = await createApiToken(app.database.db, orgId, 'owner', 'remote-ci');
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    // A partner's CI: the toolkit's address and a token, nothing of its configuration or database.
+    const env = { TOOLKIT_TOKEN: token, DATABASE_URL: 'sqlite:/nonexistent/dir/never-opened.sqlite' };
+    const files = ['--junit', path.join(dir, 'junit.xml'), '--report', path.join(dir, 'report.jws')];
+    const args = ['conformance', 'run', '--url', app.origin, '--client', clientId, '--start-url', rpUrl, ...files];
+    const code = await main([...args, '--only', PLAN.join(',')], io, env);
+    assert.equal(code, 0, out.join('\n'));
+    assert.ok(out.some((l) => /PASS {2}login-p9/.test(l)) && out.some((l) => /PASS {2}wrong-nonce/.test(l)), out.join('\n'));
+    assert.match(out.at(-1)!, /^Passed: 2 of 2 tests passed\.$/);
+    assert.match(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8'), /tests="2" failures="0"/);
+    out.length = 0;
+    assert.equal(await main(['conformance', 'verify', path.join(dir, 'report.jws'), '--url', app.origin], io, {}), 0, out.join('\n'));
+    assert.match(out[0]!, /^Valid: run [\w-]+ for client /);
+  });
+
+  test('CLI through the API: a refused token, another organisation\'s client and a dead address are one clear line each', async () => {
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    const run = (url: string, token: string) =>
+      main(['conformance', 'run', '--url', url, '--client', clientId, '--start-url', rpUrl], io, { TOOLKIT_TOKEN: token });
+    assert.equal(await run(app.origin, 'not-a-token'), 2);
+    assert.match(out.at(-1)!, /^Error: the toolkit refused the API token \(TOOLKIT_TOKEN\)/);
+    const other = await createApiToken(app.database.db, (await createOrganisation(app.database.db, 'o2', { name: 'O2' })).id, 'o2', 'ci');
+    assert.equal(await run(app.origin, other.token), 1);
+    assert.match(out.at(-1)!, /^Error: There is no such client in your organisation$/);
+    assert.equal(await run(`http://127.0.0.1:${await freePort()}`, other.token), 1);
+    assert.match(out.at(-1)!, /^Error: no toolkit answers at http:\/\/127\.0\.0\.1:\d+ \(--url or TOOLKIT_URL\)/);
+    assert.equal(await run('ftp://x', other.token), 2);
+    assert.equal(await main(['conformance', 'run', '--token', 't', '--client', clientId], io, {}), 2);
+    assert.match(out.at(-1)!, /--token needs --url/);
+  });
+
+  test('CLI on this machine: a server that does not answer, or is on another database, is named before any test runs', async () => {
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    const ownDb = `sqlite:${(app.config.database as { file: string }).file}`;
+    const run = ['conformance', 'run', '--client', clientId, '--start-url', rpUrl, '--only', 'login-p9'];
+    const dead = `http://localhost:${await freePort()}`;
+    assert.equal(await main(run, io, { DATABASE_URL: ownDb, PUBLIC_URL: dead, LOG_LEVEL: 'silent' }), 1);
+    assert.match(out.at(-1)!, /^Error: no toolkit answers at http:\/\/localhost:\d+\/sandpit .*set PUBLIC_URL \(or PORT\)/);
+    // Another database, with a client of its own, and the running server's address: not the server's database.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conformance-otherdb-'));
+    const otherDb = { DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, PUBLIC_URL: app.origin, LOG_LEVEL: 'silent' };
+    await main(['keys', 'generate', '--out', dir], io, otherDb);
+    out.length = 0;
+    const created = ['clients', 'create', '--env', 'sandpit', '--name', 'Elsewhere', '--redirect-uri', `${rpUrl}/callback`];
+    assert.equal(await main([...created, '--public-key', path.join(dir, 'public.pem')], io, otherDb), 0, out.join('\n'));
+    const elsewhere = out[0]!;
+    const there = ['conformance', 'run', '--client', elsewhere, '--start-url', rpUrl, '--only', 'login-p9'];
+    assert.equal(await main(there, io, otherDb), 1);
+    assert.match(out.at(-1)!, /^Error: the toolkit at http:\S+\/sandpit is not on this database \(DATABASE_URL\)/);
+  });
+
   test('API: start a run, poll it, fetch the signed report and JUnit; another organisation sees nothing', async () => {
     const { token } = await createApiToken(app.database.db, orgId, 'owner', 'ci');
     const other = await createApiToken(

@@ -86,8 +86,13 @@ export class ReportInvalid extends ToolkitError<'invalid_report'> {
 
 /** Checks a signed report: signed by this toolkit, unedited; returns its content. */
 export async function verifyReport(db: Db, jws: string): Promise<Report> {
+  return verifyReportWith(await reportKeys(db), jws);
+}
+
+/** The same check with the published keys (a CLI that talks to a remote toolkit fetches them). */
+export async function verifyReportWith(keys: { keys: JWK[] }, jws: string): Promise<Report> {
   try {
-    const { payload } = await compactVerify(jws.trim(), createLocalJWKSet(await reportKeys(db)), { algorithms: ['RS512'] });
+    const { payload } = await compactVerify(jws.trim(), createLocalJWKSet(keys), { algorithms: ['RS512'] });
     const report = JSON.parse(new TextDecoder().decode(payload)) as Report;
     if (report.kind !== 'nhs-login-conformance-report') throw new Error('not a conformance report');
     return report;
