@@ -138,7 +138,7 @@ export function registerClaim(app: FastifyInstance, deps: JourneyDeps) {
     }
     // PW "How it works" 2.3: NHS login checks the details with PDS again before the account is set up.
     const again = await checkPerson(deps.db, deps.people, env, { nhs_number: c.row.nhs_number, email_address: c.row.email,
-      date_of_birth: c.row.birthdate });
+      date_of_birth: c.row.birthdate }, c.row.organisation_id);
     if (!again.ok || again.kind !== c.row.kind || (again.person?.id ?? null) !== c.row.person_id) {
       await fail(c.row);
       record(c.row, { error: 'pds_recheck_failed' });

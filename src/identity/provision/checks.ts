@@ -20,15 +20,23 @@ function age(birthdate: string, now = new Date()): number {
   return now.getUTCFullYear() - y - (before ? 1 : 0);
 }
 
+/**
+ * `asking` is the requesting client's organisation. Partners' test users (integration) are copies of the same test PDS
+ * records, one per organisation, where NHS login has one account per NHS number: each organisation sees only its own
+ * and the environment's shared accounts, so that another partner's test user of the same record neither blocks a
+ * request (11005, 11007) nor is uplifted by it, and its existence is not told.
+ */
 export async function checkPerson(
   db: Db,
   people: PeopleData,
   env: string,
   want: { nhs_number: string; email_address: string; date_of_birth: string },
+  asking: string | null,
 ): Promise<PersonCheck> {
   const refuse = (code: ProvisionError, detail: string): PersonCheck => ({ ok: false, code, detail });
-  const holders = await findPeopleByNhsNumber(db, env, want.nhs_number);
-  const [owner] = await findPeopleByEmail(db, env, want.email_address);
+  const seen = (p: PersonRow) => p.organisation_id === null || p.organisation_id === asking;
+  const holders = (await findPeopleByNhsNumber(db, env, want.nhs_number)).filter(seen);
+  const [owner] = (await findPeopleByEmail(db, env, want.email_address)).filter(seen);
   // Step 6: NHS login's accounts.
   if (holders.some((p) => p.proofing_level === 'P9')) return refuse('11005', 'an account with this NHS number is P9 already');
   if (owner?.nhs_number && owner.nhs_number !== want.nhs_number) {

@@ -140,6 +140,25 @@ for (const dialect of DIALECTS) {
       refused(await call(request('9686367470', '1937-01-12')), '11007', UNABLE);
     });
 
+    test("another organisation's test users of the record neither block a request (11005, 11007) nor are told of", async () => {
+      await person({ nhs_number: '9686367608', proofing_level: 'P9', highest_level: 'P9', organisation_id: 'another-org' });
+      await person({ nhs_number: '9686367608', organisation_id: 'another-org' });
+      const answer = await call(request('9686367608', '1943-11-23'));
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    });
+
+    test("a partner's own test user of the record is the account uplifted", async () => {
+      const own = await createRp(app, 'sandpit', { organisationId: 'own-org' });
+      await updateClient(app.database.db, 'sandpit', own.client.clientId, { provisioning: true, provisioningOds: ['A00002'] });
+      const mine = await person({ nhs_number: '9686367616', organisation_id: 'own-org' });
+      await person({ nhs_number: '9686367616', organisation_id: 'another-org' });
+      const answer = await call(request('9686367616', '1947-08-17', mine.email), { r: own });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const row = await app.database.db.selectFrom('provision_request').select(['kind', 'person_id'])
+        .where('nhs_number', '=', '9686367616').executeTakeFirstOrThrow();
+      assert.deepEqual([row.kind, row.person_id], ['uplift', mine.id]);
+    });
+
     test('the account with the NHS number having another email is 11008', async () => {
       refused(await call(request('9686369120', '1997-05-13')), '11008', UNABLE);
     });

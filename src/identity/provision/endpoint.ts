@@ -106,7 +106,7 @@ async function provision(d: Deps, req: FastifyRequest, details: Record<string, u
   }
   const key = provisionPendingKey(env, client.clientId, input.nhs_number);
   if (await provisionPending(d.db, key)) throw new Refusal('11003');
-  const checked = await checkPerson(d.db, d.people, env, input);
+  const checked = await checkPerson(d.db, d.people, env, input, client.organisationId);
   if (!checked.ok) throw new Refusal(checked.code, checked.detail);
   if (await fault(d, client, 'provision_unable')) throw new Refusal('11019', 'injected fault');
   const now = Date.now();

@@ -41,7 +41,8 @@ export function provisionFacts(env: { name: string; issuer: string }) {
       'An NHS number must pass the Modulus 11 check; an ODS code is a letter and 5 or 6 digits (Table 7 says 6, its example has 5); '
         + 'a mobile number is E.164 (+ and the country code); extra keys are ignored; the body is at most 8 KB.',
       'The test PDS records are the same in every environment; 11003 is per client in the sandpit and integration, so that one '
-        + 'partner cannot block another for a week.',
+        + 'partner cannot block another for a week; likewise the accounts a request is checked against are the environment\'s '
+        + 'own and your organisation\'s test users, never another partner\'s copy of the same record.',
       'The patient gets an email with a link that works for 7 days until the account is set up (starting again in another browser '
         + 'ends the earlier one; wrong codes still count); no text message is sent: the security code is 190696 '
         + '(an existing account\'s own on uplift). The account is P9 as soon as they finish.',
