@@ -12,6 +12,7 @@ import { keysGenerate, keysRotate } from './keys.ts';
 import { auditExport, auditVerify, teamCreateAdmin } from './team.ts';
 import { conformanceRun, conformanceRunRemote, conformanceVerify } from './conformance.ts';
 import { remoteOf } from './remote.ts';
+import { clientsCreateRemote, clientsListRemote, clientsShowRemote } from './clients-remote.ts';
 import { createOnboarding } from '../onboarding/index.ts';
 
 export interface Io {
@@ -33,6 +34,8 @@ const USAGE = `Usage:
                                                       no partner sees it in the portal
   toolkit clients list [--env ENV] [--json]
   toolkit clients show CLIENT_ID [--env ENV] [--json]
+                                                      with --url TOOLKIT_URL (and TOOLKIT_TOKEN), clients create, list
+                                                      and show are your organisation's, through the toolkit's API
   toolkit clients sso CLIENT_ID --env ENV [--to CLIENT_ID...] [--json]
                                                       the clients it may single sign-on into (none: clears)
   toolkit keys generate --out DIR [--json]            RSA 2048 key pair as PEM (DIR/private.pem, DIR/public.pem)
@@ -54,6 +57,11 @@ const USAGE = `Usage:
   toolkit demo seed                                   fill a fresh install with twelve demo partners
 An option given several times takes each value (--scope openid --scope profile); --only also takes a comma list.
 Environment variables: DATABASE_URL (see README); TOOLKIT_URL and TOOLKIT_TOKEN for the commands that take --url.`;
+
+/** The commands a partner runs against a toolkit elsewhere, through its API (remote.ts); the rest are the operator's. */
+const REMOTE_COMMANDS: ReadonlySet<string> = new Set([
+  'clients create', 'clients list', 'clients show', 'conformance run', 'conformance verify',
+]);
 
 /** How many positional arguments each command takes after its name; any more is a mistake, never ignored. */
 const POSITIONALS: Record<string, number> = { 'clients show': 1, 'clients sso': 1, 'conformance verify': 1 };
@@ -134,11 +142,18 @@ export async function main(
   }
   try {
     if (group === 'keys' && command === 'generate') return await keysGenerate(values, io);
-    const remoteCommand = group === 'conformance' && (command === 'run' || command === 'verify');
-    const remote = remoteCommand ? remoteOf(values, env, command === 'run') : undefined;
-    if (remote && command === 'run') return await conformanceRunRemote(remote, values, io);
-    if (remote && command === 'verify') return await conformanceVerify({ remote }, rest[0], values, io);
-    if (values.url !== undefined || values.token !== undefined) throw new CliError(`--url and --token are for conformance run and verify`);
+    const which = `${group} ${command}`;
+    const remote = REMOTE_COMMANDS.has(which) ? remoteOf(values, env, which !== 'conformance verify') : undefined;
+    if (remote) {
+      if (which === 'conformance run') return await conformanceRunRemote(remote, values, io);
+      if (which === 'conformance verify') return await conformanceVerify({ remote }, rest[0], values, io);
+      if (which === 'clients create') return await clientsCreateRemote(remote, values, io);
+      if (which === 'clients list') return await clientsListRemote(remote, values, io);
+      return await clientsShowRemote(remote, rest[0], values, io);
+    }
+    if (values.url !== undefined || values.token !== undefined) {
+      throw new CliError(`--url and --token are for ${[...REMOTE_COMMANDS].join(', ')}: "${which}" runs on the toolkit's own machine`);
+    }
     const config = loadConfig(env);
     const database = await openDatabase(config.database);
     // The same use-cases as the web faces (onboarding/use-cases.ts); the CLI sends no mail and has no test people.
