@@ -135,6 +135,13 @@ export const CATALOGUE: TestSpec[] = [
   idTokenRefusal('future-iat', 'id_token_future_iat', 'issued in the future'),
   idTokenRefusal('wrong-vot', 'id_token_wrong_vot', 'whose vot was not requested'),
   idTokenRefusal('unknown-kid', 'id_token_unknown_kid', 'signed with a key not in the JWKS'),
+  idTokenRefusal('hs256-public-key', 'id_token_hs256_public_key', 'signed HS256 with the public key as secret (RFC 8725 3.1)'),
+  idTokenRefusal('rs256', 'id_token_rs256', 'signed RS256 where NHS login signs RS512'),
+  idTokenRefusal('no-sub', 'id_token_no_sub', 'without sub'),
+  idTokenRefusal('no-exp', 'id_token_no_exp', 'without exp'),
+  idTokenRefusal('no-iat', 'id_token_no_iat', 'without iat'),
+  idTokenRefusal('iss-trailing-slash', 'id_token_iss_trailing_slash', 'whose iss has a trailing slash'),
+  idTokenRefusal('extra-aud', 'id_token_extra_aud', 'for another audience as well, without azp (OIDC Core 3.1.3.7)'),
   {
     id: 'userinfo-sub',
     group: 'negative',

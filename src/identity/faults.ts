@@ -4,7 +4,7 @@
  * its relying party refuses what it must refuse. Other clients are never touched.
  */
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { setClientFault, type Db } from '../storage/index.ts';
 import { capabilitiesOf } from '../config/index.ts';
 import { ToolkitError } from '../errors.ts';
@@ -30,9 +30,13 @@ export type FaultKind = keyof typeof FAULTS;
 
 /**
  * Faults only a conformance run applies, to its own requests (identity/run-marks.ts): invalid_scope on
- * authorization, an ID token without aud, an ID token signed with a key just published in the JWKS.
+ * authorization, an ID token without aud, an ID token signed with a key just published in the JWKS, and the OpenID
+ * Foundation RP tests' ID tokens (algorithm confusion, RS256, a missing required claim, an `iss` that differs by a
+ * trailing slash, an audience it was not only for).
  */
-export type RunFault = 'authorize_invalid_scope' | 'id_token_no_aud' | 'id_token_new_key';
+export type RunFault =
+  | 'authorize_invalid_scope' | 'id_token_no_aud' | 'id_token_new_key' | 'id_token_hs256_public_key' | 'id_token_rs256'
+  | 'id_token_no_sub' | 'id_token_no_exp' | 'id_token_no_iat' | 'id_token_iss_trailing_slash' | 'id_token_extra_aud';
 export type AnyFault = FaultKind | RunFault;
 
 export function isFaultKind(v: unknown): v is FaultKind {
@@ -59,9 +63,28 @@ export async function spoilIdToken(kind: AnyFault, idToken: string, signingKey: 
       return sign(header, { ...claims, iss: `${String(claims.iss)}/not-nhs-login` });
     case 'id_token_wrong_aud':
       return sign(header, { ...claims, aud: 'another-client' });
-    case 'id_token_no_aud': {
-      const { aud: _aud, ...rest } = claims;
+    case 'id_token_no_aud':
+    case 'id_token_no_sub':
+    case 'id_token_no_exp':
+    case 'id_token_no_iat': {
+      const rest = { ...claims };
+      delete rest[kind.slice('id_token_no_'.length)];
       return sign(header, rest);
+    }
+    case 'id_token_iss_trailing_slash':
+      return sign(header, { ...claims, iss: `${String(claims.iss)}/` });
+    // OIDC Core 3.1.3.7 items 3-4: several audiences, one not trusted, and no azp.
+    case 'id_token_extra_aud':
+      return sign(header, { ...claims, aud: [String(claims.aud), 'another-client'] });
+    // The profile signs with RS512 only; an RP that takes what the header says accepts RS256 ...
+    case 'id_token_rs256':
+      return new SignJWT(claims).setProtectedHeader({ ...header, alg: 'RS256' } as never)
+        .sign((await importJWK(signingKey, 'RS256')) as CryptoKey);
+    // ... or HS256 keyed with the public key it knows (RFC 8725 §2.1, §3.1: algorithm confusion).
+    case 'id_token_hs256_public_key': {
+      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = signingKey;
+      const pem = createPublicKey({ key: publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      return new SignJWT(claims).setProtectedHeader({ ...header, alg: 'HS256' } as never).sign(new TextEncoder().encode(String(pem)));
     }
     case 'id_token_new_key':
       if (!runKey) return idToken;
