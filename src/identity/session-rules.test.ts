@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
 import { createRp, login, type TestRp } from '../test-support/rp.ts';
 import { updateClient } from '../storage/index.ts';
+import { SessionRulesError, setSessionRules } from './session-rules.ts';
 
 async function refresh(app: TestApp, rp: TestRp, refreshToken: string) {
   const res = await app.fetch(rp.tokenEndpoint, {
@@ -39,6 +40,20 @@ for (const dialect of DIALECTS) {
       mock.timers.enable({ apis: ['Date'], now: Date.now() });
       return { rp, refreshToken: r.tokens.refresh_token! };
     }
+
+    test('limits are shortened in the sandpit only, within their bounds', async () => {
+      const rp = await createRp(app, 'sandpit');
+      const db = app.database.db;
+      const set = (env: string, idleMinutes: unknown, absoluteMinutes: unknown) =>
+        setSessionRules(db, env, rp.client.clientId, { idleMinutes, absoluteMinutes });
+      await assert.rejects(set('integration', 1, 2), SessionRulesError, 'integration keeps live\'s limits');
+      await assert.rejects(set('sandpit', 0, 2), /from 1 to 30/);
+      await assert.rejects(set('sandpit', 1, 1), (e: SessionRulesError) => e.field === 'absolute_minutes');
+      await set('sandpit', '1', 2);
+      const row = await db.selectFrom('client').select(['session_idle_s', 'session_absolute_s'])
+        .where('client_id', '=', rp.client.clientId).executeTakeFirstOrThrow();
+      assert.deepEqual([row.session_idle_s, row.session_absolute_s], [60, 120]);
+    });
 
     test('a refresh within the idle limit is answered', async () => {
       const { rp, refreshToken } = await signedIn({ sessionIdleS: 60 });

@@ -12,6 +12,9 @@
  */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { NhsClient } from './steps/context.ts';
+import { capabilitiesOf } from '../config/index.ts';
+import { ToolkitError } from '../errors.ts';
+import { updateClient, type Db } from '../storage/index.ts';
 
 export const SESSION_IDLE_S = 30 * 60;
 export const SESSION_ABSOLUTE_S = 12 * 3600;
@@ -58,4 +61,34 @@ export function duration(s: number): string {
   if (s % 3600 === 0) return `${s / 3600} hour${s === 3600 ? '' : 's'}`;
   if (s % 60 === 0) return `${s / 60} minute${s === 60 ? '' : 's'}`;
   return `${s} seconds`;
+}
+
+export class SessionRulesError extends ToolkitError<'invalid_session_rules'> {
+  override name = 'SessionRulesError';
+  constructor(message: string, field = 'idle_minutes') {
+    super('invalid_session_rules', message, field);
+  }
+}
+
+/**
+ * A partner shortens a client's session limits, in minutes (null: the documented limit). The sandpit only: integration
+ * keeps live's limits (config/capabilities.ts `shortSessions`). Checked here, for every face.
+ */
+export async function setSessionRules(
+  db: Db,
+  env: string,
+  clientId: string,
+  rules: { idleMinutes: unknown; absoluteMinutes: unknown },
+): Promise<void> {
+  if (!capabilitiesOf(env)?.shortSessions) throw new SessionRulesError(`session limits can be shortened in the sandpit only, not ${env}`);
+  const minutes = (v: unknown, field: string, b: { min: number; max: number }) => {
+    if (v === null || v === undefined || v === '') return null;
+    const n = typeof v === 'string' && /^\d{1,4}$/.test(v.trim()) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n * 60 < b.min || n * 60 > b.max)
+      throw new SessionRulesError(`Enter a whole number of minutes from ${b.min / 60} to ${b.max / 60}`, field);
+    return n * 60 === b.max ? null : n * 60;
+  };
+  const idle = minutes(rules.idleMinutes, 'idle_minutes', SESSION_BOUNDS.idle);
+  const absolute = minutes(rules.absoluteMinutes, 'absolute_minutes', SESSION_BOUNDS.absolute);
+  await updateClient(db, env, clientId, { sessionIdleS: idle, sessionAbsoluteS: absolute });
 }
