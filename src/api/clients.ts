@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientRecord } from '../onboarding/index.ts';
 import type { EnvironmentName } from '../config/index.ts';
-import { FaultError, RegistrationError } from '../identity/index.ts';
+import { FaultError, RegistrationError, SESSION_ABSOLUTE_S, SESSION_IDLE_S, SessionRulesError } from '../identity/index.ts';
 import { actorOf, fail, failWith, str, strings, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
 
@@ -21,6 +21,7 @@ export function clientView(d: ApiDeps, c: ClientRecord) {
     fault: c.fault,
     // The NHS login team's decision (the console): shown, never set, through this API.
     users_v2: c.usersV2,
+    session_rules: { idle_seconds: c.sessionIdleS ?? SESSION_IDLE_S, absolute_seconds: c.sessionAbsoluteS ?? SESSION_ABSOLUTE_S },
     // Provision Account: approved for these ODS codes, or null (spec-Provision_Account_v1; the console).
     provisioning: c.provisioning ? { ods_codes: c.provisioningOds } : null,
   };
@@ -123,6 +124,23 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
         return reply.code(204).send();
       } catch (e) {
         if (e instanceof FaultError) return failWith(reply, e);
+        throw e;
+      }
+    },
+  );
+  // The client's session limits (identity/session-rules.ts), shortened for a test: the sandpit only.
+  app.put<{ Params: { clientId: string }; Body: { idle_minutes: number | null; absolute_minutes: number | null } }>(
+    '/clients/:clientId/session-rules',
+    { schema: { body: BODIES.sessionRules, ...params('clientId') } },
+    async (req, reply) => {
+      const c = await ownClient(req, reply);
+      if (!c) return;
+      try {
+        const rules = { idleMinutes: req.body.idle_minutes, absoluteMinutes: req.body.absolute_minutes };
+        await d.onboarding.setSessionRules(c.env, c.clientId, rules);
+        return reply.code(204).send();
+      } catch (e) {
+        if (e instanceof SessionRulesError) return failWith(reply, e);
         throw e;
       }
     },

@@ -42,6 +42,10 @@ export const BODIES = {
   environmentRequest: obj({ env: str(20) }, ['env']),
   conformanceRun: obj({ start_url: str(2000), only: strs(50, 100), button_selector: str(500), signed_in_text: str(500) }, ['start_url']),
   key: obj({ public_key_pem: str(16_384), jwks_uri: str(2000) }),
+  sessionRules: obj({
+    idle_minutes: { type: ['integer', 'null'], minimum: 1, maximum: 30 },
+    absolute_minutes: { type: ['integer', 'null'], minimum: 2, maximum: 720 },
+  }, ['idle_minutes', 'absolute_minutes']),
   fault: obj({ kind: str(100), count: { type: ['integer', 'null'], minimum: 1, maximum: 1000 } }, ['kind']),
 };
 

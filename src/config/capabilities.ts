@@ -29,12 +29,20 @@ export interface Capabilities {
   pds: boolean;
   /** It has NHS login's published test accounts (`<env>-accounts.csv`), seeded on first start and listed in its reference. */
   testAccounts: boolean;
+  /** A partner may shorten a client's session limits (identity/session-rules.ts) to test them in minutes: the sandpit only. */
+  shortSessions: boolean;
 }
 
 export const CAPABILITIES: Readonly<Record<EnvironmentName, Readonly<Capabilities>>> = {
-  sandpit: { access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true },
-  integration: { access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true },
-  live: { access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false },
+  sandpit: {
+    access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true, shortSessions: true,
+  },
+  integration: {
+    access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true, shortSessions: false,
+  },
+  live: {
+    access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false, shortSessions: false,
+  },
 };
 
 export function isEnvironmentName(name: unknown): name is EnvironmentName {

@@ -14,7 +14,7 @@ import { nhsDiscovery, stripIss } from './steps/discovery.ts';
 import { injectFault } from './steps/faults.ts';
 import { recordAs } from './steps/record.ts';
 import { publishRunKeys, trackRun } from './steps/run.ts';
-import { answerJwtBearer, answerNoClientAuthentication, noStore, shapeIssuedTokens } from './steps/token.ts';
+import { answerJwtBearer, answerNoClientAuthentication, explainRefreshRefusal, noStore, shapeIssuedTokens } from './steps/token.ts';
 import { refuseSuspendedClient, unwrapUserinfo } from './steps/userinfo.ts';
 
 export interface OidcError {
@@ -27,7 +27,10 @@ export interface OidcError {
 const AFTER: Record<string, Step[]> = {
   authorization: [trackRun, stripIss, recordAs('authorize')],
   resume: [trackRun, stripIss, recordAs('authorize')],
-  token: [answerJwtBearer, answerNoClientAuthentication, trackRun, shapeIssuedTokens, noStore, injectFault('token'), recordAs('token')],
+  token: [
+    answerJwtBearer, answerNoClientAuthentication, explainRefreshRefusal, trackRun, shapeIssuedTokens, noStore, injectFault('token'),
+    recordAs('token'),
+  ],
   userinfo: [refuseSuspendedClient, trackRun, injectFault('userinfo'), recordAs('userinfo')],
   jwks: [publishRunKeys],
   discovery: [nhsDiscovery],

@@ -14,6 +14,7 @@ import { browserMark, MARK_COOKIE } from './run-marks.ts';
 import { cookieSigner } from '../security/cookie-signer.ts';
 import { because } from './refusals.ts';
 import { nhsClient, profileState } from './steps/context.ts';
+import { refreshTokenTtl, withinAbsoluteLimit } from './session-rules.ts';
 import { GRANT_PARAMS, JWT_BEARER, jwtBearerGrant } from './users-v2/grant.ts';
 import { clientCredentialsGrant } from './provision/grant.ts';
 
@@ -201,7 +202,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     extraClientMetadata: {
       properties: ['nhs_vtr', 'nhs_im1', 'nhs_sso_to', 'nhs_status', 'nhs_fault', 'nhs_conformance_until', 'nhs_users_v2',
-        'nhs_provisioning'],
+        'nhs_provisioning', 'nhs_session_idle', 'nhs_session_absolute'],
     },
     extraParams: {
       vtr: checkAuthorizationProfile(deps, remoteKeySets(env.name)),
@@ -223,13 +224,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     allowOmittingSingleRegisteredRedirectUri: false,
     // PKCE: accepted (S256) when sent, never required (interface facts: "uncertain", RP-friendly choice).
     pkce: { required: () => false },
-    issueRefreshToken: async () => true,
+    // None once the person authenticated longer ago than the client's absolute session limit (session-rules.ts).
+    issueRefreshToken: async (_ctx, client, code) => withinAbsoluteLimit(nhsClient(client), code as { authTime?: number }),
     // NHS login has no logout: the relying party owns its session, so tokens outlive the NHS login session.
     expiresWithSession: async () => false,
     rotateRefreshToken: true,
     conformIdTokenClaims: false,
     clockTolerance: CLOCK_TOLERANCE_S,
-    ttl: TTL,
+    // A refresh token lives the client's idle session limit, never past its absolute one (session-rules.ts).
+    ttl: { ...TTL, RefreshToken: refreshTokenTtl(TTL.RefreshToken, nhsClient) as never },
     // The engine replaces a token's `extra` with what this returns: keep the grant's own marker (provision/grant.ts).
     extraTokenClaims: async (_ctx, token) =>
       token.kind === 'ClientCredentials' ? (token as { extra?: Record<string, unknown> }).extra : undefined,

@@ -74,7 +74,12 @@ export function interfaceFacts() {
       { what: 'Authorization code', seconds: TTL.AuthorizationCode, note: 'single use, bound to the client and redirect URI' },
       { what: 'ID token', seconds: TTL.IdToken, note: 'RS512' },
       { what: 'Access token', seconds: TTL.AccessToken, note: 'RS512 JWT; expires_in in the token response' },
-      { what: 'Refresh token', seconds: TTL.RefreshToken, note: 'a refresh may narrow scope, never widen it' },
+      {
+        what: 'Refresh token',
+        seconds: TTL.RefreshToken,
+        note: 'at most; it ends 30 minutes after it was issued (each refresh rotates it) and 12 hours after the person authenticated '
+          + '(session-management.md, A), shorter where a sandpit client shortened them; a refresh may narrow scope, never widen it',
+      },
       { what: 'NHS login session', seconds: TTL.Session, note: 'single sign-on between services' },
       {
         what: 'Client assertion (yours)',

@@ -26,6 +26,9 @@ export interface ClientRecord {
   /** Approved by the NHS login team for Provision Account (off until then), and the ODS codes it may provision for. */
   provisioning: boolean;
   provisioningOds: string[];
+  /** Session rules in seconds (identity/session-rules.ts); null = the documented limits (30 minutes idle, 12 hours). */
+  sessionIdleS?: number | null;
+  sessionAbsoluteS?: number | null;
 }
 
 export interface ArmedFault {
@@ -76,6 +79,8 @@ export function toClientRecord(row: ClientTable): ClientRecord {
     usersV2: row.users_v2 === 1,
     provisioning: row.provisioning === 1,
     provisioningOds: row.provisioning_ods ? (JSON.parse(row.provisioning_ods) as string[]) : [],
+    sessionIdleS: row.session_idle_s ?? null,
+    sessionAbsoluteS: row.session_absolute_s ?? null,
   };
 }
 
@@ -110,6 +115,8 @@ export function clientMetadata(row: ClientTable): Record<string, unknown> {
     nhs_conformance_until: row.conformance_until,
     nhs_users_v2: c.usersV2,
     nhs_provisioning: c.provisioning,
+    nhs_session_idle: c.sessionIdleS,
+    nhs_session_absolute: c.sessionAbsoluteS,
   };
 }
 
@@ -138,6 +145,8 @@ export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
       users_v2: c.usersV2 ? 1 : 0,
       provisioning: c.provisioning ? 1 : 0,
       provisioning_ods: c.provisioningOds.length ? JSON.stringify(c.provisioningOds) : null,
+      session_idle_s: c.sessionIdleS ?? null,
+      session_absolute_s: c.sessionAbsoluteS ?? null,
     })
     .execute();
 }
@@ -157,6 +166,9 @@ export async function updateClient(
     usersV2?: boolean;
     provisioning?: boolean;
     provisioningOds?: string[];
+    /** Session rules in seconds; null returns to the documented limit. */
+    sessionIdleS?: number | null;
+    sessionAbsoluteS?: number | null;
   },
 ): Promise<void> {
   const row = await findClientRow(db, env, clientId);
@@ -179,6 +191,8 @@ export async function updateClient(
     ...(c.usersV2 !== undefined ? { users_v2: c.usersV2 ? 1 : 0 } : {}),
     ...(c.provisioning !== undefined ? { provisioning: c.provisioning ? 1 : 0 } : {}),
     ...(c.provisioningOds !== undefined ? { provisioning_ods: JSON.stringify(c.provisioningOds) } : {}),
+    ...(c.sessionIdleS !== undefined ? { session_idle_s: c.sessionIdleS } : {}),
+    ...(c.sessionAbsoluteS !== undefined ? { session_absolute_s: c.sessionAbsoluteS } : {}),
   }).where('env', '=', env).where('client_id', '=', clientId).execute();
 }
 

@@ -58,6 +58,9 @@ export interface ClientTable {
   provisioning: number;
   /** The ODS codes it may provision for (JSON array), null until approved. */
   provisioning_ods: string | null;
+  /** The client's session rules in seconds (identity/session-rules.ts); null = the documented 30 minutes idle, 12 hours. */
+  session_idle_s: number | null;
+  session_absolute_s: number | null;
 }
 
 /** A Provision Account request the environment accepted (identity/provision): the claiming link's state. */

@@ -10,6 +10,7 @@ import type { EnvironmentConfig } from '../../config/index.ts';
 import type { Db, EventSink, ExchangeFailure } from '../../storage/index.ts';
 import type { AccessTokenCodec } from '../access-token.ts';
 import type { RunMark } from '../run-marks.ts';
+import { SESSION_ABSOLUTE_S, SESSION_IDLE_S } from '../session-rules.ts';
 
 export interface ProfileDeps {
   provider: Provider;
@@ -57,6 +58,9 @@ export interface NhsClient {
   usersV2: boolean;
   /** Approved for Provision Account (provision/). */
   provisioning: boolean;
+  /** Its session rules in seconds, the documented ones unless shortened in the sandpit (session-rules.ts). */
+  sessionIdleS: number;
+  sessionAbsoluteS: number;
 }
 
 interface StoredExtensions {
@@ -69,6 +73,8 @@ interface StoredExtensions {
   nhs_conformance_until?: number | null;
   nhs_users_v2?: boolean;
   nhs_provisioning?: boolean;
+  nhs_session_idle?: number | null;
+  nhs_session_absolute?: number | null;
   scope?: string;
 }
 
@@ -87,6 +93,8 @@ export function nhsClient(client: unknown): NhsClient | undefined {
     scopes: (c.scope ?? '').split(' ').filter(Boolean),
     usersV2: Boolean(c.nhs_users_v2),
     provisioning: Boolean(c.nhs_provisioning),
+    sessionIdleS: c.nhs_session_idle ?? SESSION_IDLE_S,
+    sessionAbsoluteS: c.nhs_session_absolute ?? SESSION_ABSOLUTE_S,
   };
 }
 

@@ -2,6 +2,7 @@
 import { rememberIdToken } from '../sso.ts';
 import { JWT_BEARER, MISSING_ASSERTION } from '../users-v2/grant.ts';
 import { nhsClient, profileState, type Step } from './context.ts';
+import { refreshRefusalHint } from '../session-rules.ts';
 
 /**
  * The jwt-bearer grant's refusals (users-v2/grant.ts): its assertion is the grant, so a bad one is `invalid_grant`,
@@ -74,4 +75,18 @@ export const shapeIssuedTokens: Step = async (ctx, { codec, config, db }) => {
 export const noStore: Step = (ctx) => {
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
+};
+
+/**
+ * A refused refresh token says the client's session rules (session-rules.ts), since an expired one is what a service that
+ * keeps a person signed in too long meets; the engine's own wording names no limit.
+ */
+export const explainRefreshRefusal: Step = (ctx) => {
+  if (ctx.oidc.params?.grant_type !== 'refresh_token' || ctx.status !== 400 || !ctx.oidc.client) return;
+  const body = ctx.body as { error?: string; error_description?: string };
+  if (body?.error !== 'invalid_grant') return;
+  const description = `${body.error_description ?? 'grant request is invalid'}; ${refreshRefusalHint(nhsClient(ctx.oidc.client))}`;
+  ctx.body = { ...body, error_description: description };
+  const state = profileState(ctx);
+  if (state.refusal) state.refusal = { ...state.refusal, description };
 };
