@@ -32,6 +32,9 @@ const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
     await db.schema.dropIndex('person_nhs_number').execute();
     await db.schema.alterTable('client').dropColumn('users_v2').execute();
   },
+  '0028_gp_states': async (db) => {
+    for (const column of ['gp_state', 'gp_state_at']) await db.schema.alterTable('person').dropColumn(column).execute();
+  },
   '0024_attempt_check_until': (db) => db.schema.alterTable('attempt_counter').dropColumn('check_until').execute(),
   '0023_attempt_not_before': (db) => db.schema.alterTable('attempt_counter').dropColumn('not_before').execute(),
   '0021_conformance_run_lease': async (db) => {
