@@ -45,7 +45,9 @@ for (const dialect of DIALECTS) {
       assert.match(page.text, /value="moved_practice" checked/);
       const old = { gp_user_id: '9422353604', gp_linkage_key: 'YCRPyPSEUARw5', gp_ods_code: 'B85036' };
       assert.equal((await session(old)).status, 401);
-      const rp = await createRp(app, 'integration', { im1: true, scopes: ['openid', 'profile', 'gp_integration_credentials'], vtr: ['P9.Cp.Cd'] });
+      const rp = await createRp(app, 'integration', {
+        im1: true, scopes: ['openid', 'profile', 'gp_integration_credentials'], vtr: ['P9.Cp.Cd'],
+      });
       const r = await login(app, rp, { email, scope: 'openid profile gp_integration_credentials', vtr: ['P9.Cp.Cd'] });
       const ui = await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub);
       const fresh = ui.gp_integration_credentials as typeof old;
