@@ -269,6 +269,18 @@ for (const dialect of DIALECTS) {
         assert.equal(((await call(a.token, 'GET', '/test-users')).body as unknown as { level: string }[])[0]!.level, 'P9');
       });
 
+      test('a test user\'s GP credential state is set through the API, for its own users only, shape-checked', async () => {
+        assert.equal((await call(a.token, 'PUT', `/test-users/${userId}/gp-state`, { state: 'revoked' })).status, 204);
+        const users = (await call(a.token, 'GET', '/test-users')).body as unknown as { gp_state: string }[];
+        assert.equal(users[0]!.gp_state, 'revoked');
+        let r = await call(a.token, 'PUT', `/test-users/${userId}/gp-state`, { state: 'lost' });
+        assert.deepEqual([r.status, r.body.error, r.body.field], [400, 'invalid_choice', 'gp_state']);
+        r = await call(a.token, 'PUT', `/test-users/${userId}/gp-state`, { state: ['revoked'] });
+        assert.deepEqual([r.status, r.body.error], [400, 'invalid_request']);
+        assert.equal((await call(b.token, 'PUT', `/test-users/${userId}/gp-state`, { state: 'current' })).status, 404);
+        assert.equal(((await call(a.token, 'GET', '/test-users')).body as unknown as { gp_state: string }[])[0]!.gp_state, 'revoked');
+      });
+
       test('a test user for an NHS number with no PDS record is refused, naming the field', async () => {
         assert.equal((await call(a.token, 'POST', '/test-users', { nhs_number: '0000000000', level: 'P5' })).body.field, 'nhs_number');
       });

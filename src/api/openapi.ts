@@ -238,6 +238,20 @@ export function openApiDocument(publicUrl: string) {
           responses: { ...done, 404: errorResponse('No such test user') },
         },
       },
+      '/test-users/{id}/gp-state': {
+        put: {
+          summary: "Put a test user's GP credentials into a state (the stand-in GP system then answers accordingly)",
+          parameters: [pathParam('id')],
+          requestBody: body(documented(BODIES.gpState, {
+            state: { enum: ['current', 'moved_practice', 'system_changed', 'merged', 'revoked', 'restricted'] },
+          })),
+          responses: {
+            ...done,
+            400: errorResponse('invalid_choice: not a state, or the user has no GP linkage'),
+            404: errorResponse('No such test user'),
+          },
+        },
+      },
       '/environment-requests': {
         get: {
           summary: 'Your requests for the next environment, and what integration still needs',

@@ -146,6 +146,16 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
         return reply.code(204).send();
       }),
   );
+  // The GP credential state the stand-in GP system applies to the user's credentials (identity/gp-system).
+  app.put<{ Params: { id: string }; Body: unknown }>(
+    '/test-users/:id/gp-state',
+    { schema: { body: BODIES.gpState, ...params('id') } },
+    async (req, reply) =>
+      guarded(reply, async () => {
+        await d.onboarding.setTestUserGpState(actorOf(req).organisation.id, req.params.id, str(req.body, 'state'));
+        return reply.code(204).send();
+      }),
+  );
 
   app.get('/environment-requests', async (req) => {
     const org = actorOf(req).organisation.id;
@@ -192,6 +202,7 @@ function testUserView(p: {
   phone_pds_matched: number | null;
   pds_trace_fails: number;
   im1: number;
+  gp_state?: string;
 }) {
   return {
     id: p.id,
@@ -202,5 +213,6 @@ function testUserView(p: {
     phone_pds_matched: p.phone_pds_matched === 1,
     pds_trace_fails: p.pds_trace_fails === 1,
     gp_linked: p.im1 === 1,
+    gp_state: p.gp_state ?? 'current',
   };
 }

@@ -39,6 +39,7 @@ export const BODIES = {
   document: obj({ kind: str(40), filename: str(255), content_base64: str(15 * 1024 * 1024) }, ['kind', 'filename', 'content_base64']),
   testUser: obj({ nhs_number: str(20), ...SWITCHES }, ['level']),
   testUserChange: obj(SWITCHES, ['level']),
+  gpState: obj({ state: str(30) }, ['state']),
   environmentRequest: obj({ env: str(20) }, ['env']),
   conformanceRun: obj({ start_url: str(2000), only: strs(50, 100), button_selector: str(500), signed_in_text: str(500) }, ['start_url']),
   key: obj({ public_key_pem: str(16_384), jwks_uri: str(2000) }),

@@ -4,21 +4,24 @@ import assert from 'node:assert/strict';
 import { CAPABILITIES, capabilitiesOf, isEnvironmentName } from './capabilities.ts';
 import { loadConfig } from './index.ts';
 
-test('the sandpit: open to every partner, faults and conformance runs, http://localhost, no PDS, test accounts, short sessions', () => {
+test('the sandpit: open to every partner, faults and conformance runs, http://localhost, no PDS, test accounts, a GP system', () => {
   assert.deepEqual(CAPABILITIES.sandpit, {
-    access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true, shortSessions: true,
+    access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true,
+    gpSystem: true, shortSessions: true,
   });
 });
 
-test('integration: by an approved request, faults and conformance runs, https only, PDS, the published accounts', () => {
+test('integration: by an approved request, faults and conformance runs, https only, PDS, test accounts, a GP system', () => {
   assert.deepEqual(CAPABILITIES.integration, {
-    access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true, shortSessions: false,
+    access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true,
+    gpSystem: true, shortSessions: false,
   });
 });
 
-test('live: by an approved request, PDS, and nothing for testing (no faults, no conformance runs, no test accounts, https only)', () => {
+test('live: by an approved request, PDS, and nothing for testing (no faults, runs, test accounts or GP system; https only)', () => {
   assert.deepEqual(CAPABILITIES.live, {
-    access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false, shortSessions: false,
+    access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false,
+    gpSystem: false, shortSessions: false,
   });
 });
 

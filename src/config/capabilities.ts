@@ -29,19 +29,27 @@ export interface Capabilities {
   pds: boolean;
   /** It has NHS login's published test accounts (`<env>-accounts.csv`), seeded on first start and listed in its reference. */
   testAccounts: boolean;
+  /**
+   * The toolkit's stand-in GP system (identity/gp-system), where a partner sees what its service does when GP
+   * credentials stop working. Live has no stand-in: there the RP calls the real GP systems.
+   */
+  gpSystem: boolean;
   /** A partner may shorten a client's session limits (identity/session-rules.ts) to test them in minutes: the sandpit only. */
   shortSessions: boolean;
 }
 
 export const CAPABILITIES: Readonly<Record<EnvironmentName, Readonly<Capabilities>>> = {
   sandpit: {
-    access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true, shortSessions: true,
+    access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true,
+    gpSystem: true, shortSessions: true,
   },
   integration: {
-    access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true, shortSessions: false,
+    access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true,
+    gpSystem: true, shortSessions: false,
   },
   live: {
-    access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false, shortSessions: false,
+    access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false,
+    gpSystem: false, shortSessions: false,
   },
 };
 

@@ -15,6 +15,7 @@ import { page, type JourneyDeps } from './journeys/flow.ts';
 import { withAssertionAsClientAssertion } from './users-v2/grant.ts';
 import { registerUsersV2 } from './users-v2/endpoint.ts';
 import { registerProvisionAccount } from './provision/endpoint.ts';
+import { registerGpSystem } from './gp-system/endpoint.ts';
 
 /** Every parameter as a list (a form's single value becomes one), a few of each, none long: the engine checks the rest. */
 const AUTHORIZE_FORM = {
@@ -155,6 +156,7 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
         });
         registerUsersV2(scoped, { env, db: deps.db, events: deps.events });
         registerProvisionAccount(scoped, { env, db: deps.db, events: deps.events, people: deps.people, mail: deps.mail });
+        if (c.capabilities.gpSystem) registerGpSystem(scoped, { env: c.name, db: deps.db, events: deps.events });
         registerSignIn(scoped, journeyDeps);
         registerOtp(scoped, journeyDeps);
         registerRegistration(scoped, journeyDeps);

@@ -39,6 +39,7 @@ import {
   addTeamMember, assignDeliveryManager, authenticateTeam, changeTeamMember, completeSetup, createTeamAdmin, setupDetails, teamMembers,
 } from './team.ts';
 import { createTestUser, listTestUsers, updateTestUser } from './test-users.ts';
+import { setTestUserGpState } from './test-user-gp.ts';
 
 export interface OnboardingDeps {
   db: Db;
@@ -103,6 +104,7 @@ export function createOnboarding(deps: OnboardingDeps) {
     ...withDb(db, { getRun, reportKeys }),
     createTestUser: (...a: Tail<Tail<typeof createTestUser>>) => createTestUser(db, given(deps.people, 'the test people'), ...a),
     ...withDb(db, { listTestUsers, updateTestUser }),
+    setTestUserGpState: (...a: Tail<Tail<typeof setTestUserGpState>>) => setTestUserGpState(db, events(), ...a),
     // Conversations and notifications.
     ...withDb(db, { comments, mailboxMessage, mailboxMessages, outbox, notifications }),
     addComment: (...a: Tail<typeof addComment>) => addComment(notifying(), ...a),

@@ -14,6 +14,16 @@ const SWITCHES = {
 };
 const NEW_USER = form({ ...SWITCHES, nhs_number: text('NHS number', 20) });
 const CHANGE = form(SWITCHES);
+const GP_STATE = form({ _csrf: CSRF, gp_state: CHOICE('GP credential state') });
+/** The states a partner can choose (storage/gp-states.ts), as the radios name them. */
+const GP_STATE_TEXT = [
+  { value: 'current', text: 'Working (current)' },
+  { value: 'moved_practice', text: 'Moved GP practice' },
+  { value: 'system_changed', text: 'Practice changed GP system' },
+  { value: 'merged', text: 'Practice merged' },
+  { value: 'revoked', text: 'Online access revoked' },
+  { value: 'restricted', text: 'Restricted (EMIS): until the person signs in again' },
+];
 
 type Params = { Params: { orgId: string; personId?: string }; Body: Record<string, string | undefined> };
 
@@ -34,6 +44,7 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
         otp: TEST_OTP,
         users: await d.onboarding.listTestUsers(org.id),
         base: `/portal/organisations/${org.id}/test-users`,
+        gpStates: GP_STATE_TEXT,
         ...ctx,
       },
       status,
@@ -74,6 +85,21 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
       return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.status);
+    }
+  });
+  app.post<Params>('/organisations/:orgId/test-users/:personId/gp-state', GP_STATE, async (req, reply) => {
+    const g = await orgGuard(d, req, reply, { csrf: true });
+    if (!g) return;
+    const bad = formProblems(req);
+    if (bad) return show(reply, g.signed, g.org, { errors: bad, gpErrorFor: req.params.personId }, 400);
+    try {
+      await d.onboarding.setTestUserGpState(g.org.id, req.params.personId!, req.body?.gp_state ?? '');
+      return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      if (e.status === 404) return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.status);
+      const { errors, status } = formError(e);
+      return show(reply, g.signed, g.org, { errors, gpErrorFor: req.params.personId }, status);
     }
   });
 }

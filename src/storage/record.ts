@@ -75,6 +75,13 @@ export const PROVISION_ERRORS = [
 ] as const;
 export type ProvisionError = (typeof PROVISION_ERRORS)[number];
 
+/**
+ * The codes of the stand-in GP system's refusals (identity/gp-system): the body was not three credentials, or the GP
+ * system no longer accepts them (moved practice, system changed, merged, revoked).
+ */
+export const GP_SESSION_ERRORS = ['invalid_request', 'credentials_invalid'] as const;
+export type GpSessionError = (typeof GP_SESSION_ERRORS)[number];
+
 /** An exchange the engine failed with a code outside OAUTH_ERRORS; a test sees that none of its errors is one. */
 export const UNCLASSIFIED = 'unclassified';
 
@@ -84,11 +91,12 @@ export type JourneyKind = keyof typeof JOURNEY_ERRORS;
 /** Every kind of event; a `fault` records a response the toolkit spoiled on purpose (identity/faults.ts). */
 export const EVENT_KINDS = [
   ...EXCHANGE_KINDS, ...(Object.keys(JOURNEY_ERRORS) as JourneyKind[]), 'users_v2', 'provision', 'fault',
+  'gp_session', 'gp_state',
 ] as const;
-export type EventKind = ExchangeKind | JourneyKind | 'users_v2' | 'provision' | 'fault';
+export type EventKind = ExchangeKind | JourneyKind | 'users_v2' | 'provision' | 'fault' | 'gp_session' | 'gp_state';
 
 type ErrorOf = { [K in ExchangeKind]: OAuthError | typeof UNCLASSIFIED } & { [K in JourneyKind]: (typeof JOURNEY_ERRORS)[K][number] }
-  & { users_v2: UsersV2Error; provision: ProvisionError };
+  & { users_v2: UsersV2Error; provision: ProvisionError; gp_session: GpSessionError; gp_state: never };
 /** Every failure code, of any kind. */
 export type ErrorCode = ErrorOf[keyof ErrorOf];
 
@@ -126,7 +134,7 @@ export interface ExchangeFailure {
 }
 
 const ALL_CODES = new Set<string>([...OAUTH_ERRORS, UNCLASSIFIED, ...Object.values(JOURNEY_ERRORS).flat(), ...USERS_V2_ERRORS,
-  ...PROVISION_ERRORS]);
+  ...PROVISION_ERRORS, ...GP_SESSION_ERRORS]);
 export const isErrorCode = (v: unknown): v is ErrorCode => typeof v === 'string' && ALL_CODES.has(v);
 export const isCause = (v: unknown): v is Cause => typeof v === 'string' && (CAUSES as readonly string[]).includes(v);
 

@@ -107,6 +107,9 @@ export interface PersonTable {
   im1: number;
   gp_user_id: string | null;
   gp_linkage_key: string | null;
+  /** GP credential state (storage/gp-states.ts; migration 0028): absent on insert means `current`. */
+  gp_state?: string;
+  gp_state_at?: number | null;
   created_at: number;
   /** The partner organisation that created this integration test user (null for the packs' accounts). */
   organisation_id: string | null;

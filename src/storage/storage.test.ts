@@ -35,6 +35,9 @@ const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
   '0029_session_rules': async (db) => {
     for (const column of ['session_idle_s', 'session_absolute_s']) await db.schema.alterTable('client').dropColumn(column).execute();
   },
+  '0028_gp_states': async (db) => {
+    for (const column of ['gp_state', 'gp_state_at']) await db.schema.alterTable('person').dropColumn(column).execute();
+  },
   '0024_attempt_check_until': (db) => db.schema.alterTable('attempt_counter').dropColumn('check_until').execute(),
   '0023_attempt_not_before': (db) => db.schema.alterTable('attempt_counter').dropColumn('not_before').execute(),
   '0021_conformance_run_lease': async (db) => {

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { SCOPE_DESCRIPTIONS } from '../claims.ts';
 import { matchVector } from '../vectors.ts';
 import { journeyState } from './state.ts';
+import { resolveOnSignIn } from '../gp-system/states.ts';
 import { finishWithError, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
 
 type Req = { Params: { uid: string } };
@@ -59,6 +60,8 @@ export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
       correlationId: j.uid,
       details: { scope: j.details.params.scope, vot },
     });
+    // A sign-in with credentials refreshes GP credentials NHS login can refresh, and lifts Restricted (gp-credentials.md).
+    if (signedIn) await resolveOnSignIn(deps, deps.env.name, j.person, clientId);
     const url = await provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
     if (signedIn && j.details.session?.accountId && j.details.session.accountId !== j.person.id) {
       // Another person signed in over an existing session: that person's session ends here (after the

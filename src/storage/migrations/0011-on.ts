@@ -4,6 +4,7 @@
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 import { RECORD_CODES } from './0025-record-codes.ts';
+import { GP_STATES_MIGRATION } from './0028-gp-states.ts';
 import { SESSION_RULES } from './0029-session-rules.ts';
 
 export const FROM_0011: Record<string, Migration> = {
@@ -257,5 +258,6 @@ export const FROM_0011: Record<string, Migration> = {
       await db.schema.createIndex('provision_request_nhs').on('provision_request').columns(['env', 'nhs_number', 'status']).execute();
     },
   },
+  '0028_gp_states': GP_STATES_MIGRATION,
   '0029_session_rules': SESSION_RULES,
 };
