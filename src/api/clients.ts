@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientRecord } from '../onboarding/index.ts';
 import type { EnvironmentName } from '../config/index.ts';
-import { FaultError, RegistrationError, SESSION_ABSOLUTE_S, SESSION_IDLE_S, SessionRulesError } from '../identity/index.ts';
+import { FaultError, RegistrationError, SessionRulesError } from '../identity/index.ts';
 import { actorOf, fail, failWith, str, strings, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
 
@@ -21,7 +21,8 @@ export function clientView(d: ApiDeps, c: ClientRecord) {
     fault: c.fault,
     // The NHS login team's decision (the console): shown, never set, through this API.
     users_v2: c.usersV2,
-    session_rules: { idle_seconds: c.sessionIdleS ?? SESSION_IDLE_S, absolute_seconds: c.sessionAbsoluteS ?? SESSION_ABSOLUTE_S },
+    // null: none set, the refresh token lives the specification's 30 days (identity/session-rules.ts).
+    session_rules: { idle_seconds: c.sessionIdleS ?? null, absolute_seconds: c.sessionAbsoluteS ?? null },
     // Provision Account: approved for these ODS codes, or null (spec-Provision_Account_v1; the console).
     provisioning: c.provisioning ? { ods_codes: c.provisioningOds } : null,
   };

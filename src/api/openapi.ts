@@ -361,6 +361,14 @@ export function openApiDocument(publicUrl: string) {
         },
         delete: { summary: 'Clear the armed fault', parameters: [clientId], responses: { 204: { description: 'Cleared' } } },
       },
+      '/clients/{clientId}/session-rules': {
+        put: {
+          summary: 'Set session limits on a sandpit client, in minutes (null: none, the 30-day refresh token)',
+          parameters: [clientId],
+          requestBody: body(BODIES.sessionRules),
+          responses: { 204: { description: 'Set' }, 400: errorResponse('Out of range, the wrong shape, or not a sandpit client') },
+        },
+      },
     },
   };
 }

@@ -10,7 +10,7 @@ export type { Environment } from './environment.ts';
 export { registerClient, RegistrationError, replaceClientKey, validateRegistration, type ClientRegistration } from './registration.ts';
 export { KeyRotationError, publishNextKey, removeRetiredKeys, switchToNextKey } from './keys.ts';
 export { armFault, clearFault, FAULTS, FaultError, type FaultKind } from './faults.ts';
-export { SESSION_ABSOLUTE_S, SESSION_IDLE_S, SessionRulesError, setSessionRules } from './session-rules.ts';
+export { SessionRulesError, setSessionRules } from './session-rules.ts';
 
 export interface Identity {
   environments: Environment[];

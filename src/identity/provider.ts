@@ -14,7 +14,7 @@ import { browserMark, MARK_COOKIE } from './run-marks.ts';
 import { cookieSigner } from '../security/cookie-signer.ts';
 import { because } from './refusals.ts';
 import { nhsClient, profileState } from './steps/context.ts';
-import { refreshTokenTtl, withinAbsoluteLimit } from './session-rules.ts';
+import { refreshTokenTtl, SPEC_REFRESH_TOKEN_S, withinAbsoluteLimit } from './session-rules.ts';
 import { GRANT_PARAMS, JWT_BEARER, jwtBearerGrant } from './users-v2/grant.ts';
 import { clientCredentialsGrant } from './provision/grant.ts';
 
@@ -32,7 +32,7 @@ export const TTL = {
   AuthorizationCode: 600,
   IdToken: 3600,
   AccessToken: 300,
-  RefreshToken: 30 * 24 * 3600,
+  RefreshToken: SPEC_REFRESH_TOKEN_S,
   Interaction: 3600,
   Session: 12 * 3600,
   Grant: 30 * 24 * 3600,
@@ -224,14 +224,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     allowOmittingSingleRegisteredRedirectUri: false,
     // PKCE: accepted (S256) when sent, never required (interface facts: "uncertain", RP-friendly choice).
     pkce: { required: () => false },
-    // None once the person authenticated longer ago than the client's absolute session limit (session-rules.ts).
+    // None once the person authenticated longer ago than the client's absolute session limit, where it set one (session-rules.ts).
     issueRefreshToken: async (_ctx, client, code) => withinAbsoluteLimit(nhsClient(client), code as { authTime?: number }),
     // NHS login has no logout: the relying party owns its session, so tokens outlive the NHS login session.
     expiresWithSession: async () => false,
     rotateRefreshToken: true,
     conformIdTokenClaims: false,
     clockTolerance: CLOCK_TOLERANCE_S,
-    // A refresh token lives the client's idle session limit, never past its absolute one (session-rules.ts).
+    // A refresh token lives 30 days, or a sandpit client's idle limit, never past its absolute one (session-rules.ts).
     ttl: { ...TTL, RefreshToken: refreshTokenTtl(TTL.RefreshToken, nhsClient) as never },
     // The engine replaces a token's `extra` with what this returns: keep the grant's own marker (provision/grant.ts).
     extraTokenClaims: async (_ctx, token) =>

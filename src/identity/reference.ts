@@ -78,8 +78,9 @@ export function interfaceFacts() {
       {
         what: 'Refresh token',
         seconds: TTL.RefreshToken,
-        note: 'at most; it ends 30 minutes after it was issued (each refresh rotates it) and 12 hours after the person authenticated '
-          + '(session-management.md, A), shorter where a sandpit client shortened them; a refresh may narrow scope, never widen it',
+        note: 'Federation spec Table 18; a sandpit client may set session limits (session-management.md, A: up to 30 minutes idle, '
+          + '12 hours from authentication) to see its service meet them in minutes: its refresh tokens then end on either (each '
+          + 'refresh rotates the token); a refresh may narrow scope, never widen it',
       },
       { what: 'NHS login session', seconds: TTL.Session, note: 'single sign-on between services' },
       {

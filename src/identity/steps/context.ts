@@ -10,7 +10,6 @@ import type { EnvironmentConfig } from '../../config/index.ts';
 import type { Db, EventSink, ExchangeFailure } from '../../storage/index.ts';
 import type { AccessTokenCodec } from '../access-token.ts';
 import type { RunMark } from '../run-marks.ts';
-import { SESSION_ABSOLUTE_S, SESSION_IDLE_S } from '../session-rules.ts';
 
 export interface ProfileDeps {
   provider: Provider;
@@ -59,8 +58,9 @@ export interface NhsClient {
   /** Approved for Provision Account (provision/). */
   provisioning: boolean;
   /** Its session rules in seconds, the documented ones unless shortened in the sandpit (session-rules.ts). */
-  sessionIdleS: number;
-  sessionAbsoluteS: number;
+  /** A sandpit client's session limits (session-rules.ts); null where it set none. */
+  sessionIdleS: number | null;
+  sessionAbsoluteS: number | null;
 }
 
 interface StoredExtensions {
@@ -93,8 +93,8 @@ export function nhsClient(client: unknown): NhsClient | undefined {
     scopes: (c.scope ?? '').split(' ').filter(Boolean),
     usersV2: Boolean(c.nhs_users_v2),
     provisioning: Boolean(c.nhs_provisioning),
-    sessionIdleS: c.nhs_session_idle ?? SESSION_IDLE_S,
-    sessionAbsoluteS: c.nhs_session_absolute ?? SESSION_ABSOLUTE_S,
+    sessionIdleS: c.nhs_session_idle ?? null,
+    sessionAbsoluteS: c.nhs_session_absolute ?? null,
   };
 }
 

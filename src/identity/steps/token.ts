@@ -85,7 +85,8 @@ export const explainRefreshRefusal: Step = (ctx) => {
   if (ctx.oidc.params?.grant_type !== 'refresh_token' || ctx.status !== 400 || !ctx.oidc.client) return;
   const body = ctx.body as { error?: string; error_description?: string };
   if (body?.error !== 'invalid_grant') return;
-  const description = `${body.error_description ?? 'grant request is invalid'}; ${refreshRefusalHint(nhsClient(ctx.oidc.client))}`;
+  const hint = refreshRefusalHint(nhsClient(ctx.oidc.client));
+  const description = `${body.error_description ?? 'grant request is invalid'}; ${hint}`;
   ctx.body = { ...body, error_description: description };
   const state = profileState(ctx);
   if (state.refusal) state.refusal = { ...state.refusal, description };
