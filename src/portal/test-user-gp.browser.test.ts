@@ -10,6 +10,10 @@ import { startListeningApp, type TestApp } from '../test-support/harness.ts';
 import { csrfOf } from '../test-support/browser.ts';
 import { partnerIn } from '../test-support/partner.ts';
 import { createOrganisation } from '../onboarding/index.ts';
+import fs from 'node:fs';
+import { join } from 'node:path';
+
+const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'screenshots', 'gp-credentials');
 
 describe('portal in Chromium: GP credential states', () => {
   let app: TestApp & { origin: string };
@@ -47,7 +51,13 @@ describe('portal in Chromium: GP credential states', () => {
           await page.setViewportSize({ width, height: 900 });
           const sideways = await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
           assert.equal(sideways, false, `${name} at ${width}px scrolls sideways`);
-          await page.screenshot({ path: `/tmp/gp-${name}-${width}.png`, fullPage: width === 320 && name === 'test-users' });
+          // A table can clip its last column instead of scrolling: every control must be on the page.
+          const cut = await page.evaluate(() => [...document.querySelectorAll('button, input, select')]
+            .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map((e) => e.outerHTML.slice(0, 60)));
+          assert.deepEqual(cut, [], `${name} at ${width}px cuts controls off`);
+          fs.mkdirSync(SCREENSHOTS, { recursive: true });
+          const file = join(SCREENSHOTS, `${width}-${name}.png`);
+          await page.screenshot({ path: file, fullPage: width === 320 && name === 'test-users' });
         }
       }
     } finally {
