@@ -53,7 +53,8 @@ describe('portal in Chromium: GP credential states', () => {
           assert.equal(sideways, false, `${name} at ${width}px scrolls sideways`);
           // A table can clip its last column instead of scrolling: every control must be on the page.
           const cut = await page.evaluate(() => [...document.querySelectorAll('button, input, select')]
-            .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map((e) => e.outerHTML.slice(0, 60)));
+            .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            .map((e) => e.outerHTML.slice(0, 60)));
           assert.deepEqual(cut, [], `${name} at ${width}px cuts controls off`);
           fs.mkdirSync(SCREENSHOTS, { recursive: true });
           const file = join(SCREENSHOTS, `${width}-${name}.png`);
