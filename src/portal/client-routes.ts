@@ -329,7 +329,7 @@ export async function clientPage(
   signed: Signed,
   org: Organisation,
   client: ClientRecord,
-  ctx: { errors?: FieldProblem[]; keyReplaced?: boolean } = {},
+  ctx: { errors?: FieldProblem[]; keyReplaced?: boolean; sessionTyped?: { idle: string; absolute: string } } = {},
   status = 200,
 ) {
   await d.onboarding.flushEvents(); // show the exchanges that just happened
@@ -361,6 +361,10 @@ export async function clientPage(
       testOtp: TEST_OTP,
       // Live has no faults (config/capabilities.ts): its clients get no panel that could only refuse.
       faults: capabilitiesOf(client.env)?.faults ? Object.entries(FAULTS).map(([value, text]) => ({ value, text })) : [],
+      // A sandpit client's session limits (identity/session-rules.ts), as typed after a refusal, else as set.
+      sessionRules: capabilitiesOf(client.env)?.shortSessions
+        ? ctx.sessionTyped ?? { idle: minutes(client.sessionIdleS), absolute: minutes(client.sessionAbsoluteS) }
+        : undefined,
       armedFault: client.fault
         ? {
             ...client.fault,
@@ -371,6 +375,8 @@ export async function clientPage(
     status,
   );
 }
+
+const minutes = (s: number | null | undefined) => (s ? String(s / 60) : '');
 
 function connection(d: PortalDeps, client: ClientRecord) {
   const issuer = d.config.environments.find((e) => e.name === client.env)!.issuer;

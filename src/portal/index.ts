@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { registerAccountRoutes } from './account-routes.ts';
 import { registerOrganisationRoutes } from './organisation-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
+import { registerSessionRulesRoutes } from './session-rules-routes.ts';
 import { registerGuidanceRoutes } from './guidance-routes.ts';
 import { registerApplicationRoutes } from './application-routes.ts';
 import { registerTokenRoutes } from './token-routes.ts';
@@ -32,6 +33,7 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerAccountRoutes(app, d);
   registerOrganisationRoutes(app, d);
   registerClientRoutes(app, d);
+  registerSessionRulesRoutes(app, d);
   registerGuidanceRoutes(app, d);
   registerApplicationRoutes(app, d);
   registerTokenRoutes(app, d);
