@@ -12,3 +12,4 @@ export * from './lockout.ts';
 export * from './deliveries.ts';
 export * from './outbox.ts';
 export * from './provisioning.ts';
+export * from './passkeys.ts';

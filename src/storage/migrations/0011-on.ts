@@ -4,6 +4,7 @@
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 import { RECORD_CODES } from './0025-record-codes.ts';
+import { PASSKEYS } from './0030-passkeys.ts';
 
 export const FROM_0011: Record<string, Migration> = {
   '0011_attempt_counters': {
@@ -256,4 +257,5 @@ export const FROM_0011: Record<string, Migration> = {
       await db.schema.createIndex('provision_request_nhs').on('provision_request').columns(['env', 'nhs_number', 'status']).execute();
     },
   },
+  '0030_passkeys': PASSKEYS,
 };
