@@ -109,6 +109,45 @@ describe('Passkeys in Chromium with a virtual authenticator', () => {
     });
   }
 
+  for (const width of [320, 1280]) {
+    test(`a request allowing P9.Cm signs in with the passkey alone, and the ID token says P9.Cm, at ${width} px`, async () => {
+      const first = await localContext(browser, { viewport: { width, height: 800 } });
+      const page = await first.newPage();
+      const { cdp, authenticatorId } = await withAuthenticator(first, page);
+      await authorize(page, ['P9.Cp.Cd'], passwordAndCode);
+      await page.goto(`${rp.issuer}/settings`);
+      await clickToNextPage(page, page.locator('#passkey-add-button'));
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      await first.close();
+
+      // Another browser with the same device: no NHS login session, so the sign-in page, with the passkey offered.
+      const context = await localContext(browser, { viewport: { width, height: 800 } });
+      const other = await context.newPage();
+      const device = await withAuthenticator(context, other);
+      await device.cdp.send('WebAuthn.addCredential', { authenticatorId: device.authenticatorId, credential: credentials[0]! });
+      const claims = await authorize(other, ['P9.Cm', 'P9.Cp.Cd'], async (p) => {
+        assert.match(p.url(), /\/sign-in$/);
+        await p.locator('#passkey-button').waitFor({ state: 'visible' });
+        await look(p, width, '4-sign-in-with-passkey-offered');
+        await p.locator('#passkey-button').click();
+        await p.waitForURL((u) => u.origin === 'https://rp.example.org' || /\/consent$/.test(u.pathname));
+        if (/\/consent$/.test(p.url())) await p.getByRole('button', { name: 'Continue' }).click();
+      });
+      assert.equal(claims.vot, 'P9.Cm');
+      assert.deepEqual(cspViolations(context), []);
+      await context.close();
+    });
+  }
+
+  test('a request whose vtr has only Cp vectors does not offer the passkey', async () => {
+    const context = await localContext(browser, { viewport: { width: 320, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(authorizationUrl(rp, { state: oidc.randomState(), nonce: oidc.randomNonce(), vtr: ['P9.Cp.Cd'] }));
+    assert.match(page.url(), /\/sign-in$/);
+    assert.equal(await page.locator('#passkey-button').count(), 0);
+    await context.close();
+  });
+
   test('without JavaScript the settings page says a passkey needs it and shows no button', async () => {
     const context = await localContext(browser, { viewport: { width: 320, height: 800 } });
     const page = await context.newPage();
