@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
-import { interfaceFacts, provisionFacts, usersV2Facts } from '../identity/reference.ts';
+import { interfaceFacts, passkeyFacts, provisionFacts, usersV2Facts } from '../identity/reference.ts';
 import { page, signedIn, type PortalDeps } from './context.ts';
 import { TEST_OTP, TEST_PASSWORD } from '../onboarding/index.ts';
 
@@ -44,6 +44,7 @@ export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
       // The GP online services details that take a P5 person with that NHS number to P9 ("prove your identity").
       gpLinkage: env.capabilities.testAccounts ? [...d.people.linkage.values()] : [],
       provisioning: provisionFacts(env),
+      passkeys: passkeyFacts(env),
       environments: d.config.environments,
     });
   });
