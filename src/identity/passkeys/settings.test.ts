@@ -4,15 +4,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestApp, type TestApp } from '../../test-support/harness.ts';
+import { DIALECTS, startTestApp, type TestApp } from '../../test-support/harness.ts';
 import { Browser } from '../../test-support/browser.ts';
 import { authorizationUrl, createRp, login, type TestRp } from '../../test-support/rp.ts';
 
-describe('passkey forms', () => {
+for (const dialect of DIALECTS) describe(`passkey forms (${dialect})`, () => {
   let app: TestApp;
   let rp: TestRp;
   before(async () => {
-    app = await startTestApp('sqlite');
+    app = await startTestApp(dialect);
     rp = await createRp(app, 'sandpit', { vtr: ['P9.Cp.Cd', 'P9.Cm'] });
   });
   after(async () => app?.stop());
