@@ -4,14 +4,15 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Environment } from './environment.ts';
-import { findPerson, getClient, type Db } from '../storage/index.ts';
+import { getClient, type Db } from '../storage/index.ts';
 import { registerSignIn } from './journeys/sign-in.ts';
 import { registerOtp } from './journeys/otp.ts';
 import { registerConsent } from './journeys/consent.ts';
 import { registerRegistration } from './journeys/register.ts';
 import { registerProveIdentity } from './journeys/prove-identity.ts';
 import { registerClaim } from './journeys/claim.ts';
-import { page, type JourneyDeps } from './journeys/flow.ts';
+import type { JourneyDeps } from './journeys/flow.ts';
+import { registerPasskeySettings, sessionPerson, showSettings } from './passkeys/settings.ts';
 import { withAssertionAsClientAssertion } from './users-v2/grant.ts';
 import { registerUsersV2 } from './users-v2/endpoint.ts';
 import { registerProvisionAccount } from './provision/endpoint.ts';
@@ -22,6 +23,12 @@ const AUTHORIZE_FORM = {
   type: 'object',
   maxProperties: 40,
   additionalProperties: { type: 'array', maxItems: 5, items: { type: 'string', maxLength: 4000, pattern: '^[^\\u0000]*$' } },
+};
+
+/** What the settings page says after a passkey form worked (Post/Redirect/Get). */
+const SETTINGS_NOTICES: Record<string, string> = {
+  added: 'Your passkey has been added. You can now use it to sign in.',
+  removed: 'Your passkey has been removed.',
 };
 
 const PROTOCOL_PATH = /^\/(authorize(\/[\w-]+)?|token|userinfo|\.well-known\/(openid-configuration|jwks\.json))$/;
@@ -135,10 +142,8 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
             C: ['Cp', 'Cd', 'Ck', 'Cm'],
           }),
         );
-        scoped.get('/settings', async (req, reply) => {
-          const ctx = env.provider.createContext(req.raw, reply.raw);
-          const session = await env.provider.Session.get(ctx);
-          const person = session.accountId ? await findPerson(deps.db, c.name, session.accountId) : undefined;
+        scoped.get<{ Querystring: { passkey?: unknown } }>('/settings', async (req, reply) => {
+          const { session, person } = await sessionPerson(env, journeyDeps, req, reply);
           const clientId = person
             ? await settingsReferrer(deps.db, c.name, Object.keys(session.authorizations ?? {}), req.headers.referer)
             : undefined;
@@ -147,13 +152,10 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
               ? { env: c.name, clientId, kind: 'settings', outcome: 'ok', person: person.id }
               : { env: c.name, clientId, kind: 'settings', outcome: 'error', error: 'no_session' },
           );
-          const levels: Record<string, string> = { P0: 'Not verified', P5: 'Partly verified (P5)', P9: 'Fully verified (P9)' };
-          return page(journeyDeps, reply, 'settings.njk', {
-            title: 'Your NHS login',
-            person,
-            levelText: person ? levels[person.proofing_level] : '',
-          });
+          const notice = SETTINGS_NOTICES[String(req.query.passkey)];
+          return showSettings(env, journeyDeps, req, reply, person, notice ? { notice } : {});
         });
+        registerPasskeySettings(scoped, env, journeyDeps);
         registerUsersV2(scoped, { env, db: deps.db, events: deps.events });
         registerProvisionAccount(scoped, { env, db: deps.db, events: deps.events, people: deps.people, mail: deps.mail });
         if (c.capabilities.gpSystem) registerGpSystem(scoped, { env: c.name, db: deps.db, events: deps.events });

@@ -51,7 +51,9 @@ for (const dialect of DIALECTS) {
       assert.equal(d.end_session_endpoint, undefined);
       assert.equal(d.authorization_response_iss_parameter_supported, undefined, 'NHS login sends no iss on redirects');
       assert.equal(d.jwks_uri, 'http://localhost:3000/sandpit/.well-known/jwks.json');
-      assert.ok(String(d.fido_uaf_authentication_request_endpoint).startsWith(rp.issuer));
+      for (const k of ['registration_request', 'registration_response', 'deregistration', 'authentication_request']) {
+        assert.equal(d[`fido_uaf_${k}_endpoint`], undefined, `FIDO UAF is not offered, so ${k} is not advertised`);
+      }
       for (const s of ['openid', 'profile', 'basic_demographics', 'gp_integration_credentials', 'client_metadata']) {
         assert.ok((d.scopes_supported as string[]).includes(s), s);
       }

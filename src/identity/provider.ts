@@ -302,10 +302,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       policy: buildPolicy(deps),
     },
     discovery: {
-      fido_uaf_registration_request_endpoint: `${env.issuer}/fido/registration/request`,
-      fido_uaf_registration_response_endpoint: `${env.issuer}/fido/registration/response`,
-      fido_uaf_deregistration_endpoint: `${env.issuer}/fido/deregistration`,
-      fido_uaf_authentication_request_endpoint: `${env.issuer}/fido/authentication/request`,
+      // No fido_uaf_* endpoints: FIDO UAF (Federation spec §6) is for native apps with a UAF client and UAFV1TLV
+      // assertions, which the toolkit does not implement; advertising endpoints that answer 404 misleads a partner
+      // (issue 15 §5). README "Known differences" says so.
       vtr_supported: ['P0.Cp', 'P0.Cp.Cd', 'P5.Cp.Cd', 'P5.Cp.Ck', 'P9.Cp.Cd', 'P9.Cp.Ck', 'P9.Cm'],
       trustmark: trustmarkUrl(env),
     },

@@ -138,3 +138,28 @@ export function usersV2Facts(env: { name: string; issuer: string }) {
     ],
   };
 }
+
+/**
+ * Passkeys as this environment offers them (identity/passkeys, journeys/passkey.ts), for the reference page's #passkeys
+ * section: what a service's users see and which vector a passkey sign-in asserts.
+ */
+export function passkeyFacts(env: { issuer: string }) {
+  return {
+    rpId: new URL(env.issuer).hostname,
+    offered: [
+      'A person adds or removes passkeys on the NHS login settings page; adding one needs JavaScript and a browser with WebAuthn.',
+      'The sign-in page offers "Sign in with a passkey" only when your request\'s vtr has a vector a passkey alone meets (P9.Cm); '
+        + 'a vtr of only Cp vectors signs in with password and security code, as before.',
+      'After a passkey the journey goes on as after the security code: a P5 person proves their identity, then consent.',
+      'The device must verify the person (fingerprint, face or PIN: user verification required); passkeys are discoverable, '
+        + 'so the person types no email address.',
+    ],
+    vector: 'A passkey sign-in is Cm ("asymmetric cryptographic key within a registered device", vectors-of-trust.md): '
+      + 'the ID token\'s vot is P9.Cm and vtm this environment\'s trustmark; amr is ["Cm"].',
+    assumptions: [
+      'Offered only for P9.Cm: the vector table has no P5.Cm or P0.Cm, so a request must ask for P9.Cm to be offered a passkey.',
+      'Passkeys are per environment: one made in the sandpit does not sign in to integration, although both share a host.',
+      'FIDO UAF (native apps) is not offered; discovery advertises no fido_uaf_* endpoints.',
+    ],
+  };
+}

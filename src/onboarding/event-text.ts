@@ -19,6 +19,9 @@ export const EVENT_KINDS: Record<string, string> = {
   users_v2: 'Users Endpoint V2 look-up',
   provision: 'Provision Account request',
   provision_claim: 'Provision Account: the patient\'s claim',
+  passkey_register: 'Passkey added (NHS login settings)',
+  passkey_remove: 'Passkey removed (NHS login settings)',
+  passkey_sign_in: 'Sign-in with a passkey',
 };
 
 /** The labels of the details the identity face records (identity/steps, identity/journeys). */

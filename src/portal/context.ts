@@ -4,9 +4,9 @@ import type { Config } from '../config/index.ts';
 import type { Render } from '../web/views.ts';
 import type { PeopleData } from '../identity/people/index.ts';
 import { csrfMatches, OnboardingError, type Onboarding, type Organisation, type WebSession } from '../onboarding/index.ts';
-import { newSecret } from '../security/tokens.ts';
 import type { RunScheduler } from '../conformance/index.ts';
 import { UnreadableForm } from '../web/errors.ts';
+import { doubleSubmitOk, doubleSubmitToken } from '../web/csrf.ts';
 
 export const SESSION_COOKIE = 'toolkit_portal';
 const ANON_CSRF_COOKIE = 'toolkit_csrf';
@@ -44,22 +44,18 @@ export async function signedIn(d: PortalDeps, req: FastifyRequest): Promise<Sign
   return user ? { session, user } : undefined;
 }
 
+const anonCsrf = (d: PortalDeps) => ({ name: ANON_CSRF_COOKIE, path: '/portal', secure: d.config.publicUrl.startsWith('https:') });
+
 /** The CSRF token for a form: the session's when signed in, else a double-submit cookie. */
 export function csrfFor(d: PortalDeps, req: FastifyRequest, reply: FastifyReply, signed?: Signed): string {
   if (signed) return signed.session.csrf;
-  let token = req.cookies[ANON_CSRF_COOKIE];
-  if (!token) {
-    token = newSecret(24);
-    reply.setCookie(ANON_CSRF_COOKIE, token, { ...cookieOptions(d), sameSite: 'strict' });
-  }
-  return token;
+  return doubleSubmitToken(req, reply, anonCsrf(d));
 }
 
 export function csrfOk(req: FastifyRequest, signed?: Signed): boolean {
   const sent = (req.body as Record<string, unknown> | undefined)?._csrf;
   if (signed) return csrfMatches(signed.session, sent);
-  const cookie = req.cookies[ANON_CSRF_COOKIE];
-  return typeof cookie === 'string' && cookie.length > 0 && csrfMatches({ userId: '', csrf: cookie }, sent);
+  return doubleSubmitOk(req, ANON_CSRF_COOKIE);
 }
 
 export function page(d: PortalDeps, reply: FastifyReply, view: string, ctx: Record<string, unknown>, status = 200) {

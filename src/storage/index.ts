@@ -13,3 +13,4 @@ export * from './deliveries.ts';
 export * from './outbox.ts';
 export * from './provisioning.ts';
 export * from './gp-states.ts';
+export * from './passkeys.ts';

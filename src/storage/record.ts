@@ -52,6 +52,10 @@ export const JOURNEY_ERRORS = {
   settings: ['no_session'],
   // Provision Account's claiming journey (identity/journeys/claim.ts).
   provision_claim: ['otp_wrong', 'otp_locked', 'pds_recheck_failed', 'wrong_password', 'password_locked'],
+  // Passkeys (identity/passkeys): the ceremonies' refusals (ceremonies.ts PasskeyRefusal) and the page's own.
+  passkey_register: ['cancelled', 'unreadable', 'challenge', 'not_verified', 'already_registered', 'unknown_passkey', 'counter'],
+  passkey_remove: ['unknown_passkey'],
+  passkey_sign_in: ['cancelled', 'unreadable', 'challenge', 'not_verified', 'unknown_passkey', 'counter'],
 } as const;
 
 /**

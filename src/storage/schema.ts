@@ -386,6 +386,18 @@ export interface AuditTable {
   hash: string;
 }
 
+/** A passkey (WebAuthn credential) a person registered (storage/passkeys.ts, migration 0030). */
+export interface PasskeyTable {
+  credential_id: string;
+  env: string;
+  person_id: string;
+  public_key: string;
+  counter: number;
+  transports: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
 export interface Schema {
   team_user: TeamUserTable;
   audit: AuditTable;
@@ -414,4 +426,5 @@ export interface Schema {
   notification: NotificationTable;
   client_user_metadata: ClientUserMetadataTable;
   provision_request: ProvisionRequestTable;
+  passkey: PasskeyTable;
 }

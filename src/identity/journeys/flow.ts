@@ -112,11 +112,13 @@ export function nextStep(j: Journey): 'sign-in' | 'otp' | 'prove-identity' | 'co
   const creds = j.state.credentials;
   // A guarded sign-in (state.ts) goes to the security code whatever the password was and whatever the vector needs.
   if (j.state.guarded && !creds.includes('Cd')) return 'otp';
-  if (!j.person || !creds.includes('Cp')) return 'sign-in';
+  // Signed in: with a password (Cp), or with a passkey (Cm, which stands for password and device: passkeys/ceremonies.ts).
+  if (!j.person || !(creds.includes('Cp') || creds.includes('Cm'))) return 'sign-in';
   const credentialsMet = j.requested.filter((v) => v.credentials.every((c) => creds.includes(c)));
   if (credentialsMet.length === 0) {
-    // Cd (registered device) is proven by the SMS passcode; Ck and Cm cannot be presented in these journeys.
-    if (!creds.includes('Cd') && j.requested.some((v) => v.credentials.every((c) => c === 'Cp' || c === 'Cd'))) return 'otp';
+    // Cd (registered device) is proven by the SMS passcode after a password; Ck cannot be presented in these journeys.
+    const byCode = j.requested.some((v) => v.credentials.every((c) => c === 'Cp' || c === 'Cd'));
+    if (creds.includes('Cp') && !creds.includes('Cd') && byCode) return 'otp';
     return 'unsupported';
   }
   if (!matchVector(credentialsMet, { level: j.person.proofing_level, credentials: creds })) return 'prove-identity';
@@ -137,7 +139,7 @@ export async function goToNextStep(deps: JourneyDeps, j: Journey, reply: Fastify
       j,
       reply,
       'access_denied',
-      'the requested vector of trust needs a credential (Ck or Cm) that the toolkit journeys cannot present',
+      'the requested vector of trust needs a credential (Ck) that the toolkit journeys cannot present',
     );
   }
   return reply.redirect(`${j.base}/${step}`, 303);

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { findPerson, findPersonByEmail } from '../../storage/index.ts';
 import { verifyPassword } from '../../security/passwords.ts';
 import { ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, overCeiling, pairKey, throttledNetwork, waitText } from './state.ts';
-import { fieldError, goToNextStep, loadJourney, nextStep, page, type JourneyDeps } from './flow.ts';
+import { fieldError, goToNextStep, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
+import { passkeyOffer, registerPasskeySignIn } from './passkey.ts';
 import { isEmailAddress } from '../../security/email.ts';
 import { EMAIL, form, formProblems, PASSWORD } from '../../web/forms.ts';
 
@@ -17,9 +18,9 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     return reply.redirect(`${j.base}/${nextStep(j) === 'unsupported' ? 'sign-in' : nextStep(j)}`, 303);
   });
 
-  const show = (
+  const show = async (
     reply: Parameters<typeof page>[1],
-    base: string,
+    j: Journey,
     allowRegistration: boolean,
     ctx: Record<string, unknown> = {},
     status = 200,
@@ -30,17 +31,21 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
       'sign-in.njk',
       {
         title: 'Enter your email address and password',
-        action: `${base}/sign-in`,
-        registerHref: allowRegistration ? `${base}/register` : undefined,
+        action: `${j.base}/sign-in`,
+        registerHref: allowRegistration ? `${j.base}/register` : undefined,
+        ...(await passkeyOffer(deps, j)),
         ...ctx,
       },
       status,
     );
 
+  // The passkey's refusals are this page again, with its error summary (journeys/passkey.ts).
+  registerPasskeySignIn(app, deps, (reply, j, ctx, status) => show(reply, j, j.details.params.allow_registration !== 'false', ctx, status));
+
   app.get<Req>('/interaction/:uid/sign-in', async (req, reply) => {
     const j = await loadJourney(deps, req, reply);
     if (!j) return;
-    return show(reply, j.base, j.details.params.allow_registration !== 'false');
+    return show(reply, j, j.details.params.allow_registration !== 'false');
   });
 
   app.post<Req>('/interaction/:uid/sign-in', form({ email: EMAIL, password: PASSWORD }), async (req, reply) => {
@@ -50,13 +55,13 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
     const email = String(req.body?.email ?? '').trim().toLowerCase();
     const password = String(req.body?.password ?? '');
     const bad = formProblems(req);
-    if (bad) return show(reply, j.base, allowRegistration, { errors: bad, email }, 400);
+    if (bad) return show(reply, j, allowRegistration, { errors: bad, email }, 400);
     const errors = [];
     if (!email) errors.push(fieldError('email', 'Enter your email address'));
     else if (!isEmailAddress(email))
       errors.push(fieldError('email', 'Enter an email address in the correct format, like name@example.com'));
     if (!password) errors.push(fieldError('password', 'Enter your password'));
-    if (errors.length) return show(reply, j.base, allowRegistration, { errors, email }, 400);
+    if (errors.length) return show(reply, j, allowRegistration, { errors, email }, 400);
 
     const env = deps.env.name;
     const clientId = j.details.params.client_id as string;
@@ -94,7 +99,7 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
         ? `You have entered your password incorrectly too many times. ` +
           `Wait ${waitText(refused.reason === 'wait' ? refused.waitMs : 0)} before you try again.`
         : 'This account is signing in elsewhere at this moment. Try again in a few seconds.';
-      return show(reply, j.base, allowRegistration, { errors: [fieldError('password', text)], email }, 429);
+      return show(reply, j, allowRegistration, { errors: [fieldError('password', text)], email }, 429);
     }
     const { person, ok } = checked.value;
     if (!ok) {
@@ -132,7 +137,7 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
         ? `You have entered your password incorrectly too many times. Wait ${waitText(checked.waitMs)} before you try again.`
         : `Your email address or password is incorrect. You have ${checked.left} ` +
           `more ${checked.left === 1 ? 'try' : 'tries'} before you must wait.`;
-      return show(reply, j.base, allowRegistration, { errors: [fieldError('email', text)], email }, checked.waitMs ? 429 : 401);
+      return show(reply, j, allowRegistration, { errors: [fieldError('email', text)], email }, checked.waitMs ? 429 : 401);
     }
     deps.events.record({
       env,
