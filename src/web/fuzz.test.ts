@@ -167,6 +167,12 @@ function problem(s: Sent): string | undefined {
     return typeof e?.description === 'string' && /^\d+$/.test(String(e.code)) ? undefined
       : `Provision Account refusal without { code, description }: ${s.text.slice(0, 120)}`;
   }
+  if (face === 'protocol' && /\/gp-system\//.test(url)) {
+    // The stand-in GP system's shape (identity/gp-system/endpoint.ts): a stable error code and its message.
+    const e = json();
+    return typeof e?.error === 'string' && typeof e.Message === 'string' ? undefined
+      : `GP system refusal without { error, Message }: ${s.text.slice(0, 120)}`;
+  }
   if (face === 'protocol' && /\/(token|userinfo)$/.test(url)) {
     return typeof json()?.error === 'string' ? undefined : `OAuth refusal without an error code: ${s.text.slice(0, 120)}`;
   }
