@@ -4,9 +4,9 @@
  * environments once the team approved them). Output is the local commands' shape: the client_id alone on stdout for
  * `create`, a line per client for `list`, the API's view with --json.
  */
-import fs from 'node:fs';
 import { CliError, type Io } from './main.ts';
 import { api, type Remote } from './remote.ts';
+import { publicKeyFile } from './clients.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -26,15 +26,7 @@ export async function clientsCreateRemote(remote: Remote, v: Values, io: Io): Pr
     throw new CliError('--organisation is not used with --url: the client is the API token\'s organisation\'s');
   }
   if (v.im1) throw new CliError('--im1 is the NHS login team\'s decision: ask for it in messages');
-  const keyFile = v['public-key'] as string | undefined;
-  let pem: string | undefined;
-  if (keyFile) {
-    try {
-      pem = fs.readFileSync(keyFile, 'utf8');
-    } catch {
-      throw new CliError(`cannot read --public-key file "${keyFile}"`);
-    }
-  }
+  const pem = publicKeyFile(v);
   const client = await api<ClientView>(remote, 'POST', '/clients', {
     name: String(v.name), env: (v.env as string | undefined) ?? 'sandpit', redirect_uris: (v['redirect-uri'] as string[] | undefined) ?? [],
     scopes: (v.scope as string[] | undefined) ?? ['openid'], vtr: (v.vtr as string[] | undefined) ?? ['P9.Cp.Cd'],

@@ -26,18 +26,21 @@ function summary(c: ClientRecord): Record<string, unknown> {
   };
 }
 
+/** The PEM of --public-key, if given (clients create, here and through the API). */
+export function publicKeyFile(v: Values): string | undefined {
+  const keyFile = v['public-key'] as string | undefined;
+  if (!keyFile) return undefined;
+  try {
+    return fs.readFileSync(keyFile, 'utf8');
+  } catch {
+    throw new CliError(`cannot read --public-key file "${keyFile}"`);
+  }
+}
+
 export async function clientsCreate(onboarding: Onboarding, v: Values, io: Io): Promise<number> {
   const env = envOption(v.env as string | undefined)!;
   if (!v.name) throw new CliError('--name is required');
-  const keyFile = v['public-key'] as string | undefined;
-  let pem: string | undefined;
-  if (keyFile) {
-    try {
-      pem = fs.readFileSync(keyFile, 'utf8');
-    } catch {
-      throw new CliError(`cannot read --public-key file "${keyFile}"`);
-    }
-  }
+  const pem = publicKeyFile(v);
   // A client belongs to the organisation whose portal shows it; without one it is the operator's own.
   const organisation = v.organisation === undefined ? undefined : await onboarding.findOrganisation(String(v.organisation));
   // The operator's registration: no environment approval or application choices to keep within.

@@ -33,7 +33,8 @@ export function faceOf(url: string): Face {
   if (url.startsWith('/portal')) return 'portal';
   if (url.startsWith('/console')) return 'console';
   if (url.startsWith('/api/')) return 'api';
-  if (/^\/(sandpit|integration|live)\/(authorize|token|userinfo|\.well-known|v2\/Users|provision-account|gp-system)/.test(url)) return 'protocol';
+  const protocol = /^\/(sandpit|integration|live)\/(authorize|token|userinfo|\.well-known|v2\/Users|provision-account|gp-system)/;
+  if (protocol.test(url)) return 'protocol';
   if (/^\/(sandpit|integration|live)\//.test(url)) return 'journey';
   return 'other';
 }
