@@ -69,6 +69,23 @@ test('refused: without the fault in the record, the fault was never applied', ()
   assert.equal(judge(refusedSpec, signedOut, [], signedInText).status, 'could_not_run');
 });
 
+test('refused: a refused token request is named, and the test is worth another attempt', () => {
+  const events = [
+    event({ kind: 'authorize' }),
+    event({ kind: 'token', outcome: 'error', error: 'invalid_client', description: 'client assertion expired' }),
+  ];
+  const verdict = judge(refusedSpec, signedOut, events, signedInText);
+  assert.equal(verdict.status, 'could_not_run');
+  assert.match(verdict.detail, /the token request was refused \(invalid_client: client assertion expired\)/);
+  assert.equal(verdict.retry, true);
+});
+
+test('refused: a journey the driver could not finish is not tried again', () => {
+  const verdict = judge(refusedSpec, seen({ problem: 'no NHS login button was found' }), [], signedInText);
+  assert.equal(verdict.status, 'could_not_run');
+  assert.equal(verdict.retry, undefined);
+});
+
 test('refused: signing the person in despite the fault fails, naming the fault', () => {
   const events = [event({ kind: 'fault', details: { fault: 'id_token_wrong_aud' } })];
   const verdict = judge(refusedSpec, seen(), events, signedInText);

@@ -20,6 +20,8 @@ export interface RunEvent {
 export interface Verdict {
   status: 'pass' | 'fail' | 'could_not_run';
   detail: string;
+  /** Could not run for a reason of this attempt only (the journey completed, the fault was not met): worth one more. */
+  retry?: true;
 }
 
 /** What "signed in" looks like for this service: its own text, or the calibration login's final page. */
@@ -43,6 +45,17 @@ export function signedIn(o: Observation, rule: SignedInRule): boolean | undefine
   if (rule.text) return o.text.includes(rule.text);
   if (!rule.calibration) return undefined;
   return path(o.finalUrl) === path(rule.calibration.url) && looksSignedIn(o);
+}
+
+/** What the record shows of a journey whose token response was never spoiled, so that "could not run" says why. */
+function whyNoFault(o: Observation, events: RunEvent[]): string {
+  const token = events.findLast((e) => e.kind === 'token');
+  const where = `the journey ended at ${o.finalUrl} (HTTP ${o.status})`;
+  if (o.problem) return `${o.problem}; ${where}.`;
+  if (!events.some((e) => e.kind === 'authorize')) return `the environment saw no authorization request of this test; ${where}.`;
+  if (!token) return `the service did not redeem the code at the token endpoint; ${where}.`;
+  if (token.outcome === 'error') return `the token request was refused (${token.error}: ${token.description ?? ''}); ${where}.`;
+  return `the token response was not one a fault spoils; ${where}.`;
 }
 
 const NO_CONSENT_HEADING = 'You cannot continue without sharing your information';
@@ -100,11 +113,10 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       if (o.status === 0 || o.status >= 500) return fail(`The service failed: HTTP ${o.status} at ${o.finalUrl}.`);
       return pass(`Back at the service (HTTP ${o.status}) at ${o.finalUrl}.`);
     case 'refused': {
-      if (!fault)
-        return {
-          status: 'could_not_run',
-          detail: 'The journey did not reach the token exchange, so the fault was never applied.' + (o.problem ? ` ${o.problem}` : ''),
-        };
+      if (!fault) {
+        const detail = `The fault was never applied: ${whyNoFault(o, events)}`;
+        return { status: 'could_not_run', detail, ...(o.problem ? {} : { retry: true as const }) };
+      }
       if (isIn === undefined)
         return {
           status: 'could_not_run',
