@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   invalid_sso_pair: { status: 400, field: 'to', meaning: 'a single sign-on pair that cannot be (a client into itself)' },
   invalid_fault: { status: 400, field: 'kind', meaning: 'a fault that cannot be armed (unknown, a bad count, in live)' },
   invalid_session_rules: { status: 400, field: 'idle_minutes', meaning: 'session limits out of range, or set outside the sandpit' },
+  invalid_nhs_app_url: { status: 400, field: 'nhs_app_url', meaning: 'an NHS App address that is not https (localhost: sandpit), or live' },
   outbound_refused: { status: 502, meaning: 'a partner\'s URL is not public or did not answer usably (its caller names the field)' },
   // Signing keys
   no_next_key: { status: 409, meaning: 'no published next key to switch to' },

@@ -36,20 +36,25 @@ export interface Capabilities {
   gpSystem: boolean;
   /** A partner may shorten a client's session limits (identity/session-rules.ts) to test them in minutes: the sandpit only. */
   shortSessions: boolean;
+  /**
+   * The toolkit's stand-in NHS App (identity/nhs-app), which opens a partner's service with an asserted login identity.
+   * Live has none: there the real NHS App does, once its own onboarding is done.
+   */
+  nhsApp: boolean;
 }
 
 export const CAPABILITIES: Readonly<Record<EnvironmentName, Readonly<Capabilities>>> = {
   sandpit: {
     access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true,
-    gpSystem: true, shortSessions: true,
+    gpSystem: true, shortSessions: true, nhsApp: true,
   },
   integration: {
     access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true,
-    gpSystem: true, shortSessions: false,
+    gpSystem: true, shortSessions: false, nhsApp: true,
   },
   live: {
     access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false,
-    gpSystem: false, shortSessions: false,
+    gpSystem: false, shortSessions: false, nhsApp: false,
   },
 };
 

@@ -17,6 +17,8 @@ import { withAssertionAsClientAssertion } from './users-v2/grant.ts';
 import { registerUsersV2 } from './users-v2/endpoint.ts';
 import { registerProvisionAccount } from './provision/endpoint.ts';
 import { registerGpSystem } from './gp-system/endpoint.ts';
+import { registerNhsApp } from './nhs-app/routes.ts';
+import { injectFetch } from '../web/inject-fetch.ts';
 
 /** Every parameter as a list (a form's single value becomes one), a few of each, none long: the engine checks the rest. */
 const AUTHORIZE_FORM = {
@@ -100,6 +102,8 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
     await m.env.handle(raw, reply.raw);
   });
 
+  // The stand-in NHS App calls its environment's token and userinfo endpoints in-process.
+  const selfFetch = injectFetch(app);
   for (const env of envs) {
     const c = env.config;
     const journeyDeps: JourneyDeps = {
@@ -159,6 +163,7 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
         registerUsersV2(scoped, { env, db: deps.db, events: deps.events });
         registerProvisionAccount(scoped, { env, db: deps.db, events: deps.events, people: deps.people, mail: deps.mail });
         if (c.capabilities.gpSystem) registerGpSystem(scoped, { env: c.name, db: deps.db, events: deps.events });
+        if (c.capabilities.nhsApp) registerNhsApp(scoped, journeyDeps, selfFetch);
         registerSignIn(scoped, journeyDeps);
         registerOtp(scoped, journeyDeps);
         registerRegistration(scoped, journeyDeps);

@@ -11,6 +11,8 @@ export { registerClient, RegistrationError, replaceClientKey, validateRegistrati
 export { KeyRotationError, publishNextKey, removeRetiredKeys, switchToNextKey } from './keys.ts';
 export { armFault, clearFault, FAULTS, FaultError, type FaultKind } from './faults.ts';
 export { SessionRulesError, setSessionRules } from './session-rules.ts';
+export { NhsAppAddressError, setNhsAppAddress } from './nhs-app/address.ts';
+export { NHS_APP_USER_AGENTS } from './nhs-app/routes.ts';
 
 export interface Identity {
   environments: Environment[];

@@ -11,6 +11,7 @@ import { getClient, kvClaimOnce, kvGet, kvPut, type Db } from '../storage/index.
 import { fetchJwks, RegistrationError, type FetchJson } from './registration.ts';
 import { fetchPublicJson } from '../security/outbound.ts';
 import { because } from './refusals.ts';
+import { NHS_APP_CLIENT_ID } from './nhs-app/host.ts';
 
 const MAX_LIFETIME_S = 60;
 const CLOCK_TOLERANCE_S = 5;
@@ -78,7 +79,12 @@ export async function applyAssertedLoginIdentity(
   const rp1 = await getClient(db, env.name, rp1Id);
   if (!rp1) refuse(`iss "${rp1Id}" is not a client in this environment`);
   const rp2Id = ctx.oidc.client!.clientId;
-  if (!rp1.ssoTo.includes(rp2Id)) refuse(`from ${rp1Id} to ${rp2Id} is not a single sign-on pair the NHS login team has configured`);
+  if (rp1Id === NHS_APP_CLIENT_ID) {
+    // The stand-in NHS App (nhs-app/host.ts) opens the services whose partner gave an NHS App address.
+    if (!(await getClient(db, env.name, rp2Id))?.nhsAppUrl) refuse(`from the NHS App to ${rp2Id}: the client has no NHS App address`);
+  } else if (!rp1.ssoTo.includes(rp2Id)) {
+    refuse(`from ${rp1Id} to ${rp2Id} is not a single sign-on pair the NHS login team has configured`);
+  }
   const verify = async (unknownKey: boolean) => {
     let keys: KeySet;
     if (rp1.jwks) keys = createLocalJWKSet(rp1.jwks as never);

@@ -319,6 +319,14 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
   );
 }
 
+/** What a form on the client page shows again after a refusal. */
+export interface ClientPageContext {
+  errors?: FieldProblem[];
+  keyReplaced?: boolean;
+  sessionTyped?: { idle: string; absolute: string };
+  nhsAppTyped?: string;
+}
+
 /**
  * The client page: how to connect, the checklist, the trace, faults, conformance runs and the key. Forms on it
  * that fail show it again with their errors (never through the address: nothing typed is echoed from there).
@@ -329,7 +337,7 @@ export async function clientPage(
   signed: Signed,
   org: Organisation,
   client: ClientRecord,
-  ctx: { errors?: FieldProblem[]; keyReplaced?: boolean; sessionTyped?: { idle: string; absolute: string } } = {},
+  ctx: ClientPageContext = {},
   status = 200,
 ) {
   await d.onboarding.flushEvents(); // show the exchanges that just happened
@@ -365,6 +373,10 @@ export async function clientPage(
       sessionRules: capabilitiesOf(client.env)?.shortSessions
         ? ctx.sessionTyped ?? { idle: minutes(client.sessionIdleS), absolute: minutes(client.sessionAbsoluteS) }
         : undefined,
+      // The NHS App address and the stand-in's launcher for this client (identity/nhs-app), where there is a stand-in.
+      nhsApp: capabilitiesOf(client.env)?.nhsApp
+        ? { url: ctx.nhsAppTyped ?? client.nhsAppUrl ?? '', launcher: `${issuerOf(d, client)}/nhs-app/services/${client.clientId}` }
+        : undefined,
       armedFault: client.fault
         ? {
             ...client.fault,
@@ -378,8 +390,10 @@ export async function clientPage(
 
 const minutes = (s: number | null | undefined) => (s ? String(s / 60) : '');
 
+const issuerOf = (d: PortalDeps, client: ClientRecord) => d.config.environments.find((e) => e.name === client.env)!.issuer;
+
 function connection(d: PortalDeps, client: ClientRecord) {
-  const issuer = d.config.environments.find((e) => e.name === client.env)!.issuer;
+  const issuer = issuerOf(d, client);
   // What a client approved for Users Endpoint V2 needs to call it (its interface specification §3.2.1, §4): only once approved,
   // so that a partner is not shown a request that would be refused.
   const usersV2 = client.usersV2

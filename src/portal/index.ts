@@ -6,6 +6,7 @@ import { registerAccountRoutes } from './account-routes.ts';
 import { registerOrganisationRoutes } from './organisation-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerSessionRulesRoutes } from './session-rules-routes.ts';
+import { registerNhsAppRoutes } from './nhs-app-routes.ts';
 import { registerGuidanceRoutes } from './guidance-routes.ts';
 import { registerApplicationRoutes } from './application-routes.ts';
 import { registerTokenRoutes } from './token-routes.ts';
@@ -34,6 +35,7 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerOrganisationRoutes(app, d);
   registerClientRoutes(app, d);
   registerSessionRulesRoutes(app, d);
+  registerNhsAppRoutes(app, d);
   registerGuidanceRoutes(app, d);
   registerApplicationRoutes(app, d);
   registerTokenRoutes(app, d);

@@ -29,6 +29,8 @@ export interface ClientRecord {
   /** Session rules in seconds (identity/session-rules.ts); null = the documented limits (30 minutes idle, 12 hours). */
   sessionIdleS?: number | null;
   sessionAbsoluteS?: number | null;
+  /** The page of the service the NHS App opens with `?assertedLoginIdentity=` (identity/nhs-app); null: not set. */
+  nhsAppUrl?: string | null;
 }
 
 export interface ArmedFault {
@@ -81,6 +83,7 @@ export function toClientRecord(row: ClientTable): ClientRecord {
     provisioningOds: row.provisioning_ods ? (JSON.parse(row.provisioning_ods) as string[]) : [],
     sessionIdleS: row.session_idle_s ?? null,
     sessionAbsoluteS: row.session_absolute_s ?? null,
+    nhsAppUrl: row.nhs_app_url ?? null,
   };
 }
 
@@ -120,7 +123,8 @@ export function clientMetadata(row: ClientTable): Record<string, unknown> {
   };
 }
 
-export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
+/** `ifAbsent`: a client that is already registered (another instance made it first) is left as it is. */
+export async function insertClient(db: Db, c: ClientRecord, o: { ifAbsent?: boolean } = {}): Promise<void> {
   const metadata: StoredMetadata = {
     redirect_uris: c.redirectUris,
     scope: c.scopes.join(' '),
@@ -147,7 +151,9 @@ export async function insertClient(db: Db, c: ClientRecord): Promise<void> {
       provisioning_ods: c.provisioningOds.length ? JSON.stringify(c.provisioningOds) : null,
       session_idle_s: c.sessionIdleS ?? null,
       session_absolute_s: c.sessionAbsoluteS ?? null,
+      nhs_app_url: c.nhsAppUrl ?? null,
     })
+    .$if(Boolean(o.ifAbsent), (q) => q.onConflict((oc) => oc.columns(['env', 'client_id']).doNothing()))
     .execute();
 }
 
@@ -169,6 +175,8 @@ export async function updateClient(
     /** Session rules in seconds; null returns to the documented limit. */
     sessionIdleS?: number | null;
     sessionAbsoluteS?: number | null;
+    /** Null clears it. */
+    nhsAppUrl?: string | null;
   },
 ): Promise<void> {
   const row = await findClientRow(db, env, clientId);
@@ -193,6 +201,7 @@ export async function updateClient(
     ...(c.provisioningOds !== undefined ? { provisioning_ods: JSON.stringify(c.provisioningOds) } : {}),
     ...(c.sessionIdleS !== undefined ? { session_idle_s: c.sessionIdleS } : {}),
     ...(c.sessionAbsoluteS !== undefined ? { session_absolute_s: c.sessionAbsoluteS } : {}),
+    ...(c.nhsAppUrl !== undefined ? { nhs_app_url: c.nhsAppUrl } : {}),
   }).where('env', '=', env).where('client_id', '=', clientId).execute();
 }
 

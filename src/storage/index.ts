@@ -14,3 +14,4 @@ export * from './outbox.ts';
 export * from './provisioning.ts';
 export * from './gp-states.ts';
 export * from './passkeys.ts';
+export * from './host-app.ts';

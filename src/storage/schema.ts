@@ -61,6 +61,8 @@ export interface ClientTable {
   /** The client's session rules in seconds (identity/session-rules.ts); null = the documented 30 minutes idle, 12 hours. */
   session_idle_s: number | null;
   session_absolute_s: number | null;
+  /** The page of the service the NHS App opens, with `?assertedLoginIdentity=` (identity/nhs-app); null: not set. */
+  nhs_app_url: string | null;
 }
 
 /** A Provision Account request the environment accepted (identity/provision): the claiming link's state. */
@@ -386,6 +388,15 @@ export interface AuditTable {
   hash: string;
 }
 
+/** The toolkit's stand-in NHS App in one environment (identity/nhs-app, migration 0031): its client and signing key. */
+export interface HostAppTable {
+  env: string;
+  client_id: string;
+  /** The private RSA key (JWK, JSON) the stand-in signs its client assertions and asserted login identities with. */
+  private_jwk: string;
+  created_at: number;
+}
+
 /** A passkey (WebAuthn credential) a person registered (storage/passkeys.ts, migration 0030). */
 export interface PasskeyTable {
   credential_id: string;
@@ -427,4 +438,5 @@ export interface Schema {
   client_user_metadata: ClientUserMetadataTable;
   provision_request: ProvisionRequestTable;
   passkey: PasskeyTable;
+  host_app: HostAppTable;
 }

@@ -2,6 +2,7 @@
  * Starts the toolkit in-process on a chosen database (a fresh SQLite file, or a fresh database on the test
  * PostgreSQL) and talks to it with Fastify's inject: no sockets, no ports.
  */
+import { injectFetch } from '../web/inject-fetch.ts';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -72,25 +73,7 @@ export async function bootTestApp(env: Record<string, string>): Promise<TestApp>
   const config = loadConfig({ PUBLIC_URL: PUBLIC_URL, LOG_LEVEL: 'silent', ...env });
   const app = await buildApp(config);
   await app.fastify.ready();
-  const injectFetch = (async (input: string | URL | Request, init?: RequestInit) => {
-    const req = input instanceof Request ? input : new Request(input, init);
-    const url = new URL(req.url);
-    const body = req.body ? Buffer.from(await req.arrayBuffer()) : undefined;
-    const res = await app.fastify.inject({
-      method: req.method as 'GET',
-      url: url.pathname + url.search,
-      headers: { ...Object.fromEntries(req.headers), host: url.host },
-      ...(body ? { payload: body } : {}),
-    });
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (Array.isArray(v)) for (const x of v) headers.append(k, String(x));
-      else if (v !== undefined) headers.set(k, String(v));
-    }
-    const nullBody = res.statusCode === 204 || res.statusCode === 304;
-    return new Response(nullBody ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers });
-  }) as typeof fetch;
-  return Object.assign(app, { config, fetch: injectFetch, stop: () => app.close() });
+  return Object.assign(app, { config, fetch: injectFetch(app.fastify), stop: () => app.close() });
 }
 
 /** The app on a real loopback port (for Chromium and for relying parties that use their own HTTP client). */

@@ -114,7 +114,13 @@ export async function signIn(app: TestApp, rp: TestRp, o: LoginOptions = {}) {
   const browser = o.browser ?? new Browser(app.fetch, new URL(app.config.publicUrl).origin);
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
-  let page = await browser.get(authorizationUrl(rp, { ...o, state, nonce }));
+  const { page, steps } = await throughJourney(browser, await browser.get(authorizationUrl(rp, { ...o, state, nonce })), o);
+  return { browser, page, steps, state, nonce, callback: page.status === 0 ? new URL(page.url) : undefined };
+}
+
+/** From a journey page, through the journey's steps as `o` says, to the first page that is not one (or `o.stopAt`). */
+export async function throughJourney(browser: Browser, first: Awaited<ReturnType<Browser['get']>>, o: LoginOptions = {}) {
+  let page = first;
   const steps: string[] = [];
   for (let i = 0; i < 10 && page.status !== 0; i++) {
     const step = new URL(page.url).pathname.split('/').pop()!;
@@ -131,7 +137,7 @@ export async function signIn(app: TestApp, rp: TestRp, o: LoginOptions = {}) {
     } else break;
     if (page.status >= 400) break;
   }
-  return { browser, page, steps, state, nonce, callback: page.status === 0 ? new URL(page.url) : undefined };
+  return { page, steps };
 }
 
 /** Signs in and exchanges the code: the full happy path an RP performs. */

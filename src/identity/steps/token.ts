@@ -1,5 +1,6 @@
 /** Steps of /token: client authentication as RFC 6749 §5.2 words it, single sign-on, JWT access tokens, no caching. */
 import { rememberIdToken } from '../sso.ts';
+import { NHS_APP_CLIENT_ID } from '../nhs-app/host.ts';
 import { JWT_BEARER, MISSING_ASSERTION } from '../users-v2/grant.ts';
 import { nhsClient, profileState, type Step } from './context.ts';
 import { refreshRefusalHint } from '../session-rules.ts';
@@ -59,7 +60,8 @@ export const shapeIssuedTokens: Step = async (ctx, { codec, config, db }) => {
   if (ctx.status !== 200 || !ctx.body || typeof ctx.body !== 'object') return;
   const body = ctx.body as Record<string, unknown>;
   const client = nhsClient(ctx.oidc.client)!;
-  if (client.ssoTo.length && typeof body.id_token === 'string') {
+  // The stand-in NHS App asserts its person to the services it opens (nhs-app/host.ts), as a configured source does.
+  if ((client.ssoTo.length || client.clientId === NHS_APP_CLIENT_ID) && typeof body.id_token === 'string') {
     const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as
       { acr?: string; amr?: string[] } | undefined;
     await rememberIdToken(db, config.name, body.id_token, {

@@ -7,6 +7,7 @@ import { RECORD_CODES } from './0025-record-codes.ts';
 import { GP_STATES_MIGRATION } from './0028-gp-states.ts';
 import { SESSION_RULES } from './0029-session-rules.ts';
 import { PASSKEYS } from './0030-passkeys.ts';
+import { NHS_APP } from './0031-nhs-app.ts';
 
 export const FROM_0011: Record<string, Migration> = {
   '0011_attempt_counters': {
@@ -262,4 +263,5 @@ export const FROM_0011: Record<string, Migration> = {
   '0028_gp_states': GP_STATES_MIGRATION,
   '0029_session_rules': SESSION_RULES,
   '0030_passkeys': PASSKEYS,
+  '0031_nhs_app': NHS_APP,
 };
