@@ -5,10 +5,10 @@
  * used to fetch the person's details again (with the checks OIDC Core §12.2 asks of a refresh).
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, importPKCS8, jwtVerify, type CryptoKey } from 'jose';
-import { page, escapeHtml, NHS_LOGIN_BUTTON, NO_CONSENT_PAGE } from './views.ts';
+import { page, escapeHtml, NHS_LOGIN_BUTTON, NO_CONSENT_PAGE, NO_CONSENT_PAGE_NHS_APP } from './views.ts';
 
 export interface RpOptions {
   issuer: string;
@@ -29,6 +29,8 @@ interface Pending {
   nonce: string;
   vtr: string[];
   at: number;
+  /** Opened from the NHS App (its jump-off, below): the no-consent screen is the NHS App's. */
+  fromNhsApp?: boolean;
 }
 
 interface SignedIn {
@@ -121,9 +123,10 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
       <p>Access your health information with NHS login.</p>${NHS_LOGIN_BUTTON}`));
   });
 
-  app.get('/login', async (_req, reply) => {
+  const startLogin = (reply: FastifyReply, extra: Record<string, string> = {}) => {
     const sid = randomBytes(16).toString('hex');
-    const p: Pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), vtr: o.vtr, at: clock() };
+    const fromNhsApp = 'asserted_login_identity' in extra;
+    const p: Pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), vtr: o.vtr, at: clock(), fromNhsApp };
     pending.set(sid, p);
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: o.redirectUri,
@@ -131,8 +134,20 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
       state: p.state,
       nonce: p.nonce,
       vtr: JSON.stringify(p.vtr),
+      ...extra,
     });
     return reply.header('set-cookie', `rp_session=${sid}; Path=/; HttpOnly; SameSite=Lax`).redirect(url.href, 302);
+  };
+
+  app.get('/login', async (_req, reply) => startLogin(reply));
+
+  // The NHS App opens this page (the client's NHS App address) with ?assertedLoginIdentity=<jwt>: pass it on to NHS login
+  // as asserted_login_identity and the person is signed in without a password (nhs-login-interface.md, single sign-on).
+  // Without prompt=none: the first time, NHS login asks the person to agree to share their information with this service.
+  app.get<{ Querystring: { assertedLoginIdentity?: unknown } }>('/nhs-app', async (req, reply) => {
+    const assertion = req.query.assertedLoginIdentity;
+    if (typeof assertion !== 'string' || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(assertion)) return reply.redirect('/', 303);
+    return startLogin(reply, { asserted_login_identity: assertion });
   });
 
   app.get('/callback', async (req, reply) => {
@@ -147,7 +162,7 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
     const current = new URL(req.url, o.redirectUri);
     const error = current.searchParams.get('error');
     if (error === 'access_denied' && current.searchParams.get('error_description') === 'ConsentNotGiven') {
-      return reply.code(403).type('text/html').send(NO_CONSENT_PAGE);
+      return reply.code(403).type('text/html').send(p.fromNhsApp ? NO_CONSENT_PAGE_NHS_APP : NO_CONSENT_PAGE);
     }
     if (error) return reply.code(400).type('text/html').send(errorPage(error, current.searchParams.get('error_description')));
     try {

@@ -35,3 +35,17 @@ export const NO_CONSENT_PAGE = page(
   <p>For an emergency, call <a href="tel:999">999</a>.</p>
   <p><a href="/login">Try again and share your information</a></p>`,
 );
+
+/**
+ * The same screen for a service opened from the NHS App in a browser: NHS login's content for services that use the NHS
+ * App, as given (example-no-consent-content-nhs-app-browser.md; no-consent-guidance.md: "only use the content provided",
+ * and no back button of its own).
+ */
+export const NO_CONSENT_PAGE_NHS_APP = page(
+  'You cannot continue without sharing your information',
+  `<h1 class="nhsuk-heading-l">You cannot continue without sharing your information</h1>
+  <p>The service provider needs your NHS login information to verify your identity.</p>
+  <p>If you need medical help, go to <a href="https://111.nhs.uk/">111.nhs.uk</a> or call <a href="tel:111">111</a> or your GP.</p>
+  <p>Call <a href="tel:999">999</a> if it's a life-threatening emergency.</p>
+  <p>Close this tab to go back to NHS App.</p>`,
+);

@@ -118,6 +118,19 @@ for (const dialect of DIALECTS) {
         assert.deepEqual((await call(a.token, 'GET', `/clients/${id}`)).body.session_rules, none);
       });
 
+      test('the NHS App address is set, shown with its launcher, refused when not https, and removed', async () => {
+        const put = (url: unknown) => call(a.token, 'PUT', `/clients/${id}/nhs-app`, { url });
+        assert.equal((await put('https://rp.example.org/nhs-app')).status, 204);
+        const shown = (await call(a.token, 'GET', `/clients/${id}`)).body.nhs_app;
+        const launcher = `http://localhost:3000/sandpit/nhs-app/services/${id}`;
+        assert.deepEqual(shown, { url: 'https://rp.example.org/nhs-app', launcher });
+        const bad = await put('http://rp.example.org/nhs-app');
+        assert.deepEqual([bad.status, bad.body.error], [400, 'invalid_nhs_app_url']);
+        assert.equal((await put(['https://rp.example.org/nhs-app'])).status, 400);
+        assert.equal((await put(null)).status, 204);
+        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.nhs_app, null);
+      });
+
       test('session limits out of range or of the wrong shape are a 400, never a 500', async () => {
         const bodies = [{ idle_minutes: 31, absolute_minutes: null }, { idle_minutes: ['1'], absolute_minutes: null }, { idle_minutes: 1 }];
         for (const body of bodies) {
@@ -138,6 +151,7 @@ for (const dialect of DIALECTS) {
           ['GET', `/clients/${id}/trace`],
           ['PUT', `/clients/${id}/fault`, { kind: 'id_token_expired' }],
           ['DELETE', `/clients/${id}/fault`],
+          ['PUT', `/clients/${id}/nhs-app`, { url: 'https://rp.example.org/nhs-app' }],
         ] as const) {
           const res = await call(b.token, method, path, body);
           assert.deepEqual([res.status, res.body?.error], [404, 'not_found'], `${method} ${path}`);

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientRecord } from '../onboarding/index.ts';
 import type { EnvironmentName } from '../config/index.ts';
-import { FaultError, RegistrationError, SessionRulesError } from '../identity/index.ts';
+import { FaultError, NhsAppAddressError, RegistrationError, SessionRulesError } from '../identity/index.ts';
 import { actorOf, fail, failWith, str, strings, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
 
@@ -25,6 +25,8 @@ export function clientView(d: ApiDeps, c: ClientRecord) {
     session_rules: { idle_seconds: c.sessionIdleS ?? null, absolute_seconds: c.sessionAbsoluteS ?? null },
     // Provision Account: approved for these ODS codes, or null (spec-Provision_Account_v1; the console).
     provisioning: c.provisioning ? { ods_codes: c.provisioningOds } : null,
+    // The page the stand-in NHS App opens (identity/nhs-app), and the launcher that opens it; null where not set.
+    nhs_app: c.nhsAppUrl ? { url: c.nhsAppUrl, launcher: `${issuer}/nhs-app/services/${c.clientId}` } : null,
   };
 }
 
@@ -142,6 +144,22 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
         return reply.code(204).send();
       } catch (e) {
         if (e instanceof SessionRulesError) return failWith(reply, e);
+        throw e;
+      }
+    },
+  );
+  // The client's NHS App address (identity/nhs-app/address.ts): sandpit and integration; null removes it.
+  app.put<{ Params: { clientId: string }; Body: { url: string | null } }>(
+    '/clients/:clientId/nhs-app',
+    { schema: { body: BODIES.nhsApp, ...params('clientId') } },
+    async (req, reply) => {
+      const c = await ownClient(req, reply);
+      if (!c) return;
+      try {
+        await d.onboarding.setNhsAppAddress(c.env, c.clientId, req.body.url);
+        return reply.code(204).send();
+      } catch (e) {
+        if (e instanceof NhsAppAddressError) return failWith(reply, e);
         throw e;
       }
     },

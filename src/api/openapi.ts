@@ -369,6 +369,14 @@ export function openApiDocument(publicUrl: string) {
           responses: { 204: { description: 'Set' }, 400: errorResponse('Out of range, the wrong shape, or not a sandpit client') },
         },
       },
+      '/clients/{clientId}/nhs-app': {
+        put: {
+          summary: 'Set the page of the service the stand-in NHS App opens with ?assertedLoginIdentity= (null: remove it)',
+          parameters: [clientId],
+          requestBody: body(BODIES.nhsApp),
+          responses: { 204: { description: 'Set' }, 400: errorResponse('invalid_nhs_app_url: not https (localhost: sandpit), or live') },
+        },
+      },
     },
   };
 }

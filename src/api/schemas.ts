@@ -47,6 +47,7 @@ export const BODIES = {
     idle_minutes: { type: ['integer', 'null'], minimum: 1, maximum: 30 },
     absolute_minutes: { type: ['integer', 'null'], minimum: 2, maximum: 720 },
   }, ['idle_minutes', 'absolute_minutes']),
+  nhsApp: obj({ url: { type: ['string', 'null'], maxLength: 2000, pattern: '^[^\\u0000]*$' } }, ['url']),
   fault: obj({ kind: str(100), count: { type: ['integer', 'null'], minimum: 1, maximum: 1000 } }, ['kind']),
 };
 

@@ -10,6 +10,7 @@ import { usersRetrieveScope } from './users-v2/scope.ts';
 import { FILTER_ERROR_TEXT } from './users-v2/filter.ts';
 export { provisionFacts } from './provision/reference.ts';
 export { gpSystemFacts } from './gp-system/reference.ts';
+export { nhsAppFacts } from './nhs-app/reference.ts';
 
 export const ERROR_CODES: { where: string; code: string; when: string }[] = [
   {

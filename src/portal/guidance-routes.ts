@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENT_NAMES } from '../config/index.ts';
-import { gpSystemFacts, interfaceFacts, passkeyFacts, provisionFacts, usersV2Facts } from '../identity/reference.ts';
+import { gpSystemFacts, interfaceFacts, nhsAppFacts, passkeyFacts, provisionFacts, usersV2Facts } from '../identity/reference.ts';
 import { page, signedIn, type PortalDeps } from './context.ts';
 import { TEST_OTP, TEST_PASSWORD } from '../onboarding/index.ts';
 
@@ -45,6 +45,7 @@ export function registerGuidanceRoutes(app: FastifyInstance, d: PortalDeps) {
       gpLinkage: env.capabilities.testAccounts ? [...d.people.linkage.values()] : [],
       provisioning: provisionFacts(env),
       gpSystem: gpSystemFacts(env),
+      nhsApp: nhsAppFacts(env),
       passkeys: passkeyFacts(env),
       environments: d.config.environments,
     });

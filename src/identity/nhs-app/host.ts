@@ -18,7 +18,7 @@ import { ensureHostApp, insertClient, type Db } from '../../storage/index.ts';
 export const NHS_APP_CLIENT_ID = 'nhs-app';
 export const NHS_APP_NAME = 'NHS App (toolkit stand-in)';
 /** What it asks for: a fully verified person (the NHS App's own level) and who they are. */
-const SCOPE = 'openid profile';
+const SCOPE = 'openid profile email';
 export const NHS_APP_VTR = ['P9.Cp.Cd'];
 /** An assertion lives at most 60 seconds (single-sign-on.md); minted at the click, it has all of them. */
 const ASSERTION_LIFETIME_S = 60;
