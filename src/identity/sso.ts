@@ -12,6 +12,7 @@ import { fetchJwks, RegistrationError, type FetchJson } from './registration.ts'
 import { fetchPublicJson } from '../security/outbound.ts';
 import { because } from './refusals.ts';
 import { NHS_APP_CLIENT_ID } from './nhs-app/host.ts';
+import { profileState } from './steps/context.ts';
 
 const MAX_LIFETIME_S = 60;
 const CLOCK_TOLERANCE_S = 5;
@@ -139,4 +140,5 @@ export async function applyAssertedLoginIdentity(
     session.resetIdentifier();
   }
   session.loginAccount({ accountId: issued.sub, acr: issued.acr, amr: issued.amr ?? ['Cp', 'Cd'] } as never);
+  profileState(ctx).ssoFrom = rp1Id; // the protocol record says which service signed the person in (steps/record.ts)
 }

@@ -24,6 +24,7 @@ interface ClientLike {
   im1?: boolean;
   usersV2?: boolean;
   provisioning?: boolean;
+  nhsAppUrl?: string | null | undefined;
 }
 
 type Event = ProtocolEventTable & { d: Record<string, unknown> };
@@ -220,6 +221,16 @@ async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem
       events.filter(ok('settings')),
     ),
   );
+  if (c.nhsAppUrl) {
+    items.push(
+      item(
+        'nhs-app',
+        'A user opened your service from the NHS App and was signed in without a password',
+        'The NHS App opens your NHS App address with ?assertedLoginIdentity=: send it to NHS login as asserted_login_identity.',
+        events.filter((e) => ok('authorize')(e) && e.d.sso_from === 'nhs-app'),
+      ),
+    );
+  }
   if (c.im1) {
     const im1 = events.filter((e) => ok('userinfo')(e) && String(e.d.scope ?? '').split(' ').includes('gp_integration_credentials'));
     const has = (e: Event) => Array.isArray(e.d.claims) && e.d.claims.includes('gp_integration_credentials');

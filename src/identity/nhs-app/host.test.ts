@@ -9,6 +9,7 @@ import { getClient } from '../../storage/index.ts';
 import { DIALECTS, startTestApp, type TestApp } from '../../test-support/harness.ts';
 import { Browser } from '../../test-support/browser.ts';
 import { authorizationUrl, createRp, login, throughJourney, type TestRp } from '../../test-support/rp.ts';
+import { journeyChecklist } from '../../onboarding/index.ts';
 import { setNhsAppAddress } from './address.ts';
 import { hostApp, NHS_APP_CLIENT_ID } from './host.ts';
 
@@ -82,6 +83,10 @@ for (const dialect of DIALECTS) {
       assert.equal(r.claims.vot, 'P9.Cp.Cd');
       const nhsAppSub = (await login(app, rp, { vtr: ['P9.Cp.Cd'] })).claims.sub;
       assert.equal(r.claims.sub, nhsAppSub, 'the person logged in to the NHS App');
+      await app.events.flush();
+      const client = (await getClient(app.database.db, 'sandpit', rp.client.clientId))!;
+      const row = (await journeyChecklist(app.database.db, client)).find((i) => i.id === 'nhs-app');
+      assert.equal(row?.done, true, 'the journey checklist has the NHS App row ticked');
       const again = await new Browser(app.fetch, ORIGIN).get(
         authorizationUrl(rp, { state: 's', nonce: 'n', extra: { asserted_login_identity: jwt } }),
       );

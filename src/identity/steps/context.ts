@@ -33,6 +33,8 @@ export interface ProfileState {
   userinfoHandle?: string | undefined;
   /** The relying party sent no vtr, so the client's default vectors were used. */
   vtrDefaulted?: boolean | undefined;
+  /** The service whose asserted_login_identity signed the person in (sso.ts): its client id, `nhs-app` for the NHS App. */
+  ssoFrom?: string | undefined;
 }
 
 /** The request's state, typed (the engine's ctx.state is an untyped bag shared with Koa). */

@@ -44,6 +44,7 @@ export function recordExchange(
     if (ctx.oidc?.route === 'resume') details.resume = true;
   }
   if (kind === 'authorize' && state.vtrDefaulted) details.vtr_defaulted = true;
+  if (kind === 'authorize' && state.ssoFrom) details.sso_from = state.ssoFrom;
   // A reference to the code links the authorize that issued it to the token request that redeemed it
   // (journey evidence: "the vot received matches the vtr sent"), without recording the code itself.
   const code = ctx.oidc?.entities.AuthorizationCode as { jti?: string } | undefined;
