@@ -21,8 +21,11 @@ import os from 'node:os';
 import type { Config } from '../config/index.ts';
 import { addressRefusal, isLoopbackAddress, OutboundError, systemLookup, type Lookup } from '../security/outbound.ts';
 
-/** The paths the environments serve under an issuer (identity/http.ts: the protocol; identity/journeys: the pages). */
-const ENVIRONMENT_PATH = /^\/(?:(?:authorize|token|userinfo|settings)(?:\/|$)|(?:\.well-known|interaction|trustmark)\/)/;
+/**
+ * The paths the environments serve under an issuer (identity/http.ts: the protocol; identity/journeys: the pages;
+ * identity/nhs-app: the stand-in NHS App, where the NHS App tests start).
+ */
+const ENVIRONMENT_PATH = /^\/(?:(?:authorize|token|userinfo|settings)(?:\/|$)|(?:\.well-known|interaction|trustmark|nhs-app)\/)/;
 /** The design system's files the journey pages load (web/views.ts ASSET_PREFIX and INIT_SCRIPT_PATH). */
 export const ASSET_PATH = /^\/nhsuk-frontend(?:\/|-init\.js$)/;
 /** Ends the user agent of a run's browser (driver.ts), so that the toolkit can tell it apart (refusedToRunBrowser). */

@@ -7,6 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { RUN_BROWSER_MARK, type BrowsingPolicy } from './browsing.ts';
 import type { Persona } from './plan.ts';
 import { TEST_PACK } from '../identity/people/test-pack.ts';
+import { NHS_APP_USER_AGENTS } from '../identity/index.ts';
 
 const CHROMIUM_FLAGS = [
   '--headless',
@@ -76,6 +77,8 @@ export interface DriveOptions {
   mark: { name: string; value: string };
   /** Where the browser may go (browsing.ts): checked for every request it makes. */
   policy: Pick<BrowsingPolicy, 'refusal'>;
+  /** Start in the stand-in NHS App at this launcher, with the NHS App's user agent, instead of at the start URL. */
+  nhsApp?: { launcher: string } | undefined;
 }
 
 export interface Observation {
@@ -130,7 +133,10 @@ function runUserAgent(browser: Browser): Promise<string> {
  * Service workers are blocked: no route sees what they request.
  */
 async function markedContext(browser: Browser, o: DriveOptions): Promise<Marked> {
-  const userAgent = await runUserAgent(browser);
+  // The NHS App's web integration marks its user agent (identity/nhs-app/routes.ts): a service may show itself differently.
+  // The run's mark stays last, where the toolkit looks for it (browsing.ts refusedToRunBrowser).
+  const base = await runUserAgent(browser);
+  const userAgent = o.nhsApp ? `${base.slice(0, -RUN_BROWSER_MARK.length)}${NHS_APP_USER_AGENTS[1]} ${RUN_BROWSER_MARK}` : base;
   const context = await browser.newContext({ ignoreHTTPSErrors: selfSignedOk(o.startUrl), serviceWorkers: 'block', userAgent });
   const issuer = new URL(o.issuer);
   await context.addCookies([
@@ -195,12 +201,14 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
     return { ...seen, ...(problem ? { problem } : {}) };
   };
 
+  const startUrl = o.nhsApp?.launcher ?? o.startUrl;
   try {
-    await page.goto(o.startUrl, { waitUntil: 'domcontentloaded' });
+    await page.goto(startUrl, { waitUntil: 'domcontentloaded' });
   } catch (e) {
-    return observe(`the start URL ${o.startUrl} could not be opened (${(e as Error).message.split('\n')[0]})`);
+    return observe(`the start URL ${startUrl} could not be opened (${(e as Error).message.split('\n')[0]})`);
   }
-  const button = await findButton(page, o.buttonSelector);
+  // In the NHS App, its own "Continue to NHS login" starts the journey; the service is opened from it afterwards.
+  const button = o.nhsApp ? page.locator('#login') : await findButton(page, o.buttonSelector);
   if (!(await button.count()))
     return observe(`no NHS login button was found on ${o.startUrl}${o.buttonSelector ? ` (selector ${o.buttonSelector})` : ''}`);
   let toIssuer = false;
@@ -218,14 +226,22 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
 
   const p = o.persona;
   const [year, month, day] = p.pds.birthdate.split('-');
-  for (let i = 0; i < 12 && new URL(page.url()).origin === issuer.origin; i++) {
-    const step = new URL(page.url()).pathname.split('/').pop() ?? '';
+  // Until the NHS App opens the service, the journey is the NHS App's own: its consent is never declined.
+  let inService = !o.nhsApp;
+  for (let i = 0; i < 16 && new URL(page.url()).origin === issuer.origin; i++) {
+    const inLauncher = o.nhsApp && page.url().startsWith(o.nhsApp.launcher);
+    const step = inLauncher ? 'nhs-app' : new URL(page.url()).pathname.split('/').pop() ?? '';
     steps.push(step);
     // Each form posts and the next document (on the toolkit, or back at the service) commits. (Waiting for
     // the 'load' event instead costs seconds: it also waits for the favicon and module scripts.)
     const next = () => page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 10_000 })
       .then(() => page.waitForLoadState('domcontentloaded')).catch(() => undefined);
-    if (step === 'sign-in' && p.register && !steps.includes('register')) {
+    if (inLauncher) {
+      if (inService || !(await page.locator('#open-service').count()))
+        return observe('the NHS App could not open the service: give the client its NHS App address on its page in the portal');
+      inService = true;
+      await Promise.all([next(), page.click('#open-service')]);
+    } else if (step === 'sign-in' && p.register && !steps.includes('register')) {
       await Promise.all([next(), page.locator('a[href$="/register"]').first().click()]);
     } else if (step === 'sign-in') {
       await page.fill('#email', p.email);
@@ -250,7 +266,7 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
     } else if (step === 'prove-identity') {
       await page.check('input[value="passport"]');
       await Promise.all([next(), page.click('button:has-text("Continue with photo ID")')]);
-    } else if (step === 'consent' && o.decline) {
+    } else if (step === 'consent' && o.decline && inService) {
       await Promise.all([next(), page.click('button:has-text("I do not agree")')]);
     } else if (step === 'decline') {
       await Promise.all([next(), page.click('button:has-text("Continue without sharing")')]);

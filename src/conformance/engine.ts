@@ -273,6 +273,7 @@ async function observe(
   const o: DriveOptions = {
     startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector,
     mark: { name: MARK_COOKIE, value }, policy: ctx.policy,
+    nhsApp: spec.via === 'nhs_app' ? { launcher: `${ctx.issuer}/nhs-app/services/${run.client_id}` } : undefined,
   };
   const since = Date.now();
   let observation: Observation;

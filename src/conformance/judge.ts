@@ -59,6 +59,8 @@ function whyNoFault(o: Observation, events: RunEvent[]): string {
 }
 
 const NO_CONSENT_HEADING = 'You cannot continue without sharing your information';
+/** example-no-consent-content-nhs-app-browser.md: a service used from the NHS App in a browser ends with it. */
+const NHS_APP_CLOSE = 'Close this tab to go back to NHS App.';
 
 export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: SignedInRule): Verdict {
   const tokens = events.filter((e) => e.kind === 'token' && e.outcome === 'ok');
@@ -84,6 +86,10 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
           return fail(`The vot ${vot} is not in the vtr sent (${String(sent.details.vtr)}).`);
       }
       if (isIn === false) return fail(`The service did not show its signed-in page: it ended at ${o.finalUrl} (HTTP ${o.status}).`);
+      // The NHS App's login left an NHS login session in the browser, so a service that drops the assertion still gets a code
+      // without a password page: only the record shows whether the assertion was used (steps/record.ts sso_from).
+      if (spec.via === 'nhs_app' && !authorize.some((e) => e.details.sso_from === 'nhs-app'))
+        return fail('The service did not send the NHS App\'s assertedLoginIdentity to NHS login as asserted_login_identity.');
       if (isIn === undefined && (o.status >= 400 || o.loginButton))
         return fail(`The service ended at ${o.finalUrl} (HTTP ${o.status}), which does not look signed in.`);
       return pass(`Signed in at ${o.finalUrl}; the service redeemed its code${userinfo.length ? ' and fetched userinfo' : ''}.`);
@@ -96,6 +102,7 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
         !o.links.some((l) => l.startsWith('https://111.nhs.uk')) && 'a link to https://111.nhs.uk',
         !o.links.includes('tel:111') && 'a tel:111 link',
         !o.links.includes('tel:999') && 'a tel:999 link',
+        spec.via === 'nhs_app' && !o.text.includes(NHS_APP_CLOSE) && `the NHS App line "${NHS_APP_CLOSE}"`,
       ].filter(Boolean);
       if (missing.length) return fail(`The no-consent screen lacks ${missing.join(', ')} (at ${o.finalUrl}).`);
       if (isIn) return fail('The person appears signed in after declining.');

@@ -28,6 +28,8 @@ export interface TestSpec {
   expect: Expect;
   fault?: AnyFault;
   decline?: boolean;
+  /** The journey starts in the stand-in NHS App (identity/nhs-app), which opens the service at its NHS App address. */
+  via?: 'nhs_app';
 }
 
 const idTokenRefusal = (id: string, fault: AnyFault, what: string): TestSpec => ({
@@ -125,6 +127,27 @@ export const CATALOGUE: TestSpec[] = [
     requirement: 'A user with invalid IM1 details cannot reach GP online services; the service copes.',
     reference: 'NHS login technical conformance: IM1',
   },
+  {
+    id: 'nhs-app-login',
+    group: 'scenario',
+    persona: 'P9',
+    expect: 'signed_in',
+    via: 'nhs_app',
+    title: 'Opened from the NHS App, the person is signed in with the NHS App\'s assertion, not asked to sign in again',
+    requirement: 'The service sends the assertedLoginIdentity the NHS App opened it with to NHS login as asserted_login_identity.',
+    reference: 'NHS login interface: single sign-on between services (the NHS App opens a service with ?assertedLoginIdentity=)',
+  },
+  {
+    id: 'nhs-app-consent-declined',
+    group: 'scenario',
+    persona: 'P9',
+    expect: 'no_consent_screen',
+    decline: true,
+    via: 'nhs_app',
+    title: 'Opened from the NHS App, declining consent shows the NHS App\'s no-consent screen',
+    requirement: 'A service used from the NHS App shows NHS login\'s NHS App content: "Close this tab to go back to NHS App."',
+    reference: 'NHS login no-consent guidance: services that use NHS App (in the browser)',
+  },
   idTokenRefusal('bad-signature', 'id_token_invalid_signature', 'with an invalid signature'),
   idTokenRefusal('alg-none', 'id_token_alg_none', 'with alg "none"'),
   idTokenRefusal('wrong-iss', 'id_token_wrong_iss', 'from the wrong issuer'),
@@ -164,8 +187,9 @@ export const CATALOGUE: TestSpec[] = [
   },
 ];
 
-export function planFor(client: { env: string; im1: boolean }, only?: string[]): TestSpec[] {
-  const applicable = CATALOGUE.filter((t) => client.im1 || !t.id.startsWith('im1-'));
+/** The client's tests: IM1's for IM1 clients, the NHS App's for clients with an NHS App address. */
+export function planFor(client: { env: string; im1: boolean; nhsAppUrl?: string | null | undefined }, only?: string[]): TestSpec[] {
+  const applicable = CATALOGUE.filter((t) => (client.im1 || !t.id.startsWith('im1-')) && (client.nhsAppUrl || t.via !== 'nhs_app'));
   if (!only?.length) return applicable;
   const unknown = only.filter((id) => !applicable.some((t) => t.id === id));
   if (unknown.length)
