@@ -124,6 +124,28 @@ describe('the reference RP opened from the stand-in NHS App (Chromium)', () => {
     }
   });
 
+  test('managing health services for someone else, the service signs the patient in, not the person logged in', async () => {
+    const context = await localContext(browser);
+    try {
+      const page = await context.newPage();
+      await page.goto(`${app.origin}/sandpit/nhs-app/services/${client.clientId}`);
+      await clickToNextPage(page, page.locator('#login'));
+      await signInAs(page, 'testuserlive+21@demo.signin.nhs.uk');
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
+      await page.getByLabel(/CASSIE BRAY/).check();
+      await clickToNextPage(page, page.locator('button:has-text("Switch profile")'));
+      assert.match(await page.locator('#acting-for').innerText(), /CASSIE BRAY/);
+      assert.deepEqual(await accessibilityProblems(page), [], 'the launcher, acting for a patient');
+      await looksRight(page, 'launcher-proxy');
+      await clickToNextPage(page, page.locator('#open-service'));
+      await clickToNextPage(page, page.locator('button:has-text("Continue")'));
+      await page.waitForURL(`${rpUrl}/`);
+      assert.match(await page.locator('#claims').innerText(), /9658219004/, 'the patient\'s NHS number');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('declining at the service, opened from the NHS App, ends on the NHS App\'s no-consent screen', async () => {
     const context = await localContext(browser);
     try {

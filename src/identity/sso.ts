@@ -28,7 +28,12 @@ interface IssuedIdToken {
 /** Remembers an SSO-source client's ID token `jti` so a later assertion can name the person it was for. */
 export async function rememberIdToken(db: Db, env: string, idToken: string, t: Omit<IssuedIdToken, 'sub'>): Promise<void> {
   const { jti, sub } = decodeJwt(idToken);
-  if (jti && sub) await kvPut(db, 'id-token', `${env}:${jti}`, { ...t, sub }, ID_TOKEN_TTL_MS);
+  if (jti && sub) await rememberIdentity(db, env, jti, { ...t, sub });
+}
+
+/** What an assertion's `code` may name for an hour: a person an SSO source holds an identity for (nhs-app/proxy.ts too). */
+export function rememberIdentity(db: Db, env: string, code: string, t: IssuedIdToken): Promise<void> {
+  return kvPut(db, 'id-token', `${env}:${code}`, t, ID_TOKEN_TTL_MS);
 }
 
 type KeySet = ReturnType<typeof createLocalJWKSet>;

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { getClient } from '../../storage/index.ts';
+import { findPersonByEmail, getClient } from '../../storage/index.ts';
 import { DIALECTS, startTestApp, type TestApp } from '../../test-support/harness.ts';
 import { Browser } from '../../test-support/browser.ts';
 import { authorizationUrl, createRp, login, throughJourney, type TestRp } from '../../test-support/rp.ts';
@@ -29,12 +29,12 @@ for (const dialect of DIALECTS) {
     after(() => app.stop());
 
     /** Logs in to the stand-in as the sandpit's P9 test user; returns the browser and the launcher page after it. */
-    const appLogin = async () => {
+    const appLogin = async (email?: string) => {
       const browser = new Browser(app.fetch, ORIGIN);
       const start = await browser.get(launcher);
       assert.match(start.text, /Continue to NHS login/);
       const login = await browser.get(`${ORIGIN}/sandpit/nhs-app/login?service=${rp.client.clientId}`);
-      const { page, steps } = await throughJourney(browser, login);
+      const { page, steps } = await throughJourney(browser, login, email ? { email } : {});
       assert.deepEqual(steps.slice(0, 3), ['sign-in', 'otp', 'consent']);
       return { browser, page };
     };
@@ -103,6 +103,28 @@ for (const dialect of DIALECTS) {
       const q = new URL(page.url).searchParams;
       assert.equal(q.get('error'), 'invalid_request');
       assert.match(q.get('error_description')!, /no NHS App address/);
+    });
+
+    test('proxy access: acting for a patient, the service is opened for the patient, not for the person logged in', async () => {
+      await setNhsAppAddress(app.database.db, 'sandpit', rp.client.clientId, ADDRESS);
+      const { browser, page } = await appLogin('testuserlive+21@demo.signin.nhs.uk');
+      assert.match(page.text, /Manage health services for others/);
+      const patient = (await findPersonByEmail(app.database.db, 'sandpit', 'testuserlive+22@demo.signin.nhs.uk'))!;
+      const refused = await browser.post(`${launcher}/act-for`, { patient: 'someone-else' });
+      assert.equal(refused.status, 400);
+      assert.match(refused.text, /Choose whose health services to manage/);
+      const acting = await browser.post(`${launcher}/act-for`, { patient: patient.id });
+      assert.match(acting.text, /You are managing health services for/);
+      const jwt = (await opened(browser)).searchParams.get('assertedLoginIdentity')!;
+      const r = await login(app, rp, { vtr: ['P9.Cp.Cd'], extra: { asserted_login_identity: jwt } });
+      assert.equal(r.claims.sub, patient.id, 'the patient\'s identity');
+      const self = await browser.post(`${launcher}/act-for`, { patient: 'self' });
+      assert.doesNotMatch(self.text, /You are managing health services for/);
+    });
+
+    test('a person with nobody to act for sees no proxy choice', async () => {
+      const { page } = await appLogin();
+      assert.doesNotMatch(page.text, /Manage health services for others/);
     });
 
     test('logging out ends the stand-in\'s session', async () => {

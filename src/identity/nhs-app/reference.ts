@@ -2,8 +2,9 @@
 import type { Capabilities } from '../../config/index.ts';
 import { NHS_APP_CLIENT_ID } from './host.ts';
 import { NHS_APP_USER_AGENTS } from './routes.ts';
+import { proxyLinks } from './proxy.ts';
 
-export function nhsAppFacts(env: { issuer: string; capabilities: Readonly<Capabilities> }) {
+export function nhsAppFacts(env: { name: string; issuer: string; capabilities: Readonly<Capabilities> }) {
   if (!env.capabilities.nhsApp) return undefined;
   return {
     launcher: `${env.issuer}/nhs-app/services/<client_id>`,
@@ -23,7 +24,10 @@ export function nhsAppFacts(env: { issuer: string; capabilities: Readonly<Capabi
         + 'onboarding, with the NHS App team.',
       `The real NHS App adds ${NHS_APP_USER_AGENTS.join(' or ')} (with its version) to the user agent; this stand-in cannot change `
         + 'your browser\'s, so set it in the browser\'s developer tools to see your service as it shows inside the app.',
-      'Managing services for someone else (proxy access) is not here yet.',
+      ...(proxyLinks(env.name).length
+        ? proxyLinks(env.name).map((l) => `Proxy access: ${l.proxy} manages health services for ${l.patients.join(' and ')}; `
+          + 'acting for one of them, the NHS App\'s assertion names the patient, so your service signs the patient in.')
+        : ['Proxy access has no linked test accounts in this environment.']),
     ],
   };
 }

@@ -10,7 +10,9 @@ import * as oidc from 'openid-client';
 import { getClient, kvDelete, kvGet, kvPut, kvTake, type ClientRecord } from '../../storage/index.ts';
 import { newSecret } from '../../security/tokens.ts';
 import { page, type JourneyDeps } from '../journeys/flow.ts';
+import { CHOICE, form, formProblems } from '../../web/forms.ts';
 import { hostApp, NHS_APP_CLIENT_ID, NHS_APP_NAME, NHS_APP_SCOPE, NHS_APP_VTR } from './host.ts';
+import { patientIdentity, patientsOf, type Patient } from './proxy.ts';
 
 const SESSION_TTL_MS = 60 * 60 * 1000;
 const LOGIN_TTL_MS = 10 * 60 * 1000;
@@ -29,6 +31,8 @@ interface AppSession {
   email?: string | undefined;
   nhsNumber?: string | undefined;
   at: number;
+  /** Proxy access: the patient this person is acting for, and the identity the stand-in holds for them (proxy.ts). */
+  actingFor?: (Patient & { code: string }) | undefined;
 }
 interface PendingLogin {
   state: string;
@@ -43,9 +47,13 @@ export function registerNhsApp(scoped: FastifyInstance, deps: JourneyDeps, fetch
   const app = hostApp(deps.db, env, fetch);
   const base = `${env.mountPath}/nhs-app`;
   const cookie = { path: base, httpOnly: true, sameSite: 'lax' as const, secure: env.issuer.startsWith('https:') };
-  const session = async (req: FastifyRequest) => {
+  const sessionId = (req: FastifyRequest) => {
     const id = req.cookies[SESSION_COOKIE];
-    return id && ID.test(id) ? kvGet<AppSession>(deps.db, 'nhs-app-session', `${env.name}:${id}`) : undefined;
+    return id && ID.test(id) ? `${env.name}:${id}` : undefined;
+  };
+  const session = async (req: FastifyRequest) => {
+    const key = sessionId(req);
+    return key ? kvGet<AppSession>(deps.db, 'nhs-app-session', key) : undefined;
   };
   /** A partner's client in this environment, never the stand-in itself. */
   const service = async (id: unknown) =>
@@ -55,14 +63,17 @@ export function registerNhsApp(scoped: FastifyInstance, deps: JourneyDeps, fetch
       title: 'Page not found',
       message: `There is no such service in the ${env.name} environment. Open the NHS App from your client's page in the portal.`,
     }, 404);
-  const show = (reply: FastifyReply, client: ClientRecord, s: AppSession | undefined, extra: Record<string, unknown> = {}, status = 200) =>
+  type Extra = Record<string, unknown>;
+  const show = async (reply: FastifyReply, client: ClientRecord, s: AppSession | undefined, extra: Extra = {}, status = 200) =>
     page(deps, reply, 'nhs-app.njk', {
       title: s ? 'Your health services' : 'Log in to the NHS App',
       serviceName: NHS_APP_NAME,
       client,
       signedIn: s,
+      patients: s ? await patientsOf(deps.db, env.name, s.email) : [],
       loginHref: `${base}/login?service=${client.clientId}`,
       openHref: `${base}/services/${client.clientId}/open`,
+      actForAction: `${base}/services/${client.clientId}/act-for`,
       logoutAction: `${base}/logout`,
       userAgents: NHS_APP_USER_AGENTS,
       ...extra,
@@ -133,11 +144,32 @@ export function registerNhsApp(scoped: FastifyInstance, deps: JourneyDeps, fetch
     if (!client) return notFound(reply);
     const s = await session(req);
     if (!s || !client.nhsAppUrl) return reply.redirect(`${base}/services/${client.clientId}`, 303);
-    const assertion = await (await app()).sign({ code: s.jti });
+    const assertion = await (await app()).sign({ code: s.actingFor?.code ?? s.jti });
     const target = new URL(client.nhsAppUrl);
     target.searchParams.set('assertedLoginIdentity', assertion);
     return reply.redirect(target.href, 303);
   });
+
+  // "Manage health services for others": choose whom services are opened for (yourself, or a patient you act for).
+  scoped.post<{ Params: { clientId: string }; Body: { patient?: string } }>(
+    '/nhs-app/services/:clientId/act-for',
+    form({ patient: CHOICE('Whose health services') }),
+    async (req, reply) => {
+      const client = await service(req.params.clientId);
+      if (!client) return notFound(reply);
+      const key = sessionId(req);
+      const s = await session(req);
+      if (!key || !s) return reply.redirect(`${base}/services/${client.clientId}`, 303);
+      const chosen = formProblems(req) ? undefined : req.body?.patient;
+      const patient = (await patientsOf(deps.db, env.name, s.email)).find((p) => p.sub === chosen);
+      if (chosen !== 'self' && !patient) {
+        return show(reply, client, s, { errors: [{ href: '#patient-self', text: 'Choose whose health services to manage' }] }, 400);
+      }
+      const actingFor = patient ? { ...patient, code: await patientIdentity(deps.db, env.name, patient) } : undefined;
+      await kvPut(deps.db, 'nhs-app-session', key, { ...s, actingFor }, Math.max(1000, s.at + SESSION_TTL_MS - Date.now()));
+      return reply.redirect(`${base}/services/${client.clientId}`, 303);
+    },
+  );
 
   scoped.post<{ Body: { service?: unknown } }>('/nhs-app/logout', async (req, reply) => {
     const id = req.cookies[SESSION_COOKIE];
