@@ -164,6 +164,7 @@ export async function updateClient(
   clientId: string,
   c: {
     scopes?: string[];
+    redirectUris?: string[];
     vtr?: string[];
     im1?: boolean;
     jwks?: { keys: Record<string, unknown>[] };
@@ -183,6 +184,7 @@ export async function updateClient(
   if (!row) return;
   const m = JSON.parse(row.metadata) as StoredMetadata;
   if (c.scopes) m.scope = c.scopes.join(' ');
+  if (c.redirectUris) m.redirect_uris = c.redirectUris;
   if (c.jwks) {
     m.jwks = c.jwks;
     delete m.jwks_uri;

@@ -133,6 +133,15 @@ for (const dialect of DIALECTS) {
       assert.match(page.text, /Continue to NHS login/);
     });
 
+    test('a new public address moves the stand-in\'s callback with it', async () => {
+      const env = app.config.environments.find((e) => e.name === 'sandpit')!;
+      const callback = async () => (await getClient(app.database.db, 'sandpit', NHS_APP_CLIENT_ID))!.redirectUris;
+      await hostApp(app.database.db, { ...env, issuer: 'https://new.example/sandpit' }, app.fetch)();
+      assert.deepEqual(await callback(), ['https://new.example/sandpit/nhs-app/callback']);
+      await hostApp(app.database.db, env, app.fetch)();
+      assert.deepEqual(await callback(), [`${env.issuer}/nhs-app/callback`]);
+    });
+
     test('two instances loading the stand-in at once on an empty environment make one key between them', async () => {
       const env = app.config.environments.find((e) => e.name === 'integration')!;
       const [a, b] = await Promise.all([hostApp(app.database.db, env, app.fetch)(), hostApp(app.database.db, env, app.fetch)()]);

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { EnvironmentConfig } from '../../config/index.ts';
-import { ensureHostApp, insertClient, type Db } from '../../storage/index.ts';
+import { ensureHostApp, getClient, insertClient, updateClient, type Db } from '../../storage/index.ts';
 
 /** Its client id in every environment: not a partner's (those are 32 hex digits), so it can be named in sso.ts. */
 export const NHS_APP_CLIENT_ID = 'nhs-app';
@@ -58,6 +58,11 @@ async function load(db: Db, env: EnvironmentConfig): Promise<{ key: CryptoKey; k
     provisioning: false,
     provisioningOds: [],
   }, { ifAbsent: true });
+  // Made under another public address (PUBLIC_URL changed since): its callback follows the environment's issuer.
+  const client = await getClient(db, env.name, NHS_APP_CLIENT_ID);
+  if (client && client.redirectUris[0] !== callbackOf(env)) {
+    await updateClient(db, env.name, NHS_APP_CLIENT_ID, { redirectUris: [callbackOf(env)] });
+  }
   return { key: (await importJWK(jwk, 'RS512')) as CryptoKey, kid: jwk.kid };
 }
 
