@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import {
-  accessibilityProblems, clickToNextPage, cspViolations, freePort, launchChromium, localContext,
+  accessibilityProblems, clickToNextPage, cspViolations, freePort, launchChromium, localContext, signInAs,
 } from '../../src/test-support/chromium.ts';
 import { startListeningApp, type TestApp } from '../../src/test-support/harness.ts';
 import { partnerIn } from '../../src/test-support/partner.ts';
@@ -22,13 +22,6 @@ import { createReferenceRp } from './rp.ts';
 
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'screenshots', 'nhs-app');
 
-async function signInAs(page: Page, email: string) {
-  await page.fill('#email', email);
-  await page.fill('#password', 'Passw0rd$1');
-  await clickToNextPage(page, page.locator('button:has-text("Continue")'));
-  await page.fill('#otp', '190696');
-  await clickToNextPage(page, page.locator('button:has-text("Continue")'));
-}
 
 /** No sideways scrolling, no control cut off, and a screenshot, at both widths. */
 async function looksRight(page: Page, name: string, section?: string) {

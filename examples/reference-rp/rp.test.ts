@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import {
   accessibilityProblems,
   freePort,
@@ -13,6 +13,7 @@ import {
   cspViolations,
   launchChromium,
   localContext,
+  signInAs,
 } from '../../src/test-support/chromium.ts';
 import { DIALECTS, startListeningApp, type TestApp } from '../../src/test-support/harness.ts';
 import { registerClient } from '../../src/identity/index.ts';
@@ -21,13 +22,6 @@ import type { ClientRecord } from '../../src/storage/index.ts';
 import { createReferenceRp } from './rp.ts';
 
 
-async function signInAs(page: Page, email: string) {
-  await page.fill('#email', email);
-  await page.fill('#password', 'Passw0rd$1');
-  await clickToNextPage(page, page.locator('button:has-text("Continue")'));
-  await page.fill('#otp', '190696');
-  await clickToNextPage(page, page.locator('button:has-text("Continue")'));
-}
 
 for (const dialect of DIALECTS) {
   describe(`reference RP in Chromium (${dialect})`, () => {

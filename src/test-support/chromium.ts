@@ -73,3 +73,12 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
   });
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.count})`);
 }
+
+/** Signs in on the environment's sign-in page as a published test account (password and security code of the test pack). */
+export async function signInAs(page: Page, email: string): Promise<void> {
+  await page.fill('#email', email);
+  await page.fill('#password', 'Passw0rd$1');
+  await clickToNextPage(page, page.locator('button:has-text("Continue")'));
+  await page.fill('#otp', '190696');
+  await clickToNextPage(page, page.locator('button:has-text("Continue")'));
+}
