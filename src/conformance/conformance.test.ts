@@ -51,15 +51,24 @@ async function service(
 /** The OpenID Foundation-depth ID token tests: their defects are checked against these and a login, not the whole plan. */
 const OIDF_DEPTH = ['hs256-public-key', 'rs256', 'no-sub', 'no-exp', 'no-iat', 'iss-trailing-slash', 'extra-aud'];
 
+/** The error-handling tests (an OIDC error from /authorize, a failing /userinfo): their defects are checked against these. */
+const ERRORS = ['authorize-temporarily-unavailable', 'authorize-server-error', 'userinfo-invalid-token', 'userinfo-server-error'];
+
 /** Every test except the slow ones no defect concerns (uplift journeys, the JWKS cool-down, the settings link). */
 const DEFECT_PLAN = CATALOGUE.filter(
-  (t) => !['login-p5', 'login-p0', 'key-rotation', 'settings-link', 'vot-matches', ...OIDF_DEPTH].includes(t.id)
+  (t) => !['login-p5', 'login-p0', 'key-rotation', 'settings-link', 'vot-matches', ...OIDF_DEPTH, ...ERRORS].includes(t.id)
     && !t.id.startsWith('im1-') && !t.via,
 ).map((t) => t.id);
 
-/** What a defect is run against: the plan above, or for an OIDF-depth defect those tests, a login and a bad signature. */
-const planOf = (defect: Defect): string[] =>
-  DEFECTS[defect].every((id) => OIDF_DEPTH.includes(id)) ? [...OIDF_DEPTH, 'login-p9', 'bad-signature'] : DEFECT_PLAN;
+/**
+ * What a defect is run against: the plan above; for an OIDF-depth defect those tests, a login and a bad signature; for an
+ * error-handling defect those tests, a login and invalid_scope.
+ */
+const planOf = (defect: Defect): string[] => {
+  const only = (ids: string[]) => DEFECTS[defect].every((id) => ids.includes(id));
+  if (only(OIDF_DEPTH)) return [...OIDF_DEPTH, 'login-p9', 'bad-signature'];
+  return only(ERRORS) ? [...ERRORS, 'login-p9', 'invalid-scope'] : DEFECT_PLAN;
+};
 
 describe('conformance suite (sqlite)', () => {
   let app: TestApp;

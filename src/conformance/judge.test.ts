@@ -86,6 +86,21 @@ test('refused: a journey the driver could not finish is not tried again', () => 
   assert.equal(verdict.retry, undefined);
 });
 
+test('copes: a failing userinfo met with a page of the service\'s own passes; a crash after it fails', () => {
+  const copes = spec({ expect: 'copes', fault: 'userinfo_server_error' });
+  const events = [event({ kind: 'fault', details: { fault: 'userinfo_server_error' } })];
+  assert.equal(judge(copes, seen({ status: 400, text: 'Sorry' }), events, signedInText).status, 'pass');
+  assert.equal(judge(copes, seen({ status: 500, text: 'Internal Server Error' }), events, signedInText).status, 'fail');
+  assert.equal(judge(copes, seen(), [], signedInText).status, 'could_not_run', 'never met');
+});
+
+test('an /authorize fault is judged by the error it sends: server_error, not invalid_scope', () => {
+  const s = spec({ expect: 'error_not_crash', fault: 'authorize_server_error' });
+  const page = seen({ status: 400, text: 'Sorry', loginButton: true });
+  assert.equal(judge(s, page, [event({ kind: 'authorize', outcome: 'error', error: 'server_error' })], {}).status, 'pass');
+  assert.equal(judge(s, page, [event({ kind: 'authorize', outcome: 'error', error: 'invalid_scope' })], {}).status, 'could_not_run');
+});
+
 test('refused: signing the person in despite the fault fails, naming the fault', () => {
   const events = [event({ kind: 'fault', details: { fault: 'id_token_wrong_aud' } })];
   const verdict = judge(refusedSpec, seen(), events, signedInText);

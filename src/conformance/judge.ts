@@ -59,6 +59,12 @@ function whyNoFault(o: Observation, events: RunEvent[]): string {
 }
 
 const NO_CONSENT_HEADING = 'You cannot continue without sharing your information';
+/** The error each /authorize fault sends the service (identity/provider.ts). */
+const AUTHORIZE_ERRORS: Record<string, string> = {
+  authorize_invalid_scope: 'invalid_scope',
+  authorize_temporarily_unavailable: 'temporarily_unavailable',
+  authorize_server_error: 'server_error',
+};
 /** example-no-consent-content-nhs-app-browser.md: a service used from the NHS App in a browser ends with it. */
 const NHS_APP_CLOSE = 'Close this tab to go back to NHS App.';
 
@@ -109,12 +115,20 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       return pass('The no-consent screen, with the 111 and 999 links, and no session.');
     }
     case 'error_not_crash': {
-      if (!authorize.some((e) => e.error === 'invalid_scope'))
+      const error = AUTHORIZE_ERRORS[String(spec.fault)] ?? 'invalid_scope';
+      if (!authorize.some((e) => e.error === error))
         return { status: 'could_not_run', detail: "The environment did not see the run's authorization request." };
-      if (o.status === 0 || o.status >= 500) return fail(`The service did not handle invalid_scope: HTTP ${o.status} at ${o.finalUrl}.`);
-      if (!o.text.trim()) return fail('The service showed an empty page for invalid_scope.');
-      if (isIn) return fail('The person appears signed in after an invalid_scope error.');
+      if (o.status === 0 || o.status >= 500) return fail(`The service did not handle ${error}: HTTP ${o.status} at ${o.finalUrl}.`);
+      if (!o.text.trim()) return fail(`The service showed an empty page for ${error}.`);
+      if (isIn) return fail(`The person appears signed in after an ${error} error.`);
       return pass(`An error page (HTTP ${o.status}) at ${o.finalUrl}.`);
+    }
+    case 'copes': {
+      if (!fault) return { status: 'could_not_run', detail: `The fault was never applied: ${whyNoFault(o, events)}` };
+      const applied = String(fault.details.fault);
+      if (o.status === 0 || o.status >= 500) return fail(`The service failed after ${applied}: HTTP ${o.status} at ${o.finalUrl}.`);
+      if (!o.text.trim()) return fail(`The service showed an empty page after ${applied}.`);
+      return pass(`A page of the service's own (HTTP ${o.status}) at ${o.finalUrl}.`);
     }
     case 'completes':
       if (o.status === 0 || o.status >= 500) return fail(`The service failed: HTTP ${o.status} at ${o.finalUrl}.`);

@@ -15,7 +15,8 @@ export type Expect =
   | 'error_not_crash' // an error shown to the person: not a server failure, not signed in
   | 'refused' // not signed in, and no further call with the bad token (no userinfo after a bad ID token)
   | 'settings_reachable' // a link to the NHS login settings page that works without signing in again
-  | 'completes'; // back at the service with a page that is not a server failure (signed in or not)
+  | 'completes' // back at the service with a page that is not a server failure (signed in or not)
+  | 'copes'; // the fault was met, and the service shows a page that is not a server failure (signed in or not)
 
 export interface TestSpec {
   id: string;
@@ -90,6 +91,46 @@ export const CATALOGUE: TestSpec[] = [
     title: 'An invalid_scope answer is shown as an error, not a crash',
     requirement: 'Requesting a scope the service may not use gives invalid_scope, which the service handles with a suitable error.',
     reference: 'NHS login technical conformance: invalid_scope; interface: /authorize errors',
+  },
+  {
+    id: 'authorize-temporarily-unavailable',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'error_not_crash',
+    fault: 'authorize_temporarily_unavailable',
+    title: 'A temporarily_unavailable answer from /authorize is shown as an error, not a crash',
+    requirement: 'The service shows a suitable error for every OIDC error it can be sent (RFC 6749 4.1.2.1), not a server failure.',
+    reference: 'NHS login interface: what an RP must do (any other OIDC error); OIDF RP tests',
+  },
+  {
+    id: 'authorize-server-error',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'error_not_crash',
+    fault: 'authorize_server_error',
+    title: 'A server_error answer from /authorize is shown as an error, not a crash',
+    requirement: 'The service shows a suitable error for every OIDC error it can be sent (RFC 6749 4.1.2.1), not a server failure.',
+    reference: 'NHS login interface: what an RP must do (any other OIDC error); OIDF RP tests',
+  },
+  {
+    id: 'userinfo-invalid-token',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'copes',
+    fault: 'userinfo_invalid_token',
+    title: 'A userinfo request refused 401 invalid_token is handled, not a crash',
+    requirement: 'When /userinfo refuses the access token (RFC 6750 3.1), the service shows a page of its own, not a server failure.',
+    reference: 'NHS login interface: userinfo errors (401 invalid_token); OIDF RP tests',
+  },
+  {
+    id: 'userinfo-server-error',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'copes',
+    fault: 'userinfo_server_error',
+    title: 'A userinfo request that fails with HTTP 500 is handled, not a crash',
+    requirement: 'When /userinfo fails, the service shows a page of its own, not a server failure.',
+    reference: 'NHS login interface: userinfo; OIDF RP tests',
   },
   {
     id: 'vot-matches',

@@ -97,6 +97,11 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
     const scope = String(p.scope ?? '').split(' ').find((s) => s !== 'openid') ?? 'openid';
     throw because('fault_injected', new errors.InvalidScope('injected fault (conformance run): a scope this service may not use', scope));
   }
+  // RFC 6749 §4.1.2.1: the server's own failures, returned to the redirect URI like any other error.
+  if (mark?.fault === 'authorize_temporarily_unavailable')
+    throw because('fault_injected', new errors.TemporarilyUnavailable('injected fault (conformance run): try again later'));
+  if (mark?.fault === 'authorize_server_error')
+    throw because('fault_injected', new errors.CustomOIDCProviderError('server_error', 'injected fault (conformance run)'));
   if (nhsClient(client)?.status === 'suspended') {
     throw because('client_suspended', new errors.UnauthorizedClient('this client is suspended by the NHS login team'));
   }

@@ -9,7 +9,7 @@ type Route = 'token' | 'userinfo';
 /** Whether a fault spoils this response: an ID token fault waits for a response with an ID token (not Users Endpoint V2's). */
 const fits = (ctx: KoaContextWithOIDC, route: Route, kind: string) =>
   route === 'userinfo'
-    ? kind === 'userinfo_sub_mismatch'
+    ? kind.startsWith('userinfo_')
     : kind.startsWith('token_') || (kind.startsWith('id_token_') && typeof (ctx.body as { id_token?: unknown }).id_token === 'string');
 
 /**
@@ -38,7 +38,14 @@ async function applyFault(
   const state = profileState(ctx);
   const mark = state.runMark;
   if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
-  else if (kind === 'token_temporarily_unavailable' || kind === 'token_server_error') {
+  else if (kind === 'userinfo_invalid_token' || kind === 'userinfo_server_error') {
+    // RFC 6750 §3.1: a refused bearer token says why in WWW-Authenticate; a failing server says nothing more.
+    const error = kind === 'userinfo_server_error' ? 'server_error' : 'invalid_token';
+    ctx.status = error === 'server_error' ? 500 : 401;
+    if (error === 'invalid_token') ctx.set('WWW-Authenticate', 'Bearer error="invalid_token", error_description="injected fault"');
+    ctx.body = { error, error_description: 'injected fault (toolkit fault injection)' };
+    state.refusal = { error, cause: 'fault_injected', description: 'injected fault' };
+  } else if (kind === 'token_temporarily_unavailable' || kind === 'token_server_error') {
     // The tokens were issued but never delivered: revoke them with their grant.
     const grantId = (ctx.oidc.entities.AccessToken as { grantId?: string } | undefined)?.grantId;
     if (grantId) await provider.AccessToken.adapter.revokeByGrantId(grantId);
