@@ -51,8 +51,13 @@ async function service(
 /** The OpenID Foundation-depth ID token tests: their defects are checked against these and a login, not the whole plan. */
 const OIDF_DEPTH = ['hs256-public-key', 'rs256', 'no-sub', 'no-exp', 'no-iat', 'iss-trailing-slash', 'extra-aud'];
 
-/** The error-handling tests (an OIDC error from /authorize, a failing /userinfo): their defects are checked against these. */
-const ERRORS = ['authorize-temporarily-unavailable', 'authorize-server-error', 'userinfo-invalid-token', 'userinfo-server-error'];
+/**
+ * The authorization response and error-handling tests (a wrong state, an OIDC error from /authorize, a failing /userinfo):
+ * their defects are checked against these.
+ */
+const ERRORS = [
+  'wrong-state', 'authorize-temporarily-unavailable', 'authorize-server-error', 'userinfo-invalid-token', 'userinfo-server-error',
+];
 
 /** Every test except the slow ones no defect concerns (uplift journeys, the JWKS cool-down, the settings link). */
 const DEFECT_PLAN = CATALOGUE.filter(

@@ -145,6 +145,8 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
         };
       const applied = String(fault.details.fault);
       if (isIn) return fail(`The service signed the person in despite: ${applied}.`);
+      if (spec.fault === 'authorize_wrong_state' && tokens.length)
+        return fail('The service redeemed the code of an authorization response whose state it did not send.');
       if (spec.fault !== 'userinfo_sub_mismatch' && userinfo.length)
         return fail(`The service called /userinfo with the access token that came with a bad ID token (${applied}).`);
       return pass(`Refused (ended at ${o.finalUrl}, HTTP ${o.status}); no further call with the token.`);

@@ -113,6 +113,16 @@ export const CATALOGUE: TestSpec[] = [
     reference: 'NHS login interface: what an RP must do (any other OIDC error); OIDF RP tests',
   },
   {
+    id: 'wrong-state',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'refused',
+    fault: 'authorize_wrong_state',
+    title: 'Refuses an authorization response whose state is not the one it sent, and does not redeem its code',
+    requirement: 'The service checks that state matches the value it sent (OpenID Connect Core 3.1.2.7; RFC 6749 10.12, CSRF).',
+    reference: 'OIDF RP tests; NHS login interface: /authorize (state)',
+  },
+  {
     id: 'userinfo-invalid-token',
     group: 'negative',
     persona: 'P9',

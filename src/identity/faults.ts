@@ -36,7 +36,7 @@ export type FaultKind = keyof typeof FAULTS;
  * trailing slash, an audience it was not only for).
  */
 export type RunFault =
-  | 'authorize_invalid_scope' | 'authorize_server_error' | 'authorize_temporarily_unavailable'
+  | 'authorize_invalid_scope' | 'authorize_server_error' | 'authorize_temporarily_unavailable' | 'authorize_wrong_state'
   | 'userinfo_invalid_token' | 'userinfo_server_error'
   | 'id_token_no_aud' | 'id_token_new_key' | 'id_token_hs256_public_key' | 'id_token_rs256' | 'id_token_no_sub'
   | 'id_token_no_exp' | 'id_token_no_iat' | 'id_token_iss_trailing_slash' | 'id_token_extra_aud';

@@ -11,7 +11,7 @@ import type { Db, EventSink } from '../storage/index.ts';
 import type { AccessTokenCodec } from './access-token.ts';
 import type { ProfileDeps, Step } from './steps/context.ts';
 import { nhsDiscovery, stripIss } from './steps/discovery.ts';
-import { injectFault } from './steps/faults.ts';
+import { injectFault, spoilAuthorizationState } from './steps/faults.ts';
 import { recordAs } from './steps/record.ts';
 import { publishRunKeys, trackRun } from './steps/run.ts';
 import { answerJwtBearer, answerNoClientAuthentication, explainRefreshRefusal, noStore, shapeIssuedTokens } from './steps/token.ts';
@@ -25,8 +25,8 @@ export interface OidcError {
 
 /** The steps after the engine has answered, per route (the engine's route names); other routes are left as they are. */
 const AFTER: Record<string, Step[]> = {
-  authorization: [trackRun, stripIss, recordAs('authorize')],
-  resume: [trackRun, stripIss, recordAs('authorize')],
+  authorization: [trackRun, stripIss, spoilAuthorizationState, recordAs('authorize')],
+  resume: [trackRun, stripIss, spoilAuthorizationState, recordAs('authorize')],
   token: [
     answerJwtBearer, answerNoClientAuthentication, explainRefreshRefusal, trackRun, shapeIssuedTokens, noStore, injectFault('token'),
     recordAs('token'),

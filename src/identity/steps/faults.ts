@@ -67,3 +67,21 @@ export const injectFault = (route: Route): Step => async (ctx, d) => {
   const fault = await faultFor(ctx, route, d);
   if (fault) await applyFault(ctx, route, fault, d);
 };
+
+/**
+ * A conformance run's authorization response with the wrong `state` (the OIDF RP tests' state check; OIDC Core
+ * 3.1.2.7, RFC 6749 §10.12): the code is real, so only a service that compares `state` refuses to redeem it.
+ */
+export const spoilAuthorizationState: Step = (ctx, { config, events }) => {
+  const mark = profileState(ctx).runMark;
+  if (mark?.fault !== 'authorize_wrong_state' || ctx.status < 300 || ctx.status >= 400) return;
+  const location = ctx.response.get('location');
+  // The redirect to the journey's pages is relative; only the one back to the service carries the code.
+  if (!location?.includes('code=')) return;
+  const url = new URL(location, ctx.href);
+  if (!url.searchParams.has('code')) return;
+  url.searchParams.set('state', `not-${url.searchParams.get('state') ?? ''}`);
+  ctx.redirect(url.href);
+  const details = { route: 'authorize', run: mark.runId, test: mark.testId };
+  events.record({ env: config.name, clientId: ctx.oidc.client?.clientId, kind: 'fault', outcome: 'ok', fault: mark.fault, details });
+};
