@@ -159,12 +159,13 @@ export function registerNhsApp(scoped: FastifyInstance, deps: JourneyDeps, fetch
       if (!client) return notFound(reply);
       const key = sessionId(req);
       const s = await session(req);
+      const choose = { errors: [{ href: '#patient-self', text: 'Choose whose health services to manage' }] };
+      // The shape first, signed in or not: a list or a long value is a 400 with the error summary, never acted on.
+      if (formProblems(req)) return show(reply, client, s, choose, 400);
       if (!key || !s) return reply.redirect(`${base}/services/${client.clientId}`, 303);
-      const chosen = formProblems(req) ? undefined : req.body?.patient;
+      const chosen = req.body?.patient;
       const patient = (await patientsOf(deps.db, env.name, s.email)).find((p) => p.sub === chosen);
-      if (chosen !== 'self' && !patient) {
-        return show(reply, client, s, { errors: [{ href: '#patient-self', text: 'Choose whose health services to manage' }] }, 400);
-      }
+      if (chosen !== 'self' && !patient) return show(reply, client, s, choose, 400);
       const actingFor = patient ? { ...patient, code: await patientIdentity(deps.db, env.name, patient) } : undefined;
       await kvPut(deps.db, 'nhs-app-session', key, { ...s, actingFor }, Math.max(1000, s.at + SESSION_TTL_MS - Date.now()));
       return reply.redirect(`${base}/services/${client.clientId}`, 303);
