@@ -49,7 +49,11 @@ class Counter<L extends string> {
 
 export class Metrics {
   readonly requests = new Counter('toolkit_http_requests_total', 'HTTP requests by environment and status class.', ['env', 'status']);
-  readonly logins = new Counter('toolkit_logins_total', 'Sign-ins (password step) by environment and outcome.', ['env', 'outcome']);
+  readonly logins = new Counter(
+    'toolkit_logins_total',
+    'Sign-ins (the password step or a passkey) by environment, outcome and method.',
+    ['env', 'outcome', 'method'],
+  );
   readonly tokens = new Counter('toolkit_tokens_issued_total', 'Token endpoint successes by environment and grant type.', [
     'env',
     'grant_type',
@@ -87,7 +91,8 @@ export class Metrics {
 
   /** Counts a protocol event (the same events the protocol record stores). */
   observe(e: ProtocolEvent) {
-    if (e.kind === 'sign_in') this.logins.inc({ env: e.env, outcome: e.outcome });
+    if (e.kind === 'sign_in' || e.kind === 'passkey_sign_in')
+      this.logins.inc({ env: e.env, outcome: e.outcome, method: e.kind === 'sign_in' ? 'password' : 'passkey' });
     if (e.kind === 'token' && e.outcome === 'ok') this.tokens.inc({ env: e.env, grant_type: String(e.details?.grant_type ?? 'unknown') });
     if (e.outcome === 'error') this.errors.inc({ env: e.env, kind: e.kind, code: e.error });
     if (e.kind === 'registration' && e.outcome === 'ok') this.registrations.inc({ env: e.env });

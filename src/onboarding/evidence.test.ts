@@ -169,6 +169,20 @@ for (const dialect of DIALECTS) {
       assert.equal('im1-linked' in (await ticks(sandpit)), false, 'only IM1 clients have the IM1 items');
     });
 
+    test('a sign-in with a passkey counts as a sign-in at the person\'s level', async () => {
+      const rp = await createRp(app, 'sandpit', { vtr: ['P9.Cp.Cd'] });
+      const common = { env: 'sandpit', clientId: rp.client.clientId, correlationId: `journey-${rp.client.clientId}` };
+      // The record a passkey journey writes (journeys/passkey.ts), without the browser's WebAuthn ceremony.
+      app.events.record({ ...common, kind: 'authorize', outcome: 'ok', details: { code_ref: 'c1', vtr: '["P9.Cp.Cd"]' } });
+      app.events.record({ ...common, kind: 'passkey_sign_in', outcome: 'ok', details: { level: 'P9' } });
+      assert.equal((await ticks(rp))['user-P9'], false, 'no code redeemed yet');
+      app.events.record({
+        env: 'sandpit', clientId: rp.client.clientId, kind: 'token', outcome: 'ok',
+        details: { code_ref: 'c1', grant_type: 'authorization_code', vot: 'P9.Cp.Cd' },
+      });
+      assert.equal((await ticks(rp))['user-P9'], true);
+    });
+
     test('showing the checklist writes nothing', async () => {
       const rp = await createRp(app, 'sandpit', { vtr: ['P9.Cp.Cd'] });
       await login(app, rp, { vtr: ['P9.Cp.Cd'], email: 'testuserlive+11@demo.signin.nhs.uk' });

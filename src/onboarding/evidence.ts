@@ -135,6 +135,8 @@ async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem
   const item = (id: string, title: string, why: string, evidence: Event[]): ChecklistItem =>
     ({ id, title, why, done: evidence.length > 0, evidence: evidence.slice(0, 3).map(({ d: _d, ...e }) => e as ProtocolEventTable) });
   const ok = (kind: string) => (e: Event) => e.kind === kind && e.outcome === 'ok';
+  // A sign-in with a passkey (fido.md) is a sign-in like the password step's, recorded under its own kind.
+  const signIn = (e: Event) => ok('sign_in')(e) || ok('passkey_sign_in')(e);
   const first = <T>(xs: T[]) => (xs.length ? [xs[0]!] : []);
 
   const items: ChecklistItem[] = [];
@@ -155,7 +157,7 @@ async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem
     const uplift = rank(level) < lowest;
     const done = journeys.find(
       (j) =>
-        j.steps.some((e) => (ok('sign_in')(e) && e.d.level === level) || (level === 'P0' && ok('registration')(e))) &&
+        j.steps.some((e) => (signIn(e) && e.d.level === level) || (level === 'P0' && ok('registration')(e))) &&
         (!uplift || j.steps.some(ok('uplift'))),
     );
     items.push(
@@ -165,7 +167,7 @@ async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem
         uplift
           ? 'NHS login conformance: a user below the level is asked to uplift, then returns to the service.'
           : 'NHS login conformance: logins with users at P0, P5 and P9.',
-        done ? [...done.steps.filter((e) => ok('sign_in')(e) || ok('registration')(e) || ok('uplift')(e)), done.token] : [],
+        done ? [...done.steps.filter((e) => signIn(e) || ok('registration')(e) || ok('uplift')(e)), done.token] : [],
       ),
     );
   }

@@ -60,7 +60,7 @@ for (const dialect of DIALECTS) {
       });
       const text = (await app.metricsServer.inject('/metrics')).body;
       assert.match(text, /^# TYPE toolkit_http_requests_total counter$/m);
-      assert.match(text, /^toolkit_logins_total\{env="sandpit",outcome="ok"\} 1$/m);
+      assert.match(text, /^toolkit_logins_total\{env="sandpit",outcome="ok",method="password"\} 1$/m);
       assert.match(text, /^toolkit_tokens_issued_total\{env="sandpit",grant_type="authorization_code"\} 1$/m);
       assert.match(
         text,
