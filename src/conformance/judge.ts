@@ -65,6 +65,21 @@ const AUTHORIZE_ERRORS: Record<string, string> = {
   authorize_temporarily_unavailable: 'temporarily_unavailable',
   authorize_server_error: 'server_error',
 };
+/** The first login and one restart for refreshed credentials (gp-credentials.md: "re-starting the login process"). */
+const GP_LOGINS = 2;
+const GP_STAND_IN = "the toolkit's GP system stand-in (POST /<env>/gp-system/session, on the interface reference page)";
+
+/** A GP test whose fault or GP session never happened: what the record shows instead. */
+function gpNotMet(o: Observation, events: RunEvent[]): Verdict | undefined {
+  if (!events.some((e) => e.kind === 'fault'))
+    return {
+      status: 'could_not_run', detail: `The service did not fetch gp_integration_credentials from /userinfo: ${whyNoFault(o, events)}`,
+    };
+  if (!events.some((e) => e.kind === 'gp_session'))
+    return { status: 'could_not_run', detail: `The service did not open a GP session with the credentials at ${GP_STAND_IN}.` };
+  return undefined;
+}
+
 /** example-no-consent-content-nhs-app-browser.md: a service used from the NHS App in a browser ends with it. */
 const NHS_APP_CLOSE = 'Close this tab to go back to NHS App.';
 
@@ -79,6 +94,8 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
 
   // Whatever the test expects, a page the run could not open is not a page it can judge (and never one that "refused").
   if (o.refused) return fail(o.refused);
+  // A login loop ends in the browser's own error (too many redirects): the count of logins says what it was.
+  if (o.problem && spec.expect === 'gp_no_loop' && tokens.length > GP_LOGINS) return judgeGp(spec, o, events, false);
   if (o.problem && spec.expect !== 'refused')
     return { status: o.problem.includes('button') || o.problem.includes('start URL') ? 'could_not_run' : 'fail', detail: o.problem };
   switch (spec.expect) {
@@ -130,6 +147,9 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       if (!o.text.trim()) return fail(`The service showed an empty page after ${applied}.`);
       return pass(`A page of the service's own (HTTP ${o.status}) at ${o.finalUrl}.`);
     }
+    case 'gp_no_loop':
+    case 'gp_restricted':
+      return judgeGp(spec, o, events, isIn);
     case 'completes':
       if (o.status === 0 || o.status >= 500) return fail(`The service failed: HTTP ${o.status} at ${o.finalUrl}.`);
       return pass(`Back at the service (HTTP ${o.status}) at ${o.finalUrl}.`);
@@ -154,6 +174,49 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
     case 'settings_reachable':
       return fail('Judged by the settings check.');
   }
+}
+
+function judgeGp(spec: TestSpec, o: Observation, events: RunEvent[], isIn: boolean | undefined): Verdict {
+  const notMet = gpNotMet(o, events);
+  if (notMet) return notMet;
+  const logins = events.filter((e) => e.kind === 'token' && e.outcome === 'ok').length;
+  const gp = events.filter((e) => e.kind === 'gp_session');
+  const failed = o.status === 0 || o.status >= 500 ? `HTTP ${o.status} at ${o.finalUrl}` : !o.text.trim() ? 'an empty page' : undefined;
+  if (spec.expect === 'gp_no_loop') {
+    if (logins > GP_LOGINS)
+      return {
+        status: 'fail',
+        detail: `The service restarted the login ${logins - 1} times while the GP system kept refusing the same credentials `
+          + `(${gp.length} refused GP sessions): it loops on "retrieve GP credentials". Restart once at most, then tell the person.`,
+      };
+    if (failed) return { status: 'fail', detail: `The service failed when the GP system refused the credentials: ${failed}.` };
+    return {
+      status: 'pass',
+      detail: `${logins} login${logins === 1 ? '' : 's'}, ${gp.length} refused GP session${gp.length === 1 ? '' : 's'}, then a page `
+        + `of the service's own (HTTP ${o.status}) at ${o.finalUrl}.`,
+    };
+  }
+  const restricted = gp.find((e) => e.details.level === 'Restricted');
+  if (!restricted) return { status: 'could_not_run', detail: 'The GP system stand-in never answered Restricted for this test.' };
+  const lifted = events.find((e) => e.kind === 'gp_state' && e.at >= restricted.at);
+  if (!lifted) {
+    const again = events.some((e) => e.kind === 'authorize' && e.at > restricted.at);
+    return {
+      status: 'fail',
+      detail: again
+        ? 'After "ApplicationLinkLevel": "Restricted" the service sent the person back to NHS login without prompt=login: they were '
+          + 'signed in by their session without re-authenticating, so the account stayed Restricted.'
+        : 'The service did not send the person back to NHS login after "ApplicationLinkLevel": "Restricted" (it must, so that they '
+          + 're-authenticate and the restriction is lifted).',
+    };
+  }
+  if (!gp.some((e) => e.details.level === 'Linked' && e.at >= lifted.at))
+    return { status: 'fail', detail: 'After the person re-authenticated, the service did not open a GP session again.' };
+  if (failed) return { status: 'fail', detail: `The service failed after the restriction was lifted: ${failed}.` };
+  if (isIn === false) return { status: 'fail', detail: `The service did not show its signed-in page: it ended at ${o.finalUrl}.` };
+  return {
+    status: 'pass', detail: 'Restricted, then a sign-in with credentials lifted it, then a Linked GP session and the signed-in page.',
+  };
 }
 
 export function judgeSettings(

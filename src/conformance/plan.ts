@@ -16,7 +16,9 @@ export type Expect =
   | 'refused' // not signed in, and no further call with the bad token (no userinfo after a bad ID token)
   | 'settings_reachable' // a link to the NHS login settings page that works without signing in again
   | 'completes' // back at the service with a page that is not a server failure (signed in or not)
-  | 'copes'; // the fault was met, and the service shows a page that is not a server failure (signed in or not)
+  | 'copes' // the fault was met, and the service shows a page that is not a server failure (signed in or not)
+  | 'gp_no_loop' // the GP system kept refusing the credentials: the service restarted the login at most once, then showed a page
+  | 'gp_restricted'; // after a Restricted GP session, a sign-in with credentials, a Linked session, and the signed-in page
 
 export interface TestSpec {
   id: string;
@@ -177,6 +179,30 @@ export const CATALOGUE: TestSpec[] = [
     title: 'IM1: a user without GP linkage is handled without a crash',
     requirement: 'A user with invalid IM1 details cannot reach GP online services; the service copes.',
     reference: 'NHS login technical conformance: IM1',
+  },
+  {
+    id: 'im1-gp-refused',
+    group: 'scenario',
+    persona: 'im1-linked',
+    expect: 'gp_no_loop',
+    fault: 'userinfo_gp_revoked',
+    title: 'IM1: GP credentials the GP system keeps refusing do not send the person round an endless login loop',
+    requirement:
+      'The service may restart the login once for refreshed gp_integration_credentials, and must not loop when they genuinely '
+        + 'cannot be retrieved (online access revoked at the GP system).',
+    reference: 'NHS login: using NHS login to create or retrieve GP credentials (validation; assumptions)',
+  },
+  {
+    id: 'im1-gp-restricted',
+    group: 'scenario',
+    persona: 'im1-linked',
+    expect: 'gp_restricted',
+    fault: 'userinfo_gp_restricted',
+    title: 'IM1: a Restricted GP account sends the person back to NHS login to sign in again',
+    requirement:
+      'When POST /Session answers "ApplicationLinkLevel": "Restricted", the service redirects the person back to NHS login '
+        + 'to re-authenticate (prompt=login), which lifts the restriction.',
+    reference: 'NHS login GP credentials, EMIS Web guidance: handling account resets and restrictions',
   },
   {
     id: 'nhs-app-login',

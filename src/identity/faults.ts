@@ -8,6 +8,7 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { setClientFault, type Db } from '../storage/index.ts';
 import { capabilitiesOf } from '../config/index.ts';
 import { ToolkitError } from '../errors.ts';
+import type { GpRunFault } from './gp-system/run-credentials.ts';
 
 export const FAULTS = {
   id_token_invalid_signature: 'ID token with an invalid signature',
@@ -31,13 +32,13 @@ export type FaultKind = keyof typeof FAULTS;
 /**
  * Faults only a conformance run applies, to its own requests (identity/run-marks.ts): invalid_scope, server_error and
  * temporarily_unavailable on authorization (RFC 6749 §4.1.2.1), a userinfo refused 401 invalid_token (RFC 6750 §3.1) or
- * failing 500, an ID token without aud, an ID token signed with a key just published in the JWKS, and the OpenID
- * Foundation RP tests' ID tokens (algorithm confusion, RS256, a missing required claim, an `iss` that differs by a
- * trailing slash, an audience it was not only for).
+ * failing 500, a test's own GP credentials (gp-system/run-credentials.ts), an ID token without aud, an ID token signed
+ * with a key just published in the JWKS, and the OpenID Foundation RP tests' ID tokens (algorithm confusion, RS256, a
+ * missing required claim, an `iss` that differs by a trailing slash, an audience it was not only for).
  */
 export type RunFault =
   | 'authorize_invalid_scope' | 'authorize_server_error' | 'authorize_temporarily_unavailable' | 'authorize_wrong_state'
-  | 'userinfo_invalid_token' | 'userinfo_server_error'
+  | 'userinfo_invalid_token' | 'userinfo_server_error' | GpRunFault
   | 'id_token_no_aud' | 'id_token_new_key' | 'id_token_hs256_public_key' | 'id_token_rs256' | 'id_token_no_sub'
   | 'id_token_no_exp' | 'id_token_no_iat' | 'id_token_iss_trailing_slash' | 'id_token_extra_aud';
 export type AnyFault = FaultKind | RunFault;

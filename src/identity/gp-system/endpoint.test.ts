@@ -11,6 +11,7 @@ import { createRp, login, type TestRp } from '../../test-support/rp.ts';
 import { findPerson, insertPerson, setGpState, type GpState } from '../../storage/index.ts';
 import { hashPassword } from '../../security/passwords.ts';
 import { testPerson } from '../../test-support/people.ts';
+import { handOut, liftOnSignIn } from './run-credentials.ts';
 
 type Creds = { gp_user_id: string; gp_linkage_key: string; gp_ods_code: string };
 const SCOPE = 'openid profile gp_integration_credentials';
@@ -122,6 +123,34 @@ for (const dialect of DIALECTS) {
       const rows = await app.database.db.selectFrom('protocol_event').select(['kind', 'outcome', 'error'])
         .where('env', '=', 'sandpit').where('kind', 'in', ['gp_session', 'gp_state']).where('person', '=', p.id).execute();
       assert.deepEqual(rows.map((r) => `${r.kind}:${r.outcome}`).sort(), ['gp_session:ok', 'gp_state:ok']);
+    });
+
+    test("a conformance test's own credentials: refused every time, or Restricted until a sign-in, in the run's record", async () => {
+      const mark = { runId: randomUUID(), testId: 'im1-gp-restricted', fault: 'userinfo_gp_restricted' as const };
+      const c = await handOut(app.database.db, 'sandpit', rp.client.clientId, mark, { gp_ods_code: 'B85036' });
+      const again = await handOut(app.database.db, 'sandpit', rp.client.clientId, mark, { gp_ods_code: 'B85036' });
+      assert.deepEqual(again, c, 'the same for each sign-in');
+      const d = { db: app.database.db, events: app.events };
+      assert.equal((await session(c)).body.ApplicationLinkLevel, 'Restricted');
+      assert.equal((await session({ ...c, gp_linkage_key: 'another-key12' })).status, 401, 'the whole credentials, not the id');
+      await liftOnSignIn(d, 'sandpit', { ...mark, testId: 'another-test' });
+      assert.equal((await session(c)).body.ApplicationLinkLevel, 'Restricted', "another test's sign-in lifts nothing");
+      await liftOnSignIn(d, 'sandpit', mark);
+      assert.equal((await session(c)).body.ApplicationLinkLevel, 'Linked');
+      assert.equal((await handOut(app.database.db, 'sandpit', rp.client.clientId, mark, {})).gp_linkage_key, c.gp_linkage_key);
+      assert.equal((await session(c)).body.ApplicationLinkLevel, 'Linked', 'handed out again, still lifted');
+
+      const revoked = { ...mark, testId: 'im1-gp-refused', fault: 'userinfo_gp_revoked' as const };
+      const r = await handOut(app.database.db, 'sandpit', rp.client.clientId, revoked, { gp_ods_code: 'B85036' });
+      assert.notEqual(r.gp_user_id, c.gp_user_id);
+      await liftOnSignIn(d, 'sandpit', revoked);
+      assert.deepEqual([(await session(r)).status, (await session(r)).body.error], [401, 'credentials_invalid']);
+      await app.events.flush();
+      const rows = await app.database.db.selectFrom('protocol_event').select(['kind', 'outcome', 'details'])
+        .where('client_id', '=', rp.client.clientId).where('kind', 'in', ['gp_session', 'gp_state']).execute();
+      const mine = rows.filter((e) => JSON.parse(e.details ?? '{}').run === mark.runId).map((e) => `${e.kind}:${e.outcome}`);
+      assert.deepEqual(mine.sort(), ['gp_session:error', 'gp_session:error', 'gp_session:ok', 'gp_session:ok', 'gp_session:ok',
+        'gp_session:ok', 'gp_state:ok']);
     });
   });
 }

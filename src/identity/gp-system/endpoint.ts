@@ -9,6 +9,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { findPersonByGpCredentials, type Db, type EventSink, type GpSessionError } from '../../storage/index.ts';
+import { runGpAnswer } from './run-credentials.ts';
 
 interface Deps {
   env: string;
@@ -45,9 +46,16 @@ function send(reply: FastifyReply, status: number, body: Record<string, string>)
 }
 
 export function registerGpSystem(scoped: FastifyInstance, d: Deps): void {
-  const refuse = (reply: FastifyReply, status: number, error: GpSessionError, message: string, details: Record<string, unknown>) => {
-    d.events.record({ env: d.env, kind: 'gp_session', outcome: 'error', error, description: message, details });
+  const refuse = (
+    reply: FastifyReply, status: number, error: GpSessionError, message: string, details: Record<string, unknown>, clientId?: string,
+  ) => {
+    d.events.record({ env: d.env, clientId, kind: 'gp_session', outcome: 'error', error, description: message, details });
     return send(reply, status, { error, Message: message });
+  };
+  type Who = { person?: string; clientId?: string };
+  const open = (reply: FastifyReply, level: 'Linked' | 'Restricted', details: Record<string, unknown>, who: Who) => {
+    d.events.record({ env: d.env, ...who, kind: 'gp_session', outcome: 'ok', details: { level, ...details } });
+    return send(reply, 200, { SessionId: randomUUID(), ApplicationLinkLevel: level });
   };
   scoped.register(async (api) => {
     // Read as text and checked here whatever its type says, so that every malformed body is a 400 with the same code.
@@ -58,15 +66,20 @@ export function registerGpSystem(scoped: FastifyInstance, d: Deps): void {
     api.post('/gp-system/session', async (req, reply) => {
       const parsed = parse(req.body);
       if (!parsed.ok) return refuse(reply, 400, 'invalid_request', parsed.why, {});
+      // A conformance test's own credentials: answered as the test needs, in the run's record (run-credentials.ts).
+      const test = await runGpAnswer(d.db, d.env, parsed.c);
+      if (test) {
+        const details = { ods: parsed.c.odsCode, ...test.run };
+        if (test.level === 'refused')
+          return refuse(reply, 401, 'credentials_invalid', REFUSED, { ...details, state: 'revoked' }, test.clientId);
+        return open(reply, test.level, details, { clientId: test.clientId });
+      }
       const person = await findPersonByGpCredentials(d.db, d.env, parsed.c);
       const state = person?.gp_state ?? 'current';
       if (!person || !['current', 'restricted'].includes(state)) {
         return refuse(reply, 401, 'credentials_invalid', REFUSED, { ods: parsed.c.odsCode, ...(person ? { state } : {}) });
       }
-      const level = state === 'restricted' ? 'Restricted' : 'Linked';
-      const sessionId = randomUUID();
-      d.events.record({ env: d.env, kind: 'gp_session', outcome: 'ok', person: person.id, details: { level, ods: parsed.c.odsCode } });
-      return send(reply, 200, { SessionId: sessionId, ApplicationLinkLevel: level });
+      return open(reply, state === 'restricted' ? 'Restricted' : 'Linked', { ods: parsed.c.odsCode }, { person: person.id });
     });
   });
 }

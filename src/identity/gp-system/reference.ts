@@ -23,6 +23,8 @@ export function gpSystemFacts(env: { issuer: string; capabilities: Readonly<Capa
         + 'here they are detected at the person\'s next sign-in, whose claims are then the refreshed credentials.',
       'Revoked access cannot be fixed by NHS login: a new sign-in returns the same credentials, which stay refused.',
       'The refusal\'s body ({"error", "Message"}) is ours: the documentation shows none.',
+      'A conformance run\'s GP tests hand out GP credentials of their own in userinfo (refused every time, or Restricted '
+        + 'until a sign-in with credentials): open the service\'s GP sessions here to be tested on them.',
     ],
   };
 }

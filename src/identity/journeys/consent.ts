@@ -8,6 +8,8 @@ import { SCOPE_DESCRIPTIONS } from '../claims.ts';
 import { matchVector } from '../vectors.ts';
 import { journeyState } from './state.ts';
 import { resolveOnSignIn } from '../gp-system/states.ts';
+import { liftOnSignIn } from '../gp-system/run-credentials.ts';
+import { browserMark, MARK_COOKIE } from '../run-marks.ts';
 import { finishWithError, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
 
 type Req = { Params: { uid: string } };
@@ -61,7 +63,10 @@ export function registerConsent(app: FastifyInstance, deps: JourneyDeps) {
       details: { scope: j.details.params.scope, vot },
     });
     // A sign-in with credentials refreshes GP credentials NHS login can refresh, and lifts Restricted (gp-credentials.md).
-    if (signedIn) await resolveOnSignIn(deps, deps.env.name, j.person, clientId);
+    if (signedIn) {
+      await resolveOnSignIn(deps, deps.env.name, j.person, clientId);
+      await liftOnSignIn(deps, deps.env.name, await browserMark(deps.db, deps.env.name, req.cookies[MARK_COOKIE]));
+    }
     const url = await provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
     if (signedIn && j.details.session?.accountId && j.details.session.accountId !== j.person.id) {
       // Another person signed in over an existing session: that person's session ends here (after the

@@ -3,14 +3,23 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { takeClientFault } from '../../storage/index.ts';
 import { isFaultKind, spoilIdToken, type AnyFault } from '../faults.ts';
 import { runSigningKey } from '../run-marks.ts';
+import { handOut, isGpRunFault } from '../gp-system/run-credentials.ts';
 import { nhsClient, profileState, type ProfileDeps, type Step } from './context.ts';
 
 type Route = 'token' | 'userinfo';
-/** Whether a fault spoils this response: an ID token fault waits for a response with an ID token (not Users Endpoint V2's). */
+/**
+ * Whether a fault spoils this response: an ID token fault waits for a response with an ID token (not Users Endpoint V2's),
+ * a GP credentials fault for a userinfo response with the gp_integration_credentials claim.
+ */
 const fits = (ctx: KoaContextWithOIDC, route: Route, kind: string) =>
   route === 'userinfo'
-    ? kind.startsWith('userinfo_')
+    ? kind.startsWith('userinfo_') && (!isGpRunFault(kind) || gpClaim(ctx) !== undefined)
     : kind.startsWith('token_') || (kind.startsWith('id_token_') && typeof (ctx.body as { id_token?: unknown }).id_token === 'string');
+
+const gpClaim = (ctx: KoaContextWithOIDC) => {
+  const claim = (ctx.body as { gp_integration_credentials?: unknown }).gp_integration_credentials;
+  return claim && typeof claim === 'object' ? (claim as Record<string, unknown>) : undefined;
+};
 
 /**
  * The fault for this response, if any (never in live): a conformance run's own fault for its requests, else
@@ -38,6 +47,9 @@ async function applyFault(
   const state = profileState(ctx);
   const mark = state.runMark;
   if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
+  else if (isGpRunFault(kind) && mark) {
+    body.gp_integration_credentials = await handOut(db, config.name, ctx.oidc.client!.clientId, { ...mark, fault: kind }, gpClaim(ctx)!);
+  }
   else if (kind === 'userinfo_invalid_token' || kind === 'userinfo_server_error') {
     // RFC 6750 §3.1: a refused bearer token says why in WWW-Authenticate; a failing server says nothing more.
     const error = kind === 'userinfo_server_error' ? 'server_error' : 'invalid_token';
