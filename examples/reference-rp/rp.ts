@@ -22,6 +22,8 @@ export interface RpOptions {
   allowHttp?: boolean;
   /** Serve the service over https (a key and certificate in PEM), as integration and live redirect URIs must be. */
   https?: { key: Buffer | string; cert: Buffer | string } | undefined;
+  /** The session rules below, shorter to match a sandpit client's own limits (set on its page in the portal). */
+  sessionLimits?: { idleMs: number; absoluteMs: number } | undefined;
 }
 
 interface Pending {
@@ -45,10 +47,13 @@ interface SignedIn {
 
 /**
  * NHS login leaves the session to the service: web services must sign people in again after 30 minutes
- * without activity or 12 hours in all (NHS login interface spec, "What an RP must do").
+ * without activity or 12 hours in all (NHS login interface spec, "What an RP must do"), with a full
+ * authentication journey the service starts by itself (session-management.md, A): here, prompt=login.
  */
 export const IDLE_LIMIT_MS = 30 * 60 * 1000;
 export const ABSOLUTE_LIMIT_MS = 12 * 60 * 60 * 1000;
+/** Set while a person is signed in: a later visit without a live session was a session the limits ended. */
+const WAS_SIGNED_IN = 'rp_was_signed_in';
 /** A sign-in that has not come back from NHS login within this time is forgotten. */
 const PENDING_LIMIT_MS = 10 * 60 * 1000;
 
@@ -60,11 +65,13 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
   // Sessions are in memory to keep the example short: use your framework's session store in production.
   const pending = new Map<string, Pending>();
   const signedIn = new Map<string, SignedIn>();
+  const { idleMs, absoluteMs } = o.sessionLimits ?? { idleMs: IDLE_LIMIT_MS, absoluteMs: ABSOLUTE_LIMIT_MS };
+  const ended = (u: SignedIn, now: number) => now - u.lastSeen > idleMs || now - u.since > absoluteMs;
   const active = (sid: string | undefined): SignedIn | undefined => {
     const user = sid ? signedIn.get(sid) : undefined;
     if (!user) return undefined;
     const now = clock();
-    if (now - user.lastSeen > IDLE_LIMIT_MS || now - user.since > ABSOLUTE_LIMIT_MS) {
+    if (ended(user, now)) {
       signedIn.delete(sid!);
       return undefined;
     }
@@ -74,8 +81,8 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
   const sweep = setInterval(() => {
     const now = clock();
     for (const [sid, p] of pending) if (now - p.at > PENDING_LIMIT_MS) pending.delete(sid);
-    for (const [sid, u] of signedIn) if (now - u.lastSeen > IDLE_LIMIT_MS || now - u.since > ABSOLUTE_LIMIT_MS) signedIn.delete(sid);
-  }, 60_000).unref();
+    for (const [sid, u] of signedIn) if (ended(u, now)) signedIn.delete(sid);
+  }, Math.min(60_000, idleMs)).unref();
 
   const key = (await importPKCS8(o.privateKeyPem, 'RS512')) as CryptoKey;
   const tokenEndpoint = `${o.issuer}/token`;
@@ -119,6 +126,8 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
         <p><a href="${o.issuer}/settings">Manage your NHS login</a></p>
         <form method="post" action="/logout"><button class="nhsuk-button nhsuk-button--secondary">Sign out</button></form>`));
     }
+    // A session the limits ended: straight back to a full authentication, without the person pressing anything.
+    if (new RegExp(`(?:^|;\\s*)${WAS_SIGNED_IN}=1`).test(req.headers.cookie ?? '')) return startLogin(reply, { prompt: 'login' });
     return reply.type('text/html').send(page('Sign in', `<h1 class="nhsuk-heading-l">Reference service</h1>
       <p>Access your health information with NHS login.</p>${NHS_LOGIN_BUTTON}`));
   });
@@ -136,7 +145,8 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
       vtr: JSON.stringify(p.vtr),
       ...extra,
     });
-    return reply.header('set-cookie', `rp_session=${sid}; Path=/; HttpOnly; SameSite=Lax`).redirect(url.href, 302);
+    const cookies = [`rp_session=${sid}; Path=/; HttpOnly; SameSite=Lax`, `${WAS_SIGNED_IN}=; Path=/; Max-Age=0`];
+    return reply.header('set-cookie', cookies).redirect(url.href, 302);
   };
 
   app.get('/login', async (_req, reply) => startLogin(reply));
@@ -186,7 +196,7 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
       }
       const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
       signedIn.set(sid, { claims, userinfo, since: clock(), lastSeen: clock(), refreshToken: tokens.refresh_token });
-      return reply.redirect('/', 303);
+      return reply.header('set-cookie', `${WAS_SIGNED_IN}=1; Path=/; HttpOnly; SameSite=Lax`).redirect('/', 303);
     } catch (e) {
       const err = e as { error?: string; message: string };
       return reply.code(400).type('text/html').send(errorPage(err.error ?? 'invalid_response', err.message));
@@ -226,7 +236,7 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
   app.post('/logout', async (req, reply) => {
     const sid = sessionId(req.headers.cookie);
     if (sid) signedIn.delete(sid);
-    return reply.header('set-cookie', 'rp_session=; Path=/; Max-Age=0').redirect('/', 303);
+    return reply.header('set-cookie', ['rp_session=; Path=/; Max-Age=0', `${WAS_SIGNED_IN}=; Path=/; Max-Age=0`]).redirect('/', 303);
   });
 
   return app;

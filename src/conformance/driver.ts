@@ -304,3 +304,53 @@ export async function followSettings(
     await marked.context.close();
   }
 }
+
+/** Where the service's page led once the person had been idle: NHS login's sign-in page, or a page of the service. */
+export interface AfterIdle {
+  finalUrl: string;
+  status: number;
+  text: string;
+  loginButton: boolean;
+  /** The page is NHS login's: its sign-in page (a full authentication journey starts, session-management.md, A) or another. */
+  atNhsLogin: boolean;
+  signInPage: boolean;
+  screenshot: string;
+  /** When the person's last activity (the journey's end) was, and when the page was opened again. */
+  idleFrom: number;
+  at: number;
+}
+
+/**
+ * A journey, then no activity for `idleMs` (the client's idle limit and a margin), then the service's page opened again
+ * in the same browser, as a person coming back to it would: where it leads is judged (judge.ts `reauthenticates`).
+ */
+export async function driveThenIdle(
+  browser: Browser,
+  o: DriveOptions,
+  idleMs: number,
+): Promise<{ observation: Observation; later?: AfterIdle | undefined }> {
+  const marked = await markedContext(browser, o);
+  try {
+    const observation = await journey(marked, o, new URL(o.issuer));
+    if (observation.problem) return { observation };
+    const page = marked.context.pages()[0]!;
+    const idleFrom = Date.now();
+    await page.waitForTimeout(idleMs);
+    const at = Date.now();
+    const res = await page.reload({ waitUntil: 'domcontentloaded' }).catch(() => null);
+    // A script-driven redirect (a service that sends the person on from its own page) gets a moment to start.
+    await page.waitForTimeout(500);
+    await page.waitForLoadState('domcontentloaded').catch(() => undefined);
+    const url = new URL(page.url());
+    const issuer = new URL(o.issuer);
+    const text = await page.locator('body').innerText().catch(() => '');
+    const loginButton = (await (await findButton(page, o.buttonSelector)).count().catch(() => 0)) > 0;
+    const atNhsLogin = url.origin === issuer.origin;
+    const signInPage = atNhsLogin && url.pathname.endsWith('/sign-in') && (await page.locator('#password').count()) > 0;
+    const screenshot = (await page.screenshot({ type: 'png' }).catch(() => Buffer.alloc(0))).toString('base64');
+    const status = res?.status() ?? 0;
+    return { observation, later: { finalUrl: page.url(), status, text, loginButton, atNhsLogin, signInPage, screenshot, idleFrom, at } };
+  } finally {
+    await marked.context.close();
+  }
+}

@@ -14,10 +14,12 @@ import {
 } from '../storage/index.ts';
 import type { Lookup } from '../security/outbound.ts';
 import { browsingPolicy, type BrowsingPolicy } from './browsing.ts';
-import { drive, followSettings, launchChromium, personaFor, type DriveOptions, type Observation } from './driver.ts';
+import {
+  drive, driveThenIdle, followSettings, launchChromium, personaFor, type AfterIdle, type DriveOptions, type Observation,
+} from './driver.ts';
 import { claimLapsed, claimRun, heartbeat, LEASE, newHolder, type LeaseTiming } from './lease.ts';
 import { startGuardProxy, type GuardProxy } from './proxy.ts';
-import { judge, judgeSettings, looksSignedIn, signedIn, type RunEvent, type SignedInRule, type Verdict } from './judge.ts';
+import { judge, judgeAfterIdle, judgeSettings, looksSignedIn, signedIn, type RunEvent, type SignedInRule, type Verdict } from './judge.ts';
 import { planFor, type TestSpec } from './plan.ts';
 import { buildReport, signReport } from './report.ts';
 
@@ -62,6 +64,8 @@ type RunStatus = ConformanceRunTable['status'];
 
 /** Tests run this many at a time (each in its own browser context, each with its own mark). */
 const CONCURRENCY = 3;
+/** How long past the client's idle limit the idle test waits before opening the service's page again. */
+const IDLE_MARGIN_MS = 5_000;
 /** A relying party may wait this long before fetching a JWKS again (jose's default cool-down is 30 s). */
 const JWKS_COOLDOWN_MS = 31_000;
 /** Longer than the protocol record's batching interval (storage/events.ts). */
@@ -203,6 +207,7 @@ export async function executeRun(
     if (state.lost) throw lostError();
     const ctx: RunContext = {
       d, run, holder, state, policy, issuer, browser, buttonSelector: options.buttonSelector, rule: { text: options.signedInText },
+      idleS: client.sessionIdleS ?? undefined,
     };
     // Calibration: without the service's signed-in text, a plain P9 login shows what "signed in" looks like.
     const first = plan.find((t) => t.id === 'login-p9');
@@ -258,6 +263,8 @@ interface RunContext {
   browser: Browser;
   buttonSelector: string | undefined;
   rule: SignedInRule;
+  /** The client's shortened idle limit (identity/session-rules.ts), for the idle test. */
+  idleS: number | undefined;
 }
 
 /** Drives one journey with its own mark and collects what the environment saw of it. */
@@ -265,7 +272,10 @@ async function observe(
   ctx: RunContext,
   spec: TestSpec,
   attempt = 1,
-): Promise<{ observation: Observation; events: RunEvent[]; settings?: { status: number; text: string } | undefined; persona: string }> {
+): Promise<{
+  observation: Observation; events: RunEvent[]; settings?: { status: number; text: string } | undefined; later?: AfterIdle | undefined;
+  persona: string;
+}> {
   const { d, run } = ctx;
   const testId = attempt > 1 ? `${spec.id}#${attempt}` : spec.id;
   const value = await createRunMark(d.db, run.env, run.client_id, { runId: run.id, testId, fault: spec.fault });
@@ -278,7 +288,10 @@ async function observe(
   const since = Date.now();
   let observation: Observation;
   let settings: { status: number; text: string } | undefined;
+  let later: AfterIdle | undefined;
   if (spec.expect === 'settings_reachable') ({ observation, settings } = await followSettings(ctx.browser, o, `${ctx.issuer}/settings`));
+  else if (spec.expect === 'reauthenticates')
+    ({ observation, later } = await driveThenIdle(ctx.browser, o, (ctx.idleS ?? 0) * 1000 + IDLE_MARGIN_MS));
   else observation = await drive(ctx.browser, o);
   const read = async () => {
     const rows = await d.db.selectFrom('protocol_event').select(['id', 'kind', 'outcome', 'error', 'description', 'at', 'details'])
@@ -300,7 +313,7 @@ async function observe(
       events = again;
     }
   }
-  return { observation, events, settings, persona: persona.email };
+  return { observation, events, settings, later, persona: persona.email };
 }
 
 async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId: string } & Verdict) => void) {
@@ -312,7 +325,9 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
   let verdict =
     spec.expect === 'settings_reachable'
       ? judgeSettings(seen.observation, seen.settings, seen.persona, ctx.issuer)
-      : judge(spec, seen.observation, seen.events, ctx.rule);
+      : spec.expect === 'reauthenticates'
+        ? judgeAfterIdle(seen.observation, seen.later, seen.events, ctx.rule, ctx.idleS ?? 0)
+        : judge(spec, seen.observation, seen.events, ctx.rule);
   if (verdict.retry) {
     // A journey that completed without meeting its fault (a slow moment of the service or the machine): once more.
     const first = verdict.detail;
@@ -327,7 +342,8 @@ async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId:
     verdict = judge(spec, seen.observation, seen.events, ctx.rule);
     if (verdict.status === 'pass') verdict.detail += ' (on the second attempt, after a JWKS cool-down)';
   }
-  const o = seen.observation;
+  // The idle test is judged by the page after the wait: that is the page its evidence shows.
+  const o = seen.later ? { ...seen.observation, ...seen.later } : seen.observation;
   const evidence = {
     final_url: o.finalUrl, status: o.status, steps: o.steps, signed_in: signedIn(o, ctx.rule) ?? null,
     events: seen.events.map((e) => ({

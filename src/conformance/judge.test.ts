@@ -1,8 +1,8 @@
 /** Judging one test from what the browser saw and what the protocol record holds of it, one rule per test. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Observation } from './driver.ts';
-import { judge, type RunEvent } from './judge.ts';
+import type { AfterIdle, Observation } from './driver.ts';
+import { judge, judgeAfterIdle, type RunEvent } from './judge.ts';
 import type { TestSpec } from './plan.ts';
 
 const spec = (s: Partial<TestSpec>): TestSpec => ({
@@ -117,4 +117,46 @@ test('refused: calling userinfo with the bad ID token\'s access token fails', ()
 test('refused: refusing and making no further call passes', () => {
   const events = [event({ kind: 'fault', details: { fault: 'id_token_wrong_aud' } })];
   assert.equal(judge(refusedSpec, signedOut, events, signedInText).status, 'pass');
+});
+
+const later = (l: Partial<AfterIdle>): AfterIdle => ({
+  finalUrl: 'https://rp.example/home', status: 200, text: 'Welcome back', loginButton: false, atNhsLogin: false, signInPage: false,
+  screenshot: '', idleFrom: 1_000, at: 66_000, ...l,
+});
+const firstLogin = [event({ kind: 'token', at: 500 })];
+const rule = { text: 'Welcome back' };
+
+test('idle: NHS login\'s sign-in page after the wait passes', () => {
+  const v = judgeAfterIdle(seen(), later({ finalUrl: 'https://nhs.example/sandpit/interaction/x/sign-in', atNhsLogin: true,
+    signInPage: true }), firstLogin, rule, 60);
+  assert.equal(v.status, 'pass', v.detail);
+  assert.match(v.detail, /65 s without activity/);
+});
+
+test('idle: still signed in after the wait fails', () => {
+  assert.match(judgeAfterIdle(seen(), later({}), firstLogin, rule, 60).detail, /still showed its signed-in page/);
+});
+
+test('idle: signed in again by the NHS login session (no prompt=login) fails', () => {
+  const v = judgeAfterIdle(seen(), later({}), [...firstLogin, event({ kind: 'token', at: 66_500 })], rule, 60);
+  assert.equal(v.status, 'fail');
+  assert.match(v.detail, /without prompt=login or max_age/);
+});
+
+test('idle: NHS login\'s page other than sign-in (its session carried on) fails', () => {
+  const v = judgeAfterIdle(seen(), later({ atNhsLogin: true, finalUrl: 'https://nhs.example/sandpit/interaction/x/consent' }),
+    firstLogin, rule, 60);
+  assert.match(v.detail, /rather than its sign-in page/);
+});
+
+test('idle: a signed-out page of the service\'s own with a button fails (no user interaction is allowed)', () => {
+  const v = judgeAfterIdle(seen(), later({ text: 'Signed out', loginButton: true }), firstLogin, rule, 60);
+  assert.equal(v.status, 'fail');
+  assert.match(v.detail, /without user interaction/);
+});
+
+test('idle: a first sign-in that failed is judged as that', () => {
+  const v = judgeAfterIdle(seen(), later({ signInPage: true }), [], rule, 60);
+  assert.equal(v.status, 'fail');
+  assert.match(v.detail, /^The first sign-in: The service did not redeem the code/);
 });

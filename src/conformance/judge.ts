@@ -3,7 +3,7 @@
  * the service made, with which token, from the protocol record). A test passes only on both.
  */
 import type { ErrorCode, EventKind } from '../storage/index.ts';
-import type { Observation } from './driver.ts';
+import type { AfterIdle, Observation } from './driver.ts';
 import type { TestSpec } from './plan.ts';
 
 /** A protocol record entry of the run (storage/record.ts): a fault's name is in its details. */
@@ -57,6 +57,9 @@ function whyNoFault(o: Observation, events: RunEvent[]): string {
   if (token.outcome === 'error') return `the token request was refused (${token.error}: ${token.description ?? ''}); ${where}.`;
   return `the token response was not one a fault spoils; ${where}.`;
 }
+
+/** What the idle test's first journey is judged as: a plain sign-in. */
+const SIGN_IN = { group: 'scenario', persona: 'P9', expect: 'signed_in', title: '', requirement: '', reference: '' } as const;
 
 const NO_CONSENT_HEADING = 'You cannot continue without sharing your information';
 /** The error each /authorize fault sends the service (identity/provider.ts). */
@@ -147,6 +150,8 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       if (!o.text.trim()) return fail(`The service showed an empty page after ${applied}.`);
       return pass(`A page of the service's own (HTTP ${o.status}) at ${o.finalUrl}.`);
     }
+    case 'reauthenticates':
+      return fail('Judged by the idle check.');
     case 'gp_no_loop':
     case 'gp_restricted':
       return judgeGp(spec, o, events, isIn);
@@ -217,6 +222,33 @@ function judgeGp(spec: TestSpec, o: Observation, events: RunEvent[], isIn: boole
   return {
     status: 'pass', detail: 'Restricted, then a sign-in with credentials lifted it, then a Linked GP session and the signed-in page.',
   };
+}
+
+/**
+ * The idle test (plan.ts `session-idle`): a sign-in, then no activity past the client's idle limit, then the service's page
+ * opened again. Only NHS login's sign-in page there is a full authentication journey started without user interaction.
+ */
+export function judgeAfterIdle(
+  o: Observation, later: AfterIdle | undefined, events: RunEvent[], rule: SignedInRule, idleS: number,
+): Verdict {
+  const first = judge({ ...SIGN_IN, id: 'session-idle' }, o, events.filter((e) => !later || e.at < later.at), rule);
+  if (first.status !== 'pass' || !later) return { status: first.status, detail: `The first sign-in: ${first.detail}` };
+  const idle = `${Math.round((later.at - later.idleFrom) / 1000)} s without activity (the client's idle limit is ${idleS} s)`;
+  if (later.signInPage) return { status: 'pass', detail: `After ${idle} the service sent the person to NHS login to sign in again.` };
+  const again = events.filter((e) => e.at >= later.at);
+  const fail = (detail: string): Verdict => ({ status: 'fail', detail });
+  if (later.status >= 500 || (later.status === 0 && !later.text.trim()))
+    return fail(`After ${idle} the service failed: HTTP ${later.status} at ${later.finalUrl}.`);
+  if (later.atNhsLogin)
+    return fail(`After ${idle} the service sent the person to NHS login without prompt=login or max_age: NHS login showed `
+      + `${later.finalUrl} rather than its sign-in page.`);
+  if (again.some((e) => e.kind === 'token' && e.outcome === 'ok'))
+    return fail(`After ${idle} the service sent the person to NHS login without prompt=login or max_age, so their NHS login session `
+      + 'signed them in again with no full authentication.');
+  if (signedIn({ ...o, ...later, problem: undefined }, rule) ?? !later.loginButton)
+    return fail(`After ${idle} the service still showed its signed-in page (${later.finalUrl}): end its session at the idle limit.`);
+  return fail(`After ${idle} the service showed a page of its own (${later.finalUrl}) instead of sending the person to NHS login `
+    + 'by itself: the documentation asks for a redirect to the authentication journey without user interaction.');
 }
 
 export function judgeSettings(

@@ -18,6 +18,7 @@ export type Expect =
   | 'completes' // back at the service with a page that is not a server failure (signed in or not)
   | 'copes' // the fault was met, and the service shows a page that is not a server failure (signed in or not)
   | 'gp_no_loop' // the GP system kept refusing the credentials: the service restarted the login at most once, then showed a page
+  | 'reauthenticates' // after the client's idle limit, the service's page leads to NHS login's sign-in page by itself
   | 'gp_restricted'; // after a Restricted GP session, a sign-in with credentials, a Linked session, and the signed-in page
 
 export interface TestSpec {
@@ -205,6 +206,17 @@ export const CATALOGUE: TestSpec[] = [
     reference: 'NHS login GP credentials, EMIS Web guidance: handling account resets and restrictions',
   },
   {
+    id: 'session-idle',
+    group: 'scenario',
+    persona: 'P9',
+    expect: 'reauthenticates',
+    title: 'After the idle limit, coming back to the service starts a full authentication at NHS login',
+    requirement:
+      'After the session\'s idle limit (30 minutes; the client\'s own shorter limit in the sandpit) the service sends the person '
+        + 'through a full authentication journey (prompt=login or max_age), automatically, without user interaction.',
+    reference: 'NHS login session management, A: standalone web applications',
+  },
+  {
     id: 'nhs-app-login',
     group: 'scenario',
     persona: 'P9',
@@ -264,9 +276,20 @@ export const CATALOGUE: TestSpec[] = [
   },
 ];
 
-/** The client's tests: IM1's for IM1 clients, the NHS App's for clients with an NHS App address. */
-export function planFor(client: { env: string; im1: boolean; nhsAppUrl?: string | null | undefined }, only?: string[]): TestSpec[] {
-  const applicable = CATALOGUE.filter((t) => (client.im1 || !t.id.startsWith('im1-')) && (client.nhsAppUrl || t.via !== 'nhs_app'));
+interface PlannedClient {
+  env: string;
+  im1: boolean;
+  nhsAppUrl?: string | null | undefined;
+  sessionIdleS?: number | null | undefined;
+}
+
+/**
+ * The client's tests: IM1's for IM1 clients, the NHS App's for clients with an NHS App address, the idle limit's for
+ * clients with a shortened one (a run cannot wait the documented 30 minutes).
+ */
+export function planFor(client: PlannedClient, only?: string[]): TestSpec[] {
+  const applicable = CATALOGUE.filter((t) => (client.im1 || !t.id.startsWith('im1-')) && (client.nhsAppUrl || t.via !== 'nhs_app')
+    && (client.sessionIdleS || t.expect !== 'reauthenticates'));
   if (!only?.length) return applicable;
   const unknown = only.filter((id) => !applicable.some((t) => t.id === id));
   if (unknown.length)

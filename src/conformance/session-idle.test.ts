@@ -1,0 +1,73 @@
+/**
+ * The conformance plan's idle test (plan.ts `session-idle`), for sandpit clients with a shortened idle limit: after the
+ * limit without activity, opening the service's page again must start a full authentication at NHS login by itself. The
+ * reference relying party, given the client's limit, passes; a service that keeps its sessions fails. One minute of waiting,
+ * both runs at once.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { startListeningApp, type TestApp } from '../test-support/harness.ts';
+import { freePort } from '../test-support/ports.ts';
+import { registerClient, setSessionRules } from '../identity/index.ts';
+import { createReferenceRp, type RpOptions } from '../../examples/reference-rp/rp.ts';
+import { createBrokenRp } from './fixtures/broken-rp.ts';
+import { createRun, executeRun, getRun, planFor, type EngineDeps } from './index.ts';
+
+const PLAN = ['login-p9', 'session-idle'];
+type Make = (o: Pick<RpOptions, 'issuer' | 'clientId' | 'privateKeyPem' | 'redirectUri'>) => Promise<FastifyInstance>;
+
+describe('conformance: the session idle limit (sqlite)', () => {
+  let app: TestApp & { origin: string };
+  let deps: EngineDeps;
+  const keys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  /** A service with its own client, whose idle limit is one minute, run on the plan above: each test's status and detail. */
+  const runFor = async (make: Make) => {
+    const port = await freePort();
+    const url = `http://localhost:${port}`;
+    const client = await registerClient(app.database.db, {
+      env: 'sandpit', name: 'Service under test', redirectUris: [`${url}/callback`], scopes: ['openid', 'profile', 'email'],
+      vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey,
+    });
+    await setSessionRules(app.database.db, 'sandpit', client.clientId, { idleMinutes: 1, absoluteMinutes: null });
+    const rp = await make({ issuer: `${app.origin}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey,
+      redirectUri: `${url}/callback` });
+    await rp.listen({ port, host: '127.0.0.1' });
+    try {
+      const id = await createRun(deps, { env: 'sandpit', clientId: client.clientId, startUrl: url, createdBy: 'test', only: PLAN });
+      await executeRun(deps, id);
+      const { results } = (await getRun(app.database.db, id))!;
+      return Object.fromEntries(results.map((r) => [r.test_id, { status: r.status, detail: r.detail ?? '' }]));
+    } finally {
+      await rp.close();
+    }
+  };
+  before(async () => {
+    app = await startListeningApp('sqlite');
+    deps = { config: app.config, db: app.database.db, events: app.events };
+  });
+  after(() => app.stop());
+
+  test('only clients with a shortened idle limit have the idle test', () => {
+    assert.ok(!planFor({ env: 'sandpit', im1: false }).some((t) => t.id === 'session-idle'));
+    assert.ok(planFor({ env: 'sandpit', im1: false, sessionIdleS: 60 }).some((t) => t.id === 'session-idle'));
+  });
+
+  test('the reference RP with the client\'s limit passes; a service that keeps its sessions fails', async () => {
+    const [reference, broken] = await Promise.all([
+      runFor((o) => createReferenceRp({ ...o, scope: 'openid profile email', vtr: ['P9.Cp.Cd'], allowHttp: true,
+        sessionLimits: { idleMs: 60_000, absoluteMs: 120_000 } })),
+      runFor((o) => createBrokenRp({ ...o, defects: [] })),
+    ]);
+    for (const id of PLAN) assert.equal(reference[id]?.status, 'pass', `${id}: ${reference[id]?.detail}`);
+    assert.match(reference['session-idle']!.detail, /sent the person to NHS login to sign in again/);
+    assert.equal(broken['login-p9']?.status, 'pass');
+    assert.equal(broken['session-idle']?.status, 'fail');
+    assert.match(broken['session-idle']!.detail, /still showed its signed-in page/);
+  });
+});
