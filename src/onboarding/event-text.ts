@@ -22,6 +22,15 @@ export const EVENT_KINDS: Record<string, string> = {
   passkey_register: 'Passkey added (NHS login settings)',
   passkey_remove: 'Passkey removed (NHS login settings)',
   passkey_sign_in: 'Sign-in with a passkey',
+  gp_session: 'GP system session (the toolkit\'s stand-in)',
+  gp_state: 'GP credentials changed',
+  fault: 'Fault injected',
+};
+
+/** Details whose label depends on the kind of event (a GP credential state's `to` is a state, not an identity level). */
+const KIND_LABELS: Record<string, Record<string, string>> = {
+  gp_state: { from: 'State before', to: 'State after', by: 'Changed by', refreshed: 'Credentials refreshed' },
+  gp_session: { level: 'ApplicationLinkLevel', ods: 'ODS code', state: 'GP credentials state' },
 };
 
 /** The labels of the details the identity face records (identity/steps, identity/journeys). */
@@ -72,7 +81,7 @@ export async function readableEvent(db: Db, event: ProtocolEventTable, conforman
   }
   for (const [k, v] of Object.entries(details)) {
     const href = k === 'run' && typeof v === 'string' ? conformance(v) : undefined;
-    rows.push({ key: LABELS[k] ?? k.replaceAll('_', ' '), value: valueText(v), href });
+    rows.push({ key: KIND_LABELS[event.kind]?.[k] ?? LABELS[k] ?? k.replaceAll('_', ' '), value: valueText(v), href });
   }
   if (event.correlation_id) rows.push({ key: 'Journey (correlation ID)', value: event.correlation_id });
   return {

@@ -9,8 +9,10 @@ import * as oidc from 'openid-client';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
 import { Browser } from '../test-support/browser.ts';
 import { createRp, login, signIn, REDIRECT_URI, type TestRp } from '../test-support/rp.ts';
-import { EVENT_RETENTION_MS, getClient, updateClient } from '../storage/index.ts';
+import { EVENT_RETENTION_MS, getClient, insertPerson, setGpState, updateClient } from '../storage/index.ts';
 import { usersRetrieveScope } from '../identity/users-v2/scope.ts';
+import { hashPassword } from '../security/passwords.ts';
+import { testPerson } from '../test-support/people.ts';
 import { journeyChecklist, keepEvidence } from './evidence.ts';
 
 for (const dialect of DIALECTS) {
@@ -167,6 +169,20 @@ for (const dialect of DIALECTS) {
       assert.equal(t['im1-unlinked'], true);
       const sandpit = await createRp(app, 'sandpit');
       assert.equal('im1-linked' in (await ticks(sandpit)), false, 'only IM1 clients have the IM1 items');
+    });
+
+    test('IM1 clients: GP credentials put right by a sign-in through the service', async () => {
+      const rp = await createRp(app, 'sandpit', { im1: true, scopes: ['openid', 'profile', 'gp_integration_credentials'] });
+      const id = `gp-${rp.client.clientId}`;
+      await insertPerson(app.database.db, testPerson('P9', {
+        env: 'sandpit', id, email: `${id}@example.org`, password_hash: await hashPassword('Passw0rd$1'), im1: 1,
+        gp_user_id: '1234567890', gp_linkage_key: 'abcdefghijklm', gp_ods_code: 'B85036', created_at: Date.now(),
+      }));
+      await login(app, rp, { email: `${id}@example.org`, scope: 'openid gp_integration_credentials', vtr: ['P9.Cp.Cd'] });
+      assert.equal((await ticks(rp))['gp-credentials-resolved'], false, 'nothing to put right');
+      await setGpState(app.database.db, 'sandpit', id, 'moved_practice');
+      await login(app, rp, { email: `${id}@example.org`, scope: 'openid gp_integration_credentials', vtr: ['P9.Cp.Cd'] });
+      assert.equal((await ticks(rp))['gp-credentials-resolved'], true);
     });
 
     test('a sign-in with a passkey counts as a sign-in at the person\'s level', async () => {

@@ -249,6 +249,14 @@ async function checklistFromRecord(db: Db, c: ClientLike): Promise<ChecklistItem
         'NHS login conformance (IM1): a user with invalid IM1 details cannot reach GP online services.',
         im1.filter((e) => !has(e)),
       ),
+      item(
+        'gp-credentials-resolved',
+        'A user whose GP credentials had stopped working signed in again through your service, which put them right',
+        'GP credentials (gp-credentials.md): after a move of practice, a new GP system or a merger the next sign-in gives refreshed '
+          + 'credentials; a Restricted account is lifted by a sign-in with credentials. Put a test user in one of these states from '
+          + 'its page.',
+        events.filter((e) => ok('gp_state')(e) && e.d.by === 'sign_in'),
+      ),
     );
   }
   if (c.usersV2) {
