@@ -74,6 +74,11 @@ export class Metrics {
     'env',
     'outcome',
   ]);
+  readonly gpSessions = new Counter(
+    'toolkit_gp_sessions_total',
+    'Sessions asked of the stand-in GP system, by environment and answer (Linked, Restricted or the refusal\'s code).',
+    ['answer', 'env'],
+  );
   readonly provision = new Counter('toolkit_provision_requests_total', 'Provision Account requests by environment and answer code.', [
     'code',
     'env',
@@ -100,6 +105,8 @@ export class Metrics {
     if (e.kind === 'users_v2') this.usersV2.inc({ env: e.env, outcome: e.outcome });
     // The answer's code: create, uplift, or the refusal's (P§3.3.2 T9, §3.3.3 T11).
     if (e.kind === 'provision') this.provision.inc({ env: e.env, code: e.outcome === 'ok' ? String(e.details?.code ?? 'ok') : e.error });
+    if (e.kind === 'gp_session')
+      this.gpSessions.inc({ env: e.env, answer: e.outcome === 'ok' ? String(e.details?.level ?? 'ok') : e.error });
     if (e.clientId) this.clientRequests.inc({ env: e.env, client: e.clientId, outcome: e.outcome });
     if (e.clientId && e.kind === 'token' && e.outcome === 'ok' && e.details?.grant_type === 'authorization_code')
       this.clientLogins.inc({ env: e.env, client: e.clientId });
@@ -115,6 +122,7 @@ export class Metrics {
       this.verifications,
       this.usersV2,
       this.provision,
+      this.gpSessions,
       this.clientRequests,
       this.clientLogins,
     ].map((c) => c.render());

@@ -80,6 +80,15 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([r.status, r.body.error], [401, 'credentials_invalid']);
     });
 
+    test('each answer is counted in the metrics: Linked, Restricted, or the refusal\'s code', async () => {
+      const p = await linked('restricted');
+      await session(p.creds);
+      await session({ ...p.creds, gp_ods_code: 'Z99999' });
+      const text = (await app.metricsServer.inject('/metrics')).body;
+      assert.match(text, /^toolkit_gp_sessions_total\{answer="Restricted",env="sandpit"\} [1-9]/m);
+      assert.match(text, /^toolkit_gp_sessions_total\{answer="credentials_invalid",env="sandpit"\} [1-9]/m);
+    });
+
     test('live has no stand-in GP system', async () => {
       const p = await linked();
       assert.equal((await session(p.creds, { env: 'live' })).status, 404);
