@@ -295,6 +295,25 @@ for (const dialect of DIALECTS) {
         assert.equal(((await call(a.token, 'GET', '/test-users')).body as unknown as { gp_state: string }[])[0]!.gp_state, 'revoked');
       });
 
+      test('a test user is let manage health services for another, for its own users only, and the link ended', async () => {
+        const r = await call(a.token, 'POST', '/test-users', { nhs_number: '9686367411', level: 'P9' });
+        const patientId = String(r.body.id);
+        const link = `/test-users/${userId}/manages-for/${patientId}`;
+        assert.equal((await call(a.token, 'PUT', link)).status, 204);
+        assert.equal((await call(a.token, 'PUT', link)).status, 204, 'twice is one link');
+        type Listed = { id: string; manages_for: string[] }[];
+        const managesFor = async () => ((await call(a.token, 'GET', '/test-users')).body as unknown as Listed)
+          .find((u) => u.id === userId)!.manages_for;
+        assert.deepEqual(await managesFor(), [patientId]);
+        let bad = await call(a.token, 'PUT', `/test-users/${userId}/manages-for/${userId}`);
+        assert.deepEqual([bad.status, bad.body.error, bad.body.field], [400, 'invalid_choice', 'patient']);
+        bad = await call(a.token, 'PUT', `/test-users/${userId}/manages-for/someone-else`);
+        assert.deepEqual([bad.status, bad.body.field], [400, 'patient']);
+        assert.equal((await call(b.token, 'PUT', link)).status, 404, "another organisation's user");
+        assert.equal((await call(a.token, 'DELETE', link)).status, 204);
+        assert.deepEqual(await managesFor(), []);
+      });
+
       test('a test user for an NHS number with no PDS record is refused, naming the field', async () => {
         assert.equal((await call(a.token, 'POST', '/test-users', { nhs_number: '0000000000', level: 'P5' })).body.field, 'nhs_number');
       });

@@ -252,6 +252,22 @@ export function openApiDocument(publicUrl: string) {
           },
         },
       },
+      '/test-users/{id}/manages-for/{patientId}': {
+        put: {
+          summary: 'Let a test user manage health services for another of yours (proxy access in the stand-in NHS App)',
+          parameters: [pathParam('id'), pathParam('patientId')],
+          responses: {
+            ...done,
+            400: errorResponse('invalid_choice: the patient is not one of your test users, is the user, or one too many (5 at most)'),
+            404: errorResponse('No such test user'),
+          },
+        },
+        delete: {
+          summary: 'End a proxy link between two of your test users',
+          parameters: [pathParam('id'), pathParam('patientId')],
+          responses: { ...done, 400: errorResponse('invalid_choice: not one of your test users'), 404: errorResponse('No such test user') },
+        },
+      },
       '/environment-requests': {
         get: {
           summary: 'Your requests for the next environment, and what integration still needs',

@@ -122,7 +122,11 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
     }),
   );
 
-  app.get('/test-users', async (req) => d.onboarding.listTestUsers(actorOf(req).organisation.id).then((users) => users.map(testUserView)));
+  app.get('/test-users', async (req) => {
+    const users = await d.onboarding.listTestUsers(actorOf(req).organisation.id);
+    const patients = await d.onboarding.testUserPatients(users.map((u) => u.id));
+    return users.map((u) => ({ ...testUserView(u), manages_for: patients[u.id] ?? [] }));
+  });
   app.post<{ Body: unknown }>('/test-users', { schema: { body: BODIES.testUser } }, async (req, reply) =>
     guarded(reply, async () =>
       reply
@@ -156,6 +160,18 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
         return reply.code(204).send();
       }),
   );
+
+  // Proxy access in the stand-in NHS App: the test user may open the partner's service for the patient (identity/nhs-app).
+  for (const [method, link] of [['PUT', true], ['DELETE', false]] as const) {
+    app.route<{ Params: { id: string; patientId: string } }>({
+      method, url: '/test-users/:id/manages-for/:patientId', schema: params('id', 'patientId'),
+      handler: async (req, reply) =>
+        guarded(reply, async () => {
+          await d.onboarding.setTestUserProxy(actorOf(req).organisation.id, req.params.id, req.params.patientId, link);
+          return reply.code(204).send();
+        }),
+    });
+  }
 
   app.get('/environment-requests', async (req) => {
     const org = actorOf(req).organisation.id;

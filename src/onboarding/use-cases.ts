@@ -40,6 +40,7 @@ import {
 } from './team.ts';
 import { createTestUser, listTestUsers, updateTestUser } from './test-users.ts';
 import { setTestUserGpState } from './test-user-gp.ts';
+import { setTestUserProxy, testUserPatients } from './test-user-proxy.ts';
 
 export interface OnboardingDeps {
   db: Db;
@@ -103,7 +104,7 @@ export function createOnboarding(deps: OnboardingDeps) {
     flushEvents: () => events().flush(),
     ...withDb(db, { getRun, reportKeys }),
     createTestUser: (...a: Tail<Tail<typeof createTestUser>>) => createTestUser(db, given(deps.people, 'the test people'), ...a),
-    ...withDb(db, { listTestUsers, updateTestUser }),
+    ...withDb(db, { listTestUsers, updateTestUser, setTestUserProxy, testUserPatients }),
     setTestUserGpState: (...a: Tail<Tail<typeof setTestUserGpState>>) => setTestUserGpState(db, events(), ...a),
     // Conversations and notifications.
     ...withDb(db, { comments, mailboxMessage, mailboxMessages, outbox, notifications }),

@@ -15,6 +15,7 @@ const SWITCHES = {
 const NEW_USER = form({ ...SWITCHES, nhs_number: text('NHS number', 20) });
 const CHANGE = form(SWITCHES);
 const GP_STATE = form({ _csrf: CSRF, gp_state: CHOICE('GP credential state') });
+const PROXY = form({ _csrf: CSRF, patient: CHOICE('Test user'), action: CHOICE('Add or remove') });
 /** The states a partner can choose (storage/gp-states.ts), as the radios name them. */
 const GP_STATE_TEXT = [
   { value: 'current', text: 'Working (current)' },
@@ -29,8 +30,10 @@ type Params = { Params: { orgId: string; personId?: string }; Body: Record<strin
 
 export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
   const records = [...d.people.pds.values()].filter((r) => !r.date_of_death);
-  const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) =>
-    page(
+  const show = async (reply: FastifyReply, signed: Signed, org: Organisation, ctx: Record<string, unknown> = {}, status = 200) => {
+    const users = await d.onboarding.listTestUsers(org.id);
+    const patients = await d.onboarding.testUserPatients(users.map((u) => u.id));
+    return page(
       d,
       reply,
       'portal/test-users.njk',
@@ -42,13 +45,19 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
         records,
         password: TEST_PASSWORD,
         otp: TEST_OTP,
-        users: await d.onboarding.listTestUsers(org.id),
+        users,
+        // Who each user manages health services for (the stand-in NHS App's proxy access), and whom it could add.
+        proxies: Object.fromEntries(users.map((u) => [u.id, {
+          patients: users.filter((p) => patients[u.id]?.includes(p.id)),
+          others: users.filter((p) => p.id !== u.id && !patients[u.id]?.includes(p.id)),
+        }])),
         base: `/portal/organisations/${org.id}/test-users`,
         gpStates: GP_STATE_TEXT,
         ...ctx,
       },
       status,
     );
+  };
   const flags = (b: Record<string, string | undefined>) => ({
     level: b.level ?? '',
     otpDisabled: b.otp_disabled === 'yes',
@@ -100,6 +109,21 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
       if (e.status === 404) return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.status);
       const { errors, status } = formError(e);
       return show(reply, g.signed, g.org, { errors, gpErrorFor: req.params.personId }, status);
+    }
+  });
+  app.post<Params>('/organisations/:orgId/test-users/:personId/proxy', PROXY, async (req, reply) => {
+    const g = await orgGuard(d, req, reply, { csrf: true });
+    if (!g) return;
+    const bad = formProblems(req);
+    if (bad) return show(reply, g.signed, g.org, { errors: bad, proxyErrorFor: req.params.personId }, 400);
+    try {
+      await d.onboarding.setTestUserProxy(g.org.id, req.params.personId!, req.body?.patient ?? '', req.body?.action !== 'remove');
+      return reply.redirect(`/portal/organisations/${g.org.id}/test-users#proxy-${req.params.personId}`, 303);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      if (e.status === 404) return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.status);
+      const { errors, status } = formError(e);
+      return show(reply, g.signed, g.org, { errors, proxyErrorFor: req.params.personId }, status);
     }
   });
 }

@@ -15,3 +15,4 @@ export * from './provisioning.ts';
 export * from './gp-states.ts';
 export * from './passkeys.ts';
 export * from './host-app.ts';
+export * from './proxy-links.ts';

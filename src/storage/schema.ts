@@ -409,6 +409,14 @@ export interface PasskeyTable {
   last_used_at: number | null;
 }
 
+/** A test user who may act for another in the stand-in NHS App (storage/proxy-links.ts, migration 0032). */
+export interface ProxyLinkTable {
+  env: string;
+  proxy_id: string;
+  patient_id: string;
+  created_at: number;
+}
+
 export interface Schema {
   team_user: TeamUserTable;
   audit: AuditTable;
@@ -439,4 +447,5 @@ export interface Schema {
   provision_request: ProvisionRequestTable;
   passkey: PasskeyTable;
   host_app: HostAppTable;
+  proxy_link: ProxyLinkTable;
 }

@@ -24,6 +24,7 @@ const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
     await db.schema.alterTable('protocol_event').addColumn('reason', 'text').execute();
     for (const column of ['error', 'cause', 'description']) await db.schema.alterTable('protocol_event').dropColumn(column).execute();
   },
+  '0032_proxy_links': (db) => db.schema.dropTable('proxy_link').execute(),
   '0031_nhs_app': async (db) => {
     await db.schema.dropTable('host_app').execute();
     await db.schema.alterTable('client').dropColumn('nhs_app_url').execute();

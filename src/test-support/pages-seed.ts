@@ -1,13 +1,16 @@
 /**
  * Enough content for every page to show what it holds at its longest, as a partner and the team see it after a
  * few weeks: the demo cohort (board, charts, traffic), and a partner with a sandpit client whose callback URLs are
- * long, a finished conformance run with its evidence, messages both ways and the mail they sent.
+ * long, a finished conformance run with its evidence, messages both ways and the mail they sent, and test users.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { registerClient } from '../identity/index.ts';
 import { addComment, appendAudit, approveClient, createOrganisation, notifyDeps, seedDemo } from '../onboarding/index.ts';
 import { CATALOGUE, buildReport } from '../conformance/index.ts';
 import { signReport } from '../conformance/report.ts';
+import { createTestUser } from '../onboarding/test-users.ts';
+import { loadPeopleData } from '../identity/people/index.ts';
+import { addProxyLink } from '../storage/index.ts';
 import type { TestApp } from './harness.ts';
 
 /** A 1×1 PNG, standing in for a conformance test's screenshot. */
@@ -62,6 +65,13 @@ export async function seedPages(app: TestApp): Promise<SeededPages> {
   await approveClient(db, 'dm.one@nhs.example', 'sandpit', client.clientId, {
     scopes: client.scopes, vtr: client.vtr, im1: false, usersV2: true,
   });
+  // Integration test users: two with GP online linkage (the GP state form), one managing health services for another.
+  const people = loadPeopleData();
+  const users = [];
+  for (const nhsNumber of ['9686368450', '9686368469', '9686367411'])
+    users.push(await createTestUser(db, people, org.id, { nhsNumber, level: 'P9', otpDisabled: false, phonePdsMatched: true,
+      pdsTraceFails: false }));
+  await addProxyLink(db, 'integration', users[0]!.id, users[1]!.id);
   const notify = notifyDeps({ db, mailer: app.mailer, config: app.config });
   const pasted = `${CALLBACK}?error=invalid_request&error_description=${'the+redirect_uri+does+not+match+'.repeat(4)}`;
   await addComment(notify, org.id, 'partner', 'lead@gateway.example', `We see invalid_request at ${pasted}`);

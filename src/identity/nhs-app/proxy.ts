@@ -6,7 +6,7 @@
  * on the proxy's authority, as the NHS App does once it has checked the proxy relationship).
  */
 import { randomBytes } from 'node:crypto';
-import { findPersonByEmail, type Db } from '../../storage/index.ts';
+import { findPerson, findPersonByEmail, proxyPatientIds, type Db } from '../../storage/index.ts';
 import { rememberIdentity } from '../sso.ts';
 import { NHS_APP_CLIENT_ID, NHS_APP_VTR } from './host.ts';
 
@@ -23,8 +23,11 @@ export interface Patient {
 
 /** The people `email` manages health services for in `env` (none for most accounts). */
 export async function patientsOf(db: Db, env: string, email: string | undefined): Promise<Patient[]> {
-  const emails = (email && PROXY_LINKS[env]?.[email.toLowerCase()]) || [];
-  const people = await Promise.all(emails.map((e) => findPersonByEmail(db, env, e)));
+  if (!email) return [];
+  const emails = PROXY_LINKS[env]?.[email.toLowerCase()] ?? [];
+  const proxy = await findPersonByEmail(db, env, email);
+  const linked = proxy ? await proxyPatientIds(db, env, proxy.id) : [];
+  const people = await Promise.all([...emails.map((e) => findPersonByEmail(db, env, e)), ...linked.map((id) => findPerson(db, env, id))]);
   return people.filter((p) => p !== undefined).map((p) => ({
     sub: p.id,
     name: [p.given_name, p.family_name].filter(Boolean).join(' ') || p.email,

@@ -27,7 +27,10 @@ export function nhsAppFacts(env: { name: string; issuer: string; capabilities: R
       ...(proxyLinks(env.name).length
         ? proxyLinks(env.name).map((l) => `Proxy access: ${l.proxy} manages health services for ${l.patients.join(' and ')}; `
           + 'acting for one of them, the NHS App\'s assertion names the patient, so your service signs the patient in.')
-        : ['Proxy access has no linked test accounts in this environment.']),
+        : env.name === 'integration'
+          ? ['Proxy access: link your own test users on your organisation\'s test users page ("Manages health services for"); '
+            + 'acting for the patient, the NHS App\'s assertion names the patient, so your service signs the patient in.']
+          : ['Proxy access has no linked test accounts in this environment.']),
     ],
   };
 }

@@ -8,6 +8,7 @@ import { GP_STATES_MIGRATION } from './0028-gp-states.ts';
 import { SESSION_RULES } from './0029-session-rules.ts';
 import { PASSKEYS } from './0030-passkeys.ts';
 import { NHS_APP } from './0031-nhs-app.ts';
+import { PROXY_LINKS } from './0032-proxy-links.ts';
 
 export const FROM_0011: Record<string, Migration> = {
   '0011_attempt_counters': {
@@ -264,4 +265,5 @@ export const FROM_0011: Record<string, Migration> = {
   '0029_session_rules': SESSION_RULES,
   '0030_passkeys': PASSKEYS,
   '0031_nhs_app': NHS_APP,
+  '0032_proxy_links': PROXY_LINKS,
 };
