@@ -6,13 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { startListeningApp, type TestApp } from '../test-support/harness.ts';
-import { freePort } from '../test-support/ports.ts';
-import { registerClient } from '../identity/index.ts';
+import { runPlanOn } from '../test-support/conformance.ts';
 import { createBrokenRp, DEFECTS, type Defect } from './fixtures/broken-rp.ts';
-import { createRun, executeRun, getRun, planFor, type EngineDeps } from './index.ts';
+import { planFor, type EngineDeps } from './index.ts';
 
 const PLAN = ['login-p9', 'im1-linked', 'im1-gp-refused', 'im1-gp-restricted'];
 const GP_DEFECTS = (Object.keys(DEFECTS) as Defect[]).filter((d) => DEFECTS[d].every((id) => id.startsWith('im1-gp-')));
@@ -20,33 +17,12 @@ const GP_DEFECTS = (Object.keys(DEFECTS) as Defect[]).filter((d) => DEFECTS[d].e
 describe('conformance: GP credentials that stop working (sqlite)', () => {
   let app: TestApp & { origin: string };
   let deps: EngineDeps;
-  const keys = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
   /** An IM1 service with its own client, with `defects`, run on the GP plan: each test's status and detail. */
-  const runFor = async (defects: Defect[]) => {
-    const port = await freePort();
-    const url = `http://localhost:${port}`;
-    const client = await registerClient(app.database.db, {
-      env: 'sandpit', name: 'IM1 service under test', redirectUris: [`${url}/callback`], im1: true, vtr: ['P9.Cp.Cd'],
-      scopes: ['openid', 'profile', 'gp_integration_credentials'], publicKeyPem: keys.publicKey,
-    });
-    const rp: FastifyInstance = await createBrokenRp({
-      issuer: `${app.origin}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey, redirectUri: `${url}/callback`,
-      defects, gpSystem: `${app.origin}/sandpit/gp-system/session`,
-    });
-    await rp.listen({ port, host: '127.0.0.1' });
-    try {
-      const id = await createRun(deps, { env: 'sandpit', clientId: client.clientId, startUrl: url, createdBy: 'test', only: PLAN });
-      await executeRun(deps, id);
-      const { results } = (await getRun(app.database.db, id))!;
-      return Object.fromEntries(results.map((r) => [r.test_id, { status: r.status, detail: r.detail ?? '' }]));
-    } finally {
-      await rp.close();
-    }
-  };
+  const runFor = (defects: Defect[]) => runPlanOn(app, deps, {
+    plan: PLAN,
+    client: { name: 'IM1 service under test', im1: true, scopes: ['openid', 'profile', 'gp_integration_credentials'] },
+    make: (o) => createBrokenRp({ ...o, defects, gpSystem: `${app.origin}/sandpit/gp-system/session` }),
+  });
   before(async () => {
     app = await startListeningApp('sqlite');
     deps = { config: app.config, db: app.database.db, events: app.events };

@@ -6,47 +6,23 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { startListeningApp, type TestApp } from '../test-support/harness.ts';
-import { freePort } from '../test-support/ports.ts';
-import { registerClient, setSessionRules } from '../identity/index.ts';
-import { createReferenceRp, type RpOptions } from '../../examples/reference-rp/rp.ts';
+import { runPlanOn, type PlanRun } from '../test-support/conformance.ts';
+import { setSessionRules } from '../identity/index.ts';
+import { createReferenceRp } from '../../examples/reference-rp/rp.ts';
 import { createBrokenRp } from './fixtures/broken-rp.ts';
-import { createRun, executeRun, getRun, planFor, type EngineDeps } from './index.ts';
+import { planFor, type EngineDeps } from './index.ts';
 
 const PLAN = ['login-p9', 'session-idle'];
-type Make = (o: Pick<RpOptions, 'issuer' | 'clientId' | 'privateKeyPem' | 'redirectUri'>) => Promise<FastifyInstance>;
 
 describe('conformance: the session idle limit (sqlite)', () => {
   let app: TestApp & { origin: string };
   let deps: EngineDeps;
-  const keys = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
   /** A service with its own client, whose idle limit is one minute, run on the plan above: each test's status and detail. */
-  const runFor = async (make: Make) => {
-    const port = await freePort();
-    const url = `http://localhost:${port}`;
-    const client = await registerClient(app.database.db, {
-      env: 'sandpit', name: 'Service under test', redirectUris: [`${url}/callback`], scopes: ['openid', 'profile', 'email'],
-      vtr: ['P9.Cp.Cd'], publicKeyPem: keys.publicKey,
-    });
-    await setSessionRules(app.database.db, 'sandpit', client.clientId, { idleMinutes: 1, absoluteMinutes: null });
-    const rp = await make({ issuer: `${app.origin}/sandpit`, clientId: client.clientId, privateKeyPem: keys.privateKey,
-      redirectUri: `${url}/callback` });
-    await rp.listen({ port, host: '127.0.0.1' });
-    try {
-      const id = await createRun(deps, { env: 'sandpit', clientId: client.clientId, startUrl: url, createdBy: 'test', only: PLAN });
-      await executeRun(deps, id);
-      const { results } = (await getRun(app.database.db, id))!;
-      return Object.fromEntries(results.map((r) => [r.test_id, { status: r.status, detail: r.detail ?? '' }]));
-    } finally {
-      await rp.close();
-    }
-  };
+  const runFor = (make: PlanRun['make']) => runPlanOn(app, deps, {
+    plan: PLAN, make,
+    prepare: (clientId) => setSessionRules(app.database.db, 'sandpit', clientId, { idleMinutes: 1, absoluteMinutes: null }),
+  });
   before(async () => {
     app = await startListeningApp('sqlite');
     deps = { config: app.config, db: app.database.db, events: app.events };

@@ -209,7 +209,7 @@ for (const dialect of DIALECTS) {
         ...ids, userId: url.startsWith('/console') ? ids.teamMemberId : ids.memberId, id, env: 'sandpit', gate: 'application',
         criterion: 'pib_review',
         secret: 'not-a-secret', token: 'not-a-claiming-link', eventId: randomUUID(), testId: 'p9_login',
-        file: 'report.json', host: 'rp.example.org',
+        file: 'report.json', host: 'rp.example.org', patientId: ids.personId,
       };
       return Object.hasOwn(byName, name) ? byName[name] : undefined;
     };
