@@ -104,9 +104,41 @@ for (const dialect of DIALECTS) {
 
       test('a fault is armed on a client and cleared', async () => {
         assert.equal((await call(a.token, 'PUT', `/clients/${id}/fault`, { kind: 'id_token_expired', count: 2 })).status, 204);
-        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault && 'armed', 'armed');
+        const armed = (await call(a.token, 'GET', `/clients/${id}`)).body.faults as { steps: { kind: string }[] };
+        assert.equal(armed.steps[0]!.kind, 'id_token_expired');
         assert.equal((await call(a.token, 'DELETE', `/clients/${id}/fault`)).status, 204);
-        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault, null);
+        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.faults, null);
+      });
+
+      test('a sequence of faults is armed, read back step by step, and cleared', async () => {
+        const steps = [
+          { kind: 'token_temporarily_unavailable', count: 1 }, { kind: 'token_latency', seconds: 30, ms: 2000 }, { kind: 'pass' },
+        ];
+        assert.equal((await call(a.token, 'PUT', `/clients/${id}/faults`, { steps })).status, 204);
+        type Step = { kind: string; state: string; fired: number; ms: number | null };
+        const armed = (await call(a.token, 'GET', `/clients/${id}/faults`)).body as unknown as { armed_at: string; steps: Step[] };
+        assert.deepEqual(armed.steps.map((s) => [s.kind, s.state, s.fired]),
+          [['token_temporarily_unavailable', 'applies', 0], ['token_latency', 'waiting', 0], ['pass', 'waiting', 0]]);
+        assert.equal(armed.steps[1]!.ms, 2000);
+        assert.match(armed.armed_at, /^\d{4}-\d\d-\d\dT/);
+        assert.equal((await call(a.token, 'DELETE', `/clients/${id}/faults`)).status, 204);
+        assert.deepEqual((await call(a.token, 'GET', `/clients/${id}/faults`)).body, { armed_at: null, steps: [] });
+      });
+
+      test('a sequence of the wrong shape is a 400 naming the step, never a 500', async () => {
+        for (const [body, error, field] of [
+          [{ steps: 'token_server_error' }, 'invalid_request', 'steps'],
+          [{ steps: [] }, 'invalid_request', 'steps'],
+          [{ steps: [{ kind: 'pass', count: 1 }, { kind: ['pass'] }] }, 'invalid_request', 'steps.2.kind'],
+          [{ steps: [{ kind: 'token_latency', count: 1, ms: '200' }] }, 'invalid_request', 'steps.1.ms'],
+          [{ steps: [{ count: 1 }] }, 'invalid_request', 'steps.1.kind'],
+          [{ steps: [{ kind: 'token_server_error' }, { kind: 'pass', count: 1 }] }, 'invalid_fault', 'steps.1.count'],
+          [{ steps: [{ kind: 'token_latency', count: 1 }] }, 'invalid_fault', 'steps.1.ms'],
+          [{ steps: [{ kind: 'nope', count: 1 }] }, 'invalid_fault', 'steps.1.kind'],
+        ] as const) {
+          const res = await call(a.token, 'PUT', `/clients/${id}/faults`, body);
+          assert.deepEqual([res.status, res.body.error, res.body.field], [400, error, field], JSON.stringify(body));
+        }
       });
 
       test("session limits are set, read back, and removed (the specification's refresh token again)", async () => {
@@ -151,12 +183,15 @@ for (const dialect of DIALECTS) {
           ['GET', `/clients/${id}/trace`],
           ['PUT', `/clients/${id}/fault`, { kind: 'id_token_expired' }],
           ['DELETE', `/clients/${id}/fault`],
+          ['GET', `/clients/${id}/faults`],
+          ['PUT', `/clients/${id}/faults`, { steps: [{ kind: 'pass', count: 1 }] }],
+          ['DELETE', `/clients/${id}/faults`],
           ['PUT', `/clients/${id}/nhs-app`, { url: 'https://rp.example.org/nhs-app' }],
         ] as const) {
           const res = await call(b.token, method, path, body);
           assert.deepEqual([res.status, res.body?.error], [404, 'not_found'], `${method} ${path}`);
         }
-        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.fault, null, 'B could not arm a fault on A\'s client');
+        assert.equal((await call(a.token, 'GET', `/clients/${id}`)).body.faults, null, 'B could not arm a fault on A\'s client');
       });
 
       test('a route the API does not have is not_found', async () => {

@@ -1,10 +1,11 @@
-/** /api/v1/clients: register sandpit clients, read them, their checklist, trace and events; arm faults. */
+/** /api/v1/clients: register sandpit clients, read them, their checklist, trace and events, their settings. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientRecord } from '../onboarding/index.ts';
 import type { EnvironmentName } from '../config/index.ts';
-import { FaultError, NhsAppAddressError, RegistrationError, SessionRulesError } from '../identity/index.ts';
+import { NhsAppAddressError, RegistrationError, SessionRulesError } from '../identity/index.ts';
 import { actorOf, fail, failWith, str, strings, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
+import { faultsView } from './faults.ts';
 
 type ClientReq = FastifyRequest<{ Params: { clientId: string } }>;
 
@@ -18,7 +19,8 @@ export function clientView(d: ApiDeps, c: ClientRecord) {
     scopes: c.scopes,
     vtr: c.vtr,
     discovery: `${issuer}/.well-known/openid-configuration`,
-    fault: c.fault,
+    // The faults armed in sequence and what fired (api/faults.ts), or null.
+    faults: faultsView(c.fault),
     // The NHS login team's decision (the console): shown, never set, through this API.
     users_v2: c.usersV2,
     // null: none set, the refresh token lives the specification's 30 days (identity/session-rules.ts).
@@ -30,13 +32,15 @@ export function clientView(d: ApiDeps, c: ClientRecord) {
   };
 }
 
+/** One of the organisation's clients in any environment; any other is "not found". */
+export const ownClientOf = (d: ApiDeps) => async (req: ClientReq, reply: FastifyReply) => {
+  const c = await d.onboarding.findOrganisationClient(actorOf(req).organisation.id, req.params.clientId);
+  if (!c) return void fail(reply, 'not_found', 'There is no such client in your organisation');
+  return c;
+};
+
 export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
-  /** One of the organisation's clients in any environment; any other is "not found". */
-  const ownClient = async (req: ClientReq, reply: FastifyReply) => {
-    const c = await d.onboarding.findOrganisationClient(actorOf(req).organisation.id, req.params.clientId);
-    if (!c) return void fail(reply, 'not_found', 'There is no such client in your organisation');
-    return c;
-  };
+  const ownClient = ownClientOf(d);
 
   app.get('/clients', async (req) =>
     (await d.onboarding.listClients(undefined, actorOf(req).organisation.id)).map((c) => clientView(d, c)),
@@ -115,22 +119,6 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
       }
     },
   );
-  app.put<{ Params: { clientId: string }; Body: { kind: string; count?: number | null } }>(
-    '/clients/:clientId/fault',
-    { schema: { body: BODIES.fault, ...params('clientId') } },
-    async (req, reply) => {
-      const c = await ownClient(req, reply);
-      if (!c) return;
-      const count = req.body.count ?? null;
-      try {
-        await d.onboarding.armFault(c.env, c.clientId, req.body?.kind, count);
-        return reply.code(204).send();
-      } catch (e) {
-        if (e instanceof FaultError) return failWith(reply, e);
-        throw e;
-      }
-    },
-  );
   // The client's session limits (identity/session-rules.ts), shortened for a test: the sandpit only.
   app.put<{ Params: { clientId: string }; Body: { idle_minutes: number | null; absolute_minutes: number | null } }>(
     '/clients/:clientId/session-rules',
@@ -164,10 +152,4 @@ export function clientRoutes(app: FastifyInstance, d: ApiDeps) {
       }
     },
   );
-  app.delete<{ Params: { clientId: string } }>('/clients/:clientId/fault', one, async (req, reply) => {
-    const c = await ownClient(req, reply);
-    if (!c) return;
-    await d.onboarding.clearFault(c.env, c.clientId);
-    return reply.code(204).send();
-  });
 }

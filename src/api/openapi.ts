@@ -1,9 +1,9 @@
 /** The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json and rendered at /api/v1/docs. */
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { SCOPES } from '../identity/claims.ts';
-import { FAULTS } from '../identity/faults.ts';
 import { DOCUMENT_KINDS } from '../onboarding/documents.ts';
 import { BODIES } from './schemas.ts';
+import { FAULT_SCHEMAS, faultPaths } from './openapi-faults.ts';
 
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
@@ -49,7 +49,8 @@ export function openApiDocument(publicUrl: string) {
           properties: {
             client_id: { type: 'string' }, env: { type: 'string', enum: ['sandpit', 'integration', 'live'] }, name: { type: 'string' },
             redirect_uris: { type: 'array', items: { type: 'string' } }, scopes: { type: 'array', items: { type: 'string' } },
-            vtr: { type: 'array', items: { type: 'string' } }, discovery: { type: 'string' }, fault: { type: ['object', 'null'] },
+            vtr: { type: 'array', items: { type: 'string' } }, discovery: { type: 'string' },
+            faults: { oneOf: [{ $ref: '#/components/schemas/Faults' }, { type: 'null' }] },
             users_v2: {
               type: 'boolean',
               readOnly: true,
@@ -114,7 +115,7 @@ export function openApiDocument(publicUrl: string) {
           nhs_number: { description: 'A test PDS record (see the portal)' },
           level: { enum: ['P0', 'P5', 'P9'] },
         }),
-        Fault: documented(BODIES.fault, { kind: { enum: Object.keys(FAULTS) }, count: { description: 'null = until cleared' } }),
+        ...FAULT_SCHEMAS,
       },
     },
     paths: {
@@ -368,15 +369,7 @@ export function openApiDocument(publicUrl: string) {
           responses: { 204: { description: 'Replaced' }, 400: errorResponse('The key is not usable') },
         },
       },
-      '/clients/{clientId}/fault': {
-        put: {
-          summary: 'Arm a fault for this client',
-          parameters: [clientId],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Fault' } } } },
-          responses: { 204: { description: 'Armed' }, 400: errorResponse('Unknown fault or count') },
-        },
-        delete: { summary: 'Clear the armed fault', parameters: [clientId], responses: { 204: { description: 'Cleared' } } },
-      },
+      ...faultPaths(clientId),
       '/clients/{clientId}/session-rules': {
         put: {
           summary: 'Set session limits on a sandpit client, in minutes (null: none, the 30-day refresh token)',

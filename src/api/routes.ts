@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { openApiDocument } from './openapi.ts';
 import { clientRoutes } from './clients.ts';
+import { faultRoutes } from './faults.ts';
 import { organisationRoutes } from './organisation.ts';
 import { conformanceRoutes } from './conformance.ts';
 import { fail, failWith, type ApiDeps } from './context.ts';
@@ -82,6 +83,7 @@ export async function apiRoutes(app: FastifyInstance, d: ApiDeps) {
       (req as unknown as { actor: unknown }).actor = actor;
     });
     clientRoutes(authed, d);
+    faultRoutes(authed, d);
     organisationRoutes(authed, d);
     conformanceRoutes(authed, d);
   });

@@ -21,6 +21,13 @@ const SWITCHES = {
   pds_trace_fails: { type: 'boolean' },
 } as const;
 
+// A fault of a sequence (identity/fault-sequence.ts checks the rest: which kinds take ms, which step may last until cleared).
+const COUNT = { type: ['integer', 'null'], minimum: 1, maximum: 1000 } as const;
+const FAULT_STEP = obj({
+  kind: str(100), count: COUNT, seconds: { type: ['integer', 'null'], minimum: 1, maximum: 3600 },
+  ms: { type: ['integer', 'null'], minimum: 1, maximum: 30_000 },
+}, ['kind']);
+
 export const BODIES = {
   newClient: obj({
     name: str(100), env: str(20), redirect_uris: strs(10, 2000), scopes: strs(20, 100), vtr: { ...strs(10, 20), minItems: 1 },
@@ -48,7 +55,8 @@ export const BODIES = {
     absolute_minutes: { type: ['integer', 'null'], minimum: 2, maximum: 720 },
   }, ['idle_minutes', 'absolute_minutes']),
   nhsApp: obj({ url: { type: ['string', 'null'], maxLength: 2000, pattern: '^[^\\u0000]*$' } }, ['url']),
-  fault: obj({ kind: str(100), count: { type: ['integer', 'null'], minimum: 1, maximum: 1000 } }, ['kind']),
+  fault: obj({ kind: str(100), count: COUNT }, ['kind']),
+  faults: obj({ steps: { type: 'array', minItems: 1, maxItems: 20, items: FAULT_STEP } }, ['steps']),
 };
 
 /** Path parameters: ids and file names, never longer than Fastify routes them (100), never NUL. */
@@ -62,8 +70,10 @@ type AjvError = { instancePath: string; keyword: string; params: Record<string, 
 export function validationProblem(errors: AjvError[], part: string): { message: string; field?: string } {
   const e = errors[0];
   if (!e) return { message: 'The request is not valid' };
-  const path = e.instancePath.split('/').filter(Boolean);
-  const field = e.keyword === 'required' && path.length === 0 ? String(e.params.missingProperty) : path[0];
+  // A field inside a list is named as the domain names it, counting from 1: `steps.2.count`.
+  const path = e.instancePath.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? String(Number(p) + 1) : p));
+  if (e.keyword === 'required') path.push(String(e.params.missingProperty));
+  const field = path.join('.') || undefined;
   const where = part === 'params' ? 'The address' : field ? field : 'The body';
   const messages: Record<string, string> = {
     required: `${field} is required`,

@@ -5,7 +5,8 @@ import * as oidc from 'openid-client';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { DIALECTS, startTestApp, type TestApp } from '../test-support/harness.ts';
 import { createRp, login, signIn, REDIRECT_URI, type TestRp } from '../test-support/rp.ts';
-import { armFault, FaultError } from './faults.ts';
+import { FaultError } from './faults.ts';
+import { armFault, clearFaults } from './fault-sequence.ts';
 
 for (const dialect of DIALECTS) {
   describe(`fault injection (${dialect})`, () => {
@@ -56,8 +57,7 @@ for (const dialect of DIALECTS) {
       await armFault(app.database.db, 'sandpit', rp.client.clientId, 'userinfo_sub_mismatch', null);
       await assert.rejects(oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub));
       await assert.rejects(oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub), 'until cleared');
-      const { clearFault } = await import('./faults.ts');
-      await clearFault(app.database.db, 'sandpit', rp.client.clientId);
+      await clearFaults(app.database.db, 'sandpit', rp.client.clientId);
       assert.equal((await oidc.fetchUserInfo(rp.config, r.tokens.access_token, r.claims.sub)).sub, r.claims.sub);
     });
 

@@ -1,12 +1,10 @@
 /**
- * Fault injection, scoped to one client of the sandpit or integration environment (never live): the next N
- * responses to that client, or all until cleared, are spoiled in one chosen way, so a partner can see whether
- * its relying party refuses what it must refuse. Other clients are never touched.
+ * Fault injection, scoped to one client of the sandpit or integration environment (never live): the faults a partner
+ * can arm, in sequence (fault-sequence.ts), and how each spoils a response, so a partner can see whether its relying
+ * party refuses what it must refuse. Other clients are never touched.
  */
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { setClientFault, type Db } from '../storage/index.ts';
-import { capabilitiesOf } from '../config/index.ts';
 import { ToolkitError } from '../errors.ts';
 import type { GpRunFault } from './gp-system/run-credentials.ts';
 
@@ -23,6 +21,9 @@ export const FAULTS = {
   userinfo_sub_mismatch: 'Userinfo whose sub differs from the ID token\'s',
   token_temporarily_unavailable: 'Token endpoint answers temporarily_unavailable (503)',
   token_server_error: 'Token endpoint answers server_error (500)',
+  token_latency: 'Token endpoint answers only after a delay',
+  userinfo_latency: 'Userinfo answers only after a delay',
+  pass: 'Token endpoint answers normally (a pause between faults)',
   provision_unavailable: 'Provision Account answers 11000 Service not available (503)',
   provision_rate_limited: 'Provision Account answers 11011 Too many requests from ODS code (429)',
   provision_unable: 'Provision Account answers 11019 Unable to provision account for user',
@@ -118,17 +119,4 @@ export class FaultError extends ToolkitError<'invalid_fault'> {
   constructor(message: string, field = 'kind') {
     super('invalid_fault', message, field);
   }
-}
-
-/** Arms a fault for a client: for the next `count` responses it fits, or until cleared when count is null. */
-export async function armFault(db: Db, env: string, clientId: string, kind: unknown, count: number | null): Promise<void> {
-  if (!capabilitiesOf(env)?.faults) throw new FaultError('Faults can never be injected in live');
-  if (!isFaultKind(kind)) throw new FaultError('Choose a fault from the list');
-  if (count !== null && (!Number.isInteger(count) || count < 1 || count > 1000))
-    throw new FaultError('Enter how many responses to spoil, from 1 to 1000', 'count');
-  await setClientFault(db, env, clientId, { kind, remaining: count, armedAt: Date.now() });
-}
-
-export function clearFault(db: Db, env: string, clientId: string): Promise<void> {
-  return setClientFault(db, env, clientId, null);
 }

@@ -5,7 +5,9 @@
  */
 import type { Config } from '../config/index.ts';
 import type { PeopleData } from '../identity/people/index.ts';
-import { armFault, clearFault, replaceClientKey, setNhsAppAddress, setSessionRules, type ClientRegistration } from '../identity/index.ts';
+import {
+  addFault, armFault, armFaults, clearFaults, replaceClientKey, setNhsAppAddress, setSessionRules, type ClientRegistration,
+} from '../identity/index.ts';
 import { getRun, reportKeys } from '../conformance/index.ts';
 import {
   countRequest, findOrganisationClient, getClient, listClients, type ClientRecord, type Db, type EventSink,
@@ -97,7 +99,8 @@ export function createOnboarding(deps: OnboardingDeps) {
     ...withDb(db, { clientChoices, environmentReadiness, latestRequest, requestEnvironment, latestDecision, partnerStatus }),
     // Clients: registration (one rule for every face), keys, faults, the evidence of their journeys.
     registerClient,
-    ...withDb(db, { findOrganisationClient, getClient, listClients, replaceClientKey, armFault, clearFault }),
+    ...withDb(db, { findOrganisationClient, getClient, listClients, replaceClientKey }),
+    ...withDb(db, { addFault, armFault, armFaults, clearFaults }),
     ...withDb(db, { setSessionRules, setNhsAppAddress }),
     ...withDb(db, { evidenceEvent, journeyChecklist, readableEvent, requestTrace }),
     /** Before a read of the protocol record: what this instance just recorded is written, so the page shows it. */

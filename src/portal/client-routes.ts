@@ -5,7 +5,8 @@
 import type { EnvironmentName } from '../config/index.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ClientRecord } from '../onboarding/index.ts';
-import { FAULTS, FaultError, RegistrationError } from '../identity/index.ts';
+import { FaultError, RegistrationError } from '../identity/index.ts';
+import { FAULT_FORM, faultField, faultPanel, stepFromForm, typedFault, type FaultTyped } from './faults-panel.ts';
 import { csrfMatches, TEST_OTP, TEST_PASSWORD } from '../onboarding/index.ts';
 import { forbidden, formFields, orgGuard, page, type PortalDeps, type Signed } from './context.ts';
 import { connectionSnippets } from './snippets.ts';
@@ -16,7 +17,6 @@ import {
   checkForm,
   CHOICE,
   CSRF,
-  form,
   formProblems,
   formSchema,
   multipartForm,
@@ -48,7 +48,6 @@ const NEW_KEY = formSchema({
   public_key_file: text('Public key file', PEM),
   jwks_uri: text('JWKS URL', 2000),
 });
-const FAULT = form({ _csrf: CSRF, action: CHOICE('Action'), fault: CHOICE('Fault'), count: text('Number of responses', 10) });
 const isEnvironment = (env: string) => (ENVIRONMENT_NAMES as readonly string[]).includes(env);
 
 const FIELD_FOR: Record<string, string> = {
@@ -268,7 +267,7 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
 
   app.post<{ Params: { orgId: string; clientId: string }; Body: Record<string, string | undefined> }>(
     '/organisations/:orgId/clients/:clientId/fault',
-    FAULT,
+    FAULT_FORM,
     async (req, reply) => {
       const g = await orgGuard(d, req, reply, { csrf: true });
       if (!g) return;
@@ -279,17 +278,18 @@ export function registerClientRoutes(app: FastifyInstance, d: PortalDeps) {
       if (bad) return clientPage(d, reply, signed, org, client, { errors: bad }, 400);
       const back = `/portal/organisations/${org.id}/clients/${client.clientId}`;
       if (req.body?.action === 'clear') {
-        await d.onboarding.clearFault(client.env, client.clientId);
+        await d.onboarding.clearFaults(client.env, client.clientId);
         return reply.redirect(`${back}#faults`, 303);
       }
-      const count = req.body?.count?.trim() ? Number(req.body.count) : null;
+      const typed = typedFault(req.body);
       try {
-        await d.onboarding.armFault(client.env, client.clientId, req.body?.fault, count);
+        await d.onboarding.addFault(client.env, client.clientId, stepFromForm(typed));
         return reply.redirect(`${back}#faults`, 303);
       } catch (e) {
         if (!(e instanceof FaultError)) throw e;
-        const errors = [{ href: '#fault', text: e.message, field: 'fault' }];
-        return clientPage(d, reply, signed, org, client, { errors }, formStatus(e));
+        const field = faultField(e.field);
+        const errors = [{ href: `#${field}`, text: e.message, field }];
+        return clientPage(d, reply, signed, org, client, { errors, faultTyped: typed }, formStatus(e));
       }
     },
   );
@@ -325,6 +325,7 @@ export interface ClientPageContext {
   keyReplaced?: boolean;
   sessionTyped?: { idle: string; absolute: string };
   nhsAppTyped?: string;
+  faultTyped?: FaultTyped;
 }
 
 /**
@@ -368,7 +369,7 @@ export async function clientPage(
       testPassword: TEST_PASSWORD,
       testOtp: TEST_OTP,
       // Live has no faults (config/capabilities.ts): its clients get no panel that could only refuse.
-      faults: capabilitiesOf(client.env)?.faults ? Object.entries(FAULTS).map(([value, text]) => ({ value, text })) : [],
+      faults: faultPanel(client, Boolean(capabilitiesOf(client.env)?.faults), ctx.faultTyped),
       // A sandpit client's session limits (identity/session-rules.ts), as typed after a refusal, else as set.
       sessionRules: capabilitiesOf(client.env)?.shortSessions
         ? ctx.sessionTyped ?? { idle: minutes(client.sessionIdleS), absolute: minutes(client.sessionAbsoluteS) }
@@ -376,12 +377,6 @@ export async function clientPage(
       // The NHS App address and the stand-in's launcher for this client (identity/nhs-app), where there is a stand-in.
       nhsApp: capabilitiesOf(client.env)?.nhsApp
         ? { url: ctx.nhsAppTyped ?? client.nhsAppUrl ?? '', launcher: `${issuerOf(d, client)}/nhs-app/services/${client.clientId}` }
-        : undefined,
-      armedFault: client.fault
-        ? {
-            ...client.fault,
-            text: Object.hasOwn(FAULTS, client.fault.kind) ? FAULTS[client.fault.kind as keyof typeof FAULTS] : client.fault.kind,
-          }
         : undefined,
     },
     status,

@@ -352,22 +352,46 @@ for (const dialect of DIALECTS) {
         assert.equal((await b.get(eventLink)).status, 200);
       });
 
-      test('a fault armed from the client page spoils the next response, then is used up', async () => {
+      test('a fault armed from the client page spoils the next response, then shows as done', async () => {
         let faulted = await b.get(clientPage);
         faulted = await b.post(
           `${clientPage}/fault`,
-          new URLSearchParams({ _csrf: csrfOf(faulted), action: 'arm', fault: 'id_token_wrong_nonce', count: '1' }),
+          new URLSearchParams({ _csrf: csrfOf(faulted), action: 'add', fault: 'id_token_wrong_nonce', lasts: 'responses', count: '1' }),
         );
-        assert.match(faulted.text, /id="armed-fault"/);
+        assert.match(faulted.text, /id="armed-faults"[\s\S]*ID token with the wrong nonce[\s\S]*Applies now/);
         const bad = await signIn(app, rp(), { scope: 'openid profile', extra: CB });
         await assert.rejects(oidc.authorizationCodeGrant(config, bad.callback!, { expectedState: bad.state, expectedNonce: bad.nonce }));
-        assert.doesNotMatch((await b.get(clientPage)).text, /id="armed-fault"/, 'used up');
+        const fired = /id="armed-faults"[\s\S]*Fired <\/span>1<\/td>[\s\S]*Done/;
+        assert.match((await b.get(clientPage)).text, fired, 'fired once');
       });
 
-      test('a fault the toolkit does not know is refused, 400', async () => {
+      test('faults added one after another form a sequence, cleared with one button', async () => {
+        let page = await b.get(clientPage);
+        const add = (fields: Record<string, string>) =>
+          b.post(`${clientPage}/fault`, new URLSearchParams({ _csrf: csrfOf(page), action: 'add', ...fields }));
+        page = await add({ fault: 'token_server_error', lasts: 'responses', count: '2' });
+        page = await add({ fault: 'token_latency', lasts: 'seconds', seconds: '30', ms: '1500' });
+        page = await add({ fault: 'id_token_expired', lasts: 'cleared' });
+        assert.match(page.text, /id="faults-closed"/, 'nothing can follow a fault that lasts until cleared');
+        assert.doesNotMatch(page.text, /Add the fault/);
+        assert.match(page.text, /1\. Token endpoint answers server_error \(500\)[\s\S]*2 responses[\s\S]*Applies now/);
+        assert.match(page.text, /2\. Token endpoint answers only after a delay: 1,500 milliseconds[\s\S]*30 seconds[\s\S]*Waiting/);
+        page = await b.post(`${clientPage}/fault`, new URLSearchParams({ _csrf: csrfOf(page), action: 'clear' }));
+        assert.doesNotMatch(page.text, /id="armed-faults"/);
+      });
+
+      test('a fault the toolkit does not know, or a delay with no milliseconds, is refused as typed, 400', async () => {
         const page = await b.get(clientPage);
-        const bogus = await b.post(`${clientPage}/fault`, new URLSearchParams({ _csrf: csrfOf(page), action: 'arm', fault: 'nope' }));
-        assert.equal(bogus.status, 400);
+        const post = (fields: Record<string, string>) =>
+          b.post(`${clientPage}/fault`, new URLSearchParams({ _csrf: csrfOf(page), action: 'add', ...fields }));
+        assert.equal((await post({ fault: 'nope', lasts: 'responses', count: '1' })).status, 400);
+        const noMs = await post({ fault: 'userinfo_latency', lasts: 'responses', count: '7' });
+        assert.equal(noMs.status, 400);
+        assert.match(noMs.text, /nhsuk-error-summary[\s\S]*href="#ms"[\s\S]*enter the delay in milliseconds/);
+        assert.match(noMs.text, /id="count" name="count"[^>]*value="7"/, 'what was typed is kept');
+        assert.match(noMs.text, /<option value="userinfo_latency" selected/);
+        const twice = new URLSearchParams([['_csrf', csrfOf(page)], ['action', 'add'], ['fault', 'pass'], ['lasts', 'a'], ['lasts', 'b']]);
+        assert.equal((await b.post(`${clientPage}/fault`, twice)).status, 400, 'a field sent twice');
       });
     });
 

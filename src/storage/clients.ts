@@ -20,7 +20,7 @@ export interface ClientRecord {
   status: 'active' | 'suspended' | 'rotate_key';
   createdAt: number;
   organisationId: string | null;
-  fault: ArmedFault | null;
+  fault: FaultSequenceRecord | null;
   /** Approved by the NHS login team for Users Endpoint V2 (off until then). */
   usersV2: boolean;
   /** Approved by the NHS login team for Provision Account (off until then), and the ODS codes it may provision for. */
@@ -33,11 +33,27 @@ export interface ClientRecord {
   nhsAppUrl?: string | null;
 }
 
-export interface ArmedFault {
-  kind: string;
-  /** Requests left to spoil; null = until cleared. */
-  remaining: number | null;
+/**
+ * The faults armed for a client, in order (identity/fault-sequence.ts). Kept after the last step is used up, so that
+ * what fired can still be seen, until the partner clears or replaces it.
+ */
+export interface FaultSequenceRecord {
+  steps: FaultStepRecord[];
   armedAt: number;
+}
+
+export interface FaultStepRecord {
+  kind: string;
+  /** Responses to spoil; with `seconds` null too, until cleared. */
+  count: number | null;
+  /** How long the step lasts once it starts, instead of a count. */
+  seconds: number | null;
+  /** A latency step's delay. */
+  ms: number | null;
+  /** Responses this step has spoiled so far. */
+  fired: number;
+  /** When the step became the one that applies (epoch ms); null while an earlier step still does. */
+  startedAt: number | null;
 }
 
 interface StoredMetadata {
@@ -77,7 +93,7 @@ export function toClientRecord(row: ClientTable): ClientRecord {
     status: row.status,
     createdAt: row.created_at,
     organisationId: row.organisation_id,
-    fault: row.fault ? (JSON.parse(row.fault) as ArmedFault) : null,
+    fault: row.fault ? (JSON.parse(row.fault) as FaultSequenceRecord) : null,
     usersV2: row.users_v2 === 1,
     provisioning: row.provisioning === 1,
     provisioningOds: row.provisioning_ods ? (JSON.parse(row.provisioning_ods) as string[]) : [],
@@ -114,7 +130,7 @@ export function clientMetadata(row: ClientTable): Record<string, unknown> {
     nhs_sso_to: c.ssoTo,
     nhs_status: c.status,
     // Only whether a fault is armed: the hot path reads the fault row just for those clients.
-    nhs_fault: c.fault ? c.fault.kind : null,
+    nhs_fault: c.fault ? 'armed' : null,
     nhs_conformance_until: row.conformance_until,
     nhs_users_v2: c.usersV2,
     nhs_provisioning: c.provisioning,
@@ -234,7 +250,7 @@ export async function setClientSsoTo(db: Db, env: string, clientId: string, ssoT
   await db.updateTable('client').set({ sso_to: JSON.stringify(ssoTo) }).where('env', '=', env).where('client_id', '=', clientId).execute();
 }
 
-export async function setClientFault(db: Db, env: string, clientId: string, fault: ArmedFault | null): Promise<void> {
+export async function setClientFault(db: Db, env: string, clientId: string, fault: FaultSequenceRecord | null): Promise<void> {
   await db
     .updateTable('client')
     .set({ fault: fault ? JSON.stringify(fault) : null })
@@ -243,21 +259,30 @@ export async function setClientFault(db: Db, env: string, clientId: string, faul
     .execute();
 }
 
+/**
+ * Changes the client's fault sequence as `change` says (undefined: leave it), by compare-and-swap on the stored text:
+ * two instances applying the same step at once never both count it, on either database. Returns what was written.
+ */
+export async function updateClientFault(
+  db: Db,
+  env: string,
+  clientId: string,
+  change: (current: FaultSequenceRecord) => FaultSequenceRecord | undefined,
+): Promise<FaultSequenceRecord | undefined> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const row = await db.selectFrom('client').select('fault').where('env', '=', env).where('client_id', '=', clientId).executeTakeFirst();
+    if (!row?.fault) return undefined;
+    const next = change(JSON.parse(row.fault) as FaultSequenceRecord);
+    if (!next) return undefined;
+    const written = await db.updateTable('client').set({ fault: JSON.stringify(next) })
+      .where('env', '=', env).where('client_id', '=', clientId).where('fault', '=', row.fault).executeTakeFirst();
+    if (Number(written.numUpdatedRows) === 1) return next;
+  }
+  return undefined; // ten others won the race: this response goes unspoiled rather than spoiled twice
+}
+
 /** Records that a conformance run may drive this client until `until` (epoch ms); never shortens it. */
 export async function markClientInConformance(db: Db, env: string, clientId: string, until: number): Promise<void> {
   await db.updateTable('client').set({ conformance_until: until }).where('env', '=', env).where('client_id', '=', clientId)
     .where((eb) => eb.or([eb('conformance_until', 'is', null), eb('conformance_until', '<', until)])).execute();
-}
-
-/** Uses up one application of the client's armed fault; returns its kind, or undefined when none is left. */
-export async function takeClientFault(db: Db, env: string, clientId: string): Promise<string | undefined> {
-  return db.transaction().execute(async (tx) => {
-    const row = await tx.selectFrom('client').select('fault').where('env', '=', env).where('client_id', '=', clientId).executeTakeFirst();
-    if (!row?.fault) return undefined;
-    const fault = JSON.parse(row.fault) as ArmedFault;
-    const remaining = fault.remaining === null ? null : fault.remaining - 1;
-    const next = remaining === null || remaining > 0 ? JSON.stringify({ ...fault, remaining }) : null;
-    await tx.updateTable('client').set({ fault: next }).where('env', '=', env).where('client_id', '=', clientId).execute();
-    return fault.kind;
-  });
 }

@@ -45,7 +45,7 @@ export interface ClientTable {
   created_at: number;
   /** The partner organisation that owns the client (null for clients made with the CLI). */
   organisation_id: string | null;
-  /** An armed fault, JSON {kind, remaining, until}; see identity/faults.ts. */
+  /** The armed fault sequence, JSON (storage/clients.ts FaultSequenceRecord; identity/fault-sequence.ts). */
   fault: string | null;
   /**
    * Until when (epoch ms) a conformance run may be driving this client (identity/run-marks.ts). The token and

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { DIALECTS, openTestDatabase } from '../test-support/harness.ts';
 import { migrate } from './migrations.ts';
-import { checkPair, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, type Database } from './index.ts';
+import { checkPair, getClient, insertClient, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, type ClientRecord, type Database } from './index.ts';
 
 /**
  * How to undo each migration from 0018 on, for tests that run one again on a database that has every migration:
@@ -23,6 +23,14 @@ const UNDO: Record<string, (db: Database['db']) => Promise<unknown>> = {
   '0025_record_codes': async (db) => {
     await db.schema.alterTable('protocol_event').addColumn('reason', 'text').execute();
     for (const column of ['error', 'cause', 'description']) await db.schema.alterTable('protocol_event').dropColumn(column).execute();
+  },
+  '0033_fault_sequences': async (db) => {
+    const rows = await db.selectFrom('client').select(['env', 'client_id', 'fault']).where('fault', 'is not', null).execute();
+    for (const r of rows) {
+      const { steps: [first], armedAt } = JSON.parse(r.fault!) as { steps: { kind: string; count: number | null }[]; armedAt: number };
+      await db.updateTable('client').set({ fault: JSON.stringify({ kind: first!.kind, remaining: first!.count, armedAt }) })
+        .where('env', '=', r.env).where('client_id', '=', r.client_id).execute();
+    }
   },
   '0032_proxy_links': (db) => db.schema.dropTable('proxy_link').execute(),
   '0031_nhs_app': async (db) => {
@@ -292,6 +300,23 @@ for (const dialect of DIALECTS) {
         ['given-up:null', 'no-smtp:null', 'refused:61000', 'sent:null'],
       );
       await database.db.deleteFrom('outbox').execute();
+    });
+
+    test('0033 carries a fault armed before it on as a sequence of one step', async () => {
+      await rewindTo(database.db, '0033_fault_sequences');
+      const client: ClientRecord = {
+        env: 'm33', clientId: 'c33', name: 'c', redirectUris: ['https://rp.example/cb'], scopes: ['openid'], vtr: ['P9.Cp.Cd'],
+        im1: false, ssoTo: [], status: 'active', createdAt: 1, organisationId: null, fault: null, usersV2: false, provisioning: false,
+        provisioningOds: [],
+      };
+      await insertClient(database.db, client);
+      const old = JSON.stringify({ kind: 'id_token_expired', remaining: 2, armedAt: 5000 });
+      await database.db.updateTable('client').set({ fault: old }).where('client_id', '=', 'c33').execute();
+      await migrate(database.db);
+      assert.deepEqual((await getClient(database.db, 'm33', 'c33'))!.fault, {
+        armedAt: 5000, steps: [{ kind: 'id_token_expired', count: 2, seconds: null, ms: null, fired: 0, startedAt: 5000 }],
+      });
+      await database.db.deleteFrom('client').where('env', '=', 'm33').execute();
     });
 
     test('transactions commit together or not at all', async () => {

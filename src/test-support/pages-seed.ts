@@ -4,7 +4,7 @@
  * long, a finished conformance run with its evidence, messages both ways and the mail they sent, and test users.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { registerClient } from '../identity/index.ts';
+import { armFaults, registerClient } from '../identity/index.ts';
 import { addComment, appendAudit, approveClient, createOrganisation, notifyDeps, seedDemo } from '../onboarding/index.ts';
 import { CATALOGUE, buildReport } from '../conformance/index.ts';
 import { signReport } from '../conformance/report.ts';
@@ -65,6 +65,11 @@ export async function seedPages(app: TestApp): Promise<SeededPages> {
   await approveClient(db, 'dm.one@nhs.example', 'sandpit', client.clientId, {
     scopes: client.scopes, vtr: client.vtr, im1: false, usersV2: true,
   });
+  // A fault sequence with its longest descriptions, so the panel's table shows at its widest.
+  await armFaults(db, 'sandpit', client.clientId, [
+    { kind: 'userinfo_sub_mismatch', count: 1 }, { kind: 'token_latency', seconds: 120, ms: 15_000 },
+    { kind: 'provision_rate_limited', count: 1000 }, { kind: 'pass', count: 1 },
+  ]);
   // Integration test users: two with GP online linkage (the GP state form), one managing health services for another.
   const people = loadPeopleData();
   const users = [];

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DIALECTS, startTestApp, type TestApp } from '../../test-support/harness.ts';
 import { createRp, type TestRp } from '../../test-support/rp.ts';
-import { insertPerson, setClientFault, updateClient, type PersonRow } from '../../storage/index.ts';
+import { insertPerson, updateClient, type PersonRow } from '../../storage/index.ts';
 import { JWT_BEARER } from '../users-v2/grant.ts';
 import { usersRetrieveScope } from '../users-v2/scope.ts';
 import { ODS_REQUESTS } from './endpoint.ts';
+import { armFault } from '../fault-sequence.ts';
 
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const UNABLE = 'Unable to provision account for user';
@@ -235,7 +236,7 @@ for (const dialect of DIALECTS) {
     ] as const) {
       test(`the armed fault ${kind} is ${code}, once`, async () => {
         const own = await approved('A00002');
-        await setClientFault(app.database.db, 'sandpit', own.client.clientId, { kind, remaining: 1, armedAt: Date.now() });
+        await armFault(app.database.db, 'sandpit', own.client.clientId, kind, 1);
         refused(await call(request('9686367527', '1935-04-18'), { r: own }), code, description, status);
         assert.equal((await call(request('9686367527', '1935-04-18'), { r: own })).status, 200);
       });

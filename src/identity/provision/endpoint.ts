@@ -7,13 +7,14 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { countRequest, endProvision, getClient, insertProvisionRequest, provisionPending, provisionPendingKey, takeClientFault,
+import { countRequest, endProvision, getClient, insertProvisionRequest, provisionPending, provisionPendingKey,
   type ClientRecord, type Db, type EventSink, type ProvisionError } from '../../storage/index.ts';
 import { hashSecret, newSecret } from '../../security/tokens.ts';
 import type { Environment } from '../environment.ts';
 import type { PeopleData } from '../people/index.ts';
 import type { MailPort } from '../journeys/flow.ts';
 import { invitation } from './mail.ts';
+import { takeFault } from '../fault-sequence.ts';
 import { bearer, clientNamed } from '../steps/bearer.ts';
 import { checkPerson } from './checks.ts';
 import { PROVISION_GRANT } from './grant.ts';
@@ -80,10 +81,12 @@ async function authorise(d: Deps, token: string | undefined): Promise<ClientReco
 
 /** The client's armed Provision Account fault of this kind, used up once (never in live: identity/faults.ts). */
 async function fault(d: Deps, client: ClientRecord, kind: string): Promise<boolean> {
-  if (!d.env.config.capabilities.faults || client.fault?.kind !== kind) return false;
-  if ((await takeClientFault(d.db, d.env.config.name, client.clientId)) !== kind) return false;
+  if (!d.env.config.capabilities.faults || !client.fault) return false;
   const env = d.env.config.name;
-  d.events.record({ env, clientId: client.clientId, kind: 'fault', outcome: 'ok', fault: kind, details: { route: 'provision' } });
+  const step = await takeFault(d.db, env, client.clientId, (armed) => armed === kind);
+  if (!step) return false;
+  const details = { route: 'provision', step: step.index + 1 };
+  d.events.record({ env, clientId: client.clientId, kind: 'fault', outcome: 'ok', fault: kind, details });
   return true;
 }
 

@@ -1,7 +1,8 @@
 /** The fault step: a response of /token or /userinfo spoiled as a conformance run or the partner asked (../faults.ts). */
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { takeClientFault } from '../../storage/index.ts';
-import { isFaultKind, spoilIdToken, type AnyFault } from '../faults.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spoilIdToken, type AnyFault } from '../faults.ts';
+import { takeFault } from '../fault-sequence.ts';
 import { runSigningKey } from '../run-marks.ts';
 import { handOut, isGpRunFault } from '../gp-system/run-credentials.ts';
 import { nhsClient, profileState, type ProfileDeps, type Step } from './context.ts';
@@ -9,12 +10,21 @@ import { nhsClient, profileState, type ProfileDeps, type Step } from './context.
 type Route = 'token' | 'userinfo';
 /**
  * Whether a fault spoils this response: an ID token fault waits for a response with an ID token (not Users Endpoint V2's),
- * a GP credentials fault for a userinfo response with the gp_integration_credentials claim.
+ * a GP credentials fault for a userinfo response with the gp_integration_credentials claim; `pass` is a token response
+ * let through, a pause in a sequence.
  */
 const fits = (ctx: KoaContextWithOIDC, route: Route, kind: string) =>
   route === 'userinfo'
     ? kind.startsWith('userinfo_') && (!isGpRunFault(kind) || gpClaim(ctx) !== undefined)
-    : kind.startsWith('token_') || (kind.startsWith('id_token_') && typeof (ctx.body as { id_token?: unknown }).id_token === 'string');
+    : kind.startsWith('token_') || kind === 'pass'
+      || (kind.startsWith('id_token_') && typeof (ctx.body as { id_token?: unknown }).id_token === 'string');
+
+interface Chosen {
+  kind: AnyFault;
+  /** A latency step's delay, and the step of the client's sequence (1-based) it came from. */
+  ms?: number | null;
+  step?: number;
+}
 
 const gpClaim = (ctx: KoaContextWithOIDC) => {
   const claim = (ctx.body as { gp_integration_credentials?: unknown }).gp_integration_credentials;
@@ -25,28 +35,29 @@ const gpClaim = (ctx: KoaContextWithOIDC) => {
  * The fault for this response, if any (never in live): a conformance run's own fault for its requests, else
  * one armed for the client by its partner. A run's requests never use up the client's armed fault.
  */
-async function faultFor(ctx: KoaContextWithOIDC, route: Route, { config, db }: ProfileDeps): Promise<AnyFault | undefined> {
+async function faultFor(ctx: KoaContextWithOIDC, route: Route, { config, db }: ProfileDeps): Promise<Chosen | undefined> {
   if (!config.capabilities.faults) return undefined;
   const mark = profileState(ctx).runMark;
-  if (mark) return mark.fault && fits(ctx, route, mark.fault) ? mark.fault : undefined;
+  if (mark) return mark.fault && fits(ctx, route, mark.fault) ? { kind: mark.fault } : undefined;
   const client = nhsClient(ctx.oidc.client);
-  const armed = client?.fault;
-  if (!client || !isFaultKind(armed) || !fits(ctx, route, armed)) return undefined;
-  const kind = await takeClientFault(db, config.name, client.clientId);
-  return isFaultKind(kind) ? kind : undefined;
+  // Only a client with something armed costs a read of its sequence.
+  if (!client?.fault) return undefined;
+  const step = await takeFault(db, config.name, client.clientId, (kind) => fits(ctx, route, kind));
+  return step && { kind: step.kind, ms: step.ms, step: step.index + 1 };
 }
 
 /** Spoils this response as the fault says, and records that it did. */
 async function applyFault(
   ctx: KoaContextWithOIDC,
   route: Route,
-  kind: AnyFault,
+  { kind, ms, step }: Chosen,
   { provider, config, db, events, signingKey }: ProfileDeps,
 ) {
   const body = ctx.body as Record<string, unknown>;
   const state = profileState(ctx);
   const mark = state.runMark;
   if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
+  else if (kind === 'token_latency' || kind === 'userinfo_latency') await sleep(ms ?? 0);
   else if (isGpRunFault(kind) && mark) {
     body.gp_integration_credentials = await handOut(db, config.name, ctx.oidc.client!.clientId, { ...mark, fault: kind }, gpClaim(ctx)!);
   }
@@ -70,7 +81,7 @@ async function applyFault(
     const runKey = kind === 'id_token_new_key' && mark ? await runSigningKey(db, config.name, mark.runId) : undefined;
     body.id_token = await spoilIdToken(kind, body.id_token, signingKey, runKey);
   }
-  const details = { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}) };
+  const details = { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}), ...(step ? { step } : {}), ...(ms ? { ms } : {}) };
   events.record({ env: config.name, clientId: ctx.oidc.client?.clientId, kind: 'fault', outcome: 'ok', fault: kind, details });
 }
 

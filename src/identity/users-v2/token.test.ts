@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DIALECTS, startTestApp, type TestApp } from '../../test-support/harness.ts';
 import { createRp, type TestRp } from '../../test-support/rp.ts';
-import { getClient, setClientFault, updateClient } from '../../storage/index.ts';
+import { getClient, updateClient } from '../../storage/index.ts';
 import { JWT_BEARER } from './grant.ts';
 import { usersRetrieveScope } from './scope.ts';
+import { armFault } from '../fault-sequence.ts';
 
 const RETRIEVE = usersRetrieveScope('sandpit');
 
@@ -161,8 +162,7 @@ for (const dialect of DIALECTS) {
     test('an armed token fault answers 503, and the token it withheld is not kept', async () => {
       const own = await createRp(app, 'sandpit');
       await updateClient(app.database.db, 'sandpit', own.client.clientId, { usersV2: true });
-      const fault = { kind: 'token_temporarily_unavailable', remaining: 1, armedAt: Date.now() };
-      await setClientFault(app.database.db, 'sandpit', own.client.clientId, fault);
+      await armFault(app.database.db, 'sandpit', own.client.clientId, 'token_temporarily_unavailable', 1);
       const tokens = async () =>
         (await app.database.db.selectFrom('oidc_model').select('id').where('model', '=', 'ClientCredentials').execute()).length;
       const before = await tokens();
@@ -176,10 +176,9 @@ for (const dialect of DIALECTS) {
     test('an armed ID token fault waits for a response with an ID token', async () => {
       const own = await createRp(app, 'sandpit');
       await updateClient(app.database.db, 'sandpit', own.client.clientId, { usersV2: true });
-      const fault = { kind: 'id_token_wrong_iss', remaining: 1, armedAt: Date.now() };
-      await setClientFault(app.database.db, 'sandpit', own.client.clientId, fault);
+      await armFault(app.database.db, 'sandpit', own.client.clientId, 'id_token_wrong_iss', 1);
       assert.equal((await grant(own, RETRIEVE)).status, 200);
-      assert.equal((await getClient(app.database.db, 'sandpit', own.client.clientId))!.fault?.kind, 'id_token_wrong_iss', 'still armed');
+      assert.equal((await getClient(app.database.db, 'sandpit', own.client.clientId))!.fault?.steps[0]?.fired, 0, 'still armed');
     });
 
     test('a body past the engine\'s limit is invalid_request, never a 5xx', async () => {

@@ -9,6 +9,7 @@ import { SESSION_RULES } from './0029-session-rules.ts';
 import { PASSKEYS } from './0030-passkeys.ts';
 import { NHS_APP } from './0031-nhs-app.ts';
 import { PROXY_LINKS } from './0032-proxy-links.ts';
+import { FAULT_SEQUENCES } from './0033-fault-sequences.ts';
 
 export const FROM_0011: Record<string, Migration> = {
   '0011_attempt_counters': {
@@ -266,4 +267,5 @@ export const FROM_0011: Record<string, Migration> = {
   '0030_passkeys': PASSKEYS,
   '0031_nhs_app': NHS_APP,
   '0032_proxy_links': PROXY_LINKS,
+  '0033_fault_sequences': FAULT_SEQUENCES,
 };
