@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { DIALECTS, openTestDatabase } from '../test-support/harness.ts';
 import { migrate } from './migrations.ts';
-import { checkPair, getClient, insertClient, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, type ClientRecord, type Database } from './index.ts';
+import {
+  checkPair, getClient, insertClient, kvClaimOnce, kvGet, kvPut, oidcAdapterFactory, purgeExpired, type ClientRecord, type Database,
+} from './index.ts';
 
 /**
  * How to undo each migration from 0018 on, for tests that run one again on a database that has every migration:
