@@ -13,6 +13,7 @@ import { auditExport, auditVerify, teamCreateAdmin } from './team.ts';
 import { conformanceRun, conformanceRunRemote, conformanceVerify } from './conformance.ts';
 import { remoteOf } from './remote.ts';
 import { clientsCreateRemote, clientsListRemote, clientsShowRemote } from './clients-remote.ts';
+import { faultsArmRemote, faultsClearRemote, faultsShowRemote } from './faults-remote.ts';
 import { createOnboarding } from '../onboarding/index.ts';
 
 export interface Io {
@@ -54,17 +55,27 @@ const USAGE = `Usage:
                                                       API token in TOOLKIT_TOKEN (or --token); TOOLKIT_URL for --url
   toolkit conformance verify REPORT [--url TOOLKIT_URL]
                                                       check a signed conformance report (with --url: that toolkit's)
+  toolkit faults arm CLIENT_ID --url TOOLKIT_URL --fault KIND[:N|:Ns|:cleared][:MSms]... [--json]
+                                                      arm faults in this order for a sandpit or integration client
+                                                      (replacing what was armed): each for N responses (default 1),
+                                                      N seconds or until cleared; delays in ms
+  toolkit faults show|clear CLIENT_ID --url TOOLKIT_URL [--json]
+                                                      what is armed and what fired; clear it
   toolkit demo seed                                   fill a fresh install with twelve demo partners
 An option given several times takes each value (--scope openid --scope profile); --only also takes a comma list.
 Environment variables: DATABASE_URL (see README); TOOLKIT_URL and TOOLKIT_TOKEN for the commands that take --url.`;
 
 /** The commands a partner runs against a toolkit elsewhere, through its API (remote.ts); the rest are the operator's. */
 const REMOTE_COMMANDS: ReadonlySet<string> = new Set([
-  'clients create', 'clients list', 'clients show', 'conformance run', 'conformance verify',
+  'clients create', 'clients list', 'clients show', 'conformance run', 'conformance verify', 'faults arm', 'faults show', 'faults clear',
 ]);
 
 /** How many positional arguments each command takes after its name; any more is a mistake, never ignored. */
-const POSITIONALS: Record<string, number> = { 'clients show': 1, 'clients sso': 1, 'conformance verify': 1 };
+const POSITIONALS: Record<string, number> = {
+  'clients show': 1, 'clients sso': 1, 'conformance verify': 1, 'faults arm': 1, 'faults show': 1, 'faults clear': 1,
+};
+/** Commands that only talk to a running toolkit: a partner's faults are armed through its API, never in the database. */
+const API_ONLY: ReadonlySet<string> = new Set(['faults arm', 'faults show', 'faults clear']);
 
 export class CliError extends ToolkitError<'usage'> {
   override name = 'CliError';
@@ -107,6 +118,7 @@ export async function main(
         step: { type: 'string' },
         email: { type: 'string' },
         to: { type: 'string', multiple: true },
+        fault: { type: 'string', multiple: true },
         client: { type: 'string' },
         'start-url': { type: 'string' },
         only: { type: 'string', multiple: true },
@@ -147,10 +159,14 @@ export async function main(
     if (remote) {
       if (which === 'conformance run') return await conformanceRunRemote(remote, values, io);
       if (which === 'conformance verify') return await conformanceVerify({ remote }, rest[0], values, io);
+      if (which === 'faults arm') return await faultsArmRemote(remote, rest[0], values, io);
+      if (which === 'faults show') return await faultsShowRemote(remote, rest[0], values, io);
+      if (which === 'faults clear') return await faultsClearRemote(remote, rest[0], io);
       if (which === 'clients create') return await clientsCreateRemote(remote, values, io);
       if (which === 'clients list') return await clientsListRemote(remote, values, io);
       return await clientsShowRemote(remote, rest[0], values, io);
     }
+    if (API_ONLY.has(which)) throw new CliError(`"${which}" talks to a running toolkit: give --url (or TOOLKIT_URL) and TOOLKIT_TOKEN`);
     if (values.url !== undefined || values.token !== undefined) {
       throw new CliError(`--url and --token are for ${[...REMOTE_COMMANDS].join(', ')}: "${which}" runs on the toolkit's own machine`);
     }

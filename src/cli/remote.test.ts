@@ -57,4 +57,42 @@ describe('CLI clients through the API (sqlite)', () => {
     assert.equal(await main(['clients', 'sso', 'x', '--env', 'sandpit', '--url', app.origin], c.io, {}), 2);
     assert.match(c.err.at(-1)!, /"clients sso" runs on the toolkit's own machine/);
   });
+
+  test('faults arm a sequence in order, show what is armed, and clear it', async () => {
+    const made = capture();
+    const args = ['clients', 'create', '--name', 'Faulty', '--redirect-uri', 'http://localhost:8080/callback'];
+    assert.equal(await main([...args, '--public-key', path.join(dir, 'public.pem')], made.io, env), 0, made.err.join('\n'));
+    const id = made.out[0]!;
+    const armed = capture();
+    const faults = ['--fault', 'token_temporarily_unavailable', '--fault', 'token_latency:30s:15000ms', '--fault', 'pass:cleared'];
+    assert.equal(await main(['faults', 'arm', id, ...faults], armed.io, env), 0, armed.err.join('\n'));
+    assert.match(armed.out[0]!, /^ 1\. applies +fired 0 +1 responses +token_temporarily_unavailable$/);
+    assert.match(armed.out[1]!, /^ 2\. waiting +fired 0 +30 s +token_latency 15000 ms$/);
+    assert.match(armed.out[2]!, /^ 3\. waiting +fired 0 +until cleared +pass$/);
+    const json = capture();
+    assert.equal(await main(['faults', 'show', id, '--json'], json.io, env), 0);
+    assert.equal(JSON.parse(json.out[0]!).steps.length, 3);
+    const cleared = capture();
+    assert.equal(await main(['faults', 'clear', id], cleared.io, env), 0);
+    assert.equal(await main(['faults', 'show', id], cleared.io, env), 0);
+    assert.deepEqual(cleared.out, ['Faults cleared.', 'No faults armed.']);
+  });
+
+  test('a fault the toolkit refuses names its step; a malformed --fault or no --url is a usage error', async () => {
+    const c = capture();
+    assert.equal(await main(['faults', 'arm', 'x', '--fault', 'pass:cleared', '--fault', 'pass', '--json'], c.io, env), 1);
+    assert.equal(JSON.parse(c.err[0]!).error, 'not_found');
+    const made = capture();
+    const args = ['clients', 'create', '--name', 'Refused', '--redirect-uri', 'http://localhost:8080/callback'];
+    await main([...args, '--public-key', path.join(dir, 'public.pem')], made.io, env);
+    const refused = capture();
+    assert.equal(await main(['faults', 'arm', made.out[0]!, '--fault', 'token_latency', '--json'], refused.io, env), 1);
+    assert.deepEqual(JSON.parse(refused.err[0]!), { error: 'invalid_fault', message: 'Enter the delay in milliseconds, from 1 to 30000',
+      field: 'steps.1.ms' });
+    for (const bad of ['pass:1:2', 'pass:soon', ':1', 'token_latency:1:5ms:6ms']) {
+      assert.equal(await main(['faults', 'arm', made.out[0]!, '--fault', bad], refused.io, env), 2, bad);
+    }
+    assert.equal(await main(['faults', 'show', made.out[0]!], refused.io, {}), 2);
+    assert.match(refused.err.at(-1)!, /"faults show" talks to a running toolkit: give --url/);
+  });
 });

@@ -46,6 +46,7 @@ export class RemoteUnreachable extends ToolkitError<'server_unreachable'> {
 /** Calls /api/v1; an error answer becomes the toolkit's error of that code, a non-API answer says what it was. */
 export async function api<T>(r: Remote, method: string, path: string, body?: unknown): Promise<T> {
   const res = await send(r, method, path, body);
+  if (res.status === 204) return undefined as T; // done, nothing to say (a fault armed, cleared)
   const text = await res.text();
   let json: unknown;
   try {

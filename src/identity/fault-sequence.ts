@@ -37,18 +37,20 @@ export function checkSteps(asked: unknown): Omit<FaultStepRecord, 'fired' | 'sta
   return asked.map((raw: unknown, i) => {
     const at = (field: string) => `steps.${i + 1}.${field}`;
     const s = (raw && typeof raw === 'object' ? raw : {}) as StepRequest;
+    // "Fault 2: enter ..." in a sequence; "Enter ..." for one fault.
     const n = asked.length > 1 ? `Fault ${i + 1}: ` : '';
-    if (!isFaultKind(s.kind)) throw new FaultError(`${n}choose a fault from the list`, at('kind'));
+    const fail = (text: string, field: string) => new FaultError(n ? `${n}${text}` : text[0]!.toUpperCase() + text.slice(1), at(field));
+    if (!isFaultKind(s.kind)) throw fail('choose a fault from the list', 'kind');
     if (given(s.count) && !whole(s.count, 1, MAX_COUNT))
-      throw new FaultError(`${n}enter how many responses to spoil, from 1 to ${MAX_COUNT}`, at('count'));
+      throw fail(`enter how many responses to spoil, from 1 to ${MAX_COUNT}`, 'count');
     if (given(s.seconds) && !whole(s.seconds, 1, MAX_SECONDS))
-      throw new FaultError(`${n}enter how many seconds it lasts, from 1 to ${MAX_SECONDS}`, at('seconds'));
-    if (given(s.count) && given(s.seconds)) throw new FaultError(`${n}give a number of responses or of seconds, not both`, at('seconds'));
+      throw fail(`enter how many seconds it lasts, from 1 to ${MAX_SECONDS}`, 'seconds');
+    if (given(s.count) && given(s.seconds)) throw fail('give a number of responses or of seconds, not both', 'seconds');
     if (!given(s.count) && !given(s.seconds) && i < asked.length - 1)
-      throw new FaultError(`${n}only the last fault can last until cleared: give a number of responses or of seconds`, at('count'));
+      throw fail('only the last fault can last until cleared: give a number of responses or of seconds', 'count');
     if (isLatency(s.kind) !== given(s.ms) || (given(s.ms) && !whole(s.ms, 1, MAX_LATENCY_MS))) {
       const text = isLatency(s.kind) ? `enter the delay in milliseconds, from 1 to ${MAX_LATENCY_MS}` : 'only a delay has milliseconds';
-      throw new FaultError(`${n}${text}`, at('ms'));
+      throw fail(text, 'ms');
     }
     return { kind: s.kind, count: (s.count as number | undefined) ?? null, seconds: (s.seconds as number | undefined) ?? null,
       ms: (s.ms as number | undefined) ?? null };

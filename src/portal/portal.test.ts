@@ -387,7 +387,7 @@ for (const dialect of DIALECTS) {
         assert.equal((await post({ fault: 'nope', lasts: 'responses', count: '1' })).status, 400);
         const noMs = await post({ fault: 'userinfo_latency', lasts: 'responses', count: '7' });
         assert.equal(noMs.status, 400);
-        assert.match(noMs.text, /nhsuk-error-summary[\s\S]*href="#ms"[\s\S]*enter the delay in milliseconds/);
+        assert.match(noMs.text, /nhsuk-error-summary[\s\S]*href="#ms"[\s\S]*Enter the delay in milliseconds/);
         assert.match(noMs.text, /id="count" name="count"[^>]*value="7"/, 'what was typed is kept');
         assert.match(noMs.text, /<option value="userinfo_latency" selected/);
         const twice = new URLSearchParams([['_csrf', csrfOf(page)], ['action', 'add'], ['fault', 'pass'], ['lasts', 'a'], ['lasts', 'b']]);
