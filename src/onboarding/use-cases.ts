@@ -8,7 +8,7 @@ import type { PeopleData } from '../identity/people/index.ts';
 import {
   addFault, armFault, armFaults, clearFaults, replaceClientKey, setNhsAppAddress, setSessionRules, type ClientRegistration,
 } from '../identity/index.ts';
-import { getRun, reportKeys } from '../conformance/index.ts';
+import { getRun, reportKeys, verifyReport } from '../conformance/index.ts';
 import {
   countRequest, findOrganisationClient, getClient, listClients, type ClientRecord, type Db, type EventSink,
 } from '../storage/index.ts';
@@ -105,7 +105,7 @@ export function createOnboarding(deps: OnboardingDeps) {
     ...withDb(db, { evidenceEvent, journeyChecklist, readableEvent, requestTrace }),
     /** Before a read of the protocol record: what this instance just recorded is written, so the page shows it. */
     flushEvents: () => events().flush(),
-    ...withDb(db, { getRun, reportKeys }),
+    ...withDb(db, { getRun, reportKeys, verifyReport }),
     createTestUser: (...a: Tail<Tail<typeof createTestUser>>) => createTestUser(db, given(deps.people, 'the test people'), ...a),
     ...withDb(db, { listTestUsers, updateTestUser, setTestUserProxy, testUserPatients }),
     setTestUserGpState: (...a: Tail<Tail<typeof setTestUserGpState>>) => setTestUserGpState(db, events(), ...a),

@@ -105,6 +105,7 @@ export async function orgGuard(
 export async function formFields(
   req: FastifyRequest,
   maxFileBytes = 16 * 1024,
+  maxFieldBytes = 64 * 1024,
 ): Promise<{ fields: Record<string, string | string[]>; tooLarge: string[] }> {
   if (!req.isMultipart()) return { fields: (req.body ?? {}) as Record<string, string | string[]>, tooLarge: [] };
   const fields: Record<string, string | string[]> = {};
@@ -115,7 +116,7 @@ export async function formFields(
   };
   // throwFileSizeLimit: report an oversized file as truncated rather than fail the request (the plugin
   // reads it per call; its types list it only for registration).
-  const options = { limits: { fileSize: maxFileBytes, files: 2, fields: 40, fieldSize: 64 * 1024 }, throwFileSizeLimit: false };
+  const options = { limits: { fileSize: maxFileBytes, files: 2, fields: 40, fieldSize: maxFieldBytes }, throwFileSizeLimit: false };
   try {
     for await (const part of req.parts(options as Parameters<FastifyRequest['parts']>[0])) {
       if (part.type === 'file') {

@@ -17,6 +17,7 @@ import { registerRequestRoutes } from './request-routes.ts';
 import { registerConformanceRoutes } from './conformance-routes.ts';
 import { registerMessageRoutes } from './message-routes.ts';
 import { registerMailboxRoutes } from './mailbox-routes.ts';
+import { registerVerifyRoutes } from './verify-routes.ts';
 import type { PortalDeps } from './context.ts';
 
 export type { PortalDeps } from './context.ts';
@@ -46,4 +47,5 @@ export async function portalRoutes(app: FastifyInstance, d: PortalDeps) {
   registerConformanceRoutes(app, d);
   registerMessageRoutes(app, d);
   registerMailboxRoutes(app, d);
+  registerVerifyRoutes(app, d);
 }

@@ -217,6 +217,8 @@ export async function buildApp(config: Config, options: { database?: Database } 
         .send('/metrics needs Authorization: Bearer METRICS_TOKEN\n');
     });
   }
+  // The address a report's reader is given (README): the page itself is the portal's, public like its guidance.
+  fastify.get('/conformance/verify', (_req, reply) => reply.redirect('/portal/conformance/verify', 302));
   fastify.get('/', async (_req, reply) =>
     reply
       .type('text/html; charset=utf-8')
