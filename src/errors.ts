@@ -41,6 +41,9 @@ export const ERROR_CODES = {
   // Free text and choices on forms
   invalid_text: { status: 400, meaning: 'a message, reason or note is empty or too long' },
   invalid_choice: { status: 400, meaning: 'not one of the answers offered (a status, a proofing level, a document kind, a PDS record)' },
+  invalid_test_user: {
+    status: 400, meaning: 'a test user\'s NHS number, name, birth date, postcode, GP practice, phone number or GP linkage is not valid',
+  },
   // The application, documents, gates and environments
   application_incomplete: { status: 400, meaning: 'the application cannot be submitted: problems[] lists each field' },
   already_submitted: { status: 409, meaning: 'the application is already submitted' },

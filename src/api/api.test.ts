@@ -349,6 +349,38 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(await managesFor(), []);
       });
 
+      test('a test user with the partner\'s own demographics is created, listed with them, and deleted', async () => {
+        const own = {
+          nhs_number: '9990000018', level: 'P9', given_name: 'Ada', family_name: 'Lovelace', birthdate: '1985-12-10',
+          postcode: 'ls1 4ap', gp_ods_code: 'b82005', phone_number: '07700 900456', email: 'ada@ci.example',
+          gp_linkage: { account_id: 'acc-1', linkage_key: 'key-1' },
+        };
+        const r = await call(a.token, 'POST', '/test-users', own);
+        assert.equal(r.status, 201);
+        assert.deepEqual([r.body.email, r.body.given_name, r.body.postcode, r.body.gp_ods_code, r.body.phone_number, r.body.gp_linked],
+          ['ada@ci.example', 'Ada', 'LS1 4AP', 'B82005', '+447700900456', true]);
+        assert.equal((await call(a.token, 'POST', '/test-users', own)).status, 409, 'one per NHS number');
+        const id = String(r.body.id);
+        assert.equal((await call(b.token, 'DELETE', `/test-users/${id}`)).status, 404, "another organisation's");
+        assert.equal((await call(a.token, 'DELETE', `/test-users/${id}`)).status, 204);
+        assert.ok(!((await call(a.token, 'GET', '/test-users')).body as unknown as { id: string }[]).some((u) => u.id === id));
+        assert.equal((await call(a.token, 'DELETE', `/test-users/${id}`)).status, 404, 'gone');
+      });
+
+      test('own demographics of the wrong shape or out of the rules are a 400 naming the field, never a 500', async () => {
+        for (const [body, error, field] of [
+          [{ nhs_number: '4010232137', level: 'P9', given_name: 'A', family_name: 'B', birthdate: '1990-01-01' }, 'invalid_test_user', 'nhs_number'],
+          [{ nhs_number: '9990000018', level: 'P9', given_name: 'A', family_name: 'B' }, 'invalid_test_user', 'birthdate'],
+          [{ nhs_number: '9990000018', level: 'P9', given_name: ['A'], birthdate: '1990-01-01' }, 'invalid_request', 'given_name'],
+          [{ nhs_number: '9990000018', level: 'P9', birthdate: '1990-01-01', gp_linkage: 'x' }, 'invalid_request', 'gp_linkage'],
+          [{ nhs_number: '9990000018', level: 'P9', birthdate: '1990-01-01', gp_linkage: { account_id: 'x' } }, 'invalid_request',
+            'gp_linkage.linkage_key'],
+        ] as const) {
+          const res = await call(a.token, 'POST', '/test-users', body);
+          assert.deepEqual([res.status, res.body.error, res.body.field], [400, error, field], JSON.stringify(body));
+        }
+      });
+
       test('a test user for an NHS number with no PDS record is refused, naming the field', async () => {
         assert.equal((await call(a.token, 'POST', '/test-users', { nhs_number: '0000000000', level: 'P5' })).body.field, 'nhs_number');
       });

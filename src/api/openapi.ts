@@ -112,8 +112,11 @@ export function openApiDocument(publicUrl: string) {
           content_base64: { description: 'PDF, .docx, .xlsx, .odt or .ods; at most 10 MB' },
         }),
         TestUser: documented(BODIES.testUser, {
-          nhs_number: { description: 'A test PDS record (see the portal)' },
+          nhs_number: { description: 'A test PDS record (see the portal), or with your own demographics any valid NHS number starting 9' },
           level: { enum: ['P0', 'P5', 'P9'] },
+          birthdate: { description: 'YYYY-MM-DD' }, phone_number: { description: 'A UK mobile number, +44 or 07' },
+          email: { description: 'Default: one derived from the NHS number' },
+          gp_linkage: { description: 'GP IM1 details for the stand-in GP system (needs gp_ods_code)' },
         }),
         ...FAULT_SCHEMAS,
       },
@@ -222,11 +225,11 @@ export function openApiDocument(publicUrl: string) {
       '/test-users': {
         get: { summary: 'Your integration test users', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
         post: {
-          summary: 'Create an integration test user from a test PDS record',
+          summary: 'Create an integration test user: a test PDS record, or with your own demographics (a name or birth date given)',
           requestBody: body({ $ref: '#/components/schemas/TestUser' }),
           responses: {
             201: json({ type: 'object' }, 'Created'),
-            400: errorResponse('invalid_choice: not a test PDS record, or not a level'),
+            400: errorResponse('invalid_choice: not a test PDS record, or not a level; invalid_test_user: your own demographics (field)'),
             409: errorResponse('email_taken: a test user for that record exists'),
           },
         },
@@ -236,6 +239,11 @@ export function openApiDocument(publicUrl: string) {
           summary: "Change a test user's level and switches",
           parameters: [pathParam('id')],
           requestBody: body(documented(BODIES.testUserChange, { level: { enum: ['P0', 'P5', 'P9'] } })),
+          responses: { ...done, 404: errorResponse('No such test user') },
+        },
+        delete: {
+          summary: 'Delete a test user (with its proxy links and passkeys)',
+          parameters: [pathParam('id')],
           responses: { ...done, 404: errorResponse('No such test user') },
         },
       },

@@ -136,6 +136,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
             await d.onboarding.createTestUser(actorOf(req).organisation.id, {
               nhsNumber: str(req.body, 'nhs_number') ?? '',
               ...flags(req.body),
+              demographics: demographics(req.body),
             }),
           ),
         ),
@@ -149,6 +150,12 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
         await d.onboarding.updateTestUser(actorOf(req).organisation.id, req.params.id, flags(req.body));
         return reply.code(204).send();
       }),
+  );
+  app.delete<{ Params: { id: string } }>('/test-users/:id', { schema: params('id') }, async (req, reply) =>
+    guarded(reply, async () => {
+      await d.onboarding.deleteTestUser(actorOf(req).organisation.id, req.params.id);
+      return reply.code(204).send();
+    }),
   );
   // The GP credential state the stand-in GP system applies to the user's credentials (identity/gp-system).
   app.put<{ Params: { id: string }; Body: unknown }>(
@@ -209,6 +216,19 @@ function flags(body: unknown) {
   };
 }
 
+/** The partner's own demographics when it gives a name or a birth date; else the test PDS record's are used. */
+function demographics(body: unknown) {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const s = (k: string) => (typeof b[k] === 'string' ? b[k] : undefined);
+  if (s('given_name') === undefined && s('family_name') === undefined && s('birthdate') === undefined) return undefined;
+  const link = b.gp_linkage as { account_id: string; linkage_key: string } | undefined;
+  return {
+    givenName: s('given_name') ?? '', familyName: s('family_name') ?? '', birthdate: s('birthdate') ?? '', postcode: s('postcode'),
+    gpOdsCode: s('gp_ods_code'), phoneNumber: s('phone_number'), email: s('email'),
+    gpLinkage: link && { accountId: link.account_id, linkageKey: link.linkage_key },
+  };
+}
+
 function testUserView(p: {
   id: string;
   email: string;
@@ -219,11 +239,24 @@ function testUserView(p: {
   pds_trace_fails: number;
   im1: number;
   gp_state?: string;
+  given_name: string | null;
+  family_name: string | null;
+  birthdate: string | null;
+  postcode: string | null;
+  gp_ods_code: string | null;
+  phone_number: string | null;
 }) {
   return {
     id: p.id,
     email: p.email,
     nhs_number: p.nhs_number,
+    // What the journeys and userinfo give for this user (the password and security code are the test packs').
+    given_name: p.given_name,
+    family_name: p.family_name,
+    birthdate: p.birthdate,
+    postcode: p.postcode,
+    gp_ods_code: p.gp_ods_code,
+    phone_number: p.phone_number,
     level: p.proofing_level,
     otp_disabled: p.otp_disabled === 1,
     phone_pds_matched: p.phone_pds_matched === 1,

@@ -44,7 +44,13 @@ export const BODIES = {
     contact_name: str(120), contact_email: str(254), safety_officer_email: str(254),
   }),
   document: obj({ kind: str(40), filename: str(255), content_base64: str(15 * 1024 * 1024) }, ['kind', 'filename', 'content_base64']),
-  testUser: obj({ nhs_number: str(20), ...SWITCHES }, ['level']),
+  testUser: obj({
+    nhs_number: str(20), ...SWITCHES,
+    // The partner's own demographics (onboarding/test-user-demographics.ts checks each): all optional, a name or birth
+    // date makes the user the partner's own rather than the PDS record's.
+    given_name: str(100), family_name: str(100), birthdate: str(10), postcode: str(10), gp_ods_code: str(10),
+    phone_number: str(20), email: str(254), gp_linkage: obj({ account_id: str(100), linkage_key: str(100) }, ['account_id', 'linkage_key']),
+  }, ['level']),
   testUserChange: obj(SWITCHES, ['level']),
   gpState: obj({ state: str(30) }, ['state']),
   environmentRequest: obj({ env: str(20) }, ['env']),

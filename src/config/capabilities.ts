@@ -41,20 +41,25 @@ export interface Capabilities {
    * Live has none: there the real NHS App does, once its own onboarding is done.
    */
   nhsApp: boolean;
+  /**
+   * A journey may be signed in by the X-Toolkit-Test-User header, for a partner's CI (as MockPass lets a test choose its
+   * user): the published test accounts and the client's organisation's own test users only. Never live.
+   */
+  testUserHeader: boolean;
 }
 
 export const CAPABILITIES: Readonly<Record<EnvironmentName, Readonly<Capabilities>>> = {
   sandpit: {
     access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true,
-    gpSystem: true, shortSessions: true, nhsApp: true,
+    gpSystem: true, shortSessions: true, nhsApp: true, testUserHeader: true,
   },
   integration: {
     access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true,
-    gpSystem: true, shortSessions: false, nhsApp: true,
+    gpSystem: true, shortSessions: false, nhsApp: true, testUserHeader: true,
   },
   live: {
     access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false,
-    gpSystem: false, shortSessions: false, nhsApp: false,
+    gpSystem: false, shortSessions: false, nhsApp: false, testUserHeader: false,
   },
 };
 

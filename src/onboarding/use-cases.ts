@@ -40,7 +40,7 @@ import { latestDecision, partnerStatus } from './status.ts';
 import {
   addTeamMember, assignDeliveryManager, authenticateTeam, changeTeamMember, completeSetup, createTeamAdmin, setupDetails, teamMembers,
 } from './team.ts';
-import { createTestUser, listTestUsers, updateTestUser } from './test-users.ts';
+import { createTestUser, deleteTestUser, listTestUsers, updateTestUser } from './test-users.ts';
 import { setTestUserGpState } from './test-user-gp.ts';
 import { setTestUserProxy, testUserPatients } from './test-user-proxy.ts';
 
@@ -107,7 +107,7 @@ export function createOnboarding(deps: OnboardingDeps) {
     flushEvents: () => events().flush(),
     ...withDb(db, { getRun, reportKeys, verifyReport }),
     createTestUser: (...a: Tail<Tail<typeof createTestUser>>) => createTestUser(db, given(deps.people, 'the test people'), ...a),
-    ...withDb(db, { listTestUsers, updateTestUser, setTestUserProxy, testUserPatients }),
+    ...withDb(db, { listTestUsers, updateTestUser, deleteTestUser, setTestUserProxy, testUserPatients }),
     setTestUserGpState: (...a: Tail<Tail<typeof setTestUserGpState>>) => setTestUserGpState(db, events(), ...a),
     // Conversations and notifications.
     ...withDb(db, { comments, mailboxMessage, mailboxMessages, outbox, notifications }),

@@ -53,3 +53,13 @@ export async function countPeople(db: Db, env: string): Promise<number> {
 export async function updatePerson(db: Db, env: string, id: string, changes: Partial<Omit<PersonRow, 'env' | 'id'>>): Promise<void> {
   await db.updateTable('person').set(changes).where('env', '=', env).where('id', '=', id).execute();
 }
+
+/** Removes a person and what only they had: proxy links either way and passkeys, in one transaction. */
+export async function deletePerson(db: Db, env: string, id: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx.deleteFrom('proxy_link').where('env', '=', env)
+      .where((eb) => eb.or([eb('proxy_id', '=', id), eb('patient_id', '=', id)])).execute();
+    await tx.deleteFrom('passkey').where('env', '=', env).where('person_id', '=', id).execute();
+    await tx.deleteFrom('person').where('env', '=', env).where('id', '=', id).execute();
+  });
+}

@@ -18,6 +18,8 @@ export class Browser {
   readonly #fetch: typeof fetch;
   readonly #origin: string;
   #cookies: Cookie[] = [];
+  /** Sent with every request, as Playwright's extraHTTPHeaders are (e.g. X-Toolkit-Test-User). */
+  extraHeaders: Record<string, string> = {};
   constructor(fetchImpl: typeof fetch, origin: string) {
     this.#fetch = fetchImpl;
     this.#origin = origin;
@@ -66,7 +68,7 @@ export class Browser {
     let body: string | undefined = init.form ? new URLSearchParams(init.form).toString() : undefined;
     for (let hops = 0; hops < 20; hops++) {
       if (current.origin !== this.#origin) return { url: current.href, status: 0, text: '' };
-      const headers: Record<string, string> = { cookie: this.cookieHeader(current) };
+      const headers: Record<string, string> = { ...this.extraHeaders, cookie: this.cookieHeader(current) };
       if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
       const res = await this.#fetch(current.href, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual' });
       this.#store(res.headers.getSetCookie());

@@ -5,6 +5,7 @@ import { verifyPassword } from '../../security/passwords.ts';
 import { ACCOUNT_CEILING, ADDRESS_CEILING, checkPair, countFailure, overCeiling, pairKey, throttledNetwork, waitText } from './state.ts';
 import { fieldError, goToNextStep, loadJourney, nextStep, page, type Journey, type JourneyDeps } from './flow.ts';
 import { passkeyOffer, registerPasskeySignIn } from './passkey.ts';
+import { signInByHeader, TEST_USER_HEADER } from './test-user-header.ts';
 import { isEmailAddress } from '../../security/email.ts';
 import { EMAIL, form, formProblems, PASSWORD } from '../../web/forms.ts';
 
@@ -12,12 +13,6 @@ type Req = { Params: { uid: string }; Body: { email?: string; password?: string 
 
 
 export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
-  app.get<Req>('/interaction/:uid', async (req, reply) => {
-    const j = await loadJourney(deps, req, reply);
-    if (!j) return;
-    return reply.redirect(`${j.base}/${nextStep(j) === 'unsupported' ? 'sign-in' : nextStep(j)}`, 303);
-  });
-
   const show = async (
     reply: Parameters<typeof page>[1],
     j: Journey,
@@ -38,6 +33,18 @@ export function registerSignIn(app: FastifyInstance, deps: JourneyDeps) {
       },
       status,
     );
+
+  app.get<Req>('/interaction/:uid', async (req, reply) => {
+    const j = await loadJourney(deps, req, reply);
+    if (!j) return;
+    const byHeader = await signInByHeader(deps, j, req);
+    if (byHeader === 'signed_in') return goToNextStep(deps, j, reply);
+    if (byHeader === 'refused') {
+      const text = `The ${TEST_USER_HEADER} header names no published test account and no test user of this client's organisation`;
+      return show(reply, j, j.details.params.allow_registration !== 'false', { errors: [fieldError('email', text)] }, 400);
+    }
+    return reply.redirect(`${j.base}/${nextStep(j) === 'unsupported' ? 'sign-in' : nextStep(j)}`, 303);
+  });
 
   // The passkey's refusals are this page again, with its error summary (journeys/passkey.ts).
   registerPasskeySignIn(app, deps, (reply, j, ctx, status) => show(reply, j, j.details.params.allow_registration !== 'false', ctx, status));
