@@ -369,7 +369,8 @@ for (const dialect of DIALECTS) {
 
       test('own demographics of the wrong shape or out of the rules are a 400 naming the field, never a 500', async () => {
         for (const [body, error, field] of [
-          [{ nhs_number: '4010232137', level: 'P9', given_name: 'A', family_name: 'B', birthdate: '1990-01-01' }, 'invalid_test_user', 'nhs_number'],
+          [{ nhs_number: '4010232137', level: 'P9', given_name: 'A', family_name: 'B', birthdate: '1990-01-01' }, 'invalid_test_user',
+            'nhs_number'],
           [{ nhs_number: '9990000018', level: 'P9', given_name: 'A', family_name: 'B' }, 'invalid_test_user', 'birthdate'],
           [{ nhs_number: '9990000018', level: 'P9', given_name: ['A'], birthdate: '1990-01-01' }, 'invalid_request', 'given_name'],
           [{ nhs_number: '9990000018', level: 'P9', birthdate: '1990-01-01', gp_linkage: 'x' }, 'invalid_request', 'gp_linkage'],

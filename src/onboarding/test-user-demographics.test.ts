@@ -32,7 +32,9 @@ test('names, birth date, postcode, GP, phone, email and linkage are each checked
 });
 
 test('what is accepted is kept as the claims carry it', () => {
-  const c = checkDemographics({ ...ADA, givenName: " Mary-Ann O'Neil ", postcode: 'ls14ap', gpOdsCode: 'b82005', phoneNumber: '07700 900456' });
+  const c = checkDemographics({
+    ...ADA, givenName: " Mary-Ann O'Neil ", postcode: 'ls14ap', gpOdsCode: 'b82005', phoneNumber: '07700 900456',
+  });
   assert.deepEqual([c.givenName, c.postcode, c.gpOdsCode, c.phoneNumber], ["Mary-Ann O'Neil", 'LS1 4AP', 'B82005', '+447700900456']);
   assert.equal(checkDemographics(ADA).phoneNumber, '+447700900123', 'the test packs\' number by default');
 });

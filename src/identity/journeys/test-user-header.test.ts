@@ -37,7 +37,8 @@ for (const dialect of DIALECTS) {
     test('the organisation\'s own test user is signed in without a password, with the demographics it was given', async () => {
       const r = await login(app, own, { browser: browser(email.toUpperCase()), scope: 'openid profile profile_extended' });
       const info = await oidc.fetchUserInfo(own.config, r.tokens.access_token, r.claims.sub);
-      assert.deepEqual([info.given_name, info.family_name, info.birthdate, info.nhs_number], ['Ada', 'Lovelace-Byron', '1985-12-10', '9990000018']);
+      assert.deepEqual([info.given_name, info.family_name, info.birthdate, info.nhs_number],
+        ['Ada', 'Lovelace-Byron', '1985-12-10', '9990000018']);
       assert.equal(r.claims.vot, 'P9.Cp.Cd');
     });
 
