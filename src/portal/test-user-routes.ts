@@ -15,6 +15,7 @@ const SWITCHES = {
 const NEW_USER = form({ ...SWITCHES, nhs_number: text('NHS number', 20) });
 const CHANGE = form(SWITCHES);
 const GP_STATE = form({ _csrf: CSRF, gp_state: CHOICE('GP credential state') });
+const DELETE = form({ _csrf: CSRF });
 const PROXY = form({ _csrf: CSRF, patient: CHOICE('Test user'), action: CHOICE('Add or remove') });
 /** The states a partner can choose (storage/gp-states.ts), as the radios name them. */
 const GP_STATE_TEXT = [
@@ -90,6 +91,19 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
     if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
     try {
       await d.onboarding.updateTestUser(g.org.id, req.params.personId!, flags(req.body ?? {}));
+      return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
+    } catch (e) {
+      if (!(e instanceof OnboardingError)) throw e;
+      return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.status);
+    }
+  });
+  app.post<Params>('/organisations/:orgId/test-users/:personId/delete', DELETE, async (req, reply) => {
+    const g = await orgGuard(d, req, reply, { csrf: true });
+    if (!g) return;
+    const bad = formProblems(req);
+    if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
+    try {
+      await d.onboarding.deleteTestUser(g.org.id, req.params.personId!);
       return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
