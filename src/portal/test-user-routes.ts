@@ -1,5 +1,5 @@
 /** Integration test users for the partner's own organisation. */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OnboardingError, TEST_OTP, TEST_PASSWORD, type Organisation } from '../onboarding/index.ts';
 import { formError } from '../web/problems.ts';
 import { page, type PortalDeps, type Signed, orgGuard } from './context.ts';
@@ -84,60 +84,34 @@ export function registerTestUserRoutes(app: FastifyInstance, d: PortalDeps) {
       return show(reply, g.signed, g.org, { errors }, status);
     }
   });
-  app.post<Params>('/organisations/:orgId/test-users/:personId', CHANGE, async (req, reply) => {
+  type Req = FastifyRequest<Params>;
+  /**
+   * A change to one test user: a form of the wrong shape or a refusal shows the page again with its error summary (the
+   * form named by `at`), a user that is not the organisation's is "not found", success goes back to the page (`anchor`).
+   */
+  const change = async (req: Req, reply: FastifyReply, run: (orgId: string, id: string) => Promise<unknown>, at = {}, anchor = '') => {
     const g = await orgGuard(d, req, reply, { csrf: true });
     if (!g) return;
     const bad = formProblems(req);
-    if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
+    if (bad) return show(reply, g.signed, g.org, { errors: bad, ...at }, 400);
     try {
-      await d.onboarding.updateTestUser(g.org.id, req.params.personId!, flags(req.body ?? {}));
-      return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
-    } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.status);
-    }
-  });
-  app.post<Params>('/organisations/:orgId/test-users/:personId/delete', DELETE, async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: true });
-    if (!g) return;
-    const bad = formProblems(req);
-    if (bad) return show(reply, g.signed, g.org, { errors: bad }, 400);
-    try {
-      await d.onboarding.deleteTestUser(g.org.id, req.params.personId!);
-      return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
-    } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.status);
-    }
-  });
-  app.post<Params>('/organisations/:orgId/test-users/:personId/gp-state', GP_STATE, async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: true });
-    if (!g) return;
-    const bad = formProblems(req);
-    if (bad) return show(reply, g.signed, g.org, { errors: bad, gpErrorFor: req.params.personId }, 400);
-    try {
-      await d.onboarding.setTestUserGpState(g.org.id, req.params.personId!, req.body?.gp_state ?? '');
-      return reply.redirect(`/portal/organisations/${g.org.id}/test-users`, 303);
+      await run(g.org.id, req.params.personId!);
+      return reply.redirect(`/portal/organisations/${g.org.id}/test-users${anchor}`, 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;
       if (e.status === 404) return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.status);
       const { errors, status } = formError(e);
-      return show(reply, g.signed, g.org, { errors, gpErrorFor: req.params.personId }, status);
+      return show(reply, g.signed, g.org, { errors, ...at }, status);
     }
-  });
-  app.post<Params>('/organisations/:orgId/test-users/:personId/proxy', PROXY, async (req, reply) => {
-    const g = await orgGuard(d, req, reply, { csrf: true });
-    if (!g) return;
-    const bad = formProblems(req);
-    if (bad) return show(reply, g.signed, g.org, { errors: bad, proxyErrorFor: req.params.personId }, 400);
-    try {
-      await d.onboarding.setTestUserProxy(g.org.id, req.params.personId!, req.body?.patient ?? '', req.body?.action !== 'remove');
-      return reply.redirect(`/portal/organisations/${g.org.id}/test-users#proxy-${req.params.personId}`, 303);
-    } catch (e) {
-      if (!(e instanceof OnboardingError)) throw e;
-      if (e.status === 404) return page(d, reply, 'error.njk', { title: 'Page not found', message: e.message }, e.status);
-      const { errors, status } = formError(e);
-      return show(reply, g.signed, g.org, { errors, proxyErrorFor: req.params.personId }, status);
-    }
-  });
+  };
+  app.post<Params>('/organisations/:orgId/test-users/:personId', CHANGE, (req, reply) =>
+    change(req, reply, (org, id) => d.onboarding.updateTestUser(org, id, flags(req.body ?? {}))));
+  app.post<Params>('/organisations/:orgId/test-users/:personId/delete', DELETE, (req, reply) =>
+    change(req, reply, (org, id) => d.onboarding.deleteTestUser(org, id)));
+  app.post<Params>('/organisations/:orgId/test-users/:personId/gp-state', GP_STATE, (req, reply) =>
+    change(req, reply, (org, id) => d.onboarding.setTestUserGpState(org, id, req.body?.gp_state ?? ''),
+      { gpErrorFor: req.params.personId }));
+  app.post<Params>('/organisations/:orgId/test-users/:personId/proxy', PROXY, (req, reply) =>
+    change(req, reply, (org, id) => d.onboarding.setTestUserProxy(org, id, req.body?.patient ?? '', req.body?.action !== 'remove'),
+      { proxyErrorFor: req.params.personId }, `#proxy-${req.params.personId}`));
 }
