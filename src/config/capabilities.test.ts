@@ -18,7 +18,7 @@ test('integration: by an approved request, faults and conformance runs, https on
   });
 });
 
-test('live: by an approved request, PDS, and nothing for testing (no faults, runs, test accounts, GP system or sign-in by header; https only)', () => {
+test('live: by an approved request, PDS, and nothing for testing (no faults, runs, test accounts, GP system, header sign-in)', () => {
   assert.deepEqual(CAPABILITIES.live, {
     access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false,
     gpSystem: false, shortSessions: false, nhsApp: false, testUserHeader: false,
