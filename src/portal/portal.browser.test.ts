@@ -190,7 +190,7 @@ for (const dialect of DIALECTS) {
         await clickToNextPage(page, page.locator('button:has-text("Create test user")'));
         assert.equal(await page.locator('#test-users tbody tr').count(), 1);
         assert.deepEqual(await emptySubmission(page, `${orgBase}/test-users`, 'Create test user'), [
-          'You already have a test user for that PDS record: change it below',
+          'You already have a test user for that NHS number: change it below',
         ]);
         assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
       } finally {
