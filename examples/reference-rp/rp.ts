@@ -99,6 +99,8 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
     o.allowHttp ? { execute: [oidc.allowInsecureRequests] } : undefined,
   );
 
+  // A person waits on the callback while the token request runs: give up after 10 s and say so, rather than hang.
+  config.timeout = 10;
   const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
   const app = (o.https ? Fastify({ logger: false, https: o.https }) : Fastify({ logger: false })) as unknown as FastifyInstance;
   app.addHook('onClose', async () => clearInterval(sweep));

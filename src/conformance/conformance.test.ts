@@ -52,11 +52,13 @@ async function service(
 const OIDF_DEPTH = ['hs256-public-key', 'rs256', 'no-sub', 'no-exp', 'no-iat', 'iss-trailing-slash', 'extra-aud'];
 
 /**
- * The authorization response and error-handling tests (a wrong state, an OIDC error from /authorize, a failing /userinfo):
+ * The authorization response and error-handling tests (a wrong state, an OIDC error from /authorize, a failing /userinfo, an ID
+ * token without kid, a token endpoint that does not answer):
  * their defects are checked against these.
  */
 const ERRORS = [
   'wrong-state', 'authorize-temporarily-unavailable', 'authorize-server-error', 'userinfo-invalid-token', 'userinfo-server-error',
+  'kid-absent', 'slow-token',
 ];
 
 /** Every test except the slow ones no defect concerns (uplift journeys, the JWKS cool-down, the settings link). */

@@ -79,6 +79,8 @@ export interface DriveOptions {
   policy: Pick<BrowsingPolicy, 'refusal'>;
   /** Start in the stand-in NHS App at this launcher, with the NHS App's user agent, instead of at the start URL. */
   nhsApp?: { launcher: string } | undefined;
+  /** How long a step may take to reach its next page (10 s; longer where the test holds a response the service waits on). */
+  stepMs?: number | undefined;
 }
 
 export interface Observation {
@@ -176,7 +178,7 @@ export async function drive(browser: Browser, o: DriveOptions): Promise<Observat
 
 async function journey({ context, refused }: Marked, o: DriveOptions, issuer: URL): Promise<Observation> {
   const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(o.stepMs ?? 10_000);
   let status = 0;
   page.on('response', (r) => {
     if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) status = r.status();
@@ -235,7 +237,7 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
     steps.push(step);
     // Each form posts and the next document (on the toolkit, or back at the service) commits. (Waiting for
     // the 'load' event instead costs seconds: it also waits for the favicon and module scripts.)
-    const next = () => page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 10_000 })
+    const next = () => page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: o.stepMs ?? 10_000 })
       .then(() => page.waitForLoadState('domcontentloaded')).catch(() => undefined);
     if (inLauncher) {
       if (inService || !(await page.locator('#open-service').count()))

@@ -9,6 +9,7 @@ import type { Browser } from 'playwright-core';
 import { capabilitiesOf, type Config } from '../config/index.ts';
 import { ToolkitError } from '../errors.ts';
 import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
+import { SLOW_TOKEN_MS } from '../identity/faults.ts';
 import {
   failureText, getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema,
 } from '../storage/index.ts';
@@ -284,6 +285,8 @@ async function observe(
     startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector,
     mark: { name: MARK_COOKIE, value }, policy: ctx.policy,
     nhsApp: spec.via === 'nhs_app' ? { launcher: `${ctx.issuer}/nhs-app/services/${run.client_id}` } : undefined,
+    // A service that never times out is seen signed in once the held response comes: wait for it, with a margin.
+    stepMs: spec.fault === 'token_slow' ? SLOW_TOKEN_MS + 10_000 : undefined,
   };
   const since = Date.now();
   let observation: Observation;

@@ -5,6 +5,7 @@
 import type { ErrorCode, EventKind } from '../storage/index.ts';
 import type { AfterIdle, Observation } from './driver.ts';
 import type { TestSpec } from './plan.ts';
+import { SLOW_TOKEN_MS } from '../identity/faults.ts';
 
 /** A protocol record entry of the run (storage/record.ts): a fault's name is in its details. */
 export interface RunEvent {
@@ -149,6 +150,22 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       if (o.status === 0 || o.status >= 500) return fail(`The service failed after ${applied}: HTTP ${o.status} at ${o.finalUrl}.`);
       if (!o.text.trim()) return fail(`The service showed an empty page after ${applied}.`);
       return pass(`A page of the service's own (HTTP ${o.status}) at ${o.finalUrl}.`);
+    }
+    case 'times_out': {
+      if (!fault) return { status: 'could_not_run', detail: `The token request was never held: ${whyNoFault(o, events)}` };
+      const held = `${SLOW_TOKEN_MS / 1000} s`;
+      if (isIn === undefined)
+        return {
+          status: 'could_not_run',
+          detail: 'Could not tell what "signed in" looks like for this service: the calibration login failed. Give the signed-in text.',
+        };
+      if (isIn)
+        return fail(`The service waited for the token endpoint for all of the ${held} it was held and then signed the person in: `
+          + 'time the token request out (well under 30 s) and tell the person there is a problem.');
+      if (o.status === 0 || o.status >= 500)
+        return fail(`The token endpoint did not answer and the service failed: HTTP ${o.status} at ${o.finalUrl}.`);
+      if (!o.text.trim()) return fail('The token endpoint did not answer and the service showed an empty page.');
+      return pass(`The service stopped waiting and showed a page of its own (HTTP ${o.status}) at ${o.finalUrl}.`);
     }
     case 'reauthenticates':
       return fail('Judged by the idle check.');

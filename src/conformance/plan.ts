@@ -19,6 +19,7 @@ export type Expect =
   | 'copes' // the fault was met, and the service shows a page that is not a server failure (signed in or not)
   | 'gp_no_loop' // the GP system kept refusing the credentials: the service restarted the login at most once, then showed a page
   | 'reauthenticates' // after the client's idle limit, the service's page leads to NHS login's sign-in page by itself
+  | 'times_out' // the token endpoint held its answer: the service gave up, not signed in, and showed a page of its own
   | 'gp_restricted'; // after a Restricted GP session, a sign-in with credentials, a Linked session, and the signed-in page
 
 export interface TestSpec {
@@ -254,6 +255,30 @@ export const CATALOGUE: TestSpec[] = [
   idTokenRefusal('no-iat', 'id_token_no_iat', 'without iat'),
   idTokenRefusal('iss-trailing-slash', 'id_token_iss_trailing_slash', 'whose iss has a trailing slash'),
   idTokenRefusal('extra-aud', 'id_token_extra_aud', 'for another audience as well, without azp (OIDC Core 3.1.3.7)'),
+  {
+    id: 'kid-absent',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'copes',
+    fault: 'id_token_no_kid',
+    title: 'Copes with an ID token without kid while the JWKS has several keys',
+    requirement:
+      'With several keys in the JWKS an ID token must name its key (OpenID Connect Core 10.1): the service either refuses it or '
+        + 'tries the keys that fit, and in either case shows a page of its own, not a server failure.',
+    reference: 'OIDF RP tests (rp-id_token-kid-absent-multiple-jwks); NHS login interface: endpoints (jwks)',
+  },
+  {
+    id: 'slow-token',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'times_out',
+    fault: 'token_slow',
+    title: 'Gives up on a token endpoint that does not answer, and tells the person',
+    requirement:
+      'When /token does not answer (held here for 35 s), the service stops waiting (a timeout well under 30 s), does not sign '
+        + 'the person in, and shows a page of its own saying there is a problem, not a server failure or an endless wait.',
+    reference: 'OIDF RP tests; NHS login interface: what an RP must do (handle every error); RFC 6749 5.2',
+  },
   {
     id: 'userinfo-sub',
     group: 'negative',

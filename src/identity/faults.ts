@@ -35,13 +35,20 @@ export type FaultKind = keyof typeof FAULTS;
  * temporarily_unavailable on authorization (RFC 6749 §4.1.2.1), a userinfo refused 401 invalid_token (RFC 6750 §3.1) or
  * failing 500, a test's own GP credentials (gp-system/run-credentials.ts), an ID token without aud, an ID token signed
  * with a key just published in the JWKS, and the OpenID Foundation RP tests' ID tokens (algorithm confusion, RS256, a
- * missing required claim, an `iss` that differs by a trailing slash, an audience it was not only for).
+ * missing required claim, an `iss` that differs by a trailing slash, an audience it was not only for, no `kid` while the JWKS
+ * has several keys), and a token endpoint slower than a service should wait.
  */
 export type RunFault =
   | 'authorize_invalid_scope' | 'authorize_server_error' | 'authorize_temporarily_unavailable' | 'authorize_wrong_state'
   | 'userinfo_invalid_token' | 'userinfo_server_error' | GpRunFault
   | 'id_token_no_aud' | 'id_token_new_key' | 'id_token_hs256_public_key' | 'id_token_rs256' | 'id_token_no_sub'
-  | 'id_token_no_exp' | 'id_token_no_iat' | 'id_token_iss_trailing_slash' | 'id_token_extra_aud';
+  | 'id_token_no_exp' | 'id_token_no_iat' | 'id_token_iss_trailing_slash' | 'id_token_extra_aud' | 'id_token_no_kid' | 'token_slow';
+
+/**
+ * How long `token_slow` holds a run's token response: longer than openid-client's default timeout (30 s), so that a
+ * service which never times out is seen waiting, and a service with any timeout up to that is not.
+ */
+export const SLOW_TOKEN_MS = 35_000;
 export type AnyFault = FaultKind | RunFault;
 
 export function isFaultKind(v: unknown): v is FaultKind {
@@ -90,6 +97,11 @@ export async function spoilIdToken(kind: AnyFault, idToken: string, signingKey: 
       const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = signingKey;
       const pem = createPublicKey({ key: publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
       return new SignJWT(claims).setProtectedHeader({ ...header, alg: 'HS256' } as never).sign(new TextEncoder().encode(String(pem)));
+    }
+    // OIDC Core 10.1: with several keys in the JWKS a kid is required; the run's key is published alongside (steps/faults.ts).
+    case 'id_token_no_kid': {
+      const { kid: _kid, ...rest } = header;
+      return sign(rest, claims);
     }
     case 'id_token_new_key':
       if (!runKey) return idToken;

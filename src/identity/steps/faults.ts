@@ -1,7 +1,7 @@
 /** The fault step: a response of /token or /userinfo spoiled as a conformance run or the partner asked (../faults.ts). */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spoilIdToken, type AnyFault } from '../faults.ts';
+import { SLOW_TOKEN_MS, spoilIdToken, type AnyFault } from '../faults.ts';
 import { takeFault } from '../fault-sequence.ts';
 import { runSigningKey } from '../run-marks.ts';
 import { handOut, isGpRunFault } from '../gp-system/run-credentials.ts';
@@ -56,6 +56,15 @@ async function applyFault(
   const body = ctx.body as Record<string, unknown>;
   const state = profileState(ctx);
   const mark = state.runMark;
+  const details = { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}), ...(step ? { step } : {}), ...(ms ? { ms } : {}) };
+  const record = () =>
+    events.record({ env: config.name, clientId: ctx.oidc.client?.clientId, kind: 'fault', outcome: 'ok', fault: kind, details });
+  if (kind === 'token_slow') {
+    // Recorded before the wait: the run judges the service's page while the response is still held.
+    record();
+    await sleep(SLOW_TOKEN_MS);
+    return;
+  }
   if (kind === 'userinfo_sub_mismatch') body.sub = `not-${String(body.sub)}`;
   else if (kind === 'token_latency' || kind === 'userinfo_latency') await sleep(ms ?? 0);
   else if (isGpRunFault(kind) && mark) {
@@ -78,11 +87,12 @@ async function applyFault(
     ctx.body = { error, error_description: 'injected fault (toolkit fault injection)' };
     state.refusal = { error, cause: 'fault_injected', description: 'injected fault' };
   } else if (typeof body.id_token === 'string') {
-    const runKey = kind === 'id_token_new_key' && mark ? await runSigningKey(db, config.name, mark.runId) : undefined;
+    // Without a kid the JWKS must hold more than one key to be a test: the run's own key is published beside the environment's.
+    const runKey = (kind === 'id_token_new_key' || kind === 'id_token_no_kid') && mark
+      ? await runSigningKey(db, config.name, mark.runId) : undefined;
     body.id_token = await spoilIdToken(kind, body.id_token, signingKey, runKey);
   }
-  const details = { route, ...(mark ? { run: mark.runId, test: mark.testId } : {}), ...(step ? { step } : {}), ...(ms ? { ms } : {}) };
-  events.record({ env: config.name, clientId: ctx.oidc.client?.clientId, kind: 'fault', outcome: 'ok', fault: kind, details });
+  record();
 }
 
 export const injectFault = (route: Route): Step => async (ctx, d) => {
