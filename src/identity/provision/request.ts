@@ -25,7 +25,7 @@ export function validNhsNumber(s: string): boolean {
 }
 
 /** "MUST be in YYYY-MM-DD format" (T7): a real calendar date, and not after today. */
-function validDate(s: string): boolean {
+export function validDate(s: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
   if (!m) return false;
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
