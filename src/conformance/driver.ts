@@ -98,6 +98,8 @@ export interface Observation {
   problem?: string;
   /** A page the service sent the browser to that a run may not open (the page was never loaded). */
   refused?: string;
+  /** The service's callback as NHS login sent the browser to it (its redirect_uri with the code), if the journey got there. */
+  callbackUrl?: string;
 }
 
 /** The NHS login button by its brand-guidance labels ("Continue to NHS login", or "Continue" on NHS services). */
@@ -183,6 +185,12 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
   page.on('response', (r) => {
     if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) status = r.status();
   });
+  let callbackUrl: string | undefined;
+  page.on('request', (r) => {
+    if (callbackUrl || !r.isNavigationRequest() || r.frame() !== page.mainFrame()) return;
+    const url = new URL(r.url());
+    if (url.origin !== issuer.origin && url.searchParams.has('code')) callbackUrl = r.url();
+  });
   const steps: string[] = [];
   const observe = async (problem?: string): Promise<Observation> => {
     await page.waitForLoadState('load', { timeout: 2000 }).catch(() => undefined); // styles, for the screenshot
@@ -198,7 +206,7 @@ async function journey({ context, refused }: Marked, o: DriveOptions, issuer: UR
     const screenshot = (await page.screenshot({ type: 'png' }).catch(() => Buffer.alloc(0))).toString('base64');
     await Promise.all(refused.checks);
     // A refused page explains whatever followed from it (a start URL that "could not be opened", a button that led nowhere).
-    const seen = { steps, finalUrl: page.url(), status, text, loginButton, links, screenshot };
+    const seen = { steps, finalUrl: page.url(), status, text, loginButton, links, screenshot, ...(callbackUrl ? { callbackUrl } : {}) };
     if (refused.detail) return { ...seen, problem: refused.detail, refused: refused.detail };
     return { ...seen, ...(problem ? { problem } : {}) };
   };
@@ -307,8 +315,8 @@ export async function followSettings(
   }
 }
 
-/** Where the service's page led once the person had been idle: NHS login's sign-in page, or a page of the service. */
-export interface AfterIdle {
+/** Where the service's page led when the person came back to it: NHS login's sign-in page, or a page of the service. */
+export interface Revisit {
   finalUrl: string;
   status: number;
   text: string;
@@ -323,23 +331,26 @@ export interface AfterIdle {
 }
 
 /**
- * A journey, then no activity for `idleMs` (the client's idle limit and a margin), then the service's page opened again
- * in the same browser, as a person coming back to it would: where it leads is judged (judge.ts `reauthenticates`).
+ * A journey, then no activity for `idleMs`, then a page opened again in the same browser, as a person coming back would:
+ * the service's page reloaded after the client's idle limit (judge.ts `reauthenticates`), or, with no wait, the callback
+ * URL NHS login sent the browser to, as the Back button or a reload of it does (judge.ts `redeems_once`).
  */
-export async function driveThenIdle(
+export async function driveThenRevisit(
   browser: Browser,
   o: DriveOptions,
-  idleMs: number,
-): Promise<{ observation: Observation; later?: AfterIdle | undefined }> {
+  then: { idleMs: number; open: 'page' | 'callback' },
+): Promise<{ observation: Observation; later?: Revisit | undefined }> {
   const marked = await markedContext(browser, o);
   try {
     const observation = await journey(marked, o, new URL(o.issuer));
-    if (observation.problem) return { observation };
+    if (observation.problem || (then.open === 'callback' && !observation.callbackUrl)) return { observation };
     const page = marked.context.pages()[0]!;
     const idleFrom = Date.now();
-    await page.waitForTimeout(idleMs);
+    await page.waitForTimeout(then.idleMs);
     const at = Date.now();
-    const res = await page.reload({ waitUntil: 'domcontentloaded' }).catch(() => null);
+    const opened = then.open === 'page' ? page.reload({ waitUntil: 'domcontentloaded' })
+      : page.goto(observation.callbackUrl!, { waitUntil: 'domcontentloaded' });
+    const res = await opened.catch(() => null);
     // A script-driven redirect (a service that sends the person on from its own page) gets a moment to start.
     await page.waitForTimeout(500);
     await page.waitForLoadState('domcontentloaded').catch(() => undefined);

@@ -4,25 +4,21 @@
  * report. The portal, the CLI and the API all start runs here.
  */
 import { randomUUID } from 'node:crypto';
-import type { ExpressionBuilder } from 'kysely';
 import type { Browser } from 'playwright-core';
 import { capabilitiesOf, type Config } from '../config/index.ts';
 import { ToolkitError } from '../errors.ts';
-import { createRunMark, MARK_COOKIE } from '../identity/run-marks.ts';
-import { SLOW_TOKEN_MS } from '../identity/faults.ts';
 import {
-  failureText, getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink, type Schema,
+  getClient, isUniqueViolation, type ConformanceResultTable, type ConformanceRunTable, type Db, type EventSink,
 } from '../storage/index.ts';
 import type { Lookup } from '../security/outbound.ts';
-import { browsingPolicy, type BrowsingPolicy } from './browsing.ts';
-import {
-  drive, driveThenIdle, followSettings, launchChromium, personaFor, type AfterIdle, type DriveOptions, type Observation,
-} from './driver.ts';
-import { claimLapsed, claimRun, heartbeat, LEASE, newHolder, type LeaseTiming } from './lease.ts';
+import { browsingPolicy } from './browsing.ts';
+import { launchChromium } from './driver.ts';
+import { claimLapsed, claimRun, heartbeat, heldBy, LEASE, newHolder, type LeaseTiming } from './lease.ts';
 import { startGuardProxy, type GuardProxy } from './proxy.ts';
-import { judge, judgeAfterIdle, judgeSettings, looksSignedIn, signedIn, type RunEvent, type SignedInRule, type Verdict } from './judge.ts';
-import { planFor, type TestSpec } from './plan.ts';
+import { looksSignedIn, type Verdict } from './judge.ts';
+import { planFor } from './plan.ts';
 import { buildReport, signReport } from './report.ts';
+import { observe, runTest, type RunContext } from './run-test.ts';
 
 export interface EngineDeps {
   config: Config;
@@ -65,12 +61,6 @@ type RunStatus = ConformanceRunTable['status'];
 
 /** Tests run this many at a time (each in its own browser context, each with its own mark). */
 const CONCURRENCY = 3;
-/** How long past the client's idle limit the idle test waits before opening the service's page again. */
-const IDLE_MARGIN_MS = 5_000;
-/** A relying party may wait this long before fetching a JWKS again (jose's default cool-down is 30 s). */
-const JWKS_COOLDOWN_MS = 31_000;
-/** Longer than the protocol record's batching interval (storage/events.ts). */
-const EVENT_SETTLE_MS = 250;
 
 /** Checks the input and records a run with every test pending; the run itself is `executeRun`. */
 export async function createRun(d: EngineDeps, input: RunInput): Promise<string> {
@@ -251,137 +241,6 @@ export async function executeRun(
     await browser?.close().catch(() => undefined);
     await proxy?.close();
   }
-}
-
-interface RunContext {
-  d: EngineDeps;
-  run: ConformanceRunTable;
-  /** This execution's lease (lease.ts): results are written only while it holds the run. */
-  holder: string;
-  state: { lost: boolean };
-  policy: BrowsingPolicy;
-  issuer: string;
-  browser: Browser;
-  buttonSelector: string | undefined;
-  rule: SignedInRule;
-  /** The client's shortened idle limit (identity/session-rules.ts), for the idle test. */
-  idleS: number | undefined;
-}
-
-/** Drives one journey with its own mark and collects what the environment saw of it. */
-async function observe(
-  ctx: RunContext,
-  spec: TestSpec,
-  attempt = 1,
-): Promise<{
-  observation: Observation; events: RunEvent[]; settings?: { status: number; text: string } | undefined; later?: AfterIdle | undefined;
-  persona: string;
-}> {
-  const { d, run } = ctx;
-  const testId = attempt > 1 ? `${spec.id}#${attempt}` : spec.id;
-  const value = await createRunMark(d.db, run.env, run.client_id, { runId: run.id, testId, fault: spec.fault });
-  const persona = personaFor(run.env, spec.persona);
-  const o: DriveOptions = {
-    startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector,
-    mark: { name: MARK_COOKIE, value }, policy: ctx.policy,
-    nhsApp: spec.via === 'nhs_app' ? { launcher: `${ctx.issuer}/nhs-app/services/${run.client_id}` } : undefined,
-    // A service that never times out is seen signed in once the held response comes: wait for it, with a margin.
-    stepMs: spec.fault === 'token_slow' ? SLOW_TOKEN_MS + 10_000 : undefined,
-  };
-  const since = Date.now();
-  let observation: Observation;
-  let settings: { status: number; text: string } | undefined;
-  let later: AfterIdle | undefined;
-  if (spec.expect === 'settings_reachable') ({ observation, settings } = await followSettings(ctx.browser, o, `${ctx.issuer}/settings`));
-  else if (spec.expect === 'reauthenticates')
-    ({ observation, later } = await driveThenIdle(ctx.browser, o, (ctx.idleS ?? 0) * 1000 + IDLE_MARGIN_MS));
-  else observation = await drive(ctx.browser, o);
-  const read = async () => {
-    const rows = await d.db.selectFrom('protocol_event').select(['id', 'kind', 'outcome', 'error', 'description', 'at', 'details'])
-      .where('env', '=', run.env).where('client_id', '=', run.client_id).where('at', '>=', since - 1000).orderBy('at').execute();
-    return rows.map((r) => ({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : {} }))
-      .filter((e) => e.details.run === run.id && e.details.test === testId);
-  };
-  let events: RunEvent[];
-  if (d.events) {
-    await d.events.flush();
-    events = await read();
-  } else {
-    // Another process writes the record in batches: read until it stops growing.
-    events = await read();
-    for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setTimeout(r, EVENT_SETTLE_MS));
-      const again = await read();
-      if (again.length === events.length) break;
-      events = again;
-    }
-  }
-  return { observation, events, settings, later, persona: persona.email };
-}
-
-async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { testId: string } & Verdict) => void) {
-  const { db } = ctx.d;
-  const started = Date.now();
-  await db.updateTable('conformance_result').set({ status: 'running', started_at: started })
-    .where('run_id', '=', ctx.run.id).where('test_id', '=', spec.id).where(heldBy(ctx.run.id, ctx.holder)).execute();
-  let seen = await observe(ctx, spec);
-  let verdict =
-    spec.expect === 'settings_reachable'
-      ? judgeSettings(seen.observation, seen.settings, seen.persona, ctx.issuer)
-      : spec.expect === 'reauthenticates'
-        ? judgeAfterIdle(seen.observation, seen.later, seen.events, ctx.rule, ctx.idleS ?? 0)
-        : judge(spec, seen.observation, seen.events, ctx.rule);
-  if (verdict.retry) {
-    // A journey that completed without meeting its fault (a slow moment of the service or the machine): once more.
-    const first = verdict.detail;
-    seen = await observe(ctx, spec, 2);
-    verdict = judge(spec, seen.observation, seen.events, ctx.rule);
-    verdict.detail += ` (on the second attempt; the first: ${first})`;
-    delete verdict.retry;
-  } else if (spec.id === 'key-rotation' && verdict.status === 'fail') {
-    // A relying party may not fetch its JWKS again within a short cool-down: try once more after it.
-    await new Promise((r) => setTimeout(r, JWKS_COOLDOWN_MS));
-    seen = await observe(ctx, spec, 2);
-    verdict = judge(spec, seen.observation, seen.events, ctx.rule);
-    if (verdict.status === 'pass') verdict.detail += ' (on the second attempt, after a JWKS cool-down)';
-  }
-  // The idle test is judged by the page after the wait: that is the page its evidence shows.
-  const o = seen.later ? { ...seen.observation, ...seen.later } : seen.observation;
-  const evidence = {
-    final_url: o.finalUrl, status: o.status, steps: o.steps, signed_in: signedIn(o, ctx.rule) ?? null,
-    events: seen.events.map((e) => ({
-      id: e.id,
-      kind: e.kind,
-      outcome: e.outcome,
-      reason: reasonText(e),
-      at: new Date(e.at).toISOString(),
-    })),
-  };
-  await db
-    .updateTable('conformance_result')
-    .set({
-      status: verdict.status,
-      detail: verdict.detail,
-      evidence: JSON.stringify(evidence),
-      screenshot: o.screenshot || null,
-      finished_at: Date.now(),
-    })
-    .where('run_id', '=', ctx.run.id)
-    .where('test_id', '=', spec.id)
-    .where(heldBy(ctx.run.id, ctx.holder))
-    .execute();
-  onResult?.({ testId: spec.id, ...verdict, ms: Date.now() - started } as never);
-  return { ...seen, verdict };
-}
-
-/** How a run's report names what happened to a request: the failure, or the fault applied. */
-const reasonText = (e: RunEvent) => (e.kind === 'fault' ? String(e.details.fault) : failureText(e));
-
-/** A condition on a run's result rows: the run is still running under `holder`'s lease. */
-function heldBy(runId: string, holder: string) {
-  return (eb: ExpressionBuilder<Schema, 'conformance_result'>) =>
-    eb.exists(eb.selectFrom('conformance_run').select('id')
-      .where('id', '=', runId).where('status', '=', 'running').where('lease_holder', '=', holder));
 }
 
 /** Ends a run `holder` holds: the signed report and the final status. Undefined if the run is no longer its to end. */

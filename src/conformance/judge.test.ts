@@ -1,8 +1,8 @@
 /** Judging one test from what the browser saw and what the protocol record holds of it, one rule per test. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AfterIdle, Observation } from './driver.ts';
-import { judge, judgeAfterIdle, type RunEvent } from './judge.ts';
+import type { Revisit, Observation } from './driver.ts';
+import { judge, judgeAfterIdle, judgeCallbackAgain, type RunEvent } from './judge.ts';
 import type { TestSpec } from './plan.ts';
 
 const spec = (s: Partial<TestSpec>): TestSpec => ({
@@ -119,7 +119,7 @@ test('refused: refusing and making no further call passes', () => {
   assert.equal(judge(refusedSpec, signedOut, events, signedInText).status, 'pass');
 });
 
-const later = (l: Partial<AfterIdle>): AfterIdle => ({
+const later = (l: Partial<Revisit>): Revisit => ({
   finalUrl: 'https://rp.example/home', status: 200, text: 'Welcome back', loginButton: false, atNhsLogin: false, signInPage: false,
   screenshot: '', idleFrom: 1_000, at: 66_000, ...l,
 });
@@ -159,4 +159,30 @@ test('idle: a first sign-in that failed is judged as that', () => {
   const v = judgeAfterIdle(seen(), later({ signInPage: true }), [], rule, 60);
   assert.equal(v.status, 'fail');
   assert.match(v.detail, /^The first sign-in: The service did not redeem the code/);
+});
+
+const reopened = later({ finalUrl: 'https://rp.example/callback?code=x&state=y', status: 400, text: 'Your sign-in has expired' });
+
+test('code reuse: a page of its own and no second token request passes', () => {
+  assert.equal(judgeCallbackAgain(seen(), reopened, firstLogin, rule).status, 'pass');
+});
+
+test('code reuse: the code sent to /token again fails, naming the refusal', () => {
+  const again = event({ at: 66_100, outcome: 'error', error: 'invalid_grant', description: 'authorization code already consumed' });
+  const v = judgeCallbackAgain(seen(), reopened, [...firstLogin, again], rule);
+  assert.equal(v.status, 'fail');
+  assert.match(v.detail, /same code to \/token again: NHS login refused it \(invalid_grant: authorization code already consumed\)/);
+});
+
+test('code reuse: a new login (authorization request, then its own code) passes', () => {
+  const events = [...firstLogin, event({ kind: 'authorize', at: 66_100 }), event({ at: 66_200 })];
+  assert.equal(judgeCallbackAgain(seen(), later({}), events, rule).status, 'pass');
+});
+
+test('code reuse: a server failure on the reopened callback fails', () => {
+  assert.match(judgeCallbackAgain(seen(), later({ status: 500 }), firstLogin, rule).detail, /the service failed: HTTP 500/);
+});
+
+test('code reuse: no callback seen could not run', () => {
+  assert.equal(judgeCallbackAgain(seen(), undefined, firstLogin, rule).status, 'could_not_run');
 });

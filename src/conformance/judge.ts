@@ -3,7 +3,7 @@
  * the service made, with which token, from the protocol record). A test passes only on both.
  */
 import type { ErrorCode, EventKind } from '../storage/index.ts';
-import type { AfterIdle, Observation } from './driver.ts';
+import type { Revisit, Observation } from './driver.ts';
 import type { TestSpec } from './plan.ts';
 import { SLOW_TOKEN_MS } from '../identity/faults.ts';
 
@@ -169,6 +169,8 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
     }
     case 'reauthenticates':
       return fail('Judged by the idle check.');
+    case 'redeems_once':
+      return fail('Judged by the callback check.');
     case 'gp_no_loop':
     case 'gp_restricted':
       return judgeGp(spec, o, events, isIn);
@@ -246,7 +248,7 @@ function judgeGp(spec: TestSpec, o: Observation, events: RunEvent[], isIn: boole
  * opened again. Only NHS login's sign-in page there is a full authentication journey started without user interaction.
  */
 export function judgeAfterIdle(
-  o: Observation, later: AfterIdle | undefined, events: RunEvent[], rule: SignedInRule, idleS: number,
+  o: Observation, later: Revisit | undefined, events: RunEvent[], rule: SignedInRule, idleS: number,
 ): Verdict {
   const first = judge({ ...SIGN_IN, id: 'session-idle' }, o, events.filter((e) => !later || e.at < later.at), rule);
   if (first.status !== 'pass' || !later) return { status: first.status, detail: `The first sign-in: ${first.detail}` };
@@ -266,6 +268,33 @@ export function judgeAfterIdle(
     return fail(`After ${idle} the service still showed its signed-in page (${later.finalUrl}): end its session at the idle limit.`);
   return fail(`After ${idle} the service showed a page of its own (${later.finalUrl}) instead of sending the person to NHS login `
     + 'by itself: the documentation asks for a redirect to the authentication journey without user interaction.');
+}
+
+/**
+ * The code-reuse test (plan.ts `code-reuse`): a sign-in, then the callback URL NHS login sent the browser to opened again.
+ * A token request before any new authorization request is the same code sent again (Federation spec 3.4: "The client MUST
+ * NOT use the authorization code more than once"); a new login (a new authorization request) is a fine answer.
+ */
+export function judgeCallbackAgain(o: Observation, later: Revisit | undefined, events: RunEvent[], rule: SignedInRule): Verdict {
+  const first = judge({ ...SIGN_IN, id: 'code-reuse' }, o, events.filter((e) => !later || e.at < later.at), rule);
+  if (first.status !== 'pass') return { status: first.status, detail: `The sign-in: ${first.detail}` };
+  if (!later)
+    return { status: 'could_not_run', detail: `The browser never saw the service's callback with a code (it ended at ${o.finalUrl}).` };
+  const fail = (detail: string): Verdict => ({ status: 'fail', detail });
+  const again = events.filter((e) => e.at >= later.at);
+  const login = again.findIndex((e) => e.kind === 'authorize');
+  const redeemed = again.slice(0, login < 0 ? undefined : login).find((e) => e.kind === 'token');
+  if (redeemed)
+    return fail('Opening the callback again made the service send the same code to /token again: NHS login refused it '
+      + `(${redeemed.error ?? redeemed.outcome}${redeemed.description ? `: ${redeemed.description}` : ''}) and revoked the tokens `
+      + 'issued for it. Treat the state as used as soon as the callback receives it, and redeem each code once.');
+  if (later.status >= 500 || (later.status === 0 && !later.text.trim()))
+    return fail(`Opening the callback again, the service failed: HTTP ${later.status} at ${later.finalUrl}.`);
+  if (!later.text.trim()) return fail('Opening the callback again, the service showed an empty page.');
+  return {
+    status: 'pass',
+    detail: `Opening the callback again sent no second token request; the service showed ${later.finalUrl} (HTTP ${later.status}).`,
+  };
 }
 
 export function judgeSettings(

@@ -93,3 +93,11 @@ export async function claimLapsed(db: Db, holder: string, lease: LeaseTiming): P
     .where('id', 'in', seen.map((r) => r.id)).where(lapsed).returning('id').execute();
   return rows.map((r) => r.id);
 }
+
+/** A condition on a run's result rows: the run is still running under `holder`'s lease. */
+export function heldBy(runId: string, holder: string) {
+  return (eb: ExpressionBuilder<Schema, 'conformance_result'>) =>
+    eb.exists(eb.selectFrom('conformance_run').select('id')
+      .where('id', '=', runId).where('status', '=', 'running').where('lease_holder', '=', holder));
+}
+

@@ -20,6 +20,7 @@ export type Expect =
   | 'gp_no_loop' // the GP system kept refusing the credentials: the service restarted the login at most once, then showed a page
   | 'reauthenticates' // after the client's idle limit, the service's page leads to NHS login's sign-in page by itself
   | 'times_out' // the token endpoint held its answer: the service gave up, not signed in, and showed a page of its own
+  | 'redeems_once' // signed in, then the callback opened again: no second token request for its code, and a page of its own
   | 'gp_restricted'; // after a Restricted GP session, a sign-in with credentials, a Linked session, and the signed-in page
 
 export interface TestSpec {
@@ -278,6 +279,18 @@ export const CATALOGUE: TestSpec[] = [
       'When /token does not answer (held here for 35 s), the service stops waiting (a timeout well under 30 s), does not sign '
         + 'the person in, and shows a page of its own saying there is a problem, not a server failure or an endless wait.',
     reference: 'OIDF RP tests; NHS login interface: what an RP must do (handle every error); RFC 6749 5.2',
+  },
+  {
+    id: 'code-reuse',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'redeems_once',
+    title: 'Does not redeem the authorization code again when the callback is opened again',
+    requirement:
+      'The service must not use an authorization code more than once: when the person comes back to the callback (the Back '
+        + 'button, a reload), it does not send the code to /token again (NHS login refuses it, invalid_grant, and revokes the '
+        + 'tokens it issued for that code), and it shows a page of its own, not a server failure.',
+    reference: 'NHS login Federation spec 3.4 (authentication response: code); RFC 6749 4.1.2 and 10.5',
   },
   {
     id: 'userinfo-sub',

@@ -17,7 +17,11 @@ export const trackRun: Step = async (ctx, { config, db }) => {
   } else if (!runActive(ctx.oidc.client)) {
     return; // token and userinfo requests of a client no run is driving: nothing to look up
   } else if (route === 'token') {
-    mark = code?.jti ? await findMark(db, 'run-code', config.name, codeRef(code.jti)) : undefined;
+    // A refused redemption (a code used twice) never loads the code: its value, an opaque code's jti, finds the run all the same.
+    const params = ctx.oidc.params;
+    const sent = params?.grant_type === 'authorization_code' && typeof params.code === 'string' ? params.code : undefined;
+    const jti = code?.jti ?? sent;
+    mark = jti ? await findMark(db, 'run-code', config.name, codeRef(jti)) : undefined;
     const at = ctx.oidc.entities.AccessToken as { jti?: string } | undefined;
     if (mark && at?.jti) await linkMark(db, 'run-token', config.name, codeRef(at.jti), mark);
   } else if (route === 'userinfo') {
