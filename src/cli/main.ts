@@ -9,7 +9,7 @@ import { createEventSink, openDatabase } from '../storage/index.ts';
 import { RegistrationError } from '../identity/index.ts';
 import { clientsCreate, clientsList, clientsShow, clientsSso } from './clients.ts';
 import { keysGenerate, keysRotate } from './keys.ts';
-import { auditExport, auditVerify, teamCreateAdmin } from './team.ts';
+import { auditExport, auditVerify, organisationsCreate, teamCreateAdmin } from './team.ts';
 import { conformanceRun, conformanceRunRemote, conformanceVerify } from './conformance.ts';
 import { remoteOf } from './remote.ts';
 import { clientsCreateRemote, clientsListRemote, clientsShowRemote } from './clients-remote.ts';
@@ -43,6 +43,9 @@ const USAGE = `Usage:
   toolkit keys rotate --env ENV --step publish|switch|retire
                                                       rotate an environment's signing key (three steps)
   toolkit team create-admin --email EMAIL             a console admin, with a one-time set-up link
+  toolkit organisations create --name NAME --email EMAIL [--ods CODE] [--token-name NAME] [--json]
+                                                      a partner organisation, its admin invited by a link; with
+                                                      --token-name, an API token for its CI (shown once)
   toolkit audit verify [--head SEQ:HASH] [--json]     check the audit trail's hash chain (exit 1 if broken);
                                                       --head: a head printed earlier must still be in it
   toolkit audit export                                the whole audit trail as JSON
@@ -117,6 +120,8 @@ export async function main(
         out: { type: 'string' },
         step: { type: 'string' },
         email: { type: 'string' },
+        ods: { type: 'string' },
+        'token-name': { type: 'string' },
         to: { type: 'string', multiple: true },
         fault: { type: 'string', multiple: true },
         client: { type: 'string' },
@@ -181,6 +186,7 @@ export async function main(
       if (group === 'clients' && command === 'sso') return await clientsSso(onboarding, rest[0], values, io);
       if (group === 'keys' && command === 'rotate') return await keysRotate(database.db, values, io);
       if (group === 'team' && command === 'create-admin') return await teamCreateAdmin(onboarding, config, values, io);
+      if (group === 'organisations' && command === 'create') return await organisationsCreate(onboarding, config, values, io);
       if (group === 'audit' && command === 'verify') return await auditVerify(onboarding, values, io);
       if (group === 'audit' && command === 'export') return await auditExport(onboarding, io);
       if (group === 'conformance' && command === 'run') return await conformanceRun({ config, db: database.db }, values, io);

@@ -1,4 +1,4 @@
-/** `toolkit team create-admin` and `toolkit audit verify|export`. */
+/** The operator's commands: `toolkit team create-admin`, `toolkit organisations create` and `toolkit audit verify|export`. */
 import type { Config } from '../config/index.ts';
 import type { Onboarding } from '../onboarding/index.ts';
 import { CliError, type Io } from './main.ts';
@@ -14,6 +14,25 @@ export async function teamCreateAdmin(onboarding: Onboarding, config: Config, v:
       ? JSON.stringify({ email: user.email, role: user.role, setup_link: link })
       : `Team admin ${user.email} created. Send them this one-time set-up link (valid 24 hours):\n${link}`,
   );
+  return 0;
+}
+
+/** A partner organisation made by the operator: its admin's invitation link, and an API token (shown once) with --token-name. */
+export async function organisationsCreate(onboarding: Onboarding, config: Config, v: Values, io: Io): Promise<number> {
+  if (typeof v.name !== 'string') throw new CliError('--name is required');
+  if (typeof v.email !== 'string') throw new CliError('--email is required: the partner admin, invited to the organisation');
+  const { organisation, invitationSecret, token } = await onboarding.createInvitedOrganisation({
+    name: v.name, odsCode: typeof v.ods === 'string' ? v.ods : undefined, adminEmail: v.email,
+    tokenName: typeof v['token-name'] === 'string' ? v['token-name'] : undefined,
+  });
+  const link = `${config.publicUrl}/portal/invitations/${invitationSecret}`;
+  if (v.json) {
+    io.out(JSON.stringify({ organisation_id: organisation.id, name: organisation.name, invitation_link: link, api_token: token?.token }));
+    return 0;
+  }
+  io.out(`Organisation ${organisation.name} created: ${organisation.id}. Send its partner admin this invitation link (valid 7 days; `
+    + `they sign up or sign in with ${String(v.email)}):\n${link}`
+    + (token ? `\nAPI token (shown once; keep it as TOOLKIT_TOKEN in your CI's secrets):\n${token.token}` : ''));
   return 0;
 }
 

@@ -6,6 +6,8 @@ import { OnboardingError } from './errors.ts';
 import { organisationsOf, type Organisation } from './organisations.ts';
 
 export const TOKEN_PREFIX = 'nhslt_';
+/** The creator of the tokens the operator makes (`toolkit organisations create`): no member, so they act as a developer. */
+export const OPERATOR = 'operator';
 
 export async function createApiToken(
   db: Db,
@@ -55,7 +57,7 @@ export async function revokeApiToken(db: Db, organisationId: string, id: string)
 
 /**
  * Who a bearer token acts for: its organisation, with the rights of the member who created it as they are
- * now. Unknown or revoked tokens, and tokens of people no longer members, act for no one.
+ * now (a developer's for the operator's). Unknown or revoked tokens, and tokens of people no longer members, act for no one.
  */
 export async function actorForToken(db: Db, token: string): Promise<{ organisation: Organisation; userId: string } | undefined> {
   if (!token.startsWith(TOKEN_PREFIX)) return undefined;
@@ -66,7 +68,10 @@ export async function actorForToken(db: Db, token: string): Promise<{ organisati
     .where('token_hash', '=', hash)
     .executeTakeFirst();
   if (!row || row.revoked_at !== null) return undefined;
-  const organisation = (await organisationsOf(db, row.created_by)).find((o) => o.id === row.organisation_id);
+  const organisation = row.created_by === OPERATOR
+    ? await db.selectFrom('organisation').selectAll().where('id', '=', row.organisation_id).executeTakeFirst()
+      .then((o) => o && { ...o, role: 'developer' as const })
+    : (await organisationsOf(db, row.created_by)).find((o) => o.id === row.organisation_id);
   if (!organisation) return undefined;
   const now = Date.now();
   if (!row.last_used_at || now - row.last_used_at > 60_000)

@@ -3,13 +3,15 @@
  * for that email address) and remove members; an organisation always keeps at least one admin.
  */
 import { randomUUID } from 'node:crypto';
-import { countRequest, LOCKOUT_MS, type Db, type MembershipTable } from '../storage/index.ts';
+import { countRequest, LOCKOUT_MS, type Db, type MembershipTable, type OrganisationTable } from '../storage/index.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { normaliseEmail } from './accounts.ts';
 import { OnboardingError } from './errors.ts';
 import { appendAudit } from './audit.ts';
 import type { Mailer } from './mailer.ts';
-import type { Organisation } from './organisations.ts';
+import { insertOrganisation, type Organisation } from './organisations.ts';
+import { createApiToken, OPERATOR } from './api-tokens.ts';
+import { isEmailAddress } from '../security/email.ts';
 
 const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 export const MAX_INVITATIONS = 20;
@@ -66,28 +68,58 @@ export async function invite(
       'email',
     );
   }
-  const secret = newSecret();
-  const now = Date.now();
-  await d.db
-    .insertInto('invitation')
-    .values({
-      id: randomUUID(),
-      organisation_id: org.id,
-      email,
-      role,
-      token_hash: hashSecret(secret),
-      invited_by: inviterId,
-      created_at: now,
-      expires_at: now + INVITATION_TTL_MS,
-      accepted_at: null,
-    })
-    .execute();
+  const secret = await recordInvitation(d.db, org.id, email, role, inviterId);
   await d.mailer.send({
     to: email,
     subject: `You are invited to ${org.name} on the NHS login integration toolkit`,
     body: `You have been invited to join ${org.name} as a ${ROLES[role].toLowerCase()}.\n\nSign in or create an account ` +
       `with this email address, then open this link within 7 days:\n\n${d.publicUrl}/portal/invitations/${secret}\n`,
   });
+}
+
+/** A pending invitation: its secret, for the link, is returned once and stored only as a hash. */
+async function recordInvitation(db: Db, organisationId: string, email: string, role: keyof typeof ROLES, by: string): Promise<string> {
+  const secret = newSecret();
+  const now = Date.now();
+  await db
+    .insertInto('invitation')
+    .values({
+      id: randomUUID(),
+      organisation_id: organisationId,
+      email,
+      role,
+      token_hash: hashSecret(secret),
+      invited_by: by,
+      created_at: now,
+      expires_at: now + INVITATION_TTL_MS,
+      accepted_at: null,
+    })
+    .execute();
+  return secret;
+}
+
+/**
+ * The operator's organisation for a partner (`toolkit organisations create`, e.g. for a CI's own toolkit): no member yet, its
+ * first partner admin invited by a link the operator passes on (the CLI sends no mail), and an API token when asked for one.
+ */
+export async function createInvitedOrganisation(
+  db: Db,
+  input: { name: string; odsCode?: string | undefined; adminEmail: string; tokenName?: string | undefined },
+): Promise<{ organisation: OrganisationTable; invitationSecret: string; token?: { id: string; token: string } }> {
+  const email = normaliseEmail(input.adminEmail);
+  if (!isEmailAddress(email)) throw new OnboardingError('invalid_email', 'Enter the partner admin\'s email address', 'email');
+  // All or nothing: an organisation nobody can join (its invitation lost) would be one the operator cannot hand over.
+  const { organisation, invitationSecret, token } = await db.transaction().execute(async (tx) => {
+    const organisation = await insertOrganisation(tx, input);
+    const invitationSecret = await recordInvitation(tx, organisation.id, email, 'partner_admin', OPERATOR);
+    const token = input.tokenName === undefined ? undefined : await createApiToken(tx, organisation.id, OPERATOR, input.tokenName);
+    return { organisation, invitationSecret, token };
+  });
+  await appendAudit(db, {
+    actor: OPERATOR, action: 'operator.create_organisation', subject: organisation.id,
+    details: { name: organisation.name, invited: email, ...(token ? { api_token: input.tokenName } : {}) },
+  });
+  return { organisation, invitationSecret, ...(token ? { token } : {}) };
 }
 
 /** Accepts an invitation for the signed-in user, whose email must be the invited one. */

@@ -34,13 +34,24 @@ export async function updateOrganisation(
   await db.updateTable('organisation').set({ name, ods_code: ods }).where('id', '=', organisationId).execute();
 }
 
+const newOrganisation = (input: { name: string; odsCode?: string | undefined }): OrganisationTable => {
+  const { name, ods } = checkDetails(input);
+  return { id: randomUUID(), name, ods_code: ods, created_at: Date.now(), delivery_manager: null };
+};
+
+/** An organisation with no member yet (its first admin is invited: members.ts createInvitedOrganisation). */
+export async function insertOrganisation(db: Db, input: { name: string; odsCode?: string | undefined }): Promise<OrganisationTable> {
+  const org = newOrganisation(input);
+  await db.insertInto('organisation').values(org).execute();
+  return org;
+}
+
 export async function createOrganisation(
   db: Db,
   userId: string,
   input: { name: string; odsCode?: string | undefined },
 ): Promise<OrganisationTable> {
-  const { name, ods } = checkDetails(input);
-  const org: OrganisationTable = { id: randomUUID(), name, ods_code: ods, created_at: Date.now(), delivery_manager: null };
+  const org = newOrganisation(input);
   await db.transaction().execute(async (tx) => {
     await tx.insertInto('organisation').values(org).execute();
     await tx

@@ -28,7 +28,9 @@ import { decideGate, gateView, recordCriterion } from './gates.ts';
 import * as lookups from './lookups.ts';
 import { mailboxMessage, mailboxMessages } from './mailbox.ts';
 import { outbox, type Mailer } from './mailer.ts';
-import { acceptInvitation, changeRole, invite, membersOf, pendingInvitations, removeMember, revokeInvitation } from './members.ts';
+import {
+  acceptInvitation, changeRole, createInvitedOrganisation, invite, membersOf, pendingInvitations, removeMember, revokeInvitation,
+} from './members.ts';
 import { environmentMetrics, onboardingMetrics } from './metrics.ts';
 import { notifications, notifyDeps, type NotifyDeps } from './notify.ts';
 import { createOrganisation, findOrganisation, organisationsOf, requireMembership, updateOrganisation } from './organisations.ts';
@@ -92,6 +94,7 @@ export function createOnboarding(deps: OnboardingDeps) {
     // Organisations, their members and API tokens.
     ...withDb(db, { createOrganisation, findOrganisation, organisationsOf, requireMembership, updateOrganisation }),
     ...withDb(db, { acceptInvitation, changeRole, membersOf, pendingInvitations, removeMember, revokeInvitation }),
+    ...withDb(db, { createInvitedOrganisation }),
     invite: (...a: Tail<typeof invite>) => invite(accounts(), ...a),
     ...withDb(db, { actorForToken, createApiToken, listApiTokens, revokeApiToken }),
     // The application, documents, environment requests and where the partner stands.
