@@ -23,9 +23,8 @@ describe('the CI recipe against a running toolkit (sqlite)', () => {
   let dir: string;
   before(async () => {
     app = await startListeningApp('sqlite');
-    ({ token: { token } = { token: '' } } = await createInvitedOrganisation(app.database.db, {
-      name: 'CI Health Ltd', adminEmail: 'lead@ci.example', tokenName: 'pipeline',
-    }));
+    const made = await createInvitedOrganisation(app.database.db, { name: 'CI Ltd', adminEmail: 'lead@ci.example', tokenName: 'ci' });
+    token = made.token!.token;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-recipe-'));
   });
   after(async () => {

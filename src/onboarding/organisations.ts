@@ -34,14 +34,10 @@ export async function updateOrganisation(
   await db.updateTable('organisation').set({ name, ods_code: ods }).where('id', '=', organisationId).execute();
 }
 
-const newOrganisation = (input: { name: string; odsCode?: string | undefined }): OrganisationTable => {
-  const { name, ods } = checkDetails(input);
-  return { id: randomUUID(), name, ods_code: ods, created_at: Date.now(), delivery_manager: null };
-};
-
 /** An organisation with no member yet (its first admin is invited: members.ts createInvitedOrganisation). */
 export async function insertOrganisation(db: Db, input: { name: string; odsCode?: string | undefined }): Promise<OrganisationTable> {
-  const org = newOrganisation(input);
+  const { name, ods } = checkDetails(input);
+  const org: OrganisationTable = { id: randomUUID(), name, ods_code: ods, created_at: Date.now(), delivery_manager: null };
   await db.insertInto('organisation').values(org).execute();
   return org;
 }
@@ -51,15 +47,14 @@ export async function createOrganisation(
   userId: string,
   input: { name: string; odsCode?: string | undefined },
 ): Promise<OrganisationTable> {
-  const org = newOrganisation(input);
-  await db.transaction().execute(async (tx) => {
-    await tx.insertInto('organisation').values(org).execute();
+  return db.transaction().execute(async (tx) => {
+    const org = await insertOrganisation(tx, input);
     await tx
       .insertInto('membership')
       .values({ organisation_id: org.id, user_id: userId, role: 'partner_admin', created_at: org.created_at })
       .execute();
+    return org;
   });
-  return org;
 }
 
 export function organisationsOf(db: Db, userId: string): Promise<Organisation[]> {
