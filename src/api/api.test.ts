@@ -382,6 +382,30 @@ for (const dialect of DIALECTS) {
         }
       });
 
+      test('a sandpit test user is created beside an integration one of the same NHS number, and listed with its environment', async () => {
+        const sandpit = await call(a.token, 'POST', '/test-users', { env: 'sandpit', nhs_number: '9686368973', level: 'P9' });
+        const integration = await call(a.token, 'POST', '/test-users', { nhs_number: '9686368973', level: 'P5' });
+        assert.deepEqual([sandpit.status, sandpit.body.env, integration.status, integration.body.env],
+          [201, 'sandpit', 201, 'integration']);
+        assert.notEqual(sandpit.body.id, integration.body.id);
+        const listed = (await call(a.token, 'GET', '/test-users')).body as unknown as { id: string; env: string }[];
+        assert.equal(listed.find((u) => u.id === sandpit.body.id)?.env, 'sandpit');
+        assert.equal((await call(a.token, 'PATCH', `/test-users/${String(sandpit.body.id)}`, { level: 'P5' })).status, 204);
+        const proxy = await call(a.token, 'PUT', `/test-users/${String(sandpit.body.id)}/manages-for/${String(integration.body.id)}`);
+        assert.deepEqual([proxy.status, proxy.body.field], [400, 'patient'], 'a proxy and its patient are in one environment');
+        assert.equal((await call(b.token, 'DELETE', `/test-users/${String(sandpit.body.id)}`)).status, 404, "another organisation's");
+        for (const u of [sandpit, integration])
+          assert.equal((await call(a.token, 'DELETE', `/test-users/${String(u.body.id)}`)).status, 204);
+      });
+
+      test('a test user for live, or an environment of the wrong shape, is a 400 naming env', async () => {
+        const cases = [['live', 'invalid_choice'], ['__proto__', 'invalid_choice'], [['sandpit'], 'invalid_request']] as const;
+        for (const [env, error] of cases) {
+          const r = await call(a.token, 'POST', '/test-users', { env, nhs_number: '9686368973', level: 'P9' });
+          assert.deepEqual([r.status, r.body.error, r.body.field], [400, error, 'env'], JSON.stringify(env));
+        }
+      });
+
       test('a test user for an NHS number with no PDS record is refused, naming the field', async () => {
         assert.equal((await call(a.token, 'POST', '/test-users', { nhs_number: '0000000000', level: 'P5' })).body.field, 'nhs_number');
       });

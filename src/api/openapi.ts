@@ -2,6 +2,7 @@
 import { SUPPORTED_VECTORS } from '../identity/vectors.ts';
 import { SCOPES } from '../identity/claims.ts';
 import { DOCUMENT_KINDS } from '../onboarding/documents.ts';
+import { TEST_USER_ENVS } from '../onboarding/test-users.ts';
 import { BODIES } from './schemas.ts';
 import { FAULT_SCHEMAS, faultPaths } from './openapi-faults.ts';
 
@@ -112,6 +113,7 @@ export function openApiDocument(publicUrl: string) {
           content_base64: { description: 'PDF, .docx, .xlsx, .odt or .ods; at most 10 MB' },
         }),
         TestUser: documented(BODIES.testUser, {
+          env: { enum: [...TEST_USER_ENVS], description: 'Where the user signs in; default integration' },
           nhs_number: { description: 'A test PDS record (see the portal), or with your own demographics any valid NHS number starting 9' },
           level: { enum: ['P0', 'P5', 'P9'] },
           birthdate: { description: 'YYYY-MM-DD' }, phone_number: { description: 'A UK mobile number, +44 or 07' },
@@ -223,13 +225,14 @@ export function openApiDocument(publicUrl: string) {
         },
       },
       '/test-users': {
-        get: { summary: 'Your integration test users', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
+        get: { summary: 'Your sandpit and integration test users', responses: { 200: json({ type: 'array', items: { type: 'object' } }) } },
         post: {
-          summary: 'Create an integration test user: a test PDS record, or with your own demographics (a name or birth date given)',
+          summary: 'Create a sandpit or integration test user: a test PDS record, or your own demographics (a name or birth date given)',
           requestBody: body({ $ref: '#/components/schemas/TestUser' }),
           responses: {
             201: json({ type: 'object' }, 'Created'),
-            400: errorResponse('invalid_choice: not a test PDS record, or not a level; invalid_test_user: your own demographics (field)'),
+            400: errorResponse('invalid_choice: not an environment, not a test PDS record, not a level, or 100 users already; '
+              + 'invalid_test_user: your own demographics (field)'),
             409: errorResponse('email_taken: a test user for that record exists'),
           },
         },

@@ -134,6 +134,7 @@ export function organisationRoutes(app: FastifyInstance, d: ApiDeps) {
         .send(
           testUserView(
             await d.onboarding.createTestUser(actorOf(req).organisation.id, {
+              env: str(req.body, 'env'),
               nhsNumber: str(req.body, 'nhs_number') ?? '',
               ...flags(req.body),
               demographics: demographics(req.body),
@@ -230,6 +231,7 @@ function demographics(body: unknown) {
 }
 
 function testUserView(p: {
+  env: string;
   id: string;
   email: string;
   nhs_number: string | null;
@@ -248,6 +250,7 @@ function testUserView(p: {
 }) {
   return {
     id: p.id,
+    env: p.env,
     email: p.email,
     nhs_number: p.nhs_number,
     // What the journeys and userinfo give for this user (the password and security code are the test packs').

@@ -45,7 +45,7 @@ export const BODIES = {
   }),
   document: obj({ kind: str(40), filename: str(255), content_base64: str(15 * 1024 * 1024) }, ['kind', 'filename', 'content_base64']),
   testUser: obj({
-    nhs_number: str(20), ...SWITCHES,
+    env: str(20), nhs_number: str(20), ...SWITCHES,
     // The partner's own demographics (onboarding/test-user-demographics.ts checks each): all optional, a name or birth
     // date makes the user the partner's own rather than the PDS record's.
     given_name: str(100), family_name: str(100), birthdate: str(10), postcode: str(10), gp_ods_code: str(10),

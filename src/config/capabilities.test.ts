@@ -7,21 +7,21 @@ import { loadConfig } from './index.ts';
 test('the sandpit: open to every partner, faults and conformance runs, http://localhost, no PDS, test accounts, a GP system', () => {
   assert.deepEqual(CAPABILITIES.sandpit, {
     access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true,
-    gpSystem: true, shortSessions: true, nhsApp: true, testUserHeader: true,
+    gpSystem: true, shortSessions: true, nhsApp: true, testUserHeader: true, ownTestUsers: true,
   });
 });
 
 test('integration: by an approved request, faults and conformance runs, https only, PDS, test accounts, a GP system', () => {
   assert.deepEqual(CAPABILITIES.integration, {
     access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true,
-    gpSystem: true, shortSessions: false, nhsApp: true, testUserHeader: true,
+    gpSystem: true, shortSessions: false, nhsApp: true, testUserHeader: true, ownTestUsers: true,
   });
 });
 
-test('live: by an approved request, PDS, and nothing for testing (no faults, runs, test accounts, GP system, header sign-in)', () => {
+test('live: by request, PDS, and nothing for testing (no faults, runs, test accounts, GP system, header sign-in, own test users)', () => {
   assert.deepEqual(CAPABILITIES.live, {
     access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false,
-    gpSystem: false, shortSessions: false, nhsApp: false, testUserHeader: false,
+    gpSystem: false, shortSessions: false, nhsApp: false, testUserHeader: false, ownTestUsers: false,
   });
 });
 

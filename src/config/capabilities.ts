@@ -46,20 +46,25 @@ export interface Capabilities {
    * user): the published test accounts and the client's organisation's own test users only. Never live.
    */
   testUserHeader: boolean;
+  /**
+   * A partner may create test users of its own there, from the test PDS records or with its own demographics
+   * (onboarding/test-users.ts), seen by its organisation only. Never live: there every person registered themselves.
+   */
+  ownTestUsers: boolean;
 }
 
 export const CAPABILITIES: Readonly<Record<EnvironmentName, Readonly<Capabilities>>> = {
   sandpit: {
     access: 'open', faults: true, conformanceRuns: true, localhostHttp: true, pds: false, testAccounts: true,
-    gpSystem: true, shortSessions: true, nhsApp: true, testUserHeader: true,
+    gpSystem: true, shortSessions: true, nhsApp: true, testUserHeader: true, ownTestUsers: true,
   },
   integration: {
     access: 'request', faults: true, conformanceRuns: true, localhostHttp: false, pds: true, testAccounts: true,
-    gpSystem: true, shortSessions: false, nhsApp: true, testUserHeader: true,
+    gpSystem: true, shortSessions: false, nhsApp: true, testUserHeader: true, ownTestUsers: true,
   },
   live: {
     access: 'request', faults: false, conformanceRuns: false, localhostHttp: false, pds: true, testAccounts: false,
-    gpSystem: false, shortSessions: false, nhsApp: false, testUserHeader: false,
+    gpSystem: false, shortSessions: false, nhsApp: false, testUserHeader: false, ownTestUsers: false,
   },
 };
 

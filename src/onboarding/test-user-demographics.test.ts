@@ -31,6 +31,11 @@ test('names, birth date, postcode, GP, phone, email and linkage are each checked
   assert.deepEqual(fieldOf(() => checkDemographics({ ...ADA, gpLinkage: { accountId: 'a', linkageKey: 'k' } })), ['gp_ods_code']);
 });
 
+test('with the NHS number given, its problem is reported with the others', () => {
+  assert.deepEqual(fieldOf(() => checkDemographics({ ...ADA, birthdate: '1985-02-30' }, '9990000019')), ['nhs_number', 'birthdate']);
+  assert.deepEqual(fieldOf(() => checkDemographics(ADA, '9990000018')), []);
+});
+
 test('what is accepted is kept as the claims carry it', () => {
   const c = checkDemographics({
     ...ADA, givenName: " Mary-Ann O'Neil ", postcode: 'ls14ap', gpOdsCode: 'b82005', phoneNumber: '07700 900456',

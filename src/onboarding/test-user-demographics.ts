@@ -54,9 +54,15 @@ export function checkTestNhsNumber(nhsNumber: string): void {
       'nhs_number');
 }
 
-export function checkDemographics(d: Demographics): CheckedDemographics {
+/** The demographics, checked; with `nhsNumber`, its problem is reported with the others (a form shows them all at once). */
+export function checkDemographics(d: Demographics, nhsNumber?: string): CheckedDemographics {
   const problems: OnboardingError[] = [];
   const bad = (field: string, text: string) => problems.push(new OnboardingError('invalid_test_user', text, field));
+  try {
+    if (nhsNumber !== undefined) checkTestNhsNumber(nhsNumber);
+  } catch (e) {
+    problems.push(e as OnboardingError);
+  }
   const givenName = d.givenName.trim();
   const familyName = d.familyName.trim();
   if (!NAME.test(givenName)) bad('given_name', 'Enter a first name: letters, spaces, hyphens and apostrophes, up to 100');

@@ -1,7 +1,7 @@
 /**
- * Integration test data without a spreadsheet: a partner creates integration users from the test PDS records, or
- * with demographics of its own (test-user-demographics.ts), sets their proofing level and switches OTP or the phone's
- * PDS match, and deletes them, for its own organisation only.
+ * Test data without a spreadsheet: a partner creates sandpit or integration users from the test PDS records, or with
+ * demographics of its own (test-user-demographics.ts), sets their proofing level and switches OTP or the phone's PDS
+ * match, and deletes them, for its own organisation only. Which environments allow them is a capability (ownTestUsers).
  */
 import { createHash } from 'node:crypto';
 import type { Db, PersonRow } from '../storage/index.ts';
@@ -9,14 +9,25 @@ import { deletePerson, findPeopleByEmail, findPerson, insertPerson, updatePerson
 import type { PeopleData } from '../identity/people/index.ts';
 import { TEST_PACK } from '../identity/people/test-pack.ts';
 import { hashPassword } from '../security/passwords.ts';
+import { CAPABILITIES, ENVIRONMENT_NAMES, type EnvironmentName } from '../config/index.ts';
 import { OnboardingError } from './errors.ts';
-import { checkDemographics, checkTestNhsNumber, type Demographics } from './test-user-demographics.ts';
+import { checkDemographics, type Demographics } from './test-user-demographics.ts';
 
 export const TEST_PASSWORD = TEST_PACK.password;
 export const TEST_OTP = TEST_PACK.otp;
 const LEVELS = ['P0', 'P5', 'P9'];
+/** The environments where a partner may have test users of its own. */
+export const TEST_USER_ENVS: readonly EnvironmentName[] = ENVIRONMENT_NAMES.filter((e) => CAPABILITIES[e].ownTestUsers);
+/**
+ * ASSUMPTION: NHS login sets no number (its integration users come by request); a few dozen is what a partner's tests
+ * seed, and the ceiling keeps one organisation from filling a shared database.
+ */
+export const MAX_TEST_USERS = 100;
+const isTestUserEnv = (e: unknown): e is EnvironmentName => TEST_USER_ENVS.includes(e as EnvironmentName);
 
 export interface TestUserInput {
+  /** One of TEST_USER_ENVS; integration when not given (the API's first version had no other). */
+  env?: unknown;
   nhsNumber: string;
   level: string;
   otpDisabled: boolean;
@@ -35,25 +46,32 @@ export function listTestUsers(db: Db, organisationId: string) {
   return db
     .selectFrom('person')
     .selectAll()
-    .where('env', '=', 'integration')
+    .where('env', 'in', TEST_USER_ENVS)
     .where('organisation_id', '=', organisationId)
     .orderBy('created_at')
     .execute();
 }
 
 export async function createTestUser(db: Db, people: PeopleData, organisationId: string, input: TestUserInput): Promise<PersonRow> {
+  const env = input.env ?? 'integration';
+  if (!isTestUserEnv(env))
+    throw new OnboardingError('invalid_choice', `Choose an environment: ${TEST_USER_ENVS.join(' or ')}`, 'env');
   check(input.level);
   const nhsNumber = input.nhsNumber.replace(/\s+/g, '');
   const who = input.demographics ? own(nhsNumber, input.demographics) : fromPds(people, nhsNumber);
-  // One user per organisation and NHS number: the id and email are derived from both, so they are stable.
-  const id = createHash('sha256').update(`integration:${organisationId}:${nhsNumber}`).digest('hex').slice(0, 32);
-  if (await findPerson(db, 'integration', id))
-    throw new OnboardingError('email_taken', 'You already have a test user for that NHS number: change it below', 'nhs_number');
+  // One user per environment, organisation and NHS number: the id and email are derived from them, so they are stable.
+  const id = createHash('sha256').update(`${env}:${organisationId}:${nhsNumber}`).digest('hex').slice(0, 32);
+  if (await findPerson(db, env, id))
+    throw new OnboardingError('email_taken', `You already have a test user for that NHS number in ${env}: change it in the list`,
+      'nhs_number');
   const email = who.email ?? `${nhsNumber}.${organisationId.slice(0, 8)}@testusers.toolkit.invalid`;
-  if (who.email && (await findPeopleByEmail(db, 'integration', email)).length)
-    throw new OnboardingError('email_taken', 'Another integration account has that email address', 'email');
+  if (who.email && (await findPeopleByEmail(db, env, email)).length)
+    throw new OnboardingError('email_taken', `Another ${env} account has that email address`, 'email');
+  if ((await listTestUsers(db, organisationId)).length >= MAX_TEST_USERS)
+    throw new OnboardingError('invalid_choice', `You have ${MAX_TEST_USERS} test users, the most there can be: delete one first`,
+      'nhs_number');
   const person: PersonRow = {
-    env: 'integration',
+    env,
     id,
     email,
     password_hash: await hashPassword(TEST_PASSWORD),
@@ -93,8 +111,7 @@ function fromPds(people: PeopleData, nhsNumber: string): Who {
 
 /** The partner's own person: its NHS number from the test range, whether or not PDS has a record of it. */
 function own(nhsNumber: string, d: Demographics): Who {
-  checkTestNhsNumber(nhsNumber);
-  const c = checkDemographics(d);
+  const c = checkDemographics(d, nhsNumber);
   return {
     email: c.email,
     row: {
@@ -105,22 +122,31 @@ function own(nhsNumber: string, d: Demographics): Who {
   };
 }
 
+/**
+ * One of the organisation's own test users, in whichever environment it is (ids are derived with the environment, so
+ * they do not repeat); anyone else's is "not found", or, with `field`, a form's wrong choice.
+ */
+export async function ownTestUser(db: Db, organisationId: string, id: unknown, field?: string): Promise<PersonRow> {
+  for (const env of typeof id === 'string' && id.length <= 64 ? TEST_USER_ENVS : []) {
+    const person = await findPerson(db, env, id as string);
+    if (person?.organisation_id === organisationId) return person;
+  }
+  if (field) throw new OnboardingError('invalid_choice', 'Choose one of your own test users', field);
+  throw new OnboardingError('not_found', 'There is no such test user in your organisation');
+}
+
 /** Deletes one of the organisation's own test users, with its proxy links and passkeys; anyone else's is "not found". */
 export async function deleteTestUser(db: Db, organisationId: string, id: string): Promise<void> {
-  const person = id.length <= 64 ? await findPerson(db, 'integration', id) : undefined;
-  if (!person || person.organisation_id !== organisationId)
-    throw new OnboardingError('not_found', 'There is no such test user in your organisation');
-  await deletePerson(db, 'integration', id);
+  const person = await ownTestUser(db, organisationId, id);
+  await deletePerson(db, person.env, id);
 }
 
 /** Changes one of the organisation's own test users; anyone else's is "not found". */
 export async function updateTestUser(db: Db, organisationId: string, id: string, input: Omit<TestUserInput, 'nhsNumber'>): Promise<void> {
   check(input.level);
-  const person = await findPerson(db, 'integration', id);
-  if (!person || person.organisation_id !== organisationId)
-    throw new OnboardingError('not_found', 'There is no such test user in your organisation');
+  const person = await ownTestUser(db, organisationId, id);
   const highest = LEVELS.indexOf(input.level) > LEVELS.indexOf(person.highest_level) ? input.level : person.highest_level;
-  await updatePerson(db, 'integration', id, {
+  await updatePerson(db, person.env, id, {
     proofing_level: input.level,
     highest_level: highest,
     otp_disabled: input.otpDisabled ? 1 : 0,

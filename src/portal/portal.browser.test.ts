@@ -190,7 +190,12 @@ for (const dialect of DIALECTS) {
         await clickToNextPage(page, page.locator('button:has-text("Create test user")'));
         assert.equal(await page.locator('#test-users tbody tr').count(), 1);
         assert.deepEqual(await emptySubmission(page, `${orgBase}/test-users`, 'Create test user'), [
-          'You already have a test user for that NHS number: change it below',
+          'You already have a test user for that NHS number in sandpit: change it in the list',
+        ]);
+        assert.deepEqual(await emptySubmission(page, `${orgBase}/test-users`, 'Create with these details'), [
+          'Enter a 10-digit NHS number that passes the checksum', 'Enter a first name: letters, spaces, hyphens and apostrophes, up to 100',
+          'Enter a last name: letters, spaces, hyphens and apostrophes, up to 100',
+          'Enter the date of birth as YYYY-MM-DD, a real date in the past',
         ]);
         assert.deepEqual(cspViolations(context), [], 'the pages keep to their Content Security Policy');
       } finally {

@@ -70,13 +70,17 @@ export async function seedPages(app: TestApp): Promise<SeededPages> {
     { kind: 'userinfo_sub_mismatch', count: 1 }, { kind: 'token_latency', seconds: 120, ms: 15_000 },
     { kind: 'provision_rate_limited', count: 1000 }, { kind: 'pass', count: 1 },
   ]);
-  // Integration test users: two with GP online linkage (the GP state form), one managing health services for another.
+  // Test users: two integration ones with GP online linkage (the GP state form), one managing health services for another.
   const people = loadPeopleData();
   const users = [];
   for (const nhsNumber of ['9686368450', '9686368469', '9686367411'])
     users.push(await createTestUser(db, people, org.id, { nhsNumber, level: 'P9', otpDisabled: false, phonePdsMatched: true,
       pdsTraceFails: false }));
   await addProxyLink(db, 'integration', users[0]!.id, users[1]!.id);
+  // A sandpit one with the partner's own details, the longest name a person might have.
+  await createTestUser(db, people, org.id, {
+    env: 'sandpit', nhsNumber: '9990000018', level: 'P5', otpDisabled: true, phonePdsMatched: false,
+    demographics: { givenName: 'Bartholomew-Maximilian', familyName: 'Featherstonehaugh-Cholmondeley', birthdate: '1985-12-10' } });
   const notify = notifyDeps({ db, mailer: app.mailer, config: app.config });
   const pasted = `${CALLBACK}?error=invalid_request&error_description=${'the+redirect_uri+does+not+match+'.repeat(4)}`;
   await addComment(notify, org.id, 'partner', 'lead@gateway.example', `We see invalid_request at ${pasted}`);

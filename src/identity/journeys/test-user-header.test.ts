@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import { DIALECTS, startTestApp, type TestApp } from '../../test-support/harness.ts';
 import { Browser } from '../../test-support/browser.ts';
 import { authorizationUrl, createRp, login, type TestRp } from '../../test-support/rp.ts';
-import { createOrganisation, createTestUser } from '../../onboarding/index.ts';
+import { createOrganisation, createTestUser, TEST_OTP, TEST_PASSWORD } from '../../onboarding/index.ts';
 import { findPeopleByEmail, insertPerson } from '../../storage/index.ts';
 import { loadPeopleData } from '../people/index.ts';
 
@@ -40,6 +40,20 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([info.given_name, info.family_name, info.birthdate, info.nhs_number],
         ['Ada', 'Lovelace-Byron', '1985-12-10', '9990000018']);
       assert.equal(r.claims.vot, 'P9.Cp.Cd');
+    });
+
+    test('a sandpit test user of the organisation signs in to its sandpit client, by header and by typing the test password', async () => {
+      const sandpitRp = await createRp(app, 'sandpit', { organisationId: own.client.organisationId! });
+      const person = await createTestUser(app.database.db, people, own.client.organisationId!, {
+        env: 'sandpit', nhsNumber: '9686368973', level: 'P9', otpDisabled: false, phonePdsMatched: true,
+      });
+      const byHeader = await login(app, sandpitRp, { browser: browser(person.email), scope: 'openid profile' });
+      const typed = await login(app, sandpitRp, { email: person.email, password: TEST_PASSWORD, otp: TEST_OTP, scope: 'openid profile' });
+      assert.deepEqual([byHeader.claims.sub, typed.claims.sub, typed.claims.vot], [person.id, person.id, 'P9.Cp.Cd']);
+      const info = await oidc.fetchUserInfo(sandpitRp.config, typed.tokens.access_token, person.id);
+      assert.deepEqual([info.family_name, info.nhs_number], ['MILLAR', '9686368973']);
+      const page = await browser(person.email).get(authorizationUrl(own, { state: 's', nonce: 'n' }));
+      assert.equal(page.status, 400, 'a sandpit user is nobody in integration');
     });
 
     test('a published test account is signed in by header too', async () => {
