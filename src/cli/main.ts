@@ -14,6 +14,7 @@ import { conformanceRun, conformanceRunRemote, conformanceVerify } from './confo
 import { remoteOf } from './remote.ts';
 import { clientsCreateRemote, clientsListRemote, clientsShowRemote } from './clients-remote.ts';
 import { faultsArmRemote, faultsClearRemote, faultsShowRemote } from './faults-remote.ts';
+import { testUsersCreateRemote, testUsersDeleteRemote, testUsersListRemote } from './test-users-remote.ts';
 import { createOnboarding } from '../onboarding/index.ts';
 
 export interface Io {
@@ -64,21 +65,32 @@ const USAGE = `Usage:
                                                       N seconds or until cleared; delays in ms
   toolkit faults show|clear CLIENT_ID --url TOOLKIT_URL [--json]
                                                       what is armed and what fired; clear it
+  toolkit test-users create --url TOOLKIT_URL --nhs-number N [--env sandpit|integration] [--level P0|P5|P9]
+                           [--given-name NAME --family-name NAME --birthdate YYYY-MM-DD] [--postcode PC]
+                           [--gp-ods-code CODE] [--phone MOBILE] [--email EMAIL] [--otp-disabled] [--json]
+                                                      a test user of your organisation (default: sandpit, P9), from
+                                                      the test PDS record of that NHS number or, with --given-name,
+                                                      your own details; prints the email it signs in with
+  toolkit test-users list [--env ENV] --url TOOLKIT_URL [--json]
+  toolkit test-users delete ID --url TOOLKIT_URL
   toolkit demo seed                                   fill a fresh install with twelve demo partners
 An option given several times takes each value (--scope openid --scope profile); --only also takes a comma list.
 Environment variables: DATABASE_URL (see README); TOOLKIT_URL and TOOLKIT_TOKEN for the commands that take --url.`;
 
+const TEST_USER_COMMANDS = ['test-users create', 'test-users list', 'test-users delete'];
 /** The commands a partner runs against a toolkit elsewhere, through its API (remote.ts); the rest are the operator's. */
 const REMOTE_COMMANDS: ReadonlySet<string> = new Set([
   'clients create', 'clients list', 'clients show', 'conformance run', 'conformance verify', 'faults arm', 'faults show', 'faults clear',
+  ...TEST_USER_COMMANDS,
 ]);
 
 /** How many positional arguments each command takes after its name; any more is a mistake, never ignored. */
 const POSITIONALS: Record<string, number> = {
   'clients show': 1, 'clients sso': 1, 'conformance verify': 1, 'faults arm': 1, 'faults show': 1, 'faults clear': 1,
+  'test-users delete': 1,
 };
 /** Commands that only talk to a running toolkit: a partner's faults are armed through its API, never in the database. */
-const API_ONLY: ReadonlySet<string> = new Set(['faults arm', 'faults show', 'faults clear']);
+const API_ONLY: ReadonlySet<string> = new Set(['faults arm', 'faults show', 'faults clear', ...TEST_USER_COMMANDS]);
 
 export class CliError extends ToolkitError<'usage'> {
   override name = 'CliError';
@@ -124,6 +136,15 @@ export async function main(
         'token-name': { type: 'string' },
         to: { type: 'string', multiple: true },
         fault: { type: 'string', multiple: true },
+        'nhs-number': { type: 'string' },
+        level: { type: 'string' },
+        'given-name': { type: 'string' },
+        'family-name': { type: 'string' },
+        birthdate: { type: 'string' },
+        postcode: { type: 'string' },
+        'gp-ods-code': { type: 'string' },
+        phone: { type: 'string' },
+        'otp-disabled': { type: 'boolean' },
         client: { type: 'string' },
         'start-url': { type: 'string' },
         only: { type: 'string', multiple: true },
@@ -167,6 +188,9 @@ export async function main(
       if (which === 'faults arm') return await faultsArmRemote(remote, rest[0], values, io);
       if (which === 'faults show') return await faultsShowRemote(remote, rest[0], values, io);
       if (which === 'faults clear') return await faultsClearRemote(remote, rest[0], io);
+      if (which === 'test-users create') return await testUsersCreateRemote(remote, values, io);
+      if (which === 'test-users list') return await testUsersListRemote(remote, values, io);
+      if (which === 'test-users delete') return await testUsersDeleteRemote(remote, rest[0], io);
       if (which === 'clients create') return await clientsCreateRemote(remote, values, io);
       if (which === 'clients list') return await clientsListRemote(remote, values, io);
       return await clientsShowRemote(remote, rest[0], values, io);

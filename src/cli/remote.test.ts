@@ -96,3 +96,47 @@ describe('CLI clients through the API (sqlite)', () => {
     assert.match(refused.err.at(-1)!, /"faults show" talks to a running toolkit: give --url/);
   });
 });
+
+describe('CLI test users through the API (sqlite)', () => {
+  let app: TestApp & { origin: string };
+  let env: Record<string, string>;
+  const run = async (args: string[], variables = env) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const status = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t) }, variables);
+    return { status, out, err };
+  };
+  before(async () => {
+    app = await startListeningApp('sqlite');
+    const org = await createOrganisation(app.database.db, 'seeder', { name: 'Seeding Ltd' });
+    env = { TOOLKIT_URL: app.origin, TOOLKIT_TOKEN: (await createApiToken(app.database.db, org.id, 'seeder', 'ci')).token };
+  });
+  after(() => app.stop());
+
+  test('create makes a sandpit user with one\'s own details and prints its email; list shows it; delete removes it', async () => {
+    const own = ['--nhs-number', '9990000018', '--given-name', 'Ada', '--family-name', 'Lovelace', '--birthdate', '1985-12-10',
+      '--email', 'ada@seeding.example', '--level', 'P5'];
+    const made = await run(['test-users', 'create', ...own]);
+    assert.deepEqual([made.status, made.out], [0, ['ada@seeding.example']], made.err.join('\n'));
+    const listed = await run(['test-users', 'list', '--json']);
+    const [user] = JSON.parse(listed.out[0]!) as { id: string; env: string; level: string; given_name: string }[];
+    assert.deepEqual([user?.env, user?.level, user?.given_name], ['sandpit', 'P5', 'Ada']);
+    const line = (await run(['test-users', 'list'])).out[0]!;
+    assert.match(line, /^sandpit +[0-9a-f]{32} {2}P5 {2}9990000018 {2}Ada Lovelace {2}ada@seeding\.example$/);
+    assert.deepEqual((await run(['test-users', 'delete', user!.id])).out, ['Test user deleted.']);
+    assert.deepEqual((await run(['test-users', 'list'])).out, ['No test users.']);
+  });
+
+  test('details the toolkit refuses are its error code and field; a missing NHS number or --url is a usage error', async () => {
+    const bad = await run(['test-users', 'create', '--nhs-number', '9990000018', '--given-name', 'Ada', '--family-name', 'L', '--json']);
+    assert.equal(bad.status, 1);
+    assert.deepEqual([JSON.parse(bad.err[0]!).error, JSON.parse(bad.err[0]!).field], ['invalid_test_user', 'birthdate']);
+    const live = await run(['test-users', 'create', '--nhs-number', '9686368973', '--env', 'live', '--json']);
+    assert.deepEqual([live.status, JSON.parse(live.err[0]!).field], [1, 'env']);
+    assert.equal((await run(['test-users', 'create'])).status, 2);
+    assert.equal((await run(['test-users', 'delete', 'nobody'])).status, 1);
+    const local = await run(['test-users', 'list'], {});
+    assert.equal(local.status, 2);
+    assert.match(local.err[0]!, /"test-users list" talks to a running toolkit: give --url/);
+  });
+});
