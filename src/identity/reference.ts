@@ -34,7 +34,10 @@ export const ERROR_CODES: { where: string; code: string; when: string }[] = [
     when: 'max_age, ui_locales, id_token_hint, login_hint, acr_values, request, request_uri, claims',
   },
   { where: '/authorize (redirect)', code: 'unauthorized_client', when: 'the client is suspended' },
-  { where: '/authorize (redirect)', code: 'sso_login_required', when: 'prompt=none without an NHS login session meeting the vtr' },
+  {
+    where: '/authorize (redirect)', code: 'sso_login_required',
+    when: 'prompt=none without an NHS login session meeting the vtr, or with an asserted_login_identity refused',
+  },
   { where: '/authorize (redirect)', code: 'access_denied (ConsentNotGiven)', when: 'the user declined to share their information' },
   {
     where: '/token',

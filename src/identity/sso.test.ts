@@ -73,6 +73,13 @@ for (const dialect of DIALECTS) {
       assert.match(e.get('error_description')!, /in the future|was refused/);
       assert.equal(e.get('error'), 'invalid_request');
     });
+
+    test('under prompt=none a refused assertion is sso_login_required, saying why (Federation §3.4.5.2)', async () => {
+      const e = await errorFor(rp2, await assertion({ code: 'not-an-id-token' }), 'none');
+      assert.equal(e.get('error'), 'sso_login_required');
+      assert.match(e.get('error_description')!, /does not name an ID token/);
+      assert.equal(e.get('state'), 's');
+    });
   });
 }
 

@@ -67,8 +67,29 @@ function refuse(message: string): never {
   throw because('sso_assertion', new errors.InvalidRequest(`asserted_login_identity ${message}`));
 }
 
-/** Verifies the assertion for the requesting client (RP2) and signs the asserted person into the session. */
+/**
+ * Verifies the assertion for the requesting client (RP2) and signs the asserted person into the session. A refused
+ * assertion is invalid_request, or under prompt=none `sso_login_required`: Federation spec §3.4.5.2, it "SHOULD be
+ * returned when SSO validations fail and the prompt parameter value in the Authentication Request is none".
+ * ASSUMPTION: without prompt=none the documents name no code; invalid_request says what was wrong with the parameter.
+ */
 export async function applyAssertedLoginIdentity(
+  ctx: KoaContextWithOIDC,
+  db: Db,
+  env: EnvironmentConfig,
+  assertion: string,
+  remoteKeys: RemoteKeySets,
+): Promise<void> {
+  try {
+    await signInAsAsserted(ctx, db, env, assertion, remoteKeys);
+  } catch (e) {
+    const prompts = String(ctx.oidc.params?.prompt ?? '').split(' ');
+    if (!(e instanceof errors.InvalidRequest) || !prompts.includes('none')) throw e;
+    throw because('sso_assertion', new errors.CustomOIDCProviderError('sso_login_required', e.error_description ?? e.message));
+  }
+}
+
+async function signInAsAsserted(
   ctx: KoaContextWithOIDC,
   db: Db,
   env: EnvironmentConfig,

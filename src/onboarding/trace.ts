@@ -171,7 +171,8 @@ const BY_ERROR: Partial<Record<ErrorCode, Advice>> = {
     section: 'scopes',
   },
   sso_login_required: {
-    fix: 'There was no NHS login session: send the user through an interactive login (drop prompt=none).',
+    fix: 'No NHS login session, or an asserted_login_identity refused (the description says why): log the user in interactively '
+      + '(drop prompt=none).',
     reference: 'prompt=none and single sign-on',
     section: 'errors',
   },
