@@ -136,8 +136,9 @@ describe('conformance suite (sqlite)', () => {
     });
   });
 
-  // The IM1 defects need an IM1 client and a GP system: gp.test.ts.
-  for (const defect of (Object.keys(DEFECTS) as Defect[]).filter((d) => !DEFECTS[d].every((id) => id.startsWith('im1-')))) {
+  // The IM1 defects need an IM1 client and a GP system (gp.test.ts); the NHS App's, an NHS App address (nhs-app.test.ts).
+  const elsewhere = (d: Defect) => DEFECTS[d].every((id) => id.startsWith('im1-') || id.startsWith('nhs-app-'));
+  for (const defect of (Object.keys(DEFECTS) as Defect[]).filter((d) => !elsewhere(d))) {
     test(`broken relying party, ${defect} alone: fails exactly ${DEFECTS[defect].join(', ')} and passes the rest`, async () => {
       const broken = await service(app, (o) => createBrokenRp({ ...o, defects: [defect] }));
       try {

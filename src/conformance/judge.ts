@@ -64,10 +64,12 @@ const SIGN_IN = { group: 'scenario', persona: 'P9', expect: 'signed_in', title: 
 
 const NO_CONSENT_HEADING = 'You cannot continue without sharing your information';
 /** The error each /authorize fault sends the service (identity/provider.ts). */
-const AUTHORIZE_ERRORS: Record<string, string> = {
-  authorize_invalid_scope: 'invalid_scope',
-  authorize_temporarily_unavailable: 'temporarily_unavailable',
-  authorize_server_error: 'server_error',
+/** The error each authorization fault redirects with; a refused NHS App assertion's depends on the prompt sent (sso.ts). */
+const AUTHORIZE_ERRORS: Record<string, readonly string[]> = {
+  authorize_invalid_scope: ['invalid_scope'],
+  authorize_temporarily_unavailable: ['temporarily_unavailable'],
+  authorize_server_error: ['server_error'],
+  authorize_sso_refused: ['sso_login_required', 'invalid_request'],
 };
 /** The first login and one restart for refreshed credentials (gp-credentials.md: "re-starting the login process"). */
 const GP_LOGINS = 2;
@@ -136,9 +138,11 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       return pass('The no-consent screen, with the 111 and 999 links, and no session.');
     }
     case 'error_not_crash': {
-      const error = AUTHORIZE_ERRORS[String(spec.fault)] ?? 'invalid_scope';
-      if (!authorize.some((e) => e.error === error))
-        return { status: 'could_not_run', detail: "The environment did not see the run's authorization request." };
+      const errors = Object.hasOwn(AUTHORIZE_ERRORS, String(spec.fault)) ? AUTHORIZE_ERRORS[String(spec.fault)]! : ['invalid_scope'];
+      const error = authorize.find((e) => e.error && errors.includes(e.error))?.error;
+      if (!error && spec.via === 'nhs_app' && !authorize.some((e) => e.details.asserted_login_identity))
+        return fail('The service did not send the NHS App\'s assertedLoginIdentity to NHS login as asserted_login_identity.');
+      if (!error) return { status: 'could_not_run', detail: "The environment did not see the run's authorization request." };
       if (o.status === 0 || o.status >= 500) return fail(`The service did not handle ${error}: HTTP ${o.status} at ${o.finalUrl}.`);
       if (!o.text.trim()) return fail(`The service showed an empty page for ${error}.`);
       if (isIn) return fail(`The person appears signed in after an ${error} error.`);

@@ -239,6 +239,19 @@ export const CATALOGUE: TestSpec[] = [
     requirement: 'A service used from the NHS App shows NHS login\'s NHS App content: "Close this tab to go back to NHS App."',
     reference: 'NHS login no-consent guidance: services that use NHS App (in the browser)',
   },
+  {
+    id: 'nhs-app-sso-refused',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'error_not_crash',
+    fault: 'authorize_sso_refused',
+    via: 'nhs_app',
+    title: 'Opened from the NHS App with an assertion NHS login refuses, the service shows an error of its own, not a crash',
+    requirement:
+      'An asserted_login_identity NHS login cannot honour (single use, 60 seconds) is refused on the redirect: sso_login_required '
+        + 'under prompt=none (Federation spec 3.4.5.2, "when SSO validations fail"), else invalid_request. The service shows it.',
+    reference: 'NHS login interface: single sign-on between services; /authorize errors (sso_login_required); OIDF RP tests',
+  },
   idTokenRefusal('bad-signature', 'id_token_invalid_signature', 'with an invalid signature'),
   idTokenRefusal('alg-none', 'id_token_alg_none', 'with alg "none"'),
   idTokenRefusal('wrong-iss', 'id_token_wrong_iss', 'from the wrong issuer'),

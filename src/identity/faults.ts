@@ -36,13 +36,15 @@ export type FaultKind = keyof typeof FAULTS;
  * failing 500, a test's own GP credentials (gp-system/run-credentials.ts), an ID token without aud, an ID token signed
  * with a key just published in the JWKS, and the OpenID Foundation RP tests' ID tokens (algorithm confusion, RS256, a
  * missing required claim, an `iss` that differs by a trailing slash, an audience it was not only for, no `kid` while the JWKS
- * has several keys), and a token endpoint slower than a service should wait.
+ * has several keys), a token endpoint slower than a service should wait, and an NHS App assertion NHS login refuses
+ * (sso.ts: invalid_request, or sso_login_required under prompt=none).
  */
 export type RunFault =
   | 'authorize_invalid_scope' | 'authorize_server_error' | 'authorize_temporarily_unavailable' | 'authorize_wrong_state'
   | 'userinfo_invalid_token' | 'userinfo_server_error' | GpRunFault
   | 'id_token_no_aud' | 'id_token_new_key' | 'id_token_hs256_public_key' | 'id_token_rs256' | 'id_token_no_sub'
-  | 'id_token_no_exp' | 'id_token_no_iat' | 'id_token_iss_trailing_slash' | 'id_token_extra_aud' | 'id_token_no_kid' | 'token_slow';
+  | 'id_token_no_exp' | 'id_token_no_iat' | 'id_token_iss_trailing_slash' | 'id_token_extra_aud' | 'id_token_no_kid' | 'token_slow'
+  | 'authorize_sso_refused';
 
 /**
  * How long `token_slow` holds a run's token response: longer than openid-client's default timeout (30 s), so that a

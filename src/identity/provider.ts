@@ -129,7 +129,8 @@ const checkAuthorizationProfile = (deps: ProviderDeps, remoteKeys: RemoteKeySets
     }
   }
   if (typeof p.asserted_login_identity === 'string' && p.asserted_login_identity) {
-    await applyAssertedLoginIdentity(ctx, deps.db, deps.env, p.asserted_login_identity, remoteKeys);
+    const injected = mark?.fault === 'authorize_sso_refused';
+    await applyAssertedLoginIdentity(ctx, deps.db, deps.env, p.asserted_login_identity, remoteKeys, injected);
   }
 };
 

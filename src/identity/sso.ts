@@ -72,6 +72,7 @@ function refuse(message: string): never {
  * assertion is invalid_request, or under prompt=none `sso_login_required`: Federation spec §3.4.5.2, it "SHOULD be
  * returned when SSO validations fail and the prompt parameter value in the Authentication Request is none".
  * ASSUMPTION: without prompt=none the documents name no code; invalid_request says what was wrong with the parameter.
+ * `injected`: a conformance run's test refuses the assertion as NHS login refuses one spent or out of its 60 seconds.
  */
 export async function applyAssertedLoginIdentity(
   ctx: KoaContextWithOIDC,
@@ -79,13 +80,16 @@ export async function applyAssertedLoginIdentity(
   env: EnvironmentConfig,
   assertion: string,
   remoteKeys: RemoteKeySets,
+  injected = false,
 ): Promise<void> {
+  const cause = injected ? 'fault_injected' : 'sso_assertion';
   try {
+    if (injected) throw because(cause, new errors.InvalidRequest('asserted_login_identity was refused: injected fault (conformance run)'));
     await signInAsAsserted(ctx, db, env, assertion, remoteKeys);
   } catch (e) {
     const prompts = String(ctx.oidc.params?.prompt ?? '').split(' ');
     if (!(e instanceof errors.InvalidRequest) || !prompts.includes('none')) throw e;
-    throw because('sso_assertion', new errors.CustomOIDCProviderError('sso_login_required', e.error_description ?? e.message));
+    throw because(cause, new errors.CustomOIDCProviderError('sso_login_required', e.error_description ?? e.message));
   }
 }
 

@@ -42,6 +42,8 @@ export function recordExchange(
   if (kind === 'authorize') {
     for (const p of ['scope', 'vtr', 'prompt', 'redirect_uri', 'state'] as const) if (params[p] !== undefined) details[p] = params[p];
     if (ctx.oidc?.route === 'resume') details.resume = true;
+    // That one was sent, even when refused (a run's NHS App tests); never the assertion itself, a credential for a minute.
+    if (typeof params.asserted_login_identity === 'string' && params.asserted_login_identity) details.asserted_login_identity = true;
   }
   if (kind === 'authorize' && state.vtrDefaulted) details.vtr_defaulted = true;
   if (kind === 'authorize' && state.ssoFrom) details.sso_from = state.ssoFrom;
