@@ -62,9 +62,9 @@ function whyNoFault(o: Observation, events: RunEvent[]): string {
 /** What the idle test's first journey is judged as: a plain sign-in. */
 const SIGN_IN = { group: 'scenario', persona: 'P9', expect: 'signed_in', title: '', requirement: '', reference: '' } as const;
 
+const DROPPED_ASSERTION = 'The service did not send the NHS App\'s assertedLoginIdentity to NHS login as asserted_login_identity.';
 const NO_CONSENT_HEADING = 'You cannot continue without sharing your information';
-/** The error each /authorize fault sends the service (identity/provider.ts). */
-/** The error each authorization fault redirects with; a refused NHS App assertion's depends on the prompt sent (sso.ts). */
+/** The error each /authorize fault sends the service (identity/provider.ts); a refused NHS App assertion's depends on the prompt. */
 const AUTHORIZE_ERRORS: Record<string, readonly string[]> = {
   authorize_invalid_scope: ['invalid_scope'],
   authorize_temporarily_unavailable: ['temporarily_unavailable'],
@@ -118,7 +118,7 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       // The NHS App's login left an NHS login session in the browser, so a service that drops the assertion still gets a code
       // without a password page: only the record shows whether the assertion was used (steps/record.ts sso_from).
       if (spec.via === 'nhs_app' && !authorize.some((e) => e.details.sso_from === 'nhs-app'))
-        return fail('The service did not send the NHS App\'s assertedLoginIdentity to NHS login as asserted_login_identity.');
+        return fail(DROPPED_ASSERTION);
       if (isIn === undefined && (o.status >= 400 || o.loginButton))
         return fail(`The service ended at ${o.finalUrl} (HTTP ${o.status}), which does not look signed in.`);
       return pass(`Signed in at ${o.finalUrl}; the service redeemed its code${userinfo.length ? ' and fetched userinfo' : ''}.`);
@@ -141,7 +141,7 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
       const errors = Object.hasOwn(AUTHORIZE_ERRORS, String(spec.fault)) ? AUTHORIZE_ERRORS[String(spec.fault)]! : ['invalid_scope'];
       const error = authorize.find((e) => e.error && errors.includes(e.error))?.error;
       if (!error && spec.via === 'nhs_app' && !authorize.some((e) => e.details.asserted_login_identity))
-        return fail('The service did not send the NHS App\'s assertedLoginIdentity to NHS login as asserted_login_identity.');
+        return fail(DROPPED_ASSERTION);
       if (!error) return { status: 'could_not_run', detail: "The environment did not see the run's authorization request." };
       if (o.status === 0 || o.status >= 500) return fail(`The service did not handle ${error}: HTTP ${o.status} at ${o.finalUrl}.`);
       if (!o.text.trim()) return fail(`The service showed an empty page for ${error}.`);
