@@ -7,6 +7,7 @@ import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { ToolkitError } from '../errors.ts';
 import type { GpRunFault } from './gp-system/run-credentials.ts';
+import { testIssuerUrl } from './test-issuers.ts';
 
 export const FAULTS = {
   id_token_invalid_signature: 'ID token with an invalid signature',
@@ -36,15 +37,16 @@ export type FaultKind = keyof typeof FAULTS;
  * failing 500, a test's own GP credentials (gp-system/run-credentials.ts), an ID token without aud, an ID token signed
  * with a key just published in the JWKS, and the OpenID Foundation RP tests' ID tokens (algorithm confusion, RS256, a
  * missing required claim, an `iss` that differs by a trailing slash, an audience it was not only for, no `kid` while the JWKS
- * has several keys), a token endpoint slower than a service should wait, and an NHS App assertion NHS login refuses
- * (sso.ts: invalid_request, or sso_login_required under prompt=none).
+ * has several keys), a token endpoint slower than a service should wait, an NHS App assertion NHS login refuses
+ * (sso.ts: invalid_request, or sso_login_required under prompt=none), and an ID token from the client's test issuer whose
+ * JWKS holds a key that cannot be imported (test-issuers.ts).
  */
 export type RunFault =
   | 'authorize_invalid_scope' | 'authorize_server_error' | 'authorize_temporarily_unavailable' | 'authorize_wrong_state'
   | 'userinfo_invalid_token' | 'userinfo_server_error' | GpRunFault
   | 'id_token_no_aud' | 'id_token_new_key' | 'id_token_hs256_public_key' | 'id_token_rs256' | 'id_token_no_sub'
   | 'id_token_no_exp' | 'id_token_no_iat' | 'id_token_iss_trailing_slash' | 'id_token_extra_aud' | 'id_token_no_kid' | 'token_slow'
-  | 'authorize_sso_refused';
+  | 'authorize_sso_refused' | 'id_token_test_issuer';
 
 /**
  * How long `token_slow` holds a run's token response: longer than openid-client's default timeout (30 s), so that a
@@ -105,6 +107,9 @@ export async function spoilIdToken(kind: AnyFault, idToken: string, signingKey: 
       const { kid: _kid, ...rest } = header;
       return sign(rest, claims);
     }
+    // The service under test was configured with its test issuer, whose discovery document names itself (test-issuers.ts).
+    case 'id_token_test_issuer':
+      return sign(header, { ...claims, iss: testIssuerUrl(String(claims.iss), String(claims.aud), 'unparseable-jwk') });
     case 'id_token_new_key':
       if (!runKey) return idToken;
       return sign({ ...header, kid: runKey.kid }, claims, (await importJWK(runKey, 'RS512')) as CryptoKey);

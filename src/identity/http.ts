@@ -18,6 +18,7 @@ import { registerUsersV2 } from './users-v2/endpoint.ts';
 import { registerProvisionAccount } from './provision/endpoint.ts';
 import { registerGpSystem } from './gp-system/endpoint.ts';
 import { registerNhsApp } from './nhs-app/routes.ts';
+import { registerTestIssuers } from './test-issuers.ts';
 import { injectFetch } from '../web/inject-fetch.ts';
 
 /** Every parameter as a list (a form's single value becomes one), a few of each, none long: the engine checks the rest. */
@@ -164,6 +165,7 @@ export function mountEnvironments(app: FastifyInstance, envs: Environment[], dep
         registerProvisionAccount(scoped, { env, db: deps.db, events: deps.events, people: deps.people, mail: deps.mail });
         if (c.capabilities.gpSystem) registerGpSystem(scoped, { env: c.name, db: deps.db, events: deps.events });
         if (c.capabilities.nhsApp) registerNhsApp(scoped, journeyDeps, selfFetch);
+        if (c.capabilities.conformanceRuns) registerTestIssuers(scoped, { env: c, db: deps.db, fetch: selfFetch });
         registerSignIn(scoped, journeyDeps);
         registerOtp(scoped, journeyDeps);
         registerRegistration(scoped, journeyDeps);

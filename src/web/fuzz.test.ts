@@ -100,6 +100,11 @@ async function setUp(app: TestApp): Promise<World> {
     env: 'sandpit', organisationId: org.id, name: 'Fuzz service', redirectUris: [REDIRECT_URI], scopes: ['openid', 'email'],
     vtr: ['P9.Cp.Cd'], publicKeyPem: publicKey,
   });
+  // For the integration environment's own routes of a client (its test issuers).
+  const integration = await registerClient(db, {
+    env: 'integration', organisationId: org.id, name: 'Fuzz service', redirectUris: ['https://rp.example.org/callback'], scopes: ['openid'],
+    vtr: ['P9.Cp.Cd'], publicKeyPem: publicKey,
+  });
   const pds = [...app.identity.people.pds.values()].find((r) => !r.date_of_death)!;
   const testUser = { nhsNumber: pds.nhs_number, level: 'P9', otpDisabled: false, phonePdsMatched: true };
   const runId = randomUUID();
@@ -122,7 +127,7 @@ async function setUp(app: TestApp): Promise<World> {
     token: (await createApiToken(db, org.id, me, 'fuzz')).token,
     csrf: { portal: csrfOf(await partner.get(`/portal/organisations/${org.id}/members`)), console: csrfOf(await team.get('/console')) },
     ids: {
-      orgId: org.id, memberId: 'user-dev', clientId: client.clientId, runId, uid,
+      orgId: org.id, memberId: 'user-dev', clientId: client.clientId, integrationClientId: integration.clientId, runId, uid,
       invitationId: (await db.selectFrom('invitation').select('id').executeTakeFirstOrThrow()).id,
       tokenId: (await createApiToken(db, org.id, me, 'spare')).id,
       personId: (await createTestUser(db, app.identity.people, org.id, testUser)).id,
@@ -207,9 +212,10 @@ for (const dialect of DIALECTS) {
         : url.includes('/invitations/') ? ids.invitationId : url.includes('/conformance-runs/') ? ids.runId : randomUUID();
       const byName: Record<string, string | undefined> = {
         ...ids, userId: url.startsWith('/console') ? ids.teamMemberId : ids.memberId, id, env: 'sandpit', gate: 'application',
+        clientId: url.startsWith('/integration/') ? ids.integrationClientId : ids.clientId,
         criterion: 'pib_review',
         secret: 'not-a-secret', token: 'not-a-claiming-link', eventId: randomUUID(), testId: 'p9_login',
-        file: 'report.json', host: 'rp.example.org', patientId: ids.personId,
+        file: 'report.json', host: 'rp.example.org', patientId: ids.personId, kind: 'unparseable-jwk',
       };
       return Object.hasOwn(byName, name) ? byName[name] : undefined;
     };
