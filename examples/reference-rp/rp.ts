@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, importPKCS8, jwtVerify, type CryptoKey } from 'jose';
+import { createRemoteJWKSet, importPKCS8, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { page, escapeHtml, NHS_LOGIN_BUTTON, NO_CONSENT_PAGE, NO_CONSENT_PAGE_NHS_APP } from './views.ts';
 
 export interface RpOptions {
@@ -85,23 +85,31 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
   }, Math.min(60_000, idleMs)).unref();
 
   const key = (await importPKCS8(o.privateKeyPem, 'RS512')) as CryptoKey;
-  const tokenEndpoint = `${o.issuer}/token`;
-  const config = await oidc.discovery(
-    new URL(o.issuer),
-    o.clientId,
-    { id_token_signed_response_alg: 'RS512' },
-    oidc.PrivateKeyJwt({ key, ...(o.kid ? { kid: o.kid } : {}) }, {
-      // NHS login wants the client assertion's aud to be the token endpoint, not the issuer.
-      [oidc.modifyAssertion]: (_header: unknown, payload: Record<string, unknown>) => {
-        payload.aud = tokenEndpoint;
-      },
-    }),
-    o.allowHttp ? { execute: [oidc.allowInsecureRequests] } : undefined,
-  );
-
-  // A person waits on the callback while the token request runs: give up after 10 s and say so, rather than hang.
-  config.timeout = 10;
-  const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
+  // NHS login's discovery document is read when a sign-in first needs it, and again after a failure: a service should not
+  // fail to start while NHS login is briefly unreachable, nor use a document whose issuer is not the one it asked for
+  // (openid-client refuses it, OpenID Connect Discovery 1.0 §4.3); either way the person is shown a page that says so.
+  let discovered: Promise<{ config: oidc.Configuration; jwks: JWTVerifyGetKey }> | undefined;
+  const discover = () => (discovered ??= (async () => {
+    const config: oidc.Configuration = await oidc.discovery(
+      new URL(o.issuer),
+      o.clientId,
+      { id_token_signed_response_alg: 'RS512' },
+      oidc.PrivateKeyJwt({ key, ...(o.kid ? { kid: o.kid } : {}) }, {
+        // NHS login wants the client assertion's aud to be the token endpoint, not the issuer.
+        [oidc.modifyAssertion]: (_header: unknown, payload: Record<string, unknown>) => {
+          payload.aud = config.serverMetadata().token_endpoint;
+        },
+      }),
+      o.allowHttp ? { execute: [oidc.allowInsecureRequests] } : undefined,
+    );
+    // A person waits on the callback while the token request runs: give up after 10 s and say so, rather than hang.
+    config.timeout = 10;
+    // jose picks the key the ID token's kid names and ignores keys it cannot use (RFC 7517 §5).
+    return { config, jwks: createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!)) };
+  })().catch((e: unknown) => {
+    discovered = undefined;
+    throw e;
+  }));
   const app = (o.https ? Fastify({ logger: false, https: o.https }) : Fastify({ logger: false })) as unknown as FastifyInstance;
   app.addHook('onClose', async () => clearInterval(sweep));
   // The sign-out form posts an empty urlencoded body.
@@ -134,7 +142,13 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
       <p>Access your health information with NHS login.</p>${NHS_LOGIN_BUTTON}`));
   });
 
-  const startLogin = (reply: FastifyReply, extra: Record<string, string> = {}) => {
+  const startLogin = async (reply: FastifyReply, extra: Record<string, string> = {}) => {
+    let config: oidc.Configuration;
+    try {
+      ({ config } = await discover());
+    } catch (e) {
+      return reply.code(503).type('text/html').send(errorPage('discovery_failed', (e as Error).message));
+    }
     const sid = randomBytes(16).toString('hex');
     const fromNhsApp = 'asserted_login_identity' in extra;
     const p: Pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), vtr: o.vtr, at: clock(), fromNhsApp };
@@ -178,6 +192,7 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
     }
     if (error) return reply.code(400).type('text/html').send(errorPage(error, current.searchParams.get('error_description')));
     try {
+      const { config, jwks } = await discover();
       const tokens = await oidc.authorizationCodeGrant(config, current, {
         expectedState: p.state,
         expectedNonce: p.nonce,
@@ -216,6 +231,7 @@ export async function createReferenceRp(o: RpOptions, clock: () => number = Date
       return reply.code(400).type('text/html').send(errorPage('no_refresh_token', 'NHS login gave this sign-in no refresh token'));
     }
     try {
+      const { config, jwks } = await discover();
       const tokens = await oidc.refreshTokenGrant(config, user.refreshToken);
       if (tokens.id_token) {
         const { payload } = await jwtVerify(tokens.id_token, jwks, { issuer: o.issuer, audience: o.clientId, algorithms: ['RS512'] });

@@ -16,7 +16,7 @@ import { launchChromium } from './driver.ts';
 import { claimLapsed, claimRun, heartbeat, heldBy, LEASE, newHolder, type LeaseTiming } from './lease.ts';
 import { startGuardProxy, type GuardProxy } from './proxy.ts';
 import { looksSignedIn, type Verdict } from './judge.ts';
-import { planFor } from './plan.ts';
+import { CATALOGUE, planFor } from './plan.ts';
 import { buildReport, signReport } from './report.ts';
 import { observe, runTest, type RunContext } from './run-test.ts';
 
@@ -38,6 +38,8 @@ export interface RunInput {
   organisationId?: string | null | undefined;
   createdBy: string;
   only?: string[] | undefined;
+  /** The start URLs of the service configured with the client's test issuers, by test (plan.ts `issuer`). */
+  startUrls?: Record<string, string> | undefined;
   buttonSelector?: string | undefined;
   signedInText?: string | undefined;
   /** A last check once the request is known to be valid, before the run is stored (the CLI's preflight.ts). */
@@ -58,9 +60,38 @@ export class RunRefused extends ToolkitError<'run_refused' | 'invalid_start_url'
 }
 
 type RunStatus = ConformanceRunTable['status'];
+/** A run's `options` column. */
+export interface RunOptions {
+  tests: string[];
+  buttonSelector?: string;
+  signedInText?: string;
+  startUrls?: Record<string, string>;
+}
 
 /** Tests run this many at a time (each in its own browser context, each with its own mark). */
 const CONCURRENCY = 3;
+
+/** A start URL the run's browser may open, or the refusal naming `field`. */
+async function checkStartUrl(d: EngineDeps, env: string, url: string, field: string): Promise<URL> {
+  let start: URL;
+  try {
+    start = new URL(url);
+  } catch {
+    throw new RunRefused('invalid_start_url', 'Give the start URL of your service, like https://your-service.example/', field);
+  }
+  const loopback = ['localhost', '127.0.0.1'].includes(start.hostname);
+  if (start.protocol !== 'https:' && !(capabilitiesOf(env)?.localhostHttp && loopback && d.config.conformanceAllowLoopback)) {
+    const local = 'http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate';
+    const rule = d.config.conformanceAllowLoopback
+      ? `The start URL must use https (${local})`
+      : 'The start URL must be an https address on the internet';
+    throw new RunRefused('invalid_start_url', rule, field);
+  }
+  // The browser is held to the same rule for every page it opens (browsing.ts); this is the early, clear answer.
+  const refused = await browsingPolicy({ config: d.config, env, lookup: d.lookup }).refusal(start.href);
+  if (refused) throw new RunRefused('invalid_start_url', `The start URL ${start.href} cannot be tested: ${refused}`, field);
+  return start;
+}
 
 /** Checks the input and records a run with every test pending; the run itself is `executeRun`. */
 export async function createRun(d: EngineDeps, input: RunInput): Promise<string> {
@@ -71,23 +102,13 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
   const client = await getClient(d.db, input.env, input.clientId);
   if (!client || (input.organisationId && client.organisationId !== input.organisationId))
     throw new RunRefused('run_refused', `There is no client ${input.clientId} in ${input.env}`, 'client_id');
-  let start: URL;
-  try {
-    start = new URL(input.startUrl);
-  } catch {
-    throw new RunRefused('invalid_start_url', 'Give the start URL of your service, like https://your-service.example/', 'start_url');
+  const start = await checkStartUrl(d, input.env, input.startUrl, 'start_url');
+  const startUrls: Record<string, string> = {};
+  for (const [testId, url] of Object.entries(input.startUrls ?? {})) {
+    if (!CATALOGUE.some((t) => t.id === testId && t.issuer))
+      throw new RunRefused('invalid_start_url', `A start URL of its own is for a test issuer's tests only, not ${testId}`, 'start_urls');
+    startUrls[testId] = (await checkStartUrl(d, input.env, url, `start_urls.${testId}`)).href;
   }
-  const loopback = ['localhost', '127.0.0.1'].includes(start.hostname);
-  if (start.protocol !== 'https:' && !(may.localhostHttp && loopback && d.config.conformanceAllowLoopback)) {
-    const local = 'http://localhost is allowed for sandpit clients; https://localhost may use a self-signed certificate';
-    const rule = d.config.conformanceAllowLoopback
-      ? `The start URL must use https (${local})`
-      : 'The start URL must be an https address on the internet';
-    throw new RunRefused('invalid_start_url', rule, 'start_url');
-  }
-  // The browser is held to the same rule for every page it opens (browsing.ts); this is the early, clear answer.
-  const refused = await browsingPolicy({ config: d.config, env: input.env, lookup: d.lookup }).refusal(start.href);
-  if (refused) throw new RunRefused('invalid_start_url', `The start URL ${start.href} cannot be tested: ${refused}`, 'start_url');
   const busy = await d.db
     .selectFrom('conformance_run')
     .select('id')
@@ -97,13 +118,14 @@ export async function createRun(d: EngineDeps, input: RunInput): Promise<string>
     .executeTakeFirst();
   const inProgress = new RunRefused('run_refused', 'A run for this client is in progress: wait for it to finish', 'client_id');
   if (busy) throw inProgress;
-  const plan = planFor(client, input.only);
+  const plan = planFor(client, input.only, startUrls);
   await input.before?.();
   const id = randomUUID();
   const options = {
     tests: plan.map((t) => t.id),
     buttonSelector: input.buttonSelector || undefined,
     signedInText: input.signedInText || undefined,
+    startUrls,
   };
   try {
     await d.db.transaction().execute(async (tx) => {
@@ -188,9 +210,9 @@ export async function executeRun(
     browser?.close().catch(() => undefined);
   });
   try {
-    const options = JSON.parse(run.options) as { tests: string[]; buttonSelector?: string; signedInText?: string };
+    const options = JSON.parse(run.options) as RunOptions;
     const client = (await getClient(d.db, run.env, run.client_id))!;
-    const plan = planFor(client, options.tests);
+    const plan = planFor(client, options.tests, options.startUrls);
     const issuer = d.config.environments.find((e) => e.name === run.env)!.issuer;
     const policy = browsingPolicy({ config: d.config, env: run.env, lookup: d.lookup });
     proxy = await startGuardProxy(policy);
@@ -198,6 +220,7 @@ export async function executeRun(
     if (state.lost) throw lostError();
     const ctx: RunContext = {
       d, run, holder, state, policy, issuer, browser, buttonSelector: options.buttonSelector, rule: { text: options.signedInText },
+      startUrls: options.startUrls ?? {},
       idleS: client.sessionIdleS ?? undefined,
     };
     // Calibration: without the service's signed-in text, a plain P9 login shows what "signed in" looks like.

@@ -169,6 +169,19 @@ describe('conformance entry points (sqlite)', () => {
       return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
     };
     assert.equal((await call(token, 'POST', `/clients/${clientId}/conformance-runs`, { start_url: 'ftp://nowhere' })).status, 400);
+    // start_urls: an object of test ids to URLs, and only for a test issuer's tests.
+    for (const [startUrls, code, field] of [
+      ['https://x.example/', 'invalid_request', 'start_urls'], [['https://x.example/'], 'invalid_request', 'start_urls'],
+      [{ 'login-p9': 'https://x.example/' }, 'invalid_start_url', 'start_urls'], [{ 'Bad Id': 'x' }, 'invalid_request', 'start_urls'],
+      [{ 'jwks-unparseable-key': ['x'] }, 'invalid_request', 'start_urls.jwks-unparseable-key'],
+    ] as const) {
+      const refused = await call(token, 'POST', `/clients/${clientId}/conformance-runs`, { start_url: rpUrl, start_urls: startUrls });
+      assert.equal(refused.status, 400, refused.text);
+      assert.deepEqual(((({ error, field }) => ({ error, field }))(JSON.parse(refused.text))), { error: code, field }, refused.text);
+    }
+    const client = JSON.parse((await call(token, 'GET', `/clients/${clientId}`)).text) as { test_issuers: Record<string, string> };
+    assert.deepEqual(Object.keys(client.test_issuers), ['jwks-unparseable-key', 'discovery-issuer-mismatch']);
+    assert.equal(client.test_issuers['discovery-issuer-mismatch'], `${app.origin}/sandpit/test-issuers/${clientId}/issuer-mismatch`);
     assert.equal(
       (await call(other.token, 'POST', `/clients/${clientId}/conformance-runs`, { start_url: rpUrl })).status,
       404,

@@ -89,7 +89,21 @@ function gpNotMet(o: Observation, events: RunEvent[]): Verdict | undefined {
 /** example-no-consent-content-nhs-app-browser.md: a service used from the NHS App in a browser ends with it. */
 const NHS_APP_CLOSE = 'Close this tab to go back to NHS App.';
 
-export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: SignedInRule): Verdict {
+/** The client's test issuer a test needs (identity/test-issuers.ts), and whether any service fetched its discovery document. */
+export interface TestIssuerSeen {
+  url: string;
+  seen: boolean;
+}
+
+export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: SignedInRule, testIssuer?: TestIssuerSeen): Verdict {
+  const verdict = judgeJourney(spec, o, events, rule, testIssuer);
+  if (!testIssuer || testIssuer.seen || verdict.status === 'pass') return verdict;
+  const detail = `${verdict.detail} No service has fetched ${testIssuer.url}/.well-known/openid-configuration: start yours configured `
+    + 'with that issuer, and give its start URL for this test.';
+  return { ...verdict, detail };
+}
+
+function judgeJourney(spec: TestSpec, o: Observation, events: RunEvent[], rule: SignedInRule, testIssuer?: TestIssuerSeen): Verdict {
   const tokens = events.filter((e) => e.kind === 'token' && e.outcome === 'ok');
   const userinfo = events.filter((e) => e.kind === 'userinfo');
   const authorize = events.filter((e) => e.kind === 'authorize');
@@ -102,6 +116,7 @@ export function judge(spec: TestSpec, o: Observation, events: RunEvent[], rule: 
   if (o.refused) return fail(o.refused);
   // A login loop ends in the browser's own error (too many redirects): the count of logins says what it was.
   if (o.problem && spec.expect === 'gp_no_loop' && tokens.length > GP_LOGINS) return judgeGp(spec, o, events, false);
+  if (spec.expect === 'discovery_refused') return judgeDiscovery(o, events, signedIn(o, rule), testIssuer);
   if (o.problem && spec.expect !== 'refused')
     return { status: o.problem.includes('button') || o.problem.includes('start URL') ? 'could_not_run' : 'fail', detail: o.problem };
   switch (spec.expect) {
@@ -315,4 +330,19 @@ export function judgeSettings(
       detail: `The settings link did not reach the settings page with the person signed in (HTTP ${settings.status}).`,
     };
   return { status: 'pass', detail: 'The settings page opened from the service without signing in again.' };
+}
+
+/**
+ * A discovery document whose issuer is not the one it was fetched for is not used (OpenID Connect Discovery 1.0 §4.3): the
+ * person is not sent to the authorization endpoint it names. The service may say so on its start page or after its button.
+ */
+function judgeDiscovery(o: Observation, events: RunEvent[], isIn: boolean | undefined, testIssuer?: TestIssuerSeen): Verdict {
+  const fail = (detail: string): Verdict => ({ status: 'fail', detail });
+  if (o.problem?.startsWith('the start URL')) return fail(o.problem);
+  if (events.some((e) => e.kind === 'authorize' || e.kind === 'token'))
+    return fail('The service used a discovery document whose issuer is not the address it fetched it from: it sent the person to '
+      + 'the authorization endpoint the document names (OpenID Connect Discovery 1.0 4.3: "MUST NOT be used").');
+  if (isIn) return fail(`The person appears signed in at ${o.finalUrl}.`);
+  if (!testIssuer?.seen) return fail('The service did not fetch its test issuer\'s discovery document.');
+  return { status: 'pass', detail: `The service did not use the discovery document; it ended at ${o.finalUrl} (HTTP ${o.status}).` };
 }

@@ -4,6 +4,7 @@
  * requirement it checks and where that requirement comes from (NHS login interface facts).
  */
 import type { AnyFault } from '../identity/faults.ts';
+import { testIssuerUrl, type TestIssuerKind } from '../identity/test-issuers.ts';
 import { ToolkitError } from '../errors.ts';
 
 export type Persona = 'P9' | 'P5' | 'P0' | 'im1-linked' | 'im1-unlinked';
@@ -21,6 +22,7 @@ export type Expect =
   | 'reauthenticates' // after the client's idle limit, the service's page leads to NHS login's sign-in page by itself
   | 'times_out' // the token endpoint held its answer: the service gave up, not signed in, and showed a page of its own
   | 'redeems_once' // signed in, then the callback opened again: no second token request for its code, and a page of its own
+  | 'discovery_refused' // the service read its test issuer's discovery document and did not send the person to NHS login with it
   | 'gp_restricted'; // after a Restricted GP session, a sign-in with credentials, a Linked session, and the signed-in page
 
 export interface TestSpec {
@@ -36,6 +38,11 @@ export interface TestSpec {
   decline?: boolean;
   /** The journey starts in the stand-in NHS App (identity/nhs-app), which opens the service at its NHS App address. */
   via?: 'nhs_app';
+  /**
+   * The service must be configured with its client's test issuer of this kind (identity/test-issuers.ts): run only when the
+   * run is given the start URL of a service so configured (`startUrls`).
+   */
+  issuer?: TestIssuerKind;
 }
 
 const idTokenRefusal = (id: string, fault: AnyFault, what: string): TestSpec => ({
@@ -325,6 +332,33 @@ export const CATALOGUE: TestSpec[] = [
     requirement: 'When NHS login rotates its keys, the relying party fetches the JWKS again for a kid it does not know.',
     reference: 'NHS login interface: endpoints (jwks); key rotation',
   },
+  {
+    id: 'jwks-unparseable-key',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'signed_in',
+    fault: 'id_token_test_issuer',
+    issuer: 'unparseable-jwk',
+    title: 'Ignores a key in the JWKS that it cannot import, and signs the person in with the key the ID token names',
+    requirement:
+      'A JWK Set may hold keys a relying party does not understand; it ignores them (RFC 7517 5: "Implementations SHOULD ignore '
+        + 'JWKs within a JWK Set that use kty values that are not understood by them, that are missing required members, or for '
+        + 'which values are out of the supported ranges") and verifies the ID token with the key its kid names.',
+    reference: 'OIDF RP tests; RFC 7517 5; NHS login interface: endpoints (jwks), key rotation',
+  },
+  {
+    id: 'discovery-issuer-mismatch',
+    group: 'negative',
+    persona: 'P9',
+    expect: 'discovery_refused',
+    issuer: 'issuer-mismatch',
+    title: 'Does not use a discovery document whose issuer is not the issuer it was fetched for',
+    requirement:
+      'The issuer in the discovery document must be identical to the issuer URL it was fetched from; "If these values are not '
+        + 'identical, the data contained in the response MUST NOT be used" (OpenID Connect Discovery 1.0 4.3): the service does not '
+        + 'send the person to the authorization endpoint it names.',
+    reference: 'OIDF RP tests (rp-discovery-issuer-not-matching-config); OpenID Connect Discovery 1.0 4.3',
+  },
 ];
 
 interface PlannedClient {
@@ -336,18 +370,27 @@ interface PlannedClient {
 
 /**
  * The client's tests: IM1's for IM1 clients, the NHS App's for clients with an NHS App address, the idle limit's for
- * clients with a shortened one (a run cannot wait the documented 30 minutes).
+ * clients with a shortened one (a run cannot wait the documented 30 minutes), and a test issuer's when the run has the start
+ * URL of the service configured with it.
  */
-export function planFor(client: PlannedClient, only?: string[]): TestSpec[] {
+export function planFor(client: PlannedClient, only?: string[], startUrls: Record<string, string> = {}): TestSpec[] {
   const applicable = CATALOGUE.filter((t) => (client.im1 || !t.id.startsWith('im1-')) && (client.nhsAppUrl || t.via !== 'nhs_app')
-    && (client.sessionIdleS || t.expect !== 'reauthenticates'));
+    && (client.sessionIdleS || t.expect !== 'reauthenticates') && (!t.issuer || Object.hasOwn(startUrls, t.id)));
   if (!only?.length) return applicable;
   const unknown = only.filter((id) => !applicable.some((t) => t.id === id));
+  const needsIssuer = unknown.find((id) => CATALOGUE.some((t) => t.id === id && t.issuer));
+  if (needsIssuer)
+    throw new PlanError(`The test ${needsIssuer} needs the start URL of your service configured with its test issuer (start_urls)`);
   if (unknown.length)
     throw new PlanError(
       `Unknown test${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: choose from ${applicable.map((t) => t.id).join(', ')}`,
     );
   return applicable.filter((t) => only.includes(t.id));
+}
+
+/** The tests that need the service configured with a test issuer of the client's, and that issuer, by test. */
+export function testIssuersOf(issuer: string, clientId: string): Record<string, string> {
+  return Object.fromEntries(CATALOGUE.flatMap((t) => (t.issuer ? [[t.id, testIssuerUrl(issuer, clientId, t.issuer)]] : [])));
 }
 
 export class PlanError extends ToolkitError<'unknown_test'> {

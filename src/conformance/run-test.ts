@@ -11,8 +11,10 @@ import type { BrowsingPolicy } from './browsing.ts';
 import { drive, driveThenRevisit, followSettings, personaFor, type DriveOptions, type Observation, type Revisit } from './driver.ts';
 import type { EngineDeps } from './engine.ts';
 import { heldBy } from './lease.ts';
+import { testIssuerSeen, testIssuerUrl } from '../identity/test-issuers.ts';
 import {
-  judge, judgeAfterIdle, judgeCallbackAgain, judgeSettings, signedIn, type RunEvent, type SignedInRule, type Verdict,
+  judge, judgeAfterIdle, judgeCallbackAgain, judgeSettings, signedIn, type RunEvent, type SignedInRule, type TestIssuerSeen,
+  type Verdict,
 } from './judge.ts';
 import type { TestSpec } from './plan.ts';
 
@@ -36,6 +38,8 @@ export interface RunContext {
   rule: SignedInRule;
   /** The client's shortened idle limit (identity/session-rules.ts), for the idle test. */
   idleS: number | undefined;
+  /** The start URLs of the service configured with the client's test issuers, by test. */
+  startUrls: Record<string, string>;
 }
 
 /** Drives one journey with its own mark and collects what the environment saw of it. */
@@ -52,7 +56,8 @@ export async function observe(
   const value = await createRunMark(d.db, run.env, run.client_id, { runId: run.id, testId, fault: spec.fault });
   const persona = personaFor(run.env, spec.persona);
   const o: DriveOptions = {
-    startUrl: run.start_url, issuer: ctx.issuer, persona, decline: spec.decline, buttonSelector: ctx.buttonSelector,
+    startUrl: ownStartUrl(ctx, spec) ?? run.start_url, issuer: ctx.issuer, persona, decline: spec.decline,
+    buttonSelector: ctx.buttonSelector,
     mark: { name: MARK_COOKIE, value }, policy: ctx.policy,
     nhsApp: spec.via === 'nhs_app' ? { launcher: `${ctx.issuer}/nhs-app/services/${run.client_id}` } : undefined,
     // A service that never times out is seen signed in once the held response comes: wait for it, with a margin.
@@ -106,7 +111,7 @@ export async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { 
         ? judgeAfterIdle(seen.observation, seen.later, seen.events, ctx.rule, ctx.idleS ?? 0)
         : spec.expect === 'redeems_once'
           ? judgeCallbackAgain(seen.observation, seen.later, seen.events, ctx.rule)
-          : judge(spec, seen.observation, seen.events, ctx.rule);
+          : judge(spec, seen.observation, seen.events, ruleFor(ctx, spec), await testIssuerOf(ctx, spec));
   if (verdict.retry) {
     // A journey that completed without meeting its fault (a slow moment of the service or the machine): once more.
     const first = verdict.detail;
@@ -148,6 +153,27 @@ export async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { 
     .execute();
   onResult?.({ testId: spec.id, ...verdict, ms: Date.now() - started } as never);
   return { ...seen, verdict };
+}
+
+/** The start URL of the service configured with this test's test issuer, if the run has one. */
+const ownStartUrl = (ctx: RunContext, spec: TestSpec) => (Object.hasOwn(ctx.startUrls, spec.id) ? ctx.startUrls[spec.id] : undefined);
+
+/**
+ * The signed-in rule for this test: a calibration seen at the run's start URL is looked for at the same path of the
+ * service a test's own start URL names (a second instance, configured with a test issuer).
+ */
+function ruleFor(ctx: RunContext, spec: TestSpec): SignedInRule {
+  const own = ownStartUrl(ctx, spec);
+  const calibrated = ctx.rule.calibration && new URL(ctx.rule.calibration.url);
+  if (!own || !calibrated || calibrated.origin !== new URL(ctx.run.start_url).origin) return ctx.rule;
+  return { ...ctx.rule, calibration: { url: new URL(`${calibrated.pathname}${calibrated.search}`, own).href } };
+}
+
+/** The client's test issuer the test needs (identity/test-issuers.ts), and whether a service has fetched its discovery document. */
+async function testIssuerOf(ctx: RunContext, spec: TestSpec): Promise<TestIssuerSeen | undefined> {
+  if (!spec.issuer) return undefined;
+  const seen = await testIssuerSeen(ctx.d.db, ctx.run.env, ctx.run.client_id, spec.issuer);
+  return { url: testIssuerUrl(ctx.issuer, ctx.run.client_id, spec.issuer), seen: seen !== undefined };
 }
 
 /** How a run's report names what happened to a request: the failure, or the fault applied. */
