@@ -52,13 +52,17 @@ describe('the CI recipe against a running toolkit (sqlite)', () => {
     return { exit, printed, junit: fs.existsSync(junitFile) ? fs.readFileSync(junitFile, 'utf8') : '' };
   };
 
-  test('the reference RP: exit 0, a JUnit file with every test of the plan and no failure, a signed report', async (t) => {
+  test('the reference RP, and two more of it for the test issuers: exit 0, a JUnit file with every test of the plan and no failure, '
+    + 'a signed report', async (t) => {
     const started = Date.now();
-    const r = await recipe('reference', (port) => 'RP_ISSUER=$TOOLKIT_ISSUER RP_CLIENT_ID=$CLIENT_ID RP_PRIVATE_KEY=$PRIVATE_KEY '
-      + `RP_PORT=${port} ${NODE} examples/reference-rp/server.ts`);
+    // Each instance on the port of the start page it is given (SERVICE_URL), with the issuer it is given.
+    const urls = [await freePort(), await freePort()].map((p) => `http://localhost:${p}`).join(' ');
+    const r = await recipe('reference', () => 'RP_ISSUER=$TOOLKIT_ISSUER RP_CLIENT_ID=$CLIENT_ID RP_PRIVATE_KEY=$PRIVATE_KEY '
+      + `RP_PORT=\${SERVICE_URL##*:} ${NODE} examples/reference-rp/server.ts`, { TEST_ISSUER_SERVICE_URLS: urls });
     t.diagnostic(`the recipe, full plan: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     assert.equal(r.exit, 0, r.printed);
     const planned = CATALOGUE.filter((c) => !c.id.startsWith('im1-') && !c.via && c.expect !== 'reauthenticates').length;
+    assert.ok(CATALOGUE.filter((c) => c.issuer).every((c) => r.junit.includes(`name="${c.id}: `)), 'the test issuers\' tests ran');
     assert.match(r.junit, new RegExp(`<testsuites name="NHS login conformance" tests="${planned}" failures="0"`));
     assert.match(fs.readFileSync(path.join(dir, 'reference', 'report.jws'), 'utf8'), /^[\w-]+\.[\w-]+\.[\w-]+\s*$/);
   });

@@ -1,7 +1,8 @@
 /** /api/v1/clients: register sandpit clients, read them, their checklist, trace and events, their settings. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientRecord } from '../onboarding/index.ts';
-import type { EnvironmentName } from '../config/index.ts';
+import { capabilitiesOf, type EnvironmentName } from '../config/index.ts';
+import { testIssuersOf } from '../conformance/index.ts';
 import { NhsAppAddressError, RegistrationError, SessionRulesError } from '../identity/index.ts';
 import { actorOf, fail, failWith, str, strings, type ApiDeps } from './context.ts';
 import { BODIES, params } from './schemas.ts';
@@ -29,6 +30,8 @@ export function clientView(d: ApiDeps, c: ClientRecord) {
     provisioning: c.provisioning ? { ods_codes: c.provisioningOds } : null,
     // The page the stand-in NHS App opens (identity/nhs-app), and the launcher that opens it; null where not set.
     nhs_app: c.nhsAppUrl ? { url: c.nhsAppUrl, launcher: `${issuer}/nhs-app/services/${c.clientId}` } : null,
+    // The issuer a second instance of the service is configured with for each test that needs one (identity/test-issuers.ts).
+    test_issuers: capabilitiesOf(c.env)?.conformanceRuns ? testIssuersOf(issuer, c.clientId) : null,
   };
 }
 

@@ -25,6 +25,7 @@ export function conformanceRoutes(app: FastifyInstance, d: ApiDeps) {
           createdBy: `api:${userId}`,
           startUrl: str(req.body, 'start_url') ?? '',
           only: strings(req.body, 'only'),
+          startUrls: (req.body as { start_urls?: Record<string, string> }).start_urls,
           buttonSelector: str(req.body, 'button_selector'),
           signedInText: str(req.body, 'signed_in_text'),
         });

@@ -339,7 +339,14 @@ export function openApiDocument(publicUrl: string) {
           summary: 'Start a conformance run: a real browser tests your service against the NHS scenarios and negative cases',
           parameters: [clientId],
           requestBody: body(
-            documented(BODIES.conformanceRun, { start_url: { format: 'uri', description: 'The page with your NHS login button' } }),
+            documented(BODIES.conformanceRun, {
+              start_url: { format: 'uri', description: 'The page with your NHS login button' },
+              start_urls: {
+                description: 'By test id, the start page of your service configured with that test\'s issuer (the client\'s '
+                  + '`test_issuers`); those tests run only when given one',
+                examples: [{ 'jwks-unparseable-key': 'https://test-issuer-1.your-service.example/' }],
+              },
+            }),
           ),
           responses: {
             202: json({ type: 'object' }, 'Started: poll the run'),

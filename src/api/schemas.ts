@@ -54,7 +54,11 @@ export const BODIES = {
   testUserChange: obj(SWITCHES, ['level']),
   gpState: obj({ state: str(30) }, ['state']),
   environmentRequest: obj({ env: str(20) }, ['env']),
-  conformanceRun: obj({ start_url: str(2000), only: strs(50, 100), button_selector: str(500), signed_in_text: str(500) }, ['start_url']),
+  conformanceRun: obj({
+    start_url: str(2000), only: strs(50, 100), button_selector: str(500), signed_in_text: str(500),
+    // By test id: the service configured with the client's test issuer for that test (its `test_issuers`).
+    start_urls: { type: 'object', maxProperties: 10, propertyNames: { pattern: '^[a-z0-9-]{1,100}$' }, additionalProperties: str(2000) },
+  }, ['start_url']),
   key: obj({ public_key_pem: str(16_384), jwks_uri: str(2000) }),
   sessionRules: obj({
     idle_minutes: { type: ['integer', 'null'], minimum: 1, maximum: 30 },

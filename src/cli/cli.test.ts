@@ -188,6 +188,16 @@ test('--only takes a comma list or repeats; a stray second value is refused, nev
   c = capture();
   assert.equal(await main([...run, '--only', 'login-p9', 'settings-link'], c.io, env), 2);
   assert.match(c.err[0]!, /unexpected argument "settings-link".*--only a --only b.*--only a,b/);
+  // A test issuer's test needs the start URL of a service configured with it; the flag needs TEST=URL.
+  c = capture();
+  assert.equal(await main([...run, '--only', 'discovery-issuer-mismatch'], c.io, env), 2);
+  assert.match(c.err[0]!, /discovery-issuer-mismatch needs the start URL of your service configured with its test issuer/);
+  c = capture();
+  assert.equal(await main([...run, '--start-url-for', 'https://svc.example/'], c.io, env), 2);
+  assert.match(c.err[0]!, /--start-url-for needs TEST=URL/);
+  c = capture();
+  assert.equal(await main([...run, '--start-url-for', 'login-p9=http://localhost:8081/'], c.io, env), 2);
+  assert.match(c.err[0]!, /A start URL of its own is for a test issuer's tests only, not login-p9/);
 });
 
 test('keys generate without --out writes nothing and says --out is required', async () => {

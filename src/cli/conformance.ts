@@ -36,11 +36,23 @@ function finish(io: Io, v: Values, id: string, status: string, summary: Summary,
   return status === 'passed' ? 0 : 1;
 }
 
+/** `--start-url-for TEST=URL`, repeated: the service configured with the client's test issuer for TEST (plan.ts `issuer`). */
+export function startUrlsFor(raw: unknown): Record<string, string> | undefined {
+  if (raw === undefined) return undefined;
+  const pairs = (raw as string[]).map((s) => {
+    const at = s.indexOf('=');
+    if (at < 1 || at === s.length - 1)
+      throw new CliError('--start-url-for needs TEST=URL, like --start-url-for jwks-unparseable-key=https://...');
+    return [s.slice(0, at).trim(), s.slice(at + 1).trim()] as const;
+  });
+  return Object.fromEntries(pairs);
+}
+
 function startFlags(v: Values) {
   if (!v.client) throw new CliError('--client is required: the client_id to test');
   if (!v['start-url']) throw new CliError('--start-url is required: the page of your service with the NHS login button');
   return {
-    clientId: String(v.client), startUrl: String(v['start-url']), only: onlyTests(v.only),
+    clientId: String(v.client), startUrl: String(v['start-url']), only: onlyTests(v.only), startUrls: startUrlsFor(v['start-url-for']),
     buttonSelector: v.button as string | undefined, signedInText: v['signed-in-text'] as string | undefined,
   };
 }
@@ -91,7 +103,7 @@ export async function conformanceRunRemote(remote: Remote, v: Values, io: Io, po
   if (v.env !== undefined) throw new CliError('--env is not used with --url: the client\'s own environment is tested');
   const flags = startFlags(v);
   const started = await api<{ id: string }>(remote, 'POST', `/clients/${encodeURIComponent(flags.clientId)}/conformance-runs`, {
-    start_url: flags.startUrl, ...(flags.only ? { only: flags.only } : {}),
+    start_url: flags.startUrl, ...(flags.only ? { only: flags.only } : {}), ...(flags.startUrls ? { start_urls: flags.startUrls } : {}),
     ...(flags.buttonSelector ? { button_selector: flags.buttonSelector } : {}),
     ...(flags.signedInText ? { signed_in_text: flags.signedInText } : {}),
   });

@@ -57,6 +57,9 @@ const USAGE = `Usage:
   toolkit conformance run --url TOOLKIT_URL --client ID --start-url URL [--only ...] [--junit FILE] [--report FILE]
                                                       the same through a running toolkit's API, from your CI: the
                                                       API token in TOOLKIT_TOKEN (or --token); TOOLKIT_URL for --url
+                          [--start-url-for TEST=URL]...
+                                                      (either mode) also run TEST, against your service configured
+                                                      with the client's test issuer for it (its test_issuers)
   toolkit conformance verify REPORT [--url TOOLKIT_URL]
                                                       check a signed conformance report (with --url: that toolkit's)
   toolkit faults arm CLIENT_ID --url TOOLKIT_URL --fault KIND[:N|:Ns|:cleared][:MSms]... [--json]
@@ -147,6 +150,7 @@ export async function main(
         'otp-disabled': { type: 'boolean' },
         client: { type: 'string' },
         'start-url': { type: 'string' },
+        'start-url-for': { type: 'string', multiple: true },
         only: { type: 'string', multiple: true },
         button: { type: 'string' },
         'signed-in-text': { type: 'string' },

@@ -25,6 +25,7 @@ import {
   type FieldProblem,
 } from '../web/forms.ts';
 import { formStatus } from '../web/problems.ts';
+import { testIssuerFields, type RunTyped } from './run-form.ts';
 
 type Params = { Params: { orgId: string; clientId?: string } };
 type Form = Params & { Body: Record<string, string | string[] | undefined> };
@@ -326,6 +327,7 @@ export interface ClientPageContext {
   sessionTyped?: { idle: string; absolute: string };
   nhsAppTyped?: string;
   faultTyped?: FaultTyped;
+  runTyped?: RunTyped;
 }
 
 /**
@@ -366,6 +368,9 @@ export async function clientPage(
       errors: ctx.errors,
       keyReplaced: ctx.keyReplaced,
       liveClient: !capabilitiesOf(client.env)?.conformanceRuns,
+      // The conformance run form as typed after a refusal, and the tests that need a test issuer (conformance-routes.ts).
+      run: ctx.runTyped ?? {},
+      testIssuers: testIssuerFields(issuerOf(d, client), client.clientId, ctx.runTyped),
       testPassword: TEST_PASSWORD,
       testOtp: TEST_OTP,
       // Live has no faults (config/capabilities.ts): its clients get no panel that could only refuse.

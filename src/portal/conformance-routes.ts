@@ -2,18 +2,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ClientRecord } from '../onboarding/index.ts';
 import { PlanError, reportFile, RunRefused, runPage, screenshotFile } from '../conformance/index.ts';
+import { OWN_START_FIELDS, RUN, RUN_FIELDS, startUrlsOf, type RunTyped } from './run-form.ts';
 import { orgGuard, page, type PortalDeps } from './context.ts';
 import { clientPage } from './client-routes.ts';
-import { CSRF, form, formProblems, text } from '../web/forms.ts';
+import { formProblems } from '../web/forms.ts';
 import { formStatus } from '../web/problems.ts';
-
-const RUN = form({
-  _csrf: CSRF,
-  start_url: text('Start page', 2000),
-  button_selector: text('NHS login button', 500),
-  only: text('Only these tests', 2000),
-  signed_in_text: text('Text shown only when signed in', 500),
-});
 
 type Params = {
   Params: { orgId: string; clientId: string; runId?: string; file?: string; testId?: string };
@@ -43,7 +36,8 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
     const client = await d.onboarding.findOrganisationClient(g.org.id, req.params.clientId);
     if (!client) return notFound(reply);
     const bad = formProblems(req);
-    if (bad) return clientPage(d, reply, g.signed, g.org, client, { errors: bad }, 400);
+    const runTyped: RunTyped = Object.fromEntries(Object.keys(RUN_FIELDS).map((k) => [k, String(req.body?.[k] ?? '')]));
+    if (bad) return clientPage(d, reply, g.signed, g.org, client, { errors: bad, runTyped }, 400);
     try {
       const id = await d.conformance.start({
         env: client.env,
@@ -54,12 +48,15 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
         buttonSelector: req.body?.button_selector?.trim() || undefined,
         signedInText: req.body?.signed_in_text?.trim() || undefined,
         only: req.body?.only?.split(/[\s,]+/).filter(Boolean),
+        startUrls: startUrlsOf(runTyped),
       });
       return reply.redirect(`${clientBase(g.org.id, client)}/conformance/${id}`, 303);
     } catch (e) {
       if (!(e instanceof RunRefused) && !(e instanceof PlanError)) throw e;
-      const field = e instanceof RunRefused && e.field === 'start_url' ? 'start_url' : 'conformance';
-      return clientPage(d, reply, g.signed, g.org, client, { errors: [{ href: `#${field}`, text: e.message, field }] }, formStatus(e));
+      const own = e instanceof RunRefused && e.field.startsWith('start_urls.') ? OWN_START_FIELDS[e.field.slice(11)] : undefined;
+      const field = own ?? (e instanceof RunRefused && e.field === 'start_url' ? 'start_url' : 'conformance');
+      const errors = [{ href: `#${field}`, text: e.message, field }];
+      return clientPage(d, reply, g.signed, g.org, client, { errors, runTyped }, formStatus(e));
     }
   });
 

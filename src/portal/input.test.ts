@@ -73,6 +73,20 @@ describe('portal input', () => {
     assert.match(page.text, /nhsuk-error-summary[\s\S]*href="#start_url"/);
   });
 
+  test('a refused start page of a test issuer\'s service points at its own field, and what was typed is kept', async () => {
+    const form = new URLSearchParams({
+      _csrf: csrf, start_url: 'https://svc.example.org/', only: 'login-p9 wrong-nonce', start_url_discovery: 'http://svc.example.org/two',
+    });
+    const page = await b.post(`${base}/conformance`, form);
+    assert.equal(page.status, 400);
+    assert.match(page.text, /nhsuk-error-summary[\s\S]*href="#start_url_discovery">\s*The start URL must/);
+    assert.match(page.text, /id="start_url" name="start_url" type="url" spellcheck="false" value="https:\/\/svc.example.org\/"/);
+    assert.match(page.text, /value="login-p9 wrong-nonce"/);
+    assert.match(page.text, /value="http:\/\/svc.example.org\/two"/);
+    const issuer = /Issuer: <code class="toolkit-wrap">http:\/\/localhost:3000\/sandpit\/test-issuers\/[\w-]+\/issuer-mismatch<\/code>/;
+    assert.match(page.text, issuer, 'the test issuer to configure is shown');
+  });
+
   test('/clients/new names only real environments: anything else in ?env= is not repeated', async () => {
     const orgBase = base.split('/clients/')[0]!;
     const other = await b.get(`${orgBase}/clients/new?env=${encodeURIComponent('<b>Call 0800 000</b>')}`);
