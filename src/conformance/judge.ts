@@ -343,6 +343,6 @@ function judgeDiscovery(o: Observation, events: RunEvent[], isIn: boolean | unde
     return fail('The service used a discovery document whose issuer is not the address it fetched it from: it sent the person to '
       + 'the authorization endpoint the document names (OpenID Connect Discovery 1.0 4.3: "MUST NOT be used").');
   if (isIn) return fail(`The person appears signed in at ${o.finalUrl}.`);
-  if (!testIssuer?.seen) return fail('The service did not fetch its test issuer\'s discovery document.');
+  if (!testIssuer?.seen) return fail('The service did not sign the person in, but it was not seen reading the discovery document either.');
   return { status: 'pass', detail: `The service did not use the discovery document; it ended at ${o.finalUrl} (HTTP ${o.status}).` };
 }

@@ -116,14 +116,14 @@ export async function runTest(ctx: RunContext, spec: TestSpec, onResult?: (r: { 
     // A journey that completed without meeting its fault (a slow moment of the service or the machine): once more.
     const first = verdict.detail;
     seen = await observe(ctx, spec, 2);
-    verdict = judge(spec, seen.observation, seen.events, ctx.rule);
+    verdict = judge(spec, seen.observation, seen.events, ruleFor(ctx, spec), await testIssuerOf(ctx, spec));
     verdict.detail += ` (on the second attempt; the first: ${first})`;
     delete verdict.retry;
   } else if (spec.id === 'key-rotation' && verdict.status === 'fail') {
     // A relying party may not fetch its JWKS again within a short cool-down: try once more after it.
     await new Promise((r) => setTimeout(r, JWKS_COOLDOWN_MS));
     seen = await observe(ctx, spec, 2);
-    verdict = judge(spec, seen.observation, seen.events, ctx.rule);
+    verdict = judge(spec, seen.observation, seen.events, ruleFor(ctx, spec), await testIssuerOf(ctx, spec));
     if (verdict.status === 'pass') verdict.detail += ' (on the second attempt, after a JWKS cool-down)';
   }
   // The idle test is judged by the page after the wait: that is the page its evidence shows.
