@@ -25,3 +25,16 @@ test('a PostgreSQL connection ended while checked out fails its own work and the
     await database.close();
   }
 });
+
+test('the clock skew against the database: near nothing for PostgreSQL on this machine, none for SQLite', async () => {
+  const pgDb = await openTestDatabase('postgres');
+  const sqliteDb = await openTestDatabase('sqlite');
+  try {
+    const skew = await pgDb.clockSkewMs();
+    assert.ok(typeof skew === 'number' && Math.abs(skew) < 1000, `skew ${skew} ms`);
+    assert.equal(await sqliteDb.clockSkewMs(), undefined);
+  } finally {
+    await pgDb.close();
+    await sqliteDb.close();
+  }
+});

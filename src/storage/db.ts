@@ -16,6 +16,11 @@ export interface Database {
   kind: DatabaseConfig['kind'];
   /** Cheap round trip used by /readyz. */
   ping(): Promise<void>;
+  /**
+   * How far this host's clock is from the database server's, in ms (positive: the database is ahead); undefined for
+   * SQLite, which has no clock but the host's.
+   */
+  clockSkewMs(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,13 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     kind: config.kind,
     async ping() {
       await sql`select 1`.execute(db);
+    },
+    async clockSkewMs() {
+      if (config.kind === 'sqlite') return undefined;
+      // Against the middle of the round trip, so that the query's own time does not count as skew.
+      const sent = Date.now();
+      const { rows } = await sql<{ ms: number }>`select (extract(epoch from clock_timestamp()) * 1000)::float8 as ms`.execute(db);
+      return Math.round(rows[0]!.ms - (sent + Date.now()) / 2);
     },
     close: () => db.destroy(),
   };

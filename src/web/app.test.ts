@@ -295,3 +295,11 @@ test('while password checks are saturated a sign-in is answered 503 busy, and le
     await app.stop();
   }
 });
+
+test('a host clock more than 2 s from the database\'s is named at start, with the way to mend it', async () => {
+  const { clockSkewWarning } = await import('./app.ts');
+  assert.equal(clockSkewWarning(undefined), undefined, 'SQLite: one clock');
+  assert.equal(clockSkewWarning(-1500), undefined);
+  assert.match(clockSkewWarning(4200)!, /4\.2 s behind the database server's.*NTP/);
+  assert.match(clockSkewWarning(-30_000)!, /30\.0 s ahead of the database server's/);
+});

@@ -40,6 +40,16 @@ export interface App {
 }
 
 const PURGE_EVERY_MS = 60_000;
+/** Instances may differ by this much: a run's lease (15 s, renewed every 5 s) and token lifetimes tolerate it. */
+export const CLOCK_SKEW_LIMIT_MS = 2000;
+
+/** What an operator is told at start when this host's clock and the database's differ by more than the limit. */
+export function clockSkewWarning(skewMs: number | undefined): string | undefined {
+  if (skewMs === undefined || Math.abs(skewMs) <= CLOCK_SKEW_LIMIT_MS) return undefined;
+  const s = (Math.abs(skewMs) / 1000).toFixed(1);
+  return `This host's clock is ${s} s ${skewMs > 0 ? 'behind' : 'ahead of'} the database server's: instances on one database `
+    + 'share leases, lockouts and token lifetimes, each in its own time. Synchronise the clocks (NTP).';
+}
 const KEY_REFRESH_MS = 10_000;
 const STAGES_EVERY_MS = 10_000;
 const DELIVERY_EVERY_MS = 10_000;
@@ -229,6 +239,11 @@ export async function buildApp(config: Config, options: { database?: Database } 
   // that queue one wake this up, and the timer catches retries and what other instances queued.
   // (A pass still running when the timer fires is not queued behind again and again: wake asks for one at most.)
   const delivering = setInterval(() => deliveries.wake(), DELIVERY_EVERY_MS).unref();
+  // Leases, lockouts, rate windows and code and token lifetimes are each in the time of the instance that writes them.
+  database.clockSkewMs().then((skew) => {
+    const warning = clockSkewWarning(skew);
+    if (warning) fastify.log.warn({ skewMs: skew }, warning);
+  }, () => undefined);
   // Journey ticks whose events retention will soon remove are kept first (onboarding/evidence.ts).
   const purge = setInterval(() => keepEvidence(database.db).then(() => Promise.all([purgeExpired(database.db), purgeSessions(database.db)]))
     .catch((err) => fastify.log.warn({ err }, 'purge failed')), PURGE_EVERY_MS).unref();
