@@ -29,6 +29,8 @@ async function authenticatorDetails(details: { email: string; totpSecret: string
 
 export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
   const cookie = cookieOptions(d);
+  const KNOWN_BROWSER = 'toolkit_console_browser';
+  const KNOWN_BROWSER_S = 30 * 24 * 60 * 60;
   const preCsrf = (req: FastifyRequest, reply: FastifyReply) => {
     let t = req.cookies[PRE_CSRF];
     if (!t) reply.setCookie(PRE_CSRF, (t = newSecret(24)), cookie);
@@ -93,9 +95,13 @@ export function registerAuthRoutes(app: FastifyInstance, d: ConsoleDeps) {
         400,
       );
     try {
-      const user = await d.onboarding.authenticateTeam(req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? '', req.ip);
+      const user = await d.onboarding.authenticateTeam(
+        req.body?.email ?? '', req.body?.password ?? '', req.body?.code ?? '', req.ip, req.cookies[KNOWN_BROWSER],
+      );
       const { cookie: value } = await d.onboarding.startSession('console', user.id);
       reply.setCookie(COOKIE, value, cookie);
+      // Known to the account from now on (onboarding/team.ts CODE_CEILING): it may sign in while strangers guess codes.
+      reply.setCookie(KNOWN_BROWSER, await d.onboarding.rememberBrowser(user.id), { ...cookie, maxAge: KNOWN_BROWSER_S });
       return reply.redirect('/console', 303);
     } catch (e) {
       if (!(e instanceof OnboardingError)) throw e;

@@ -130,6 +130,36 @@ for (const dialect of DIALECTS) {
       assert.ok(page.url.endsWith('/console'), `the admin signs in from another address (${page.url})`);
     });
 
+    test('past ten wrong codes after the right password, only a browser the account signed in from before may sign in', async () => {
+      const { setupSecret } = await createTeamAdmin(app.database.db, 'braked@nhs.example');
+      const known = new Browser(fromAddress(app.fetch, '192.0.2.10'), ORIGIN);
+      const setup = await known.get(`/console/setup/${setupSecret}`);
+      const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replaceAll(' ', '');
+      const PASS = 'team console passphrase';
+      await known.post(setup.url, new URLSearchParams({ _csrf: csrfOf(setup), password: PASS, code: await generate({ secret }) }));
+      const next = () => generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+      const signIn = async (browser: Browser, password: string, code: string) => {
+        const form = await browser.get('/console/sign-in');
+        return browser.post('/console/sign-in', new URLSearchParams({ _csrf: csrfOf(form), email: 'braked@nhs.example', password, code }));
+      };
+      assert.ok((await signIn(known, PASS, await next())).url.endsWith('/console'), 'signed in once from this browser');
+      // Each code works once: let the next sign-ins use the same one (this test is about the brake, not reuse).
+      const reuse = () => app.database.db.updateTable('team_user').set({ totp_last_step: null }).where('email', '=', 'braked@nhs.example')
+        .execute();
+      await reuse();
+      const stranger = (n: number) => new Browser(fromAddress(app.fetch, `203.0.113.${n}`), ORIGIN);
+      for (let i = 0; i < 10; i++) assert.equal((await signIn(stranger(i), PASS, '000000')).status, 401, 'one wrong code from each');
+      const braked = await signIn(stranger(50), PASS, await next());
+      assert.equal(braked.status, 429, 'the right code from a new browser is refused');
+      assert.match(braked.text, /too many wrong codes for this account\. Sign in from a browser you have signed in from before/);
+      const noPassword = await signIn(stranger(51), 'not the passphrase', await next());
+      assert.equal(noPassword.status, 401);
+      assert.doesNotMatch(noPassword.text, /wrong codes/, 'told only to whoever has the password');
+      await reuse();
+      const back = await signIn(known, PASS, await next());
+      assert.ok(back.url.endsWith('/console'), `the known browser signs in (${back.url})`);
+    });
+
     describe('the application gate, decided in the console', () => {
       let b: Browser;
       let org: { id: string };

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
-import { kvDelete, kvGet, kvPut, type Db, type TeamUserTable } from '../storage/index.ts';
+import { countFailure, kvDelete, kvGet, kvPut, overCeiling, type Db, type TeamUserTable } from '../storage/index.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { hashSecret, newSecret } from '../security/tokens.ts';
 import { checkPassword, failedSignIn, normaliseEmail, throttledCheck } from './accounts.ts';
@@ -165,16 +165,44 @@ export async function completeSetup(db: Db, secret: string, password: string, co
 }
 
 /**
- * Both factors at once: the password and the current code, with one answer for any failure (telling which was wrong
- * would confirm a guessed password); throttled per (account, address) like the portal, never locked for everybody.
- * Every attempt is audited, with which factor failed.
+ * Wrong codes after the right password, for one account from any address in the window (storage/lockout.ts), after which
+ * only a browser the account has signed in from before may sign in to it. The per-pair waits alone let someone who has
+ * the password guess codes from many addresses at once (with a thousand, a 6-digit code in about a day); only the password's
+ * holder can count these, so nobody without it can keep the account's owner out.
  */
-export async function authenticateTeam(db: Db, emailRaw: string, password: string, code: string, address: string): Promise<TeamUser> {
+export const CODE_CEILING = 10;
+/** How long a browser the account signed in from stays known to it. */
+const KNOWN_BROWSER_MS = 30 * 24 * 60 * 60 * 1000;
+const codeKey = (email: string) => `console:code:${email}`;
+
+/** Marks the browser a team member has just signed in from as known to the account: the value for its cookie. */
+export async function rememberBrowser(db: Db, userId: string): Promise<string> {
+  const token = newSecret();
+  await kvPut(db, 'console-browser', hashSecret(token), userId, KNOWN_BROWSER_MS);
+  return token;
+}
+
+const knownBrowser = async (db: Db, userId: string, token: string | undefined) =>
+  typeof token === 'string' && token.length <= 200 && (await kvGet<string>(db, 'console-browser', hashSecret(token))) === userId;
+
+/**
+ * Both factors at once: the password and the current code, with one answer for any failure (telling which was wrong
+ * would confirm a guessed password); throttled per (account, address) like the portal, never locked for everybody; past
+ * CODE_CEILING wrong codes, refused to a browser the account has not signed in from (`browser`: its cookie), which the
+ * password's holder alone is told. Every attempt is audited, with which factor failed.
+ */
+export async function authenticateTeam(
+  db: Db, emailRaw: string, password: string, code: string, address: string, browser?: string,
+): Promise<TeamUser> {
   const email = normaliseEmail(emailRaw);
-  type Outcome = { user: TeamUser; failed?: undefined } | { user?: undefined; failed: 'password' | 'code' | 'setup_code' };
+  type Failed = 'password' | 'code' | 'setup_code' | 'unknown_browser';
+  type Outcome = { user: TeamUser; failed?: undefined } | { user?: undefined; failed: Failed };
   const checked = await throttledCheck<Outcome>(db, 'console', email, address, async () => {
     const user = await db.selectFrom('team_user').selectAll().where('email', '=', email).executeTakeFirst();
     if (!(await verifyPassword(password, user?.password_hash)) || !user?.totp_secret) return { ok: false, value: { failed: 'password' } };
+    // The code is not even checked, so a braked account answers no guesses.
+    if ((await overCeiling(db, codeKey(email), CODE_CEILING)) && !(await knownBrowser(db, user.id, browser)))
+      return { ok: false, uncounted: true, value: { failed: 'unknown_browser' } };
     const accepted = await acceptCode(db, user, user.totp_secret, code.trim());
     if (accepted === 'used' && (await kvGet<{ step: number }>(db, SETUP_CODE, user.id))?.step === user.totp_last_step) {
       return { ok: false, uncounted: true, value: { failed: 'setup_code' } };
@@ -192,6 +220,15 @@ export async function authenticateTeam(db: Db, emailRaw: string, password: strin
   }
   if (checked.value.failed) {
     await appendAudit(db, { actor: email, action: 'console.sign_in_failed', subject: email, details: { reason: checked.value.failed } });
+    if (checked.value.failed === 'code') await countFailure(db, codeKey(email));
+    if (checked.value.failed === 'unknown_browser') {
+      throw new OnboardingError(
+        'throttled',
+        'There have been too many wrong codes for this account. Sign in from a browser you have signed in from before, '
+          + 'or wait 15 minutes and try again.',
+        'email',
+      );
+    }
     throw failedSignIn(checked, 'The email address, password or code is not right (a code works once: enter the one your app shows now)');
   }
   const { user } = checked.value;

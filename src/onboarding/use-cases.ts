@@ -40,7 +40,8 @@ import { requestTrace } from './trace.ts';
 import { endSession, findSession, startSession } from './sessions.ts';
 import { latestDecision, partnerStatus } from './status.ts';
 import {
-  addTeamMember, assignDeliveryManager, authenticateTeam, changeTeamMember, completeSetup, createTeamAdmin, setupDetails, teamMembers,
+  addTeamMember, assignDeliveryManager, authenticateTeam, changeTeamMember, completeSetup, createTeamAdmin, rememberBrowser, setupDetails,
+  teamMembers,
 } from './team.ts';
 import { createTestUser, deleteTestUser, listTestUsers, updateTestUser } from './test-users.ts';
 import { setTestUserGpState } from './test-user-gp.ts';
@@ -116,7 +117,7 @@ export function createOnboarding(deps: OnboardingDeps) {
     ...withDb(db, { comments, mailboxMessage, mailboxMessages, outbox, notifications }),
     addComment: (...a: Tail<typeof addComment>) => addComment(notifying(), ...a),
     // The NHS login team: its members, the gates, client administration, the audit trail and metrics.
-    ...withDb(db, { addTeamMember, assignDeliveryManager, authenticateTeam, changeTeamMember, teamMembers }),
+    ...withDb(db, { addTeamMember, assignDeliveryManager, authenticateTeam, changeTeamMember, rememberBrowser, teamMembers }),
     ...withDb(db, { completeSetup, createTeamAdmin, setupDetails }),
     ...withDb(db, { gateView, recordCriterion, approveClient, setSsoPairs, pipeline, environmentMetrics, onboardingMetrics }),
     decideGate: (...a: Tail<typeof decideGate>) => decideGate(notifying(), ...a),
