@@ -86,7 +86,7 @@ async function applyFault(
     ctx.status = error === 'server_error' ? 500 : 503;
     ctx.body = { error, error_description: 'injected fault (toolkit fault injection)' };
     state.refusal = { error, cause: 'fault_injected', description: 'injected fault' };
-  } else if (typeof body.id_token === 'string') {
+  } else if (kind !== 'pass' && typeof body.id_token === 'string') {
     // Without a kid the JWKS must hold more than one key to be a test: the run's own key is published beside the environment's.
     const runKey = (kind === 'id_token_new_key' || kind === 'id_token_no_kid') && mark
       ? await runSigningKey(db, config.name, mark.runId) : undefined;
