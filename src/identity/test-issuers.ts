@@ -39,15 +39,17 @@ export const UNPARSEABLE_JWK: JWK = { kty: 'RSA', kid: 'toolkit-unparseable', us
 export const testIssuerUrl = (issuer: string, clientId: string, kind: TestIssuerKind) =>
   `${issuer}/test-issuers/${encodeURIComponent(clientId)}/${kind}`;
 
+const seenKey = (env: string, clientId: string, kind: TestIssuerKind) => `${env}:${clientId}:${kind}`;
+
 /** When a service last fetched this client's test issuer's discovery document, if within a day. */
 export function testIssuerSeen(db: Db, env: string, clientId: string, kind: TestIssuerKind): Promise<number | undefined> {
-  return kvGet<number>(db, 'test-issuer-seen', `${env}:${clientId}:${kind}`);
+  return kvGet<number>(db, 'test-issuer-seen', seenKey(env, clientId, kind));
 }
 
 async function noteSeen(db: Db, env: string, clientId: string, kind: TestIssuerKind) {
   const last = await testIssuerSeen(db, env, clientId, kind);
   if (last === undefined || Date.now() - last > SEEN_RESOLUTION_MS)
-    await kvPut(db, 'test-issuer-seen', `${env}:${clientId}:${kind}`, Date.now(), SEEN_TTL_MS);
+    await kvPut(db, 'test-issuer-seen', seenKey(env, clientId, kind), Date.now(), SEEN_TTL_MS);
 }
 
 interface Deps {

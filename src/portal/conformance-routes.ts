@@ -8,6 +8,9 @@ import { clientPage } from './client-routes.ts';
 import { formProblems } from '../web/forms.ts';
 import { formStatus } from '../web/problems.ts';
 
+/** The engine's field for a test's own start URL: `start_urls.<test id>`. */
+const OWN = 'start_urls.';
+
 type Params = {
   Params: { orgId: string; clientId: string; runId?: string; file?: string; testId?: string };
   Body: Record<string, string | undefined>;
@@ -44,16 +47,16 @@ export function registerConformanceRoutes(app: FastifyInstance, d: PortalDeps) {
         clientId: client.clientId,
         organisationId: g.org.id,
         createdBy: g.signed.user.email,
-        startUrl: req.body?.start_url ?? '',
-        buttonSelector: req.body?.button_selector?.trim() || undefined,
-        signedInText: req.body?.signed_in_text?.trim() || undefined,
-        only: req.body?.only?.split(/[\s,]+/).filter(Boolean),
+        startUrl: runTyped.start_url!,
+        buttonSelector: runTyped.button_selector!.trim() || undefined,
+        signedInText: runTyped.signed_in_text!.trim() || undefined,
+        only: runTyped.only!.split(/[\s,]+/).filter(Boolean),
         startUrls: startUrlsOf(runTyped),
       });
       return reply.redirect(`${clientBase(g.org.id, client)}/conformance/${id}`, 303);
     } catch (e) {
       if (!(e instanceof RunRefused) && !(e instanceof PlanError)) throw e;
-      const own = e instanceof RunRefused && e.field.startsWith('start_urls.') ? OWN_START_FIELDS[e.field.slice(11)] : undefined;
+      const own = e instanceof RunRefused && e.field.startsWith(OWN) ? OWN_START_FIELDS[e.field.slice(OWN.length)] : undefined;
       const field = own ?? (e instanceof RunRefused && e.field === 'start_url' ? 'start_url' : 'conformance');
       const errors = [{ href: `#${field}`, text: e.message, field }];
       return clientPage(d, reply, g.signed, g.org, client, { errors, runTyped }, formStatus(e));
