@@ -32,7 +32,7 @@ import {
 
 interface Sizes { tokens: number; concurrency: number; rounds: number }
 
-async function freshDatabase(admin: string): Promise<string> {
+export async function freshDatabase(admin: string): Promise<string> {
   const name = `bench_${randomBytes(4).toString('hex')}`;
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
@@ -127,6 +127,8 @@ export async function scalePhase(
         + ` failures ${failures} (target 0)`);
       console.log(`      vs one instance at concurrency ${half} (the load each of two carries): ${list(light)}`);
     }
+    // CPU time also counts the instances time-sharing the cores with each other, PostgreSQL and the load generator.
+    console.log('    (on a machine with fewer cores than processes, `npm run bench:instructions` counts the work itself)');
     await client.database.close();
   } finally {
     for (const server of servers) server.process.kill();
